@@ -1,0 +1,26 @@
+/*
+ * ctl.h -- postgatectl's commands, one file each; ctl_main.c parses the command line,
+ * loads the configuration and dispatches. Commands return a sysexits(3) status.
+ */
+#ifndef PG_CTL_H
+#define PG_CTL_H
+
+#include <sysexits.h>
+
+#include "mail/conf.h"
+
+typedef struct ctl_context {
+    const char *config_path;     /* as given with -c, or the default */
+    int config_explicit;         /* -c was given */
+    PGCONF *cfg;
+} CTL_CONTEXT;
+
+int ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_config(CTL_CONTEXT *ctx, int argc, char **argv);
+
+/* Maps a db.h error to an exit status: temporary -> EX_TEMPFAIL, else EX_DATAERR. */
+int ctl_db_status(int db_ret);
+
+#endif

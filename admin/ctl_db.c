@@ -1,0 +1,131 @@
+/*
+ * ctl_db.c -- `postgatectl initialize` and `upgrade-db`: create the database and bring
+ * its schema to the version of the installed migrations. Safe to run again and from
+ * several hosts at once (the migration runner takes a database lock).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "mail/db.h"
+#include "mail/migrate.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+static void
+report(const MIGRATION *m, void *context)
+{
+    printf("applied %s\n", m->name);
+    fflush(stdout);
+}
+
+/* Database names go into CREATE DATABASE, which takes no parameters: allow a safe set only. */
+static int
+db_name_ok(const char *name)
+{
+    if (*name == '\0')
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char) *p) || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int
+create_database(DB *db, const PGCONF *cfg)
+{
+    /* The name is validated by db_name_ok: letters, digits and _ only. */
+    char sql[256];
+    int ret;
+
+    snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s` "
+             "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", cfg->database_name);
+    if ((ret = db_connect(db, 1)) < 0)
+        return ret;
+    int failed;
+
+    ret = db_run_script(db, sql, strlen(sql), &failed);
+    if (ret < 0)
+        return ret;
+    printf("created database %s\n", cfg->database_name);
+    return db_connect(db, 0);
+}
+
+static int
+run_migrations(CTL_CONTEXT *ctx, int initialize)
+{
+    const PGCONF *cfg = ctx->cfg;
+    DB *db = db_new(cfg);
+    unsigned version = 0;
+    int uninitialized = 0, ret, status = EX_OK;
+    char *error = NULL;
+
+    if (initialize && !db_name_ok(cfg->database_name)) {
+        msg_error("%s: database.name \"%s\": use letters, digits and _ only",
+                  cfg->origin[CONF_K_database_name], cfg->database_name);
+        db_free(db);
+        return EX_CONFIG;
+    }
+    ret = db_connect(db, 0);
+    if (ret < 0 && initialize && db_errno(db) == DB_ER_BAD_DB)
+        ret = create_database(db, cfg);
+    if (ret < 0) {
+        msg_error("database unavailable: %s", db_error(db));
+        db_free(db);
+        return ctl_db_status(DB_ERR_TEMP);
+    }
+    if (initialize) {
+        ret = migrate_foreign_tables(db, &error);
+        if (ret != 0) {
+            if (ret > 0)
+                msg_error("database %s already holds tables that postgate did not create; "
+                          "use an empty database", cfg->database_name);
+            else
+                msg_error("%s", error);
+            mem_free(error);
+            db_free(db);
+            return ret > 0 ? EX_DATAERR : ctl_db_status(ret);
+        }
+    }
+    ret = migrate_apply(db, cfg->database_migrations_dir, !initialize, &uninitialized, &version,
+                        report, NULL, &error);
+    if (ret < 0) {
+        msg_error("%s", error);
+        mem_free(error);
+        status = ctl_db_status(ret);
+    } else if (uninitialized) {
+        msg_error("database %s has not been initialized: run postgatectl initialize",
+                  cfg->database_name);
+        status = EX_CONFIG;
+    } else if (ret == 0) {
+        printf("database %s is up to date at schema version %u\n", cfg->database_name, version);
+    } else {
+        printf("database %s %s at schema version %u (%d migration%s applied)\n", cfg->database_name,
+               initialize ? "initialized" : "upgraded", version, ret, ret == 1 ? "" : "s");
+    }
+    db_free(db);
+    return status;
+}
+
+int
+ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv)
+{
+    if (argc != 1) {
+        msg_error("usage: postgatectl initialize");
+        return EX_USAGE;
+    }
+    return run_migrations(ctx, 1);
+}
+
+int
+ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv)
+{
+    if (argc != 1) {
+        msg_error("usage: postgatectl upgrade-db");
+        return EX_USAGE;
+    }
+    return run_migrations(ctx, 0);
+}

@@ -1,0 +1,125 @@
+/*
+ * ctl_main.c -- postgatectl: the administrator's command for postgate.
+ * Parses global options, loads the configuration once and runs one command.
+ * Exit codes (sysexits): 0 ok, 64 usage, 65 bad input or a permanent database
+ * error, 70 internal error, 75 temporary failure (database unreachable: try
+ * again), 78 configuration error.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+static const char usage_text[] =
+    "usage: postgatectl [-c FILE] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  initialize      create the database if needed and apply every schema migration\n"
+    "  upgrade-db      apply pending migrations to an initialized database\n"
+    "  make-user       create a web admin user (asks for what the flags do not give)\n"
+    "                  [--email E] [--first-name F] [--last-name L] [--admin]\n"
+    "                  [--password-stdin | --password-file FILE]\n"
+    "  config check    validate the configuration\n"
+    "  config dump     print every effective setting and where it came from\n"
+    "  config doc      print the configuration reference (doc/configuration.md)\n"
+    "  version         print the version\n"
+    "\n"
+    "Options:\n"
+    "  -c FILE         configuration file (default " PG_SYSCONFDIR_DEFAULT ")\n"
+    "  -h, --help      this text\n"
+    "\n"
+    "Exit codes: 0 success, 64 usage error, 65 bad input or permanent database error,\n"
+    "70 internal error, 75 temporary failure (try again), 78 configuration error.\n";
+
+static int
+usage(FILE *fp, int status)
+{
+    fputs(usage_text, fp);
+    return status;
+}
+
+int
+ctl_db_status(int db_ret)
+{
+    return db_ret == -1 ? EX_TEMPFAIL : EX_DATAERR;
+}
+
+/* Commands that need no configuration run before it is loaded. */
+static int
+needs_config(const char *command)
+{
+    return strcmp(command, "version") != 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    CTL_CONTEXT ctx = {PG_SYSCONFDIR_DEFAULT, 0, NULL};
+    const char *command;
+    char *error = NULL;
+    int opt, status;
+
+    msg_init("postgatectl");
+    /* Stop at the command: its own options follow it. */
+    while ((opt = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            ctx.config_path = optarg;
+            ctx.config_explicit = 1;
+            break;
+        case 'h':
+            return usage(stdout, EX_OK);
+        default:
+            return usage(stderr, EX_USAGE);
+        }
+    }
+    if (optind >= argc)
+        return usage(stderr, EX_USAGE);
+    command = argv[optind];
+    argc -= optind;
+    argv += optind;
+
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("postgatectl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return EX_OK;
+    }
+    if (needs_config(command)) {
+        ctx.cfg = conf_load(ctx.config_path, !ctx.config_explicit, &error);
+        if (ctx.cfg == NULL) {
+            msg_error("%s", error);
+            mem_free(error);
+            return EX_CONFIG;
+        }
+        MSG_LEVEL level = MSG_LEVEL_INFO;
+        const char *why;
+
+        msg_level_parse(ctx.cfg->logging_level, &level);
+        /* An interactive command always reports on stderr. */
+        msg_configure(MSG_DEST_STDERR, level, "mail", &why);
+    }
+    if (strcmp(command, "initialize") == 0)
+        status = ctl_initialize(&ctx, argc, argv);
+    else if (strcmp(command, "upgrade-db") == 0)
+        status = ctl_upgrade_db(&ctx, argc, argv);
+    else if (strcmp(command, "make-user") == 0)
+        status = ctl_make_user(&ctx, argc, argv);
+    else if (strcmp(command, "config") == 0)
+        status = ctl_config(&ctx, argc, argv);
+    else {
+        msg_error("unknown command '%s'", command);
+        status = usage(stderr, EX_USAGE);
+    }
+    conf_unref(ctx.cfg);
+    return status;
+}

@@ -1,0 +1,239 @@
+/*
+ * ctl_user.c -- `postgatectl make-user`: create a web admin user.
+ * Non-interactive with flags (scripts, the demo), interactive on a terminal for
+ * whatever the flags leave out. The password is read from stdin, a file or the
+ * terminal with echo off, never from the command line (it would show in ps).
+ * Only the argon2id hash is stored.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "ctl.h"
+#include "mail/db.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/password.h"
+#include "util/token.h"
+
+#define FIELD_MAX 255
+
+/* Reads one line (without the newline) into out; -1 at EOF or when too long. */
+static int
+read_line(FILE *fp, char *out, size_t len)
+{
+    size_t n;
+
+    if (fgets(out, (int) len, fp) == NULL)
+        return -1;
+    n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        out[--n] = '\0';
+    else if (!feof(fp))
+        return -1;
+    if (n && out[n - 1] == '\r')
+        out[--n] = '\0';
+    return 0;
+}
+
+static int
+prompt(const char *question, char *out, size_t len, int secret)
+{
+    struct termios saved, quiet;
+    int ret;
+
+    fprintf(stderr, "%s: ", question);
+    fflush(stderr);
+    if (secret && tcgetattr(STDIN_FILENO, &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= (tcflag_t) ~ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        ret = read_line(stdin, out, len);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+        return ret;
+    }
+    return read_line(stdin, out, len);
+}
+
+/* A plain syntax check: local@domain, no spaces or control characters. */
+static int
+email_ok(const char *email)
+{
+    const char *at = strchr(email, '@');
+    size_t len = strlen(email);
+
+    if (at == NULL || at == email || strchr(at + 1, '@') || len > FIELD_MAX || (size_t) (at - email) > 64)
+        return 0;
+    if (at[1] == '\0' || at[1] == '.' || email[len - 1] == '.')
+        return 0;
+    for (const char *p = email; *p; p++)
+        if ((unsigned char) *p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == '\\' || *p == 0x7f)
+            return 0;
+    for (const char *p = at + 1; *p; p++)
+        if (!(isalnum((unsigned char) *p) || *p == '.' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static int
+name_ok(const char *name)
+{
+    if (*name == '\0' || strlen(name) > FIELD_MAX)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int
+read_password_file(const char *path, char *out, size_t len)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    int ret;
+
+    if (fp == NULL) {
+        msg_error("password file %s: %m", path);
+        return -1;
+    }
+    ret = read_line(fp, out, len);
+    if (fp != stdin)
+        fclose(fp);
+    if (ret < 0)
+        msg_error("cannot read a password line from %s", strcmp(path, "-") == 0 ? "standard input" : path);
+    return ret;
+}
+
+static int
+insert_user(const PGCONF *cfg, const char *email, const char *first, const char *last,
+            const char *hash, int admin)
+{
+    DB *db = db_new(cfg);
+    char uuid[37];
+    int ret, status = EX_OK;
+
+    if (token_uuid(uuid) < 0) {
+        msg_error("random number generator failed");
+        db_free(db);
+        return EX_SOFTWARE;
+    }
+    ret = db_exec(db, "INSERT INTO users (uuid, email, first_name, last_name, password_hash, admin, "
+                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                  DB_ARGS(DB_STR(uuid), DB_STR(email), DB_STR(first), DB_STR(last), DB_STR(hash),
+                          DB_INT(admin)));
+    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
+        msg_error("a user with e-mail address %s already exists", email);
+        status = EX_DATAERR;
+    } else if (ret < 0 && db_errno(db) == DB_ER_NO_SUCH_TABLE) {
+        msg_error("database %s has not been initialized: run postgatectl initialize", cfg->database_name);
+        status = EX_CONFIG;
+    } else if (ret < 0) {
+        msg_error("cannot create user %s: %s", email, db_error(db));
+        status = ctl_db_status(ret);
+    } else {
+        printf("created %suser %s (id %llu)\n", admin ? "admin " : "", email, db_insert_id(db));
+    }
+    db_free(db);
+    return status;
+}
+
+int
+ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"email", required_argument, NULL, 'e'},
+        {"first-name", required_argument, NULL, 'f'},
+        {"last-name", required_argument, NULL, 'l'},
+        {"admin", no_argument, NULL, 'a'},
+        {"password-stdin", no_argument, NULL, 's'},
+        {"password-file", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0}
+    };
+    char email[FIELD_MAX + 2] = "", first[FIELD_MAX + 2] = "", last[FIELD_MAX + 2] = "";
+    char password[PASSWORD_MAX_LENGTH + 2] = "", again[PASSWORD_MAX_LENGTH + 2] = "";
+    char hash[PASSWORD_HASH_MAX];
+    const char *password_file = NULL, *why;
+    int admin = 0, opt, interactive = isatty(STDIN_FILENO), status;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'e': snprintf(email, sizeof(email), "%s", optarg); break;
+        case 'f': snprintf(first, sizeof(first), "%s", optarg); break;
+        case 'l': snprintf(last, sizeof(last), "%s", optarg); break;
+        case 'a': admin = 1; break;
+        case 's': password_file = "-"; break;
+        case 'p': password_file = optarg; break;
+        default:
+            msg_error("usage: postgatectl make-user [--email E] [--first-name F] [--last-name L] "
+                      "[--admin] [--password-stdin | --password-file FILE]");
+            return EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        msg_error("make-user: unexpected argument '%s'", argv[optind]);
+        return EX_USAGE;
+    }
+    if (!interactive || (password_file && strcmp(password_file, "-") == 0)) {
+        const char *missing = !*email ? "--email" : !*first ? "--first-name" : !*last ? "--last-name"
+            : !password_file ? "--password-stdin or --password-file" : NULL;
+
+        if (missing) {
+            msg_error("make-user: %s is required when standard input is not a terminal", missing);
+            return EX_USAGE;
+        }
+    }
+    if (!*email && prompt("E-mail address", email, sizeof(email), 0) < 0)
+        return EX_DATAERR;
+    if (!*first && prompt("First name", first, sizeof(first), 0) < 0)
+        return EX_DATAERR;
+    if (!*last && prompt("Last name", last, sizeof(last), 0) < 0)
+        return EX_DATAERR;
+    for (char *p = email; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    if (!email_ok(email)) {
+        msg_error("make-user: \"%s\" is not a valid e-mail address", email);
+        return EX_DATAERR;
+    }
+    if (!name_ok(first) || !name_ok(last)) {
+        msg_error("make-user: first and last name must be 1 to %d printable characters", FIELD_MAX);
+        return EX_DATAERR;
+    }
+    if (password_file) {
+        if (read_password_file(password_file, password, sizeof(password)) < 0)
+            return EX_DATAERR;
+    } else {
+        if (prompt("Password", password, sizeof(password), 1) < 0
+            || prompt("Password again", again, sizeof(again), 1) < 0)
+            return EX_DATAERR;
+        if (strcmp(password, again) != 0) {
+            msg_error("make-user: the passwords differ");
+            OPENSSL_cleanse(password, sizeof(password));
+            OPENSSL_cleanse(again, sizeof(again));
+            return EX_DATAERR;
+        }
+        OPENSSL_cleanse(again, sizeof(again));
+    }
+    if (password_check_policy(password, &why) < 0) {
+        msg_error("make-user: %s", why);
+        OPENSSL_cleanse(password, sizeof(password));
+        return EX_DATAERR;
+    }
+    if (password_hash(password, hash, sizeof(hash), &why) < 0) {
+        msg_error("make-user: cannot hash the password: %s", why);
+        OPENSSL_cleanse(password, sizeof(password));
+        return EX_SOFTWARE;
+    }
+    OPENSSL_cleanse(password, sizeof(password));
+    status = insert_user(ctx->cfg, email, first, last, hash, admin);
+    return status;
+}

@@ -1,0 +1,100 @@
+/*
+ * db.h -- MariaDB access: prepared statements only, transactions, reconnects, and
+ * errors that say whether retrying can help.
+ *
+ * Contract: every function returning int answers
+ *     >= 0          success (db_exec: affected rows; db_query: row count)
+ *     DB_ERR_TEMP   temporary: the server is unreachable or went away, a lock wait
+ *                   timed out, a deadlock, too many connections, a Galera node not
+ *                   ready. The caller answers Postfix 4xx / HTTP 503 and retries later.
+ *     DB_ERR_PERM   permanent: the statement itself failed (duplicate key,
+ *                   constraint, bad data). Retrying the same input fails again.
+ * db_error()/db_errno() describe the last failure. A DB handle is used by one thread
+ * at a time. SQL text is always a constant: values travel only as parameters.
+ *
+ * Reconnects: a statement is retried on a fresh connection only when the failure
+ * happened before the server could have run it (preparing, or a connection already
+ * known dead), and never inside a transaction, so nothing is ever applied twice.
+ */
+#ifndef PG_DB_H
+#define PG_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mail/conf.h"
+
+#define DB_ERR_TEMP (-1)
+#define DB_ERR_PERM (-2)
+
+/* MariaDB error numbers callers test for. */
+#define DB_ER_DUP_ENTRY 1062
+#define DB_ER_BAD_DB 1049
+#define DB_ER_NO_SUCH_TABLE 1146
+
+typedef struct db DB;
+typedef struct db_result DB_RESULT;
+
+typedef enum { DB_P_NULL, DB_P_STR, DB_P_INT, DB_P_UINT, DB_P_DOUBLE } DB_PARAM_TYPE;
+
+typedef struct db_param {
+    DB_PARAM_TYPE type;
+    const void *data;
+    size_t len;
+    long long i;
+    unsigned long long u;
+    double d;
+} DB_PARAM;
+
+/* Parameter constructors: the compiler checks each value's type. */
+static inline DB_PARAM
+db_param_str(const char *s)
+{
+    return (DB_PARAM) {.type = s ? DB_P_STR : DB_P_NULL, .data = s, .len = s ? strlen(s) : 0};
+}
+
+#define DB_STR(s) db_param_str(s)
+#define DB_BLOB(p, n) ((DB_PARAM) {.type = DB_P_STR, .data = (const void *) (p), .len = (n)})
+#define DB_INT(v) ((DB_PARAM) {.type = DB_P_INT, .i = (long long) (v)})
+#define DB_UINT(v) ((DB_PARAM) {.type = DB_P_UINT, .u = (unsigned long long) (v)})
+#define DB_DOUBLE(v) ((DB_PARAM) {.type = DB_P_DOUBLE, .d = (double) (v)})
+#define DB_NULL ((DB_PARAM) {.type = DB_P_NULL})
+#define DB_ARGS(...) (DB_PARAM[]) {__VA_ARGS__}, sizeof((DB_PARAM[]) {__VA_ARGS__}) / sizeof(DB_PARAM)
+#define DB_NOARGS NULL, 0
+
+/* Call once before threads start. */
+void db_library_init(void);
+
+/* A handle for cfg's database; connects lazily. cfg must outlive the handle. */
+DB *db_new(const PGCONF *cfg);
+void db_free(DB *db);
+/* Connects now (to no database when without_database, e.g. to create it). */
+int db_connect(DB *db, int without_database);
+void db_disconnect(DB *db);
+
+int db_exec(DB *db, const char *sql, const DB_PARAM *params, size_t nparams);
+int db_query(DB *db, DB_RESULT **result_r, const char *sql, const DB_PARAM *params, size_t nparams);
+unsigned long long db_insert_id(const DB *db);
+
+int db_begin(DB *db);
+int db_commit(DB *db);
+/* Never fails from the caller's point of view: a lost connection rolls back too. */
+void db_rollback(DB *db);
+
+/* Runs a trusted multi-statement SQL script (migrations); *failed_stmt_r = 1-based index. */
+int db_run_script(DB *db, const char *sql, size_t len, int *failed_stmt_r);
+
+const char *db_error(const DB *db);
+unsigned db_errno(const DB *db);
+/* 1 when MariaDB/Connector error number err is worth retrying later. */
+int db_errno_is_temporary(unsigned err);
+
+size_t db_result_rows(const DB_RESULT *res);
+size_t db_result_cols(const DB_RESULT *res);
+/* The value as text (NUL-terminated, may contain NULs for blobs) or NULL for SQL NULL. */
+const char *db_result_get(const DB_RESULT *res, size_t row, size_t col);
+size_t db_result_len(const DB_RESULT *res, size_t row, size_t col);
+void db_result_free(DB_RESULT *res);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * migrate.c -- schema migrations (see migrate.h). The runner owns schema_migrations;
+ * migration files never create it. DDL commits implicitly in MariaDB, so a file that
+ * fails half way is reported with the failing statement; the files are written to be
+ * re-runnable (CREATE ... IF NOT EXISTS) so running upgrade-db again finishes it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/migrate.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/token.h"
+
+#define MIGRATE_LOCK_TIMEOUT 60
+#define MIGRATE_MAX_FILE (16 * 1024 * 1024)
+
+static char *
+errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+errorf(const char *fmt, ...)
+{
+    BUF *b = buf_new(128);
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return buf_steal(b, NULL);
+}
+
+int
+migrate_parse_name(const char *name, unsigned *version_r)
+{
+    const char *p = name;
+    unsigned long v = 0;
+    size_t digits = 0, len = strlen(name);
+
+    if (len < 6 || strcmp(name + len - 4, ".sql") != 0)
+        return -1;
+    while (isdigit((unsigned char) *p)) {
+        v = v * 10 + (unsigned long) (*p - '0');
+        if (v > 999999)
+            return -1;
+        p++;
+        digits++;
+    }
+    if (digits < 3 || *p != '_' || p + 1 == name + len - 4)
+        return -1;
+    for (p++; p < name + len - 4; p++)
+        if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) || *p == '_'))
+            return -1;
+    if (v == 0)
+        return -1;
+    *version_r = (unsigned) v;
+    return 0;
+}
+
+static int
+migration_cmp(const void *a, const void *b)
+{
+    const MIGRATION *ma = a, *mb = b;
+
+    return ma->version < mb->version ? -1 : ma->version > mb->version;
+}
+
+void
+migrate_list_free(MIGRATION_LIST *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        mem_free(list->items[i].name);
+        mem_free(list->items[i].path);
+    }
+    mem_free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int
+migrate_scan(const char *dir, MIGRATION_LIST *list, char **error_r)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    list->items = NULL;
+    list->count = 0;
+    if (d == NULL) {
+        *error_r = errorf("migrations directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        unsigned version;
+
+        if (len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
+            continue;
+        if (migrate_parse_name(de->d_name, &version) < 0) {
+            *error_r = errorf("%s/%s: not a migration name (expected NNN_description.sql, "
+                              "lowercase letters, digits and _)", dir, de->d_name);
+            closedir(d);
+            migrate_list_free(list);
+            return -1;
+        }
+        list->items = mem_realloc(list->items, (list->count + 1) * sizeof(MIGRATION));
+        list->items[list->count].version = version;
+        list->items[list->count].name = mem_strdup(de->d_name);
+        list->items[list->count].path = errorf("%s/%s", dir, de->d_name);
+        list->count++;
+    }
+    closedir(d);
+    if (list->count)
+        qsort(list->items, list->count, sizeof(MIGRATION), migration_cmp);
+    for (size_t i = 1; i < list->count; i++) {
+        if (list->items[i].version == list->items[i - 1].version) {
+            *error_r = errorf("%s: two migrations numbered %u: %s and %s", dir,
+                              list->items[i].version, list->items[i - 1].name, list->items[i].name);
+            migrate_list_free(list);
+            return -1;
+        }
+    }
+    if (list->count == 0) {
+        *error_r = errorf("migrations directory %s holds no NNN_*.sql files", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+read_file(const char *path, BUF *out, char **error_r)
+{
+    FILE *fp = fopen(path, "r");
+    char chunk[8192];
+    size_t n;
+
+    if (fp == NULL) {
+        *error_r = errorf("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf_set_limit(out, MIGRATE_MAX_FILE);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (buf_append(out, chunk, n) < 0) {
+            *error_r = errorf("%s: larger than %d bytes", path, MIGRATE_MAX_FILE);
+            fclose(fp);
+            return -1;
+        }
+    }
+    if (ferror(fp)) {
+        *error_r = errorf("%s: read error", path);
+        fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    return 0;
+}
+
+static int
+db_failed(DB *db, int ret, const char *what, char **error_r)
+{
+    *error_r = errorf("%s: %s", what, db_error(db));
+    return ret;
+}
+
+int
+migrate_foreign_tables(DB *db, char **error_r)
+{
+    DB_RESULT *res;
+    int ret;
+    int foreign;
+
+    ret = db_query(db, &res,
+                   "SELECT COUNT(*), SUM(table_name = 'schema_migrations') FROM information_schema.tables "
+                   "WHERE table_schema = DATABASE()", DB_NOARGS);
+    if (ret < 0)
+        return db_failed(db, ret, "listing tables", error_r);
+    foreign = atoi(db_result_get(res, 0, 0) ? db_result_get(res, 0, 0) : "0") > 0
+        && atoi(db_result_get(res, 0, 1) ? db_result_get(res, 0, 1) : "0") == 0;
+    db_result_free(res);
+    return foreign;
+}
+
+/* Releases the migration lock whatever happened. */
+static void
+unlock(DB *db)
+{
+    DB_RESULT *res;
+
+    if (db_query(db, &res, "SELECT RELEASE_LOCK('postgate.migrate')", DB_NOARGS) >= 0)
+        db_result_free(res);
+}
+
+int
+migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
+              unsigned *version_r, MIGRATE_PROGRESS *progress, void *context, char **error_r)
+{
+    MIGRATION_LIST list;
+    DB_RESULT *res = NULL;
+    BUF *text = NULL;
+    int ret, applied = 0;
+
+    *uninitialized_r = 0;
+    *version_r = 0;
+    if (migrate_scan(dir, &list, error_r) < 0)
+        return DB_ERR_PERM;
+
+    ret = db_query(db, &res, "SELECT GET_LOCK('postgate.migrate', ?)",
+                   DB_ARGS(DB_INT(MIGRATE_LOCK_TIMEOUT)));
+    if (ret < 0) {
+        migrate_list_free(&list);
+        return db_failed(db, ret, "taking the migration lock", error_r);
+    }
+    if (db_result_get(res, 0, 0) == NULL || strcmp(db_result_get(res, 0, 0), "1") != 0) {
+        db_result_free(res);
+        migrate_list_free(&list);
+        *error_r = errorf("another host has been migrating this database for %d seconds; try again later",
+                          MIGRATE_LOCK_TIMEOUT);
+        return DB_ERR_TEMP;
+    }
+    db_result_free(res);
+    res = NULL;
+
+    if (must_exist) {
+        ret = db_query(db, &res, "SELECT COUNT(*) FROM information_schema.tables "
+                       "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'", DB_NOARGS);
+        if (ret < 0) {
+            ret = db_failed(db, ret, "looking for schema_migrations", error_r);
+            goto out;
+        }
+        if (strcmp(db_result_get(res, 0, 0), "0") == 0) {
+            *uninitialized_r = 1;
+            ret = 0;
+            goto out;
+        }
+        db_result_free(res);
+        res = NULL;
+    }
+    ret = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+                  " name VARCHAR(255) NOT NULL,"
+                  " checksum CHAR(64) NOT NULL,"
+                  " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                  ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci", DB_NOARGS);
+    if (ret < 0) {
+        ret = db_failed(db, ret, "creating schema_migrations", error_r);
+        goto out;
+    }
+    ret = db_query(db, &res, "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+                   DB_NOARGS);
+    if (ret < 0) {
+        ret = db_failed(db, ret, "reading schema_migrations", error_r);
+        goto out;
+    }
+    text = buf_new(65536);
+    for (size_t i = 0; i < list.count; i++) {
+        const MIGRATION *m = &list.items[i];
+        const char *recorded = NULL;
+        char sum[65];
+        int failed_stmt;
+
+        buf_reset(text);
+        if (read_file(m->path, text, error_r) < 0) {
+            ret = DB_ERR_PERM;
+            goto out;
+        }
+        token_sha256_hex(buf_data(text), buf_len(text), sum);
+        for (size_t r = 0; r < db_result_rows(res); r++)
+            if ((unsigned) strtoul(db_result_get(res, r, 0), NULL, 10) == m->version)
+                recorded = db_result_get(res, r, 2);
+        if (recorded) {
+            if (strcmp(recorded, sum) != 0) {
+                *error_r = errorf("%s was changed after it was applied (checksum differs); "
+                                  "migrations are append-only: put the change in a new file", m->path);
+                ret = DB_ERR_PERM;
+                goto out;
+            }
+            *version_r = m->version;
+            continue;
+        }
+        ret = db_run_script(db, buf_cstr(text), buf_len(text), &failed_stmt);
+        if (ret < 0) {
+            *error_r = errorf("%s: statement %d failed: %s", m->path, failed_stmt, db_error(db));
+            goto out;
+        }
+        ret = db_exec(db, "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+                      DB_ARGS(DB_UINT(m->version), DB_STR(m->name), DB_STR(sum)));
+        if (ret < 0) {
+            ret = db_failed(db, ret, "recording the migration", error_r);
+            goto out;
+        }
+        *version_r = m->version;
+        applied++;
+        if (progress)
+            progress(m, context);
+    }
+    /* The database may be newer than this program's files: say so rather than guess. */
+    for (size_t r = 0; r < db_result_rows(res); r++) {
+        unsigned v = (unsigned) strtoul(db_result_get(res, r, 0), NULL, 10);
+
+        if (v > *version_r)
+            *version_r = v;
+    }
+    ret = applied;
+out:
+    buf_free(text);
+    db_result_free(res);
+    unlock(db);
+    migrate_list_free(&list);
+    return ret;
+}
