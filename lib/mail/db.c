@@ -221,7 +221,9 @@ bind_params(MYSQL_BIND *bind, const DB_PARAM *params, size_t n, my_bool *is_null
             b->is_null = &is_null[i];
             break;
         case DB_P_STR:
-            b->buffer_type = MYSQL_TYPE_BLOB;
+        case DB_P_BLOB:
+            /* Text binds as a string so typed columns (UUID, INET6, DATETIME) convert it. */
+            b->buffer_type = p->type == DB_P_STR ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
             b->buffer = (void *) p->data;
             b->buffer_length = (unsigned long) p->len;
             b->length_value = (unsigned long) p->len;
@@ -420,7 +422,8 @@ db_run(DB *db, const char *sql, const DB_PARAM *params, size_t nparams, DB_RESUL
 
             db_disconnect(db);
             db->in_txn = was_txn;
-            if (db->err == CR_SERVER_GONE_ERROR && !was_txn && attempt == 0)
+            /* A write may have run before the connection died; a query may be re-run. */
+            if ((db->err == CR_SERVER_GONE_ERROR || result_r != NULL) && !was_txn && attempt == 0)
                 continue;
             db->in_txn = 0;
         }

@@ -12,9 +12,11 @@
  * db_error()/db_errno() describe the last failure. A DB handle is used by one thread
  * at a time. SQL text is always a constant: values travel only as parameters.
  *
- * Reconnects: a statement is retried on a fresh connection only when the failure
- * happened before the server could have run it (preparing, or a connection already
- * known dead), and never inside a transaction, so nothing is ever applied twice.
+ * Reconnects: outside a transaction, db_query() is retried once on a fresh connection
+ * after a lost connection; db_exec() only when the failure happened before the server
+ * could have run it (preparing, or a connection already known dead), so no write is
+ * ever applied twice. Inside a transaction nothing is retried: the caller gets
+ * DB_ERR_TEMP and redoes the whole transaction.
  */
 #ifndef PG_DB_H
 #define PG_DB_H
@@ -36,7 +38,7 @@
 typedef struct db DB;
 typedef struct db_result DB_RESULT;
 
-typedef enum { DB_P_NULL, DB_P_STR, DB_P_INT, DB_P_UINT, DB_P_DOUBLE } DB_PARAM_TYPE;
+typedef enum { DB_P_NULL, DB_P_STR, DB_P_BLOB, DB_P_INT, DB_P_UINT, DB_P_DOUBLE } DB_PARAM_TYPE;
 
 typedef struct db_param {
     DB_PARAM_TYPE type;
@@ -55,7 +57,7 @@ db_param_str(const char *s)
 }
 
 #define DB_STR(s) db_param_str(s)
-#define DB_BLOB(p, n) ((DB_PARAM) {.type = DB_P_STR, .data = (const void *) (p), .len = (n)})
+#define DB_BLOB(p, n) ((DB_PARAM) {.type = DB_P_BLOB, .data = (const void *) (p), .len = (n)})
 #define DB_INT(v) ((DB_PARAM) {.type = DB_P_INT, .i = (long long) (v)})
 #define DB_UINT(v) ((DB_PARAM) {.type = DB_P_UINT, .u = (unsigned long long) (v)})
 #define DB_DOUBLE(v) ((DB_PARAM) {.type = DB_P_DOUBLE, .d = (double) (v)})
