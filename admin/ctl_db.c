@@ -72,6 +72,11 @@ run_migrations(CTL_CONTEXT *ctx, int initialize)
     ret = db_connect(db, 0);
     if (ret < 0 && initialize && db_errno(db) == DB_ER_BAD_DB)
         ret = create_database(db, cfg);
+    if (ret < 0 && !initialize && db_errno(db) == DB_ER_BAD_DB) {
+        msg_error("database %s does not exist: run postgatectl initialize", cfg->database_name);
+        db_free(db);
+        return EX_CONFIG;
+    }
     if (ret < 0) {
         msg_error("database unavailable: %s", db_error(db));
         db_free(db);
