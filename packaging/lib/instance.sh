@@ -1,0 +1,503 @@
+# shellcheck shell=bash
+#
+# instance.sh -- run PRIVATE MariaDB, smtp-sink and Postfix instances on loopback.
+#
+# Sourced by tests/integration/harness.sh and packaging/demo. Every instance lives
+# in a directory the caller names (data, sockets, pid files, logs), listens only on
+# 127.0.0.1 or a unix socket, and is started and stopped by pid.
+#
+# Contract: sourcing this file defines functions and nothing else (no side effects,
+# no `set` options). Functions report errors on stderr and return non-zero; they
+# never exit the caller. Every wait is bounded (INSTANCE_TIMEOUT seconds, default 30).
+#
+# Must never: start, stop or touch the system's services or their data
+# (/etc/postfix, /var/spool/postfix, /var/lib/mysql), kill a process it did not
+# start (everything is stopped by a pid it recorded), or listen beyond loopback.
+#
+# Functions (exports in brackets):
+#   instance_mariadb_start DIR   [INSTANCE_DB_SOCKET INSTANCE_DB_NAME INSTANCE_DB_USER
+#                                 INSTANCE_DB_PASSWORD]
+#   instance_mariadb_stop DIR
+#   instance_mariadb_root DIR [mariadb args...]      run the client as root (unix_socket auth)
+#   instance_sink_start DIR PORT  [INSTANCE_SINK_PORT INSTANCE_SINK_DIR]
+#   instance_sink_stop DIR
+#   instance_postfix_setup DIR SMTP_PORT SINK_PORT
+#                                [INSTANCE_POSTFIX_CONFIG_DIR INSTANCE_SMTP_PORT INSTANCE_MAILLOG]
+#   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
+#   instance_write_postgate_config FILE MIGRATIONS_DIR [DB_NAME]
+#   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
+#   instance_wait_until TIMEOUT CMD..., instance_pid_alive PID,
+#   instance_pidfile_pid FILE COMM, instance_pidfile_alive FILE COMM
+
+instance_error() {
+	printf 'instance: %s\n' "$*" >&2
+	return 1
+}
+
+# Print the last lines of a log file to stderr, indented, when it exists.
+instance_log_tail() {
+	local file=$1 lines=${2:-20}
+	[ -s "$file" ] || return 0
+	printf 'instance: last %s lines of %s:\n' "$lines" "$file" >&2
+	tail -n "$lines" "$file" | sed 's/^/    /' >&2
+}
+
+# True when PID is a live process; a zombie (exited, not yet reaped) counts as dead.
+instance_pid_alive() {
+	local pid=$1 stat
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# Print the pid stored in FILE (whitespace trimmed); fails when there is none.
+instance_pidfile_read() {
+	local file=$1 pid
+	[ -r "$file" ] || return 1
+	pid=$(tr -dc '0-9' <"$file")
+	[ -n "$pid" ] || return 1
+	printf '%s\n' "$pid"
+}
+
+# Print the pid in FILE when that process is alive and runs program COMM (as in
+# /proc/PID/comm), so a stale pid file whose number was reused never makes us
+# trust, or kill, somebody else's process.
+instance_pidfile_pid() {
+	local file=$1 comm=$2 pid
+	pid=$(instance_pidfile_read "$file") || return 1
+	instance_pid_alive "$pid" || return 1
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] || return 1
+	printf '%s\n' "$pid"
+}
+
+instance_pidfile_alive() {
+	instance_pidfile_pid "$1" "$2" >/dev/null
+}
+
+# Run CMD every 0.1 s until it succeeds or TIMEOUT seconds pass.
+instance_wait_until() {
+	local timeout=$1 deadline
+	shift
+	deadline=$((SECONDS + timeout))
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+instance_pid_gone() { ! instance_pid_alive "$1"; }
+
+# Send SIGTERM to PID, wait, then SIGKILL if it is still alive. PID must be ours.
+instance_kill_pid() {
+	local pid=$1 timeout=${2:-${INSTANCE_TIMEOUT:-30}}
+	instance_pid_alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	instance_wait_until "$timeout" instance_pid_gone "$pid" && return 0
+	instance_error "pid $pid ignored SIGTERM for ${timeout}s; sending SIGKILL"
+	kill -KILL "$pid" 2>/dev/null
+	instance_wait_until 5 instance_pid_gone "$pid" ||
+		instance_error "pid $pid survived SIGKILL"
+}
+
+# True once PID has exec'd its command (it no longer runs as sh) or has exited.
+instance_spawned() {
+	! instance_pid_alive "$1" || [ "$(cat "/proc/$1/comm" 2>/dev/null)" != sh ]
+}
+
+# Start CMD in its own session, detached from the terminal, stdio to LOG, and
+# write its pid to PIDFILE (the shell writes $$ and then execs CMD, so the pid is
+# CMD's even when setsid has to fork). CMD must not itself be an sh script.
+instance_spawn() {
+	local pidfile=$1 log=$2 pid
+	shift 2
+	rm -f "$pidfile"
+	# shellcheck disable=SC2016 # $$ and $0 belong to the inner sh
+	setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$log" 2>&1 &
+	instance_wait_until 5 test -s "$pidfile" ||
+		{ instance_error "could not start $1 (no pid file $pidfile)"; return 1; }
+	pid=$(instance_pidfile_read "$pidfile") || return 1
+	instance_wait_until 5 instance_spawned "$pid"
+}
+
+# True when user USER can enter (and with a third argument "w", write) DIR.
+instance_user_can() {
+	local user=$1 dir=$2 mode=${3:-x}
+	runuser -u "$user" -- test -x "$dir" -a -"$mode" "$dir" 2>/dev/null
+}
+
+instance_require_user_access() {
+	local user=$1 dir=$2 mode=${3:-x}
+	instance_user_can "$user" "$dir" "$mode" && return 0
+	instance_error "user $user cannot $([ "$mode" = w ] && echo write || echo enter) $dir" \
+		"(every parent directory must be searchable by others: chmod 755)"
+}
+
+# Absolute path of DIR (which need not exist yet).
+instance_abspath() {
+	realpath -m -- "$1"
+}
+
+instance_random_hex() {
+	od -An -tx1 -N"${1:-16}" /dev/urandom | tr -d ' \n'
+}
+
+# A TCP port on loopback that nothing uses. Ports are drawn from 20000-32767, below
+# Linux's ephemeral range (32768+), so an outgoing connection cannot take it later.
+instance_free_port() {
+	local used port try excluded
+	used=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }') " ||
+		used=" "
+	for try in $(seq 1 200); do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
+		[[ $used == *" $port "* ]] && continue
+		for excluded in "$@"; do
+			[ "$port" = "$excluded" ] && continue 2
+		done
+		printf '%s\n' "$port"
+		return 0
+	done
+	instance_error "no free TCP port found in 20000-32767 after $try tries"
+}
+
+# Fails, saying so, when something already listens on TCP PORT (any address).
+instance_require_port_free() {
+	[ -n "$1" ] || return 0
+	[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+	instance_error "TCP port $1 is already in use: $(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)"
+}
+
+# True when 127.0.0.1:PORT accepts a connection and greets with 220.
+instance_port_greets() {
+	local port=$1
+	(
+		exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+		IFS= read -r -t 5 line <&3 || exit 1
+		printf 'QUIT\r\n' >&3
+		[[ $line == 220* ]]
+	) 2>/dev/null
+}
+
+# Wait until 127.0.0.1:PORT answers 220; with PID, give up as soon as PID dies.
+instance_wait_port() {
+	local port=$1 timeout=${2:-${INSTANCE_TIMEOUT:-30}} pid=${3:-} deadline
+	deadline=$((SECONDS + timeout))
+	until instance_port_greets "$port"; do
+		if [ -n "$pid" ] && ! instance_pid_alive "$pid"; then
+			instance_error "process $pid died before 127.0.0.1:$port answered"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			instance_error "127.0.0.1:$port did not answer 220 within ${timeout}s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ---------------------------------------------------------------- MariaDB
+
+instance_mariadb_root() {
+	local dir
+	dir=$(instance_abspath "$1")
+	shift
+	mariadb --no-defaults --protocol=socket -S "$dir/mysqld.sock" -u root "$@"
+}
+
+instance_mariadb_ping() {
+	mariadb-admin --no-defaults --protocol=socket -S "$1/mysqld.sock" -u root \
+		--connect-timeout=2 ping >/dev/null 2>&1
+}
+
+# Create the data directory once; later starts reuse it (the demo keeps its data).
+instance_mariadb_install() {
+	local dir=$1
+	[ -d "$dir/data/mysql" ] && return 0
+	mkdir -p "$dir/data" && chown mysql:mysql "$dir/data" && chmod 750 "$dir/data" || return 1
+	if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=mysql \
+		--auth-root-authentication-method=socket --skip-test-db \
+		>"$dir/install.log" 2>&1; then
+		instance_log_tail "$dir/install.log"
+		instance_error "mariadb-install-db failed for $dir/data"
+		return 1
+	fi
+}
+
+instance_mariadb_launch() {
+	local dir=$1 pid
+	rm -f "$dir/mysqld.sock" "$dir/mysqld.sock.lock"
+	instance_spawn "$dir/mariadbd.pid" "$dir/mariadbd.out" \
+		mariadbd --no-defaults --user=mysql --datadir="$dir/data" \
+		--socket="$dir/mysqld.sock" --skip-networking \
+		--pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
+		--innodb-buffer-pool-size=64M || return 1
+	pid=$(instance_pidfile_read "$dir/mariadbd.pid") || return 1
+	local timeout=${INSTANCE_TIMEOUT:-30} deadline
+	deadline=$((SECONDS + timeout))
+	until instance_mariadb_ping "$dir"; do
+		if ! instance_pid_alive "$pid"; then
+			instance_log_tail "$dir/error.log"
+			instance_log_tail "$dir/mariadbd.out"
+			instance_error "MariaDB in $dir exited during start-up"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			instance_log_tail "$dir/error.log"
+			instance_kill_pid "$pid" 5
+			instance_error "MariaDB in $dir did not become ready within ${timeout}s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# The postgate user's password is kept in DIR so a restarted instance keeps it.
+instance_mariadb_password() {
+	local file=$1/postgate.password
+	if [ ! -s "$file" ]; then
+		(umask 077 && instance_random_hex 16 >"$file") || return 1
+	fi
+	tr -dc '0-9a-f' <"$file"
+}
+
+instance_mariadb_start() {
+	local dir password
+	[ -n "${1:-}" ] || { instance_error "usage: instance_mariadb_start DIR"; return 1; }
+	dir=$(instance_abspath "$1")
+	mkdir -p "$dir" && chown mysql:mysql "$dir" && chmod 755 "$dir" || return 1
+	instance_require_user_access mysql "$dir" w || return 1
+	instance_mariadb_install "$dir" || return 1
+	if instance_pidfile_alive "$dir/mariadbd.pid" mariadbd && instance_mariadb_ping "$dir"; then
+		: # already running (the demo's second start)
+	else
+		instance_mariadb_launch "$dir" || return 1
+	fi
+	password=$(instance_mariadb_password "$dir") || return 1
+	instance_mariadb_root "$dir" <<-EOF || { instance_error "creating database postgate failed"; return 1; }
+		CREATE DATABASE IF NOT EXISTS postgate CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+		CREATE USER IF NOT EXISTS 'postgate'@'localhost' IDENTIFIED BY '$password';
+		ALTER USER 'postgate'@'localhost' IDENTIFIED BY '$password';
+		GRANT ALL PRIVILEGES ON postgate.* TO 'postgate'@'localhost';
+	EOF
+	export INSTANCE_DB_SOCKET="$dir/mysqld.sock" INSTANCE_DB_NAME=postgate \
+		INSTANCE_DB_USER=postgate INSTANCE_DB_PASSWORD="$password"
+}
+
+instance_mariadb_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if pid=$(instance_pidfile_pid "$dir/mariadbd.pid" mariadbd); then
+		timeout "${INSTANCE_TIMEOUT:-30}" mariadb-admin --no-defaults --protocol=socket \
+			-S "$dir/mysqld.sock" -u root shutdown >/dev/null 2>&1
+		if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" instance_pid_gone "$pid"; then
+			instance_error "MariaDB (pid $pid) did not shut down cleanly; killing it"
+			instance_kill_pid "$pid" 10 || return 1
+		fi
+	fi
+	rm -f "$dir/mariadbd.pid"
+}
+
+# ---------------------------------------------------------------- smtp-sink
+
+# smtp-sink stands in for the Internet: every message becomes one file in DIR/mail.
+instance_sink_start() {
+	local dir port pid
+	[ $# -eq 2 ] || { instance_error "usage: instance_sink_start DIR PORT"; return 1; }
+	dir=$(instance_abspath "$1")
+	port=$2
+	mkdir -p "$dir/mail" && chmod 755 "$dir" && chown postfix "$dir/mail" || return 1
+	instance_require_user_access postfix "$dir/mail" w || return 1
+	if ! instance_pidfile_alive "$dir/smtp-sink.pid" smtp-sink; then
+		instance_require_port_free "$port" || return 1
+		# -u: drop to postfix after binding; -d: one file per message, named by
+		# time plus a random suffix; 64: listen backlog.
+		instance_spawn "$dir/smtp-sink.pid" "$dir/smtp-sink.log" \
+			smtp-sink -u postfix -h sink.test -d "$dir/mail/%Y%m%d-%H%M%S." \
+			"127.0.0.1:$port" 64 || return 1
+	fi
+	pid=$(instance_pidfile_pid "$dir/smtp-sink.pid" smtp-sink) ||
+		{ instance_log_tail "$dir/smtp-sink.log"; instance_error "smtp-sink exited at once"; return 1; }
+	if ! instance_wait_port "$port" "${INSTANCE_TIMEOUT:-30}" "$pid"; then
+		instance_log_tail "$dir/smtp-sink.log"
+		instance_kill_pid "$pid" 5
+		return 1
+	fi
+	export INSTANCE_SINK_PORT="$port" INSTANCE_SINK_DIR="$dir/mail"
+}
+
+instance_sink_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if pid=$(instance_pidfile_pid "$dir/smtp-sink.pid" smtp-sink); then
+		instance_kill_pid "$pid" 10 || return 1
+	fi
+	rm -f "$dir/smtp-sink.pid"
+}
+
+# ---------------------------------------------------------------- Postfix
+
+# main.cf for a private instance. Written from scratch, so nothing of the
+# system's /etc/postfix/main.cf leaks in.
+instance_postfix_main_cf() {
+	local dir=$1 sink_port=$2
+	: >"$dir/etc/main.cf" || return 1
+	postconf -c "$dir/etc" -e \
+		"compatibility_level = 3.6" \
+		"queue_directory = $dir/spool" \
+		"data_directory = $dir/data" \
+		"maillog_file = $dir/log/maillog" \
+		"maillog_file_prefixes = $dir/log" \
+		"myhostname = postgate.test" \
+		"mydomain = postgate.test" \
+		"inet_interfaces = loopback-only" \
+		"inet_protocols = ipv4" \
+		"mydestination =" \
+		"local_recipient_maps =" \
+		"local_transport = error:local delivery is disabled" \
+		"alias_maps =" \
+		"alias_database =" \
+		"mynetworks = 127.0.0.0/8" \
+		"relayhost = [127.0.0.1]:$sink_port" \
+		"smtp_dns_support_level = disabled" \
+		"smtputf8_enable = no" \
+		"enable_long_queue_ids = yes" \
+		"biff = no" \
+		"queue_run_delay = 1s" \
+		"minimal_backoff_time = 1s" \
+		"maximal_backoff_time = 5s" \
+		"maximal_queue_lifetime = 1h" \
+		"bounce_queue_lifetime = 1h" \
+		"in_flow_delay = 0" \
+		"smtpd_banner = \$myhostname ESMTP \$mail_name (postgate private instance)"
+}
+
+# master.cf: Debian's default services, chroot off everywhere (a chroot would need
+# copies of system files in the queue directory), no port 25, the pipe(8)
+# examples removed, and one smtpd on 127.0.0.1:SMTP_PORT.
+instance_postfix_master_cf() {
+	local dir=$1 smtp_port=$2 service
+	cp /usr/share/postfix/master.cf.dist "$dir/etc/master.cf" || return 1
+	postconf -c "$dir/etc" -MX smtp/inet || return 1
+	for service in maildrop uucp ifmail bsmtp scalemail-backend mailman; do
+		postconf -c "$dir/etc" -MX "$service/unix" 2>/dev/null
+	done
+	postconf -c "$dir/etc" -M \
+		"127.0.0.1:$smtp_port/inet = 127.0.0.1:$smtp_port inet n - n - - smtpd" || return 1
+	postconf -c "$dir/etc" -F '*/*/chroot = n'
+}
+
+# Regenerates main.cf and master.cf on every call (so the result does not depend
+# on history); the queue and data directories are kept.
+instance_postfix_setup() {
+	local dir
+	[ $# -eq 3 ] || { instance_error "usage: instance_postfix_setup DIR SMTP_PORT SINK_PORT"; return 1; }
+	dir=$(instance_abspath "$1")
+	[ -r /usr/share/postfix/master.cf.dist ] ||
+		{ instance_error "/usr/share/postfix/master.cf.dist missing: install postfix"; return 1; }
+	mkdir -p "$dir/etc" "$dir/spool" "$dir/log" && chmod 755 "$dir" "$dir/etc" "$dir/spool" "$dir/log" ||
+		return 1
+	instance_require_user_access postfix "$dir/spool" || return 1
+	instance_postfix_main_cf "$dir" "$3" || { instance_error "writing $dir/etc/main.cf failed"; return 1; }
+	instance_postfix_master_cf "$dir" "$2" || { instance_error "writing $dir/etc/master.cf failed"; return 1; }
+	# Postfix will not read a file changed within the last second (it waits up to
+	# 2 s for it to settle); these were written completely just now.
+	touch -d '2 seconds ago' "$dir/etc/main.cf" "$dir/etc/master.cf"
+	# Creates the queue directories with the owners and modes Postfix wants.
+	if ! postfix -c "$dir/etc" check; then
+		instance_log_tail "$dir/log/maillog"
+		instance_error "postfix -c $dir/etc check failed"
+		return 1
+	fi
+	export INSTANCE_POSTFIX_CONFIG_DIR="$dir/etc" INSTANCE_SMTP_PORT="$2" \
+		INSTANCE_MAILLOG="$dir/log/maillog"
+}
+
+# Pid of the instance's master process, if it runs.
+instance_postfix_pid() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	instance_pidfile_pid "$dir/spool/pid/master.pid" master
+}
+
+instance_postfix_smtp_port() {
+	postconf -c "$1/etc" -M 2>/dev/null | awk '$NF == "smtpd" && $2 == "inet" { split($1, a, ":"); print a[2]; exit }'
+}
+
+# Start (or, when it already runs, reload) the instance and wait for its smtpd.
+instance_postfix_start() {
+	local dir port pid
+	dir=$(instance_abspath "$1")
+	[ -f "$dir/etc/main.cf" ] || { instance_error "no $dir/etc/main.cf: run instance_postfix_setup first"; return 1; }
+	if instance_postfix_pid "$dir" >/dev/null; then
+		postfix -c "$dir/etc" reload >/dev/null 2>&1 ||
+			{ instance_error "postfix -c $dir/etc reload failed"; return 1; }
+	elif ! instance_require_port_free "$(instance_postfix_smtp_port "$dir")"; then
+		return 1
+	elif ! postfix -c "$dir/etc" start </dev/null >"$dir/log/start.out" 2>&1; then
+		instance_log_tail "$dir/log/start.out"
+		instance_log_tail "$dir/log/maillog"
+		instance_error "postfix -c $dir/etc start failed"
+		return 1
+	fi
+	pid=$(instance_postfix_pid "$dir") || { instance_error "Postfix master in $dir is not running"; return 1; }
+	port=$(instance_postfix_smtp_port "$dir")
+	[ -n "$port" ] || return 0
+	if ! instance_wait_port "$port" "${INSTANCE_TIMEOUT:-30}" "$pid"; then
+		instance_log_tail "$dir/log/maillog"
+		return 1
+	fi
+}
+
+# Pids of live processes in process group PGID (the master leads its group).
+instance_pgroup_pids() {
+	ps -eo pid=,pgid=,stat= | awk -v g="$1" '$2 == g && $3 !~ /^Z/ { print $1 }'
+}
+
+instance_pgroup_empty() { [ -z "$(instance_pgroup_pids "$1")" ]; }
+
+instance_postfix_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	pid=$(instance_postfix_pid "$dir") || return 0
+	postfix -c "$dir/etc" stop >/dev/null 2>&1
+	if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" instance_pid_gone "$pid"; then
+		instance_error "Postfix master (pid $pid) did not stop; killing its process group"
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+	# The master's children notice it is gone and exit on their own.
+	instance_wait_until 10 instance_pgroup_empty "$pid" && return 0
+	instance_error "Postfix processes of $dir outlived the master; killing process group $pid"
+	kill -KILL -- "-$pid" 2>/dev/null
+	instance_wait_until 5 instance_pgroup_empty "$pid"
+}
+
+# ---------------------------------------------------------------- postgate
+
+# Quote a string for libconfig: backslash and double quote escaped.
+instance_libconfig_string() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# Write the postgate configuration for the running MariaDB instance. Readable by
+# root only: it holds the database password.
+instance_write_postgate_config() {
+	local file=$1 migrations=$2 name=${3:-${INSTANCE_DB_NAME:-postgate}}
+	[ -n "${INSTANCE_DB_SOCKET:-}" ] ||
+		{ instance_error "instance_write_postgate_config: start MariaDB first"; return 1; }
+	(
+		umask 077
+		cat >"$file" <<-EOF
+			database: {
+			  socket = $(instance_libconfig_string "$INSTANCE_DB_SOCKET");
+			  name = $(instance_libconfig_string "$name");
+			  user = $(instance_libconfig_string "$INSTANCE_DB_USER");
+			  password = $(instance_libconfig_string "$INSTANCE_DB_PASSWORD");
+			  migrations_dir = $(instance_libconfig_string "$migrations");
+			};
+			logging: { destination = "stderr"; level = "info"; };
+		EOF
+	)
+}

@@ -1,0 +1,314 @@
+# shellcheck shell=bash
+#
+# harness.sh -- TAP helpers and real-component set-up for postgate's integration tests.
+#
+# Sourced by every tests/integration/*.t script. Sourcing defines the TAP helpers
+# (plan, done_testing, ok, is, isnt, like, unlike, contains, diag, note, skip_all)
+# and installs an EXIT/INT/TERM trap that checks the plan and cleans up.
+# harness_setup [mariadb] [sink] [postfix] (all three by default) starts private
+# instances through packaging/lib/instance.sh under a fresh temp dir and writes the
+# postgate config file:
+#   HARNESS_DIR, HARNESS_CONFIG, POSTGATE_SRCDIR, POSTGATE_BUILDDIR, and the
+#   INSTANCE_* variables of instance.sh (INSTANCE_DB_SOCKET, INSTANCE_SMTP_PORT, ...).
+# Helpers: harness_sql SQL [DB] (as the postgate user), harness_root_sql SQL,
+# harness_write_config FILE [DB_NAME], harness_wait_for TIMEOUT CMD...
+# Programs are found under $POSTGATE_BUILDDIR, sources under $POSTGATE_SRCDIR
+# (both default to the source tree this file is in).
+#
+# Must never: use the system's MariaDB or Postfix, leave a process running after
+# the test (cleanup stops everything by pid and checks), or turn a missing
+# requirement into a silent pass (it prints "1..0 # SKIP" loudly; CI counts skips
+# as failures, so every requirement is installable with packaging/install-deps).
+# Set POSTGATE_KEEP_TMP=1 to keep the temp dir for a post-mortem.
+
+HARNESS_SRCDIR_DEFAULT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export POSTGATE_SRCDIR=${POSTGATE_SRCDIR:-$HARNESS_SRCDIR_DEFAULT}
+export POSTGATE_BUILDDIR=${POSTGATE_BUILDDIR:-$POSTGATE_SRCDIR}
+
+# shellcheck source-path=SCRIPTDIR/../.. source=packaging/lib/instance.sh
+. "$POSTGATE_SRCDIR/packaging/lib/instance.sh"
+
+HARNESS_RUN=0        # assertions so far
+HARNESS_FAILED=0     # failed assertions
+HARNESS_PLANNED=""   # number from plan, or "" when none printed yet
+HARNESS_DIR=""
+HARNESS_STARTED=()   # components started, in start order
+HARNESS_CLEANED=""
+
+# ---------------------------------------------------------------- TAP
+
+diag() {
+	local line
+	while IFS= read -r line; do
+		printf '# %s\n' "$line" >&2
+	done <<<"$*"
+}
+
+note() {
+	local line
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done <<<"$*"
+}
+
+plan() {
+	HARNESS_PLANNED=$1
+	printf '1..%s\n' "$1"
+}
+
+done_testing() {
+	[ -n "$HARNESS_PLANNED" ] || plan "$HARNESS_RUN"
+}
+
+# Skip the whole file. Only for a requirement that packaging/install-deps provides.
+skip_all() {
+	printf '1..0 # SKIP %s\n' "$*"
+	printf '#\n# SKIPPED: %s\n#\n' "$*" >&2
+	HARNESS_PLANNED=0
+	exit 0
+}
+
+# Print one TAP result line; PASS is 0 for a pass.
+harness_result() {
+	local pass=$1 name=${2:-}
+	HARNESS_RUN=$((HARNESS_RUN + 1))
+	if [ "$pass" = 0 ]; then
+		printf 'ok %d - %s\n' "$HARNESS_RUN" "${name//#/\\#}"
+		return 0
+	fi
+	printf 'not ok %d - %s\n' "$HARNESS_RUN" "${name//#/\\#}"
+	diag "  Failed test '$name'"
+	HARNESS_FAILED=$((HARNESS_FAILED + 1))
+}
+
+# ok STATUS NAME: passes when STATUS is 0 (an exit status).
+ok() {
+	harness_result "$([ "$1" = 0 ] && echo 0 || echo 1)" "${2:-}"
+	[ "$1" = 0 ] || diag "  exit status $1"
+	return 0
+}
+
+is() {
+	local got=$1 expected=$2
+	[ "$got" = "$expected" ] && { harness_result 0 "${3:-}"; return 0; }
+	harness_result 1 "${3:-}"
+	diag "         got: '$got'"
+	diag "    expected: '$expected'"
+}
+
+isnt() {
+	local got=$1 unexpected=$2
+	[ "$got" != "$unexpected" ] && { harness_result 0 "${3:-}"; return 0; }
+	harness_result 1 "${3:-}"
+	diag "         got: '$got'"
+	diag "    expected: anything else"
+}
+
+# like GOT REGEX NAME: bash extended regular expression.
+like() {
+	local got=$1 regex=$2
+	[[ $got =~ $regex ]] && { harness_result 0 "${3:-}"; return 0; }
+	harness_result 1 "${3:-}"
+	diag "                  '$got'"
+	diag "    doesn't match '$regex'"
+}
+
+unlike() {
+	local got=$1 regex=$2
+	[[ $got =~ $regex ]] || { harness_result 0 "${3:-}"; return 0; }
+	harness_result 1 "${3:-}"
+	diag "                  '$got'"
+	diag "          matches '$regex'"
+}
+
+# contains GOT SUBSTRING NAME: literal substring (no regex metacharacters).
+contains() {
+	local got=$1 needle=$2
+	[[ $got == *"$needle"* ]] && { harness_result 0 "${3:-}"; return 0; }
+	harness_result 1 "${3:-}"
+	diag "                  '$got'"
+	diag "    does not contain '$needle'"
+}
+
+# ---------------------------------------------------------------- set-up
+
+# Every tool the harness uses, with the install-deps set that provides it.
+harness_require() {
+	local missing=() tool
+	[ "$(id -u)" = 0 ] ||
+		skip_all "integration tests run as root (they start private MariaDB and Postfix instances)"
+	for tool in mariadbd mariadb-install-db mariadb mariadb-admin postfix postconf \
+		smtp-sink swaks ss ps runuser setsid timeout realpath; do
+		command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		skip_all "missing ${missing[*]}: run 'packaging/install-deps runtime test' as root"
+	if ! id mysql >/dev/null 2>&1 || ! id postfix >/dev/null 2>&1; then
+		skip_all "users mysql and postfix missing: run 'packaging/install-deps runtime test' as root"
+	fi
+}
+
+# A failed set-up is a failed test, never a skip.
+harness_setup_failed() {
+	ok 1 "harness set-up: $*"
+	exit 1
+}
+
+harness_start_mariadb() {
+	HARNESS_STARTED+=(mariadb)
+	instance_mariadb_start "$HARNESS_DIR/mariadb" || harness_setup_failed "MariaDB did not start"
+}
+
+harness_start_sink() {
+	local port
+	port=$(instance_free_port) || harness_setup_failed "no free port for smtp-sink"
+	HARNESS_STARTED+=(sink)
+	instance_sink_start "$HARNESS_DIR/sink" "$port" || harness_setup_failed "smtp-sink did not start"
+}
+
+harness_start_postfix() {
+	local port
+	[ -n "${INSTANCE_SINK_PORT:-}" ] || harness_setup_failed "Postfix needs the sink: list sink before postfix"
+	port=$(instance_free_port "$INSTANCE_SINK_PORT") || harness_setup_failed "no free port for Postfix"
+	instance_postfix_setup "$HARNESS_DIR/postfix" "$port" "$INSTANCE_SINK_PORT" ||
+		harness_setup_failed "Postfix set-up failed"
+	HARNESS_STARTED+=(postfix)
+	instance_postfix_start "$HARNESS_DIR/postfix" || harness_setup_failed "Postfix did not start"
+}
+
+# harness_write_config FILE [DB_NAME]: a postgate config for the harness's MariaDB.
+harness_write_config() {
+	instance_write_postgate_config "$1" "$POSTGATE_SRCDIR/schema" "${2:-}"
+}
+
+harness_setup() {
+	local component
+	harness_require
+	[ $# -gt 0 ] || set -- mariadb sink postfix
+	HARNESS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postgate-test.XXXXXX") ||
+		harness_setup_failed "mktemp failed"
+	chmod 755 "$HARNESS_DIR"
+	export HARNESS_DIR
+	for component in "$@"; do
+		case $component in
+		mariadb) harness_start_mariadb ;;
+		sink) harness_start_sink ;;
+		postfix) harness_start_postfix ;;
+		*) harness_setup_failed "unknown component '$component'" ;;
+		esac
+	done
+	if [ -n "${INSTANCE_DB_SOCKET:-}" ]; then
+		export HARNESS_CONFIG="$HARNESS_DIR/postgate.conf"
+		harness_write_config "$HARNESS_CONFIG" || harness_setup_failed "cannot write $HARNESS_CONFIG"
+	fi
+}
+
+# Run CMD every 0.1 s until it succeeds, at most TIMEOUT seconds.
+harness_wait_for() {
+	instance_wait_until "$@"
+}
+
+# SQL as the postgate user against DB (default: the harness database); tab-separated.
+harness_sql() {
+	local db=${2:-$INSTANCE_DB_NAME}
+	MYSQL_PWD=$INSTANCE_DB_PASSWORD mariadb --no-defaults --protocol=socket \
+		-S "$INSTANCE_DB_SOCKET" -u "$INSTANCE_DB_USER" --batch --skip-column-names \
+		-e "$1" "$db"
+}
+
+# SQL as root (socket authentication).
+harness_root_sql() {
+	instance_mariadb_root "$HARNESS_DIR/mariadb" --batch --skip-column-names -e "$1"
+}
+
+# ---------------------------------------------------------------- clean-up
+
+harness_dump_logs() {
+	local file
+	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
+		"$HARNESS_DIR/sink/smtp-sink.log"; do
+		[ -s "$file" ] || continue
+		diag "---- last 40 lines of $file ----"
+		diag "$(tail -n 40 "$file")"
+	done
+}
+
+harness_stop_all() {
+	local i
+	for ((i = ${#HARNESS_STARTED[@]} - 1; i >= 0; i--)); do
+		case ${HARNESS_STARTED[i]} in
+		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
+		sink) instance_sink_stop "$HARNESS_DIR/sink" ;;
+		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
+		esac
+	done
+}
+
+# Pids of live processes whose command line mentions the harness dir: anything
+# left after harness_stop_all (the Postfix master's children are checked by
+# instance_postfix_stop through its process group).
+harness_leftovers() {
+	local f pid
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$HARNESS_DIR/" || continue
+		instance_pid_alive "$pid" && printf '%s\n' "$pid"
+	done
+}
+
+harness_cleanup() {
+	local leftovers pid
+	[ -z "$HARNESS_CLEANED" ] || return 0
+	HARNESS_CLEANED=1
+	[ -n "$HARNESS_DIR" ] || return 0
+	if [ "$1" != 0 ] || [ "$HARNESS_FAILED" != 0 ]; then
+		harness_dump_logs
+	fi
+	harness_stop_all
+	leftovers=$(harness_leftovers)
+	if [ -n "$leftovers" ]; then
+		diag "processes left behind by the test (killed now):"
+		for pid in $leftovers; do
+			diag "$(ps -o pid=,user=,args= -p "$pid")"
+			instance_kill_pid "$pid" 5
+		done
+		HARNESS_FAILED=$((HARNESS_FAILED + 1))
+	fi
+	if [ "${POSTGATE_KEEP_TMP:-0}" = 1 ]; then
+		diag "kept $HARNESS_DIR (POSTGATE_KEEP_TMP=1)"
+	else
+		rm -rf -- "$HARNESS_DIR"
+	fi
+}
+
+harness_on_exit() {
+	local rc=$1
+	trap - EXIT INT TERM
+	harness_cleanup "$rc"
+	if [ -z "$HARNESS_PLANNED" ]; then
+		# Died before its plan or forgot done_testing: record a failure and hand
+		# prove a plan ("1..0" alone would read as a skip).
+		harness_result 1 "the test script ran to its end (it stopped with status $rc, no plan printed)"
+		printf '1..%s\n' "$HARNESS_RUN"
+		[ "$rc" != 0 ] || rc=255
+	elif [ "$HARNESS_PLANNED" != "$HARNESS_RUN" ]; then
+		diag "Looks like you planned $HARNESS_PLANNED tests but ran $HARNESS_RUN."
+		[ "$rc" != 0 ] || rc=255
+	fi
+	if [ "$rc" = 0 ] && [ "$HARNESS_FAILED" != 0 ]; then
+		diag "Looks like you failed $HARNESS_FAILED test(s) of $HARNESS_RUN."
+		rc=$((HARNESS_FAILED > 254 ? 254 : HARNESS_FAILED))
+	fi
+	exit "$rc"
+}
+
+harness_on_signal() {
+	diag "interrupted by SIG$1"
+	harness_on_exit "$2"
+}
+
+trap 'harness_on_exit $?' EXIT
+trap 'harness_on_signal INT 130' INT
+trap 'harness_on_signal TERM 143' TERM
