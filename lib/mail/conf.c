@@ -87,21 +87,6 @@ conf_env_name(const CONF_KEY *key)
     return name;
 }
 
-static char *
-fmt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-fmt_error(const char *fmt, ...)
-{
-    BUF *b = buf_new(128);
-    va_list ap;
-
-    va_start(ap, fmt);
-    buf_vprintf(b, fmt, ap);
-    va_end(ap);
-    return buf_steal(b, NULL);
-}
-
 static void
 list_free(CONF_LIST *list)
 {
@@ -162,7 +147,7 @@ store_int(PGCONF *cfg, size_t i, long long v, char **why_r)
     const CONF_KEY *key = &conf_table[i];
 
     if (v < key->min || v > key->max) {
-        *why_r = fmt_error("%lld is out of range (%lld..%lld)", v, key->min, key->max);
+        *why_r = buf_asprintf("%lld is out of range (%lld..%lld)", v, key->min, key->max);
         return -1;
     }
     *FIELD(cfg, i, long long) = v;
@@ -176,12 +161,12 @@ store_string(PGCONF *cfg, size_t i, const char *text, char **why_r)
     char **field = FIELD(cfg, i, char *);
 
     if (key->type == CONF_TYPE_ENUM && !choice_ok(key->choices, text)) {
-        *why_r = fmt_error("\"%s\" is not one of %s", text, key->choices);
+        *why_r = buf_asprintf("\"%s\" is not one of %s", text, key->choices);
         return -1;
     }
     for (const char *c = text; *c; c++) {
         if ((unsigned char) *c < 0x20) {
-            *why_r = fmt_error("control characters are not allowed");
+            *why_r = buf_asprintf("control characters are not allowed");
             return -1;
         }
     }
@@ -207,7 +192,7 @@ set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
         errno = 0;
         v = strtoll(text, &end, 10);
         if (errno || end == text || *end != '\0') {
-            *why_r = fmt_error("\"%s\" is not a whole number", text);
+            *why_r = buf_asprintf("\"%s\" is not a whole number", text);
             return -1;
         }
         return store_int(cfg, i, v, why_r);
@@ -216,7 +201,7 @@ set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
         int v;
 
         if (parse_bool(text, &v) < 0) {
-            *why_r = fmt_error("\"%s\" is not true or false", text);
+            *why_r = buf_asprintf("\"%s\" is not true or false", text);
             return -1;
         }
         *FIELD(cfg, i, int) = v;
@@ -242,7 +227,7 @@ set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
         return 0;
     }
     }
-    *why_r = fmt_error("internal error: unknown type");
+    *why_r = buf_asprintf("internal error: unknown type");
     return -1;
 }
 
@@ -301,7 +286,7 @@ set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
         n = config_setting_length(s);
         for (int j = 0; j < n; j++) {
             if (config_setting_type(config_setting_get_elem(s, (unsigned) j)) != CONFIG_TYPE_STRING) {
-                *why_r = fmt_error("element %d is not a string; expected %s", j + 1, type_expect[key->type]);
+                *why_r = buf_asprintf("element %d is not a string; expected %s", j + 1, type_expect[key->type]);
                 return -1;
             }
         }
@@ -314,7 +299,7 @@ set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
         return 0;
     }
     }
-    *why_r = fmt_error("expected %s, found %s", type_expect[key->type], setting_type_name(type));
+    *why_r = buf_asprintf("expected %s, found %s", type_expect[key->type], setting_type_name(type));
     return -1;
 }
 
@@ -353,9 +338,9 @@ load_file(PGCONF *cfg, const char *path, char **error_r)
     config_init(&lc);
     if (config_read_file(&lc, path) != CONFIG_TRUE) {
         if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-            *error_r = fmt_error("%s: cannot read: %s", path, strerror(errno));
+            *error_r = buf_asprintf("%s: cannot read: %s", path, strerror(errno));
         else
-            *error_r = fmt_error("%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+            *error_r = buf_asprintf("%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
                                  config_error_line(&lc), config_error_text(&lc));
         goto out;
     }
@@ -366,12 +351,12 @@ load_file(PGCONF *cfg, const char *path, char **error_r)
         const char *sfile = config_setting_source_file(sec) ? config_setting_source_file(sec) : path;
 
         if (!section_known(sname)) {
-            *error_r = fmt_error("%s:%d: unknown section '%s'", sfile,
+            *error_r = buf_asprintf("%s:%d: unknown section '%s'", sfile,
                                  config_setting_source_line(sec), sname);
             goto out;
         }
         if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
-            *error_r = fmt_error("%s:%d: '%s' must be a group: %s: { key = value; };", sfile,
+            *error_r = buf_asprintf("%s:%d: '%s' must be a group: %s: { key = value; };", sfile,
                                  config_setting_source_line(sec), sname, sname);
             goto out;
         }
@@ -384,15 +369,15 @@ load_file(PGCONF *cfg, const char *path, char **error_r)
             char *why = NULL;
 
             if (i < 0) {
-                *error_r = fmt_error("%s:%d: unknown key '%s.%s'", kfile, line, sname, kname);
+                *error_r = buf_asprintf("%s:%d: unknown key '%s.%s'", kfile, line, sname, kname);
                 goto out;
             }
             if (set_from_setting(cfg, (size_t) i, s, &why) < 0) {
-                *error_r = fmt_error("%s:%d: %s.%s: %s", kfile, line, sname, kname, why);
+                *error_r = buf_asprintf("%s:%d: %s.%s: %s", kfile, line, sname, kname, why);
                 mem_free(why);
                 goto out;
             }
-            set_origin(cfg, (size_t) i, fmt_error("%s:%d", kfile, line));
+            set_origin(cfg, (size_t) i, buf_asprintf("%s:%d", kfile, line));
         }
     }
     ret = 0;
@@ -410,7 +395,7 @@ conf_load(const char *path, int allow_missing, char **error_r)
     cfg->refcount = 1;
     for (size_t i = 0; i < CONF_NKEYS; i++) {
         if (set_from_text(cfg, i, conf_table[i].def, &why) < 0) {
-            *error_r = fmt_error("built-in default of %s.%s: %s", conf_table[i].section,
+            *error_r = buf_asprintf("built-in default of %s.%s: %s", conf_table[i].section,
                                  conf_table[i].name, why);
             mem_free(why);
             conf_unref(cfg);
@@ -432,13 +417,13 @@ conf_load(const char *path, int allow_missing, char **error_r)
         if (value == NULL)
             continue;
         if (set_from_text(cfg, i, value, &why) < 0) {
-            *error_r = fmt_error("environment %s: %s.%s: %s", env, conf_table[i].section,
+            *error_r = buf_asprintf("environment %s: %s.%s: %s", env, conf_table[i].section,
                                  conf_table[i].name, why);
             mem_free(why);
             conf_unref(cfg);
             return NULL;
         }
-        set_origin(cfg, i, fmt_error("env %s", env));
+        set_origin(cfg, i, buf_asprintf("env %s", env));
     }
     return cfg;
 }
@@ -504,7 +489,7 @@ conf_reload_check(const PGCONF *old_cfg, const PGCONF *new_cfg, char **error_r)
     for (size_t i = 0; i < CONF_NKEYS; i++) {
         if ((conf_table[i].flags & CONF_RELOAD) || value_equal(old_cfg, new_cfg, i))
             continue;
-        *error_r = fmt_error("%s: %s.%s cannot be changed by a reload; restart the program",
+        *error_r = buf_asprintf("%s: %s.%s cannot be changed by a reload; restart the program",
                              new_cfg->origin[i], conf_table[i].section, conf_table[i].name);
         return -1;
     }

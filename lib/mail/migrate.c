@@ -22,21 +22,6 @@
 #define MIGRATE_LOCK_TIMEOUT 60
 #define MIGRATE_MAX_FILE (16 * 1024 * 1024)
 
-static char *
-errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-errorf(const char *fmt, ...)
-{
-    BUF *b = buf_new(128);
-    va_list ap;
-
-    va_start(ap, fmt);
-    buf_vprintf(b, fmt, ap);
-    va_end(ap);
-    return buf_steal(b, NULL);
-}
-
 int
 migrate_parse_name(const char *name, unsigned *version_r)
 {
@@ -93,7 +78,7 @@ migrate_scan(const char *dir, MIGRATION_LIST *list, char **error_r)
     list->items = NULL;
     list->count = 0;
     if (d == NULL) {
-        *error_r = errorf("migrations directory %s: %s", dir, strerror(errno));
+        *error_r = buf_asprintf("migrations directory %s: %s", dir, strerror(errno));
         return -1;
     }
     while ((de = readdir(d)) != NULL) {
@@ -103,7 +88,7 @@ migrate_scan(const char *dir, MIGRATION_LIST *list, char **error_r)
         if (len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
             continue;
         if (migrate_parse_name(de->d_name, &version) < 0) {
-            *error_r = errorf("%s/%s: not a migration name (expected NNN_description.sql, "
+            *error_r = buf_asprintf("%s/%s: not a migration name (expected NNN_description.sql, "
                               "lowercase letters, digits and _)", dir, de->d_name);
             closedir(d);
             migrate_list_free(list);
@@ -112,7 +97,7 @@ migrate_scan(const char *dir, MIGRATION_LIST *list, char **error_r)
         list->items = mem_realloc(list->items, (list->count + 1) * sizeof(MIGRATION));
         list->items[list->count].version = version;
         list->items[list->count].name = mem_strdup(de->d_name);
-        list->items[list->count].path = errorf("%s/%s", dir, de->d_name);
+        list->items[list->count].path = buf_asprintf("%s/%s", dir, de->d_name);
         list->count++;
     }
     closedir(d);
@@ -120,14 +105,14 @@ migrate_scan(const char *dir, MIGRATION_LIST *list, char **error_r)
         qsort(list->items, list->count, sizeof(MIGRATION), migration_cmp);
     for (size_t i = 1; i < list->count; i++) {
         if (list->items[i].version == list->items[i - 1].version) {
-            *error_r = errorf("%s: two migrations numbered %u: %s and %s", dir,
+            *error_r = buf_asprintf("%s: two migrations numbered %u: %s and %s", dir,
                               list->items[i].version, list->items[i - 1].name, list->items[i].name);
             migrate_list_free(list);
             return -1;
         }
     }
     if (list->count == 0) {
-        *error_r = errorf("migrations directory %s holds no NNN_*.sql files", dir);
+        *error_r = buf_asprintf("migrations directory %s holds no NNN_*.sql files", dir);
         return -1;
     }
     return 0;
@@ -141,19 +126,19 @@ read_file(const char *path, BUF *out, char **error_r)
     size_t n;
 
     if (fp == NULL) {
-        *error_r = errorf("%s: %s", path, strerror(errno));
+        *error_r = buf_asprintf("%s: %s", path, strerror(errno));
         return -1;
     }
     buf_set_limit(out, MIGRATE_MAX_FILE);
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
         if (buf_append(out, chunk, n) < 0) {
-            *error_r = errorf("%s: larger than %d bytes", path, MIGRATE_MAX_FILE);
+            *error_r = buf_asprintf("%s: larger than %d bytes", path, MIGRATE_MAX_FILE);
             fclose(fp);
             return -1;
         }
     }
     if (ferror(fp)) {
-        *error_r = errorf("%s: read error", path);
+        *error_r = buf_asprintf("%s: read error", path);
         fclose(fp);
         return -1;
     }
@@ -164,7 +149,7 @@ read_file(const char *path, BUF *out, char **error_r)
 static int
 db_failed(DB *db, int ret, const char *what, char **error_r)
 {
-    *error_r = errorf("%s: %s", what, db_error(db));
+    *error_r = buf_asprintf("%s: %s", what, db_error(db));
     return ret;
 }
 
@@ -219,7 +204,7 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
     if (db_result_get(res, 0, 0) == NULL || strcmp(db_result_get(res, 0, 0), "1") != 0) {
         db_result_free(res);
         migrate_list_free(&list);
-        *error_r = errorf("another host has been migrating this database for %d seconds; try again later",
+        *error_r = buf_asprintf("another host has been migrating this database for %d seconds; try again later",
                           MIGRATE_LOCK_TIMEOUT);
         return DB_ERR_TEMP;
     }
@@ -275,7 +260,7 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
                 recorded = db_result_get(res, r, 2);
         if (recorded) {
             if (strcmp(recorded, sum) != 0) {
-                *error_r = errorf("%s was changed after it was applied (checksum differs); "
+                *error_r = buf_asprintf("%s was changed after it was applied (checksum differs); "
                                   "migrations are append-only: put the change in a new file", m->path);
                 ret = DB_ERR_PERM;
                 goto out;
@@ -285,7 +270,7 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
         }
         ret = db_run_script(db, buf_cstr(text), buf_len(text), &failed_stmt);
         if (ret < 0) {
-            *error_r = errorf("%s: statement %d failed: %s", m->path, failed_stmt, db_error(db));
+            *error_r = buf_asprintf("%s: statement %d failed: %s", m->path, failed_stmt, db_error(db));
             goto out;
         }
         ret = db_exec(db, "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",

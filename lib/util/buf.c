@@ -173,3 +173,15 @@ buf_steal(BUF *buf, size_t *len_r)
     mem_free(buf);
     return data;
 }
+
+char *
+buf_asprintf(const char *fmt, ...)
+{
+    BUF *b = buf_new(128);
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return buf_steal(b, NULL);
+}

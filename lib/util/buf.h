@@ -32,6 +32,8 @@ void buf_truncate(BUF *buf, size_t len);
 const char *buf_cstr(const BUF *buf);
 const unsigned char *buf_data(const BUF *buf);
 size_t buf_len(const BUF *buf);
+/* A new NUL-terminated string formatted like printf (free with mem_free). */
+char *buf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hands the storage to the caller (free with mem_free) and frees the BUF. */
 char *buf_steal(BUF *buf, size_t *len_r);
 

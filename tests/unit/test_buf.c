@@ -87,6 +87,20 @@ START_TEST(truncate_reset_steal)
 }
 END_TEST
 
+START_TEST(asprintf_formats_any_length)
+{
+    char *s = buf_asprintf("%s:%d: %s", "/etc/postgate.conf", 3, "unknown key");
+    char *long_s;
+
+    ck_assert_str_eq(s, "/etc/postgate.conf:3: unknown key");
+    mem_free(s);
+    long_s = buf_asprintf("%0500d", 7);
+    ck_assert_uint_eq(strlen(long_s), 500);
+    ck_assert_int_eq(long_s[499], '7');
+    mem_free(long_s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -98,6 +112,7 @@ main(void)
     tcase_add_test(tc, printf_appends_and_grows);
     tcase_add_test(tc, limit_refuses_without_change);
     tcase_add_test(tc, truncate_reset_steal);
+    tcase_add_test(tc, asprintf_formats_any_length);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
