@@ -82,14 +82,24 @@ roundtrip(DB *db)
     return bad;
 }
 
+/* Statement texts stay alive until the handle is freed: its cache keeps pointers (db.h). */
+static char **kept;
+static size_t nkept;
+
+static char *
+keep(const char *line)
+{
+    kept = mem_realloc(kept, (nkept + 1) * sizeof(char *));
+    return kept[nkept++] = mem_strdup(line);
+}
+
 static int
 session(DB *db)
 {
     char line[8192];
 
     while (fgets(line, sizeof(line), stdin)) {
-        /* Statements stay alive for the handle's statement cache (see db.h). */
-        char *copy = mem_strdup(line);
+        char *copy = keep(line);
         char *fields[MAX_ARGS + 2];
         DB_PARAM params[MAX_ARGS];
         size_t n = 0;
@@ -162,6 +172,9 @@ main(int argc, char **argv)
     else
         status = 64;
     db_free(db);
+    for (size_t i = 0; i < nkept; i++)
+        mem_free(kept[i]);
+    mem_free(kept);
     conf_unref(cfg);
     return status;
 }
