@@ -8,12 +8,14 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "mail/db.h"
 #include "mail/migrate.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/seal.h"
 
 static void
 report(const MIGRATION *m, void *context)
@@ -115,14 +117,35 @@ run_migrations(CTL_CONTEXT *ctx, int initialize)
     return status;
 }
 
+/* The installation's secret key: created once, never replaced (sealed data depends on it). */
+static int
+ensure_secret_key(const PGCONF *cfg)
+{
+    const char *path = cfg->security_secret_key_file;
+    char *error = NULL;
+
+    if (access(path, F_OK) == 0)
+        return EX_OK;
+    if (seal_key_create(path, &error) < 0) {
+        msg_error("%s", error);
+        mem_free(error);
+        return EX_CANTCREAT;
+    }
+    printf("created secret key %s (copy it to every postgate host of this site; keep it private)\n", path);
+    return EX_OK;
+}
+
 int
 ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv)
 {
+    int status;
+
     if (argc != 1) {
         msg_error("usage: postgatectl initialize");
         return EX_USAGE;
     }
-    return run_migrations(ctx, 1);
+    status = run_migrations(ctx, 1);
+    return status == EX_OK ? ensure_secret_key(ctx->cfg) : status;
 }
 
 int

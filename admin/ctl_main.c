@@ -25,9 +25,22 @@ static const char usage_text[] =
     "  make-user       create a web admin user (asks for what the flags do not give)\n"
     "                  [--email E] [--first-name F] [--last-name L] [--admin]\n"
     "                  [--password-stdin | --password-file FILE]\n"
+    "  org create      --name NAME --permalink P: a new organization\n"
+    "  server create   --org ORG --name NAME --permalink P [--mode Live|Development]\n"
+    "                  [--send-limit N] [--allow-sender]: a new mail server\n"
+    "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"
+    "  domain create   (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]:\n"
+    "                  a sending domain with its DKIM keys; prints the DNS records to publish\n"
+    "  credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP]\n"
+    "                  [--network CIDR] [--hold]: prints the key once\n"
+    "  message release TOKEN  re-send a held message through the release service\n"
     "  config check    validate the configuration\n"
     "  config dump     print every effective setting and where it came from\n"
     "  config doc      print the configuration reference (doc/configuration.md)\n"
+    "  postfix enable  wire a Postfix instance to postgate (main.cf, master.cf via postconf)\n"
+    "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
+    "  postfix disable undo what enable changed [-C POSTFIX_CONFIG_DIR] [--reload]\n"
+    "  postfix check   report what is not wired [-C POSTFIX_CONFIG_DIR]; exits 1 then\n"
     "  version         print the version\n"
     "\n"
     "Options:\n"
@@ -35,7 +48,8 @@ static const char usage_text[] =
     "  -h, --help      this text\n"
     "\n"
     "Exit codes: 0 success, 64 usage error, 65 bad input or permanent database error,\n"
-    "70 internal error, 75 temporary failure (try again), 78 configuration error.\n";
+    "69 a program (postconf) unavailable, 70 internal error, 73 cannot create a file,\n"
+    "75 temporary failure (try again), 78 configuration error.\n";
 
 static int
 usage(FILE *fp, int status)
@@ -116,6 +130,11 @@ main(int argc, char **argv)
         status = ctl_make_user(&ctx, argc, argv);
     else if (strcmp(command, "config") == 0)
         status = ctl_config(&ctx, argc, argv);
+    else if (strcmp(command, "postfix") == 0)
+        status = ctl_postfix(&ctx, argc, argv);
+    else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
+             || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0)
+        status = ctl_objects(&ctx, command, argc, argv);
     else {
         msg_error("unknown command '%s'", command);
         status = usage(stderr, EX_USAGE);

@@ -484,7 +484,8 @@ instance_libconfig_string() {
 # Write the postgate configuration for the running MariaDB instance. Readable by
 # root only: it holds the database password.
 instance_write_postgate_config() {
-	local file=$1 migrations=$2 name=${3:-${INSTANCE_DB_NAME:-postgate}}
+	local file=$1 migrations=$2 name=${3:-${INSTANCE_DB_NAME:-postgate}} key
+	key="$(dirname "$file")/secret.key"
 	[ -n "${INSTANCE_DB_SOCKET:-}" ] ||
 		{ instance_error "instance_write_postgate_config: start MariaDB first"; return 1; }
 	(
@@ -498,6 +499,58 @@ instance_write_postgate_config() {
 			  migrations_dir = $(instance_libconfig_string "$migrations");
 			};
 			logging: { destination = "stderr"; level = "info"; };
+			security: { secret_key_file = $(instance_libconfig_string "$key"); };
 		EOF
 	)
+}
+
+# ---------------------------------------------------------------- postgate daemons
+
+# instance_postgate_config FILE POSTFIX_DIR RELEASE_PORT
+# Append to FILE (written by instance_write_postgate_config) what the daemons need
+# to run beside the private Postfix in POSTFIX_DIR: sockets under its queue
+# directory (reachable by a chrooted smtpd), the release service on RELEASE_PORT,
+# and Postfix's log. (The secret key lives beside FILE: see instance_write_postgate_config.)
+instance_postgate_config() {
+	local file=$1 postfix_dir=$2 release_port=$3 queue
+	queue=$(postconf -c "$postfix_dir/etc" -h queue_directory) || return 1
+	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
+	cat >>"$file" <<-EOF
+		daemon: { user = "postgate"; };
+		milter: { listen = $(instance_libconfig_string "unix:$queue/postgate/milter"); };
+		policyd: {
+		  sasl_listen = $(instance_libconfig_string "unix:$queue/postgate/auth");
+		  policy_listen = $(instance_libconfig_string "unix:$queue/postgate/policy");
+		};
+		postfix: {
+		  config_directory = $(instance_libconfig_string "$postfix_dir/etc");
+		  release_address = "inet:127.0.0.1:$release_port";
+		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
+		};
+		dns: { return_path_domain = "rp.postgate.test"; };
+	EOF
+}
+
+# instance_postgate_start STATE_DIR NAME PROGRAM CONFIG SOCKET: run one daemon in the
+# foreground under setsid, log in STATE_DIR/NAME.log, wait for its unix SOCKET.
+instance_postgate_start() {
+	local dir=$1 name=$2 program=$3 config=$4 socket=$5 pid
+	if instance_pidfile_alive "$dir/$name.pid" "$(basename "$program" | cut -c1-15)"; then
+		return 0
+	fi
+	instance_spawn "$dir/$name.pid" "$dir/$name.log" "$program" -c "$config" || return 1
+	pid=$(instance_pidfile_read "$dir/$name.pid") || return 1
+	if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" test -S "$socket"; then
+		instance_error "$name did not create $socket"
+		instance_log_tail "$dir/$name.log"
+		return 1
+	fi
+	instance_pid_alive "$pid" || { instance_error "$name exited"; instance_log_tail "$dir/$name.log"; return 1; }
+}
+
+instance_postgate_stop() {
+	local dir=$1 name=$2 pid
+	pid=$(instance_pidfile_read "$dir/$name.pid") || return 0
+	instance_kill_pid "$pid" 10
+	rm -f "$dir/$name.pid"
 }

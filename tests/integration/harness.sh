@@ -203,6 +203,31 @@ harness_setup() {
 	fi
 }
 
+# harness_start_postgate: the database initialized, postgate-milter and postgate-policyd
+# running beside the private Postfix, and that Postfix wired to them by
+# `postgatectl postfix enable`. Needs mariadb, sink and postfix started first.
+# Exports HARNESS_CTL (postgatectl with the config), HARNESS_QUEUE_DIR, HARNESS_RELEASE_PORT.
+harness_start_postgate() {
+	local out
+	[ -n "${INSTANCE_POSTFIX_CONFIG_DIR:-}" ] || harness_setup_failed "start postfix before postgate"
+	HARNESS_RELEASE_PORT=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT") ||
+		harness_setup_failed "no free port for the release service"
+	HARNESS_QUEUE_DIR=$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h queue_directory)
+	HARNESS_CTL="$POSTGATE_BUILDDIR/admin/postgatectl -c $HARNESS_CONFIG"
+	export HARNESS_RELEASE_PORT HARNESS_QUEUE_DIR HARNESS_CTL
+	instance_postgate_config "$HARNESS_CONFIG" "$HARNESS_DIR/postfix" "$HARNESS_RELEASE_PORT" ||
+		harness_setup_failed "cannot write the daemons' configuration"
+	out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
+	HARNESS_STARTED+=(postgate)
+	instance_postgate_start "$HARNESS_DIR" policyd "$POSTGATE_BUILDDIR/policyd/postgate-policyd" \
+		"$HARNESS_CONFIG" "$HARNESS_QUEUE_DIR/postgate/auth" || harness_setup_failed "postgate-policyd did not start"
+	instance_postgate_start "$HARNESS_DIR" milter "$POSTGATE_BUILDDIR/milter/postgate-milter" \
+		"$HARNESS_CONFIG" "$HARNESS_QUEUE_DIR/postgate/milter" || harness_setup_failed "postgate-milter did not start"
+	out=$($HARNESS_CTL postfix enable --reload 2>&1) || harness_setup_failed "postgatectl postfix enable: $out"
+	instance_wait_port "$HARNESS_RELEASE_PORT" 30 || harness_setup_failed "the release service did not answer"
+	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
+}
+
 # Run CMD every 0.1 s until it succeeds, at most TIMEOUT seconds.
 harness_wait_for() {
 	instance_wait_until "$@"
@@ -226,7 +251,7 @@ harness_root_sql() {
 harness_dump_logs() {
 	local file
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
-		"$HARNESS_DIR/sink/smtp-sink.log"; do
+		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log"; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"
@@ -238,6 +263,10 @@ harness_stop_all() {
 	for ((i = ${#HARNESS_STARTED[@]} - 1; i >= 0; i--)); do
 		case ${HARNESS_STARTED[i]} in
 		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
+		postgate)
+			instance_postgate_stop "$HARNESS_DIR" milter
+			instance_postgate_stop "$HARNESS_DIR" policyd
+			;;
 		sink) instance_sink_stop "$HARNESS_DIR/sink" ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac

@@ -1,0 +1,310 @@
+/*
+ * ctl_objects.c -- `postgatectl org|server|domain|credential|message ...`: create the
+ * objects a mail server needs, from scripts and the demo, until (and beside) the
+ * management API. Secrets are printed once and never stored in plaintext.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "mail/credential.h"
+#include "mail/db.h"
+#include "mail/domain.h"
+#include "mail/org.h"
+#include "mail/release.h"
+#include "mail/server.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/seal.h"
+
+/* Maps a create result (1 ok, 0 invalid, < 0 db) to an exit status, reporting errors. */
+static int
+report(int ret, char *error)
+{
+    if (ret > 0)
+        return EX_OK;
+    msg_error("%s", error ? error : "failed");
+    mem_free(error);
+    return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+}
+
+static SEAL_KEY *
+load_seal(const PGCONF *cfg)
+{
+    char *error = NULL;
+    SEAL_KEY *seal = seal_key_load(cfg->security_secret_key_file, &error);
+
+    if (seal == NULL) {
+        msg_error("%s", error);
+        mem_free(error);
+    }
+    return seal;
+}
+
+/* Finds "org/server" or reports why not; returns an exit status. */
+static int
+find_server(DB *db, const char *path, SERVER *server)
+{
+    int ret = path ? server_by_path(db, path, server) : 0;
+
+    if (ret < 0) {
+        msg_error("database unavailable: %s", db_error(db));
+        return ctl_db_status(ret);
+    }
+    if (ret == 0) {
+        msg_error("no server \"%s\" (write it as org/server)", path ? path : "");
+        return EX_DATAERR;
+    }
+    return EX_OK;
+}
+
+static int
+org_cmd(DB *db, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"name", required_argument, NULL, 'n'}, {"permalink", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}
+    };
+    const char *name = NULL, *permalink = NULL;
+    unsigned long long id;
+    char *error = NULL;
+    int opt, ret;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == 'n') name = optarg;
+        else if (opt == 'p') permalink = optarg;
+        else return EX_USAGE;
+    }
+    if (!name || !permalink) {
+        msg_error("usage: postgatectl org create --name NAME --permalink PERMALINK");
+        return EX_USAGE;
+    }
+    ret = org_create(db, name, permalink, &id, &error);
+    if (ret > 0)
+        printf("created organization %s (id %llu)\n", permalink, id);
+    return report(ret, error);
+}
+
+static int
+server_create_cmd(DB *db, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"org", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
+        {"permalink", required_argument, NULL, 'p'}, {"mode", required_argument, NULL, 'm'},
+        {"send-limit", required_argument, NULL, 'l'}, {"allow-sender", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}
+    };
+    SERVER_SETTINGS s = {.send_limit = -1};
+    const char *org = NULL;
+    unsigned long long org_id, id;
+    char *error = NULL;
+    int opt, ret;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'o': org = optarg; break;
+        case 'n': s.name = optarg; break;
+        case 'p': s.permalink = optarg; break;
+        case 'm':
+            if (strcmp(optarg, "Live") != 0 && strcmp(optarg, "Development") != 0) {
+                msg_error("--mode is Live or Development");
+                return EX_USAGE;
+            }
+            s.development = strcmp(optarg, "Development") == 0;
+            break;
+        case 'l': s.send_limit = atoll(optarg); break;
+        case 'a': s.allow_sender = 1; break;
+        default: return EX_USAGE;
+        }
+    }
+    if (!org || !s.name || !s.permalink) {
+        msg_error("usage: postgatectl server create --org ORG --name NAME --permalink PERMALINK "
+                  "[--mode Live|Development] [--send-limit N] [--allow-sender]");
+        return EX_USAGE;
+    }
+    ret = org_find(db, org, &org_id);
+    if (ret <= 0) {
+        if (ret == 0)
+            msg_error("no organization \"%s\"", org);
+        else
+            msg_error("database unavailable: %s", db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    ret = server_create(db, org_id, &s, &id, &error);
+    if (ret > 0)
+        printf("created server %s/%s (id %llu, %s)\n", org, s.permalink, id, s.development ? "Development" : "Live");
+    return report(ret, error);
+}
+
+static int
+server_cmd(DB *db, int argc, char **argv)
+{
+    SERVER server;
+    char *error = NULL;
+    int status, ret;
+
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return server_create_cmd(db, argc - 1, argv + 1);
+    if (argc == 5 && strcmp(argv[1], "set") == 0) {
+        if ((status = find_server(db, argv[2], &server)) != EX_OK)
+            return status;
+        ret = server_set(db, server.id, argv[3], argv[4], &error);
+        if (ret > 0)
+            printf("server %s: %s = %s\n", argv[2], argv[3], argv[4]);
+        return report(ret, error);
+    }
+    msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE");
+    return EX_USAGE;
+}
+
+static int
+domain_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"server", required_argument, NULL, 's'}, {"org", required_argument, NULL, 'o'},
+        {"name", required_argument, NULL, 'n'}, {"verified", no_argument, NULL, 'v'},
+        {"ed25519", no_argument, NULL, 'e'}, {NULL, 0, NULL, 0}
+    };
+    DOMAIN_CREATE_ARGS args = {0};
+    const char *server_path = NULL, *org = NULL;
+    unsigned long long id;
+    SERVER server;
+    SEAL_KEY *seal;
+    char *error = NULL, *records;
+    int opt, ret, status;
+
+    if (argc < 2 || strcmp(argv[1], "create") != 0) {
+        msg_error("usage: postgatectl domain create (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]");
+        return EX_USAGE;
+    }
+    argc--;
+    argv++;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 's': server_path = optarg; break;
+        case 'o': org = optarg; break;
+        case 'n': args.name = optarg; break;
+        case 'v': args.verified = 1; break;
+        case 'e': args.ed25519 = 1; break;
+        default: return EX_USAGE;
+        }
+    }
+    if (!args.name || !!server_path == !!org) {
+        msg_error("usage: postgatectl domain create (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]");
+        return EX_USAGE;
+    }
+    if (server_path) {
+        if ((status = find_server(db, server_path, &server)) != EX_OK)
+            return status;
+        args.server_id = server.id;
+    } else if ((ret = org_find(db, org, &args.org_id)) <= 0) {
+        msg_error(ret == 0 ? "no organization \"%s\"" : "database unavailable (%s)", ret == 0 ? org : db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    if ((seal = load_seal(cfg)) == NULL)
+        return EX_CONFIG;
+    ret = domain_create(db, seal, cfg, &args, &id, &error);
+    seal_key_free(seal);
+    if (ret > 0) {
+        printf("created domain %s (id %llu%s)\n", args.name, id, args.verified ? ", verified" : ", not verified");
+        if ((records = domain_dns_records(db, cfg, id)) != NULL) {
+            fputs(records, stdout);
+            mem_free(records);
+        }
+    }
+    return report(ret, error);
+}
+
+static int
+credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"server", required_argument, NULL, 's'}, {"type", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'}, {"network", required_argument, NULL, 'w'},
+        {"hold", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}
+    };
+    const char *server_path = NULL, *type = "SMTP", *name = NULL, *network = NULL;
+    char key[CREDENTIAL_KEY_LEN + 1], *error = NULL;
+    unsigned long long id;
+    SERVER server;
+    SEAL_KEY *seal;
+    int opt, hold = 0, ret, status;
+
+    if (argc < 2 || strcmp(argv[1], "create") != 0) {
+        msg_error("usage: postgatectl credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP] "
+                  "[--network CIDR] [--hold]");
+        return EX_USAGE;
+    }
+    argc--;
+    argv++;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 's': server_path = optarg; break;
+        case 't': type = optarg; break;
+        case 'n': name = optarg; break;
+        case 'w': network = optarg; break;
+        case 'h': hold = 1; break;
+        default: return EX_USAGE;
+        }
+    }
+    if ((status = find_server(db, server_path, &server)) != EX_OK)
+        return status;
+    if ((seal = load_seal(cfg)) == NULL)
+        return EX_CONFIG;
+    ret = credential_create(db, seal, server.id, type, name, network, hold, key, &id, &error);
+    seal_key_free(seal);
+    if (ret > 0) {
+        printf("created %s credential %s for %s (id %llu)\n", type, name, server_path, id);
+        if (*key) {
+            printf("key: %s\n", key);
+            printf("(shown once: postgate keeps only a hash%s)\n", strcmp(type, "SMTP") == 0
+                   ? " and a sealed copy for CRAM-MD5" : "");
+            if (strcmp(type, "SMTP") == 0)
+                printf("CRAM-MD5 username: %s/%s\n", server.org_permalink, server.permalink);
+        }
+    }
+    return report(ret, error);
+}
+
+static int
+message_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
+{
+    char *error = NULL;
+    int ret;
+
+    if (argc != 3 || strcmp(argv[1], "release") != 0) {
+        msg_error("usage: postgatectl message release TOKEN");
+        return EX_USAGE;
+    }
+    ret = release_message(db, cfg, argv[2], &error);
+    if (ret > 0)
+        printf("released %s\n", argv[2]);
+    return report(ret, error);
+}
+
+int
+ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
+{
+    DB *db = db_new(ctx->cfg);
+    int status;
+
+    optind = 1;
+    if (strcmp(command, "org") == 0 && argc >= 2 && strcmp(argv[1], "create") == 0)
+        status = org_cmd(db, argc - 1, argv + 1);
+    else if (strcmp(command, "server") == 0)
+        status = server_cmd(db, argc, argv);
+    else if (strcmp(command, "domain") == 0)
+        status = domain_cmd(db, ctx->cfg, argc, argv);
+    else if (strcmp(command, "credential") == 0)
+        status = credential_cmd(db, ctx->cfg, argc, argv);
+    else if (strcmp(command, "message") == 0)
+        status = message_cmd(db, ctx->cfg, argc, argv);
+    else {
+        msg_error("usage: postgatectl %s create ...", command);
+        status = EX_USAGE;
+    }
+    db_free(db);
+    return status;
+}

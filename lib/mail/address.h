@@ -1,0 +1,22 @@
+/*
+ * address.h -- e-mail addresses: the mailboxes of an RFC 5322 address-list header
+ * (From, Sender, To) through GMime's parser (display names, quoted strings, comments
+ * and groups), and the domain of an envelope address. Call address_init() once
+ * before threads start.
+ */
+#ifndef PG_ADDRESS_H
+#define PG_ADDRESS_H
+
+#include <stddef.h>
+
+void address_init(void);
+/* The addr-specs of every mailbox in value (groups flattened), lower-cased domains.
+ * Returns the count (0: none or unparseable); free with address_list_free. */
+size_t address_list_parse(const char *value, char ***addrs_r);
+void address_list_free(char **addrs, size_t n);
+/* The domain part of addr (after the last '@'), or NULL. */
+const char *address_domain(const char *addr);
+/* "<a@b>" or "a@b" with ESMTP parameters stripped, into out. -1 when too long. */
+int address_envelope(const char *arg, char *out, size_t len);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * credential.c -- credential lookups and creation (credential.h).
+ * Suspension is checked on the server and its organization in the same query.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+
+#include "mail/credential.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/netaddr.h"
+#include "util/token.h"
+
+#define SEAL_CONTEXT "credential"
+
+/* Columns every lookup selects, in this order (see fill()). */
+#define CRED_COLUMNS \
+    "c.id, c.server_id, c.type, c.name, c.hold, o.permalink, s.permalink, " \
+    "(s.suspended_at IS NOT NULL OR o.suspended_at IS NOT NULL) "
+#define CRED_FROM \
+    "FROM credentials c JOIN servers s ON s.id = c.server_id AND s.deleted_at IS NULL " \
+    "JOIN organizations o ON o.id = s.organization_id AND o.deleted_at IS NULL "
+
+static void
+fill(const DB_RESULT *res, size_t row, CREDENTIAL *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = strtoull(db_result_get(res, row, 0), NULL, 10);
+    out->server_id = strtoull(db_result_get(res, row, 1), NULL, 10);
+    snprintf(out->type, sizeof(out->type), "%s", db_result_get(res, row, 2));
+    snprintf(out->name, sizeof(out->name), "%s", db_result_get(res, row, 3));
+    out->hold = atoi(db_result_get(res, row, 4));
+    snprintf(out->org_permalink, sizeof(out->org_permalink), "%s", db_result_get(res, row, 5));
+    snprintf(out->server_permalink, sizeof(out->server_permalink), "%s", db_result_get(res, row, 6));
+    out->suspended = atoi(db_result_get(res, row, 7));
+}
+
+/* Runs a lookup returning at most one credential. */
+static int
+lookup_one(DB *db, const char *sql, const DB_PARAM *params, size_t n, CREDENTIAL *out)
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, sql, params, n);
+
+    if (ret < 0)
+        return ret;
+    if (ret > 0)
+        fill(res, 0, out);
+    db_result_free(res);
+    return ret > 0 ? 1 : 0;
+}
+
+int
+credential_by_key(DB *db, const char *type, const char *key, CREDENTIAL *out)
+{
+    char hash[65];
+
+    token_sha256_hex(key, strlen(key), hash);
+    return lookup_one(db, "SELECT " CRED_COLUMNS CRED_FROM "WHERE c.key_hash = ? AND c.type = ?",
+                      DB_ARGS(DB_STR(hash), DB_STR(type)), out);
+}
+
+int
+credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out)
+{
+    return lookup_one(db, "SELECT " CRED_COLUMNS CRED_FROM "WHERE c.id = ?", DB_ARGS(DB_UINT(id)), out);
+}
+
+int
+credential_by_ip(DB *db, const char *address, CREDENTIAL *out)
+{
+    unsigned char ip[NETADDR_LEN];
+
+    if (netaddr_parse(address, ip) < 0)
+        return 0;
+    return lookup_one(db, "SELECT " CRED_COLUMNS CRED_FROM
+                      "WHERE c.type = 'SMTP-IP' AND c.ip_start <= ? AND c.ip_end >= ? "
+                      "ORDER BY c.prefix_len DESC LIMIT 1",
+                      DB_ARGS(DB_BLOB(ip, sizeof(ip)), DB_BLOB(ip, sizeof(ip))), out);
+}
+
+/* Splits "org/server" or "org_server" (permalinks never contain / or _). */
+static int
+split_username(const char *username, char *org, size_t olen, char *server, size_t slen)
+{
+    const char *sep = strchr(username, '/');
+
+    if (sep == NULL)
+        sep = strchr(username, '_');
+    if (sep == NULL || sep == username || sep[1] == '\0' || (size_t) (sep - username) >= olen
+        || strlen(sep + 1) >= slen)
+        return -1;
+    memcpy(org, username, (size_t) (sep - username));
+    org[sep - username] = '\0';
+    snprintf(server, slen, "%s", sep + 1);
+    return 0;
+}
+
+int
+credential_by_cram(DB *db, const SEAL_KEY *seal, const char *username, const char *challenge,
+                   const char *digest_hex, CREDENTIAL *out)
+{
+    char org[65], server[65];
+    DB_RESULT *res;
+    BUF *key;
+    int ret, found = 0;
+
+    if (split_username(username, org, sizeof(org), server, sizeof(server)) < 0 || strlen(digest_hex) != 32)
+        return 0;
+    ret = db_query(db, &res, "SELECT " CRED_COLUMNS ", c.key_encrypted " CRED_FROM
+                   "WHERE o.permalink = ? AND s.permalink = ? AND c.type = 'SMTP' "
+                   "AND c.key_encrypted IS NOT NULL", DB_ARGS(DB_STR(org), DB_STR(server)));
+    if (ret <= 0)
+        return ret;
+    key = buf_new(64);
+    for (size_t r = 0; r < db_result_rows(res) && !found; r++) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+        buf_reset(key);
+        if (seal_decrypt(seal, SEAL_CONTEXT, db_result_get(res, r, 8), db_result_len(res, r, 8), key) < 0) {
+            msg_warn("credential %s: sealed key does not open with this installation's secret key",
+                     db_result_get(res, r, 0));
+            continue;
+        }
+        HMAC(EVP_md5(), buf_data(key), (int) buf_len(key), (const unsigned char *) challenge,
+             strlen(challenge), mac, &maclen);
+        for (unsigned i = 0; i < maclen; i++)
+            snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+        if (strlen(digest_hex) == 2 * maclen) {
+            char lower[33];
+
+            for (int i = 0; i < 32; i++)
+                lower[i] = (char) tolower((unsigned char) digest_hex[i]);
+            lower[32] = '\0';
+            if (token_equal(lower, hex, 32)) {
+                fill(res, r, out);
+                found = 1;
+            }
+        }
+    }
+    OPENSSL_cleanse((void *) buf_data(key), buf_len(key));
+    buf_free(key);
+    db_result_free(res);
+    return found;
+}
+
+void
+credential_sasl_identity(const CREDENTIAL *cred, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s/%llu", cred->org_permalink, cred->server_permalink, cred->id);
+}
+
+int
+credential_id_from_identity(const char *identity, unsigned long long *id_r)
+{
+    const char *slash = strrchr(identity, '/');
+    char *end;
+
+    if (slash == NULL || slash[1] == '\0' || !isdigit((unsigned char) slash[1]))
+        return -1;
+    *id_r = strtoull(slash + 1, &end, 10);
+    return *end == '\0' && *id_r > 0 ? 0 : -1;
+}
+
+int
+credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, const char *type,
+                  const char *name, const char *network, int hold, char key_r[CREDENTIAL_KEY_LEN + 1],
+                  unsigned long long *id_r, char **error_r)
+{
+    char uuid[37];
+    int ret;
+
+    key_r[0] = '\0';
+    if (token_uuid(uuid) < 0) {
+        *error_r = buf_asprintf("random number generator failed");
+        return DB_ERR_TEMP;
+    }
+    if (name == NULL || *name == '\0' || strlen(name) > 255) {
+        *error_r = buf_asprintf("a credential needs a name of 1 to 255 characters");
+        return 0;
+    }
+    if (strcmp(type, "SMTP-IP") == 0) {
+        unsigned char start[NETADDR_LEN], end[NETADDR_LEN];
+        int prefix;
+
+        if (network == NULL || netaddr_parse_network(network, start, end, &prefix) < 0) {
+            *error_r = buf_asprintf("\"%s\" is not an IP address or network (like 192.0.2.0/24)",
+                                    network ? network : "");
+            return 0;
+        }
+        ret = db_exec(db, "INSERT INTO credentials (uuid, server_id, type, name, ip_start, ip_end, prefix_len, hold) "
+                      "VALUES (?, ?, 'SMTP-IP', ?, ?, ?, ?, ?)",
+                      DB_ARGS(DB_STR(uuid), DB_UINT(server_id), DB_STR(name), DB_BLOB(start, sizeof(start)),
+                              DB_BLOB(end, sizeof(end)), DB_INT(prefix), DB_INT(hold != 0)));
+        if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
+            *error_r = buf_asprintf("network %s already belongs to an SMTP-IP credential", network);
+            return 0;
+        }
+    } else if (strcmp(type, "SMTP") == 0 || strcmp(type, "API") == 0) {
+        char hash[65], prefix[9];
+        BUF *sealed = buf_new(64);
+
+        if (token_generate(key_r, CREDENTIAL_KEY_LEN, TOKEN_ALNUM) < 0
+            || seal_encrypt(seal, SEAL_CONTEXT, key_r, CREDENTIAL_KEY_LEN, sealed) < 0) {
+            buf_free(sealed);
+            *error_r = buf_asprintf("random number generator or cipher failed");
+            return DB_ERR_TEMP;
+        }
+        token_sha256_hex(key_r, CREDENTIAL_KEY_LEN, hash);
+        snprintf(prefix, sizeof(prefix), "%.4s", key_r);
+        /* API keys never need CRAM-MD5, so only SMTP keys keep a sealed copy. */
+        ret = db_exec(db, "INSERT INTO credentials (uuid, server_id, type, name, key_hash, key_encrypted, "
+                      "key_prefix, hold) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      DB_ARGS(DB_STR(uuid), DB_UINT(server_id), DB_STR(type), DB_STR(name), DB_STR(hash),
+                              strcmp(type, "SMTP") == 0 ? DB_BLOB(buf_data(sealed), buf_len(sealed)) : DB_NULL,
+                              DB_STR(prefix), DB_INT(hold != 0)));
+        buf_free(sealed);
+    } else {
+        *error_r = buf_asprintf("credential type \"%s\": use SMTP, API or SMTP-IP", type);
+        return 0;
+    }
+    if (ret < 0) {
+        OPENSSL_cleanse(key_r, CREDENTIAL_KEY_LEN + 1);
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    *id_r = db_insert_id(db);
+    return 1;
+}
+
+/* Uses recorded since the last flush: credential id -> latest time. */
+static pthread_mutex_t touch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct touched {
+    unsigned long long id;
+    time_t when;
+} *touched;
+static size_t ntouched, touched_cap;
+
+void
+credential_touch(unsigned long long id)
+{
+    time_t now = time(NULL);
+
+    pthread_mutex_lock(&touch_lock);
+    for (size_t i = 0; i < ntouched; i++) {
+        if (touched[i].id == id) {
+            touched[i].when = now;
+            pthread_mutex_unlock(&touch_lock);
+            return;
+        }
+    }
+    if (ntouched == touched_cap) {
+        touched_cap = touched_cap ? 2 * touched_cap : 64;
+        touched = mem_realloc(touched, touched_cap * sizeof(*touched));
+    }
+    touched[ntouched].id = id;
+    touched[ntouched++].when = now;
+    pthread_mutex_unlock(&touch_lock);
+}
+
+int
+credential_flush_touched(DB *db)
+{
+    struct touched *batch;
+    size_t n;
+    int ret = 0, updated = 0;
+
+    pthread_mutex_lock(&touch_lock);
+    batch = touched;
+    n = ntouched;
+    touched = NULL;
+    ntouched = touched_cap = 0;
+    pthread_mutex_unlock(&touch_lock);
+    for (size_t i = 0; i < n; i++) {
+        ret = db_exec(db, "UPDATE credentials SET last_used_at = FROM_UNIXTIME(?) "
+                      "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < FROM_UNIXTIME(?))",
+                      DB_ARGS(DB_INT(batch[i].when), DB_UINT(batch[i].id), DB_INT(batch[i].when)));
+        if (ret < 0) {
+            /* Keep what was not written for the next flush. */
+            for (size_t j = i; j < n; j++)
+                credential_touch(batch[j].id);
+            break;
+        }
+        updated += ret;
+    }
+    mem_free(batch);
+    return ret < 0 ? ret : updated;
+}

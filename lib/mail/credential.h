@@ -1,0 +1,56 @@
+/*
+ * credential.h -- SMTP, API and SMTP-IP credentials of mail servers.
+ *
+ * Keys are 24 random alphanumerics shown once at creation. They are looked up by
+ * SHA-256 (key_hash); a copy sealed with the installation key (seal.h, context
+ * "credential") is kept only so CRAM-MD5 can be answered. Lookups return
+ * 1 found, 0 not found, or DB_ERR_TEMP / DB_ERR_PERM (db.h).
+ * last_used_at is recorded in memory by credential_touch() and written in one
+ * batch by credential_flush_touched(), never a database write per login.
+ */
+#ifndef PG_CREDENTIAL_H
+#define PG_CREDENTIAL_H
+
+#include "mail/db.h"
+#include "util/seal.h"
+
+#define CREDENTIAL_KEY_LEN 24
+
+typedef struct credential {
+    unsigned long long id;
+    unsigned long long server_id;
+    char type[8];               /* "API", "SMTP", "SMTP-IP" */
+    char name[256];
+    int hold;
+    char org_permalink[65];
+    char server_permalink[65];
+    int suspended;              /* the server or its organization is suspended */
+} CREDENTIAL;
+
+/* A key of the given type ("SMTP" or "API"). */
+int credential_by_key(DB *db, const char *type, const char *key, CREDENTIAL *out);
+/* CRAM-MD5 (RFC 2195): username "org/server" or "org_server"; digest_hex is the client's
+ * HMAC-MD5 of challenge, checked against each SMTP credential of that server. */
+int credential_by_cram(DB *db, const SEAL_KEY *seal, const char *username, const char *challenge,
+                       const char *digest_hex, CREDENTIAL *out);
+/* The SMTP-IP credential with the most specific network containing address. */
+int credential_by_ip(DB *db, const char *address, CREDENTIAL *out);
+int credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out);
+
+/* The SASL identity postgate-policyd reports to Postfix for a credential, and its
+ * inverse (used by the milter on {auth_authen}): "org/server/ID". */
+void credential_sasl_identity(const CREDENTIAL *cred, char *out, size_t len);
+int credential_id_from_identity(const char *identity, unsigned long long *id_r);
+
+/* Creates a credential. For API/SMTP a new key is written to key_r (25 bytes); for
+ * SMTP-IP, network is an address or CIDR. 1 created, 0 invalid input (*error_r says
+ * why: bad type, bad network, network already used), < 0 database error. */
+int credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, const char *type,
+                      const char *name, const char *network, int hold, char key_r[CREDENTIAL_KEY_LEN + 1],
+                      unsigned long long *id_r, char **error_r);
+
+void credential_touch(unsigned long long id);
+/* Writes the recorded uses; returns how many credentials were updated or < 0. */
+int credential_flush_touched(DB *db);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * message.c -- storing submissions and finding held rows (message.h).
+ * Everything a submission writes is one transaction: a failure leaves nothing
+ * behind, so the milter can answer 4xx and the client's retry starts clean.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/message.h"
+#include "util/token.h"
+
+int
+message_new_tokens(MESSAGE_RCPT *rcpts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_ALNUM) < 0)
+            return -1;
+    return 0;
+}
+
+int
+message_store(DB *db, MESSAGE_SUBMISSION *sub)
+{
+    unsigned long long raw_id;
+    long long sent = 0;
+    int ret;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    ret = db_exec(db, "INSERT INTO raw_messages (created_day, server_id, size_bytes, headers, body) "
+                  "VALUES (UTC_DATE(), ?, ?, ?, ?)",
+                  DB_ARGS(DB_UINT(sub->server_id), DB_UINT(sub->headers_len + sub->body_len),
+                          DB_BLOB(sub->headers, sub->headers_len), DB_BLOB(sub->body, sub->body_len)));
+    if (ret < 0)
+        goto fail;
+    raw_id = db_insert_id(db);
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        MESSAGE_RCPT *r = &sub->rcpts[i];
+
+        ret = db_exec(db, "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from, subject, message_id, "
+                      "size, tag, credential_id, postfix_queue_id, raw_message_id, raw_message_day, status, "
+                      "hold_reason, hold_expires_at) VALUES (?, ?, ?, ?, ?, LEFT(?, 998), LEFT(?, 998), ?, "
+                      "LEFT(?, 255), ?, ?, ?, UTC_DATE(), IF(? IS NULL, 'Pending', 'Held'), ?, "
+                      "IF(? IS NULL, NULL, UTC_TIMESTAMP(6) + INTERVAL ? DAY))",
+                      DB_ARGS(DB_UINT(sub->server_id), DB_STR(r->token), DB_STR(sub->scope), DB_STR(r->address),
+                              DB_STR(sub->mail_from), DB_STR(sub->subject ? sub->subject : ""),
+                              DB_STR(sub->message_id ? sub->message_id : ""),
+                              DB_UINT(sub->headers_len + sub->body_len), DB_STR(sub->tag),
+                              sub->credential_id ? DB_UINT(sub->credential_id) : DB_NULL, DB_STR(sub->queue_id),
+                              DB_UINT(raw_id), DB_STR(r->hold_reason), DB_STR(r->hold_reason),
+                              DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
+        if (ret < 0)
+            goto fail;
+        r->id = db_insert_id(db);
+        if (r->hold_reason == NULL)
+            sent++;
+    }
+    if (sent && strcmp(sub->scope, "outgoing") == 0) {
+        /* Atomic across hosts: every host adds to the same per-minute row. */
+        ret = db_exec(db, "INSERT INTO send_volume (server_id, scope, minute, count) "
+                      "VALUES (?, 'outgoing', DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:00'), ?) "
+                      "ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
+                      DB_ARGS(DB_UINT(sub->server_id), DB_INT(sent)));
+        if (ret < 0)
+            goto fail;
+    }
+    return db_commit(db);
+fail:
+    db_rollback(db);
+    return ret;
+}
+
+int
+message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
+                  unsigned long long *server_id_r)
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT m.id, m.server_id FROM messages m JOIN messages t ON t.raw_message_id = m.raw_message_id "
+                       "AND t.server_id = m.server_id WHERE t.token = ? AND m.rcpt_to = ? AND m.status = 'Held' "
+                       "ORDER BY m.id LIMIT 1", DB_ARGS(DB_STR(token), DB_STR(rcpt)));
+
+    if (ret > 0) {
+        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        *server_id_r = strtoull(db_result_get(res, 0, 1), NULL, 10);
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+message_mark_released(DB *db, unsigned long long id, const char *queue_id)
+{
+    return db_exec(db, "UPDATE messages SET status = 'Pending', postfix_queue_id = ?, hold_reason = NULL, "
+                   "hold_expires_at = NULL WHERE id = ? AND status = 'Held'",
+                   DB_ARGS(DB_STR(queue_id), DB_UINT(id)));
+}

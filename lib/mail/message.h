@@ -1,0 +1,52 @@
+/*
+ * message.h -- the message log: one row per recipient, the raw message stored once
+ * per submission (raw_messages, partitioned by day), and the release of held rows.
+ */
+#ifndef PG_MESSAGE_H
+#define PG_MESSAGE_H
+
+#include <stddef.h>
+
+#include "mail/db.h"
+
+#define MESSAGE_TOKEN_LEN 16
+
+typedef struct message_rcpt {
+    const char *address;
+    char token[MESSAGE_TOKEN_LEN + 1];  /* filled by message_new_tokens */
+    const char *hold_reason;            /* NULL: not held */
+    unsigned long long id;              /* filled by message_store */
+} MESSAGE_RCPT;
+
+typedef struct message_submission {
+    unsigned long long server_id;
+    unsigned long long credential_id;   /* 0: none */
+    const char *scope;                  /* "outgoing" or "incoming" */
+    const char *mail_from;
+    const char *subject;
+    const char *message_id;
+    const char *tag;                    /* NULL: none */
+    const char *queue_id;               /* Postfix queue ID, NULL if none */
+    int hold_expiry_days;
+    const void *headers;                /* as stored: CRLF line ends */
+    size_t headers_len;
+    const void *body;
+    size_t body_len;
+    MESSAGE_RCPT *rcpts;
+    size_t nrcpts;
+} MESSAGE_SUBMISSION;
+
+/* Gives every recipient a fresh token. -1 if the CSPRNG fails. */
+int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
+/* Stores the raw message and one row per recipient in one transaction, and counts the
+ * recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
+int message_store(DB *db, MESSAGE_SUBMISSION *sub);
+
+/* Release: the held row for (token of any row of the submission, recipient address).
+ * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */
+int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
+                      unsigned long long *server_id_r);
+/* Marks a released row as queued again under queue_id. */
+int message_mark_released(DB *db, unsigned long long id, const char *queue_id);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * server.h -- mail servers of organizations: mode, send limit, sender rules,
+ * suspension. A server is named "org/server" by its permalinks.
+ */
+#ifndef PG_SERVER_H
+#define PG_SERVER_H
+
+#include "mail/db.h"
+
+typedef struct server {
+    unsigned long long id;
+    unsigned long long org_id;
+    char permalink[65];
+    char org_permalink[65];
+    char name[256];
+    char token[17];
+    int development;            /* mode Development: every message is held */
+    long long send_limit;       /* messages per rolling hour; -1 = none */
+    int allow_sender;
+    int suspended;              /* the server or its organization */
+} SERVER;
+
+int server_by_id(DB *db, unsigned long long id, SERVER *out);
+/* path is "org/server"; 1 found, 0 not found or malformed, < 0 database error. */
+int server_by_path(DB *db, const char *path, SERVER *out);
+
+typedef struct server_settings {
+    const char *name;
+    const char *permalink;
+    int development;
+    long long send_limit;       /* -1 = none */
+    int allow_sender;
+} SERVER_SETTINGS;
+
+/* 1 created (*id_r), 0 invalid or taken (*error_r), < 0 database error. */
+int server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsigned long long *id_r,
+                  char **error_r);
+/* Changes one setting by name ("mode", "send_limit", "allow_sender", "suspended"); value as text.
+ * 1 changed, 0 bad name or value (*error_r), < 0 database error. */
+int server_set(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
+
+#endif

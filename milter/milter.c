@@ -1,0 +1,302 @@
+/*
+ * milter.c -- postgate-milter: start-up and the libmilter callbacks.
+ *
+ * Postfix asks this milter about every message (smtpd_milters, non_smtpd_milters).
+ * Mail a credential sends (SASL login or SMTP-IP network) is checked, recorded,
+ * stamped and DKIM-signed by outgoing.c; mail re-injected through the release
+ * service keeps its message row; anything else passes untouched for now.
+ * Only the macros and protocol stages it uses are negotiated, so the others cost no
+ * round trip. Callbacks never exit: a failure is a 4xx with a logged reason.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "mail/address.h"
+#include "mail/daemon.h"
+#include "mail/db.h"
+#include "milter.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+MILTER_GLOBALS milter_globals;
+
+sfsistat
+milter_tempfail(SMFICTX *ctx, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    msg_warn("%s: tempfail: %s", smfi_getsymval(ctx, "{i}") ? smfi_getsymval(ctx, "{i}") : "-", reason);
+    smfi_setreply(ctx, "451", "4.3.0", "Temporary failure in postgate, try again later");
+    return SMFIS_TEMPFAIL;
+}
+
+void
+milter_reset(MILTER_CTX *mc)
+{
+    mem_free(mc->mail_from);
+    for (size_t i = 0; i < mc->nrcpts; i++)
+        mem_free(mc->rcpts[i]);
+    mem_free(mc->rcpts);
+    for (size_t i = 0; i < mc->nheaders; i++) {
+        mem_free(mc->headers[i].name);
+        mem_free(mc->headers[i].value);
+    }
+    mem_free(mc->headers);
+    buf_free(mc->body);
+    mc->mail_from = NULL;
+    mc->rcpts = NULL;
+    mc->nrcpts = 0;
+    mc->headers = NULL;
+    mc->nheaders = 0;
+    mc->header_bytes = 0;
+    mc->body = NULL;
+    mc->too_big = 0;
+    mc->outgoing = 0;
+    mc->from_domain_id = 0;
+    mc->from_domain[0] = '\0';
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+             unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_CHGFROM | SMFIF_DELRCPT | SMFIF_SETSYMLIST;
+    /* Stages never used, replies never needed, and header values with their leading space (DKIM). */
+    unsigned long want_proto = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
+        | SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY;
+
+    if ((f0 & want_actions) != want_actions) {
+        msg_error("the MTA does not offer the milter actions postgate needs (milter_protocol = 6 required)");
+        return SMFIS_REJECT;
+    }
+    *pf0 = want_actions;
+    *pf1 = f1 & want_proto;
+    *pf2 = *pf3 = 0;
+    if ((*pf1 & SMFIP_HDR_LEADSPC) == 0)
+        msg_warn("the MTA does not pass header leading spaces; DKIM signatures may not verify");
+    smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+    smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
+    smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+    return SMFIS_CONTINUE;
+}
+
+/* Callbacks whose reply was negotiated away must answer SMFIS_NOREPLY. */
+static sfsistat
+noreply(SMFICTX *ctx, unsigned long flag)
+{
+    (void) ctx;
+    (void) flag;
+    return SMFIS_NOREPLY;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+    MILTER_CTX *mc = mem_zalloc(sizeof(*mc));
+    const char *daemon = smfi_getsymval(ctx, "{daemon_name}");
+
+    if (addr && addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *) addr)->sin_addr, mc->client_addr, sizeof(mc->client_addr));
+    else if (addr && addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *) addr)->sin6_addr, mc->client_addr, sizeof(mc->client_addr));
+    mc->release = daemon && strcmp(daemon, milter_globals.cfg->postfix_release_daemon_name) == 0;
+    smfi_setpriv(ctx, mc);
+    return noreply(ctx, SMFIP_NR_CONN);
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    char from[1024];
+
+    if (mc == NULL)
+        return milter_tempfail(ctx, "no connection context");
+    milter_reset(mc);
+    if (address_envelope(argv[0] ? argv[0] : "", from, sizeof(from)) < 0) {
+        smfi_setreply(ctx, "553", "5.1.7", "Sender address too long");
+        return SMFIS_REJECT;
+    }
+    mc->mail_from = mem_strdup(from);
+    mc->body = buf_new(8192);
+    buf_set_limit(mc->body, (size_t) milter_globals.cfg->milter_max_message_size);
+    if (mc->release)
+        return SMFIS_CONTINUE;
+    return outgoing_envfrom(ctx, mc, smfi_getsymval(ctx, "{auth_authen}"));
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    char rcpt[1024];
+
+    if (address_envelope(argv[0] ? argv[0] : "", rcpt, sizeof(rcpt)) == 0 && mc->nrcpts < 100000) {
+        mc->rcpts = mem_realloc(mc->rcpts, (mc->nrcpts + 1) * sizeof(char *));
+        mc->rcpts[mc->nrcpts++] = mem_strdup(rcpt);
+    }
+    return noreply(ctx, SMFIP_NR_RCPT);
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    size_t len = strlen(name) + strlen(value) + 3;
+
+    if (mc->header_bytes + len > (size_t) milter_globals.cfg->milter_max_message_size || mc->nheaders >= 10000) {
+        mc->too_big = 1;
+    } else {
+        mc->headers = mem_realloc(mc->headers, (mc->nheaders + 1) * sizeof(MILTER_HEADER));
+        mc->headers[mc->nheaders].name = mem_strdup(name);
+        mc->headers[mc->nheaders].value = mem_strdup(value);
+        mc->nheaders++;
+        mc->header_bytes += len;
+    }
+    return noreply(ctx, SMFIP_NR_HDR);
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc->too_big) {
+        smfi_setreply(ctx, "552", "5.3.4", "Message headers too large");
+        return SMFIS_REJECT;
+    }
+    return mc->outgoing ? outgoing_eoh(ctx, mc) : SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (!mc->too_big && buf_append(mc->body, data, len) < 0)
+        mc->too_big = 1;
+    return noreply(ctx, SMFIP_NR_BODY);
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    sfsistat ret;
+
+    if (mc->too_big) {
+        smfi_setreply(ctx, "552", "5.3.4", "Message too big for postgate (milter.max_message_size)");
+        ret = SMFIS_REJECT;
+    } else if (mc->release) {
+        ret = release_eom(ctx, mc);
+    } else {
+        ret = outgoing_eom(ctx, mc);
+    }
+    milter_reset(mc);
+    return ret;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc)
+        milter_reset(mc);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc) {
+        milter_reset(mc);
+        mem_free(mc);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* "inet:host:port" (postgate's form) -> "inet:port@host" (libmilter's). */
+static char *
+libmilter_conn(const char *spec)
+{
+    const char *colon;
+
+    if (strncmp(spec, "inet:", 5) != 0)
+        return mem_strdup(spec);
+    colon = strrchr(spec + 5, ':');
+    if (colon == NULL)
+        return mem_strdup(spec);
+    return buf_asprintf("inet:%s@%.*s", colon + 1, (int) (colon - spec - 5), spec + 5);
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct smfiDesc desc = {
+        .xxfi_name = "postgate",
+        .xxfi_version = SMFI_VERSION,
+        .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_CHGFROM | SMFIF_DELRCPT | SMFIF_SETSYMLIST,
+        .xxfi_connect = cb_connect,
+        .xxfi_envfrom = cb_envfrom,
+        .xxfi_envrcpt = cb_envrcpt,
+        .xxfi_header = cb_header,
+        .xxfi_eoh = cb_eoh,
+        .xxfi_body = cb_body,
+        .xxfi_eom = cb_eom,
+        .xxfi_abort = cb_abort,
+        .xxfi_close = cb_close,
+        .xxfi_negotiate = cb_negotiate,
+    };
+    DAEMON_OPTS opts = {.progname = "postgate-milter"};
+    char *error = NULL, *conn;
+    int status;
+
+    daemon_parse_args(&opts, argc, argv);
+    milter_globals.cfg = daemon_load_config(&opts);
+    milter_globals.seal = seal_key_load(milter_globals.cfg->security_secret_key_file, &error);
+    if (milter_globals.seal == NULL)
+        msg_fatal_status(EX_CONFIG, "%s", error);
+    if (opts.test_config) {
+        printf("configuration OK\n");
+        return EX_OK;
+    }
+    db_library_init();
+    address_init();
+    milter_globals.pool = dbpool_new(milter_globals.cfg, 32);
+    conn = libmilter_conn(milter_globals.cfg->milter_listen);
+    if (smfi_register(desc) == MI_FAILURE || smfi_setconn(conn) == MI_FAILURE
+        || smfi_settimeout((int) milter_globals.cfg->milter_timeout) == MI_FAILURE)
+        msg_fatal("libmilter set-up failed for %s", conn);
+    if (smfi_opensocket(1) == MI_FAILURE)
+        msg_fatal("cannot listen on %s", milter_globals.cfg->milter_listen);
+    daemon_socket_for_postfix(milter_globals.cfg, milter_globals.cfg->milter_listen);
+    daemon_drop_privileges(milter_globals.cfg);
+    daemon_write_pidfile(&opts);
+    msg_info("listening on %s", milter_globals.cfg->milter_listen);
+    /* libmilter handles SIGTERM/SIGINT (stop) itself. */
+    status = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+    msg_info("stopped");
+    daemon_remove_pidfile(&opts);
+    dbpool_free(milter_globals.pool);
+    seal_key_free(milter_globals.seal);
+    conf_unref(milter_globals.cfg);
+    mem_free(conn);
+    return status;
+}

@@ -1,0 +1,61 @@
+/*
+ * milter.h -- shared between the files of postgate-milter: the per-connection
+ * context libmilter hands to every callback, and the outgoing-mail decisions.
+ */
+#ifndef PG_MILTER_H
+#define PG_MILTER_H
+
+#include <libmilter/mfapi.h>
+
+#include "mail/conf.h"
+#include "mail/credential.h"
+#include "mail/dbpool.h"
+#include "mail/server.h"
+#include "util/buf.h"
+#include "util/seal.h"
+
+typedef struct milter_header {
+    char *name;
+    char *value;        /* as received, leading space included */
+} MILTER_HEADER;
+
+/* One SMTP connection and the message in progress on it. */
+typedef struct milter_ctx {
+    char client_addr[64];
+    int release;                /* arrived through the release service */
+    /* The message in progress (reset by milter_reset). */
+    int outgoing;               /* a credential authorized this message */
+    CREDENTIAL cred;
+    SERVER server;
+    unsigned long long from_domain_id;
+    char from_domain[254];
+    char *mail_from;
+    char **rcpts;
+    size_t nrcpts;
+    MILTER_HEADER *headers;
+    size_t nheaders;
+    size_t header_bytes;
+    BUF *body;
+    int too_big;
+} MILTER_CTX;
+
+/* Process-wide state, set up before libmilter starts its threads. */
+typedef struct milter_globals {
+    PGCONF *cfg;
+    DBPOOL *pool;
+    SEAL_KEY *seal;
+} MILTER_GLOBALS;
+
+extern MILTER_GLOBALS milter_globals;
+
+void milter_reset(MILTER_CTX *mc);
+/* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
+sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* outgoing.c: the decisions for mail a credential sends. */
+sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);
+sfsistat outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc);
+sfsistat outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc);
+sfsistat release_eom(SMFICTX *ctx, MILTER_CTX *mc);
+
+#endif

@@ -1,0 +1,525 @@
+/*
+ * outgoing.c -- what postgate-milter does with mail a credential sends, and with
+ * held mail re-injected through the release service.
+ *
+ * Order at the end of a message: decide the holds, build the final header list,
+ * DKIM-sign it (the very last change to the content), ask Postfix for the changes,
+ * then record everything in one transaction. A database failure at any point is a
+ * 4xx: Postfix drops the changes with the transaction and the client retries, so
+ * nothing is accepted and lost, and nothing is recorded that was not accepted.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mail/address.h"
+#include "mail/dkim.h"
+#include "mail/domain.h"
+#include "mail/message.h"
+#include "mail/sendlimit.h"
+#include "mail/suppression.h"
+#include "milter.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define HOLD_DEVELOPMENT "Server is in development mode"
+#define HOLD_CREDENTIAL "Credential is configured to hold all messages authenticated by it"
+
+/* Headers a client may not set: postgate's own stamps. */
+static int
+is_postgate_header(const char *name)
+{
+    return strcasecmp(name, "X-Postal-Tag") == 0 || strcasecmp(name, "X-Postal-MsgID") == 0;
+}
+
+static const char *
+header_value(const MILTER_CTX *mc, const char *name)
+{
+    for (size_t i = 0; i < mc->nheaders; i++)
+        if (strcasecmp(mc->headers[i].name, name) == 0)
+            return mc->headers[i].value;
+    return NULL;
+}
+
+/* A header value without surrounding white space (for Subject, Message-ID, tag). */
+static char *
+trimmed(const char *value)
+{
+    const char *s = value ? value : "";
+    size_t len;
+
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
+        len--;
+    return mem_strndup(s, len);
+}
+
+sfsistat
+outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
+{
+    DB *db = dbpool_get(milter_globals.pool);
+    unsigned long long id;
+    int ret;
+
+    if (auth_authen && *auth_authen) {
+        if (credential_id_from_identity(auth_authen, &id) < 0) {
+            dbpool_put(milter_globals.pool, db);
+            return milter_tempfail(ctx, "SASL identity \"%s\" was not issued by postgate-policyd", auth_authen);
+        }
+        ret = credential_by_id(db, id, &mc->cred);
+    } else {
+        ret = mc->client_addr[0] ? credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
+    }
+    if (ret < 0) {
+        sfsistat st = milter_tempfail(ctx, "credential lookup: %s", db_error(db));
+
+        dbpool_put(milter_globals.pool, db);
+        return st;
+    }
+    if (ret == 0) {
+        dbpool_put(milter_globals.pool, db);
+        if (auth_authen && *auth_authen) {
+            smfi_setreply(ctx, "535", "5.7.8", "Credential no longer valid");
+            return SMFIS_REJECT;
+        }
+        return SMFIS_ACCEPT;        /* not sent by a credential: nothing for postgate to do yet */
+    }
+    ret = server_by_id(db, mc->cred.server_id, &mc->server);
+    if (ret <= 0) {
+        sfsistat st = milter_tempfail(ctx, "server %llu of credential %llu: %s", mc->cred.server_id,
+                                      mc->cred.id, ret < 0 ? db_error(db) : "not found");
+
+        dbpool_put(milter_globals.pool, db);
+        return st;
+    }
+    dbpool_put(milter_globals.pool, db);
+    if (mc->server.suspended) {
+        msg_info("server %s/%s: suspended: refusing mail from credential %llu", mc->server.org_permalink,
+                 mc->server.permalink, mc->cred.id);
+        smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
+        return SMFIS_REJECT;
+    }
+    mc->outgoing = 1;
+    return SMFIS_CONTINUE;
+}
+
+/* 1 when every address in every header called name is a sending domain of the server;
+ * the first address's domain is remembered for signing. */
+static int
+addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
+{
+    int found = 0;
+
+    for (size_t h = 0; h < mc->nheaders; h++) {
+        char **addrs;
+        size_t n;
+
+        if (strcasecmp(mc->headers[h].name, name) != 0)
+            continue;
+        n = address_list_parse(mc->headers[h].value, &addrs);
+        if (n == 0)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *domain = address_domain(addrs[i]);
+            unsigned long long domain_id;
+            int ret = domain ? domain_for_sending(db, &mc->server, domain, &domain_id) : 0;
+
+            if (ret <= 0) {
+                *error_r = ret < 0;
+                address_list_free(addrs, n);
+                return 0;
+            }
+            if (!found) {
+                mc->from_domain_id = domain_id;
+                snprintf(mc->from_domain, sizeof(mc->from_domain), "%s", domain);
+            }
+            found = 1;
+        }
+        address_list_free(addrs, n);
+    }
+    return found;
+}
+
+sfsistat
+outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    DB *db = dbpool_get(milter_globals.pool);
+    int error = 0, ok = addresses_owned(db, mc, "From", &error);
+
+    if (!ok && !error && mc->server.allow_sender)
+        ok = addresses_owned(db, mc, "Sender", &error);
+    if (error) {
+        sfsistat st = milter_tempfail(ctx, "domain lookup: %s", db_error(db));
+
+        dbpool_put(milter_globals.pool, db);
+        return st;
+    }
+    dbpool_put(milter_globals.pool, db);
+    if (!ok) {
+        msg_info("server %s/%s: credential %llu: From/Sender not owned by the server: %s",
+                 mc->server.org_permalink, mc->server.permalink, mc->cred.id,
+                 header_value(mc, "From") ? header_value(mc, "From") : "(no From)");
+        smfi_setreply(ctx, "530", "5.7.1", "From/Sender name is not valid");
+        return SMFIS_REJECT;
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* Header values for Postfix use "\n" line breaks (as OpenDKIM does), never "\r\n". */
+static char *
+milter_value(const char *value)
+{
+    BUF *b = buf_new(strlen(value) + 1);
+
+    for (const char *p = value; *p; p++)
+        if (*p != '\r')
+            buf_append_char(b, *p);
+    return buf_steal(b, NULL);
+}
+
+/* Appends "name:value\r\n" with every line break made CRLF. */
+static void
+store_header(BUF *out, const char *name, const char *value)
+{
+    buf_printf(out, "%s:", name);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r'))
+            buf_append_char(out, '\r');
+        buf_append_char(out, *p);
+    }
+    buf_append_str(out, "\r\n");
+}
+
+/* Signs the final message (headers as fed, plus the body) with the domain's keys and
+ * inserts the DKIM-Signature fields at the top. -1: database or signing failure. */
+static int
+sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
+{
+    DOMAIN_KEY keys[2];
+    int nkeys = 0, ret;
+
+    if (mc->from_domain_id == 0)
+        return 0;
+    ret = domain_signing_keys(db, milter_globals.seal, mc->from_domain_id, keys, &nkeys);
+    if (ret < 0)
+        return -1;
+    if (nkeys == 0)
+        msg_warn("domain %s: no usable active DKIM key; the message leaves unsigned", mc->from_domain);
+    /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers). */
+    for (int k = nkeys - 1; k >= 0; k--) {
+        const char *why;
+        DKIM_KEY *key = dkim_key_load(keys[k].pem, strlen(keys[k].pem), &why);
+        DKIM_SIGNER *signer;
+        char *value = NULL, *mvalue;
+
+        if (key == NULL) {
+            msg_warn("domain %s: DKIM key %s: %s", mc->from_domain, keys[k].selector, why);
+            continue;
+        }
+        signer = dkim_signer_new(key, mc->from_domain, keys[k].selector, NULL);
+        dkim_key_free(key);
+        for (size_t h = 0; h < mc->nheaders; h++)
+            if (!is_postgate_header(mc->headers[h].name))
+                dkim_signer_header(signer, mc->headers[h].name, mc->headers[h].value);
+        if (msgid_value)
+            dkim_signer_header(signer, "X-Postal-MsgID", msgid_value);
+        dkim_signer_body(signer, buf_data(mc->body), buf_len(mc->body));
+        ret = dkim_signer_finish(signer, time(NULL), &value, &why);
+        dkim_signer_free(signer);
+        if (ret < 0) {
+            msg_warn("domain %s: DKIM signing failed: %s", mc->from_domain, why);
+            domain_keys_free(keys, nkeys);
+            return -1;
+        }
+        mvalue = milter_value(value);
+        ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue);
+        mem_free(mvalue);
+        mem_free(value);
+        if (ret == MI_FAILURE) {
+            domain_keys_free(keys, nkeys);
+            return -1;
+        }
+    }
+    domain_keys_free(keys, nkeys);
+    return 0;
+}
+
+/*
+ * Postfix's SMTP client breaks lines longer than 998 octets (RFC 5322) with CRLF SPACE
+ * when it delivers, which would change a body after it was signed. Breaking them the
+ * same way before signing leaves Postfix nothing to change. Returns 1 when the body
+ * was rewritten (into *out), 0 when every line already fits.
+ */
+#define SMTP_LINE_LIMIT 998
+
+static int
+wrap_long_lines(const BUF *body, BUF **out)
+{
+    const char *p = buf_cstr(body), *end = p + buf_len(body);
+    size_t run = 0;
+    int too_long = 0;
+
+    for (const char *q = p; q < end && !too_long; q++) {
+        run = (*q == '\n') ? 0 : run + 1;
+        too_long = run > SMTP_LINE_LIMIT + 1;   /* + 1: a CR before the LF is not content */
+    }
+    if (!too_long)
+        return 0;
+    *out = buf_new(buf_len(body) + buf_len(body) / SMTP_LINE_LIMIT * 3 + 16);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t) (end - p));
+        const char *line_end = nl ? nl : end;
+        size_t len = (size_t) (line_end - p);
+
+        if (len && p[len - 1] == '\r')
+            len--;
+        /* The first piece holds 998 octets; each continuation line starts with the
+         * inserted space, so it holds 997 more. */
+        for (size_t room = SMTP_LINE_LIMIT; len > room; room = SMTP_LINE_LIMIT - 1) {
+            buf_append(*out, p, room);
+            buf_append_str(*out, "\r\n ");
+            p += room;
+            len -= room;
+        }
+        buf_append(*out, p, len);
+        if (nl)
+            buf_append_str(*out, "\r\n");
+        p = nl ? nl + 1 : end;
+    }
+    return 1;
+}
+
+/* Removes every client-supplied X-Postal-* stamp (last occurrence first). */
+static int
+remove_postgate_headers(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    static const char *const names[] = {"X-Postal-Tag", "X-Postal-MsgID"};
+
+    for (int n = 0; n < 2; n++) {
+        int count = 0;
+
+        for (size_t h = 0; h < mc->nheaders; h++)
+            count += strcasecmp(mc->headers[h].name, names[n]) == 0;
+        for (int i = count; i > 0; i--)
+            if (smfi_chgheader(ctx, (char *) names[n], i, NULL) == MI_FAILURE)
+                return -1;
+    }
+    return 0;
+}
+
+static int
+set_return_path(SMFICTX *ctx, const char *token)
+{
+    char *rp = buf_asprintf("<%s@%s>", token, milter_globals.cfg->dns_return_path_domain);
+    int ret = smfi_chgfrom(ctx, rp, NULL);
+
+    mem_free(rp);
+    return ret == MI_FAILURE ? -1 : 0;
+}
+
+/* The hold that applies to the whole message, or NULL; -1 on database error. */
+static int
+message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
+{
+    long long volume;
+
+    if (mc->server.development) {
+        snprintf(reason, len, HOLD_DEVELOPMENT);
+        return 1;
+    }
+    if (mc->cred.hold) {
+        snprintf(reason, len, HOLD_CREDENTIAL);
+        return 1;
+    }
+    if (mc->server.send_limit >= 0) {
+        if (sendlimit_volume(db, mc->server.id, &volume) < 0)
+            return -1;
+        if (volume >= mc->server.send_limit) {
+            snprintf(reason, len, "Message held because send limit (%lld) has been reached.", mc->server.send_limit);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+sfsistat
+outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *queue_id = smfi_getsymval(ctx, "{i}");
+    DB *db = dbpool_get(milter_globals.pool);
+    MESSAGE_RCPT *rcpts = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(MESSAGE_RCPT));
+    char whole_reason[256], (*reasons)[1100] = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*reasons));
+    char *subject = trimmed(header_value(mc, "Subject")), *message_id = trimmed(header_value(mc, "Message-ID"));
+    char *tag = header_value(mc, "X-Postal-Tag") ? trimmed(header_value(mc, "X-Postal-Tag")) : NULL;
+    char *msgid_value = NULL;
+    BUF *stored = NULL, *wrapped = NULL;
+    size_t held = 0;
+    sfsistat status = SMFIS_CONTINUE;
+    int whole;
+
+    if (mc->nrcpts == 0) {
+        status = milter_tempfail(ctx, "message without recipients");
+        goto out;
+    }
+    whole = message_hold(db, mc, whole_reason, sizeof(whole_reason));
+    if (whole < 0) {
+        status = milter_tempfail(ctx, "send volume: %s", db_error(db));
+        goto out;
+    }
+    for (size_t i = 0; i < mc->nrcpts; i++) {
+        rcpts[i].address = mc->rcpts[i];
+        if (whole) {
+            rcpts[i].hold_reason = whole_reason;
+        } else {
+            char why[1000];
+            int s = suppression_check(db, mc->server.id, mc->rcpts[i], why, sizeof(why));
+
+            if (s < 0) {
+                status = milter_tempfail(ctx, "suppression list: %s", db_error(db));
+                goto out;
+            }
+            if (s > 0) {
+                snprintf(reasons[i], sizeof(reasons[i]), "Recipient is on the suppression list (%s)", why);
+                rcpts[i].hold_reason = reasons[i];
+            }
+        }
+        held += rcpts[i].hold_reason != NULL;
+    }
+    if (message_new_tokens(rcpts, mc->nrcpts) < 0) {
+        status = milter_tempfail(ctx, "random number generator failed");
+        goto out;
+    }
+    msgid_value = buf_asprintf(" %s", rcpts[0].token);
+
+    /* The stored copy is the message as it leaves, minus its DKIM signatures (a release
+     * re-signs it): client stamps removed, ours added. */
+    stored = buf_new(mc->header_bytes + 64);
+    for (size_t h = 0; h < mc->nheaders; h++)
+        if (!is_postgate_header(mc->headers[h].name))
+            store_header(stored, mc->headers[h].name, mc->headers[h].value);
+    store_header(stored, "X-Postal-MsgID", msgid_value);
+
+    if (remove_postgate_headers(ctx, mc) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
+        || set_return_path(ctx, rcpts[0].token) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused a header or sender change");
+        goto out;
+    }
+    for (size_t i = 0; i < mc->nrcpts; i++) {
+        if (rcpts[i].hold_reason && smfi_delrcpt(ctx, mc->rcpts[i]) == MI_FAILURE) {
+            status = milter_tempfail(ctx, "Postfix refused to remove held recipient %s", mc->rcpts[i]);
+            goto out;
+        }
+    }
+    if (wrap_long_lines(mc->body, &wrapped)) {
+        /* Replace what Postfix would otherwise break after signing; keep the limit on size. */
+        if (smfi_replacebody(ctx, (unsigned char *) buf_cstr(wrapped), (int) buf_len(wrapped)) == MI_FAILURE) {
+            status = milter_tempfail(ctx, "Postfix refused the body with long lines wrapped");
+            goto out;
+        }
+        buf_free(mc->body);
+        mc->body = wrapped;
+        wrapped = NULL;
+    }
+    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value) < 0) {
+        status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
+        goto out;
+    }
+
+    MESSAGE_SUBMISSION sub = {
+        .server_id = mc->server.id, .credential_id = mc->cred.id, .scope = "outgoing",
+        .mail_from = mc->mail_from, .subject = subject, .message_id = message_id, .tag = tag,
+        .queue_id = queue_id, .hold_expiry_days = (int) milter_globals.cfg->worker_hold_expiry_days,
+        .headers = buf_data(stored), .headers_len = buf_len(stored),
+        .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rcpts, .nrcpts = mc->nrcpts,
+    };
+    if (message_store(db, &sub) < 0) {
+        status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
+        goto out;
+    }
+    msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s",
+             queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, mc->nrcpts,
+             mc->nrcpts == 1 ? "" : "s", held, rcpts[0].token, rcpts[0].token,
+             milter_globals.cfg->dns_return_path_domain);
+    if (held == mc->nrcpts)
+        status = SMFIS_DISCARD;     /* every recipient held: postgate keeps it, Postfix sends nothing */
+out:
+    dbpool_put(milter_globals.pool, db);
+    buf_free(stored);
+    buf_free(wrapped);
+    mem_free(msgid_value);
+    mem_free(subject);
+    mem_free(message_id);
+    mem_free(tag);
+    mem_free(rcpts);
+    mem_free(reasons);
+    return status;
+}
+
+sfsistat
+release_eom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *queue_id = smfi_getsymval(ctx, "{i}");
+    char *token = trimmed(header_value(mc, "X-Postal-MsgID"));
+    DB *db = dbpool_get(milter_globals.pool);
+    unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
+    unsigned long long server_id = 0;
+    sfsistat status = SMFIS_CONTINUE;
+    int ret = 0, error = 0;
+
+    if (*token == '\0' || mc->nrcpts == 0) {
+        smfi_setreply(ctx, "550", "5.7.1", "The release service only takes held postgate messages");
+        status = SMFIS_REJECT;
+        goto out;
+    }
+    for (size_t i = 0; i < mc->nrcpts; i++) {
+        unsigned long long sid;
+
+        ret = message_find_held(db, token, mc->rcpts[i], &ids[i], &sid);
+        if (ret <= 0)
+            break;
+        server_id = sid;
+    }
+    if (ret < 0) {
+        status = milter_tempfail(ctx, "held message lookup: %s", db_error(db));
+        goto out;
+    }
+    if (ret == 0) {
+        smfi_setreply(ctx, "550", "5.7.1", "No held message matches this release");
+        status = SMFIS_REJECT;
+        goto out;
+    }
+    if ((ret = server_by_id(db, server_id, &mc->server)) <= 0) {
+        status = milter_tempfail(ctx, "server %llu: %s", server_id, ret < 0 ? db_error(db) : "gone");
+        goto out;
+    }
+    /* Signed as at first submission: the From domain's keys. */
+    if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
+        addresses_owned(db, mc, "Sender", &error);
+    if (error || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
+        status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
+        goto out;
+    }
+    if ((ret = db_begin(db)) == 0) {
+        for (size_t i = 0; i < mc->nrcpts && ret >= 0; i++)
+            ret = message_mark_released(db, ids[i], queue_id);
+        ret = ret < 0 ? ret : db_commit(db);
+    }
+    if (ret < 0) {
+        db_rollback(db);
+        status = milter_tempfail(ctx, "recording the release of %s: %s", token, db_error(db));
+        goto out;
+    }
+    msg_info("%s: released %zu held recipient%s of %s", queue_id ? queue_id : "-", mc->nrcpts,
+             mc->nrcpts == 1 ? "" : "s", token);
+out:
+    dbpool_put(milter_globals.pool, db);
+    mem_free(ids);
+    mem_free(token);
+    return status;
+}

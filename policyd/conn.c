@@ -1,0 +1,123 @@
+/*
+ * conn.c -- bounded line I/O on a Postfix connection (conn.h). Reads poll in short
+ * ticks so a stop request is noticed without signals reaching connection threads.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "util/msg.h"
+
+#define TICK_MS 250
+#define WRITE_TIMEOUT_MS 10000
+
+static time_t
+now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Moves the first complete line out of the buffer; 1 when there was one. */
+static int
+take_line(CONN *c, BUF *line)
+{
+    unsigned char *lf = memchr(c->in, '\n', c->inlen);
+    size_t len, used;
+
+    if (lf == NULL)
+        return 0;
+    len = (size_t) (lf - c->in);
+    used = len + 1;
+    if (len > 0 && c->in[len - 1] == '\r')
+        len--;
+    buf_reset(line);
+    buf_append(line, c->in, len);
+    memmove(c->in, c->in + used, c->inlen - used);
+    c->inlen -= used;
+    /* What was read may hold a secret (a SASL response): leave no copy behind. */
+    memset(c->in + c->inlen, 0, used);
+    return 1;
+}
+
+int
+conn_read_line(CONN *c, BUF *line, size_t max, int busy)
+{
+    time_t start = now_mono();
+
+    for (;;) {
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        ssize_t n;
+        int r;
+
+        if (take_line(c, line)) {
+            if (buf_len(line) > max)
+                return CONN_TOO_LONG;
+            return 1;
+        }
+        /* No line end within max + CR LF: it cannot become a valid line. */
+        if (c->inlen > max + 1 || c->inlen == sizeof(c->in))
+            return CONN_TOO_LONG;
+        if (c->inlen == 0 && !busy && ctx_stopping(c->ctx))
+            return CONN_EOF;
+        if (now_mono() - start >= (c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT)) {
+            msg_info("%s connection %lu: no complete line for %d s; closing", c->service, c->id,
+                     c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT);
+            return CONN_ERR;
+        }
+        r = poll(&p, 1, TICK_MS);
+        if (r < 0 && errno != EINTR) {
+            msg_warn("%s connection %lu: poll: %s", c->service, c->id, strerror(errno));
+            return CONN_ERR;
+        }
+        if (r <= 0)
+            continue;
+        n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            msg_info("%s connection %lu: read: %s", c->service, c->id, strerror(errno));
+            return CONN_ERR;
+        }
+        if (n == 0) {
+            if (c->inlen)
+                msg_info("%s connection %lu: peer closed in the middle of a line", c->service, c->id);
+            return CONN_EOF;
+        }
+        c->inlen += (size_t) n;
+    }
+}
+
+int
+conn_write(CONN *c, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            if (poll(&pfd, 1, WRITE_TIMEOUT_MS) == 0) {
+                msg_info("%s connection %lu: peer does not read; closing", c->service, c->id);
+                return -1;
+            }
+            continue;
+        }
+        if (n < 0) {
+            msg_info("%s connection %lu: write: %s", c->service, c->id, strerror(errno));
+            return -1;
+        }
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}

@@ -1,0 +1,225 @@
+/*
+ * policy.c -- the policy delegation protocol: name=value lines up to an empty line,
+ * answered with "action=...\n\n" (policy.h). Must never answer a permit when a
+ * lookup failed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mail/credential.h"
+#include "policy.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define A_GONE "REJECT 5.7.8 Credential no longer valid"
+#define A_SUSPENDED "REJECT 5.7.1 Mail server suspended"
+#define A_RATE "DEFER_IF_PERMIT 4.7.1 Rate limit reached, try again later"
+#define A_RATE_PERMITTED "DEFER 4.7.1 Rate limit reached, try again later"
+#define A_TEMP_SASL "DEFER_IF_PERMIT 4.3.0 Temporary lookup failure"
+#define A_TEMP "DEFER 4.3.0 Temporary lookup failure"
+
+typedef struct request {
+    char *lines[POLICY_MAX_ATTRS];      /* "name=value" */
+    size_t count;
+} REQUEST;
+
+static const char *
+attr(const REQUEST *rq, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < rq->count; i++)
+        if (strncmp(rq->lines[i], name, len) == 0 && rq->lines[i][len] == '=')
+            return rq->lines[i] + len + 1;
+    return "";
+}
+
+static void
+request_clear(REQUEST *rq)
+{
+    for (size_t i = 0; i < rq->count; i++)
+        mem_free(rq->lines[i]);
+    rq->count = 0;
+}
+
+/* 1 when the sender named by key may send one more recipient (and counts it). */
+static int
+within_rate(PD_CTX *ctx, const PGCONF *cfg, const char *key, int counts)
+{
+    int first = 0;
+
+    if (cfg->policyd_rate_limit == 0 || !counts)
+        return 1;
+    if (throttle_take(ctx->rates, key, cfg->policyd_rate_limit, cfg->policyd_rate_limit_window, &first))
+        return 1;
+    if (first)
+        msg_warn("policy: %s reached the rate limit of %lld recipients per %lld s", key,
+                 cfg->policyd_rate_limit, cfg->policyd_rate_limit_window);
+    return 0;
+}
+
+/* Looks up what the request needs; returns the action and sets *why and *cred_id. */
+static const char *
+decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsigned long long *cred_id)
+{
+    const char *client = attr(rq, "client_address"), *sasl = attr(rq, "sasl_username");
+    const char *state = attr(rq, "protocol_state");
+    int counts = *state == '\0' || strcasecmp(state, "RCPT") == 0;
+    char key[128];
+    CREDENTIAL cred;
+    int r;
+    DB *db;
+
+    if (*sasl) {
+        unsigned long long id;
+
+        if (credential_id_from_identity(sasl, &id) < 0) {
+            *why = "login name is not a postgate credential";
+            return A_GONE;
+        }
+        *cred_id = id;
+        db = dbpool_get(ctx->pool);
+        r = credential_by_id(db, id, &cred);
+        if (r < 0)
+            msg_error("policy: client %s credential %llu: lookup failed: %s", client, id, db_error(db));
+        dbpool_put(ctx->pool, db);
+        if (r < 0) {
+            *why = "database unavailable";
+            return A_TEMP_SASL;
+        }
+        if (r == 0) {
+            *why = "credential deleted since the login";
+            return A_GONE;
+        }
+        if (cred.suspended) {
+            *why = "server or organization suspended";
+            return A_SUSPENDED;
+        }
+        credential_touch(id);
+        snprintf(key, sizeof(key), "credential %llu", id);
+        if (!within_rate(ctx, cfg, key, counts)) {
+            *why = "rate limit";
+            return A_RATE;
+        }
+        *why = "authenticated";
+        return "DUNNO";
+    }
+    if (*client == '\0') {
+        *why = "no client_address in the request";
+        return "DUNNO";
+    }
+    db = dbpool_get(ctx->pool);
+    r = credential_by_ip(db, client, &cred);
+    if (r < 0)
+        msg_error("policy: client %s: SMTP-IP lookup failed: %s", client, db_error(db));
+    dbpool_put(ctx->pool, db);
+    if (r < 0) {
+        *why = "database unavailable";
+        return A_TEMP;
+    }
+    if (r > 0) {
+        *cred_id = cred.id;
+        if (cred.suspended) {
+            *why = "server or organization suspended";
+            return A_SUSPENDED;
+        }
+        snprintf(key, sizeof(key), "credential %llu", cred.id);
+        if (!within_rate(ctx, cfg, key, counts)) {
+            *why = "rate limit";
+            return A_RATE_PERMITTED;
+        }
+        credential_touch(cred.id);
+        *why = "SMTP-IP credential";
+        return "OK";
+    }
+    snprintf(key, sizeof(key), "client %.100s", client);
+    if (!within_rate(ctx, cfg, key, counts)) {
+        *why = "rate limit";
+        return A_RATE;
+    }
+    *why = "no credential";
+    return "DUNNO";
+}
+
+static int
+answer(CONN *c, const REQUEST *rq, BUF *out)
+{
+    PGCONF *cfg = ctx_config(c->ctx);
+    const char *request = attr(rq, "request"), *why = "", *action;
+    unsigned long long cred_id = 0;
+    char credtext[32] = "-";
+    int r;
+
+    if (strcmp(request, "smtpd_access_policy") != 0) {
+        msg_warn("policy connection %lu: request type \"%.64s\" is not smtpd_access_policy; answering DUNNO",
+                 c->id, request);
+        action = "DUNNO";
+    } else {
+        action = decide(c->ctx, cfg, rq, &why, &cred_id);
+    }
+    conf_unref(cfg);
+    if (cred_id)
+        snprintf(credtext, sizeof(credtext), "%llu", cred_id);
+    if (strcmp(action, "DUNNO") == 0 || strcmp(action, "OK") == 0)
+        msg_debug("policy: client %.64s sasl=%.200s credential %s recipient %.200s: %s (%s)",
+                  attr(rq, "client_address"), attr(rq, "sasl_username"), credtext, attr(rq, "recipient"),
+                  action, why);
+    else
+        msg_info("policy: client %.64s sasl=%.200s credential %s recipient %.200s: %s (%s)",
+                 attr(rq, "client_address"), attr(rq, "sasl_username"), credtext, attr(rq, "recipient"),
+                 action, why);
+    buf_reset(out);
+    buf_printf(out, "action=%s\n\n", action);
+    r = conn_write(c, buf_data(out), buf_len(out));
+    return r;
+}
+
+void
+policy_serve(CONN *c)
+{
+    REQUEST rq;
+    BUF *line = buf_new(256), *out = buf_new(128);
+    int r;
+
+    memset(&rq, 0, sizeof(rq));
+    for (;;) {
+        r = conn_read_line(c, line, POLICY_MAX_LINE, rq.count > 0);
+        if (r == CONN_TOO_LONG) {
+            msg_warn("policy connection %lu: attribute line longer than %d bytes; closing", c->id, POLICY_MAX_LINE);
+            break;
+        }
+        if (r <= 0) {
+            if (rq.count)
+                msg_info("policy connection %lu: connection ended inside a request", c->id);
+            break;
+        }
+        if (buf_len(line) == 0) {
+            if (rq.count == 0) {
+                msg_warn("policy connection %lu: empty request; closing", c->id);
+                break;
+            }
+            r = answer(c, &rq, out);
+            request_clear(&rq);
+            if (r < 0)
+                break;
+            continue;
+        }
+        if (strlen(buf_cstr(line)) != buf_len(line) || strchr(buf_cstr(line), '=') == NULL
+            || buf_cstr(line)[0] == '=') {
+            msg_warn("policy connection %lu: attribute line is not name=value; closing", c->id);
+            break;
+        }
+        if (rq.count == POLICY_MAX_ATTRS) {
+            msg_warn("policy connection %lu: more than %d attributes in a request; closing", c->id,
+                     POLICY_MAX_ATTRS);
+            break;
+        }
+        rq.lines[rq.count++] = mem_strdup(buf_cstr(line));
+    }
+    request_clear(&rq);
+    buf_free(line);
+    buf_free(out);
+}
