@@ -280,6 +280,7 @@ main(int argc, char **argv)
     db_library_init();
     address_init();
     milter_globals.pool = dbpool_new(milter_globals.cfg, 32);
+    lookup_init((unsigned) milter_globals.cfg->milter_cache_ttl);
     conn = libmilter_conn(milter_globals.cfg->milter_listen);
     if (smfi_register(desc) == MI_FAILURE || smfi_setconn(conn) == MI_FAILURE
         || smfi_settimeout((int) milter_globals.cfg->milter_timeout) == MI_FAILURE)
@@ -294,6 +295,7 @@ main(int argc, char **argv)
     status = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
     msg_info("stopped");
     daemon_remove_pidfile(&opts);
+    lookup_done();
     dbpool_free(milter_globals.pool);
     seal_key_free(milter_globals.seal);
     conf_unref(milter_globals.cfg);

@@ -10,6 +10,7 @@
 #include "mail/conf.h"
 #include "mail/credential.h"
 #include "mail/dbpool.h"
+#include "mail/dkim.h"
 #include "mail/server.h"
 #include "util/buf.h"
 #include "util/seal.h"
@@ -51,6 +52,24 @@ extern MILTER_GLOBALS milter_globals;
 void milter_reset(MILTER_CTX *mc);
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* lookup.c: cached lookups (milter.cache_ttl); same results as the lib/mail calls. */
+typedef struct lookup_keyset {
+    int n;
+    DKIM_KEY *keys[2];
+    char selectors[2][64];
+} LOOKUP_KEYSET;
+
+void lookup_init(unsigned ttl);
+void lookup_done(void);
+int lookup_credential_by_ip(DB *db, const char *ip, CREDENTIAL *out);
+int lookup_credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out);
+int lookup_server(DB *db, unsigned long long id, SERVER *out);
+int lookup_sending_domain(DB *db, const SERVER *server, const char *domain, unsigned long long *domain_id_r);
+/* The domain's parsed signing keys (possibly none), held until lookup_release_keys;
+ * NULL with *error_r = 1 on a database error. */
+LOOKUP_KEYSET *lookup_signing_keys(DB *db, const char *domain, unsigned long long domain_id, int *error_r);
+void lookup_release_keys(LOOKUP_KEYSET *ks);
 
 /* outgoing.c: the decisions for mail a credential sends. */
 sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);

@@ -18,7 +18,6 @@
 
 #include "mail/address.h"
 #include "mail/dkim.h"
-#include "mail/domain.h"
 #include "mail/message.h"
 #include "mail/sendlimit.h"
 #include "mail/suppression.h"
@@ -72,9 +71,9 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
             dbpool_put(milter_globals.pool, db);
             return milter_tempfail(ctx, "SASL identity \"%s\" was not issued by postgate-policyd", auth_authen);
         }
-        ret = credential_by_id(db, id, &mc->cred);
+        ret = lookup_credential_by_id(db, id, &mc->cred);
     } else {
-        ret = mc->client_addr[0] ? credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
+        ret = mc->client_addr[0] ? lookup_credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
     }
     if (ret < 0) {
         sfsistat st = milter_tempfail(ctx, "credential lookup: %s", db_error(db));
@@ -90,7 +89,7 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
         }
         return SMFIS_ACCEPT;        /* not sent by a credential: nothing for postgate to do yet */
     }
-    ret = server_by_id(db, mc->cred.server_id, &mc->server);
+    ret = lookup_server(db, mc->cred.server_id, &mc->server);
     if (ret <= 0) {
         sfsistat st = milter_tempfail(ctx, "server %llu of credential %llu: %s", mc->cred.server_id,
                                       mc->cred.id, ret < 0 ? db_error(db) : "not found");
@@ -128,7 +127,7 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
         for (size_t i = 0; i < n; i++) {
             const char *domain = address_domain(addrs[i]);
             unsigned long long domain_id;
-            int ret = domain ? domain_for_sending(db, &mc->server, domain, &domain_id) : 0;
+            int ret = domain ? lookup_sending_domain(db, &mc->server, domain, &domain_id) : 0;
 
             if (ret <= 0) {
                 *error_r = ret < 0;
@@ -201,29 +200,21 @@ store_header(BUF *out, const char *name, const char *value)
 static int
 sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
 {
-    DOMAIN_KEY keys[2];
-    int nkeys = 0, ret;
+    LOOKUP_KEYSET *ks;
+    int error, ret = 0;
 
     if (mc->from_domain_id == 0)
         return 0;
-    ret = domain_signing_keys(db, milter_globals.seal, mc->from_domain_id, keys, &nkeys);
-    if (ret < 0)
+    if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
         return -1;
-    if (nkeys == 0)
+    if (ks->n == 0)
         msg_warn("domain %s: no usable active DKIM key; the message leaves unsigned", mc->from_domain);
     /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers). */
-    for (int k = nkeys - 1; k >= 0; k--) {
+    for (int k = ks->n - 1; k >= 0 && ret == 0; k--) {
         const char *why;
-        DKIM_KEY *key = dkim_key_load(keys[k].pem, strlen(keys[k].pem), &why);
-        DKIM_SIGNER *signer;
+        DKIM_SIGNER *signer = dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL);
         char *value = NULL, *mvalue;
 
-        if (key == NULL) {
-            msg_warn("domain %s: DKIM key %s: %s", mc->from_domain, keys[k].selector, why);
-            continue;
-        }
-        signer = dkim_signer_new(key, mc->from_domain, keys[k].selector, NULL);
-        dkim_key_free(key);
         for (size_t h = 0; h < mc->nheaders; h++)
             if (!is_postgate_header(mc->headers[h].name))
                 dkim_signer_header(signer, mc->headers[h].name, mc->headers[h].value);
@@ -234,20 +225,15 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
         dkim_signer_free(signer);
         if (ret < 0) {
             msg_warn("domain %s: DKIM signing failed: %s", mc->from_domain, why);
-            domain_keys_free(keys, nkeys);
-            return -1;
+            break;
         }
         mvalue = milter_value(value);
-        ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue);
+        ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue) == MI_FAILURE ? -1 : 0;
         mem_free(mvalue);
         mem_free(value);
-        if (ret == MI_FAILURE) {
-            domain_keys_free(keys, nkeys);
-            return -1;
-        }
     }
-    domain_keys_free(keys, nkeys);
-    return 0;
+    lookup_release_keys(ks);
+    return ret;
 }
 
 /*
@@ -494,7 +480,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = SMFIS_REJECT;
         goto out;
     }
-    if ((ret = server_by_id(db, server_id, &mc->server)) <= 0) {
+    if ((ret = lookup_server(db, server_id, &mc->server)) <= 0) {
         status = milter_tempfail(ctx, "server %llu: %s", server_id, ret < 0 ? db_error(db) : "gone");
         goto out;
     }

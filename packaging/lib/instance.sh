@@ -517,7 +517,10 @@ instance_postgate_config() {
 	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
 	cat >>"$file" <<-EOF
 		daemon: { user = "postgate"; };
-		milter: { listen = $(instance_libconfig_string "unix:$queue/postgate/milter"); };
+		milter: {
+		  listen = $(instance_libconfig_string "unix:$queue/postgate/milter");
+		  cache_ttl = 1;
+		};
 		policyd: {
 		  sasl_listen = $(instance_libconfig_string "unix:$queue/postgate/auth");
 		  policy_listen = $(instance_libconfig_string "unix:$queue/postgate/policy");

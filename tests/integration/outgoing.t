@@ -22,6 +22,8 @@ plan 52
 here=$(cd "$(dirname "$0")" && pwd)
 data="$POSTGATE_SRCDIR/tests/data/dkim"
 ctl() { $HARNESS_CTL "$@"; }
+# A change reaches the milter within milter.cache_ttl (1 s here) plus the second it started in.
+settle() { sleep 2.1; }
 run_id=$(instance_random_hex 4)
 
 ctl org create --name Acme --permalink acme >/dev/null
@@ -116,6 +118,7 @@ is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'foreign $run_i
 
 # 34-38: development mode holds everything; nothing reaches the sink; release sends it.
 ctl server set acme/mail mode Development >/dev/null
+settle
 subject="devmode $run_id"
 out=$(send PLAIN "$key" "$subject" --to "dev1@example.net,dev2@example.net")
 like "$out" '250 2.0.0 Ok' "development mode: the client sees the message accepted"
@@ -124,6 +127,7 @@ is "$(harness_sql "SELECT GROUP_CONCAT(status, ':', hold_reason ORDER BY id) FRO
 sleep 2
 is "$(sink_count "$subject")" 0 "nothing held reaches the sink"
 ctl server set acme/mail mode Live >/dev/null
+settle
 held=$(harness_sql "SELECT token FROM messages WHERE subject = '$subject' AND rcpt_to = 'dev2@example.net'")
 out=$(ctl message release "$held" 2>&1) || true
 wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
@@ -134,6 +138,7 @@ like "$(harness_sql "SELECT CONCAT(status, ' ', postfix_queue_id IS NOT NULL) FR
 # 39-41: the send limit: once the hour's volume reaches it, messages are held.
 volume=$(harness_sql "SELECT COALESCE(SUM(count), 0) FROM send_volume")
 ctl server set acme/mail send_limit "$volume" >/dev/null
+settle
 subject="limit $run_id"
 out=$(send PLAIN "$key" "$subject")
 is "$(harness_sql "SELECT CONCAT(status, ':', hold_reason) FROM messages WHERE subject = '$subject'")" \
@@ -141,6 +146,7 @@ is "$(harness_sql "SELECT CONCAT(status, ':', hold_reason) FROM messages WHERE s
 sleep 2
 is "$(sink_count "$subject")" 0 "the held message does not reach the sink"
 ctl server set acme/mail send_limit none >/dev/null
+settle
 subject="nolimit $run_id"
 out=$(send PLAIN "$key" "$subject")
 check "without a limit the next message is delivered" wait_sink "$subject"
@@ -179,12 +185,14 @@ is "$(harness_sql "SELECT COUNT(*), COUNT(DISTINCT subject) FROM messages WHERE 
 
 # 47-49: an SMTP-IP credential relays without AUTH; suspension refuses everything.
 ctl credential create --server acme/mail --type SMTP-IP --name loopback --network 127.0.0.1 >/dev/null
+settle
 subject="smtp-ip $run_id"
 out=$(timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --from app@example.com --to someone@example.net \
 	--h-From "app@example.com" --h-Subject "$subject" 2>&1 || true)
 wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
 like "$(verify_py "$f" | head -1)" '^pass' "an SMTP-IP client relays without AUTH and its mail is signed"
 ctl server set acme/mail suspended true >/dev/null
+settle
 out=$(send PLAIN "$key" "suspended $run_id")
 like "$out" '<\*\* (535|5[0-9]{2} 5\.7\.[0-9]).*' "a suspended server's credential is refused"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'suspended $run_id'")" 0 "nothing is recorded for a suspended server"
