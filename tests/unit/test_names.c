@@ -1,0 +1,155 @@
+/*
+ * test_names.c -- the small parsers that decide who may send what: IP networks of
+ * SMTP-IP credentials, socket specs, domain names, permalinks, SASL identities,
+ * envelope and header addresses (GMime).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mail/address.h"
+#include "mail/credential.h"
+#include "mail/domain.h"
+#include "mail/org.h"
+#include "unit.h"
+#include "util/mem.h"
+#include "util/netaddr.h"
+#include "util/sock.h"
+
+START_TEST(networks)
+{
+    unsigned char a[16], s[16], e[16];
+    int prefix;
+
+    ck_assert_int_eq(netaddr_parse("192.0.2.7", a), 0);
+    ck_assert(a[10] == 0xff && a[11] == 0xff && a[12] == 192 && a[15] == 7);
+    ck_assert_int_eq(netaddr_parse("2001:db8::1", a), 0);
+    ck_assert_int_eq(netaddr_parse("192.0.2", a), -1);
+    ck_assert_int_eq(netaddr_parse_network("192.0.2.0/24", s, e, &prefix), 0);
+    ck_assert_int_eq(prefix, 120);
+    ck_assert(s[15] == 0 && e[15] == 255 && e[14] == 2);
+    netaddr_parse("192.0.2.200", a);
+    ck_assert(memcmp(s, a, 16) <= 0 && memcmp(a, e, 16) <= 0);
+    netaddr_parse("192.0.3.1", a);
+    ck_assert(memcmp(a, e, 16) > 0);
+    ck_assert_int_eq(netaddr_parse_network("127.0.0.1", s, e, &prefix), 0);
+    ck_assert_int_eq(prefix, 128);
+    ck_assert(memcmp(s, e, 16) == 0);
+    ck_assert_int_eq(netaddr_parse_network("192.0.2.1/24", s, e, &prefix), -1);   /* host bits */
+    ck_assert_int_eq(netaddr_parse_network("192.0.2.0/33", s, e, &prefix), -1);
+    ck_assert_int_eq(netaddr_parse_network("2001:db8::/32", s, e, &prefix), 0);
+    ck_assert_int_eq(prefix, 32);
+    ck_assert_int_eq(netaddr_parse_network("2001:db8::/", s, e, &prefix), -1);
+}
+END_TEST
+
+START_TEST(socket_specs)
+{
+    SOCK_SPEC sp;
+    char *error = NULL;
+
+    ck_assert_int_eq(sock_parse("unix:/var/spool/postfix/postgate/milter", &sp, &error), 0);
+    ck_assert(sp.is_unix);
+    ck_assert_str_eq(sp.path, "/var/spool/postfix/postgate/milter");
+    ck_assert_int_eq(sock_parse("inet:127.0.0.1:10025", &sp, &error), 0);
+    ck_assert_str_eq(sp.host, "127.0.0.1");
+    ck_assert_str_eq(sp.port, "10025");
+    ck_assert_int_eq(sock_parse("inet:[::1]:8080", &sp, &error), 0);
+    ck_assert_str_eq(sp.host, "::1");
+    ck_assert_int_eq(sock_parse("inet:127.0.0.1", &sp, &error), -1);
+    ck_assert_ptr_nonnull(strstr(error, "expected unix:/path or inet:host:port"));
+    mem_free(error);
+    ck_assert_int_eq(sock_parse("inet:host:12x", &sp, &error), -1);
+    mem_free(error);
+    ck_assert_int_eq(sock_parse("tcp:1.2.3.4:5", &sp, &error), -1);
+    mem_free(error);
+}
+END_TEST
+
+START_TEST(domains_and_permalinks)
+{
+    char out[256];
+    const char *why;
+
+    ck_assert(domain_name_normalize("Mail.Example.COM", out, sizeof(out)));
+    ck_assert_str_eq(out, "mail.example.com");
+    ck_assert(!domain_name_normalize("example", out, sizeof(out)));
+    ck_assert(!domain_name_normalize("-bad.example.com", out, sizeof(out)));
+    ck_assert(!domain_name_normalize("bad-.example.com", out, sizeof(out)));
+    ck_assert(!domain_name_normalize("a..b.com", out, sizeof(out)));
+    ck_assert(!domain_name_normalize("exa mple.com", out, sizeof(out)));
+    ck_assert(!domain_name_normalize("example.com.", out, sizeof(out)));
+    ck_assert(org_permalink_ok("acme-mail-2", &why));
+    ck_assert(!org_permalink_ok("Acme", &why));
+    ck_assert(!org_permalink_ok("-acme", &why));
+    ck_assert(!org_permalink_ok("admin", &why));
+    ck_assert_str_eq(why, "that word is reserved");
+    ck_assert(!org_permalink_ok("", &why));
+}
+END_TEST
+
+START_TEST(sasl_identities)
+{
+    CREDENTIAL c = {.id = 42};
+    char id[128];
+    unsigned long long back = 0;
+
+    strcpy(c.org_permalink, "acme");
+    strcpy(c.server_permalink, "mail");
+    credential_sasl_identity(&c, id, sizeof(id));
+    ck_assert_str_eq(id, "acme/mail/42");
+    ck_assert_int_eq(credential_id_from_identity(id, &back), 0);
+    ck_assert_uint_eq(back, 42);
+    ck_assert_int_eq(credential_id_from_identity("acme/mail", &back), -1);
+    ck_assert_int_eq(credential_id_from_identity("acme/mail/42x", &back), -1);
+    ck_assert_int_eq(credential_id_from_identity("someone@example.com", &back), -1);
+    ck_assert_int_eq(credential_id_from_identity("acme/mail/0", &back), -1);
+}
+END_TEST
+
+START_TEST(addresses)
+{
+    char **addrs;
+    char env[64];
+    size_t n;
+
+    n = address_list_parse(" \"Doe, Jane\" <Jane@Example.COM>, bob@example.net (Bob)", &addrs);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(addrs[0], "Jane@example.com");
+    ck_assert_str_eq(addrs[1], "bob@example.net");
+    ck_assert_str_eq(address_domain(addrs[0]), "example.com");
+    address_list_free(addrs, n);
+    n = address_list_parse(" =?UTF-8?Q?J=C3=BCrgen?= <juergen@example.com>", &addrs);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(addrs[0], "juergen@example.com");
+    address_list_free(addrs, n);
+    n = address_list_parse(" undisclosed-recipients:;", &addrs);
+    ck_assert_uint_eq(n, 0);
+    address_list_free(addrs, n);
+    n = address_list_parse(" team: a@one.example, b@two.example;", &addrs);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(addrs[1], "b@two.example");
+    address_list_free(addrs, n);
+    ck_assert_int_eq(address_envelope("<app@example.com> SIZE=100", env, sizeof(env)), 0);
+    ck_assert_str_eq(env, "app@example.com");
+    ck_assert_int_eq(address_envelope("<>", env, sizeof(env)), 0);
+    ck_assert_str_eq(env, "");
+    ck_assert_ptr_null(address_domain("nodomain"));
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("names");
+    TCase *tc = tcase_create("names");
+
+    address_init();
+    tcase_add_test(tc, networks);
+    tcase_add_test(tc, socket_specs);
+    tcase_add_test(tc, domains_and_permalinks);
+    tcase_add_test(tc, sasl_identities);
+    tcase_add_test(tc, addresses);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
