@@ -19,6 +19,7 @@ int ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_config(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv);
 /* org, server, domain, credential, message: command is argv[0]. */
 int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);

@@ -16,6 +16,8 @@
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/seal.h"
+#include "mail/dkim.h"
+#include <fcntl.h>
 
 static void
 report(const MIGRATION *m, void *context)
@@ -135,6 +137,39 @@ ensure_secret_key(const PGCONF *cfg)
     return EX_OK;
 }
 
+/* The return-path domain's DKIM key, for mail whose From domain has none. Never replaced
+ * (its public half is published in DNS). */
+static int
+ensure_return_path_key(const PGCONF *cfg)
+{
+    const char *path = cfg->security_return_path_dkim_key_file, *why;
+    char *pem = NULL, *pub = NULL;
+    size_t len;
+    int fd, ok;
+
+    if (access(path, F_OK) == 0)
+        return EX_OK;
+    if (dkim_key_generate(DKIM_ALG_RSA_SHA256, &pem, &pub, &why) < 0) {
+        msg_error("return-path DKIM key: %s", why);
+        return EX_SOFTWARE;
+    }
+    len = strlen(pem);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    ok = fd >= 0 && write(fd, pem, len) == (ssize_t) len && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    memset(pem, 0, len);
+    mem_free(pem);
+    mem_free(pub);
+    if (!ok) {
+        msg_error("cannot write the return-path DKIM key %s: %m", path);
+        unlink(path);
+        return EX_CANTCREAT;
+    }
+    printf("created the return-path DKIM key %s (publish it: postgatectl dns-records)\n", path);
+    return EX_OK;
+}
+
 int
 ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv)
 {
@@ -145,7 +180,9 @@ ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv)
         return EX_USAGE;
     }
     status = run_migrations(ctx, 1);
-    return status == EX_OK ? ensure_secret_key(ctx->cfg) : status;
+    if (status == EX_OK)
+        status = ensure_secret_key(ctx->cfg);
+    return status == EX_OK ? ensure_return_path_key(ctx->cfg) : status;
 }
 
 int

@@ -34,6 +34,7 @@ static const char usage_text[] =
     "  credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP]\n"
     "                  [--network CIDR] [--hold]: prints the key once\n"
     "  message release TOKEN  re-send a held message through the release service\n"
+    "  dns-records     the installation's own DNS records (return-path domain: MX, SPF, DKIM)\n"
     "  config check    validate the configuration\n"
     "  config dump     print every effective setting and where it came from\n"
     "  config doc      print the configuration reference (doc/configuration.md)\n"
@@ -130,6 +131,8 @@ main(int argc, char **argv)
         status = ctl_make_user(&ctx, argc, argv);
     else if (strcmp(command, "config") == 0)
         status = ctl_config(&ctx, argc, argv);
+    else if (strcmp(command, "dns-records") == 0)
+        status = ctl_dns(&ctx, argc, argv);
     else if (strcmp(command, "postfix") == 0)
         status = ctl_postfix(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0

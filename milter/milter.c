@@ -246,6 +246,30 @@ libmilter_conn(const char *spec)
     return buf_asprintf("inet:%s@%.*s", colon + 1, (int) (colon - spec - 5), spec + 5);
 }
 
+/* The return-path domain's key (security.return_path_dkim_key_file), read as root. */
+static DKIM_KEY *
+load_return_path_key(const PGCONF *cfg)
+{
+    const char *path = cfg->security_return_path_dkim_key_file, *why;
+    char pem[65536];
+    DKIM_KEY *key;
+    FILE *fp = fopen(path, "r");
+    size_t n;
+
+    if (fp == NULL) {
+        msg_warn("%s: %s: mail from domains without a DKIM key leaves unsigned "
+                 "(postgatectl initialize creates the key)", path, strerror(errno));
+        return NULL;
+    }
+    n = fread(pem, 1, sizeof(pem) - 1, fp);
+    fclose(fp);
+    key = dkim_key_load(pem, n, &why);
+    memset(pem, 0, sizeof(pem));
+    if (key == NULL)
+        msg_fatal_status(EX_CONFIG, "%s: %s", path, why);
+    return key;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -273,6 +297,7 @@ main(int argc, char **argv)
     milter_globals.seal = seal_key_load(milter_globals.cfg->security_secret_key_file, &error);
     if (milter_globals.seal == NULL)
         msg_fatal_status(EX_CONFIG, "%s", error);
+    milter_globals.return_path_key = load_return_path_key(milter_globals.cfg);
     if (opts.test_config) {
         printf("configuration OK\n");
         return EX_OK;
@@ -298,6 +323,7 @@ main(int argc, char **argv)
     lookup_done();
     dbpool_free(milter_globals.pool);
     seal_key_free(milter_globals.seal);
+    dkim_key_free(milter_globals.return_path_key);
     conf_unref(milter_globals.cfg);
     mem_free(conn);
     return status;

@@ -45,6 +45,7 @@ typedef struct milter_globals {
     PGCONF *cfg;
     DBPOOL *pool;
     SEAL_KEY *seal;
+    DKIM_KEY *return_path_key;  /* signs when the From domain has no key; may be NULL */
 } MILTER_GLOBALS;
 
 extern MILTER_GLOBALS milter_globals;

@@ -207,12 +207,17 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
         return 0;
     if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
         return -1;
-    if (ks->n == 0)
-        msg_warn("domain %s: no usable active DKIM key; the message leaves unsigned", mc->from_domain);
-    /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers). */
-    for (int k = ks->n - 1; k >= 0 && ret == 0; k--) {
+    if (ks->n == 0 && milter_globals.return_path_key == NULL)
+        msg_warn("domain %s: no usable active DKIM key and no return-path key; the message leaves unsigned",
+                 mc->from_domain);
+    /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers).
+     * A From domain without a key is signed as the return-path domain. */
+    for (int k = (ks->n ? ks->n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
         const char *why;
-        DKIM_SIGNER *signer = dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL);
+        DKIM_SIGNER *signer = ks->n
+            ? dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL)
+            : dkim_signer_new(milter_globals.return_path_key, milter_globals.cfg->dns_return_path_domain,
+                              milter_globals.cfg->dns_dkim_identifier, NULL);
         char *value = NULL, *mvalue;
 
         for (size_t h = 0; h < mc->nheaders; h++)

@@ -144,17 +144,46 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
+/* The p= value of a key: RSA SubjectPublicKeyInfo DER or the raw Ed25519 key, base64. */
+static char *
+public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
+{
+    unsigned char *der = NULL;
+    unsigned char raw[32];
+    size_t raw_len = sizeof(raw);
+    char *b64 = NULL;
+    int der_len;
+
+    if (alg == DKIM_ALG_RSA_SHA256) {
+        if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
+            *error_r = "cannot encode the RSA public key";
+        else
+            b64 = base64_encode(der, (size_t) der_len);
+        OPENSSL_free(der);
+    } else if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
+        *error_r = "cannot read the Ed25519 public key";
+    } else {
+        b64 = base64_encode(raw, raw_len);
+    }
+    return b64;
+}
+
+char *
+dkim_key_public_b64(const DKIM_KEY *key)
+{
+    const char *why;
+
+    return public_b64(key->pkey, key->alg, &why);
+}
+
 int
 dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **error_r)
 {
     EVP_PKEY *pkey;
     BIO *bio = NULL;
-    unsigned char *der = NULL;
-    unsigned char raw[32];
-    size_t raw_len = sizeof(raw);
     char *pem_data;
     long pem_len;
-    int der_len, ret = -1;
+    int ret = -1;
 
     *pem_r = *public_b64_r = NULL;
     if (alg == DKIM_ALG_RSA_SHA256)
@@ -176,23 +205,11 @@ dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **
         *error_r = "cannot write the private key as PEM";
         goto out;
     }
-    if (alg == DKIM_ALG_RSA_SHA256) {
-        if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0) {
-            *error_r = "cannot encode the RSA public key";
-            goto out;
-        }
-        *public_b64_r = base64_encode(der, (size_t) der_len);
-    } else {
-        if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
-            *error_r = "cannot read the Ed25519 public key";
-            goto out;
-        }
-        *public_b64_r = base64_encode(raw, raw_len);
-    }
+    if ((*public_b64_r = public_b64(pkey, alg, error_r)) == NULL)
+        goto out;
     *pem_r = mem_strndup(pem_data, (size_t) pem_len);
     ret = 0;
 out:
-    OPENSSL_free(der);
     BIO_free(bio);
     EVP_PKEY_free(pkey);
     ERR_clear_error();

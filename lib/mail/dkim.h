@@ -34,6 +34,8 @@ int dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const cha
  * Encrypted keys are refused, never prompted for. */
 DKIM_KEY *dkim_key_load(const char *pem, size_t len, const char **error_r);
 void dkim_key_free(DKIM_KEY *key);
+/* The key's p= value (as dkim_key_generate reports it); mem_free it; NULL on failure. */
+char *dkim_key_public_b64(const DKIM_KEY *key);
 DKIM_ALG dkim_key_alg(const DKIM_KEY *key);
 /* The DNS TXT record value to publish (free with mem_free):
  * RSA "v=DKIM1; t=s; h=sha256; p=<b64>;" (Postal's format), Ed25519 "v=DKIM1; k=ed25519; p=<b64>;". */

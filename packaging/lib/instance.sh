@@ -499,7 +499,10 @@ instance_write_postgate_config() {
 			  migrations_dir = $(instance_libconfig_string "$migrations");
 			};
 			logging: { destination = "stderr"; level = "info"; };
-			security: { secret_key_file = $(instance_libconfig_string "$key"); };
+			security: {
+			  secret_key_file = $(instance_libconfig_string "$key");
+			  return_path_dkim_key_file = $(instance_libconfig_string "$(dirname "$key")/return-path-dkim.key");
+			};
 		EOF
 	)
 }

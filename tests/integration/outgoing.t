@@ -17,7 +17,7 @@ set -euo pipefail
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 52
+plan 56
 
 here=$(cd "$(dirname "$0")" && pwd)
 data="$POSTGATE_SRCDIR/tests/data/dkim"
@@ -198,7 +198,31 @@ like "$out" '<\*\* (535|5[0-9]{2} 5\.7\.[0-9]).*' "a suspended server's credenti
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'suspended $run_id'")" 0 "nothing is recorded for a suspended server"
 ctl server set acme/mail suspended false >/dev/null
 
-# 50-52: the milter asked only for what it uses, and logged each message.
+# 50-51: with allow_sender, an owned Sender address vouches for a foreign From.
+ctl server set acme/mail allow_sender true >/dev/null
+settle
+subject="sender $run_id"
+out=$(send PLAIN "$key" "$subject" --h-From "Partner <news@partner.example>" --add-header "Sender: app@example.com")
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+like "$(verify_py "$f" | head -1)" '^pass a=rsa-sha256 d=example.com' \
+	"allow_sender: a foreign From with an owned Sender is accepted and signed for the Sender's domain"
+ctl server set acme/mail allow_sender false >/dev/null
+settle
+out=$(send PLAIN "$key" "nosender $run_id" --h-From "Partner <news@partner.example>" --add-header "Sender: app@example.com")
+like "$out" '<\*\* 530 5\.7\.1' "without allow_sender the same message gets 530"
+
+# 52-53: a From domain without an active DKIM key is signed as the return-path domain.
+ctl dns-records >>"$HARNESS_DIR/records.zone"
+harness_sql "UPDATE domain_dkim_keys SET state = 'retired' WHERE domain_id = (SELECT id FROM domains WHERE name = 'example.com')"
+settle
+subject="fallback $run_id"
+out=$(send PLAIN "$key" "$subject")
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+is "$(verify_py "$f")" "pass a=rsa-sha256 d=rp.postgate.test" \
+	"without a domain key the message is signed by the return-path domain (and verifies)"
+like "$(verify_pl "$f")" '^pass a=rsa-sha256' "Mail::DKIM verifies the return-path signature too"
+
+# 54-56: the milter asked only for what it uses, and logged each message.
 check "the milter logs each message with its token" grep -q "token $token" "$HARNESS_DIR/milter.log"
 like "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h smtpd_milters)" '^unix:postgate/milter$' \
 	"Postfix reaches the milter by a path relative to its queue directory"
