@@ -12,19 +12,11 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "util/clock.h"
 #include "util/msg.h"
 
 #define TICK_MS 250
 #define WRITE_TIMEOUT_MS 10000
-
-static time_t
-now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 /* Moves the first complete line out of the buffer; 1 when there was one. */
 static int
@@ -51,7 +43,7 @@ take_line(CONN *c, BUF *line)
 int
 conn_read_line(CONN *c, BUF *line, size_t max, int busy)
 {
-    time_t start = now_mono();
+    time_t start = clock_mono_seconds();
 
     for (;;) {
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
@@ -68,7 +60,7 @@ conn_read_line(CONN *c, BUF *line, size_t max, int busy)
             return CONN_TOO_LONG;
         if (c->inlen == 0 && !busy && ctx_stopping(c->ctx))
             return CONN_EOF;
-        if (now_mono() - start >= (c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT)) {
+        if (clock_mono_seconds() - start >= (c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT)) {
             msg_info("%s connection %lu: no complete line for %d s; closing", c->service, c->id,
                      c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT);
             return CONN_ERR;

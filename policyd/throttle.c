@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "throttle.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -31,15 +32,6 @@ struct throttle {
     time_t last_sweep;
     int full_reported;
 };
-
-static time_t
-now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 /* FNV-1a: keys are short and chosen by us or by Postfix, not by a remote peer
  * directly (a client address is one of a bounded set per attacker). */
@@ -167,7 +159,7 @@ throttle_blocked(THROTTLE *t, const char *key, long long limit, int *first_r)
     if (first_r)
         *first_r = 0;
     pthread_mutex_lock(&t->lock);
-    e = find(t, key, 0, 0, now_mono());
+    e = find(t, key, 0, 0, clock_mono_seconds());
     if (e && e->count >= limit) {
         blocked = 1;
         report_once(e, first_r);
@@ -183,7 +175,7 @@ throttle_hit(THROTTLE *t, const char *key, long long window)
     long long count = 0;
 
     pthread_mutex_lock(&t->lock);
-    e = find(t, key, 1, window, now_mono());
+    e = find(t, key, 1, window, clock_mono_seconds());
     if (e)
         count = ++e->count;
     pthread_mutex_unlock(&t->lock);
@@ -199,7 +191,7 @@ throttle_take(THROTTLE *t, const char *key, long long limit, long long window, i
     if (first_r)
         *first_r = 0;
     pthread_mutex_lock(&t->lock);
-    e = find(t, key, 1, window, now_mono());
+    e = find(t, key, 1, window, clock_mono_seconds());
     if (e) {
         if (e->count >= limit) {
             allowed = 0;

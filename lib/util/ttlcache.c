@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/ttlcache.h"
 
@@ -43,15 +44,6 @@ hash(const char *s, size_t n)
     while (*s)
         h = (h ^ (unsigned char) *s++) * 1099511628211ULL;
     return h % n;
-}
-
-static time_t
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
 }
 
 TTLCACHE *
@@ -91,7 +83,7 @@ drop_entry(TTLCACHE *c, struct entry *e)
 static void
 sweep(TTLCACHE *c, int all)
 {
-    time_t t = now();
+    time_t t = clock_mono_seconds();
 
     for (size_t b = 0; b < c->nbuckets; b++) {
         struct entry **pp = &c->buckets[b];
@@ -133,7 +125,7 @@ ttlcache_get(TTLCACHE *cache, const char *key)
     pthread_mutex_lock(&cache->lock);
     for (struct entry *e = cache->buckets[hash(key, cache->nbuckets)]; e; e = e->next) {
         if (strcmp(e->key, key) == 0) {
-            if (e->expires > now()) {
+            if (e->expires > clock_mono_seconds()) {
                 hand_out(cache, e->holder);
                 value = e->holder->value;
             }
@@ -194,7 +186,7 @@ put(TTLCACHE *cache, const char *key, void *value, int held)
     e->key = mem_strdup(key);
     e->holder = h;
     h->refs = 1;
-    e->expires = now() + (time_t) cache->ttl;
+    e->expires = clock_mono_seconds() + (time_t) cache->ttl;
     e->next = cache->buckets[b];
     cache->buckets[b] = e;
     cache->count++;

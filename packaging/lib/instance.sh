@@ -21,6 +21,7 @@
 #   instance_mariadb_root DIR [mariadb args...]      run the client as root (unix_socket auth)
 #   instance_sink_start DIR PORT  [INSTANCE_SINK_PORT INSTANCE_SINK_DIR]
 #   instance_sink_stop DIR
+#   instance_sink_find TEXT, instance_sink_count TEXT   messages the sink saved
 #   instance_postfix_setup DIR SMTP_PORT SINK_PORT
 #                                [INSTANCE_POSTFIX_CONFIG_DIR INSTANCE_SMTP_PORT INSTANCE_MAILLOG]
 #   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
@@ -505,6 +506,21 @@ instance_write_postgate_config() {
 			};
 		EOF
 	)
+}
+
+# instance_sink_find TEXT: print the first message file in INSTANCE_SINK_DIR containing
+# TEXT (a literal string); false when there is none.
+instance_sink_find() {
+	local f
+	for f in "$INSTANCE_SINK_DIR"/*; do
+		[ -f "$f" ] && grep -qF -- "$1" "$f" && { printf '%s\n' "$f"; return 0; }
+	done
+	return 1
+}
+
+# instance_sink_count TEXT: how many message files in INSTANCE_SINK_DIR contain TEXT.
+instance_sink_count() {
+	grep -lF -- "$1" "$INSTANCE_SINK_DIR"/* 2>/dev/null | wc -l
 }
 
 # ---------------------------------------------------------------- postgate daemons

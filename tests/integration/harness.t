@@ -17,13 +17,7 @@ plan 9
 subject="harness-$$-$(instance_random_hex 6)"
 
 # The message file smtp-sink wrote for our subject, if any.
-sink_file() {
-	local f
-	for f in "$INSTANCE_SINK_DIR"/*; do
-		[ -f "$f" ] && grep -qF -- "Subject: $subject" "$f" && { printf '%s\n' "$f"; return 0; }
-	done
-	return 0
-}
+sink_file() { instance_sink_find "Subject: $subject" || true; }
 sink_has_message() { [ -n "$(sink_file)" ]; }
 
 status=0

@@ -43,14 +43,8 @@ send() {
 		--h-From "App <app@example.com>" --h-Subject "$subject" "$@" 2>&1 || true
 }
 queue_id() { sed -n 's/^<-  250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$1" | tail -1; }
-sink_file() {
-	local f
-	for f in "$INSTANCE_SINK_DIR"/*; do
-		[ -f "$f" ] && grep -qF -- "$1" "$f" && { printf '%s\n' "$f"; return 0; }
-	done
-	return 1
-}
-sink_count() { grep -lF -- "$1" "$INSTANCE_SINK_DIR"/* 2>/dev/null | wc -l; }
+sink_file() { instance_sink_find "$1"; }
+sink_count() { instance_sink_count "$1"; }
 wait_sink() { harness_wait_for 30 sink_file "$1" >/dev/null; }
 # check NAME CMD...: an assertion on a command's success.
 check() {

@@ -1,0 +1,13 @@
+/*
+ * clock.h -- time for intervals (throttles, timeouts, cache expiry): a monotonic clock
+ * that never jumps when the wall clock is set.
+ */
+#ifndef PG_CLOCK_H
+#define PG_CLOCK_H
+
+#include <time.h>
+
+/* Seconds on CLOCK_MONOTONIC: compare only with other values of this function. */
+time_t clock_mono_seconds(void);
+
+#endif
