@@ -44,7 +44,6 @@
 #define STATE_FILE "postgate.state"
 #define BACKUP_SUFFIX ".postgate-backup"
 #define MARKER "postfix/postgate-"
-#define RELEASE_SYSLOG_NAME MARKER "release"
 #define POSTLOG_LINE "postlog unix-dgram n - n - 1 postlogd -o syslog_name=" MARKER "postlog"
 #define RUN_TIMEOUT_SECONDS 60
 #define RUN_OUTPUT_LIMIT (4u * 1024 * 1024)
@@ -71,6 +70,22 @@ typedef struct setting {
 
 enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_COUNT };
 
+/*
+ * The loopback smtpd services enable adds to master.cf: the release service (held
+ * mail re-injected by postgate) and the injection service (the send API's submissions).
+ * The milter tells them apart by milter_macro_daemon_name.
+ */
+#define LOOPBACKS 2
+
+typedef struct loopback {
+    const char *what;           /* "release", "injection" */
+    const char *key;            /* the configuration key of its address */
+    char *service;              /* "127.0.0.1:10026/inet" */
+    char *line;                 /* its whole master.cf entry */
+    char *now;                  /* postconf -M of it, "" when missing */
+    int ours;                   /* it carries the marker */
+} LOOPBACK;
+
 typedef struct pf {
     const PGCONF *cfg;
     const char *dir;            /* Postfix configuration directory */
@@ -86,10 +101,7 @@ typedef struct pf {
     KV_LIST effective;          /* postconf NAME... */
     KV_LIST explicit;           /* postconf -n */
     KV_LIST marked;             /* services with the marker: name "svc/type", value its syslog_name */
-    char *release_service;      /* "127.0.0.1:10026/inet" */
-    char *release_line;         /* its whole master.cf entry */
-    char *release_now;          /* postconf -M of it, "" when missing */
-    int release_ours;           /* it carries the marker */
+    LOOPBACK loop[LOOPBACKS];   /* the release and injection services */
     int postlog_present;
 } PF;
 
@@ -475,9 +487,11 @@ pf_close(PF *pf)
     kv_free(&pf->effective);
     kv_free(&pf->explicit);
     kv_free(&pf->marked);
-    mem_free(pf->release_service);
-    mem_free(pf->release_line);
-    mem_free(pf->release_now);
+    for (int i = 0; i < LOOPBACKS; i++) {
+        mem_free(pf->loop[i].service);
+        mem_free(pf->loop[i].line);
+        mem_free(pf->loop[i].now);
+    }
 }
 
 /* Parses "inet:host:port" (host may be [v6]); returns 0 when well formed. */
@@ -611,18 +625,29 @@ pf_load(PF *pf)
         status = EX_CONFIG;
         goto done;
     }
-    if (strncmp(cfg->postfix_release_address, "inet:", 5) != 0
-        || !inet_spec_ok(cfg->postfix_release_address + 5)
-        || strpbrk(cfg->postfix_release_address, " \t\r\n,{}=/") != NULL) {
-        msg_error("postfix.release_address: \"%s\" is not inet:host:port", cfg->postfix_release_address);
-        status = EX_CONFIG;
-        goto done;
-    }
-    if (*cfg->postfix_release_daemon_name == '\0'
-        || strpbrk(cfg->postfix_release_daemon_name, " \t\r\n,=") != NULL) {
-        msg_error("postfix.release_daemon_name: \"%s\" must be one word", cfg->postfix_release_daemon_name);
-        status = EX_CONFIG;
-        goto done;
+    {
+        const char *addresses[LOOPBACKS] = {cfg->postfix_release_address, cfg->postfix_injection_address};
+        const char *daemon_names[LOOPBACKS] = {cfg->postfix_release_daemon_name, cfg->postfix_injection_daemon_name};
+        static const char *const keys[LOOPBACKS] = {"postfix.release", "postfix.injection"};
+
+        for (int i = 0; i < LOOPBACKS; i++) {
+            if (strncmp(addresses[i], "inet:", 5) != 0 || !inet_spec_ok(addresses[i] + 5)
+                || strpbrk(addresses[i], " \t\r\n,{}=/") != NULL) {
+                msg_error("%s_address: \"%s\" is not inet:host:port", keys[i], addresses[i]);
+                status = EX_CONFIG;
+                goto done;
+            }
+            if (*daemon_names[i] == '\0' || strpbrk(daemon_names[i], " \t\r\n,=") != NULL) {
+                msg_error("%s_daemon_name: \"%s\" must be one word", keys[i], daemon_names[i]);
+                status = EX_CONFIG;
+                goto done;
+            }
+        }
+        if (strcmp(addresses[0], addresses[1]) == 0 || strcmp(daemon_names[0], daemon_names[1]) == 0) {
+            msg_error("postfix.release_* and postfix.injection_* must differ in address and daemon name");
+            status = EX_CONFIG;
+            goto done;
+        }
     }
 
     add_setting(pf, "smtpd_sasl_auth_enable", mem_strdup("yes"));
@@ -695,20 +720,28 @@ pf_load(PF *pf)
         kv_free(&all);
     }
 
-    pf->release_service = buf_asprintf("%s/inet", cfg->postfix_release_address + 5);
-    pf->release_line = buf_asprintf(
-        "%s inet n - n - - smtpd -o syslog_name=" RELEASE_SYSLOG_NAME
-        " -o milter_macro_daemon_name=%s -o smtpd_sasl_auth_enable=no"
-        " -o mynetworks=127.0.0.0/8,[::1]/128 -o smtpd_client_restrictions=permit_mynetworks,reject"
-        " -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions="
-        " -o smtpd_milters=%s",
-        cfg->postfix_release_address + 5, cfg->postfix_release_daemon_name, pf->sock_postfix[SOCK_MILTER]);
-    pf->release_ours = kv_get(&pf->marked, pf->release_service) != NULL;
-    buf_reset(out);
-    if ((status = POSTCONF(pf, out, "-M", pf->release_service)) != 0)
-        goto done;
-    pf->release_now = mem_strdup(buf_cstr(out));
-    pf->release_now[strcspn(pf->release_now, "\n")] = '\0';
+    for (int i = 0; i < LOOPBACKS; i++) {
+        LOOPBACK *lb = &pf->loop[i];
+        const char *address = i == 0 ? cfg->postfix_release_address : cfg->postfix_injection_address;
+        const char *name = i == 0 ? cfg->postfix_release_daemon_name : cfg->postfix_injection_daemon_name;
+
+        lb->what = i == 0 ? "release" : "injection";
+        lb->key = i == 0 ? "postfix.release_address" : "postfix.injection_address";
+        lb->service = buf_asprintf("%s/inet", address + 5);
+        lb->line = buf_asprintf(
+            "%s inet n - n - - smtpd -o syslog_name=" MARKER "%s"
+            " -o milter_macro_daemon_name=%s -o smtpd_sasl_auth_enable=no"
+            " -o mynetworks=127.0.0.0/8,[::1]/128 -o smtpd_client_restrictions=permit_mynetworks,reject"
+            " -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions="
+            " -o smtpd_milters=%s",
+            address + 5, lb->what, name, pf->sock_postfix[SOCK_MILTER]);
+        lb->ours = kv_get(&pf->marked, lb->service) != NULL;
+        buf_reset(out);
+        if ((status = POSTCONF(pf, out, "-M", lb->service)) != 0)
+            goto done;
+        lb->now = mem_strdup(buf_cstr(out));
+        lb->now[strcspn(lb->now, "\n")] = '\0';
+    }
     buf_reset(out);
     if ((status = POSTCONF(pf, out, "-M", "postlog/unix-dgram")) != 0)
         goto done;
@@ -720,18 +753,21 @@ done:
     return status;
 }
 
-/* Whether the release service exists exactly as enable writes it. */
+/* Whether a loopback service exists exactly as enable writes it. */
 static int
-release_ok(const PF *pf)
+loopback_ok(const LOOPBACK *lb)
 {
-    return *pf->release_now && same_value(pf->release_now, pf->release_line);
+    return *lb->now && same_value(lb->now, lb->line);
 }
 
-/* Marked services enable would not add now (a release service at an old address). */
+/* Marked services enable would not add now (a loopback service at an old address). */
 static int
 is_stale(const PF *pf, const char *service)
 {
-    return strcmp(service, pf->release_service) != 0 && strcmp(service, "postlog/unix-dgram") != 0;
+    for (int i = 0; i < LOOPBACKS; i++)
+        if (strcmp(service, pf->loop[i].service) == 0)
+            return 0;
+    return strcmp(service, "postlog/unix-dgram") != 0;
 }
 
 static int
@@ -1169,18 +1205,22 @@ do_check(PF *pf)
         printf("master.cf: service postlog/unix-dgram (postlogd, needed by maillog_file) is missing\n");
         problems++;
     }
-    if (!*pf->release_now) {
-        printf("master.cf: release service %s is missing\n", pf->release_service);
-        problems++;
-    } else if (!release_ok(pf)) {
-        printf("master.cf: release service %s is \"%s\", expected \"%s\"\n", pf->release_service,
-               pf->release_now, pf->release_line);
-        problems++;
+    for (int i = 0; i < LOOPBACKS; i++) {
+        const LOOPBACK *lb = &pf->loop[i];
+
+        if (!*lb->now) {
+            printf("master.cf: %s service %s is missing\n", lb->what, lb->service);
+            problems++;
+        } else if (!loopback_ok(lb)) {
+            printf("master.cf: %s service %s is \"%s\", expected \"%s\"\n", lb->what, lb->service,
+                   lb->now, lb->line);
+            problems++;
+        }
     }
     for (size_t i = 0; i < pf->marked.count; i++) {
         if (is_stale(pf, pf->marked.items[i].name)) {
             printf("master.cf: service %s was added by postgate but is no longer wanted "
-                   "(postfix.release_address changed?)\n", pf->marked.items[i].name);
+                   "(postfix.release_address or injection_address changed?)\n", pf->marked.items[i].name);
             problems++;
         }
     }
@@ -1220,15 +1260,18 @@ do_enable(PF *pf, int reload)
     STATE st;
     char *changes[32], *removals[8], *dirs[SOCK_COUNT];
     size_t nchanges = 0, nremovals = 0, ndirs = 0;
-    int status, release_needed, postlog_needed, changed = 0;
+    int status, loop_needed[LOOPBACKS], any_loop = 0, postlog_needed, changed = 0;
 
     if ((status = state_load(pf, &st)) != 0)
         return status;
-    if (*pf->release_now && !pf->release_ours) {
-        msg_error("%s/master.cf already has a service %s that postgate did not add: "
-                  "remove it or choose another postfix.release_address", pf->dir, pf->release_service);
-        state_free(&st);
-        return EX_CONFIG;
+    for (int i = 0; i < LOOPBACKS; i++) {
+        if (*pf->loop[i].now && !pf->loop[i].ours) {
+            msg_error("%s/master.cf already has a service %s that postgate did not add: "
+                      "remove it or choose another %s", pf->dir, pf->loop[i].service, pf->loop[i].key);
+            state_free(&st);
+            return EX_CONFIG;
+        }
+        any_loop |= loop_needed[i] = !loopback_ok(&pf->loop[i]);
     }
     for (size_t i = 0; i < pf->nsettings; i++)
         if (!same_value(pf->settings[i].now, pf->settings[i].want))
@@ -1250,17 +1293,16 @@ do_enable(PF *pf, int reload)
                 dirs[ndirs++] = dir;
         }
     }
-    release_needed = !release_ok(pf);
     postlog_needed = !pf->postlog_present;
 
-    if (nchanges == 0 && nremovals == 0 && ndirs == 0 && !release_needed && !postlog_needed) {
+    if (nchanges == 0 && nremovals == 0 && ndirs == 0 && !any_loop && !postlog_needed) {
         printf("Postfix in %s is already wired to postgate: nothing changed.\n", pf->dir);
         state_free(&st);
         return EX_OK;
     }
 
     /* Before the first change: backups (kept from the first time) and the state. */
-    if (nchanges || nremovals || release_needed || postlog_needed) {
+    if (nchanges || nremovals || any_loop || postlog_needed) {
         static const char *const files[] = {"main.cf", "master.cf"};
 
         for (int i = 0; i < 2 && status == 0; i++) {
@@ -1315,13 +1357,16 @@ do_enable(PF *pf, int reload)
         }
         mem_free(arg);
     }
-    if (status == 0 && release_needed) {
-        char *arg = buf_asprintf("%s=%s", pf->release_service, pf->release_line);
+    for (int i = 0; i < LOOPBACKS && status == 0; i++) {
+        const LOOPBACK *lb = &pf->loop[i];
+        char *arg;
 
+        if (!loop_needed[i])
+            continue;
+        arg = buf_asprintf("%s=%s", lb->service, lb->line);
         if ((status = POSTCONF(pf, NULL, "-M", arg)) == 0) {
             changed = 1;
-            printf("master.cf: %s release service %s\n", *pf->release_now ? "updated" : "added",
-                   pf->release_service);
+            printf("master.cf: %s %s service %s\n", *lb->now ? "updated" : "added", lb->what, lb->service);
         }
         mem_free(arg);
     }

@@ -56,6 +56,9 @@ milter_reset(MILTER_CTX *mc)
     }
     mem_free(mc->headers);
     buf_free(mc->body);
+    mem_free(mc->given_tokens);
+    mc->given_tokens = NULL;
+    mc->ngiven = 0;
     mc->mail_from = NULL;
     mc->rcpts = NULL;
     mc->nrcpts = 0;
@@ -113,6 +116,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
     else if (addr && addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *) addr)->sin6_addr, mc->client_addr, sizeof(mc->client_addr));
     mc->release = daemon && strcmp(daemon, milter_globals.cfg->postfix_release_daemon_name) == 0;
+    mc->injection = daemon && strcmp(daemon, milter_globals.cfg->postfix_injection_daemon_name) == 0;
     smfi_setpriv(ctx, mc);
     return noreply(ctx, SMFIP_NR_CONN);
 }
@@ -133,8 +137,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
     mc->mail_from = mem_strdup(from);
     mc->body = buf_new(8192);
     buf_set_limit(mc->body, (size_t) milter_globals.cfg->milter_max_message_size);
-    if (mc->release)
-        return SMFIS_CONTINUE;
+    if (mc->release || mc->injection)
+        return SMFIS_CONTINUE;      /* identified by their headers at the end of the headers */
     return outgoing_envfrom(ctx, mc, smfi_getsymval(ctx, "{auth_authen}"));
 }
 
@@ -178,6 +182,8 @@ cb_eoh(SMFICTX *ctx)
         smfi_setreply(ctx, "552", "5.3.4", "Message headers too large");
         return SMFIS_REJECT;
     }
+    if (mc->injection)
+        return injection_eoh(ctx, mc);
     return mc->outgoing ? outgoing_eoh(ctx, mc) : SMFIS_CONTINUE;
 }
 

@@ -24,6 +24,7 @@ typedef struct milter_header {
 typedef struct milter_ctx {
     char client_addr[64];
     int release;                /* arrived through the release service */
+    int injection;              /* arrived through the send API's injection service */
     /* The message in progress (reset by milter_reset). */
     int outgoing;               /* a credential authorized this message */
     CREDENTIAL cred;
@@ -38,6 +39,8 @@ typedef struct milter_ctx {
     size_t header_bytes;
     BUF *body;
     int too_big;
+    char (*given_tokens)[17];   /* tokens the send API chose (injection service) */
+    size_t ngiven;
 } MILTER_CTX;
 
 /* Process-wide state, set up before libmilter starts its threads. */
@@ -75,6 +78,7 @@ void lookup_release_keys(LOOKUP_KEYSET *ks);
 /* outgoing.c: the decisions for mail a credential sends. */
 sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);
 sfsistat outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc);
+sfsistat injection_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat release_eom(SMFICTX *ctx, MILTER_CTX *mc);
 

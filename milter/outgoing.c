@@ -20,6 +20,7 @@
 #include "mail/dkim.h"
 #include "mail/message.h"
 #include "mail/sendlimit.h"
+#include "mail/submit.h"
 #include "mail/suppression.h"
 #include "milter.h"
 #include "util/mem.h"
@@ -29,10 +30,16 @@
 #define HOLD_CREDENTIAL "Credential is configured to hold all messages authenticated by it"
 
 /* Headers a client may not set: postgate's own stamps. */
+static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER};
+#define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
+
 static int
 is_postgate_header(const char *name)
 {
-    return strcasecmp(name, "X-Postal-Tag") == 0 || strcasecmp(name, "X-Postal-MsgID") == 0;
+    for (size_t i = 0; i < NPOSTGATE_HEADERS; i++)
+        if (strcasecmp(name, postgate_headers[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static const char *
@@ -170,6 +177,50 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     return SMFIS_CONTINUE;
 }
 
+/*
+ * A send-API submission: the X-Postgate-Submission header names the API credential and
+ * carries the row tokens under an HMAC only postgate programs can make. Without a valid
+ * one, the injection service refuses the message.
+ */
+sfsistat
+injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *value = header_value(mc, SUBMIT_HEADER);
+    unsigned long long id;
+    DB *db;
+    int n, ret;
+
+    mc->given_tokens = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*mc->given_tokens));
+    n = value ? submit_header_verify(milter_globals.seal, value, &id, mc->given_tokens, mc->nrcpts) : -1;
+    if (n < 0 || (size_t) n != mc->nrcpts) {
+        msg_warn("injection service: a submission without a valid %s header was refused", SUBMIT_HEADER);
+        smfi_setreply(ctx, "550", "5.7.1", "Submissions on this service must come from postgate");
+        return SMFIS_REJECT;
+    }
+    mc->ngiven = (size_t) n;
+    db = dbpool_get(milter_globals.pool);
+    ret = lookup_credential_by_id(db, id, &mc->cred);
+    if (ret > 0)
+        ret = lookup_server(db, mc->cred.server_id, &mc->server);
+    if (ret < 0) {
+        sfsistat st = milter_tempfail(ctx, "credential %llu: %s", id, db_error(db));
+
+        dbpool_put(milter_globals.pool, db);
+        return st;
+    }
+    dbpool_put(milter_globals.pool, db);
+    if (ret == 0 || strcmp(mc->cred.type, "API") != 0) {
+        smfi_setreply(ctx, "550", "5.7.8", "API credential no longer valid");
+        return SMFIS_REJECT;
+    }
+    if (mc->server.suspended) {
+        smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
+        return SMFIS_REJECT;
+    }
+    mc->outgoing = 1;
+    return outgoing_eoh(ctx, mc);
+}
+
 /* Header values for Postfix use "\n" line breaks (as OpenDKIM does), never "\r\n". */
 static char *
 milter_value(const char *value)
@@ -290,15 +341,13 @@ wrap_long_lines(const BUF *body, BUF **out)
 static int
 remove_postgate_headers(SMFICTX *ctx, MILTER_CTX *mc)
 {
-    static const char *const names[] = {"X-Postal-Tag", "X-Postal-MsgID"};
-
-    for (int n = 0; n < 2; n++) {
+    for (size_t n = 0; n < NPOSTGATE_HEADERS; n++) {
         int count = 0;
 
         for (size_t h = 0; h < mc->nheaders; h++)
-            count += strcasecmp(mc->headers[h].name, names[n]) == 0;
+            count += strcasecmp(mc->headers[h].name, postgate_headers[n]) == 0;
         for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) names[n], i, NULL) == MI_FAILURE)
+            if (smfi_chgheader(ctx, (char *) postgate_headers[n], i, NULL) == MI_FAILURE)
                 return -1;
     }
     return 0;
@@ -382,7 +431,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         }
         held += rcpts[i].hold_reason != NULL;
     }
-    if (message_new_tokens(rcpts, mc->nrcpts) < 0) {
+    if (mc->given_tokens) {
+        for (size_t i = 0; i < mc->nrcpts; i++)
+            memcpy(rcpts[i].token, mc->given_tokens[i], sizeof(rcpts[i].token));
+    } else if (message_new_tokens(rcpts, mc->nrcpts) < 0) {
         status = milter_tempfail(ctx, "random number generator failed");
         goto out;
     }

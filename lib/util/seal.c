@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "util/mem.h"
@@ -183,4 +184,19 @@ seal_decrypt(const SEAL_KEY *key, const char *context, const void *sealed, size_
     OPENSSL_cleanse(pt, ctlen + 16);
     mem_free(pt);
     return ret;
+}
+
+void
+seal_mac_hex(const SEAL_KEY *key, const char *context, const void *data, size_t len, char out[65])
+{
+    unsigned char sub[32], mac[32];
+    unsigned int n = sizeof(sub);
+
+    /* A key per context: HMAC(installation key, context). */
+    HMAC(EVP_sha256(), key->k, SEAL_KEY_LEN, (const unsigned char *) context, strlen(context), sub, &n);
+    n = sizeof(mac);
+    HMAC(EVP_sha256(), sub, sizeof(sub), data, len, mac, &n);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    OPENSSL_cleanse(sub, sizeof(sub));
 }

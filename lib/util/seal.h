@@ -28,4 +28,8 @@ int seal_encrypt(const SEAL_KEY *key, const char *context, const void *plain, si
 /* Appends the plaintext to out; -1 when the value is damaged, for another context or another key. */
 int seal_decrypt(const SEAL_KEY *key, const char *context, const void *sealed, size_t len, BUF *out);
 
+/* HMAC-SHA256 of data under a key derived from the installation key for context, as 64
+ * lowercase hex digits (out: 65 bytes): proves a value came from a postgate program. */
+void seal_mac_hex(const SEAL_KEY *key, const char *context, const void *data, size_t len, char out[65]);
+
 #endif

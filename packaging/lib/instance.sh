@@ -525,13 +525,14 @@ instance_sink_count() {
 
 # ---------------------------------------------------------------- postgate daemons
 
-# instance_postgate_config FILE POSTFIX_DIR RELEASE_PORT
+# instance_postgate_config FILE POSTFIX_DIR RELEASE_PORT INJECTION_PORT
 # Append to FILE (written by instance_write_postgate_config) what the daemons need
 # to run beside the private Postfix in POSTFIX_DIR: sockets under its queue
 # directory (reachable by a chrooted smtpd), the release service on RELEASE_PORT,
-# and Postfix's log. (The secret key lives beside FILE: see instance_write_postgate_config.)
+# the send API's injection service on INJECTION_PORT, and Postfix's log. (The secret
+# keys live beside FILE: see instance_write_postgate_config.)
 instance_postgate_config() {
-	local file=$1 postfix_dir=$2 release_port=$3 queue
+	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 queue
 	queue=$(postconf -c "$postfix_dir/etc" -h queue_directory) || return 1
 	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
 	cat >>"$file" <<-EOF
@@ -547,6 +548,7 @@ instance_postgate_config() {
 		postfix: {
 		  config_directory = $(instance_libconfig_string "$postfix_dir/etc");
 		  release_address = "inet:127.0.0.1:$release_port";
+		  injection_address = "inet:127.0.0.1:$injection_port";
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
 		dns: { return_path_domain = "rp.postgate.test"; };

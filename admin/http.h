@@ -1,0 +1,78 @@
+/*
+ * http.h -- postgate-admin's HTTP layer on libmicrohttpd: a thread pool over epoll
+ * listening on a socket made by sock_listen(), a small router (method + exact path),
+ * request bodies gathered into a BUF under admin.max_body_size (413 beyond it), form
+ * bodies (urlencoded or multipart) decoded into fields, and JSON answers.
+ *
+ * Contract: a handler runs in one of the pool's threads and must answer exactly once
+ * with http_reply_json(); if it does not, the layer answers 500. Each request holds a
+ * reference to the configuration snapshot current when it started (req->cfg), so a
+ * SIGHUP never changes the ground under a request. Every answer is JSON with
+ * `Content-Type: application/json; charset=utf-8` and `X-Content-Type-Options: nosniff`;
+ * errors of the layer itself (404, 405, 413, 500, 503) are
+ * {"status":"error","data":{"code":...,"message":...}}. One log line per request.
+ *
+ * Must never: exit inside a libmicrohttpd callback, log request bodies or header
+ * values (API keys travel in headers), or believe X-Forwarded-For from a peer that is
+ * not in admin.trusted_proxies.
+ */
+#ifndef PG_ADMIN_HTTP_H
+#define PG_ADMIN_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mail/conf.h"
+
+typedef struct http_server HTTP_SERVER;
+typedef struct http_request HTTP_REQUEST;
+
+typedef void HTTP_HANDLER(HTTP_REQUEST *req, void *arg);
+
+typedef struct http_route {
+    const char *method;         /* "GET", "POST" */
+    const char *path;           /* exact path, without the query string */
+    HTTP_HANDLER *handler;
+    void *arg;
+} HTTP_ROUTE;
+
+/* What a handler may read; the layer owns all of it. */
+struct http_request {
+    PGCONF *cfg;                /* referenced for the request's lifetime */
+    const char *method;
+    const char *path;
+    const char *client_ip;      /* the peer, or X-Forwarded-For's last hop behind a trusted proxy */
+    const char *content_type;   /* NULL when absent */
+    const unsigned char *body;  /* the raw body (empty for form bodies, see http_form_value) */
+    size_t body_len;
+    int is_form;                /* urlencoded or multipart: fields via http_form_value() */
+};
+
+/* Opens nothing: ready for http_server_start(). cfg is referenced; routes must outlive it. */
+HTTP_SERVER *http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nroutes);
+/* Starts the pool on listen_fd (from sock_listen). TLS when cert_pem and key_pem are
+ * given (both read before privileges were dropped). -1 with *error_r (mem_free it). */
+int http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const char *key_pem,
+                      char **error_r);
+/* Installs a new configuration snapshot (the server takes the caller's reference). */
+void http_server_set_config(HTTP_SERVER *srv, PGCONF *cfg);
+/* Stops accepting (the listening socket is closed), waits up to drain_seconds for
+ * requests in flight, then stops the threads. 1 when every request finished. */
+int http_server_stop(HTTP_SERVER *srv, int drain_seconds);
+void http_server_free(HTTP_SERVER *srv);
+
+/* A request header (case-insensitive name) or NULL. */
+const char *http_header(HTTP_REQUEST *req, const char *name);
+/* A field of a form body (the last value when repeated) or NULL; *len_r its length. */
+const char *http_form_value(HTTP_REQUEST *req, const char *name, size_t *len_r);
+/* Seconds since the request started (monotonic). */
+double http_elapsed(const HTTP_REQUEST *req);
+/* Names the API credential in the request's log line. */
+void http_set_credential(HTTP_REQUEST *req, unsigned long long credential_id);
+/* Answers with status and body (the reference is taken). Only the first call counts. */
+void http_reply_json(HTTP_REQUEST *req, unsigned status, json_t *body);
+/* {"status":"error","data":{"code":code,"message":message}} with status. */
+void http_reply_error(HTTP_REQUEST *req, unsigned status, const char *code, const char *message);
+
+#endif
