@@ -44,9 +44,10 @@ struct http_request {
     const char *path;
     const char *client_ip;      /* the peer, or X-Forwarded-For's last hop behind a trusted proxy */
     const char *content_type;   /* NULL when absent */
-    const unsigned char *body;  /* the raw body (empty for form bodies, see http_form_value) */
+    const unsigned char *body;  /* the raw body, NUL-terminated (also for form bodies) */
     size_t body_len;
     int is_form;                /* urlencoded or multipart: fields via http_form_value() */
+    int form_ok;                /* is_form and the fields parsed without error */
 };
 
 /* Opens nothing: ready for http_server_start(). cfg is referenced; routes must outlive it. */

@@ -483,7 +483,8 @@ instance_libconfig_string() {
 }
 
 # Write the postgate configuration for the running MariaDB instance. Readable by
-# root only: it holds the database password.
+# root and the group of the daemons' user (postgate), so that they can re-read it on
+# SIGHUP after dropping privileges; nobody else: it holds the database password.
 instance_write_postgate_config() {
 	local file=$1 migrations=$2 name=${3:-${INSTANCE_DB_NAME:-postgate}} key
 	key="$(dirname "$file")/secret.key"
@@ -506,6 +507,9 @@ instance_write_postgate_config() {
 			};
 		EOF
 	)
+	if getent group postgate >/dev/null; then
+		chgrp postgate "$file" && chmod 640 "$file"
+	fi
 }
 
 # instance_sink_find TEXT: print the first message file in INSTANCE_SINK_DIR containing

@@ -1,0 +1,267 @@
+/*
+ * admin_main.c -- postgate-admin: the HTTP service for Postal's API v1 (api_v1.c) and
+ * GET /health, on the HTTP layer of http.c.
+ *
+ * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (admin.listen), the seal
+ * key (the send API signs its submissions with it) and any TLS certificate are opened as
+ * root, then the process drops to daemon.user. libmicrohttpd's thread pool serves the
+ * requests; the main thread only waits for signals: SIGHUP installs a checked
+ * configuration snapshot (reloadable keys such as admin.max_body_size and
+ * admin.trusted_proxies take effect for the next request), SIGTERM stops accepting, lets
+ * requests in flight finish (at most DRAIN_SECONDS), records credential uses and exits 0.
+ * Credential uses are written every FLUSH_SECONDS.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api_v1.h"
+#include "http.h"
+#include "mail/address.h"
+#include "mail/credential.h"
+#include "mail/daemon.h"
+#include "mail/db.h"
+#include "mail/dbpool.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/sock.h"
+
+#define PROGNAME "postgate-admin"
+#define FLUSH_SECONDS 30
+#define DRAIN_SECONDS 10
+#define LISTEN_BACKLOG 128
+#define MAX_PEM_SIZE (1024 * 1024)
+
+static API_V1 api;
+
+/* GET /health: 200 when MariaDB answers, 503 when it does not. */
+static void
+health(HTTP_REQUEST *req, void *arg)
+{
+    API_V1 *a = arg;
+    DB *db = dbpool_get(a->pool);
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT 1", DB_NOARGS);
+
+    db_result_free(res);
+    if (ret < 0) {
+        msg_warn("health check: database: %s", db_error(db));
+        http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", "The database cannot be reached.");
+    } else {
+        http_reply_json(req, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    }
+    dbpool_put(a->pool, db);
+}
+
+static const HTTP_ROUTE routes[] = {
+    {"GET", "/health", health, &api},
+    {"POST", "/api/v1/send/message", api_v1_send_message, &api},
+    {"POST", "/api/v1/send/raw", api_v1_send_raw, &api},
+    {"POST", "/api/v1/messages/message", api_v1_messages_message, &api},
+    {"POST", "/api/v1/messages/deliveries", api_v1_messages_deliveries, &api},
+};
+
+/* Reads a PEM file (as root, before privileges are dropped). NULL with *error_r. */
+static char *
+read_pem(const char *path, char **error_r)
+{
+    FILE *fp = fopen(path, "r");
+    BUF *b;
+    char chunk[4096];
+    size_t n;
+
+    if (fp == NULL) {
+        *error_r = buf_asprintf("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    b = buf_new(4096);
+    buf_set_limit(b, MAX_PEM_SIZE);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (buf_append(b, chunk, n) < 0) {
+            *error_r = buf_asprintf("%s: larger than %d bytes", path, MAX_PEM_SIZE);
+            fclose(fp);
+            buf_free(b);
+            return NULL;
+        }
+    }
+    if (ferror(fp)) {
+        *error_r = buf_asprintf("%s: %s", path, strerror(errno));
+        fclose(fp);
+        buf_free(b);
+        return NULL;
+    }
+    fclose(fp);
+    return buf_steal(b, NULL);
+}
+
+/* -t: what a start needs beyond a configuration that loaded. */
+static int
+test_config(const PGCONF *cfg)
+{
+    char *error = NULL;
+    SEAL_KEY *key;
+    SOCK_SPEC s;
+    int problems = 0;
+
+    if (sock_parse(cfg->admin_listen, &s, &error) < 0) {
+        msg_error("admin.listen: %s", error);
+        mem_free(error);
+        error = NULL;
+        problems++;
+    }
+    key = seal_key_load(cfg->security_secret_key_file, &error);
+    if (key == NULL) {
+        msg_error("security.secret_key_file: %s", error);
+        mem_free(error);
+        error = NULL;
+        problems++;
+    }
+    seal_key_free(key);
+    if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key) {
+        msg_error("admin.tls_certificate and admin.tls_key must be set together");
+        problems++;
+    } else if (*cfg->admin_tls_certificate) {
+        const char *paths[2] = {cfg->admin_tls_certificate, cfg->admin_tls_key};
+
+        for (int i = 0; i < 2; i++) {
+            char *pem = read_pem(paths[i], &error);
+
+            if (pem == NULL) {
+                msg_error("admin.%s: %s", i ? "tls_key" : "tls_certificate", error);
+                mem_free(error);
+                error = NULL;
+                problems++;
+            }
+            mem_free(pem);
+        }
+    }
+    if (problems)
+        return EX_CONFIG;
+    printf("configuration OK: %s\n", cfg->path ? cfg->path : "(defaults and environment only)");
+    return EX_OK;
+}
+
+static void
+flush_uses(void)
+{
+    DB *db = dbpool_get(api.pool);
+    int n = credential_flush_touched(db);
+
+    if (n < 0)
+        msg_warn("recording credential last use failed (kept for the next try): %s", db_error(db));
+    dbpool_put(api.pool, db);
+}
+
+int
+main(int argc, char **argv)
+{
+    DAEMON_OPTS opts = {.progname = PROGNAME};
+    char *error = NULL, *cert = NULL, *key = NULL;
+    sigset_t set, saved;
+    HTTP_SERVER *srv;
+    SEAL_KEY *seal;
+    PGCONF *cfg;
+    time_t last_flush;
+    int fd;
+
+    daemon_parse_args(&opts, argc, argv);
+    cfg = daemon_load_config(&opts);
+    if (opts.test_config) {
+        int status = test_config(cfg);
+
+        conf_unref(cfg);
+        return status;
+    }
+    db_library_init();
+    address_init();
+
+    /* As root: the socket, the seal key and the TLS files. */
+    fd = sock_listen(cfg->admin_listen, LISTEN_BACKLOG, 0660, &error);
+    if (fd < 0)
+        msg_fatal("admin.listen: %s", error);
+    seal = seal_key_load(cfg->security_secret_key_file, &error);
+    if (seal == NULL)
+        msg_fatal_status(EX_CONFIG, "%s: security.secret_key_file: %s (the send API needs it)",
+                         cfg->origin[CONF_K_security_secret_key_file], error);
+    if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key)
+        msg_fatal_status(EX_CONFIG, "admin.tls_certificate and admin.tls_key must be set together");
+    if (*cfg->admin_tls_certificate) {
+        if ((cert = read_pem(cfg->admin_tls_certificate, &error)) == NULL
+            || (key = read_pem(cfg->admin_tls_key, &error)) == NULL)
+            msg_fatal_status(EX_CONFIG, "admin TLS: %s", error);
+    }
+    daemon_drop_privileges(cfg);
+    daemon_install_signals();
+    daemon_write_pidfile(&opts);
+
+    api.pool = dbpool_new(cfg, (unsigned) cfg->admin_threads);
+    api.seal = seal;
+
+    /* Pool threads inherit a mask without the signals the main thread waits for. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &saved);
+
+    srv = http_server_new(cfg, routes, sizeof(routes) / sizeof(routes[0]));
+    if (http_server_start(srv, fd, cert, key, &error) < 0)
+        msg_fatal("admin.listen %s: %s", cfg->admin_listen, error);
+    if (key) {
+        explicit_bzero(key, strlen(key));
+        mem_free(key);
+        key = NULL;
+    }
+    mem_free(cert);
+    msg_info("started: listening on %s%s (%lld threads)", cfg->admin_listen, *cfg->admin_tls_certificate ? " (TLS)" : "",
+             cfg->admin_threads);
+
+    last_flush = clock_mono_seconds();
+    while (!daemon_stop_requested) {
+        struct timespec tick = {1, 0};
+
+        if (daemon_reload_requested) {
+            PGCONF *fresh;
+
+            daemon_reload_requested = 0;
+            fresh = daemon_reload_config(&opts, cfg);
+            if (fresh) {
+                http_server_set_config(srv, conf_ref(fresh));
+                conf_unref(cfg);
+                cfg = fresh;
+            }
+        }
+        /* Signals are delivered only while the main thread waits here. */
+        if (ppoll(NULL, 0, &tick, &saved) < 0 && errno != EINTR)
+            msg_fatal("ppoll: %s", strerror(errno));
+        if (clock_mono_seconds() - last_flush >= FLUSH_SECONDS) {
+            flush_uses();
+            last_flush = clock_mono_seconds();
+        }
+    }
+
+    msg_info("stopping: no new connections; waiting for requests in flight");
+    http_server_stop(srv, DRAIN_SECONDS);
+    http_server_free(srv);
+    flush_uses();
+    dbpool_free(api.pool);
+    seal_key_free(seal);
+    conf_unref(cfg);
+    daemon_remove_pidfile(&opts);
+    msg_info("stopped");
+    return EX_OK;
+}

@@ -1,0 +1,600 @@
+/*
+ * http.c -- the HTTP layer of postgate-admin on libmicrohttpd (http.h).
+ *
+ * libmicrohttpd calls on_request() several times per request: once when the headers
+ * are in (the route is chosen and a Content-Length over admin.max_body_size is
+ * refused before a byte of body is read), once per piece of body (gathered into a BUF
+ * with a hard limit, and for form bodies also fed to MHD's form parser), and once at
+ * the end, when the handler runs. A chunked body that passes the limit is read and dropped, and the
+ * answer is 413. on_completed() logs the request and frees its state.
+ *
+ * Must never: exit in a callback (every failure becomes a JSON answer), or queue a
+ * second answer for one request.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/netaddr.h"
+
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result MHD_RESULT;
+#else
+typedef int MHD_RESULT;
+#endif
+
+#define HTTP_CONNECTION_LIMIT 1024
+#define HTTP_CONNECTION_TIMEOUT 60      /* seconds a connection may stay silent */
+#define HTTP_POST_BUFFER 16384
+#define HTTP_MAX_FIELDS 64
+/* 413 by number: its MHD name changed between versions. */
+#define HTTP_TOO_LARGE 413
+#define JSON_CONTENT_TYPE "application/json; charset=utf-8"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;       /* guards cfg and active */
+    pthread_cond_t idle;
+    PGCONF *cfg;
+    const HTTP_ROUTE *routes;
+    size_t nroutes;
+    unsigned active;            /* requests between their first call and completion */
+    int listen_fd;
+};
+
+typedef struct form_field {
+    char *name;
+    BUF *value;
+} FORM_FIELD;
+
+/* One request's state: the public part first, so HTTP_REQUEST * converts back. */
+typedef struct req_state {
+    HTTP_REQUEST pub;
+    HTTP_SERVER *srv;
+    struct MHD_Connection *conn;
+    struct timespec start;
+    const HTTP_ROUTE *route;
+    char *method;
+    char *path;
+    char client_ip[INET6_ADDRSTRLEN];
+    BUF *body;
+    size_t received;
+    size_t limit;
+    struct MHD_PostProcessor *pp;
+    FORM_FIELD fields[HTTP_MAX_FIELDS];
+    size_t nfields;
+    int too_large;
+    int form_bad;
+    int answered;
+    unsigned status;
+    unsigned long long credential_id;
+} REQ;
+
+/* ---------------------------------------------------------------- answers */
+
+static void
+reply_raw(REQ *r, unsigned status, json_t *body, const char *allow)
+{
+    struct MHD_Response *resp;
+    char *text;
+
+    if (r->answered) {
+        json_decref(body);
+        return;
+    }
+    r->answered = 1;
+    r->status = status;
+    text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(body);
+    if (text == NULL) {
+        static const char fallback[] = "{\"status\":\"error\",\"data\":{\"code\":\"InternalError\","
+                                       "\"message\":\"The answer could not be encoded.\"}}";
+
+        r->status = status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        resp = MHD_create_response_from_buffer(sizeof(fallback) - 1, (void *) fallback, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+        free(text);
+    }
+    if (resp == NULL) {
+        msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_CONTENT_TYPE);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
+    MHD_destroy_response(resp);
+}
+
+static json_t *
+error_body(const char *code, const char *message)
+{
+    return json_pack("{s:s, s:{s:s, s:s}}", "status", "error", "data", "code", code, "message", message);
+}
+
+void
+http_reply_json(HTTP_REQUEST *req, unsigned status, json_t *body)
+{
+    reply_raw((REQ *) req, status, body, NULL);
+}
+
+void
+http_reply_error(HTTP_REQUEST *req, unsigned status, const char *code, const char *message)
+{
+    reply_raw((REQ *) req, status, error_body(code, message), NULL);
+}
+
+/* ---------------------------------------------------------------- request helpers */
+
+const char *
+http_header(HTTP_REQUEST *req, const char *name)
+{
+    return MHD_lookup_connection_value(((REQ *) req)->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_form_value(HTTP_REQUEST *req, const char *name, size_t *len_r)
+{
+    REQ *r = (REQ *) req;
+
+    for (size_t i = r->nfields; i-- > 0;) {
+        if (strcmp(r->fields[i].name, name) == 0) {
+            if (len_r)
+                *len_r = buf_len(r->fields[i].value);
+            return buf_cstr(r->fields[i].value);
+        }
+    }
+    return NULL;
+}
+
+double
+http_elapsed(const HTTP_REQUEST *req)
+{
+    const REQ *r = (const REQ *) req;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double) (now.tv_sec - r->start.tv_sec) + (double) (now.tv_nsec - r->start.tv_nsec) / 1e9;
+}
+
+void
+http_set_credential(HTTP_REQUEST *req, unsigned long long credential_id)
+{
+    ((REQ *) req)->credential_id = credential_id;
+}
+
+/* Is addr (text) inside one of the trusted proxies (addresses or CIDR networks)? */
+static int
+trusted_proxy(const PGCONF *cfg, const char *addr)
+{
+    unsigned char a[NETADDR_LEN], start[NETADDR_LEN], end[NETADDR_LEN];
+    int prefix;
+
+    if (cfg->admin_trusted_proxies.count == 0 || netaddr_parse(addr, a) < 0)
+        return 0;
+    for (size_t i = 0; i < cfg->admin_trusted_proxies.count; i++) {
+        if (netaddr_parse_network(cfg->admin_trusted_proxies.items[i], start, end, &prefix) < 0)
+            continue;
+        if (memcmp(a, start, NETADDR_LEN) >= 0 && memcmp(a, end, NETADDR_LEN) <= 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The client's address: the peer's, or the last X-Forwarded-For hop when the peer is a
+ * trusted proxy (the last hop is the one that proxy added itself). */
+static void
+find_client_ip(REQ *r)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *xff;
+
+    snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+        if (getnameinfo(sa, len, r->client_ip, sizeof(r->client_ip), NULL, 0, NI_NUMERICHOST) != 0)
+            snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
+        if (strncmp(r->client_ip, "::ffff:", 7) == 0 && strchr(r->client_ip, '.'))
+            memmove(r->client_ip, r->client_ip + 7, strlen(r->client_ip + 7) + 1);
+    }
+    xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff && trusted_proxy(r->pub.cfg, r->client_ip)) {
+        const char *last = strrchr(xff, ',');
+        char hop[INET6_ADDRSTRLEN];
+        unsigned char a[NETADDR_LEN];
+        size_t n;
+
+        last = last ? last + 1 : xff;
+        last += strspn(last, " \t");
+        n = strcspn(last, " \t");
+        if (n > 0 && n < sizeof(hop)) {
+            memcpy(hop, last, n);
+            hop[n] = '\0';
+            if (netaddr_parse(hop, a) == 0)
+                memcpy(r->client_ip, hop, n + 1);
+        }
+    }
+    r->pub.client_ip = r->client_ip;
+}
+
+static int
+is_form_type(const char *ct)
+{
+    return ct && (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0
+                  || strncasecmp(ct, "multipart/form-data", 19) == 0);
+}
+
+/* MHD's form parser hands each field in pieces; off == 0 starts a value. */
+static MHD_RESULT
+on_form_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+              const char *content_type, const char *transfer_encoding, const char *data,
+              uint64_t off, size_t size)
+{
+    REQ *r = cls;
+    FORM_FIELD *f = r->nfields ? &r->fields[r->nfields - 1] : NULL;
+
+    if (key == NULL)
+        return MHD_YES;
+    if (f == NULL || off == 0 || strcmp(f->name, key) != 0) {
+        if (r->nfields == HTTP_MAX_FIELDS) {
+            r->form_bad = 1;
+            return MHD_NO;
+        }
+        f = &r->fields[r->nfields++];
+        f->name = mem_strdup(key);
+        f->value = buf_new(size + 1);
+        buf_set_limit(f->value, r->limit);
+    }
+    if (size && buf_append(f->value, data, size) < 0) {
+        r->too_large = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- the MHD callbacks */
+
+static REQ *
+req_new(HTTP_SERVER *srv, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    REQ *r = mem_zalloc(sizeof(*r));
+
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    r->srv = srv;
+    r->conn = conn;
+    r->method = mem_strdup(method);
+    r->path = mem_strdup(url);
+    pthread_mutex_lock(&srv->lock);
+    r->pub.cfg = conf_ref(srv->cfg);
+    srv->active++;
+    pthread_mutex_unlock(&srv->lock);
+    r->pub.method = r->method;
+    r->pub.path = r->path;
+    r->limit = (size_t) r->pub.cfg->admin_max_body_size;
+    r->pub.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    r->pub.body = (const unsigned char *) "";
+    find_client_ip(r);
+    return r;
+}
+
+static void
+req_free(REQ *r)
+{
+    HTTP_SERVER *srv = r->srv;
+
+    if (r->pp)
+        MHD_destroy_post_processor(r->pp);
+    for (size_t i = 0; i < r->nfields; i++) {
+        mem_free(r->fields[i].name);
+        buf_free(r->fields[i].value);
+    }
+    if (r->body)
+        buf_free(r->body);
+    conf_unref(r->pub.cfg);
+    mem_free(r->method);
+    mem_free(r->path);
+    mem_free(r);
+    pthread_mutex_lock(&srv->lock);
+    srv->active--;
+    pthread_cond_broadcast(&srv->idle);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* Chooses the route; answers 404 / 405 / 413 at once when there is nothing to read for. */
+static void
+first_call(REQ *r)
+{
+    const HTTP_SERVER *srv = r->srv;
+    const char *cl;
+    BUF *allow = NULL;
+
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        if (strcmp(srv->routes[i].path, r->path) != 0)
+            continue;
+        if (strcmp(srv->routes[i].method, r->method) == 0) {
+            r->route = &srv->routes[i];
+            break;
+        }
+        if (allow == NULL)
+            allow = buf_new(32);
+        else
+            buf_append_str(allow, ", ");
+        buf_append_str(allow, srv->routes[i].method);
+    }
+    if (r->route == NULL) {
+        if (allow) {
+            char *message = buf_asprintf("%s is not allowed here (allowed: %s).", r->method, buf_cstr(allow));
+
+            reply_raw(r, MHD_HTTP_METHOD_NOT_ALLOWED, error_body("MethodNotAllowed", message), buf_cstr(allow));
+            mem_free(message);
+            buf_free(allow);
+        } else {
+            reply_raw(r, MHD_HTTP_NOT_FOUND, error_body("NotFound", "There is nothing at this path."), NULL);
+        }
+        return;
+    }
+    cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n;
+
+        errno = 0;
+        n = strtoull(cl, &end, 10);
+        if (errno == 0 && end != cl && n > r->limit) {
+            reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge",
+                      "The request body is larger than this server accepts (admin.max_body_size)."), NULL);
+            return;
+        }
+    }
+    r->body = buf_new(1024);
+    buf_set_limit(r->body, r->limit);
+    if (is_form_type(r->pub.content_type)) {
+        r->pub.is_form = 1;
+        r->pp = MHD_create_post_processor(r->conn, HTTP_POST_BUFFER, on_form_field, r);
+        if (r->pp == NULL)
+            r->form_bad = 1;
+    }
+}
+
+static void
+upload(REQ *r, const char *data, size_t size)
+{
+    r->received += size;
+    if (r->too_large)
+        return;             /* read and dropped; the final call answers */
+    if (r->received > r->limit || buf_append(r->body, data, size) < 0) {
+        r->too_large = 1;
+        return;
+    }
+    if (r->pp && !r->form_bad && MHD_post_process(r->pp, data, size) != MHD_YES)
+        r->form_bad = 1;
+}
+
+static void
+final_call(REQ *r)
+{
+    if (r->pp) {
+        /* Destroying the parser delivers the last urlencoded field. */
+        if (MHD_destroy_post_processor(r->pp) != MHD_YES && !r->too_large)
+            r->form_bad = 1;
+        r->pp = NULL;
+    }
+    if (r->too_large) {
+        reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge",
+                  "The request body is larger than this server accepts (admin.max_body_size)."), NULL);
+        return;
+    }
+    r->pub.form_ok = r->pub.is_form && !r->form_bad;
+    r->pub.body = buf_data(r->body);
+    r->pub.body_len = buf_len(r->body);
+    r->route->handler(&r->pub, r->route->arg);
+    if (!r->answered) {
+        msg_error("%s %s: the handler gave no answer", r->method, r->path);
+        reply_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, error_body("InternalError", "No answer was produced."), NULL);
+    }
+}
+
+static MHD_RESULT
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
+           const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    REQ *r = *con_cls;
+
+    if (r == NULL) {
+        *con_cls = r = req_new(cls, conn, url, method);
+        first_call(r);
+        return MHD_YES;
+    }
+    if (r->answered) {
+        /* Answered early (413 on Content-Length): MHD drops the rest and closes. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        upload(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    final_call(r);
+    return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    REQ *r = *con_cls;
+    char cred[48] = "";
+
+    if (r == NULL)
+        return;
+    *con_cls = NULL;
+    if (r->credential_id)
+        snprintf(cred, sizeof(cred), " credential %llu", r->credential_id);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        msg_info("%s %s %u %.3fs client %s%s", r->method, r->path, r->status, http_elapsed(&r->pub),
+                 r->client_ip, cred);
+    else
+        msg_info("%s %s %u %.3fs client %s%s (connection ended early: %s)", r->method, r->path, r->status,
+                 http_elapsed(&r->pub), r->client_ip, cred,
+                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+                 : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                 : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client gone" : "error");
+    req_free(r);
+}
+
+__attribute__((format(printf, 2, 0)))
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    msg_warn("libmicrohttpd: %s", line);
+}
+
+/* ---------------------------------------------------------------- the server */
+
+HTTP_SERVER *
+http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nroutes)
+{
+    HTTP_SERVER *srv = mem_zalloc(sizeof(*srv));
+
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->idle, NULL);
+    srv->cfg = conf_ref(cfg);
+    srv->routes = routes;
+    srv->nroutes = nroutes;
+    srv->listen_fd = -1;
+    return srv;
+}
+
+int
+http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const char *key_pem, char **error_r)
+{
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned threads = (unsigned) srv->cfg->admin_threads;
+    int fl = fcntl(listen_fd, F_GETFL);
+
+    /* Every pool thread polls the one socket: a blocking accept would stall the losers. */
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        *error_r = buf_asprintf("cannot make the listening socket non-blocking: %s", strerror(errno));
+        return -1;
+    }
+    if (cert_pem && key_pem) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            *error_r = mem_strdup("admin.tls_certificate is set but this libmicrohttpd has no TLS support");
+            return -1;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    srv->listen_fd = listen_fd;
+    if (cert_pem && key_pem)
+        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+                                       MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
+                                       MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                       MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
+                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT,
+                                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                                       MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                                       MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+                                       MHD_OPTION_END);
+    else
+        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+                                       MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
+                                       MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                       MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
+                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT,
+                                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                                       MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        *error_r = mem_strdup("libmicrohttpd could not start (see the warnings above)");
+        srv->listen_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void
+http_server_set_config(HTTP_SERVER *srv, PGCONF *cfg)
+{
+    PGCONF *old;
+
+    pthread_mutex_lock(&srv->lock);
+    old = srv->cfg;
+    srv->cfg = cfg;
+    pthread_mutex_unlock(&srv->lock);
+    conf_unref(old);
+}
+
+int
+http_server_stop(HTTP_SERVER *srv, int drain_seconds)
+{
+    struct timespec deadline;
+    MHD_socket fd;
+    int done;
+
+    if (srv->daemon == NULL)
+        return 1;
+    fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    else if (srv->listen_fd >= 0)
+        msg_warn("could not stop accepting before draining; closing at once");
+    srv->listen_fd = -1;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += drain_seconds;
+    pthread_mutex_lock(&srv->lock);
+    while (srv->active > 0 && pthread_cond_timedwait(&srv->idle, &srv->lock, &deadline) != ETIMEDOUT)
+        ;
+    done = srv->active == 0;
+    if (!done)
+        msg_warn("%u request(s) still busy after %d s; stopping anyway", srv->active, drain_seconds);
+    pthread_mutex_unlock(&srv->lock);
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    return done;
+}
+
+void
+http_server_free(HTTP_SERVER *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->daemon)
+        http_server_stop(srv, 0);
+    conf_unref(srv->cfg);
+    pthread_cond_destroy(&srv->idle);
+    pthread_mutex_destroy(&srv->lock);
+    mem_free(srv);
+}

@@ -1,0 +1,343 @@
+#!/bin/bash
+#
+# api_v1.t -- Postal's HTTP API v1 served by postgate-admin, end to end: real HTTP (curl)
+# against postgate-admin, which submits through the real Postfix's injection service,
+# postgate-milter (recording, DKIM) and MariaDB, delivering to smtp-sink. Every v1 error
+# code, the HTTP layer's own answers (404, 405, 413), send/message with an attachment
+# and To/CC/BCC recipients (delivered once each, BCC hidden, DKIM verified, ids and
+# tokens equal to the rows), send/raw, every expansion of messages/message,
+# messages/deliveries, the form encoding of `params`, SQL metacharacters and non-ASCII
+# text round-tripping, SIGHUP and SIGTERM.
+#
+# Must never: pass on an answer it did not parse, trust postgate's view of what was
+# delivered (the sink's files and the messages table are checked), or leave
+# postgate-admin running.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
+
+command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
+
+harness_setup mariadb sink postfix
+harness_start_postgate
+plan 79
+
+here=$(cd "$(dirname "$0")" && pwd)
+ctl() { $HARNESS_CTL "$@"; }
+run_id=$(instance_random_hex 4)
+
+# ---------------------------------------------------------------- postgate-admin
+
+admin_pid=""
+admin_log="$HARNESS_DIR/admin.log"
+admin_stop() {
+	[ -n "$admin_pid" ] || return 0
+	instance_kill_pid "$admin_pid" 15 || true
+	admin_pid=""
+}
+# The harness stops only what it started itself: stop postgate-admin first.
+trap 'rc=$?; admin_stop; harness_on_exit "$rc"' EXIT
+trap 'admin_stop; harness_on_signal INT 130' INT
+trap 'admin_stop; harness_on_signal TERM 143' TERM
+
+port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
+	"$HARNESS_INJECTION_PORT") || harness_setup_failed "no free port for postgate-admin"
+base="http://127.0.0.1:$port"
+# One admin section only: when the harness already writes one, the environment overrides it.
+if grep -q '^[[:space:]]*admin[[:space:]]*:' "$HARNESS_CONFIG"; then
+	export POSTGATE_ADMIN_LISTEN="inet:127.0.0.1:$port"
+else
+	printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
+fi
+# Loopback is the trusted proxy: its X-Forwarded-For names the client.
+instance_spawn "$HARNESS_DIR/admin.pid" "$admin_log" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
+	"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
+	harness_setup_failed "postgate-admin did not start"
+admin_pid=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")
+health() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null | grep -qx 200; }
+harness_wait_for 20 health || { diag "$(tail -n 20 "$admin_log")"; harness_setup_failed "postgate-admin did not answer"; }
+
+ctl org create --name Acme --permalink acme >/dev/null
+ctl server create --org acme --name Mail --permalink mail >/dev/null
+ctl domain create --server acme/mail --name example.com --verified >"$HARNESS_DIR/records.zone"
+key=$(ctl credential create --server acme/mail --type API --name api | sed -n 's/^key: //p')
+
+# ---------------------------------------------------------------- helpers
+
+# j EXPR: a Python expression over the JSON document d read from stdin; strings print
+# bare, anything else as JSON; "PARSE-ERROR" when stdin is not JSON.
+j() {
+	/usr/bin/python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    v = eval(sys.argv[1])
+except Exception as e:
+    print("PARSE-ERROR %s" % e); sys.exit(0)
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" || true
+}
+# post PATH JSON [curl args...]: the body of the answer (HTTP status on the last line
+# when -w is given by the caller).
+post() {
+	local path=$1 body=$2
+	shift 2
+	curl -sS --max-time 60 -H "X-Server-API-Key: $key" -H 'Content-Type: application/json' \
+		--data-binary "$body" "$@" "$base$path" 2>&1 || true
+}
+# code OUT: "status code" of an envelope.
+code() { j 'd["status"] + " " + d["data"].get("code", "") + " " + str(d["data"].get("message"))' <<<"$1"; }
+sink_file() { instance_sink_find "$1"; }
+wait_sink() { harness_wait_for 30 sink_file "$1" >/dev/null; }
+b64() { base64 -w0; }
+verify_py() { /usr/bin/python3 "$here/dkim-verify.py" "$HARNESS_DIR/records.zone" "$1" 2>&1 || true; }
+msg() { post /api/v1/send/message "$1"; }
+good='"from": "App <app@example.com>", "plain_body": "hi"'
+
+# ---------------------------------------------------------------- 1-9: the HTTP layer
+
+out=$(curl -sS -i --max-time 10 "$base/health" 2>&1 || true)
+like "$out" $'^HTTP/1\\.1 200' "GET /health answers 200 while MariaDB is up"
+contains "$out" '{"status":"ok"}' "/health says ok"
+like "$out" $'[Cc]ontent-[Tt]ype: application/json; charset=utf-8\r' "answers are application/json; charset=utf-8"
+like "$out" $'X-Content-Type-Options: nosniff\r' "answers carry X-Content-Type-Options: nosniff"
+
+out=$(curl -sS -i --max-time 10 "$base/api/v1/send/message" 2>&1 || true)
+like "$out" $'^HTTP/1\\.1 405.*\r\nAllow: POST\r' "GET on a POST path: 405 with Allow: POST"
+contains "$out" '"code":"MethodNotAllowed"' "405 has a JSON body"
+out=$(curl -sS -w '\n%{http_code}' --max-time 10 -X POST "$base/api/v1/nothing" 2>&1 || true)
+like "$out" $'"code":"NotFound".*\n404$' "an unknown path: 404 with a JSON body"
+
+head -c $((40 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$HARNESS_DIR/big.json"
+out=$(curl -sS -w '\n%{http_code}' --max-time 60 -H "X-Server-API-Key: $key" -H 'Content-Type: application/json' \
+	--data-binary @"$HARNESS_DIR/big.json" "$base/api/v1/send/message" 2>&1 || true)
+like "$out" $'"code":"PayloadTooLarge".*\n413$' "a 40 MB body: 413 with a JSON body"
+out=$(head -c $((40 * 1024 * 1024)) "$HARNESS_DIR/big.json" | curl -sS -w '\n%{http_code}' --max-time 60 \
+	-H "X-Server-API-Key: $key" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
+	--data-binary @- "$base/api/v1/send/message" 2>&1 || true)
+like "$out" $'"code":"PayloadTooLarge".*\n413$' "a 40 MB chunked body (no Content-Length): 413 too"
+rm -f "$HARNESS_DIR/big.json"
+
+# ---------------------------------------------------------------- 10-15: authentication, parsing
+
+out=$(curl -sS -w '\n%{http_code}' --max-time 10 -H 'Content-Type: application/json' --data-binary '{}' \
+	"$base/api/v1/send/message" 2>&1 || true)
+like "$out" $'\n200$' "Postal's errors are HTTP 200"
+is "$(code "${out%$'\n'*}")" "error AccessDenied Must be authenticated as a server." "no X-Server-API-Key: AccessDenied"
+out=$(curl -sS --max-time 10 -H "X-Server-API-Key: x$key" --data-binary '{}' "$base/api/v1/send/message" 2>&1 || true)
+is "$(code "$out")" "error InvalidServerAPIKey The API token provided in X-Server-API-Key was not valid." \
+	"an unknown key: InvalidServerAPIKey"
+out=$(post /api/v1/send/message '{"to": ["a@example.net"')
+like "$(code "$out")" '^parameter-error  The parameters are not valid JSON' "bad JSON: parameter-error"
+out=$(post /api/v1/send/message "$(printf '{"to": ["a@example.net"], "subject": "\xff\xfe"}')")
+like "$(code "$out")" '^parameter-error  .*UTF-8' "bad UTF-8: parameter-error naming UTF-8"
+like "$(j 'd["time"]' <<<"$out")" '^[0-9]+(\.[0-9]+)?$' "the envelope carries the time in seconds"
+
+# ---------------------------------------------------------------- 16-28: send/message errors
+
+many() { local i s=""; for i in $(seq 1 "$1"); do s+="\"r$i@example.net\","; done; printf '[%s]' "${s%,}"; }
+is "$(code "$(msg "{$good}")")" "error NoRecipients There are no recipients defined to receive this message" \
+	"no recipients: NoRecipients"
+is "$(code "$(msg '{"to": ["a@example.net"], "from": "app@example.com"}')")" \
+	"error NoContent There is no content defined for this e-mail" "no body: NoContent"
+is "$(code "$(msg "{\"to\": $(many 51), $good}")")" \
+	"error TooManyToAddresses The maximum number of To addresses has been reached (maximum 50)" "51 To: TooManyToAddresses"
+is "$(code "$(msg "{\"to\": [\"a@example.net\"], \"cc\": $(many 51), $good}")")" \
+	"error TooManyCCAddresses The maximum number of CC addresses has been reached (maximum 50)" "51 CC: TooManyCCAddresses"
+is "$(code "$(msg "{\"to\": [\"a@example.net\"], \"bcc\": $(many 51), $good}")")" \
+	"error TooManyBCCAddresses The maximum number of BCC addresses has been reached (maximum 50)" \
+	"51 BCC: TooManyBCCAddresses"
+is "$(code "$(msg '{"to": ["a@example.net"], "plain_body": "hi"}')")" \
+	"error FromAddressMissing The From address is missing and is required" "no from: FromAddressMissing"
+is "$(code "$(msg '{"to": ["a@example.net"], "from": "ceo@bank.example", "plain_body": "hi"}')")" \
+	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
+	"a From domain the server does not own: UnauthenticatedFromAddress"
+is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good, \"attachments\": [{\"data\": \"aGk=\"}]}")")" \
+	"error AttachmentMissingName An attachment is missing a name" "an attachment without a name: AttachmentMissingName"
+is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good, \"attachments\": [{\"name\": \"a.txt\"}]}")")" \
+	"error AttachmentMissingData An attachment is missing data" "an attachment without data: AttachmentMissingData"
+is "$(code "$(post /api/v1/send/raw '{"mail_from": "app@example.com", "data": "eA=="}')")" \
+	"parameter-error  \`rcpt_to\` parameter is required but is missing" "send/raw without rcpt_to: parameter-error"
+is "$(code "$(post /api/v1/send/raw '{"rcpt_to": ["a@example.net"], "data": "eA=="}')")" \
+	"parameter-error  \`mail_from\` parameter is required but is missing" "send/raw without mail_from: parameter-error"
+out=$(post /api/v1/messages/message '{"id": 987654321}')
+is "$(code "$out")|$(j 'd["data"]["id"]' <<<"$out")" "error MessageNotFound No message found matching provided ID|987654321" \
+	"an unknown id: MessageNotFound"
+is "$(harness_sql "SELECT COUNT(*) FROM messages")" 0 "none of the refused requests made a message row"
+
+# ---------------------------------------------------------------- 29-45: a full send/message
+
+subject="full $run_id"
+attachment=$(printf 'attached bytes %s\n\001\002\377' "$run_id" | b64)
+body=$(cat <<EOF
+{"to": ["To One <to1@example.net>", "to2@example.net"], "cc": ["cc1@example.org"], "bcc": ["hidden@example.org"],
+ "from": "App <app@example.com>", "reply_to": "replies@example.com", "subject": "$subject",
+ "plain_body": "plain text $run_id\nsecond line", "html_body": "<p>html $run_id</p>", "tag": "welcome",
+ "headers": {"X-Custom": "custom $run_id"},
+ "attachments": [{"name": "report.bin", "content_type": "application/octet-stream", "data": "$attachment"}]}
+EOF
+)
+out=$(msg "$body")
+is "$(j 'd["status"]' <<<"$out")" success "send/message with To, CC, BCC and an attachment: success"
+mid=$(j 'd["data"]["message_id"]' <<<"$out")
+like "$mid" '^[0-9a-f-]{36}@rp\.postgate\.test$' "message_id is <uuid>@<return path domain>, without brackets"
+is "$(j '" ".join(sorted(d["data"]["messages"]))' <<<"$out")" \
+	"cc1@example.org hidden@example.org to1@example.net to2@example.net" "one entry per recipient, names stripped"
+# pairs: "address=id:token ..." in id order, from an answer on stdin.
+pairs() { j '" ".join("%s=%s:%s" % (a, m["id"], m["token"]) for a, m in sorted(d["data"]["messages"].items(), key=lambda i: i[1]["id"]))'; }
+# table_pairs WHERE: the same from the messages table.
+table_pairs() { harness_sql "SELECT GROUP_CONCAT(CONCAT(rcpt_to, '=', id, ':', token) ORDER BY id SEPARATOR ' ') FROM messages WHERE $1"; }
+answer_pairs=$(pairs <<<"$out")
+like "$answer_pairs" '^([^ ]+=[0-9]+:[A-Za-z0-9]{16}( |$)){4}$' "each entry has a numeric id and a 16-character token"
+is "$answer_pairs" "$(table_pairs "message_id = '<$mid>'")" "the ids and tokens are the messages table's"
+is "$(harness_sql "SELECT GROUP_CONCAT(DISTINCT CONCAT(tag, ' ', credential_id IS NOT NULL)) FROM messages WHERE message_id = '<$mid>'")" \
+	"welcome 1" "the tag and the API credential are recorded"
+full_rcpts="to1@example.net to2@example.net cc1@example.org hidden@example.org"
+# rcpt_count ADDRESS: envelope deliveries of the full message to ADDRESS in the sink.
+rcpt_count() {
+	local files
+	files=$(grep -lF -- "$subject" "$INSTANCE_SINK_DIR"/* 2>/dev/null || true)
+	# shellcheck disable=SC2086 # a list of file names without spaces
+	cat $files /dev/null | grep -c "^X-Rcpt-Args: <$1>" || true
+}
+all_arrived() {
+	local r
+	for r in $full_rcpts; do [ "$(rcpt_count "$r")" -ge 1 ] || return 1; done
+}
+harness_wait_for 30 all_arrived || true
+sleep 1
+once=0
+for r in $full_rcpts; do
+	n=$(rcpt_count "$r")
+	[ "$n" = 1 ] || { once=1; diag "$r delivered $n times"; }
+done
+ok "$once" "every recipient (To, CC, BCC) reached the sink exactly once"
+f=$(sink_file "$subject") || f=/dev/null
+hdrs=$(sed -n '/^\r\?$/q;p' "$f" | grep -v '^X-Rcpt-Args:' || true)
+unlike "$hdrs" 'hidden@example\.org|^Bcc:' "the BCC recipient is not in the delivered headers"
+like "$hdrs" $'\nTo: To One <to1@example\\.net>, to2@example\\.net\r?\n' "the To header lists both To recipients"
+like "$hdrs" $'\nCc: cc1@example\\.org\r?\n' "the Cc header"
+like "$hdrs" $'\nReply-To: replies@example\\.com\r?\n' "Reply-To"
+like "$hdrs" $'\nX-Custom: custom '"$run_id" "custom headers are added"
+unlike "$hdrs" 'X-Postal-Tag|X-Postgate-Submission' "the tag and submission headers are removed before delivery"
+like "$hdrs" $'\nMIME-Version: 1\\.0\r?\n' "MIME-Version"
+like "$hdrs" $'\nContent-Type: multipart/mixed' "an attachment makes the message multipart/mixed"
+contains "$(cat "$f")" "multipart/alternative" "plain and HTML bodies are multipart/alternative"
+is "$(verify_py "$f")" "pass a=rsa-sha256 d=example.com" "the delivered message carries a DKIM signature that verifies"
+
+# ---------------------------------------------------------------- 46-60: messages/message, deliveries
+
+to1=$(j 'str(d["data"]["messages"]["to1@example.net"]["id"])' <<<"$out")
+to1_token=$(j 'd["data"]["messages"]["to1@example.net"]["token"]' <<<"$out")
+all_match=0
+for r in to1@example.net to2@example.net cc1@example.org hidden@example.org; do
+	id=$(j "str(d['data']['messages']['$r']['id'])" <<<"$out")
+	tok=$(j "d['data']['messages']['$r']['token']" <<<"$out")
+	got=$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\"]}")
+	[ "$(j '"%s %s %s" % (d["data"]["id"], d["data"]["token"], d["data"]["details"]["rcpt_to"])' <<<"$got")" = "$id $tok $r" ] ||
+		{ all_match=1; diag "$r: $got"; }
+done
+ok "$all_match" "messages/message returns each recipient's id, token and rcpt_to as send/message did"
+x=$(post /api/v1/messages/message "{\"id\": \"$to1\", \"_expansions\": true}")
+is "$(j '" ".join(sorted(d["data"]))' <<<"$x")" \
+	"activity_entries attachments details headers html_body id inspection plain_body raw_message status token" \
+	"_expansions true returns every expansion"
+is "$(j 'sorted(d["data"]["status"])' <<<"$x")|$(j 'd["data"]["status"]["held"]' <<<"$x")" \
+	'["held", "hold_expiry", "last_delivery_attempt", "status"]|false' "status: Postal's fields, not held"
+is "$(j '"%(subject)s|%(message_id)s|%(direction)s|%(tag)s|%(mail_from)s" % d["data"]["details"]' <<<"$x")" \
+	"$subject|$mid|outgoing|welcome|app@example.com" "details: subject, message_id, direction, tag, mail_from"
+is "$(j 'sorted(d["data"]["details"])' <<<"$x")" \
+	'["bounce", "bounce_for_id", "direction", "mail_from", "message_id", "rcpt_to", "received_with_ssl", "size", "subject", "tag", "timestamp"]' \
+	"details: Postal's fields"
+is "$(j 'sorted(d["data"]["inspection"])' <<<"$x")" '["inspected", "spam", "spam_score", "threat", "threat_details"]' \
+	"inspection: Postal's fields"
+is "$(j 'd["data"]["plain_body"]' <<<"$x")" "plain text $run_id
+second line" "plain_body is the text part"
+is "$(j 'd["data"]["html_body"]' <<<"$x")" "<p>html $run_id</p>" "html_body is the HTML part"
+is "$(j '"%(filename)s %(content_type)s %(size)d %(hash)s " % d["data"]["attachments"][0] + str(len(d["data"]["attachments"]))' <<<"$x")" \
+	"report.bin application/octet-stream $(base64 -d <<<"$attachment" | wc -c) $(base64 -d <<<"$attachment" | sha1sum | cut -d' ' -f1) 1" \
+	"attachments: filename, content type, size and SHA-1"
+is "$(j 'd["data"]["attachments"][0]["data"]' <<<"$x" | base64 -d | b64)" "$attachment" \
+	"the attachment's data is its content in base64"
+is "$(j '"%s|%s|%s" % (json.dumps(d["data"]["headers"]["subject"]), json.dumps(d["data"]["headers"]["x-custom"]), "bcc" in d["data"]["headers"])' <<<"$x")" \
+	"[\"$subject\"]|[\"custom $run_id\"]|False" "headers: lower-case names, lists of values, no Bcc"
+raw=$(j 'd["data"]["raw_message"]' <<<"$x" | base64 -d 2>/dev/null || true)
+like "$raw" "Subject: $subject" "raw_message decodes to the message with its subject"
+is "$(j 'd["data"]["activity_entries"]' <<<"$x")" '{"clicks": [], "loads": []}' "activity_entries: no loads or clicks yet"
+x=$(post /api/v1/messages/message "{\"id\": $to1, \"_expansions\": [\"plain_body\"]}")
+is "$(j '" ".join(sorted(d["data"]))' <<<"$x")" "id plain_body token" "a list of expansions returns just those"
+is "$(j '"%s %s" % (d["status"], d["data"])' <<<"$(post /api/v1/messages/deliveries "{\"id\": $to1}")")" "success []" \
+	"messages/deliveries: an empty list until deliveries are recorded"
+
+# ---------------------------------------------------------------- 61-64: the params form encoding, SQL metacharacters
+
+form=$(curl -sS --max-time 30 -H "X-Server-API-Key: $key" --data-urlencode "params={\"id\": $to1}" \
+	"$base/api/v1/messages/message" 2>&1 || true)
+is "$(j '"%s %s" % (d["status"], d["data"]["token"])' <<<"$form")" "success $to1_token" \
+	"params as an urlencoded form field"
+form=$(curl -sS --max-time 30 -H "X-Server-API-Key: $key" -F "params={\"id\": \"$to1\"}" \
+	"$base/api/v1/messages/message" 2>&1 || true)
+is "$(j '"%s %s" % (d["status"], d["data"]["token"])' <<<"$form")" "success $to1_token" \
+	"params as a multipart form field"
+form=$(curl -sS --max-time 30 -H "X-Server-API-Key: $key" --data-urlencode 'params={"id": ' \
+	"$base/api/v1/messages/message" 2>&1 || true)
+like "$(code "$form")" '^parameter-error  The parameters are not valid JSON' "bad JSON in the params field: parameter-error"
+tricky="x'); DROP TABLE messages; -- \\\"q\\\" \\\\ % _ $run_id"
+out=$(msg "{\"to\": [\"sql@example.net\"], $good, \"subject\": \"$tricky\"}")
+id=$(j 'str(d["data"]["messages"]["sql@example.net"]["id"])' <<<"$out")
+is "$(j 'd["data"]["details"]["subject"]' <<<"$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\"]}")")" \
+	"x'); DROP TABLE messages; -- \"q\" \\ % _ $run_id" "SQL metacharacters in a subject round-trip unharmed"
+
+# ---------------------------------------------------------------- 65-70: send/raw, non-ASCII
+
+subject="raw $run_id"
+data=$(printf 'From: App <app@example.com>\r\nTo: raw@example.net\r\nSubject: %s\r\n\r\nraw body\r\n' "$subject" | b64)
+out=$(post /api/v1/send/raw "{\"rcpt_to\": [\"raw@example.net\", \"raw2@example.net\"], \"mail_from\": \"app@example.com\", \"data\": \"$data\"}")
+rmid=$(j 'd["data"]["message_id"]' <<<"$out")
+like "$rmid" '^[0-9a-f-]{36}@rp\.postgate\.test$' "send/raw gives a message without a Message-ID one"
+like "$(pairs <<<"$out")" '^raw@example\.net=[0-9]+:[A-Za-z0-9]{16} raw2@example\.net=' "send/raw: one entry per rcpt_to"
+is "$(pairs <<<"$out")" "$(table_pairs "message_id = '<$rmid>'")" "send/raw: the ids and tokens are the rows'"
+if wait_sink "$subject"; then ok 0 "send/raw: delivered to the sink"; else ok 1 "send/raw: delivered to the sink"; fi
+data=$(printf 'From: ceo@bank.example\r\nTo: raw@example.net\r\nSubject: raw foreign\r\n\r\nx\r\n' | b64)
+is "$(code "$(post /api/v1/send/raw "{\"rcpt_to\": [\"raw@example.net\"], \"mail_from\": \"app@example.com\", \"data\": \"$data\"}")")" \
+	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
+	"send/raw with a foreign From: the milter's 530 becomes UnauthenticatedFromAddress"
+out=$(msg "{\"to\": [\"Jörg Ü <utf@example.net>\"], \"from\": \"Äpp <app@example.com>\", \"plain_body\": \"Grüße ✓\", \"subject\": \"Grüße ✓ $run_id\"}")
+id=$(j 'str(d["data"]["messages"]["utf@example.net"]["id"])' <<<"$out")
+x=$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\", \"plain_body\", \"headers\"]}")
+is "$(j '"%s|%s|%s" % (d["data"]["details"]["subject"], d["data"]["plain_body"], d["data"]["headers"]["to"][0])' <<<"$x")" \
+	"Grüße ✓ $run_id|Grüße ✓|Jörg Ü <utf@example.net>" "non-ASCII subject, body and names round-trip (encoded-words)"
+
+# ---------------------------------------------------------------- 71-79: outage, suspension, logs, proxies, signals
+
+# MariaDB stops: /health and the API answer 503 (clients retry), and recover after.
+instance_mariadb_stop "$HARNESS_DIR/mariadb"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/health" || true)" 503 "/health answers 503 while MariaDB is down"
+out=$(post /api/v1/send/message "{\"to\": [\"a@example.net\"], $good}" -w '\n%{http_code}')
+like "$out" $'"code":"TemporaryFailure".*\n503$' "the API answers 503 TemporaryFailure while MariaDB is down"
+instance_mariadb_start "$HARNESS_DIR/mariadb" >/dev/null
+if harness_wait_for 30 health; then ok 0 "/health recovers when MariaDB is back"; else ok 1 "/health recovers when MariaDB is back"; fi
+ctl server set acme/mail suspended true >/dev/null
+sleep 2
+is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good}")")" "error ServerSuspended The mail server has been suspended." \
+	"a suspended server: ServerSuspended"
+ctl server set acme/mail suspended false >/dev/null
+like "$(grep -c "POST /api/v1/send/message 200 .* credential [0-9]" "$admin_log")" '^[1-9]' \
+	"one log line per request with the credential id"
+is "$(grep -cF -- "$key" "$admin_log" || true)" 0 "the API key never appears in the log"
+curl -s -o /dev/null --max-time 10 -H 'X-Forwarded-For: 198.51.100.1, 203.0.113.9' "$base/health" || true
+like "$(tail -n 1 "$admin_log")" 'GET /health 200 .* client 203\.0\.113\.9$' \
+	"behind a trusted proxy the client is X-Forwarded-For's last hop"
+# After dropping privileges the daemon rereads the file as daemon.user (as in production, root:postgate 0640).
+chgrp postgate "$HARNESS_CONFIG" && chmod 640 "$HARNESS_CONFIG"
+kill -HUP "$admin_pid"
+harness_wait_for 10 grep -q "configuration reloaded" "$admin_log" || true
+is "$(grep -c "configuration reloaded" "$admin_log" || true)|$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$base/health" || true)" \
+	"1|200" "SIGHUP reloads the configuration and the service goes on"
+kill -TERM "$admin_pid"
+if harness_wait_for 15 instance_pid_gone "$admin_pid" && grep -q "stopped" "$admin_log"; then
+	ok 0 "SIGTERM: postgate-admin drains and exits"
+	admin_pid=""
+else
+	ok 1 "SIGTERM: postgate-admin drains and exits"
+fi
