@@ -9,7 +9,7 @@
  *
  * Must never: answer another server's message, log a key, put a parameter into SQL text
  * (prepared statements only), or answer success before Postfix accepted the message.
- * The message-log queries here belong with lib/mail/message.c once it has readers.
+ * It holds no SQL: the message log is read through lib/mail/message.h.
  */
 #include "config.h"
 
@@ -28,6 +28,7 @@
 #include "mail/address.h"
 #include "mail/credential.h"
 #include "mail/domain.h"
+#include "mail/message.h"
 #include "mail/server.h"
 #include "mail/submit.h"
 #include "mime_build.h"
@@ -966,18 +967,6 @@ reply_not_found(CALL *c)
     reply_error(c->req, "MessageNotFound", "No message found matching provided ID", extra);
 }
 
-#define MESSAGE_COLUMNS \
-    "m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), " \
-    "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
-    "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \
-    "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, " \
-    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day"
-enum {
-    M_ID, M_TOKEN, M_STATUS, M_HOLD_EXPIRY, M_LAST_ATTEMPT, M_RCPT_TO, M_MAIL_FROM, M_SUBJECT, M_MESSAGE_ID,
-    M_CREATED, M_SCOPE, M_SIZE, M_BOUNCE, M_BOUNCE_FOR, M_TAG, M_SSL, M_INSPECTED, M_SPAM_STATUS, M_SPAM_SCORE,
-    M_THREAT, M_THREAT_DETAILS, M_RAW_ID, M_RAW_DAY,
-};
-
 /* Finds the message of this server. 1 found (*res_r), 0 answered MessageNotFound or a
  * parameter-error, -1 answered a temporary failure. */
 static int
@@ -992,8 +981,7 @@ find_message(CALL *c, DB_RESULT **res_r)
         reply_not_found(c);
         return 0;
     }
-    ret = db_query(c->db, res_r, "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = ? AND m.server_id = ?",
-                   DB_ARGS(DB_UINT((unsigned long long) id), DB_UINT(c->cred.server_id)));
+    ret = message_get(c->db, c->cred.server_id, (unsigned long long) id, res_r);
     if (ret < 0) {
         reply_temporary(c, "message lookup", db_error(c->db));
         return -1;
@@ -1032,7 +1020,7 @@ read_expansions(const json_t *params, int want[NX])
 static char *
 load_raw(CALL *c, DB_RESULT *m, size_t *len_r, int *temp_r)
 {
-    const char *raw_id = db_result_get(m, 0, M_RAW_ID), *raw_day = db_result_get(m, 0, M_RAW_DAY);
+    const char *raw_id = db_result_get(m, 0, MESSAGE_COL_RAW_ID), *raw_day = db_result_get(m, 0, MESSAGE_COL_RAW_DAY);
     DB_RESULT *res;
     BUF *b;
     int ret;
@@ -1040,9 +1028,7 @@ load_raw(CALL *c, DB_RESULT *m, size_t *len_r, int *temp_r)
     *temp_r = 0;
     if (raw_id == NULL || raw_day == NULL)
         return NULL;
-    ret = db_query(c->db, &res, "SELECT headers, body FROM raw_messages WHERE id = ? AND created_day = ? "
-                   "AND server_id = ?",
-                   DB_ARGS(DB_UINT(strtoull(raw_id, NULL, 10)), DB_STR(raw_day), DB_UINT(c->cred.server_id)));
+    ret = message_raw(c->db, c->cred.server_id, strtoull(raw_id, NULL, 10), raw_day, &res);
     if (ret <= 0) {
         *temp_r = ret < 0;
         if (ret == 0)
@@ -1065,9 +1051,7 @@ activity(CALL *c, unsigned long long id, int *temp_r)
     DB_RESULT *res;
     int ret;
 
-    ret = db_query(c->db, &res, "SELECT ip, user_agent, country, city, UNIX_TIMESTAMP(created_at) FROM loads "
-                   "WHERE message_id = ? AND server_id = ? ORDER BY created_at, id",
-                   DB_ARGS(DB_UINT(id), DB_UINT(c->cred.server_id)));
+    ret = message_loads(c->db, c->cred.server_id, id, &res);
     if (ret < 0)
         goto temp;
     for (size_t r = 0; r < db_result_rows(res); r++)
@@ -1078,9 +1062,7 @@ activity(CALL *c, unsigned long long id, int *temp_r)
                                                jstr(db_result_get(res, r, 3)), "timestamp",
                                                jreal(db_result_get(res, r, 4))));
     db_result_free(res);
-    ret = db_query(c->db, &res, "SELECT l.url, c.ip, c.user_agent, c.country, c.city, UNIX_TIMESTAMP(c.created_at) "
-                   "FROM clicks c LEFT JOIN links l ON l.id = c.link_id WHERE c.message_id = ? AND c.server_id = ? "
-                   "ORDER BY c.created_at, c.id", DB_ARGS(DB_UINT(id), DB_UINT(c->cred.server_id)));
+    ret = message_clicks(c->db, c->cred.server_id, id, &res);
     if (ret < 0)
         goto temp;
     for (size_t r = 0; r < db_result_rows(res); r++)
@@ -1172,40 +1154,40 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
         goto out;
     read_expansions(c.params, want);
     data = json_object();
-    json_object_set_new(data, "id", jint(db_result_get(m, 0, M_ID)));
-    json_object_set_new(data, "token", jstr(db_result_get(m, 0, M_TOKEN)));
+    json_object_set_new(data, "id", jint(db_result_get(m, 0, MESSAGE_COL_ID)));
+    json_object_set_new(data, "token", jstr(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
     if (want[X_STATUS])
         json_object_set_new(data, "status", json_pack("{s:o, s:o, s:b, s:o}",
-                            "status", jstr(db_result_get(m, 0, M_STATUS)),
-                            "last_delivery_attempt", jreal(db_result_get(m, 0, M_LAST_ATTEMPT)),
-                            "held", strcmp(db_result_get(m, 0, M_STATUS), "Held") == 0,
-                            "hold_expiry", jreal(db_result_get(m, 0, M_HOLD_EXPIRY))));
+                            "status", jstr(db_result_get(m, 0, MESSAGE_COL_STATUS)),
+                            "last_delivery_attempt", jreal(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
+                            "held", strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") == 0,
+                            "hold_expiry", jreal(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
     if (want[X_DETAILS]) {
-        char *subject = mime_decode_header(db_result_get(m, 0, M_SUBJECT));
-        char *message_id = bare_message_id(db_result_get(m, 0, M_MESSAGE_ID));
+        char *subject = mime_decode_header(db_result_get(m, 0, MESSAGE_COL_SUBJECT));
+        char *message_id = bare_message_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
 
         json_object_set_new(data, "details", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                            "rcpt_to", jstr(db_result_get(m, 0, M_RCPT_TO)),
-                            "mail_from", jstr(db_result_get(m, 0, M_MAIL_FROM)),
+                            "rcpt_to", jstr(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
+                            "mail_from", jstr(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
                             "subject", jstr(subject),
                             "message_id", jstr(message_id),
-                            "timestamp", jreal(db_result_get(m, 0, M_CREATED)),
-                            "direction", jstr(db_result_get(m, 0, M_SCOPE)),
-                            "size", jint(db_result_get(m, 0, M_SIZE)),
-                            "bounce", jbool(db_result_get(m, 0, M_BOUNCE)),
-                            "bounce_for_id", jint(db_result_get(m, 0, M_BOUNCE_FOR)),
-                            "tag", jstr(db_result_get(m, 0, M_TAG)),
-                            "received_with_ssl", jbool(db_result_get(m, 0, M_SSL))));
+                            "timestamp", jreal(db_result_get(m, 0, MESSAGE_COL_CREATED)),
+                            "direction", jstr(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
+                            "size", jint(db_result_get(m, 0, MESSAGE_COL_SIZE)),
+                            "bounce", jbool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
+                            "bounce_for_id", jint(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
+                            "tag", jstr(db_result_get(m, 0, MESSAGE_COL_TAG)),
+                            "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL))));
         mem_free(subject);
         mem_free(message_id);
     }
     if (want[X_INSPECTION])
         json_object_set_new(data, "inspection", json_pack("{s:o, s:b, s:o, s:o, s:o}",
-                            "inspected", jbool(db_result_get(m, 0, M_INSPECTED)),
-                            "spam", strcmp(db_result_get(m, 0, M_SPAM_STATUS), "Spam") == 0,
-                            "spam_score", jreal(db_result_get(m, 0, M_SPAM_SCORE)),
-                            "threat", jbool(db_result_get(m, 0, M_THREAT)),
-                            "threat_details", jstr(db_result_get(m, 0, M_THREAT_DETAILS))));
+                            "inspected", jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
+                            "spam", strcmp(db_result_get(m, 0, MESSAGE_COL_SPAM_STATUS), "Spam") == 0,
+                            "spam_score", jreal(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
+                            "threat", jbool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
+                            "threat_details", jstr(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
     if ((want[X_PLAIN] || want[X_HTML] || want[X_ATTACHMENTS] || want[X_HEADERS] || want[X_RAW])
         && add_content(&c, m, want, data) < 0) {
         reply_temporary(&c, "raw message lookup", db_error(c.db));
@@ -1213,7 +1195,7 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
     }
     if (want[X_ACTIVITY]) {
         int temp = 0;
-        json_t *a = activity(&c, strtoull(db_result_get(m, 0, M_ID), NULL, 10), &temp);
+        json_t *a = activity(&c, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), &temp);
 
         if (temp) {
             reply_temporary(&c, "activity lookup", db_error(c.db));
@@ -1240,9 +1222,7 @@ api_v1_messages_deliveries(HTTP_REQUEST *req, void *arg)
 
     if (call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
         goto out;
-    ret = db_query(c.db, &res, "SELECT id, status, details, output, sent_with_ssl, log_id, time, "
-                   "UNIX_TIMESTAMP(created_at) FROM deliveries WHERE message_id = ? ORDER BY id",
-                   DB_ARGS(DB_UINT(strtoull(db_result_get(m, 0, M_ID), NULL, 10))));
+    ret = message_deliveries(c.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), &res);
     if (ret < 0) {
         reply_temporary(&c, "deliveries lookup", db_error(c.db));
         goto out;

@@ -97,3 +97,46 @@ message_mark_released(DB *db, unsigned long long id, const char *queue_id)
                    "hold_expires_at = NULL WHERE id = ? AND status = 'Held'",
                    DB_ARGS(DB_STR(queue_id), DB_UINT(id)));
 }
+
+int
+message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), "
+                    "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), "
+                    "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, "
+                    "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, "
+                    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day "
+                    "FROM messages m WHERE m.id = ? AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+}
+
+int
+message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
+            DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT headers, body FROM raw_messages WHERE id = ? AND created_day = ? "
+                    "AND server_id = ?", DB_ARGS(DB_UINT(raw_id), DB_STR(raw_day), DB_UINT(server_id)));
+}
+
+int
+message_loads(DB *db, unsigned long long server_id, unsigned long long message_id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT ip, user_agent, country, city, UNIX_TIMESTAMP(created_at) FROM loads "
+                    "WHERE message_id = ? AND server_id = ? ORDER BY created_at, id",
+                    DB_ARGS(DB_UINT(message_id), DB_UINT(server_id)));
+}
+
+int
+message_clicks(DB *db, unsigned long long server_id, unsigned long long message_id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT l.url, c.ip, c.user_agent, c.country, c.city, UNIX_TIMESTAMP(c.created_at) "
+                    "FROM clicks c LEFT JOIN links l ON l.id = c.link_id WHERE c.message_id = ? AND c.server_id = ? "
+                    "ORDER BY c.created_at, c.id", DB_ARGS(DB_UINT(message_id), DB_UINT(server_id)));
+}
+
+int
+message_deliveries(DB *db, unsigned long long message_id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT id, status, details, output, sent_with_ssl, log_id, time, "
+                    "UNIX_TIMESTAMP(created_at) FROM deliveries WHERE message_id = ? ORDER BY id",
+                    DB_ARGS(DB_UINT(message_id)));
+}

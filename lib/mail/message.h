@@ -49,4 +49,28 @@ int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long
 /* Marks a released row as queued again under queue_id. */
 int message_mark_released(DB *db, unsigned long long id, const char *queue_id);
 
+/*
+ * Reading the log (the send API's messages/message and deliveries; later the management
+ * API). Each returns the row count (0: none) or < 0, and leaves a DB_RESULT whose columns
+ * are as documented; every lookup is confined to server_id.
+ */
+enum message_col {
+    MESSAGE_COL_ID, MESSAGE_COL_TOKEN, MESSAGE_COL_STATUS, MESSAGE_COL_HOLD_EXPIRY, MESSAGE_COL_LAST_ATTEMPT,
+    MESSAGE_COL_RCPT_TO, MESSAGE_COL_MAIL_FROM, MESSAGE_COL_SUBJECT, MESSAGE_COL_MESSAGE_ID, MESSAGE_COL_CREATED,
+    MESSAGE_COL_SCOPE, MESSAGE_COL_SIZE, MESSAGE_COL_BOUNCE, MESSAGE_COL_BOUNCE_FOR, MESSAGE_COL_TAG,
+    MESSAGE_COL_SSL, MESSAGE_COL_INSPECTED, MESSAGE_COL_SPAM_STATUS, MESSAGE_COL_SPAM_SCORE, MESSAGE_COL_THREAT,
+    MESSAGE_COL_THREAT_DETAILS, MESSAGE_COL_RAW_ID, MESSAGE_COL_RAW_DAY,
+};
+/* One message row in enum message_col order (times as UNIX timestamps). */
+int message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r);
+/* The stored raw message: headers, body. */
+int message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
+                DB_RESULT **res_r);
+/* Opens: ip, user_agent, country, city, time. */
+int message_loads(DB *db, unsigned long long server_id, unsigned long long message_id, DB_RESULT **res_r);
+/* Clicks: url, ip, user_agent, country, city, time. */
+int message_clicks(DB *db, unsigned long long server_id, unsigned long long message_id, DB_RESULT **res_r);
+/* Delivery attempts: id, status, details, output, sent_with_ssl, log_id, time, timestamp. */
+int message_deliveries(DB *db, unsigned long long message_id, DB_RESULT **res_r);
+
 #endif
