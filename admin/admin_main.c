@@ -1,6 +1,6 @@
 /*
- * admin_main.c -- postgate-admin: the HTTP service for Postal's API v1 (api_v1.c) and
- * GET /health, on the HTTP layer of http.c.
+ * admin_main.c -- postgate-admin: the HTTP service for Postal's API v1 (api_v1.c), the
+ * management API v2 (mgmt_v2.c, auth.c) and GET /health, on the HTTP layer of http.c.
  *
  * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (admin.listen), the seal
  * key (the send API signs its submissions with it) and any TLS certificate are opened as
@@ -9,7 +9,7 @@
  * configuration snapshot (reloadable keys such as admin.max_body_size and
  * admin.trusted_proxies take effect for the next request), SIGTERM stops accepting, lets
  * requests in flight finish (at most DRAIN_SECONDS), records credential uses and exits 0.
- * Credential uses are written every FLUSH_SECONDS.
+ * Credential and personal API token uses are written every FLUSH_SECONDS.
  */
 #include "config.h"
 
@@ -28,12 +28,14 @@
 #include <microhttpd.h>
 
 #include "api_v1.h"
+#include "auth.h"
 #include "http.h"
 #include "mail/address.h"
 #include "mail/credential.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mgmt_v2.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -47,6 +49,7 @@
 #define MAX_PEM_SIZE (1024 * 1024)
 
 static API_V1 api;
+static MGMT_V2 mgmt;
 
 /* GET /health: 200 when MariaDB answers, 503 when it does not. */
 static void
@@ -68,11 +71,32 @@ health(HTTP_REQUEST *req, void *arg)
 }
 
 static const HTTP_ROUTE routes[] = {
-    {"GET", "/health", health, &api},
-    {"POST", "/api/v1/send/message", api_v1_send_message, &api},
-    {"POST", "/api/v1/send/raw", api_v1_send_raw, &api},
-    {"POST", "/api/v1/messages/message", api_v1_messages_message, &api},
-    {"POST", "/api/v1/messages/deliveries", api_v1_messages_deliveries, &api},
+    {"GET", "/health", health, &api, 0},
+    {"POST", "/api/v1/send/message", api_v1_send_message, &api, 0},
+    {"POST", "/api/v1/send/raw", api_v1_send_raw, &api, 0},
+    {"POST", "/api/v1/messages/message", api_v1_messages_message, &api, 0},
+    {"POST", "/api/v1/messages/deliveries", api_v1_messages_deliveries, &api, 0},
+#define V2(method, path, handler) {method, "/api/v2/" path, handler, &mgmt, MGMT_V2_MAX_BODY}
+    V2("POST", "session", mgmt_v2_session_create),
+    V2("GET", "session", mgmt_v2_session_get),
+    V2("DELETE", "session", mgmt_v2_session_delete),
+    V2("POST", "user/tokens", mgmt_v2_tokens_create),
+    V2("GET", "user/tokens", mgmt_v2_tokens_list),
+    V2("DELETE", "user/tokens/{}", mgmt_v2_tokens_delete),
+    V2("GET", "organizations", mgmt_v2_orgs_list),
+    V2("POST", "organizations", mgmt_v2_orgs_create),
+    V2("GET", "organizations/{}", mgmt_v2_org_get),
+    V2("PATCH", "organizations/{}", mgmt_v2_org_update),
+    V2("DELETE", "organizations/{}", mgmt_v2_org_delete),
+    V2("GET", "organizations/{}/members", mgmt_v2_members_list),
+    V2("POST", "organizations/{}/members", mgmt_v2_members_add),
+    V2("PATCH", "organizations/{}/members/{}", mgmt_v2_member_update),
+    V2("DELETE", "organizations/{}/members/{}", mgmt_v2_member_delete),
+    V2("GET", "organizations/{}/servers", mgmt_v2_servers_list),
+    V2("POST", "organizations/{}/servers", mgmt_v2_servers_create),
+    V2("GET", "organizations/{}/servers/{}", mgmt_v2_server_get),
+    V2("PATCH", "organizations/{}/servers/{}", mgmt_v2_server_update),
+#undef V2
 };
 
 /* Reads a PEM file (as root, before privileges are dropped). NULL with *error_r. */
@@ -163,6 +187,8 @@ flush_uses(void)
 
     if (n < 0)
         msg_warn("recording credential last use failed (kept for the next try): %s", db_error(db));
+    if (auth_flush_touched(db) < 0)
+        msg_warn("recording API token last use failed (kept for the next try): %s", db_error(db));
     dbpool_put(api.pool, db);
 }
 
@@ -210,6 +236,7 @@ main(int argc, char **argv)
 
     api.pool = dbpool_new(cfg, (unsigned) cfg->admin_threads);
     api.seal = seal;
+    mgmt.pool = api.pool;
 
     /* Pool threads inherit a mask without the signals the main thread waits for. */
     sigemptyset(&set);

@@ -2,14 +2,16 @@
  * http.c -- the HTTP layer of postgate-admin on libmicrohttpd (http.h).
  *
  * libmicrohttpd calls on_request() several times per request: once when the headers
- * are in (the route is chosen and a Content-Length over admin.max_body_size is
- * refused before a byte of body is read), once per piece of body (gathered into a BUF
- * with a hard limit, and for form bodies also fed to MHD's form parser), and once at
- * the end, when the handler runs. A chunked body that passes the limit is read and dropped, and the
- * answer is 413. on_completed() logs the request and frees its state.
+ * are in (the route is chosen, its "{}" segments captured, and a Content-Length over
+ * the limit -- admin.max_body_size or the route's smaller max_body -- is refused before
+ * a byte of body is read), once per piece of body (gathered into a BUF with a hard
+ * limit, and for form bodies also fed to MHD's form parser), and once at the end, when
+ * the handler runs. A chunked body that passes the limit is read and dropped, and the
+ * answer is 413. on_completed() logs the request and frees its state. libmicrohttpd
+ * has already split off the query string and URL-decoded the path it hands us.
  *
- * Must never: exit in a callback (every failure becomes a JSON answer), or queue a
- * second answer for one request.
+ * Must never: exit in a callback (every failure becomes a JSON answer), queue a
+ * second answer for one request, or put CR/LF into a header of the answer.
  */
 #include "config.h"
 
@@ -46,6 +48,8 @@ typedef int MHD_RESULT;
 #define HTTP_CONNECTION_TIMEOUT 60      /* seconds a connection may stay silent */
 #define HTTP_POST_BUFFER 16384
 #define HTTP_MAX_FIELDS 64
+#define HTTP_MAX_HEADERS 8      /* headers a handler may add to its answer */
+#define PATH_ARG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-"
 /* 413 by number: its MHD name changed between versions. */
 #define HTTP_TOO_LARGE 413
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
@@ -59,6 +63,7 @@ struct http_server {
     size_t nroutes;
     unsigned active;            /* requests between their first call and completion */
     int listen_fd;
+    int tls;                    /* serving HTTPS itself */
 };
 
 typedef struct form_field {
@@ -82,11 +87,16 @@ typedef struct req_state {
     struct MHD_PostProcessor *pp;
     FORM_FIELD fields[HTTP_MAX_FIELDS];
     size_t nfields;
+    char *args[HTTP_MAX_PATH_ARGS];
+    size_t nargs;
+    char *headers[HTTP_MAX_HEADERS][2];     /* added to the answer: name, value */
+    size_t nheaders;
     int too_large;
     int form_bad;
     int answered;
     unsigned status;
     unsigned long long credential_id;
+    unsigned long long user_id;
 } REQ;
 
 /* ---------------------------------------------------------------- answers */
@@ -124,6 +134,9 @@ reply_raw(REQ *r, unsigned status, json_t *body, const char *allow)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]) != MHD_YES)
+            msg_error("%s %s: cannot add header %s to the answer", r->method, r->path, r->headers[i][0]);
     if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
         msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
     MHD_destroy_response(resp);
@@ -186,6 +199,52 @@ http_set_credential(HTTP_REQUEST *req, unsigned long long credential_id)
     ((REQ *) req)->credential_id = credential_id;
 }
 
+void
+http_set_user(HTTP_REQUEST *req, unsigned long long user_id)
+{
+    ((REQ *) req)->user_id = user_id;
+}
+
+const char *
+http_path_arg(HTTP_REQUEST *req, size_t n)
+{
+    REQ *r = (REQ *) req;
+
+    return n < r->nargs ? r->args[n] : NULL;
+}
+
+const char *
+http_query(HTTP_REQUEST *req, const char *name)
+{
+    return MHD_lookup_connection_value(((REQ *) req)->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+http_cookie(HTTP_REQUEST *req, const char *name)
+{
+    return MHD_lookup_connection_value(((REQ *) req)->conn, MHD_COOKIE_KIND, name);
+}
+
+void
+http_add_header(HTTP_REQUEST *req, const char *name, const char *value)
+{
+    REQ *r = (REQ *) req;
+
+    if (r->answered || r->nheaders == HTTP_MAX_HEADERS || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        msg_error("%s %s: header %s refused (answered, too many, or CR/LF in it)", r->method, r->path, name);
+        return;
+    }
+    r->headers[r->nheaders][0] = mem_strdup(name);
+    r->headers[r->nheaders][1] = mem_strdup(value);
+    r->nheaders++;
+}
+
+void
+http_set_cookie(HTTP_REQUEST *req, const char *cookie_line)
+{
+    http_add_header(req, MHD_HTTP_HEADER_SET_COOKIE, cookie_line);
+}
+
 /* Is addr (text) inside one of the trusted proxies (addresses or CIDR networks)? */
 static int
 trusted_proxy(const PGCONF *cfg, const char *addr)
@@ -222,7 +281,19 @@ find_client_ip(REQ *r)
         if (strncmp(r->client_ip, "::ffff:", 7) == 0 && strchr(r->client_ip, '.'))
             memmove(r->client_ip, r->client_ip + 7, strlen(r->client_ip + 7) + 1);
     }
+    r->pub.secure = r->srv->tls;
     xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!r->pub.secure && trusted_proxy(r->pub.cfg, r->client_ip)) {
+        /* As for X-Forwarded-For, the last value is what the trusted proxy saw itself. */
+        const char *xfp = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+        const char *last = xfp ? strrchr(xfp, ',') : NULL;
+
+        if (xfp) {
+            last = last ? last + 1 : xfp;
+            last += strspn(last, " \t");
+            r->pub.secure = strncasecmp(last, "https", 5) == 0 && (last[5] == '\0' || strchr(" \t", last[5]));
+        }
+    }
     if (xff && trusted_proxy(r->pub.cfg, r->client_ip)) {
         const char *last = strrchr(xff, ',');
         char hop[INET6_ADDRSTRLEN];
@@ -313,6 +384,12 @@ req_free(REQ *r)
         mem_free(r->fields[i].name);
         buf_free(r->fields[i].value);
     }
+    for (size_t i = 0; i < r->nargs; i++)
+        mem_free(r->args[i]);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        mem_free(r->headers[i][0]);
+        mem_free(r->headers[i][1]);
+    }
     if (r->body)
         buf_free(r->body);
     conf_unref(r->pub.cfg);
@@ -325,6 +402,44 @@ req_free(REQ *r)
     pthread_mutex_unlock(&srv->lock);
 }
 
+static const char *
+too_large_message(const REQ *r)
+{
+    return r->limit < (size_t) r->pub.cfg->admin_max_body_size
+        ? "The request body is larger than this path accepts."
+        : "The request body is larger than this server accepts (admin.max_body_size).";
+}
+
+/* Does path match pattern? Each "{}" of pattern takes one whole segment of path, which
+ * is stored in r->args when r is not NULL. */
+static int
+route_match(const char *pattern, const char *path, REQ *r)
+{
+    size_t nargs = 0;
+
+    for (;;) {
+        size_t pn = strcspn(pattern, "/"), n = strcspn(path, "/");
+
+        if (pn == 2 && memcmp(pattern, "{}", 2) == 0) {
+            if (n == 0 || n > HTTP_MAX_PATH_ARG_LEN || strspn(path, PATH_ARG_CHARS) < n
+                || (n == 1 && path[0] == '.') || (n == 2 && memcmp(path, "..", 2) == 0)
+                || nargs == HTTP_MAX_PATH_ARGS)
+                return 0;
+            if (r)
+                r->args[r->nargs++] = mem_strndup(path, n);
+            nargs++;
+        } else if (pn != n || memcmp(pattern, path, n) != 0) {
+            return 0;
+        }
+        pattern += pn;
+        path += n;
+        if (*pattern == '\0' || *path == '\0')
+            return *pattern == *path;
+        pattern++;      /* both at '/' */
+        path++;
+    }
+}
+
 /* Chooses the route; answers 404 / 405 / 413 at once when there is nothing to read for. */
 static void
 first_call(REQ *r)
@@ -334,7 +449,7 @@ first_call(REQ *r)
     BUF *allow = NULL;
 
     for (size_t i = 0; i < srv->nroutes; i++) {
-        if (strcmp(srv->routes[i].path, r->path) != 0)
+        if (!route_match(srv->routes[i].path, r->path, NULL))
             continue;
         if (strcmp(srv->routes[i].method, r->method) == 0) {
             r->route = &srv->routes[i];
@@ -358,6 +473,10 @@ first_call(REQ *r)
         }
         return;
     }
+    buf_free(allow);
+    route_match(r->route->path, r->path, r);
+    if (r->route->max_body && r->route->max_body < r->limit)
+        r->limit = r->route->max_body;
     cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
@@ -366,8 +485,7 @@ first_call(REQ *r)
         errno = 0;
         n = strtoull(cl, &end, 10);
         if (errno == 0 && end != cl && n > r->limit) {
-            reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge",
-                      "The request body is larger than this server accepts (admin.max_body_size)."), NULL);
+            reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge", too_large_message(r)), NULL);
             return;
         }
     }
@@ -405,8 +523,7 @@ final_call(REQ *r)
         r->pp = NULL;
     }
     if (r->too_large) {
-        reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge",
-                  "The request body is larger than this server accepts (admin.max_body_size)."), NULL);
+        reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge", too_large_message(r)), NULL);
         return;
     }
     r->pub.form_ok = r->pub.is_form && !r->form_bad;
@@ -448,13 +565,15 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     REQ *r = *con_cls;
-    char cred[48] = "";
+    char cred[96] = "";
 
     if (r == NULL)
         return;
     *con_cls = NULL;
     if (r->credential_id)
         snprintf(cred, sizeof(cred), " credential %llu", r->credential_id);
+    else if (r->user_id)
+        snprintf(cred, sizeof(cred), " user %llu", r->user_id);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         msg_info("%s %s %u %.3fs client %s%s", r->method, r->path, r->status, http_elapsed(&r->pub),
                  r->client_ip, cred);
@@ -515,6 +634,7 @@ http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const c
             return -1;
         }
         flags |= MHD_USE_TLS;
+        srv->tls = 1;
     }
     srv->listen_fd = listen_fd;
     if (cert_pem && key_pem)

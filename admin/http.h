@@ -1,20 +1,29 @@
 /*
  * http.h -- postgate-admin's HTTP layer on libmicrohttpd: a thread pool over epoll
- * listening on a socket made by sock_listen(), a small router (method + exact path),
- * request bodies gathered into a BUF under admin.max_body_size (413 beyond it), form
- * bodies (urlencoded or multipart) decoded into fields, and JSON answers.
+ * listening on a socket made by sock_listen(), a small router (method + path), request
+ * bodies gathered into a BUF under admin.max_body_size or the route's own smaller limit
+ * (413 beyond it), form bodies (urlencoded or multipart) decoded into fields, query
+ * strings, cookies, and JSON answers.
+ *
+ * Routes: the method is any token (GET, POST, PATCH, DELETE, ...); the path is exact or
+ * contains "{}" segments, each matching one whole path segment of [A-Za-z0-9._@+-]
+ * (after libmicrohttpd's URL-decoding; "." and ".." never match), read back with
+ * http_path_arg(). The first route whose path and method match wins; a path that
+ * matches only with other methods gets 405 with Allow.
  *
  * Contract: a handler runs in one of the pool's threads and must answer exactly once
  * with http_reply_json(); if it does not, the layer answers 500. Each request holds a
  * reference to the configuration snapshot current when it started (req->cfg), so a
  * SIGHUP never changes the ground under a request. Every answer is JSON with
- * `Content-Type: application/json; charset=utf-8` and `X-Content-Type-Options: nosniff`;
+ * `Content-Type: application/json; charset=utf-8`, `X-Content-Type-Options: nosniff`
+ * and `Cache-Control: no-store`, plus any headers the handler added (Set-Cookie);
  * errors of the layer itself (404, 405, 413, 500, 503) are
  * {"status":"error","data":{"code":...,"message":...}}. One log line per request.
  *
- * Must never: exit inside a libmicrohttpd callback, log request bodies or header
- * values (API keys travel in headers), or believe X-Forwarded-For from a peer that is
- * not in admin.trusted_proxies.
+ * Must never: exit inside a libmicrohttpd callback, log request bodies, header values
+ * or cookies (API keys and session tokens travel in them), believe X-Forwarded-For or
+ * X-Forwarded-Proto from a peer that is not in admin.trusted_proxies, or send a header
+ * value containing CR or LF.
  */
 #ifndef PG_ADMIN_HTTP_H
 #define PG_ADMIN_HTTP_H
@@ -31,11 +40,15 @@ typedef struct http_request HTTP_REQUEST;
 typedef void HTTP_HANDLER(HTTP_REQUEST *req, void *arg);
 
 typedef struct http_route {
-    const char *method;         /* "GET", "POST" */
-    const char *path;           /* exact path, without the query string */
+    const char *method;         /* "GET", "POST", "PATCH", "DELETE" */
+    const char *path;           /* without the query string; "{}" matches one segment */
     HTTP_HANDLER *handler;
     void *arg;
+    size_t max_body;            /* 0: admin.max_body_size; else the smaller of the two */
 } HTTP_ROUTE;
+
+#define HTTP_MAX_PATH_ARGS 4
+#define HTTP_MAX_PATH_ARG_LEN 255
 
 /* What a handler may read; the layer owns all of it. */
 struct http_request {
@@ -48,6 +61,7 @@ struct http_request {
     size_t body_len;
     int is_form;                /* urlencoded or multipart: fields via http_form_value() */
     int form_ok;                /* is_form and the fields parsed without error */
+    int secure;                 /* came over TLS, or X-Forwarded-Proto https from a trusted proxy */
 };
 
 /* Opens nothing: ready for http_server_start(). cfg is referenced; routes must outlive it. */
@@ -67,10 +81,23 @@ void http_server_free(HTTP_SERVER *srv);
 const char *http_header(HTTP_REQUEST *req, const char *name);
 /* A field of a form body (the last value when repeated) or NULL; *len_r its length. */
 const char *http_form_value(HTTP_REQUEST *req, const char *name, size_t *len_r);
+/* The n-th (from 0) "{}" segment of the route's path, decoded, or NULL. */
+const char *http_path_arg(HTTP_REQUEST *req, size_t n);
+/* A query-string argument (decoded), or NULL when absent. */
+const char *http_query(HTTP_REQUEST *req, const char *name);
+/* A cookie of the request, or NULL. */
+const char *http_cookie(HTTP_REQUEST *req, const char *name);
+/* Adds a header to the answer (before it is given); refused (logged, dropped) when the
+ * value holds CR or LF or too many were added. */
+void http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
+/* Adds "Set-Cookie: cookie_line" to the answer. */
+void http_set_cookie(HTTP_REQUEST *req, const char *cookie_line);
 /* Seconds since the request started (monotonic). */
 double http_elapsed(const HTTP_REQUEST *req);
 /* Names the API credential in the request's log line. */
 void http_set_credential(HTTP_REQUEST *req, unsigned long long credential_id);
+/* Names the authenticated user in the request's log line. */
+void http_set_user(HTTP_REQUEST *req, unsigned long long user_id);
 /* Answers with status and body (the reference is taken). Only the first call counts. */
 void http_reply_json(HTTP_REQUEST *req, unsigned status, json_t *body);
 /* {"status":"error","data":{"code":code,"message":message}} with status. */

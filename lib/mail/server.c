@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "mail/org.h"
 #include "mail/server.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/token.h"
 
 #define SERVER_SELECT \
@@ -139,6 +141,141 @@ server_set(DB *db, unsigned long long id, const char *setting, const char *value
                                 setting);
         return 0;
     }
+    if (ret < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    return 1;
+}
+
+#define DETAILS_SELECT \
+    "SELECT s.id, s.uuid, s.name, s.permalink, s.mode, s.token, COALESCE(s.send_limit, -1), s.allow_sender, " \
+    "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold, s.raw_message_retention_days, " \
+    "s.raw_message_retention_size, s.message_retention_days, " \
+    "COALESCE(DATE_FORMAT(s.suspended_at, '%Y-%m-%dT%H:%i:%sZ'), ''), DATE_FORMAT(s.created_at, '%Y-%m-%dT%H:%i:%sZ'), " \
+    "DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%sZ') FROM servers s WHERE s.deleted_at IS NULL AND s.organization_id = ? "
+
+int
+server_details_list(DB *db, unsigned long long org_id, const char *permalink, SERVER_DETAILS **list_r)
+{
+    DB_RESULT *res = NULL;
+    SERVER_DETAILS *list;
+    int ret;
+
+    *list_r = NULL;
+    if (permalink)
+        ret = db_query(db, &res, DETAILS_SELECT "AND s.permalink = ?", DB_ARGS(DB_UINT(org_id), DB_STR(permalink)));
+    else
+        ret = db_query(db, &res, DETAILS_SELECT "ORDER BY s.name, s.id", DB_ARGS(DB_UINT(org_id)));
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    list = mem_zalloc((db_result_rows(res) + 1) * sizeof(*list));
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        SERVER_DETAILS *d = &list[i];
+        const char *outbound = db_result_get(res, i, 10);
+
+        d->id = strtoull(db_result_get(res, i, 0), NULL, 10);
+        snprintf(d->uuid, sizeof(d->uuid), "%s", db_result_get(res, i, 1));
+        snprintf(d->name, sizeof(d->name), "%s", db_result_get(res, i, 2));
+        snprintf(d->permalink, sizeof(d->permalink), "%s", db_result_get(res, i, 3));
+        snprintf(d->mode, sizeof(d->mode), "%s", db_result_get(res, i, 4));
+        snprintf(d->token, sizeof(d->token), "%s", db_result_get(res, i, 5));
+        d->send_limit = atoll(db_result_get(res, i, 6));
+        d->allow_sender = atoi(db_result_get(res, i, 7));
+        d->spam_threshold = strtod(db_result_get(res, i, 8), NULL);
+        d->spam_failure_threshold = strtod(db_result_get(res, i, 9), NULL);
+        d->has_outbound_spam_threshold = outbound != NULL;
+        d->outbound_spam_threshold = outbound ? strtod(outbound, NULL) : 0.0;
+        d->raw_message_retention_days = atoll(db_result_get(res, i, 11));
+        d->raw_message_retention_size = atoll(db_result_get(res, i, 12));
+        d->message_retention_days = atoll(db_result_get(res, i, 13));
+        snprintf(d->suspended_at, sizeof(d->suspended_at), "%s", db_result_get(res, i, 14));
+        snprintf(d->created_at, sizeof(d->created_at), "%s", db_result_get(res, i, 15));
+        snprintf(d->updated_at, sizeof(d->updated_at), "%s", db_result_get(res, i, 16));
+    }
+    db_result_free(res);
+    *list_r = list;
+    return ret;
+}
+
+/* A whole number in [min, max] as text; 0 when value is not one. */
+static int
+whole_number(const char *value, long long min, long long max, long long *out)
+{
+    char *end;
+
+    if (*value == '\0')
+        return 0;
+    *out = strtoll(value, &end, 10);
+    return *end == '\0' && *out >= min && *out <= max;
+}
+
+int
+server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r)
+{
+    static const struct {
+        const char *name;
+        const char *sql;
+        long long max;
+    } days[] = {
+        {"raw_message_retention_days", "UPDATE servers SET raw_message_retention_days = ? WHERE id = ?", 65535},
+        {"raw_message_retention_size", "UPDATE servers SET raw_message_retention_size = ? WHERE id = ?", 4294967295LL},
+        {"message_retention_days", "UPDATE servers SET message_retention_days = ? WHERE id = ?", 65535},
+    };
+    static const struct {
+        const char *name;
+        const char *sql;
+    } thresholds[] = {
+        {"spam_threshold", "UPDATE servers SET spam_threshold = ? WHERE id = ?"},
+        {"spam_failure_threshold", "UPDATE servers SET spam_failure_threshold = ? WHERE id = ?"},
+        {"outbound_spam_threshold", "UPDATE servers SET outbound_spam_threshold = ? WHERE id = ?"},
+    };
+    int ret;
+
+    if (strcmp(setting, "name") == 0) {
+        if (*value == '\0' || strlen(value) > 255) {
+            *error_r = buf_asprintf("a server needs a name of 1 to 255 characters");
+            return 0;
+        }
+        ret = db_exec(db, "UPDATE servers SET name = ? WHERE id = ?", DB_ARGS(DB_STR(value), DB_UINT(id)));
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+        long long v;
+
+        if (strcmp(setting, days[i].name) != 0)
+            continue;
+        if (!whole_number(value, 1, days[i].max, &v)) {
+            *error_r = buf_asprintf("%s must be a whole number from 1 to %lld", setting, days[i].max);
+            return 0;
+        }
+        ret = db_exec(db, days[i].sql, DB_ARGS(DB_INT(v), DB_UINT(id)));
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof(thresholds) / sizeof(thresholds[0]); i++) {
+        char *end;
+        double v;
+
+        if (strcmp(setting, thresholds[i].name) != 0)
+            continue;
+        if (i == 2 && strcmp(value, "none") == 0) {
+            ret = db_exec(db, thresholds[i].sql, DB_ARGS(DB_NULL, DB_UINT(id)));
+            goto done;
+        }
+        v = strtod(value, &end);
+        /* DECIMAL(6,2): two decimals are kept. */
+        if (*value == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 9999.99) {
+            *error_r = buf_asprintf("%s must be a number from 0 to 9999.99%s", setting, i == 2 ? " or \"none\"" : "");
+            return 0;
+        }
+        ret = db_exec(db, thresholds[i].sql, DB_ARGS(DB_DOUBLE(v), DB_UINT(id)));
+        goto done;
+    }
+    *error_r = buf_asprintf("unknown server setting \"%s\"", setting);
+    return 0;
+done:
     if (ret < 0) {
         *error_r = buf_asprintf("%s", db_error(db));
         return ret;

@@ -39,4 +39,35 @@ int server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, u
  * 1 changed, 0 bad name or value (*error_r), < 0 database error. */
 int server_set(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
+/* What the management API shows of a server (its own suspension, not its organization's). */
+typedef struct server_details {
+    unsigned long long id;
+    char uuid[37];
+    char name[256];
+    char permalink[65];
+    char mode[12];              /* "Live" or "Development" */
+    char token[17];
+    long long send_limit;       /* -1 = none */
+    int allow_sender;
+    double spam_threshold;
+    double spam_failure_threshold;
+    int has_outbound_spam_threshold;
+    double outbound_spam_threshold;
+    long long raw_message_retention_days;
+    long long raw_message_retention_size;       /* MB */
+    long long message_retention_days;
+    char suspended_at[32];      /* "" when not suspended; else "YYYY-MM-DDTHH:MM:SSZ" */
+    char created_at[32];
+    char updated_at[32];
+} SERVER_DETAILS;
+
+/* The live servers of org_id (only permalink's when not NULL), by name, into a mem_alloc'd
+ * *list_r (mem_free it). The count, or < 0 database error. */
+int server_details_list(DB *db, unsigned long long org_id, const char *permalink, SERVER_DETAILS **list_r);
+/* Changes one of the settings server_set does not know, by name, value as text:
+ * "name", "spam_threshold", "spam_failure_threshold", "outbound_spam_threshold" ("none"
+ * clears it), "raw_message_retention_days", "raw_message_retention_size" (MB),
+ * "message_retention_days". 1 changed, 0 bad name or value (*error_r), < 0 database error. */
+int server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
+
 #endif

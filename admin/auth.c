@@ -1,0 +1,682 @@
+/*
+ * auth.c -- logins, sessions, CSRF, personal API tokens, throttling and roles (auth.h).
+ *
+ * This module owns the SQL on users (reading), user_sessions and user_api_tokens, and
+ * reads organization_users for roles. Secrets arrive in headers and cookies and are
+ * turned into SHA-256 at once; only hashes reach SQL, and nothing secret is logged.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/password.h"
+#include "util/token.h"
+
+#define CSRF_LABEL "postgate-csrf:"
+#define SLIDE_SECONDS 60            /* a session's expiry is moved on at most this often */
+#define THROTTLE_WAYS 8
+#define THROTTLE_BUCKETS (AUTH_THROTTLE_ENTRIES / THROTTLE_WAYS)
+#define USER_AGENT_MAX 512
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+
+static const char *const role_names[] = {"none", "readonly", "member", "admin", "owner"};
+
+/* ---------------------------------------------------------------- answers */
+
+static void
+reply_temporary(HTTP_REQUEST *req, const char *what, DB *db)
+{
+    msg_warn("%s %s: %s: %s", req->method, req->path, what, db ? db_error(db) : "random number generator failed");
+    http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure",
+                     "A temporary failure prevented the request from completing; retry later.");
+}
+
+static void
+reply_unauthenticated(HTTP_REQUEST *req, const char *message)
+{
+    http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"postgate\"");
+    http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "AuthenticationRequired", message);
+}
+
+/* ---------------------------------------------------------------- throttling */
+
+/* A fixed window per key: failures counted from the first failure for WINDOW seconds. */
+typedef struct throttle_entry {
+    char key[65];               /* SHA-256 of "ip:<address>" or "account:<email>"; "" = free */
+    time_t start;
+    unsigned failures;
+} THROTTLE_ENTRY;
+
+static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
+static THROTTLE_ENTRY throttle_table[THROTTLE_BUCKETS][THROTTLE_WAYS];
+
+static void
+throttle_key(const char *kind, const char *value, char key[65])
+{
+    char *text = buf_asprintf("%s:%s", kind, value);
+
+    token_sha256_hex(text, strlen(text), key);
+    mem_free(text);
+}
+
+/* The entry of key in its bucket (found, else a free, expired or the oldest one, reset
+ * for key when create is set; NULL when absent and not create). Call with the lock held. */
+static THROTTLE_ENTRY *
+throttle_find(const char key[65], time_t now, int create)
+{
+    THROTTLE_ENTRY *bucket, *victim = NULL;
+    unsigned long h = 0;
+
+    /* The key is a SHA-256 already: its first hex digits are a fine bucket number. */
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (unsigned long) (isdigit((unsigned char) key[i]) ? key[i] - '0' : key[i] - 'a' + 10);
+    bucket = throttle_table[h % THROTTLE_BUCKETS];
+
+    for (int i = 0; i < THROTTLE_WAYS; i++) {
+        THROTTLE_ENTRY *e = &bucket[i];
+
+        if (strcmp(e->key, key) == 0) {
+            if (now - e->start >= AUTH_THROTTLE_WINDOW) {
+                e->start = now;
+                e->failures = 0;
+            }
+            return e;
+        }
+        if (e->key[0] == '\0' || now - e->start >= AUTH_THROTTLE_WINDOW)
+            victim = e;
+        else if (victim == NULL || (victim->key[0] && e->start < victim->start))
+            victim = e;
+    }
+    if (!create)
+        return NULL;
+    memcpy(victim->key, key, 65);
+    victim->start = now;
+    victim->failures = 0;
+    return victim;
+}
+
+/* Seconds until the keys may try again, or 0 when neither is over the limit. */
+static long
+throttle_blocked(const char ip_key[65], const char account_key[65])
+{
+    time_t now = clock_mono_seconds();
+    long wait = 0;
+
+    pthread_mutex_lock(&throttle_lock);
+    for (int i = 0; i < 2; i++) {
+        THROTTLE_ENTRY *e = throttle_find(i ? account_key : ip_key, now, 0);
+
+        if (e && e->failures >= AUTH_THROTTLE_FAILURES && AUTH_THROTTLE_WINDOW - (now - e->start) > wait)
+            wait = (long) (AUTH_THROTTLE_WINDOW - (now - e->start));
+    }
+    pthread_mutex_unlock(&throttle_lock);
+    return wait;
+}
+
+static void
+throttle_fail(const char ip_key[65], const char account_key[65])
+{
+    time_t now = clock_mono_seconds();
+
+    pthread_mutex_lock(&throttle_lock);
+    throttle_find(ip_key, now, 1)->failures++;
+    throttle_find(account_key, now, 1)->failures++;
+    pthread_mutex_unlock(&throttle_lock);
+}
+
+static void
+throttle_clear(const char account_key[65])
+{
+    THROTTLE_ENTRY *e;
+
+    pthread_mutex_lock(&throttle_lock);
+    e = throttle_find(account_key, clock_mono_seconds(), 0);
+    if (e)
+        memset(e, 0, sizeof(*e));
+    pthread_mutex_unlock(&throttle_lock);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* An argon2id hash of nothing anyone knows: unknown accounts are verified against it so
+ * that they take as long as known ones. */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[PASSWORD_HASH_MAX];
+
+static void
+make_dummy_hash(void)
+{
+    char secret[33];
+    const char *why;
+
+    if (token_generate(secret, 32, TOKEN_ALNUM) < 0 || password_hash(secret, dummy_hash, sizeof(dummy_hash), &why) < 0)
+        dummy_hash[0] = '\0';
+    explicit_bzero(secret, sizeof(secret));
+}
+
+/* The CSRF token of a session token (see auth.h). */
+static void
+csrf_of(const char *session_token, char out[65])
+{
+    char *text = buf_asprintf(CSRF_LABEL "%s", session_token);
+
+    token_sha256_hex(text, strlen(text), out);
+    explicit_bzero(text, strlen(text));
+    mem_free(text);
+}
+
+static int
+alnum_token(const char *s, size_t len)
+{
+    if (strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char) s[i]))
+            return 0;
+    return 1;
+}
+
+static void
+copy_field(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Fills the user part of out from columns first.. of res: id, uuid, email, first_name,
+ * last_name, admin. */
+static void
+fill_user(AUTH_PRINCIPAL *out, const DB_RESULT *res, size_t first)
+{
+    out->user_id = strtoull(db_result_get(res, 0, first), NULL, 10);
+    copy_field(out->uuid, sizeof(out->uuid), db_result_get(res, 0, first + 1));
+    copy_field(out->email, sizeof(out->email), db_result_get(res, 0, first + 2));
+    copy_field(out->first_name, sizeof(out->first_name), db_result_get(res, 0, first + 3));
+    copy_field(out->last_name, sizeof(out->last_name), db_result_get(res, 0, first + 4));
+    out->is_admin = atoi(db_result_get(res, 0, first + 5)) != 0;
+}
+
+#define USER_COLUMNS "u.id, u.uuid, u.email, u.first_name, u.last_name, u.admin"
+
+static void
+session_cookie(HTTP_REQUEST *req, const char *token)
+{
+    char *line = token
+        ? buf_asprintf(AUTH_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
+                       req->secure ? "; Secure" : "")
+        : buf_asprintf(AUTH_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+                       req->secure ? "; Secure" : "");
+
+    http_set_cookie(req, line);
+    explicit_bzero(line, strlen(line));
+    mem_free(line);
+}
+
+/* ---------------------------------------------------------------- API tokens: last use */
+
+static pthread_mutex_t touch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct touched {
+    unsigned long long id;
+    time_t when;
+} *touched;
+static size_t ntouched, touched_cap;
+
+static void
+token_touch(unsigned long long id, time_t when)
+{
+    pthread_mutex_lock(&touch_lock);
+    for (size_t i = 0; i < ntouched; i++) {
+        if (touched[i].id == id) {
+            if (when > touched[i].when)
+                touched[i].when = when;
+            pthread_mutex_unlock(&touch_lock);
+            return;
+        }
+    }
+    if (ntouched == touched_cap) {
+        touched_cap = touched_cap ? 2 * touched_cap : 64;
+        touched = mem_realloc(touched, touched_cap * sizeof(*touched));
+    }
+    touched[ntouched].id = id;
+    touched[ntouched++].when = when;
+    pthread_mutex_unlock(&touch_lock);
+}
+
+int
+auth_flush_touched(DB *db)
+{
+    struct touched *batch;
+    size_t n;
+    int ret = 0, updated = 0;
+
+    pthread_mutex_lock(&touch_lock);
+    batch = touched;
+    n = ntouched;
+    touched = NULL;
+    ntouched = touched_cap = 0;
+    pthread_mutex_unlock(&touch_lock);
+    for (size_t i = 0; i < n; i++) {
+        ret = db_exec(db, "UPDATE user_api_tokens SET last_used_at = FROM_UNIXTIME(?) "
+                      "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < FROM_UNIXTIME(?))",
+                      DB_ARGS(DB_INT(batch[i].when), DB_UINT(batch[i].id), DB_INT(batch[i].when)));
+        if (ret < 0) {
+            for (size_t j = i; j < n; j++)
+                token_touch(batch[j].id, batch[j].when);
+            break;
+        }
+        updated += ret;
+    }
+    mem_free(batch);
+    return ret < 0 ? ret : updated;
+}
+
+/* ---------------------------------------------------------------- the principal */
+
+static int
+principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out)
+{
+    char hash[65];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    if (strncmp(token, AUTH_API_TOKEN_PREFIX, strlen(AUTH_API_TOKEN_PREFIX)) != 0
+        || !alnum_token(token + strlen(AUTH_API_TOKEN_PREFIX), AUTH_API_TOKEN_LEN - strlen(AUTH_API_TOKEN_PREFIX))) {
+        reply_unauthenticated(req, "The bearer token is not valid (unknown, revoked or expired).");
+        return -1;
+    }
+    token_sha256_hex(token, strlen(token), hash);
+    ret = db_query(db, &res, "SELECT t.id, " USER_COLUMNS " FROM user_api_tokens t JOIN users u ON u.id = t.user_id "
+                   "WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > UTC_TIMESTAMP(6))",
+                   DB_ARGS(DB_STR(hash)));
+    if (ret < 0) {
+        db_result_free(res);
+        reply_temporary(req, "API token lookup", db);
+        return -1;
+    }
+    if (ret == 0) {
+        db_result_free(res);
+        reply_unauthenticated(req, "The bearer token is not valid (unknown, revoked or expired).");
+        return -1;
+    }
+    out->via = AUTH_VIA_TOKEN;
+    out->token_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    fill_user(out, res, 1);
+    db_result_free(res);
+    token_touch(out->token_id, time(NULL));
+    return 0;
+}
+
+static int
+method_writes(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
+}
+
+static int
+principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out)
+{
+    char hash[65], csrf_hash[65];
+    const char *sent;
+    DB_RESULT *res = NULL;
+    int ret;
+
+    if (!alnum_token(token, AUTH_SESSION_TOKEN_LEN)) {
+        reply_unauthenticated(req, "The session has ended or expired; log in again.");
+        return -1;
+    }
+    token_sha256_hex(token, strlen(token), hash);
+    ret = db_query(db, &res, "SELECT s.id, s.csrf_token_hash, TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), "
+                   TS("s.expires_at") ", " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
+                   "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6)", DB_ARGS(DB_STR(hash)));
+    if (ret < 0) {
+        db_result_free(res);
+        reply_temporary(req, "session lookup", db);
+        return -1;
+    }
+    if (ret == 0) {
+        db_result_free(res);
+        session_cookie(req, NULL);
+        reply_unauthenticated(req, "The session has ended or expired; log in again.");
+        return -1;
+    }
+    out->via = AUTH_VIA_SESSION;
+    out->session_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    copy_field(out->expires_at, sizeof(out->expires_at), db_result_get(res, 0, 3));
+    fill_user(out, res, 4);
+    http_set_user(req, out->user_id);
+    csrf_of(token, out->csrf_token);
+    if (method_writes(req->method)) {
+        sent = http_header(req, "X-CSRF-Token");
+        if (sent)
+            token_sha256_hex(sent, strlen(sent), csrf_hash);
+        if (sent == NULL || !token_equal(csrf_hash, db_result_get(res, 0, 1), 64)) {
+            db_result_free(res);
+            http_reply_error(req, MHD_HTTP_FORBIDDEN, "CSRFTokenInvalid",
+                             "A cookie-authenticated change needs the session's CSRF token in X-CSRF-Token.");
+            return -1;
+        }
+    }
+    /* Sliding expiry without a write per request. */
+    if (strtoll(db_result_get(res, 0, 2), NULL, 10) >= SLIDE_SECONDS) {
+        long long lifetime = req->cfg->admin_session_lifetime;
+
+        if (db_exec(db, "UPDATE user_sessions SET last_seen_at = UTC_TIMESTAMP(6), "
+                    "expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
+                    DB_ARGS(DB_INT(lifetime), DB_UINT(out->session_id))) < 0)
+            msg_warn("session %llu: cannot extend: %s", out->session_id, db_error(db));
+    }
+    db_result_free(res);
+    return 0;
+}
+
+int
+auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
+{
+    const char *authz = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *cookie = http_cookie(req, AUTH_SESSION_COOKIE);
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0) {
+            reply_unauthenticated(req, "Only Bearer tokens are accepted in Authorization.");
+            return -1;
+        }
+        authz += 7;
+        authz += strspn(authz, " ");
+        ret = principal_from_token(req, db, authz, out);
+    } else if (cookie && *cookie) {
+        ret = principal_from_session(req, db, cookie, out);
+    } else {
+        reply_unauthenticated(req, "Log in (POST /api/v2/session) or send a personal API token as Bearer.");
+        return -1;
+    }
+    if (ret == 0)
+        http_set_user(req, out->user_id);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- roles */
+
+const char *
+auth_role_name(AUTH_ROLE role)
+{
+    return role <= AUTH_ROLE_OWNER ? role_names[role] : "none";
+}
+
+int
+auth_role_parse(const char *name, AUTH_ROLE *role_r)
+{
+    for (int i = AUTH_ROLE_READONLY; i <= AUTH_ROLE_OWNER; i++)
+        if (strcmp(name, role_names[i]) == 0) {
+            *role_r = (AUTH_ROLE) i;
+            return 0;
+        }
+    return -1;
+}
+
+int
+auth_org_role(DB *db, const AUTH_PRINCIPAL *p, unsigned long long org_id, AUTH_ROLE *role_r)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *role_r = AUTH_ROLE_NONE;
+    if (p->is_admin) {
+        *role_r = AUTH_ROLE_OWNER;
+        return 1;
+    }
+    ret = db_query(db, &res, "SELECT role FROM organization_users WHERE organization_id = ? AND user_id = ?",
+                   DB_ARGS(DB_UINT(org_id), DB_UINT(p->user_id)));
+    if (ret > 0 && auth_role_parse(db_result_get(res, 0, 0), role_r) < 0)
+        ret = 0;
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+/* ---------------------------------------------------------------- login, logout */
+
+/* The User-Agent as printable ASCII (the column is text; the header may be anything). */
+static char *
+clean_user_agent(const char *ua)
+{
+    size_t n = ua ? strlen(ua) : 0;
+    char *out;
+
+    if (n == 0)
+        return NULL;
+    if (n > USER_AGENT_MAX)
+        n = USER_AGENT_MAX;
+    out = mem_strndup(ua, n);
+    for (char *p = out; *p; p++)
+        if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e)
+            *p = '?';
+    return out;
+}
+
+static int
+session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
+{
+    char token[AUTH_SESSION_TOKEN_LEN + 1], hash[65], csrf_hash[65];
+    char *ua = clean_user_agent(http_header(req, MHD_HTTP_HEADER_USER_AGENT));
+    long long lifetime = req->cfg->admin_session_lifetime;
+    DB_RESULT *res = NULL;
+    const char *old;
+    int ret;
+
+    if (token_generate(token, AUTH_SESSION_TOKEN_LEN, TOKEN_ALNUM) < 0) {
+        mem_free(ua);
+        reply_temporary(req, "session token", NULL);
+        return -1;
+    }
+    token_sha256_hex(token, strlen(token), hash);
+    csrf_of(token, p->csrf_token);
+    token_sha256_hex(p->csrf_token, strlen(p->csrf_token), csrf_hash);
+    /* A session this browser already had ends: one cookie, one live session. */
+    old = http_cookie(req, AUTH_SESSION_COOKIE);
+    if (old && alnum_token(old, AUTH_SESSION_TOKEN_LEN)) {
+        char old_hash[65];
+
+        token_sha256_hex(old, strlen(old), old_hash);
+        (void) db_exec(db, "DELETE FROM user_sessions WHERE token_hash = ?", DB_ARGS(DB_STR(old_hash)));
+    }
+    /* Expired sessions of this user go now: the table stays bounded without a sweeper. */
+    (void) db_exec(db, "DELETE FROM user_sessions WHERE user_id = ? AND expires_at < UTC_TIMESTAMP(6)",
+                   DB_ARGS(DB_UINT(p->user_id)));
+    ret = db_exec(db, "INSERT INTO user_sessions (user_id, token_hash, csrf_token_hash, ip, user_agent, created_at, "
+                  "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
+                  "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
+                  DB_ARGS(DB_UINT(p->user_id), DB_STR(hash), DB_STR(csrf_hash), DB_STR(req->client_ip), DB_STR(ua),
+                          DB_INT(lifetime)));
+    mem_free(ua);
+    if (ret < 0) {
+        explicit_bzero(token, sizeof(token));
+        reply_temporary(req, "session insert", db);
+        return -1;
+    }
+    p->via = AUTH_VIA_SESSION;
+    p->session_id = db_insert_id(db);
+    if (db_query(db, &res, "SELECT " TS("expires_at") " FROM user_sessions WHERE id = ?",
+                 DB_ARGS(DB_UINT(p->session_id))) > 0)
+        copy_field(p->expires_at, sizeof(p->expires_at), db_result_get(res, 0, 0));
+    db_result_free(res);
+    if (db_exec(db, "UPDATE users SET last_login_at = UTC_TIMESTAMP(6) WHERE id = ?", DB_ARGS(DB_UINT(p->user_id))) < 0)
+        msg_warn("user %llu: cannot record the login time: %s", p->user_id, db_error(db));
+    session_cookie(req, token);
+    explicit_bzero(token, sizeof(token));
+    return 0;
+}
+
+int
+auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out)
+{
+    char ip_key[65], account_key[65];
+    char *lower = mem_strdup(email);
+    DB_RESULT *res = NULL;
+    const char *hash;
+    long wait;
+    int ret, good;
+
+    memset(out, 0, sizeof(*out));
+    for (char *p = lower; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    throttle_key("ip", req->client_ip, ip_key);
+    throttle_key("account", lower, account_key);
+    if ((wait = throttle_blocked(ip_key, account_key)) > 0) {
+        char seconds[24];
+
+        mem_free(lower);
+        snprintf(seconds, sizeof(seconds), "%ld", wait);
+        http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+        msg_warn("login throttled: client %s (too many failed logins for the address or the account)", req->client_ip);
+        http_reply_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyAttempts",
+                         "Too many failed logins from this address or for this account; try again later.");
+        return -1;
+    }
+    ret = db_query(db, &res, "SELECT u.password_hash, " USER_COLUMNS " FROM users u WHERE u.email = ?",
+                   DB_ARGS(DB_STR(lower)));
+    mem_free(lower);
+    if (ret < 0) {
+        db_result_free(res);
+        reply_temporary(req, "user lookup", db);
+        return -1;
+    }
+    hash = ret > 0 ? db_result_get(res, 0, 0) : NULL;
+    if (hash && *hash) {
+        good = password_verify(hash, password) == 1;
+    } else {
+        pthread_once(&dummy_once, make_dummy_hash);
+        if (dummy_hash[0])
+            (void) password_verify(dummy_hash, password);
+        good = 0;
+    }
+    if (!good) {
+        db_result_free(res);
+        throttle_fail(ip_key, account_key);
+        msg_info("login failed: client %s", req->client_ip);
+        http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials", "The e-mail address or password is wrong.");
+        return -1;
+    }
+    fill_user(out, res, 1);
+    db_result_free(res);
+    throttle_clear(account_key);
+    http_set_user(req, out->user_id);
+    if (session_open(req, db, out) < 0)
+        return -1;
+    msg_info("login: user %llu from client %s", out->user_id, req->client_ip);
+    return 0;
+}
+
+int
+auth_logout(HTTP_REQUEST *req, DB *db, const AUTH_PRINCIPAL *p)
+{
+    int ret = db_exec(db, "DELETE FROM user_sessions WHERE id = ? AND user_id = ?",
+                      DB_ARGS(DB_UINT(p->session_id), DB_UINT(p->user_id)));
+
+    if (ret >= 0)
+        session_cookie(req, NULL);
+    return ret < 0 ? ret : 0;
+}
+
+/* ---------------------------------------------------------------- API tokens */
+
+int
+auth_uuid_ok(const char *s)
+{
+    if (strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!isxdigit((unsigned char) s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+auth_token_create(DB *db, const AUTH_PRINCIPAL *p, const char *name, char *secret_r, char uuid_r[37])
+{
+    size_t plen = strlen(AUTH_API_TOKEN_PREFIX);
+    char hash[65], shown[AUTH_API_TOKEN_SHOWN + 1];
+    int ret;
+
+    memcpy(secret_r, AUTH_API_TOKEN_PREFIX, plen);
+    if (token_generate(secret_r + plen, AUTH_API_TOKEN_LEN - plen, TOKEN_ALNUM) < 0 || token_uuid(uuid_r) < 0)
+        return DB_ERR_TEMP;
+    token_sha256_hex(secret_r, AUTH_API_TOKEN_LEN, hash);
+    memcpy(shown, secret_r, AUTH_API_TOKEN_SHOWN);
+    shown[AUTH_API_TOKEN_SHOWN] = '\0';
+    ret = db_exec(db, "INSERT INTO user_api_tokens (uuid, user_id, name, token_hash, token_prefix, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+                  DB_ARGS(DB_STR(uuid_r), DB_UINT(p->user_id), DB_STR(name), DB_STR(hash), DB_STR(shown)));
+    if (ret < 0) {
+        explicit_bzero(secret_r, AUTH_API_TOKEN_LEN + 1);
+        return ret;
+    }
+    return 1;
+}
+
+int
+auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **list_r)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *list_r = NULL;
+    if (uuid && !auth_uuid_ok(uuid)) {
+        *list_r = json_array();
+        return 0;
+    }
+    if (uuid)
+        ret = db_query(db, &res, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
+                       TS("expires_at") " FROM user_api_tokens WHERE user_id = ? AND uuid = ?",
+                       DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
+    else
+        ret = db_query(db, &res, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
+                       TS("expires_at") " FROM user_api_tokens WHERE user_id = ? ORDER BY created_at, id",
+                       DB_ARGS(DB_UINT(user_id)));
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    *list_r = json_array();
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        json_t *t = json_object();
+        static const char *const names[] = {"uuid", "name", "prefix", "created_at", "last_used_at", "expires_at"};
+
+        for (size_t c = 0; c < 6; c++) {
+            const char *v = db_result_get(res, i, c);
+
+            json_object_set_new(t, names[c], v ? json_string(v) : json_null());
+        }
+        json_array_append_new(*list_r, t);
+    }
+    db_result_free(res);
+    return ret;
+}
+
+int
+auth_token_revoke(DB *db, unsigned long long user_id, const char *uuid)
+{
+    int ret;
+
+    if (!auth_uuid_ok(uuid))
+        return 0;
+    ret = db_exec(db, "DELETE FROM user_api_tokens WHERE user_id = ? AND uuid = ?", DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
+    return ret > 0 ? 1 : ret;
+}
