@@ -1,9 +1,9 @@
 /*
  * auth.c -- logins, sessions, CSRF, personal API tokens, throttling and roles (auth.h).
  *
- * This module owns the SQL on users (reading), user_sessions and user_api_tokens, and
- * reads organization_users for roles. Secrets arrive in headers and cookies and are
- * turned into SHA-256 at once; only hashes reach SQL, and nothing secret is logged.
+ * The rows live in lib/mail (user.c: users, sessions, tokens; org.c: roles); this module
+ * holds no SQL. Secrets arrive in headers and cookies and are turned into SHA-256 at once;
+ * only hashes leave it, and nothing secret is logged.
  */
 #include "config.h"
 
@@ -18,6 +18,8 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "mail/org.h"
+#include "mail/user.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -30,7 +32,6 @@
 #define THROTTLE_WAYS 8
 #define THROTTLE_BUCKETS (AUTH_THROTTLE_ENTRIES / THROTTLE_WAYS)
 #define USER_AGENT_MAX 512
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
 static const char *const role_names[] = {"none", "readonly", "member", "admin", "owner"};
 
@@ -195,20 +196,17 @@ copy_field(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Fills the user part of out from columns first.. of res: id, uuid, email, first_name,
- * last_name, admin. */
+/* Fills the user part of out. */
 static void
-fill_user(AUTH_PRINCIPAL *out, const DB_RESULT *res, size_t first)
+fill_user(AUTH_PRINCIPAL *out, const USER *u)
 {
-    out->user_id = strtoull(db_result_get(res, 0, first), NULL, 10);
-    copy_field(out->uuid, sizeof(out->uuid), db_result_get(res, 0, first + 1));
-    copy_field(out->email, sizeof(out->email), db_result_get(res, 0, first + 2));
-    copy_field(out->first_name, sizeof(out->first_name), db_result_get(res, 0, first + 3));
-    copy_field(out->last_name, sizeof(out->last_name), db_result_get(res, 0, first + 4));
-    out->is_admin = atoi(db_result_get(res, 0, first + 5)) != 0;
+    out->user_id = u->id;
+    copy_field(out->uuid, sizeof(out->uuid), u->uuid);
+    copy_field(out->email, sizeof(out->email), u->email);
+    copy_field(out->first_name, sizeof(out->first_name), u->first_name);
+    copy_field(out->last_name, sizeof(out->last_name), u->last_name);
+    out->is_admin = u->admin;
 }
-
-#define USER_COLUMNS "u.id, u.uuid, u.email, u.first_name, u.last_name, u.admin"
 
 static void
 session_cookie(HTTP_REQUEST *req, const char *token)
@@ -227,10 +225,7 @@ session_cookie(HTTP_REQUEST *req, const char *token)
 /* ---------------------------------------------------------------- API tokens: last use */
 
 static pthread_mutex_t touch_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct touched {
-    unsigned long long id;
-    time_t when;
-} *touched;
+static USER_TOKEN_USE *touched;
 static size_t ntouched, touched_cap;
 
 static void
@@ -257,9 +252,9 @@ token_touch(unsigned long long id, time_t when)
 int
 auth_flush_touched(DB *db)
 {
-    struct touched *batch;
-    size_t n;
-    int ret = 0, updated = 0;
+    USER_TOKEN_USE *batch;
+    size_t n, done = 0;
+    int ret;
 
     pthread_mutex_lock(&touch_lock);
     batch = touched;
@@ -267,19 +262,12 @@ auth_flush_touched(DB *db)
     touched = NULL;
     ntouched = touched_cap = 0;
     pthread_mutex_unlock(&touch_lock);
-    for (size_t i = 0; i < n; i++) {
-        ret = db_exec(db, "UPDATE user_api_tokens SET last_used_at = FROM_UNIXTIME(?) "
-                      "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < FROM_UNIXTIME(?))",
-                      DB_ARGS(DB_INT(batch[i].when), DB_UINT(batch[i].id), DB_INT(batch[i].when)));
-        if (ret < 0) {
-            for (size_t j = i; j < n; j++)
-                token_touch(batch[j].id, batch[j].when);
-            break;
-        }
-        updated += ret;
-    }
+    ret = user_token_touch(db, batch, n, &done);
+    if (ret < 0)
+        for (size_t j = done; j < n; j++)
+            token_touch(batch[j].id, batch[j].when);
     mem_free(batch);
-    return ret < 0 ? ret : updated;
+    return ret;
 }
 
 /* ---------------------------------------------------------------- the principal */
@@ -288,7 +276,7 @@ static int
 principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out)
 {
     char hash[65];
-    DB_RESULT *res = NULL;
+    USER owner;
     int ret;
 
     if (strncmp(token, AUTH_API_TOKEN_PREFIX, strlen(AUTH_API_TOKEN_PREFIX)) != 0
@@ -297,23 +285,17 @@ principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPA
         return -1;
     }
     token_sha256_hex(token, strlen(token), hash);
-    ret = db_query(db, &res, "SELECT t.id, " USER_COLUMNS " FROM user_api_tokens t JOIN users u ON u.id = t.user_id "
-                   "WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > UTC_TIMESTAMP(6))",
-                   DB_ARGS(DB_STR(hash)));
+    ret = user_token_find(db, hash, &out->token_id, &owner);
     if (ret < 0) {
-        db_result_free(res);
         reply_temporary(req, "API token lookup", db);
         return -1;
     }
     if (ret == 0) {
-        db_result_free(res);
         reply_unauthenticated(req, "The bearer token is not valid (unknown, revoked or expired).");
         return -1;
     }
     out->via = AUTH_VIA_TOKEN;
-    out->token_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
-    fill_user(out, res, 1);
-    db_result_free(res);
+    fill_user(out, &owner);
     token_touch(out->token_id, time(NULL));
     return 0;
 }
@@ -329,7 +311,7 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
 {
     char hash[65], csrf_hash[65];
     const char *sent;
-    DB_RESULT *res = NULL;
+    USER_SESSION s;
     int ret;
 
     if (!alnum_token(token, AUTH_SESSION_TOKEN_LEN)) {
@@ -337,47 +319,36 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
         return -1;
     }
     token_sha256_hex(token, strlen(token), hash);
-    ret = db_query(db, &res, "SELECT s.id, s.csrf_token_hash, TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), "
-                   TS("s.expires_at") ", " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
-                   "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6)", DB_ARGS(DB_STR(hash)));
+    ret = user_session_find(db, hash, &s);
     if (ret < 0) {
-        db_result_free(res);
         reply_temporary(req, "session lookup", db);
         return -1;
     }
     if (ret == 0) {
-        db_result_free(res);
         session_cookie(req, NULL);
         reply_unauthenticated(req, "The session has ended or expired; log in again.");
         return -1;
     }
     out->via = AUTH_VIA_SESSION;
-    out->session_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
-    copy_field(out->expires_at, sizeof(out->expires_at), db_result_get(res, 0, 3));
-    fill_user(out, res, 4);
+    out->session_id = s.id;
+    copy_field(out->expires_at, sizeof(out->expires_at), s.expires_at);
+    fill_user(out, &s.user);
     http_set_user(req, out->user_id);
     csrf_of(token, out->csrf_token);
     if (method_writes(req->method)) {
         sent = http_header(req, "X-CSRF-Token");
         if (sent)
             token_sha256_hex(sent, strlen(sent), csrf_hash);
-        if (sent == NULL || !token_equal(csrf_hash, db_result_get(res, 0, 1), 64)) {
-            db_result_free(res);
+        if (sent == NULL || !token_equal(csrf_hash, s.csrf_token_hash, 64)) {
             http_reply_error(req, MHD_HTTP_FORBIDDEN, "CSRFTokenInvalid",
                              "A cookie-authenticated change needs the session's CSRF token in X-CSRF-Token.");
             return -1;
         }
     }
     /* Sliding expiry without a write per request. */
-    if (strtoll(db_result_get(res, 0, 2), NULL, 10) >= SLIDE_SECONDS) {
-        long long lifetime = req->cfg->admin_session_lifetime;
-
-        if (db_exec(db, "UPDATE user_sessions SET last_seen_at = UTC_TIMESTAMP(6), "
-                    "expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
-                    DB_ARGS(DB_INT(lifetime), DB_UINT(out->session_id))) < 0)
-            msg_warn("session %llu: cannot extend: %s", out->session_id, db_error(db));
-    }
-    db_result_free(res);
+    if (s.idle_seconds >= SLIDE_SECONDS
+        && user_session_extend(db, out->session_id, req->cfg->admin_session_lifetime) < 0)
+        msg_warn("session %llu: cannot extend: %s", out->session_id, db_error(db));
     return 0;
 }
 
@@ -430,7 +401,7 @@ auth_role_parse(const char *name, AUTH_ROLE *role_r)
 int
 auth_org_role(DB *db, const AUTH_PRINCIPAL *p, unsigned long long org_id, AUTH_ROLE *role_r)
 {
-    DB_RESULT *res = NULL;
+    char role[16];
     int ret;
 
     *role_r = AUTH_ROLE_NONE;
@@ -438,12 +409,10 @@ auth_org_role(DB *db, const AUTH_PRINCIPAL *p, unsigned long long org_id, AUTH_R
         *role_r = AUTH_ROLE_OWNER;
         return 1;
     }
-    ret = db_query(db, &res, "SELECT role FROM organization_users WHERE organization_id = ? AND user_id = ?",
-                   DB_ARGS(DB_UINT(org_id), DB_UINT(p->user_id)));
-    if (ret > 0 && auth_role_parse(db_result_get(res, 0, 0), role_r) < 0)
+    ret = org_member_role(db, org_id, p->user_id, role);
+    if (ret > 0 && auth_role_parse(role, role_r) < 0)
         ret = 0;
-    db_result_free(res);
-    return ret > 0 ? 1 : ret;
+    return ret;
 }
 
 /* ---------------------------------------------------------------- login, logout */
@@ -471,8 +440,7 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
 {
     char token[AUTH_SESSION_TOKEN_LEN + 1], hash[65], csrf_hash[65];
     char *ua = clean_user_agent(http_header(req, MHD_HTTP_HEADER_USER_AGENT));
-    long long lifetime = req->cfg->admin_session_lifetime;
-    DB_RESULT *res = NULL;
+    USER_SESSION_NEW s = {.user_id = p->user_id, .ip = req->client_ip, .lifetime = req->cfg->admin_session_lifetime};
     const char *old;
     int ret;
 
@@ -490,16 +458,14 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
         char old_hash[65];
 
         token_sha256_hex(old, strlen(old), old_hash);
-        (void) db_exec(db, "DELETE FROM user_sessions WHERE token_hash = ?", DB_ARGS(DB_STR(old_hash)));
+        (void) user_session_delete_hash(db, old_hash);
     }
     /* Expired sessions of this user go now: the table stays bounded without a sweeper. */
-    (void) db_exec(db, "DELETE FROM user_sessions WHERE user_id = ? AND expires_at < UTC_TIMESTAMP(6)",
-                   DB_ARGS(DB_UINT(p->user_id)));
-    ret = db_exec(db, "INSERT INTO user_sessions (user_id, token_hash, csrf_token_hash, ip, user_agent, created_at, "
-                  "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
-                  "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
-                  DB_ARGS(DB_UINT(p->user_id), DB_STR(hash), DB_STR(csrf_hash), DB_STR(req->client_ip), DB_STR(ua),
-                          DB_INT(lifetime)));
+    (void) user_session_purge_expired(db, p->user_id);
+    s.token_hash = hash;
+    s.csrf_token_hash = csrf_hash;
+    s.user_agent = ua;
+    ret = user_session_create(db, &s, &p->session_id, p->expires_at);
     mem_free(ua);
     if (ret < 0) {
         explicit_bzero(token, sizeof(token));
@@ -507,12 +473,7 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
         return -1;
     }
     p->via = AUTH_VIA_SESSION;
-    p->session_id = db_insert_id(db);
-    if (db_query(db, &res, "SELECT " TS("expires_at") " FROM user_sessions WHERE id = ?",
-                 DB_ARGS(DB_UINT(p->session_id))) > 0)
-        copy_field(p->expires_at, sizeof(p->expires_at), db_result_get(res, 0, 0));
-    db_result_free(res);
-    if (db_exec(db, "UPDATE users SET last_login_at = UTC_TIMESTAMP(6) WHERE id = ?", DB_ARGS(DB_UINT(p->user_id))) < 0)
+    if (user_record_login(db, p->user_id) < 0)
         msg_warn("user %llu: cannot record the login time: %s", p->user_id, db_error(db));
     session_cookie(req, token);
     explicit_bzero(token, sizeof(token));
@@ -523,9 +484,8 @@ int
 auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out)
 {
     char ip_key[65], account_key[65];
-    char *lower = mem_strdup(email);
-    DB_RESULT *res = NULL;
-    const char *hash;
+    char *lower = mem_strdup(email), *hash = NULL;
+    USER user;
     long wait;
     int ret, good;
 
@@ -545,15 +505,12 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
                          "Too many failed logins from this address or for this account; try again later.");
         return -1;
     }
-    ret = db_query(db, &res, "SELECT u.password_hash, " USER_COLUMNS " FROM users u WHERE u.email = ?",
-                   DB_ARGS(DB_STR(lower)));
+    ret = user_login_lookup(db, lower, &user, &hash);
     mem_free(lower);
     if (ret < 0) {
-        db_result_free(res);
         reply_temporary(req, "user lookup", db);
         return -1;
     }
-    hash = ret > 0 ? db_result_get(res, 0, 0) : NULL;
     if (hash && *hash) {
         good = password_verify(hash, password) == 1;
     } else {
@@ -562,15 +519,14 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
             (void) password_verify(dummy_hash, password);
         good = 0;
     }
+    mem_free(hash);
     if (!good) {
-        db_result_free(res);
         throttle_fail(ip_key, account_key);
         msg_info("login failed: client %s", req->client_ip);
         http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials", "The e-mail address or password is wrong.");
         return -1;
     }
-    fill_user(out, res, 1);
-    db_result_free(res);
+    fill_user(out, &user);
     throttle_clear(account_key);
     http_set_user(req, out->user_id);
     if (session_open(req, db, out) < 0)
@@ -582,8 +538,7 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
 int
 auth_logout(HTTP_REQUEST *req, DB *db, const AUTH_PRINCIPAL *p)
 {
-    int ret = db_exec(db, "DELETE FROM user_sessions WHERE id = ? AND user_id = ?",
-                      DB_ARGS(DB_UINT(p->session_id), DB_UINT(p->user_id)));
+    int ret = user_session_delete(db, p->session_id, p->user_id);
 
     if (ret >= 0)
         session_cookie(req, NULL);
@@ -621,9 +576,7 @@ auth_token_create(DB *db, const AUTH_PRINCIPAL *p, const char *name, char *secre
     token_sha256_hex(secret_r, AUTH_API_TOKEN_LEN, hash);
     memcpy(shown, secret_r, AUTH_API_TOKEN_SHOWN);
     shown[AUTH_API_TOKEN_SHOWN] = '\0';
-    ret = db_exec(db, "INSERT INTO user_api_tokens (uuid, user_id, name, token_hash, token_prefix, created_at) "
-                  "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-                  DB_ARGS(DB_STR(uuid_r), DB_UINT(p->user_id), DB_STR(name), DB_STR(hash), DB_STR(shown)));
+    ret = user_token_create(db, p->user_id, uuid_r, name, hash, shown);
     if (ret < 0) {
         explicit_bzero(secret_r, AUTH_API_TOKEN_LEN + 1);
         return ret;
@@ -642,14 +595,7 @@ auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **l
         *list_r = json_array();
         return 0;
     }
-    if (uuid)
-        ret = db_query(db, &res, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
-                       TS("expires_at") " FROM user_api_tokens WHERE user_id = ? AND uuid = ?",
-                       DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
-    else
-        ret = db_query(db, &res, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
-                       TS("expires_at") " FROM user_api_tokens WHERE user_id = ? ORDER BY created_at, id",
-                       DB_ARGS(DB_UINT(user_id)));
+    ret = user_token_list(db, user_id, uuid, &res);
     if (ret < 0) {
         db_result_free(res);
         return ret;
@@ -657,9 +603,13 @@ auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **l
     *list_r = json_array();
     for (size_t i = 0; i < db_result_rows(res); i++) {
         json_t *t = json_object();
-        static const char *const names[] = {"uuid", "name", "prefix", "created_at", "last_used_at", "expires_at"};
+        static const char *const names[USER_TOKEN_NCOLS] = {
+            [USER_TOKEN_COL_UUID] = "uuid", [USER_TOKEN_COL_NAME] = "name", [USER_TOKEN_COL_PREFIX] = "prefix",
+            [USER_TOKEN_COL_CREATED] = "created_at", [USER_TOKEN_COL_LAST_USED] = "last_used_at",
+            [USER_TOKEN_COL_EXPIRES] = "expires_at",
+        };
 
-        for (size_t c = 0; c < 6; c++) {
+        for (size_t c = 0; c < USER_TOKEN_NCOLS; c++) {
             const char *v = db_result_get(res, i, c);
 
             json_object_set_new(t, names[c], v ? json_string(v) : json_null());
@@ -673,10 +623,7 @@ auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **l
 int
 auth_token_revoke(DB *db, unsigned long long user_id, const char *uuid)
 {
-    int ret;
-
     if (!auth_uuid_ok(uuid))
         return 0;
-    ret = db_exec(db, "DELETE FROM user_api_tokens WHERE user_id = ? AND uuid = ?", DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
-    return ret > 0 ? 1 : ret;
+    return user_token_revoke(db, user_id, uuid);
 }

@@ -19,6 +19,7 @@
 
 #include "ctl.h"
 #include "mail/db.h"
+#include "mail/user.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/password.h"
@@ -119,6 +120,9 @@ insert_user(const PGCONF *cfg, const char *email, const char *first, const char 
 {
     DB *db = db_new(cfg);
     char uuid[37];
+    USER_NEW u = {.uuid = uuid, .email = email, .first_name = first, .last_name = last, .password_hash = hash,
+                  .admin = admin};
+    unsigned long long id = 0;
     int ret, status = EX_OK;
 
     if (token_uuid(uuid) < 0) {
@@ -126,11 +130,8 @@ insert_user(const PGCONF *cfg, const char *email, const char *first, const char 
         db_free(db);
         return EX_SOFTWARE;
     }
-    ret = db_exec(db, "INSERT INTO users (uuid, email, first_name, last_name, password_hash, admin, "
-                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
-                  DB_ARGS(DB_STR(uuid), DB_STR(email), DB_STR(first), DB_STR(last), DB_STR(hash),
-                          DB_INT(admin)));
-    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
+    ret = user_create(db, &u, &id);
+    if (ret == 0) {
         msg_error("a user with e-mail address %s already exists", email);
         status = EX_DATAERR;
     } else if (ret < 0 && db_errno(db) == DB_ER_NO_SUCH_TABLE) {
@@ -140,7 +141,7 @@ insert_user(const PGCONF *cfg, const char *email, const char *first, const char 
         msg_error("cannot create user %s: %s", email, db_error(db));
         status = ctl_db_status(ret);
     } else {
-        printf("created %suser %s (id %llu)\n", admin ? "admin " : "", email, db_insert_id(db));
+        printf("created %suser %s (id %llu)\n", admin ? "admin " : "", email, id);
     }
     db_free(db);
     return status;

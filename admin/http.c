@@ -56,9 +56,9 @@ typedef int MHD_RESULT;
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    pthread_mutex_t lock;       /* guards cfg and active */
+    pthread_mutex_t lock;       /* guards active */
     pthread_cond_t idle;
-    PGCONF *cfg;
+    CONF_HOLDER config;         /* the current snapshot; each request holds its own reference */
     const HTTP_ROUTE *routes;
     size_t nroutes;
     unsigned active;            /* requests between their first call and completion */
@@ -360,8 +360,8 @@ req_new(HTTP_SERVER *srv, struct MHD_Connection *conn, const char *url, const ch
     r->conn = conn;
     r->method = mem_strdup(method);
     r->path = mem_strdup(url);
+    r->pub.cfg = conf_holder_get(&srv->config);
     pthread_mutex_lock(&srv->lock);
-    r->pub.cfg = conf_ref(srv->cfg);
     srv->active++;
     pthread_mutex_unlock(&srv->lock);
     r->pub.method = r->method;
@@ -609,7 +609,7 @@ http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nroutes)
 
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->idle, NULL);
-    srv->cfg = conf_ref(cfg);
+    conf_holder_init(&srv->config, conf_ref(cfg));
     srv->routes = routes;
     srv->nroutes = nroutes;
     srv->listen_fd = -1;
@@ -620,7 +620,7 @@ int
 http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const char *key_pem, char **error_r)
 {
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    unsigned threads = (unsigned) srv->cfg->admin_threads;
+    unsigned threads = (unsigned) srv->config.cfg->admin_threads;
     int fl = fcntl(listen_fd, F_GETFL);
 
     /* Every pool thread polls the one socket: a blocking accept would stall the losers. */
@@ -668,13 +668,7 @@ http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const c
 void
 http_server_set_config(HTTP_SERVER *srv, PGCONF *cfg)
 {
-    PGCONF *old;
-
-    pthread_mutex_lock(&srv->lock);
-    old = srv->cfg;
-    srv->cfg = cfg;
-    pthread_mutex_unlock(&srv->lock);
-    conf_unref(old);
+    conf_holder_swap(&srv->config, cfg);
 }
 
 int
@@ -713,7 +707,7 @@ http_server_free(HTTP_SERVER *srv)
         return;
     if (srv->daemon)
         http_server_stop(srv, 0);
-    conf_unref(srv->cfg);
+    conf_holder_destroy(&srv->config);
     pthread_cond_destroy(&srv->idle);
     pthread_mutex_destroy(&srv->lock);
     mem_free(srv);

@@ -7,8 +7,8 @@
  * 403 Forbidden when the role is too low); fields are checked with per-field errors
  * collected in c->errors (400 ValidationError); then the change runs in one transaction.
  *
- * The SQL on organizations and organization_users lives here until lib/mail/org.c grows
- * the functions (users, sessions and tokens are auth.c's; servers are server.c's).
+ * No SQL here: organizations and their members are lib/mail/org.c's, users, sessions
+ * and tokens lib/mail/user.c's (through auth.c), servers lib/mail/server.c's.
  *
  * Must never: answer a non-member anything but 404 for an organization's paths, let a
  * role act above itself, leave an organization without an owner, or put input into SQL
@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "mail/org.h"
 #include "mail/server.h"
+#include "mail/user.h"
 #include "mgmt_v2.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -38,7 +39,6 @@
 #define NAME_MAX_BYTES 255
 #define EMAIL_MAX_BYTES 255
 #define TZ_MAX_BYTES 64
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
 enum { NEED_BODY = 1, NO_AUTH = 2 };
 
@@ -365,19 +365,18 @@ user_json(const AUTH_PRINCIPAL *p)
                      "first_name", jstr(p->first_name), "last_name", jstr(p->last_name), "admin", p->is_admin);
 }
 
-#define ORG_COLUMNS "o.id, o.uuid, o.name, o.permalink, o.time_zone, o.suspended_at IS NOT NULL, " \
-    "o.suspension_reason, " TS("o.created_at") ", " TS("o.updated_at")
-
-/* An organization row (ORG_COLUMNS from col 0) as JSON, with the principal's role. */
+/* An organization row (enum org_col) as JSON, with the principal's role. */
 static json_t *
 org_json(const DB_RESULT *res, size_t row, AUTH_ROLE role)
 {
     return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:o, s:o}",
-                     "uuid", jstr(db_result_get(res, row, 1)), "name", jstr(db_result_get(res, row, 2)),
-                     "permalink", jstr(db_result_get(res, row, 3)), "time_zone", jstr(db_result_get(res, row, 4)),
-                     "suspended", atoi(db_result_get(res, row, 5)) != 0,
-                     "suspension_reason", jstr(db_result_get(res, row, 6)), "role", auth_role_name(role),
-                     "created_at", jstr(db_result_get(res, row, 7)), "updated_at", jstr(db_result_get(res, row, 8)));
+                     "uuid", jstr(db_result_get(res, row, ORG_COL_UUID)), "name", jstr(db_result_get(res, row, ORG_COL_NAME)),
+                     "permalink", jstr(db_result_get(res, row, ORG_COL_PERMALINK)),
+                     "time_zone", jstr(db_result_get(res, row, ORG_COL_TIME_ZONE)),
+                     "suspended", atoi(db_result_get(res, row, ORG_COL_SUSPENDED)) != 0,
+                     "suspension_reason", jstr(db_result_get(res, row, ORG_COL_SUSPENSION_REASON)),
+                     "role", auth_role_name(role), "created_at", jstr(db_result_get(res, row, ORG_COL_CREATED)),
+                     "updated_at", jstr(db_result_get(res, row, ORG_COL_UPDATED)));
 }
 
 static json_t *
@@ -420,15 +419,14 @@ load_org(CALL *c, AUTH_ROLE need, ORG *o)
     int ret;
 
     memset(o, 0, sizeof(*o));
-    ret = db_query(c->db, &res, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.permalink = ? "
-                   "AND o.deleted_at IS NULL", DB_ARGS(DB_STR(permalink)));
+    ret = org_get(c->db, permalink, &res);
     if (ret < 0) {
         db_result_free(res);
         reply_db(c, "organization lookup", ret);
         return -1;
     }
     if (ret > 0) {
-        o->id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        o->id = strtoull(db_result_get(res, 0, ORG_COL_ID), NULL, 10);
         ret = auth_org_role(c->db, &c->p, o->id, &o->role);
         if (ret < 0) {
             db_result_free(res);
@@ -462,8 +460,7 @@ reload_org(CALL *c, unsigned long long id, AUTH_ROLE role)
 {
     DB_RESULT *res = NULL;
     json_t *o = NULL;
-    int ret = db_query(c->db, &res, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?",
-                       DB_ARGS(DB_UINT(id)));
+    int ret = org_get_by_id(c->db, id, &res);
 
     if (ret > 0)
         o = org_json(res, 0, role);
@@ -612,10 +609,7 @@ mgmt_v2_orgs_list(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (call_begin(&c, req, arg, 0) == 0) {
-        ret = db_query(c.db, &res, "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
-                       "LEFT JOIN organization_users ou ON ou.organization_id = o.id AND ou.user_id = ? "
-                       "WHERE o.deleted_at IS NULL AND (? OR ou.user_id IS NOT NULL) ORDER BY o.name, o.id",
-                       DB_ARGS(DB_UINT(c.p.user_id), DB_INT(c.p.is_admin)));
+        ret = org_list_for_user(c.db, c.p.user_id, c.p.is_admin, &res);
         if (ret < 0) {
             reply_db(&c, "organization list", ret);
         } else {
@@ -624,8 +618,8 @@ mgmt_v2_orgs_list(HTTP_REQUEST *req, void *arg)
             for (size_t i = 0; i < db_result_rows(res); i++) {
                 AUTH_ROLE role = AUTH_ROLE_OWNER;
 
-                if (!c.p.is_admin && (db_result_get(res, i, 9) == NULL
-                                      || auth_role_parse(db_result_get(res, i, 9), &role) < 0))
+                if (!c.p.is_admin && (db_result_get(res, i, ORG_COL_ROLE) == NULL
+                                      || auth_role_parse(db_result_get(res, i, ORG_COL_ROLE), &role) < 0))
                     continue;
                 json_array_append_new(list, org_json(res, i, role));
             }
@@ -634,15 +628,6 @@ mgmt_v2_orgs_list(HTTP_REQUEST *req, void *arg)
         db_result_free(res);
     }
     call_end(&c);
-}
-
-/* Keeps organizations.owner_id pointing at one of its owners (the oldest). */
-static int
-refresh_owner(CALL *c, unsigned long long org_id)
-{
-    return db_exec(c->db, "UPDATE organizations SET owner_id = (SELECT ou.user_id FROM organization_users ou "
-                   "WHERE ou.organization_id = ? AND ou.role = 'owner' ORDER BY ou.created_at, ou.user_id LIMIT 1) "
-                   "WHERE id = ?", DB_ARGS(DB_UINT(org_id), DB_UINT(org_id)));
 }
 
 void
@@ -687,10 +672,7 @@ mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
         reply_db(&c, "organization create", ret);
         goto out;
     }
-    if ((ret = db_exec(c.db, "UPDATE organizations SET owner_id = ?, time_zone = COALESCE(?, time_zone) WHERE id = ?",
-                       DB_ARGS(DB_UINT(c.p.user_id), DB_STR(tz), DB_UINT(id)))) < 0
-        || (ret = db_exec(c.db, "INSERT INTO organization_users (organization_id, user_id, role) VALUES (?, ?, 'owner')",
-                          DB_ARGS(DB_UINT(id), DB_UINT(c.p.user_id)))) < 0) {
+    if ((ret = org_set_creator(c.db, id, c.p.user_id, tz)) < 0) {
         reply_db(&c, "organization owner", ret);
         goto out;
     }
@@ -759,12 +741,7 @@ mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
     }
     if (txn_begin(&c) < 0)
         goto out;
-    ret = db_exec(c.db, "UPDATE organizations SET name = COALESCE(?, name), time_zone = COALESCE(?, time_zone) "
-                  "WHERE id = ?", DB_ARGS(DB_STR(name), DB_STR(tz), DB_UINT(o.id)));
-    if (ret >= 0 && suspended >= 0)
-        ret = db_exec(c.db, "UPDATE organizations SET suspended_at = IF(?, COALESCE(suspended_at, UTC_TIMESTAMP(6)), NULL), "
-                      "suspension_reason = IF(?, ?, NULL) WHERE id = ?",
-                      DB_ARGS(DB_INT(suspended), DB_INT(suspended), DB_STR(reason), DB_UINT(o.id)));
+    ret = org_update(c.db, o.id, name, tz, suspended, reason);
     if (ret < 0) {
         reply_db(&c, "organization update", ret);
         goto out;
@@ -786,8 +763,7 @@ mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_OWNER, &o) == 0) {
-        ret = db_exec(c.db, "UPDATE organizations SET deleted_at = UTC_TIMESTAMP(6) WHERE id = ? AND deleted_at IS NULL",
-                      DB_ARGS(DB_UINT(o.id)));
+        ret = org_delete(c.db, o.id);
         if (ret < 0) {
             reply_db(&c, "organization delete", ret);
         } else {
@@ -801,16 +777,16 @@ mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
 
 /* ---------------------------------------------------------------- members */
 
-#define MEMBER_SELECT "SELECT u.id, u.uuid, u.email, u.first_name, u.last_name, ou.role, " TS("ou.created_at") \
-    " FROM organization_users ou JOIN users u ON u.id = ou.user_id WHERE ou.organization_id = ? "
-
+/* A member row (enum org_member_col) as JSON. */
 static json_t *
 member_json(const DB_RESULT *res, size_t row)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, 1)),
-                     "email", jstr(db_result_get(res, row, 2)), "first_name", jstr(db_result_get(res, row, 3)),
-                     "last_name", jstr(db_result_get(res, row, 4)), "role", jstr(db_result_get(res, row, 5)),
-                     "member_since", jstr(db_result_get(res, row, 6)));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, ORG_MEMBER_COL_UUID)),
+                     "email", jstr(db_result_get(res, row, ORG_MEMBER_COL_EMAIL)),
+                     "first_name", jstr(db_result_get(res, row, ORG_MEMBER_COL_FIRST_NAME)),
+                     "last_name", jstr(db_result_get(res, row, ORG_MEMBER_COL_LAST_NAME)),
+                     "role", jstr(db_result_get(res, row, ORG_MEMBER_COL_ROLE)),
+                     "member_since", jstr(db_result_get(res, row, ORG_MEMBER_COL_SINCE)));
 }
 
 /* The member of org named by path argument 1 (a user uuid or e-mail address). 1 found
@@ -823,11 +799,11 @@ load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_i
 
     *res_r = NULL;
     if (auth_uuid_ok(who)) {
-        ret = db_query(c->db, res_r, MEMBER_SELECT "AND u.uuid = ?", DB_ARGS(DB_UINT(o->id), DB_STR(who)));
+        ret = org_member_by_uuid(c->db, o->id, who, res_r);
     } else if (strchr(who, '@')) {
         char *email = lowercase(who);
 
-        ret = db_query(c->db, res_r, MEMBER_SELECT "AND u.email = ?", DB_ARGS(DB_UINT(o->id), DB_STR(email)));
+        ret = org_member_by_email(c->db, o->id, email, res_r);
         mem_free(email);
     } else {
         ret = 0;
@@ -836,26 +812,14 @@ load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_i
         reply_db(c, "member lookup", ret);
         return -1;
     }
-    if (ret == 0 || auth_role_parse(db_result_get(*res_r, 0, 5), role_r) < 0) {
+    if (ret == 0 || auth_role_parse(db_result_get(*res_r, 0, ORG_MEMBER_COL_ROLE), role_r) < 0) {
         db_result_free(*res_r);
         *res_r = NULL;
         reply_not_found(c, "member");
         return 0;
     }
-    *user_id_r = strtoull(db_result_get(*res_r, 0, 0), NULL, 10);
+    *user_id_r = strtoull(db_result_get(*res_r, 0, ORG_MEMBER_COL_USER_ID), NULL, 10);
     return 1;
-}
-
-/* The organization's owners, locked until the transaction ends; < 0 database error. */
-static int
-count_owners(CALL *c, unsigned long long org_id)
-{
-    DB_RESULT *res = NULL;
-    int ret = db_query(c->db, &res, "SELECT user_id FROM organization_users WHERE organization_id = ? AND role = 'owner' "
-                       "FOR UPDATE", DB_ARGS(DB_UINT(org_id)));
-
-    db_result_free(res);
-    return ret;
 }
 
 static void
@@ -871,7 +835,7 @@ reload_member(CALL *c, unsigned long long org_id, unsigned long long user_id)
 {
     DB_RESULT *res = NULL;
     json_t *m = NULL;
-    int ret = db_query(c->db, &res, MEMBER_SELECT "AND u.id = ?", DB_ARGS(DB_UINT(org_id), DB_UINT(user_id)));
+    int ret = org_member_by_user(c->db, org_id, user_id, &res);
 
     if (ret > 0)
         m = member_json(res, 0);
@@ -890,7 +854,7 @@ mgmt_v2_members_list(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
-        ret = db_query(c.db, &res, MEMBER_SELECT "ORDER BY u.email", DB_ARGS(DB_UINT(o.id)));
+        ret = org_members(c.db, o.id, &res);
         if (ret < 0) {
             reply_db(&c, "member list", ret);
         } else {
@@ -921,8 +885,7 @@ void
 mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"email", "role", NULL};
-    DB_RESULT *res = NULL;
-    unsigned long long user_id;
+    unsigned long long user_id = 0;
     const char *email;
     char *lower = NULL;
     AUTH_ROLE role = AUTH_ROLE_MEMBER;
@@ -947,7 +910,7 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     lower = lowercase(email);
-    ret = db_query(c.db, &res, "SELECT id FROM users WHERE email = ?", DB_ARGS(DB_STR(lower)));
+    ret = user_id_by_email(c.db, lower, &user_id);
     if (ret < 0) {
         reply_db(&c, "user lookup", ret);
         goto out;
@@ -957,17 +920,15 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
         reply_invalid(&c);
         goto out;
     }
-    user_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
     if (txn_begin(&c) < 0)
         goto out;
-    ret = db_exec(c.db, "INSERT INTO organization_users (organization_id, user_id, role) VALUES (?, ?, ?)",
-                  DB_ARGS(DB_UINT(o.id), DB_UINT(user_id), DB_STR(auth_role_name(role))));
-    if (ret < 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
+    ret = org_member_add(c.db, o.id, user_id, auth_role_name(role));
+    if (ret == 0) {
         reply_fail(&c, MHD_HTTP_CONFLICT, "AlreadyMember", "This user is already a member; change the role with PATCH.");
         goto out;
     }
     if (ret >= 0)
-        ret = refresh_owner(&c, o.id);
+        ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
         reply_db(&c, "member add", ret);
         goto out;
@@ -979,7 +940,6 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
     if ((m = reload_member(&c, o.id, user_id)) != NULL)
         reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "member", m));
 out:
-    db_result_free(res);
     mem_free(lower);
     json_decref(o.json);
     call_end(&c);
@@ -1013,7 +973,7 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
     if (txn_begin(&c) < 0)
         goto out;
     if (current == AUTH_ROLE_OWNER && role != AUTH_ROLE_OWNER) {
-        if ((ret = count_owners(&c, o.id)) < 0) {
+        if ((ret = org_count_owners(c.db, o.id)) < 0) {
             reply_db(&c, "owner count", ret);
             goto out;
         }
@@ -1022,10 +982,9 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
             goto out;
         }
     }
-    ret = db_exec(c.db, "UPDATE organization_users SET role = ? WHERE organization_id = ? AND user_id = ?",
-                  DB_ARGS(DB_STR(auth_role_name(role)), DB_UINT(o.id), DB_UINT(user_id)));
+    ret = org_member_set_role(c.db, o.id, user_id, auth_role_name(role));
     if (ret >= 0)
-        ret = refresh_owner(&c, o.id);
+        ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
         reply_db(&c, "member update", ret);
         goto out;
@@ -1064,7 +1023,7 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     if (txn_begin(&c) < 0)
         goto out;
     if (current == AUTH_ROLE_OWNER) {
-        if ((ret = count_owners(&c, o.id)) < 0) {
+        if ((ret = org_count_owners(c.db, o.id)) < 0) {
             reply_db(&c, "owner count", ret);
             goto out;
         }
@@ -1073,10 +1032,9 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
             goto out;
         }
     }
-    ret = db_exec(c.db, "DELETE FROM organization_users WHERE organization_id = ? AND user_id = ?",
-                  DB_ARGS(DB_UINT(o.id), DB_UINT(user_id)));
+    ret = org_member_remove(c.db, o.id, user_id);
     if (ret >= 0)
-        ret = refresh_owner(&c, o.id);
+        ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
         reply_db(&c, "member delete", ret);
         goto out;
@@ -1084,7 +1042,7 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     if (txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: removed user %llu from organization %s", c.p.user_id, user_id, http_path_arg(req, 0));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, 1)), "deleted", 1));
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, ORG_MEMBER_COL_UUID)), "deleted", 1));
 out:
     db_result_free(res);
     json_decref(o.json);

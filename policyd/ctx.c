@@ -8,24 +8,13 @@
 PGCONF *
 ctx_config(PD_CTX *ctx)
 {
-    PGCONF *cfg;
-
-    pthread_mutex_lock(&ctx->lock);
-    cfg = conf_ref(ctx->cfg);
-    pthread_mutex_unlock(&ctx->lock);
-    return cfg;
+    return conf_holder_get(&ctx->config);
 }
 
 void
 ctx_swap_config(PD_CTX *ctx, PGCONF *cfg)
 {
-    PGCONF *old;
-
-    pthread_mutex_lock(&ctx->lock);
-    old = ctx->cfg;
-    ctx->cfg = cfg;
-    pthread_mutex_unlock(&ctx->lock);
-    conf_unref(old);
+    conf_holder_swap(&ctx->config, cfg);
 }
 
 int

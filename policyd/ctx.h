@@ -20,8 +20,7 @@
 #include "util/seal.h"
 
 typedef struct pd_ctx {
-    pthread_mutex_t lock;       /* guards cfg */
-    PGCONF *cfg;
+    CONF_HOLDER config;         /* the current configuration snapshot */
     DBPOOL *pool;
     SEAL_KEY *seal;
     THROTTLE *auth_failures;    /* failed SASL logins per client address */

@@ -279,8 +279,7 @@ main(int argc, char **argv)
     daemon_install_signals();
     daemon_write_pidfile(&opts);
 
-    pthread_mutex_init(&ctx.lock, NULL);
-    ctx.cfg = cfg;
+    conf_holder_init(&ctx.config, cfg);
     max_clients = (unsigned) cfg->policyd_max_clients;
     ctx.pool = dbpool_new(cfg, max_clients < MAX_IDLE_DB ? max_clients : MAX_IDLE_DB);
     ctx.auth_failures = throttle_new("SASL failure throttle", MAX_TRACKED_KEYS);
@@ -301,7 +300,7 @@ main(int argc, char **argv)
             PGCONF *fresh;
 
             daemon_reload_requested = 0;
-            fresh = daemon_reload_config(&opts, ctx.cfg);
+            fresh = daemon_reload_config(&opts, ctx.config.cfg);
             if (fresh)
                 ctx_swap_config(&ctx, fresh);
         }
@@ -344,8 +343,7 @@ main(int argc, char **argv)
     throttle_free(ctx.auth_failures);
     throttle_free(ctx.rates);
     seal_key_free(ctx.seal);
-    conf_unref(ctx.cfg);
-    pthread_mutex_destroy(&ctx.lock);
+    conf_holder_destroy(&ctx.config);
     daemon_remove_pidfile(&opts);
     msg_info("stopped");
     return EX_OK;

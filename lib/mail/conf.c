@@ -483,6 +483,44 @@ value_equal(const PGCONF *a, const PGCONF *b, size_t i)
     return 0;
 }
 
+void
+conf_holder_init(CONF_HOLDER *h, PGCONF *cfg)
+{
+    pthread_mutex_init(&h->lock, NULL);
+    h->cfg = cfg;
+}
+
+PGCONF *
+conf_holder_get(CONF_HOLDER *h)
+{
+    PGCONF *cfg;
+
+    pthread_mutex_lock(&h->lock);
+    cfg = conf_ref(h->cfg);
+    pthread_mutex_unlock(&h->lock);
+    return cfg;
+}
+
+void
+conf_holder_swap(CONF_HOLDER *h, PGCONF *cfg)
+{
+    PGCONF *old;
+
+    pthread_mutex_lock(&h->lock);
+    old = h->cfg;
+    h->cfg = cfg;
+    pthread_mutex_unlock(&h->lock);
+    conf_unref(old);
+}
+
+void
+conf_holder_destroy(CONF_HOLDER *h)
+{
+    conf_unref(h->cfg);
+    h->cfg = NULL;
+    pthread_mutex_destroy(&h->lock);
+}
+
 int
 conf_reload_check(const PGCONF *old_cfg, const PGCONF *new_cfg, char **error_r)
 {

@@ -10,6 +10,7 @@
 #ifndef PG_CONF_H
 #define PG_CONF_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #define CONF_RELOAD 0x1
@@ -79,6 +80,21 @@ typedef struct conf_key {
 PGCONF *conf_load(const char *path, int allow_missing, char **error_r);
 PGCONF *conf_ref(PGCONF *cfg);
 void conf_unref(PGCONF *cfg);
+
+/*
+ * The current snapshot of a running daemon, swapped on SIGHUP while other threads read
+ * it: each reader takes its own reference with conf_holder_get() and drops it when done,
+ * so a swap never frees a snapshot still in use.
+ */
+typedef struct conf_holder {
+    pthread_mutex_t lock;
+    PGCONF *cfg;
+} CONF_HOLDER;
+
+void conf_holder_init(CONF_HOLDER *h, PGCONF *cfg);     /* takes the caller's reference */
+PGCONF *conf_holder_get(CONF_HOLDER *h);                /* a new reference: conf_unref it */
+void conf_holder_swap(CONF_HOLDER *h, PGCONF *cfg);     /* takes cfg's reference, drops the old */
+void conf_holder_destroy(CONF_HOLDER *h);
 
 /* 0 when new_cfg differs from old only in reloadable keys; else -1 naming the key. */
 int conf_reload_check(const PGCONF *old_cfg, const PGCONF *new_cfg, char **error_r);

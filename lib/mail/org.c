@@ -1,14 +1,25 @@
 /*
- * org.c -- organizations (org.h).
+ * org.c -- organizations and their members (org.h).
+ *
+ * This module owns the SQL on organizations and organization_users.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mail/org.h"
 #include "util/buf.h"
 #include "util/token.h"
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+/* In enum org_col order. */
+#define ORG_COLUMNS "o.id, o.uuid, o.name, o.permalink, o.time_zone, o.suspended_at IS NOT NULL, " \
+    "o.suspension_reason, " TS("o.created_at") ", " TS("o.updated_at")
+/* In enum org_member_col order; the caller adds the rest of the WHERE clause. */
+#define MEMBER_SELECT "SELECT u.id, u.uuid, u.email, u.first_name, u.last_name, ou.role, " TS("ou.created_at") \
+    " FROM organization_users ou JOIN users u ON u.id = ou.user_id WHERE ou.organization_id = ? "
 
 /* Words that would collide with paths of the web UI and API. */
 static const char *const reserved[] = {
@@ -79,4 +90,159 @@ org_find(DB *db, const char *permalink, unsigned long long *id_r)
         *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
     db_result_free(res);
     return ret > 0 ? 1 : ret;
+}
+
+/* ---------------------------------------------------------------- organizations */
+
+/* 1 for a row, 0 none, < 0 database error, for queries that find at most one row. */
+static int
+one_row(int ret)
+{
+    return ret > 0 ? 1 : ret;
+}
+
+int
+org_get(DB *db, const char *permalink, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.permalink = ? "
+                            "AND o.deleted_at IS NULL", DB_ARGS(DB_STR(permalink))));
+}
+
+int
+org_get_by_id(DB *db, unsigned long long id, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?", DB_ARGS(DB_UINT(id))));
+}
+
+int
+org_list_for_user(DB *db, unsigned long long user_id, int all, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return db_query(db, res_r, "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
+                    "LEFT JOIN organization_users ou ON ou.organization_id = o.id AND ou.user_id = ? "
+                    "WHERE o.deleted_at IS NULL AND (? OR ou.user_id IS NOT NULL) ORDER BY o.name, o.id",
+                    DB_ARGS(DB_UINT(user_id), DB_INT(all)));
+}
+
+int
+org_set_creator(DB *db, unsigned long long id, unsigned long long user_id, const char *tz)
+{
+    int ret;
+
+    if ((ret = db_exec(db, "UPDATE organizations SET owner_id = ?, time_zone = COALESCE(?, time_zone) WHERE id = ?",
+                       DB_ARGS(DB_UINT(user_id), DB_STR(tz), DB_UINT(id)))) < 0
+        || (ret = db_exec(db, "INSERT INTO organization_users (organization_id, user_id, role) VALUES (?, ?, 'owner')",
+                          DB_ARGS(DB_UINT(id), DB_UINT(user_id)))) < 0)
+        return ret;
+    return 1;
+}
+
+int
+org_update(DB *db, unsigned long long id, const char *name, const char *tz, int suspended, const char *reason)
+{
+    int ret = db_exec(db, "UPDATE organizations SET name = COALESCE(?, name), time_zone = COALESCE(?, time_zone) "
+                      "WHERE id = ?", DB_ARGS(DB_STR(name), DB_STR(tz), DB_UINT(id)));
+
+    if (ret >= 0 && suspended >= 0)
+        ret = db_exec(db, "UPDATE organizations SET suspended_at = IF(?, COALESCE(suspended_at, UTC_TIMESTAMP(6)), NULL), "
+                      "suspension_reason = IF(?, ?, NULL) WHERE id = ?",
+                      DB_ARGS(DB_INT(suspended), DB_INT(suspended), DB_STR(reason), DB_UINT(id)));
+    return ret < 0 ? ret : 1;
+}
+
+int
+org_delete(DB *db, unsigned long long id)
+{
+    return one_row(db_exec(db, "UPDATE organizations SET deleted_at = UTC_TIMESTAMP(6) WHERE id = ? AND deleted_at IS NULL",
+                           DB_ARGS(DB_UINT(id))));
+}
+
+int
+org_refresh_owner(DB *db, unsigned long long id)
+{
+    return db_exec(db, "UPDATE organizations SET owner_id = (SELECT ou.user_id FROM organization_users ou "
+                   "WHERE ou.organization_id = ? AND ou.role = 'owner' ORDER BY ou.created_at, ou.user_id LIMIT 1) "
+                   "WHERE id = ?", DB_ARGS(DB_UINT(id), DB_UINT(id)));
+}
+
+/* ---------------------------------------------------------------- members */
+
+int
+org_members(DB *db, unsigned long long id, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return db_query(db, res_r, MEMBER_SELECT "ORDER BY u.email", DB_ARGS(DB_UINT(id)));
+}
+
+int
+org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.uuid = ?", DB_ARGS(DB_UINT(id), DB_STR(uuid))));
+}
+
+int
+org_member_by_email(DB *db, unsigned long long id, const char *email, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.email = ?", DB_ARGS(DB_UINT(id), DB_STR(email))));
+}
+
+int
+org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.id = ?", DB_ARGS(DB_UINT(id), DB_UINT(user_id))));
+}
+
+int
+org_member_role(DB *db, unsigned long long id, unsigned long long user_id, char role_r[16])
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT role FROM organization_users WHERE organization_id = ? AND user_id = ?",
+                       DB_ARGS(DB_UINT(id), DB_UINT(user_id)));
+
+    role_r[0] = '\0';
+    if (ret > 0)
+        snprintf(role_r, 16, "%s", db_result_get(res, 0, 0));
+    db_result_free(res);
+    return one_row(ret);
+}
+
+int
+org_member_add(DB *db, unsigned long long id, unsigned long long user_id, const char *role)
+{
+    int ret = db_exec(db, "INSERT INTO organization_users (organization_id, user_id, role) VALUES (?, ?, ?)",
+                      DB_ARGS(DB_UINT(id), DB_UINT(user_id), DB_STR(role)));
+
+    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY)
+        return 0;
+    return ret < 0 ? ret : 1;
+}
+
+int
+org_member_set_role(DB *db, unsigned long long id, unsigned long long user_id, const char *role)
+{
+    return one_row(db_exec(db, "UPDATE organization_users SET role = ? WHERE organization_id = ? AND user_id = ?",
+                           DB_ARGS(DB_STR(role), DB_UINT(id), DB_UINT(user_id))));
+}
+
+int
+org_member_remove(DB *db, unsigned long long id, unsigned long long user_id)
+{
+    return one_row(db_exec(db, "DELETE FROM organization_users WHERE organization_id = ? AND user_id = ?",
+                           DB_ARGS(DB_UINT(id), DB_UINT(user_id))));
+}
+
+int
+org_count_owners(DB *db, unsigned long long id)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT user_id FROM organization_users WHERE organization_id = ? AND role = 'owner' "
+                       "FOR UPDATE", DB_ARGS(DB_UINT(id)));
+
+    db_result_free(res);
+    return ret;
 }

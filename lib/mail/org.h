@@ -1,6 +1,9 @@
 /*
- * org.h -- organizations: the top of postgate's ownership tree.
- * Permalinks are [a-z0-9-], 1 to 64 characters, and a few words are reserved.
+ * org.h -- organizations: the top of postgate's ownership tree, and their members
+ * (organization_users). Permalinks are [a-z0-9-], 1 to 64 characters, and a few words
+ * are reserved. Roles travel as their names ("owner", "admin", "member", "readonly");
+ * what a role may do is the caller's business (admin/auth.c). Callers that change more
+ * than one row run these inside their own transaction.
  */
 #ifndef PG_ORG_H
 #define PG_ORG_H
@@ -13,5 +16,53 @@ int org_permalink_ok(const char *permalink, const char **why_r);
 int org_create(DB *db, const char *name, const char *permalink, unsigned long long *id_r, char **error_r);
 /* 1 found (*id_r), 0 no such live organization, < 0 database error. */
 int org_find(DB *db, const char *permalink, unsigned long long *id_r);
+
+/* Columns of the organization rows below (times "YYYY-MM-DDTHH:MM:SSZ"; NULL when not set).
+ * ORG_COL_ROLE, the user's role or NULL, is only in org_list_for_user()'s rows. */
+enum org_col {
+    ORG_COL_ID, ORG_COL_UUID, ORG_COL_NAME, ORG_COL_PERMALINK, ORG_COL_TIME_ZONE, ORG_COL_SUSPENDED,
+    ORG_COL_SUSPENSION_REASON, ORG_COL_CREATED, ORG_COL_UPDATED, ORG_COL_ROLE,
+};
+/* The live organization of permalink into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
+int org_get(DB *db, const char *permalink, DB_RESULT **res_r);
+/* Organization id, deleted or not, into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
+int org_get_by_id(DB *db, unsigned long long id, DB_RESULT **res_r);
+/* The live organizations user_id is a member of (all when all is set), by name, with the role
+ * (ORG_COL_ROLE) into *res_r (db_result_free it): the row count (0 none), < 0 database error. */
+int org_list_for_user(DB *db, unsigned long long user_id, int all, DB_RESULT **res_r);
+/* Makes user_id the first owner of new organization id and sets its time zone unless tz is NULL:
+ * 1 done, < 0 database error. */
+int org_set_creator(DB *db, unsigned long long id, unsigned long long user_id, const char *tz);
+/* Changes name and time zone where not NULL, then the suspension unless suspended < 0 (reason
+ * kept only when suspended): 1 done, < 0 database error. */
+int org_update(DB *db, unsigned long long id, const char *name, const char *tz, int suspended, const char *reason);
+/* Soft-deletes organization id: 1 deleted, 0 none or deleted already, < 0 database error. */
+int org_delete(DB *db, unsigned long long id);
+/* Points owner_id at the oldest owner (NULL when none): 0 or more, < 0 database error. */
+int org_refresh_owner(DB *db, unsigned long long id);
+
+/* Columns of the member rows below (ORG_MEMBER_COL_SINCE as "YYYY-MM-DDTHH:MM:SSZ"). */
+enum org_member_col {
+    ORG_MEMBER_COL_USER_ID, ORG_MEMBER_COL_UUID, ORG_MEMBER_COL_EMAIL, ORG_MEMBER_COL_FIRST_NAME,
+    ORG_MEMBER_COL_LAST_NAME, ORG_MEMBER_COL_ROLE, ORG_MEMBER_COL_SINCE,
+};
+/* Organization id's members by e-mail address into *res_r (db_result_free it): the row count, < 0 database error. */
+int org_members(DB *db, unsigned long long id, DB_RESULT **res_r);
+/* The member of id with user uuid into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
+int org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_RESULT **res_r);
+/* The member of id with e-mail address email (exact) into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
+int org_member_by_email(DB *db, unsigned long long id, const char *email, DB_RESULT **res_r);
+/* The member of id that is user_id into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
+int org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_RESULT **res_r);
+/* user_id's role in id into role_r: 1 found, 0 not a member, < 0 database error. */
+int org_member_role(DB *db, unsigned long long id, unsigned long long user_id, char role_r[16]);
+/* Adds user_id to id as role: 1 added, 0 a member already, < 0 database error. */
+int org_member_add(DB *db, unsigned long long id, unsigned long long user_id, const char *role);
+/* Changes user_id's role in id: 1 changed, 0 no such member or the same role, < 0 database error. */
+int org_member_set_role(DB *db, unsigned long long id, unsigned long long user_id, const char *role);
+/* Removes user_id from id: 1 removed, 0 not a member, < 0 database error. */
+int org_member_remove(DB *db, unsigned long long id, unsigned long long user_id);
+/* The number of owners of id, whose rows stay locked until the transaction ends; < 0 database error. */
+int org_count_owners(DB *db, unsigned long long id);
 
 #endif

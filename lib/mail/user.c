@@ -1,0 +1,234 @@
+/*
+ * user.c -- users, login sessions and personal API tokens (user.h).
+ *
+ * This module owns the SQL on users, user_sessions and user_api_tokens. Only hashes of
+ * secrets reach it (the caller hashes), and it logs nothing.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/user.h"
+#include "util/mem.h"
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+/* The columns fill_user() reads, in its order. */
+#define USER_COLUMNS "u.id, u.uuid, u.email, u.first_name, u.last_name, u.admin"
+
+static void
+copy_field(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Fills out from USER_COLUMNS at columns first.. of res's first row. */
+static void
+fill_user(USER *out, const DB_RESULT *res, size_t first)
+{
+    out->id = strtoull(db_result_get(res, 0, first), NULL, 10);
+    copy_field(out->uuid, sizeof(out->uuid), db_result_get(res, 0, first + 1));
+    copy_field(out->email, sizeof(out->email), db_result_get(res, 0, first + 2));
+    copy_field(out->first_name, sizeof(out->first_name), db_result_get(res, 0, first + 3));
+    copy_field(out->last_name, sizeof(out->last_name), db_result_get(res, 0, first + 4));
+    out->admin = atoi(db_result_get(res, 0, first + 5)) != 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+int
+user_create(DB *db, const USER_NEW *u, unsigned long long *id_r)
+{
+    int ret = db_exec(db, "INSERT INTO users (uuid, email, first_name, last_name, password_hash, admin, "
+                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                      DB_ARGS(DB_STR(u->uuid), DB_STR(u->email), DB_STR(u->first_name), DB_STR(u->last_name),
+                              DB_STR(u->password_hash), DB_INT(u->admin)));
+
+    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY)
+        return 0;
+    if (ret < 0)
+        return ret;
+    *id_r = db_insert_id(db);
+    return 1;
+}
+
+int
+user_id_by_email(DB *db, const char *email, unsigned long long *id_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT id FROM users WHERE email = ?", DB_ARGS(DB_STR(email)));
+
+    if (ret > 0)
+        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_login_lookup(DB *db, const char *email, USER *out, char **password_hash_r)
+{
+    DB_RESULT *res = NULL;
+    const char *hash;
+    int ret = db_query(db, &res, "SELECT u.password_hash, " USER_COLUMNS " FROM users u WHERE u.email = ?",
+                       DB_ARGS(DB_STR(email)));
+
+    *password_hash_r = NULL;
+    if (ret > 0) {
+        hash = db_result_get(res, 0, 0);
+        *password_hash_r = hash ? mem_strdup(hash) : NULL;
+        fill_user(out, res, 1);
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_record_login(DB *db, unsigned long long user_id)
+{
+    int ret = db_exec(db, "UPDATE users SET last_login_at = UTC_TIMESTAMP(6) WHERE id = ?", DB_ARGS(DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+int
+user_session_create(DB *db, const USER_SESSION_NEW *s, unsigned long long *id_r, char expires_at_r[32])
+{
+    DB_RESULT *res = NULL;
+    int ret = db_exec(db, "INSERT INTO user_sessions (user_id, token_hash, csrf_token_hash, ip, user_agent, created_at, "
+                      "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
+                      "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
+                      DB_ARGS(DB_UINT(s->user_id), DB_STR(s->token_hash), DB_STR(s->csrf_token_hash), DB_STR(s->ip),
+                              DB_STR(s->user_agent), DB_INT(s->lifetime)));
+
+    expires_at_r[0] = '\0';
+    if (ret < 0)
+        return ret;
+    *id_r = db_insert_id(db);
+    if (db_query(db, &res, "SELECT " TS("expires_at") " FROM user_sessions WHERE id = ?", DB_ARGS(DB_UINT(*id_r))) > 0)
+        copy_field(expires_at_r, 32, db_result_get(res, 0, 0));
+    db_result_free(res);
+    return 1;
+}
+
+int
+user_session_find(DB *db, const char *token_hash, USER_SESSION *out)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT s.id, s.csrf_token_hash, TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), "
+                       TS("s.expires_at") ", " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
+                       "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6)", DB_ARGS(DB_STR(token_hash)));
+
+    if (ret > 0) {
+        memset(out, 0, sizeof(*out));
+        out->id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        copy_field(out->csrf_token_hash, sizeof(out->csrf_token_hash), db_result_get(res, 0, 1));
+        out->idle_seconds = strtoll(db_result_get(res, 0, 2), NULL, 10);
+        copy_field(out->expires_at, sizeof(out->expires_at), db_result_get(res, 0, 3));
+        fill_user(&out->user, res, 4);
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_extend(DB *db, unsigned long long id, long long lifetime)
+{
+    int ret = db_exec(db, "UPDATE user_sessions SET last_seen_at = UTC_TIMESTAMP(6), "
+                      "expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
+                      DB_ARGS(DB_INT(lifetime), DB_UINT(id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_delete(DB *db, unsigned long long id, unsigned long long user_id)
+{
+    int ret = db_exec(db, "DELETE FROM user_sessions WHERE id = ? AND user_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_delete_hash(DB *db, const char *token_hash)
+{
+    int ret = db_exec(db, "DELETE FROM user_sessions WHERE token_hash = ?", DB_ARGS(DB_STR(token_hash)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_purge_expired(DB *db, unsigned long long user_id)
+{
+    return db_exec(db, "DELETE FROM user_sessions WHERE user_id = ? AND expires_at < UTC_TIMESTAMP(6)",
+                   DB_ARGS(DB_UINT(user_id)));
+}
+
+/* ---------------------------------------------------------------- API tokens */
+
+int
+user_token_create(DB *db, unsigned long long user_id, const char *uuid, const char *name, const char *token_hash,
+                  const char *token_prefix)
+{
+    int ret = db_exec(db, "INSERT INTO user_api_tokens (uuid, user_id, name, token_hash, token_prefix, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+                      DB_ARGS(DB_STR(uuid), DB_UINT(user_id), DB_STR(name), DB_STR(token_hash), DB_STR(token_prefix)));
+
+    return ret < 0 ? ret : 1;
+}
+
+int
+user_token_find(DB *db, const char *token_hash, unsigned long long *token_id_r, USER *owner)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT t.id, " USER_COLUMNS " FROM user_api_tokens t JOIN users u ON u.id = t.user_id "
+                       "WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > UTC_TIMESTAMP(6))",
+                       DB_ARGS(DB_STR(token_hash)));
+
+    if (ret > 0) {
+        *token_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        fill_user(owner, res, 1);
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    if (uuid)
+        return db_query(db, res_r, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
+                        TS("expires_at") " FROM user_api_tokens WHERE user_id = ? AND uuid = ?",
+                        DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
+    return db_query(db, res_r, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
+                    TS("expires_at") " FROM user_api_tokens WHERE user_id = ? ORDER BY created_at, id",
+                    DB_ARGS(DB_UINT(user_id)));
+}
+
+int
+user_token_revoke(DB *db, unsigned long long user_id, const char *uuid)
+{
+    int ret = db_exec(db, "DELETE FROM user_api_tokens WHERE user_id = ? AND uuid = ?",
+                      DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_token_touch(DB *db, const USER_TOKEN_USE *uses, size_t n, size_t *done_r)
+{
+    int ret = 0, updated = 0;
+
+    for (*done_r = 0; *done_r < n; (*done_r)++) {
+        ret = db_exec(db, "UPDATE user_api_tokens SET last_used_at = FROM_UNIXTIME(?) "
+                      "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < FROM_UNIXTIME(?))",
+                      DB_ARGS(DB_INT(uses[*done_r].when), DB_UINT(uses[*done_r].id), DB_INT(uses[*done_r].when)));
+        if (ret < 0)
+            return ret;
+        updated += ret;
+    }
+    return updated;
+}

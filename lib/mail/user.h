@@ -1,0 +1,108 @@
+/*
+ * user.h -- people who use the web admin and the management API: users, their login
+ * sessions (user_sessions) and their personal API tokens (user_api_tokens).
+ *
+ * Contract: secrets never come here. Session tokens, CSRF tokens and API tokens arrive
+ * as their SHA-256 (hex), passwords as their argon2id hash; the caller makes them and
+ * decides what they mean (admin/auth.c). Times go out as "YYYY-MM-DDTHH:MM:SSZ" (UTC).
+ * Must never: log a hash, or compare a secret itself (the caller does, in constant time).
+ */
+#ifndef PG_USER_H
+#define PG_USER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "mail/db.h"
+
+/* What callers read of a user (longer values are cut to fit). */
+typedef struct user {
+    unsigned long long id;
+    char uuid[37];
+    char email[256];
+    char first_name[256];
+    char last_name[256];
+    int admin;                  /* installation admin */
+} USER;
+
+/* A user to create; every field is required. */
+typedef struct user_new {
+    const char *uuid;           /* token_uuid() */
+    const char *email;          /* in lowercase */
+    const char *first_name;
+    const char *last_name;
+    const char *password_hash;  /* argon2id (password_hash()) */
+    int admin;
+} USER_NEW;
+
+/* 1 created (*id_r), 0 the e-mail address is taken, < 0 database error (db_errno() tells, e.g. no such table). */
+int user_create(DB *db, const USER_NEW *u, unsigned long long *id_r);
+/* 1 found (*id_r), 0 no user has email (exact, so lowercase it), < 0 database error. */
+int user_id_by_email(DB *db, const char *email, unsigned long long *id_r);
+/* For a login: 1 found (*out, *password_hash_r mem_alloc'd or NULL when the user has none), 0 no such email, < 0 database error. */
+int user_login_lookup(DB *db, const char *email, USER *out, char **password_hash_r);
+/* Records a successful login now: 1 recorded, 0 no such user, < 0 database error. */
+int user_record_login(DB *db, unsigned long long user_id);
+
+/* ---------------------------------------------------------------- sessions */
+
+typedef struct user_session {
+    unsigned long long id;
+    char csrf_token_hash[65];
+    long long idle_seconds;     /* since last_seen_at */
+    char expires_at[32];
+    USER user;
+} USER_SESSION;
+
+typedef struct user_session_new {
+    unsigned long long user_id;
+    const char *token_hash;
+    const char *csrf_token_hash;
+    const char *ip;
+    const char *user_agent;     /* NULL: none */
+    long long lifetime;         /* seconds without use until it expires */
+} USER_SESSION_NEW;
+
+/* 1 opened (*id_r; expires_at_r, or "" when it could not be read back), < 0 database error. */
+int user_session_create(DB *db, const USER_SESSION_NEW *s, unsigned long long *id_r, char expires_at_r[32]);
+/* The live session of token_hash: 1 found (*out), 0 none or expired, < 0 database error. */
+int user_session_find(DB *db, const char *token_hash, USER_SESSION *out);
+/* Moves session id's last use to now and its expiry to now + lifetime: 1 moved, 0 no such session, < 0 database error. */
+int user_session_extend(DB *db, unsigned long long id, long long lifetime);
+/* Ends session id of user_id: 1 ended, 0 no such session, < 0 database error. */
+int user_session_delete(DB *db, unsigned long long id, unsigned long long user_id);
+/* Ends the session of token_hash: 1 ended, 0 no such session, < 0 database error. */
+int user_session_delete_hash(DB *db, const char *token_hash);
+/* Deletes user_id's expired sessions: the number deleted (0 none), < 0 database error. */
+int user_session_purge_expired(DB *db, unsigned long long user_id);
+
+/* ---------------------------------------------------------------- API tokens */
+
+/* 1 created, < 0 database error. token_prefix is the visible start of the token. */
+int user_token_create(DB *db, unsigned long long user_id, const char *uuid, const char *name, const char *token_hash,
+                      const char *token_prefix);
+/* The unexpired token of token_hash: 1 found (*token_id_r, *owner), 0 none, < 0 database error. */
+int user_token_find(DB *db, const char *token_hash, unsigned long long *token_id_r, USER *owner);
+
+/* Columns of user_token_list()'s rows (times as text, NULL when not set). */
+enum user_token_col {
+    USER_TOKEN_COL_UUID, USER_TOKEN_COL_NAME, USER_TOKEN_COL_PREFIX, USER_TOKEN_COL_CREATED,
+    USER_TOKEN_COL_LAST_USED, USER_TOKEN_COL_EXPIRES,
+};
+#define USER_TOKEN_NCOLS 6
+/* user_id's tokens by creation (only token uuid when not NULL) into *res_r (db_result_free it):
+ * the row count (0 none), < 0 database error. */
+int user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r);
+/* Deletes user_id's token uuid: 1 deleted, 0 no such token of that user, < 0 database error. */
+int user_token_revoke(DB *db, unsigned long long user_id, const char *uuid);
+
+typedef struct user_token_use {
+    unsigned long long id;
+    time_t when;
+} USER_TOKEN_USE;
+
+/* Records uses[] as last_used_at (never moving it back), in order, stopping at the first
+ * failure: the rows changed (0 none), < 0 database error with *done_r uses written before it. */
+int user_token_touch(DB *db, const USER_TOKEN_USE *uses, size_t n, size_t *done_r);
+
+#endif
