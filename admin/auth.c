@@ -224,48 +224,18 @@ session_cookie(HTTP_REQUEST *req, const char *token)
 
 /* ---------------------------------------------------------------- API tokens: last use */
 
-static pthread_mutex_t touch_lock = PTHREAD_MUTEX_INITIALIZER;
-static USER_TOKEN_USE *touched;
-static size_t ntouched, touched_cap;
-
-static void
-token_touch(unsigned long long id, time_t when)
-{
-    pthread_mutex_lock(&touch_lock);
-    for (size_t i = 0; i < ntouched; i++) {
-        if (touched[i].id == id) {
-            if (when > touched[i].when)
-                touched[i].when = when;
-            pthread_mutex_unlock(&touch_lock);
-            return;
-        }
-    }
-    if (ntouched == touched_cap) {
-        touched_cap = touched_cap ? 2 * touched_cap : 64;
-        touched = mem_realloc(touched, touched_cap * sizeof(*touched));
-    }
-    touched[ntouched].id = id;
-    touched[ntouched++].when = when;
-    pthread_mutex_unlock(&touch_lock);
-}
+static USELOG token_uses = USELOG_INIT;
 
 int
 auth_flush_touched(DB *db)
 {
-    USER_TOKEN_USE *batch;
     size_t n, done = 0;
-    int ret;
+    USELOG_ENTRY *batch = uselog_take(&token_uses, &n);
+    int ret = user_token_touch(db, batch, n, &done);
 
-    pthread_mutex_lock(&touch_lock);
-    batch = touched;
-    n = ntouched;
-    touched = NULL;
-    ntouched = touched_cap = 0;
-    pthread_mutex_unlock(&touch_lock);
-    ret = user_token_touch(db, batch, n, &done);
-    if (ret < 0)
+    if (ret < 0)    /* keep what was not written for the next flush */
         for (size_t j = done; j < n; j++)
-            token_touch(batch[j].id, batch[j].when);
+            uselog_touch(&token_uses, batch[j].id, batch[j].when);
     mem_free(batch);
     return ret;
 }
@@ -296,7 +266,7 @@ principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPA
     }
     out->via = AUTH_VIA_TOKEN;
     fill_user(out, &owner);
-    token_touch(out->token_id, time(NULL));
+    uselog_touch(&token_uses, out->token_id, time(NULL));
     return 0;
 }
 

@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "util/msg.h"
 #include "util/netaddr.h"
 #include "util/token.h"
+#include "util/uselog.h"
 
 #define SEAL_CONTEXT "credential"
 
@@ -240,48 +240,21 @@ credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, co
 }
 
 /* Uses recorded since the last flush: credential id -> latest time. */
-static pthread_mutex_t touch_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct touched {
-    unsigned long long id;
-    time_t when;
-} *touched;
-static size_t ntouched, touched_cap;
+static USELOG credential_uses = USELOG_INIT;
 
 void
 credential_touch(unsigned long long id)
 {
-    time_t now = time(NULL);
-
-    pthread_mutex_lock(&touch_lock);
-    for (size_t i = 0; i < ntouched; i++) {
-        if (touched[i].id == id) {
-            touched[i].when = now;
-            pthread_mutex_unlock(&touch_lock);
-            return;
-        }
-    }
-    if (ntouched == touched_cap) {
-        touched_cap = touched_cap ? 2 * touched_cap : 64;
-        touched = mem_realloc(touched, touched_cap * sizeof(*touched));
-    }
-    touched[ntouched].id = id;
-    touched[ntouched++].when = now;
-    pthread_mutex_unlock(&touch_lock);
+    uselog_touch(&credential_uses, id, time(NULL));
 }
 
 int
 credential_flush_touched(DB *db)
 {
-    struct touched *batch;
     size_t n;
+    USELOG_ENTRY *batch = uselog_take(&credential_uses, &n);
     int ret = 0, updated = 0;
 
-    pthread_mutex_lock(&touch_lock);
-    batch = touched;
-    n = ntouched;
-    touched = NULL;
-    ntouched = touched_cap = 0;
-    pthread_mutex_unlock(&touch_lock);
     for (size_t i = 0; i < n; i++) {
         ret = db_exec(db, "UPDATE credentials SET last_used_at = FROM_UNIXTIME(?) "
                       "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < FROM_UNIXTIME(?))",
@@ -289,7 +262,7 @@ credential_flush_touched(DB *db)
         if (ret < 0) {
             /* Keep what was not written for the next flush. */
             for (size_t j = i; j < n; j++)
-                credential_touch(batch[j].id);
+                uselog_touch(&credential_uses, batch[j].id, batch[j].when);
             break;
         }
         updated += ret;

@@ -218,7 +218,7 @@ user_token_revoke(DB *db, unsigned long long user_id, const char *uuid)
 }
 
 int
-user_token_touch(DB *db, const USER_TOKEN_USE *uses, size_t n, size_t *done_r)
+user_token_touch(DB *db, const USELOG_ENTRY *uses, size_t n, size_t *done_r)
 {
     int ret = 0, updated = 0;
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mail/db.h"
+#include "util/uselog.h"
 
 /* What callers read of a user (longer values are cut to fit). */
 typedef struct user {
@@ -96,13 +97,8 @@ int user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_RES
 /* Deletes user_id's token uuid: 1 deleted, 0 no such token of that user, < 0 database error. */
 int user_token_revoke(DB *db, unsigned long long user_id, const char *uuid);
 
-typedef struct user_token_use {
-    unsigned long long id;
-    time_t when;
-} USER_TOKEN_USE;
-
 /* Records uses[] as last_used_at (never moving it back), in order, stopping at the first
  * failure: the rows changed (0 none), < 0 database error with *done_r uses written before it. */
-int user_token_touch(DB *db, const USER_TOKEN_USE *uses, size_t n, size_t *done_r);
+int user_token_touch(DB *db, const USELOG_ENTRY *uses, size_t n, size_t *done_r);
 
 #endif
