@@ -96,6 +96,14 @@ static const HTTP_ROUTE routes[] = {
     V2("POST", "organizations/{}/servers", mgmt_v2_servers_create),
     V2("GET", "organizations/{}/servers/{}", mgmt_v2_server_get),
     V2("PATCH", "organizations/{}/servers/{}", mgmt_v2_server_update),
+    V2("GET", "organizations/{}/servers/{}/domains", mgmt_v2_domains_list),
+    V2("POST", "organizations/{}/servers/{}/domains", mgmt_v2_domains_create),
+    V2("GET", "organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_get),
+    V2("DELETE", "organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_delete),
+    V2("GET", "organizations/{}/servers/{}/credentials", mgmt_v2_credentials_list),
+    V2("POST", "organizations/{}/servers/{}/credentials", mgmt_v2_credentials_create),
+    V2("PATCH", "organizations/{}/servers/{}/credentials/{}", mgmt_v2_credential_update),
+    V2("DELETE", "organizations/{}/servers/{}/credentials/{}", mgmt_v2_credential_delete),
 #undef V2
 };
 
@@ -237,6 +245,7 @@ main(int argc, char **argv)
     api.pool = dbpool_new(cfg, (unsigned) cfg->admin_threads);
     api.seal = seal;
     mgmt.pool = api.pool;
+    mgmt.seal = seal;
 
     /* Pool threads inherit a mask without the signals the main thread waits for. */
     sigemptyset(&set);

@@ -278,7 +278,12 @@ message_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         msg_error("usage: postgatectl message release TOKEN");
         return EX_USAGE;
     }
-    ret = release_message(db, cfg, argv[2], &error);
+    SEAL_KEY *seal = load_seal(cfg);
+
+    if (seal == NULL)
+        return EX_CONFIG;
+    ret = release_message(db, cfg, seal, argv[2], &error);
+    seal_key_free(seal);
     if (ret > 0)
         printf("released %s\n", argv[2]);
     return report(ret, error);

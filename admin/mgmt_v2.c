@@ -8,7 +8,8 @@
  * collected in c->errors (400 ValidationError); then the change runs in one transaction.
  *
  * No SQL here: organizations and their members are lib/mail/org.c's, users, sessions
- * and tokens lib/mail/user.c's (through auth.c), servers lib/mail/server.c's.
+ * and tokens lib/mail/user.c's (through auth.c), servers lib/mail/server.c's, a server's
+ * domains lib/mail/domain.c's and its credentials lib/mail/credential.c's.
  *
  * Must never: answer a non-member anything but 404 for an organization's paths, let a
  * role act above itself, leave an organization without an owner, or put input into SQL
@@ -27,6 +28,8 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "mail/credential.h"
+#include "mail/domain.h"
 #include "mail/org.h"
 #include "mail/server.h"
 #include "mail/user.h"
@@ -34,6 +37,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/netaddr.h"
 #include "util/password.h"
 
 #define NAME_MAX_BYTES 255
@@ -1346,6 +1350,429 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     server = NULL;
 out:
     json_decref(server);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+/* ---------------------------------------------------------------- a server's domains */
+
+/* The organization (role at least need) and the server of path arguments 0 and 1.
+ * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
+static int
+load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r)
+{
+    json_t *server;
+
+    if (load_org(c, need, o) != 0 || (server = find_server(c, o, http_path_arg(c->req, 1), server_id_r)) == NULL)
+        return -1;
+    json_decref(server);
+    return 0;
+}
+
+static json_t *
+domain_json(CALL *c, const DB_RESULT *res, size_t row)
+{
+    unsigned long long id = strtoull(db_result_get(res, row, DOMAIN_COL_ID), NULL, 10);
+    json_t *keys = json_array();
+    DB_RESULT *k = NULL;
+
+    if (domain_dkim_list(c->db, id, &k) >= 0)
+        for (size_t i = 0; i < db_result_rows(k); i++)
+            json_array_append_new(keys, json_pack("{s:o, s:o, s:o}", "selector", jstr(db_result_get(k, i, 0)),
+                                                  "algorithm", jstr(db_result_get(k, i, 1)),
+                                                  "state", jstr(db_result_get(k, i, 2))));
+    db_result_free(k);
+    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, DOMAIN_COL_UUID)),
+                     "name", jstr(db_result_get(res, row, DOMAIN_COL_NAME)),
+                     "verified", atoi(db_result_get(res, row, DOMAIN_COL_VERIFIED)) != 0,
+                     "verification_method", jstr(db_result_get(res, row, DOMAIN_COL_METHOD)),
+                     "dkim_keys", keys, "created_at", jstr(db_result_get(res, row, DOMAIN_COL_CREATED)));
+}
+
+/* The domain of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
+static int
+find_domain(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+{
+    char name[254];
+    int ret;
+
+    *res_r = NULL;
+    if (!domain_name_normalize(http_path_arg(c->req, 2), name, sizeof(name))) {
+        reply_not_found(c, "domain");
+        return 0;
+    }
+    if ((ret = domain_server_list(c->db, server_id, name, res_r)) < 0) {
+        reply_db(c, "domain lookup", ret);
+        return -1;
+    }
+    if (ret == 0)
+        reply_not_found(c, "domain");
+    return ret > 0;
+}
+
+/* One domain answered with its DNS records. */
+static void
+reply_domain(CALL *c, const DB_RESULT *res, unsigned status)
+{
+    json_t *d = domain_json(c, res, 0);
+    char *zone = domain_dns_records(c->db, c->req->cfg, strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10));
+
+    if (zone == NULL) {
+        json_decref(d);
+        reply_db(c, "domain DNS records", DB_ERR_TEMP);
+        return;
+    }
+    json_object_set_new(d, "dns_records", json_string(zone));
+    mem_free(zone);
+    reply_ok(c, status, json_pack("{s:o}", "domain", d));
+}
+
+void
+mgmt_v2_domains_list(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
+        if ((ret = domain_server_list(c.db, server_id, NULL, &res)) < 0) {
+            reply_db(&c, "domain list", ret);
+        } else {
+            json_t *a = json_array();
+
+            for (size_t i = 0; i < db_result_rows(res); i++)
+                json_array_append_new(a, domain_json(&c, res, i));
+            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "domains", a));
+        }
+    }
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"name", "ed25519", "verified", NULL};
+    DOMAIN_CREATE_ARGS args = {0};
+    unsigned long long server_id = 0, id = 0;
+    char name[254], *error = NULL;
+    DB_RESULT *res = NULL;
+    const char *given;
+    int verified, ed25519, ret;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+        goto out;
+    if (json_is_true(json_object_get(c.body, "verified")) && !c.p.is_admin) {
+        reply_forbidden(&c, "Only installation administrators mark domains verified.");
+        goto out;
+    }
+    check_known(&c, known);
+    given = field_string(&c, "name", 1, 253);
+    if (given && !domain_name_normalize(given, name, sizeof(name)))
+        field_error(&c, "name", "must be a domain name such as example.com (letters, digits, inner hyphens, "
+                    "at least two labels)");
+    verified = field_bool(&c, "verified");
+    ed25519 = field_bool(&c, "ed25519");
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if ((ret = domain_server_list(c.db, server_id, name, &res)) < 0) {
+        reply_db(&c, "domain lookup", ret);
+        goto out;
+    }
+    db_result_free(res);
+    res = NULL;
+    if (ret > 0) {
+        field_error(&c, "name", "is already a domain of this server");
+        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
+                                                          "code", "DomainTaken", "message",
+                                                          "The server has a domain with this name.", "errors", c.errors));
+        goto out;
+    }
+    /* domain_create() runs its own transaction: the domain and its keys, or nothing. */
+    args.server_id = server_id;
+    args.name = name;
+    args.verified = verified > 0;
+    args.ed25519 = ed25519 > 0;
+    ret = domain_create(c.db, c.m->seal, req->cfg, &args, &id, &error);
+    if (ret == 0) {
+        field_error(&c, "name", "%s", error);
+        reply_invalid(&c);
+        goto out;
+    }
+    if (ret < 0) {
+        msg_warn("%s %s: domain create: %s", req->method, req->path, error ? error : "");
+        reply_db(&c, "domain create", ret);
+        goto out;
+    }
+    msg_info("user %llu: created domain %s of server %s/%s", c.p.user_id, name, http_path_arg(req, 0),
+             http_path_arg(req, 1));
+    if ((ret = domain_server_list(c.db, server_id, name, &res)) <= 0)
+        reply_db(&c, "domain reload", ret < 0 ? ret : DB_ERR_PERM);
+    else
+        reply_domain(&c, res, MHD_HTTP_CREATED);
+out:
+    mem_free(error);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_domain_get(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
+        && find_domain(&c, server_id, &res) == 1)
+        reply_domain(&c, res, MHD_HTTP_OK);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_domain_delete(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || find_domain(&c, server_id, &res) != 1 || txn_begin(&c) < 0)
+        goto out;
+    ret = domain_server_delete(c.db, server_id, strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10));
+    if (ret < 0) {
+        reply_db(&c, "domain delete", ret);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: deleted domain %s of server %s/%s", c.p.user_id, db_result_get(res, 0, DOMAIN_COL_NAME),
+             http_path_arg(req, 0), http_path_arg(req, 1));
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o, s:b}", "uuid", jstr(db_result_get(res, 0, DOMAIN_COL_UUID)),
+                                        "name", jstr(db_result_get(res, 0, DOMAIN_COL_NAME)), "deleted", 1));
+out:
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+/* ---------------------------------------------------------------- a server's credentials */
+
+static json_t *
+credential_json(const DB_RESULT *res, size_t row)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "uuid", jstr(db_result_get(res, row, CRED_COL_UUID)),
+                     "type", jstr(db_result_get(res, row, CRED_COL_TYPE)), "name", jstr(db_result_get(res, row, CRED_COL_NAME)),
+                     "key_prefix", jstr(db_result_get(res, row, CRED_COL_KEY_PREFIX)),
+                     "network", jstr(db_result_get(res, row, CRED_COL_NETWORK)),
+                     "hold", atoi(db_result_get(res, row, CRED_COL_HOLD)) != 0,
+                     "last_used_at", jstr(db_result_get(res, row, CRED_COL_LAST_USED)),
+                     "created_at", jstr(db_result_get(res, row, CRED_COL_CREATED)));
+}
+
+/* The credential of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
+static int
+find_credential(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+{
+    const char *uuid = http_path_arg(c->req, 2);
+    int ret;
+
+    *res_r = NULL;
+    if (!auth_uuid_ok(uuid)) {
+        reply_not_found(c, "credential");
+        return 0;
+    }
+    if ((ret = credential_server_list(c->db, server_id, uuid, 0, res_r)) < 0) {
+        reply_db(c, "credential lookup", ret);
+        return -1;
+    }
+    if (ret == 0)
+        reply_not_found(c, "credential");
+    return ret > 0;
+}
+
+void
+mgmt_v2_credentials_list(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
+        if ((ret = credential_server_list(c.db, server_id, NULL, 0, &res)) < 0) {
+            reply_db(&c, "credential list", ret);
+        } else {
+            json_t *a = json_array();
+
+            for (size_t i = 0; i < db_result_rows(res); i++)
+                json_array_append_new(a, credential_json(res, i));
+            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "credentials", a));
+        }
+    }
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"type", "name", "network", "hold", NULL};
+    unsigned long long server_id = 0, id = 0;
+    char key[CREDENTIAL_KEY_LEN + 1] = "", *error = NULL;
+    const char *type, *name, *network;
+    DB_RESULT *res = NULL;
+    int hold, ret;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+        goto out;
+    check_known(&c, known);
+    type = field_string(&c, "type", 1, 16);
+    if (type && strcmp(type, "SMTP") != 0 && strcmp(type, "API") != 0 && strcmp(type, "SMTP-IP") != 0) {
+        field_error(&c, "type", "must be SMTP, API or SMTP-IP");
+        type = NULL;
+    }
+    name = field_name(&c, "name", 1);
+    network = field_string(&c, "network", type && strcmp(type, "SMTP-IP") == 0, 64);
+    if (network && type && strcmp(type, "SMTP-IP") != 0) {
+        field_error(&c, "network", "is only for SMTP-IP credentials");
+    } else if (network) {
+        unsigned char start[NETADDR_LEN], end[NETADDR_LEN];
+        int prefix;
+
+        if (netaddr_parse_network(network, start, end, &prefix) < 0)
+            field_error(&c, "network", "must be an IP address or network such as 192.0.2.0/24 or 2001:db8::/32");
+    }
+    hold = field_bool(&c, "hold");
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if (txn_begin(&c) < 0)
+        goto out;
+    ret = credential_create(c.db, c.m->seal, server_id, type, name, network, hold > 0, key, &id, &error);
+    if (ret == 0) {
+        field_error(&c, strcmp(type, "SMTP-IP") == 0 ? "network" : "type", "%s", error);
+        reply_invalid(&c);
+        goto out;
+    }
+    if (ret < 0) {
+        reply_db(&c, "credential create", ret);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: created %s credential %llu of server %s/%s", c.p.user_id, type, id, http_path_arg(req, 0),
+             http_path_arg(req, 1));
+    if ((ret = credential_server_list(c.db, server_id, NULL, id, &res)) <= 0) {
+        reply_db(&c, "credential reload", ret < 0 ? ret : DB_ERR_PERM);
+    } else {
+        json_t *cred = credential_json(res, 0);
+
+        /* The key, shown this once. */
+        if (key[0])
+            json_object_set_new(cred, "key", json_string(key));
+        if (strcmp(type, "SMTP") == 0) {
+            char *user = buf_asprintf("%s/%s", http_path_arg(req, 0), http_path_arg(req, 1));
+
+            json_object_set_new(cred, "cram_md5_username", json_string(user));
+            mem_free(user);
+        }
+        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "credential", cred));
+    }
+out:
+    explicit_bzero(key, sizeof(key));
+    mem_free(error);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_credential_update(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"name", "hold", NULL};
+    unsigned long long server_id = 0, id;
+    DB_RESULT *res = NULL;
+    const char *name;
+    int hold, ret;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || find_credential(&c, server_id, &res) != 1)
+        goto out;
+    check_known(&c, known);
+    name = field_name(&c, "name", 0);
+    hold = field_bool(&c, "hold");
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    id = strtoull(db_result_get(res, 0, CRED_COL_ID), NULL, 10);
+    if (txn_begin(&c) < 0)
+        goto out;
+    if ((ret = credential_update(c.db, id, name, hold)) < 0) {
+        reply_db(&c, "credential update", ret);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: changed credential %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
+             http_path_arg(req, 1));
+    db_result_free(res);
+    res = NULL;
+    if ((ret = credential_server_list(c.db, server_id, NULL, id, &res)) <= 0)
+        reply_db(&c, "credential reload", ret < 0 ? ret : DB_ERR_PERM);
+    else
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "credential", credential_json(res, 0)));
+out:
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+void
+mgmt_v2_credential_delete(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0, id;
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || find_credential(&c, server_id, &res) != 1 || txn_begin(&c) < 0)
+        goto out;
+    id = strtoull(db_result_get(res, 0, CRED_COL_ID), NULL, 10);
+    if ((ret = credential_delete(c.db, server_id, id)) < 0) {
+        reply_db(&c, "credential delete", ret);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: deleted credential %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
+             http_path_arg(req, 1));
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, CRED_COL_UUID)), "deleted", 1));
+out:
+    db_result_free(res);
     json_decref(o.json);
     call_end(&c);
 }

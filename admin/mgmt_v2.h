@@ -10,7 +10,7 @@
  * UnsupportedMediaType; 429 TooManyAttempts; 503 TemporaryFailure). Writes take JSON
  * bodies only. Who may do what (auth.h for how a principal is found):
  *   readonly  GET
- *   member    GET (and, later, most writes on a server's child objects)
+ *   member    GET, and writes on a server's domains and credentials
  *   admin     manage the organization: its settings, members (not owners), servers
  *   owner     also owners, and deleting the organization
  *   installation admin: owner everywhere, and the only one who may suspend.
@@ -25,6 +25,7 @@
 
 #include "http.h"
 #include "mail/dbpool.h"
+#include "util/seal.h"
 
 /* Largest body a management request may send (the HTTP layer answers 413 beyond it). */
 #define MGMT_V2_MAX_BODY (1024 * 1024)
@@ -32,6 +33,7 @@
 /* What the handlers share; arg of every route below. */
 typedef struct mgmt_v2 {
     DBPOOL *pool;
+    const SEAL_KEY *seal;       /* seals DKIM keys and SMTP credential keys */
 } MGMT_V2;
 
 HTTP_HANDLER mgmt_v2_session_create;    /* POST   /api/v2/session */
@@ -53,5 +55,14 @@ HTTP_HANDLER mgmt_v2_servers_list;      /* GET    /api/v2/organizations/{permali
 HTTP_HANDLER mgmt_v2_servers_create;    /* POST   /api/v2/organizations/{permalink}/servers */
 HTTP_HANDLER mgmt_v2_server_get;        /* GET    /api/v2/organizations/{permalink}/servers/{permalink} */
 HTTP_HANDLER mgmt_v2_server_update;     /* PATCH  /api/v2/organizations/{permalink}/servers/{permalink} */
+/* Under /api/v2/organizations/{permalink}/servers/{permalink}: readonly GET, member and up all. */
+HTTP_HANDLER mgmt_v2_domains_list;      /* GET    …/domains */
+HTTP_HANDLER mgmt_v2_domains_create;    /* POST   …/domains */
+HTTP_HANDLER mgmt_v2_domain_get;        /* GET    …/domains/{name} */
+HTTP_HANDLER mgmt_v2_domain_delete;     /* DELETE …/domains/{name} */
+HTTP_HANDLER mgmt_v2_credentials_list;  /* GET    …/credentials */
+HTTP_HANDLER mgmt_v2_credentials_create;        /* POST   …/credentials */
+HTTP_HANDLER mgmt_v2_credential_update; /* PATCH  …/credentials/{uuid} */
+HTTP_HANDLER mgmt_v2_credential_delete; /* DELETE …/credentials/{uuid} */
 
 #endif

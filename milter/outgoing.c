@@ -19,6 +19,7 @@
 #include "mail/address.h"
 #include "mail/dkim.h"
 #include "mail/message.h"
+#include "mail/release.h"
 #include "mail/sendlimit.h"
 #include "mail/submit.h"
 #include "mail/suppression.h"
@@ -30,7 +31,7 @@
 #define HOLD_CREDENTIAL "Credential is configured to hold all messages authenticated by it"
 
 /* Headers a client may not set: postgate's own stamps. */
-static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER};
+static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER, RELEASE_HEADER};
 #define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
 
 static int
@@ -508,14 +509,16 @@ sfsistat
 release_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
     const char *queue_id = smfi_getsymval(ctx, "{i}");
-    char *token = trimmed(header_value(mc, "X-Postal-MsgID"));
+    char *token = trimmed(header_value(mc, "X-Postal-MsgID")), released[17];
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
-    if (*token == '\0' || mc->nrcpts == 0) {
+    if (*token == '\0' || mc->nrcpts == 0 || header_value(mc, RELEASE_HEADER) == NULL
+        || !release_header_verify(milter_globals.seal, header_value(mc, RELEASE_HEADER), released)) {
+        msg_warn("release service: a message without a valid %s header was refused", RELEASE_HEADER);
         smfi_setreply(ctx, "550", "5.7.1", "The release service only takes held postgate messages");
         status = SMFIS_REJECT;
         goto out;
@@ -523,7 +526,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     for (size_t i = 0; i < mc->nrcpts; i++) {
         unsigned long long sid;
 
-        ret = message_find_held(db, token, mc->rcpts[i], &ids[i], &sid);
+        ret = message_find_held(db, released, mc->rcpts[i], &ids[i], &sid);
         if (ret <= 0)
             break;
         server_id = sid;
@@ -544,7 +547,8 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
+    if (error || smfi_chgheader(ctx, (char *) RELEASE_HEADER, 1, NULL) == MI_FAILURE
+        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
     }

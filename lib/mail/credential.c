@@ -239,6 +239,40 @@ credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, co
     return 1;
 }
 
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+
+int
+credential_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id,
+                       DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT id, uuid, type, name, key_prefix, "
+                    "IF(type <> 'SMTP-IP', NULL, IF(IS_IPV4_MAPPED(ip_start), "
+                    "CONCAT(INET6_NTOA(SUBSTR(ip_start, 13)), '/', prefix_len - 96), "
+                    "CONCAT(INET6_NTOA(ip_start), '/', prefix_len))), hold, "
+                    TS("last_used_at") ", " TS("created_at") " FROM credentials "
+                    "WHERE server_id = ? AND (? IS NULL OR uuid = ?) AND (? = 0 OR id = ?) ORDER BY id",
+                    DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                            DB_UINT(id), DB_UINT(id)));
+}
+
+int
+credential_update(DB *db, unsigned long long id, const char *name, int hold)
+{
+    int ret = db_exec(db, "UPDATE credentials SET name = COALESCE(?, name), hold = IF(? < 0, hold, ?) WHERE id = ?",
+                      DB_ARGS(name ? DB_STR(name) : DB_NULL, DB_INT(hold), DB_INT(hold > 0), DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+credential_delete(DB *db, unsigned long long server_id, unsigned long long id)
+{
+    int ret = db_exec(db, "DELETE FROM credentials WHERE id = ? AND server_id = ?",
+                      DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
 /* Uses recorded since the last flush: credential id -> latest time. */
 static USELOG credential_uses = USELOG_INIT;
 

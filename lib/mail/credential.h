@@ -49,6 +49,21 @@ int credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id
                       const char *name, const char *network, int hold, char key_r[CREDENTIAL_KEY_LEN + 1],
                       unsigned long long *id_r, char **error_r);
 
+/* Columns of credential_server_list()'s rows (never the hash or the key); times as
+ * "YYYY-MM-DDTHH:MM:SSZ" or NULL; CRED_COL_NETWORK is "address/prefix" for SMTP-IP, else NULL. */
+enum credential_col {
+    CRED_COL_ID, CRED_COL_UUID, CRED_COL_TYPE, CRED_COL_NAME, CRED_COL_KEY_PREFIX, CRED_COL_NETWORK, CRED_COL_HOLD,
+    CRED_COL_LAST_USED, CRED_COL_CREATED
+};
+/* The credentials of server_id (only uuid's when not NULL, only id's when not 0), by id, into
+ * *res_r (db_result_free it): the row count, < 0 database error. */
+int credential_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id,
+                           DB_RESULT **res_r);
+/* Changes the name (unless NULL) and hold (unless < 0) of credential id. 0 done, < 0 database error. */
+int credential_update(DB *db, unsigned long long id, const char *name, int hold);
+/* Deletes credential id of server_id. 1 deleted, 0 none, < 0 database error. */
+int credential_delete(DB *db, unsigned long long server_id, unsigned long long id);
+
 void credential_touch(unsigned long long id);
 /* Writes the recorded uses; returns how many credentials were updated or < 0. */
 int credential_flush_touched(DB *db);

@@ -244,3 +244,30 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
     db_result_free(keys);
     return buf_steal(out, NULL);
 }
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+
+int
+domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
+                    TS("created_at") " FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
+                    DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
+}
+
+int
+domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT selector, algorithm, state FROM domain_dkim_keys "
+                    "WHERE domain_id = ? AND state IN ('pending', 'active', 'retiring') ORDER BY id",
+                    DB_ARGS(DB_UINT(domain_id)));
+}
+
+int
+domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id)
+{
+    int ret = db_exec(db, "DELETE FROM domains WHERE id = ? AND server_id = ?",
+                      DB_ARGS(DB_UINT(domain_id), DB_UINT(server_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}

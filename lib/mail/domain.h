@@ -40,4 +40,16 @@ void domain_keys_free(DOMAIN_KEY *keys, int n);
 /* The records to publish for a domain, in zone-file syntax (mem_free it); NULL on database error. */
 char *domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id);
 
+/* Columns of domain_server_list()'s rows; times as "YYYY-MM-DDTHH:MM:SSZ". */
+enum domain_col {
+    DOMAIN_COL_ID, DOMAIN_COL_UUID, DOMAIN_COL_NAME, DOMAIN_COL_VERIFIED, DOMAIN_COL_METHOD, DOMAIN_COL_CREATED
+};
+/* The domains of server_id (only name's, already normalized, when not NULL), by name, into
+ * *res_r (db_result_free it): the row count, < 0 database error. */
+int domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r);
+/* The DKIM keys of a domain still in DNS: rows of selector, algorithm, state (by id). */
+int domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r);
+/* Deletes domain_id of server_id (its keys go with it). 1 deleted, 0 none, < 0 database error. */
+int domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id);
+
 #endif

@@ -17,7 +17,7 @@ set -euo pipefail
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 56
+plan 58
 
 here=$(cd "$(dirname "$0")" && pwd)
 data="$POSTGATE_SRCDIR/tests/data/dkim"
@@ -129,6 +129,14 @@ contains "$(grep '^X-Rcpt-Args:' "$f" || true)" "<dev2@example.net>" "release de
 like "$(harness_sql "SELECT CONCAT(status, ' ', postfix_queue_id IS NOT NULL) FROM messages WHERE token = '$held'")$(verify_py "$f" | head -1)" \
 	'^Pending 1pass a=rsa-sha256' "the released row keeps its token, gets the new queue ID, and is signed again"
 
+# A forged release (X-Postal-MsgID alone, no signed release header) is refused and
+# leaves the held recipient held.
+first=$(harness_sql "SELECT token FROM messages WHERE subject = '$subject' AND rcpt_to = 'dev1@example.net'")
+out=$(timeout 30 swaks --server "127.0.0.1:$HARNESS_RELEASE_PORT" --from app@example.com --to dev1@example.net \
+	--h-From "app@example.com" --h-Subject "$subject" --add-header "X-Postal-MsgID: $first" 2>&1 || true)
+like "$out" '<\*\* 550 5\.7\.1' "a forged release through the release service is refused"
+is "$(harness_sql "SELECT status FROM messages WHERE token = '$first'")" Held "the held recipient stays held"
+
 # 39-41: the send limit: once the hour's volume reaches it, messages are held.
 volume=$(harness_sql "SELECT COALESCE(SUM(count), 0) FROM send_volume")
 ctl server set acme/mail send_limit "$volume" >/dev/null
@@ -220,5 +228,6 @@ like "$(verify_pl "$f")" '^pass a=rsa-sha256' "Mail::DKIM verifies the return-pa
 check "the milter logs each message with its token" grep -q "token $token" "$HARNESS_DIR/milter.log"
 like "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h smtpd_milters)" '^unix:postgate/milter$' \
 	"Postfix reaches the milter by a path relative to its queue directory"
-is "$(grep -c 'warning\|error' "$HARNESS_DIR/milter.log" | tr -d ' ')" \
-	"$(grep -c 'tempfail' "$HARNESS_DIR/milter.log" | tr -d ' ')" "the milter's only warnings are the outage's tempfails"
+is "$(grep 'warning\|error' "$HARNESS_DIR/milter.log" | grep -vc 'release service: .* was refused' | tr -d ' ')" \
+	"$(grep -c 'tempfail' "$HARNESS_DIR/milter.log" | tr -d ' ')" \
+	"the milter's only warnings are the outage's tempfails (and the forged release)"
