@@ -29,34 +29,8 @@ run_id=$(instance_random_hex 4)
 
 # ---------------------------------------------------------------- postgate-admin
 
-admin_pid=""
-admin_log="$HARNESS_DIR/admin.log"
-admin_stop() {
-	[ -n "$admin_pid" ] || return 0
-	instance_kill_pid "$admin_pid" 15 || true
-	admin_pid=""
-}
-# The harness stops only what it started itself: stop postgate-admin first.
-trap 'rc=$?; admin_stop; harness_on_exit "$rc"' EXIT
-trap 'admin_stop; harness_on_signal INT 130' INT
-trap 'admin_stop; harness_on_signal TERM 143' TERM
-
-port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
-	"$HARNESS_INJECTION_PORT") || harness_setup_failed "no free port for postgate-admin"
-base="http://127.0.0.1:$port"
-# One admin section only: when the harness already writes one, the environment overrides it.
-if grep -q '^[[:space:]]*admin[[:space:]]*:' "$HARNESS_CONFIG"; then
-	export POSTGATE_ADMIN_LISTEN="inet:127.0.0.1:$port"
-else
-	printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
-fi
-# Loopback is the trusted proxy: its X-Forwarded-For names the client.
-instance_spawn "$HARNESS_DIR/admin.pid" "$admin_log" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
-	"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
-	harness_setup_failed "postgate-admin did not start"
-admin_pid=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")
-health() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null | grep -qx 200; }
-harness_wait_for 20 health || { diag "$(tail -n 20 "$admin_log")"; harness_setup_failed "postgate-admin did not answer"; }
+harness_start_admin
+admin_pid=$HARNESS_ADMIN_PID admin_log=$HARNESS_ADMIN_LOG base=$HARNESS_ADMIN_URL
 
 ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail >/dev/null
@@ -316,7 +290,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/health" || tru
 out=$(post /api/v1/send/message "{\"to\": [\"a@example.net\"], $good}" -w '\n%{http_code}')
 like "$out" $'"code":"TemporaryFailure".*\n503$' "the API answers 503 TemporaryFailure while MariaDB is down"
 instance_mariadb_start "$HARNESS_DIR/mariadb" >/dev/null
-if harness_wait_for 30 health; then ok 0 "/health recovers when MariaDB is back"; else ok 1 "/health recovers when MariaDB is back"; fi
+if harness_wait_for 30 harness_admin_healthy; then ok 0 "/health recovers when MariaDB is back"; else ok 1 "/health recovers when MariaDB is back"; fi
 ctl server set acme/mail suspended true >/dev/null
 sleep 2
 is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good}")")" "error ServerSuspended The mail server has been suspended." \

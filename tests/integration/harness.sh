@@ -232,6 +232,36 @@ harness_start_postgate() {
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
 }
 
+# harness_start_admin: postgate-admin on a free loopback port (loopback is its trusted
+# proxy, so tests may set X-Forwarded-For). Exports HARNESS_ADMIN_URL, HARNESS_ADMIN_PID
+# and HARNESS_ADMIN_LOG; harness cleanup stops it.
+harness_start_admin() {
+	local port
+	port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "${HARNESS_RELEASE_PORT:-0}" \
+		"${HARNESS_INJECTION_PORT:-0}") || harness_setup_failed "no free port for postgate-admin"
+	HARNESS_ADMIN_URL="http://127.0.0.1:$port"
+	HARNESS_ADMIN_LOG="$HARNESS_DIR/admin.log"
+	# One admin section only: when the config already has one, the environment overrides it.
+	if grep -q '^[[:space:]]*admin[[:space:]]*:' "$HARNESS_CONFIG"; then
+		export POSTGATE_ADMIN_LISTEN="inet:127.0.0.1:$port"
+	else
+		printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
+	fi
+	HARNESS_STARTED+=(admin)
+	instance_spawn "$HARNESS_DIR/admin.pid" "$HARNESS_ADMIN_LOG" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
+		"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
+		harness_setup_failed "postgate-admin did not start"
+	HARNESS_ADMIN_PID=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")
+	export HARNESS_ADMIN_URL HARNESS_ADMIN_PID HARNESS_ADMIN_LOG
+	if ! harness_wait_for 20 harness_admin_healthy; then
+		diag "$(tail -n 20 "$HARNESS_ADMIN_LOG")"
+		harness_setup_failed "postgate-admin did not answer"
+	fi
+}
+harness_admin_healthy() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$HARNESS_ADMIN_URL/health" 2>/dev/null | grep -qx 200
+}
+
 # Run CMD every 0.1 s until it succeeds, at most TIMEOUT seconds.
 harness_wait_for() {
 	instance_wait_until "$@"
@@ -255,7 +285,8 @@ harness_root_sql() {
 harness_dump_logs() {
 	local file
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
-		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log"; do
+		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" \
+		"$HARNESS_DIR/admin.log"; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"
@@ -267,6 +298,7 @@ harness_stop_all() {
 	for ((i = ${#HARNESS_STARTED[@]} - 1; i >= 0; i--)); do
 		case ${HARNESS_STARTED[i]} in
 		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
+		admin) instance_postgate_stop "$HARNESS_DIR" admin ;;
 		postgate)
 			instance_postgate_stop "$HARNESS_DIR" milter
 			instance_postgate_stop "$HARNESS_DIR" policyd

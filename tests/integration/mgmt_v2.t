@@ -15,6 +15,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+# shellcheck source-path=SCRIPTDIR source=api.sh
+. "$(dirname "$0")/api.sh"
 
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
@@ -26,32 +28,9 @@ out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initial
 
 # ---------------------------------------------------------------- postgate-admin
 
-admin_pid=""
-admin_log="$HARNESS_DIR/admin.log"
-admin_stop() {
-	[ -n "$admin_pid" ] || return 0
-	instance_kill_pid "$admin_pid" 15 || true
-	admin_pid=""
-}
-trap 'rc=$?; admin_stop; harness_on_exit "$rc"' EXIT
-trap 'admin_stop; harness_on_signal INT 130' INT
-trap 'admin_stop; harness_on_signal TERM 143' TERM
+harness_start_admin
+admin_pid=$HARNESS_ADMIN_PID admin_log=$HARNESS_ADMIN_LOG base=$HARNESS_ADMIN_URL
 
-port=$(instance_free_port) || harness_setup_failed "no free port for postgate-admin"
-base="http://127.0.0.1:$port"
-printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
-# Loopback is the trusted proxy: X-Forwarded-For / -Proto name the client and the scheme.
-instance_spawn "$HARNESS_DIR/admin.pid" "$admin_log" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
-	"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
-	harness_setup_failed "postgate-admin did not start"
-admin_pid=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")
-health() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null | grep -qx 200; }
-harness_wait_for 20 health || { diag "$(tail -n 20 "$admin_log")"; harness_setup_failed "postgate-admin did not answer"; }
-
-mkuser() { # EMAIL PASSWORD [--admin]
-	printf '%s\n' "$2" | $HARNESS_CTL make-user --email "$1" --first-name "${1%%@*}" --last-name Test \
-		--password-stdin ${3:-} >/dev/null 2>&1 || harness_setup_failed "make-user $1"
-}
 pw_admin='Adm1n-pass-phrase' pw_alice='Al1ce-pass-phrase' pw_bob='B0b-pass-phrase!'
 mkuser root@example.test "$pw_admin" --admin
 mkuser alice@example.test "$pw_alice"
@@ -62,32 +41,6 @@ mkuser dave@example.test 'Dav3-pass-phrase'
 # ---------------------------------------------------------------- helpers
 
 # j EXPR: a Python expression over the JSON document d from stdin ("PARSE-ERROR" if not JSON).
-j() {
-	/usr/bin/python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    v = eval(sys.argv[1])
-except Exception as e:
-    print("PARSE-ERROR %s" % e); sys.exit(0)
-print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" || true
-}
-# call METHOD PATH [BODY] [curl args...]: the answer's body, then its HTTP status on the last line.
-call() {
-	local method=$1 path=$2 body=${3:-}
-	shift 2
-	[ $# -gt 0 ] && shift
-	if [ -n "$body" ]; then
-		curl -sS --max-time 60 -X "$method" -H 'Content-Type: application/json' --data-binary "$body" \
-			-w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
-	else
-		curl -sS --max-time 60 -X "$method" -w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
-	fi
-}
-status() { printf '%s' "${1##*$'\n'}"; }
-body() { printf '%s' "${1%$'\n'*}"; }
-# code ANSWER: "HTTP-status error-code" of an answer (the code empty on success).
-code() { printf '%s %s' "$(status "$1")" "$(body "$1" | j 'd["data"].get("code", "") if d["status"] == "error" else ""')"; }
 # As a user: cookie jar + CSRF token (as). As a Bearer token (bearer).
 jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
 login() { # NAME EMAIL PASSWORD: logs in with NAME's jar (and any cookie in it), sets csrf_NAME
@@ -153,7 +106,9 @@ like "$(tr -d '\r' <<<"$out")" '"errors":\{"password":\["is required"\]\}' "logi
 orgs() { sql "SELECT COUNT(*) FROM organizations WHERE permalink = 'acme'"; }
 a=$(call POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}' -b "$(jar alice)")
 is "$(code "$a")|$(orgs)" "403 CSRFTokenInvalid|0" "a cookie POST without X-CSRF-Token: 403, nothing created"
-a=$(call POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}' -b "$(jar alice)" -H "X-CSRF-Token: ${csrf_alice%?}0")
+# A wrong token: the right one with its last digit changed (always to a different digit).
+if [ "${csrf_alice: -1}" = 0 ]; then wrong_csrf="${csrf_alice%?}1"; else wrong_csrf="${csrf_alice%?}0"; fi
+a=$(call POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}' -b "$(jar alice)" -H "X-CSRF-Token: $wrong_csrf")
 is "$(code "$a")|$(orgs)" "403 CSRFTokenInvalid|0" "a cookie POST with a wrong X-CSRF-Token: 403, nothing created"
 a=$(as alice POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}')
 is "$(code "$a")|$(orgs)" "201 |1" "with the CSRF token: 201, created"
@@ -318,7 +273,7 @@ is "$(code "$(bearer "$token2" GET /api/v2/organizations)")" "503 TemporaryFailu
 is "$(code "$(call POST /api/v2/session "{\"email\": \"bob@example.test\", \"password\": \"$pw_bob\"}")")" "503 TemporaryFailure" \
 	"MariaDB down: a login is 503, not 401"
 instance_mariadb_start "$HARNESS_DIR/mariadb" >/dev/null
-harness_wait_for 30 health || true
+harness_wait_for 30 harness_admin_healthy || true
 is "$(code "$(bearer "$token2" GET /api/v2/organizations)")" "200 " "MariaDB back: the API recovers"
 leaks=0
 for secret in "$session" "$csrf_alice" "$token" "$token2" "$pw_alice" "$pw_bob" "Dav3-pass-phrase"; do

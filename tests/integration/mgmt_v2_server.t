@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+# shellcheck source-path=SCRIPTDIR source=api.sh
+. "$(dirname "$0")/api.sh"
 
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/install-deps runtime test' as root"
@@ -23,36 +25,9 @@ plan 43
 
 # ---------------------------------------------------------------- postgate-admin
 
-admin_pid=""
-admin_log="$HARNESS_DIR/admin.log"
-admin_stop() {
-	[ -n "$admin_pid" ] || return 0
-	instance_kill_pid "$admin_pid" 15 || true
-	admin_pid=""
-}
-trap 'rc=$?; admin_stop; harness_on_exit "$rc"' EXIT
-trap 'admin_stop; harness_on_signal INT 130' INT
-trap 'admin_stop; harness_on_signal TERM 143' TERM
+harness_start_admin
+base=$HARNESS_ADMIN_URL
 
-port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
-	"$HARNESS_INJECTION_PORT") || harness_setup_failed "no free port for postgate-admin"
-base="http://127.0.0.1:$port"
-if grep -q '^[[:space:]]*admin[[:space:]]*:' "$HARNESS_CONFIG"; then
-	export POSTGATE_ADMIN_LISTEN="inet:127.0.0.1:$port"
-else
-	printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
-fi
-instance_spawn "$HARNESS_DIR/admin.pid" "$admin_log" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
-	"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
-	harness_setup_failed "postgate-admin did not start"
-admin_pid=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")
-health() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null | grep -qx 200; }
-harness_wait_for 20 health || { diag "$(tail -n 20 "$admin_log")"; harness_setup_failed "postgate-admin did not answer"; }
-
-mkuser() { # EMAIL PASSWORD [--admin]
-	printf '%s\n' "$2" | $HARNESS_CTL make-user --email "$1" --first-name "${1%%@*}" --last-name Test \
-		--password-stdin ${3:-} >/dev/null 2>&1 || harness_setup_failed "make-user $1"
-}
 mkuser root@example.test 'Adm1n-pass-phrase' --admin
 mkuser alice@example.test 'Al1ce-pass-phrase'
 mkuser bob@example.test 'B0b-pass-phrase!'
@@ -61,32 +36,6 @@ mkuser eve@example.test 'Ev3-pass-phrase!'
 # ---------------------------------------------------------------- helpers
 
 # j EXPR: a Python expression over the JSON document d from stdin ("PARSE-ERROR" if not JSON).
-j() {
-	/usr/bin/python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    v = eval(sys.argv[1])
-except Exception as e:
-    print("PARSE-ERROR %s" % e); sys.exit(0)
-print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" || true
-}
-# call METHOD PATH [BODY] [curl args...]: the answer's body, then its HTTP status on the last line.
-call() {
-	local method=$1 path=$2 body=${3:-}
-	shift 2
-	[ $# -gt 0 ] && shift
-	if [ -n "$body" ]; then
-		curl -sS --max-time 60 -X "$method" -H 'Content-Type: application/json' --data-binary "$body" \
-			-w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
-	else
-		curl -sS --max-time 60 -X "$method" -w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
-	fi
-}
-status() { printf '%s' "${1##*$'\n'}"; }
-body() { printf '%s' "${1%$'\n'*}"; }
-# code ANSWER: "HTTP-status error-code" of an answer (the code empty on success).
-code() { printf '%s %s' "$(status "$1")" "$(body "$1" | j 'd["data"].get("code", "") if d["status"] == "error" else ""')"; }
 jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
 login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
 	local a
@@ -116,6 +65,7 @@ login alice alice@example.test 'Al1ce-pass-phrase'
 login bob bob@example.test 'B0b-pass-phrase!'
 login eve eve@example.test 'Ev3-pass-phrase!'
 login root root@example.test 'Adm1n-pass-phrase'
+# shellcheck disable=SC2154 # login() sets csrf_NAME with printf -v
 [ "${#csrf_alice}" = 64 ] && [ "${#csrf_bob}" = 64 ] && [ "${#csrf_eve}" = 64 ] && [ "${#csrf_root}" = 64 ] ||
 	harness_setup_failed "logins failed"
 tok=$(body "$(as alice POST /api/v2/user/tokens '{"name": "ci"}')" | j 'd["data"]["token"]["token"]')

@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+#
+# api.sh -- helpers for the integration tests that drive postgate-admin's HTTP APIs with
+# curl (sourced after harness.sh and harness_start_admin, which sets $base).
+#
+#   mkuser EMAIL PASSWORD [--admin]   a web user, through postgatectl make-user
+#   call METHOD PATH [BODY] [curl args...]   the answer's body, then its HTTP status last
+#   status ANSWER / body ANSWER / code ANSWER ("HTTP-status error-code")
+#   j EXPR   a Python expression over the JSON document d read from stdin
+
+mkuser() { # EMAIL PASSWORD [--admin]
+	printf '%s\n' "$2" | $HARNESS_CTL make-user --email "$1" --first-name "${1%%@*}" --last-name Test \
+		--password-stdin ${3:+"$3"} >/dev/null 2>&1 || harness_setup_failed "make-user $1"
+}
+
+j() {
+	/usr/bin/python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    v = eval(sys.argv[1])
+except Exception as e:
+    print("PARSE-ERROR %s" % e); sys.exit(0)
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" || true
+}
+# call METHOD PATH [BODY] [curl args...]: the answer's body, then its HTTP status on the last line.
+# shellcheck disable=SC2154 # base: set by the test from HARNESS_ADMIN_URL
+call() {
+	local method=$1 path=$2 body=${3:-}
+	shift 2
+	[ $# -gt 0 ] && shift
+	if [ -n "$body" ]; then
+		curl -sS --max-time 60 -X "$method" -H 'Content-Type: application/json' --data-binary "$body" \
+			-w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
+	else
+		curl -sS --max-time 60 -X "$method" -w '\n%{http_code}' "$@" "$base$path" 2>&1 || true
+	fi
+}
+status() { printf '%s' "${1##*$'\n'}"; }
+body() { printf '%s' "${1%$'\n'*}"; }
+# code ANSWER: "HTTP-status error-code" of an answer (the code empty on success).
+code() { printf '%s %s' "$(status "$1")" "$(body "$1" | j 'd["data"].get("code", "") if d["status"] == "error" else ""')"; }
