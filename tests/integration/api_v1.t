@@ -16,6 +16,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+# shellcheck source-path=SCRIPTDIR source=api.sh
+. "$(dirname "$0")/api.sh"
 
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
@@ -39,18 +41,6 @@ key=$(ctl credential create --server acme/mail --type API --name api | sed -n 's
 
 # ---------------------------------------------------------------- helpers
 
-# j EXPR: a Python expression over the JSON document d read from stdin; strings print
-# bare, anything else as JSON; "PARSE-ERROR" when stdin is not JSON.
-j() {
-	/usr/bin/python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    v = eval(sys.argv[1])
-except Exception as e:
-    print("PARSE-ERROR %s" % e); sys.exit(0)
-print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" || true
-}
 # post PATH JSON [curl args...]: the body of the answer (HTTP status on the last line
 # when -w is given by the caller).
 post() {
@@ -60,6 +50,7 @@ post() {
 		--data-binary "$body" "$@" "$base$path" 2>&1 || true
 }
 # code OUT: "status code" of an envelope.
+# code (v1): Postal's envelope is always HTTP 200, so this replaces api.sh's code with status, code and message.
 code() { j 'd["status"] + " " + d["data"].get("code", "") + " " + str(d["data"].get("message"))' <<<"$1"; }
 sink_file() { instance_sink_find "$1"; }
 wait_sink() { harness_wait_for 30 sink_file "$1" >/dev/null; }
