@@ -145,7 +145,6 @@ static int
 test_config(const PGCONF *cfg)
 {
     char *error = NULL;
-    SEAL_KEY *key;
     SOCK_SPEC s;
     int problems = 0;
 
@@ -155,14 +154,7 @@ test_config(const PGCONF *cfg)
         error = NULL;
         problems++;
     }
-    key = seal_key_load(cfg->security_secret_key_file, &error);
-    if (key == NULL) {
-        msg_error("security.secret_key_file: %s", error);
-        mem_free(error);
-        error = NULL;
-        problems++;
-    }
-    seal_key_free(key);
+    problems += daemon_check_secret_key(cfg);
     if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key) {
         msg_error("admin.tls_certificate and admin.tls_key must be set together");
         problems++;
@@ -181,10 +173,7 @@ test_config(const PGCONF *cfg)
             mem_free(pem);
         }
     }
-    if (problems)
-        return EX_CONFIG;
-    printf("configuration OK: %s\n", cfg->path ? cfg->path : "(defaults and environment only)");
-    return EX_OK;
+    return daemon_test_result(cfg, problems);
 }
 
 static void

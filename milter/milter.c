@@ -304,10 +304,8 @@ main(int argc, char **argv)
     if (milter_globals.seal == NULL)
         msg_fatal_status(EX_CONFIG, "%s", error);
     milter_globals.return_path_key = load_return_path_key(milter_globals.cfg);
-    if (opts.test_config) {
-        printf("configuration OK\n");
-        return EX_OK;
-    }
+    if (opts.test_config)
+        return daemon_test_result(milter_globals.cfg, 0);
     db_library_init();
     address_init();
     milter_globals.pool = dbpool_new(milter_globals.cfg, 32);

@@ -192,7 +192,6 @@ test_config(const PGCONF *cfg)
     const char *specs[NLISTENERS] = {cfg->policyd_sasl_listen, cfg->policyd_policy_listen};
     const char *keys[NLISTENERS] = {"sasl_listen", "policy_listen"};
     char *error = NULL;
-    SEAL_KEY *key;
     SOCK_SPEC s;
     int problems = 0;
 
@@ -204,17 +203,8 @@ test_config(const PGCONF *cfg)
             problems++;
         }
     }
-    key = seal_key_load(cfg->security_secret_key_file, &error);
-    if (key == NULL) {
-        msg_error("security.secret_key_file: %s", error);
-        mem_free(error);
-        problems++;
-    }
-    seal_key_free(key);
-    if (problems)
-        return EX_CONFIG;
-    printf("configuration OK: %s\n", cfg->path ? cfg->path : "(defaults and environment only)");
-    return EX_OK;
+    problems += daemon_check_secret_key(cfg);
+    return daemon_test_result(cfg, problems);
 }
 
 /* Blocks the signals the main thread handles in every thread created from now on. */

@@ -18,6 +18,7 @@
 #include "mail/daemon.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/seal.h"
 #include "util/sock.h"
 
 volatile sig_atomic_t daemon_reload_requested;
@@ -199,4 +200,28 @@ daemon_reload_config(const DAEMON_OPTS *opts, const PGCONF *current)
         msg_warn("logging: %s", why);
     msg_info("configuration reloaded from %s", cfg->path ? cfg->path : "defaults and environment");
     return cfg;
+}
+
+int
+daemon_check_secret_key(const PGCONF *cfg)
+{
+    char *error = NULL;
+    SEAL_KEY *key = seal_key_load(cfg->security_secret_key_file, &error);
+
+    if (key == NULL) {
+        msg_error("security.secret_key_file: %s", error);
+        mem_free(error);
+        return 1;
+    }
+    seal_key_free(key);
+    return 0;
+}
+
+int
+daemon_test_result(const PGCONF *cfg, int problems)
+{
+    if (problems)
+        return EX_CONFIG;
+    printf("configuration OK: %s\n", cfg->path ? cfg->path : "(defaults and environment only)");
+    return EX_OK;
 }

@@ -40,4 +40,9 @@ void daemon_install_signals(void);
  * or NULL after logging why the current configuration stays in force. */
 PGCONF *daemon_reload_config(const DAEMON_OPTS *opts, const PGCONF *current);
 
+/* -t: 1 (a logged problem) when security.secret_key_file does not load, else 0. */
+int daemon_check_secret_key(const PGCONF *cfg);
+/* Ends -t: EX_CONFIG after problems, else prints "configuration OK: FILE" and EX_OK. */
+int daemon_test_result(const PGCONF *cfg, int problems);
+
 #endif

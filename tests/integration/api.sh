@@ -7,6 +7,10 @@
 #   call METHOD PATH [BODY] [curl args...]   the answer's body, then its HTTP status last
 #   status ANSWER / body ANSWER / code ANSWER ("HTTP-status error-code")
 #   j EXPR   a Python expression over the JSON document d read from stdin
+#   jar NAME / as NAME METHOD PATH [BODY] / bearer TOKEN METHOD PATH [BODY]
+#            a user's cookie jar; a cookie call with the CSRF token the test's login()
+#            stored in csrf_NAME; a call with a personal API token
+#   sql SQL  harness_sql
 
 mkuser() { # EMAIL PASSWORD [--admin]
 	printf '%s\n' "$2" | $HARNESS_CTL make-user --email "$1" --first-name "${1%%@*}" --last-name Test \
@@ -40,3 +44,16 @@ status() { printf '%s' "${1##*$'\n'}"; }
 body() { printf '%s' "${1%$'\n'*}"; }
 # code ANSWER: "HTTP-status error-code" of an answer (the code empty on success).
 code() { printf '%s %s' "$(status "$1")" "$(body "$1" | j 'd["data"].get("code", "") if d["status"] == "error" else ""')"; }
+
+jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
+as() { # NAME METHOD PATH [BODY]: cookie-authenticated, with the CSRF token
+	local name=$1 csrf_var="csrf_$1"
+	shift
+	call "$1" "$2" "${3:-}" -b "$(jar "$name")" -H "X-CSRF-Token: ${!csrf_var}"
+}
+bearer() { # TOKEN METHOD PATH [BODY]
+	local token=$1
+	shift
+	call "$1" "$2" "${3:-}" -H "Authorization: Bearer $token"
+}
+sql() { harness_sql "$1"; }

@@ -42,24 +42,12 @@ mkuser dave@example.test 'Dav3-pass-phrase'
 
 # j EXPR: a Python expression over the JSON document d from stdin ("PARSE-ERROR" if not JSON).
 # As a user: cookie jar + CSRF token (as). As a Bearer token (bearer).
-jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
 login() { # NAME EMAIL PASSWORD: logs in with NAME's jar (and any cookie in it), sets csrf_NAME
 	local a
 	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -b "$(jar "$1")" -c "$(jar "$1")" -H 'X-Forwarded-For: 192.0.2.50')
 	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
 	printf '%s' "$a"
 }
-as() { # NAME METHOD PATH [BODY]: cookie-authenticated, with the CSRF token
-	local name=$1 csrf_var="csrf_$1"
-	shift
-	call "$1" "$2" "${3:-}" -b "$(jar "$name")" -H "X-CSRF-Token: ${!csrf_var}"
-}
-bearer() { # TOKEN METHOD PATH [BODY]
-	local token=$1
-	shift
-	call "$1" "$2" "${3:-}" -H "Authorization: Bearer $token"
-}
-sql() { harness_sql "$1"; }
 
 # ---------------------------------------------------------------- 1-8: router and logins
 

@@ -36,23 +36,11 @@ mkuser eve@example.test 'Ev3-pass-phrase!'
 # ---------------------------------------------------------------- helpers
 
 # j EXPR: a Python expression over the JSON document d from stdin ("PARSE-ERROR" if not JSON).
-jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
 login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
 	local a
 	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
 	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
 }
-as() { # NAME METHOD PATH [BODY]: cookie-authenticated, with the CSRF token
-	local name=$1 csrf_var="csrf_$1"
-	shift
-	call "$1" "$2" "${3:-}" -b "$(jar "$name")" -H "X-CSRF-Token: ${!csrf_var}"
-}
-bearer() { # TOKEN METHOD PATH [BODY]
-	local token=$1
-	shift
-	call "$1" "$2" "${3:-}" -H "Authorization: Bearer $token"
-}
-sql() { harness_sql "$1"; }
 # swaks AUTH PLAIN with key $1 against the private Postfix; the first 235/535/454 reply.
 auth_plain() {
 	local out
@@ -66,8 +54,9 @@ login bob bob@example.test 'B0b-pass-phrase!'
 login eve eve@example.test 'Ev3-pass-phrase!'
 login root root@example.test 'Adm1n-pass-phrase'
 # shellcheck disable=SC2154 # login() sets csrf_NAME with printf -v
-[ "${#csrf_alice}" = 64 ] && [ "${#csrf_bob}" = 64 ] && [ "${#csrf_eve}" = 64 ] && [ "${#csrf_root}" = 64 ] ||
+if [ "${#csrf_alice}" != 64 ] || [ "${#csrf_bob}" != 64 ] || [ "${#csrf_eve}" != 64 ] || [ "${#csrf_root}" != 64 ]; then
 	harness_setup_failed "logins failed"
+fi
 tok=$(body "$(as alice POST /api/v2/user/tokens '{"name": "ci"}')" | j 'd["data"]["token"]["token"]')
 
 # ---------------------------------------------------------------- 1-3: set-up through the API
