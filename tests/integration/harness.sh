@@ -258,6 +258,23 @@ harness_start_admin() {
 		harness_setup_failed "postgate-admin did not answer"
 	fi
 }
+# harness_start_worker: postgate-worker with the harness configuration (it reads the private
+# Postfix's maillog). Exports HARNESS_WORKER_PID and HARNESS_WORKER_LOG; harness cleanup
+# stops it.
+harness_start_worker() {
+	HARNESS_WORKER_LOG="$HARNESS_DIR/worker.log"
+	HARNESS_STARTED+=(worker)
+	instance_spawn "$HARNESS_DIR/worker.pid" "$HARNESS_WORKER_LOG" \
+		"$POSTGATE_BUILDDIR/worker/postgate-worker" -c "$HARNESS_CONFIG" ||
+		harness_setup_failed "postgate-worker did not start"
+	HARNESS_WORKER_PID=$(instance_pidfile_read "$HARNESS_DIR/worker.pid")
+	export HARNESS_WORKER_PID HARNESS_WORKER_LOG
+	if ! harness_wait_for 20 grep -q 'started on ' "$HARNESS_WORKER_LOG"; then
+		diag "$(tail -n 20 "$HARNESS_WORKER_LOG")"
+		harness_setup_failed "postgate-worker did not start its tasks"
+	fi
+}
+
 harness_admin_healthy() {
 	curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$HARNESS_ADMIN_URL/health" 2>/dev/null | grep -qx 200
 }
@@ -299,6 +316,7 @@ harness_stop_all() {
 		case ${HARNESS_STARTED[i]} in
 		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
 		admin) instance_postgate_stop "$HARNESS_DIR" admin ;;
+		worker) instance_postgate_stop "$HARNESS_DIR" worker ;;
 		postgate)
 			instance_postgate_stop "$HARNESS_DIR" milter
 			instance_postgate_stop "$HARNESS_DIR" policyd
