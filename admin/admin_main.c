@@ -76,35 +76,6 @@ static const HTTP_ROUTE routes[] = {
     {"POST", "/api/v1/send/raw", api_v1_send_raw, &api, 0},
     {"POST", "/api/v1/messages/message", api_v1_messages_message, &api, 0},
     {"POST", "/api/v1/messages/deliveries", api_v1_messages_deliveries, &api, 0},
-#define V2(method, path, handler) {method, "/api/v2/" path, handler, &mgmt, MGMT_V2_MAX_BODY}
-    V2("POST", "session", mgmt_v2_session_create),
-    V2("GET", "session", mgmt_v2_session_get),
-    V2("DELETE", "session", mgmt_v2_session_delete),
-    V2("POST", "user/tokens", mgmt_v2_tokens_create),
-    V2("GET", "user/tokens", mgmt_v2_tokens_list),
-    V2("DELETE", "user/tokens/{}", mgmt_v2_tokens_delete),
-    V2("GET", "organizations", mgmt_v2_orgs_list),
-    V2("POST", "organizations", mgmt_v2_orgs_create),
-    V2("GET", "organizations/{}", mgmt_v2_org_get),
-    V2("PATCH", "organizations/{}", mgmt_v2_org_update),
-    V2("DELETE", "organizations/{}", mgmt_v2_org_delete),
-    V2("GET", "organizations/{}/members", mgmt_v2_members_list),
-    V2("POST", "organizations/{}/members", mgmt_v2_members_add),
-    V2("PATCH", "organizations/{}/members/{}", mgmt_v2_member_update),
-    V2("DELETE", "organizations/{}/members/{}", mgmt_v2_member_delete),
-    V2("GET", "organizations/{}/servers", mgmt_v2_servers_list),
-    V2("POST", "organizations/{}/servers", mgmt_v2_servers_create),
-    V2("GET", "organizations/{}/servers/{}", mgmt_v2_server_get),
-    V2("PATCH", "organizations/{}/servers/{}", mgmt_v2_server_update),
-    V2("GET", "organizations/{}/servers/{}/domains", mgmt_v2_domains_list),
-    V2("POST", "organizations/{}/servers/{}/domains", mgmt_v2_domains_create),
-    V2("GET", "organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_get),
-    V2("DELETE", "organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_delete),
-    V2("GET", "organizations/{}/servers/{}/credentials", mgmt_v2_credentials_list),
-    V2("POST", "organizations/{}/servers/{}/credentials", mgmt_v2_credentials_create),
-    V2("PATCH", "organizations/{}/servers/{}/credentials/{}", mgmt_v2_credential_update),
-    V2("DELETE", "organizations/{}/servers/{}/credentials/{}", mgmt_v2_credential_delete),
-#undef V2
 };
 
 /* Reads a PEM file (as root, before privileges are dropped). NULL with *error_r. */
@@ -196,6 +167,8 @@ main(int argc, char **argv)
     char *error = NULL, *cert = NULL, *key = NULL;
     sigset_t set, saved;
     HTTP_SERVER *srv;
+    HTTP_ROUTE *all_routes;
+    size_t nroutes;
     SEAL_KEY *seal;
     PGCONF *cfg;
     time_t last_flush;
@@ -243,7 +216,8 @@ main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, &saved);
 
-    srv = http_server_new(cfg, routes, sizeof(routes) / sizeof(routes[0]));
+    all_routes = mgmt_v2_routes(&mgmt, routes, sizeof(routes) / sizeof(routes[0]), &nroutes);
+    srv = http_server_new(cfg, all_routes, nroutes);
     if (http_server_start(srv, fd, cert, key, &error) < 0)
         msg_fatal("admin.listen %s: %s", cfg->admin_listen, error);
     if (key) {
@@ -282,6 +256,7 @@ main(int argc, char **argv)
     msg_info("stopping: no new connections; waiting for requests in flight");
     http_server_stop(srv, DRAIN_SECONDS);
     http_server_free(srv);
+    mem_free(all_routes);
     flush_uses();
     dbpool_free(api.pool);
     seal_key_free(seal);

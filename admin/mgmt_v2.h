@@ -1,6 +1,7 @@
 /*
  * mgmt_v2.h -- the management API, /api/v2/ (doc/api.md, "Management API v2"): sessions,
- * personal API tokens, organizations, their members and their mail servers.
+ * personal API tokens, organizations, their members and their mail servers with what
+ * belongs to them. One file per resource family (mgmt_*.c), sharing mgmt.h.
  *
  * Contract: every answer is JSON, {"status":"success","data":{...}} or
  * {"status":"error","data":{"code","message"[,"errors":{"field":["message"]}]}} with the
@@ -36,33 +37,22 @@ typedef struct mgmt_v2 {
     const SEAL_KEY *seal;       /* seals DKIM keys and SMTP credential keys */
 } MGMT_V2;
 
-HTTP_HANDLER mgmt_v2_session_create;    /* POST   /api/v2/session */
-HTTP_HANDLER mgmt_v2_session_get;       /* GET    /api/v2/session */
-HTTP_HANDLER mgmt_v2_session_delete;    /* DELETE /api/v2/session */
-HTTP_HANDLER mgmt_v2_tokens_create;     /* POST   /api/v2/user/tokens */
-HTTP_HANDLER mgmt_v2_tokens_list;       /* GET    /api/v2/user/tokens */
-HTTP_HANDLER mgmt_v2_tokens_delete;     /* DELETE /api/v2/user/tokens/{uuid} */
-HTTP_HANDLER mgmt_v2_orgs_list;         /* GET    /api/v2/organizations */
-HTTP_HANDLER mgmt_v2_orgs_create;       /* POST   /api/v2/organizations */
-HTTP_HANDLER mgmt_v2_org_get;           /* GET    /api/v2/organizations/{permalink} */
-HTTP_HANDLER mgmt_v2_org_update;        /* PATCH  /api/v2/organizations/{permalink} */
-HTTP_HANDLER mgmt_v2_org_delete;        /* DELETE /api/v2/organizations/{permalink} */
-HTTP_HANDLER mgmt_v2_members_list;      /* GET    /api/v2/organizations/{permalink}/members */
-HTTP_HANDLER mgmt_v2_members_add;       /* POST   /api/v2/organizations/{permalink}/members */
-HTTP_HANDLER mgmt_v2_member_update;     /* PATCH  /api/v2/organizations/{permalink}/members/{uuid|email} */
-HTTP_HANDLER mgmt_v2_member_delete;     /* DELETE /api/v2/organizations/{permalink}/members/{uuid|email} */
-HTTP_HANDLER mgmt_v2_servers_list;      /* GET    /api/v2/organizations/{permalink}/servers */
-HTTP_HANDLER mgmt_v2_servers_create;    /* POST   /api/v2/organizations/{permalink}/servers */
-HTTP_HANDLER mgmt_v2_server_get;        /* GET    /api/v2/organizations/{permalink}/servers/{permalink} */
-HTTP_HANDLER mgmt_v2_server_update;     /* PATCH  /api/v2/organizations/{permalink}/servers/{permalink} */
-/* Under /api/v2/organizations/{permalink}/servers/{permalink}: readonly GET, member and up all. */
-HTTP_HANDLER mgmt_v2_domains_list;      /* GET    …/domains */
-HTTP_HANDLER mgmt_v2_domains_create;    /* POST   …/domains */
-HTTP_HANDLER mgmt_v2_domain_get;        /* GET    …/domains/{name} */
-HTTP_HANDLER mgmt_v2_domain_delete;     /* DELETE …/domains/{name} */
-HTTP_HANDLER mgmt_v2_credentials_list;  /* GET    …/credentials */
-HTTP_HANDLER mgmt_v2_credentials_create;        /* POST   …/credentials */
-HTTP_HANDLER mgmt_v2_credential_update; /* PATCH  …/credentials/{uuid} */
-HTTP_HANDLER mgmt_v2_credential_delete; /* DELETE …/credentials/{uuid} */
+/* A route of the management API: the full path (with "{}" segments, http.h). */
+typedef struct mgmt_route {
+    const char *method;
+    const char *path;
+    HTTP_HANDLER *handler;
+} MGMT_ROUTE;
+
+/* Each file's routes, ended by {NULL}: one table per resource family. */
+extern const MGMT_ROUTE mgmt_session_routes[];          /* mgmt_session.c: session, user tokens */
+extern const MGMT_ROUTE mgmt_orgs_routes[];             /* mgmt_orgs.c: organizations, members */
+extern const MGMT_ROUTE mgmt_servers_routes[];          /* mgmt_servers.c: servers */
+extern const MGMT_ROUTE mgmt_domains_routes[];          /* mgmt_domains.c: a server's domains */
+extern const MGMT_ROUTE mgmt_credentials_routes[];      /* mgmt_credentials.c: a server's credentials */
+
+/* Appends every management route to routes (as HTTP routes with arg m and the
+ * management body limit) and returns the new array and count (mem_free it). */
+HTTP_ROUTE *mgmt_v2_routes(MGMT_V2 *m, const HTTP_ROUTE *routes, size_t nroutes, size_t *n_r);
 
 #endif

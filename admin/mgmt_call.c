@@ -1,0 +1,483 @@
+/*
+ * mgmt_call.c -- the shared toolkit of the management API v2 files (mgmt.h): answers,
+ * the call's lifetime, field checks, JSON of rows, and organization/server lookups
+ * with the principal's role.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "mail/org.h"
+#include "mgmt.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/netaddr.h"
+
+/* ---------------------------------------------------------------- answers */
+
+void
+reply_ok(CALL *c, unsigned status, json_t *data)
+{
+    http_reply_json(c->req, status, json_pack("{s:s, s:o}", "status", "success", "data", data ? data : json_object()));
+}
+
+void
+reply_fail(CALL *c, unsigned status, const char *code, const char *message)
+{
+    http_reply_error(c->req, status, code, message);
+}
+
+/* 400 with the collected per-field errors. */
+void
+reply_invalid(CALL *c)
+{
+    json_t *body = json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data", "code", "ValidationError",
+                             "message", "Some fields are not valid; see errors.", "errors", c->errors);
+
+    http_reply_json(c->req, MHD_HTTP_BAD_REQUEST, body);
+}
+
+/* A database failure: 503 when retrying may help, else 500. */
+void
+reply_db(CALL *c, const char *what, int ret)
+{
+    if (ret == DB_ERR_TEMP) {
+        msg_warn("%s %s: %s: %s", c->req->method, c->req->path, what, db_error(c->db));
+        reply_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure",
+                   "A temporary failure prevented the request from completing; retry later.");
+    } else {
+        msg_error("%s %s: %s: %s", c->req->method, c->req->path, what, db_error(c->db));
+        reply_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "The database refused the request.");
+    }
+}
+
+void
+reply_not_found(CALL *c, const char *what)
+{
+    char *message = buf_asprintf("There is no such %s.", what);
+
+    reply_fail(c, MHD_HTTP_NOT_FOUND, "NotFound", message);
+    mem_free(message);
+}
+
+void
+reply_forbidden(CALL *c, const char *message)
+{
+    reply_fail(c, MHD_HTTP_FORBIDDEN, "Forbidden", message);
+}
+
+__attribute__((format(printf, 3, 4)))
+void
+field_error(CALL *c, const char *field, const char *fmt, ...)
+{
+    json_t *list = json_object_get(c->errors, field);
+    BUF *b = buf_new(64);
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    if (list == NULL) {
+        list = json_array();
+        json_object_set_new(c->errors, field, list);
+    }
+    json_array_append_new(list, json_string(buf_cstr(b)));
+    buf_free(b);
+}
+
+int
+has_errors(const CALL *c)
+{
+    return json_object_size(c->errors) > 0;
+}
+
+/* ---------------------------------------------------------------- the call */
+
+int
+is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* The body as a JSON object; -1 after answering 415 or 400. */
+int
+read_body(CALL *c)
+{
+    json_error_t err;
+    size_t i = 0;
+
+    if (!is_json_type(c->req->content_type)) {
+        reply_fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType",
+                   "The management API takes JSON bodies only (Content-Type: application/json).");
+        return -1;
+    }
+    while (i < c->req->body_len && isspace(c->req->body[i]))
+        i++;
+    if (i == c->req->body_len) {
+        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object; it is empty.");
+        return -1;
+    }
+    c->body = json_loadb((const char *) c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (c->body == NULL) {
+        char *message;
+
+        if (json_error_code(&err) == json_error_invalid_utf8) {
+            reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidUTF8", "The body is not valid UTF-8.");
+            return -1;
+        }
+        message = buf_asprintf("The body is not valid JSON: %s (line %d, column %d).", err.text, err.line, err.column);
+        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", message);
+        mem_free(message);
+        return -1;
+    }
+    if (!json_is_object(c->body)) {
+        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object.");
+        return -1;
+    }
+    return 0;
+}
+
+void
+call_end(CALL *c)
+{
+    if (c->in_txn)
+        db_rollback(c->db);
+    if (c->db)
+        dbpool_put(c->m->pool, c->db);
+    json_decref(c->body);
+    json_decref(c->errors);
+}
+
+/* 0 to go on, -1 when already answered (call_end() in both cases). */
+int
+call_begin(CALL *c, HTTP_REQUEST *req, void *arg, int flags)
+{
+    memset(c, 0, sizeof(*c));
+    c->req = req;
+    c->m = arg;
+    c->errors = json_object();
+    c->db = dbpool_get(c->m->pool);
+    if (!(flags & NO_AUTH) && auth_principal(req, c->db, &c->p) < 0)
+        return -1;
+    if ((flags & NEED_BODY) && read_body(c) < 0)
+        return -1;
+    return 0;
+}
+
+int
+txn_begin(CALL *c)
+{
+    int ret = db_begin(c->db);
+
+    if (ret < 0) {
+        reply_db(c, "begin", ret);
+        return -1;
+    }
+    c->in_txn = 1;
+    return 0;
+}
+
+int
+txn_commit(CALL *c)
+{
+    int ret = db_commit(c->db);
+
+    c->in_txn = 0;
+    if (ret < 0) {
+        reply_db(c, "commit", ret);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- fields */
+
+/* Fields of the body that are not in allowed[] (NULL-terminated) are errors. */
+void
+check_known(CALL *c, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(c->body, key, v) {
+        int known = 0;
+
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known)
+            field_error(c, key, "is not a known field");
+    }
+}
+
+/* A string field of 1 to max bytes: NULL when absent or null (an error when required)
+ * or invalid (error added). Passwords take any character but NUL. */
+const char *
+field_string(CALL *c, const char *name, int required, size_t max)
+{
+    json_t *v = json_object_get(c->body, name);
+    const char *s;
+    size_t len;
+
+    if (v == NULL || json_is_null(v)) {
+        if (required)
+            field_error(c, name, "is required");
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        field_error(c, name, "must be a string");
+        return NULL;
+    }
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (strlen(s) != len) {
+        field_error(c, name, "must not contain NUL characters");
+        return NULL;
+    }
+    if (len == 0 || len > max) {
+        field_error(c, name, "must be 1 to %zu bytes long", max);
+        return NULL;
+    }
+    return s;
+}
+
+/* field_string() without control characters (names, addresses, reasons). */
+const char *
+field_text(CALL *c, const char *name, int required, size_t max)
+{
+    const char *s = field_string(c, name, required, max);
+
+    for (size_t i = 0; s && s[i]; i++)
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
+            field_error(c, name, "must not contain control characters");
+            return NULL;
+        }
+    return s;
+}
+
+/* A name-like field checked for presence and form; NULL when absent or invalid. */
+const char *
+field_name(CALL *c, const char *name, int required)
+{
+    return field_text(c, name, required, NAME_MAX_BYTES);
+}
+
+int
+time_zone_ok(const char *tz)
+{
+    if (!isalpha((unsigned char) tz[0]) || strstr(tz, "..") || strstr(tz, "//"))
+        return 0;
+    return strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == strlen(tz);
+}
+
+const char *
+field_time_zone(CALL *c)
+{
+    const char *tz = field_string(c, "time_zone", 0, TZ_MAX_BYTES);
+
+    if (tz && !time_zone_ok(tz)) {
+        field_error(c, "time_zone", "must be a time zone name such as UTC or Europe/Berlin");
+        return NULL;
+    }
+    return tz;
+}
+
+int
+email_ok(const char *email)
+{
+    const char *at = strrchr(email, '@');
+
+    return at && at != email && at[1] && !strchr(email, ' ');
+}
+
+char *
+lowercase(const char *s)
+{
+    char *out = mem_strdup(s);
+
+    for (char *p = out; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    return out;
+}
+
+/* ---------------------------------------------------------------- JSON of rows */
+
+json_t *
+jstr(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+
+    return v ? v : json_null();
+}
+
+json_t *
+user_json(const AUTH_PRINCIPAL *p)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "uuid", jstr(p->uuid), "email", jstr(p->email),
+                     "first_name", jstr(p->first_name), "last_name", jstr(p->last_name), "admin", p->is_admin);
+}
+
+/* An organization row (enum org_col) as JSON, with the principal's role. */
+json_t *
+org_json(const DB_RESULT *res, size_t row, AUTH_ROLE role)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:o, s:o}",
+                     "uuid", jstr(db_result_get(res, row, ORG_COL_UUID)), "name", jstr(db_result_get(res, row, ORG_COL_NAME)),
+                     "permalink", jstr(db_result_get(res, row, ORG_COL_PERMALINK)),
+                     "time_zone", jstr(db_result_get(res, row, ORG_COL_TIME_ZONE)),
+                     "suspended", atoi(db_result_get(res, row, ORG_COL_SUSPENDED)) != 0,
+                     "suspension_reason", jstr(db_result_get(res, row, ORG_COL_SUSPENSION_REASON)),
+                     "role", auth_role_name(role), "created_at", jstr(db_result_get(res, row, ORG_COL_CREATED)),
+                     "updated_at", jstr(db_result_get(res, row, ORG_COL_UPDATED)));
+}
+
+json_t *
+server_json(const SERVER_DETAILS *d, const char *org_permalink)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "uuid", jstr(d->uuid));
+    json_object_set_new(o, "name", jstr(d->name));
+    json_object_set_new(o, "permalink", jstr(d->permalink));
+    json_object_set_new(o, "organization", jstr(org_permalink));
+    json_object_set_new(o, "mode", jstr(d->mode));
+    json_object_set_new(o, "token", jstr(d->token));
+    json_object_set_new(o, "send_limit", d->send_limit >= 0 ? json_integer(d->send_limit) : json_null());
+    json_object_set_new(o, "allow_sender", json_boolean(d->allow_sender));
+    json_object_set_new(o, "spam_threshold", json_real(d->spam_threshold));
+    json_object_set_new(o, "spam_failure_threshold", json_real(d->spam_failure_threshold));
+    json_object_set_new(o, "outbound_spam_threshold",
+                        d->has_outbound_spam_threshold ? json_real(d->outbound_spam_threshold) : json_null());
+    json_object_set_new(o, "raw_message_retention_days", json_integer(d->raw_message_retention_days));
+    json_object_set_new(o, "raw_message_retention_size", json_integer(d->raw_message_retention_size));
+    json_object_set_new(o, "message_retention_days", json_integer(d->message_retention_days));
+    json_object_set_new(o, "suspended", json_boolean(d->suspended_at[0] != '\0'));
+    json_object_set_new(o, "suspended_at", d->suspended_at[0] ? jstr(d->suspended_at) : json_null());
+    json_object_set_new(o, "created_at", jstr(d->created_at));
+    json_object_set_new(o, "updated_at", jstr(d->updated_at));
+    return o;
+}
+
+/* ---------------------------------------------------------------- organizations: lookup */
+
+/* The organization of path argument 0 with the principal's role, which must be at least
+ * need. 0 with *o (o->json set; json_decref it), -1 when answered: 404 for no such live
+ * organization and for no role in it, 403 Forbidden for a role below need. */
+int
+load_org(CALL *c, AUTH_ROLE need, ORG *o)
+{
+    const char *permalink = http_path_arg(c->req, 0);
+    DB_RESULT *res = NULL;
+    int ret;
+
+    memset(o, 0, sizeof(*o));
+    ret = org_get(c->db, permalink, &res);
+    if (ret < 0) {
+        db_result_free(res);
+        reply_db(c, "organization lookup", ret);
+        return -1;
+    }
+    if (ret > 0) {
+        o->id = strtoull(db_result_get(res, 0, ORG_COL_ID), NULL, 10);
+        ret = auth_org_role(c->db, &c->p, o->id, &o->role);
+        if (ret < 0) {
+            db_result_free(res);
+            reply_db(c, "role lookup", ret);
+            return -1;
+        }
+    }
+    if (ret == 0 || o->role == AUTH_ROLE_NONE) {
+        db_result_free(res);
+        reply_not_found(c, "organization");
+        return -1;
+    }
+    o->json = org_json(res, 0, o->role);
+    db_result_free(res);
+    if (o->role < need) {
+        char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs %s.",
+                                     auth_role_name(o->role), auth_role_name(need));
+
+        json_decref(o->json);
+        o->json = NULL;
+        reply_forbidden(c, message);
+        mem_free(message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Re-reads organization id as JSON after a change. NULL on a database error (answered). */
+json_t *
+reload_org(CALL *c, unsigned long long id, AUTH_ROLE role)
+{
+    DB_RESULT *res = NULL;
+    json_t *o = NULL;
+    int ret = org_get_by_id(c->db, id, &res);
+
+    if (ret > 0)
+        o = org_json(res, 0, role);
+    else
+        reply_db(c, "organization reload", ret < 0 ? ret : DB_ERR_PERM);
+    db_result_free(res);
+    return o;
+}
+
+
+/* A boolean field: 1/0, or -1 when absent or invalid (error added). */
+int
+field_bool(CALL *c, const char *name)
+{
+    json_t *v = json_object_get(c->body, name);
+
+    if (v == NULL)
+        return -1;
+    if (!json_is_boolean(v)) {
+        field_error(c, name, "must be true or false");
+        return -1;
+    }
+    return json_is_true(v);
+}
+
+/* The server of path argument 1 in org as JSON; NULL after answering (404 or a DB error). */
+json_t *
+find_server(CALL *c, const ORG *o, const char *permalink, unsigned long long *id_r)
+{
+    SERVER_DETAILS *list = NULL;
+    json_t *s = NULL;
+    int ret = server_details_list(c->db, o->id, permalink, &list);
+
+    if (ret < 0)
+        reply_db(c, "server lookup", ret);
+    else if (ret == 0)
+        reply_not_found(c, "server");
+    else {
+        s = server_json(&list[0], json_string_value(json_object_get(o->json, "permalink")));
+        if (id_r)
+            *id_r = list[0].id;
+    }
+    mem_free(list);
+    return s;
+}
+
+/* The organization (role at least need) and the server of path arguments 0 and 1.
+ * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
+int
+load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r)
+{
+    json_t *server;
+
+    if (load_org(c, need, o) != 0 || (server = find_server(c, o, http_path_arg(c->req, 1), server_id_r)) == NULL)
+        return -1;
+    json_decref(server);
+    return 0;
+}

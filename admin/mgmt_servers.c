@@ -1,0 +1,312 @@
+/*
+ * mgmt_servers.c -- an organization's mail servers,
+ * /api/v2/organizations/{org}/servers (doc/api.md); rows are lib/mail/server.c's.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "mail/org.h"
+#include "mail/server.h"
+#include "mgmt.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+/* ---------------------------------------------------------------- servers */
+
+/* The server settings the API takes, in the order they are applied, with who changes
+ * them: server_set() knows the first group, server_set_more() the second. */
+static const struct {
+    const char *name;
+    int more;                   /* server_set_more() */
+    enum { T_STRING, T_BOOL, T_INT_OR_NULL, T_INT, T_NUMBER, T_NUMBER_OR_NULL } type;
+} server_fields[] = {
+    {"name", 1, T_STRING},
+    {"mode", 0, T_STRING},
+    {"send_limit", 0, T_INT_OR_NULL},
+    {"allow_sender", 0, T_BOOL},
+    {"spam_threshold", 1, T_NUMBER},
+    {"spam_failure_threshold", 1, T_NUMBER},
+    {"outbound_spam_threshold", 1, T_NUMBER_OR_NULL},
+    {"raw_message_retention_days", 1, T_INT},
+    {"raw_message_retention_size", 1, T_INT},
+    {"message_retention_days", 1, T_INT},
+    {"suspended", 0, T_BOOL},
+};
+#define N_SERVER_FIELDS (sizeof(server_fields) / sizeof(server_fields[0]))
+
+/* Checks the types of the server fields in the body (errors added) and whether the
+ * principal may change them. -1 after answering 403 for suspension by a non-admin. */
+static int
+check_server_fields(CALL *c, int creating)
+{
+    const char *known[N_SERVER_FIELDS + 2];
+    json_t *v0;
+    size_t n = 0;
+
+    if (json_object_get(c->body, "suspended") && !c->p.is_admin) {
+        reply_forbidden(c, "Only installation administrators suspend or unsuspend servers.");
+        return -1;
+    }
+    for (size_t i = 0; i < N_SERVER_FIELDS; i++)
+        known[n++] = server_fields[i].name;
+    if (creating)
+        known[n++] = "permalink";
+    else if (json_object_get(c->body, "permalink"))
+        field_error(c, "permalink", "cannot be changed");
+    known[n] = NULL;
+    check_known(c, known);
+    field_name(c, "name", creating);
+    for (size_t i = 1; i < N_SERVER_FIELDS; i++) {
+        const char *f = server_fields[i].name;
+        json_t *v = json_object_get(c->body, f);
+
+        if (v == NULL)
+            continue;
+        switch (server_fields[i].type) {
+        case T_STRING:
+            if (!json_is_string(v))
+                field_error(c, f, "must be a string");
+            break;
+        case T_BOOL:
+            if (!json_is_boolean(v))
+                field_error(c, f, "must be true or false");
+            break;
+        case T_INT_OR_NULL:
+        case T_INT:
+            if (!json_is_integer(v) && !(server_fields[i].type == T_INT_OR_NULL && json_is_null(v)))
+                field_error(c, f, "must be a whole number%s", server_fields[i].type == T_INT_OR_NULL ? " or null" : "");
+            break;
+        case T_NUMBER:
+        case T_NUMBER_OR_NULL:
+            if (!json_is_number(v) && !(server_fields[i].type == T_NUMBER_OR_NULL && json_is_null(v)))
+                field_error(c, f, "must be a number%s", server_fields[i].type == T_NUMBER_OR_NULL ? " or null" : "");
+            break;
+        }
+    }
+    /* In the API's words rather than server_set()'s (which speaks postgatectl's). */
+    if ((v0 = json_object_get(c->body, "mode")) && json_is_string(v0) && strcmp(json_string_value(v0), "Live") != 0
+        && strcmp(json_string_value(v0), "Development") != 0)
+        field_error(c, "mode", "must be Live or Development");
+    if ((v0 = json_object_get(c->body, "send_limit")) && json_is_integer(v0)
+        && (json_integer_value(v0) < 0 || json_integer_value(v0) > 4294967295LL))
+        field_error(c, "send_limit", "must be a whole number of messages per hour from 0 to 4294967295, or null");
+    return 0;
+}
+
+/* Applies the server fields of the body to server id (in the caller's transaction).
+ * 0 done, 1 some value was refused (errors added), < 0 database error. */
+static int
+apply_server_fields(CALL *c, unsigned long long id, int creating)
+{
+    int refused = 0;
+
+    for (size_t i = 0; i < N_SERVER_FIELDS; i++) {
+        const char *f = server_fields[i].name;
+        json_t *v = json_object_get(c->body, f);
+        char text[64], *error = NULL;
+        const char *value = text;
+        int ret;
+
+        /* At creation server_create() took these already. */
+        if (v == NULL || (creating && (strcmp(f, "name") == 0 || strcmp(f, "mode") == 0
+                                        || strcmp(f, "send_limit") == 0 || strcmp(f, "allow_sender") == 0)))
+            continue;
+        if (json_is_null(v))
+            value = "none";
+        else if (json_is_string(v))
+            value = json_string_value(v);
+        else if (json_is_boolean(v))
+            value = json_is_true(v) ? "true" : "false";
+        else if (json_is_integer(v))
+            snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+            snprintf(text, sizeof(text), "%.17g", json_real_value(v));
+        ret = server_fields[i].more ? server_set_more(c->db, id, f, value, &error)
+            : server_set(c->db, id, f, value, &error);
+        if (ret == 0) {
+            /* "send_limit must be ..." reads as "must be ..." under the field's name. */
+            const char *msg = error;
+
+            if (strncmp(msg, f, strlen(f)) == 0 && msg[strlen(f)] == ' ')
+                msg += strlen(f) + 1;
+            field_error(c, f, "%s", msg);
+            refused = 1;
+        }
+        mem_free(error);
+        if (ret < 0)
+            return ret;
+    }
+    return refused;
+}
+
+
+static void
+mgmt_v2_servers_list(HTTP_REQUEST *req, void *arg)
+{
+    SERVER_DETAILS *list = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
+        if ((ret = server_details_list(c.db, o.id, NULL, &list)) < 0) {
+            reply_db(&c, "server list", ret);
+        } else {
+            json_t *a = json_array();
+
+            for (int i = 0; i < ret; i++)
+                json_array_append_new(a, server_json(&list[i], http_path_arg(req, 0)));
+            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "servers", a));
+        }
+    }
+    mem_free(list);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
+{
+    SERVER_SETTINGS s = {.send_limit = -1};
+    const char *permalink, *why;
+    unsigned long long id = 0;
+    char *error = NULL;
+    json_t *v, *server;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
+        || check_server_fields(&c, 1) != 0)
+        goto out;
+    permalink = field_string(&c, "permalink", 1, 64);
+    if (permalink && !org_permalink_ok(permalink, &why))
+        field_error(&c, "permalink", "%s", why);
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    s.name = json_string_value(json_object_get(c.body, "name"));
+    s.permalink = permalink;
+    s.development = (v = json_object_get(c.body, "mode")) && strcmp(json_string_value(v), "Development") == 0;
+    if ((v = json_object_get(c.body, "send_limit")) && json_is_integer(v))
+        s.send_limit = json_integer_value(v);
+    s.allow_sender = json_is_true(json_object_get(c.body, "allow_sender"));
+    if (txn_begin(&c) < 0)
+        goto out;
+    ret = server_create(c.db, o.id, &s, &id, &error);
+    if (ret == 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
+        field_error(&c, "permalink", "is already taken in this organization");
+        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
+                                                          "code", "PermalinkTaken", "message",
+                                                          "The organization has a server with this permalink.",
+                                                          "errors", c.errors));
+        goto out;
+    }
+    if (ret == 0) {
+        field_error(&c, "server", "%s", error);
+        reply_invalid(&c);
+        goto out;
+    }
+    if (ret < 0 || (ret = apply_server_fields(&c, id, 1)) < 0) {
+        reply_db(&c, "server create", ret);
+        goto out;
+    }
+    if (ret > 0) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: created server %s/%s", c.p.user_id, http_path_arg(req, 0), permalink);
+    if ((server = find_server(&c, &o, permalink, NULL)) != NULL)
+        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "server", server));
+out:
+    mem_free(error);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_server_get(HTTP_REQUEST *req, void *arg)
+{
+    json_t *server;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0
+        && (server = find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", server));
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long id = 0;
+    json_t *server = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    /* The server is looked up before the role is judged too low: a member learns only
+     * what GET already tells them. */
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_READONLY, &o) != 0
+        || (server = find_server(&c, &o, http_path_arg(req, 1), &id)) == NULL)
+        goto out;
+    if (o.role < AUTH_ROLE_ADMIN) {
+        char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs admin.",
+                                     auth_role_name(o.role));
+
+        reply_forbidden(&c, message);
+        mem_free(message);
+        goto out;
+    }
+    if (check_server_fields(&c, 0) != 0)
+        goto out;
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if (txn_begin(&c) < 0)
+        goto out;
+    if ((ret = apply_server_fields(&c, id, 0)) < 0) {
+        reply_db(&c, "server update", ret);
+        goto out;
+    }
+    if (ret > 0) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if (txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: changed server %s/%s", c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1));
+    json_decref(server);
+    if ((server = find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", server));
+    server = NULL;
+out:
+    json_decref(server);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+/* The routes of this file (mgmt_v2.h). */
+const MGMT_ROUTE mgmt_servers_routes[] = {
+    {"GET", "/api/v2/organizations/{}/servers", mgmt_v2_servers_list},
+    {"POST", "/api/v2/organizations/{}/servers", mgmt_v2_servers_create},
+    {"GET", "/api/v2/organizations/{}/servers/{}", mgmt_v2_server_get},
+    {"PATCH", "/api/v2/organizations/{}/servers/{}", mgmt_v2_server_update},
+    {NULL, NULL, NULL},
+};
