@@ -44,10 +44,10 @@ static WORKER_ENV env;
 int
 worker_sleep(WORKER_ENV *e, double seconds)
 {
-    double end = clock_mono_seconds() + seconds;
+    double end = clock_mono() + seconds;
 
     while (!atomic_load(&e->stopping)) {
-        double left = end - clock_mono_seconds();
+        double left = end - clock_mono();
         struct timespec ts;
 
         if (left <= 0)

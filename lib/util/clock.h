@@ -9,5 +9,7 @@
 
 /* Seconds on CLOCK_MONOTONIC: compare only with other values of this function. */
 time_t clock_mono_seconds(void);
+/* Monotonic seconds with sub-second precision (deadlines, durations). */
+double clock_mono(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/sock.h"
 
 int
@@ -182,4 +183,63 @@ sock_connect(const char *spec, int timeout_ms, char **error_r)
         *error_r = buf_asprintf("connect to %s: %s", spec, strerror(errno));
     freeaddrinfo(res);
     return fd;
+}
+
+/* Waits until fd is ready for events or the deadline passes (-1, errno ETIMEDOUT). */
+static int
+wait_ready(int fd, short events, double deadline)
+{
+    for (;;) {
+        double left = deadline - clock_mono();
+        struct pollfd p = {.fd = fd, .events = events};
+        int n;
+
+        if (left <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        n = poll(&p, 1, (int) (left * 1000) + 1);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+int
+sock_write_all(int fd, const void *data, size_t len, double deadline)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n;
+
+        if (wait_ready(fd, POLLOUT, deadline) < 0)
+            return -1;
+        n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+ssize_t
+sock_read_some(int fd, void *buf, size_t len, double deadline)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (wait_ready(fd, POLLIN, deadline) < 0)
+            return -1;
+        n = recv(fd, buf, len, MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+    }
 }

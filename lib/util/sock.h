@@ -23,4 +23,11 @@ int sock_listen(const char *spec, int backlog, mode_t mode, char **error_r);
 /* Connects with a timeout (milliseconds); returns a blocking fd or -1 with *error_r. */
 int sock_connect(const char *spec, int timeout_ms, char **error_r);
 
+/* I/O against an absolute deadline (clock_mono()): both retry on EINTR and fail
+ * with errno ETIMEDOUT once the deadline passes. sock_write_all sends all of len
+ * (MSG_NOSIGNAL: a closed peer is EPIPE, never a signal) and returns 0 or -1;
+ * sock_read_some returns the bytes read (0 at end of stream) or -1. */
+int sock_write_all(int fd, const void *data, size_t len, double deadline);
+ssize_t sock_read_some(int fd, void *buf, size_t len, double deadline);
+
 #endif

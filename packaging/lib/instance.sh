@@ -26,6 +26,8 @@
 #                                [INSTANCE_POSTFIX_CONFIG_DIR INSTANCE_SMTP_PORT INSTANCE_MAILLOG]
 #   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
 #   instance_write_postgate_config FILE MIGRATIONS_DIR [DB_NAME]
+#   instance_spamd_start DIR PORT [INSTANCE_SPAMD_ADDRESS], instance_spamd_stop DIR
+#   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
 #   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
 #   instance_wait_until TIMEOUT CMD..., instance_pid_alive PID,
 #   instance_pidfile_pid FILE COMM, instance_pidfile_alive FILE COMM
@@ -333,6 +335,84 @@ instance_sink_stop() {
 		instance_kill_pid "$pid" 10 || return 1
 	fi
 	rm -f "$dir/smtp-sink.pid"
+}
+
+# ---------------------------------------------------------------- spamd and clamd
+
+# SpamAssassin's spamd on 127.0.0.1:PORT with the rules Debian ships (no network
+# tests, no user preferences), two children, as nobody. Its first start compiles the
+# rules: allow a minute.
+instance_spamd_start() {
+	local dir port pid
+	[ $# -eq 2 ] || { instance_error "usage: instance_spamd_start DIR PORT"; return 1; }
+	dir=$(instance_abspath "$1")
+	port=$2
+	mkdir -p "$dir" || return 1
+	if ! instance_pidfile_alive "$dir/spamd.pid" spamd; then
+		instance_require_port_free "$port" || return 1
+		instance_spawn "$dir/spamd.pid" "$dir/spamd.log" spamd -i 127.0.0.1 -p "$port" -A 127.0.0.1 \
+			-L -x -m 2 -u nobody -s stderr || return 1
+	fi
+	pid=$(instance_pidfile_pid "$dir/spamd.pid" spamd) ||
+		{ instance_log_tail "$dir/spamd.log"; instance_error "spamd exited at once"; return 1; }
+	if ! instance_wait_until 60 grep -q 'child states: I' "$dir/spamd.log"; then
+		instance_log_tail "$dir/spamd.log"
+		instance_error "spamd did not get ready within 60s"
+		instance_kill_pid "$pid" 5
+		return 1
+	fi
+	export INSTANCE_SPAMD_ADDRESS="inet:127.0.0.1:$port"
+}
+
+instance_spamd_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if pid=$(instance_pidfile_pid "$dir/spamd.pid" spamd); then
+		instance_kill_pid "$pid" 15 || return 1
+	fi
+	rm -f "$dir/spamd.pid"
+}
+
+# ClamAV's clamd on the unix socket DIR/clamd.sock with only the signatures in DIR/db
+# (the caller writes them, e.g. an .ndb line for the EICAR test string); nothing is
+# downloaded. STREAM_MAX (default 10M) is clamd's StreamMaxLength.
+instance_clamd_start() {
+	local dir pid stream_max=${2:-10M}
+	[ $# -ge 1 ] || { instance_error "usage: instance_clamd_start DIR [STREAM_MAX]"; return 1; }
+	dir=$(instance_abspath "$1")
+	mkdir -p "$dir/db" || return 1
+	ls "$dir"/db/*.[hn]db >/dev/null 2>&1 || { instance_error "no signatures in $dir/db"; return 1; }
+	cat >"$dir/clamd.conf" <<-EOF || return 1
+		LocalSocket $dir/clamd.sock
+		Foreground yes
+		DatabaseDirectory $dir/db
+		LogFile $dir/clamd.log
+		TemporaryDirectory $dir
+		StreamMaxLength $stream_max
+		User root
+	EOF
+	if ! instance_pidfile_alive "$dir/clamd.pid" clamd; then
+		rm -f "$dir/clamd.sock"
+		instance_spawn "$dir/clamd.pid" "$dir/clamd.out" clamd -c "$dir/clamd.conf" || return 1
+	fi
+	pid=$(instance_pidfile_pid "$dir/clamd.pid" clamd) ||
+		{ instance_log_tail "$dir/clamd.out"; instance_error "clamd exited at once"; return 1; }
+	if ! instance_wait_until 60 test -S "$dir/clamd.sock"; then
+		instance_log_tail "$dir/clamd.out"
+		instance_error "clamd did not create its socket within 60s"
+		instance_kill_pid "$pid" 5
+		return 1
+	fi
+	export INSTANCE_CLAMD_ADDRESS="unix:$dir/clamd.sock"
+}
+
+instance_clamd_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if pid=$(instance_pidfile_pid "$dir/clamd.pid" clamd); then
+		instance_kill_pid "$pid" 15 || return 1
+	fi
+	rm -f "$dir/clamd.pid" "$dir/clamd.sock"
 }
 
 # ---------------------------------------------------------------- Postfix

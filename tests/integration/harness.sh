@@ -166,6 +166,26 @@ harness_start_sink() {
 	instance_sink_start "$HARNESS_DIR/sink" "$port" || harness_setup_failed "smtp-sink did not start"
 }
 
+harness_start_spamd() {
+	local port
+	port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
+		harness_setup_failed "no free port for spamd"
+	HARNESS_STARTED+=(spamd)
+	instance_spamd_start "$HARNESS_DIR/spamd" "$port" || harness_setup_failed "spamd did not start"
+}
+
+# clamd with one signature: the EICAR test string, as Postgate-Test-EICAR (the test
+# writes its own database; nothing is downloaded).
+harness_start_clamd() {
+	local eicar='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+	mkdir -p "$HARNESS_DIR/clamd/db"
+	printf 'Postgate-Test-EICAR:0:*:%s\n' "$(printf '%s' "$eicar" | od -An -v -tx1 | tr -d ' \n')" \
+		>"$HARNESS_DIR/clamd/db/postgate-test.ndb"
+	HARNESS_STARTED+=(clamd)
+	instance_clamd_start "$HARNESS_DIR/clamd" "${HARNESS_CLAMD_STREAM_MAX:-10M}" ||
+		harness_setup_failed "clamd did not start"
+}
+
 harness_start_postfix() {
 	local port
 	[ -n "${INSTANCE_SINK_PORT:-}" ] || harness_setup_failed "Postfix needs the sink: list sink before postfix"
@@ -194,6 +214,8 @@ harness_setup() {
 		mariadb) harness_start_mariadb ;;
 		sink) harness_start_sink ;;
 		postfix) harness_start_postfix ;;
+		spamd) harness_start_spamd ;;
+		clamd) harness_start_clamd ;;
 		*) harness_setup_failed "unknown component '$component'" ;;
 		esac
 	done
@@ -322,6 +344,8 @@ harness_stop_all() {
 			instance_postgate_stop "$HARNESS_DIR" policyd
 			;;
 		sink) instance_sink_stop "$HARNESS_DIR/sink" ;;
+		spamd) instance_spamd_stop "$HARNESS_DIR/spamd" ;;
+		clamd) instance_clamd_stop "$HARNESS_DIR/clamd" ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac
 	done
