@@ -68,7 +68,7 @@ typedef struct setting {
     const char *now;            /* effective value (explicit or default) */
 } SETTING;
 
-enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_COUNT };
+enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUNT };
 
 /*
  * The loopback smtpd services enable adds to master.cf: the release service (held
@@ -96,7 +96,7 @@ typedef struct pf {
     const char *sock_spec[SOCK_COUNT];
     char *sock_postfix[SOCK_COUNT];     /* as Postfix must be told */
     char *sock_path[SOCK_COUNT];        /* absolute unix socket path, or NULL (inet) */
-    SETTING settings[16];
+    SETTING settings[32];
     size_t nsettings;
     KV_LIST effective;          /* postconf NAME... */
     KV_LIST explicit;           /* postconf -n */
@@ -590,7 +590,7 @@ pf_load(PF *pf)
 {
     const PGCONF *cfg = pf->cfg;
     KV_LIST basics = {NULL, 0};
-    char *names[20];
+    char *names[32];
     size_t nnames = 0;
     const char *qd, *owner, *prefixes;
     BUF *out = buf_new(4096);
@@ -617,6 +617,10 @@ pf_load(PF *pf)
     pf->sock_spec[SOCK_POLICY] = cfg->policyd_policy_listen;
     pf->sock_key[SOCK_SASL] = "policyd.sasl_listen";
     pf->sock_spec[SOCK_SASL] = cfg->policyd_sasl_listen;
+    pf->sock_key[SOCK_SOCKETMAP] = "policyd.socketmap_listen";
+    pf->sock_spec[SOCK_SOCKETMAP] = cfg->policyd_socketmap_listen;
+    pf->sock_key[SOCK_LMTP] = "worker.lmtp_listen";
+    pf->sock_spec[SOCK_LMTP] = cfg->worker_lmtp_listen;
     for (int i = 0; i < SOCK_COUNT; i++)
         if ((status = translate_socket(pf, i)) != 0)
             goto done;
@@ -660,6 +664,11 @@ pf_load(PF *pf)
     add_setting(pf, "smtpd_relay_restrictions",
                 buf_asprintf("check_policy_service %s, permit_sasl_authenticated, reject_unauth_destination",
                              pf->sock_postfix[SOCK_POLICY]));
+    /* Incoming: the domains and recipients that exist come from policyd's socketmap, so
+     * an unknown recipient is refused at RCPT; their mail goes to the worker over LMTP. */
+    add_setting(pf, "relay_domains", buf_asprintf("socketmap:%s:domain", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "relay_recipient_maps", buf_asprintf("socketmap:%s:recipient", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "relay_transport", buf_asprintf("lmtp:%s", pf->sock_postfix[SOCK_LMTP]));
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));

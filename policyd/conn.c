@@ -40,8 +40,48 @@ take_line(CONN *c, BUF *line)
     return 1;
 }
 
-int
-conn_read_line(CONN *c, BUF *line, size_t max, int busy)
+/* Moves the first complete netstring ("<len>:<data>,") out of the buffer: 1 when
+ * there was one, 0 when more is needed, CONN_TOO_LONG when it is longer than max,
+ * CONN_BAD when what arrived cannot be a netstring. */
+static int
+take_netstring(CONN *c, BUF *out, size_t max)
+{
+    size_t len = 0, i, used;
+
+    for (i = 0; i < c->inlen && c->in[i] != ':'; i++) {
+        if (c->in[i] < '0' || c->in[i] > '9' || i >= 9)
+            return CONN_BAD;
+        len = len * 10 + (size_t) (c->in[i] - '0');
+    }
+    if (len > max)
+        return CONN_TOO_LONG;
+    if (i == c->inlen || c->inlen < i + 1 + len + 1)
+        return 0;
+    if (i == 0 || c->in[i + 1 + len] != ',')
+        return CONN_BAD;
+    buf_reset(out);
+    buf_append(out, c->in + i + 1, len);
+    used = i + 1 + len + 1;
+    memmove(c->in, c->in + used, c->inlen - used);
+    c->inlen -= used;
+    return 1;
+}
+
+/* Moves one complete line out of the buffer (1), or says more is needed (0). */
+static int
+take_line_max(CONN *c, BUF *line, size_t max)
+{
+    if (take_line(c, line))
+        return buf_len(line) > max ? CONN_TOO_LONG : 1;
+    /* No line end within max + CR LF: it cannot become a valid line. */
+    if (c->inlen > max + 1 || c->inlen == sizeof(c->in))
+        return CONN_TOO_LONG;
+    return 0;
+}
+
+/* Reads until take() finds one complete unit in the buffer. */
+static int
+conn_read_unit(CONN *c, BUF *out, size_t max, int busy, int (*take)(CONN *, BUF *, size_t))
 {
     time_t start = clock_mono_seconds();
 
@@ -50,18 +90,14 @@ conn_read_line(CONN *c, BUF *line, size_t max, int busy)
         ssize_t n;
         int r;
 
-        if (take_line(c, line)) {
-            if (buf_len(line) > max)
-                return CONN_TOO_LONG;
-            return 1;
-        }
-        /* No line end within max + CR LF: it cannot become a valid line. */
-        if (c->inlen > max + 1 || c->inlen == sizeof(c->in))
+        if ((r = take(c, out, max)) != 0)
+            return r;
+        if (c->inlen == sizeof(c->in))
             return CONN_TOO_LONG;
         if (c->inlen == 0 && !busy && ctx_stopping(c->ctx))
             return CONN_EOF;
         if (clock_mono_seconds() - start >= (c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT)) {
-            msg_info("%s connection %lu: no complete line for %d s; closing", c->service, c->id,
+            msg_info("%s connection %lu: no complete request for %d s; closing", c->service, c->id,
                      c->inlen ? CONN_PARTIAL_TIMEOUT : CONN_IDLE_TIMEOUT);
             return CONN_ERR;
         }
@@ -81,11 +117,23 @@ conn_read_line(CONN *c, BUF *line, size_t max, int busy)
         }
         if (n == 0) {
             if (c->inlen)
-                msg_info("%s connection %lu: peer closed in the middle of a line", c->service, c->id);
+                msg_info("%s connection %lu: peer closed in the middle of a request", c->service, c->id);
             return CONN_EOF;
         }
         c->inlen += (size_t) n;
     }
+}
+
+int
+conn_read_line(CONN *c, BUF *line, size_t max, int busy)
+{
+    return conn_read_unit(c, line, max, busy, take_line_max);
+}
+
+int
+conn_read_netstring(CONN *c, BUF *data, size_t max, int busy)
+{
+    return conn_read_unit(c, data, max, busy, take_netstring);
 }
 
 int

@@ -1,5 +1,6 @@
 /*
- * conn.h -- one accepted Postfix connection: bounded line reading and whole writes.
+ * conn.h -- one accepted Postfix connection: bounded line or netstring reading and
+ * whole writes.
  *
  * Lines end with LF (a CR before it is dropped). A line longer than the caller's
  * limit, a peer silent in the middle of a line for CONN_PARTIAL_TIMEOUT seconds, or
@@ -23,11 +24,12 @@
 #define CONN_EOF 0              /* peer closed, or stopping with nothing in flight */
 #define CONN_ERR (-1)           /* read error or timeout (already logged) */
 #define CONN_TOO_LONG (-2)      /* the line passed the limit (caller logs and closes) */
+#define CONN_BAD (-3)           /* not a netstring (caller logs and closes) */
 
 typedef struct conn {
     int fd;
     unsigned long id;           /* for log lines */
-    const char *service;        /* "sasl" or "policy" */
+    const char *service;        /* "sasl", "policy" or "socketmap" */
     PD_CTX *ctx;
     unsigned char in[CONN_BUFSIZE];
     size_t inlen;
@@ -36,6 +38,8 @@ typedef struct conn {
 /* Reads one line (without its end) into line. busy says a request is in flight, so
  * a stopping daemon still waits for its next line. */
 int conn_read_line(CONN *c, BUF *line, size_t max, int busy);
+/* Reads one netstring's data (socketmap); CONN_BAD when the input is not one. */
+int conn_read_netstring(CONN *c, BUF *data, size_t max, int busy);
 /* Writes all of data; -1 (logged) when the peer is gone or stalls. */
 int conn_write(CONN *c, const void *data, size_t len);
 

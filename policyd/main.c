@@ -1,6 +1,7 @@
 /*
  * main.c -- postgate-policyd: answers Postfix's SASL logins (Dovecot auth protocol,
- * sasl.c) and relay policy questions (policy delegation, policy.c).
+ * sasl.c), relay policy questions (policy delegation, policy.c) and incoming domain and
+ * recipient lookups (socketmap, socketmap.c).
  *
  * Lifecycle (daemon.h, CONVENTIONS.md §8): sockets and the seal key are opened as
  * root, then the process drops to daemon.user. One thread per Postfix connection (smtpd
@@ -34,6 +35,7 @@
 #include "mail/db.h"
 #include "policy.h"
 #include "sasl.h"
+#include "socketmap.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/sock.h"
@@ -46,9 +48,9 @@
 #define MAX_TRACKED_KEYS 100000
 #define MAX_IDLE_DB 16
 
-enum { L_SASL, L_POLICY, NLISTENERS };
+enum { L_SASL, L_POLICY, L_SOCKETMAP, NLISTENERS };
 
-static const char *const service_names[NLISTENERS] = {"sasl", "policy"};
+static const char *const service_names[NLISTENERS] = {"sasl", "policy", "socketmap"};
 
 static PD_CTX ctx;
 
@@ -102,6 +104,8 @@ conn_thread(void *arg)
     msg_debug("%s connection %lu: accepted", c->service, c->id);
     if (strcmp(c->service, "sasl") == 0)
         sasl_serve(c);
+    else if (strcmp(c->service, "socketmap") == 0)
+        socketmap_serve(c);
     else
         policy_serve(c);
     msg_debug("%s connection %lu: closed", c->service, c->id);
@@ -189,8 +193,9 @@ open_listener(const PGCONF *cfg, const char *spec, const char *key)
 static int
 test_config(const PGCONF *cfg)
 {
-    const char *specs[NLISTENERS] = {cfg->policyd_sasl_listen, cfg->policyd_policy_listen};
-    const char *keys[NLISTENERS] = {"sasl_listen", "policy_listen"};
+    const char *specs[NLISTENERS] = {cfg->policyd_sasl_listen, cfg->policyd_policy_listen,
+                                     cfg->policyd_socketmap_listen};
+    const char *keys[NLISTENERS] = {"sasl_listen", "policy_listen", "socketmap_listen"};
     char *error = NULL;
     SOCK_SPEC s;
     int problems = 0;
@@ -261,6 +266,7 @@ main(int argc, char **argv)
     db_library_init();
     pfd[L_SASL].fd = open_listener(cfg, cfg->policyd_sasl_listen, "sasl_listen");
     pfd[L_POLICY].fd = open_listener(cfg, cfg->policyd_policy_listen, "policy_listen");
+    pfd[L_SOCKETMAP].fd = open_listener(cfg, cfg->policyd_socketmap_listen, "socketmap_listen");
     ctx.seal = seal_key_load(cfg->security_secret_key_file, &error);
     if (ctx.seal == NULL)
         msg_fatal_status(EX_CONFIG, "%s: security.secret_key_file: %s (CRAM-MD5 needs it)",

@@ -628,6 +628,10 @@ instance_postgate_config() {
 		policyd: {
 		  sasl_listen = $(instance_libconfig_string "unix:$queue/postgate/auth");
 		  policy_listen = $(instance_libconfig_string "unix:$queue/postgate/policy");
+		  socketmap_listen = $(instance_libconfig_string "unix:$queue/postgate/socketmap");
+		};
+		worker: {
+		  lmtp_listen = $(instance_libconfig_string "unix:$queue/postgate/lmtp");
 		};
 		postfix: {
 		  config_directory = $(instance_libconfig_string "$postfix_dir/etc");
@@ -635,7 +639,7 @@ instance_postgate_config() {
 		  injection_address = "inet:127.0.0.1:$injection_port";
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
-		dns: { return_path_domain = "rp.postgate.test"; };
+		dns: { return_path_domain = "rp.postgate.test"; route_domain = "routes.postgate.test"; };
 	EOF
 }
 

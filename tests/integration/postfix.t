@@ -50,7 +50,9 @@ milter: { listen = $(instance_libconfig_string "unix:$SOCKDIR/milter"); };
 policyd: {
   policy_listen = $(instance_libconfig_string "unix:$SOCKDIR/policy");
   sasl_listen = $(instance_libconfig_string "unix:$SOCKDIR/auth");
+  socketmap_listen = $(instance_libconfig_string "unix:$SOCKDIR/socketmap");
 };
+worker: { lmtp_listen = $(instance_libconfig_string "unix:$SOCKDIR/lmtp"); };
 postfix: {
   config_directory = $(instance_libconfig_string "$DIR");
   release_address = "inet:127.0.0.1:$RELEASE_PORT";
@@ -159,14 +161,15 @@ STANDIN=$HARNESS_DIR/standin.pl
 POLICY_LOG=$HARNESS_DIR/standin-policy.log
 cat >"$STANDIN" <<'EOF'
 # Stand-ins for postgate-milter (continue everything), postgate-policyd's policy
-# service (DUNNO, each request logged) and its Dovecot auth handshake.
+# service (DUNNO, each request logged), its Dovecot auth handshake, its socketmap
+# (NOTFOUND for every lookup: no incoming domains) and postgate-worker's LMTP socket.
 use strict; use warnings;
 use IO::Socket::UNIX; use IO::Select; use Socket qw(SOCK_STREAM);
-my ($milter, $policy, $auth, $log) = @ARGV;
+my ($milter, $policy, $auth, $log, $socketmap, $lmtp) = @ARGV;
 my (%kind, %buf);
 my $sel = IO::Select->new;
 umask 0;    # smtpd runs as postfix: the sockets must be writable by others
-for my $pair ([$milter, 'milter'], [$policy, 'policy'], [$auth, 'auth']) {
+for my $pair ([$milter, 'milter'], [$policy, 'policy'], [$auth, 'auth'], [$socketmap, 'socketmap'], [$lmtp, 'lmtp']) {
 	my ($path, $k) = @$pair;
 	unlink $path;
 	my $l = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path, Listen => 64)
@@ -175,7 +178,7 @@ for my $pair ([$milter, 'milter'], [$policy, 'policy'], [$auth, 'auth']) {
 	$sel->add($l);
 }
 $SIG{PIPE} = 'IGNORE';
-$SIG{TERM} = sub { unlink $milter, $policy, $auth; exit 0 };
+$SIG{TERM} = sub { unlink $milter, $policy, $auth, $socketmap, $lmtp; exit 0 };
 sub done { my $c = shift; $sel->remove($c); delete $kind{$c}; delete $buf{$c}; close $c }
 while (1) {
 	for my $s ($sel->can_read) {
@@ -186,6 +189,7 @@ while (1) {
 			$sel->add($c);
 			syswrite $c, "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t$$\nCUID\t1\nCOOKIE\t"
 				. ('0' x 32) . "\nDONE\n" if $1 eq 'auth';
+			syswrite $c, "220 lmtp stand-in\r\n" if $1 eq 'lmtp';
 			next;
 		}
 		my $n = sysread($s, my $data, 65536);
@@ -197,6 +201,8 @@ while (1) {
 				open my $fh, '>>', $log or die; print $fh "request recipient=", $rcpt // '', "\n"; close $fh;
 				syswrite $s, "action=DUNNO\n\n";
 			}
+		} elsif ($k eq 'socketmap') {
+			while ($buf{$s} =~ s/^(\d+):(.*?),//s) { syswrite $s, "9:NOTFOUND ," }
 		} elsif ($k eq 'milter') {
 			while (length($buf{$s}) >= 4) {
 				my $len = unpack('N', $buf{$s});
@@ -212,10 +218,11 @@ while (1) {
 }
 EOF
 instance_spawn "$HARNESS_DIR/standin.pid" "$HARNESS_DIR/standin.out" \
-	perl "$STANDIN" "$SOCKDIR/milter" "$SOCKDIR/policy" "$SOCKDIR/auth" "$POLICY_LOG" ||
+	perl "$STANDIN" "$SOCKDIR/milter" "$SOCKDIR/policy" "$SOCKDIR/auth" "$POLICY_LOG" \
+	"$SOCKDIR/socketmap" "$SOCKDIR/lmtp" ||
 	harness_setup_failed "the stand-in daemons did not start"
 standin_pid=$(instance_pidfile_read "$HARNESS_DIR/standin.pid")
-standin_ready() { [ -S "$SOCKDIR/milter" ] && [ -S "$SOCKDIR/policy" ] && [ -S "$SOCKDIR/auth" ]; }
+standin_ready() { [ -S "$SOCKDIR/milter" ] && [ -S "$SOCKDIR/policy" ] && [ -S "$SOCKDIR/auth" ] && [ -S "$SOCKDIR/socketmap" ] && [ -S "$SOCKDIR/lmtp" ]; }
 harness_wait_for 10 standin_ready || harness_setup_failed "the stand-ins made no sockets: $(cat "$HARNESS_DIR/standin.out")"
 
 ok "$(postfix -c "$DIR" reload >/dev/null 2>&1 && echo 0 || echo 1)" "postfix -c DIR reload"

@@ -1,0 +1,49 @@
+/*
+ * inbound.h -- which incoming recipients exist, and where their mail goes
+ * (DESIGN.md "Incoming" and "Bounces"). Used by postgate-policyd's socketmap (so an
+ * unknown recipient is refused at RCPT time, never accepted and bounced later) and by
+ * postgate-worker's LMTP server (to file each recipient's message).
+ *
+ * An address is, in this order:
+ *   <token>@<dns.route_domain>             the route with that token;
+ *   <message token>@<dns.return_path_domain>, or @<custom_return_path_prefix>.<a domain>
+ *                                          a return path: a bounce for that message's
+ *                                          server (the route "__returnpath__" of that
+ *                                          server when it has one);
+ *   <name>[+tag]@<domain>                  the route name@domain of an incoming domain,
+ *                                          else the route *@domain.
+ * Local parts compare case-insensitively (routes are stored lower-case).
+ *
+ * Contract: every function answers 1 (found), 0 (not found) or < 0 (DB_ERR_TEMP /
+ * DB_ERR_PERM): a lookup failure is never "not found", so Postfix says 4xx, not 5xx.
+ *
+ * Must never: accept a recipient for which no route or message exists, or put the
+ * address into SQL text.
+ */
+#ifndef PG_INBOUND_H
+#define PG_INBOUND_H
+
+#include "mail/conf.h"
+#include "mail/db.h"
+
+#define INBOUND_MAX_ADDRESS 320
+
+typedef enum { INBOUND_ROUTE = 1, INBOUND_RETURN_PATH } INBOUND_KIND;
+
+typedef struct inbound_target {
+    INBOUND_KIND kind;
+    unsigned long long server_id;
+    unsigned long long route_id;        /* 0: a return path without a __returnpath__ route */
+    unsigned long long message_id;      /* the original message of a return path, else 0 */
+    char mode[16];                      /* the route's Endpoint|Accept|Hold|Bounce|Reject */
+    char spam_mode[16];                 /* Mark|Quarantine|Fail */
+} INBOUND_TARGET;
+
+/* The target of one recipient address. */
+int inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *t);
+
+/* 1 when mail for domain is accepted at all: the route domain, the return-path domain,
+ * a <prefix>.<domain> return-path name of an existing domain, or a domain with routes. */
+int inbound_domain(DB *db, const PGCONF *cfg, const char *domain);
+
+#endif

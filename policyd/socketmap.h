@@ -1,0 +1,22 @@
+/*
+ * socketmap.h -- Postfix socketmap lookups (socketmap_table(5)): netstring requests
+ * "<map> <key>" answered "OK <value>", "NOTFOUND ", "TEMP <reason>" or
+ * "PERM <reason>". The maps postgatectl postfix enable wires:
+ *   domain     relay_domains: the incoming domains (lib/mail/inbound.h)
+ *   recipient  relay_recipient_maps: the recipients that exist; routes in Reject mode
+ *              do not, so their mail is refused at RCPT time
+ * A lookup failure is TEMP, never NOTFOUND: Postfix then defers instead of refusing.
+ * Requests longer than SOCKETMAP_MAX_REQUEST or that are not netstrings end the
+ * connection (logged).
+ */
+#ifndef PG_POLICYD_SOCKETMAP_H
+#define PG_POLICYD_SOCKETMAP_H
+
+#include "conn.h"
+
+#define SOCKETMAP_MAX_REQUEST 1024
+
+/* Serves one connection until the peer leaves, it misbehaves or the daemon stops. */
+void socketmap_serve(CONN *c);
+
+#endif
