@@ -24,6 +24,7 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "lmtp.h"
 #include "task.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -35,6 +36,7 @@
 
 /* The tasks, started in this order and stopped in the reverse one. */
 static const WORKER_TASK tasks[] = {
+    {"lmtp", lmtp_prepare, lmtp_start, lmtp_stop},
     {NULL, NULL, NULL, NULL},
 };
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))

@@ -13,7 +13,8 @@
 #include "mail/inbound.h"
 #include "util/mem.h"
 
-#define ROUTE_COLS "r.id, r.server_id, r.mode, r.spam_mode"
+#define ROUTE_COLS "r.id, r.server_id, r.mode, r.spam_mode, " \
+    "(r.http_endpoint_id IS NOT NULL OR r.smtp_endpoint_id IS NOT NULL OR r.address_endpoint_id IS NOT NULL)"
 
 static void
 fill_route(const DB_RESULT *res, INBOUND_TARGET *t)
@@ -22,6 +23,7 @@ fill_route(const DB_RESULT *res, INBOUND_TARGET *t)
     t->server_id = strtoull(db_result_get(res, 0, 1), NULL, 10);
     snprintf(t->mode, sizeof(t->mode), "%s", db_result_get(res, 0, 2));
     snprintf(t->spam_mode, sizeof(t->spam_mode), "%s", db_result_get(res, 0, 3));
+    t->has_endpoint = atoi(db_result_get(res, 0, 4)) != 0;
 }
 
 /* Splits a lower-cased copy of address into local part (without +tag) and domain. */
@@ -107,35 +109,17 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
     if (split(address, local, sizeof(local), domain, sizeof(domain)) < 0)
         return 0;
     if (strcasecmp(domain, cfg->dns_route_domain) == 0) {
+        /* Tokens are lower case (Postfix folds lookup keys): compare the folded local part. */
         ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r WHERE r.token = ?", DB_ARGS(DB_STR(local)));
         if (ret > 0) {
             t->kind = INBOUND_ROUTE;
             fill_route(res, t);
         }
         db_result_free(res);
-        /* Route tokens are mixed case: try the address as given when lower case missed. */
-        if (ret == 0) {
-            char exact[INBOUND_MAX_ADDRESS + 1];
-            const char *at = strrchr(address, '@');
-
-            snprintf(exact, sizeof(exact), "%.*s", (int) (at - address), address);
-            ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r WHERE r.token = ?", DB_ARGS(DB_STR(exact)));
-            if (ret > 0) {
-                t->kind = INBOUND_ROUTE;
-                fill_route(res, t);
-            }
-            db_result_free(res);
-        }
         return ret;
     }
-    if (strcasecmp(domain, cfg->dns_return_path_domain) == 0 || (ret = is_custom_return_path(db, cfg, domain)) > 0) {
-        const char *at = strrchr(address, '@');
-        char token[INBOUND_MAX_ADDRESS + 1];
-
-        /* Message tokens are mixed case: use the local part exactly as given. */
-        snprintf(token, sizeof(token), "%.*s", (int) (at - address), address);
-        return resolve_return_path(db, token, t);
-    }
+    if (strcasecmp(domain, cfg->dns_return_path_domain) == 0 || (ret = is_custom_return_path(db, cfg, domain)) > 0)
+        return resolve_return_path(db, local, t);
     if (ret < 0)
         return ret;
     /* name@domain first, then *@domain. */
@@ -172,4 +156,21 @@ inbound_domain(DB *db, const PGCONF *cfg, const char *domain)
                    "AND EXISTS (SELECT 1 FROM routes r WHERE r.domain_id = d.id) LIMIT 1", DB_ARGS(DB_STR(lower)));
     db_result_free(res);
     return ret;
+}
+
+int
+inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long server_id,
+                       unsigned long long route_id)
+{
+    return db_exec(db, "INSERT INTO queued_messages (message_id, server_id, endpoint_type, endpoint_id) "
+                   "SELECT ?, ?, e.type, e.id FROM ("
+                   "SELECT 'HTTPEndpoint' AS type, http_endpoint_id AS id FROM routes WHERE id = ? "
+                   "UNION SELECT 'SMTPEndpoint', smtp_endpoint_id FROM routes WHERE id = ? "
+                   "UNION SELECT 'AddressEndpoint', address_endpoint_id FROM routes WHERE id = ? "
+                   "UNION SELECT 'HTTPEndpoint', http_endpoint_id FROM additional_route_endpoints WHERE route_id = ? "
+                   "UNION SELECT 'SMTPEndpoint', smtp_endpoint_id FROM additional_route_endpoints WHERE route_id = ? "
+                   "UNION SELECT 'AddressEndpoint', address_endpoint_id FROM additional_route_endpoints WHERE route_id = ?"
+                   ") e WHERE e.id IS NOT NULL",
+                   DB_ARGS(DB_UINT(message_id), DB_UINT(server_id), DB_UINT(route_id), DB_UINT(route_id),
+                           DB_UINT(route_id), DB_UINT(route_id), DB_UINT(route_id), DB_UINT(route_id)));
 }

@@ -12,7 +12,8 @@
  *                                          server when it has one);
  *   <name>[+tag]@<domain>                  the route name@domain of an incoming domain,
  *                                          else the route *@domain.
- * Local parts compare case-insensitively (routes are stored lower-case).
+ * Local parts compare case-insensitively: route names and route and message tokens are
+ * stored lower case, since Postfix folds table lookup keys to lower case.
  *
  * Contract: every function answers 1 (found), 0 (not found) or < 0 (DB_ERR_TEMP /
  * DB_ERR_PERM): a lookup failure is never "not found", so Postfix says 4xx, not 5xx.
@@ -37,6 +38,7 @@ typedef struct inbound_target {
     unsigned long long message_id;      /* the original message of a return path, else 0 */
     char mode[16];                      /* the route's Endpoint|Accept|Hold|Bounce|Reject */
     char spam_mode[16];                 /* Mark|Quarantine|Fail */
+    int has_endpoint;                   /* the route names an endpoint */
 } INBOUND_TARGET;
 
 /* The target of one recipient address. */
@@ -45,5 +47,10 @@ int inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARG
 /* 1 when mail for domain is accepted at all: the route domain, the return-path domain,
  * a <prefix>.<domain> return-path name of an existing domain, or a domain with routes. */
 int inbound_domain(DB *db, const PGCONF *cfg, const char *domain);
+
+/* Queues a stored incoming message for delivery to its route's endpoint and additional
+ * endpoints (queued_messages), in the caller's transaction. The number queued or < 0. */
+int inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long server_id,
+                           unsigned long long route_id);
 
 #endif

@@ -15,7 +15,7 @@ int
 message_new_tokens(MESSAGE_RCPT *rcpts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_ALNUM) < 0)
+        if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0)
             return -1;
     return 0;
 }
@@ -40,16 +40,17 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         MESSAGE_RCPT *r = &sub->rcpts[i];
 
         ret = db_exec(db, "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from, subject, message_id, "
-                      "size, tag, credential_id, postfix_queue_id, raw_message_id, raw_message_day, status, "
+                      "size, tag, credential_id, route_id, postfix_queue_id, raw_message_id, raw_message_day, status, "
                       "hold_reason, hold_expires_at) VALUES (?, ?, ?, ?, ?, LEFT(?, 998), LEFT(?, 998), ?, "
-                      "LEFT(?, 255), ?, ?, ?, UTC_DATE(), IF(? IS NULL, 'Pending', 'Held'), ?, "
+                      "LEFT(?, 255), ?, ?, ?, ?, UTC_DATE(), COALESCE(?, IF(? IS NULL, 'Pending', 'Held')), ?, "
                       "IF(? IS NULL, NULL, UTC_TIMESTAMP(6) + INTERVAL ? DAY))",
                       DB_ARGS(DB_UINT(sub->server_id), DB_STR(r->token), DB_STR(sub->scope), DB_STR(r->address),
                               DB_STR(sub->mail_from), DB_STR(sub->subject ? sub->subject : ""),
                               DB_STR(sub->message_id ? sub->message_id : ""),
                               DB_UINT(sub->headers_len + sub->body_len), DB_STR(sub->tag),
-                              sub->credential_id ? DB_UINT(sub->credential_id) : DB_NULL, DB_STR(sub->queue_id),
-                              DB_UINT(raw_id), DB_STR(r->hold_reason), DB_STR(r->hold_reason),
+                              sub->credential_id ? DB_UINT(sub->credential_id) : DB_NULL,
+                              r->route_id ? DB_UINT(r->route_id) : DB_NULL, DB_STR(sub->queue_id),
+                              DB_UINT(raw_id), DB_STR(r->status), DB_STR(r->hold_reason), DB_STR(r->hold_reason),
                               DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
         if (ret < 0)
             goto fail;
@@ -67,6 +68,8 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         if (ret < 0)
             goto fail;
     }
+    if (sub->in_txn && (ret = sub->in_txn(db, sub, sub->in_txn_arg)) < 0)
+        goto fail;
     return db_commit(db);
 fail:
     db_rollback(db);

@@ -15,6 +15,8 @@ typedef struct message_rcpt {
     const char *address;
     char token[MESSAGE_TOKEN_LEN + 1];  /* filled by message_new_tokens */
     const char *hold_reason;            /* NULL: not held */
+    const char *status;                 /* NULL: Pending, or Held with a hold_reason */
+    unsigned long long route_id;        /* incoming: the route it came through, else 0 */
     unsigned long long id;              /* filled by message_store */
 } MESSAGE_RCPT;
 
@@ -34,9 +36,16 @@ typedef struct message_submission {
     size_t body_len;
     MESSAGE_RCPT *rcpts;
     size_t nrcpts;
+    /* Called inside the transaction after every row was inserted (ids filled), for what
+     * must commit or fail with the rows (e.g. endpoint delivery queue rows); NULL: none.
+     * A negative return rolls everything back and is message_store's result. */
+    int (*in_txn)(DB *db, struct message_submission *sub, void *arg);
+    void *in_txn_arg;
 } MESSAGE_SUBMISSION;
 
-/* Gives every recipient a fresh token. -1 if the CSPRNG fails. */
+/* Gives every recipient a fresh token: 16 lower-case alphanumerics, because a token is
+ * also the local part of the message's return path and Postfix folds table lookup keys
+ * to lower case. -1 if the CSPRNG fails. */
 int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
 /* Stores the raw message and one row per recipient in one transaction, and counts the
  * recipients that were not held in the server's send volume. 0 ok, < 0 database error. */

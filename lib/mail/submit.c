@@ -30,7 +30,7 @@ submit_message(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, const CREDENTIAL
     *smtp_code_r = 0;
     buf_printf(head, "credential=%llu; tokens=", cred->id);
     for (size_t i = 0; i < nrcpts; i++) {
-        if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_ALNUM) < 0) {
+        if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0) {
             *error_r = buf_asprintf("random number generator failed");
             mem_free(addrs);
             buf_free(head);
