@@ -451,27 +451,10 @@ act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, ch
     return result;
 }
 
-/* A write without fields: an empty body, or an empty JSON object. -1 when answered. */
-static int
-no_fields(CALL *c)
-{
-    static const char *const none[] = {NULL};
-
-    if (c->req->body_len == 0)
-        return 0;
-    if (read_body(c) < 0)
-        return -1;
-    check_known(c, none);
-    if (has_errors(c)) {
-        reply_invalid(c);
-        return -1;
-    }
-    return 0;
-}
-
 static void
 act_one(HTTP_REQUEST *req, void *arg, int act)
 {
+    static const char *const none[] = {NULL};
     unsigned long long server_id = 0, id;
     DB_RESULT *m = NULL;
     char *why = NULL;
@@ -480,7 +463,7 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
     int ret;
 
     if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || no_fields(&c) != 0)
+        || read_optional_body(&c, none) != 0)
         goto out;
     id = parse_id(http_path_arg(req, 2));
     switch (id ? act_on(&c, act, server_id, id, &why) : R_NOT_FOUND) {

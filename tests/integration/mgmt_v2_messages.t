@@ -282,7 +282,82 @@ is "$(code "$(as bob POST "$S/messages/held/cancel" "{\"ids\": [$h3]}")")" "403 
 is "$(code "$(as alice PATCH "$S" '{"mode": "Live"}')")" "200 " "back to live mode"
 sleep 2.1
 
-# ---------------------------------------------------------------- DOMAINS-USERS-PLACEHOLDER
+# ---------------------------------------------------------------- domains: verification and DNS checks
+
+a=$(as alice POST "$S/domains" '{"name": "verify.example"}')
+zone=$(body "$a" | j 'd["data"]["domain"]["dns_records"]')
+vtxt=$(sed -n 's/^verify\.example\.\t3600\tIN\tTXT\t"\(postal-verification [A-Za-z0-9]*\)"$/\1/p' <<<"$zone")
+dkim_sel=$(sed -n 's/^\([a-z0-9-]*\)\._domainkey\.verify\.example\..*/\1/p' <<<"$zone")
+dkim_txt=$(grep '_domainkey\.verify\.example\.' <<<"$zone" | sed 's/^[^"]*//' | tr -d '"' | tr -d ' ')
+like "$vtxt|$dkim_sel" '^postal-verification [A-Za-z0-9]{32}\|postgate-[a-z0-9]{6}$' "the records to publish: verification TXT and DKIM selector"
+# Only these names are answered (NXDOMAIN for anything else under them).
+dns_base=(--local=/verify.example/ --local=/postgate.test/ --host-record=rp.postgate.test,127.0.0.1)
+dns_start "${dns_base[@]}" --txt-record=verify.example,"v=spf1 -all"
+a=$(as carol POST "$S/domains/verify.example/verify")
+is "$(code "$a") $(body "$a" | j 'd["data"]["message"]')" \
+	"422 VerificationFailed No TXT record \"$vtxt\" exists at verify.example (1 other TXT record found)." \
+	"verify without the TXT record: 422 saying what is missing"
+out=$(send x@example.net "unverified $run_id" --from app@verify.example --h-From "App <app@verify.example>")
+like "$out" '<\*\* 530 ' "mail from the unverified domain is refused (530)"
+a=$(as carol POST "$S/domains/verify.example/check")
+is "$(body "$a" | j '"|".join("%s:%s" % (d["data"]["domain"]["dns_check"][k + "_status"], d["data"]["domain"]["dns_check"][k + "_error"]) for k in ("spf", "dkim", "return_path", "mx"))')" \
+	"Invalid:The SPF record of verify.example does not include spf.postgate.example.com: \"v=spf1 -all\".|Missing:No DKIM record exists at $dkim_sel._domainkey.verify.example.|Missing:No CNAME record exists at psrp.verify.example.|Missing:No MX records exist for verify.example." \
+	"check: a wrong SPF record, no DKIM, return-path or MX record, each with its error text"
+is "$(sql "SELECT CONCAT_WS('|', spf_status, dkim_status, return_path_status, mx_status, dns_checked_at IS NOT NULL) FROM domains WHERE name = 'verify.example'")" \
+	"Invalid|Missing|Missing|Missing|1" "the statuses are recorded in the domains row"
+# Publish everything (the DKIM value split in 255-character strings, as zone files do).
+dkim_args=$(fold -w 255 <<<"$dkim_txt" | paste -sd, -)
+dns_start "${dns_base[@]}" --txt-record=verify.example,"$vtxt" --txt-record=verify.example,"v=spf1 a mx include:spf.postgate.example.com ~all" \
+	--txt-record="$dkim_sel._domainkey.verify.example,$dkim_args" --cname=psrp.verify.example,rp.postgate.test \
+	--mx-host=verify.example,mx.postgate.example.com,10
+a=$(as carol POST "$S/domains/verify.example/verify")
+is "$(code "$a") $(body "$a" | j '"%s %s" % (d["data"]["domain"]["verified"], d["data"]["domain"]["verification_method"])')" "200  True DNS" \
+	"verify with the TXT record published: verified by DNS"
+is "$(sql "SELECT verified_at IS NOT NULL FROM domains WHERE name = 'verify.example'")" 1 "verified_at is set"
+a=$(as carol POST "$S/domains/verify.example/check")
+is "$(body "$a" | j '"|".join("%s:%s" % (d["data"]["domain"]["dns_check"][k + "_status"], d["data"]["domain"]["dns_check"][k + "_error"]) for k in ("spf", "dkim", "return_path", "mx"))')" \
+	"OK:None|OK:None|OK:None|OK:None" "check with every record right: all OK"
+sleep 2.1
+out=$(send x@example.net "verified $run_id" --from app@verify.example --h-From "App <app@verify.example>")
+like "$out" '250 2\.0\.0 Ok' "mail from the now verified domain is accepted"
+dns_stop
+a=$(as carol POST "$S/domains/verify.example/check")
+like "$(body "$a" | j 'd["data"]["domain"]["dns_check"]["spf_error"]')" 'TXT lookup of verify.example failed' \
+	"with the DNS server gone: the check records the lookup failure"
+is "$(code "$(as bob POST "$S/domains/verify.example/verify")")|$(code "$(as eve POST "$S/domains/verify.example/check")")" \
+	"403 Forbidden|404 NotFound" "readonly bob may not verify (403), outsider eve gets 404"
+
+# ---------------------------------------------------------------- DKIM rotation
+
+rsa_keys() { as alice GET "$S/domains/example.com" | body "$(cat)" | j '" ".join("%s:%s:%s" % (k["selector"], k["state"], k["signing"]) for k in d["data"]["domain"]["dkim_keys"] if k["algorithm"] == "rsa-sha256")'; }
+old_sel=$(sql "SELECT k.selector FROM domain_dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = 'example.com' AND k.state = 'active'")
+a=$(as carol POST "$S/domains/example.com/dkim/rotate")
+new_sel=$(body "$a" | j '[k["selector"] for k in d["data"]["domain"]["dkim_keys"] if k["state"] == "pending"][0]')
+is "$(code "$a") $(body "$a" | j '" ".join("%s:%s" % (k["state"], k["signing"]) for k in d["data"]["domain"]["dkim_keys"])')" \
+	"201  active:True pending:False" "rotate: a new pending key, the old one still signs"
+contains "$(body "$a" | j 'd["data"]["domain"]["dns_records"]')" "$new_sel._domainkey.example.com." "the new key is in the records to publish at once"
+body "$a" | j 'd["data"]["domain"]["dns_records"]' >"$HARNESS_DIR/records.zone"
+is "$(code "$(as carol POST "$S/domains/example.com/dkim/rotate")")" "409 RotationPending" "a second rotation while one is pending: 409"
+send x@example.net "before activate $run_id" >/dev/null
+wait_sink "before activate $run_id" && f=$(sink_file "before activate $run_id") || f=/dev/null
+like "$(grep -A3 '^DKIM-Signature' "$f" | tr -d '\r\n\t ')" "s=$old_sel;" "until activated, mail is signed with the old key"
+a=$(as carol POST "$S/domains/example.com/dkim/activate" "{\"selector\": \"$new_sel\"}")
+is "$(code "$a") $(body "$a" | j '" ".join("%s:%s" % (k["state"], k["signing"]) for k in d["data"]["domain"]["dkim_keys"])')" \
+	"200  retiring:False active:True" "activate: the new key signs, the old one is retiring (still published)"
+sleep 2.1
+send x@example.net "after activate $run_id" >/dev/null
+wait_sink "after activate $run_id" && f=$(sink_file "after activate $run_id") || f=/dev/null
+like "$(grep -A3 '^DKIM-Signature' "$f" | tr -d '\r\n\t ')" "s=$new_sel;" "then mail is signed with the new key"
+like "$(verify_py "$f")" '^pass a=rsa-sha256 d=example.com' "and verifies against the published records"
+a=$(as carol POST "$S/domains/example.com/dkim/rotate" '{"activate_after": 0}')
+is "$(body "$a" | j '" ".join("%s:%s" % (k["state"], k["signing"]) for k in d["data"]["domain"]["dkim_keys"])')" \
+	"retiring:False active:False pending:True" "activate_after 0: the new pending key signs at once"
+a=$(as carol POST "$S/domains/example.com/dkim/rotate" '{"algorithm": "dsa", "activate_after": -1, "x": 1}')
+is "$(code "$a") $(body "$a" | j '" ".join(sorted(d["data"]["errors"]))')" "400 ValidationError activate_after algorithm x" \
+	"rotate with bad fields: one error each"
+is "$(code "$(as bob POST "$S/domains/example.com/dkim/rotate")")" "403 Forbidden" "readonly bob may not rotate"
+
+# ---------------------------------------------------------------- USERS-PLACEHOLDER
 
 # ---------------------------------------------------------------- postqueue
 
