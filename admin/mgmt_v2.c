@@ -17,6 +17,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_credentials_routes,
     mgmt_messages_routes,
     mgmt_postfix_routes,
+    mgmt_users_routes,
 };
 
 HTTP_ROUTE *

@@ -26,7 +26,7 @@ command -v dnsmasq >/dev/null 2>&1 || skip_all "dnsmasq missing: run 'packaging/
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-#PLAN
+plan 92
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -357,7 +357,54 @@ is "$(code "$a") $(body "$a" | j '" ".join(sorted(d["data"]["errors"]))')" "400 
 	"rotate with bad fields: one error each"
 is "$(code "$(as bob POST "$S/domains/example.com/dkim/rotate")")" "403 Forbidden" "readonly bob may not rotate"
 
-# ---------------------------------------------------------------- USERS-PLACEHOLDER
+# ---------------------------------------------------------------- invitations, profile, passwords
+
+a=$(as alice POST /api/v2/organizations/acme/invitations '{"email": "New.Person@example.test", "role": "member"}')
+itoken=$(body "$a" | j 'd["data"]["invitation"]["token"]')
+is "$(code "$a") $(body "$a" | j '"%s %s" % (d["data"]["invitation"]["email"], d["data"]["invitation"]["role"])')" \
+	"201  new.person@example.test member" "alice invites a new person as member: 201"
+like "$itoken" '^[A-Za-z0-9]{40}$' "the answer shows the invitation token once"
+is "$(sql "SELECT COUNT(*) FROM user_invites WHERE token_hash = SHA2('$itoken', 256)")|$(body "$(as alice GET /api/v2/organizations/acme/invitations)" | grep -c "$itoken" || true)" \
+	"1|0" "stored as its SHA-256; the list never shows it"
+is "$(code "$(as bob POST /api/v2/organizations/acme/invitations '{"email": "x@example.test", "role": "member"}')")|$(code "$(as alice POST /api/v2/organizations/acme/invitations '{"email": "bob@example.test", "role": "admin"}')")|$(code "$(as eve GET /api/v2/organizations/acme/invitations)")" \
+	"403 Forbidden|409 AlreadyMember|404 NotFound" "readonly bob may not invite, a member cannot be invited, eve sees nothing"
+a=$(call POST "/api/v2/invitations/$itoken/accept" '{"password": "short"}')
+is "$(code "$a") $(body "$a" | j '" ".join(sorted(d["data"]["errors"]))')" "400 ValidationError password" "accepting with a weak password: 400"
+a=$(call POST "/api/v2/invitations/$itoken/accept" '{"password": "N3w-person-pass!", "first_name": "New"}')
+is "$(code "$a") $(body "$a" | j '"%s %s %s %s" % (d["data"]["user"]["email"], d["data"]["organization"], d["data"]["role"], d["data"]["created"])')" \
+	"201  new.person@example.test acme member True" "accepting creates the account and the membership"
+is "$(sql "SELECT CONCAT(o.role, ' ', (SELECT COUNT(*) FROM user_invites)) FROM organization_users o JOIN users u ON u.id = o.user_id WHERE u.email = 'new.person@example.test'")" \
+	"member 0" "the member row exists and the invitation is gone"
+is "$(code "$(call POST "/api/v2/invitations/$itoken/accept" '{"password": "N3w-person-pass!"}')")" "404 NotFound" "the token works once"
+login newp new.person@example.test 'N3w-person-pass!'
+is "$(code "$(as newp GET "$S/messages?limit=1")")" "200 " "the new member logs in and reads the server's messages"
+# An invitation for an existing account needs that account's password.
+itoken=$(body "$(as eve POST /api/v2/organizations/evil/invitations '{"email": "carol@example.test", "role": "readonly"}')" | j 'd["data"]["invitation"]["token"]')
+is "$(code "$(call POST "/api/v2/invitations/$itoken/accept" '{"password": "Takeover-pass-123"}')")" "401 InvalidCredentials" \
+	"an invitation cannot take over an existing account: 401 without its password"
+is "$(code "$(call POST "/api/v2/invitations/$itoken/accept" '{"password": "Car0l-pass-phrase"}')")" "200 " "with it, carol joins evil"
+
+a=$(as carol GET /api/v2/user)
+is "$(body "$a" | j 'd["data"]["user"]["email"] + " " + d["data"]["user"]["first_name"]')" "carol@example.test carol" "GET /api/v2/user"
+a=$(as carol PATCH /api/v2/user '{"first_name": "Carol", "last_name": "Jones"}')
+is "$(code "$a") $(sql "SELECT CONCAT(first_name, ' ', last_name) FROM users WHERE email = 'carol@example.test'")" "200  Carol Jones" \
+	"PATCH /api/v2/user changes one's names"
+login carol2 carol@example.test 'Car0l-pass-phrase'
+a=$(as carol POST /api/v2/user/password '{"current_password": "wrong", "new_password": "Car0l-new-phrase"}')
+is "$(code "$a") $(body "$a" | j '" ".join(sorted(d["data"]["errors"]))')" "400 ValidationError current_password" \
+	"a wrong current password: 400 on current_password"
+a=$(as carol POST /api/v2/user/password '{"current_password": "Car0l-pass-phrase", "new_password": "Car0l-new-phrase"}')
+is "$(code "$a") $(body "$a" | j 'd["data"]["sessions_ended"]')" "200  1" "password changed; the other session ended"
+is "$(code "$(as carol2 GET /api/v2/session)")|$(code "$(as carol GET /api/v2/session)")" "401 AuthenticationRequired|200 " \
+	"the other session is revoked, this one continues"
+is "$(code "$(call POST /api/v2/session '{"email": "carol@example.test", "password": "Car0l-pass-phrase"}')")|$(code "$(call POST /api/v2/session '{"email": "carol@example.test", "password": "Car0l-new-phrase"}')")" \
+	"401 InvalidCredentials|200 " "the old password fails, the new one works"
+is "$(code "$(as alice POST /api/v2/users/carol@example.test/password '{"password": "Res3t-by-alice"}')")" "403 Forbidden" \
+	"an organization owner may not set someone's password"
+a=$(as root POST /api/v2/users/carol@example.test/password '{"password": "Res3t-by-admin!"}')
+is "$(code "$a") $(body "$a" | j 'd["data"]["user"]["email"]')" "200  carol@example.test" "the installation admin sets carol's password"
+is "$(code "$(as carol GET /api/v2/session)")|$(code "$(call POST /api/v2/session '{"email": "carol@example.test", "password": "Res3t-by-admin!"}')")" \
+	"401 AuthenticationRequired|200 " "every session of carol ended; the new password works"
 
 # ---------------------------------------------------------------- postqueue
 
@@ -372,4 +419,4 @@ is "$(body "$a" | j '" ".join("%s:%s" % (e["queue_id"], e["recipients"][0]["addr
 	"$qid:deferred@example.net" "the deferred message is listed with its queue ID and recipient"
 is "$(code "$(as alice GET /api/v2/postfix/queue)")" "403 Forbidden" "an organization owner may not see the queue"
 
-done_testing
+
