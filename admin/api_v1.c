@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <glib.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -29,6 +28,7 @@
 #include "mail/credential.h"
 #include "mail/domain.h"
 #include "mail/message.h"
+#include "mail/message_view.h"
 #include "mail/server.h"
 #include "mail/submit.h"
 #include "mime_build.h"
@@ -437,31 +437,6 @@ bad:
     return NULL;
 }
 
-static char *
-base64_encode(const void *data, size_t len)
-{
-    gchar *g = g_base64_encode(data, len);
-    char *copy = mem_strdup(g);
-
-    g_free(g);
-    return copy;
-}
-
-/* The text of a message id without white space or angle brackets. */
-static char *
-bare_message_id(const char *value)
-{
-    const char *s = value ? value : "";
-    size_t n;
-
-    while (*s == ' ' || *s == '\t' || *s == '<')
-        s++;
-    n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '>'))
-        n--;
-    return mem_strndup(s, n);
-}
-
 /* ---------------------------------------------------------------- From ownership */
 
 /* 1 when every address of the list value is in a verified sending domain of server,
@@ -861,7 +836,7 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
     raw = crlf(decoded, len, &len);
     parsed = mime_parse(raw, len, 1);
     if (mime_parsed_header(parsed, "Message-ID") && !blank(mime_parsed_header(parsed, "Message-ID"))) {
-        message_id = bare_message_id(mime_parsed_header(parsed, "Message-ID"));
+        message_id = message_view_bare_id(mime_parsed_header(parsed, "Message-ID"));
     } else {
         /* Give it one, so the answer and the rows name the message. */
         char *with;
@@ -901,16 +876,7 @@ out:
 static json_t *
 jstr(const char *s)
 {
-    if (s == NULL)
-        return json_null();
-    if (!g_utf8_validate(s, -1, NULL)) {
-        gchar *valid = g_utf8_make_valid(s, -1);
-        json_t *j = json_string(valid);
-
-        g_free(valid);
-        return j;
-    }
-    return json_string(s);
+    return message_view_str(s);
 }
 
 static json_t *
@@ -1016,130 +982,15 @@ read_expansions(const json_t *params, int want[NX])
     }
 }
 
-/* The stored raw message (headers, blank line, body), or NULL when it has expired. */
-static char *
-load_raw(CALL *c, DB_RESULT *m, size_t *len_r, int *temp_r)
-{
-    const char *raw_id = db_result_get(m, 0, MESSAGE_COL_RAW_ID), *raw_day = db_result_get(m, 0, MESSAGE_COL_RAW_DAY);
-    DB_RESULT *res;
-    BUF *b;
-    int ret;
-
-    *temp_r = 0;
-    if (raw_id == NULL || raw_day == NULL)
-        return NULL;
-    ret = message_raw(c->db, c->cred.server_id, strtoull(raw_id, NULL, 10), raw_day, &res);
-    if (ret <= 0) {
-        *temp_r = ret < 0;
-        if (ret == 0)
-            db_result_free(res);
-        return NULL;
-    }
-    b = buf_new(db_result_len(res, 0, 0) + db_result_len(res, 0, 1) + 3);
-    buf_append(b, db_result_get(res, 0, 0), db_result_len(res, 0, 0));
-    buf_append_str(b, "\r\n");
-    buf_append(b, db_result_get(res, 0, 1), db_result_len(res, 0, 1));
-    db_result_free(res);
-    return buf_steal(b, len_r);
-}
-
-/* loads / clicks as lists of {ip_address, user_agent, country, city, timestamp} (+ url). */
-static json_t *
-activity(CALL *c, unsigned long long id, int *temp_r)
-{
-    json_t *out = json_object(), *loads = json_array(), *clicks = json_array();
-    DB_RESULT *res;
-    int ret;
-
-    ret = message_loads(c->db, c->cred.server_id, id, &res);
-    if (ret < 0)
-        goto temp;
-    for (size_t r = 0; r < db_result_rows(res); r++)
-        json_array_append_new(loads, json_pack("{s:o, s:o, s:o, s:o, s:o}", "ip_address",
-                                               jstr(db_result_get(res, r, 0)), "user_agent",
-                                               jstr(db_result_get(res, r, 1)), "country",
-                                               jstr(db_result_get(res, r, 2)), "city",
-                                               jstr(db_result_get(res, r, 3)), "timestamp",
-                                               jreal(db_result_get(res, r, 4))));
-    db_result_free(res);
-    ret = message_clicks(c->db, c->cred.server_id, id, &res);
-    if (ret < 0)
-        goto temp;
-    for (size_t r = 0; r < db_result_rows(res); r++)
-        json_array_append_new(clicks, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "url",
-                                                jstr(db_result_get(res, r, 0)), "ip_address",
-                                                jstr(db_result_get(res, r, 1)), "user_agent",
-                                                jstr(db_result_get(res, r, 2)), "country",
-                                                jstr(db_result_get(res, r, 3)), "city",
-                                                jstr(db_result_get(res, r, 4)), "timestamp",
-                                                jreal(db_result_get(res, r, 5))));
-    db_result_free(res);
-    json_object_set_new(out, "loads", loads);
-    json_object_set_new(out, "clicks", clicks);
-    return out;
-temp:
-    *temp_r = 1;
-    json_decref(loads);
-    json_decref(clicks);
-    json_decref(out);
-    return NULL;
-}
-
 /* Adds the expansions that need the raw message. -1 on a temporary failure. */
 static int
 add_content(CALL *c, DB_RESULT *m, const int want[NX], json_t *data)
 {
-    size_t len = 0;
-    int temp;
-    char *raw = load_raw(c, m, &len, &temp);
-    MIME_PARSED *p;
+    unsigned what = (want[X_PLAIN] ? MESSAGE_VIEW_PLAIN : 0) | (want[X_HTML] ? MESSAGE_VIEW_HTML : 0)
+                    | (want[X_ATTACHMENTS] ? MESSAGE_VIEW_ATTACHMENTS : 0) | (want[X_HEADERS] ? MESSAGE_VIEW_HEADERS : 0)
+                    | (want[X_RAW] ? MESSAGE_VIEW_RAW : 0);
 
-    if (temp)
-        return -1;
-    p = raw ? mime_parse(raw, len, !(want[X_PLAIN] || want[X_HTML] || want[X_ATTACHMENTS])) : NULL;
-    if (want[X_PLAIN])
-        json_object_set_new(data, "plain_body", jstr(p ? p->plain_body : NULL));
-    if (want[X_HTML])
-        json_object_set_new(data, "html_body", jstr(p ? p->html_body : NULL));
-    if (want[X_ATTACHMENTS]) {
-        json_t *list = json_array();
-
-        for (size_t i = 0; p && i < p->nfiles; i++) {
-            MIME_FILE *f = &p->files[i];
-            gchar *sha1 = g_compute_checksum_for_data(G_CHECKSUM_SHA1, f->data, f->len);
-            char *b64 = base64_encode(f->data, f->len);
-
-            json_array_append_new(list, json_pack("{s:o, s:o, s:s, s:I, s:s}", "filename", jstr(f->filename),
-                                                  "content_type", jstr(f->content_type), "data", b64,
-                                                  "size", (json_int_t) f->len, "hash", sha1));
-            mem_free(b64);
-            g_free(sha1);
-        }
-        json_object_set_new(data, "attachments", list);
-    }
-    if (want[X_HEADERS]) {
-        json_t *headers = json_object();
-
-        for (size_t i = 0; p && i < p->nfields; i++) {
-            json_t *values = json_object_get(headers, p->fields[i].name);
-
-            if (values == NULL) {
-                values = json_array();
-                json_object_set_new(headers, p->fields[i].name, values);
-            }
-            json_array_append_new(values, jstr(p->fields[i].value));
-        }
-        json_object_set_new(data, "headers", p ? headers : (json_decref(headers), json_null()));
-    }
-    if (want[X_RAW]) {
-        char *b64 = raw ? base64_encode(raw, len) : NULL;
-
-        json_object_set_new(data, "raw_message", jstr(b64));
-        mem_free(b64);
-    }
-    mime_parsed_free(p);
-    mem_free(raw);
-    return 0;
+    return message_view_content(c->db, c->cred.server_id, m, 0, what, data) < 0 ? -1 : 0;
 }
 
 void
@@ -1164,7 +1015,7 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
                             "hold_expiry", jreal(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
     if (want[X_DETAILS]) {
         char *subject = mime_decode_header(db_result_get(m, 0, MESSAGE_COL_SUBJECT));
-        char *message_id = bare_message_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
+        char *message_id = message_view_bare_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
 
         json_object_set_new(data, "details", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                             "rcpt_to", jstr(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
@@ -1194,10 +1045,10 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     if (want[X_ACTIVITY]) {
-        int temp = 0;
-        json_t *a = activity(&c, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), &temp);
+        json_t *a = NULL;
 
-        if (temp) {
+        if (message_view_activity(c.db, c.cred.server_id, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0,
+                                  &a) < 0) {
             reply_temporary(&c, "activity lookup", db_error(c.db));
             goto out;
         }
@@ -1215,45 +1066,18 @@ out:
 void
 api_v1_messages_deliveries(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *m = NULL, *res;
+    DB_RESULT *m = NULL;
     json_t *list;
     CALL c;
     int ret;
 
     if (call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
         goto out;
-    ret = message_deliveries(c.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), &res);
+    ret = message_view_deliveries(c.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0, &list);
     if (ret < 0) {
         reply_temporary(&c, "deliveries lookup", db_error(c.db));
         goto out;
     }
-    list = json_array();
-    for (size_t r = 0; r < db_result_rows(res); r++) {
-        const char *output = db_result_get(res, r, 3);
-        char *trimmed = NULL;
-
-        if (output) {
-            size_t n;
-
-            while (isspace((unsigned char) *output))
-                output++;
-            n = strlen(output);
-            while (n && isspace((unsigned char) output[n - 1]))
-                n--;
-            trimmed = mem_strndup(output, n);
-        }
-        json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                              "id", jint(db_result_get(res, r, 0)),
-                              "status", jstr(db_result_get(res, r, 1)),
-                              "details", jstr(db_result_get(res, r, 2)),
-                              "output", jstr(trimmed),
-                              "sent_with_ssl", jbool(db_result_get(res, r, 4)),
-                              "log_id", jstr(db_result_get(res, r, 5)),
-                              "time", jreal(db_result_get(res, r, 6)),
-                              "timestamp", jreal(db_result_get(res, r, 7))));
-        mem_free(trimmed);
-    }
-    db_result_free(res);
     reply_success(req, list);
 out:
     if (m)

@@ -40,6 +40,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/run.h"
 
 #define STATE_FILE "postgate.state"
 #define BACKUP_SUFFIX ".postgate-backup"
@@ -242,107 +243,6 @@ find_program(const char *name)
 
 /* ---------------------------------------------------------------- subprocesses */
 
-static void
-append_fd(int fd, BUF *buf, int *open_r)
-{
-    char chunk[4096];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-
-    if (n > 0) {
-        buf_append(buf, chunk, (size_t) n);   /* past the limit: dropped, still drained */
-    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        *open_r = 0;
-    }
-}
-
-/* pipe(2) with both ends close-on-exec (the child's dup2 copies are not). */
-static int
-cloexec_pipe(int fds[2])
-{
-    if (pipe(fds) < 0)
-        return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
-
-/*
- * Runs argv[0] (an absolute path) with argv and no shell, stdin from /dev/null,
- * collecting stdout into out and stderr into err. Returns its exit status, or -1
- * when it could not be run, was killed or timed out (the reason appended to err).
- */
-static int
-run_capture(char *const argv[], BUF *out, BUF *err)
-{
-    int outp[2], errp[2], out_open = 1, err_open = 1, wstatus;
-    time_t deadline = time(NULL) + RUN_TIMEOUT_SECONDS;
-    pid_t pid;
-
-    if (cloexec_pipe(outp) < 0)
-        goto no_pipe;
-    if (cloexec_pipe(errp) < 0) {
-        close(outp[0]);
-        close(outp[1]);
-        goto no_pipe;
-    }
-    if ((pid = fork()) < 0) {
-        buf_printf(err, "cannot fork: %s\n", strerror(errno));
-        close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-
-        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0
-            || dup2(errp[1], STDERR_FILENO) < 0)
-            _exit(127);
-        execv(argv[0], argv);
-        dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(outp[1]);
-    close(errp[1]);
-    buf_set_limit(out, RUN_OUTPUT_LIMIT);
-    buf_set_limit(err, RUN_OUTPUT_LIMIT);
-    while (out_open || err_open) {
-        struct pollfd fds[2] = {{out_open ? outp[0] : -1, POLLIN, 0}, {err_open ? errp[0] : -1, POLLIN, 0}};
-        int left = (int) (deadline - time(NULL));
-
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            buf_printf(err, "%s: killed after %d seconds\n", argv[0], RUN_TIMEOUT_SECONDS);
-            break;
-        }
-        if (poll(fds, 2, left * 1000) < 0) {
-            if (errno == EINTR)
-                continue;
-            kill(pid, SIGKILL);
-            buf_printf(err, "poll: %s\n", strerror(errno));
-            break;
-        }
-        if (fds[0].revents)
-            append_fd(outp[0], out, &out_open);
-        if (fds[1].revents)
-            append_fd(errp[0], err, &err_open);
-    }
-    close(outp[0]);
-    close(errp[0]);
-    while (waitpid(pid, &wstatus, 0) < 0) {
-        if (errno != EINTR) {
-            buf_printf(err, "waitpid: %s\n", strerror(errno));
-            return -1;
-        }
-    }
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    buf_printf(err, "%s: killed by signal %d\n", argv[0], WTERMSIG(wstatus));
-    return -1;
-
-no_pipe:
-    buf_printf(err, "cannot make a pipe: %s\n", strerror(errno));
-    return -1;
-}
-
 /* One line naming the command, for messages. */
 static char *
 argv_text(char *const argv[])
@@ -394,7 +294,7 @@ postconf_v(PF *pf, BUF *out, const char *const *args)
         argv[n++] = args[i];
     }
     argv[n] = NULL;
-    code = run_capture((char *const *) argv, sink, err);
+    code = run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, sink, err, NULL);
     if (code != 0) {
         char *cmd = argv_text((char *const *) argv);
 
@@ -1172,13 +1072,13 @@ maybe_reload(const PF *pf, int reload, int changed)
     argv[2] = pf->dir;
     argv[3] = "status";
     argv[4] = NULL;
-    if (run_capture((char *const *) argv, out, err) != 0) {
+    if (run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL) != 0) {
         printf("Postfix (%s) is not running: nothing to reload.\n", pf->dir);
     } else {
         buf_reset(out);
         buf_reset(err);
         argv[3] = "reload";
-        code = run_capture((char *const *) argv, out, err);
+        code = run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL);
         if (code != 0) {
             msg_error("postfix -c %s reload failed (%s %d); the configuration is changed but not in use:",
                       pf->dir, code < 0 ? "could not run," : "exit status", code);

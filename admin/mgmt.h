@@ -88,6 +88,11 @@ int txn_commit(CALL *c);
 /* Fields of the body that are not in allowed[] (NULL-terminated) are errors. */
 void check_known(CALL *c, const char *const *allowed);
 
+/* For writes whose fields are all optional: no body at all, or a JSON object. Unknown
+ * fields (not in allowed[]) are field errors, answered at once (400) when allowed[] is
+ * empty, else left for the caller's has_errors(). -1 when answered (415, 400). */
+int read_optional_body(CALL *c, const char *const *allowed);
+
 /* A string field of 1 to max bytes: NULL when absent or null (an error when required)
  * or invalid (error added). Passwords take any character but NUL. */
 const char *field_string(CALL *c, const char *name, int required, size_t max);

@@ -220,6 +220,24 @@ check_known(CALL *c, const char *const *allowed)
     }
 }
 
+/* For writes whose fields are all optional: no body at all, or a JSON object. Unknown
+ * fields (not in allowed[]) are field errors, answered at once (400) when allowed[] is
+ * empty, else left for the caller's has_errors(). -1 when answered (415, 400). */
+int
+read_optional_body(CALL *c, const char *const *allowed)
+{
+    if (c->req->body_len == 0)
+        return 0;
+    if (read_body(c) < 0)
+        return -1;
+    check_known(c, allowed);
+    if (allowed[0] == NULL && has_errors(c)) {
+        reply_invalid(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* A string field of 1 to max bytes: NULL when absent or null (an error when required)
  * or invalid (error added). Passwords take any character but NUL. */
 const char *

@@ -1,6 +1,8 @@
 /*
  * mgmt_domains.c -- a server's sending domains, …/servers/{server}/domains
- * (doc/api.md): DKIM keys and the DNS records to publish; rows are lib/mail/domain.c's.
+ * (doc/api.md): DKIM keys and the DNS records to publish, verification by DNS TXT, DNS
+ * checks recorded in the row, and DKIM key rotation; rows are lib/mail/domain.c's, DNS
+ * lookups lib/mail/dnscheck.c's (through dns.resolver).
  */
 #include "config.h"
 
@@ -32,15 +34,30 @@ domain_json(CALL *c, const DB_RESULT *res, size_t row)
 
     if (domain_dkim_list(c->db, id, &k) >= 0)
         for (size_t i = 0; i < db_result_rows(k); i++)
-            json_array_append_new(keys, json_pack("{s:o, s:o, s:o}", "selector", jstr(db_result_get(k, i, 0)),
+            json_array_append_new(keys, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "selector", jstr(db_result_get(k, i, 0)),
                                                   "algorithm", jstr(db_result_get(k, i, 1)),
-                                                  "state", jstr(db_result_get(k, i, 2))));
+                                                  "state", jstr(db_result_get(k, i, 2)),
+                                                  "signing", db_result_get(k, i, 3) && atoi(db_result_get(k, i, 3)),
+                                                  "activated_at", jstr(db_result_get(k, i, 4)),
+                                                  "created_at", jstr(db_result_get(k, i, 5))));
     db_result_free(k);
-    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, DOMAIN_COL_UUID)),
+    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+                     "uuid", jstr(db_result_get(res, row, DOMAIN_COL_UUID)),
                      "name", jstr(db_result_get(res, row, DOMAIN_COL_NAME)),
                      "verified", atoi(db_result_get(res, row, DOMAIN_COL_VERIFIED)) != 0,
+                     "verified_at", jstr(db_result_get(res, row, DOMAIN_COL_VERIFIED_AT)),
                      "verification_method", jstr(db_result_get(res, row, DOMAIN_COL_METHOD)),
-                     "dkim_keys", keys, "created_at", jstr(db_result_get(res, row, DOMAIN_COL_CREATED)));
+                     "dkim_keys", keys,
+                     "dns_check", "spf_status", jstr(db_result_get(res, row, DOMAIN_COL_SPF_STATUS)),
+                     "spf_error", jstr(db_result_get(res, row, DOMAIN_COL_SPF_ERROR)),
+                     "dkim_status", jstr(db_result_get(res, row, DOMAIN_COL_DKIM_STATUS)),
+                     "dkim_error", jstr(db_result_get(res, row, DOMAIN_COL_DKIM_ERROR)),
+                     "return_path_status", jstr(db_result_get(res, row, DOMAIN_COL_RETURN_PATH_STATUS)),
+                     "return_path_error", jstr(db_result_get(res, row, DOMAIN_COL_RETURN_PATH_ERROR)),
+                     "mx_status", jstr(db_result_get(res, row, DOMAIN_COL_MX_STATUS)),
+                     "mx_error", jstr(db_result_get(res, row, DOMAIN_COL_MX_ERROR)),
+                     "checked_at", jstr(db_result_get(res, row, DOMAIN_COL_DNS_CHECKED)),
+                     "created_at", jstr(db_result_get(res, row, DOMAIN_COL_CREATED)));
 }
 
 /* The domain of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
@@ -223,11 +240,186 @@ out:
     call_end(&c);
 }
 
+/* ---------------------------------------------------------------- verification, DNS checks, DKIM rotation */
+
+/* Re-reads the domain after a change and answers it with status. */
+static void
+reply_domain_again(CALL *c, unsigned long long server_id, const char *name, unsigned status)
+{
+    DB_RESULT *res = NULL;
+    int ret = domain_server_list(c->db, server_id, name, &res);
+
+    if (ret <= 0)
+        reply_db(c, "domain reload", ret < 0 ? ret : DB_ERR_PERM);
+    else
+        reply_domain(c, res, status);
+    db_result_free(res);
+}
+
+/* Runs one of the domain actions below on the domain of the path: 1 with the server id,
+ * the row and its id, or 0 when answered. */
+static int
+begin_action(CALL *c, HTTP_REQUEST *req, void *arg, const char *const *fields, ORG *o,
+             unsigned long long *server_id, DB_RESULT **res, unsigned long long *id)
+{
+    if (call_begin(c, req, arg, 0) != 0 || load_server(c, AUTH_ROLE_MEMBER, o, server_id) != 0
+        || find_domain(c, *server_id, res) != 1 || read_optional_body(c, fields) != 0)
+        return 0;
+    *id = strtoull(db_result_get(*res, 0, DOMAIN_COL_ID), NULL, 10);
+    return 1;
+}
+
+static void
+mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const none[] = {NULL};
+    unsigned long long server_id = 0, id;
+    DB_RESULT *res = NULL;
+    char *error = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (!begin_action(&c, req, arg, none, &o, &server_id, &res, &id))
+        goto out;
+    ret = domain_verify(c.db, req->cfg, id, &error);
+    if (ret < 0) {
+        reply_db(&c, "domain verify", ret);
+    } else if (ret == 0) {
+        reply_fail(&c, 422, "VerificationFailed", error);
+    } else {
+        msg_info("user %llu: verified domain %s of server %s/%s by DNS", c.p.user_id,
+                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
+        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+    }
+out:
+    mem_free(error);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_domain_check(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const none[] = {NULL};
+    unsigned long long server_id = 0, id;
+    DOMAIN_DNS_STATUS st = {0};
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (!begin_action(&c, req, arg, none, &o, &server_id, &res, &id))
+        goto out;
+    if ((ret = domain_check_dns(c.db, req->cfg, id, &st)) < 0)
+        reply_db(&c, "domain DNS check", ret);
+    else
+        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+out:
+    domain_dns_status_free(&st);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_domain_dkim_rotate(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"algorithm", "activate_after", NULL};
+    unsigned long long server_id = 0, id;
+    DKIM_ALG alg = DKIM_ALG_RSA_SHA256;
+    long delay = req->cfg->dns_dkim_rotation_grace;
+    char selector[64] = "", *error = NULL;
+    DB_RESULT *res = NULL;
+    const char *a;
+    json_t *v;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &res, &id))
+        goto out;
+    if ((a = field_string(&c, "algorithm", 0, 32)) != NULL) {
+        if (strcmp(a, "ed25519-sha256") == 0)
+            alg = DKIM_ALG_ED25519_SHA256;
+        else if (strcmp(a, "rsa-sha256") != 0)
+            field_error(&c, "algorithm", "must be rsa-sha256 or ed25519-sha256");
+    }
+    if ((v = json_object_get(c.body, "activate_after")) != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2592000)
+            field_error(&c, "activate_after", "must be whole seconds from 0 to 2592000 (30 days)");
+        else
+            delay = (long) json_integer_value(v);
+    }
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    ret = domain_dkim_rotate(c.db, c.m->seal, req->cfg, id, alg, delay, selector, &error);
+    if (ret < 0) {
+        msg_warn("%s %s: DKIM rotation: %s", req->method, req->path, error ? error : "");
+        reply_db(&c, "DKIM rotation", ret);
+    } else if (ret == 0) {
+        reply_fail(&c, MHD_HTTP_CONFLICT, "RotationPending", error);
+    } else {
+        msg_info("user %llu: new DKIM key %s for domain %s of server %s/%s, signing in %ld s", c.p.user_id, selector,
+                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1), delay);
+        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_CREATED);
+    }
+out:
+    mem_free(error);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_domain_dkim_activate(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"selector", NULL};
+    unsigned long long server_id = 0, id;
+    DB_RESULT *res = NULL;
+    const char *selector;
+    char *error = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &res, &id))
+        goto out;
+    selector = field_text(&c, "selector", 1, 63);
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    ret = domain_dkim_activate(c.db, id, selector, &error);
+    if (ret < 0) {
+        reply_db(&c, "DKIM activation", ret);
+    } else if (ret == 0) {
+        field_error(&c, "selector", "%s", error);
+        reply_invalid(&c);
+    } else {
+        msg_info("user %llu: DKIM key %s of domain %s of server %s/%s activated", c.p.user_id, selector,
+                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
+        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+    }
+out:
+    mem_free(error);
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_domains_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/domains", mgmt_v2_domains_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains", mgmt_v2_domains_create},
     {"GET", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_get},
     {"DELETE", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_delete},
+    {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/verify", mgmt_v2_domain_verify},
+    {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/check", mgmt_v2_domain_check},
+    {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/rotate", mgmt_v2_domain_dkim_rotate},
+    {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/activate", mgmt_v2_domain_dkim_activate},
     {NULL, NULL, NULL},
 };

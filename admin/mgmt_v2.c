@@ -15,6 +15,9 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_servers_routes,
     mgmt_domains_routes,
     mgmt_credentials_routes,
+    mgmt_messages_routes,
+    mgmt_postfix_routes,
+    mgmt_users_routes,
 };
 
 HTTP_ROUTE *

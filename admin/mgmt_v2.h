@@ -50,6 +50,9 @@ extern const MGMT_ROUTE mgmt_orgs_routes[];             /* mgmt_orgs.c: organiza
 extern const MGMT_ROUTE mgmt_servers_routes[];          /* mgmt_servers.c: servers */
 extern const MGMT_ROUTE mgmt_domains_routes[];          /* mgmt_domains.c: a server's domains */
 extern const MGMT_ROUTE mgmt_credentials_routes[];      /* mgmt_credentials.c: a server's credentials */
+extern const MGMT_ROUTE mgmt_messages_routes[];         /* mgmt_messages.c: a server's message log, holds */
+extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
+extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
 
 /* Appends every management route to routes (as HTTP routes with arg m and the
  * management body limit) and returns the new array and count (mem_free it). */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "mail/dnscheck.h"
 #include "mail/domain.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -42,10 +44,11 @@ domain_name_normalize(const char *in, char *out, size_t len)
     return label > 0 && labels >= 2 && out[n - 1] != '-';
 }
 
-/* Generates, seals and stores one active key. */
+/* Generates, seals and stores one key: active now (delay < 0), or pending and signing
+ * from delay seconds on (activated_at is then the planned switch); selector_r may be NULL. */
 static int
 add_key(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
-        char **error_r)
+        long delay, char selector_r[64], char **error_r)
 {
     char *pem = NULL, *pub = NULL, suffix[7], selector[64];
     const char *why;
@@ -70,13 +73,16 @@ add_key(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long doma
     } else {
         ret = db_exec(db, "INSERT INTO domain_dkim_keys (domain_id, selector, algorithm, key_bits, "
                       "private_key_encrypted, public_key, state, activated_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 'active', UTC_TIMESTAMP(6))",
+                      "VALUES (?, ?, ?, ?, ?, ?, IF(? < 0, 'active', 'pending'), "
+                      "UTC_TIMESTAMP(6) + INTERVAL GREATEST(?, 0) SECOND)",
                       DB_ARGS(DB_UINT(domain_id), DB_STR(selector),
                               DB_STR(alg == DKIM_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256"),
                               alg == DKIM_ALG_RSA_SHA256 ? DB_INT(2048) : DB_INT(256),
-                              DB_BLOB(buf_data(sealed), buf_len(sealed)), DB_STR(pub)));
+                              DB_BLOB(buf_data(sealed), buf_len(sealed)), DB_STR(pub), DB_INT(delay), DB_INT(delay)));
         if (ret < 0)
             *error_r = buf_asprintf("%s", db_error(db));
+        else if (selector_r)
+            snprintf(selector_r, 64, "%s", selector);
     }
     buf_free(sealed);
     memset(pem, 0, strlen(pem));
@@ -124,8 +130,8 @@ domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREA
         return ret;
     }
     *id_r = db_insert_id(db);
-    if ((ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_RSA_SHA256, error_r)) < 0
-        || (args->ed25519 && (ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_ED25519_SHA256, error_r)) < 0)) {
+    if ((ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_RSA_SHA256, -1, NULL, error_r)) < 0
+        || (args->ed25519 && (ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_ED25519_SHA256, -1, NULL, error_r)) < 0)) {
         db_rollback(db);
         return ret;
     }
@@ -155,16 +161,21 @@ domain_signing_keys(DB *db, const SEAL_KEY *seal, unsigned long long domain_id, 
 {
     DB_RESULT *res;
     BUF *pem = buf_new(4096);
+    /* A pending key whose planned switch (activated_at) has passed signs instead of the
+     * active key of its algorithm: rotation needs no job, every host switches at once. */
     int ret = db_query(db, &res, "SELECT algorithm, selector, private_key_encrypted FROM domain_dkim_keys "
-                       "WHERE domain_id = ? AND state = 'active' ORDER BY algorithm = 'ed25519-sha256' LIMIT 2",
-                       DB_ARGS(DB_UINT(domain_id)));
+                       "WHERE domain_id = ? AND (state = 'active' OR (state = 'pending' AND activated_at <= "
+                       "UTC_TIMESTAMP(6))) ORDER BY algorithm = 'ed25519-sha256', state = 'pending' DESC, id DESC "
+                       "LIMIT 8", DB_ARGS(DB_UINT(domain_id)));
 
     *n_r = 0;
     if (ret < 0) {
         buf_free(pem);
         return ret;
     }
-    for (size_t r = 0; r < db_result_rows(res); r++) {
+    for (size_t r = 0; r < db_result_rows(res) && *n_r < 2; r++) {
+        if (r > 0 && strcmp(db_result_get(res, r, 0), db_result_get(res, r - 1, 0)) == 0)
+            continue;       /* this algorithm's key is chosen already */
         buf_reset(pem);
         if (seal_decrypt(seal, SEAL_CONTEXT, db_result_get(res, r, 2), db_result_len(res, r, 2), pem) < 0)
             continue;       /* reported by the caller as "no usable key" */
@@ -251,15 +262,22 @@ int
 domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r)
 {
     return db_query(db, res_r, "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
-                    TS("created_at") " FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
+                    TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
+                    "return_path_status, return_path_error, " TS("dns_checked_at") ", " TS("verified_at") " "
+                    "FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
                     DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
 }
 
 int
 domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT selector, algorithm, state FROM domain_dkim_keys "
-                    "WHERE domain_id = ? AND state IN ('pending', 'active', 'retiring') ORDER BY id",
+    /* signing: the key domain_signing_keys() would choose for its algorithm. */
+    return db_query(db, res_r, "SELECT k.selector, k.algorithm, k.state, k.id = (SELECT s.id FROM domain_dkim_keys s "
+                    "WHERE s.domain_id = k.domain_id AND s.algorithm = k.algorithm AND (s.state = 'active' OR "
+                    "(s.state = 'pending' AND s.activated_at <= UTC_TIMESTAMP(6))) "
+                    "ORDER BY s.state = 'pending' DESC, s.id DESC LIMIT 1), " TS("k.activated_at") ", "
+                    TS("k.created_at") " FROM domain_dkim_keys k "
+                    "WHERE k.domain_id = ? AND k.state IN ('pending', 'active', 'retiring') ORDER BY k.id",
                     DB_ARGS(DB_UINT(domain_id)));
 }
 
@@ -270,4 +288,326 @@ domain_server_delete(DB *db, unsigned long long server_id, unsigned long long do
                       DB_ARGS(DB_UINT(domain_id), DB_UINT(server_id)));
 
     return ret < 0 ? ret : ret > 0;
+}
+
+/* ---------------------------------------------------------------- verification and DNS checks */
+
+/* Record text without spaces and a trailing ';', for comparing DKIM records. */
+static char *
+squeeze(const char *s)
+{
+    BUF *b = buf_new(strlen(s) + 1);
+
+    for (; *s; s++)
+        if (!isspace((unsigned char) *s))
+            buf_append_char(b, *s);
+    while (buf_len(b) && buf_cstr(b)[buf_len(b) - 1] == ';')
+        buf_truncate(b, buf_len(b) - 1);
+    return buf_steal(b, NULL);
+}
+
+int
+domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **error_r)
+{
+    DNSCHECK_ANSWER a;
+    DB_RESULT *res;
+    char *want, *why = NULL;
+    int ret, found = 0;
+
+    *error_r = NULL;
+    if ((ret = db_query(db, &res, "SELECT name, verification_token FROM domains WHERE id = ?",
+                        DB_ARGS(DB_UINT(domain_id)))) <= 0) {
+        db_result_free(res);
+        return ret < 0 ? ret : DB_ERR_PERM;
+    }
+    want = buf_asprintf("%s %s", cfg->dns_domain_verify_prefix, db_result_get(res, 0, 1));
+    ret = dnscheck_lookup(cfg->dns_resolver, db_result_get(res, 0, 0), DNSCHECK_TXT, &a, &why);
+    for (size_t i = 0; ret > 0 && i < a.n; i++)
+        found |= strcmp(a.records[i], want) == 0;
+    if (ret < 0)
+        *error_r = buf_asprintf("%s", why);
+    else if (!found)
+        *error_r = buf_asprintf("No TXT record \"%s\" exists at %s (%zu other TXT record%s found).", want,
+                                db_result_get(res, 0, 0), ret > 0 ? a.n : 0, ret > 0 && a.n == 1 ? "" : "s");
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    mem_free(why);
+    mem_free(want);
+    db_result_free(res);
+    if (!found)
+        return 0;
+    ret = db_exec(db, "UPDATE domains SET verified_at = COALESCE(verified_at, UTC_TIMESTAMP(6)), "
+                  "verification_method = 'DNS' WHERE id = ?", DB_ARGS(DB_UINT(domain_id)));
+    return ret < 0 ? ret : 1;
+}
+
+/* Sets status ("OK", "Missing", "Invalid") and error (NULL for OK) of one check. */
+static void
+set_check(const char **status_r, char **error_r, const char *status, char *error)
+{
+    *status_r = status;
+    mem_free(*error_r);
+    *error_r = error;
+}
+
+static void
+check_spf(const PGCONF *cfg, const char *name, DOMAIN_DNS_STATUS *st)
+{
+    DNSCHECK_ANSWER a;
+    char *why = NULL, *include = buf_asprintf("include:%s", cfg->dns_spf_include);
+    const char *spf = NULL;
+    size_t nspf = 0;
+    int ret = dnscheck_lookup(cfg->dns_resolver, name, DNSCHECK_TXT, &a, &why);
+
+    for (size_t i = 0; ret > 0 && i < a.n; i++)
+        if (strncasecmp(a.records[i], "v=spf1", 6) == 0 && (a.records[i][6] == ' ' || a.records[i][6] == '\0')) {
+            spf = a.records[i];
+            nspf++;
+        }
+    if (ret < 0)
+        set_check(&st->spf_status, &st->spf_error, "Invalid", buf_asprintf("%s", why));
+    else if (nspf == 0)
+        set_check(&st->spf_status, &st->spf_error, "Missing", buf_asprintf("No SPF record exists for %s.", name));
+    else if (nspf > 1)
+        set_check(&st->spf_status, &st->spf_error, "Invalid",
+                  buf_asprintf("%s has %zu SPF records; there must be one.", name, nspf));
+    else {
+        int ok = 0;
+
+        for (const char *p = spf; (p = strstr(p, include)) != NULL; p += strlen(include)) {
+            char after = p[strlen(include)];
+
+            if ((p == spf || p[-1] == ' ' || p[-1] == '+') && (after == ' ' || after == '\0'))
+                ok = 1;
+        }
+        if (ok)
+            set_check(&st->spf_status, &st->spf_error, "OK", NULL);
+        else
+            set_check(&st->spf_status, &st->spf_error, "Invalid",
+                      buf_asprintf("The SPF record of %s does not include %s: \"%s\".", name, cfg->dns_spf_include, spf));
+    }
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    mem_free(why);
+    mem_free(include);
+}
+
+/* Every DKIM key still to be published (pending and active) must be in DNS as made. */
+static int
+check_dkim(DB *db, const PGCONF *cfg, unsigned long long domain_id, const char *name, DOMAIN_DNS_STATUS *st)
+{
+    DB_RESULT *keys;
+    int ret = db_query(db, &keys, "SELECT selector, algorithm, public_key FROM domain_dkim_keys "
+                       "WHERE domain_id = ? AND state IN ('pending', 'active') ORDER BY id", DB_ARGS(DB_UINT(domain_id)));
+
+    if (ret < 0)
+        return ret;
+    set_check(&st->dkim_status, &st->dkim_error, "OK", NULL);
+    if (ret == 0)
+        set_check(&st->dkim_status, &st->dkim_error, "Missing", buf_asprintf("%s has no DKIM key.", name));
+    for (size_t r = 0; r < db_result_rows(keys) && strcmp(st->dkim_status, "OK") == 0; r++) {
+        DKIM_ALG alg = strcmp(db_result_get(keys, r, 1), "rsa-sha256") == 0 ? DKIM_ALG_RSA_SHA256
+            : DKIM_ALG_ED25519_SHA256;
+        char *want_txt = dkim_dns_record(alg, db_result_get(keys, r, 2)), *want = squeeze(want_txt), *why = NULL;
+        char *host = buf_asprintf("%s._domainkey.%s", db_result_get(keys, r, 0), name);
+        DNSCHECK_ANSWER a;
+        int found = 0, lr = dnscheck_lookup(cfg->dns_resolver, host, DNSCHECK_TXT, &a, &why);
+
+        for (size_t i = 0; lr > 0 && i < a.n && !found; i++) {
+            char *got = squeeze(a.records[i]);
+
+            found = strcmp(got, want) == 0;
+            mem_free(got);
+        }
+        if (lr < 0)
+            set_check(&st->dkim_status, &st->dkim_error, "Invalid", buf_asprintf("%s", why));
+        else if (lr == 0)
+            set_check(&st->dkim_status, &st->dkim_error, "Missing", buf_asprintf("No DKIM record exists at %s.", host));
+        else if (!found)
+            set_check(&st->dkim_status, &st->dkim_error, "Invalid",
+                      buf_asprintf("The DKIM record at %s is not the key postgate signs with; publish \"%s\".", host,
+                                   want_txt));
+        if (lr > 0)
+            dnscheck_answer_free(&a);
+        mem_free(why);
+        mem_free(host);
+        mem_free(want);
+        mem_free(want_txt);
+    }
+    db_result_free(keys);
+    return 0;
+}
+
+static void
+check_return_path(const PGCONF *cfg, const char *name, DOMAIN_DNS_STATUS *st)
+{
+    char *host = buf_asprintf("%s.%s", cfg->dns_custom_return_path_prefix, name), *why = NULL;
+    DNSCHECK_ANSWER a;
+    int ret = dnscheck_lookup(cfg->dns_resolver, host, DNSCHECK_CNAME, &a, &why);
+
+    if (ret < 0)
+        set_check(&st->return_path_status, &st->return_path_error, "Invalid", buf_asprintf("%s", why));
+    else if (ret == 0)
+        set_check(&st->return_path_status, &st->return_path_error, "Missing",
+                  buf_asprintf("No CNAME record exists at %s.", host));
+    else if (strcasecmp(a.records[0], cfg->dns_return_path_domain) != 0)
+        set_check(&st->return_path_status, &st->return_path_error, "Invalid",
+                  buf_asprintf("The CNAME record at %s points to %s; it should point to %s.", host, a.records[0],
+                               cfg->dns_return_path_domain));
+    else
+        set_check(&st->return_path_status, &st->return_path_error, "OK", NULL);
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    mem_free(why);
+    mem_free(host);
+}
+
+static void
+check_mx(const PGCONF *cfg, const char *name, DOMAIN_DNS_STATUS *st)
+{
+    DNSCHECK_ANSWER a;
+    char *why = NULL;
+    size_t missing = 0;
+    int ret = dnscheck_lookup(cfg->dns_resolver, name, DNSCHECK_MX, &a, &why);
+
+    for (size_t i = 0; ret > 0 && i < cfg->dns_mx_records.count; i++) {
+        int found = 0;
+
+        for (size_t k = 0; k < a.n && !found; k++) {
+            const char *host = strchr(a.records[k], ' ');
+
+            found = host && strcasecmp(host + 1, cfg->dns_mx_records.items[i]) == 0;
+        }
+        missing += !found;
+    }
+    if (ret < 0)
+        set_check(&st->mx_status, &st->mx_error, "Invalid", buf_asprintf("%s", why));
+    else if (ret == 0)
+        set_check(&st->mx_status, &st->mx_error, "Missing", buf_asprintf("No MX records exist for %s.", name));
+    else if (missing == cfg->dns_mx_records.count && missing > 0)
+        set_check(&st->mx_status, &st->mx_error, "Invalid",
+                  buf_asprintf("The MX records of %s do not point to %s.", name, cfg->dns_mx_records.items[0]));
+    else
+        set_check(&st->mx_status, &st->mx_error, "OK", NULL);
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    mem_free(why);
+}
+
+int
+domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN_DNS_STATUS *st)
+{
+    DB_RESULT *res;
+    const char *name;
+    int ret;
+
+    memset(st, 0, sizeof(*st));
+    if ((ret = db_query(db, &res, "SELECT name FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id)))) <= 0) {
+        db_result_free(res);
+        return ret < 0 ? ret : DB_ERR_PERM;
+    }
+    name = db_result_get(res, 0, 0);
+    check_spf(cfg, name, st);
+    if ((ret = check_dkim(db, cfg, domain_id, name, st)) < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    check_return_path(cfg, name, st);
+    check_mx(cfg, name, st);
+    db_result_free(res);
+    ret = db_exec(db, "UPDATE domains SET spf_status = ?, spf_error = LEFT(?, 1000), dkim_status = ?, "
+                  "dkim_error = LEFT(?, 1000), mx_status = ?, mx_error = LEFT(?, 1000), return_path_status = ?, "
+                  "return_path_error = LEFT(?, 1000), dns_checked_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                  DB_ARGS(DB_STR(st->spf_status), DB_STR(st->spf_error), DB_STR(st->dkim_status),
+                          DB_STR(st->dkim_error), DB_STR(st->mx_status), DB_STR(st->mx_error),
+                          DB_STR(st->return_path_status), DB_STR(st->return_path_error), DB_UINT(domain_id)));
+    return ret < 0 ? ret : 0;
+}
+
+void
+domain_dns_status_free(DOMAIN_DNS_STATUS *st)
+{
+    mem_free(st->spf_error);
+    mem_free(st->dkim_error);
+    mem_free(st->mx_error);
+    mem_free(st->return_path_error);
+    memset(st, 0, sizeof(*st));
+}
+
+/* ---------------------------------------------------------------- DKIM rotation */
+
+int
+domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
+                   long delay, char selector_r[64], char **error_r)
+{
+    const char *algname = alg == DKIM_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
+    DB_RESULT *res;
+    int ret;
+
+    if ((ret = db_begin(db)) < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    /* The domain row's lock serializes rotations of one domain. */
+    ret = db_query(db, &res, "SELECT (SELECT COUNT(*) FROM domain_dkim_keys WHERE domain_id = d.id AND algorithm = ? "
+                   "AND state = 'pending') FROM domains d WHERE d.id = ? FOR UPDATE",
+                   DB_ARGS(DB_STR(algname), DB_UINT(domain_id)));
+    if (ret <= 0 || strcmp(db_result_get(res, 0, 0), "0") != 0) {
+        *error_r = ret < 0 ? buf_asprintf("%s", db_error(db))
+            : ret == 0 ? buf_asprintf("no such domain")
+            : buf_asprintf("a new %s key is already waiting to sign; activate it first", algname);
+        db_result_free(res);
+        db_rollback(db);
+        return ret < 0 ? ret : 0;
+    }
+    db_result_free(res);
+    if ((ret = add_key(db, seal, cfg, domain_id, alg, delay < 0 ? 0 : delay, selector_r, error_r)) < 0) {
+        db_rollback(db);
+        return ret;
+    }
+    if ((ret = db_commit(db)) < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    return 1;
+}
+
+int
+domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r)
+{
+    DB_RESULT *res;
+    int ret;
+
+    if ((ret = db_begin(db)) < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    ret = db_query(db, &res, "SELECT algorithm, state FROM domain_dkim_keys WHERE domain_id = ? AND selector = ? "
+                   "FOR UPDATE", DB_ARGS(DB_UINT(domain_id), DB_STR(selector)));
+    if (ret <= 0 || strcmp(db_result_get(res, 0, 1), "pending") != 0) {
+        *error_r = ret < 0 ? buf_asprintf("%s", db_error(db))
+            : ret == 0 ? buf_asprintf("the domain has no DKIM key with selector %s", selector)
+            : buf_asprintf("the key %s is %s, not pending", selector, db_result_get(res, 0, 1));
+        db_result_free(res);
+        db_rollback(db);
+        return ret < 0 ? ret : 0;
+    }
+    /* The old key keeps its DNS record (retiring) until mail signed with it is verified. */
+    ret = db_exec(db, "UPDATE domain_dkim_keys SET state = 'retiring', retiring_at = UTC_TIMESTAMP(6) "
+                  "WHERE domain_id = ? AND algorithm = ? AND state = 'active'",
+                  DB_ARGS(DB_UINT(domain_id), DB_STR(db_result_get(res, 0, 0))));
+    if (ret >= 0)
+        ret = db_exec(db, "UPDATE domain_dkim_keys SET state = 'active', activated_at = UTC_TIMESTAMP(6) "
+                      "WHERE domain_id = ? AND selector = ?", DB_ARGS(DB_UINT(domain_id), DB_STR(selector)));
+    db_result_free(res);
+    if (ret < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        db_rollback(db);
+        return ret;
+    }
+    if ((ret = db_commit(db)) < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
+    }
+    return 1;
 }

@@ -42,14 +42,44 @@ char *domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id
 
 /* Columns of domain_server_list()'s rows; times as "YYYY-MM-DDTHH:MM:SSZ". */
 enum domain_col {
-    DOMAIN_COL_ID, DOMAIN_COL_UUID, DOMAIN_COL_NAME, DOMAIN_COL_VERIFIED, DOMAIN_COL_METHOD, DOMAIN_COL_CREATED
+    DOMAIN_COL_ID, DOMAIN_COL_UUID, DOMAIN_COL_NAME, DOMAIN_COL_VERIFIED, DOMAIN_COL_METHOD, DOMAIN_COL_CREATED,
+    DOMAIN_COL_SPF_STATUS, DOMAIN_COL_SPF_ERROR, DOMAIN_COL_DKIM_STATUS, DOMAIN_COL_DKIM_ERROR, DOMAIN_COL_MX_STATUS,
+    DOMAIN_COL_MX_ERROR, DOMAIN_COL_RETURN_PATH_STATUS, DOMAIN_COL_RETURN_PATH_ERROR, DOMAIN_COL_DNS_CHECKED,
+    DOMAIN_COL_VERIFIED_AT,
 };
 /* The domains of server_id (only name's, already normalized, when not NULL), by name, into
  * *res_r (db_result_free it): the row count, < 0 database error. */
 int domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r);
-/* The DKIM keys of a domain still in DNS: rows of selector, algorithm, state (by id). */
+/* The DKIM keys of a domain still in DNS: rows of selector, algorithm, state, signing (1 for
+ * the key of its algorithm that signs now), activated_at (for a pending key: when it starts
+ * signing), created_at, by id. */
 int domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r);
 /* Deletes domain_id of server_id (its keys go with it). 1 deleted, 0 none, < 0 database error. */
 int domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id);
+
+/* The result of a DNS check: each status "OK", "Missing" or "Invalid", errors NULL when OK. */
+typedef struct domain_dns_status {
+    const char *spf_status, *dkim_status, *mx_status, *return_path_status;
+    char *spf_error, *dkim_error, *mx_error, *return_path_error;
+} DOMAIN_DNS_STATUS;
+
+/* Looks for the TXT record "<dns.domain_verify_prefix> <verification token>" at the domain
+ * (through dns.resolver) and marks the domain verified by DNS when it is there. 1 verified,
+ * 0 not (*error_r says what was found or why the lookup failed; mem_free it), < 0 database error. */
+int domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **error_r);
+/* Checks SPF (one record with include:<dns.spf_include>), DKIM (every pending and active key
+ * published as domain_dns_records() says), the return-path CNAME and MX against what
+ * domain_dns_records() asks to publish, and records the statuses and errors in the domain's
+ * row. 0 with *st (domain_dns_status_free it), < 0 database error. */
+int domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN_DNS_STATUS *st);
+void domain_dns_status_free(DOMAIN_DNS_STATUS *st);
+/* Makes a new pending key of alg that starts signing delay seconds from now (its DNS record
+ * is published first: domain_dns_records() lists it at once). 1 made (selector_r), 0 a
+ * pending key of alg exists already (*error_r), < 0 database or key error (*error_r). */
+int domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
+                       long delay, char selector_r[64], char **error_r);
+/* Makes pending key selector active now and the active key of its algorithm retiring.
+ * 1 done, 0 no such pending key (*error_r), < 0 database error (*error_r). */
+int domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r);
 
 #endif

@@ -5,10 +5,13 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mail/message.h"
+#include "util/buf.h"
+#include "util/mem.h"
 #include "util/token.h"
 
 int
@@ -101,15 +104,16 @@ message_mark_released(DB *db, unsigned long long id, const char *queue_id)
                    DB_ARGS(DB_STR(queue_id), DB_UINT(id)));
 }
 
+#define MESSAGE_COLS "m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), " \
+    "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
+    "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \
+    "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, " \
+    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day"
+
 int
 message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), "
-                    "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), "
-                    "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, "
-                    "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, "
-                    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day "
-                    "FROM messages m WHERE m.id = ? AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+    return db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.id = ? AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
 }
 
 int
@@ -142,4 +146,94 @@ message_deliveries(DB *db, unsigned long long message_id, DB_RESULT **res_r)
     return db_query(db, res_r, "SELECT id, status, details, output, sent_with_ssl, log_id, time, "
                     "UNIX_TIMESTAMP(created_at) FROM deliveries WHERE message_id = ? ORDER BY id",
                     DB_ARGS(DB_UINT(message_id)));
+}
+
+/* A LIKE pattern matching s anywhere, LIKE's own characters escaped with '!' (whatever
+ * sql_mode says about backslashes) (mem_free it). */
+static char *
+like_substring(const char *s)
+{
+    BUF *b = buf_new(strlen(s) * 2 + 3);
+
+    buf_append_char(b, '%');
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '!')
+            buf_append_char(b, '!');
+        buf_append_char(b, *s);
+    }
+    buf_append_char(b, '%');
+    return buf_steal(b, NULL);
+}
+
+int
+message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r)
+{
+    char *pattern = q->subject ? like_substring(q->subject) : NULL, *bracketed = NULL;
+    int ret;
+
+    if (q->message_id) {
+        char *bare = mem_strdup(q->message_id);
+        size_t n = strlen(bare);
+
+        if (n >= 2 && bare[0] == '<' && bare[n - 1] == '>') {
+            memmove(bare, bare + 1, n - 2);
+            bare[n - 2] = '\0';
+        }
+        bracketed = buf_asprintf("<%s>", bare);
+        mem_free(bare);
+    }
+    /* One constant statement: MariaDB optimizes each execution with its values, so the
+     * "? IS NULL" of an absent filter folds away and the index of a given one
+     * (ix_messages_server_*) is used; the order matches those indexes' (.., created_at, id). */
+    ret = db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
+                   "AND (? IS NULL OR m.rcpt_to = ?) AND (? IS NULL OR m.mail_from = ?) "
+                   "AND (? IS NULL OR m.subject LIKE ? ESCAPE '!') AND (? IS NULL OR m.tag = ?) "
+                   "AND (? IS NULL OR m.status = ?) AND (? IS NULL OR m.scope = ?) "
+                   "AND (? IS NULL OR m.message_id = ? OR m.message_id = ?) "
+                   "AND (? IS NULL OR m.created_at >= ?) AND (? IS NULL OR m.created_at < ?) "
+                   "AND (? IS NULL OR (m.created_at <= ? AND (m.created_at < ? OR m.id < ?))) "
+                   "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+                   DB_ARGS(DB_UINT(q->server_id), DB_STR(q->rcpt_to), DB_STR(q->rcpt_to), DB_STR(q->mail_from),
+                           DB_STR(q->mail_from), DB_STR(pattern), DB_STR(pattern), DB_STR(q->tag), DB_STR(q->tag),
+                           DB_STR(q->status), DB_STR(q->status), DB_STR(q->scope), DB_STR(q->scope),
+                           DB_STR(bracketed), DB_STR(bracketed), DB_STR(q->message_id), DB_STR(q->since),
+                           DB_STR(q->since), DB_STR(q->until), DB_STR(q->until), DB_STR(q->before_created),
+                           DB_STR(q->before_created), DB_STR(q->before_created), DB_UINT(q->before_id),
+                           DB_UINT(q->limit)));
+    mem_free(pattern);
+    mem_free(bracketed);
+    return ret;
+}
+
+int
+message_created_at(DB *db, unsigned long long server_id, unsigned long long id, char out[32])
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM messages "
+                       "WHERE id = ? AND server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+
+    if (ret > 0)
+        snprintf(out, 32, "%s", db_result_get(res, 0, 0));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details)
+{
+    int ret;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
+                  "WHERE id = ? AND server_id = ? AND status = 'Held'", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+    if (ret > 0)
+        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
+                      DB_ARGS(DB_UINT(id), DB_STR(details)));
+    if (ret <= 0) {
+        db_rollback(db);
+        return ret;
+    }
+    ret = db_commit(db);
+    return ret < 0 ? ret : 1;
 }

@@ -82,4 +82,32 @@ int message_clicks(DB *db, unsigned long long server_id, unsigned long long mess
 /* Delivery attempts: id, status, details, output, sent_with_ssl, log_id, time, timestamp. */
 int message_deliveries(DB *db, unsigned long long message_id, DB_RESULT **res_r);
 
+/* A search of one server's log (the management API): every field but server_id and
+ * limit may be NULL/0 for "any". Newest first by (created_at, id); before_created and
+ * before_id (both or neither) continue after an earlier page's last row. */
+typedef struct message_query {
+    unsigned long long server_id;
+    const char *rcpt_to;            /* exact (the column's collation ignores case) */
+    const char *mail_from;          /* exact */
+    const char *subject;            /* substring */
+    const char *tag;
+    const char *status;             /* one of the status values */
+    const char *scope;              /* "incoming" or "outgoing" */
+    const char *message_id;         /* with or without angle brackets */
+    const char *since;              /* "YYYY-MM-DD HH:MM:SS" UTC, inclusive */
+    const char *until;              /* exclusive */
+    const char *before_created;     /* the cursor row's created_at ("YYYY-MM-DD HH:MM:SS.ffffff") */
+    unsigned long long before_id;
+    unsigned limit;                 /* rows wanted (ask one more to know whether a page follows) */
+} MESSAGE_QUERY;
+/* Rows in enum message_col order. The row count, < 0 database error. */
+int message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r);
+/* The created_at of message id of server_id as "YYYY-MM-DD HH:MM:SS.ffffff" (a search
+ * cursor): 1 found, 0 none, < 0 database error. */
+int message_created_at(DB *db, unsigned long long server_id, unsigned long long id, char out[32]);
+/* Cancels the hold of message id of server_id (status HoldCancelled, a delivery row with
+ * details): 1 cancelled, 0 not a held message of that server, < 0 database error. Runs
+ * its own transaction. */
+int message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details);
+
 #endif

@@ -232,3 +232,124 @@ user_token_touch(DB *db, const USELOG_ENTRY *uses, size_t n, size_t *done_r)
     }
     return updated;
 }
+
+/* ---------------------------------------------------------------- profile and password */
+
+int
+user_get(DB *db, unsigned long long user_id, USER *out)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.id = ?", DB_ARGS(DB_UINT(user_id)));
+
+    if (ret > 0)
+        fill_user(out, res, 0);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_find(DB *db, const char *uuid, const char *email, USER *out)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.uuid = ? OR u.email = ? LIMIT 1",
+                       DB_ARGS(DB_STR(uuid), DB_STR(email)));
+
+    if (ret > 0)
+        fill_user(out, res, 0);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_set_names(DB *db, unsigned long long user_id, const char *first_name, const char *last_name)
+{
+    int ret = db_exec(db, "UPDATE users SET first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name), "
+                      "updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                      DB_ARGS(DB_STR(first_name), DB_STR(last_name), DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_password_get(DB *db, unsigned long long user_id, char **hash_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT password_hash FROM users WHERE id = ?", DB_ARGS(DB_UINT(user_id)));
+
+    *hash_r = NULL;
+    if (ret > 0 && db_result_get(res, 0, 0))
+        *hash_r = mem_strdup(db_result_get(res, 0, 0));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_password_set(DB *db, unsigned long long user_id, const char *password_hash)
+{
+    int ret = db_exec(db, "UPDATE users SET password_hash = ?, password_reset_token_hash = NULL, "
+                      "password_reset_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                      DB_ARGS(DB_STR(password_hash), DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_delete_others(DB *db, unsigned long long user_id, unsigned long long keep_session_id)
+{
+    return db_exec(db, "DELETE FROM user_sessions WHERE user_id = ? AND id <> ?",
+                   DB_ARGS(DB_UINT(user_id), DB_UINT(keep_session_id)));
+}
+
+/* ---------------------------------------------------------------- invitations */
+
+int
+user_invite_create(DB *db, unsigned long long org_id, const char *uuid, const char *email, const char *role,
+                   const char *token_hash, unsigned long long invited_by, long long lifetime)
+{
+    int ret = db_exec(db, "INSERT INTO user_invites (uuid, organization_id, email, role, token_hash, invited_by_id, "
+                      "expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                      "UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE uuid = VALUES(uuid), role = VALUES(role), "
+                      "token_hash = VALUES(token_hash), invited_by_id = VALUES(invited_by_id), "
+                      "expires_at = VALUES(expires_at), created_at = VALUES(created_at)",
+                      DB_ARGS(DB_STR(uuid), DB_UINT(org_id), DB_STR(email), DB_STR(role), DB_STR(token_hash),
+                              invited_by ? DB_UINT(invited_by) : DB_NULL, DB_INT(lifetime)));
+
+    return ret < 0 ? ret : 1;
+}
+
+int
+user_invite_find(DB *db, const char *token_hash, USER_INVITE *out)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT id, organization_id, uuid, email, role FROM user_invites "
+                       "WHERE token_hash = ? AND expires_at > UTC_TIMESTAMP(6) FOR UPDATE", DB_ARGS(DB_STR(token_hash)));
+
+    if (ret > 0) {
+        out->id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        out->org_id = strtoull(db_result_get(res, 0, 1), NULL, 10);
+        copy_field(out->uuid, sizeof(out->uuid), db_result_get(res, 0, 2));
+        copy_field(out->email, sizeof(out->email), db_result_get(res, 0, 3));
+        copy_field(out->role, sizeof(out->role), db_result_get(res, 0, 4));
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT i.uuid, i.email, i.role, u.email, " TS("i.expires_at") ", " TS("i.created_at")
+                    " FROM user_invites i LEFT JOIN users u ON u.id = i.invited_by_id "
+                    "WHERE i.organization_id = ? AND (? IS NULL OR i.uuid = ?) ORDER BY i.email",
+                    DB_ARGS(DB_UINT(org_id), DB_STR(uuid), DB_STR(uuid)));
+}
+
+int
+user_invite_delete(DB *db, unsigned long long org_id, const char *uuid, unsigned long long id)
+{
+    int ret = uuid ? db_exec(db, "DELETE FROM user_invites WHERE organization_id = ? AND uuid = ?",
+                             DB_ARGS(DB_UINT(org_id), DB_STR(uuid)))
+        : db_exec(db, "DELETE FROM user_invites WHERE id = ?", DB_ARGS(DB_UINT(id)));
+
+    return ret > 0 ? 1 : ret;
+}

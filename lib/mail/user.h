@@ -101,4 +101,46 @@ int user_token_revoke(DB *db, unsigned long long user_id, const char *uuid);
  * failure: the rows changed (0 none), < 0 database error with *done_r uses written before it. */
 int user_token_touch(DB *db, const USELOG_ENTRY *uses, size_t n, size_t *done_r);
 
+/* ---------------------------------------------------------------- profile and password */
+
+/* User id into *out: 1 found, 0 none, < 0 database error. */
+int user_get(DB *db, unsigned long long user_id, USER *out);
+/* User by uuid or by e-mail address (exact): 1 found (*out), 0 none, < 0 database error. */
+int user_find(DB *db, const char *uuid, const char *email, USER *out);
+/* Changes the names where not NULL: 1 done, 0 no such user, < 0 database error. */
+int user_set_names(DB *db, unsigned long long user_id, const char *first_name, const char *last_name);
+/* user_id's password hash: 1 with *hash_r (mem_free it; NULL when the user has none), 0 no such user. */
+int user_password_get(DB *db, unsigned long long user_id, char **hash_r);
+/* Sets user_id's password hash (and drops a pending reset): 1 done, 0 no such user. */
+int user_password_set(DB *db, unsigned long long user_id, const char *password_hash);
+/* Ends user_id's sessions but keep_session_id (0: all): the number ended, < 0 database error. */
+int user_session_delete_others(DB *db, unsigned long long user_id, unsigned long long keep_session_id);
+
+/* ---------------------------------------------------------------- invitations (user_invites) */
+
+/* What an invitation says. */
+typedef struct user_invite {
+    unsigned long long id;
+    unsigned long long org_id;
+    char uuid[37];
+    char email[256];
+    char role[16];
+} USER_INVITE;
+
+/* Invites email to org_id as role; a new invitation for the same address replaces the old
+ * one (and its token). 1 done, < 0 database error. */
+int user_invite_create(DB *db, unsigned long long org_id, const char *uuid, const char *email, const char *role,
+                       const char *token_hash, unsigned long long invited_by, long long lifetime);
+/* The unexpired invitation of token_hash (locked until the transaction ends): 1 (*out), 0 none. */
+int user_invite_find(DB *db, const char *token_hash, USER_INVITE *out);
+/* Columns of user_invite_list()'s rows (times as text). */
+enum user_invite_col {
+    USER_INVITE_COL_UUID, USER_INVITE_COL_EMAIL, USER_INVITE_COL_ROLE, USER_INVITE_COL_INVITED_BY,
+    USER_INVITE_COL_EXPIRES, USER_INVITE_COL_CREATED,
+};
+/* org_id's open invitations (only uuid's, when not NULL) by address: the row count, < 0 database error. */
+int user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r);
+/* Deletes invitation uuid of org_id (or id when uuid is NULL): 1 deleted, 0 none, < 0 database error. */
+int user_invite_delete(DB *db, unsigned long long org_id, const char *uuid, unsigned long long id);
+
 #endif

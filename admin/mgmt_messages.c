@@ -1,0 +1,576 @@
+/*
+ * mgmt_messages.c -- a server's message log, …/servers/{server}/messages (doc/api.md):
+ * search with keyset pages, one message with its content, deliveries, opens and clicks,
+ * the raw message and single attachments, and releasing or cancelling held messages
+ * (one or in bulk). Rows are lib/mail/message.c's, their JSON lib/mail/message_view.c's,
+ * release is lib/mail/release.c's (re-injection through the release service).
+ *
+ * Must never: show a message of another server, accept a query value unchecked, or
+ * release a message the principal's role may not change (readonly: 403).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "mail/message.h"
+#include "mail/message_view.h"
+#include "mail/mime.h"
+#include "mail/release.h"
+#include "mgmt.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define PAGE_DEFAULT 25
+#define PAGE_MAX 100
+#define BULK_MAX 100
+
+static const char *const statuses[] = {
+    "Pending", "Sent", "SoftFail", "HardFail", "Held", "Bounced", "Processed", "HoldCancelled", "Error", NULL,
+};
+
+/* ---------------------------------------------------------------- JSON */
+
+static json_t *
+jbool(const char *s)
+{
+    return s ? json_boolean(strcmp(s, "0") != 0) : json_null();
+}
+
+/* One row of message.h's enum message_col as the management API shows it in lists. */
+static json_t *
+summary_json(const DB_RESULT *m, size_t r)
+{
+    char *subject = mime_decode_header(db_result_get(m, r, MESSAGE_COL_SUBJECT));
+    char *message_id = message_view_bare_id(db_result_get(m, r, MESSAGE_COL_MESSAGE_ID));
+    const char *status = db_result_get(m, r, MESSAGE_COL_STATUS), *tag = db_result_get(m, r, MESSAGE_COL_TAG);
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_integer((json_int_t) strtoll(db_result_get(m, r, MESSAGE_COL_ID), NULL, 10)));
+    json_object_set_new(o, "token", message_view_str(db_result_get(m, r, MESSAGE_COL_TOKEN)));
+    json_object_set_new(o, "scope", message_view_str(db_result_get(m, r, MESSAGE_COL_SCOPE)));
+    json_object_set_new(o, "status", message_view_str(status));
+    json_object_set_new(o, "held", json_boolean(strcmp(status, "Held") == 0));
+    json_object_set_new(o, "rcpt_to", message_view_str(db_result_get(m, r, MESSAGE_COL_RCPT_TO)));
+    json_object_set_new(o, "mail_from", message_view_str(db_result_get(m, r, MESSAGE_COL_MAIL_FROM)));
+    json_object_set_new(o, "subject", message_view_str(subject));
+    json_object_set_new(o, "message_id", message_view_str(message_id));
+    json_object_set_new(o, "tag", message_view_str(tag));
+    json_object_set_new(o, "size", json_integer((json_int_t) strtoll(db_result_get(m, r, MESSAGE_COL_SIZE), NULL, 10)));
+    json_object_set_new(o, "spam_status", message_view_str(db_result_get(m, r, MESSAGE_COL_SPAM_STATUS)));
+    json_object_set_new(o, "spam_score", json_real(strtod(db_result_get(m, r, MESSAGE_COL_SPAM_SCORE), NULL)));
+    json_object_set_new(o, "hold_expires_at", message_view_iso_time(db_result_get(m, r, MESSAGE_COL_HOLD_EXPIRY)));
+    json_object_set_new(o, "last_delivery_attempt_at",
+                        message_view_iso_time(db_result_get(m, r, MESSAGE_COL_LAST_ATTEMPT)));
+    json_object_set_new(o, "created_at", message_view_iso_time(db_result_get(m, r, MESSAGE_COL_CREATED)));
+    mem_free(subject);
+    mem_free(message_id);
+    return o;
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+/* A path or body id: 1..2^63 in decimal digits only. 0 when it is not one. */
+static unsigned long long
+parse_id(const char *s)
+{
+    unsigned long long v = 0;
+
+    if (s == NULL || *s == '\0' || strlen(s) > 18)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char) *p))
+            return 0;
+        v = v * 10 + (unsigned long long) (*p - '0');
+    }
+    return v;
+}
+
+/* The message of path argument 2 in server_id: 1 with *m_r, 0/-1 after answering (404 / DB). */
+static int
+find_message(CALL *c, unsigned long long server_id, DB_RESULT **m_r)
+{
+    unsigned long long id = parse_id(http_path_arg(c->req, 2));
+    int ret;
+
+    *m_r = NULL;
+    if (id == 0) {
+        reply_not_found(c, "message");
+        return 0;
+    }
+    if ((ret = message_get(c->db, server_id, id, m_r)) < 0) {
+        reply_db(c, "message lookup", ret);
+        return -1;
+    }
+    if (ret == 0)
+        reply_not_found(c, "message");
+    return ret > 0;
+}
+
+/* ---------------------------------------------------------------- search */
+
+/* A query argument of at most max bytes without control characters; NULL when absent
+ * or empty, or invalid (error added). */
+static const char *
+query_text(CALL *c, const char *name, size_t max)
+{
+    const char *v = http_query(c->req, name);
+    size_t n;
+
+    if (v == NULL || *v == '\0')
+        return NULL;
+    n = strlen(v);
+    if (n > max) {
+        field_error(c, name, "must be at most %zu bytes long", max);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char) v[i] < 0x20 || v[i] == 0x7f) {
+            field_error(c, name, "must not contain control characters");
+            return NULL;
+        }
+    return v;
+}
+
+/* A time argument (YYYY-MM-DDTHH:MM:SSZ or UNIX seconds) as "YYYY-MM-DD HH:MM:SS" in out. */
+static const char *
+query_time(CALL *c, const char *name, char out[32])
+{
+    const char *v = query_text(c, name, 32);
+    struct tm tm;
+    time_t t;
+
+    if (v == NULL)
+        return NULL;
+    memset(&tm, 0, sizeof(tm));
+    if (strspn(v, "0123456789") == strlen(v) && strlen(v) <= 11) {
+        t = (time_t) strtoll(v, NULL, 10);
+        if (gmtime_r(&t, &tm) == NULL)
+            goto bad;
+    } else {
+        const char *end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+
+        if (end == NULL || strcmp(end, "Z") != 0 || tm.tm_year < 70 || tm.tm_year > 1100)
+            goto bad;
+        t = timegm(&tm);
+        if (gmtime_r(&t, &tm) == NULL)
+            goto bad;
+    }
+    strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+    return out;
+bad:
+    field_error(c, name, "must be a time as YYYY-MM-DDTHH:MM:SSZ (UTC) or UNIX seconds");
+    return NULL;
+}
+
+static void
+mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    char since[32], until[32], cursor[32];
+    const char *limit_s, *before_s, *v;
+    MESSAGE_QUERY q = {0};
+    DB_RESULT *res = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
+        goto out;
+    q.server_id = server_id;
+    q.rcpt_to = query_text(&c, "to", 320);
+    q.mail_from = query_text(&c, "from", 320);
+    q.subject = query_text(&c, "subject", 998);
+    q.tag = query_text(&c, "tag", 255);
+    q.message_id = query_text(&c, "message_id", 998);
+    if ((v = query_text(&c, "status", 32)) != NULL) {
+        for (size_t i = 0; statuses[i] && q.status == NULL; i++)
+            if (strcmp(v, statuses[i]) == 0)
+                q.status = statuses[i];
+        if (q.status == NULL)
+            field_error(&c, "status", "must be one of Pending, Sent, SoftFail, HardFail, Held, Bounced, Processed, "
+                        "HoldCancelled, Error");
+    }
+    if ((v = query_text(&c, "scope", 32)) != NULL) {
+        if (strcmp(v, "incoming") == 0 || strcmp(v, "outgoing") == 0)
+            q.scope = v;
+        else
+            field_error(&c, "scope", "must be incoming or outgoing");
+    }
+    q.since = query_time(&c, "since", since);
+    q.until = query_time(&c, "until", until);
+    q.limit = PAGE_DEFAULT;
+    if ((limit_s = query_text(&c, "limit", 16)) != NULL) {
+        unsigned long long n = parse_id(limit_s);
+
+        if (n == 0 || n > PAGE_MAX)
+            field_error(&c, "limit", "must be a whole number from 1 to %d", PAGE_MAX);
+        else
+            q.limit = (unsigned) n;
+    }
+    if ((before_s = query_text(&c, "before", 32)) != NULL) {
+        q.before_id = parse_id(before_s);
+        if (q.before_id == 0)
+            field_error(&c, "before", "must be the next_before value of an earlier page (a message id)");
+    }
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    if (q.before_id) {
+        if ((ret = message_created_at(c.db, server_id, q.before_id, cursor)) < 0) {
+            reply_db(&c, "cursor lookup", ret);
+            goto out;
+        }
+        if (ret == 0) {
+            field_error(&c, "before", "is not a message of this server");
+            reply_invalid(&c);
+            goto out;
+        }
+        q.before_created = cursor;
+    }
+    q.limit++;     /* one more tells whether another page follows */
+    if ((ret = message_search(c.db, &q, &res)) < 0) {
+        reply_db(&c, "message search", ret);
+        goto out;
+    }
+    {
+        json_t *list = json_array(), *next = json_null();
+        size_t n = db_result_rows(res), shown = n < q.limit ? n : q.limit - 1;
+
+        for (size_t r = 0; r < shown; r++)
+            json_array_append_new(list, summary_json(res, r));
+        if (n == q.limit && shown > 0) {
+            json_decref(next);
+            next = json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10));
+        }
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
+    }
+out:
+    db_result_free(res);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+/* ---------------------------------------------------------------- one message */
+
+static void
+mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0, id;
+    DB_RESULT *m = NULL;
+    json_t *d = NULL, *x = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+        || find_message(&c, server_id, &m) != 1)
+        goto out;
+    id = strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10);
+    d = summary_json(m, 0);
+    json_object_set_new(d, "bounce", jbool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)));
+    json_object_set_new(d, "bounce_for_id", db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)
+                        ? json_integer((json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR), NULL, 10))
+                        : json_null());
+    json_object_set_new(d, "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL)));
+    json_object_set_new(d, "inspection", json_pack("{s:o, s:o, s:o}", "inspected",
+                                                   jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
+                                                   "threat", jbool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
+                                                   "threat_details",
+                                                   message_view_str(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
+    ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HEADERS | MESSAGE_VIEW_PLAIN | MESSAGE_VIEW_HTML
+                               | MESSAGE_VIEW_ATTACHMENT_LIST, d);
+    if (ret < 0) {
+        reply_db(&c, "raw message lookup", ret);
+        goto out;
+    }
+    json_object_set_new(d, "raw_message_available", json_boolean(!json_is_null(json_object_get(d, "headers"))));
+    if ((ret = message_view_deliveries(c.db, id, MESSAGE_VIEW_ISO, &x)) < 0) {
+        reply_db(&c, "deliveries lookup", ret);
+        goto out;
+    }
+    json_object_set_new(d, "deliveries", x);
+    if ((ret = message_view_activity(c.db, server_id, id, MESSAGE_VIEW_ISO, &x)) < 0) {
+        reply_db(&c, "activity lookup", ret);
+        goto out;
+    }
+    json_object_set_new(d, "loads", json_incref(json_object_get(x, "loads")));
+    json_object_set_new(d, "clicks", json_incref(json_object_get(x, "clicks")));
+    json_decref(x);
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", d));
+    d = NULL;
+out:
+    json_decref(d);
+    db_result_free(m);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+reply_expired(CALL *c)
+{
+    reply_fail(c, MHD_HTTP_GONE, "RawMessageExpired",
+               "The raw message is no longer stored (the server's raw message retention has passed).");
+}
+
+static void
+mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *m = NULL;
+    char *raw = NULL, *b64 = NULL;
+    size_t len = 0;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+        || find_message(&c, server_id, &m) != 1)
+        goto out;
+    if ((ret = message_view_raw(c.db, server_id, m, 0, &raw, &len)) < 0) {
+        reply_db(&c, "raw message lookup", ret);
+        goto out;
+    }
+    if (ret == 0) {
+        reply_expired(&c);
+        goto out;
+    }
+    b64 = message_view_base64(raw, len);
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
+                                        (json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10),
+                                        "size", (json_int_t) len, "content_type", "message/rfc822",
+                                        "raw_message", b64));
+out:
+    mem_free(raw);
+    mem_free(b64);
+    db_result_free(m);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_message_attachment(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0, n;
+    const char *ns = http_path_arg(req, 3);
+    DB_RESULT *m = NULL;
+    json_t *a = NULL;
+    int ret, expired = 0;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+        || find_message(&c, server_id, &m) != 1)
+        goto out;
+    /* Attachments count from 0, in the order of the message's "attachments" list. */
+    n = strcmp(ns, "0") == 0 ? 0 : parse_id(ns);
+    if (n == 0 && strcmp(ns, "0") != 0) {
+        reply_not_found(&c, "attachment");
+        goto out;
+    }
+    ret = message_view_attachment(c.db, server_id, m, 0, (size_t) n, &a, &expired);
+    if (ret < 0)
+        reply_db(&c, "raw message lookup", ret);
+    else if (expired)
+        reply_expired(&c);
+    else if (ret == 0)
+        reply_not_found(&c, "attachment");
+    else
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "attachment", a));
+out:
+    db_result_free(m);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+/* ---------------------------------------------------------------- release and cancel */
+
+enum { ACT_RELEASE, ACT_CANCEL };
+enum { R_DONE, R_NOT_FOUND, R_NOT_HELD, R_FAILED };
+
+/* Releases or cancels message id of server_id. R_* with *why_r (mem_free it) for failures. */
+static int
+act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, char **why_r)
+{
+    DB_RESULT *m = NULL;
+    int ret = message_get(c->db, server_id, id, &m), result;
+
+    *why_r = NULL;
+    if (ret <= 0) {
+        db_result_free(m);
+        if (ret < 0)
+            *why_r = buf_asprintf("database: %s", db_error(c->db));
+        return ret < 0 ? R_FAILED : R_NOT_FOUND;
+    }
+    if (strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") != 0) {
+        *why_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
+        db_result_free(m);
+        return R_NOT_HELD;
+    }
+    if (act == ACT_RELEASE) {
+        char *error = NULL;
+
+        ret = release_message(c->db, c->req->cfg, c->m->seal, db_result_get(m, 0, MESSAGE_COL_TOKEN), &error);
+        if (ret > 0) {
+            msg_info("user %llu: released message %llu of server %llu", c->p.user_id, id, server_id);
+            result = R_DONE;
+        } else if (ret == 0) {
+            *why_r = buf_asprintf("The message is no longer held, or its raw copy has expired.");
+            result = R_NOT_HELD;
+        } else {
+            msg_warn("user %llu: releasing message %llu: %s", c->p.user_id, id, error ? error : "");
+            *why_r = buf_asprintf("The release failed for now (Postfix or the database); retry later.");
+            result = R_FAILED;
+        }
+        mem_free(error);
+    } else {
+        char *details = buf_asprintf("The hold was cancelled by %s.", c->p.email);
+
+        ret = message_cancel_hold(c->db, server_id, id, details);
+        mem_free(details);
+        if (ret > 0) {
+            msg_info("user %llu: cancelled the hold of message %llu of server %llu", c->p.user_id, id, server_id);
+            result = R_DONE;
+        } else if (ret == 0) {
+            *why_r = buf_asprintf("The message is no longer held.");
+            result = R_NOT_HELD;
+        } else {
+            *why_r = buf_asprintf("database: %s", db_error(c->db));
+            result = R_FAILED;
+        }
+    }
+    db_result_free(m);
+    return result;
+}
+
+static void
+act_one(HTTP_REQUEST *req, void *arg, int act)
+{
+    static const char *const none[] = {NULL};
+    unsigned long long server_id = 0, id;
+    DB_RESULT *m = NULL;
+    char *why = NULL;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || read_optional_body(&c, none) != 0)
+        goto out;
+    id = parse_id(http_path_arg(req, 2));
+    switch (id ? act_on(&c, act, server_id, id, &why) : R_NOT_FOUND) {
+    case R_DONE:
+        if ((ret = message_get(c.db, server_id, id, &m)) <= 0)
+            reply_db(&c, "message reload", ret < 0 ? ret : DB_ERR_PERM);
+        else
+            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(m, 0)));
+        break;
+    case R_NOT_FOUND:
+        reply_not_found(&c, "message");
+        break;
+    case R_NOT_HELD:
+        reply_fail(&c, MHD_HTTP_CONFLICT, "NotHeld", why);
+        break;
+    default:
+        reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", why);
+        break;
+    }
+out:
+    mem_free(why);
+    db_result_free(m);
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_message_release(HTTP_REQUEST *req, void *arg)
+{
+    act_one(req, arg, ACT_RELEASE);
+}
+
+static void
+mgmt_v2_message_cancel(HTTP_REQUEST *req, void *arg)
+{
+    act_one(req, arg, ACT_CANCEL);
+}
+
+static void
+act_bulk(HTTP_REQUEST *req, void *arg, int act)
+{
+    static const char *const known[] = {"ids", NULL};
+    static const char *const names[] = {"released", "not_found", "not_held", "failed"};
+    unsigned long long server_id = 0;
+    json_t *ids, *v, *results;
+    size_t i;
+    CALL c;
+    ORG o = {0};
+
+    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+        goto out;
+    check_known(&c, known);
+    ids = json_object_get(c.body, "ids");
+    if (ids == NULL)
+        field_error(&c, "ids", "is required");
+    else if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > BULK_MAX)
+        field_error(&c, "ids", "must be a list of 1 to %d message ids", BULK_MAX);
+    else {
+        json_array_foreach(ids, i, v) {
+            if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+                field_error(&c, "ids", "must hold positive whole numbers only (item %zu is not one)", i);
+                break;
+            }
+        }
+    }
+    if (has_errors(&c)) {
+        reply_invalid(&c);
+        goto out;
+    }
+    results = json_array();
+    json_array_foreach(ids, i, v) {
+        char *why = NULL;
+        unsigned long long id = (unsigned long long) json_integer_value(v);
+        int r = act_on(&c, act, server_id, id, &why);
+        const char *name = r == R_DONE && act == ACT_CANCEL ? "cancelled" : names[r];
+
+        json_array_append_new(results, json_pack("{s:I, s:s, s:o}", "id", (json_int_t) id, "result", name,
+                                                 "message", why ? json_string(why) : json_null()));
+        mem_free(why);
+    }
+    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
+out:
+    json_decref(o.json);
+    call_end(&c);
+}
+
+static void
+mgmt_v2_messages_release(HTTP_REQUEST *req, void *arg)
+{
+    act_bulk(req, arg, ACT_RELEASE);
+}
+
+static void
+mgmt_v2_messages_cancel(HTTP_REQUEST *req, void *arg)
+{
+    act_bulk(req, arg, ACT_CANCEL);
+}
+
+/* The routes of this file (mgmt_v2.h); the held/ paths come before …/{id}/… ones. */
+const MGMT_ROUTE mgmt_messages_routes[] = {
+    {"GET", "/api/v2/organizations/{}/servers/{}/messages", mgmt_v2_messages_list},
+    {"POST", "/api/v2/organizations/{}/servers/{}/messages/held/release", mgmt_v2_messages_release},
+    {"POST", "/api/v2/organizations/{}/servers/{}/messages/held/cancel", mgmt_v2_messages_cancel},
+    {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}", mgmt_v2_message_get},
+    {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/raw", mgmt_v2_message_raw},
+    {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/attachments/{}", mgmt_v2_message_attachment},
+    {"POST", "/api/v2/organizations/{}/servers/{}/messages/{}/release", mgmt_v2_message_release},
+    {"POST", "/api/v2/organizations/{}/servers/{}/messages/{}/cancel", mgmt_v2_message_cancel},
+    {NULL, NULL, NULL},
+};
