@@ -311,7 +311,7 @@ transfer_done(WEBHOOKS_TASK *t, CURL *easy, CURLcode result)
     if (result == CURLE_OK)
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     else
-        error = buf_asprintf("%s%s%s", curl_easy_strerror(result), tr->errbuf[0] ? ": " : "", tr->errbuf);
+        error = buf_asprintf("%s", tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result));
     outcome_add(t, &tr->job, code, tr->response, error, (unsigned) (usec / 1000), 0);
     mem_free(error);
     transfer_free(tr);
