@@ -36,6 +36,7 @@
 #define BACKOFF_MAX 30.0
 #define STOP_RECORD_SECONDS 10
 #define RECORD_BATCH 256
+#define RECORD_DELAY 0.05               /* most seconds an outcome waits for its batch */
 #define OWNER_MAX 300
 
 typedef struct transfer {
@@ -63,6 +64,8 @@ typedef struct webhooks_task {
     size_t ndelays;
     int delays_warned;
     double next_claim;                  /* monotonic seconds */
+    double first_done;                  /* when the oldest unrecorded outcome finished */
+    size_t batch;                       /* half of webhooks.max_in_flight: claim and record in batches */
     double db_retry_at;
     double backoff;
 } WEBHOOKS_TASK;
@@ -120,6 +123,8 @@ outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *resp
         t->done_cap = t->done_cap ? t->done_cap * 2 : 64;
         t->done = mem_realloc(t->done, t->done_cap * sizeof(*t->done));
     }
+    if (t->ndone == 0)
+        t->first_done = now_mono();
     o = &t->done[t->ndone++];
     memset(o, 0, sizeof(*o));
     o->id = job->id;
@@ -315,7 +320,10 @@ transfer_done(WEBHOOKS_TASK *t, CURL *easy, CURLcode result)
     outcome_add(t, &tr->job, code, tr->response, error, (unsigned) (usec / 1000), 0);
     mem_free(error);
     transfer_free(tr);
-    t->next_claim = 0;          /* a slot is free */
+    /* Claim again once half the slots are free (or none is busy): each claim and each
+     * record is a commit, so they go in batches rather than one per finished request. */
+    if (t->ninflight == 0 || t->ninflight + t->batch <= t->batch * 2)
+        t->next_claim = 0;
 }
 
 static void
@@ -480,8 +488,10 @@ run(void *arg)
         double now = now_mono();
 
         apply_delays(t, cfg);
+        t->batch = cfg->webhooks_max_in_flight > 1 ? (size_t) cfg->webhooks_max_in_flight / 2 : 1;
         if (now >= t->db_retry_at) {
-            record(t);
+            if (t->ndone >= t->batch || t->ninflight == 0 || now - t->first_done >= RECORD_DELAY)
+                record(t);
             if (now_mono() >= t->db_retry_at && now_mono() >= t->next_claim)
                 claim(t, cfg);
         }
