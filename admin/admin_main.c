@@ -1,6 +1,7 @@
 /*
  * admin_main.c -- postgate-admin: the HTTP service for Postal's API v1 (api_v1.c), the
- * management API v2 (mgmt_v2.c, auth.c) and GET /health, on the HTTP layer of http.c.
+ * management API v2 (mgmt_v2.c, auth.c), GET /health and the signing keys' JWKS (jwks.c),
+ * on the HTTP layer of http.c.
  *
  * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (admin.listen), the seal
  * key (the send API signs its submissions with it) and any TLS certificate are opened as
@@ -30,6 +31,7 @@
 #include "api_v1.h"
 #include "auth.h"
 #include "http.h"
+#include "jwks.h"
 #include "mail/address.h"
 #include "mail/credential.h"
 #include "mail/daemon.h"
@@ -72,6 +74,7 @@ health(HTTP_REQUEST *req, void *arg)
 
 static const HTTP_ROUTE routes[] = {
     {"GET", "/health", health, &api, 0},
+    {"GET", "/.well-known/jwks.json", jwks_get, &api.pool, 0},
     {"POST", "/api/v1/send/message", api_v1_send_message, &api, 0},
     {"POST", "/api/v1/send/raw", api_v1_send_raw, &api, 0},
     {"POST", "/api/v1/messages/message", api_v1_messages_message, &api, 0},

@@ -21,6 +21,9 @@ int ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_config(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_signing_key(CTL_CONTEXT *ctx, int argc, char **argv);
+/* Creates the webhook signing key when the database has none (initialize, upgrade-db). */
+int ctl_signing_key_ensure(const PGCONF *cfg);
 /* org, server, domain, credential, message: command is argv[0]. */
 int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);
 

@@ -182,15 +182,23 @@ ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv)
     status = run_migrations(ctx, 1);
     if (status == EX_OK)
         status = ensure_secret_key(ctx->cfg);
-    return status == EX_OK ? ensure_return_path_key(ctx->cfg) : status;
+    if (status == EX_OK)
+        status = ensure_return_path_key(ctx->cfg);
+    return status == EX_OK ? ctl_signing_key_ensure(ctx->cfg) : status;
 }
 
 int
 ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv)
 {
+    int status;
+
     if (argc != 1) {
         msg_error("usage: postgatectl upgrade-db");
         return EX_USAGE;
     }
-    return run_migrations(ctx, 0);
+    status = run_migrations(ctx, 0);
+    /* Installations from before the signing key get one (it needs the secret key). */
+    if (status == EX_OK && access(ctx->cfg->security_secret_key_file, F_OK) == 0)
+        status = ctl_signing_key_ensure(ctx->cfg);
+    return status;
 }

@@ -35,6 +35,8 @@ static const char usage_text[] =
     "                  [--network CIDR] [--hold]: prints the key once\n"
     "  message release TOKEN  re-send a held message through the release service\n"
     "  dns-records     the installation's own DNS records (return-path domain: MX, SPF, DKIM)\n"
+    "  signing-key show|jwks|rotate|retire KID\n"
+    "                  the key that signs webhooks (its JWKS is /.well-known/jwks.json)\n"
     "  config check    validate the configuration\n"
     "  config dump     print every effective setting and where it came from\n"
     "  config doc      print the configuration reference (doc/configuration.md)\n"
@@ -133,6 +135,8 @@ main(int argc, char **argv)
         status = ctl_config(&ctx, argc, argv);
     else if (strcmp(command, "dns-records") == 0)
         status = ctl_dns(&ctx, argc, argv);
+    else if (strcmp(command, "signing-key") == 0)
+        status = ctl_signing_key(&ctx, argc, argv);
     else if (strcmp(command, "postfix") == 0)
         status = ctl_postfix(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0

@@ -21,11 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lmtp.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
-#include "lmtp.h"
 #include "task.h"
+#include "webhooks.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -37,6 +38,7 @@
 /* The tasks, started in this order and stopped in the reverse one. */
 static const WORKER_TASK tasks[] = {
     {"lmtp", lmtp_prepare, lmtp_start, lmtp_stop},
+    {"webhooks", webhooks_prepare, webhooks_start, webhooks_stop},
     {NULL, NULL, NULL, NULL},
 };
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))
@@ -66,7 +68,7 @@ worker_sleep(WORKER_ENV *e, double seconds)
 static int
 test_config(const PGCONF *cfg)
 {
-    return daemon_test_result(cfg, daemon_check_secret_key(cfg));
+    return daemon_test_result(cfg, daemon_check_secret_key(cfg) + webhooks_test_config(cfg));
 }
 
 int

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "mail/event.h"
 #include "mail/message.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -21,6 +25,27 @@ message_new_tokens(MESSAGE_RCPT *rcpts, size_t n)
         if (token_generate(rcpts[i].token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0)
             return -1;
     return 0;
+}
+
+/* MessageHeld for a held row, in the caller's transaction (Postal's delivery payload). */
+static int
+queue_held(DB *db, unsigned long long server_id, const MESSAGE_RCPT *r)
+{
+    struct timespec now;
+    json_t *message, *payload;
+    int ret = event_message_object(db, r->id, &message);
+
+    if (ret <= 0)
+        return ret < 0 ? ret : DB_ERR_PERM;
+    clock_gettime(CLOCK_REALTIME, &now);
+    payload = json_pack("{s:o, s:s, s:s, s:s, s:b, s:f, s:n}", "message", message, "status", "Held",
+                        "details", r->hold_reason, "output", "", "sent_with_ssl", 0,
+                        "timestamp", (double) now.tv_sec + (double) (now.tv_nsec / 1000) / 1e6, "time");
+    if (payload == NULL)
+        return DB_ERR_PERM;
+    ret = event_queue(db, server_id, EVENT_MESSAGE_HELD, payload);
+    json_decref(payload);
+    return ret;
 }
 
 int
@@ -60,6 +85,8 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         r->id = db_insert_id(db);
         if (r->hold_reason == NULL)
             sent++;
+        else if ((ret = queue_held(db, sub->server_id, r)) < 0)
+            goto fail;
     }
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that

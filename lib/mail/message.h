@@ -47,8 +47,9 @@ typedef struct message_submission {
  * also the local part of the message's return path and Postfix folds table lookup keys
  * to lower case. -1 if the CSPRNG fails. */
 int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
-/* Stores the raw message and one row per recipient in one transaction, and counts the
- * recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
+/* Stores the raw message and one row per recipient in one transaction, queues a
+ * MessageHeld webhook event for each held recipient in the same transaction, and counts
+ * the recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
 int message_store(DB *db, MESSAGE_SUBMISSION *sub);
 
 /* Release: the held row for (token of any row of the submission, recipient address).

@@ -1,0 +1,591 @@
+/*
+ * webhooks.c -- the webhook sender (webhooks.h): one thread, one curl multi handle.
+ *
+ * Each turn of the loop: record the outcomes gathered so far (one transaction), claim due
+ * rows while there is room, start their transfers, let libcurl move every transfer, and
+ * wait at most POLL_MS for any of them. Database calls run on this thread between turns;
+ * transfers' timeouts are libcurl's own, so a receiver that never answers ends as a
+ * timeout after webhooks.timeout seconds without holding up any other transfer.
+ * On stop: no new claims, transfers in flight finish (each within webhooks.timeout), their
+ * outcomes are recorded (retried for STOP_RECORD_SECONDS while MariaDB is unreachable).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "mail/signkey.h"
+#include "mail/webhook.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "webhooks.h"
+
+#define POLL_MS 100
+#define IDLE_CLAIM_SECONDS 0.25         /* how often an empty outbox is looked at */
+#define KEY_CHECK_SECONDS 30            /* how soon a rotated key is picked up */
+#define LEASE_EXTRA_SECONDS 60          /* lease = timeout + this: time to record the outcome */
+#define BACKOFF_MIN 1.0
+#define BACKOFF_MAX 30.0
+#define STOP_RECORD_SECONDS 10
+#define RECORD_BATCH 256
+#define RECORD_DELAY 0.05               /* most seconds an outcome waits for its batch */
+#define OWNER_MAX 300
+
+typedef struct transfer {
+    struct transfer *next;
+    CURL *easy;
+    WEBHOOK_JOB job;
+    struct curl_slist *headers;
+    BUF *response;                      /* the first WEBHOOK_RESPONSE_MAX bytes */
+    char errbuf[CURL_ERROR_SIZE];
+} TRANSFER;
+
+typedef struct webhooks_task {
+    WORKER_ENV *env;
+    pthread_t thread;
+    int thread_started;
+    CURLM *multi;
+    char owner[OWNER_MAX];
+    TRANSFER *inflight;
+    size_t ninflight;
+    WEBHOOK_OUTCOME *done;              /* finished, not yet recorded; strings owned */
+    size_t ndone, done_cap;
+    SIGNKEY *key;
+    double key_checked;
+    unsigned delays[WEBHOOK_MAX_DELAYS];
+    size_t ndelays;
+    int delays_warned;
+    double next_claim;                  /* monotonic seconds */
+    double first_done;                  /* when the oldest unrecorded outcome finished */
+    size_t batch;                       /* half of webhooks.max_in_flight: claim and record in batches */
+    double db_retry_at;
+    double backoff;
+} WEBHOOKS_TASK;
+
+static double
+now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- outcomes */
+
+/* Valid UTF-8 only (the request log is a utf8mb4 column): other bytes become '?', NULs too. */
+static char *
+clean_utf8(const unsigned char *s, size_t len, size_t *len_r)
+{
+    char *out = mem_alloc(len + 1);
+    size_t i = 0, o = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        int ok = n > 0 && i + n <= len && c != 0 && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
+
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (s[i + k] & 0xC0) == 0x80;
+        if (ok && n == 3)       /* no overlong forms, no surrogates */
+            ok = !(c == 0xE0 && s[i + 1] < 0xA0) && !(c == 0xED && s[i + 1] >= 0xA0);
+        if (ok && n == 4)
+            ok = !(c == 0xF0 && s[i + 1] < 0x90) && !(c == 0xF4 && s[i + 1] >= 0x90);
+        if (!ok) {
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        memcpy(out + o, s + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    *len_r = o;
+    return out;
+}
+
+static void
+outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *response, const char *error,
+            unsigned duration_ms, int skipped)
+{
+    WEBHOOK_OUTCOME *o;
+
+    if (t->ndone == t->done_cap) {
+        t->done_cap = t->done_cap ? t->done_cap * 2 : 64;
+        t->done = mem_realloc(t->done, t->done_cap * sizeof(*t->done));
+    }
+    if (t->ndone == 0)
+        t->first_done = now_mono();
+    o = &t->done[t->ndone++];
+    memset(o, 0, sizeof(*o));
+    o->id = job->id;
+    o->server_id = job->server_id;
+    o->webhook_id = job->webhook_id;
+    memcpy(o->uuid, job->uuid, sizeof(o->uuid));
+    memcpy(o->event, job->event, sizeof(o->event));
+    o->attempt = skipped ? job->attempts : job->attempts + 1;
+    o->url = mem_strdup(job->url);
+    o->status_code = code;
+    if (response && buf_len(response) > 0)
+        o->body = clean_utf8(buf_data(response), buf_len(response), &o->body_len);
+    if (error) {
+        size_t len;
+        char *e = clean_utf8((const unsigned char *) error, strnlen(error, WEBHOOK_ERROR_MAX), &len);
+
+        o->error = e;
+    }
+    o->duration_ms = duration_ms;
+    o->success = code >= 200 && code <= 299;
+    o->skipped = skipped;
+}
+
+static void
+outcomes_free(WEBHOOKS_TASK *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        mem_free((char *) t->done[i].url);
+        mem_free((char *) t->done[i].body);
+        mem_free((char *) t->done[i].error);
+    }
+    memmove(t->done, t->done + n, (t->ndone - n) * sizeof(*t->done));
+    t->ndone -= n;
+}
+
+static void
+db_failed(WEBHOOKS_TASK *t, const char *what, DB *db)
+{
+    t->backoff = t->backoff ? t->backoff * 2 : BACKOFF_MIN;
+    if (t->backoff > BACKOFF_MAX)
+        t->backoff = BACKOFF_MAX;
+    t->db_retry_at = now_mono() + t->backoff;
+    msg_warn("webhooks: %s: %s (retrying in %.0f s)", what, db_error(db), t->backoff);
+}
+
+/* Records what finished, in batches; keeps it when MariaDB cannot take it. 0 ok, -1 kept. */
+static int
+record(WEBHOOKS_TASK *t)
+{
+    DB *db;
+    int ret = 0;
+
+    if (t->ndone == 0)
+        return 0;
+    db = dbpool_get(t->env->pool);
+    while (t->ndone > 0) {
+        size_t n = t->ndone < RECORD_BATCH ? t->ndone : RECORD_BATCH;
+
+        if ((ret = webhook_record(db, t->owner, t->done, n, t->delays, t->ndelays)) < 0) {
+            db_failed(t, "recording outcomes", db);
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const WEBHOOK_OUTCOME *o = &t->done[i];
+
+            if (o->skipped)
+                continue;
+            if (o->success)
+                continue;
+            if (o->status_code)
+                msg_info("webhook %llu: %s %s attempt %u: HTTP %ld", o->webhook_id, o->event, o->uuid,
+                         o->attempt, o->status_code);
+            else
+                msg_info("webhook %llu: %s %s attempt %u: %s", o->webhook_id, o->event, o->uuid, o->attempt,
+                         o->error ? o->error : "failed");
+        }
+        outcomes_free(t, n);
+        t->backoff = 0;
+    }
+    dbpool_put(t->env->pool, db);
+    return ret < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    TRANSFER *tr = arg;
+    size_t len = size * nmemb, room = WEBHOOK_RESPONSE_MAX - buf_len(tr->response);
+
+    buf_append(tr->response, data, len < room ? len : room);
+    return len;         /* the rest is read and dropped: the receiver may keep talking */
+}
+
+static void
+transfer_free(TRANSFER *tr)
+{
+    curl_slist_free_all(tr->headers);
+    curl_easy_cleanup(tr->easy);
+    buf_free(tr->response);
+    mem_free(tr->job.url);
+    mem_free(tr->job.body);
+    mem_free(tr);
+}
+
+static struct curl_slist *
+header(struct curl_slist *list, const char *name, const char *value)
+{
+    char *line = buf_asprintf("%s: %s", name, value);
+    struct curl_slist *l = curl_slist_append(list, line);
+
+    mem_free(line);
+    if (l == NULL)
+        msg_fatal("out of memory");
+    return l;
+}
+
+/* Starts one job (taking its strings). 0 started, -1 could not (an outcome is recorded). */
+static int
+transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
+{
+    TRANSFER *tr = mem_zalloc(sizeof(*tr));
+
+    tr->job = *job;
+    memset(job, 0, sizeof(*job));
+    tr->response = buf_new(512);
+    tr->headers = header(NULL, "Content-Type", "application/json");
+    tr->headers = curl_slist_append(tr->headers, "Expect:");
+    if (tr->job.sign) {
+        char *sha1, *sha256;
+
+        if (t->key == NULL || signkey_sign(t->key, tr->job.body, tr->job.body_len, &sha1, &sha256) < 0) {
+            outcome_add(t, &tr->job, 0, NULL, "cannot sign the request (no usable signing key)", 0, 0);
+            transfer_free(tr);
+            return -1;
+        }
+        tr->headers = header(tr->headers, "X-Postal-Signature", sha1);
+        tr->headers = header(tr->headers, "X-Postal-Signature-256", sha256);
+        tr->headers = header(tr->headers, "X-Postal-Signature-KID", signkey_kid(t->key));
+        mem_free(sha1);
+        mem_free(sha256);
+    }
+    if ((tr->easy = curl_easy_init()) == NULL)
+        msg_fatal("out of memory (curl_easy_init)");
+    curl_easy_setopt(tr->easy, CURLOPT_URL, tr->job.url);
+    curl_easy_setopt(tr->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(tr->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(tr->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDS, tr->job.body);
+    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) tr->job.body_len);
+    curl_easy_setopt(tr->easy, CURLOPT_HTTPHEADER, tr->headers);
+    curl_easy_setopt(tr->easy, CURLOPT_USERAGENT, "postgate/" PACKAGE_VERSION);
+    curl_easy_setopt(tr->easy, CURLOPT_TIMEOUT, (long) cfg->webhooks_timeout);
+    curl_easy_setopt(tr->easy, CURLOPT_CONNECTTIMEOUT, (long) cfg->webhooks_timeout);
+    curl_easy_setopt(tr->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(tr->easy, CURLOPT_WRITEDATA, tr);
+    curl_easy_setopt(tr->easy, CURLOPT_ERRORBUFFER, tr->errbuf);
+    curl_easy_setopt(tr->easy, CURLOPT_PRIVATE, tr);
+    if (curl_multi_add_handle(t->multi, tr->easy) != CURLM_OK) {
+        outcome_add(t, &tr->job, 0, NULL, "libcurl refused the transfer", 0, 0);
+        transfer_free(tr);
+        return -1;
+    }
+    tr->next = t->inflight;
+    t->inflight = tr;
+    t->ninflight++;
+    return 0;
+}
+
+static void
+transfer_done(WEBHOOKS_TASK *t, CURL *easy, CURLcode result)
+{
+    TRANSFER *tr = NULL, **pp;
+    curl_off_t usec = 0;
+    long code = 0;
+    char *error = NULL;
+
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &tr);
+    curl_multi_remove_handle(t->multi, easy);
+    for (pp = &t->inflight; *pp; pp = &(*pp)->next) {
+        if (*pp == tr) {
+            *pp = tr->next;
+            t->ninflight--;
+            break;
+        }
+    }
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &usec);
+    if (result == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    else
+        error = buf_asprintf("%s", tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result));
+    outcome_add(t, &tr->job, code, tr->response, error, (unsigned) (usec / 1000), 0);
+    mem_free(error);
+    transfer_free(tr);
+    /* Claim again once half the slots are free (or none is busy): each claim and each
+     * record is a commit, so they go in batches rather than one per finished request. */
+    if (t->ninflight == 0 || t->ninflight + t->batch <= t->batch * 2)
+        t->next_claim = 0;
+}
+
+static void
+drive(WEBHOOKS_TASK *t, int wait_ms)
+{
+    CURLMsg *m;
+    int running, left;
+
+    curl_multi_perform(t->multi, &running);
+    while ((m = curl_multi_info_read(t->multi, &left)) != NULL)
+        if (m->msg == CURLMSG_DONE)
+            transfer_done(t, m->easy_handle, m->data.result);
+    if (wait_ms > 0) {
+        if (t->ninflight > 0)
+            curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
+        else {
+            struct timespec ts = {0, (long) wait_ms * 1000000L};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- claiming */
+
+/* The signing key, loaded (or created, on an installation that has none yet) and checked
+ * for a rotation every KEY_CHECK_SECONDS. 0 usable, -1 not (logged). */
+static int
+refresh_key(WEBHOOKS_TASK *t, DB *db)
+{
+    char kid[SIGNKEY_KID_MAX + 1], *error = NULL;
+    SIGNKEY *key = NULL;
+    int ret;
+
+    if (t->key && now_mono() - t->key_checked < KEY_CHECK_SECONDS)
+        return 0;
+    if ((ret = signkey_current_kid(db, kid)) == 0) {
+        if ((ret = signkey_ensure(db, t->env->seal, kid, &error)) > 0)
+            msg_info("webhooks: created the installation signing key %s", kid);
+    }
+    if (ret < 0) {
+        msg_warn("webhooks: signing key: %s", error ? error : db_error(db));
+        mem_free(error);
+        return t->key ? 0 : -1;
+    }
+    t->key_checked = now_mono();
+    if (t->key && strcmp(signkey_kid(t->key), kid) == 0)
+        return 0;
+    if ((ret = signkey_load(db, t->env->seal, &key, &error)) <= 0) {
+        msg_error("webhooks: cannot load the signing key: %s", ret < 0 ? error : "none left");
+        mem_free(error);
+        return t->key ? 0 : -1;
+    }
+    if (t->key)
+        msg_info("webhooks: signing with the new key %s", signkey_kid(key));
+    signkey_free(t->key);
+    t->key = key;
+    return 0;
+}
+
+static int
+cmp_ull(const void *a, const void *b)
+{
+    unsigned long long x = *(const unsigned long long *) a, y = *(const unsigned long long *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The webhooks that have per_webhook transfers in flight, as "id,id,...". */
+static char *
+full_webhooks(WEBHOOKS_TASK *t, long long per_webhook)
+{
+    unsigned long long *ids;
+    BUF *out = buf_new(64);
+    size_t n = 0;
+
+    if (t->ninflight == 0)
+        return buf_steal(out, NULL);
+    ids = mem_alloc(t->ninflight * sizeof(*ids));
+    for (TRANSFER *tr = t->inflight; tr; tr = tr->next)
+        ids[n++] = tr->job.webhook_id;
+    qsort(ids, n, sizeof(*ids), cmp_ull);
+    for (size_t i = 0, run = 1; i < n; i++, run++) {
+        if (i + 1 < n && ids[i + 1] == ids[i])
+            continue;
+        if ((long long) run >= per_webhook)
+            buf_printf(out, "%s%llu", buf_len(out) ? "," : "", ids[i]);
+        run = 0;
+    }
+    mem_free(ids);
+    return buf_steal(out, NULL);
+}
+
+static void
+claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
+{
+    long long room = cfg->webhooks_max_in_flight - (long long) t->ninflight;
+    WEBHOOK_JOB *jobs = NULL;
+    char *exclude;
+    DB *db;
+    int n;
+
+    if (room <= 0 || t->ndone >= RECORD_BATCH)
+        return;
+    db = dbpool_get(t->env->pool);
+    if (refresh_key(t, db) < 0) {
+        t->db_retry_at = now_mono() + BACKOFF_MAX;
+        dbpool_put(t->env->pool, db);
+        return;
+    }
+    exclude = full_webhooks(t, cfg->webhooks_max_in_flight_per_webhook);
+    n = webhook_claim(db, t->owner, (unsigned) room, (unsigned) (cfg->webhooks_timeout + LEASE_EXTRA_SECONDS),
+                      exclude, &jobs);
+    mem_free(exclude);
+    if (n < 0)
+        db_failed(t, "claiming due rows", db);
+    dbpool_put(t->env->pool, db);
+    if (n <= 0) {
+        t->next_claim = now_mono() + IDLE_CLAIM_SECONDS;
+        return;
+    }
+    t->backoff = 0;
+    /* A full batch: more may be due, look again as soon as there is room. */
+    t->next_claim = n < room ? now_mono() + IDLE_CLAIM_SECONDS : 0;
+    for (int i = 0; i < n; i++) {
+        if (!jobs[i].enabled)
+            outcome_add(t, &jobs[i], 0, NULL, "webhook disabled or deleted", 0, 1);
+        else
+            transfer_start(t, &jobs[i], cfg);
+    }
+    webhook_jobs_free(jobs, (size_t) n);
+}
+
+/* webhooks.retry_delays of this snapshot; a bad list after a reload keeps the last good one. */
+static void
+apply_delays(WEBHOOKS_TASK *t, const PGCONF *cfg)
+{
+    unsigned d[WEBHOOK_MAX_DELAYS];
+    size_t n;
+    char *error = NULL;
+
+    if (webhook_retry_delays(&cfg->webhooks_retry_delays, d, &n, &error) < 0) {
+        if (!t->delays_warned)
+            msg_warn("%s (keeping the previous schedule)", error);
+        t->delays_warned = 1;
+        mem_free(error);
+        return;
+    }
+    t->delays_warned = 0;
+    memcpy(t->delays, d, sizeof(d));
+    t->ndelays = n;
+}
+
+static void *
+run(void *arg)
+{
+    WEBHOOKS_TASK *t = arg;
+    double stop_deadline;
+
+    while (!atomic_load(&t->env->stopping)) {
+        PGCONF *cfg = conf_holder_get(&t->env->conf);
+        double now = now_mono();
+
+        apply_delays(t, cfg);
+        t->batch = cfg->webhooks_max_in_flight > 1 ? (size_t) cfg->webhooks_max_in_flight / 2 : 1;
+        if (now >= t->db_retry_at) {
+            if (t->ndone >= t->batch || t->ninflight == 0 || now - t->first_done >= RECORD_DELAY)
+                record(t);
+            if (now_mono() >= t->db_retry_at && now_mono() >= t->next_claim)
+                claim(t, cfg);
+        }
+        drive(t, t->next_claim == 0 && now_mono() >= t->db_retry_at
+              && t->ninflight < (size_t) cfg->webhooks_max_in_flight ? 0 : POLL_MS);
+        conf_unref(cfg);
+    }
+
+    /* Stopping: nothing new; what is in flight ends within webhooks.timeout. */
+    if (t->ninflight)
+        msg_info("webhooks: waiting for %zu request(s) in flight", t->ninflight);
+    while (t->ninflight > 0)
+        drive(t, POLL_MS);
+    stop_deadline = now_mono() + STOP_RECORD_SECONDS;
+    while (t->ndone > 0 && now_mono() < stop_deadline) {
+        if (record(t) < 0)
+            sleep(1);
+    }
+    if (t->ndone > 0)
+        msg_error("webhooks: %zu outcome(s) not recorded (MariaDB unreachable); those rows are sent again "
+                  "when their lease ends", t->ndone);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- task.h */
+
+int
+webhooks_test_config(const PGCONF *cfg)
+{
+    unsigned d[WEBHOOK_MAX_DELAYS];
+    size_t n;
+    char *error = NULL;
+
+    if (webhook_retry_delays(&cfg->webhooks_retry_delays, d, &n, &error) < 0) {
+        msg_error("%s: %s", cfg->origin[CONF_K_webhooks_retry_delays], error);
+        mem_free(error);
+        return 1;
+    }
+    return 0;
+}
+
+int
+webhooks_prepare(WORKER_ENV *env, void **task_r)
+{
+    PGCONF *cfg = conf_holder_get(&env->conf);
+    int ret = 0;
+
+    if (webhooks_test_config(cfg) > 0) {
+        ret = -1;
+    } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        msg_error("webhooks: libcurl cannot be initialized");
+        ret = -1;
+    }
+    conf_unref(cfg);
+    return ret;
+}
+
+int
+webhooks_start(WORKER_ENV *env, void **task_r)
+{
+    WEBHOOKS_TASK *t = mem_zalloc(sizeof(*t));
+    int err;
+
+    t->env = env;
+    snprintf(t->owner, sizeof(t->owner), "%s/%ld", env->host, (long) getpid());
+    if ((t->multi = curl_multi_init()) == NULL) {
+        msg_error("webhooks: curl_multi_init failed");
+        mem_free(t);
+        return -1;
+    }
+    if ((err = pthread_create(&t->thread, NULL, run, t)) != 0) {
+        msg_error("webhooks: cannot start a thread: %s", strerror(err));
+        curl_multi_cleanup(t->multi);
+        mem_free(t);
+        return -1;
+    }
+    t->thread_started = 1;
+    *task_r = t;
+    return 0;
+}
+
+void
+webhooks_stop(void *task)
+{
+    WEBHOOKS_TASK *t = task;
+
+    if (t == NULL)
+        return;
+    if (t->thread_started)
+        pthread_join(t->thread, NULL);
+    outcomes_free(t, t->ndone);
+    mem_free(t->done);
+    signkey_free(t->key);
+    curl_multi_cleanup(t->multi);
+    mem_free(t);
+    curl_global_cleanup();
+}
