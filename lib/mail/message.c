@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mail/message.h"
+#include "mail/tracking.h"
 #include "util/token.h"
 
 int
@@ -57,6 +58,8 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         if (r->hold_reason == NULL)
             sent++;
     }
+    if (sub->nlinks && sub->nrcpts && (ret = tracking_store_links(db, sub->rcpts[0].id, sub->links, sub->nlinks)) < 0)
+        goto fail;
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that
          * concurrent messages of one server do not queue on one row lock (schema 002). */
