@@ -23,6 +23,8 @@ int ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv);
 /* org, server, domain, credential, message: command is argv[0]. */
 int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);
+/* track-domain create|list|delete (ctl_track.c). */
+int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
 
 /* Maps a db.h error to an exit status: temporary -> EX_TEMPFAIL, else EX_DATAERR. */
 int ctl_db_status(int db_ret);
