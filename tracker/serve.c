@@ -466,12 +466,12 @@ serve_start(SERVE *srv, int listen_fd, char **error_r)
         return -1;
     }
     srv->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                   on_request, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
+                                   on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                                   MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
                                    MHD_OPTION_THREAD_POOL_SIZE, threads,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
         *error_r = mem_strdup("libmicrohttpd could not start (see the warnings above)");
