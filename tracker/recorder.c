@@ -115,79 +115,109 @@ resolve(DB *db, RECORDER_ITEM *it)
     return tracking_find_message(db, it->server_id, it->token, &it->message_id);
 }
 
-static int
-record(DB *db, RECORDER_ITEM *it)
+/* The hit of a resolved item; country and city point into the buffers given. */
+static TRACKING_HIT
+hit_of(const RECORDER_ITEM *it, char country[3], char *city, size_t size)
 {
-    char country[3], city[256];
-    TRACKING_HIT hit;
-    int ret = resolve(db, it);
-
-    if (ret <= 0)
-        return ret;
-    geo_lookup(rec.geo, it->ip, country, city, sizeof(city));
-    hit = (TRACKING_HIT) {
+    geo_lookup(rec.geo, it->ip, country, city, size);
+    return (TRACKING_HIT) {
         .kind = it->kind, .server_id = it->server_id, .message_id = it->message_id, .link_id = it->link_id,
         .url = it->url, .link_token = it->token, .ip = it->ip, .user_agent = it->user_agent,
         .country = *country ? country : NULL, .city = *city ? city : NULL, .time = it->time,
     };
-    return tracking_record(db, &hit);
+}
+
+typedef struct geo_text {
+    char country[3];
+    char city[256];
+} GEO_TEXT;
+
+/* Writes items[0..n) in one transaction. 0 ok, < 0 database error (rolled back). */
+static int
+write_batch(DB *db, RECORDER_ITEM **items, size_t n)
+{
+    TRACKING_HIT *hits = mem_alloc((n ? n : 1) * sizeof(*hits));
+    GEO_TEXT *geo = mem_alloc((n ? n : 1) * sizeof(*geo));
+    size_t nhits = 0;
+    int ret = db_begin(db);
+
+    for (size_t i = 0; i < n && ret >= 0; i++) {
+        int r = resolve(db, items[i]);
+
+        if (r < 0) {
+            ret = r;
+        } else if (r > 0) {
+            hits[nhits] = hit_of(items[i], geo[nhits].country, geo[nhits].city, sizeof(geo[nhits].city));
+            nhits++;
+        }
+    }
+    if (ret >= 0)
+        ret = tracking_record_batch(db, hits, nhits);
+    if (ret >= 0)
+        ret = db_commit(db);
+    if (ret < 0)
+        db_rollback(db);
+    mem_free(hits);
+    mem_free(geo);
+    return ret < 0 ? ret : 0;
 }
 
 /*
- * Writes list in batches. Returns what could not be written (MariaDB unavailable), in
- * order, with its length in *left_r.
+ * Writes list in batches of BATCH_SIZE. A batch MariaDB refuses permanently is written
+ * again item by item, so only the item at fault is dropped (logged). Returns what could
+ * not be written (MariaDB unavailable), in order, with its length in *left_r.
  */
 static RECORDER_ITEM *
 write_list(RECORDER_ITEM *list, size_t *left_r)
 {
     DB *db = dbpool_get(rec.pool);
+    RECORDER_ITEM *batch[BATCH_SIZE];
     unsigned long long done = 0;
+    int ret = 0;
 
     *left_r = 0;
-    while (list) {
-        RECORDER_ITEM *it, **link = &list;
+    while (list && ret >= 0) {
         size_t n = 0;
-        int ret = db_begin(db);
 
-        for (it = list; ret >= 0 && it && n < BATCH_SIZE; n++) {
-            ret = record(db, it);
-            if (ret == DB_ERR_PERM) {
-                /* This item can never be written: drop it and redo the batch without it. */
-                msg_warn("dropping a %s of message %llu that MariaDB refuses: %s",
-                         it->kind == TRACKING_CLICK ? "click" : "load", it->message_id, db_error(db));
-                db_rollback(db);
-                *link = it->next;
-                recorder_item_free(it);
-                it = NULL;
-                break;
+        for (RECORDER_ITEM *it = list; it && n < BATCH_SIZE; it = it->next)
+            batch[n++] = it;
+        ret = write_batch(db, batch, n);
+        if (ret == DB_ERR_PERM) {
+            ret = 0;
+            for (size_t i = 0; i < n && ret >= 0; i++) {
+                ret = write_batch(db, &batch[i], 1);
+                if (ret == DB_ERR_PERM) {
+                    msg_warn("dropping a %s of message %llu that MariaDB refuses: %s",
+                             batch[i]->kind == TRACKING_CLICK ? "click" : "load", batch[i]->message_id,
+                             db_error(db));
+                    ret = 0;
+                }
+                if (ret >= 0) {
+                    list = batch[i]->next;
+                    recorder_item_free(batch[i]);
+                    done++;
+                }
             }
-            link = &it->next;
-            it = it->next;
-        }
-        if (ret == DB_ERR_PERM)
             continue;
-        if (ret >= 0)
-            ret = db_commit(db);
-        if (ret < 0) {
-            double now = clock_mono_seconds();
-
-            db_rollback(db);
-            for (it = list; it; it = it->next)
-                (*left_r)++;
-            if (!rec.failing || now - rec.last_fail_log >= LOG_EVERY_SECONDS) {
-                msg_warn("MariaDB unavailable (%s): %zu clicks and loads kept, retrying", db_error(db), *left_r);
-                rec.last_fail_log = now;
-            }
-            rec.failing = 1;
+        }
+        if (ret < 0)
             break;
+        for (size_t i = 0; i < n; i++) {
+            list = batch[i]->next;
+            recorder_item_free(batch[i]);
         }
-        /* Committed: free the batch. */
-        for (size_t i = 0; i < n && list; i++) {
-            it = list;
-            list = list->next;
-            recorder_item_free(it);
-            done++;
+        done += n;
+    }
+    if (ret < 0) {
+        double now = clock_mono_seconds();
+
+        for (RECORDER_ITEM *it = list; it; it = it->next)
+            (*left_r)++;
+        if (!rec.failing || now - rec.last_fail_log >= LOG_EVERY_SECONDS) {
+            msg_warn("MariaDB unavailable (%s): %zu clicks and loads kept, retrying", db_error(db), *left_r);
+            rec.last_fail_log = now;
         }
+        rec.failing = 1;
     }
     dbpool_put(rec.pool, db);
     if (list == NULL && rec.failing) {

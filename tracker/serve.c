@@ -409,13 +409,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     char a[MAX_TOKEN + 1], b[MAX_TOKEN + 1];
 
     if (*con_cls == NULL) {
-        /* First call: count the request (for draining). */
+        /* First call: count the request (for draining). Answering only once the whole
+         * request is in keeps the connection alive (libmicrohttpd closes a connection
+         * whose answer came before the end of its request). */
         *con_cls = srv;
         pthread_mutex_lock(&srv->lock);
         srv->active++;
         pthread_mutex_unlock(&srv->lock);
-        if (*upload_data_size)
-            return MHD_YES;
+        return MHD_YES;
     }
     if (*upload_data_size) {
         *upload_data_size = 0;  /* a body means nothing here */

@@ -53,5 +53,8 @@ typedef struct tracking_hit {
 /* Records hit with its message timestamp and webhook event, in the caller's transaction.
  * 0 ok, < 0 database error. */
 int tracking_record(DB *db, const TRACKING_HIT *hit);
+/* The same for n hits at once (multi-row inserts, one timestamp update per message, the
+ * message object read once per message, no event work for a server nobody listens to). */
+int tracking_record_batch(DB *db, const TRACKING_HIT *hits, size_t n);
 
 #endif
