@@ -33,6 +33,10 @@ static const char usage_text[] =
     "                  a sending domain with its DKIM keys; prints the DNS records to publish\n"
     "  credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP]\n"
     "                  [--network CIDR] [--hold]: prints the key once\n"
+    "  track-domain create --server ORG/SERVER --name LABEL --domain DOMAIN [--no-ssl]\n"
+    "                  [--no-clicks] [--no-loads] [--exclude DOMAIN]...: click and open tracking\n"
+    "                  through LABEL.DOMAIN; prints the CNAME to publish\n"
+    "  track-domain list ORG/SERVER | delete ORG/SERVER (UUID | HOST)\n"
     "  message release TOKEN  re-send a held message through the release service\n"
     "  dns-records     the installation's own DNS records (return-path domain: MX, SPF, DKIM)\n"
     "  signing-key show|jwks|rotate|retire KID\n"
@@ -139,6 +143,8 @@ main(int argc, char **argv)
         status = ctl_signing_key(&ctx, argc, argv);
     else if (strcmp(command, "postfix") == 0)
         status = ctl_postfix(&ctx, argc, argv);
+    else if (strcmp(command, "track-domain") == 0)
+        status = ctl_track_domain(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
              || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0)
         status = ctl_objects(&ctx, command, argc, argv);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mail/domain.h"
+#include "mail/trackdomain.h"
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -35,7 +36,21 @@ typedef struct cached_domain {
     unsigned long long domain_id;       /* 0: not a sending domain of the server */
 } CACHED_DOMAIN;
 
-static TTLCACHE *credentials, *servers, *domains, *keysets;
+typedef struct cached_track {
+    int found;
+    TRACK_DOMAIN td;
+} CACHED_TRACK;
+
+static TTLCACHE *credentials, *servers, *domains, *keysets, *tracks;
+
+static void
+free_track(void *value)
+{
+    CACHED_TRACK *c = value;
+
+    trackdomain_clear(&c->td);
+    mem_free(c);
+}
 
 static void
 free_keyset(void *value)
@@ -54,6 +69,7 @@ lookup_init(unsigned ttl)
     servers = ttlcache_new(ttl, CACHE_ENTRIES, mem_free);
     domains = ttlcache_new(ttl, CACHE_ENTRIES, mem_free);
     keysets = ttlcache_new(ttl, CACHE_ENTRIES, free_keyset);
+    tracks = ttlcache_new(ttl, CACHE_ENTRIES, free_track);
 }
 
 void
@@ -63,6 +79,7 @@ lookup_done(void)
     ttlcache_free(servers);
     ttlcache_free(domains);
     ttlcache_free(keysets);
+    ttlcache_free(tracks);
 }
 
 static int
@@ -192,4 +209,34 @@ void
 lookup_release_keys(LOOKUP_KEYSET *ks)
 {
     ttlcache_release(keysets, ks);
+}
+
+int
+lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long domain_id, TRACK_DOMAIN *out)
+{
+    char key[48];
+    CACHED_TRACK *c;
+    int ret, found;
+
+    snprintf(key, sizeof(key), "%llu:%llu", server_id, domain_id);
+    if ((c = ttlcache_get(tracks, key)) != NULL) {
+        found = c->found;
+        memset(out, 0, sizeof(*out));
+        if (found) {
+            *out = c->td;
+            out->excluded = mem_strdup_null(c->td.excluded);
+        }
+        ttlcache_release(tracks, c);
+        return found;
+    }
+    if ((ret = trackdomain_for_domain(db, server_id, domain_id, out)) < 0)
+        return ret;
+    c = mem_zalloc(sizeof(*c));
+    c->found = ret > 0;
+    if (ret > 0) {
+        c->td = *out;
+        c->td.excluded = mem_strdup_null(out->excluded);
+    }
+    ttlcache_put(tracks, key, c);
+    return ret;
 }

@@ -12,6 +12,7 @@
 #include "mail/dbpool.h"
 #include "mail/dkim.h"
 #include "mail/server.h"
+#include "mail/trackdomain.h"
 #include "util/buf.h"
 #include "util/seal.h"
 
@@ -74,6 +75,8 @@ int lookup_sending_domain(DB *db, const SERVER *server, const char *domain, unsi
  * NULL with *error_r = 1 on a database error. */
 LOOKUP_KEYSET *lookup_signing_keys(DB *db, const char *domain, unsigned long long domain_id, int *error_r);
 void lookup_release_keys(LOOKUP_KEYSET *ks);
+/* The track domain of server_id on domain_id: 1 (*out, trackdomain_clear it), 0 none, < 0 error. */
+int lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long domain_id, TRACK_DOMAIN *out);
 
 /* outgoing.c: the decisions for mail a credential sends. */
 sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);

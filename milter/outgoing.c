@@ -23,6 +23,7 @@
 #include "mail/sendlimit.h"
 #include "mail/submit.h"
 #include "mail/suppression.h"
+#include "mail/track.h"
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -389,6 +390,43 @@ message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
     return 0;
 }
 
+/*
+ * Click and open tracking (track.h) when the server has a track domain on the From
+ * domain and the message does not say X-AMP: skip. Postfix hands one body to every
+ * recipient of a submission, so the pixel and the links name the first recipient's
+ * row: its token is the pixel's, the links are stored against it. The rewritten body
+ * replaces mc->body. 1 rewritten, 0 not tracked, -1 database error, -2 no random tokens.
+ */
+static int
+track_links(DB *db, MILTER_CTX *mc, const char *token, TRACK_RESULT *r)
+{
+    TRACK_DOMAIN td;
+    TRACK_SETTINGS s;
+    int ret;
+
+    memset(r, 0, sizeof(*r));
+    if (mc->from_domain_id == 0 || track_skip_header(header_value(mc, "X-AMP")))
+        return 0;
+    if ((ret = lookup_track_domain(db, mc->server.id, mc->from_domain_id, &td)) <= 0)
+        return ret < 0 ? -1 : 0;
+    s = (TRACK_SETTINGS) {
+        .host = td.host, .ssl = td.ssl, .server_token = mc->server.token, .message_token = token,
+        .track_clicks = td.track_clicks, .track_loads = td.track_loads,
+        .track_plain = milter_globals.cfg->milter_track_plain_text, .excluded_domains = td.excluded,
+    };
+    ret = track_rewrite(&s, header_value(mc, "Content-Type"), header_value(mc, "Content-Transfer-Encoding"),
+                        buf_data(mc->body), buf_len(mc->body), r);
+    trackdomain_clear(&td);
+    if (ret < 0)
+        return -2;
+    if (ret == 1) {
+        buf_free(mc->body);
+        mc->body = r->body;
+        r->body = NULL;
+    }
+    return ret;
+}
+
 sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -400,9 +438,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     char *tag = header_value(mc, "X-Postal-Tag") ? trimmed(header_value(mc, "X-Postal-Tag")) : NULL;
     char *msgid_value = NULL;
     BUF *stored = NULL, *wrapped = NULL;
+    TRACK_RESULT tracked = {0};
     size_t held = 0;
     sfsistat status = SMFIS_CONTINUE;
-    int whole;
+    int whole, body_changed = 0, is_tracked = 0;
 
     if (mc->nrcpts == 0) {
         status = milter_tempfail(ctx, "message without recipients");
@@ -460,15 +499,26 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
             goto out;
         }
     }
+    /* Every body change happens before signing, and Postfix gets the final body once
+     * (smfi_replacebody appends when called again). */
+    body_changed = track_links(db, mc, rcpts[0].token, &tracked);
+    if (body_changed < 0) {
+        status = milter_tempfail(ctx, "click tracking: %s",
+                                 body_changed == -1 ? db_error(db) : "random number generator failed");
+        goto out;
+    }
+    is_tracked = body_changed;
     if (wrap_long_lines(mc->body, &wrapped)) {
-        /* Replace what Postfix would otherwise break after signing; keep the limit on size. */
-        if (smfi_replacebody(ctx, (unsigned char *) buf_cstr(wrapped), (int) buf_len(wrapped)) == MI_FAILURE) {
-            status = milter_tempfail(ctx, "Postfix refused the body with long lines wrapped");
-            goto out;
-        }
+        /* Break what Postfix would otherwise break after signing. */
         buf_free(mc->body);
         mc->body = wrapped;
         wrapped = NULL;
+        body_changed = 1;
+    }
+    if (body_changed
+        && smfi_replacebody(ctx, (unsigned char *) buf_cstr(mc->body), (int) buf_len(mc->body)) == MI_FAILURE) {
+        status = milter_tempfail(ctx, "Postfix refused the rewritten body");
+        goto out;
     }
     if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value) < 0) {
         status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
@@ -481,21 +531,23 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         .queue_id = queue_id, .hold_expiry_days = (int) milter_globals.cfg->worker_hold_expiry_days,
         .headers = buf_data(stored), .headers_len = buf_len(stored),
         .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rcpts, .nrcpts = mc->nrcpts,
+        .links = tracked.links, .nlinks = tracked.nlinks,
     };
     if (message_store(db, &sub) < 0) {
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
         goto out;
     }
-    msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s",
+    msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s%s",
              queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, mc->nrcpts,
              mc->nrcpts == 1 ? "" : "s", held, rcpts[0].token, rcpts[0].token,
-             milter_globals.cfg->dns_return_path_domain);
+             milter_globals.cfg->dns_return_path_domain, is_tracked ? ", tracked" : "");
     if (held == mc->nrcpts)
         status = SMFIS_DISCARD;     /* every recipient held: postgate keeps it, Postfix sends nothing */
 out:
     dbpool_put(milter_globals.pool, db);
     buf_free(stored);
     buf_free(wrapped);
+    track_result_free(&tracked);
     mem_free(msgid_value);
     mem_free(subject);
     mem_free(message_id);

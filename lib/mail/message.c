@@ -14,6 +14,7 @@
 
 #include "mail/event.h"
 #include "mail/message.h"
+#include "mail/tracking.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -88,6 +89,8 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
             goto fail;
     }
+    if (sub->nlinks && sub->nrcpts && (ret = tracking_store_links(db, sub->rcpts[0].id, sub->links, sub->nlinks)) < 0)
+        goto fail;
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that
          * concurrent messages of one server do not queue on one row lock (schema 002). */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "mail/db.h"
+#include "mail/track.h"
 
 #define MESSAGE_TOKEN_LEN 16
 
@@ -36,6 +37,8 @@ typedef struct message_submission {
     size_t body_len;
     MESSAGE_RCPT *rcpts;
     size_t nrcpts;
+    const TRACK_LINK *links;            /* tracked links, stored against rcpts[0]'s row */
+    size_t nlinks;
     /* Called inside the transaction after every row was inserted (ids filled), for what
      * must commit or fail with the rows (e.g. endpoint delivery queue rows); NULL: none.
      * A negative return rolls everything back and is message_store's result. */
@@ -47,7 +50,8 @@ typedef struct message_submission {
  * also the local part of the message's return path and Postfix folds table lookup keys
  * to lower case. -1 if the CSPRNG fails. */
 int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
-/* Stores the raw message and one row per recipient in one transaction, queues a
+/* Stores the raw message, one row per recipient and the tracked links (against the first
+ * recipient's row: one body serves every recipient) in one transaction, queues a
  * MessageHeld webhook event for each held recipient in the same transaction, and counts
  * the recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
 int message_store(DB *db, MESSAGE_SUBMISSION *sub);

@@ -296,6 +296,31 @@ harness_start_worker() {
 		harness_setup_failed "postgate-worker did not start its tasks"
 	fi
 }
+# harness_start_tracker: postgate-tracker on a free loopback port, loopback as its trusted
+# proxy, writing every 100 ms. Exports HARNESS_TRACKER_URL, HARNESS_TRACKER_PID and
+# HARNESS_TRACKER_LOG; harness cleanup stops it.
+harness_start_tracker() {
+	local port admin=${HARNESS_ADMIN_URL:-:0}
+	port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "${HARNESS_RELEASE_PORT:-0}" \
+		"${HARNESS_INJECTION_PORT:-0}" "${admin##*:}") || harness_setup_failed "no free port for postgate-tracker"
+	HARNESS_TRACKER_URL="http://127.0.0.1:$port"
+	HARNESS_TRACKER_LOG="$HARNESS_DIR/tracker.log"
+	HARNESS_STARTED+=(tracker)
+	instance_spawn "$HARNESS_DIR/tracker.pid" "$HARNESS_TRACKER_LOG" env POSTGATE_TRACKER_LISTEN="inet:127.0.0.1:$port" \
+		POSTGATE_TRACKER_TRUSTED_PROXIES=127.0.0.0/8 POSTGATE_TRACKER_FLUSH_INTERVAL_MS="${HARNESS_TRACKER_FLUSH_MS:-100}" \
+		"$POSTGATE_BUILDDIR/tracker/postgate-tracker" -c "$HARNESS_CONFIG" ||
+		harness_setup_failed "postgate-tracker did not start"
+	HARNESS_TRACKER_PID=$(instance_pidfile_read "$HARNESS_DIR/tracker.pid")
+	export HARNESS_TRACKER_URL HARNESS_TRACKER_PID HARNESS_TRACKER_LOG
+	if ! harness_wait_for 20 harness_tracker_healthy; then
+		diag "$(tail -n 20 "$HARNESS_TRACKER_LOG")"
+		harness_setup_failed "postgate-tracker did not answer"
+	fi
+}
+
+harness_tracker_healthy() {
+	curl -s --max-time 2 -H 'X-Postal-Track-Host: 1' "$HARNESS_TRACKER_URL/" 2>/dev/null | grep -qx 'Hello.'
+}
 
 harness_admin_healthy() {
 	curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$HARNESS_ADMIN_URL/health" 2>/dev/null | grep -qx 200
@@ -325,7 +350,7 @@ harness_dump_logs() {
 	local file
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
 		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" \
-		"$HARNESS_DIR/admin.log"; do
+		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log"; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"
@@ -339,6 +364,7 @@ harness_stop_all() {
 		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
 		admin) instance_postgate_stop "$HARNESS_DIR" admin ;;
 		worker) instance_postgate_stop "$HARNESS_DIR" worker ;;
+		tracker) instance_postgate_stop "$HARNESS_DIR" tracker ;;
 		postgate)
 			instance_postgate_stop "$HARNESS_DIR" milter
 			instance_postgate_stop "$HARNESS_DIR" policyd

@@ -1,0 +1,54 @@
+/*
+ * trackdomain.h -- track domains (track_domains): <name>.<domain>, a CNAME to the
+ * installation's tracker, through which a server's outgoing links and open pixel go
+ * (REFERENCE.md "Objects": one label under a domain, ssl, track_clicks, track_loads,
+ * excluded click domains).
+ *
+ * Contract: a track domain belongs to one server and one of the domains that server may
+ * send as (its own or its organization's); the milter uses the one whose domain is the
+ * From domain. Must never: return another server's track domain.
+ */
+#ifndef PG_TRACKDOMAIN_H
+#define PG_TRACKDOMAIN_H
+
+#include "mail/db.h"
+
+typedef struct track_domain {
+    unsigned long long id;
+    char uuid[37];
+    char host[320];             /* name.domain */
+    int ssl;
+    int track_clicks;
+    int track_loads;
+    char *excluded;             /* excluded_click_domains or NULL; trackdomain_clear frees it */
+} TRACK_DOMAIN;
+
+void trackdomain_clear(TRACK_DOMAIN *td);
+
+/* The track domain of server_id on domain_id (the lowest id when several). 1 found (*out),
+ * 0 none, < 0 database error. */
+int trackdomain_for_domain(DB *db, unsigned long long server_id, unsigned long long domain_id, TRACK_DOMAIN *out);
+
+typedef struct trackdomain_create_args {
+    unsigned long long server_id;
+    const char *name;           /* one label: [a-z0-9]([a-z0-9-]*[a-z0-9])? */
+    const char *domain;         /* a domain of the server or of its organization */
+    int ssl;
+    int track_clicks;
+    int track_loads;
+    const char *excluded;       /* NULL: none */
+} TRACKDOMAIN_CREATE_ARGS;
+
+/* 1 created (*uuid_r, 37 bytes), 0 invalid or taken (*error_r, mem_free it), < 0 database error. */
+int trackdomain_create(DB *db, const TRACKDOMAIN_CREATE_ARGS *args, char uuid_r[37], char **error_r);
+
+enum trackdomain_col {
+    TRACKDOMAIN_COL_UUID, TRACKDOMAIN_COL_HOST, TRACKDOMAIN_COL_SSL, TRACKDOMAIN_COL_CLICKS,
+    TRACKDOMAIN_COL_LOADS, TRACKDOMAIN_COL_EXCLUDED, TRACKDOMAIN_COL_DNS_STATUS
+};
+/* The track domains of server_id by host, in enum trackdomain_col order: row count or < 0. */
+int trackdomain_list(DB *db, unsigned long long server_id, DB_RESULT **res_r);
+/* Deletes the track domain of server_id named by uuid or host. 1 deleted, 0 none, < 0 error. */
+int trackdomain_delete(DB *db, unsigned long long server_id, const char *uuid_or_host);
+
+#endif
