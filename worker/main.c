@@ -21,9 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "maillog.h"
 #include "task.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -35,6 +37,8 @@
 
 /* The tasks, started in this order and stopped in the reverse one. */
 static const WORKER_TASK tasks[] = {
+    {"maillog", maillog_prepare, maillog_start, maillog_stop},
+    {"jobs", NULL, jobs_start, jobs_stop},
     {NULL, NULL, NULL, NULL},
 };
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))
