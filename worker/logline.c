@@ -25,6 +25,30 @@ logline_queue_id_valid(const char *s)
     return s[n] == '\0' && n >= QUEUE_ID_MIN && n <= QUEUE_ID_MAX;
 }
 
+const char *
+logline_reply(const char *text, size_t *len_r)
+{
+    static const char said[] = " said: ", in_reply[] = " (in reply to ";
+    const char *start, *end;
+    size_t n = strlen(text);
+
+    *len_r = n;
+    if (strncmp(text, "host ", 5) != 0 || (start = strstr(text, said)) == NULL)
+        return text;
+    start += sizeof(said) - 1;
+    end = text + n;
+    if (n > sizeof(in_reply) && text[n - 1] == ')') {
+        const char *p = NULL;
+
+        for (const char *q = start; (q = strstr(q, in_reply)) != NULL; q++)
+            p = q;
+        if (p && strcmp(end - strlen(" command)"), " command)") == 0)
+            end = p;
+    }
+    *len_r = (size_t) (end - start);
+    return start;
+}
+
 /* Reads exactly n digits at *p; -1 when they are not there. */
 static int
 digits(const char **p, int n)

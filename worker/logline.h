@@ -17,6 +17,7 @@
 #ifndef PG_WORKER_LOGLINE_H
 #define PG_WORKER_LOGLINE_H
 
+#include <stddef.h>
 #include <time.h>
 
 typedef enum {
@@ -46,6 +47,11 @@ typedef struct logline {
 /* Parses one line (without its newline); now is the current time, which supplies the
  * year the syslog time stamp lacks. Returns the kind (also in ll->kind). */
 LOGLINE_KIND logline_parse(char *line, time_t now, LOGLINE *ll);
+
+/* The remote server's own reply inside a delivery text: "host h[a] said: 550 5.1.1 ...
+ * (in reply to RCPT TO command)" gives "550 5.1.1 ..." (pointer into text, *len_r bytes);
+ * any other text (a local error, "connect to ...: Connection refused") is returned whole. */
+const char *logline_reply(const char *text, size_t *len_r);
 
 /* 1 when s looks like a Postfix queue ID (short or long form). */
 int logline_queue_id_valid(const char *s);

@@ -203,8 +203,9 @@ record_expiry(MAILLOG *ml, DB *db, const LOGLINE *ll)
 static int
 record_delivery(MAILLOG *ml, DB *db, const LOGLINE *ll)
 {
-    const char *status;
-    char *details;
+    const char *status, *reply;
+    char *details, *output;
+    size_t reply_len;
     int ret;
 
     if (strcmp(ll->status, "sent") == 0)
@@ -216,13 +217,16 @@ record_delivery(MAILLOG *ml, DB *db, const LOGLINE *ll)
     else
         return 0;                       /* address probes (deliverable/undeliverable) and the like */
     details = details_for(status, ll, ll->to);
+    reply = logline_reply(ll->text, &reply_len);
+    output = mem_strndup(reply, reply_len);
     DELIVERY_ATTEMPT a = {
         .queue_id = ll->queue_id, .rcpt = ll->to, .orig_rcpt = ll->orig_to, .status = status,
-        .details = details, .output = ll->text, .dsn = ll->dsn, .relay = real_relay(ll->relay) ? ll->relay : NULL,
+        .details = details, .output = output, .dsn = ll->dsn, .relay = real_relay(ll->relay) ? ll->relay : NULL,
         .sent_with_ssl = tls_used(ml, ll), .time = ll->delay, .when = ll->when,
     };
     ret = delivery_record(db, &a);
     mem_free(details);
+    mem_free(output);
     if (ret > 0) {
         msg_info("%s: to=<%s>: %s (dsn %s)", ll->queue_id, ll->to, status, ll->dsn ? ll->dsn : "-");
         ml->lines_recorded++;
