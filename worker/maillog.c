@@ -10,7 +10,7 @@
  *
  * Rotation (`postfix logrotate`: rename, reload, compress a second later): when the path
  * names a new inode, the old file (still open) is read to its end and until it stayed
- * quiet for ROTATE_GRACE seconds (postlogd writes to it until it reopens), then the new
+ * quiet for a few seconds (postlogd writes to it until it reopens), then the new
  * file from byte 0. Started with a position in an inode the path no longer names, the
  * reader finds the rotated file by inode in the same directory and finishes it first;
  * if it was compressed meanwhile, what was not yet read of it is logged as lost.
@@ -48,7 +48,7 @@
 #define LINE_MAX_BYTES READ_CHUNK       /* a longer "line" is skipped as garbage */
 #define IDLE_SECONDS 0.25               /* poll interval at the end of the file */
 #define ROTATE_CHECK_SECONDS 1.0
-#define ROTATE_GRACE 2.0                /* the old file must stay quiet this long */
+#define ROTATE_GRACE 3.0                /* the old file must stay quiet this long (whole seconds: > 2 s) */
 #define BACKOFF_MAX 30.0
 #define TLS_SLOTS 64
 #define PEER_BYTES 320
@@ -80,15 +80,6 @@ struct maillog {
     char unknown[UNKNOWN_SLOTS][QID_BYTES];
     unsigned long long lines_recorded;
 };
-
-static double
-now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---------------------------------------------------------------- small caches */
 
@@ -390,7 +381,7 @@ open_at_position(MAILLOG *ml, DB *db)
             close(cur);
         ml->fd = old;
         ml->rotated = 1;
-        ml->rotated_since = now_seconds();
+        ml->rotated_since = (double) clock_mono_seconds();
         msg_info("%s: finishing the rotated file (inode %llu) from byte %llu", ml->path, ino, offset);
     } else if (cur >= 0) {
         ml->fd = cur;
@@ -406,7 +397,7 @@ open_at_position(MAILLOG *ml, DB *db)
         offset = 0;
     }
     ml->offset = offset;
-    ml->last_growth = now_seconds();
+    ml->last_growth = (double) clock_mono_seconds();
     if (!found || offset == 0)
         msg_info("%s: reading from byte %llu (inode %llu)", ml->path, offset, ml->ino);
     else
@@ -418,7 +409,7 @@ open_at_position(MAILLOG *ml, DB *db)
 static int
 at_end(MAILLOG *ml, DB *db)
 {
-    double now = now_seconds();
+    double now = (double) clock_mono_seconds();
     off_t size = 0;
     int cur = -1, ret;
 
@@ -482,7 +473,7 @@ step(MAILLOG *ml, DB *db)
     }
     if (n == 0)
         return at_end(ml, db);
-    ml->last_growth = now_seconds();
+    ml->last_growth = (double) clock_mono_seconds();
     /* Only complete lines: postlogd writes a line and its newline in one write(). */
     for (len = (size_t) n; len > 0 && ml->chunk[len - 1] != '\n'; len--)
         ;
