@@ -139,7 +139,7 @@ partition_maintain(DB *db, const char *table, unsigned ahead, unsigned keep_days
     buf_reset(sql);
     first_wanted = last >= today ? last + 1 : today;
     for (long day = first_wanted; day <= today + (long) ahead; day++) {
-        char name[16], bound[16];
+        char name[32], bound[32];
 
         day_format(day, "", name, sizeof(name));
         day_format(day + 1, "-", bound, sizeof(bound));

@@ -18,7 +18,7 @@ set -euo pipefail
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 65
+plan 67
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -96,7 +96,7 @@ print(json.dumps(v) if not isinstance(v, str) else v)' "$1"; }
 
 # ---------------------------------------------------------------- results
 
-# 5-11: delivered to the sink.
+# 4-10: delivered to the sink.
 qid=$(send sent someone@example.net)
 m=$(row sent someone@example.net)
 wait_delivery "$m" Sent || true
@@ -117,7 +117,7 @@ is "$(harness_sql "SELECT COUNT(*) FROM postfix_log_positions WHERE file_path = 
 like "$(grep -c 'maillog: started' "$HARNESS_WORKER_LOG")$(grep -c 'jobs: started' "$HARNESS_WORKER_LOG")" '^11$' \
 	"both tasks started"
 
-# 12-13: TLS to the codes receiver.
+# 11-12: TLS to the codes receiver.
 send tls ok@codes.test >/dev/null
 m=$(row tls ok@codes.test)
 wait_delivery "$m" Sent || true
@@ -125,7 +125,7 @@ like "$(last_delivery "$m")" "^Sent\|2\.0\.0\|127\.0\.0\.1\[127\.0\.0\.1\]:$code
 	"a delivery over STARTTLS: sent_with_ssl = 1"
 is "$(jv sent_with_ssl <<<"$(event "$m" MessageSent)")" true "... and the event says sent_with_ssl true"
 
-# 14-17: 4xx: SoftFail and MessageDelayed (Postfix keeps retrying).
+# 13-16: 4xx: SoftFail and MessageDelayed (Postfix keeps retrying).
 send soft soft@codes.test >/dev/null
 m_soft=$(row soft soft@codes.test)
 wait_delivery "$m_soft" SoftFail || true
@@ -136,7 +136,7 @@ is "$(jv status <<<"$(event "$m_soft" MessageDelayed)")" SoftFail "... and Messa
 like "$(harness_sql "SELECT details FROM deliveries WHERE message_id = $m_soft LIMIT 1")" \
 	'^Temporary SMTP delivery error when sending to 127\.0\.0\.1' "... with Postal's sentence"
 
-# 18-20: 5xx: HardFail and MessageDeliveryFailed.
+# 17-19: 5xx: HardFail and MessageDeliveryFailed.
 send hard hard@codes.test >/dev/null
 m=$(row hard hard@codes.test)
 wait_delivery "$m" HardFail || true
@@ -145,7 +145,7 @@ like "$(last_delivery "$m")" '^HardFail\|5\.1\.1\|127\.0\.0\.1\[127\.0\.0\.1\]:[
 is "$(status_of "$m")" HardFail "... the message is HardFail"
 is "$(jv status <<<"$(event "$m" MessageDeliveryFailed)")" HardFail "... and MessageDeliveryFailed is queued"
 
-# 21-23: several recipients of one message, each its own result.
+# 20-22: several recipients of one message, each its own result.
 qid=$(send multi "one@example.net,two@codes.test,hard-two@codes.test")
 for r in one@example.net two@codes.test hard-two@codes.test; do
 	wait_delivery "$(row multi "$r")" "$([ "$r" = hard-two@codes.test ] && echo HardFail || echo Sent)" || true
@@ -157,7 +157,7 @@ is "$(harness_sql "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.id = d
 is "$(harness_sql "SELECT COUNT(DISTINCT log_id) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.subject = 'multi $run_id'")$qid" \
 	"1$qid" "... all with the message's queue ID as log_id"
 
-# 24-27: a deferred message later sent: several deliveries, the status follows the latest.
+# 23-26: a deferred message later sent: several deliveries, the status follows the latest.
 touch "$codes_dir/defer-all"
 send later later@codes.test >/dev/null
 m=$(row later later@codes.test)
@@ -171,7 +171,7 @@ like "$(harness_sql "SELECT GROUP_CONCAT(status ORDER BY id) FROM deliveries WHE
 like "$(harness_sql "SELECT GROUP_CONCAT(event ORDER BY id) FROM webhook_outbox WHERE JSON_VALUE(payload, '\$.message.id') = $m")" \
 	'^MessageDelayed(,MessageDelayed)*,MessageSent$' "... with MessageDelayed events, then MessageSent"
 
-# 28-31: a suppressed recipient is held; released, it gets a new queue ID, is delivered, and
+# 27-30: a suppressed recipient is held; released, it gets a new queue ID, is delivered, and
 # the successful send removes it from the suppression list.
 harness_sql "INSERT INTO suppressions (server_id, address, reason, source) VALUES ($sid, 'held@example.net', 'test', 'manual')"
 send held held@example.net >/dev/null
@@ -210,7 +210,7 @@ sent_once() { # SUBJECT...: each has exactly one Sent delivery
 	done
 }
 
-# 32-34: the worker stopped while mail is delivered, then restarted.
+# 31-33: the worker stopped while mail is delivered, then restarted.
 instance_postgate_stop "$HARNESS_DIR" worker
 for i in 1 2 3; do send "offline $i" someone@example.net >/dev/null; done
 harness_wait_for 30 test "$(instance_sink_count "offline 3 $run_id")" = 1 || true
@@ -221,7 +221,7 @@ ok "$(harness_wait_for 30 sent_once "offline 1" "offline 2" "offline 3"; echo $?
 	"after the restart each message has exactly one Sent delivery"
 ok "$(every_line_once; echo $?)" "every delivery line so far is recorded exactly once"
 
-# 35-39: postfix logrotate between deliveries (the new file is made root-only at once).
+# 34-38: postfix logrotate between deliveries (the new file is made root-only at once).
 old_inode=$(stat -c %i "$INSTANCE_MAILLOG")
 send "rot 1" someone@example.net >/dev/null
 harness_wait_for 30 sent_once "rot 1" || true
@@ -238,7 +238,18 @@ is "$(harness_sql "SELECT inode FROM postfix_log_positions WHERE file_path = '$I
 	"$(stat -c %i "$INSTANCE_MAILLOG")" "the recorded position is in the new file"
 ok "$(every_line_once; echo $?)" "every delivery line is still recorded exactly once"
 
-# 40-43: MariaDB goes away while Postfix delivers: the worker waits and loses nothing.
+# 39-40: the log truncated in place (logrotate's copytruncate): read again from the start.
+truncate -s 0 "$INSTANCE_MAILLOG"
+harness_wait_for 20 grep -q 'truncated' "$HARNESS_WORKER_LOG" || true
+send "trunc 1" someone@example.net >/dev/null
+ok "$(harness_wait_for 40 sent_once "trunc 1"; echo $?)" "after a truncation the next message is recorded once"
+pos_at_end() {
+	[ "$(harness_sql "SELECT byte_offset FROM postfix_log_positions WHERE file_path = '$INSTANCE_MAILLOG'")" = \
+		"$(stat -c %s "$INSTANCE_MAILLOG")" ]
+}
+ok "$(harness_wait_for 10 pos_at_end; echo $?)" "the recorded position follows the truncated file to its end"
+
+# 41-44: MariaDB goes away while Postfix delivers: the worker waits and loses nothing.
 touch "$codes_dir/defer-all"
 send outage outage@codes.test >/dev/null
 m=$(row outage outage@codes.test)
@@ -256,7 +267,7 @@ ok "$(every_line_once; echo $?)" "nothing was lost or doubled by the outage"
 
 # ---------------------------------------------------------------- expiry
 
-# 44-47: Postfix gives up on a deferred message: remaining recipients HardFail.
+# 45-48: Postfix gives up on a deferred message: remaining recipients HardFail.
 pc -e "maximal_queue_lifetime = 15s" "bounce_queue_lifetime = 15s"
 postfix -c "$INSTANCE_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1
 send expire "exp-ok@example.net,soft-exp@codes.test" >/dev/null
@@ -274,7 +285,7 @@ postfix -c "$INSTANCE_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1
 
 # ---------------------------------------------------------------- jobs
 
-# 48-52: hold expiry.
+# 49-53: hold expiry.
 harness_sql "INSERT INTO suppressions (server_id, address, reason, source) VALUES ($sid, 'expire@example.net', 'test', 'manual')"
 send holdexp expire@example.net >/dev/null
 m=$(row holdexp expire@example.net)
@@ -288,7 +299,7 @@ is "$(harness_sql "SELECT hold_expires_at IS NULL FROM messages WHERE id = $m")"
 like "$(harness_sql "SELECT CONCAT(last_finished_at IS NOT NULL, locked_by IS NULL) FROM jobs WHERE name = 'hold_expiry'")" '^11$' \
 	"the job's lease is recorded and given back"
 
-# 53-58: send-limit events: approaching for a server at 90 %, exceeded at 100 %, once an hour.
+# 54-59: send-limit events: approaching for a server at 90 %, exceeded at 100 %, once an hour.
 harness_sql "INSERT INTO send_volume (server_id, scope, minute, shard, count) VALUES ($sid2, 'outgoing', DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:00'), 0, 9)"
 harness_sql "UPDATE servers SET send_limit = 10 WHERE id = $sid2"
 volume=$(harness_sql "SELECT SUM(count) FROM send_volume WHERE server_id = $sid")
@@ -310,7 +321,7 @@ is "$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event IN ('SendLimi
 	"several job rounds later still one event each (at most once an hour)"
 is "$(harness_sql "SELECT send_limit_approaching_at IS NOT NULL FROM servers WHERE id = $sid2")" 1 "the time it fired is recorded"
 
-# 59-63: partitions.
+# 60-64: partitions.
 today=$(harness_sql "SELECT DATE_FORMAT(UTC_DATE(), 'p%Y%m%d')")
 last=$(harness_sql "SELECT DATE_FORMAT(UTC_DATE() + INTERVAL 7 DAY, 'p%Y%m%d')")
 parts() { harness_sql "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '$1'"; }
@@ -320,7 +331,7 @@ done
 like "$(parts clicks)" "^$today,.*,$last,pmax$" "clicks: the same"
 unlike "$(parts clicks)" 'p20200101' "... and its partition older than the retention was dropped"
 
-# 64-66: the logs.
+# 65-67: the logs.
 is "$(grep -c ': error: \|: fatal: \|: panic: \|AddressSanitizer\|runtime error' "$HARNESS_WORKER_LOG" || true)" 0 "the worker logged no errors"
 instance_postgate_stop "$HARNESS_DIR" worker
 like "$(tail -n 3 "$HARNESS_WORKER_LOG")" 'stopped' "the worker stops on SIGTERM"
