@@ -576,6 +576,8 @@ pf_load(PF *pf)
     /* 8BITMIME downgrades after signing would break DKIM body hashes. */
     add_setting(pf, "disable_mime_output_conversion", mem_strdup("yes"));
     add_setting(pf, "enable_long_queue_ids", mem_strdup("yes"));
+    /* postgate-worker learns sent_with_ssl from "TLS connection established" lines. */
+    add_setting(pf, "smtp_tls_loglevel", NULL);         /* worked out below: at least 1 */
     add_setting(pf, "maillog_file", mem_strdup(cfg->postfix_maillog_file));
     add_setting(pf, "maillog_file_prefixes", NULL);     /* worked out below */
 
@@ -593,6 +595,9 @@ pf_load(PF *pf)
             goto done;
         }
     }
+    for (size_t i = 0; i < pf->nsettings; i++)
+        if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
+            pf->settings[i].want = mem_strdup(atoi(pf->settings[i].now) >= 1 ? pf->settings[i].now : "1");
     /* Postfix refuses a maillog_file outside maillog_file_prefixes: allow its directory. */
     prefixes = pf->settings[pf->nsettings - 1].now;
     if (prefixes_allow(prefixes, cfg->postfix_maillog_file)) {

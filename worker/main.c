@@ -21,10 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "lmtp.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "maillog.h"
 #include "task.h"
 #include "webhooks.h"
 #include "util/clock.h"
@@ -38,6 +40,8 @@
 /* The tasks, started in this order and stopped in the reverse one. */
 static const WORKER_TASK tasks[] = {
     {"lmtp", lmtp_prepare, lmtp_start, lmtp_stop},
+    {"maillog", maillog_prepare, maillog_start, maillog_stop},
+    {"jobs", NULL, jobs_start, jobs_stop},
     {"webhooks", webhooks_prepare, webhooks_start, webhooks_stop},
     {NULL, NULL, NULL, NULL},
 };

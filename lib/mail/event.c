@@ -82,3 +82,23 @@ event_message_object(DB *db, unsigned long long id, json_t **obj_r)
     db_result_free(res);
     return ret;
 }
+
+int
+event_server_object(DB *db, unsigned long long id, json_t **obj_r)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *obj_r = NULL;
+    ret = db_query(db, &res, "SELECT s.uuid, s.name, s.permalink, o.permalink FROM servers s "
+                   "JOIN organizations o ON o.id = s.organization_id WHERE s.id = ?", DB_ARGS(DB_UINT(id)));
+    if (ret > 0) {
+        *obj_r = json_pack("{s:o, s:o, s:o, s:o}", "uuid", str_or_null(db_result_get(res, 0, 0)),
+                           "name", str_or_null(db_result_get(res, 0, 1)),
+                           "permalink", str_or_null(db_result_get(res, 0, 2)),
+                           "organization", str_or_null(db_result_get(res, 0, 3)));
+        ret = *obj_r ? 1 : DB_ERR_PERM;
+    }
+    db_result_free(res);
+    return ret;
+}

@@ -43,4 +43,8 @@ int event_queue(DB *db, unsigned long long server_id, const char *event, json_t 
  * < 0 database error. */
 int event_message_object(DB *db, unsigned long long id, json_t **obj_r);
 
+/* Postal's server object of server id ({uuid, name, permalink, organization}), as the
+ * send-limit events carry it. 1 with *obj_r (json_decref it), 0 no such server, < 0. */
+int event_server_object(DB *db, unsigned long long id, json_t **obj_r);
+
 #endif

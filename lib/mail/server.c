@@ -282,3 +282,19 @@ done:
     }
     return 1;
 }
+
+int
+server_longest_retention(DB *db, long long *raw_days_r, long long *message_days_r)
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT COALESCE(MAX(raw_message_retention_days), 30), "
+                       "COALESCE(MAX(message_retention_days), 60) FROM servers WHERE deleted_at IS NULL",
+                       DB_NOARGS);
+
+    if (ret < 0)
+        return ret;
+    *raw_days_r = atoll(db_result_get(res, 0, 0));
+    *message_days_r = atoll(db_result_get(res, 0, 1));
+    db_result_free(res);
+    return 0;
+}

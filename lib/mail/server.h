@@ -70,4 +70,8 @@ int server_details_list(DB *db, unsigned long long org_id, const char *permalink
  * "message_retention_days". 1 changed, 0 bad name or value (*error_r), < 0 database error. */
 int server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
+/* The longest raw_message_retention_days and message_retention_days of the servers not
+ * deleted (the schema's defaults, 30 and 60, when there are none). 0 or < 0. */
+int server_longest_retention(DB *db, long long *raw_days_r, long long *message_days_r);
+
 #endif

@@ -27,3 +27,17 @@ suppression_check(DB *db, unsigned long long server_id, const char *address, cha
     db_result_free(res);
     return ret > 0 ? 1 : ret;
 }
+
+int
+suppression_remove(DB *db, unsigned long long server_id, const char *address)
+{
+    char *lower = mem_strdup(address);
+    int ret;
+
+    for (char *p = lower; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    ret = db_exec(db, "DELETE FROM suppressions WHERE server_id = ? AND address = ?",
+                  DB_ARGS(DB_UINT(server_id), DB_STR(lower)));
+    mem_free(lower);
+    return ret;
+}

@@ -350,7 +350,7 @@ harness_dump_logs() {
 	local file
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
 		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" \
-		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log"; do
+		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log" "$HARNESS_DIR/worker.log"; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"

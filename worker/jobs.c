@@ -1,0 +1,242 @@
+/*
+ * jobs.c -- the "jobs" task: periodic jobs, each under a cluster-wide lease (job.h), so
+ * with several hosts sharing one MariaDB each job runs on one of them at a time:
+ *
+ *   hold_expiry   held messages whose hold_expires_at passed become HoldCancelled
+ *   send_limits   SendLimitApproaching (>= 90 %) / SendLimitExceeded (>= 100 %) events,
+ *                 at most one of each per server and hour (sendlimit.h)
+ *   partitions    daily partitions of raw_messages, webhook_requests, clicks and loads
+ *                 kept PARTITIONS_AHEAD days ahead; old ones dropped after the retention
+ *                 (partition.h); at most hourly
+ *
+ * The thread wakes every worker.jobs_interval seconds (reloadable) and runs the jobs
+ * that are due. A database failure is logged and the next round tries again.
+ * Must never: hold a lease past a job's end, or msg_fatal after start().
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "mail/delivery.h"
+#include "mail/event.h"
+#include "mail/job.h"
+#include "mail/partition.h"
+#include "mail/sendlimit.h"
+#include "mail/server.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define LEASE_SECONDS 600
+#define PARTITION_PERIOD 3600
+#define PARTITIONS_AHEAD 7
+#define WEBHOOK_LOG_MIN_DAYS 7
+#define HOLD_BATCH 500
+
+typedef struct jobs {
+    WORKER_ENV *env;
+    pthread_t thread;
+    int running;
+    char owner[320];            /* host:pid, the lease holder's name */
+    int unreleased[8];          /* a lease job_finish() could not give back yet */
+} JOBS;
+
+/* A job: 0 done, < 0 database error (why in db_error). */
+typedef int JOB_FN(JOBS *jobs, DB *db, const PGCONF *cfg);
+
+static int
+hold_expiry(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    int ret, total = 0;
+
+    (void) jobs;
+    (void) cfg;
+    do {
+        if ((ret = delivery_cancel_expired_holds(db, HOLD_BATCH)) < 0)
+            return ret;
+        total += ret;
+    } while (ret == HOLD_BATCH);
+    if (total)
+        msg_info("hold_expiry: %d held message%s expired (HoldCancelled)", total, total == 1 ? "" : "s");
+    return 0;
+}
+
+/* One server's event in a transaction with its once-an-hour mark. */
+static int
+send_limit_event(DB *db, unsigned long long server_id, long long limit, long long volume)
+{
+    int exceeded = volume >= limit, ret;
+    json_t *server = NULL, *payload;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    if ((ret = sendlimit_mark_notified(db, server_id, exceeded)) <= 0)
+        goto done;
+    if ((ret = event_server_object(db, server_id, &server)) <= 0) {
+        ret = ret < 0 ? ret : 0;
+        goto done;
+    }
+    payload = json_pack("{s:o, s:I, s:I}", "server", server, "volume", (json_int_t) volume,
+                        "limit", (json_int_t) limit);
+    ret = payload ? event_queue(db, server_id, exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING,
+                                payload) : DB_ERR_PERM;
+    json_decref(payload);
+    if (ret >= 0)
+        msg_info("send_limits: server %llu: %s (volume %lld, limit %lld)", server_id,
+                 exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING, volume, limit);
+done:
+    if (ret < 0) {
+        db_rollback(db);
+        return ret;
+    }
+    return db_commit(db);
+}
+
+static int
+send_limits(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    DB_RESULT *res = NULL;
+    int ret = sendlimit_near(db, &res);
+
+    (void) jobs;
+    (void) cfg;
+    for (int i = 0; i < ret; i++) {
+        int r = send_limit_event(db, strtoull(db_result_get(res, (size_t) i, 0), NULL, 10),
+                                 atoll(db_result_get(res, (size_t) i, 1)), atoll(db_result_get(res, (size_t) i, 2)));
+
+        if (r < 0) {
+            ret = r;
+            break;
+        }
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : 0;
+}
+
+static int
+partitions(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    static const char *const tables[] = {"raw_messages", "webhook_requests", "clicks", "loads"};
+    long long raw_days, message_days;
+    int ret;
+
+    (void) jobs;
+    if ((ret = server_longest_retention(db, &raw_days, &message_days)) < 0)
+        return ret;
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        long long keep = i == 0 ? raw_days : i == 1 ? cfg->webhooks_request_log_days : message_days;
+        int created, dropped;
+
+        if (i == 1 && keep < WEBHOOK_LOG_MIN_DAYS)
+            keep = WEBHOOK_LOG_MIN_DAYS;
+        if ((ret = partition_maintain(db, tables[i], PARTITIONS_AHEAD, (unsigned) keep, &created, &dropped)) < 0)
+            return ret;
+        if (created || dropped)
+            msg_info("partitions: %s: %d daily partition%s added, %d older than %lld days dropped", tables[i],
+                     created, created == 1 ? "" : "s", dropped, keep);
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    JOB_FN *fn;
+    int hourly;
+} job_table[] = {
+    {"hold_expiry", hold_expiry, 0},
+    {"send_limits", send_limits, 0},
+    {"partitions", partitions, 1},
+};
+
+/* Runs the due jobs once. < 0 when the database failed. */
+static int
+round_of_jobs(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    unsigned interval = (unsigned) cfg->worker_jobs_interval;
+    /* A little under the interval, so a job run every interval is always due again. */
+    unsigned period = interval > 1 ? interval - 1 : 0;
+
+    for (size_t i = 0; i < sizeof(job_table) / sizeof(job_table[0]); i++) {
+        /* A lease kept by a failed job_finish() is given back first, not left to expire. */
+        if (jobs->unreleased[i]) {
+            if (job_finish(db, job_table[i].name, jobs->owner, "interrupted: the database failed") < 0)
+                return DB_ERR_TEMP;
+            jobs->unreleased[i] = 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(job_table) / sizeof(job_table[0]); i++) {
+        const char *name = job_table[i].name;
+        int ret = job_acquire(db, name, jobs->owner, LEASE_SECONDS,
+                              job_table[i].hourly ? (period > PARTITION_PERIOD ? period : PARTITION_PERIOD) : period);
+
+        if (ret < 0) {
+            msg_warn("jobs: %s: taking the lease: %s", name, db_error(db));
+            return ret;
+        }
+        if (ret == 0)
+            continue;
+        ret = job_table[i].fn(jobs, db, cfg);
+        if (ret < 0)
+            msg_warn("jobs: %s failed: %s", name, db_error(db));
+        if (job_finish(db, name, jobs->owner, ret < 0 ? db_error(db) : NULL) < 0) {
+            msg_warn("jobs: %s: giving the lease back: %s", name, db_error(db));
+            jobs->unreleased[i] = 1;
+            return DB_ERR_TEMP;
+        }
+    }
+    return 0;
+}
+
+static void *
+run(void *arg)
+{
+    JOBS *jobs = arg;
+
+    while (!atomic_load(&jobs->env->stopping)) {
+        PGCONF *cfg = conf_holder_get(&jobs->env->conf);
+        DB *db = dbpool_get(jobs->env->pool);
+        double interval = (double) cfg->worker_jobs_interval;
+
+        round_of_jobs(jobs, db, cfg);
+        dbpool_put(jobs->env->pool, db);
+        conf_unref(cfg);
+        worker_sleep(jobs->env, interval);
+    }
+    return NULL;
+}
+
+int
+jobs_start(WORKER_ENV *env, void **task_r)
+{
+    JOBS *jobs = mem_zalloc(sizeof(*jobs));
+    int err;
+
+    jobs->env = env;
+    snprintf(jobs->owner, sizeof(jobs->owner), "%s:%ld", env->host, (long) getpid());
+    if ((err = pthread_create(&jobs->thread, NULL, run, jobs)) != 0) {
+        msg_error("jobs: pthread_create: %s", strerror(err));
+        mem_free(jobs);
+        return -1;
+    }
+    jobs->running = 1;
+    *task_r = jobs;
+    return 0;
+}
+
+void
+jobs_stop(void *task)
+{
+    JOBS *jobs = task;
+
+    if (jobs == NULL)
+        return;
+    if (jobs->running)
+        pthread_join(jobs->thread, NULL);
+    mem_free(jobs);
+}
