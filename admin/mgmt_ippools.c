@@ -147,9 +147,11 @@ mgmt_v2_ippools_list(HTTP_REQUEST *req, void *arg)
     DB_RESULT *res = NULL;
     CALL c;
 
-    if (call_begin(&c, req, arg, 0) == 0)
-        reply_pools(&c, c.p.is_admin ? ippool_list(c.db, NULL, &res) : ippool_list_for_user(c.db, c.p.user_id, NULL, &res),
-                    res);
+    if (call_begin(&c, req, arg, 0) == 0) {
+        int ret = c.p.is_admin ? ippool_list(c.db, NULL, &res) : ippool_list_for_user(c.db, c.p.user_id, NULL, &res);
+
+        reply_pools(&c, ret, res);
+    }
     db_result_free(res);
     call_end(&c);
 }
@@ -161,8 +163,11 @@ mgmt_v2_org_ippools(HTTP_REQUEST *req, void *arg)
     CALL c;
     ORG o = {0};
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0)
-        reply_pools(&c, ippool_list_for_org(c.db, o.id, NULL, &res), res);
+    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
+        int ret = ippool_list_for_org(c.db, o.id, NULL, &res);
+
+        reply_pools(&c, ret, res);
+    }
     db_result_free(res);
     json_decref(o.json);
     call_end(&c);

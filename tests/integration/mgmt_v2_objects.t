@@ -25,7 +25,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 126
+plan 125
 
 harness_start_admin
 base=$HARNESS_ADMIN_URL
@@ -367,7 +367,7 @@ a=$(upload alice POST "$S/suppressions/import" "$HARNESS_DIR/bulk.csv" text/csv)
 note "imported 20000 addresses in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 is "$(code "$a") $(jget "$a" '"%(added)s %(already_present)s %(invalid_count)s" % d["data"]')" "200  20000 0 0" "20000 lines (20 batches) in one import"
 is "$(sql "SELECT COUNT(*) FROM suppressions WHERE server_id = $server_id AND address LIKE 'bulk%'")" 20000 "all of them are in the database"
-yes x@example.org | head -n 100001 >"$HARNESS_DIR/toolong.csv"
+seq 1 100001 | sed 's/.*/x@example.org/' >"$HARNESS_DIR/toolong.csv"
 a=$(upload alice POST "$S/suppressions/import" "$HARNESS_DIR/toolong.csv" text/csv)
 is "$(errors "$a") $(sql "SELECT COUNT(*) FROM suppressions WHERE address = 'x@example.org'")" "400 ValidationError body 0" \
 	"more than 100000 lines: refused before anything is added"
