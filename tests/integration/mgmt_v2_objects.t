@@ -80,7 +80,7 @@ setup "$(as root POST $S/domains '{"name": "example.com", "verified": true}')"
 setup "$(as root POST $O/domains '{"name": "other.example", "verified": true}')"
 server_id=$(sql "SELECT s.id FROM servers s JOIN organizations o ON o.id = s.organization_id WHERE o.permalink = 'acme' AND s.permalink = 'mail'")
 
-# ---------------------------------------------------------------- 1-14: endpoints
+# ---------------------------------------------------------------- endpoints
 
 a=$(as carol POST $S/http-endpoints '{"name": "app", "url": "https://app.example.net/incoming"}')
 is "$(code "$a")" "201 " "member carol creates an HTTP endpoint"
@@ -118,7 +118,7 @@ a=$(as eve GET $S/http-endpoints)
 is "$(code "$a")" "404 NotFound" "eve (member of another organization) gets 404"
 unlike "$(body "$a")" 'app\.example\.net|endpoints' "and no data"
 
-# ---------------------------------------------------------------- 15-33: routes
+# ---------------------------------------------------------------- routes
 
 ep() { printf '{"type": "%s", "uuid": "%s"}' "$1" "$2"; }
 a=$(as carol POST $S/routes "{\"name\": \"Support\", \"domain\": \"example.com\", \"endpoint\": $(ep HTTPEndpoint "$http_uuid")}")
@@ -173,7 +173,7 @@ is "$(code "$(as alice DELETE "$S/http-endpoints/$http_uuid")") $(code "$(as ali
 is "$(sql "SELECT COUNT(*) FROM http_endpoints WHERE uuid = '$http_uuid'") $(sql "SELECT COUNT(*) FROM smtp_endpoints WHERE uuid = '$smtp_uuid'")" \
 	"0 0" "and are gone from the database"
 
-# ---------------------------------------------------------------- 34-40: hostile input, CSRF
+# ---------------------------------------------------------------- hostile input, CSRF
 
 a=$(as alice POST $S/routes "{\"name\": \"x'; DROP TABLE routes; --\", \"domain\": \"example.com\", \"mode\": \"Accept\"}")
 is "$(errors "$a") $(sql "SELECT COUNT(*) FROM routes WHERE uuid = '$wild_uuid'")" "400 ValidationError name 1" \
@@ -191,7 +191,7 @@ a=$(call POST $S/webhooks '{"name": "w", "url": "https://hooks.example/"}' -b "$
 is "$(code "$a")" "403 CSRFTokenInvalid" "with another session's CSRF token: 403 too"
 is "$(sql "SELECT COUNT(*) FROM webhooks")" 0 "nothing was created"
 
-# ---------------------------------------------------------------- 41-58: webhooks
+# ---------------------------------------------------------------- webhooks
 
 a=$(as carol POST $S/webhooks '{"name": "all", "url": "https://hooks.example/all"}')
 wh_all=$(jget "$a" 'd["data"]["webhook"]["uuid"]')
@@ -244,7 +244,7 @@ is "$(code "$(as carol POST "$S/webhooks/requests/$first_req/retry")") $(code "$
 	"409 RequestExpired 404 NotFound" "a request whose payload is gone: 409; an unknown one: 404"
 is "$(code "$(as alice DELETE "$S/webhooks/$wh_some")") $(sql "SELECT COUNT(*) FROM webhooks WHERE uuid = '$wh_some'")" "200  0" "alice deletes a webhook"
 
-# ---------------------------------------------------------------- 59-84: IP pools
+# ---------------------------------------------------------------- IP pools
 
 is "$(code "$(as alice POST /api/v2/ip-pools '{"name": "Mine"}')")" "403 Forbidden" "an organization owner may not create an IP pool"
 a=$(as root POST /api/v2/ip-pools '{"name": "Main", "default": true}')
@@ -317,7 +317,7 @@ is "$(code "$(as alice DELETE "/api/v2/ip-pools/$pool")") $(code "$(as root DELE
 is "$(sql "SELECT COUNT(*) FROM ip_pools WHERE uuid = '$pool'") $(sql "SELECT COUNT(*) FROM ip_addresses WHERE id = $addr_id")" "0 0" \
 	"the pool and its addresses are gone"
 
-# ---------------------------------------------------------------- 85-107: suppression list
+# ---------------------------------------------------------------- suppression list
 
 a=$(as carol POST $S/suppressions '{"address": "Blocked@Example.NET", "reason": "asked us to stop", "keep_days": 30}')
 is "$(code "$a") $(jget "$a" '"%(address)s %(source)s %(reason)s" % d["data"]["suppression"]')" "201  blocked@example.net api asked us to stop" \
@@ -384,7 +384,7 @@ is "$(jget "$(as bob GET "$S/suppressions?search=example.org&limit=3&before=$nex
 	"one@example.org" "the next page"
 is "$(jget "$(as bob GET "$S/suppressions?search=%25")" 'len(d["data"]["suppressions"])')" 0 "a % in the search matches a literal %"
 
-# ---------------------------------------------------------------- 108-126: the suppression list holds mail
+# ---------------------------------------------------------------- the suppression list holds mail
 
 key=$(jget "$(as alice POST $S/credentials '{"type": "SMTP", "name": "app"}')" 'd["data"]["credential"]["key"]')
 like "$key" '^[A-Za-z0-9]{24}$' "an SMTP credential for sending"
