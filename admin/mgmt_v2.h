@@ -7,9 +7,11 @@
  * {"status":"error","data":{"code","message"[,"errors":{"field":["message"]}]}} with the
  * HTTP status that says what happened (200/201; 400 ValidationError, InvalidJSON,
  * InvalidUTF8; 401 AuthenticationRequired, InvalidCredentials; 403 CSRFTokenInvalid,
- * Forbidden; 404 NotFound; 409 PermalinkTaken, AlreadyMember, LastOwner; 413; 415
- * UnsupportedMediaType; 429 TooManyAttempts; 503 TemporaryFailure). Writes take JSON
- * bodies only. Who may do what (auth.h for how a principal is found):
+ * Forbidden; 404 NotFound; 409 PermalinkTaken, AlreadyMember, LastOwner, DomainTaken,
+ * RouteTaken, EndpointInUse, RequestExpired; 413; 415 UnsupportedMediaType; 429
+ * TooManyAttempts; 503 TemporaryFailure). Writes take JSON bodies only, except the
+ * suppression import, which also takes CSV. Who may do what (auth.h for how a principal
+ * is found):
  *   readonly  GET
  *   member    GET, and writes on a server's domains, credentials, endpoints, routes,
  *             webhooks and suppression list
