@@ -25,7 +25,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 125
+plan 133
 
 harness_start_admin
 base=$HARNESS_ADMIN_URL
@@ -114,6 +114,10 @@ is "$(code "$a") $(jget "$a" 'd["data"]["endpoint"]["address"]')" "201  forward@
 a=$(as bob GET $S/http-endpoints)
 is "$(code "$a") $(jget "$a" '" ".join(e["uuid"] for e in d["data"]["endpoints"])')" "200  $http_uuid" "readonly bob lists the HTTP endpoints"
 is "$(code "$(as bob POST $S/http-endpoints '{"name": "b", "url": "http://b.example/"}')")" "403 Forbidden" "readonly bob may not create one"
+a=$(as bob GET "$S/http-endpoints/$http_uuid")
+is "$(code "$a") $(jget "$a" '"%(name)s %(format)s" % d["data"]["endpoint"]')" "200  app RawMessage" "readonly bob reads one endpoint"
+a=$(as alice PATCH "$S/address-endpoints/$addr_uuid" '{"address": "other@example.net"}')
+is "$(code "$a") $(sql "SELECT address FROM address_endpoints WHERE uuid = '$addr_uuid'")" "200  other@example.net" "PATCH an address endpoint"
 a=$(as eve GET $S/http-endpoints)
 is "$(code "$a")" "404 NotFound" "eve (member of another organization) gets 404"
 unlike "$(body "$a")" 'app\.example\.net|endpoints' "and no data"
@@ -168,8 +172,11 @@ is "$(code "$(as alice DELETE "$S/smtp-endpoints/$smtp_uuid")")" "409 EndpointIn
 is "$(code "$(as bob DELETE "$S/routes/$route_uuid")") / $(code "$(as eve GET "$S/routes/$route_uuid")")" "403 Forbidden / 404 NotFound" \
 	"readonly bob may not delete a route; eve cannot see it"
 is "$(code "$(as alice DELETE "$S/routes/$route_uuid")") $(sql "SELECT COUNT(*) FROM routes WHERE uuid = '$route_uuid'")" "200  0" "alice deletes the route"
-is "$(code "$(as alice DELETE "$S/http-endpoints/$http_uuid")") $(code "$(as alice DELETE "$S/smtp-endpoints/$smtp_uuid")")" "200  200 " \
-	"then both endpoints can be deleted"
+a=$(as alice PATCH "$S/smtp-endpoints/$smtp_uuid" '{"username": null, "port": 2525}')
+is "$(code "$a") $(jget "$a" '"%(username)s %(password_set)s %(port)s" % d["data"]["endpoint"]') $(sql "SELECT password_encrypted IS NULL FROM smtp_endpoints WHERE uuid = '$smtp_uuid'")" \
+	"200  None False 2525 1" "removing the SMTP username removes the password too"
+is "$(code "$(as alice DELETE "$S/http-endpoints/$http_uuid")") $(code "$(as alice DELETE "$S/smtp-endpoints/$smtp_uuid")") $(code "$(as alice DELETE "$S/address-endpoints/$addr_uuid")")" \
+	"200  200  200 " "then the endpoints can be deleted"
 is "$(sql "SELECT COUNT(*) FROM http_endpoints WHERE uuid = '$http_uuid'") $(sql "SELECT COUNT(*) FROM smtp_endpoints WHERE uuid = '$smtp_uuid'")" \
 	"0 0" "and are gone from the database"
 
@@ -215,6 +222,7 @@ is "$(code "$a") $(jget "$a" '"%(all_events)s %(events)s %(enabled)s" % d["data"
 	"PATCH all_events on drops the list; enabled off"
 is "$(sql "SELECT CONCAT(w.all_events, w.enabled, ' ', COUNT(e.event)) FROM webhooks w LEFT JOIN webhook_events e ON e.webhook_id = w.id WHERE w.uuid = '$wh_some' GROUP BY w.id")" \
 	"10 0" "the database agrees"
+is "$(jget "$(as bob GET "$S/webhooks/$wh_all")" 'd["data"]["webhook"]["url"]')" "https://hooks.example/all" "readonly bob reads one webhook"
 is "$(code "$(as bob PATCH "$S/webhooks/$wh_all" '{"enabled": false}')") $(code "$(as eve GET "$S/webhooks/$wh_all")")" "403 Forbidden 404 NotFound" \
 	"readonly bob may not change it, eve cannot see it"
 
@@ -281,6 +289,7 @@ is "$(jget "$a" '" ".join("%s:%s:%s" % (p["uuid"], p["addresses"][0]["hostname"]
 	"$pool:mta1.example.net:False" "readonly bob now sees the pool with its addresses, not its organizations"
 is "$(jget "$(as bob GET /api/v2/organizations/acme/ip-pools)" '[p["name"] for p in d["data"]["ip_pools"]]')" '["Main"]' \
 	"and in acme's pool list"
+is "$(jget "$(as bob GET "/api/v2/ip-pools/$pool/addresses")" '[a["id"] for a in d["data"]["addresses"]]')" "[$addr_id]" "and its addresses"
 a=$(as eve GET /api/v2/ip-pools)
 is "$(jget "$a" 'd["data"]["ip_pools"]') $(code "$(as eve GET "/api/v2/ip-pools/$pool")") $(code "$(as eve GET /api/v2/organizations/acme/ip-pools)")" \
 	"[] 404 NotFound 404 NotFound" "eve sees no pool of acme"
@@ -309,9 +318,16 @@ a=$(as alice PATCH "/api/v2/organizations/acme/ip-pool-rules/$org_rule" '{"to": 
 is "$(code "$a") $(jget "$a" '"%s %s" % (d["data"]["rule"]["from"], d["data"]["rule"]["to"])')" "200  ['*@example.com', 'news.example.com'] ['example.org']" \
 	"PATCH a rule's recipients, keeping its senders"
 
+srv_rule=$(sql "SELECT uuid FROM ip_pool_rules WHERE server_id = $server_id")
+is "$(code "$(as carol DELETE "$S/ip-pool-rules/$srv_rule")") $(code "$(as alice DELETE "$S/ip-pool-rules/$srv_rule")") $(sql "SELECT COUNT(*) FROM ip_pool_rules WHERE uuid = '$srv_rule'")" \
+	"403 Forbidden 200  0" "a member may not delete a server rule; an admin does"
+a=$(as root PATCH "/api/v2/ip-pools/$pool" '{"name": "Main pool", "default": true}')
+is "$(code "$a") $(sql "SELECT GROUP_CONCAT(name) FROM ip_pools WHERE is_default = 1")" "200  Main pool" "the admin renames a pool and makes it the default"
 a=$(as root DELETE "/api/v2/ip-pools/$pool/organizations/acme")
 is "$(code "$a") $(sql "SELECT CONCAT(COUNT(*), ' ', (SELECT COUNT(*) FROM ip_pool_rules)) FROM servers WHERE ip_pool_id IS NOT NULL")" \
 	"200  0 0" "taking the pool from acme takes it from its server and deletes the rules that chose it"
+is "$(code "$(as root DELETE "/api/v2/ip-pools/$pool2/addresses/$addr_id")") $(code "$(as alice DELETE "/api/v2/ip-pools/$pool/addresses/$addr_id")")" \
+	"404 NotFound 403 Forbidden" "an address is deleted only through its own pool, only by the admin"
 is "$(code "$(as alice DELETE "/api/v2/ip-pools/$pool")") $(code "$(as root DELETE "/api/v2/ip-pools/$pool")")" "403 Forbidden 200 " \
 	"only the installation admin deletes a pool"
 is "$(sql "SELECT COUNT(*) FROM ip_pools WHERE uuid = '$pool'") $(sql "SELECT COUNT(*) FROM ip_addresses WHERE id = $addr_id")" "0 0" \
