@@ -138,4 +138,23 @@ json_t *find_server(CALL *c, const ORG *o, const char *permalink, unsigned long 
  * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
 int load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r);
 
+/* ---- shared by the route, endpoint, webhook, IP pool and suppression files */
+
+/* A whole-number field in [min, max]: 1 with *out, 0 when absent or null, -1 when invalid
+ * (error added). */
+int field_int(CALL *c, const char *name, long long min, long long max, long long *out);
+
+/* 1 when url is an absolute http:// or https:// URL with a host, in printable ASCII. */
+int web_url_ok(const char *url);
+
+/* 409 with code and message, and the collected field errors when there are any. */
+void reply_conflict(CALL *c, const char *code, const char *message);
+
+/* The query arguments ?before=<id>&limit=<n> of a paginated list (limit 1..max, default
+ * def). 0, or -1 after answering 400 ValidationError. */
+int page_args(CALL *c, unsigned long long *before_r, unsigned *limit_r, unsigned def, unsigned max);
+
+/* Path argument n as a positive decimal id: 1 with *id_r, 0 when it is not one. */
+int path_id(CALL *c, size_t n, unsigned long long *id_r);
+
 #endif

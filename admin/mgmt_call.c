@@ -499,3 +499,118 @@ load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r)
     json_decref(server);
     return 0;
 }
+
+/* ---------------------------------------------------------------- more fields, pages */
+
+/* A whole-number field in [min, max]: 1 with *out, 0 when absent or null, -1 when invalid
+ * (error added). */
+int
+field_int(CALL *c, const char *name, long long min, long long max, long long *out)
+{
+    json_t *v = json_object_get(c->body, name);
+
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        field_error(c, name, "must be a whole number from %lld to %lld", min, max);
+        return -1;
+    }
+    *out = json_integer_value(v);
+    return 1;
+}
+
+/* 1 when url is an absolute http:// or https:// URL with a host, in printable ASCII. */
+int
+web_url_ok(const char *url)
+{
+    const char *host;
+    size_t hostlen;
+
+    for (const char *p = url; *p; p++)
+        if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+            return 0;
+    if (strncasecmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else
+        return 0;
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+
+        if (end == NULL || end == host + 1 || strspn(host + 1, "0123456789abcdefABCDEF:.") != (size_t) (end - host - 1))
+            return 0;
+        hostlen = (size_t) (end - host + 1);
+    } else {
+        hostlen = strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_");
+        if (hostlen == 0 || host[0] == '.' || host[0] == '-')
+            return 0;
+    }
+    host += hostlen;
+    if (*host == ':') {
+        size_t digits = strspn(host + 1, "0123456789");
+
+        if (digits == 0 || digits > 5 || atol(host + 1) > 65535)
+            return 0;
+        host += 1 + digits;
+    }
+    return *host == '\0' || *host == '/' || *host == '?' || *host == '#';
+}
+
+/* 409 with code and message, and the collected field errors when there are any. */
+void
+reply_conflict(CALL *c, const char *code, const char *message)
+{
+    json_t *data = json_pack("{s:s, s:s}", "code", code, "message", message);
+
+    if (has_errors(c))
+        json_object_set(data, "errors", c->errors);
+    http_reply_json(c->req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:o}", "status", "error", "data", data));
+}
+
+/* A query argument as a whole number in [min, max]: 1 with *out, 0 absent, -1 invalid (error added). */
+static int
+query_number(CALL *c, const char *name, unsigned long long min, unsigned long long max, unsigned long long *out)
+{
+    const char *v = http_query(c->req, name);
+    char *end;
+
+    if (v == NULL)
+        return 0;
+    if (*v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 19
+        || (*out = strtoull(v, &end, 10)) < min || *out > max) {
+        field_error(c, name, "must be a whole number from %llu to %llu", min, max);
+        return -1;
+    }
+    return 1;
+}
+
+/* The query arguments ?before=<id>&limit=<n> of a paginated list (limit 1..max, default
+ * def). 0, or -1 after answering 400 ValidationError. */
+int
+page_args(CALL *c, unsigned long long *before_r, unsigned *limit_r, unsigned def, unsigned max)
+{
+    unsigned long long limit = def;
+
+    *before_r = 0;
+    query_number(c, "before", 1, 9223372036854775807ULL, before_r);
+    query_number(c, "limit", 1, max, &limit);
+    if (has_errors(c)) {
+        reply_invalid(c);
+        return -1;
+    }
+    *limit_r = (unsigned) limit;
+    return 0;
+}
+
+/* Path argument n as a positive decimal id: 1 with *id_r, 0 when it is not one. */
+int
+path_id(CALL *c, size_t n, unsigned long long *id_r)
+{
+    const char *v = http_path_arg(c->req, n);
+
+    if (v == NULL || *v == '\0' || *v == '0' || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
+        return 0;
+    *id_r = strtoull(v, NULL, 10);
+    return 1;
+}

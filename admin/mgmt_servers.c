@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/ippool.h"
 #include "mail/org.h"
 #include "mail/server.h"
 #include "mgmt.h"
@@ -49,7 +50,7 @@ static const struct {
 static int
 check_server_fields(CALL *c, int creating)
 {
-    const char *known[N_SERVER_FIELDS + 2];
+    const char *known[N_SERVER_FIELDS + 3];
     json_t *v0;
     size_t n = 0;
 
@@ -59,6 +60,7 @@ check_server_fields(CALL *c, int creating)
     }
     for (size_t i = 0; i < N_SERVER_FIELDS; i++)
         known[n++] = server_fields[i].name;
+    known[n++] = "ip_pool";
     if (creating)
         known[n++] = "permalink";
     else if (json_object_get(c->body, "permalink"))
@@ -97,10 +99,38 @@ check_server_fields(CALL *c, int creating)
     if ((v0 = json_object_get(c->body, "mode")) && json_is_string(v0) && strcmp(json_string_value(v0), "Live") != 0
         && strcmp(json_string_value(v0), "Development") != 0)
         field_error(c, "mode", "must be Live or Development");
+    if ((v0 = json_object_get(c->body, "ip_pool")) && !json_is_null(v0)
+        && (!json_is_string(v0) || !auth_uuid_ok(json_string_value(v0))))
+        field_error(c, "ip_pool", "must be the uuid of an IP pool of the organization, or null");
     if ((v0 = json_object_get(c->body, "send_limit")) && json_is_integer(v0)
         && (json_integer_value(v0) < 0 || json_integer_value(v0) > 4294967295LL))
         field_error(c, "send_limit", "must be a whole number of messages per hour from 0 to 4294967295, or null");
     return 0;
+}
+
+/* The server's pool from "ip_pool" (a pool uuid assigned to the organization, or null):
+ * 0 done or not given, 1 refused (error added), < 0 database error. */
+static int
+apply_ip_pool(CALL *c, unsigned long long id)
+{
+    json_t *v = json_object_get(c->body, "ip_pool");
+    unsigned long long pool = 0;
+    SERVER server;
+    int ret;
+
+    if (v == NULL)
+        return 0;
+    if (!json_is_null(v)) {
+        if ((ret = server_by_id(c->db, id, &server)) <= 0)
+            return ret < 0 ? ret : DB_ERR_PERM;
+        if ((ret = ippool_find_for_org(c->db, server.org_id, json_string_value(v), &pool)) < 0)
+            return ret;
+        if (ret == 0) {
+            field_error(c, "ip_pool", "is not an IP pool of this organization");
+            return 1;
+        }
+    }
+    return ippool_server_set(c->db, id, pool);
 }
 
 /* Applies the server fields of the body to server id (in the caller's transaction).
@@ -108,14 +138,13 @@ check_server_fields(CALL *c, int creating)
 static int
 apply_server_fields(CALL *c, unsigned long long id, int creating)
 {
-    int refused = 0;
+    int refused = 0, ret;
 
     for (size_t i = 0; i < N_SERVER_FIELDS; i++) {
         const char *f = server_fields[i].name;
         json_t *v = json_object_get(c->body, f);
         char text[64], *error = NULL;
         const char *value = text;
-        int ret;
 
         /* At creation server_create() took these already. */
         if (v == NULL || (creating && (strcmp(f, "name") == 0 || strcmp(f, "mode") == 0
@@ -146,9 +175,23 @@ apply_server_fields(CALL *c, unsigned long long id, int creating)
         if (ret < 0)
             return ret;
     }
-    return refused;
+    if ((ret = apply_ip_pool(c, id)) < 0)
+        return ret;
+    return refused || ret;
 }
 
+/* Adds the server's IP pool ("ip_pool": uuid or null) to its JSON; returns server. */
+static json_t *
+with_ip_pool(CALL *c, json_t *server, unsigned long long id)
+{
+    char uuid[37];
+
+    if (server && ippool_server_pool(c->db, id, uuid) > 0)
+        json_object_set_new(server, "ip_pool", json_string(uuid));
+    else if (server)
+        json_object_set_new(server, "ip_pool", json_null());
+    return server;
+}
 
 static void
 mgmt_v2_servers_list(HTTP_REQUEST *req, void *arg)
@@ -165,7 +208,7 @@ mgmt_v2_servers_list(HTTP_REQUEST *req, void *arg)
             json_t *a = json_array();
 
             for (int i = 0; i < ret; i++)
-                json_array_append_new(a, server_json(&list[i], http_path_arg(req, 0)));
+                json_array_append_new(a, with_ip_pool(&c, server_json(&list[i], http_path_arg(req, 0)), list[i].id));
             reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "servers", a));
         }
     }
@@ -229,8 +272,8 @@ mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
     if (txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created server %s/%s", c.p.user_id, http_path_arg(req, 0), permalink);
-    if ((server = find_server(&c, &o, permalink, NULL)) != NULL)
-        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "server", server));
+    if ((server = find_server(&c, &o, permalink, &id)) != NULL)
+        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
 out:
     mem_free(error);
     json_decref(o.json);
@@ -240,13 +283,14 @@ out:
 static void
 mgmt_v2_server_get(HTTP_REQUEST *req, void *arg)
 {
+    unsigned long long id = 0;
     json_t *server;
     CALL c;
     ORG o = {0};
 
     if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0
-        && (server = find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", server));
+        && (server = find_server(&c, &o, http_path_arg(req, 1), &id)) != NULL)
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
     json_decref(o.json);
     call_end(&c);
 }
@@ -294,7 +338,7 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     msg_info("user %llu: changed server %s/%s", c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1));
     json_decref(server);
     if ((server = find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", server));
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
     server = NULL;
 out:
     json_decref(server);

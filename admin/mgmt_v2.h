@@ -7,14 +7,19 @@
  * {"status":"error","data":{"code","message"[,"errors":{"field":["message"]}]}} with the
  * HTTP status that says what happened (200/201; 400 ValidationError, InvalidJSON,
  * InvalidUTF8; 401 AuthenticationRequired, InvalidCredentials; 403 CSRFTokenInvalid,
- * Forbidden; 404 NotFound; 409 PermalinkTaken, AlreadyMember, LastOwner; 413; 415
- * UnsupportedMediaType; 429 TooManyAttempts; 503 TemporaryFailure). Writes take JSON
- * bodies only. Who may do what (auth.h for how a principal is found):
+ * Forbidden; 404 NotFound; 409 PermalinkTaken, AlreadyMember, LastOwner, DomainTaken,
+ * RouteTaken, EndpointInUse, RequestExpired; 413; 415 UnsupportedMediaType; 429
+ * TooManyAttempts; 503 TemporaryFailure). Writes take JSON bodies only, except the
+ * suppression import, which also takes CSV. Who may do what (auth.h for how a principal
+ * is found):
  *   readonly  GET
- *   member    GET, and writes on a server's domains and credentials
- *   admin     manage the organization: its settings, members (not owners), servers
+ *   member    GET, and writes on a server's domains, credentials, endpoints, routes,
+ *             webhooks and suppression list
+ *   admin     manage the organization: its settings, members (not owners), servers,
+ *             the IP pool of each server and IP pool rules
  *   owner     also owners, and deleting the organization
- *   installation admin: owner everywhere, and the only one who may suspend.
+ *   installation admin: owner everywhere, the only one who may suspend, and the only
+ *             one who writes IP pools, their addresses and which organizations use them.
  * Someone with no role in an organization gets 404 for it and everything under it,
  * exactly as for an organization that does not exist.
  *
@@ -30,6 +35,8 @@
 
 /* Largest body a management request may send (the HTTP layer answers 413 beyond it). */
 #define MGMT_V2_MAX_BODY (1024 * 1024)
+/* ... and a bulk import (mgmt_import_routes), still under admin.max_body_size. */
+#define MGMT_V2_MAX_IMPORT_BODY (16 * 1024 * 1024)
 
 /* What the handlers share; arg of every route below. */
 typedef struct mgmt_v2 {
@@ -53,6 +60,13 @@ extern const MGMT_ROUTE mgmt_credentials_routes[];      /* mgmt_credentials.c: a
 extern const MGMT_ROUTE mgmt_messages_routes[];         /* mgmt_messages.c: a server's message log, holds */
 extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
 extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
+extern const MGMT_ROUTE mgmt_endpoints_routes[];        /* mgmt_endpoints.c: a server's HTTP/SMTP/Address endpoints */
+extern const MGMT_ROUTE mgmt_routes_routes[];           /* mgmt_routes.c: a server's incoming routes */
+extern const MGMT_ROUTE mgmt_webhooks_routes[];         /* mgmt_webhooks.c: a server's webhooks, request log */
+extern const MGMT_ROUTE mgmt_ippools_routes[];          /* mgmt_ippools.c: IP pools, addresses, assignments, rules */
+extern const MGMT_ROUTE mgmt_suppressions_routes[];     /* mgmt_suppressions.c: a server's suppression list */
+/* Routes whose bodies may reach MGMT_V2_MAX_IMPORT_BODY. */
+extern const MGMT_ROUTE mgmt_import_routes[];           /* mgmt_suppressions.c: suppression list import */
 
 /* Appends every management route to routes (as HTTP routes with arg m and the
  * management body limit) and returns the new array and count (mem_free it). */

@@ -3,14 +3,93 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mail/inbound.h"
 #include "socketmap.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
+
+/*
+ * The incoming domains, kept in memory: Postfix asks relay_domains for every recipient
+ * domain, outgoing ones included, and trivial-rewrite defers all delivery when the map
+ * says TEMP. The set is small, so it is loaded whole, refreshed every DOMAIN_REFRESH
+ * seconds, and kept as it was when a refresh fails: a MariaDB outage does not stop
+ * Postfix from delivering queued mail. Only before the first load is the answer TEMP.
+ */
+#define DOMAIN_REFRESH 10
+
+static pthread_mutex_t domains_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **domains;
+static size_t ndomains;
+static double domains_loaded_at = -1e9;
+static int domains_valid;
+
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+domains_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mem_free(names[i]);
+    mem_free(names);
+}
+
+/* 1 an incoming domain, 0 not, -1 unknown (never loaded). */
+static int
+domain_known(CONN *c, const PGCONF *cfg, const char *domain)
+{
+    char lower[256];
+    size_t len = strlen(domain);
+    const char *key = lower;
+    int ret;
+
+    if (len == 0 || len >= sizeof(lower))
+        return 0;
+    for (size_t i = 0; i <= len; i++)
+        lower[i] = (char) tolower((unsigned char) domain[i]);
+    if (lower[len - 1] == '.')
+        lower[len - 1] = '\0';
+    if (strcasecmp(lower, cfg->dns_route_domain) == 0 || strcasecmp(lower, cfg->dns_return_path_domain) == 0)
+        return 1;
+    pthread_mutex_lock(&domains_lock);
+    if (clock_mono() - domains_loaded_at >= DOMAIN_REFRESH) {
+        DB *db = dbpool_get(c->ctx->pool);
+        char **names;
+        size_t n;
+
+        if (inbound_domain_list(db, cfg, &names, &n) >= 0) {
+            qsort(names, n, sizeof(*names), cmp_name);
+            domains_free(domains, ndomains);
+            domains = names;
+            ndomains = n;
+            domains_valid = 1;
+        } else {
+            msg_warn("socketmap: loading the incoming domains: %s; %s", db_error(db),
+                     domains_valid ? "answering from the last list" : "answering TEMP");
+        }
+        /* Retry a failed load after a second, not at every lookup. */
+        domains_loaded_at = clock_mono() - (domains_valid ? 0 : DOMAIN_REFRESH - 1);
+        dbpool_put(c->ctx->pool, db);
+    }
+    if (!domains_valid)
+        ret = -1;
+    else
+        ret = bsearch(&key, domains, ndomains, sizeof(*domains), cmp_name) != NULL;
+    pthread_mutex_unlock(&domains_lock);
+    return ret;
+}
 
 /* The answer to one request: "OK ...", "NOTFOUND ", "TEMP ..." or "PERM ...". */
 static char *
@@ -29,10 +108,15 @@ lookup(CONN *c, const char *request)
     if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0)
         return buf_asprintf("PERM unknown map \"%s\"", map);
     cfg = ctx_config(c->ctx);
-    db = dbpool_get(c->ctx->pool);
     if (strcmp(map, "domain") == 0) {
-        ret = inbound_domain(db, cfg, space + 1);
-    } else if (space[1] == '@') {
+        ret = domain_known(c, cfg, space + 1);
+        conf_unref(cfg);
+        if (ret < 0)
+            return mem_strdup("TEMP database unavailable");
+        return mem_strdup(ret > 0 ? "OK yes" : "NOTFOUND ");
+    }
+    db = dbpool_get(c->ctx->pool);
+    if (space[1] == '@') {
         /* Postfix's "@domain" fallback: whole-domain acceptance is a '*' route, which the
          * address lookup already answers. */
         ret = 0;

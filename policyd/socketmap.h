@@ -6,6 +6,8 @@
  *   recipient  relay_recipient_maps: the recipients that exist; routes in Reject mode
  *              do not, so their mail is refused at RCPT time
  * A lookup failure is TEMP, never NOTFOUND: Postfix then defers instead of refusing.
+ * The domain map answers from an in-memory list refreshed every 10 s and kept through a
+ * MariaDB outage, because Postfix consults relay_domains for outgoing mail too.
  * Requests longer than SOCKETMAP_MAX_REQUEST or that are not netstrings end the
  * connection (logged).
  */

@@ -104,7 +104,7 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
         if (ret < 0)
             goto out;
         if (strcmp(a->status, DELIVERY_SENT) == 0
-            && (ret = suppression_remove(db, server_id, db_result_get(res, (size_t) i, 2))) < 0)
+            && (ret = suppression_remove_address(db, server_id, db_result_get(res, (size_t) i, 2))) < 0)
             goto out;
         if ((ret = queue_event(db, id, server_id, a, timestamp)) < 0)
             goto out;

@@ -174,3 +174,31 @@ inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long
                    DB_ARGS(DB_UINT(message_id), DB_UINT(server_id), DB_UINT(route_id), DB_UINT(route_id),
                            DB_UINT(route_id), DB_UINT(route_id), DB_UINT(route_id), DB_UINT(route_id)));
 }
+
+int
+inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r)
+{
+    DB_RESULT *res = NULL;
+    char **names;
+    size_t n;
+    int ret;
+
+    *names_r = NULL;
+    *count_r = 0;
+    ret = db_query(db, &res, "SELECT DISTINCT LOWER(d.name) FROM domains d WHERE d.incoming = 1 "
+                   "AND EXISTS (SELECT 1 FROM routes r WHERE r.domain_id = d.id) "
+                   "UNION SELECT DISTINCT LOWER(CONCAT(?, '.', name)) FROM domains WHERE ? <> ''",
+                   DB_ARGS(DB_STR(cfg->dns_custom_return_path_prefix), DB_STR(cfg->dns_custom_return_path_prefix)));
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    n = db_result_rows(res);
+    names = mem_zalloc((n + 1) * sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = mem_strdup(db_result_get(res, i, 0));
+    db_result_free(res);
+    *names_r = names;
+    *count_r = n;
+    return (int) n;
+}

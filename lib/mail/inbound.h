@@ -48,6 +48,11 @@ int inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARG
  * a <prefix>.<domain> return-path name of an existing domain, or a domain with routes. */
 int inbound_domain(DB *db, const PGCONF *cfg, const char *domain);
 
+/* Every domain inbound_domain() would accept, except the configured route and return-path
+ * domains: the incoming domains with routes and the <prefix>.<domain> return-path names of
+ * all domains (lower case). The count (*names_r: mem_free each and the array) or < 0. */
+int inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r);
+
 /* Queues a stored incoming message for delivery to its route's endpoint and additional
  * endpoints (queued_messages), in the caller's transaction. The number queued or < 0. */
 int inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long server_id,

@@ -1,6 +1,15 @@
 /*
  * suppression.h -- a server's suppression list: recipients mail is held for instead
- * of being sent (Postal's semantics), until keep_until passes.
+ * of being sent (Postal's semantics), until keep_until passes. Besides the lookup the
+ * milter makes, the list is read, added to, imported into and removed from through the
+ * management API.
+ *
+ * Contract: the table suppressions is this module's. Addresses are stored lower-cased
+ * (suppression_address_normalize()). Functions return >= 0 on success or DB_ERR_TEMP /
+ * DB_ERR_PERM (db.h).
+ *
+ * Must never: store an address that suppression_check() could not find again (it
+ * lower-cases the same way).
  */
 #ifndef PG_SUPPRESSION_H
 #define PG_SUPPRESSION_H
@@ -9,10 +18,42 @@
 
 #include "mail/db.h"
 
+#define SUPPRESSION_ADDRESS_MAX 320
+#define SUPPRESSION_REASON_MAX 1000
+#define SUPPRESSION_KEEP_DAYS_MAX 3650
+
 /* 1 suppressed (reason copied), 0 not, < 0 database error. address is lower-cased here. */
 int suppression_check(DB *db, unsigned long long server_id, const char *address, char *reason, size_t len);
 /* Removes address (lower-cased here) from the server's list, as a successful send does.
  * The number of entries removed (0 or 1), or < 0 database error. */
-int suppression_remove(DB *db, unsigned long long server_id, const char *address);
+int suppression_remove_address(DB *db, unsigned long long server_id, const char *address);
+
+/* Trims spaces and tabs around in[0..len), lower-cases it into out (SUPPRESSION_ADDRESS_MAX
+ * + 1 bytes) and checks that it is an address local@domain.example (printable ASCII local
+ * part without spaces, <>, (), [], \, ",", ";", ":", '"'; a domain of letters, digits and
+ * hyphens with at least two labels). 1 good, 0 bad (*why_r says why). */
+int suppression_address_normalize(const char *in, size_t len, char *out, const char **why_r);
+
+/* Columns of suppression_list()'s rows; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
+enum suppression_col {
+    SUPP_COL_ID, SUPP_COL_ADDRESS, SUPP_COL_REASON, SUPP_COL_SOURCE, SUPP_COL_KEEP_UNTIL, SUPP_COL_CREATED,
+    SUPP_COL_UPDATED
+};
+/* The entries of server_id, newest (highest id) first: only addresses containing search
+ * when it is not NULL, only ids below before_id when it is not 0, only id when id is not 0,
+ * at most limit rows, into *res_r (db_result_free it): the row count, < 0 database error. */
+int suppression_list(DB *db, unsigned long long server_id, const char *search, unsigned long long before_id,
+                     unsigned long long id, unsigned limit, DB_RESULT **res_r);
+/* The entry of address (normalized) of server_id: 1 with *id_r, 0 none, < 0 database error. */
+int suppression_find(DB *db, unsigned long long server_id, const char *address, unsigned long long *id_r);
+
+/* Adds address (normalized) with reason and source ("api", "import", "manual", ...),
+ * kept keep_days days (0: until removed). With replace, an existing entry takes the new
+ * reason, source and keep time; without, it is left as it is.
+ * 1 added, 0 it was there already, < 0 database error. */
+int suppression_add(DB *db, unsigned long long server_id, const char *address, const char *reason, const char *source,
+                    unsigned keep_days, int replace);
+/* Removes entry id of server_id: 1 removed, 0 none, < 0 database error. */
+int suppression_remove(DB *db, unsigned long long server_id, unsigned long long id);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * test_names.c -- the small parsers that decide who may send what: IP networks of
  * SMTP-IP credentials, socket specs, domain names, permalinks, SASL identities,
- * envelope and header addresses (GMime).
+ * envelope and header addresses (GMime), suppressed addresses, route names and modes,
+ * endpoint type names.
  */
 #include "config.h"
 
@@ -10,7 +11,10 @@
 #include "mail/address.h"
 #include "mail/credential.h"
 #include "mail/domain.h"
+#include "mail/endpoint.h"
 #include "mail/org.h"
+#include "mail/route.h"
+#include "mail/suppression.h"
 #include "unit.h"
 #include "util/mem.h"
 #include "util/netaddr.h"
@@ -138,6 +142,61 @@ START_TEST(addresses)
 }
 END_TEST
 
+START_TEST(suppressions_and_routes)
+{
+    char out[SUPPRESSION_ADDRESS_MAX + 1], name[ROUTE_NAME_MAX + 1];
+    const char *why = NULL, *in;
+    ENDPOINT_TYPE t;
+
+    in = "  Bob.Smith+news@Example.COM\t";
+    ck_assert(suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert_str_eq(out, "bob.smith+news@example.com");
+    /* Only the given length counts: the rest of a CSV line is not part of the address. */
+    in = "ann@example.org,reason";
+    ck_assert(suppression_address_normalize(in, 15, out, &why));
+    ck_assert_str_eq(out, "ann@example.org");
+    ck_assert(!suppression_address_normalize("", 0, out, &why));
+    ck_assert_str_eq(why, "is empty");
+    in = "no-at-sign";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "a b@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "x@localhost";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "x'); DROP TABLE s;--@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "robert');--@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(strstr(why, "local part") != NULL);
+    in = "caf\xc3\xa9@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "a@b@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    in = "12345678901234567890123456789012345678901234567890123456789012345@example.com";
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+
+    ck_assert(route_name_normalize("Support", name, sizeof(name), &why));
+    ck_assert_str_eq(name, "support");
+    ck_assert(route_name_normalize("*", name, sizeof(name), &why));
+    ck_assert(route_name_normalize("__returnpath__", name, sizeof(name), &why));
+    ck_assert(route_name_normalize("a.b-c9", name, sizeof(name), &why));
+    ck_assert(!route_name_normalize("", name, sizeof(name), &why));
+    ck_assert(!route_name_normalize("a_b", name, sizeof(name), &why));
+    ck_assert(!route_name_normalize("a+b", name, sizeof(name), &why));
+    ck_assert(!route_name_normalize("**", name, sizeof(name), &why));
+    ck_assert(!route_name_normalize("x'; DROP TABLE routes; --", name, sizeof(name), &why));
+    ck_assert(route_mode_ok("Endpoint") && route_mode_ok("Reject") && !route_mode_ok("endpoint"));
+    ck_assert(route_spam_mode_ok("Quarantine") && !route_spam_mode_ok("Drop"));
+
+    ck_assert_int_eq(endpoint_type_parse("SMTPEndpoint", &t), 0);
+    ck_assert_int_eq(t, EP_TYPE_SMTP);
+    ck_assert_str_eq(endpoint_type_name(EP_TYPE_ADDRESS), "AddressEndpoint");
+    ck_assert_int_eq(endpoint_type_parse("HTTP", &t), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -150,6 +209,7 @@ main(void)
     tcase_add_test(tc, domains_and_permalinks);
     tcase_add_test(tc, sasl_identities);
     tcase_add_test(tc, addresses);
+    tcase_add_test(tc, suppressions_and_routes);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,0 +1,248 @@
+/*
+ * ippool.c -- IP pools, their addresses, their organizations, servers' pools and pool
+ * rules (ippool.h). Callers run the changes that touch several tables in a transaction.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/ippool.h"
+#include "util/msg.h"
+#include "util/token.h"
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+#define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") " "
+
+int
+ippool_list(DB *db, const char *uuid, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) "
+                    "ORDER BY p.name, p.id", DB_ARGS(uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+}
+
+int
+ippool_list_for_org(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p JOIN organization_ip_pools op "
+                    "ON op.ip_pool_id = p.id AND op.organization_id = ? WHERE (? IS NULL OR p.uuid = ?) "
+                    "ORDER BY p.name, p.id",
+                    DB_ARGS(DB_UINT(org_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+}
+
+int
+ippool_list_for_user(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) AND EXISTS "
+                    "(SELECT 1 FROM organization_ip_pools op JOIN organizations o ON o.id = op.organization_id "
+                    "AND o.deleted_at IS NULL JOIN organization_users ou ON ou.organization_id = o.id "
+                    "WHERE op.ip_pool_id = p.id AND ou.user_id = ?) ORDER BY p.name, p.id",
+                    DB_ARGS(uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL, DB_UINT(user_id)));
+}
+
+/* Only pool id stays the default. */
+static int
+only_default(DB *db, unsigned long long id)
+{
+    return db_exec(db, "UPDATE ip_pools SET is_default = 0 WHERE is_default = 1 AND id <> ?", DB_ARGS(DB_UINT(id)));
+}
+
+int
+ippool_create(DB *db, const char *name, int is_default, unsigned long long *id_r)
+{
+    char uuid[37];
+    int ret;
+
+    if (token_uuid(uuid) < 0) {
+        msg_warn("IP pool: the random number generator failed");
+        return DB_ERR_TEMP;
+    }
+    ret = db_exec(db, "INSERT INTO ip_pools (uuid, name, is_default) VALUES (?, ?, ?)",
+                  DB_ARGS(DB_STR(uuid), DB_STR(name), DB_INT(is_default > 0)));
+    if (ret < 0)
+        return ret;
+    *id_r = db_insert_id(db);
+    if (is_default > 0 && (ret = only_default(db, *id_r)) < 0)
+        return ret;
+    return 1;
+}
+
+int
+ippool_update(DB *db, unsigned long long id, const char *name, int is_default)
+{
+    int ret = db_exec(db, "UPDATE ip_pools SET name = COALESCE(?, name), is_default = IF(? < 0, is_default, ?) "
+                      "WHERE id = ?", DB_ARGS(DB_STR(name), DB_INT(is_default), DB_INT(is_default > 0), DB_UINT(id)));
+
+    if (ret >= 0 && is_default > 0)
+        ret = only_default(db, id);
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_delete(DB *db, unsigned long long id)
+{
+    int ret = db_exec(db, "DELETE FROM ip_pools WHERE id = ?", DB_ARGS(DB_UINT(id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT id, ipv4, ipv6, hostname, priority, " TS("created_at") ", " TS("updated_at")
+                    " FROM ip_addresses WHERE ip_pool_id = ? AND (? = 0 OR id = ?) ORDER BY priority DESC, id",
+                    DB_ARGS(DB_UINT(pool_id), DB_UINT(id), DB_UINT(id)));
+}
+
+int
+ippool_address_add(DB *db, unsigned long long pool_id, const char *ipv4, const char *ipv6, const char *hostname,
+                   int priority, unsigned long long *id_r)
+{
+    int ret = db_exec(db, "INSERT INTO ip_addresses (ip_pool_id, ipv4, ipv6, hostname, priority) VALUES (?, ?, ?, ?, ?)",
+                      DB_ARGS(DB_UINT(pool_id), DB_STR(ipv4), DB_STR(ipv6), DB_STR(hostname), DB_INT(priority)));
+
+    if (ret < 0)
+        return ret;
+    *id_r = db_insert_id(db);
+    return 1;
+}
+
+int
+ippool_address_update(DB *db, unsigned long long pool_id, unsigned long long id, const char *ipv4, const char *ipv6,
+                      const char *hostname, int priority)
+{
+    int ret = db_exec(db, "UPDATE ip_addresses SET ipv4 = ?, ipv6 = ?, hostname = ?, priority = ? "
+                      "WHERE id = ? AND ip_pool_id = ?",
+                      DB_ARGS(DB_STR(ipv4), DB_STR(ipv6), DB_STR(hostname), DB_INT(priority), DB_UINT(id),
+                              DB_UINT(pool_id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_address_delete(DB *db, unsigned long long pool_id, unsigned long long id)
+{
+    int ret = db_exec(db, "DELETE FROM ip_addresses WHERE id = ? AND ip_pool_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(pool_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_orgs(DB *db, unsigned long long pool_id, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT o.permalink FROM organization_ip_pools op JOIN organizations o "
+                    "ON o.id = op.organization_id AND o.deleted_at IS NULL WHERE op.ip_pool_id = ? ORDER BY o.permalink",
+                    DB_ARGS(DB_UINT(pool_id)));
+}
+
+int
+ippool_assign(DB *db, unsigned long long pool_id, unsigned long long org_id)
+{
+    int ret = db_exec(db, "INSERT IGNORE INTO organization_ip_pools (organization_id, ip_pool_id) VALUES (?, ?)",
+                      DB_ARGS(DB_UINT(org_id), DB_UINT(pool_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_unassign(DB *db, unsigned long long pool_id, unsigned long long org_id)
+{
+    int ret = db_exec(db, "DELETE FROM organization_ip_pools WHERE organization_id = ? AND ip_pool_id = ?",
+                      DB_ARGS(DB_UINT(org_id), DB_UINT(pool_id)));
+
+    if (ret <= 0)
+        return ret;
+    if ((ret = db_exec(db, "UPDATE servers SET ip_pool_id = NULL WHERE organization_id = ? AND ip_pool_id = ?",
+                       DB_ARGS(DB_UINT(org_id), DB_UINT(pool_id)))) < 0
+        || (ret = db_exec(db, "DELETE FROM ip_pool_rules WHERE ip_pool_id = ? AND (organization_id = ? OR server_id IN "
+                          "(SELECT id FROM servers WHERE organization_id = ?))",
+                          DB_ARGS(DB_UINT(pool_id), DB_UINT(org_id), DB_UINT(org_id)))) < 0)
+        return ret;
+    return 1;
+}
+
+int
+ippool_find_for_org(DB *db, unsigned long long org_id, const char *uuid, unsigned long long *id_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT p.id FROM ip_pools p JOIN organization_ip_pools op ON op.ip_pool_id = p.id "
+                       "WHERE op.organization_id = ? AND p.uuid = ?", DB_ARGS(DB_UINT(org_id), DB_STR(uuid)));
+
+    if (ret > 0)
+        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_server_pool(DB *db, unsigned long long server_id, char *uuid_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT p.uuid FROM servers s JOIN ip_pools p ON p.id = s.ip_pool_id WHERE s.id = ?",
+                       DB_ARGS(DB_UINT(server_id)));
+
+    if (ret > 0) {
+        snprintf(uuid_r, 37, "%s", db_result_get(res, 0, 0));
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_server_set(DB *db, unsigned long long server_id, unsigned long long pool_id)
+{
+    int ret = db_exec(db, "UPDATE servers SET ip_pool_id = ? WHERE id = ?",
+                      DB_ARGS(pool_id ? DB_UINT(pool_id) : DB_NULL, DB_UINT(server_id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_rules(DB *db, unsigned long long org_id, unsigned long long server_id, const char *uuid, DB_RESULT **res_r)
+{
+    return db_query(db, res_r, "SELECT r.id, r.uuid, p.uuid, p.name, r.from_text, r.to_text, " TS("r.created_at")
+                    ", " TS("r.updated_at") " FROM ip_pool_rules r JOIN ip_pools p ON p.id = r.ip_pool_id "
+                    "WHERE IF(? = 0, r.organization_id <=> ?, r.server_id <=> ?) AND (? IS NULL OR r.uuid = ?) "
+                    "ORDER BY r.id",
+                    DB_ARGS(DB_UINT(server_id), DB_UINT(org_id), DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL,
+                            uuid ? DB_STR(uuid) : DB_NULL));
+}
+
+int
+ippool_rule_create(DB *db, unsigned long long org_id, unsigned long long server_id, unsigned long long pool_id,
+                   const char *from, const char *to, unsigned long long *id_r)
+{
+    char uuid[37];
+    int ret;
+
+    if (token_uuid(uuid) < 0) {
+        msg_warn("IP pool rule: the random number generator failed");
+        return DB_ERR_TEMP;
+    }
+    ret = db_exec(db, "INSERT INTO ip_pool_rules (uuid, organization_id, server_id, ip_pool_id, from_text, to_text) "
+                  "VALUES (?, ?, ?, ?, ?, ?)",
+                  DB_ARGS(DB_STR(uuid), server_id ? DB_NULL : DB_UINT(org_id), server_id ? DB_UINT(server_id) : DB_NULL,
+                          DB_UINT(pool_id), DB_STR(from), DB_STR(to)));
+    if (ret < 0)
+        return ret;
+    *id_r = db_insert_id(db);
+    return 1;
+}
+
+int
+ippool_rule_update(DB *db, unsigned long long id, unsigned long long pool_id, const char *from, const char *to)
+{
+    int ret = db_exec(db, "UPDATE ip_pool_rules SET ip_pool_id = ?, from_text = ?, to_text = ? WHERE id = ?",
+                      DB_ARGS(DB_UINT(pool_id), DB_STR(from), DB_STR(to), DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_rule_delete(DB *db, unsigned long long id)
+{
+    int ret = db_exec(db, "DELETE FROM ip_pool_rules WHERE id = ?", DB_ARGS(DB_UINT(id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
