@@ -77,6 +77,7 @@ async function onRoute(route, ctx) {
         return;
     }
     state.current = window.location.pathname;
+    main.setAttribute('aria-busy', 'true');
     topbar();
     const box = h('div', { class: 'page' });
     const full = {
@@ -100,8 +101,9 @@ async function onRoute(route, ctx) {
     }
     clearTimeout(slow);
     slow = null;
-    if (seq !== state.renderSeq || box.dataset.redirected) return;
+    if (seq !== state.renderSeq) return;
     clear(main).append(box);
+    main.setAttribute('aria-busy', 'false');
     const title = document.getElementById('page-title');
     if (title && document.activeElement !== title && !box.querySelector('[autofocus]')) title.focus({ preventScroll: true });
     box.querySelector('[autofocus]')?.focus();
