@@ -13,7 +13,7 @@ import { h, clear } from './lib/dom.js';
 import { t, loadCatalogs, LANGUAGES, lang, setLang, onLangChange } from './lib/i18n.js';
 import { currentSession, logout, onUnauthorized } from './lib/api.js';
 import { addRoutes, start, navigate, reload } from './lib/router.js';
-import { notice, pageHeader, errorText, button, link } from './lib/ui.js';
+import { notice, pageHeader, errorText, button, link, clearStaleFlash } from './lib/ui.js';
 import { routes as sessionRoutes } from './pages/session.js';
 import { routes as orgRoutes } from './pages/orgs.js';
 import { routes as memberRoutes } from './pages/members.js';
@@ -78,6 +78,7 @@ async function onRoute(route, ctx) {
     }
     state.current = window.location.pathname;
     main.setAttribute('aria-busy', 'true');
+    clearStaleFlash();
     topbar();
     const box = h('div', { class: 'page' });
     const full = {

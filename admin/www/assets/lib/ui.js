@@ -71,15 +71,26 @@ export function loading() {
     return h('p', { class: 'loading', role: 'status' }, t('common.loading'));
 }
 
-// The app's flash line (role=status): "Saved." after an action.
+// The app's flash line (role=status): "Saved." after an action. It outlives the
+// navigation that follows the action, not the one after (clearStaleFlash).
+let flashAt = 0;
 export function flash(text, kind = 'success') {
     const el = document.getElementById('flash');
     if (!el) return;
     clear(el);
     el.className = `flash flash-${kind}`;
     el.append(text);
+    flashAt = Date.now();
     clearTimeout(flash.timer);
-    flash.timer = setTimeout(() => { clear(el); el.className = 'flash'; }, 6000);
+    flash.timer = setTimeout(() => { clear(el); el.className = 'flash'; }, 8000);
+}
+
+export function clearStaleFlash() {
+    const el = document.getElementById('flash');
+    if (el && Date.now() - flashAt > 1500) {
+        clear(el);
+        el.className = 'flash';
+    }
 }
 
 // ------------------------------------------------------------------ tables and pages
