@@ -79,17 +79,18 @@ async function credentialsPage(ctx, box) {
         submitLabel: t('credentials.create'),
         async onSubmit(v) {
             const { credential } = await post(base, v);
+            const { key, ...listed } = credential;   // the list keeps no secret
             f.el.reset();
             syncType();
-            credentials.unshift(credential);
+            credentials.unshift(listed);
             drawList();
-            if (credential.key) {
+            if (key) {
                 const details = [[t('credentials.type'), credential.type]];
                 if (credential.cram_md5_username) details.push([t('credentials.cram_user'), credential.cram_md5_username]);
                 created.replaceChildren(secretPanel({
                     title: t('credentials.key_title', { name: credential.name }),
                     warning: t('credentials.key_warning'),
-                    value: credential.key,
+                    value: key,
                     details,
                 }));
                 created.querySelector('.secret-panel').focus();

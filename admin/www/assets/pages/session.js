@@ -74,15 +74,16 @@ async function accountPage(ctx, box) {
         submitLabel: t('tokens.create'),
         async onSubmit(v) {
             const { token } = await post('/user/tokens', v);
+            const { token: secret, ...listed } = token;   // the list keeps no secret
             f.el.reset();
             created.replaceChildren(secretPanel({
                 title: t('tokens.created_title'),
                 warning: t('tokens.created_warning'),
-                value: token.token,
+                value: secret,
                 onDone: () => ctx.reload(),
             }));
             created.querySelector('.secret-panel').focus();
-            tokens.unshift(token);
+            tokens.unshift(listed);
             drawList(tokens);
         },
     });
