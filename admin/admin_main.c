@@ -1,7 +1,8 @@
 /*
  * admin_main.c -- postgate-admin: the HTTP service for Postal's API v1 (api_v1.c), the
- * management API v2 (mgmt_v2.c, auth.c), GET /health and the signing keys' JWKS (jwks.c),
- * on the HTTP layer of http.c.
+ * management API v2 (mgmt_v2.c, auth.c), GET /health, the signing keys' JWKS (jwks.c) and the
+ * web UI's static files (static.c, from admin.www_dir, for every other GET), on the HTTP layer
+ * of http.c.
  *
  * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (admin.listen), the seal
  * key (the send API signs its submissions with it) and any TLS certificate are opened as
@@ -38,6 +39,7 @@
 #include "mail/db.h"
 #include "mail/dbpool.h"
 #include "mgmt_v2.h"
+#include "static.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -173,6 +175,7 @@ main(int argc, char **argv)
     HTTP_ROUTE *all_routes;
     size_t nroutes;
     SEAL_KEY *seal;
+    STATIC_SITE *site;
     PGCONF *cfg;
     time_t last_flush;
     int fd;
@@ -221,6 +224,14 @@ main(int argc, char **argv)
 
     all_routes = mgmt_v2_routes(&mgmt, routes, sizeof(routes) / sizeof(routes[0]), &nroutes);
     srv = http_server_new(cfg, all_routes, nroutes);
+    /* Resolved as daemon.user, so an unreadable directory is reported now. */
+    site = static_site_new(cfg->admin_www_dir, &error);
+    if (error) {
+        msg_warn("admin.www_dir %s; the web UI is not served", error);
+        mem_free(error);
+        error = NULL;
+    }
+    http_server_set_fallback(srv, static_serve, site);
     if (http_server_start(srv, fd, cert, key, &error) < 0)
         msg_fatal("admin.listen %s: %s", cfg->admin_listen, error);
     if (key) {
@@ -259,6 +270,7 @@ main(int argc, char **argv)
     msg_info("stopping: no new connections; waiting for requests in flight");
     http_server_stop(srv, DRAIN_SECONDS);
     http_server_free(srv);
+    static_site_free(site);
     mem_free(all_routes);
     flush_uses();
     dbpool_free(api.pool);

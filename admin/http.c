@@ -8,10 +8,12 @@
  * limit, and for form bodies also fed to MHD's form parser), and once at the end, when
  * the handler runs. A chunked body that passes the limit is read and dropped, and the
  * answer is 413. on_completed() logs the request and frees its state. libmicrohttpd
- * has already split off the query string and URL-decoded the path it hands us.
+ * has already split off the query string and URL-decoded the path it hands us. A GET
+ * or HEAD that no route matches (with any method) goes to the fallback handler when
+ * one is set (the web UI's files, static.c); HEAD answers lose their body in MHD.
  *
- * Must never: exit in a callback (every failure becomes a JSON answer), queue a
- * second answer for one request, or put CR/LF into a header of the answer.
+ * Must never: exit in a callback (every failure becomes an answer: JSON from the layer),
+ * queue a second answer for one request, or put CR/LF into a header of the answer.
  */
 #include "config.h"
 
@@ -48,11 +50,12 @@ typedef int MHD_RESULT;
 #define HTTP_CONNECTION_TIMEOUT 60      /* seconds a connection may stay silent */
 #define HTTP_POST_BUFFER 16384
 #define HTTP_MAX_FIELDS 64
-#define HTTP_MAX_HEADERS 8      /* headers a handler may add to its answer */
+#define HTTP_MAX_HEADERS 16     /* headers a handler may add to its answer */
 #define PATH_ARG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-"
 /* 413 by number: its MHD name changed between versions. */
 #define HTTP_TOO_LARGE 413
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
+#define HTTP_FALLBACK_MAX_BODY 1024     /* the fallback serves GET and HEAD: no body expected */
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -61,6 +64,7 @@ struct http_server {
     CONF_HOLDER config;         /* the current snapshot; each request holds its own reference */
     const HTTP_ROUTE *routes;
     size_t nroutes;
+    HTTP_ROUTE fallback;        /* GET/HEAD that no route matches, when handler is set */
     unsigned active;            /* requests between their first call and completion */
     int listen_fd;
     int tls;                    /* serving HTTPS itself */
@@ -101,6 +105,35 @@ typedef struct req_state {
 
 /* ---------------------------------------------------------------- answers */
 
+/* Queues resp (destroyed here) with the layer's headers: Content-Type, nosniff,
+ * Cache-Control: no-store unless the handler set its own, Allow, then the handler's. */
+static void
+queue_reply(REQ *r, unsigned status, struct MHD_Response *resp, const char *content_type, const char *allow)
+{
+    int own_cache_control = 0;
+
+    if (resp == NULL) {
+        msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);
+        return;
+    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+            own_cache_control = 1;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!own_cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]) != MHD_YES)
+            msg_error("%s %s: cannot add header %s to the answer", r->method, r->path, r->headers[i][0]);
+    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
+    MHD_destroy_response(resp);
+}
+
 static void
 reply_raw(REQ *r, unsigned status, json_t *body, const char *allow)
 {
@@ -125,21 +158,7 @@ reply_raw(REQ *r, unsigned status, json_t *body, const char *allow)
         resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
         free(text);
     }
-    if (resp == NULL) {
-        msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);
-        return;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_CONTENT_TYPE);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]) != MHD_YES)
-            msg_error("%s %s: cannot add header %s to the answer", r->method, r->path, r->headers[i][0]);
-    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
-        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
-    MHD_destroy_response(resp);
+    queue_reply(r, status, resp, JSON_CONTENT_TYPE, allow);
 }
 
 static json_t *
@@ -158,6 +177,42 @@ void
 http_reply_error(HTTP_REQUEST *req, unsigned status, const char *code, const char *message)
 {
     reply_raw((REQ *) req, status, error_body(code, message), NULL);
+}
+
+void
+http_reply_bytes(HTTP_REQUEST *req, unsigned status, const char *content_type, const void *data, size_t len)
+{
+    REQ *r = (REQ *) req;
+
+    if (r->answered)
+        return;
+    r->answered = 1;
+    r->status = status;
+    queue_reply(r, status, MHD_create_response_from_buffer(len, (void *) data, MHD_RESPMEM_MUST_COPY),
+                content_type, NULL);
+}
+
+void
+http_reply_fd(HTTP_REQUEST *req, unsigned status, const char *content_type, int fd, size_t size)
+{
+    REQ *r = (REQ *) req;
+    struct MHD_Response *resp;
+
+    if (r->answered) {
+        close(fd);
+        return;
+    }
+    /* MHD owns fd from here on, and closes it with the response. */
+    resp = MHD_create_response_from_fd64(size, fd);
+    if (resp == NULL) {
+        close(fd);
+        msg_error("%s %s: cannot answer from a file", r->method, r->path);
+        reply_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, error_body("InternalError", "The file could not be sent."), NULL);
+        return;
+    }
+    r->answered = 1;
+    r->status = status;
+    queue_reply(r, status, resp, content_type, NULL);
 }
 
 /* ---------------------------------------------------------------- request helpers */
@@ -461,6 +516,9 @@ first_call(REQ *r)
             buf_append_str(allow, ", ");
         buf_append_str(allow, srv->routes[i].method);
     }
+    if (r->route == NULL && allow == NULL && srv->fallback.handler
+        && (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0))
+        r->route = &srv->fallback;
     if (r->route == NULL) {
         if (allow) {
             char *message = buf_asprintf("%s is not allowed here (allowed: %s).", r->method, buf_cstr(allow));
@@ -663,6 +721,12 @@ http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const c
         return -1;
     }
     return 0;
+}
+
+void
+http_server_set_fallback(HTTP_SERVER *srv, HTTP_HANDLER *handler, void *arg)
+{
+    srv->fallback = (HTTP_ROUTE) {"GET", "", handler, arg, HTTP_FALLBACK_MAX_BODY};
 }
 
 void

@@ -3,22 +3,27 @@
  * listening on a socket made by sock_listen(), a small router (method + path), request
  * bodies gathered into a BUF under admin.max_body_size or the route's own smaller limit
  * (413 beyond it), form bodies (urlencoded or multipart) decoded into fields, query
- * strings, cookies, and JSON answers.
+ * strings, cookies, JSON answers, and byte or file answers with their own content type
+ * (the web UI's static files).
  *
  * Routes: the method is any token (GET, POST, PATCH, DELETE, ...); the path is exact or
  * contains "{}" segments, each matching one whole path segment of [A-Za-z0-9._@+-]
  * (after libmicrohttpd's URL-decoding; "." and ".." never match), read back with
  * http_path_arg(). The first route whose path and method match wins; a path that
- * matches only with other methods gets 405 with Allow.
+ * matches only with other methods gets 405 with Allow. A GET or HEAD that no route
+ * matches goes to the fallback handler when one is set (http_server_set_fallback),
+ * else it gets the JSON 404.
  *
  * Contract: a handler runs in one of the pool's threads and must answer exactly once
- * with http_reply_json(); if it does not, the layer answers 500. Each request holds a
- * reference to the configuration snapshot current when it started (req->cfg), so a
- * SIGHUP never changes the ground under a request. Every answer is JSON with
- * `Content-Type: application/json; charset=utf-8`, `X-Content-Type-Options: nosniff`
- * and `Cache-Control: no-store`, plus any headers the handler added (Set-Cookie);
- * errors of the layer itself (404, 405, 413, 500, 503) are
- * {"status":"error","data":{"code":...,"message":...}}. One log line per request.
+ * with http_reply_json() / http_reply_error(), or http_reply_bytes() / http_reply_fd();
+ * if it does not, the layer answers 500. Each request holds a reference to the
+ * configuration snapshot current when it started (req->cfg), so a SIGHUP never changes
+ * the ground under a request. JSON answers carry `Content-Type: application/json;
+ * charset=utf-8`; byte and file answers the content type their handler gives. Every
+ * answer has `X-Content-Type-Options: nosniff` and `Cache-Control: no-store` (unless the
+ * handler added its own Cache-Control), plus any headers the handler added (Set-Cookie,
+ * ETag, Content-Security-Policy, ...); errors of the layer itself (404, 405, 413, 500,
+ * 503) are {"status":"error","data":{"code":...,"message":...}}. One log line per request.
  *
  * Must never: exit inside a libmicrohttpd callback, log request bodies, header values
  * or cookies (API keys and session tokens travel in them), believe X-Forwarded-For or
@@ -70,6 +75,9 @@ HTTP_SERVER *http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nrout
  * given (both read before privileges were dropped). -1 with *error_r (mem_free it). */
 int http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const char *key_pem,
                       char **error_r);
+/* GET and HEAD requests that no route matches (with any method) go to handler(req, arg)
+ * instead of the JSON 404. Set before http_server_start(). */
+void http_server_set_fallback(HTTP_SERVER *srv, HTTP_HANDLER *handler, void *arg);
 /* Installs a new configuration snapshot (the server takes the caller's reference). */
 void http_server_set_config(HTTP_SERVER *srv, PGCONF *cfg);
 /* Stops accepting (the listening socket is closed), waits up to drain_seconds for
@@ -102,5 +110,11 @@ void http_set_user(HTTP_REQUEST *req, unsigned long long user_id);
 void http_reply_json(HTTP_REQUEST *req, unsigned status, json_t *body);
 /* {"status":"error","data":{"code":code,"message":message}} with status. */
 void http_reply_error(HTTP_REQUEST *req, unsigned status, const char *code, const char *message);
+/* Answers with status and a copy of len bytes of data as content_type (NULL: none, as
+ * for 304). Only the first answer counts. */
+void http_reply_bytes(HTTP_REQUEST *req, unsigned status, const char *content_type, const void *data, size_t len);
+/* Answers with status and the first size bytes of the open file fd as content_type;
+ * fd is the layer's from here on (closed after sending, or at once on failure). */
+void http_reply_fd(HTTP_REQUEST *req, unsigned status, const char *content_type, int fd, size_t size);
 
 #endif

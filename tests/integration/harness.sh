@@ -255,7 +255,8 @@ harness_start_postgate() {
 }
 
 # harness_start_admin: postgate-admin on a free loopback port (loopback is its trusted
-# proxy, so tests may set X-Forwarded-For). Exports HARNESS_ADMIN_URL, HARNESS_ADMIN_PID
+# proxy, so tests may set X-Forwarded-For), serving the web UI from $HARNESS_WWW_DIR
+# (default: the source tree's admin/www). Exports HARNESS_ADMIN_URL, HARNESS_ADMIN_PID
 # and HARNESS_ADMIN_LOG; harness cleanup stops it.
 harness_start_admin() {
 	local port
@@ -271,6 +272,7 @@ harness_start_admin() {
 	fi
 	HARNESS_STARTED+=(admin)
 	instance_spawn "$HARNESS_DIR/admin.pid" "$HARNESS_ADMIN_LOG" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
+		POSTGATE_ADMIN_WWW_DIR="${HARNESS_WWW_DIR:-$POSTGATE_SRCDIR/admin/www}" \
 		"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
 		harness_setup_failed "postgate-admin did not start"
 	HARNESS_ADMIN_PID=$(instance_pidfile_read "$HARNESS_DIR/admin.pid")

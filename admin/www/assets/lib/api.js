@@ -1,0 +1,111 @@
+// api.js -- the one client of the management API (/api/v2/, doc/api.md) that every page
+// uses: JSON in and out, the session's CSRF token on every write, errors as ApiError
+// with the server's code, message and per-field errors.
+//
+// Contract: get/post/patch/del(path[, body]) resolve to the answer's `data`, or reject
+// with ApiError {status, code, message, fields: {field: [messages]}}; status 0 and code
+// "NetworkError" when the server could not be reached. A 403 CSRFTokenInvalid fetches
+// the token again (GET /session) and retries the write once. A 401 calls the handler
+// given to onUnauthorized() (the app shows the login page). p`...` builds paths with
+// every interpolated value URL-encoded as one segment.
+//
+// Must never: keep the session token (it is an HttpOnly cookie the page cannot read),
+// store the CSRF token anywhere but in memory, or send a write without it.
+
+const BASE = '/api/v2';
+let csrfToken = null;
+let unauthorized = () => {};
+
+export class ApiError extends Error {
+    constructor(status, code, message, fields) {
+        super(message);
+        this.status = status;
+        this.code = code;
+        this.fields = fields || {};
+    }
+}
+
+export function onUnauthorized(fn) {
+    unauthorized = fn;
+}
+
+export function setCsrfToken(token) {
+    csrfToken = token || null;
+}
+
+// p`/organizations/${org}/servers` with each value encoded as a path segment.
+export function p(strings, ...values) {
+    return strings.reduce((acc, s, i) => acc + s + (i < values.length ? encodeURIComponent(String(values[i])) : ''), '');
+}
+
+async function send(method, path, body, retried) {
+    const headers = { Accept: 'application/json' };
+    const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+    if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+    }
+    if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+    let res;
+    try {
+        res = await fetch(BASE + path, init);
+    } catch (e) {
+        throw new ApiError(0, 'NetworkError', e.message);
+    }
+    let doc = null;
+    try {
+        doc = await res.json();
+    } catch {
+        doc = null;
+    }
+    if (res.ok && doc && doc.status === 'success') return doc.data || {};
+    const data = (doc && doc.data) || {};
+    const code = data.code || `HTTP${res.status}`;
+    if (res.status === 403 && code === 'CSRFTokenInvalid' && !retried) {
+        await refreshCsrf();
+        return send(method, path, body, true);
+    }
+    const err = new ApiError(res.status, code, data.message || res.statusText, data.errors);
+    if (res.status === 401 && path !== '/session') unauthorized(err);
+    throw err;
+}
+
+async function refreshCsrf() {
+    try {
+        const s = await send('GET', '/session', undefined, true);
+        setCsrfToken(s.csrf_token);
+    } catch {
+        setCsrfToken(null);
+    }
+}
+
+export const get = (path) => send('GET', path);
+export const post = (path, body = {}) => send('POST', path, body);
+export const patch = (path, body = {}) => send('PATCH', path, body);
+export const del = (path) => send('DELETE', path);
+
+// The session: who is logged in (null when nobody), log in, log out.
+export async function currentSession() {
+    try {
+        const s = await get('/session');
+        setCsrfToken(s.csrf_token);
+        return s;
+    } catch (e) {
+        if (e.status === 401) return null;
+        throw e;
+    }
+}
+
+export async function login(email, password) {
+    const s = await post('/session', { email, password });
+    setCsrfToken(s.csrf_token);
+    return s;
+}
+
+export async function logout() {
+    try {
+        await del('/session');
+    } finally {
+        setCsrfToken(null);
+    }
+}

@@ -1,0 +1,108 @@
+// session.js -- logging in and the account page (who you are, personal API tokens).
+//
+// Contract: /login (public) logs in with e-mail and password and goes on to ?next= (a
+// local path only) or /orgs; /account lists, creates (the token shown once) and
+// revokes the personal API tokens of doc/api.md.
+//
+// Must never: follow a ?next= that leaves the site, or keep a token after showing it.
+
+import { h } from '../lib/dom.js';
+import { t, formatDate } from '../lib/i18n.js';
+import { get, post, del, p, login } from '../lib/api.js';
+import {
+    pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText,
+} from '../lib/ui.js';
+
+function safeNext(next) {
+    return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login')
+        ? next : '/orgs';
+}
+
+function loginPage(ctx, box) {
+    if (ctx.session) {
+        ctx.navigate(safeNext(ctx.query.next), { replace: true });
+        return;
+    }
+    const f = form({
+        fields: [
+            { name: 'email', label: t('login.email'), type: 'email', required: true, autocomplete: 'username' },
+            { name: 'password', label: t('login.password'), type: 'password', required: true, autocomplete: 'current-password' },
+        ],
+        submitLabel: t('login.submit'),
+        async onSubmit(v) {
+            const s = await login(v.email, v.password);
+            ctx.setSession(s);
+            ctx.navigate(safeNext(ctx.query.next), { replace: true });
+        },
+    });
+    f.input('email').setAttribute('autofocus', '');
+    box.append(h('div', { class: 'login-card' },
+        pageHeader(t('login.title'), { lead: t('login.lead') }),
+        ctx.query.bye ? notice(t('login.logged_out'), 'success') : null,
+        ctx.query.expired ? notice(t('login.expired'), 'warning') : null,
+        f.el,
+        h('p', { class: 'hint' }, t('login.help'))));
+}
+
+async function accountPage(ctx, box) {
+    const user = ctx.session.user;
+    const { tokens } = await get('/user/tokens');
+    const created = h('div');
+    const listBox = h('div');
+    const drawList = (list) => {
+        listBox.replaceChildren(list.length === 0
+            ? emptyState(t('tokens.empty_title'), t('tokens.empty_text'))
+            : paginated(list, (slice) => table([
+                { label: t('tokens.name'), cell: (tk) => tk.name },
+                { label: t('tokens.prefix'), cell: (tk) => h('code', null, `${tk.prefix}…`) },
+                { label: t('common.created'), cell: (tk) => formatDate(tk.created_at) },
+                { label: t('common.last_used'), cell: (tk) => formatDate(tk.last_used_at) },
+                { label: t('common.actions'), cell: (tk) => button(t('tokens.revoke'), async () => {
+                    const yes = await confirmAction({ title: t('tokens.revoke_title'), message: t('tokens.revoke_text', { name: tk.name }), confirmLabel: t('tokens.revoke') });
+                    if (!yes) return;
+                    try {
+                        await del(p`/user/tokens/${tk.uuid}`);
+                        flash(t('tokens.revoked', { name: tk.name }));
+                        ctx.reload();
+                    } catch (err) { flash(errorText(err), 'error'); }
+                }, { kind: 'danger-small' }) },
+            ], slice, { caption: t('tokens.title') })));
+    };
+    drawList(tokens);
+    const f = form({
+        fields: [{ name: 'name', label: t('tokens.name'), required: true, hint: t('tokens.name_hint') }],
+        submitLabel: t('tokens.create'),
+        async onSubmit(v) {
+            const { token } = await post('/user/tokens', v);
+            const { token: secret, ...listed } = token;   // the list keeps no secret
+            f.el.reset();
+            created.replaceChildren(secretPanel({
+                title: t('tokens.created_title'),
+                warning: t('tokens.created_warning'),
+                value: secret,
+                onDone: () => ctx.reload(),
+            }));
+            created.querySelector('.secret-panel').focus();
+            tokens.unshift(listed);
+            drawList(tokens);
+        },
+    });
+    box.append(
+        pageHeader(t('account.title'), { crumbs: [[t('nav.account'), null]] }),
+        h('section', { class: 'card' },
+            h('h2', null, t('account.you')),
+            h('dl', { class: 'facts' },
+                h('dt', null, t('account.email')), h('dd', null, user.email),
+                h('dt', null, t('account.name')), h('dd', null, [user.first_name, user.last_name].filter(Boolean).join(' ') || '—'),
+                h('dt', null, t('account.admin')), h('dd', null, user.admin ? t('common.yes') : t('common.no')))),
+        h('section', { class: 'card' },
+            h('h2', null, t('tokens.title')),
+            h('p', { class: 'hint' }, t('tokens.lead')),
+            created, listBox,
+            h('h3', null, t('tokens.new')), f.el));
+}
+
+export const routes = [
+    { path: '/login', page: loginPage, public: true },
+    { path: '/account', page: accountPage },
+];
