@@ -301,6 +301,28 @@ param_string(CALL *c, const char *name, const char **out)
 
 /* to / cc / bcc: an array of strings, or one string of comma-separated entries (as
  * Postal splits it). Entries are kept as given (they may carry display names). */
+/* A boolean parameter: Postal takes true/false, and also 1/0 and "true"/"false". */
+static int
+param_bool(CALL *c, const char *name, int *out)
+{
+    json_t *v = json_object_get(c->params, name);
+
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (json_is_boolean(v))
+        *out = json_is_true(v);
+    else if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+        *out = json_integer_value(v) == 1;
+    else if (json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 || strcmp(json_string_value(v), "false") == 0))
+        *out = strcmp(json_string_value(v), "true") == 0;
+    else {
+        reply_param_error(c->req, "`%s` must be true or false", name);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 param_address_list(CALL *c, const char *name, STRV *out)
 {
@@ -481,7 +503,7 @@ from_authenticated(CALL *c, const char *from, const char *sender)
 /* Hands raw to Postfix and answers; rcpts are the envelope recipients. */
 static void
 submit_and_answer(CALL *c, const char *mail_from, const STRV *rcpts, const char *raw, size_t len,
-                  const char *message_id)
+                  const char *message_id, int bounce)
 {
     SUBMIT_RCPT *sr = mem_zalloc(rcpts->n * sizeof(*sr));
     char *error = NULL;
@@ -506,6 +528,11 @@ submit_and_answer(CALL *c, const char *mail_from, const STRV *rcpts, const char 
     } else {
         json_t *data = json_object(), *messages = json_object();
 
+        /* The rows exist now (their ids were read back): mark them as bounces. */
+        for (size_t i = 0; bounce && i < rcpts->n; i++)
+            if (sr[i].id && (ret = message_mark_bounce(c->db, c->cred.server_id, sr[i].id)) < 0)
+                msg_warn("credential %llu: marking message %llu as a bounce: %s", c->cred.id, sr[i].id,
+                         db_error(c->db));
         json_object_set_new(data, "message_id", message_id ? json_string(message_id) : json_null());
         for (size_t i = 0; i < rcpts->n; i++)
             json_object_set_new(messages, sr[i].address,
@@ -533,6 +560,7 @@ new_message_id(const PGCONF *cfg)
 typedef struct send_params {
     STRV to, cc, bcc;
     const char *from, *sender, *subject, *reply_to, *plain_body, *html_body, *tag;
+    int bounce;                 /* Postal's `bounce`: the message is itself a bounce */
     MIME_HEADER *headers;
     size_t nheaders;
     STRV header_values;
@@ -565,7 +593,8 @@ read_send_params(CALL *c, SEND_PARAMS *p)
         || param_address_list(c, "bcc", &p->bcc) < 0 || param_string(c, "from", &p->from) < 0
         || param_string(c, "sender", &p->sender) < 0 || param_string(c, "subject", &p->subject) < 0
         || param_string(c, "reply_to", &p->reply_to) < 0 || param_string(c, "plain_body", &p->plain_body) < 0
-        || param_string(c, "html_body", &p->html_body) < 0 || param_string(c, "tag", &p->tag) < 0)
+        || param_string(c, "html_body", &p->html_body) < 0 || param_string(c, "tag", &p->tag) < 0
+        || param_bool(c, "bounce", &p->bounce) < 0)
         return -1;
     if (headers && !json_is_null(headers)) {
         const char *name;
@@ -739,7 +768,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
         reply_param_error(req, "%s", error);
         goto out;
     }
-    submit_and_answer(&c, from_addrs[0], &rcpts, raw, len, message_id);
+    submit_and_answer(&c, from_addrs[0], &rcpts, raw, len, message_id, p.bounce);
 out:
     if (from_addrs)
         address_list_free(from_addrs, nfrom);
@@ -780,6 +809,7 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
     size_t len, i;
     STRV rcpts = {0};
     MIME_PARSED *parsed = NULL;
+    int bounce = 0;
     CALL c;
 
     if (call_begin(&c, req, arg) < 0)
@@ -789,7 +819,8 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
         reply_param_error(req, "`rcpt_to` parameter is required but is missing");
         goto out;
     }
-    if (param_string(&c, "mail_from", &mail_from) < 0 || param_string(&c, "data", &data) < 0)
+    if (param_string(&c, "mail_from", &mail_from) < 0 || param_string(&c, "data", &data) < 0
+        || param_bool(&c, "bounce", &bounce) < 0)
         goto out;
     if (blank(mail_from)) {
         reply_param_error(req, "`mail_from` parameter is required but is missing");
@@ -860,7 +891,7 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
         char envelope[MAX_ADDRESS_LEN + 1];
 
         address_envelope(mail_from, envelope, sizeof(envelope));
-        submit_and_answer(&c, envelope, &rcpts, raw, len, message_id);
+        submit_and_answer(&c, envelope, &rcpts, raw, len, message_id, bounce);
     }
 out:
     mime_parsed_free(parsed);

@@ -267,3 +267,10 @@ message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id,
     ret = db_commit(db);
     return ret < 0 ? ret : 1;
 }
+
+int
+message_mark_bounce(DB *db, unsigned long long server_id, unsigned long long id)
+{
+    return db_exec(db, "UPDATE messages SET bounce = 1 WHERE id = ? AND server_id = ? AND scope = 'outgoing'",
+                   DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+}

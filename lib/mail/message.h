@@ -60,6 +60,8 @@ int message_store(DB *db, MESSAGE_SUBMISSION *sub);
  * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */
 int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
                       unsigned long long *server_id_r);
+/* Marks outgoing row id of server_id as a bounce (the send API's `bounce`). */
+int message_mark_bounce(DB *db, unsigned long long server_id, unsigned long long id);
 /* Marks a released row as queued again under queue_id. */
 int message_mark_released(DB *db, unsigned long long id, const char *queue_id);
 

@@ -129,3 +129,23 @@ trackdomain_delete(DB *db, unsigned long long server_id, const char *uuid_or_hos
                       DB_ARGS(DB_UINT(server_id), DB_STR(uuid_or_host)));
     return ret > 0 ? 1 : ret;
 }
+
+int
+trackdomain_update(DB *db, unsigned long long server_id, const char *uuid, int ssl, int track_clicks,
+                   int track_loads, int set_excluded, const char *excluded)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT 1 FROM track_domains WHERE server_id = ? AND uuid = ?",
+                       DB_ARGS(DB_UINT(server_id), DB_STR(uuid)));
+
+    db_result_free(res);
+    if (ret <= 0)
+        return ret;
+    ret = db_exec(db, "UPDATE track_domains SET ssl_enabled = IF(? < 0, ssl_enabled, ?), "
+                  "track_clicks = IF(? < 0, track_clicks, ?), track_loads = IF(? < 0, track_loads, ?), "
+                  "excluded_click_domains = IF(? = 0, excluded_click_domains, ?) WHERE server_id = ? AND uuid = ?",
+                  DB_ARGS(DB_INT(ssl), DB_INT(ssl > 0), DB_INT(track_clicks), DB_INT(track_clicks > 0),
+                          DB_INT(track_loads), DB_INT(track_loads > 0), DB_INT(set_excluded), DB_STR(excluded),
+                          DB_UINT(server_id), DB_STR(uuid)));
+    return ret < 0 ? ret : 1;
+}

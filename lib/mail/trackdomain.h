@@ -48,6 +48,10 @@ enum trackdomain_col {
 };
 /* The track domains of server_id by host, in enum trackdomain_col order: row count or < 0. */
 int trackdomain_list(DB *db, unsigned long long server_id, DB_RESULT **res_r);
+/* Changes the settings of the track domain uuid of server_id; a field < 0 (or excluded
+ * NULL with set_excluded 0) is left as it is. 1 changed or unchanged, 0 none, < 0 error. */
+int trackdomain_update(DB *db, unsigned long long server_id, const char *uuid, int ssl, int track_clicks,
+                       int track_loads, int set_excluded, const char *excluded);
 /* Deletes the track domain of server_id named by uuid or host. 1 deleted, 0 none, < 0 error. */
 int trackdomain_delete(DB *db, unsigned long long server_id, const char *uuid_or_host);
 

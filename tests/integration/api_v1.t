@@ -23,7 +23,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 79
+plan 81
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -267,6 +267,12 @@ data=$(printf 'From: ceo@bank.example\r\nTo: raw@example.net\r\nSubject: raw for
 is "$(code "$(post /api/v1/send/raw "{\"rcpt_to\": [\"raw@example.net\"], \"mail_from\": \"app@example.com\", \"data\": \"$data\"}")")" \
 	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
 	"send/raw with a foreign From: the milter's 530 becomes UnauthenticatedFromAddress"
+out=$(msg "{\"to\": [\"bounced@example.net\"], $good, \"subject\": \"bounce flag $run_id\", \"bounce\": true}")
+bid=$(j 'str(d["data"]["messages"]["bounced@example.net"]["id"])' <<<"$out")
+x=$(post /api/v1/messages/message "{\"id\": $bid, \"_expansions\": [\"details\"]}")
+is "$(j 'str(d["data"]["details"]["bounce"])' <<<"$x")" "True" "send/message with bounce: true: the message is recorded as a bounce"
+is "$(code "$(msg "{\"to\": [\"x@example.net\"], $good, \"bounce\": \"maybe\"}")")" \
+	"parameter-error  \`bounce\` must be true or false" "a bounce that is not a boolean: parameter-error"
 out=$(msg "{\"to\": [\"Jörg Ü <utf@example.net>\"], \"from\": \"Äpp <app@example.com>\", \"plain_body\": \"Grüße ✓\", \"subject\": \"Grüße ✓ $run_id\"}")
 id=$(j 'str(d["data"]["messages"]["utf@example.net"]["id"])' <<<"$out")
 x=$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\", \"plain_body\", \"headers\"]}")
