@@ -27,7 +27,7 @@ harness_start_postgate
 export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_admin
 harness_start_worker
-plan 42
+plan 45
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -215,7 +215,7 @@ is "$(pj '"|".join([f["subject"][0], f["rcpt_to"][0], f["bounce"][0], f["attachm
 	"hashform $run_id|hashform@in.postgate.test|false|notes.txt|text/plain|attachment $run_id|Thanks, that works.|False" \
 	"the form has the fields, nested attachments the Rails way (attachments[][filename]), no stripping when off"
 
-# 13-16: RawMessage.
+# 13-18: RawMessage, and the deliveries rows.
 check "the RawMessage/JSON endpoint got a request" harness_wait_for 30 has_request ok /rawjson
 r=$(request ok /rawjson)
 is "$(pj '(lambda m: "%s %s %s %s" % (json.dumps(sorted(b)), b["base64"], b["size"] == len(m), (b"Subject: rawjson '"$run_id"'") in m and b"\r\n\r\n" in m))(base64.b64decode(b["message"]))' "$r")" \
@@ -227,22 +227,22 @@ is "$(pj '(lambda m: "%s %s %s" % (f["base64"][0], int(f["size"][0]) == len(m), 
 	"true True True kid=found sha1=pass sha256=pass" "RawMessage/FormData: the message as a signed form"
 check "each of the four messages was delivered once, Processed" harness_wait_for 30 \
 	eval '[ "$(for n in hashjson hashform rawjson rawform; do msg $n status; done | sort -u)" = Processed ]'
-is "$(deliveries hashjson "CONCAT_WS(' ', status, LEFT(output, 4), details)")" "Sent 200  Received a 200 from http://127.0.0.1:$ok_port/hashjson" \
+is "$(deliveries hashjson "CONCAT_WS(' ', d.status, LEFT(d.output, 4), d.details)")" "Sent 200  Received a 200 from http://127.0.0.1:$ok_port/hashjson" \
 	"the attempt is a deliveries row: Sent, the HTTP status as output"
 
-# 17-21: 500, then 200.
+# 19-23: 500, then 200.
 check "the flaky endpoint's message ends Processed" harness_wait_for 40 status_is flaky Processed
 is "$(requests flaky)" 2 "the flaky receiver got two requests"
-is "$(deliveries flaky "CONCAT_WS(' ', status, LEFT(output, 3))" | tr '\n' ' ')" "SoftFail 500 Sent 200 " \
+is "$(deliveries flaky "CONCAT_WS(' ', d.status, LEFT(d.output, 3))" | tr '\n' ' ')" "SoftFail 500 Sent 200 " \
 	"the deliveries: SoftFail with the 500, then Sent"
 is "$(/usr/bin/python3 -c 'import json, sys; t = [json.loads(l)["time"] for l in open(sys.argv[1])]; print(t[1] - t[0] >= 1.0)' "$HARNESS_DIR/flaky.jsonl")" \
 	True "the retry waited for worker.endpoint_retry_delay x 1.3"
 is "$(harness_sql "SELECT COUNT(*) FROM queued_messages")" 0 "delivered messages leave the queue"
 
-# 22-27: 404: HardFail and a report to the sender.
+# 24-31: 404: HardFail and a report to the sender.
 check "the 404 endpoint's message ends HardFail" harness_wait_for 40 status_is gone HardFail
 is "$(requests gone)" 1 "a 404 is not retried"
-like "$(deliveries gone "CONCAT_WS(' ', status, details)")" "^HardFail Received a 404 from http://127.0.0.1:$gone_port/gone A delivery status notification was sent to sender@example.org\.$" \
+like "$(deliveries gone "CONCAT_WS(' ', d.status, d.details)")" "^HardFail Received a 404 from http://127.0.0.1:$gone_port/gone A delivery status notification was sent to sender@example.org\.$" \
 	"the deliveries row says HardFail, the 404 and the report"
 report_arrived() { [ "$(instance_sink_count "Final-Recipient: rfc822; gone@in.postgate.test")" -ge 1 ]; }
 check "the sender's report arrives in the sink (through Postfix)" harness_wait_for 30 report_arrived
@@ -256,23 +256,23 @@ ok "$(grep -q '^Content-Type: message/delivery-status' <<<"$report_text" && grep
 like "$(grep -F "to=<sender@example.org>" "$INSTANCE_MAILLOG" | grep -c 'status=sent')" '^[1-9]' "Postfix delivered it to the sender"
 like "$(grep -E 'qmgr.*from=<>' "$INSTANCE_MAILLOG" | head -1)" 'from=<>' "... from the null sender"
 
-# 30-32: 429: HardFail without a report.
+# 32-34: 429: HardFail without a report.
 check "the 429 endpoint's message ends HardFail" harness_wait_for 40 status_is busy HardFail
-like "$(deliveries busy "CONCAT_WS(' ', status, details)")" "^HardFail Received a 429 from [^ ]+$" "no retry and no report is mentioned"
+like "$(deliveries busy "CONCAT_WS(' ', d.status, d.details)")" "^HardFail Received a 429 from [^ ]+$" "no retry and no report is mentioned"
 sleep 2
 is "$(instance_sink_count "Final-Recipient: rfc822; busy@in.postgate.test")" 0 "no report was sent for the 429"
 
-# 33-36: an SMTP endpoint with STARTTLS (Auto) and AUTH.
+# 35-39: an SMTP endpoint with STARTTLS (Auto) and AUTH.
 check "the SMTP endpoint received the message" harness_wait_for 30 at_least smtp 1
 s=$(head -1 "$HARNESS_DIR/smtp.jsonl")
 is "$(/usr/bin/python3 -c 'import json, sys; e = json.loads(sys.argv[1]); print(e["auth"], e["tls"], e["mail_from"], e["rcpt_to"])' "$s")" \
 	"relay True sender@example.org ['smtp@in.postgate.test']" "over STARTTLS (ssl_mode Auto), authenticated with the sealed password, the message's envelope"
 like "$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["data"].count("Subject: smtp '"$run_id"'"))' "$s")" '^1$' "the stored message as received"
 check "the SMTP endpoint's message is Processed" harness_wait_for 20 status_is smtp Processed
-is "$(deliveries smtp "CONCAT_WS(' ', status, sent_with_ssl, output)")" "Sent 1 250 2.0.0 Ok: queued as R$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["data"].count("\r\n"))' "$s")" \
+is "$(deliveries smtp "CONCAT_WS(' ', d.status, d.sent_with_ssl, d.output)")" "Sent 1 250 2.0.0 Ok: queued as R$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["data"].count("\r\n"))' "$s")" \
 	"the deliveries row: Sent, sent_with_ssl, the server's last reply"
 
-# 37-39: an Address endpoint re-delivers through Postfix.
+# 40-42: an Address endpoint re-delivers through Postfix.
 forwarded() { [ "$(instance_sink_count "Subject: fwd $run_id")" -ge 1 ]; }
 check "the Address endpoint's message arrives in the sink" harness_wait_for 30 forwarded
 fwd_file=$(grep -lF "Subject: fwd $run_id" "$INSTANCE_SINK_DIR"/* | head -1)
@@ -280,7 +280,7 @@ like "$(tr -d '\r' <"$fwd_file")" "X-Postgate-Forwarded-For: <fwd@in.postgate.te
 like "$(grep -F "to=<elsewhere-$run_id@example.net>" "$INSTANCE_MAILLOG" | grep -F 'status=sent' | head -1)" 'status=sent' \
 	"Postfix delivered it to the endpoint's address"
 
-# 40-42: a forwarding loop between two routes is stopped.
+# 43-45: a forwarding loop between two routes is stopped.
 send loopa >/dev/null
 loop_stopped() { [ "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id' AND status = 'HardFail'")" -ge 1 ]; }
 check "a loop loopa -> loopb -> loopa ends HardFail" harness_wait_for 60 loop_stopped
