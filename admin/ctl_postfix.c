@@ -73,10 +73,13 @@ enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUN
 
 /*
  * The loopback smtpd services enable adds to master.cf: the release service (held
- * mail re-injected by postgate) and the injection service (the send API's submissions).
- * The milter tells them apart by milter_macro_daemon_name.
+ * mail re-injected by postgate), the injection service (the send API's submissions)
+ * and the forward service (postgate-worker's Address endpoints and delivery reports,
+ * without the milter: that mail was checked when it arrived). The milter tells the
+ * first two apart by milter_macro_daemon_name.
  */
-#define LOOPBACKS 2
+#define LOOPBACKS 3
+#define FORWARD_DAEMON_NAME "postgate-forward"
 
 typedef struct loopback {
     const char *what;           /* "release", "injection" */
@@ -102,7 +105,7 @@ typedef struct pf {
     KV_LIST effective;          /* postconf NAME... */
     KV_LIST explicit;           /* postconf -n */
     KV_LIST marked;             /* services with the marker: name "svc/type", value its syslog_name */
-    LOOPBACK loop[LOOPBACKS];   /* the release and injection services */
+    LOOPBACK loop[LOOPBACKS];   /* the release, injection and forward services */
     int postlog_present;
 } PF;
 
@@ -530,9 +533,11 @@ pf_load(PF *pf)
         goto done;
     }
     {
-        const char *addresses[LOOPBACKS] = {cfg->postfix_release_address, cfg->postfix_injection_address};
-        const char *daemon_names[LOOPBACKS] = {cfg->postfix_release_daemon_name, cfg->postfix_injection_daemon_name};
-        static const char *const keys[LOOPBACKS] = {"postfix.release", "postfix.injection"};
+        const char *addresses[LOOPBACKS] = {cfg->postfix_release_address, cfg->postfix_injection_address,
+                                            cfg->postfix_forward_address};
+        const char *daemon_names[LOOPBACKS] = {cfg->postfix_release_daemon_name, cfg->postfix_injection_daemon_name,
+                                               FORWARD_DAEMON_NAME};
+        static const char *const keys[LOOPBACKS] = {"postfix.release", "postfix.injection", "postfix.forward"};
 
         for (int i = 0; i < LOOPBACKS; i++) {
             if (strncmp(addresses[i], "inet:", 5) != 0 || !inet_spec_ok(addresses[i] + 5)
@@ -549,6 +554,13 @@ pf_load(PF *pf)
         }
         if (strcmp(addresses[0], addresses[1]) == 0 || strcmp(daemon_names[0], daemon_names[1]) == 0) {
             msg_error("postfix.release_* and postfix.injection_* must differ in address and daemon name");
+            status = EX_CONFIG;
+            goto done;
+        }
+        if (strcmp(addresses[2], addresses[0]) == 0 || strcmp(addresses[2], addresses[1]) == 0
+            || strcmp(daemon_names[0], FORWARD_DAEMON_NAME) == 0 || strcmp(daemon_names[1], FORWARD_DAEMON_NAME) == 0) {
+            msg_error("postfix.forward_address must differ from the release and injection addresses (and "
+                      "\"" FORWARD_DAEMON_NAME "\" is its daemon name)");
             status = EX_CONFIG;
             goto done;
         }
@@ -636,19 +648,22 @@ pf_load(PF *pf)
 
     for (int i = 0; i < LOOPBACKS; i++) {
         LOOPBACK *lb = &pf->loop[i];
-        const char *address = i == 0 ? cfg->postfix_release_address : cfg->postfix_injection_address;
-        const char *name = i == 0 ? cfg->postfix_release_daemon_name : cfg->postfix_injection_daemon_name;
+        const char *address = i == 0 ? cfg->postfix_release_address
+            : i == 1 ? cfg->postfix_injection_address : cfg->postfix_forward_address;
+        const char *name = i == 0 ? cfg->postfix_release_daemon_name
+            : i == 1 ? cfg->postfix_injection_daemon_name : FORWARD_DAEMON_NAME;
 
-        lb->what = i == 0 ? "release" : "injection";
-        lb->key = i == 0 ? "postfix.release_address" : "postfix.injection_address";
+        lb->what = i == 0 ? "release" : i == 1 ? "injection" : "forward";
+        lb->key = i == 0 ? "postfix.release_address" : i == 1 ? "postfix.injection_address" : "postfix.forward_address";
         lb->service = buf_asprintf("%s/inet", address + 5);
+        /* The forward service runs no milter: its mail was scanned and recorded on arrival. */
         lb->line = buf_asprintf(
             "%s inet n - n - - smtpd -o syslog_name=" MARKER "%s"
             " -o milter_macro_daemon_name=%s -o smtpd_sasl_auth_enable=no"
             " -o mynetworks=127.0.0.0/8,[::1]/128 -o smtpd_client_restrictions=permit_mynetworks,reject"
             " -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions="
             " -o smtpd_milters=%s",
-            address + 5, lb->what, name, pf->sock_postfix[SOCK_MILTER]);
+            address + 5, lb->what, name, i == 2 ? "" : pf->sock_postfix[SOCK_MILTER]);
         lb->ours = kv_get(&pf->marked, lb->service) != NULL;
         buf_reset(out);
         if ((status = POSTCONF(pf, out, "-M", lb->service)) != 0)

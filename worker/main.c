@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "endpoints.h"
 #include "jobs.h"
 #include "lmtp.h"
 #include "mail/daemon.h"
@@ -43,6 +44,7 @@ static const WORKER_TASK tasks[] = {
     {"maillog", maillog_prepare, maillog_start, maillog_stop},
     {"jobs", NULL, jobs_start, jobs_stop},
     {"webhooks", webhooks_prepare, webhooks_start, webhooks_stop},
+    {"endpoints", endpoints_prepare, endpoints_start, endpoints_stop},
     {NULL, NULL, NULL, NULL},
 };
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))

@@ -609,15 +609,17 @@ instance_sink_count() {
 
 # ---------------------------------------------------------------- postgate daemons
 
-# instance_postgate_config FILE POSTFIX_DIR RELEASE_PORT INJECTION_PORT
+# instance_postgate_config FILE POSTFIX_DIR RELEASE_PORT INJECTION_PORT [FORWARD_PORT]
 # Append to FILE (written by instance_write_postgate_config) what the daemons need
 # to run beside the private Postfix in POSTFIX_DIR: sockets under its queue
 # directory (reachable by a chrooted smtpd), the release service on RELEASE_PORT,
 # the send API's injection service on INJECTION_PORT, and Postfix's log. (The secret
-# keys live beside FILE: see instance_write_postgate_config.)
+# keys live beside FILE: see instance_write_postgate_config.) The forward service
+# (Address endpoints, delivery reports) listens on FORWARD_PORT, or a free port.
 instance_postgate_config() {
-	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 queue
+	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 forward_port=${5:-} queue
 	queue=$(postconf -c "$postfix_dir/etc" -h queue_directory) || return 1
+	[ -n "$forward_port" ] || forward_port=$(instance_free_port "$release_port" "$injection_port") || return 1
 	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
 	cat >>"$file" <<-EOF
 		daemon: { user = "postgate"; };
@@ -637,6 +639,7 @@ instance_postgate_config() {
 		  config_directory = $(instance_libconfig_string "$postfix_dir/etc");
 		  release_address = "inet:127.0.0.1:$release_port";
 		  injection_address = "inet:127.0.0.1:$injection_port";
+		  forward_address = "inet:127.0.0.1:$forward_port";
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
 		dns: { return_path_domain = "rp.postgate.test"; route_domain = "routes.postgate.test"; };

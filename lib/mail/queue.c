@@ -1,0 +1,132 @@
+/*
+ * queue.c -- claiming queued_messages rows and recording delivery attempts (queue.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/queue.h"
+#include "util/mem.h"
+
+const char *
+queue_message_status(QUEUE_RESULT r)
+{
+    switch (r) {
+    case QUEUE_SENT:
+        return "Processed";
+    case QUEUE_RETRY:
+        return "SoftFail";
+    case QUEUE_FAILED:
+        return "HardFail";
+    default:
+        return "Error";
+    }
+}
+
+const char *
+queue_delivery_status(QUEUE_RESULT r)
+{
+    return r == QUEUE_SENT ? "Sent" : queue_message_status(r);
+}
+
+unsigned
+queue_retry_delay(unsigned attempts, unsigned base)
+{
+    double d = (double) base;
+
+    for (unsigned i = 0; i < attempts && d < 7 * 86400.0; i++)
+        d *= 1.3;
+
+    return d > 7 * 86400.0 ? 7 * 86400 : d < 1 ? 1 : (unsigned) d;
+}
+
+int
+queue_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, QUEUE_JOB **jobs_r)
+{
+    DB_RESULT *res = NULL;
+    QUEUE_JOB *jobs;
+    size_t n;
+    int ret;
+
+    *jobs_r = NULL;
+    if (max == 0)
+        return 0;
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    ret = db_query(db, &res, "SELECT id, message_id, server_id, endpoint_type, endpoint_id, attempts "
+                   "FROM queued_messages WHERE next_attempt_at <= UTC_TIMESTAMP(6) "
+                   "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED", DB_ARGS(DB_UINT(max)));
+    if (ret <= 0) {
+        db_result_free(res);
+        if (ret < 0) {
+            db_rollback(db);
+            return ret;
+        }
+        return db_commit(db) < 0 ? DB_ERR_TEMP : 0;
+    }
+    n = db_result_rows(res);
+    jobs = mem_zalloc(n * sizeof(*jobs));
+    for (size_t r = 0; r < n && ret >= 0; r++) {
+        QUEUE_JOB *j = &jobs[r];
+
+        j->id = strtoull(db_result_get(res, r, 0), NULL, 10);
+        j->message_id = strtoull(db_result_get(res, r, 1), NULL, 10);
+        j->server_id = strtoull(db_result_get(res, r, 2), NULL, 10);
+        if (endpoint_type_parse(db_result_get(res, r, 3), &j->type) < 0)
+            j->type = EP_TYPE_HTTP;     /* the ENUM has only these three */
+        j->endpoint_id = strtoull(db_result_get(res, r, 4), NULL, 10);
+        j->attempts = (unsigned) strtoul(db_result_get(res, r, 5), NULL, 10);
+        /* The lease: the row is ours until locked_until, and due again then if we vanish. */
+        ret = db_exec(db, "UPDATE queued_messages SET locked_by = ?, locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                      "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
+                      DB_ARGS(DB_STR(owner), DB_UINT(lease_seconds), DB_UINT(lease_seconds), DB_UINT(j->id)));
+    }
+    db_result_free(res);
+    if (ret < 0 || (ret = db_commit(db)) < 0) {
+        if (ret < 0)
+            db_rollback(db);
+        mem_free(jobs);
+        return ret;
+    }
+    *jobs_r = jobs;
+    return (int) n;
+}
+
+int
+queue_record(DB *db, const char *owner, const QUEUE_OUTCOME *o)
+{
+    int ret;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details, output, sent_with_ssl, time) "
+                  "VALUES (?, ?, ?, ?, ?, ?)",
+                  DB_ARGS(DB_UINT(o->message_id), DB_STR(queue_delivery_status(o->result)), DB_STR(o->details),
+                          DB_STR(o->output), DB_INT(o->sent_with_ssl ? 1 : 0), DB_DOUBLE(o->seconds)));
+    if (ret >= 0)
+        ret = db_exec(db, "UPDATE messages SET status = ? WHERE id = ?",
+                      DB_ARGS(DB_STR(queue_message_status(o->result)), DB_UINT(o->message_id)));
+    if (ret >= 0 && o->result == QUEUE_RETRY)
+        ret = db_exec(db, "UPDATE queued_messages SET attempts = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                      "locked_by = NULL, locked_until = NULL WHERE id = ? AND locked_by = ?",
+                      DB_ARGS(DB_UINT(o->attempt > 255 ? 255 : o->attempt), DB_UINT(o->delay), DB_UINT(o->id),
+                              DB_STR(owner)));
+    else if (ret >= 0)
+        ret = db_exec(db, "DELETE FROM queued_messages WHERE id = ? AND locked_by = ?",
+                      DB_ARGS(DB_UINT(o->id), DB_STR(owner)));
+    if (ret < 0) {
+        db_rollback(db);
+        return ret;
+    }
+    return db_commit(db);
+}
+
+int
+queue_release(DB *db, const char *owner, unsigned long long id)
+{
+    int ret = db_exec(db, "UPDATE queued_messages SET next_attempt_at = UTC_TIMESTAMP(6), locked_by = NULL, "
+                      "locked_until = NULL WHERE id = ? AND locked_by = ?", DB_ARGS(DB_UINT(id), DB_STR(owner)));
+
+    return ret < 0 ? ret : 0;
+}
