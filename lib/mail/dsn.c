@@ -505,11 +505,11 @@ plain_bounce(DSN *d, GMimeMessage *m, const BUF *text, const char *envelope_from
     }
     if (status) {
         /* The line that carries the code is the best reason there is. */
-        const char *at = strstr(t, status), *start = at, *end = at;
+        const char *at = memmem(t, buf_len(text), status, strlen(status)), *start = at, *end = at;
 
         while (start > t && start[-1] != '\n')
             start--;
-        while (*end && *end != '\n')
+        while (end < t + buf_len(text) && *end != '\n')
             end++;
         r.diagnostic = clip(start, (size_t) (end - start));
     }
