@@ -23,7 +23,9 @@
 
 #include "lmtp.h"
 #include "mail/address.h"
+#include "mail/bounce.h"
 #include "mail/daemon.h"
+#include "mail/dsn.h"
 #include "mail/inbound.h"
 #include "mail/message.h"
 #include "util/buf.h"
@@ -53,6 +55,9 @@ typedef struct rcpt {
     char address[INBOUND_MAX_ADDRESS + 1];
     INBOUND_TARGET t;
     const char *reply;          /* after DATA: NULL until decided */
+    unsigned long long bounce_of;   /* a return path's bounce: the original message, else 0 */
+    BOUNCE_RESULT bounce_result;    /* after storing a bounce */
+    unsigned long long bounce_linked;
     char reply_buf[INBOUND_MAX_ADDRESS + 128];
 } RCPT;
 
@@ -183,6 +188,7 @@ split_headers(const char *data, size_t len, size_t *headers_len_r)
 
 typedef struct store_ctx {
     RCPT **rcpts;               /* of this submission, parallel to sub->rcpts */
+    const DSN *dsn;             /* the message as a DSN, when a recipient is a return path */
 } STORE_CTX;
 
 static int
@@ -193,6 +199,15 @@ queue_deliveries(DB *db, MESSAGE_SUBMISSION *sub, void *arg)
     for (size_t i = 0; i < sub->nrcpts; i++) {
         const INBOUND_TARGET *t = &sc->rcpts[i]->t;
 
+        if (sc->rcpts[i]->bounce_of) {
+            /* The bounce row commits with what it changes, or nothing does. */
+            int ret = bounce_record(db, sub->server_id, sub->rcpts[i].id, sc->rcpts[i]->bounce_of, sc->dsn,
+                                    &sc->rcpts[i]->bounce_linked, &sc->rcpts[i]->bounce_result);
+
+            if (ret < 0)
+                return ret;
+            continue;
+        }
         if (sub->rcpts[i].status == NULL && sub->rcpts[i].hold_reason == NULL && t->route_id) {
             int ret = inbound_queue_delivery(db, sub->rcpts[i].id, sub->server_id, t->route_id);
 
@@ -206,9 +221,13 @@ queue_deliveries(DB *db, MESSAGE_SUBMISSION *sub, void *arg)
 /* The row's status for a target: NULL (Pending, delivery queued), "Processed", or held
  * with *hold_r. */
 static const char *
-row_status(const INBOUND_TARGET *t, const char **hold_r)
+row_status(const RCPT *r, const char **hold_r)
 {
+    const INBOUND_TARGET *t = &r->t;
+
     *hold_r = NULL;
+    if (r->bounce_of)
+        return "Processed";
     if (t->kind == INBOUND_RETURN_PATH && t->route_id == 0)
         return "Processed";
     if (strcmp(t->mode, "Accept") == 0)
@@ -224,13 +243,65 @@ row_status(const INBOUND_TARGET *t, const char **hold_r)
     return NULL;
 }
 
+/* Return-path recipients of a bounce: the original message each one bounces (the return
+ * path's own message first, else the X-Postal-MsgID the bounce quotes, of the same
+ * server). A recipient whose original cannot be found keeps its ordinary target (the
+ * __returnpath__ route or Processed). < 0 on a database error. */
+static int
+find_bounces(SESSION *s, DB *db, const DSN *dsn)
+{
+    for (size_t i = 0; i < s->nrcpts; i++) {
+        RCPT *r = &s->rcpts[i];
+        int ret;
+
+        r->bounce_of = 0;
+        if (r->t.kind != INBOUND_RETURN_PATH || dsn->kind == DSN_NOT_BOUNCE)
+            continue;
+        if (r->t.message_id) {
+            r->bounce_of = r->t.message_id;
+        } else if (dsn->postal_msgid
+                   && (ret = bounce_find_original(db, r->t.server_id, dsn->postal_msgid, &r->bounce_of)) < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static void
+log_bounce(SESSION *s, const RCPT *r, const DSN *dsn, unsigned long long id)
+{
+    const DSN_RCPT *dr = dsn_failed_rcpt(dsn, NULL);
+
+    msg_info("lmtp %lu: from=<%s> to=<%s> server %llu: message %llu is a bounce (%s, %s) of message %llu: %s", s->id,
+             s->mail_from, r->address, r->t.server_id, id, dsn->kind == DSN_REPORT ? "RFC 3464" : "plain text",
+             dr && dr->status ? dr->status : "no status", r->bounce_linked,
+             r->bounce_linked == 0 ? "the original is gone; stored only"
+             : r->bounce_result == BOUNCE_RECORDED ? "Bounced, MessageBounced queued"
+             : r->bounce_result == BOUNCE_POSTFIX_NOTICE ? "Postfix's own notice; the log records the failure"
+             : "the original already failed; no second event");
+}
+
 /* Stores the message once per server of the accepted recipients and sets each one's reply. */
 static void
 store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
 {
     size_t headers_len, body_at = split_headers(data, len, &headers_len);
     char *subject, *message_id;
+    DSN *dsn = NULL;
 
+    for (size_t i = 0; i < s->nrcpts && dsn == NULL; i++)
+        if (s->rcpts[i].t.kind == INBOUND_RETURN_PATH)
+            dsn = dsn_parse(data, len, s->mail_from);
+    if (dsn && find_bounces(s, db, dsn) < 0) {
+        msg_warn("lmtp %lu: looking up a bounce's original message: %s", s->id, db_error(db));
+        for (size_t i = 0; i < s->nrcpts; i++)
+            snprintf(s->rcpts[i].reply_buf, sizeof(s->rcpts[i].reply_buf),
+                     "451 4.3.0 <%s> temporary failure storing the message", s->rcpts[i].address);
+        for (size_t i = 0; i < s->nrcpts; i++)
+            s->rcpts[i].reply = s->rcpts[i].reply_buf;
+        dsn_free(dsn);
+        return;
+    }
     summarize(data, len, &subject, &message_id);
     for (size_t i = 0; i < s->nrcpts; i++) {
         unsigned long long server_id = s->rcpts[i].t.server_id;
@@ -248,11 +319,12 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             if (s->rcpts[j].reply || s->rcpts[j].t.server_id != server_id)
                 continue;
             rows[n].address = s->rcpts[j].address;
-            rows[n].route_id = s->rcpts[j].t.route_id;
-            rows[n].status = row_status(&s->rcpts[j].t, &rows[n].hold_reason);
+            rows[n].route_id = s->rcpts[j].bounce_of ? 0 : s->rcpts[j].t.route_id;
+            rows[n].status = row_status(&s->rcpts[j], &rows[n].hold_reason);
             mine[n++] = &s->rcpts[j];
         }
         sc.rcpts = mine;
+        sc.dsn = dsn;
         MESSAGE_SUBMISSION sub = {
             .server_id = server_id, .scope = "incoming", .mail_from = s->mail_from, .subject = subject,
             .message_id = message_id, .hold_expiry_days = (int) cfg->worker_hold_expiry_days,
@@ -270,10 +342,13 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             } else {
                 snprintf(mine[k]->reply_buf, sizeof(mine[k]->reply_buf),
                          "250 2.0.0 <%s> stored as message %llu", mine[k]->address, rows[k].id);
-                msg_info("lmtp %lu: from=<%s> to=<%s> server %llu route %llu: message %llu %s%s", s->id,
-                         s->mail_from, mine[k]->address, server_id, mine[k]->t.route_id, rows[k].id,
-                         rows[k].status ? rows[k].status : rows[k].hold_reason ? "Held: " : "queued for delivery",
-                         rows[k].hold_reason && !rows[k].status ? rows[k].hold_reason : "");
+                if (mine[k]->bounce_of)
+                    log_bounce(s, mine[k], dsn, rows[k].id);
+                else
+                    msg_info("lmtp %lu: from=<%s> to=<%s> server %llu route %llu: message %llu %s%s", s->id,
+                             s->mail_from, mine[k]->address, server_id, mine[k]->t.route_id, rows[k].id,
+                             rows[k].status ? rows[k].status : rows[k].hold_reason ? "Held: " : "queued for delivery",
+                             rows[k].hold_reason && !rows[k].status ? rows[k].hold_reason : "");
             }
             mine[k]->reply = mine[k]->reply_buf;
         }
@@ -284,6 +359,7 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
     }
     mem_free(subject);
     mem_free(message_id);
+    dsn_free(dsn);
 }
 
 /* ---------------------------------------------------------------- the dialogue */

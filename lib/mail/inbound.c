@@ -74,16 +74,21 @@ resolve_return_path(DB *db, const char *token, INBOUND_TARGET *t)
     DB_RESULT *res = NULL;
     int ret;
 
-    if (strlen(token) != 16)
-        return 0;
-    ret = db_query(db, &res, "SELECT id, server_id FROM messages WHERE token = ? AND scope = 'outgoing'",
-                   DB_ARGS(DB_STR(token)));
+    if (strlen(token) == 16) {
+        ret = db_query(db, &res, "SELECT id, server_id FROM messages WHERE token = ? AND scope = 'outgoing'",
+                       DB_ARGS(DB_STR(token)));
+        if (ret > 0)
+            t->message_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    } else {
+        /* Postal's server return path <server token>@...: the bounce names its message
+         * only by the X-Postal-MsgID it quotes. */
+        ret = db_query(db, &res, "SELECT 0, id FROM servers WHERE token = ?", DB_ARGS(DB_STR(token)));
+    }
     if (ret <= 0) {
         db_result_free(res);
         return ret;
     }
     t->kind = INBOUND_RETURN_PATH;
-    t->message_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
     t->server_id = strtoull(db_result_get(res, 0, 1), NULL, 10);
     db_result_free(res);
     ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r WHERE r.server_id = ? AND r.name = '__returnpath__' "

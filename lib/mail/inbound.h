@@ -10,6 +10,9 @@
  *                                          a return path: a bounce for that message's
  *                                          server (the route "__returnpath__" of that
  *                                          server when it has one);
+ *   <server token>@ either return-path domain  Postal's per-server return path: a bounce
+ *                                          for that server (message_id 0: the worker
+ *                                          finds the message by X-Postal-MsgID);
  *   <name>[+tag]@<domain>                  the route name@domain of an incoming domain,
  *                                          else the route *@domain.
  * Local parts compare case-insensitively: route names and route and message tokens are
@@ -35,7 +38,8 @@ typedef struct inbound_target {
     INBOUND_KIND kind;
     unsigned long long server_id;
     unsigned long long route_id;        /* 0: a return path without a __returnpath__ route */
-    unsigned long long message_id;      /* the original message of a return path, else 0 */
+    unsigned long long message_id;      /* the original message of a return path, else 0 (also for a
+                                         * server return path) */
     char mode[16];                      /* the route's Endpoint|Accept|Hold|Bounce|Reject */
     char spam_mode[16];                 /* Mark|Quarantine|Fail */
     int has_endpoint;                   /* the route names an endpoint */
