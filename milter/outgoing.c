@@ -96,7 +96,7 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
             smfi_setreply(ctx, "535", "5.7.8", "Credential no longer valid");
             return SMFIS_REJECT;
         }
-        return SMFIS_ACCEPT;        /* not sent by a credential: nothing for postgate to do yet */
+        return incoming_envfrom(ctx, mc);       /* not sent by a credential: from the Internet */
     }
     ret = lookup_server(db, mc->cred.server_id, &mc->server);
     if (ret <= 0) {

@@ -110,6 +110,18 @@ fail:
 }
 
 int
+message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in)
+{
+    int ret = db_exec(db, "UPDATE messages SET spam_status = ?, spam_score = LEAST(GREATEST(?, -9999.99), 9999.99), spam_checks = ?, threat = ?, "
+                      "threat_details = LEFT(?, 255), inspected = ? WHERE id = ?",
+                      DB_ARGS(DB_STR(in->spam_status), DB_DOUBLE(in->spam_score), DB_STR(in->spam_checks),
+                              DB_INT(in->threat != 0), DB_STR(in->threat_details), DB_INT(in->inspected != 0),
+                              DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
 message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
                   unsigned long long *server_id_r)
 {

@@ -56,6 +56,20 @@ int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
  * the recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
 int message_store(DB *db, MESSAGE_SUBMISSION *sub);
 
+/* What the spam and virus checks found, for one message row (messages.spam_status,
+ * spam_score, spam_checks, threat, threat_details, inspected). */
+typedef struct message_inspection {
+    const char *spam_status;            /* "NotChecked", "NotSpam" or "Spam" */
+    double spam_score;
+    const char *spam_checks;            /* JSON [{"code": .., "score": ..}] or NULL */
+    int threat;
+    const char *threat_details;         /* NULL: none */
+    int inspected;                      /* a scanner gave a verdict */
+} MESSAGE_INSPECTION;
+
+/* Records the inspection on row id (inside the caller's transaction, if any). 0 or < 0. */
+int message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in);
+
 /* Release: the held row for (token of any row of the submission, recipient address).
  * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */
 int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
