@@ -18,6 +18,7 @@
 
 #include "mail/address.h"
 #include "mail/dkim.h"
+#include "mail/inspection.h"
 #include "mail/message.h"
 #include "mail/release.h"
 #include "mail/sendlimit.h"
@@ -427,6 +428,60 @@ track_links(DB *db, MILTER_CTX *mc, const char *token, TRACK_RESULT *r)
     return ret;
 }
 
+/*
+ * Postal's outbound_spam_threshold: when the server sets one, spamd scores the message
+ * as it was submitted and a score at or over the threshold is refused at SMTP time
+ * (Postal hard-fails it later with the same words). 1 answered (*status_r: refused or
+ * tempfailed), 0 go on (in->spam_checked when scored).
+ */
+static int
+outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTION *in, sfsistat *status_r)
+{
+    SPAMD_RESULT *sr;
+    const char *why;
+    SCAN_STATUS st;
+    BUF *msg;
+    int refused = 0;
+
+    if (!mc->server.has_outbound_spam_threshold)
+        return 0;
+    if (!milter_globals.cfg->spamd_enabled) {
+        msg_warn("server %s/%s sets outbound_spam_threshold but spamd.enabled is false: not scored",
+                 mc->server.org_permalink, mc->server.permalink);
+        return 0;
+    }
+    msg = scan_message(mc);
+    sr = mem_zalloc(sizeof(*sr));
+    st = scan_spam(queue_id, msg, sr, &why);
+    buf_free(msg);
+    if (st == SCAN_TEMPFAIL) {
+        *status_r = scan_tempfail(ctx);
+        refused = 1;
+    } else if (st == SCAN_DONE) {
+        char score[32], limit[32], reply[160];
+
+        in->spam_checked = 1;
+        in->spam_score = sr->score;
+        memcpy(in->rules, sr->rules, sr->nrules * sizeof(sr->rules[0]));
+        in->nrules = sr->nrules;
+        inspection_add_server(in, mc->server.id, 0);
+        inspection_decimal(sr->score, 2, score);
+        inspection_decimal(mc->server.outbound_spam_threshold, 2, limit);
+        if (sr->score >= mc->server.outbound_spam_threshold) {
+            msg_info("%s: server %s/%s: credential %llu: spam score %s reaches outbound_spam_threshold %s; refused",
+                     queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, score,
+                     limit);
+            snprintf(reply, sizeof(reply), "Message is likely spam. Threshold is %s and the message scored %s.",
+                     limit, score);
+            smfi_setreply(ctx, "550", "5.7.1", reply);
+            *status_r = SMFIS_REJECT;
+            refused = 1;
+        }
+    }
+    mem_free(sr);
+    return refused;
+}
+
 sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -439,6 +494,9 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     char *msgid_value = NULL;
     BUF *stored = NULL, *wrapped = NULL;
     TRACK_RESULT tracked = {0};
+    INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
+    MESSAGE_INSPECTION inspection_row_v;
+    char *spam_checks = NULL;
     size_t held = 0;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
@@ -447,6 +505,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "message without recipients");
         goto out;
     }
+    if (outbound_spam_check(ctx, mc, queue_id, inspection, &status))
+        goto out;
     whole = message_hold(db, mc, whole_reason, sizeof(whole_reason));
     if (whole < 0) {
         status = milter_tempfail(ctx, "send volume: %s", db_error(db));
@@ -525,6 +585,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
 
+    inspection_row(inspection, mc->server.id, &inspection_row_v, &spam_checks);
     MESSAGE_SUBMISSION sub = {
         .server_id = mc->server.id, .credential_id = mc->cred.id, .scope = "outgoing",
         .mail_from = mc->mail_from, .subject = subject, .message_id = message_id, .tag = tag,
@@ -532,6 +593,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         .headers = buf_data(stored), .headers_len = buf_len(stored),
         .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rcpts, .nrcpts = mc->nrcpts,
         .links = tracked.links, .nlinks = tracked.nlinks,
+        .inspection = inspection->spam_checked ? &inspection_row_v : NULL,
     };
     if (message_store(db, &sub) < 0) {
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
@@ -554,6 +616,8 @@ out:
     mem_free(tag);
     mem_free(rcpts);
     mem_free(reasons);
+    mem_free(inspection);
+    mem_free(spam_checks);
     return status;
 }
 

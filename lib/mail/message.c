@@ -84,6 +84,9 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         if (ret < 0)
             goto fail;
         r->id = db_insert_id(db);
+        /* Before the MessageHeld event, whose message object shows the spam status. */
+        if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
+            goto fail;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
