@@ -248,16 +248,23 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     {
-        char spam[96];
+        char spam[96], virus_text[96];
 
         inspection_decimal(in->spam_score, 2, num);
         if (in->spam_checked)
             snprintf(spam, sizeof(spam), "%s (score %s)", any_spam ? "yes" : "no", num);
+        else if (ss == SCAN_DISABLED)
+            snprintf(spam, sizeof(spam), "off");
         else
-            snprintf(spam, sizeof(spam), "%s", ss == SCAN_DISABLED ? "off" : spam_why ? spam_why : "unchecked");
+            snprintf(spam, sizeof(spam), "unchecked (%s)", spam_why ? spam_why : "?");
+        if (vs == SCAN_DISABLED)
+            snprintf(virus_text, sizeof(virus_text), "off");
+        else if (in->threat_checked)
+            snprintf(virus_text, sizeof(virus_text), "none");
+        else
+            snprintf(virus_text, sizeof(virus_text), "unchecked (%s)", virus_why ? virus_why : "?");
         msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s", qid, mc->mail_from, mc->nrcpts,
-                 mc->nrcpts == 1 ? "" : "s", spam,
-                 vs == SCAN_DISABLED ? "off" : in->threat_checked ? "none" : virus_why ? virus_why : "unchecked");
+                 mc->nrcpts == 1 ? "" : "s", spam, virus_text);
     }
 out:
     if (db)

@@ -237,7 +237,7 @@ mkmsg "$tmp/down.eml" "$subject" "$ham"
 out=$(send "$tmp/down.eml" mark@in.spam.test)
 like "$out" '<\*\* 451 4\.7\.1 Message could not be checked' "spamd down: 451 4.7.1 (spamd.when_unavailable = tempfail)"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject'")" 0 "... nothing stored"
-like "$(grep 'spamd unavailable' "$HARNESS_DIR/milter.log" | tail -1)" 'answering 451, the client will retry' "... and the milter logged why"
+like "$(grep 'spamd unavailable:' "$HARNESS_DIR/milter.log" | tail -1)" 'answering 451, the client will retry' "... and the milter logged why"
 
 # 42-46: spamd down, when_unavailable = accept: accepted unscanned, said so, logged.
 milter_restart() {
@@ -261,7 +261,7 @@ is "$(row "$subject" quarantine@in.spam.test)" "Processed NotChecked - 1" "... u
 hdrs=$(raw_headers "$subject")
 like "$hdrs" $'(^|\n)X-Postal-Spam: unchecked\n' "... with X-Postal-Spam: unchecked"
 like "$hdrs" $'\nX-Postal-Spam-Details: spamd unavailable\n' "... and why"
-like "$(grep 'spamd unavailable' "$HARNESS_DIR/milter.log" | tail -1)" 'accepting the message unscanned' "... and the milter logged it"
+like "$(grep 'spamd unavailable:' "$HARNESS_DIR/milter.log" | tail -1)" 'accepting the message unscanned' "... and the milter logged it"
 
 # 47: clamd down too (clamd.when_unavailable stays tempfail): 451.
 instance_clamd_stop "$HARNESS_DIR/clamd"
