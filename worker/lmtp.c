@@ -2,7 +2,9 @@
  * lmtp.c -- the LMTP server task (lmtp.h). One thread accepts; each connection gets a
  * thread of its own (at most LMTP_MAX_CLIENTS; Postfix's lmtp client keeps few open).
  * All socket I/O has deadlines, so a stalled peer costs a thread for at most
- * LMTP_TIMEOUT seconds.
+ * LMTP_TIMEOUT seconds. The spam/virus verdict comes only from the milter's signed
+ * X-Postgate-Inspection header (inspection.h), never from the visible X-Postal-Spam*
+ * headers; a route in Quarantine mode holds what that verdict calls spam.
  */
 #include "config.h"
 
