@@ -487,7 +487,7 @@ sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
     const char *queue_id = smfi_getsymval(ctx, "{i}");
-    DB *db = dbpool_get(milter_globals.pool);
+    DB *db = NULL;
     MESSAGE_RCPT *rcpts = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(MESSAGE_RCPT));
     char whole_reason[256], (*reasons)[1100] = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*reasons));
     char *subject = trimmed(header_value(mc, "Subject")), *message_id = trimmed(header_value(mc, "Message-ID"));
@@ -506,8 +506,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "message without recipients");
         goto out;
     }
+    /* Scored before a database connection is taken: spamd may take seconds. */
     if (outbound_spam_check(ctx, mc, queue_id, inspection, &status))
         goto out;
+    db = dbpool_get(milter_globals.pool);
     whole = message_hold(db, mc, whole_reason, sizeof(whole_reason));
     if (whole < 0) {
         status = milter_tempfail(ctx, "send volume: %s", db_error(db));
@@ -607,7 +609,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     if (held == mc->nrcpts)
         status = SMFIS_DISCARD;     /* every recipient held: postgate keeps it, Postfix sends nothing */
 out:
-    dbpool_put(milter_globals.pool, db);
+    if (db)
+        dbpool_put(milter_globals.pool, db);
     buf_free(stored);
     buf_free(wrapped);
     track_result_free(&tracked);
