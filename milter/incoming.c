@@ -7,7 +7,8 @@
  * message it is scanned once by clamd and once by spamd, then:
  *   - a virus: 554 5.7.1 naming the signature (refused now, so no backscatter);
  *   - a score at or over a recipient server's spam_failure_threshold: 550 5.7.1;
- *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1;
+ *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1
+ *     (neither score rule applies to a return path without a route: bounces are not refused);
  *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
  *     X-Postal-Threat headers and the signed X-Postgate-Inspection header
  *     (inspection.h), from which postgate-worker records the verdict per recipient
@@ -139,6 +140,11 @@ decide(DB *db, MILTER_CTX *mc, INSPECTION *in, double *lowest_r, int *any_spam_r
         spam = in->spam_score > server.spam_threshold;
         *any_spam_r |= spam;
         inspection_add_server(in, server.id, spam);
+        /* A bounce to a return path without a __returnpath__ route is never refused for
+         * its score (Postal does not inspect bounces it can link): it often quotes the
+         * spam it reports, and refusing it would lose the report. */
+        if (t->kind == INBOUND_RETURN_PATH && t->route_id == 0)
+            continue;
         if (in->spam_score >= server.spam_failure_threshold) {
             inspection_decimal(server.spam_failure_threshold, 2, limit);
             snprintf(reply, size, "Message rejected as spam: its score %s reaches the failure threshold %s",

@@ -27,7 +27,7 @@ clamd: { enabled = true; address = "$INSTANCE_CLAMD_ADDRESS"; timeout = 20; };
 EOF
 harness_start_postgate
 harness_start_worker
-plan 47
+plan 49
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -97,7 +97,7 @@ raw_headers() {
 }
 header_lines() { raw_headers "$1" | grep -ci "^$2:" || true; }
 
-# 1-6: a clean message is marked "no", with the score and the rows' verdict.
+# A clean message is marked "no", with the score and the rows' verdict.
 subject="clean $run_id"
 mkmsg "$tmp/clean.eml" "$subject" "$ham"
 out=$(send "$tmp/clean.eml" mark@in.spam.test)
@@ -110,7 +110,7 @@ like "$hdrs" $'\nX-Postal-Spam-Threshold: 5\\.0\n' "... X-Postal-Spam-Threshold 
 like "$hdrs" $'\nX-Postal-Spam-Score: -?[0-9]+\\.[0-9]+\n' "... X-Postal-Spam-Score"
 like "$hdrs" $'\nX-Postal-Threat: no\n' "... and X-Postal-Threat: no"
 
-# 7-11: GTUBE to a route in Mark mode: delivered, marked, its rules recorded.
+# GTUBE to a route in Mark mode: delivered, marked, its rules recorded.
 subject="mark $run_id"
 mkmsg "$tmp/mark.eml" "$subject" "$gtube"
 out=$(send "$tmp/mark.eml" mark@in.spam.test)
@@ -123,7 +123,7 @@ like "$hdrs" $'\nX-Postal-Spam-Score: 1[0-9]{3}(\\.[0-9]+)?\n' "... and its scor
 like "$(harness_sql "SELECT CONCAT(spam_score, ' ', JSON_EXTRACT(spam_checks, '\$[*].code')) FROM messages WHERE subject = '$subject'")" \
 	'^1[0-9]{3}\.[0-9]{2} .*"GTUBE"' "... the score and the matching spamd rules are recorded (spam_score, spam_checks)"
 
-# 12-14: GTUBE to a route in Quarantine mode: held by the worker.
+# GTUBE to a route in Quarantine mode: held by the worker.
 subject="quarantine $run_id"
 mkmsg "$tmp/quarantine.eml" "$subject" "$gtube"
 out=$(send "$tmp/quarantine.eml" quarantine@in.spam.test)
@@ -134,7 +134,7 @@ is "$(row "$subject" quarantine@in.spam.test)" "Held Spam Message placed into qu
 is "$(harness_sql "SELECT JSON_VALUE(payload, '\$.message.spam_status') FROM webhook_outbox WHERE event = 'MessageHeld' AND JSON_VALUE(payload, '\$.message.subject') = '$subject'")" \
 	Spam "... with a MessageHeld event whose message shows spam_status Spam"
 
-# 15-17: GTUBE to a route in Fail mode, and at a server's failure threshold: refused.
+# GTUBE to a route in Fail mode, and at a server's failure threshold: refused.
 subject="fail $run_id"
 mkmsg "$tmp/fail.eml" "$subject" "$gtube"
 out=$(send "$tmp/fail.eml" fail@in.spam.test)
@@ -148,7 +148,17 @@ like "$out" '<\*\* 550 5\.7\.1 Message rejected as spam: its score [0-9.]+ reach
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject IN ('fail $run_id', 'strict $run_id')")" 0 \
 	"... and neither refused message is stored"
 
-# 18-19: one message for two servers: the strictest answer (a refusal) for all.
+# A bounce to a return path of the strict server quoting GTUBE: never refused for its score.
+token=rp$(instance_random_hex 7)
+harness_sql "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from, subject) VALUES ($strict_id, '$token', 'outgoing', 'x@example.net', 'app@strict.spam.test', 'original $run_id')"
+subject="bounce $run_id"
+mkmsg "$tmp/bounce.eml" "$subject" "Your message could not be delivered: $gtube"
+out=$(send "$tmp/bounce.eml" "$token@rp.postgate.test")
+like "$out" '<-  250 2\.0\.0 Ok: queued' "a bounce quoting GTUBE to a return path is accepted (bounces are not refused for their score)"
+harness_wait_for 30 stored "$subject" "$token@rp.postgate.test" || true
+is "$(row "$subject" "$token@rp.postgate.test")" "Processed Spam - 1" "... stored for its server, its score recorded"
+
+# One message for two servers: the strictest answer (a refusal) for all.
 subject="two servers $run_id"
 mkmsg "$tmp/two.eml" "$subject" "$gtube"
 out=$(send "$tmp/two.eml" mark@in.spam.test strict@strict.spam.test)
@@ -156,7 +166,7 @@ like "$out" '<\*\* 550 5\.7\.1 Message rejected as spam' \
 	"GTUBE for a lenient and a strict server at once is refused (the strictest outcome; the sender is told)"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject'")" 0 "... and stored for neither"
 
-# 20-22: EICAR is refused at SMTP time with the signature's name.
+# EICAR is refused at SMTP time with the signature's name.
 subject="eicar $run_id"
 mkmsg "$tmp/eicar.eml" "$subject" "$eicar"
 out=$(send "$tmp/eicar.eml" mark@in.spam.test)
@@ -166,7 +176,7 @@ is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject'")" 0
 like "$(grep 'virus' "$HARNESS_DIR/milter.log" | tail -1)" 'virus Postgate-Test-EICAR.* found by clamd; refused' \
 	"... and the milter logged it"
 
-# 23-27: forged verdict headers from the sender are removed; the milter's own remain.
+# Forged verdict headers from the sender are removed; the milter's own remain.
 subject="forged $run_id"
 mkmsg "$tmp/forged.eml" "$subject" "$gtube" "X-Postal-Spam: no" "x-postal-spam-score: -50.0" \
 	"X-POSTAL-THREAT: no" "X-Postal-Spam: no" "X-Postgate-Inspection: v=1; spam=-50; servers=$inbox_id:N; mac=00"
@@ -181,7 +191,7 @@ is "$(header_lines "$subject" X-Postgate-Inspection) $(header_lines "$subject" X
 is "$(row "$subject" quarantine@in.spam.test)" "Held Spam Message placed into quarantine. 1" \
 	"... and the message is quarantined all the same"
 
-# 28-33: the worker trusts only the milter's signed verdict (LMTP straight to the worker).
+# The worker trusts only the milter's signed verdict (LMTP straight to the worker).
 subject="lmtp forged $run_id"
 mkmsg "$tmp/lmtp-forged.eml" "$subject" "$gtube" "X-Postal-Spam: yes" \
 	"X-Postgate-Inspection: v=1; spam=1000; threat=clean; servers=$inbox_id:S; mac=$(printf '%064d' 0)"
@@ -202,7 +212,7 @@ lmtp "$tmp/lmtp-moved.eml" mark@in.spam.test >/dev/null
 is "$(row "$subject" mark@in.spam.test)" "Processed NotSpam - 1" "a genuine verdict on the body it was made for is trusted"
 is "$(row "$subject2" mark@in.spam.test)" "Processed NotChecked - 0" "... moved onto another body it is not"
 
-# 34-38: outbound_spam_threshold: GTUBE from an authenticated sender is refused.
+# outbound_spam_threshold: GTUBE from an authenticated sender is refused.
 send_out() { # FILE
 	timeout 90 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/out \
 		--auth-password "$key" --from app@out.spam.test --to someone@example.net --data "$1" 2>&1 || true
@@ -230,7 +240,7 @@ mkout "$tmp/out-off.eml" "$subject" "$gtube"
 out=$(send_out "$tmp/out-off.eml")
 like "$out" '<-  250 2\.0\.0 Ok: queued' "... without outbound_spam_threshold GTUBE is not scored for outgoing mail (as Postal)"
 
-# 39-41: spamd down, when_unavailable = tempfail (the default): 451, the client retries.
+# Spamd down, when_unavailable = tempfail (the default): 451, the client retries.
 instance_spamd_stop "$HARNESS_DIR/spamd"
 subject="spamd down $run_id"
 mkmsg "$tmp/down.eml" "$subject" "$ham"
@@ -239,7 +249,7 @@ like "$out" '<\*\* 451 4\.7\.1 Message could not be checked' "spamd down: 451 4.
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject'")" 0 "... nothing stored"
 like "$(grep 'spamd unavailable:' "$HARNESS_DIR/milter.log" | tail -1)" 'answering 451, the client will retry' "... and the milter logged why"
 
-# 42-46: spamd down, when_unavailable = accept: accepted unscanned, said so, logged.
+# Spamd down, when_unavailable = accept: accepted unscanned, said so, logged.
 milter_restart() {
 	local before
 	before=$(grep -c 'listening on' "$HARNESS_DIR/milter.log" || true)
@@ -263,7 +273,7 @@ like "$hdrs" $'(^|\n)X-Postal-Spam: unchecked\n' "... with X-Postal-Spam: unchec
 like "$hdrs" $'\nX-Postal-Spam-Details: spamd unavailable\n' "... and why"
 like "$(grep 'spamd unavailable:' "$HARNESS_DIR/milter.log" | tail -1)" 'accepting the message unscanned' "... and the milter logged it"
 
-# 47: clamd down too (clamd.when_unavailable stays tempfail): 451.
+# Clamd down too (clamd.when_unavailable stays tempfail): 451.
 instance_clamd_stop "$HARNESS_DIR/clamd"
 out=$(send "$tmp/clean.eml" mark@in.spam.test)
 like "$out" '<\*\* 451 4\.7\.1 ' "clamd down with clamd.when_unavailable = tempfail: 451 4.7.1"
