@@ -2,7 +2,7 @@
  * lookup.c -- the milter's per-message lookups through short-lived caches.
  *
  * Every message asks the same questions (which credential, which server, may it send
- * as this domain, with which keys): answering them from memory for milter.cache_ttl
+ * as this domain, with which keys; where an incoming recipient goes): answering them from memory for milter.cache_ttl
  * seconds spares MariaDB four queries per message and OpenSSL a private-key parse,
  * the most expensive step of signing. Not-found answers are cached too. Database
  * errors are never cached.
@@ -41,7 +41,12 @@ typedef struct cached_track {
     TRACK_DOMAIN td;
 } CACHED_TRACK;
 
-static TTLCACHE *credentials, *servers, *domains, *keysets, *tracks;
+typedef struct cached_inbound {
+    int found;
+    INBOUND_TARGET t;
+} CACHED_INBOUND;
+
+static TTLCACHE *credentials, *servers, *domains, *keysets, *tracks, *inbounds;
 
 static void
 free_track(void *value)
@@ -70,6 +75,7 @@ lookup_init(unsigned ttl)
     domains = ttlcache_new(ttl, CACHE_ENTRIES, mem_free);
     keysets = ttlcache_new(ttl, CACHE_ENTRIES, free_keyset);
     tracks = ttlcache_new(ttl, CACHE_ENTRIES, free_track);
+    inbounds = ttlcache_new(ttl, CACHE_ENTRIES, mem_free);
 }
 
 void
@@ -80,6 +86,7 @@ lookup_done(void)
     ttlcache_free(domains);
     ttlcache_free(keysets);
     ttlcache_free(tracks);
+    ttlcache_free(inbounds);
 }
 
 static int
@@ -238,5 +245,29 @@ lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long dom
         c->td.excluded = mem_strdup_null(out->excluded);
     }
     ttlcache_put(tracks, key, c);
+    return ret;
+}
+
+int
+lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out)
+{
+    CACHED_INBOUND *c = ttlcache_get(inbounds, address);
+    int ret, found;
+
+    if (c) {
+        found = c->found;
+        if (found)
+            *out = c->t;
+        ttlcache_release(inbounds, c);
+        return found;
+    }
+    memset(out, 0, sizeof(*out));
+    if ((ret = inbound_resolve(db, milter_globals.cfg, address, out)) < 0)
+        return ret;
+    c = mem_zalloc(sizeof(*c));
+    c->found = ret > 0;
+    if (ret > 0)
+        c->t = *out;
+    ttlcache_put(inbounds, address, c);
     return ret;
 }

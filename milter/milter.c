@@ -4,7 +4,8 @@
  * Postfix asks this milter about every message (smtpd_milters, non_smtpd_milters).
  * Mail a credential sends (SASL login or SMTP-IP network) is checked, recorded,
  * stamped and DKIM-signed by outgoing.c; mail re-injected through the release
- * service keeps its message row; anything else passes untouched for now.
+ * service keeps its message row; mail from the Internet for postgate's routes and
+ * return paths is scanned for spam and viruses by incoming.c (anything else passes).
  * Only the macros and protocol stages it uses are negotiated, so the others cost no
  * round trip. Callbacks never exit: a failure is a 4xx with a logged reason.
  */
@@ -57,6 +58,9 @@ milter_reset(MILTER_CTX *mc)
     mem_free(mc->headers);
     buf_free(mc->body);
     mem_free(mc->given_tokens);
+    mem_free(mc->targets);
+    mc->targets = NULL;
+    mc->incoming = 0;
     mc->given_tokens = NULL;
     mc->ngiven = 0;
     mc->mail_from = NULL;
@@ -184,6 +188,8 @@ cb_eoh(SMFICTX *ctx)
     }
     if (mc->injection)
         return injection_eoh(ctx, mc);
+    if (mc->incoming)
+        return incoming_eoh(ctx, mc);
     return mc->outgoing ? outgoing_eoh(ctx, mc) : SMFIS_CONTINUE;
 }
 
@@ -208,6 +214,8 @@ cb_eom(SMFICTX *ctx)
         ret = SMFIS_REJECT;
     } else if (mc->release) {
         ret = release_eom(ctx, mc);
+    } else if (mc->incoming) {
+        ret = incoming_eom(ctx, mc);
     } else {
         ret = outgoing_eom(ctx, mc);
     }

@@ -1,6 +1,7 @@
 /*
  * milter.h -- shared between the files of postgate-milter: the per-connection
- * context libmilter hands to every callback, and the outgoing-mail decisions.
+ * context libmilter hands to every callback, the outgoing-mail decisions, the
+ * incoming-mail decisions and the scanners.
  */
 #ifndef PG_MILTER_H
 #define PG_MILTER_H
@@ -11,7 +12,9 @@
 #include "mail/credential.h"
 #include "mail/dbpool.h"
 #include "mail/dkim.h"
+#include "mail/inbound.h"
 #include "mail/server.h"
+#include "mail/spamd.h"
 #include "mail/trackdomain.h"
 #include "util/buf.h"
 #include "util/seal.h"
@@ -42,6 +45,8 @@ typedef struct milter_ctx {
     int too_big;
     char (*given_tokens)[17];   /* tokens the send API chose (injection service) */
     size_t ngiven;
+    int incoming;               /* no credential: mail from the Internet */
+    INBOUND_TARGET *targets;    /* incoming: parallel to rcpts; kind 0 = not postgate's */
 } MILTER_CTX;
 
 /* Process-wide state, set up before libmilter starts its threads. */
@@ -77,6 +82,8 @@ LOOKUP_KEYSET *lookup_signing_keys(DB *db, const char *domain, unsigned long lon
 void lookup_release_keys(LOOKUP_KEYSET *ks);
 /* The track domain of server_id on domain_id: 1 (*out, trackdomain_clear it), 0 none, < 0 error. */
 int lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long domain_id, TRACK_DOMAIN *out);
+/* inbound_resolve() of an incoming recipient: 1 (*out), 0 not postgate's, < 0 error. */
+int lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out);
 
 /* outgoing.c: the decisions for mail a credential sends. */
 sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);
@@ -84,5 +91,29 @@ sfsistat outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat injection_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat release_eom(SMFICTX *ctx, MILTER_CTX *mc);
+
+/* incoming.c: the decisions for mail from the Internet (no credential). */
+sfsistat incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc);
+sfsistat incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc);
+sfsistat incoming_eom(SMFICTX *ctx, MILTER_CTX *mc);
+
+/* scan.c: asking spamd and clamd about one message, within spamd.max_size /
+ * clamd.max_size, applying spamd.when_unavailable / clamd.when_unavailable. */
+typedef enum {
+    SCAN_TEMPFAIL = -1,         /* the scanner failed and the configuration says tempfail (logged) */
+    SCAN_DISABLED = 0,          /* the scanner is not enabled */
+    SCAN_DONE = 1,              /* a verdict */
+    SCAN_UNCHECKED = 2,         /* not scanned (too large, or failed with when_unavailable = accept; logged) */
+} SCAN_STATUS;
+
+/* The message as a scanner sees it: the header fields as received, an empty line, the
+ * body; CRLF line ends. */
+BUF *scan_message(const MILTER_CTX *mc);
+/* *why_r: a static reason when SCAN_UNCHECKED. */
+SCAN_STATUS scan_spam(const char *queue_id, const BUF *msg, SPAMD_RESULT *r, const char **why_r);
+/* SCAN_DONE with *virus_r (mem_free it) NULL when clean. */
+SCAN_STATUS scan_virus(const char *queue_id, const BUF *msg, char **virus_r, const char **why_r);
+/* Answers a scanner failure under when_unavailable = tempfail: 451 4.7.1. */
+sfsistat scan_tempfail(SMFICTX *ctx);
 
 #endif

@@ -2,9 +2,10 @@
  * outgoing.c -- what postgate-milter does with mail a credential sends, and with
  * held mail re-injected through the release service.
  *
- * Order at the end of a message: decide the holds, build the final header list,
- * DKIM-sign it (the very last change to the content), ask Postfix for the changes,
- * then record everything in one transaction. A database failure at any point is a
+ * Order at the end of a message: refuse spam when the server sets an
+ * outbound_spam_threshold (scored as submitted, before anything changes), decide the
+ * holds, build the final header list, DKIM-sign it (the very last change to the
+ * content), ask Postfix for the changes, then record everything in one transaction. A database failure at any point is a
  * 4xx: Postfix drops the changes with the transaction and the client retries, so
  * nothing is accepted and lost, and nothing is recorded that was not accepted.
  */
@@ -18,6 +19,7 @@
 
 #include "mail/address.h"
 #include "mail/dkim.h"
+#include "mail/inspection.h"
 #include "mail/message.h"
 #include "mail/release.h"
 #include "mail/sendlimit.h"
@@ -96,7 +98,7 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
             smfi_setreply(ctx, "535", "5.7.8", "Credential no longer valid");
             return SMFIS_REJECT;
         }
-        return SMFIS_ACCEPT;        /* not sent by a credential: nothing for postgate to do yet */
+        return incoming_envfrom(ctx, mc);       /* not sent by a credential: from the Internet */
     }
     ret = lookup_server(db, mc->cred.server_id, &mc->server);
     if (ret <= 0) {
@@ -427,11 +429,65 @@ track_links(DB *db, MILTER_CTX *mc, const char *token, TRACK_RESULT *r)
     return ret;
 }
 
+/*
+ * Postal's outbound_spam_threshold: when the server sets one, spamd scores the message
+ * as it was submitted and a score at or over the threshold is refused at SMTP time
+ * (Postal hard-fails it later with the same words). 1 answered (*status_r: refused or
+ * tempfailed), 0 go on (in->spam_checked when scored).
+ */
+static int
+outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTION *in, sfsistat *status_r)
+{
+    SPAMD_RESULT *sr;
+    const char *why;
+    SCAN_STATUS st;
+    BUF *msg;
+    int refused = 0;
+
+    if (!mc->server.has_outbound_spam_threshold)
+        return 0;
+    if (!milter_globals.cfg->spamd_enabled) {
+        msg_warn("server %s/%s sets outbound_spam_threshold but spamd.enabled is false: not scored",
+                 mc->server.org_permalink, mc->server.permalink);
+        return 0;
+    }
+    msg = scan_message(mc);
+    sr = mem_zalloc(sizeof(*sr));
+    st = scan_spam(queue_id, msg, sr, &why);
+    buf_free(msg);
+    if (st == SCAN_TEMPFAIL) {
+        *status_r = scan_tempfail(ctx);
+        refused = 1;
+    } else if (st == SCAN_DONE) {
+        char score[32], limit[32], reply[160];
+
+        in->spam_checked = 1;
+        in->spam_score = sr->score;
+        memcpy(in->rules, sr->rules, sr->nrules * sizeof(sr->rules[0]));
+        in->nrules = sr->nrules;
+        inspection_add_server(in, mc->server.id, 0);
+        inspection_decimal(sr->score, 2, score);
+        inspection_decimal(mc->server.outbound_spam_threshold, 2, limit);
+        if (sr->score >= mc->server.outbound_spam_threshold) {
+            msg_info("%s: server %s/%s: credential %llu: spam score %s reaches outbound_spam_threshold %s; refused",
+                     queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, score,
+                     limit);
+            snprintf(reply, sizeof(reply), "Message is likely spam. Threshold is %s and the message scored %s.",
+                     limit, score);
+            smfi_setreply(ctx, "550", "5.7.1", reply);
+            *status_r = SMFIS_REJECT;
+            refused = 1;
+        }
+    }
+    mem_free(sr);
+    return refused;
+}
+
 sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
     const char *queue_id = smfi_getsymval(ctx, "{i}");
-    DB *db = dbpool_get(milter_globals.pool);
+    DB *db = NULL;
     MESSAGE_RCPT *rcpts = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(MESSAGE_RCPT));
     char whole_reason[256], (*reasons)[1100] = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*reasons));
     char *subject = trimmed(header_value(mc, "Subject")), *message_id = trimmed(header_value(mc, "Message-ID"));
@@ -439,6 +495,9 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     char *msgid_value = NULL;
     BUF *stored = NULL, *wrapped = NULL;
     TRACK_RESULT tracked = {0};
+    INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
+    MESSAGE_INSPECTION inspection_row_v;
+    char *spam_checks = NULL;
     size_t held = 0;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
@@ -447,6 +506,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "message without recipients");
         goto out;
     }
+    /* Scored before a database connection is taken: spamd may take seconds. */
+    if (outbound_spam_check(ctx, mc, queue_id, inspection, &status))
+        goto out;
+    db = dbpool_get(milter_globals.pool);
     whole = message_hold(db, mc, whole_reason, sizeof(whole_reason));
     if (whole < 0) {
         status = milter_tempfail(ctx, "send volume: %s", db_error(db));
@@ -525,6 +588,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
 
+    inspection_row(inspection, mc->server.id, &inspection_row_v, &spam_checks);
     MESSAGE_SUBMISSION sub = {
         .server_id = mc->server.id, .credential_id = mc->cred.id, .scope = "outgoing",
         .mail_from = mc->mail_from, .subject = subject, .message_id = message_id, .tag = tag,
@@ -532,6 +596,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         .headers = buf_data(stored), .headers_len = buf_len(stored),
         .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rcpts, .nrcpts = mc->nrcpts,
         .links = tracked.links, .nlinks = tracked.nlinks,
+        .inspection = inspection->spam_checked ? &inspection_row_v : NULL,
     };
     if (message_store(db, &sub) < 0) {
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
@@ -544,7 +609,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     if (held == mc->nrcpts)
         status = SMFIS_DISCARD;     /* every recipient held: postgate keeps it, Postfix sends nothing */
 out:
-    dbpool_put(milter_globals.pool, db);
+    if (db)
+        dbpool_put(milter_globals.pool, db);
     buf_free(stored);
     buf_free(wrapped);
     track_result_free(&tracked);
@@ -554,6 +620,8 @@ out:
     mem_free(tag);
     mem_free(rcpts);
     mem_free(reasons);
+    mem_free(inspection);
+    mem_free(spam_checks);
     return status;
 }
 

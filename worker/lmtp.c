@@ -2,7 +2,9 @@
  * lmtp.c -- the LMTP server task (lmtp.h). One thread accepts; each connection gets a
  * thread of its own (at most LMTP_MAX_CLIENTS; Postfix's lmtp client keeps few open).
  * All socket I/O has deadlines, so a stalled peer costs a thread for at most
- * LMTP_TIMEOUT seconds.
+ * LMTP_TIMEOUT seconds. The spam/virus verdict comes only from the milter's signed
+ * X-Postgate-Inspection header (inspection.h), never from the visible X-Postal-Spam*
+ * headers; a route in Quarantine mode holds what that verdict calls spam.
  */
 #include "config.h"
 
@@ -27,6 +29,7 @@
 #include "mail/daemon.h"
 #include "mail/dsn.h"
 #include "mail/inbound.h"
+#include "mail/inspection.h"
 #include "mail/message.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -191,6 +194,15 @@ typedef struct store_ctx {
     const DSN *dsn;             /* the message as a DSN, when a recipient is a return path */
 } STORE_CTX;
 
+/* Postal's spam_mode Quarantine: spam (under the recipient server's threshold) for a
+ * route that quarantines is held, whatever the route's mode. */
+static int
+quarantined(const INSPECTION *in, const INBOUND_TARGET *t)
+{
+    return in && t->route_id && strcmp(t->spam_mode, "Quarantine") == 0
+        && strcmp(inspection_spam_status(in, t->server_id), "Spam") == 0;
+}
+
 static int
 queue_deliveries(DB *db, MESSAGE_SUBMISSION *sub, void *arg)
 {
@@ -288,7 +300,12 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
     size_t headers_len, body_at = split_headers(data, len, &headers_len);
     char *subject, *message_id;
     DSN *dsn = NULL;
+    INSPECTION *in = mem_zalloc(sizeof(*in));
+    int inspected = inspection_from_headers(s->srv->env->seal, data, headers_len, data + body_at, len - body_at, in);
 
+    if (inspected < 0)
+        msg_warn("lmtp %lu: from=<%s>: ignoring an %s header that postgate-milter did not make for this message",
+                 s->id, s->mail_from, INSPECTION_HEADER);
     for (size_t i = 0; i < s->nrcpts && dsn == NULL; i++)
         if (s->rcpts[i].t.kind == INBOUND_RETURN_PATH)
             dsn = dsn_parse(data, len, s->mail_from);
@@ -300,12 +317,15 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
         for (size_t i = 0; i < s->nrcpts; i++)
             s->rcpts[i].reply = s->rcpts[i].reply_buf;
         dsn_free(dsn);
+        mem_free(in);
         return;
     }
     summarize(data, len, &subject, &message_id);
     for (size_t i = 0; i < s->nrcpts; i++) {
         unsigned long long server_id = s->rcpts[i].t.server_id;
         MESSAGE_RCPT *rows;
+        MESSAGE_INSPECTION verdict;
+        char *spam_checks = NULL;
         RCPT **mine;
         size_t n = 0;
         STORE_CTX sc;
@@ -321,15 +341,22 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             rows[n].address = s->rcpts[j].address;
             rows[n].route_id = s->rcpts[j].bounce_of ? 0 : s->rcpts[j].t.route_id;
             rows[n].status = row_status(&s->rcpts[j], &rows[n].hold_reason);
+            if (!s->rcpts[j].bounce_of && quarantined(inspected > 0 ? in : NULL, &s->rcpts[j].t)) {
+                rows[n].status = NULL;
+                rows[n].hold_reason = INSPECTION_QUARANTINE_REASON;
+            }
             mine[n++] = &s->rcpts[j];
         }
         sc.rcpts = mine;
         sc.dsn = dsn;
+        if (inspected > 0)
+            inspection_row(in, server_id, &verdict, &spam_checks);
         MESSAGE_SUBMISSION sub = {
             .server_id = server_id, .scope = "incoming", .mail_from = s->mail_from, .subject = subject,
             .message_id = message_id, .hold_expiry_days = (int) cfg->worker_hold_expiry_days,
             .headers = data, .headers_len = headers_len, .body = data + body_at, .body_len = len - body_at,
             .rcpts = rows, .nrcpts = n, .in_txn = queue_deliveries, .in_txn_arg = &sc,
+            .inspection = inspected > 0 ? &verdict : NULL,
         };
         if (message_new_tokens(rows, n) < 0)
             ret = DB_ERR_TEMP;
@@ -356,10 +383,12 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             msg_warn("lmtp %lu: storing a message for server %llu failed: %s", s->id, server_id, db_error(db));
         mem_free(rows);
         mem_free(mine);
+        mem_free(spam_checks);
     }
     mem_free(subject);
     mem_free(message_id);
     dsn_free(dsn);
+    mem_free(in);
 }
 
 /* ---------------------------------------------------------------- the dialogue */

@@ -84,6 +84,9 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
         if (ret < 0)
             goto fail;
         r->id = db_insert_id(db);
+        /* Before the MessageHeld event, whose message object shows the spam status. */
+        if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
+            goto fail;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
@@ -107,6 +110,18 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
 fail:
     db_rollback(db);
     return ret;
+}
+
+int
+message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in)
+{
+    int ret = db_exec(db, "UPDATE messages SET spam_status = ?, spam_score = LEAST(GREATEST(?, -9999.99), 9999.99), spam_checks = ?, threat = ?, "
+                      "threat_details = LEFT(?, 255), inspected = ? WHERE id = ?",
+                      DB_ARGS(DB_STR(in->spam_status), DB_DOUBLE(in->spam_score), DB_STR(in->spam_checks),
+                              DB_INT(in->threat != 0), DB_STR(in->threat_details), DB_INT(in->inspected != 0),
+                              DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
 }
 
 int

@@ -21,6 +21,17 @@ typedef struct message_rcpt {
     unsigned long long id;              /* filled by message_store */
 } MESSAGE_RCPT;
 
+/* What the spam and virus checks found, for one message row (messages.spam_status,
+ * spam_score, spam_checks, threat, threat_details, inspected). */
+typedef struct message_inspection {
+    const char *spam_status;            /* "NotChecked", "NotSpam" or "Spam" */
+    double spam_score;
+    const char *spam_checks;            /* JSON [{"code": .., "score": ..}] or NULL */
+    int threat;
+    const char *threat_details;         /* NULL: none */
+    int inspected;                      /* a scanner gave a verdict */
+} MESSAGE_INSPECTION;
+
 typedef struct message_submission {
     unsigned long long server_id;
     unsigned long long credential_id;   /* 0: none */
@@ -39,6 +50,7 @@ typedef struct message_submission {
     size_t nrcpts;
     const TRACK_LINK *links;            /* tracked links, stored against rcpts[0]'s row */
     size_t nlinks;
+    const MESSAGE_INSPECTION *inspection;       /* spam/virus verdict for every row; NULL: none */
     /* Called inside the transaction after every row was inserted (ids filled), for what
      * must commit or fail with the rows (e.g. endpoint delivery queue rows); NULL: none.
      * A negative return rolls everything back and is message_store's result. */
@@ -55,6 +67,9 @@ int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
  * MessageHeld webhook event for each held recipient in the same transaction, and counts
  * the recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
 int message_store(DB *db, MESSAGE_SUBMISSION *sub);
+
+/* Records the inspection on row id (inside the caller's transaction, if any). 0 or < 0. */
+int message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in);
 
 /* Release: the held row for (token of any row of the submission, recipient address).
  * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */

@@ -16,7 +16,8 @@
 
 #define SERVER_SELECT \
     "SELECT s.id, s.organization_id, s.permalink, o.permalink, s.name, s.token, s.mode = 'Development', " \
-    "COALESCE(s.send_limit, -1), s.allow_sender, (s.suspended_at IS NOT NULL OR o.suspended_at IS NOT NULL) " \
+    "COALESCE(s.send_limit, -1), s.allow_sender, (s.suspended_at IS NOT NULL OR o.suspended_at IS NOT NULL), " \
+    "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold " \
     "FROM servers s JOIN organizations o ON o.id = s.organization_id AND o.deleted_at IS NULL " \
     "WHERE s.deleted_at IS NULL "
 
@@ -38,6 +39,11 @@ server_one(DB *db, const char *sql, const DB_PARAM *params, size_t n, SERVER *ou
         out->send_limit = atoll(db_result_get(res, 0, 7));
         out->allow_sender = atoi(db_result_get(res, 0, 8));
         out->suspended = atoi(db_result_get(res, 0, 9));
+        out->spam_threshold = strtod(db_result_get(res, 0, 10), NULL);
+        out->spam_failure_threshold = strtod(db_result_get(res, 0, 11), NULL);
+        out->has_outbound_spam_threshold = db_result_get(res, 0, 12) != NULL;
+        if (out->has_outbound_spam_threshold)
+            out->outbound_spam_threshold = strtod(db_result_get(res, 0, 12), NULL);
     }
     db_result_free(res);
     return ret > 0 ? 1 : ret;

@@ -18,6 +18,10 @@ typedef struct server {
     long long send_limit;       /* messages per rolling hour; -1 = none */
     int allow_sender;
     int suspended;              /* the server or its organization */
+    double spam_threshold;      /* incoming: spam when the score is above it */
+    double spam_failure_threshold;      /* incoming: refused when the score reaches it */
+    int has_outbound_spam_threshold;
+    double outbound_spam_threshold;     /* outgoing: refused when the score reaches it */
 } SERVER;
 
 int server_by_id(DB *db, unsigned long long id, SERVER *out);

@@ -1,0 +1,284 @@
+/*
+ * incoming.c -- what postgate-milter does with mail from the Internet (no credential)
+ * for postgate's routes and return paths: spam and virus checks at SMTP time.
+ *
+ * At the end of the headers every recipient is resolved (inbound.h, cached); a
+ * message with none of postgate's recipients passes untouched. At the end of the
+ * message it is scanned once by clamd and once by spamd, then:
+ *   - a virus: 554 5.7.1 naming the signature (refused now, so no backscatter);
+ *   - a score at or over a recipient server's spam_failure_threshold: 550 5.7.1;
+ *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1
+ *     (neither score rule applies to a return path without a route: bounces are not refused);
+ *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
+ *     X-Postal-Threat headers and the signed X-Postgate-Inspection header
+ *     (inspection.h), from which postgate-worker records the verdict per recipient
+ *     and holds the mail of routes in Quarantine mode.
+ * One SMTP transaction gets one answer: when recipients of several servers or routes
+ * disagree, the strictest outcome wins (any refusal refuses the whole message), which
+ * is safe because the sender is told; nothing is dropped silently. The visible headers
+ * then show the lowest spam_threshold among the servers (the worker still decides per
+ * server from the signed verdict).
+ *
+ * Must never: let X-Postal-Spam*, X-Postal-Threat* or X-Postgate-Inspection headers
+ * from the sender through (they are removed first, even when scanning is off), or
+ * answer 5xx for a lookup or scanner failure.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mail/inspection.h"
+#include "milter.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+/* Headers only postgate may write on incoming mail (prefixes, case-insensitive). */
+static int
+is_verdict_header(const char *name)
+{
+    return strncasecmp(name, "X-Postal-Spam", 13) == 0 || strncasecmp(name, "X-Postal-Threat", 15) == 0
+        || strcasecmp(name, INSPECTION_HEADER) == 0;
+}
+
+sfsistat
+incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    (void) ctx;
+    mc->incoming = 1;
+    return SMFIS_CONTINUE;
+}
+
+sfsistat
+incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    DB *db = dbpool_get(milter_globals.pool);
+    size_t mine = 0;
+
+    mc->targets = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*mc->targets));
+    for (size_t i = 0; i < mc->nrcpts; i++) {
+        int ret = lookup_inbound(db, mc->rcpts[i], &mc->targets[i]);
+
+        if (ret < 0) {
+            sfsistat st = milter_tempfail(ctx, "incoming recipient %s: %s", mc->rcpts[i], db_error(db));
+
+            dbpool_put(milter_globals.pool, db);
+            return st;
+        }
+        if (ret == 0)
+            mc->targets[i].kind = 0;
+        mine += ret > 0;
+    }
+    dbpool_put(milter_globals.pool, db);
+    /* Mail for somebody else on this Postfix host (local mailboxes, say): not postgate's. */
+    return mine ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+}
+
+/* Removes every verdict header the sender wrote (each name's last occurrence first;
+ * Postfix matches names without regard to case). */
+static int
+remove_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc)
+{
+    for (size_t h = 0; h < mc->nheaders; h++) {
+        const char *name = mc->headers[h].name;
+        int seen = 0, count = 0;
+
+        if (!is_verdict_header(name))
+            continue;
+        for (size_t j = 0; j < h && !seen; j++)
+            seen = strcasecmp(mc->headers[j].name, name) == 0;
+        if (seen)
+            continue;
+        for (size_t j = h; j < mc->nheaders; j++)
+            count += strcasecmp(mc->headers[j].name, name) == 0;
+        for (int i = count; i > 0; i--)
+            if (smfi_chgheader(ctx, (char *) name, i, NULL) == MI_FAILURE)
+                return -1;
+    }
+    return 0;
+}
+
+static int
+add_header(SMFICTX *ctx, const char *name, const char *value)
+{
+    char *v = buf_asprintf(" %s", value);
+    int ret = smfi_addheader(ctx, (char *) name, v) == MI_FAILURE ? -1 : 0;
+
+    mem_free(v);
+    return ret;
+}
+
+/* The verdict per recipient server; refuses (*reply filled) when one server's or
+ * route's rule says so. 1 refuse, 0 accept, -1 database error. */
+static int
+decide(DB *db, MILTER_CTX *mc, INSPECTION *in, double *lowest_r, int *any_spam_r, char *reply, size_t size)
+{
+    char score[32], limit[32];
+    int have_lowest = 0;
+
+    *any_spam_r = 0;
+    *lowest_r = 0;
+    inspection_decimal(in->spam_score, 2, score);
+    for (size_t i = 0; i < mc->nrcpts; i++) {
+        const INBOUND_TARGET *t = &mc->targets[i];
+        SERVER server;
+        int ret, spam;
+
+        if (t->kind == 0)
+            continue;
+        if ((ret = lookup_server(db, t->server_id, &server)) < 0)
+            return -1;
+        if (ret == 0)
+            continue;           /* deleted since the lookup: the worker will not take it either */
+        if (!have_lowest || server.spam_threshold < *lowest_r)
+            *lowest_r = server.spam_threshold;
+        have_lowest = 1;
+        if (!in->spam_checked)
+            continue;
+        spam = in->spam_score > server.spam_threshold;
+        *any_spam_r |= spam;
+        inspection_add_server(in, server.id, spam);
+        /* A bounce to a return path without a __returnpath__ route is never refused for
+         * its score (Postal does not inspect bounces it can link): it often quotes the
+         * spam it reports, and refusing it would lose the report. */
+        if (t->kind == INBOUND_RETURN_PATH && t->route_id == 0)
+            continue;
+        if (in->spam_score >= server.spam_failure_threshold) {
+            inspection_decimal(server.spam_failure_threshold, 2, limit);
+            snprintf(reply, size, "Message rejected as spam: its score %s reaches the failure threshold %s",
+                     score, limit);
+            msg_info("server %s/%s: <%s>: spam score %s reaches spam_failure_threshold %s", server.org_permalink,
+                     server.permalink, mc->rcpts[i], score, limit);
+            return 1;
+        }
+        if (spam && t->route_id && strcmp(t->spam_mode, "Fail") == 0) {
+            inspection_decimal(server.spam_threshold, 2, limit);
+            snprintf(reply, size, "Message rejected as spam: its score %s is over the threshold %s", score, limit);
+            msg_info("server %s/%s: <%s>: spam score %s over spam_threshold %s, route %llu fails spam",
+                     server.org_permalink, server.permalink, mc->rcpts[i], score, limit, t->route_id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+sfsistat
+incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *queue_id = smfi_getsymval(ctx, "{i}"), *spam_why = NULL, *virus_why = NULL;
+    const char *qid = queue_id ? queue_id : "-";
+    INSPECTION *in = mem_zalloc(sizeof(*in));
+    SPAMD_RESULT *sr = mem_zalloc(sizeof(*sr));
+    char *virus = NULL, *signed_value = NULL, reply[256], num[32];
+    SCAN_STATUS vs, ss;
+    BUF *msg = NULL;
+    DB *db = NULL;
+    sfsistat status = SMFIS_CONTINUE;
+    double lowest = 0;
+    int any_spam = 0, ret;
+
+    if (remove_verdict_headers(ctx, mc) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused to remove a header");
+        goto out;
+    }
+    if (!milter_globals.cfg->spamd_enabled && !milter_globals.cfg->clamd_enabled)
+        goto out;
+    msg = scan_message(mc);
+
+    /* Viruses first: clamd is local and quick, and an infected message needs no score. */
+    vs = scan_virus(queue_id, msg, &virus, &virus_why);
+    if (vs == SCAN_TEMPFAIL) {
+        status = scan_tempfail(ctx);
+        goto out;
+    }
+    if (vs == SCAN_DONE && virus) {
+        char name[128];
+
+        inspection_safe_name(virus, name, sizeof(name));
+        msg_info("%s: incoming from=<%s>: virus %s found by clamd; refused", qid, mc->mail_from, name);
+        snprintf(reply, sizeof(reply), "Message rejected: virus found (%s)", name);
+        smfi_setreply(ctx, "554", "5.7.1", reply);
+        status = SMFIS_REJECT;
+        goto out;
+    }
+    in->threat_checked = vs == SCAN_DONE;
+
+    ss = scan_spam(queue_id, msg, sr, &spam_why);
+    if (ss == SCAN_TEMPFAIL) {
+        status = scan_tempfail(ctx);
+        goto out;
+    }
+    if (ss == SCAN_DONE) {
+        in->spam_checked = 1;
+        in->spam_score = sr->score;
+        memcpy(in->rules, sr->rules, sr->nrules * sizeof(sr->rules[0]));
+        in->nrules = sr->nrules;
+    }
+
+    db = dbpool_get(milter_globals.pool);
+    ret = decide(db, mc, in, &lowest, &any_spam, reply, sizeof(reply));
+    if (ret < 0) {
+        status = milter_tempfail(ctx, "server lookup: %s", db_error(db));
+        goto out;
+    }
+    if (ret > 0) {
+        smfi_setreply(ctx, "550", "5.7.1", reply);
+        status = SMFIS_REJECT;
+        goto out;
+    }
+
+    /* Postal's headers, then the signed verdict the worker trusts. */
+    ret = 0;
+    if (ss != SCAN_DISABLED) {
+        if (in->spam_checked) {
+            ret |= add_header(ctx, "X-Postal-Spam", any_spam ? "yes" : "no");
+            inspection_decimal(lowest, 2, num);
+            ret |= add_header(ctx, "X-Postal-Spam-Threshold", num);
+            inspection_decimal(in->spam_score, 2, num);
+            ret |= add_header(ctx, "X-Postal-Spam-Score", num);
+        } else {
+            ret |= add_header(ctx, "X-Postal-Spam", "unchecked");
+            ret |= add_header(ctx, "X-Postal-Spam-Details", spam_why ? spam_why : "not checked");
+        }
+    }
+    if (vs != SCAN_DISABLED) {
+        ret |= add_header(ctx, "X-Postal-Threat", in->threat_checked ? "no" : "unchecked");
+        if (!in->threat_checked)
+            ret |= add_header(ctx, "X-Postal-Threat-Details", virus_why ? virus_why : "not checked");
+    }
+    signed_value = inspection_header_make(milter_globals.seal, in, buf_data(mc->body), buf_len(mc->body));
+    if (ret < 0 || smfi_addheader(ctx, (char *) INSPECTION_HEADER, signed_value) == MI_FAILURE) {
+        status = milter_tempfail(ctx, "Postfix refused a header");
+        goto out;
+    }
+    {
+        char spam[96], virus_text[96];
+
+        inspection_decimal(in->spam_score, 2, num);
+        if (in->spam_checked)
+            snprintf(spam, sizeof(spam), "%s (score %s)", any_spam ? "yes" : "no", num);
+        else if (ss == SCAN_DISABLED)
+            snprintf(spam, sizeof(spam), "off");
+        else
+            snprintf(spam, sizeof(spam), "unchecked (%s)", spam_why ? spam_why : "?");
+        if (vs == SCAN_DISABLED)
+            snprintf(virus_text, sizeof(virus_text), "off");
+        else if (in->threat_checked)
+            snprintf(virus_text, sizeof(virus_text), "none");
+        else
+            snprintf(virus_text, sizeof(virus_text), "unchecked (%s)", virus_why ? virus_why : "?");
+        msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s", qid, mc->mail_from, mc->nrcpts,
+                 mc->nrcpts == 1 ? "" : "s", spam, virus_text);
+    }
+out:
+    if (db)
+        dbpool_put(milter_globals.pool, db);
+    buf_free(msg);
+    mem_free(virus);
+    mem_free(signed_value);
+    mem_free(sr);
+    mem_free(in);
+    return status;
+}
