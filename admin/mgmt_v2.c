@@ -24,6 +24,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_webhooks_routes,
     mgmt_ippools_routes,
     mgmt_suppressions_routes,
+    mgmt_stats_routes,
 };
 
 HTTP_ROUTE *
