@@ -79,9 +79,9 @@ async function listPage(ctx, box, held) {
     if (api.since) api.since = dayToUtc(api.since, false) ?? api.since;
     if (api.until) api.until = dayToUtc(api.until, true) ?? api.until;
     const write = canWrite(org);
-    box.append(pageHeader(server.name, { crumbs: serverCrumbs(org, server, [t(held ? 'nav.held' : 'nav.messages'), null]) }),
+    box.append(pageHeader(server.name, { crumbs: serverCrumbs(org, server, [(held ? t('nav.held') : t('nav.messages')), null]) }),
         serverTabs(org, server, held ? 'held' : 'messages'),
-        h('p', { class: 'lead' }, t(held ? 'held.lead' : 'messages.lead')));
+        h('p', { class: 'lead' }, (held ? t('held.lead') : t('messages.lead'))));
     if (held && ctx.session.user.admin) box.append(h('p', null, link('/postfix/queue', t('held.queue_link'))));
 
     // The filter form: a GET to the same page (the router takes it over).
@@ -141,7 +141,7 @@ async function listPage(ctx, box, held) {
         if (ids.length === 0) return;
         const yes = await confirmAction({
             title: t(action === 'release' ? 'held.release_title' : 'held.cancel_title'),
-            message: t(action === 'release' ? 'held.release_many' : 'held.cancel_many', { n: ids.length }),
+            message: action === 'release' ? t('held.release_many', { n: ids.length }) : t('held.cancel_many', { n: ids.length }),
             confirmLabel: t(action === 'release' ? 'held.release' : 'held.cancel_hold'),
             danger: action !== 'release',
         });
@@ -150,7 +150,7 @@ async function listPage(ctx, box, held) {
             const { results } = await post(`${base}/messages/held/${action}`, { ids });
             const done = results.filter((r) => r.result === 'released' || r.result === 'cancelled').length;
             const failed = results.filter((r) => r.result !== 'released' && r.result !== 'cancelled');
-            flash(t(action === 'release' ? 'held.released_n' : 'held.cancelled_n', { n: done })
+            flash((action === 'release' ? t('held.released_n', { n: done }) : t('held.cancelled_n', { n: done }))
                 + (failed.length ? ` ${t('held.failed_n', { n: failed.length })} ${failed.map((r) => `#${r.id}: ${r.message || r.result}`).join('; ')}` : ''),
             failed.length ? 'error' : 'success');
             ctx.reload();
@@ -189,7 +189,7 @@ async function listPage(ctx, box, held) {
             syncBulk();
             box.append(bulkBar);
         }
-        box.append(table(columns, messages, { caption: t(held ? 'nav.held' : 'nav.messages') }));
+        box.append(table(columns, messages, { caption: (held ? t('nav.held') : t('nav.messages')) }));
     }
 
     // Keyset pages: "Older" follows next_before; "Newer" pops the trail.
@@ -308,7 +308,7 @@ async function messagePage(ctx, box) {
             h('details', null, h('summary', null, t('message.headers_count', { n: headerRows.length })),
                 h('dl', { class: 'headers' }, headerRows.map(([k, v]) => [h('dt', null, k), h('dd', { class: 'break' }, v)])))));
     }
-    const act = (list, withUrl) => (list.length === 0 ? h('p', { class: 'muted' }, t(withUrl ? 'message.no_clicks' : 'message.no_opens'))
+    const act = (list, withUrl) => (list.length === 0 ? h('p', { class: 'muted' }, (withUrl ? t('message.no_clicks') : t('message.no_opens')))
         : table([
             { label: t('messages.time'), cell: (x) => formatDate(x.created_at) },
             withUrl ? { label: t('message.url'), cell: (x) => h('code', { class: 'break' }, x.url) } : null,
