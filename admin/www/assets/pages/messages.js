@@ -286,7 +286,7 @@ async function messagePage(ctx, box) {
             htmlBox.append(h('p', { class: 'muted' }, t('message.no_html')));
         } else {
             htmlBox.append(h('p', { class: 'hint' }, t('message.html_hint')),
-                h('iframe', { class: 'html-view', sandbox: true, referrerpolicy: 'no-referrer', loading: 'lazy',
+                h('iframe', { class: 'html-view', sandbox: true, referrerpolicy: 'no-referrer',
                     title: t('message.html_frame', { subject: title }), src: `/api/v2${base}/html` }));
         }
         box.append(htmlBox);

@@ -42,7 +42,7 @@ async function routesPage(ctx, box) {
     const endpointName = (ref) => {
         if (!ref) return '—';
         const e = byUuid.get(ref.uuid);
-        return e ? `${e.name} (${t(`endpoint.kind.${e.kind.key}`)})` : ref.uuid;
+        return e ? `${e.name || e.address} (${t(`endpoint.kind.${e.kind.key}`)})` : ref.uuid;
     };
     box.append(pageHeader(server.name, { crumbs: serverCrumbs(org, server, [t('nav.routes'), null]) }),
         serverTabs(org, server, 'routes'), h('p', { class: 'lead' }, t('routes.lead')));
@@ -72,7 +72,7 @@ async function routesPage(ctx, box) {
         ], slice, { caption: t('routes.title') })));
     }
     if (write && domains.length > 0) {
-        const epOptions = [['', t('routes.choose_endpoint')], ...endpoints.map((e) => [`${e.type}:${e.uuid}`, `${e.name} — ${endpointTarget(e)}`])];
+        const epOptions = [['', t('routes.choose_endpoint')], ...endpoints.map((e) => [`${e.type}:${e.uuid}`, e.name ? `${e.name} — ${endpointTarget(e)}` : endpointTarget(e)])];
         const f = form({
             fields: [
                 { name: 'name', label: t('routes.name'), required: true, hint: t('routes.name_hint'), spellcheck: 'false' },
@@ -107,11 +107,11 @@ async function routesPage(ctx, box) {
         epBox.append(emptyState(t('endpoints.empty_title'), write ? t('endpoints.empty_text') : t('endpoints.empty_text_readonly')));
     } else {
         epBox.append(table([
-            { label: t('endpoints.name'), cell: (e) => h('span', { class: 'strong' }, e.name) },
+            { label: t('endpoints.name'), cell: (e) => h('span', { class: 'strong' }, e.name || '—') },
             { label: t('endpoints.kind'), cell: (e) => t(`endpoint.kind.${e.kind.key}`) },
             { label: t('endpoints.target'), cell: (e) => h('code', { class: 'break' }, endpointTarget(e)) },
             { label: t('common.last_used'), cell: (e) => formatDate(e.last_used_at) },
-            { label: t('common.actions'), cell: (e) => (write ? remove(t('endpoints.endpoint'), e.name, `${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`) : null) },
+            { label: t('common.actions'), cell: (e) => (write ? remove(t('endpoints.endpoint'), e.name || e.address, `${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`) : null) },
         ], endpoints, { caption: t('endpoints.title') }));
     }
     if (write) {
@@ -138,7 +138,6 @@ async function routesPage(ctx, box) {
                     { name: 'password', label: t('endpoints.password'), type: 'password', omitEmpty: true, autocomplete: 'new-password' },
                 ],
                 address: [
-                    { name: 'name', label: t('endpoints.name'), required: true },
                     { name: 'address', label: t('endpoints.address'), required: true, type: 'email', spellcheck: 'false' },
                 ],
             }[kind.key];
@@ -148,7 +147,7 @@ async function routesPage(ctx, box) {
                 async onSubmit(v) {
                     if (v.password === '') delete v.password;
                     const { endpoint } = await post(`${base}/${kind.path}`, v);
-                    flash(t('endpoints.created', { name: endpoint.name }));
+                    flash(t('endpoints.created', { name: endpoint.name || endpoint.address }));
                     ctx.reload();
                 },
             });
