@@ -156,8 +156,10 @@ try {
     const row = page.locator('tbody tr', { hasText: 'rcpt@example.net' }).first();
     await row.waitFor();
     check('the message list shows the message', await row.isVisible());
-    check('the subject in the list is shown as text', (await row.locator('a.msg-link').textContent()) === XSS_SUBJECT,
-        await row.locator('a.msg-link').textContent());
+    // Compared with white space folded: a long Subject is folded in the header.
+    const norm = (x) => (x ?? '').replace(/\s+/g, ' ').trim();
+    check('the subject in the list is shown as text', norm(await row.locator('a.msg-link').textContent()) === XSS_SUBJECT,
+        JSON.stringify(await row.locator('a.msg-link').textContent()));
     check('the subject payload made no element in the list', await inert());
     await page.locator('#flt-subject').fill('onerror');
     await page.locator('#flt-status').selectOption('Sent');
@@ -184,7 +186,9 @@ try {
     await page.locator('a.msg-link').first().click();
     await page.waitForURL((u) => u.pathname === `${SRV}/messages/${msgId}`);
     await settled();
-    check('the message page is titled with the subject, as text', (await page.locator('h1').textContent()) === XSS_SUBJECT);
+    await page.locator('h1', { hasText: 'Invoice' }).waitFor();
+    check('the message page is titled with the subject, as text', norm(await page.locator('h1').textContent()) === XSS_SUBJECT,
+        JSON.stringify(await page.locator('h1').textContent()));
     check('the plain text is shown as text', (await page.locator('pre.plain-body').textContent()) === XSS_PLAIN + '\n'
         || (await page.locator('pre.plain-body').textContent()).trim() === XSS_PLAIN, await page.locator('pre.plain-body').textContent());
     check('the attachment name is shown as text', (await page.locator('.attachment-name').textContent()) === XSS_ATTACHMENT);
@@ -231,7 +235,7 @@ try {
         await entry.locator('summary').click();
         const payload = (await entry.locator('pre.payload').nth(1).textContent()) ?? '';
         check('the entry shows the payload sent (the message\'s subject, as text)', payload.includes('"subject"') && payload.includes('onerror'), payload.slice(0, 200));
-        await entry.getByRole('button', { name: 'Send again' }).click();
+        await entry.getByRole('button', { name: /^Send request \d+ again$/ }).click();
         check('"Send again" queues the event', /queued to be sent again/.test(await flashText()));
         await shoot('webhook');
     }
