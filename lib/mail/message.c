@@ -256,8 +256,7 @@ message_statistics(DB *db, unsigned long long server_id, int hourly, const char 
     return db_query(db, res_r, "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
                     "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
                     "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
-                    "SUM(m.status IN ('Held', 'HoldCancelled') OR EXISTS (SELECT 1 FROM deliveries d "
-                    "WHERE d.message_id = m.id AND d.status = 'Held')) "
+                    "SUM(m.status IN ('Held', 'HoldCancelled')) "
                     "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
                     "GROUP BY bucket ORDER BY bucket",
                     DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));

@@ -62,6 +62,11 @@ async function go(p) {
     await page.locator('#main h1').first().waitFor();
 }
 const tab = (name) => page.locator('nav.tabs').getByRole('link', { name, exact: true });
+// Waits for the flash line to match re (a new flash, not the one before it).
+async function flashHas(re) {
+    await page.locator('#flash', { hasText: re }).waitFor({ timeout: 10000 }).catch(() => {});
+    return re.test((await page.locator('#flash').textContent()) ?? '');
+}
 async function flashText() {
     await page.locator('#flash:not(:empty)').waitFor({ timeout: 10000 }).catch(() => {});
     return (await page.locator('#flash').textContent()) ?? '';
@@ -236,7 +241,7 @@ try {
         const payload = (await entry.locator('pre.payload').nth(1).textContent()) ?? '';
         check('the entry shows the payload sent (the message\'s subject, as text)', payload.includes('"subject"') && payload.includes('onerror'), payload.slice(0, 200));
         await entry.getByRole('button', { name: /^Send request \d+ again$/ }).click();
-        check('"Send again" queues the event', /queued to be sent again/.test(await flashText()));
+        check('"Send again" queues the event', await flashHas(/queued to be sent again/));
         await shoot('webhook');
     }
 
@@ -259,7 +264,7 @@ try {
     await page.locator('#confirm-dialog[open]').waitFor();
     check('cancelling a hold asks for confirmation', await page.locator('#confirm-dialog').getByText('It will never be sent').isVisible());
     await page.locator('#confirm-ok').click();
-    check('the hold is cancelled', /hold was cancelled/.test(await flashText()));
+    check('the hold is cancelled', await flashHas(/hold was cancelled/));
     await settled();
     check('the message now says Hold cancelled', await page.locator('.badge', { hasText: 'Hold cancelled' }).first().isVisible());
     // Release the other two in bulk.
@@ -270,7 +275,7 @@ try {
     check('selecting all counts 2', await visible('2 selected'));
     await page.locator('#bulk-release').click();
     await confirmDialog();
-    check('releasing in bulk says 2 released', /2 released/.test(await flashText()), await flashText());
+    check('releasing in bulk says 2 released', await flashHas(/2 released/), await flashText());
     await settled();
     check('after the release nothing is held and the page says so', await visible('Nothing is held'));
 
@@ -280,7 +285,7 @@ try {
     await page.locator('#main input[name="address"]').fill('manual@example.org');
     await page.locator('#main input[name="reason"]').fill('asked by phone');
     await page.getByRole('button', { name: 'Add address' }).click();
-    check('adding an address', /manual@example.org is on the list/.test(await flashText()));
+    check('adding an address', await flashHas(/manual@example.org is on the list/));
     await settled();
     const csv = 'email,reason\nann@example.org,unsubscribed\nnot-an-address\n"bob@example.org","said ""stop"""\nmanual@example.org,again\n';
     await page.locator('#supp-file').setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
@@ -300,7 +305,7 @@ try {
     check('a search narrows the list', await page.locator('#supp-list tbody tr').count() === 1 && /search=ann/.test(page.url()));
     await page.getByRole('button', { name: 'Remove ann@example.org' }).click();
     await confirmDialog();
-    check('removing asks first, then removes', /ann@example.org removed/.test(await flashText()));
+    check('removing asks first, then removes', await flashHas(/ann@example.org removed/));
     await settled();
     check('the search now finds nothing and says so', await visible('No address matches'));
 
@@ -311,12 +316,12 @@ try {
     await page.locator('#endpoint-kind').selectOption('address');
     await page.locator('#endpoints input[name="address"]').fill('desk@example.org');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
-    check('an address endpoint is created', /Endpoint desk@example.org created/.test(await flashText()));
+    check('an address endpoint is created', await flashHas(/Endpoint desk@example.org created/));
     await settled();
     await page.locator('#routes input[name="name"]').fill('support');
     await page.locator('#routes select[name="endpoint"]').selectOption({ label: 'desk@example.org' });
     await page.getByRole('button', { name: 'Add route' }).click();
-    check('a route to it is added', new RegExp(`Route support@${E.LIVE_DOMAIN} added`).test(await flashText()));
+    check('a route to it is added', await flashHas(new RegExp(`Route support@${E.LIVE_DOMAIN} added`)));
     await settled();
     check('the route is listed with its endpoint', await page.locator('#routes tbody tr', { hasText: `support@${E.LIVE_DOMAIN}` }).count() === 1
         && await page.locator('#routes tbody tr', { hasText: 'desk@example.org (Address)' }).count() === 1);
@@ -327,13 +332,13 @@ try {
     check('the domain page shows the DNS check section', await visible('DNS check') && await page.locator('#check-domain').isVisible());
     await page.locator('#rotate-dkim').click();
     await confirmDialog();
-    check('rotating makes a pending key', /new key is pending/.test(await flashText()));
+    check('rotating makes a pending key', await flashHas(/new key is pending/));
     await settled();
     const pending = page.locator('#dkim tbody tr', { hasText: 'Pending' });
     check('the new key is listed as pending with "Activate now"', await pending.count() === 1 && await pending.getByRole('button', { name: /Activate key/ }).isVisible());
     await pending.getByRole('button', { name: /Activate key/ }).click();
     await confirmDialog();
-    check('activating it makes it sign', /signs from now on/.test(await flashText()));
+    check('activating it makes it sign', await flashHas(/signs from now on/));
     await settled();
     check('the old key is retiring', await page.locator('#dkim tbody tr', { hasText: 'Retiring' }).count() === 1);
     await shoot('domain-dkim');
@@ -346,7 +351,8 @@ try {
     check('the charts have a data table for screen readers', await page.locator('#chart-days details.chart-data table').count() === 1);
     await shoot('overview');
     await go(DEVSRV);
-    check('the Development server\'s overview counts held mail', Number(await page.locator('.stat-held .stat-value').textContent()) === 3);
+    const heldCount = await page.locator('.stat-held .stat-value').textContent();
+    check('the Development server\'s overview counts the cancelled hold as held (the released two went out)', Number(heldCount) === 1, heldCount);
 
     // ---------------------------------------------------------------- IP pools and the queue
     await page.getByRole('link', { name: 'IP pools', exact: true }).click();
@@ -363,11 +369,11 @@ try {
     check('a bad IPv4 address is refused beside its field', ((await page.locator('[data-field="ipv4"] .field-error').textContent()) ?? '').length > 0);
     await page.locator('#main input[name="ipv4"]').fill('192.0.2.10');
     await page.getByRole('button', { name: 'Add address' }).click();
-    check('a good address is added', /Address added/.test(await flashText()));
+    check('a good address is added', await flashHas(/Address added/));
     await settled();
     await page.locator('#main input[name="organization"]').fill(E.ORG);
     await page.getByRole('button', { name: 'Assign' }).click();
-    check('the pool is assigned to the organization', new RegExp(`Assigned to ${E.ORG}`).test(await flashText()));
+    check('the pool is assigned to the organization', await flashHas(new RegExp(`Assigned to ${E.ORG}`)));
     await shoot('ip-pool');
     await page.getByRole('link', { name: 'Postfix queue', exact: true }).click();
     await settled();
