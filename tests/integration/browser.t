@@ -41,6 +41,12 @@ ln -s "$HARNESS_DIR/outside.txt" "$HARNESS_WWW_DIR/assets/outside.txt"
 ln -s /etc "$HARNESS_WWW_DIR/assets/etc"
 ln -s style.css "$HARNESS_WWW_DIR/assets/alias.css"
 export HARNESS_WWW_DIR
+# The Postfix queue page: a copy of postqueue without set-group-ID may name the private
+# instance's configuration directory (as mgmt_v2_messages.t explains).
+cp /usr/sbin/postqueue "$HARNESS_DIR/postqueue"
+chmod 755 "$HARNESS_DIR/postqueue"
+chmod o+x "$HARNESS_QUEUE_DIR/public"
+export POSTGATE_POSTFIX_POSTQUEUE_PATH="$HARNESS_DIR/postqueue"
 harness_start_admin
 base=$HARNESS_ADMIN_URL
 
