@@ -8,7 +8,12 @@
 # Chromium driven by playwright-core (tests/browser/ui.mjs: log in, organization,
 # server, domain, credential with its key shown once, validation errors beside fields,
 # confirmations, members, tokens, pagination, an XSS payload as names, 简体中文, log
-# out), and last the database, which must hold what the browser did.
+# out), the database, which must hold what the browser did, and then the mail pages
+# (tests/browser/mail.mjs, with postgate-worker and a webhook receiver running: a message
+# with XSS payloads sent with an API key made in the UI, found, opened, its HTML inert in
+# the sandboxed frame, its delivery; the webhook request log and "send again"; holds of a
+# Development server released in bulk and cancelled; a suppression CSV import; routes,
+# DKIM rotation, the overview charts, IP pools, the Postfix queue) and the database again.
 # Screenshots: tests/artifacts/screenshots/ (laptop and phone width).
 #
 # Must never: pass on what the page says alone when the database can be asked, leave
