@@ -2,8 +2,9 @@
  * mgmt_messages.c -- a server's message log, …/servers/{server}/messages (doc/api.md):
  * search with keyset pages, one message with its content, deliveries, opens and clicks,
  * the raw message and single attachments, and releasing or cancelling held messages
- * (one or in bulk). Rows are lib/mail/message.c's, their JSON lib/mail/message_view.c's,
- * release is lib/mail/release.c's (re-injection through the release service).
+ * (one or in bulk), and the HTML body as a sandboxed document for the web admin. Rows
+ * are lib/mail/message.c's, their JSON lib/mail/message_view.c's, release is
+ * lib/mail/release.c's (re-injection through the release service).
  *
  * Must never: show a message of another server, accept a query value unchecked, or
  * release a message the principal's role may not change (readonly: 403).
@@ -391,6 +392,49 @@ out:
     call_end(&c);
 }
 
+/* The message's HTML body as a document of its own, for the web admin's message view,
+ * which loads it in <iframe sandbox> (no allow-scripts, no allow-same-origin). The
+ * answer's own policy is the second wall: no script, no plugin, nothing fetched from
+ * anywhere (remote images and styles stay blocked; inline styles and data: images show),
+ * a unique origin even when opened on its own (CSP sandbox), framed only by the admin. */
+#define HTML_VIEW_CSP "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " \
+    "sandbox; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+static void
+mgmt_v2_message_html(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0;
+    DB_RESULT *m = NULL;
+    json_t *d = json_object(), *html;
+    CALL c;
+    ORG o = {0};
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+        || find_message(&c, server_id, &m) != 1)
+        goto out;
+    if ((ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HTML, d)) < 0) {
+        reply_db(&c, "raw message lookup", ret);
+        goto out;
+    }
+    html = json_object_get(d, "html_body");
+    if (!json_is_string(html)) {
+        reply_not_found(&c, "HTML body");
+        goto out;
+    }
+    http_add_header(req, "Content-Security-Policy", HTML_VIEW_CSP);
+    http_add_header(req, "X-Frame-Options", "SAMEORIGIN");
+    http_add_header(req, "Referrer-Policy", "no-referrer");
+    http_add_header(req, "Cross-Origin-Resource-Policy", "same-origin");
+    http_reply_bytes(req, MHD_HTTP_OK, "text/html; charset=utf-8", json_string_value(html),
+                     json_string_length(html));
+out:
+    json_decref(d);
+    db_result_free(m);
+    json_decref(o.json);
+    call_end(&c);
+}
+
 /* ---------------------------------------------------------------- release and cancel */
 
 enum { ACT_RELEASE, ACT_CANCEL };
@@ -569,6 +613,7 @@ const MGMT_ROUTE mgmt_messages_routes[] = {
     {"POST", "/api/v2/organizations/{}/servers/{}/messages/held/cancel", mgmt_v2_messages_cancel},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}", mgmt_v2_message_get},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/raw", mgmt_v2_message_raw},
+    {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/html", mgmt_v2_message_html},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/attachments/{}", mgmt_v2_message_attachment},
     {"POST", "/api/v2/organizations/{}/servers/{}/messages/{}/release", mgmt_v2_message_release},
     {"POST", "/api/v2/organizations/{}/servers/{}/messages/{}/cancel", mgmt_v2_message_cancel},

@@ -25,6 +25,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_ippools_routes,
     mgmt_suppressions_routes,
     mgmt_trackdomains_routes,
+    mgmt_stats_routes,
 };
 
 HTTP_ROUTE *

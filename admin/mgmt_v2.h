@@ -66,6 +66,7 @@ extern const MGMT_ROUTE mgmt_webhooks_routes[];         /* mgmt_webhooks.c: a se
 extern const MGMT_ROUTE mgmt_ippools_routes[];          /* mgmt_ippools.c: IP pools, addresses, assignments, rules */
 extern const MGMT_ROUTE mgmt_suppressions_routes[];     /* mgmt_suppressions.c: a server's suppression list */
 extern const MGMT_ROUTE mgmt_trackdomains_routes[];     /* mgmt_trackdomains.c: a server's track domains */
+extern const MGMT_ROUTE mgmt_stats_routes[];            /* mgmt_stats.c: a server's volume by hour and day */
 /* Routes whose bodies may reach MGMT_V2_MAX_IMPORT_BODY. */
 extern const MGMT_ROUTE mgmt_import_routes[];           /* mgmt_suppressions.c: suppression list import */
 

@@ -321,7 +321,10 @@ request_json(const DB_RESULT *res, size_t row)
     const char *status = db_result_get(res, row, WHREQ_COL_STATUS_CODE);
     const char *duration = db_result_get(res, row, WHREQ_COL_DURATION_MS);
 
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
+    const char *payload = db_result_get(res, row, WHREQ_COL_PAYLOAD);
+    json_t *pj = payload ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
+
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
                      "id", (json_int_t) strtoll(db_result_get(res, row, WHREQ_COL_ID), NULL, 10),
                      "event_uuid", jstr(db_result_get(res, row, WHREQ_COL_EVENT_UUID)),
                      "event", jstr(db_result_get(res, row, WHREQ_COL_EVENT)),
@@ -332,7 +335,8 @@ request_json(const DB_RESULT *res, size_t row)
                      "error", jstr(db_result_get(res, row, WHREQ_COL_ERROR)),
                      "will_retry", atoi(db_result_get(res, row, WHREQ_COL_WILL_RETRY)) != 0,
                      "duration_ms", duration ? json_integer(atoll(duration)) : json_null(),
-                     "created_at", jstr(db_result_get(res, row, WHREQ_COL_CREATED)));
+                     "created_at", jstr(db_result_get(res, row, WHREQ_COL_CREATED)),
+                     "payload", pj ? pj : json_null());
 }
 
 static void

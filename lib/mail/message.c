@@ -264,6 +264,20 @@ message_created_at(DB *db, unsigned long long server_id, unsigned long long id, 
 }
 
 int
+message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r)
+{
+    const char *fmt = hourly ? "%Y-%m-%d %H:00:00" : "%Y-%m-%d 00:00:00";
+
+    return db_query(db, res_r, "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
+                    "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
+                    "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
+                    "SUM(m.status IN ('Held', 'HoldCancelled')) "
+                    "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
+                    "GROUP BY bucket ORDER BY bucket",
+                    DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
+}
+
+int
 message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details)
 {
     int ret;

@@ -132,4 +132,14 @@ int message_created_at(DB *db, unsigned long long server_id, unsigned long long 
  * its own transaction. */
 int message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details);
 
+/* Volume of one server by UTC hour (hourly != 0) or UTC day from since ("YYYY-MM-DD
+ * HH:MM:SS" UTC, inclusive) on: one row per bucket that has messages, oldest first, with
+ * columns bucket start ("YYYY-MM-DD HH:00:00"), incoming (incoming rows that are not
+ * bounces), outgoing, bounced (outgoing rows now HardFail or Bounced, plus bounce
+ * messages received), held (rows Held now or whose hold was cancelled; a released row is
+ * Pending or Sent again and counts as outgoing only). Counted from the message log itself
+ * (ix_messages_server_created), so it agrees with the message list. The row count, < 0
+ * database error. */
+int message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r);
+
 #endif

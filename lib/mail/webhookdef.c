@@ -86,9 +86,12 @@ int
 webhookdef_requests(DB *db, unsigned long long server_id, unsigned long long id, unsigned long long before_id,
                     unsigned limit, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT id, uuid, event, url, attempt, status_code, body, error, will_retry, "
-                    "duration_ms, " TS("created_at") " FROM webhook_requests WHERE server_id = ? AND webhook_id = ? "
-                    "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+    /* The payload sent is the outbox row's (kept as long as the request log). */
+    return db_query(db, res_r, "SELECT r.id, r.uuid, r.event, r.url, r.attempt, r.status_code, r.body, r.error, "
+                    "r.will_retry, r.duration_ms, " TS("r.created_at") ", o.payload FROM webhook_requests r "
+                    "LEFT JOIN webhook_outbox o ON o.id = r.outbox_id AND o.server_id = r.server_id "
+                    "WHERE r.server_id = ? AND r.webhook_id = ? "
+                    "AND (? = 0 OR r.id < ?) ORDER BY r.id DESC LIMIT ?",
                     DB_ARGS(DB_UINT(server_id), DB_UINT(id), DB_UINT(before_id), DB_UINT(before_id), DB_UINT(limit)));
 }
 

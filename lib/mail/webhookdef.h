@@ -42,7 +42,8 @@ int webhookdef_delete(DB *db, unsigned long long server_id, unsigned long long i
 /* Columns of webhookdef_requests()'s rows. */
 enum webhookdef_request_col {
     WHREQ_COL_ID, WHREQ_COL_EVENT_UUID, WHREQ_COL_EVENT, WHREQ_COL_URL, WHREQ_COL_ATTEMPT, WHREQ_COL_STATUS_CODE,
-    WHREQ_COL_BODY, WHREQ_COL_ERROR, WHREQ_COL_WILL_RETRY, WHREQ_COL_DURATION_MS, WHREQ_COL_CREATED
+    WHREQ_COL_BODY, WHREQ_COL_ERROR, WHREQ_COL_WILL_RETRY, WHREQ_COL_DURATION_MS, WHREQ_COL_CREATED,
+    WHREQ_COL_PAYLOAD           /* the event's payload (JSON text), NULL once the outbox row is gone */
 };
 /* The request log of webhook id of server_id, newest first, only ids below before_id
  * (when not 0), at most limit rows, into *res_r: the row count, < 0 database error. */

@@ -13,7 +13,7 @@ const www = process.argv[2];
 const dir = join(www, 'assets', 'i18n');
 const en = JSON.parse(readFileSync(join(dir, 'en.json'), 'utf8'));
 const zh = JSON.parse(readFileSync(join(dir, 'zh-CN.json'), 'utf8'));
-const SAME_IN_BOTH = new Set(['domains.record_ttl']);   // "TTL" is written so in Chinese too
+const SAME_IN_BOTH = new Set(['domains.record_ttl', 'messages.kib', 'messages.mib']);   // "TTL", "KB", "MB" are written so in Chinese too
 
 function report(name, problems) {
     if (problems.length === 0) console.log(`PASS\t${name}`);
@@ -54,7 +54,8 @@ report(`every literal t('key') of the sources (${used.size}) is in the catalogs`
 
 // Keys only reached through template strings (roles, modes, types, settings, errors).
 const dynamic = enKeys.filter((k) => !used.has(k));
-const prefixes = ['role.', 'server.mode.', 'credentials.type.', 'server.', 'error.'];
+const prefixes = ['role.', 'server.mode.', 'credentials.type.', 'server.', 'error.', 'msgstatus.', 'endpoint.kind.',
+    'routes.mode.', 'routes.spam.', 'supp.src.'];
 report('every catalog key is used, directly or through a known dynamic prefix',
     dynamic.filter((k) => !prefixes.some((p) => k.startsWith(p))).map((k) => `unused key ${k}`));
 

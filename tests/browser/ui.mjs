@@ -142,7 +142,7 @@ try {
     check('with no domain the page says what to add', await visible('No domains yet'));
 
     await tab('Settings').click();
-    await waitPath('/orgs/acme-mail/servers/main');
+    await waitPath('/orgs/acme-mail/servers/main/settings');
     await page.getByLabel('Spam threshold', { exact: true }).fill('100000');
     await page.getByLabel('Send limit (messages per hour)').fill('5000');
     await page.getByRole('button', { name: 'Save changes' }).click();

@@ -20,6 +20,12 @@ import { routes as memberRoutes } from './pages/members.js';
 import { routes as serverRoutes } from './pages/servers.js';
 import { routes as domainRoutes } from './pages/domains.js';
 import { routes as credentialRoutes } from './pages/credentials.js';
+import { routes as overviewRoutes } from './pages/overview.js';
+import { routes as messageRoutes } from './pages/messages.js';
+import { routes as routeRoutes } from './pages/routes.js';
+import { routes as webhookRoutes } from './pages/webhooks.js';
+import { routes as suppressionRoutes } from './pages/suppressions.js';
+import { routes as ipPoolRoutes } from './pages/ippools.js';
 
 const ROUTES = [
     { path: '/', page: (ctx) => ctx.navigate('/orgs', { replace: true }) },
@@ -29,6 +35,12 @@ const ROUTES = [
     ...serverRoutes,
     ...domainRoutes,
     ...credentialRoutes,
+    ...overviewRoutes,
+    ...messageRoutes,
+    ...routeRoutes,
+    ...webhookRoutes,
+    ...suppressionRoutes,
+    ...ipPoolRoutes,
     { path: '*', page: notFoundPage, public: true },
 ];
 
@@ -53,6 +65,8 @@ function topbar() {
         user ? h('nav', { class: 'mainnav', 'aria-label': t('nav.main') },
             h('ul', null,
                 h('li', null, h('a', { href: '/orgs', 'aria-current': state.current?.startsWith('/orgs') ? 'page' : null }, t('nav.organizations'))),
+                h('li', null, h('a', { href: '/ip-pools', 'aria-current': state.current?.startsWith('/ip-pools') ? 'page' : null }, t('nav.ip_pools'))),
+                user.admin ? h('li', null, h('a', { href: '/postfix/queue', 'aria-current': state.current === '/postfix/queue' ? 'page' : null }, t('nav.queue'))) : null,
                 h('li', null, h('a', { href: '/account', 'aria-current': state.current === '/account' ? 'page' : null }, t('nav.account'))))) : null,
         h('div', { class: 'topbar-end' },
             h('div', { class: 'lang' }, h('label', { for: langId }, t('nav.language')), select),

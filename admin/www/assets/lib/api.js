@@ -2,7 +2,7 @@
 // uses: JSON in and out, the session's CSRF token on every write, errors as ApiError
 // with the server's code, message and per-field errors.
 //
-// Contract: get/post/patch/del(path[, body]) resolve to the answer's `data`, or reject
+// Contract: get/post/patch/del(path[, body]) and upload(path, blob, type, onProgress) resolve to the answer's `data`, or reject
 // with ApiError {status, code, message, fields: {field: [messages]}}; status 0 and code
 // "NetworkError" when the server could not be reached. A 403 CSRFTokenInvalid fetches
 // the token again (GET /session) and retries the write once. A 401 calls the handler
@@ -77,6 +77,37 @@ async function refreshCsrf() {
     } catch {
         setCsrfToken(null);
     }
+}
+
+// A large body (a CSV import) sent with XMLHttpRequest, whose upload reports progress:
+// onProgress(sentBytes, totalBytes). Resolves and rejects as send() does (CSRF retried once).
+export function upload(path, body, contentType, onProgress, retried = false) {
+    return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', BASE + path);
+        xhr.setRequestHeader('Content-Type', contentType);
+        xhr.setRequestHeader('Accept', 'application/json');
+        if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+        xhr.withCredentials = true;
+        xhr.upload.addEventListener('progress', (e) => { if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : body.size || 0); });
+        xhr.addEventListener('error', () => reject(new ApiError(0, 'NetworkError', 'The server could not be reached.')));
+        xhr.addEventListener('load', async () => {
+            let doc = null;
+            try { doc = JSON.parse(xhr.responseText); } catch { doc = null; }
+            if (xhr.status >= 200 && xhr.status < 300 && doc && doc.status === 'success') { resolve(doc.data || {}); return; }
+            const data = (doc && doc.data) || {};
+            const code = data.code || `HTTP${xhr.status}`;
+            if (xhr.status === 403 && code === 'CSRFTokenInvalid' && !retried) {
+                await refreshCsrf();
+                upload(path, body, contentType, onProgress, true).then(resolve, reject);
+                return;
+            }
+            const err = new ApiError(xhr.status, code, data.message || xhr.statusText, data.errors);
+            if (xhr.status === 401) unauthorized(err);
+            reject(err);
+        });
+        xhr.send(body);
+    });
 }
 
 export const get = (path) => send('GET', path);

@@ -2,7 +2,8 @@
 // or a server, their tabs and breadcrumbs, and what a role may do.
 //
 // Contract: the tab lists below are the one place a new page family adds its tab
-// (routes, webhooks, messages, ... as the API lands). Roles as doc/api.md: readonly
+// (a server: overview, messages, held, domains, credentials, routes, webhooks,
+// suppressions, settings). Roles as doc/api.md: readonly
 // reads, member also writes a server's domains and credentials, admin manages the
 // organization, owner also owners.
 
@@ -52,9 +53,15 @@ export function orgTabs(org, current) {
 
 export function serverTabs(org, server, current) {
     const items = [
-        { key: 'settings', label: t('nav.server_settings'), href: serverUrl(org, server) },
+        { key: 'overview', label: t('nav.overview'), href: serverUrl(org, server) },
+        { key: 'messages', label: t('nav.messages'), href: serverUrl(org, server, '/messages') },
+        { key: 'held', label: t('nav.held'), href: serverUrl(org, server, '/held') },
         { key: 'domains', label: t('nav.domains'), href: serverUrl(org, server, '/domains') },
         { key: 'credentials', label: t('nav.credentials'), href: serverUrl(org, server, '/credentials') },
+        { key: 'routes', label: t('nav.routes'), href: serverUrl(org, server, '/routes') },
+        { key: 'webhooks', label: t('nav.webhooks'), href: serverUrl(org, server, '/webhooks') },
+        { key: 'suppressions', label: t('nav.suppressions'), href: serverUrl(org, server, '/suppressions') },
+        { key: 'settings', label: t('nav.server_settings'), href: serverUrl(org, server, '/settings') },
     ];
     return tabs(t('nav.server_sections'), items.map((i) => ({ ...i, current: i.key === current })));
 }

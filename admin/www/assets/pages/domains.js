@@ -1,5 +1,6 @@
 // domains.js -- a server's domains: the list, adding one (with an Ed25519 key as well
-// if wanted), a domain's DNS records to publish with copy buttons, deleting one.
+// if wanted), a domain's DNS records to publish with copy buttons, verifying it, the live
+// DNS check (SPF, DKIM, return path, MX), DKIM keys with rotation, deleting one.
 //
 // Contract: doc/api.md "Domains of a server". The records come as zone-file text
 // (dns_records); each line is also shown as name / type / value, the value unquoted as
@@ -75,7 +76,24 @@ async function detailPage(ctx, box) {
     const records = parseZone(domain.dns_records);
     box.append(pageHeader(domain.name, { crumbs: serverCrumbs(org, server, [t('nav.domains'), serverUrl(org, server, '/domains')], [domain.name, null]) }),
         serverTabs(org, server, 'domains'));
-    box.append(domain.verified ? notice(t('domains.verified_notice'), 'success') : notice(t('domains.unverified_notice'), 'warning'));
+    const base = p`/organizations/${org.permalink}/servers/${server.permalink}/domains/${domain.name}`;
+    const write = canWrite(org);
+    // Runs a domain action and redraws with its answer; errors land in the section's alert.
+    const act = async (alertEl, fn, done) => {
+        alertEl.replaceChildren();
+        try {
+            await fn();
+            if (done) flash(done);
+            ctx.reload();
+        } catch (err) {
+            alertEl.replaceChildren(notice(errorText(err), 'error'));
+        }
+    };
+    const verifyAlert = h('div', { class: 'section-alert' });
+    box.append(domain.verified ? notice(t('domains.verified_notice'), 'success') : h('div', { class: 'card' },
+        notice(t('domains.unverified_notice'), 'warning'), verifyAlert,
+        write ? button(t('domains.verify'), () => act(verifyAlert, () => post(`${base}/verify`), t('domains.verified_now')),
+            { kind: 'primary', id: 'verify-domain' }) : null));
     box.append(h('section', { class: 'card' },
         h('h2', null, t('domains.records_title')),
         h('p', { class: 'hint' }, t('domains.records_lead')),
@@ -89,14 +107,55 @@ async function detailPage(ctx, box) {
             h('summary', null, t('domains.zone_text')),
             h('pre', { class: 'zone-text', tabindex: '0' }, domain.dns_records),
             copyButton(domain.dns_records, t('domains.copy_all'), { id: 'copy-zone' }))));
-    box.append(h('section', { class: 'card' },
+    const chk = domain.dns_check || {};
+    const checkAlert = h('div', { class: 'section-alert' });
+    const checkRow = (key, label) => ({ label, status: chk[`${key}_status`], error: chk[`${key}_error`] });
+    const checkRows = [checkRow('spf', 'SPF'), checkRow('dkim', 'DKIM'), checkRow('return_path', t('domains.return_path')), checkRow('mx', 'MX')];
+    const checkBadge = (st) => (st === 'OK' ? badge(t('domains.check_ok'), 'ok') : st === 'Missing' ? badge(t('domains.check_missing'), 'warning')
+        : st === 'Invalid' ? badge(t('domains.check_invalid'), 'danger') : badge(t('domains.check_unknown'), 'neutral'));
+    box.append(h('section', { class: 'card', id: 'dns-check' },
+        h('h2', null, t('domains.check_title')),
+        h('p', { class: 'hint' }, chk.checked_at ? t('domains.checked_at', { when: formatDate(chk.checked_at) }) : t('domains.never_checked')),
+        checkAlert,
+        table([
+            { label: t('domains.record_type'), cell: (r) => r.label },
+            { label: t('domains.status'), cell: (r) => checkBadge(r.status) },
+            { label: t('message.details'), cell: (r) => h('span', { class: 'break' }, r.error || (r.status === 'OK' ? t('domains.check_ok_text') : '—')) },
+        ], checkRows, { caption: t('domains.check_title') }),
+        write ? h('div', { class: 'form-actions' }, button(t('domains.check_now'), () => act(checkAlert, () => post(`${base}/check`), t('domains.checked')),
+            { kind: 'secondary', id: 'check-domain' })) : null));
+
+    const dkimAlert = h('div', { class: 'section-alert' });
+    const stateBadge = (k) => (k.state === 'active' ? badge(t('domains.state_active'), 'ok')
+        : k.state === 'pending' ? badge(t('domains.state_pending'), 'warning') : badge(t('domains.state_retiring'), 'neutral'));
+    box.append(h('section', { class: 'card', id: 'dkim' },
         h('h2', null, t('domains.dkim_title')),
+        h('p', { class: 'hint' }, t('domains.dkim_lead')),
+        dkimAlert,
         table([
             { label: t('domains.selector'), cell: (k) => h('code', null, k.selector) },
             { label: t('domains.algorithm'), cell: (k) => k.algorithm },
-            { label: t('domains.key_state'), cell: (k) => k.state },
-        ], domain.dkim_keys, { caption: t('domains.dkim_title') })));
-    if (canWrite(org)) {
+            { label: t('domains.key_state'), cell: stateBadge },
+            { label: t('domains.signing'), cell: (k) => (k.signing ? t('common.yes') : t('common.no')) },
+            { label: t('domains.activates'), cell: (k) => (k.activated_at ? formatDate(k.activated_at) : '—') },
+            { label: t('common.actions'), cell: (k) => (write && k.state === 'pending' ? button(t('domains.activate'), async () => {
+                const yes = await confirmAction({ title: t('domains.activate_title'), message: t('domains.activate_confirm', { selector: k.selector }), confirmLabel: t('domains.activate'), danger: false });
+                if (yes) await act(dkimAlert, () => post(`${base}/dkim/activate`, { selector: k.selector }), t('domains.activated', { selector: k.selector }));
+            }, { kind: 'small', 'aria-label': t('domains.activate_named', { selector: k.selector }) }) : null) },
+        ], domain.dkim_keys, { caption: t('domains.dkim_title') }),
+        write ? (() => {
+            const alg = h('select', { id: 'rotate-alg' }, h('option', { value: 'rsa-sha256' }, 'RSA-2048 (rsa-sha256)'),
+                h('option', { value: 'ed25519-sha256' }, 'Ed25519 (ed25519-sha256)'));
+            return h('div', { class: 'rotate' },
+                h('h3', null, t('domains.rotate_title')),
+                h('p', { class: 'hint' }, t('domains.rotate_text')),
+                h('div', { class: 'field' }, h('label', { for: 'rotate-alg' }, t('domains.algorithm')), alg),
+                button(t('domains.rotate'), async () => {
+                    const yes = await confirmAction({ title: t('domains.rotate_title'), message: t('domains.rotate_confirm'), confirmLabel: t('domains.rotate'), danger: false });
+                    if (yes) await act(dkimAlert, () => post(`${base}/dkim/rotate`, { algorithm: alg.value }), t('domains.rotated'));
+                }, { kind: 'secondary', id: 'rotate-dkim' }));
+        })() : null));
+    if (write) {
         box.append(h('section', { class: 'card danger-zone' },
             h('h2', null, t('domains.delete_title')),
             h('p', null, t('domains.delete_text')),

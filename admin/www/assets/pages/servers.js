@@ -117,6 +117,5 @@ async function settingsPage(ctx, box) {
 export const routes = [
     { path: '/orgs/:org/servers', page: listPage },
     { path: '/orgs/:org/servers/new', page: createPage },
-    { path: '/orgs/:org/servers/:server', page: settingsPage },
     { path: '/orgs/:org/servers/:server/settings', page: settingsPage },
 ];

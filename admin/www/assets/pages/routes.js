@@ -1,0 +1,171 @@
+// routes.js -- where a server's incoming mail goes: routes (address → mode and
+// endpoint), the endpoints they deliver to (HTTP, SMTP, an address), and track domains.
+//
+// Contract: doc/api.md "Routes of a server" and "Endpoints of a server". A route in mode
+// Endpoint needs an endpoint, so the route form offers the server's endpoints and says
+// to create one first when there is none. Track domains have no management API yet: the
+// page says how they are made today (postgatectl track-domain) instead of a form.
+//
+// Must never: delete without confirmation, or show an SMTP endpoint's password (the API
+// only says whether one is set).
+
+import { h } from '../lib/dom.js';
+import { t, formatDate } from '../lib/i18n.js';
+import { get, post, del } from '../lib/api.js';
+import {
+    pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, errorText, notice,
+} from '../lib/ui.js';
+import { loadServer, serverTabs, serverCrumbs, serverApi, canWrite } from './common.js';
+
+const KINDS = [
+    { type: 'HTTPEndpoint', path: 'http-endpoints', key: 'http' },
+    { type: 'SMTPEndpoint', path: 'smtp-endpoints', key: 'smtp' },
+    { type: 'AddressEndpoint', path: 'address-endpoints', key: 'address' },
+];
+const MODES = ['Endpoint', 'Accept', 'Hold', 'Bounce', 'Reject'];
+const SPAM_MODES = ['Mark', 'Quarantine', 'Fail'];
+
+function endpointTarget(e) {
+    if (e.type === 'HTTPEndpoint') return e.url;
+    if (e.type === 'SMTPEndpoint') return `${e.hostname}:${e.port}`;
+    return e.address;
+}
+
+async function routesPage(ctx, box) {
+    const { org, server } = await loadServer(ctx.params.org, ctx.params.server);
+    const base = serverApi(org.permalink, server.permalink);
+    const [{ routes }, { domains }, ...lists] = await Promise.all([
+        get(`${base}/routes`), get(`${base}/domains`), ...KINDS.map((k) => get(`${base}/${k.path}`))]);
+    const endpoints = lists.flatMap((l, i) => l.endpoints.map((e) => ({ ...e, kind: KINDS[i] })));
+    const write = canWrite(org);
+    const byUuid = new Map(endpoints.map((e) => [e.uuid, e]));
+    const endpointName = (ref) => {
+        if (!ref) return '—';
+        const e = byUuid.get(ref.uuid);
+        return e ? `${e.name || e.address} (${t(`endpoint.kind.${e.kind.key}`)})` : ref.uuid;
+    };
+    box.append(pageHeader(server.name, { crumbs: serverCrumbs(org, server, [t('nav.routes'), null]) }),
+        serverTabs(org, server, 'routes'), h('p', { class: 'lead' }, t('routes.lead')));
+
+    const remove = (what, name, path) => button(t('common.delete'), async () => {
+        const yes = await confirmAction({ title: t('routes.delete_title'), message: t('routes.delete_confirm', { what, name }), confirmLabel: t('common.delete') });
+        if (!yes) return;
+        try {
+            await del(path);
+            flash(t('routes.deleted', { name }));
+            ctx.reload();
+        } catch (err) { flash(errorText(err), 'error'); }
+    }, { kind: 'danger-small', 'aria-label': t('routes.delete_named', { name }) });
+
+    // ---- routes
+    const routesBox = h('section', { class: 'card', id: 'routes' }, h('h2', null, t('routes.title')));
+    if (routes.length === 0) {
+        routesBox.append(emptyState(t('routes.empty_title'), domains.length === 0 ? t('routes.empty_no_domain') : t('routes.empty_text')));
+    } else {
+        routesBox.append(paginated(routes, (slice) => table([
+            { label: t('routes.address'), cell: (r) => h('code', { class: 'break strong' }, r.address) },
+            { label: t('routes.mode'), cell: (r) => t(`routes.mode.${r.mode}`) },
+            { label: t('routes.endpoint'), cell: (r) => endpointName(r.endpoint) },
+            { label: t('routes.spam_mode'), cell: (r) => t(`routes.spam.${r.spam_mode}`) },
+            { label: t('routes.token_address'), cell: (r) => h('code', { class: 'break' }, r.token_address) },
+            { label: t('common.actions'), cell: (r) => (write ? remove(t('routes.route'), r.address, `${base}/routes/${encodeURIComponent(r.uuid)}`) : null) },
+        ], slice, { caption: t('routes.title') })));
+    }
+    if (write && domains.length > 0) {
+        const epOptions = [['', t('routes.choose_endpoint')], ...endpoints.map((e) => [`${e.type}:${e.uuid}`, e.name ? `${e.name} — ${endpointTarget(e)}` : endpointTarget(e)])];
+        const f = form({
+            fields: [
+                { name: 'name', label: t('routes.name'), required: true, hint: t('routes.name_hint'), spellcheck: 'false' },
+                { name: 'domain', label: t('routes.domain'), type: 'select', options: domains.map((d) => [d.name, d.name]) },
+                { name: 'mode', label: t('routes.mode'), type: 'select', options: MODES.map((m) => [m, t(`routes.mode.${m}`)]), value: 'Endpoint', hint: t('routes.mode_hint') },
+                { name: 'endpoint', label: t('routes.endpoint'), type: 'select', options: epOptions, skip: true },
+                { name: 'spam_mode', label: t('routes.spam_mode'), type: 'select', options: SPAM_MODES.map((m) => [m, t(`routes.spam.${m}`)]), value: 'Mark' },
+            ],
+            submitLabel: t('routes.create'),
+            async onSubmit(v) {
+                const ep = f.input('endpoint').value;
+                if (v.mode === 'Endpoint' && ep) {
+                    const [type, uuid] = ep.split(':');
+                    v.endpoint = { type, uuid };
+                }
+                const { route } = await post(`${base}/routes`, v);
+                flash(t('routes.created', { name: route.address }));
+                ctx.reload();
+            },
+        });
+        const sync = () => { f.field('endpoint').hidden = f.input('mode').value !== 'Endpoint'; };
+        f.input('mode').addEventListener('change', sync);
+        sync();
+        if (endpoints.length === 0) routesBox.append(notice(t('routes.need_endpoint'), 'info'));
+        routesBox.append(h('h3', null, t('routes.create_title')), f.el);
+    }
+    box.append(routesBox);
+
+    // ---- endpoints
+    const epBox = h('section', { class: 'card', id: 'endpoints' }, h('h2', null, t('endpoints.title')), h('p', { class: 'hint' }, t('endpoints.lead')));
+    if (endpoints.length === 0) {
+        epBox.append(emptyState(t('endpoints.empty_title'), write ? t('endpoints.empty_text') : t('endpoints.empty_text_readonly')));
+    } else {
+        epBox.append(table([
+            { label: t('endpoints.name'), cell: (e) => h('span', { class: 'strong' }, e.name || '—') },
+            { label: t('endpoints.kind'), cell: (e) => t(`endpoint.kind.${e.kind.key}`) },
+            { label: t('endpoints.target'), cell: (e) => h('code', { class: 'break' }, endpointTarget(e)) },
+            { label: t('common.last_used'), cell: (e) => formatDate(e.last_used_at) },
+            { label: t('common.actions'), cell: (e) => (write ? remove(t('endpoints.endpoint'), e.name || e.address, `${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`) : null) },
+        ], endpoints, { caption: t('endpoints.title') }));
+    }
+    if (write) {
+        const kindSel = h('select', { id: 'endpoint-kind' }, KINDS.map((k) => h('option', { value: k.key }, t(`endpoint.kind.${k.key}`))));
+        const slot = h('div');
+        const drawForm = () => {
+            const kind = KINDS.find((k) => k.key === kindSel.value);
+            const fields = {
+                http: [
+                    { name: 'name', label: t('endpoints.name'), required: true },
+                    { name: 'url', label: t('endpoints.url'), required: true, type: 'url', placeholder: 'https://app.example.com/incoming', spellcheck: 'false' },
+                    { name: 'format', label: t('endpoints.format'), type: 'select', options: [['Hash', t('endpoints.format_hash')], ['RawMessage', t('endpoints.format_raw')]] },
+                    { name: 'encoding', label: t('endpoints.encoding'), type: 'select', options: [['BodyAsJSON', 'JSON'], ['FormData', t('endpoints.form_data')]] },
+                    { name: 'include_attachments', label: t('endpoints.include_attachments'), type: 'checkbox', value: true },
+                    { name: 'strip_replies', label: t('endpoints.strip_replies'), type: 'checkbox' },
+                    { name: 'timeout', label: t('endpoints.timeout'), type: 'number', value: 5, min: 5, max: 60, step: 1 },
+                ],
+                smtp: [
+                    { name: 'name', label: t('endpoints.name'), required: true },
+                    { name: 'hostname', label: t('endpoints.hostname'), required: true, spellcheck: 'false' },
+                    { name: 'port', label: t('endpoints.port'), type: 'number', value: 25, min: 1, max: 65535, step: 1 },
+                    { name: 'ssl_mode', label: t('endpoints.ssl_mode'), type: 'select', options: ['Auto', 'None', 'STARTTLS', 'TLS'].map((m) => [m, m]) },
+                    { name: 'username', label: t('endpoints.username'), omitEmpty: true, autocomplete: 'off' },
+                    { name: 'password', label: t('endpoints.password'), type: 'password', omitEmpty: true, autocomplete: 'new-password' },
+                ],
+                address: [
+                    { name: 'address', label: t('endpoints.address'), required: true, type: 'email', spellcheck: 'false' },
+                ],
+            }[kind.key];
+            const f = form({
+                fields,
+                submitLabel: t('endpoints.create'),
+                async onSubmit(v) {
+                    if (v.password === '') delete v.password;
+                    const { endpoint } = await post(`${base}/${kind.path}`, v);
+                    flash(t('endpoints.created', { name: endpoint.name || endpoint.address }));
+                    ctx.reload();
+                },
+            });
+            slot.replaceChildren(f.el);
+        };
+        kindSel.addEventListener('change', drawForm);
+        drawForm();
+        epBox.append(h('h3', null, t('endpoints.create_title')),
+            h('div', { class: 'field' }, h('label', { for: 'endpoint-kind' }, t('endpoints.kind')), kindSel), slot);
+    }
+    box.append(epBox);
+
+    // ---- track domains: no management API yet
+    box.append(h('section', { class: 'card', id: 'track-domains' }, h('h2', null, t('track.title')),
+        emptyState(t('track.empty_title'), t('track.empty_text'), h('pre', { class: 'zone-text' },
+            `postgatectl track-domain create --server ${org.permalink}/${server.permalink} --name click --domain ${domains[0]?.name || 'example.com'}`))));
+}
+
+export const routes = [
+    { path: '/orgs/:org/servers/:server/routes', page: routesPage },
+];
