@@ -312,7 +312,12 @@ try {
     // ---------------------------------------------------------------- routes and endpoints
     await go(`${SRV}/routes`);
     check('with no route the page says what to do', await visible('No routes yet'));
-    check('track domains have a clear empty state', await visible('Track domains are set up on the command line'));
+    check('track domains have a clear empty state', await visible('No track domain yet'));
+    await page.locator('#track-domains input[name="excluded"]').fill('example.org');
+    await page.getByRole('button', { name: 'Create track domain' }).click();
+    check('a track domain is created', await flashHas(new RegExp(`Track domain click\\.${E.LIVE_DOMAIN.replace(/\./g, '\\.')} created`)));
+    await settled();
+    check('it is listed with the CNAME to publish', await page.locator('#track-domains tbody tr', { hasText: `click.${E.LIVE_DOMAIN}. CNAME` }).count() === 1);
     await page.locator('#endpoint-kind').selectOption('address');
     await page.locator('#endpoints input[name="address"]').fill('desk@example.org');
     await page.getByRole('button', { name: 'Create endpoint' }).click();

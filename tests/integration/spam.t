@@ -231,8 +231,9 @@ subject="outbound ham $run_id"
 mkout "$tmp/out-ham.eml" "$subject" "$ham"
 out=$(send_out "$tmp/out-ham.eml")
 like "$out" '<-  250 2\.0\.0 Ok: queued' "... a clean message from the same sender is accepted"
-is "$(harness_sql "SELECT CONCAT(status, ' ', spam_status, ' ', inspected) FROM messages WHERE subject = '$subject'")" \
-	"Pending NotSpam 1" "... and recorded with its score (NotSpam, inspected)"
+# Pending until the worker reads Postfix's log, then Sent: either is right here.
+is "$(harness_sql "SELECT CONCAT(IF(status IN ('Pending', 'Sent'), 'accepted', status), ' ', spam_status, ' ', inspected) FROM messages WHERE subject = '$subject'")" \
+	"accepted NotSpam 1" "... and recorded with its score (NotSpam, inspected)"
 harness_sql "UPDATE servers SET outbound_spam_threshold = NULL WHERE permalink = 'out'"
 sleep 2.1   # milter.cache_ttl is 1 s in the harness
 subject="outbound off $run_id"

@@ -3,8 +3,8 @@
 //
 // Contract: doc/api.md "Routes of a server" and "Endpoints of a server". A route in mode
 // Endpoint needs an endpoint, so the route form offers the server's endpoints and says
-// to create one first when there is none. Track domains have no management API yet: the
-// page says how they are made today (postgatectl track-domain) instead of a form.
+// to create one first when there is none. Track domains: doc/api.md "Track domains of a
+// server"; each shows the CNAME to publish with a copy button.
 //
 // Must never: delete without confirmation, or show an SMTP endpoint's password (the API
 // only says whether one is set).
@@ -13,7 +13,7 @@ import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
 import { get, post, del } from '../lib/api.js';
 import {
-    pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, errorText, notice,
+    pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, errorText, notice, copyButton,
 } from '../lib/ui.js';
 import { loadServer, serverTabs, serverCrumbs, serverApi, canWrite } from './common.js';
 
@@ -34,8 +34,9 @@ function endpointTarget(e) {
 async function routesPage(ctx, box) {
     const { org, server } = await loadServer(ctx.params.org, ctx.params.server);
     const base = serverApi(org.permalink, server.permalink);
-    const [{ routes }, { domains }, ...lists] = await Promise.all([
-        get(`${base}/routes`), get(`${base}/domains`), ...KINDS.map((k) => get(`${base}/${k.path}`))]);
+    const [{ routes }, { domains }, { track_domains: trackDomains }, ...lists] = await Promise.all([
+        get(`${base}/routes`), get(`${base}/domains`), get(`${base}/track-domains`),
+        ...KINDS.map((k) => get(`${base}/${k.path}`))]);
     const endpoints = lists.flatMap((l, i) => l.endpoints.map((e) => ({ ...e, kind: KINDS[i] })));
     const write = canWrite(org);
     const byUuid = new Map(endpoints.map((e) => [e.uuid, e]));
@@ -160,10 +161,43 @@ async function routesPage(ctx, box) {
     }
     box.append(epBox);
 
-    // ---- track domains: no management API yet
-    box.append(h('section', { class: 'card', id: 'track-domains' }, h('h2', null, t('track.title')),
-        emptyState(t('track.empty_title'), t('track.empty_text'), h('pre', { class: 'zone-text' },
-            `postgatectl track-domain create --server ${org.permalink}/${server.permalink} --name click --domain ${domains[0]?.name || 'example.com'}`))));
+    // ---- track domains
+    const trackBox = h('section', { class: 'card', id: 'track-domains' }, h('h2', null, t('track.title')),
+        h('p', { class: 'hint' }, t('track.lead')));
+    if (trackDomains.length === 0) {
+        trackBox.append(emptyState(t('track.empty_title'), domains.length === 0 ? t('routes.empty_no_domain') : t('track.empty_text')));
+    } else {
+        trackBox.append(table([
+            { label: t('track.host'), cell: (d) => h('code', { class: 'break strong' }, d.host) },
+            { label: t('track.cname'), cell: (d) => h('span', null, h('code', { class: 'break' }, `${d.dns_record.name}. CNAME ${d.dns_record.value}.`), ' ',
+                copyButton(() => `${d.dns_record.name}. IN CNAME ${d.dns_record.value}.`)) },
+            { label: t('track.options'), cell: (d) => [d.ssl ? 'HTTPS' : 'HTTP', d.track_clicks ? t('track.clicks') : null, d.track_loads ? t('track.loads') : null].filter(Boolean).join(', ') },
+            { label: t('track.excluded'), cell: (d) => (d.excluded_click_domains.length ? d.excluded_click_domains.join(', ') : '—') },
+            { label: t('common.actions'), cell: (d) => (write ? remove(t('track.track_domain'), d.host, `${base}/track-domains/${encodeURIComponent(d.uuid)}`) : null) },
+        ], trackDomains, { caption: t('track.title') }));
+    }
+    if (write && domains.length > 0) {
+        const f = form({
+            fields: [
+                { name: 'name', label: t('track.name'), required: true, hint: t('track.name_hint'), value: 'click', spellcheck: 'false' },
+                { name: 'domain', label: t('routes.domain'), type: 'select', options: domains.map((d) => [d.name, d.name]) },
+                { name: 'ssl', label: t('track.ssl'), type: 'checkbox', value: true },
+                { name: 'track_clicks', label: t('track.clicks'), type: 'checkbox', value: true },
+                { name: 'track_loads', label: t('track.loads'), type: 'checkbox', value: true },
+                { name: 'excluded', label: t('track.excluded'), hint: t('track.excluded_hint'), omitEmpty: true, spellcheck: 'false', skip: true },
+            ],
+            submitLabel: t('track.create'),
+            async onSubmit(v) {
+                const ex = f.input('excluded').value.split(/[\s,]+/).filter(Boolean);
+                if (ex.length) v.excluded_click_domains = ex;
+                const { track_domain: td } = await post(`${base}/track-domains`, v);
+                flash(t('track.created', { name: td.host }));
+                ctx.reload();
+            },
+        });
+        trackBox.append(h('h3', null, t('track.create_title')), f.el);
+    }
+    box.append(trackBox);
 }
 
 export const routes = [
