@@ -31,6 +31,7 @@ static char **domains;
 static size_t ndomains;
 static double domains_loaded_at = -1e9;
 static int domains_valid;
+static int domains_refreshing;          /* one connection is loading the list */
 
 static int
 cmp_name(const void *a, const void *b)
@@ -46,15 +47,51 @@ domains_free(char **names, size_t n)
     mem_free(names);
 }
 
-/* 1 an incoming domain, 0 not, -1 unknown (never loaded). */
+/* Loads the list from MariaDB (never under domains_lock, which lookups need) and installs
+ * it; a failure keeps the old list. Called by the one connection that claimed the refresh. */
+static void
+domains_refresh(CONN *c)
+{
+    PGCONF *cfg = ctx_config(c->ctx);
+    DB *db = dbpool_get(c->ctx->pool);
+    char **names = NULL, **old = NULL;
+    size_t n = 0, nold = 0;
+    int ok = inbound_domain_list(db, cfg, &names, &n) >= 0;
+
+    if (ok)
+        qsort(names, n, sizeof(*names), cmp_name);
+    pthread_mutex_lock(&domains_lock);
+    if (ok) {
+        old = domains;
+        nold = ndomains;
+        domains = names;
+        ndomains = n;
+        domains_valid = 1;
+    } else {
+        msg_warn("socketmap: loading the incoming domains: %s; %s", db_error(db),
+                 domains_valid ? "answering from the last list" : "answering TEMP");
+    }
+    /* After a failure, try again in a second rather than at every lookup. */
+    domains_loaded_at = clock_mono() - (ok ? 0 : DOMAIN_REFRESH - 1);
+    domains_refreshing = 0;
+    pthread_mutex_unlock(&domains_lock);
+    domains_free(old, nold);
+    dbpool_put(c->ctx->pool, db);
+    conf_unref(cfg);
+}
+
+/* 1 an incoming domain, 0 not, -1 unknown (never loaded). When the list is due for a
+ * refresh, *refresh_r says this caller claimed it: it refreshes after answering, so no
+ * lookup ever waits for MariaDB once a list exists. */
 static int
-domain_known(CONN *c, const PGCONF *cfg, const char *domain)
+domain_known(CONN *c, const PGCONF *cfg, const char *domain, int *refresh_r)
 {
     char lower[256];
     size_t len = strlen(domain);
     const char *key = lower;
-    int ret;
+    int ret, first;
 
+    *refresh_r = 0;
     if (len == 0 || len >= sizeof(lower))
         return 0;
     for (size_t i = 0; i <= len; i++)
@@ -64,25 +101,18 @@ domain_known(CONN *c, const PGCONF *cfg, const char *domain)
     if (strcasecmp(lower, cfg->dns_route_domain) == 0 || strcasecmp(lower, cfg->dns_return_path_domain) == 0)
         return 1;
     pthread_mutex_lock(&domains_lock);
-    if (clock_mono() - domains_loaded_at >= DOMAIN_REFRESH) {
-        DB *db = dbpool_get(c->ctx->pool);
-        char **names;
-        size_t n;
-
-        if (inbound_domain_list(db, cfg, &names, &n) >= 0) {
-            qsort(names, n, sizeof(*names), cmp_name);
-            domains_free(domains, ndomains);
-            domains = names;
-            ndomains = n;
-            domains_valid = 1;
-        } else {
-            msg_warn("socketmap: loading the incoming domains: %s; %s", db_error(db),
-                     domains_valid ? "answering from the last list" : "answering TEMP");
-        }
-        /* Retry a failed load after a second, not at every lookup. */
-        domains_loaded_at = clock_mono() - (domains_valid ? 0 : DOMAIN_REFRESH - 1);
-        dbpool_put(c->ctx->pool, db);
+    first = !domains_valid && !domains_refreshing;
+    if (!domains_refreshing && clock_mono() - domains_loaded_at >= DOMAIN_REFRESH) {
+        domains_refreshing = 1;
+        *refresh_r = 1;
     }
+    pthread_mutex_unlock(&domains_lock);
+    if (first && *refresh_r) {
+        /* No list yet: this lookup cannot be answered without one. */
+        domains_refresh(c);
+        *refresh_r = 0;
+    }
+    pthread_mutex_lock(&domains_lock);
     if (!domains_valid)
         ret = -1;
     else
@@ -93,7 +123,7 @@ domain_known(CONN *c, const PGCONF *cfg, const char *domain)
 
 /* The answer to one request: "OK ...", "NOTFOUND ", "TEMP ..." or "PERM ...". */
 static char *
-lookup(CONN *c, const char *request)
+lookup(CONN *c, const char *request, int *refresh_r)
 {
     const char *space = strchr(request, ' ');
     char map[32];
@@ -109,7 +139,7 @@ lookup(CONN *c, const char *request)
         return buf_asprintf("PERM unknown map \"%s\"", map);
     cfg = ctx_config(c->ctx);
     if (strcmp(map, "domain") == 0) {
-        ret = domain_known(c, cfg, space + 1);
+        ret = domain_known(c, cfg, space + 1, refresh_r);
         conf_unref(cfg);
         if (ret < 0)
             return mem_strdup("TEMP database unavailable");
@@ -146,7 +176,7 @@ socketmap_serve(CONN *c)
     for (;;) {
         int r = conn_read_netstring(c, request, SOCKETMAP_MAX_REQUEST, 0);
         char *answer, *reply;
-        int failed;
+        int failed, refresh = 0;
 
         if (r == CONN_TOO_LONG || r == CONN_BAD) {
             msg_warn("socketmap connection %lu: %s; closing", c->id,
@@ -159,11 +189,13 @@ socketmap_serve(CONN *c)
             msg_warn("socketmap connection %lu: NUL in a request; closing", c->id);
             break;
         }
-        answer = lookup(c, buf_cstr(request));
+        answer = lookup(c, buf_cstr(request), &refresh);
         reply = buf_asprintf("%zu:%s,", strlen(answer), answer);
         failed = conn_write(c, reply, strlen(reply)) < 0;
         mem_free(reply);
         mem_free(answer);
+        if (refresh)
+            domains_refresh(c);
         if (failed)
             break;
     }
