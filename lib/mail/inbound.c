@@ -140,30 +140,6 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
 }
 
 int
-inbound_domain(DB *db, const PGCONF *cfg, const char *domain)
-{
-    char lower[INBOUND_MAX_ADDRESS + 1];
-    DB_RESULT *res = NULL;
-    size_t len = strlen(domain);
-    int ret;
-
-    if (len == 0 || len >= sizeof(lower))
-        return 0;
-    for (size_t i = 0; i <= len; i++)
-        lower[i] = (char) tolower((unsigned char) domain[i]);
-    if (lower[len - 1] == '.')
-        lower[len - 1] = '\0';
-    if (strcmp(lower, cfg->dns_route_domain) == 0 || strcmp(lower, cfg->dns_return_path_domain) == 0)
-        return 1;
-    if ((ret = is_custom_return_path(db, cfg, lower)) != 0)
-        return ret;
-    ret = db_query(db, &res, "SELECT 1 FROM domains d WHERE d.name = ? AND d.incoming = 1 "
-                   "AND EXISTS (SELECT 1 FROM routes r WHERE r.domain_id = d.id) LIMIT 1", DB_ARGS(DB_STR(lower)));
-    db_result_free(res);
-    return ret;
-}
-
-int
 inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long server_id,
                        unsigned long long route_id)
 {

@@ -48,13 +48,10 @@ typedef struct inbound_target {
 /* The target of one recipient address. */
 int inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *t);
 
-/* 1 when mail for domain is accepted at all: the route domain, the return-path domain,
- * a <prefix>.<domain> return-path name of an existing domain, or a domain with routes. */
-int inbound_domain(DB *db, const PGCONF *cfg, const char *domain);
-
-/* Every domain inbound_domain() would accept, except the configured route and return-path
- * domains: the incoming domains with routes and the <prefix>.<domain> return-path names of
- * all domains (lower case). The count (*names_r: mem_free each and the array) or < 0. */
+/* The domains mail is accepted for, besides the configured route and return-path domains:
+ * the incoming domains with routes and the <prefix>.<domain> return-path names of all
+ * domains (lower case). policyd keeps this list in memory for Postfix's relay_domains.
+ * The count (*names_r: mem_free each and the array) or < 0. */
 int inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r);
 
 /* Queues a stored incoming message for delivery to its route's endpoint and additional
