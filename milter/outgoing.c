@@ -120,21 +120,26 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
 }
 
 /* 1 when every address in every header called name is a sending domain of the server;
- * the first address's domain is remembered for signing. */
+ * the first address's domain is remembered for signing. A header that does not read
+ * one way only (address_list_parse_strict) owns nothing. */
 static int
 addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
 {
     int found = 0;
 
     for (size_t h = 0; h < mc->nheaders; h++) {
+        const char *why = NULL;
         char **addrs;
         size_t n;
 
         if (strcasecmp(mc->headers[h].name, name) != 0)
             continue;
-        n = address_list_parse(mc->headers[h].value, &addrs);
-        if (n == 0)
+        n = address_list_parse_strict(mc->headers[h].value, &addrs, &why);
+        if (n == 0) {
+            msg_info("server %s/%s: %s header refused: %s", mc->server.org_permalink, mc->server.permalink, name,
+                     why);
             return 0;
+        }
         for (size_t i = 0; i < n; i++) {
             const char *domain = address_domain(addrs[i]);
             unsigned long long domain_id;
