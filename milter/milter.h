@@ -60,6 +60,10 @@ typedef struct milter_globals {
 extern MILTER_GLOBALS milter_globals;
 
 void milter_reset(MILTER_CTX *mc);
+/* Removes every header of the message whose name match() accepts, each name's last
+ * occurrence first (Postfix numbers them per name, case-insensitively). -1 when
+ * Postfix refused. */
+int milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name));
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -33,7 +33,10 @@
 #define HOLD_DEVELOPMENT "Server is in development mode"
 #define HOLD_CREDENTIAL "Credential is configured to hold all messages authenticated by it"
 
-/* Headers a client may not set: postgate's own stamps. */
+/* Headers a client may not set: postgate's own stamps, and the spam and virus verdict
+ * headers, which only incoming.c writes (on mail from the Internet): a credential's
+ * message to another tenant's route, a send-API submission or a release did not get
+ * them from postgate, so they are removed, never stored, never signed. */
 static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER, RELEASE_HEADER};
 #define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
 
@@ -43,7 +46,15 @@ is_postgate_header(const char *name)
     for (size_t i = 0; i < NPOSTGATE_HEADERS; i++)
         if (strcasecmp(name, postgate_headers[i]) == 0)
             return 1;
-    return 0;
+    return inspection_is_verdict_header(name);
+}
+
+/* What a release removes: its own header and any verdict (a release bypasses the
+ * quarantine that verdict caused; the stored copy of an incoming message has one). */
+static int
+is_release_stripped(const char *name)
+{
+    return strcasecmp(name, RELEASE_HEADER) == 0 || inspection_is_verdict_header(name);
 }
 
 static const char *
@@ -346,22 +357,6 @@ wrap_long_lines(const BUF *body, BUF **out)
     return 1;
 }
 
-/* Removes every client-supplied X-Postal-* stamp (last occurrence first). */
-static int
-remove_postgate_headers(SMFICTX *ctx, MILTER_CTX *mc)
-{
-    for (size_t n = 0; n < NPOSTGATE_HEADERS; n++) {
-        int count = 0;
-
-        for (size_t h = 0; h < mc->nheaders; h++)
-            count += strcasecmp(mc->headers[h].name, postgate_headers[n]) == 0;
-        for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) postgate_headers[n], i, NULL) == MI_FAILURE)
-                return -1;
-    }
-    return 0;
-}
-
 static int
 set_return_path(SMFICTX *ctx, const char *token)
 {
@@ -556,7 +551,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
             store_header(stored, mc->headers[h].name, mc->headers[h].value);
     store_header(stored, "X-Postal-MsgID", msgid_value);
 
-    if (remove_postgate_headers(ctx, mc) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
+    if (milter_remove_headers(ctx, mc, is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
         || set_return_path(ctx, rcpts[0].token) < 0) {
         status = milter_tempfail(ctx, "Postfix refused a header or sender change");
         goto out;
@@ -672,7 +667,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || smfi_chgheader(ctx, (char *) RELEASE_HEADER, 1, NULL) == MI_FAILURE
+    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0
         || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
