@@ -55,6 +55,7 @@ typedef struct milter_globals {
     DBPOOL *pool;
     SEAL_KEY *seal;
     DKIM_KEY *return_path_key;  /* signs when the From domain has no key; may be NULL */
+    unsigned long long postfix_size_limit;      /* Postfix's message_size_limit; 0 unknown or none */
 } MILTER_GLOBALS;
 
 extern MILTER_GLOBALS milter_globals;

@@ -266,14 +266,26 @@ store_header(BUF *out, const char *name, const char *value)
     buf_append_str(out, "\r\n");
 }
 
+/* Octets of "name:value" CRLF as the message will carry it (every line ending CRLF). */
+static size_t
+header_size(const char *name, const char *value)
+{
+    size_t n = strlen(name) + 1 + 2;
+
+    for (const char *p = value; *p; p++)
+        n += *p == '\n' && (p == value || p[-1] != '\r') ? 2 : 1;
+    return n;
+}
+
 /* Signs the final message (headers as fed, plus the body) with the domain's keys and
  * inserts the DKIM-Signature fields at the top. -1: database or signing failure. */
 static int
-sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
+sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *added_r)
 {
     LOOKUP_KEYSET *ks;
     int error, ret = 0;
 
+    *added_r = 0;
     if (mc->from_domain_id == 0)
         return 0;
     if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
@@ -304,6 +316,7 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
             break;
         }
         mvalue = milter_value(value);
+        *added_r += header_size("DKIM-Signature", mvalue);
         ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue) == MI_FAILURE ? -1 : 0;
         mem_free(mvalue);
         mem_free(value);
@@ -483,6 +496,75 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
     return refused;
 }
 
+/*
+ * Folds the header fields whose lines would pass 998 octets (dkim_header_fold), in
+ * Postfix's copy and in mc->headers, so that the signature, the stored copy and what
+ * leaves agree: Postfix would otherwise break them after signing. -1 when Postfix
+ * refused the change.
+ */
+static int
+fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    for (size_t h = 0; h < mc->nheaders; h++) {
+        char *folded;
+        int index = 0;
+
+        if (is_postgate_header(mc->headers[h].name)
+            || (folded = dkim_header_fold(mc->headers[h].name, mc->headers[h].value)) == NULL)
+            continue;
+        for (size_t j = 0; j <= h; j++)
+            index += strcasecmp(mc->headers[j].name, mc->headers[h].name) == 0;
+        if (smfi_chgheader(ctx, mc->headers[h].name, index, folded) == MI_FAILURE) {
+            mem_free(folded);
+            return -1;
+        }
+        mem_free(mc->headers[h].value);
+        mc->headers[h].value = folded;
+    }
+    return 0;
+}
+
+/*
+ * The size the message will have in Postfix after every change the milter asked for
+ * (headers removed, folded and added, the signatures, the tracked body), plus its
+ * envelope and room for what Postfix adds itself: what cleanup compares with
+ * message_size_limit after the milter answered.
+ */
+#define POSTFIX_OWN_HEADROOM 1024
+
+static unsigned long long
+final_size(const MILTER_CTX *mc, const char *msgid_value, size_t signatures)
+{
+    unsigned long long n = POSTFIX_OWN_HEADROOM + signatures + 2 + buf_len(mc->body) + strlen(mc->mail_from);
+
+    for (size_t h = 0; h < mc->nheaders; h++)
+        if (!is_postgate_header(mc->headers[h].name))
+            n += header_size(mc->headers[h].name, mc->headers[h].value);
+    if (msgid_value)
+        n += header_size("X-Postal-MsgID", msgid_value);
+    for (size_t i = 0; i < mc->nrcpts; i++)
+        n += strlen(mc->rcpts[i]) + 2;
+    return n;
+}
+
+/* 1 (552 answered) when the changed message would pass Postfix's message_size_limit:
+ * Postfix would refuse it after the milter recorded it. */
+static int
+too_big_for_postfix(SMFICTX *ctx, const MILTER_CTX *mc, const char *queue_id, unsigned long long size)
+{
+    char reply[200];
+
+    if (milter_globals.postfix_size_limit == 0 || size <= milter_globals.postfix_size_limit)
+        return 0;
+    msg_info("%s: server %s/%s: credential %llu: %llu bytes after postgate's changes, over Postfix's "
+             "message_size_limit %llu; refused", queue_id ? queue_id : "-", mc->server.org_permalink,
+             mc->server.permalink, mc->cred.id, size, milter_globals.postfix_size_limit);
+    snprintf(reply, sizeof(reply), "Message too big: %llu bytes with postgate's headers, signatures and "
+             "tracking, over the limit of %llu", size, milter_globals.postfix_size_limit);
+    smfi_setreply(ctx, "552", "5.3.4", reply);
+    return 1;
+}
+
 sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -498,7 +580,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
     MESSAGE_INSPECTION inspection_row_v;
     char *spam_checks = NULL;
-    size_t held = 0;
+    size_t held = 0, signatures = 0;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
 
@@ -542,6 +624,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     msgid_value = buf_asprintf(" %s", rcpts[0].token);
+    if (fold_long_headers(ctx, mc) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused a folded header");
+        goto out;
+    }
 
     /* The stored copy is the message as it leaves, minus its DKIM signatures (a release
      * re-signs it): client stamps removed, ours added. */
@@ -583,8 +669,13 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "Postfix refused the rewritten body");
         goto out;
     }
-    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value) < 0) {
+    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value, &signatures) < 0) {
         status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
+        goto out;
+    }
+    /* Nothing is recorded that Postfix would refuse once the milter has answered. */
+    if (held < mc->nrcpts && too_big_for_postfix(ctx, mc, queue_id, final_size(mc, msgid_value, signatures))) {
+        status = SMFIS_REJECT;
         goto out;
     }
 
@@ -633,6 +724,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
+    size_t signatures;
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
@@ -667,8 +759,8 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0
-        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
+    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || fold_long_headers(ctx, mc) < 0
+        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL, &signatures) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
     }
