@@ -503,8 +503,9 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
  * refused the change.
  */
 static int
-fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc)
+fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc, size_t *changed_r)
 {
+    *changed_r = 0;
     for (size_t h = 0; h < mc->nheaders; h++) {
         char *folded;
         int index = 0;
@@ -518,6 +519,7 @@ fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc)
             mem_free(folded);
             return -1;
         }
+        *changed_r += header_size(mc->headers[h].name, folded);
         mem_free(mc->headers[h].value);
         mc->headers[h].value = folded;
     }
@@ -525,21 +527,24 @@ fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc)
 }
 
 /*
- * The size the message will have in Postfix after every change the milter asked for
- * (headers removed, folded and added, the signatures, the tracked body), plus its
- * envelope and room for what Postfix adds itself: what cleanup compares with
- * message_size_limit after the milter answered.
+ * The size of Postfix's queue file after every change the milter asked for, which is
+ * what cleanup compares with message_size_limit once the milter has answered ("message
+ * file too big"): edits are appended, not made in place, so the file keeps the message
+ * as received and gains the replaced body, the changed and added header fields (the
+ * signatures among them), plus the envelope and room for Postfix's own records.
  */
 #define POSTFIX_OWN_HEADROOM 1024
+#define DKIM_SIGNATURES_ALLOWANCE 2048  /* an RSA-2048 and an Ed25519 signature, folded */
 
 static unsigned long long
-final_size(const MILTER_CTX *mc, const char *msgid_value, size_t signatures)
+final_size(const MILTER_CTX *mc, size_t received_body, int body_replaced, size_t changed_headers,
+           const char *msgid_value, size_t signatures)
 {
-    unsigned long long n = POSTFIX_OWN_HEADROOM + signatures + 2 + buf_len(mc->body) + strlen(mc->mail_from);
+    unsigned long long n = POSTFIX_OWN_HEADROOM + mc->header_bytes + 2 + received_body + changed_headers
+        + signatures + strlen(mc->mail_from);
 
-    for (size_t h = 0; h < mc->nheaders; h++)
-        if (!is_postgate_header(mc->headers[h].name))
-            n += header_size(mc->headers[h].name, mc->headers[h].value);
+    if (body_replaced)
+        n += buf_len(mc->body);
     if (msgid_value)
         n += header_size("X-Postal-MsgID", msgid_value);
     for (size_t i = 0; i < mc->nrcpts; i++)
@@ -580,7 +585,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
     MESSAGE_INSPECTION inspection_row_v;
     char *spam_checks = NULL;
-    size_t held = 0, signatures = 0;
+    size_t held = 0, received_body = 0, changed_headers = 0, signatures;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
 
@@ -624,7 +629,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     msgid_value = buf_asprintf(" %s", rcpts[0].token);
-    if (fold_long_headers(ctx, mc) < 0) {
+    received_body = buf_len(mc->body);
+    if (fold_long_headers(ctx, mc, &changed_headers) < 0) {
         status = milter_tempfail(ctx, "Postfix refused a folded header");
         goto out;
     }
@@ -664,6 +670,15 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         wrapped = NULL;
         body_changed = 1;
     }
+    /* Nothing is recorded that Postfix would refuse once the milter has answered; and
+     * checked before the body goes to Postfix, whose cleanup gives up as soon as its
+     * file passes the limit. */
+    if (held < mc->nrcpts
+        && too_big_for_postfix(ctx, mc, queue_id, final_size(mc, received_body, body_changed, changed_headers,
+                                                             msgid_value, DKIM_SIGNATURES_ALLOWANCE))) {
+        status = SMFIS_REJECT;
+        goto out;
+    }
     if (body_changed
         && smfi_replacebody(ctx, (unsigned char *) buf_cstr(mc->body), (int) buf_len(mc->body)) == MI_FAILURE) {
         status = milter_tempfail(ctx, "Postfix refused the rewritten body");
@@ -671,11 +686,6 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     }
     if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value, &signatures) < 0) {
         status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
-        goto out;
-    }
-    /* Nothing is recorded that Postfix would refuse once the milter has answered. */
-    if (held < mc->nrcpts && too_big_for_postfix(ctx, mc, queue_id, final_size(mc, msgid_value, signatures))) {
-        status = SMFIS_REJECT;
         goto out;
     }
 
@@ -724,7 +734,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
-    size_t signatures;
+    size_t signatures, changed_headers;
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
@@ -759,7 +769,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || fold_long_headers(ctx, mc) < 0
+    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || fold_long_headers(ctx, mc, &changed_headers) < 0
         || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL, &signatures) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
