@@ -11,6 +11,9 @@
 # without the supervisor the same outage is a kill and a start 3 s later (what systemd's
 # restart does), which is how the old failure shows.
 #
+# Last, socket activation as systemd does it (systemd-socket-activate passes the three
+# listening sockets, LISTEN_FDS): policyd takes them by their addresses and answers on them.
+#
 # Must never: pass without looking at Postfix's own log, or wait without a bound.
 
 set -euo pipefail
@@ -21,7 +24,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 11
+plan 13
 
 ctl() { $HARNESS_CTL "$@"; }
 maillog=$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h maillog_file)
@@ -87,3 +90,27 @@ unlike "$(cat "$maillog")" 'fatal: no SASL authentication mechanisms' "no smtpd 
 is "$(grep -ci 'throttl' "$maillog" || true)" 0 "Postfix's master throttled no service"
 like "$(cat "$HARNESS_DIR/policyd.log")" 'supervisor: worker [0-9]+ killed by signal 9; starting another' \
 	"the supervisor logged the dead worker and started another"
+
+# ---------------------------------------------------------------- 12-13: sockets passed by systemd
+sa="$HARNESS_DIR/sa"
+mkdir -p "$sa" && chmod 755 "$sa"
+# (It passes on only the environment named with -E.)
+systemd-socket-activate -l "$sa/auth" -l "$sa/policy" -l "$sa/socketmap" -E POSTGATE_POLICYD_SASL_LISTEN="unix:$sa/auth" \
+	-E POSTGATE_POLICYD_POLICY_LISTEN="unix:$sa/policy" -E POSTGATE_POLICYD_SOCKETMAP_LISTEN="unix:$sa/socketmap" \
+	"$POSTGATE_BUILDDIR/policyd/postgate-policyd" -c "$HARNESS_CONFIG" >"$sa/log" 2>&1 &
+sapid=$!
+greeting=$(/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(b"VERSION\t1\t1\nCPID\t4242\n")
+data = b""
+while b"DONE" not in data:
+    chunk = s.recv(4096)
+    if not chunk: break
+    data += chunk
+print(data.decode("latin-1"))' "$sa/auth" 2>&1 || true)
+# (systemd-socket-activate starts the program at the first connection, as systemd may.)
+is "$(grep -c 'socket passed by systemd' "$sa/log" || true)" 3 "socket activation: policyd takes the three sockets systemd passed"
+like "$greeting" $'MECH\tPLAIN' "... and answers SASL on the passed socket, the first connection having waited for it"
+kill "$sapid" 2>/dev/null || true
+wait "$sapid" 2>/dev/null || true
