@@ -317,21 +317,33 @@ credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long
         if (!credential_network_check(cfg, start, end, prefix, error_r))
             return 0;
         /* Neither inside nor around another server's network: the longest prefix would
-         * take that server's clients (or all of them). Named, its owner never. */
+         * take that server's clients (or all of them). Named, its owner never. A stored
+         * network the rules refuse (lookups skip it) is no obstacle. */
         {
             DB_RESULT *res;
             char text[INET6_ADDRSTRLEN + 8], mine[INET6_ADDRSTRLEN + 8];
+            size_t hit = (size_t) -1;
 
-            ret = db_query(db, &res, "SELECT ip_start, prefix_len FROM credentials WHERE type = 'SMTP-IP' "
-                           "AND server_id <> ? AND ip_start <= ? AND ip_end >= ? ORDER BY prefix_len LIMIT 1",
+            ret = db_query(db, &res, "SELECT ip_start, prefix_len, ip_end FROM credentials WHERE type = 'SMTP-IP' "
+                           "AND server_id <> ? AND ip_start <= ? AND ip_end >= ? ORDER BY prefix_len LIMIT 64",
                            DB_ARGS(DB_UINT(server_id), DB_BLOB(end, sizeof(end)), DB_BLOB(start, sizeof(start))));
             if (ret < 0) {
                 db_result_free(res);
                 *error_r = buf_asprintf("%s", db_error(db));
                 return ret;
             }
-            if (ret > 0) {
-                network_text((const unsigned char *) db_result_get(res, 0, 0), atoi(db_result_get(res, 0, 1)),
+            for (size_t r = 0; ret > 0 && r < db_result_rows(res) && hit == (size_t) -1; r++) {
+                char *why = NULL;
+
+                if (db_result_len(res, r, 0) == NETADDR_LEN && db_result_len(res, r, 2) == NETADDR_LEN
+                    && credential_network_check(cfg, (const unsigned char *) db_result_get(res, r, 0),
+                                                (const unsigned char *) db_result_get(res, r, 2),
+                                                atoi(db_result_get(res, r, 1)), &why))
+                    hit = r;
+                mem_free(why);
+            }
+            if (hit != (size_t) -1) {
+                network_text((const unsigned char *) db_result_get(res, hit, 0), atoi(db_result_get(res, hit, 1)),
                              text, sizeof(text));
                 network_text(start, prefix, mine, sizeof(mine));
                 db_result_free(res);
