@@ -260,8 +260,10 @@ credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         return status;
     if ((seal = load_seal(cfg)) == NULL)
         return EX_CONFIG;
-    ret = credential_create(db, seal, server.id, type, name, network, hold, key, &id, &error);
+    ret = credential_create(db, cfg, seal, server.id, type, name, network, hold, key, &id, &error);
     seal_key_free(seal);
+    if (ret == CREDENTIAL_CONFLICT)
+        ret = 0;                /* refused like any invalid input; the message says why */
     if (ret > 0) {
         printf("created %s credential %s for %s (id %llu)\n", type, name, server_path, id);
         if (*key) {

@@ -98,7 +98,9 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
         ret = mc->client_addr[0] ? lookup_credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
     }
     if (ret < 0) {
-        sfsistat st = milter_tempfail(ctx, "credential lookup: %s", db_error(db));
+        sfsistat st = ret == CREDENTIAL_ERR_AMBIGUOUS
+            ? milter_tempfail(ctx, "client %s: SMTP-IP networks of several servers contain it", mc->client_addr)
+            : milter_tempfail(ctx, "credential lookup: %s", db_error(db));
 
         dbpool_put(milter_globals.pool, db);
         return st;

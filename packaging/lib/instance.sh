@@ -643,6 +643,8 @@ instance_postgate_config() {
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
 		dns: { return_path_domain = "rp.postgate.test"; route_domain = "routes.postgate.test"; };
+		# Every client of a private instance is on loopback: SMTP-IP credentials for it allowed.
+		credentials: { smtp_ip_allow_loopback = true; };
 	EOF
 }
 
