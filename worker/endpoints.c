@@ -575,6 +575,11 @@ http_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const DB_RESULT
     httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
     mem_free(sha1);
     mem_free(sha256);
+    /* The same on every attempt of this message to this endpoint: the receiver's
+     * de-duplication key (deliveries are at least once). */
+    ct = buf_asprintf("\"msg-%llu-%s-ep-%llu\"", tr->job.message_id, col(m, MESSAGE_COL_TOKEN), tr->job.endpoint_id);
+    httpsend_header(&tr->x, "Idempotency-Key", ct);
+    mem_free(ct);
     tr->tls = strncasecmp(tr->target, "https:", 6) == 0;
     if (timeout < 1)
         timeout = 5;
@@ -704,6 +709,8 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         }
         if (ret == -2)
             goto temp;
+        if (ret == 0 && (tr->kind == KIND_HTTP || tr->kind == KIND_SMTP))
+            httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);   /* a tenant's receiver */
         if (ret == 0 && transfer_add(t, tr) == 0) {
             tr = NULL;
             goto out;

@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <time.h>
 
 #include "httpsend.h"
+#include "mail/outaddr.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -99,6 +101,10 @@ httpsend_xfer_cleanup(HTTPSEND_XFER *x)
     x->easy = NULL;
     buf_free(x->response);
     x->response = NULL;
+    outaddr_allow_free(x->allow);
+    x->allow = NULL;
+    mem_free(x->refused);
+    x->refused = NULL;
 }
 
 void
@@ -140,6 +146,39 @@ httpsend_post(HTTPSEND_XFER *x, const char *url, const char *body, size_t len, l
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT, timeout);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION of a guarded transfer: the address about to be connected. */
+static curl_socket_t
+open_guarded(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    HTTPSEND_XFER *x = arg;
+    char *error = NULL;
+
+    (void) purpose;
+    if (outaddr_check_sockaddr(x->allow, &a->addr, &error) < 0) {
+        mem_free(x->refused);
+        x->refused = error;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+void
+httpsend_guard(HTTPSEND_XFER *x, const CONF_LIST *allowed)
+{
+    char *error = NULL;
+
+    outaddr_allow_free(x->allow);
+    if ((x->allow = outaddr_allow_parse(allowed, &error)) == NULL) {
+        msg_warn("%s (allowing no internal address)", error);
+        mem_free(error);
+        x->allow = outaddr_allow_parse(NULL, &error);
+    }
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
 }
 
 int
@@ -199,5 +238,7 @@ httpsend_drive(HTTPSEND *s, int wait_ms)
 const char *
 httpsend_error(const HTTPSEND_XFER *x, CURLcode result)
 {
+    if (x->refused && result != CURLE_OK)
+        return x->refused;
     return x->errbuf[0] ? x->errbuf : curl_easy_strerror(result);
 }

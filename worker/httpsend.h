@@ -10,8 +10,14 @@
  * transfer, after taking it out of the multi handle and the in-flight list. The task
  * frees it (httpsend_xfer_cleanup for the core's part).
  *
- * Must never: block on one transfer (every transfer has its own libcurl timeout), or
- * call back for a transfer twice.
+ * A transfer to a tenant's receiver is guarded (httpsend_guard): every connection it
+ * opens, to each address DNS gave, is checked against outaddr.h's rule when the socket
+ * is opened (CURLOPT_OPENSOCKETFUNCTION), so a name resolving (or re-resolving) to an
+ * internal address is refused before a byte is sent; redirects are never followed and
+ * proxies from the environment are not used.
+ *
+ * Must never: block on one transfer (every transfer has its own libcurl timeout), call
+ * back for a transfer twice, or let a guarded transfer connect to a refused address.
  */
 #ifndef PG_WORKER_HTTPSEND_H
 #define PG_WORKER_HTTPSEND_H
@@ -20,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "mail/conf.h"
 #include "util/buf.h"
 
 typedef struct httpsend_xfer {
@@ -30,6 +37,8 @@ typedef struct httpsend_xfer {
     size_t response_max;
     char errbuf[CURL_ERROR_SIZE];
     double started;                     /* clock_mono() when added */
+    struct outaddr_allow *allow;        /* guarded: the allow-list (owned) */
+    char *refused;                      /* guarded: why a connection was refused, or NULL */
 } HTTPSEND_XFER;
 
 typedef struct httpsend HTTPSEND;
@@ -65,6 +74,10 @@ struct curl_slist *httpsend_slist_add(struct curl_slist *list, const char *text)
  * x->response. */
 void httpsend_post(HTTPSEND_XFER *x, const char *url, const char *body, size_t len, long timeout);
 
+/* Guards x (see above) with the allow-list security.outbound_allowed_networks; a bad
+ * list allows nothing internal. Call before httpsend_add. */
+void httpsend_guard(HTTPSEND_XFER *x, const CONF_LIST *allowed);
+
 /* Starts x. 0 started, -1 libcurl refused it (x stays the caller's). */
 int httpsend_add(HTTPSEND *s, HTTPSEND_XFER *x);
 
@@ -72,7 +85,8 @@ int httpsend_add(HTTPSEND *s, HTTPSEND_XFER *x);
  * activity (sleeps when nothing is in flight). */
 void httpsend_drive(HTTPSEND *s, int wait_ms);
 
-/* Why x failed with result, for people: libcurl's error buffer or its code's text. */
+/* Why x failed with result, for people: the guard's refusal, libcurl's error buffer or
+ * its code's text. */
 const char *httpsend_error(const HTTPSEND_XFER *x, CURLcode result);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "httpsend.h"
+#include "mail/outaddr.h"
 #include "mail/signkey.h"
 #include "mail/webhook.h"
 #include "util/buf.h"
@@ -209,12 +210,17 @@ static int
 transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
 {
     TRANSFER *tr = mem_zalloc(sizeof(*tr));
+    char *key;
 
     tr->job = *job;
     memset(job, 0, sizeof(*job));
     httpsend_xfer_init(&tr->x, WEBHOOK_RESPONSE_MAX);
     httpsend_header(&tr->x, "Content-Type", "application/json");
     httpsend_header_line(&tr->x, "Expect:");
+    /* The same on every attempt of this event: the receiver's de-duplication key. */
+    key = buf_asprintf("\"%s\"", tr->job.uuid);
+    httpsend_header(&tr->x, "Idempotency-Key", key);
+    mem_free(key);
     if (tr->job.sign) {
         char *sha1, *sha256;
 
@@ -230,6 +236,7 @@ transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
         mem_free(sha256);
     }
     httpsend_post(&tr->x, tr->job.url, tr->job.body, tr->job.body_len, (long) cfg->webhooks_timeout);
+    httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);
     if (httpsend_add(t->send, &tr->x) < 0) {
         outcome_add(t, &tr->job, 0, NULL, "libcurl refused the transfer", 0, 0);
         transfer_free(tr);
@@ -437,6 +444,7 @@ run(void *arg)
 int
 webhooks_test_config(const PGCONF *cfg)
 {
+    OUTADDR_ALLOW *allow;
     unsigned d[WEBHOOK_MAX_DELAYS];
     size_t n;
     char *error = NULL;
@@ -446,6 +454,12 @@ webhooks_test_config(const PGCONF *cfg)
         mem_free(error);
         return 1;
     }
+    if ((allow = outaddr_allow_parse(&cfg->security_outbound_allowed_networks, &error)) == NULL) {
+        msg_error("%s: %s", cfg->origin[CONF_K_security_outbound_allowed_networks], error);
+        mem_free(error);
+        return 1;
+    }
+    outaddr_allow_free(allow);
     return 0;
 }
 
