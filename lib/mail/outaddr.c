@@ -37,7 +37,9 @@ static const struct {
     {"203.0.113.0/24", "a documentation address"},
     {"224.0.0.0/4", "multicast"},
     {"240.0.0.0/4", "reserved or broadcast"},
-    {"::/96", "unspecified, loopback or IPv4-compatible"},
+    {"::1/128", "loopback"},
+    {"::/128", "unspecified"},
+    {"::/96", "an IPv4-compatible address"},
     {"::ffff:0:0:0/96", "an IPv4-translated address"},
     {"64:ff9b:1::/48", "a local NAT64 address"},
     {"100::/64", "a discard address"},
@@ -181,7 +183,7 @@ outaddr_check_host(const OUTADDR_ALLOW *allow, const char *host, char **error_r)
             ret = outaddr_check_sockaddr(allow, ai->ai_addr, error_r);
     freeaddrinfo(res);
     if (ret < 0) {
-        char *e = buf_asprintf("%s resolves to %s", name, *error_r);
+        char *e = buf_asprintf("%s: %s", name, *error_r);
 
         mem_free(*error_r);
         *error_r = e;
