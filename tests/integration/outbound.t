@@ -30,7 +30,7 @@ EOF
 export POSTGATE_SECURITY_OUTBOUND_ALLOWED_NETWORKS=192.0.2.0/24
 harness_start_admin
 harness_start_worker
-plan 19
+plan 21
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -80,6 +80,7 @@ send() { # KEY SUBJECT
 p4=$(receiver v4)
 p6=$(receiver v6 --bind ::1)
 pslow=$(receiver slow --delay 4,0)
+pepslow=$(receiver epslow --delay 4,0)
 
 ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail --mode Development >/dev/null
@@ -124,6 +125,7 @@ is "$(requests v4) $(requests v6)" "0 0" "no request arrived at either loopback 
 # 14-16: with loopback allowed, the same webhooks deliver (their retries).
 instance_postgate_stop "$HARNESS_DIR" worker
 unset POSTGATE_SECURITY_OUTBOUND_ALLOWED_NETWORKS
+export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_worker
 check "127.0.0.1 and localhost deliver once loopback is allowed" harness_wait_for 30 at_least v4 3
 check "[::1] delivers once ::1 is allowed" harness_wait_for 30 at_least v6 1
@@ -141,3 +143,21 @@ k2=$(line slow 2 | j 'd["headers"].get("Idempotency-Key", "")')
 uuid=$(line slow 2 | j 'd["body"]["uuid"]')
 ok "$([ -n "$k1" ] && [ "$k1" = "$k2" ]; echo $?)" "the retry carries the same Idempotency-Key ($k1 / $k2)"
 is "$k1" "\"$uuid\"" "the key is the event's uuid (a quoted string, as the IETF Idempotency-Key draft writes it)"
+
+# 20-21 (item 17): the same for an HTTP endpoint (timeout 2 s): the retry of a delivery that
+# timed out after the receiver got it carries the first attempt's key.
+ctl domain create --server acme/mail --name in.postgate.test --verified >/dev/null
+server_id=$(harness_sql "SELECT id FROM servers WHERE permalink = 'mail'")
+domain_id=$(harness_sql "SELECT id FROM domains WHERE name = 'in.postgate.test'")
+harness_sql "INSERT INTO http_endpoints (uuid, server_id, name, url, format, encoding, strip_replies, include_attachments, timeout)
+	VALUES (UUID(), $server_id, 'epslow', 'http://127.0.0.1:$pepslow/ep', 'Hash', 'BodyAsJSON', 0, 0, 2)"
+harness_sql "INSERT INTO routes (uuid, server_id, domain_id, name, token, mode, http_endpoint_id)
+	SELECT UUID(), $server_id, $domain_id, 'slow', '$(instance_random_hex 4)', 'Endpoint', id FROM http_endpoints WHERE name = 'epslow'"
+timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --from sender@example.org --to slow@in.postgate.test \
+	--h-Subject "epslow $run_id" >/dev/null 2>&1 || true
+check "the slow endpoint got the first attempt and the retry" harness_wait_for 60 at_least epslow 2
+k1=$(line epslow 1 | j 'd["headers"].get("Idempotency-Key", "")')
+k2=$(line epslow 2 | j 'd["headers"].get("Idempotency-Key", "")')
+key_re='^"msg-[0-9]+-[A-Za-z0-9]+-ep-[0-9]+"$'
+ok "$([[ $k1 =~ $key_re ]] && [ "$k1" = "$k2" ]; echo $?)" \
+	"the endpoint's retry carries the same key, naming the message and endpoint ($k1 / $k2)"
