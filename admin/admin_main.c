@@ -38,6 +38,7 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mail/outaddr.h"
 #include "mgmt_v2.h"
 #include "static.h"
 #include "util/buf.h"
@@ -156,6 +157,17 @@ test_config(const PGCONF *cfg)
         problems++;
     }
     problems += daemon_check_secret_key(cfg);
+    {
+        OUTADDR_ALLOW *allow = outaddr_allow_parse(&cfg->security_outbound_allowed_networks, &error);
+
+        if (allow == NULL) {
+            msg_error("%s", error);
+            mem_free(error);
+            error = NULL;
+            problems++;
+        }
+        outaddr_allow_free(allow);
+    }
     if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key) {
         msg_error("admin.tls_certificate and admin.tls_key must be set together");
         problems++;

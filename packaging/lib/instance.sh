@@ -584,6 +584,8 @@ instance_write_postgate_config() {
 			security: {
 			  secret_key_file = $(instance_libconfig_string "$key");
 			  return_path_dkim_key_file = $(instance_libconfig_string "$(dirname "$key")/return-path-dkim.key");
+			  # The receivers of this instance (tests, demo) listen on loopback.
+			  outbound_allowed_networks = ["127.0.0.0/8", "::1"];
 			};
 		EOF
 	)
