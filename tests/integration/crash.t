@@ -9,8 +9,10 @@
 # 4xx answers and broken connections the way a real client does (crash-client.py).
 # Afterwards, for each phase: no client ever got a 5xx; every message Postfix accepted (the
 # queue IDs of the clients' 250s, the tokens of the API's answers, every incoming message) is
-# recorded exactly once and gets its delivery result; every webhook event reached the
-# receiver (duplicates allowed, said); nothing is left pending, leased or queued.
+# recorded exactly once and gets its delivery result (a copy recorded twice because a COMMIT's
+# answer was cut off by a kill is the documented exception: said, never a loss); every webhook
+# event reached the receiver (duplicates allowed, said); nothing is left pending, leased or
+# queued. postgate-tracker is not in this flow (tracking.t covers clicks and opens).
 #
 # Must never: wait without a bound, pass on a message it did not find, or count as delivered an
 # event the receiver did not log.
@@ -280,8 +282,11 @@ report() {
 	is "$(val api_missing "$p")/$(val api_extra_unexplained "$p")" 0/0 \
 		"$what: each of the $(val api_accepted "$p") messages the API answered for is recorded (extra copies only for unanswered requests)"
 	[ "$(val api_extra "$p")" = 0 ] || diag "$what: $(val api_extra "$p") API message(s) sent twice after an unanswered request"
-	is "$(val in_missing "$p")/$(val in_twice "$p")" 0/0 \
-		"$what: each of the $(val in_accepted "$p") incoming messages is recorded exactly once $(val in_twice_list "$p")"
+	# A worker killed between its LMTP COMMIT and its 250 gets the message again from Postfix:
+	# the documented at-commit ambiguity (doc/manual.md, "Crashes and restarts"), said, never a loss.
+	is "$(val in_missing "$p")" 0 "$what: each of the $(val in_accepted "$p") incoming messages is recorded"
+	[ "$(val in_twice "$p")" = 0 ] ||
+		diag "$what: $(val in_twice "$p") incoming message(s) recorded twice (LMTP answer cut off by the kill): $(val in_twice_list "$p")"
 	is "$(val not_final "$p")" "" "$what: every accepted message has its delivery result (Sent / Processed)"
 	is "$(val ep_missing "$p")" 0 "$what: the endpoint received every incoming message"
 	[ "$(val ep_twice "$p")" = 0 ] || diag "$what: $(val ep_twice "$p") incoming message(s) posted to the endpoint twice (at least once)"
