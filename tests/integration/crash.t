@@ -214,6 +214,8 @@ out["temp_codes"] = " ".join("%s:%d" % kv for kv in sorted(collections.Counter(
     str(a["code"]) if a["code"] else a["text"].split(":")[0] for a in attempts if a["result"] in ("temp", "noanswer")).items()))
 out["five_hundreds"] = sum(1 for a in attempts if a["code"] and 500 <= a["code"] < 600 and kind(a["id"]) != "api")
 unsure = {i for i, l in by_id.items() if any(a["result"] in ("temp", "noanswer") for a in l)}
+# The longest a message waited between its first refused attempt and its acceptance.
+out["longest_wait"] = "%.0f" % max([l[-1]["time"] - l[0]["time"] for l in by_id.values() if len(l) > 1] or [0])
 # Outgoing by SMTP: each accepted queue ID exactly once; rows of queue IDs nobody was told
 # were accepted (orphans) only where an attempt of that message failed.
 subj = lambda r: r[5][len("crash "):]
@@ -271,7 +273,9 @@ val() { sed -n "s/^$1=//p" "$HARNESS_DIR/$2.result"; }
 report() {
 	local p=$1 what=$2
 	analyze "$p" >"$HARNESS_DIR/$p.result"
-	diag "$what: $(val messages "$p") messages; $(val temp "$p") attempts retried ($(val temp_codes "$p")); $(val events "$p") webhook events"
+	diag "$what: $(val messages "$p") messages; $(val temp "$p") attempts retried ($(val temp_codes "$p")), the longest wait $(val longest_wait "$p") s; $(val events "$p") webhook events"
+	[ "$p" != kill ] || ! grep -q 'fatal: no SASL authentication mechanisms' "$INSTANCE_MAILLOG" ||
+		diag "$what: smtpd processes died while the SASL socket was gone (fatal: no SASL authentication mechanisms); Postfix may throttle submissions for about 60 s"
 	is "$(val perm "$p")/$(val five_hundreds "$p")" 0/0 "$what: no client got a 5xx $(val perm_list "$p")"
 	is "$(val gaveup "$p")" 0 "$what: every message was accepted in the end"
 	is "$(val out_missing "$p")/$(val out_twice "$p")" 0/0 \
