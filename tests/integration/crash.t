@@ -33,7 +33,7 @@ EOF
 export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_admin
 harness_start_worker
-plan 31
+plan 32
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -212,6 +212,7 @@ out["gaveup"] = sum(1 for i, l in by_id.items() if l[-1]["result"] != "accepted"
 out["temp"] = sum(1 for a in attempts if a["result"] in ("temp", "noanswer"))
 out["temp_codes"] = " ".join("%s:%d" % kv for kv in sorted(collections.Counter(
     str(a["code"]) if a["code"] else a["text"].split(":")[0] for a in attempts if a["result"] in ("temp", "noanswer")).items()))
+out["four_hundreds"] = sum(1 for a in attempts if 400 <= a["code"] < 500)
 out["five_hundreds"] = sum(1 for a in attempts if a["code"] and 500 <= a["code"] < 600 and kind(a["id"]) != "api")
 unsure = {i for i, l in by_id.items() if any(a["result"] in ("temp", "noanswer") for a in l)}
 # The longest a message waited between its first refused attempt and its acceptance.
@@ -322,6 +323,18 @@ report kill "daemons killed"
 
 # ---------------------------------------------------------------- phase 2: MariaDB killed
 
+# Submissions work normally again (Postfix may still throttle smtpd after policyd's outage:
+# fatal "no SASL authentication mechanisms"), so the next phase measures MariaDB's crash alone.
+submission_ready() {
+	/usr/bin/python3 - "$INSTANCE_SMTP_PORT" <<'PY'
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=3) as s:
+    s.ehlo("probe.test")
+    sys.exit(0 if s.has_extn("auth") else 1)
+PY
+}
+harness_wait_for 90 submission_ready 2>/dev/null || diag "submission still refused 90 s after phase 1"
+
 start=$SECONDS
 clients db
 sleep 3
@@ -338,6 +351,7 @@ postqueue -c "$INSTANCE_POSTFIX_CONFIG_DIR" -f >/dev/null 2>&1 || true
 harness_wait_for 120 settled db || diag "phase 2 did not settle within 120 s"
 diag "phase 2 took $((SECONDS - start)) s"
 report db "MariaDB killed"
+like "$(val four_hundreds db)" '^[1-9]' "MariaDB killed: clients were told 4xx while it was down"
 dead=""
 for d in milter policyd worker admin; do alive "$d" || dead="$dead $d"; done
 is "$dead" "" "every postgate daemon lived through MariaDB's crash"
