@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,21 @@ fuzz_seal(void)
     return key;
 }
 
+/* The daemon's answers are read as they come (one small write is a whole socket buffer
+ * entry, so a few hundred unread answers would block the daemon's writes). */
+static pthread_t drain_thread;
+
+static void *
+drain(void *arg)
+{
+    int fd = (int) (intptr_t) arg;
+    char sink[4096];
+
+    while (read(fd, sink, sizeof(sink)) > 0)
+        ;
+    return NULL;
+}
+
 int
 fuzz_feed(const uint8_t *data, size_t size, int *peer_r)
 {
@@ -81,6 +97,8 @@ fuzz_feed(const uint8_t *data, size_t size, int *peer_r)
         off += (size_t) n;
     }
     shutdown(sv[1], SHUT_WR);
+    if (pthread_create(&drain_thread, NULL, drain, (void *) (intptr_t) sv[1]) != 0)
+        abort();
     *peer_r = sv[1];
     return sv[0];
 }
@@ -88,10 +106,7 @@ fuzz_feed(const uint8_t *data, size_t size, int *peer_r)
 void
 fuzz_close(int fd, int peer)
 {
-    char sink[4096];
-
     close(fd);
-    while (read(peer, sink, sizeof(sink)) > 0)
-        ;
+    pthread_join(drain_thread, NULL);
     close(peer);
 }

@@ -26,11 +26,11 @@ void fuzz_quiet(const char *progname);
 PGCONF *fuzz_config(void);
 /* A fresh installation key in a temporary file (removed again). */
 SEAL_KEY *fuzz_seal(void);
-/* A connected stream socket pair whose buffers hold FUZZ_MAX_INPUT bytes and the
- * answers to them; data is written to *peer_r and its writing side shut down, so the
- * other end (returned) reads data then end of file. -1 on failure. */
+/* A connected stream socket pair whose buffers hold FUZZ_MAX_INPUT bytes: data is
+ * written to *peer_r and its writing side shut down, so the other end (returned) reads
+ * data then end of file; a thread reads and drops what the daemon answers. -1 on failure. */
 int fuzz_feed(const uint8_t *data, size_t size, int *peer_r);
-/* Reads and drops what the daemon answered, then closes both ends. */
+/* Closes both ends once the daemon's answers are all read. */
 void fuzz_close(int fd, int peer);
 
 /* Larger inputs are cut (the socket buffers are sized for them). */

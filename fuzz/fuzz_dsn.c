@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,11 +25,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-check(const char *s)
+check_field(const char *name, const char *s)
 {
-    if (s && (strlen(s) > DSN_MAX_FIELD || !g_utf8_validate(s, -1, NULL)))
+    if (s && (strlen(s) > DSN_MAX_FIELD || !g_utf8_validate(s, -1, NULL))) {
+        fprintf(stderr, "fuzz_dsn: %s breaks the contract (%zu bytes, UTF-8 %s)\n", name, strlen(s),
+                g_utf8_validate(s, -1, NULL) ? "valid" : "invalid");
         abort();
+    }
 }
+#define check(field) check_field(#field, field)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
