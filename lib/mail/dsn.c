@@ -161,6 +161,14 @@ message_id_value(const char *v)
     }
     if ((bare = clip(s, len)) == NULL)
         return NULL;
+    /* The brackets count too: at most DSN_MAX_FIELD bytes in all (cut at a character). */
+    len = strlen(bare);
+    if (len > DSN_MAX_FIELD - 2) {
+        len = DSN_MAX_FIELD - 2;
+        while (len > 0 && ((unsigned char) bare[len] & 0xC0) == 0x80)
+            len--;
+        bare[len] = '\0';
+    }
     out = buf_asprintf("<%s>", bare);
     mem_free(bare);
     return out;

@@ -118,7 +118,9 @@ stream_bytes(GMimeStream *stream, size_t *len_r)
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
     unsigned char *copy = mem_alloc(bytes->len + 1);
 
-    memcpy(copy, bytes->data, bytes->len);
+    /* An empty part has no byte array data at all (NULL), which memcpy may not take. */
+    if (bytes->len)
+        memcpy(copy, bytes->data, bytes->len);
     copy[bytes->len] = '\0';
     *len_r = bytes->len;
     return copy;

@@ -324,7 +324,9 @@ html_link(REWRITER *rw, SPLICES *sp, const char *src, size_t len, const GumboAtt
     char *url, *with = NULL;
     int utf8_ok = 1;
 
-    if (raw == NULL || rlen == 0 || raw < src || raw + rlen > src + len)
+    /* Offsets, not pointer sums: gumbo can report a length that runs past the buffer
+     * (raw + rlen would then overflow). */
+    if (raw == NULL || rlen == 0 || raw < src || (size_t) (raw - src) > len || rlen > len - (size_t) (raw - src))
         return;
     if (raw[0] == '"' || raw[0] == '\'') {
         if (rlen < 2 || raw[rlen - 1] != raw[0])

@@ -231,6 +231,22 @@ START_TEST(limits)
     ck_assert_uint_le(strlen(d->rcpts[0].diagnostic), DSN_MAX_FIELD);
     ck_assert_msg(g_utf8_validate(d->rcpts[0].diagnostic, -1, NULL), "diagnostic is valid UTF-8");
     dsn_free(d);
+    /* Found by fuzz_dsn: a returned Message-ID of 1,000 bytes came back as 1,002 with its
+     * brackets, over the contract's DSN_MAX_FIELD. */
+    buf_reset(b);
+    buf_append_str(b, "From: MAILER-DAEMON@x\r\nContent-Type: multipart/report; report-type=delivery-status; "
+                   "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+                   "Final-Recipient: rfc822; r@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+                   "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <");
+    for (int i = 0; i < 1200; i++)
+        buf_append_str(b, "m");
+    buf_append_str(b, "@example.org>\r\n\r\n--b--\r\n");
+    d = dsn_parse(buf_data(b), buf_len(b), "");
+    ck_assert_ptr_nonnull(d->orig_message_id);
+    ck_assert_uint_eq(strlen(d->orig_message_id), DSN_MAX_FIELD);
+    ck_assert_int_eq(d->orig_message_id[0], '<');
+    ck_assert_int_eq(d->orig_message_id[DSN_MAX_FIELD - 1], '>');
+    dsn_free(d);
     buf_free(b);
 }
 END_TEST

@@ -11,6 +11,7 @@
 
 #include "mail/address.h"
 #include "mail/inpayload.h"
+#include "mail/mime.h"
 #include "mail/ndr.h"
 #include "unit.h"
 #include "util/mem.h"
@@ -140,6 +141,26 @@ START_TEST(report)
 }
 END_TEST
 
+/* Found by fuzz_mime: an empty attachment part made mime.c pass GMime's NULL data to
+ * memcpy (undefined behaviour; the sanitizer build aborted). */
+START_TEST(empty_attachment)
+{
+    static const char raw[] = "From: a@example.org\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename=\"empty.bin\"\r\n\r\n"
+        "--b--\r\n";
+    MIME_PARSED *p = mime_parse(raw, sizeof(raw) - 1, 0);
+
+    ck_assert_uint_eq(p->nfiles, 1);
+    ck_assert_str_eq(p->files[0].filename, "empty.bin");
+    ck_assert_uint_eq(p->files[0].len, 0);
+    ck_assert_str_eq((const char *) p->files[0].data, "");
+    mime_parsed_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -151,6 +172,7 @@ main(void)
     tcase_add_test(tc, form_encoding);
     tcase_add_test(tc, hash_and_raw);
     tcase_add_test(tc, report);
+    tcase_add_test(tc, empty_attachment);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -334,6 +334,20 @@ START_TEST(deep_nesting)
 }
 END_TEST
 
+/* Found by fuzz_track: gumbo reported an attribute value whose length ran past the
+ * buffer, and the bounds check computed raw + length (a pointer overflow, UBSan abort). */
+START_TEST(attribute_length_past_the_end)
+{
+    TRACK_SETTINGS s = settings(0);
+    BUF *in = read_file("regress-attr-length", "eml", 1);
+    TRACK_RESULT r;
+
+    ck_assert_int_ge(track_rewrite_message(&s, buf_data(in), buf_len(in), &r), 0);
+    track_result_free(&r);
+    buf_free(in);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -348,6 +362,7 @@ main(void)
     tcase_add_test(tc, token_source_fails);
     tcase_add_test(tc, malformed_never_crashes);
     tcase_add_test(tc, deep_nesting);
+    tcase_add_test(tc, attribute_length_past_the_end);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
