@@ -38,6 +38,7 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mail/outaddr.h"
 #include "mgmt_v2.h"
 #include "static.h"
 #include "util/buf.h"
@@ -117,6 +118,31 @@ read_pem(const char *path, char **error_r)
 }
 
 /* -t: what a start needs beyond a configuration that loaded. */
+/*
+ * A listener only loopback can reach is meant for a reverse proxy on this host; with no
+ * admin.trusted_proxies its X-Forwarded-For is ignored, so every client has the proxy's
+ * address: the per-address login throttle then counts all of them together (one
+ * client's failed logins make everyone wait), and logs cannot name a client.
+ */
+static void
+warn_untrusted_proxy(const PGCONF *cfg)
+{
+    SOCK_SPEC s;
+    char *error = NULL;
+
+    if (cfg->admin_trusted_proxies.count > 0 || sock_parse(cfg->admin_listen, &s, &error) < 0) {
+        mem_free(error);
+        return;
+    }
+    if (s.is_unix || strncmp(s.host, "127.", 4) == 0 || strcmp(s.host, "::1") == 0 || strcmp(s.host, "[::1]") == 0
+        || strcmp(s.host, "localhost") == 0)
+        msg_warn("admin.listen %s is reachable from this host only and admin.trusted_proxies is empty: if a "
+                 "reverse proxy forwards to it, every client appears as the proxy's address, so one client's "
+                 "failed logins make every user wait (the per-address login throttle) and logs cannot tell "
+                 "clients apart; set admin.trusted_proxies to the proxy's address (e.g. 127.0.0.1)",
+                 cfg->admin_listen);
+}
+
 static int
 test_config(const PGCONF *cfg)
 {
@@ -131,6 +157,17 @@ test_config(const PGCONF *cfg)
         problems++;
     }
     problems += daemon_check_secret_key(cfg);
+    {
+        OUTADDR_ALLOW *allow = outaddr_allow_parse(&cfg->security_outbound_allowed_networks, &error);
+
+        if (allow == NULL) {
+            msg_error("%s", error);
+            mem_free(error);
+            error = NULL;
+            problems++;
+        }
+        outaddr_allow_free(allow);
+    }
     if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key) {
         msg_error("admin.tls_certificate and admin.tls_key must be set together");
         problems++;
@@ -240,6 +277,7 @@ main(int argc, char **argv)
         key = NULL;
     }
     mem_free(cert);
+    warn_untrusted_proxy(cfg);
     msg_info("started: listening on %s%s (%lld threads)", cfg->admin_listen, *cfg->admin_tls_certificate ? " (TLS)" : "",
              cfg->admin_threads);
 

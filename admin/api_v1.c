@@ -462,12 +462,14 @@ bad:
 /* ---------------------------------------------------------------- From ownership */
 
 /* 1 when every address of the list value is in a verified sending domain of server,
- * 0 when one is not (or there is none), < 0 database error. */
+ * 0 when one is not (or there is none, or the value reads more than one way: the same
+ * strict reading as the milter's), < 0 database error. */
 static int
 addresses_owned(DB *db, const SERVER *server, const char *value)
 {
     char **addrs;
-    size_t n = value ? address_list_parse(value, &addrs) : 0;
+    const char *why;
+    size_t n = value ? address_list_parse_strict(value, &addrs, &why) : 0;
     int ret = n > 0;
 
     for (size_t i = 0; i < n && ret == 1; i++) {

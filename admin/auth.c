@@ -54,10 +54,19 @@ reply_unauthenticated(HTTP_REQUEST *req, const char *message)
 
 /* ---------------------------------------------------------------- throttling */
 
-/* A fixed window per key: failures counted from the first failure for WINDOW seconds. */
+/*
+ * A fixed window per key: failures counted from the first failure for WINDOW seconds.
+ * An address past AUTH_THROTTLE_FAILURES is refused until its window ends. An account is
+ * never locked: past AUTH_ACCOUNT_FREE_FAILURES each failure makes the next check wait
+ * (1 s, 2 s, 4 s ... at most AUTH_ACCOUNT_MAX_DELAY) for every address that has failed
+ * for it (a "pair" entry), so guessing one account is slow from those addresses together,
+ * while an address that has not failed for it (its owner's) is checked at once: an
+ * attacker hammering the account cannot take the owner's turn.
+ */
 typedef struct throttle_entry {
     char key[65];               /* SHA-256 of "ip:<address>" or "account:<email>"; "" = free */
     time_t start;
+    time_t next_check;          /* accounts: no password check before this */
     unsigned failures;
 } THROTTLE_ENTRY;
 
@@ -105,36 +114,51 @@ throttle_find(const char key[65], time_t now, int create)
         return NULL;
     memcpy(victim->key, key, 65);
     victim->start = now;
+    victim->next_check = 0;
     victim->failures = 0;
     return victim;
 }
 
-/* Seconds until the keys may try again, or 0 when neither is over the limit. */
+/* Seconds until the address may try again (over its limit) or, when it has failed for
+ * the account, the account's next check is due; else 0. *account_r tells which. */
 static long
-throttle_blocked(const char ip_key[65], const char account_key[65])
+throttle_blocked(const char ip_key[65], const char account_key[65], const char pair_key[65], int *account_r)
 {
     time_t now = clock_mono_seconds();
+    THROTTLE_ENTRY *e, *pair;
     long wait = 0;
 
+    *account_r = 0;
     pthread_mutex_lock(&throttle_lock);
-    for (int i = 0; i < 2; i++) {
-        THROTTLE_ENTRY *e = throttle_find(i ? account_key : ip_key, now, 0);
-
-        if (e && e->failures >= AUTH_THROTTLE_FAILURES && AUTH_THROTTLE_WINDOW - (now - e->start) > wait)
-            wait = (long) (AUTH_THROTTLE_WINDOW - (now - e->start));
+    e = throttle_find(ip_key, now, 0);
+    if (e && e->failures >= AUTH_THROTTLE_FAILURES)
+        wait = (long) (AUTH_THROTTLE_WINDOW - (now - e->start));
+    e = throttle_find(account_key, now, 0);
+    pair = throttle_find(pair_key, now, 0);
+    if (wait <= 0 && e && e->next_check > now && pair && pair->failures > 0) {
+        wait = (long) (e->next_check - now);
+        *account_r = 1;
     }
     pthread_mutex_unlock(&throttle_lock);
-    return wait;
+    return wait > 0 ? wait : 0;
 }
 
 static void
-throttle_fail(const char ip_key[65], const char account_key[65])
+throttle_fail(const char ip_key[65], const char account_key[65], const char pair_key[65])
 {
     time_t now = clock_mono_seconds();
+    THROTTLE_ENTRY *e;
 
     pthread_mutex_lock(&throttle_lock);
     throttle_find(ip_key, now, 1)->failures++;
-    throttle_find(account_key, now, 1)->failures++;
+    throttle_find(pair_key, now, 1)->failures++;
+    e = throttle_find(account_key, now, 1);
+    if (++e->failures > AUTH_ACCOUNT_FREE_FAILURES) {
+        unsigned over = e->failures - AUTH_ACCOUNT_FREE_FAILURES - 1;
+        long delay = over >= 10 ? AUTH_ACCOUNT_MAX_DELAY : 1L << over;
+
+        e->next_check = now + (delay < AUTH_ACCOUNT_MAX_DELAY ? delay : AUTH_ACCOUNT_MAX_DELAY);
+    }
     pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -451,34 +475,37 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
 }
 
 int
-auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out)
+auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, const char *password)
 {
-    char ip_key[65], account_key[65];
-    char *lower = mem_strdup(email), *hash = NULL;
-    USER user;
+    char ip_key[65], account_key[65], pair_key[65];
+    char *lower = mem_strdup(email), *pair;
     long wait;
-    int ret, good;
+    int good, account;
 
-    memset(out, 0, sizeof(*out));
     for (char *p = lower; *p; p++)
         *p = (char) tolower((unsigned char) *p);
     throttle_key("ip", req->client_ip, ip_key);
     throttle_key("account", lower, account_key);
-    if ((wait = throttle_blocked(ip_key, account_key)) > 0) {
+    pair = buf_asprintf("%s %s", req->client_ip, lower);
+    throttle_key("pair", pair, pair_key);
+    mem_free(pair);
+    mem_free(lower);
+    if ((wait = throttle_blocked(ip_key, account_key, pair_key, &account)) > 0) {
         char seconds[24];
 
-        mem_free(lower);
         snprintf(seconds, sizeof(seconds), "%ld", wait);
         http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
-        msg_warn("login throttled: client %s (too many failed logins for the address or the account)", req->client_ip);
-        http_reply_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyAttempts",
-                         "Too many failed logins from this address or for this account; try again later.");
-        return -1;
-    }
-    ret = user_login_lookup(db, lower, &user, &hash);
-    mem_free(lower);
-    if (ret < 0) {
-        reply_temporary(req, "user lookup", db);
+        if (account) {
+            msg_info("login slowed: client %s: the account failed recently; next check in %ld s",
+                     req->client_ip, wait);
+            http_reply_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyAttempts",
+                             "Recent failed logins for this account slow further attempts; retry after the "
+                             "Retry-After seconds.");
+        } else {
+            msg_warn("login throttled: client %s (too many failed logins from this address)", req->client_ip);
+            http_reply_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyAttempts",
+                             "Too many failed logins from this address; try again later.");
+        }
         return -1;
     }
     if (hash && *hash) {
@@ -489,15 +516,39 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
             (void) password_verify(dummy_hash, password);
         good = 0;
     }
+    if (good)
+        throttle_clear(account_key);
+    else
+        throttle_fail(ip_key, account_key, pair_key);
+    return good;
+}
+
+int
+auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out)
+{
+    char *lower = mem_strdup(email), *hash = NULL;
+    USER user;
+    int ret, good;
+
+    memset(out, 0, sizeof(*out));
+    for (char *p = lower; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    ret = user_login_lookup(db, lower, &user, &hash);
+    mem_free(lower);
+    if (ret < 0) {
+        reply_temporary(req, "user lookup", db);
+        return -1;
+    }
+    good = auth_password_check(req, email, hash, password);
     mem_free(hash);
+    if (good < 0)
+        return -1;
     if (!good) {
-        throttle_fail(ip_key, account_key);
         msg_info("login failed: client %s", req->client_ip);
         http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials", "The e-mail address or password is wrong.");
         return -1;
     }
     fill_user(out, &user);
-    throttle_clear(account_key);
     http_set_user(req, out->user_id);
     if (session_open(req, db, out) < 0)
         return -1;

@@ -22,12 +22,22 @@
  *     by auth_flush_touched(), never a write per request. A Bearer header wins over a cookie.
  *
  * Login throttling is IN MEMORY, per process (a restart forgets it; several
- * postgate-admin hosts each count on their own): at most AUTH_THROTTLE_FAILURES failed
- * logins per AUTH_THROTTLE_WINDOW seconds per client address and per account (e-mail
- * address, known or not); past either, logins answer 429 TooManyAttempts with Retry-After
- * without checking the password. The table is bounded (AUTH_THROTTLE_ENTRIES; the
- * oldest entry of a full bucket is reused). A successful login clears the account's count,
+ * postgate-admin hosts each count on their own), for logins and invitation acceptance
+ * alike (auth_password_check). Failures are counted per AUTH_THROTTLE_WINDOW seconds per
+ * client address and per account (e-mail address, known or not). An address past
+ * AUTH_THROTTLE_FAILURES gets 429 TooManyAttempts with Retry-After until its window ends.
+ * An account is slowed, never locked (anyone could lock out anyone): past
+ * AUTH_ACCOUNT_FREE_FAILURES each failure delays the account's next password check by
+ * 1, 2, 4 ... at most AUTH_ACCOUNT_MAX_DELAY seconds for every address that has failed for
+ * it (429 with Retry-After meanwhile, nothing checked or counted). An address that has
+ * not failed for the account (its owner's, usually) is checked at once, so hammering an
+ * account never keeps its owner out; an attacker with many addresses gets one guess per
+ * address per window before the delay applies to that address too. The table is bounded (AUTH_THROTTLE_ENTRIES;
+ * the oldest entry of a full bucket is reused). A success clears the account's count,
  * not the address's. Unknown accounts cost the same argon2id work as known ones.
+ * Behind a reverse proxy the client address is X-Forwarded-For only from
+ * admin.trusted_proxies: otherwise every client is the proxy, and one client's failures
+ * refuse everyone (postgate-admin warns at start when that looks likely).
  *
  * Roles: an installation admin (users.admin) is owner of every organization; everyone
  * else has organization_users.role or nothing. Handlers answer 404 for nothing, so an
@@ -54,6 +64,8 @@
 #define AUTH_THROTTLE_FAILURES 10
 #define AUTH_THROTTLE_WINDOW 300
 #define AUTH_THROTTLE_ENTRIES 16384
+#define AUTH_ACCOUNT_FREE_FAILURES 5
+#define AUTH_ACCOUNT_MAX_DELAY 8
 
 /* Ordered: a higher role can do everything a lower one can. */
 typedef enum {
@@ -91,6 +103,11 @@ int auth_role_parse(const char *name, AUTH_ROLE *role_r);
  * sets its cookie and returns 0 with *out filled (csrf_token included). -1 after answering
  * 401 InvalidCredentials, 429 TooManyAttempts or 503 TemporaryFailure. */
 int auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out);
+/* Checks password against an account's argon2id hash (NULL or "" for an unknown account
+ * or one without a password: the same work, never good) under the login throttle,
+ * counting a failure for the client address and email. 1 good; 0 wrong (the caller
+ * answers); -1 after answering 429 TooManyAttempts (nothing was checked). */
+int auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, const char *password);
 /* Ends p's session and clears the cookie. 0, or < 0 database error. */
 int auth_logout(HTTP_REQUEST *req, DB *db, const AUTH_PRINCIPAL *p);
 

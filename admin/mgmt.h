@@ -146,6 +146,9 @@ int field_int(CALL *c, const char *name, long long min, long long max, long long
 
 /* 1 when url is an absolute http:// or https:// URL with a host, in printable ASCII. */
 int web_url_ok(const char *url);
+/* 1 when a receiver's url (is_url) or host name may be connected to (outaddr.h, with
+ * security.outbound_allowed_networks); else 0 with a field error (422). */
+int outbound_ok(CALL *c, const char *field, const char *value, int is_url);
 
 /* 409 with code and message, and the collected field errors when there are any. */
 void reply_conflict(CALL *c, const char *code, const char *message);

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "mail/org.h"
+#include "mail/outaddr.h"
 #include "mgmt.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -555,6 +556,27 @@ web_url_ok(const char *url)
         host += 1 + digits;
     }
     return *host == '\0' || *host == '/' || *host == '?' || *host == '#';
+}
+
+int
+outbound_ok(CALL *c, const char *field, const char *value, int is_url)
+{
+    OUTADDR_ALLOW *allow;
+    char *error = NULL;
+    int ret;
+
+    if ((allow = outaddr_allow_parse(&c->req->cfg->security_outbound_allowed_networks, &error)) == NULL) {
+        mem_free(error);
+        error = NULL;
+        allow = outaddr_allow_parse(NULL, &error);
+    }
+    ret = is_url ? outaddr_check_url(allow, value, &error) : outaddr_check_host(allow, value, &error);
+    outaddr_allow_free(allow);
+    if (ret == 0)
+        return 1;
+    field_error(c, field, "%s", error);
+    mem_free(error);
+    return 0;
 }
 
 /* 409 with code and message, and the collected field errors when there are any. */

@@ -119,10 +119,16 @@ mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
     }
     if (txn_begin(&c) < 0)
         goto out;
-    ret = credential_create(c.db, c.m->seal, server_id, type, name, network, hold > 0, key, &id, &error);
+    ret = credential_create(c.db, req->cfg, c.m->seal, server_id, type, name, network, hold > 0, key, &id, &error);
     if (ret == 0) {
         field_error(&c, strcmp(type, "SMTP-IP") == 0 ? "network" : "type", "%s", error);
         reply_invalid(&c);
+        goto out;
+    }
+    if (ret == CREDENTIAL_CONFLICT) {
+        /* The message names the overlapping network, never whose it is. */
+        field_error(&c, "network", "%s", error);
+        reply_conflict(&c, "NetworkConflict", error);
         goto out;
     }
     if (ret < 0) {

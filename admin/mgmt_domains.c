@@ -172,6 +172,10 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
     args.verified = verified > 0;
     args.ed25519 = ed25519 > 0;
     ret = domain_create(c.db, c.m->seal, req->cfg, &args, &id, &error);
+    if (ret == DOMAIN_CLAIMED) {
+        reply_fail(&c, MHD_HTTP_CONFLICT, "DomainClaimed", error);
+        goto out;
+    }
     if (ret == 0) {
         field_error(&c, "name", "%s", error);
         reply_invalid(&c);
@@ -285,6 +289,10 @@ mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
     ret = domain_verify(c.db, req->cfg, id, &error);
     if (ret < 0) {
         reply_db(&c, "domain verify", ret);
+    } else if (ret == DOMAIN_CLAIMED) {
+        msg_info("user %llu: domain %s of server %s/%s not verified: claimed by another server", c.p.user_id,
+                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
+        reply_fail(&c, MHD_HTTP_CONFLICT, "DomainClaimed", error);
     } else if (ret == 0) {
         reply_fail(&c, 422, "VerificationFailed", error);
     } else {

@@ -136,6 +136,8 @@ http_fields(CALL *c, int creating, ENDPOINT_HTTP *e)
         field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
         e->url = NULL;
     }
+    if (e->url && !outbound_ok(c, "url", e->url, 1))
+        e->url = NULL;
     e->encoding = field_choice(c, "encoding", encodings, "BodyAsJSON or FormData");
     e->format = field_choice(c, "format", formats, "Hash or RawMessage");
     e->strip_replies = field_bool(c, "strip_replies");
@@ -169,6 +171,8 @@ smtp_fields(CALL *c, int creating, ENDPOINT_SMTP *e)
         field_error(c, "hostname", "must be a host name such as mx.example.com or an IP address");
         e->hostname = NULL;
     }
+    if (e->hostname && !outbound_ok(c, "hostname", e->hostname, 0))
+        e->hostname = NULL;
     field_int(c, "port", 1, 65535, &port);
     e->port = (int) port;
     e->ssl_mode = field_choice(c, "ssl_mode", modes, "None, Auto, STARTTLS or TLS");

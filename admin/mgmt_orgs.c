@@ -1,7 +1,9 @@
 /*
- * mgmt_orgs.c -- /api/v2/organizations and their members (doc/api.md). Organizations
- * and memberships are lib/mail/org.c's. Must never leave an organization without an
- * owner or let a role act above itself.
+ * mgmt_orgs.c -- /api/v2/organizations and their members, and the purge of deleted
+ * organizations by installation admins (/api/v2/deleted-organizations; doc/api.md).
+ * Organizations and memberships are lib/mail/org.c's, the purge lib/mail/purge.c's.
+ * Must never leave an organization without an owner, let a role act above itself, let a
+ * suspended organization's people start a new one, or purge a live organization.
  */
 #include "config.h"
 
@@ -15,10 +17,13 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/domain.h"
 #include "mail/org.h"
+#include "mail/purge.h"
 #include "mail/user.h"
 #include "mgmt.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -74,6 +79,15 @@ mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
         field_error(&c, "permalink", "%s", why);
     if (has_errors(&c)) {
         reply_invalid(&c);
+        goto out;
+    }
+    /* A suspended organization's people do not carry on under a new one. */
+    if (!c.p.is_admin && (ret = org_user_suspended(c.db, c.p.user_id)) != 0) {
+        if (ret < 0)
+            reply_db(&c, "suspension check", ret);
+        else
+            reply_fail(&c, MHD_HTTP_FORBIDDEN, "OrganizationSuspended", "You belong to a suspended organization: "
+                       "you cannot create organizations until an installation administrator lifts the suspension.");
         goto out;
     }
     if (txn_begin(&c) < 0)
@@ -171,11 +185,14 @@ mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
     ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_OWNER, &o) == 0) {
-        ret = org_delete(c.db, o.id);
+    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_OWNER, &o) == 0 && txn_begin(&c) == 0) {
+        /* Its domains are released with it: a deleted organization's routes get no mail,
+         * and its names can be verified by their next owner. */
+        if ((ret = org_delete(c.db, o.id)) >= 0)
+            ret = domain_release_org(c.db, o.id);
         if (ret < 0) {
             reply_db(&c, "organization delete", ret);
-        } else {
+        } else if (txn_commit(&c) == 0) {
             msg_info("user %llu: deleted organization %s", c.p.user_id, http_path_arg(req, 0));
             reply_ok(&c, MHD_HTTP_OK, json_pack("{s:O, s:b}", "uuid", json_object_get(o.json, "uuid"), "deleted", 1));
         }
@@ -424,6 +441,12 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     if (call_begin(&c, req, arg, 0) != 0 || load_org(&c, AUTH_ROLE_READONLY, &o) != 0
         || load_member(&c, &o, &res, &user_id, &current) != 1)
         goto out;
+    if (json_is_true(json_object_get(o.json, "suspended")) && !c.p.is_admin) {
+        /* Leaving would lift the block on creating organizations (org_user_suspended). */
+        reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationSuspended",
+                   "The organization is suspended: its members cannot leave or be removed until the suspension is lifted.");
+        goto out;
+    }
     if (user_id != c.p.user_id && (o.role < AUTH_ROLE_ADMIN || (current == AUTH_ROLE_OWNER && o.role < AUTH_ROLE_OWNER))) {
         reply_forbidden(&c, current == AUTH_ROLE_OWNER ? "Only owners remove owners."
                         : "Only admins and owners remove members.");
@@ -458,8 +481,92 @@ out:
     call_end(&c);
 }
 
+/* ---------------------------------------------------------------- deleted organizations (installation admins) */
+
+#define PURGE_BATCH 1000
+#define PURGE_SECONDS 10.0      /* work per request; the answer says whether to call again */
+
+static void
+mgmt_v2_deleted_orgs_list(HTTP_REQUEST *req, void *arg)
+{
+    DB_RESULT *res = NULL;
+    CALL c;
+    int ret;
+
+    if (call_begin(&c, req, arg, 0) != 0)
+        goto out;
+    if (!c.p.is_admin) {
+        reply_forbidden(&c, "Only installation administrators see deleted organizations.");
+        goto out;
+    }
+    if ((ret = org_list_deleted(c.db, &res)) < 0) {
+        reply_db(&c, "deleted organization list", ret);
+    } else {
+        json_t *list = json_array();
+
+        for (size_t i = 0; i < db_result_rows(res); i++)
+            json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:I}", "uuid", jstr(db_result_get(res, i, 0)),
+                                                  "name", jstr(db_result_get(res, i, 1)),
+                                                  "permalink", jstr(db_result_get(res, i, 2)),
+                                                  "deleted_at", jstr(db_result_get(res, i, 3)),
+                                                  "servers", (json_int_t) atoll(db_result_get(res, i, 4))));
+        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
+    }
+out:
+    db_result_free(res);
+    call_end(&c);
+}
+
+/* Purges a deleted organization in bounded steps for up to PURGE_SECONDS: 200 with
+ * "purged": true when nothing of it is left, 202 with "purged": false when the caller
+ * should call again (a big message log takes several calls). */
+static void
+mgmt_v2_deleted_org_purge(HTTP_REQUEST *req, void *arg)
+{
+    const char *uuid = http_path_arg(req, 0);
+    unsigned long long id = 0, rows = 0;
+    double start = clock_mono();
+    int deleted = 0, ret;
+    CALL c;
+
+    if (call_begin(&c, req, arg, 0) != 0)
+        goto out;
+    if (!c.p.is_admin) {
+        reply_forbidden(&c, "Only installation administrators purge organizations.");
+        goto out;
+    }
+    if (!auth_uuid_ok(uuid) || (ret = org_find_uuid(c.db, uuid, &id, &deleted)) == 0) {
+        reply_not_found(&c, "organization");
+        goto out;
+    }
+    if (ret < 0) {
+        reply_db(&c, "organization lookup", ret);
+        goto out;
+    }
+    if (!deleted) {
+        reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationNotDeleted",
+                   "Only a deleted organization can be purged: delete it first (DELETE /api/v2/organizations/{org}).");
+        goto out;
+    }
+    do
+        ret = purge_org_step(c.db, id, PURGE_BATCH, &rows);
+    while (ret == 0 && clock_mono() - start < PURGE_SECONDS);
+    if (ret < 0) {
+        reply_db(&c, "organization purge", ret);
+        goto out;
+    }
+    msg_info("user %llu: purge of organization %s: %llu rows deleted%s", c.p.user_id, uuid, rows,
+             ret > 0 ? ", done" : ", more to do");
+    reply_ok(&c, ret > 0 ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
+             json_pack("{s:s, s:b, s:I}", "uuid", uuid, "purged", ret > 0, "rows_deleted", (json_int_t) rows));
+out:
+    call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_orgs_routes[] = {
+    {"GET", "/api/v2/deleted-organizations", mgmt_v2_deleted_orgs_list},
+    {"POST", "/api/v2/deleted-organizations/{}/purge", mgmt_v2_deleted_org_purge},
     {"GET", "/api/v2/organizations", mgmt_v2_orgs_list},
     {"POST", "/api/v2/organizations", mgmt_v2_orgs_create},
     {"GET", "/api/v2/organizations/{}", mgmt_v2_org_get},

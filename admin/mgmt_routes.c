@@ -3,8 +3,8 @@
  * name@domain (a domain of the server), mode, spam mode, the endpoint and additional
  * endpoints; rows are lib/mail/route.c's.
  *
- * Must never: let a route use another server's domain or endpoint, or leave a route in
- * mode Endpoint without an endpoint.
+ * Must never: let a route use another server's domain, an unverified domain or another
+ * server's endpoint, or leave a route in mode Endpoint without an endpoint.
  */
 #include "config.h"
 
@@ -146,7 +146,7 @@ additional_field(CALL *c, unsigned long long server_id, ROUTE_ENDPOINT **list_r,
     return good;
 }
 
-/* The domain field (a domain of the server) into *id_r: 1 good, 0 absent or bad (error
+/* The domain field (a verified domain of the server) into *id_r: 1 good, 0 absent or bad (error
  * added when bad or required), < 0 database error. */
 static int
 domain_field(CALL *c, unsigned long long server_id, int required, unsigned long long *id_r)
@@ -162,11 +162,19 @@ domain_field(CALL *c, unsigned long long server_id, int required, unsigned long 
         field_error(c, "domain", "must be a domain name of this server, such as example.com");
         return 0;
     }
-    if ((ret = domain_server_list(c->db, server_id, name, &res)) > 0)
+    if ((ret = domain_server_list(c->db, server_id, name, &res)) > 0) {
         *id_r = strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10);
-    db_result_free(res);
-    if (ret == 0)
+        /* Only a verified domain receives mail: a route on an unverified name would let
+         * anyone steer mail for a domain they do not hold. */
+        if (atoi(db_result_get(res, 0, DOMAIN_COL_VERIFIED)) == 0) {
+            field_error(c, "domain", "is not verified: verify it (POST …/domains/%s/verify) before routing its mail",
+                        name);
+            ret = 0;
+        }
+    } else if (ret == 0) {
         field_error(c, "domain", "is not a domain of this server (add it under …/domains first)");
+    }
+    db_result_free(res);
     return ret;
 }
 

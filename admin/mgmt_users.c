@@ -320,7 +320,10 @@ out:
 }
 
 /* Accepting needs no login: the token is the proof. An existing account joins only with
- * its own password; a new one is made with the password given. */
+ * its own password, checked under the login throttle (auth_password_check), and an
+ * invitation never changes an existing account's credentials: one without a password
+ * (it signs in another way) cannot accept, an organization admin adds it as a member
+ * instead. A new account is made with the password given. */
 static void
 mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
 {
@@ -364,17 +367,30 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
         reply_db(&c, "user lookup", ret);
         goto out;
     }
-    if (user_id && old && password_verify(old, password) != 1) {
-        reply_fail(&c, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials",
-                   "This invitation is for an existing account: give that account's password.");
+    if (user_id && (old == NULL || *old == '\0')) {
+        msg_warn("invitation to organization %llu for %s: the account has no password; not accepted (client %s)",
+                 inv.org_id, inv.email, req->client_ip);
+        reply_conflict(&c, "AccountHasNoPassword",
+                       "This invitation is for an existing account that has no password, and an invitation never "
+                       "sets one: an admin of the organization can add the account as a member instead.");
         goto out;
     }
-    if (user_id == 0 || old == NULL) {
-        /* A new account, or one without a password yet (OpenID Connect only): set it. */
-        if (field_new_password(&c, "password", pwhash) == NULL) {
-            reply_invalid(&c);
+    if (user_id) {
+        int good = auth_password_check(req, inv.email, old, password);
+
+        if (good < 0)
+            goto out;           /* 429 answered */
+        if (!good) {
+            msg_info("invitation to organization %llu: wrong password for the existing account (client %s)",
+                     inv.org_id, req->client_ip);
+            reply_fail(&c, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials",
+                       "This invitation is for an existing account: give that account's password.");
             goto out;
         }
+    } else if (field_new_password(&c, "password", pwhash) == NULL) {
+        /* A new account: the password given becomes its password. */
+        reply_invalid(&c);
+        goto out;
     }
     if (user_id == 0) {
         USER_NEW nu = {.uuid = uuid, .email = inv.email, .first_name = first ? first : "",
@@ -385,9 +401,6 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
             goto out;
         }
         created = 1;
-    } else if (old == NULL && (ret = user_password_set(c.db, user_id, pwhash)) < 0) {
-        reply_db(&c, "password set", ret);
-        goto out;
     }
     if ((ret = org_member_add(c.db, inv.org_id, user_id, inv.role)) < 0
         || (ret = user_invite_delete(c.db, inv.org_id, NULL, inv.id)) < 0

@@ -97,6 +97,8 @@ webhook_fields(CALL *c, int creating, WEBHOOK_INPUT *in)
         field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
         in->url = NULL;
     }
+    if (in->url && !outbound_ok(c, "url", in->url, 1))
+        in->url = NULL;
     in->all_events = field_bool(c, "all_events");
     in->enabled = field_bool(c, "enabled");
     in->sign = field_bool(c, "sign");

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "                  [--email E] [--first-name F] [--last-name L] [--admin]\n"
     "                  [--password-stdin | --password-file FILE]\n"
     "  org create      --name NAME --permalink P: a new organization\n"
+    "  org purge UUID  remove a deleted organization and all it held, in batches\n"
     "  server create   --org ORG --name NAME --permalink P [--mode Live|Development]\n"
     "                  [--send-limit N] [--allow-sender]: a new mail server\n"
     "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"

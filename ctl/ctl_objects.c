@@ -15,6 +15,7 @@
 #include "mail/db.h"
 #include "mail/domain.h"
 #include "mail/org.h"
+#include "mail/purge.h"
 #include "mail/release.h"
 #include "mail/server.h"
 #include "util/mem.h"
@@ -166,6 +167,12 @@ domain_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         return EX_CONFIG;
     ret = domain_create(db, seal, cfg, &args, &id, &error);
     seal_key_free(seal);
+    if (ret == DOMAIN_CLAIMED) {
+        /* Another server has verified this name: nothing was made (exit status 65). */
+        msg_error("%s", error);
+        mem_free(error);
+        return EX_DATAERR;
+    }
     if (ret > 0) {
         printf("created domain %s (id %llu%s)\n", args.name, id, args.verified ? ", verified" : ", not verified");
         if ((records = domain_dns_records(db, cfg, id)) != NULL) {
@@ -212,8 +219,10 @@ credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         return status;
     if ((seal = ctl_load_seal(cfg)) == NULL)
         return EX_CONFIG;
-    ret = credential_create(db, seal, server.id, type, name, network, hold, key, &id, &error);
+    ret = credential_create(db, cfg, seal, server.id, type, name, network, hold, key, &id, &error);
     seal_key_free(seal);
+    if (ret == CREDENTIAL_CONFLICT)
+        ret = 0;                /* refused like any invalid input; the message says why */
     if (ret > 0) {
         printf("created %s credential %s for %s (id %llu)\n", type, name, server_path, id);
         if (*key) {
@@ -248,6 +257,42 @@ message_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
     return ctl_report(ret, error);
 }
 
+/* org purge UUID: removes a deleted organization and everything it held, batch by batch
+ * (lib/mail/purge.c), printing the progress; safe to interrupt and run again. */
+static int
+org_purge_cmd(DB *db, int argc, char **argv)
+{
+    unsigned long long id = 0, rows = 0, last = 0;
+    int deleted = 0, ret;
+
+    if (argc != 2) {
+        msg_error("usage: postgatectl org purge UUID   (the uuid of a deleted organization)");
+        return EX_USAGE;
+    }
+    if ((ret = org_find_uuid(db, argv[1], &id, &deleted)) <= 0) {
+        msg_error(ret == 0 ? "no organization with uuid \"%s\"" : "database unavailable (%s)",
+                  ret == 0 ? argv[1] : db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    if (!deleted) {
+        msg_error("organization %s is not deleted: only a deleted organization can be purged", argv[1]);
+        return EX_DATAERR;
+    }
+    while ((ret = purge_org_step(db, id, 1000, &rows)) == 0) {
+        if (rows - last >= 100000) {
+            printf("purging organization %s: %llu rows deleted so far\n", argv[1], rows);
+            fflush(stdout);
+            last = rows;
+        }
+    }
+    if (ret < 0) {
+        msg_error("purging organization %s: %s (%llu rows deleted; run again to go on)", argv[1], db_error(db), rows);
+        return ctl_db_status(ret);
+    }
+    printf("purged organization %s: %llu rows deleted\n", argv[1], rows);
+    return EX_OK;
+}
+
 int
 ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
 {
@@ -257,6 +302,8 @@ ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
     optind = 1;
     if (strcmp(command, "org") == 0 && argc >= 2 && strcmp(argv[1], "create") == 0)
         status = org_cmd(db, argc - 1, argv + 1);
+    else if (strcmp(command, "org") == 0 && argc >= 2 && strcmp(argv[1], "purge") == 0)
+        status = org_purge_cmd(db, argc - 1, argv + 1);
     else if (strcmp(command, "server") == 0)
         status = server_cmd(db, argc, argv);
     else if (strcmp(command, "domain") == 0)

@@ -67,6 +67,7 @@ typedef struct setting {
     const char *name;
     char *want;
     const char *now;            /* effective value (explicit or default) */
+    int optional;               /* left out, with a warning, when this Postfix does not know it */
 } SETTING;
 
 enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUNT };
@@ -462,6 +463,7 @@ add_setting(PF *pf, const char *name, char *want)
     pf->settings[pf->nsettings].name = name;
     pf->settings[pf->nsettings].want = want;
     pf->settings[pf->nsettings].now = NULL;
+    pf->settings[pf->nsettings].optional = 0;
     pf->nsettings++;
 }
 
@@ -590,6 +592,16 @@ pf_load(PF *pf)
     add_setting(pf, "enable_long_queue_ids", mem_strdup("yes"));
     /* postgate-worker learns sent_with_ssl from "TLS connection established" lines. */
     add_setting(pf, "smtp_tls_loglevel", NULL);         /* worked out below: at least 1 */
+    /* SMTP smuggling: "<LF>.<LF>", "<CR><LF>.<LF>" and "<LF>.<CR><LF>" must not end DATA, or
+     * the rest of the data is read as commands (a second, forged message). Postfix's
+     * recommended setting: only <CR><LF>.<CR><LF> ends DATA, a bare <LF> elsewhere is read
+     * as <CR><LF>, and clients in mynetworks are exempt. Postfix 3.5.23/3.6.13/3.7.9/3.8.4
+     * and later know the parameters; "normalize" is 3.7.10's name for 3.7.9's "yes". */
+    add_setting(pf, "smtpd_forbid_bare_newline", mem_strdup("normalize"));
+    pf->settings[pf->nsettings - 1].optional = 1;
+    add_setting(pf, "smtpd_forbid_bare_newline_exclusions", mem_strdup("$mynetworks"));
+    pf->settings[pf->nsettings - 1].optional = 1;
+    /* Last two: worked out below by position. */
     add_setting(pf, "maillog_file", mem_strdup(cfg->postfix_maillog_file));
     add_setting(pf, "maillog_file_prefixes", NULL);     /* worked out below */
 
@@ -600,7 +612,17 @@ pf_load(PF *pf)
         goto done;
     kv_parse(&pf->effective, buf_cstr(out));
     for (size_t i = 0; i < pf->nsettings; i++) {
-        if ((pf->settings[i].now = kv_get(&pf->effective, pf->settings[i].name)) == NULL) {
+        if ((pf->settings[i].now = kv_get(&pf->effective, pf->settings[i].name)) == NULL
+            && pf->settings[i].optional) {
+            msg_warn("postconf -c %s does not know parameter %s: this Postfix is open to SMTP smuggling "
+                     "(upgrade to 3.7.10, 3.8.5 or later)", pf->dir, pf->settings[i].name);
+            mem_free(pf->settings[i].want);
+            memmove(&pf->settings[i], &pf->settings[i + 1], (pf->nsettings - i - 1) * sizeof(pf->settings[0]));
+            pf->nsettings--;
+            i--;
+            continue;
+        }
+        if (pf->settings[i].now == NULL) {
             msg_error("postconf -c %s does not know parameter %s (Postfix too old?)",
                       pf->dir, pf->settings[i].name);
             status = EX_CONFIG;

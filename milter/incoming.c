@@ -35,14 +35,6 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
-/* Headers only postgate may write on incoming mail (prefixes, case-insensitive). */
-static int
-is_verdict_header(const char *name)
-{
-    return strncasecmp(name, "X-Postal-Spam", 13) == 0 || strncasecmp(name, "X-Postal-Threat", 15) == 0
-        || strcasecmp(name, INSPECTION_HEADER) == 0;
-}
-
 sfsistat
 incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -74,30 +66,6 @@ incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     dbpool_put(milter_globals.pool, db);
     /* Mail for somebody else on this Postfix host (local mailboxes, say): not postgate's. */
     return mine ? SMFIS_CONTINUE : SMFIS_ACCEPT;
-}
-
-/* Removes every verdict header the sender wrote (each name's last occurrence first;
- * Postfix matches names without regard to case). */
-static int
-remove_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc)
-{
-    for (size_t h = 0; h < mc->nheaders; h++) {
-        const char *name = mc->headers[h].name;
-        int seen = 0, count = 0;
-
-        if (!is_verdict_header(name))
-            continue;
-        for (size_t j = 0; j < h && !seen; j++)
-            seen = strcasecmp(mc->headers[j].name, name) == 0;
-        if (seen)
-            continue;
-        for (size_t j = h; j < mc->nheaders; j++)
-            count += strcasecmp(mc->headers[j].name, name) == 0;
-        for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) name, i, NULL) == MI_FAILURE)
-                return -1;
-    }
-    return 0;
 }
 
 static int
@@ -179,7 +147,7 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
     double lowest = 0;
     int any_spam = 0, ret;
 
-    if (remove_verdict_headers(ctx, mc) < 0) {
+    if (milter_remove_headers(ctx, mc, inspection_is_verdict_header) < 0) {
         status = milter_tempfail(ctx, "Postfix refused to remove a header");
         goto out;
     }

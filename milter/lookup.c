@@ -102,7 +102,7 @@ credential_cached(DB *db, const char *key, int by_ip, const char *ip, unsigned l
         ttlcache_release(credentials, c);
         return found;
     }
-    ret = by_ip ? credential_by_ip(db, ip, out) : credential_by_id(db, id, out);
+    ret = by_ip ? credential_by_ip(db, milter_globals.cfg, ip, out) : credential_by_id(db, id, out);
     if (ret < 0)
         return ret;
     c = mem_zalloc(sizeof(*c));

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/run.h"
 
 MILTER_GLOBALS milter_globals;
 
@@ -42,6 +44,28 @@ milter_tempfail(SMFICTX *ctx, const char *fmt, ...)
     msg_warn("%s: tempfail: %s", smfi_getsymval(ctx, "{i}") ? smfi_getsymval(ctx, "{i}") : "-", reason);
     smfi_setreply(ctx, "451", "4.3.0", "Temporary failure in postgate, try again later");
     return SMFIS_TEMPFAIL;
+}
+
+int
+milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name))
+{
+    for (size_t h = 0; h < mc->nheaders; h++) {
+        const char *name = mc->headers[h].name;
+        int seen = 0, count = 0;
+
+        if (!match(name))
+            continue;
+        for (size_t j = 0; j < h && !seen; j++)
+            seen = strcasecmp(mc->headers[j].name, name) == 0;
+        if (seen)
+            continue;           /* this name was handled at its first occurrence */
+        for (size_t j = h; j < mc->nheaders; j++)
+            count += strcasecmp(mc->headers[j].name, name) == 0;
+        for (int i = count; i > 0; i--)
+            if (smfi_chgheader(ctx, (char *) name, i, NULL) == MI_FAILURE)
+                return -1;
+    }
+    return 0;
 }
 
 void
@@ -284,6 +308,41 @@ load_return_path_key(const PGCONF *cfg)
     return key;
 }
 
+/*
+ * Postfix's message_size_limit, from `postconf -h` in postfix.config_directory (postconf
+ * beside postfix.postqueue_path). Read once at start: restart the milter after changing
+ * the limit. 0 when unknown (Postfix on another host): then only Postfix answers 552.
+ */
+static unsigned long long
+postfix_size_limit(const PGCONF *cfg)
+{
+    const char *slash = strrchr(cfg->postfix_postqueue_path, '/');
+    char *postconf = slash ? buf_asprintf("%.*s/postconf", (int) (slash - cfg->postfix_postqueue_path),
+                                          cfg->postfix_postqueue_path) : mem_strdup("/usr/sbin/postconf");
+    char *argv[] = {postconf, (char *) "-c", (char *) cfg->postfix_config_directory, (char *) "-h",
+                    (char *) "message_size_limit", NULL};
+    BUF *out = buf_new(64), *err = buf_new(256);
+    unsigned long long limit = 0;
+    char *end;
+    int st = run_capture(argv, 10, 4096, out, err, NULL);
+
+    if (st == 0) {
+        limit = strtoull(buf_cstr(out), &end, 10);
+        if (end == buf_cstr(out) || (*end != '\n' && *end != '\0'))
+            limit = 0, st = -1;
+    }
+    if (st != 0)
+        msg_warn("%s -c %s -h message_size_limit failed (%s): messages are not checked against Postfix's size "
+                 "limit before they are recorded", postconf, cfg->postfix_config_directory,
+                 buf_len(err) ? buf_cstr(err) : "no output");
+    else
+        msg_info("Postfix's message_size_limit: %llu bytes%s", limit, limit ? "" : " (none)");
+    buf_free(out);
+    buf_free(err);
+    mem_free(postconf);
+    return limit;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,6 +375,7 @@ main(int argc, char **argv)
         return daemon_test_result(milter_globals.cfg, 0);
     db_library_init();
     address_init();
+    milter_globals.postfix_size_limit = postfix_size_limit(milter_globals.cfg);
     milter_globals.pool = dbpool_new(milter_globals.cfg, 32);
     lookup_init((unsigned) milter_globals.cfg->milter_cache_ttl);
     conn = libmilter_conn(milter_globals.cfg->milter_listen);

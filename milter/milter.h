@@ -55,11 +55,16 @@ typedef struct milter_globals {
     DBPOOL *pool;
     SEAL_KEY *seal;
     DKIM_KEY *return_path_key;  /* signs when the From domain has no key; may be NULL */
+    unsigned long long postfix_size_limit;      /* Postfix's message_size_limit; 0 unknown or none */
 } MILTER_GLOBALS;
 
 extern MILTER_GLOBALS milter_globals;
 
 void milter_reset(MILTER_CTX *mc);
+/* Removes every header of the message whose name match() accepts, each name's last
+ * occurrence first (Postfix numbers them per name, case-insensitively). -1 when
+ * Postfix refused. */
+int milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name));
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -33,7 +33,10 @@
 #define HOLD_DEVELOPMENT "Server is in development mode"
 #define HOLD_CREDENTIAL "Credential is configured to hold all messages authenticated by it"
 
-/* Headers a client may not set: postgate's own stamps. */
+/* Headers a client may not set: postgate's own stamps, and the spam and virus verdict
+ * headers, which only incoming.c writes (on mail from the Internet): a credential's
+ * message to another tenant's route, a send-API submission or a release did not get
+ * them from postgate, so they are removed, never stored, never signed. */
 static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER, RELEASE_HEADER};
 #define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
 
@@ -43,7 +46,15 @@ is_postgate_header(const char *name)
     for (size_t i = 0; i < NPOSTGATE_HEADERS; i++)
         if (strcasecmp(name, postgate_headers[i]) == 0)
             return 1;
-    return 0;
+    return inspection_is_verdict_header(name);
+}
+
+/* What a release removes: its own header and any verdict (a release bypasses the
+ * quarantine that verdict caused; the stored copy of an incoming message has one). */
+static int
+is_release_stripped(const char *name)
+{
+    return strcasecmp(name, RELEASE_HEADER) == 0 || inspection_is_verdict_header(name);
 }
 
 static const char *
@@ -87,7 +98,9 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
         ret = mc->client_addr[0] ? lookup_credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
     }
     if (ret < 0) {
-        sfsistat st = milter_tempfail(ctx, "credential lookup: %s", db_error(db));
+        sfsistat st = ret == CREDENTIAL_ERR_AMBIGUOUS
+            ? milter_tempfail(ctx, "client %s: SMTP-IP networks of several servers contain it", mc->client_addr)
+            : milter_tempfail(ctx, "credential lookup: %s", db_error(db));
 
         dbpool_put(milter_globals.pool, db);
         return st;
@@ -120,21 +133,26 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
 }
 
 /* 1 when every address in every header called name is a sending domain of the server;
- * the first address's domain is remembered for signing. */
+ * the first address's domain is remembered for signing. A header that does not read
+ * one way only (address_list_parse_strict) owns nothing. */
 static int
 addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
 {
     int found = 0;
 
     for (size_t h = 0; h < mc->nheaders; h++) {
+        const char *why = NULL;
         char **addrs;
         size_t n;
 
         if (strcasecmp(mc->headers[h].name, name) != 0)
             continue;
-        n = address_list_parse(mc->headers[h].value, &addrs);
-        if (n == 0)
+        n = address_list_parse_strict(mc->headers[h].value, &addrs, &why);
+        if (n == 0) {
+            msg_info("server %s/%s: %s header refused: %s", mc->server.org_permalink, mc->server.permalink, name,
+                     why);
             return 0;
+        }
         for (size_t i = 0; i < n; i++) {
             const char *domain = address_domain(addrs[i]);
             unsigned long long domain_id;
@@ -250,14 +268,26 @@ store_header(BUF *out, const char *name, const char *value)
     buf_append_str(out, "\r\n");
 }
 
+/* Octets of "name:value" CRLF as the message will carry it (every line ending CRLF). */
+static size_t
+header_size(const char *name, const char *value)
+{
+    size_t n = strlen(name) + 1 + 2;
+
+    for (const char *p = value; *p; p++)
+        n += *p == '\n' && (p == value || p[-1] != '\r') ? 2 : 1;
+    return n;
+}
+
 /* Signs the final message (headers as fed, plus the body) with the domain's keys and
  * inserts the DKIM-Signature fields at the top. -1: database or signing failure. */
 static int
-sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
+sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *added_r)
 {
     LOOKUP_KEYSET *ks;
     int error, ret = 0;
 
+    *added_r = 0;
     if (mc->from_domain_id == 0)
         return 0;
     if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
@@ -288,6 +318,7 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value)
             break;
         }
         mvalue = milter_value(value);
+        *added_r += header_size("DKIM-Signature", mvalue);
         ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue) == MI_FAILURE ? -1 : 0;
         mem_free(mvalue);
         mem_free(value);
@@ -339,22 +370,6 @@ wrap_long_lines(const BUF *body, BUF **out)
         p = nl ? nl + 1 : end;
     }
     return 1;
-}
-
-/* Removes every client-supplied X-Postal-* stamp (last occurrence first). */
-static int
-remove_postgate_headers(SMFICTX *ctx, MILTER_CTX *mc)
-{
-    for (size_t n = 0; n < NPOSTGATE_HEADERS; n++) {
-        int count = 0;
-
-        for (size_t h = 0; h < mc->nheaders; h++)
-            count += strcasecmp(mc->headers[h].name, postgate_headers[n]) == 0;
-        for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) postgate_headers[n], i, NULL) == MI_FAILURE)
-                return -1;
-    }
-    return 0;
 }
 
 static int
@@ -483,6 +498,80 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
     return refused;
 }
 
+/*
+ * Folds the header fields whose lines would pass 998 octets (dkim_header_fold), in
+ * Postfix's copy and in mc->headers, so that the signature, the stored copy and what
+ * leaves agree: Postfix would otherwise break them after signing. -1 when Postfix
+ * refused the change.
+ */
+static int
+fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc, size_t *changed_r)
+{
+    *changed_r = 0;
+    for (size_t h = 0; h < mc->nheaders; h++) {
+        char *folded;
+        int index = 0;
+
+        if (is_postgate_header(mc->headers[h].name)
+            || (folded = dkim_header_fold(mc->headers[h].name, mc->headers[h].value)) == NULL)
+            continue;
+        for (size_t j = 0; j <= h; j++)
+            index += strcasecmp(mc->headers[j].name, mc->headers[h].name) == 0;
+        if (smfi_chgheader(ctx, mc->headers[h].name, index, folded) == MI_FAILURE) {
+            mem_free(folded);
+            return -1;
+        }
+        *changed_r += header_size(mc->headers[h].name, folded);
+        mem_free(mc->headers[h].value);
+        mc->headers[h].value = folded;
+    }
+    return 0;
+}
+
+/*
+ * The size of Postfix's queue file after every change the milter asked for, which is
+ * what cleanup compares with message_size_limit once the milter has answered ("message
+ * file too big"): edits are appended, not made in place, so the file keeps the message
+ * as received and gains the replaced body, the changed and added header fields (the
+ * signatures among them), plus the envelope and room for Postfix's own records.
+ */
+#define POSTFIX_OWN_HEADROOM 1024
+#define DKIM_SIGNATURES_ALLOWANCE 2048  /* an RSA-2048 and an Ed25519 signature, folded */
+
+static unsigned long long
+final_size(const MILTER_CTX *mc, size_t received_body, int body_replaced, size_t changed_headers,
+           const char *msgid_value, size_t signatures)
+{
+    unsigned long long n = POSTFIX_OWN_HEADROOM + mc->header_bytes + 2 + received_body + changed_headers
+        + signatures + strlen(mc->mail_from);
+
+    if (body_replaced)
+        n += buf_len(mc->body);
+    if (msgid_value)
+        n += header_size("X-Postal-MsgID", msgid_value);
+    for (size_t i = 0; i < mc->nrcpts; i++)
+        n += strlen(mc->rcpts[i]) + 2;
+    return n;
+}
+
+/* 1 (552 answered) when the changed message would pass Postfix's message_size_limit:
+ * Postfix would refuse it after the milter recorded it. */
+static int
+too_big_for_postfix(SMFICTX *ctx, const MILTER_CTX *mc, const char *queue_id, unsigned long long size)
+{
+    char reply[200];
+
+    if (milter_globals.postfix_size_limit == 0 || size <= milter_globals.postfix_size_limit)
+        return 0;
+    msg_info("%s: server %s/%s: credential %llu: %llu bytes after postgate's changes, over Postfix's "
+             "message_size_limit %llu; refused", queue_id ? queue_id : "-", mc->server.org_permalink,
+             mc->server.permalink, mc->cred.id, size, milter_globals.postfix_size_limit);
+    snprintf(reply, sizeof(reply), "Message too big: %llu bytes with postgate's headers, signatures and "
+             "tracking, over the limit of %llu", size, milter_globals.postfix_size_limit);
+    smfi_setreply(ctx, "552", "5.3.4", reply);
+    return 1;
+}
+
 sfsistat
 outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -498,7 +587,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
     MESSAGE_INSPECTION inspection_row_v;
     char *spam_checks = NULL;
-    size_t held = 0;
+    size_t held = 0, received_body = 0, changed_headers = 0, signatures;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
 
@@ -542,6 +631,11 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     msgid_value = buf_asprintf(" %s", rcpts[0].token);
+    received_body = buf_len(mc->body);
+    if (fold_long_headers(ctx, mc, &changed_headers) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused a folded header");
+        goto out;
+    }
 
     /* The stored copy is the message as it leaves, minus its DKIM signatures (a release
      * re-signs it): client stamps removed, ours added. */
@@ -551,7 +645,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
             store_header(stored, mc->headers[h].name, mc->headers[h].value);
     store_header(stored, "X-Postal-MsgID", msgid_value);
 
-    if (remove_postgate_headers(ctx, mc) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
+    if (milter_remove_headers(ctx, mc, is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
         || set_return_path(ctx, rcpts[0].token) < 0) {
         status = milter_tempfail(ctx, "Postfix refused a header or sender change");
         goto out;
@@ -578,12 +672,21 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         wrapped = NULL;
         body_changed = 1;
     }
+    /* Nothing is recorded that Postfix would refuse once the milter has answered; and
+     * checked before the body goes to Postfix, whose cleanup gives up as soon as its
+     * file passes the limit. */
+    if (held < mc->nrcpts
+        && too_big_for_postfix(ctx, mc, queue_id, final_size(mc, received_body, body_changed, changed_headers,
+                                                             msgid_value, DKIM_SIGNATURES_ALLOWANCE))) {
+        status = SMFIS_REJECT;
+        goto out;
+    }
     if (body_changed
         && smfi_replacebody(ctx, (unsigned char *) buf_cstr(mc->body), (int) buf_len(mc->body)) == MI_FAILURE) {
         status = milter_tempfail(ctx, "Postfix refused the rewritten body");
         goto out;
     }
-    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value) < 0) {
+    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value, &signatures) < 0) {
         status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
         goto out;
     }
@@ -633,6 +736,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
+    size_t signatures, changed_headers;
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
@@ -667,8 +771,8 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || smfi_chgheader(ctx, (char *) RELEASE_HEADER, 1, NULL) == MI_FAILURE
-        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL) < 0) {
+    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || fold_long_headers(ctx, mc, &changed_headers) < 0
+        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL, &signatures) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
     }

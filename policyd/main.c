@@ -3,8 +3,12 @@
  * sasl.c), relay policy questions (policy delegation, policy.c) and incoming domain and
  * recipient lookups (socketmap, socketmap.c).
  *
- * Lifecycle (daemon.h, CONVENTIONS.md §8): sockets and the seal key are opened as
- * root, then the process drops to daemon.user. One thread per Postfix connection (smtpd
+ * Lifecycle (daemon.h, CONVENTIONS.md §8): sockets (or those systemd passed, socket
+ * activation) and the seal key are opened as root; then a supervisor (master.c) keeps
+ * the sockets and forks the worker, which drops to daemon.user and serves, and forks a
+ * new one at once should it die: Postfix's connections wait in the kernel's queue
+ * meanwhile instead of finding no socket (smtpd would die without SASL mechanisms and
+ * Postfix would throttle it for a minute). One thread per Postfix connection (smtpd
  * keeps a few long-lived ones), at most policyd.max_clients; extra connections are
  * closed with a log line. SIGHUP swaps in a checked configuration snapshot; SIGTERM
  * stops accepting, lets requests in flight finish (at most DRAIN_SECONDS), writes the
@@ -30,6 +34,7 @@
 
 #include "conn.h"
 #include "ctx.h"
+#include "master.h"
 #include "mail/credential.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
@@ -171,6 +176,10 @@ open_listener(const PGCONF *cfg, const char *spec, const char *key)
 
     if (sock_parse(spec, &s, &error) < 0)
         msg_fatal_status(EX_CONFIG, "policyd.%s: %s", key, error);
+    if ((fd = master_inherited_listener(spec)) >= 0) {
+        msg_info("%s: listening on %s (socket passed by systemd)", key, spec);
+        return fd;
+    }
     if (s.is_unix) {
         char *slash = strrchr(s.path, '/');
 
@@ -267,13 +276,17 @@ main(int argc, char **argv)
     pfd[L_SASL].fd = open_listener(cfg, cfg->policyd_sasl_listen, "sasl_listen");
     pfd[L_POLICY].fd = open_listener(cfg, cfg->policyd_policy_listen, "policy_listen");
     pfd[L_SOCKETMAP].fd = open_listener(cfg, cfg->policyd_socketmap_listen, "socketmap_listen");
+    master_inherited_done();
     ctx.seal = seal_key_load(cfg->security_secret_key_file, &error);
     if (ctx.seal == NULL)
         msg_fatal_status(EX_CONFIG, "%s: security.secret_key_file: %s (CRAM-MD5 needs it)",
                          cfg->origin[CONF_K_security_secret_key_file], error);
+    daemon_write_pidfile(&opts);
+    master_run(&opts);
+    /* The worker, from here on; the supervisor owns the pid file. */
+    opts.pid_file = NULL;
     daemon_drop_privileges(cfg);
     daemon_install_signals();
-    daemon_write_pidfile(&opts);
 
     conf_holder_init(&ctx.config, cfg);
     max_clients = (unsigned) cfg->policyd_max_clients;

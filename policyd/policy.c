@@ -112,12 +112,13 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsi
         return "DUNNO";
     }
     db = dbpool_get(ctx->pool);
-    r = credential_by_ip(db, client, &cred);
-    if (r < 0)
+    r = credential_by_ip(db, cfg, client, &cred);
+    if (r < 0 && r != CREDENTIAL_ERR_AMBIGUOUS)
         msg_error("policy: client %s: SMTP-IP lookup failed: %s", client, db_error(db));
     dbpool_put(ctx->pool, db);
     if (r < 0) {
-        *why = "database unavailable";
+        *why = r == CREDENTIAL_ERR_AMBIGUOUS ? "SMTP-IP networks of several servers contain the client"
+            : "database unavailable";
         return A_TEMP;
     }
     if (r > 0) {

@@ -121,6 +121,28 @@ domain_known(CONN *c, const PGCONF *cfg, const char *domain, int *refresh_r)
     return ret;
 }
 
+/*
+ * Postfix asks relay_recipient_maps only for domains relay_domains called ours, and that
+ * answer can be stale: policyd's list is up to DOMAIN_REFRESH seconds old, and smtpd keeps
+ * what trivial-rewrite told it for the life of the process (its resolve cache survives
+ * sessions). For a domain whose routes are gone, NOTFOUND would be "550 5.1.1 User unknown
+ * in relay recipient table", a permanent refusal of mail that should go to the Internet.
+ * So an unknown recipient of a domain that no longer receives mail is TEMP (451): the
+ * client retries, and a fresh smtpd takes the domain for what it now is. 1 such a domain,
+ * 0 the recipient is simply unknown, < 0 database error.
+ */
+static int
+recipient_domain_gone(DB *db, const PGCONF *cfg, const char *address)
+{
+    const char *at = strrchr(address, '@');
+    int ret;
+
+    if (at == NULL || at[1] == '\0')
+        return 0;
+    ret = inbound_domain_active(db, cfg, at + 1);
+    return ret < 0 ? ret : !ret;
+}
+
 /* The answer to one request: "OK ...", "NOTFOUND ", "TEMP ..." or "PERM ...". */
 static char *
 lookup(CONN *c, const char *request, int *refresh_r)
@@ -130,7 +152,7 @@ lookup(CONN *c, const char *request, int *refresh_r)
     PGCONF *cfg;
     DB *db;
     char *answer;
-    int ret;
+    int ret, stale = 0;
 
     if (space == NULL || space == request || (size_t) (space - request) >= sizeof(map) || space[1] == '\0')
         return mem_strdup("PERM malformed request: expected \"<map> <key>\"");
@@ -156,10 +178,16 @@ lookup(CONN *c, const char *request, int *refresh_r)
         ret = inbound_resolve(db, cfg, space + 1, &t);
         if (ret > 0 && t.kind == INBOUND_ROUTE && strcmp(t.mode, "Reject") == 0)
             ret = 0;
+        else if (ret == 0 && (stale = recipient_domain_gone(db, cfg, space + 1)) != 0)
+            ret = stale < 0 ? stale : 0;
     }
     if (ret < 0) {
         msg_warn("socketmap %s \"%s\": database: %s", map, space + 1, db_error(db));
         answer = mem_strdup("TEMP database unavailable");
+    } else if (stale > 0) {
+        msg_info("socketmap %s \"%s\": the domain no longer receives mail; answering TEMP to a stale "
+                 "relay_domains answer", map, space + 1);
+        answer = mem_strdup("TEMP domain no longer receives mail here, try again later");
     } else {
         answer = mem_strdup(ret > 0 ? "OK yes" : "NOTFOUND ");
     }

@@ -21,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "endpoints.h"
+#include "httpsend.h"
 #include "mail/address.h"
 #include "mail/endpoint.h"
 #include "mail/inpayload.h"
@@ -59,18 +58,14 @@ typedef struct outcome {
 } OUTCOME;
 
 typedef struct transfer {
-    struct transfer *next;
-    CURL *easy;
+    HTTPSEND_XFER x;                    /* first: the core's part; x.response: HTTP the body's start, SMTP the last reply */
     KIND kind;
     QUEUE_JOB job;
     char *target;                       /* the URL, host:port or address, for details */
-    struct curl_slist *headers, *rcpts;
+    struct curl_slist *rcpts;
     char *data;                         /* the request body or the message sent */
     size_t len, off;
-    BUF *response;                      /* HTTP: the body's start; SMTP: the last reply */
     int tls;                            /* a TLS session was established */
-    char errbuf[CURL_ERROR_SIZE];
-    double started;
     /* What a report needs: the original message and its envelope. */
     char *raw, *mail_from, *rcpt_to, *message_id;
     size_t raw_len;
@@ -81,10 +76,9 @@ typedef struct endpoints_task {
     WORKER_ENV *env;
     pthread_t thread;
     int thread_started;
-    CURLM *multi;
+    HTTPSEND *send;
+    const PGCONF *cfg;                  /* the snapshot of the current turn, for transfer_done */
     char owner[OWNER_MAX];
-    TRANSFER *inflight;
-    size_t ninflight;
     OUTCOME *done;
     size_t ndone, done_cap;
     SIGNKEY *key;
@@ -210,11 +204,8 @@ transfer_free(TRANSFER *tr)
 {
     if (tr == NULL)
         return;
-    curl_slist_free_all(tr->headers);
+    httpsend_xfer_cleanup(&tr->x);
     curl_slist_free_all(tr->rcpts);
-    if (tr->easy)
-        curl_easy_cleanup(tr->easy);
-    buf_free(tr->response);
     mem_free(tr->target);
     mem_free(tr->data);
     mem_free(tr->raw);
@@ -223,16 +214,6 @@ transfer_free(TRANSFER *tr)
     mem_free(tr->message_id);
     outcome_free(&tr->pending);
     mem_free(tr);
-}
-
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    TRANSFER *tr = arg;
-    size_t len = size * nmemb, room = RESPONSE_MAX - buf_len(tr->response);
-
-    buf_append(tr->response, data, len < room ? len : room);
-    return len;
 }
 
 static size_t
@@ -256,10 +237,10 @@ on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
 
     (void) easy;
     if (type == CURLINFO_HEADER_IN && size > 0) {
-        buf_reset(tr->response);
+        buf_reset(tr->x.response);
         while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
             size--;
-        buf_append(tr->response, data, size < RESPONSE_MAX ? size : RESPONSE_MAX);
+        buf_append(tr->x.response, data, size < RESPONSE_MAX ? size : RESPONSE_MAX);
     } else if (type == CURLINFO_TEXT && size > 14
                && (memcmp(data, "SSL connection", 14) == 0 || memcmp(data, "TLS connection", 14) == 0)) {
         tr->tls = 1;
@@ -267,38 +248,10 @@ on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
     return 0;
 }
 
-static struct curl_slist *
-slist_add(struct curl_slist *list, const char *text)
-{
-    struct curl_slist *l = curl_slist_append(list, text);
-
-    if (l == NULL)
-        msg_fatal("out of memory");
-    return l;
-}
-
-static void
-add_header(TRANSFER *tr, const char *name, const char *value)
-{
-    char *line = buf_asprintf("%s: %s", name, value);
-
-    tr->headers = slist_add(tr->headers, line);
-    mem_free(line);
-}
-
 static int
 transfer_add(ENDPOINTS_TASK *t, TRANSFER *tr)
 {
-    curl_easy_setopt(tr->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_ERRORBUFFER, tr->errbuf);
-    curl_easy_setopt(tr->easy, CURLOPT_PRIVATE, tr);
-    if (curl_multi_add_handle(t->multi, tr->easy) != CURLM_OK)
-        return -1;
-    tr->started = clock_mono();
-    tr->next = t->inflight;
-    t->inflight = tr;
-    t->ninflight++;
-    return 0;
+    return httpsend_add(t->send, &tr->x);
 }
 
 /* An SMTP session that sends tr->data from mail_from to rcpt at url. */
@@ -307,23 +260,21 @@ smtp_setup(TRANSFER *tr, const char *url, const char *mail_from, const char *rcp
 {
     char *from = buf_asprintf("<%s>", mail_from), *to = buf_asprintf("<%s>", rcpt);
 
-    if ((tr->easy = curl_easy_init()) == NULL)
-        msg_fatal("out of memory (curl_easy_init)");
-    tr->rcpts = slist_add(NULL, to);
-    tr->response = buf_new(128);
-    curl_easy_setopt(tr->easy, CURLOPT_URL, url);
-    curl_easy_setopt(tr->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(tr->easy, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(tr->easy, CURLOPT_MAIL_RCPT, tr->rcpts);
-    curl_easy_setopt(tr->easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(tr->easy, CURLOPT_READDATA, tr);
-    curl_easy_setopt(tr->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) tr->len);
-    curl_easy_setopt(tr->easy, CURLOPT_CONNECTTIMEOUT, (long) SMTP_CONNECT_TIMEOUT);
-    curl_easy_setopt(tr->easy, CURLOPT_TIMEOUT, (long) SMTP_TIMEOUT);
-    curl_easy_setopt(tr->easy, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(tr->easy, CURLOPT_DEBUGDATA, tr);
+    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
+    tr->rcpts = httpsend_slist_add(NULL, to);
+    curl_easy_setopt(tr->x.easy, CURLOPT_URL, url);
+    curl_easy_setopt(tr->x.easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(tr->x.easy, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(tr->x.easy, CURLOPT_MAIL_RCPT, tr->rcpts);
+    curl_easy_setopt(tr->x.easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(tr->x.easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(tr->x.easy, CURLOPT_READDATA, tr);
+    curl_easy_setopt(tr->x.easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) tr->len);
+    curl_easy_setopt(tr->x.easy, CURLOPT_CONNECTTIMEOUT, (long) SMTP_CONNECT_TIMEOUT);
+    curl_easy_setopt(tr->x.easy, CURLOPT_TIMEOUT, (long) SMTP_TIMEOUT);
+    curl_easy_setopt(tr->x.easy, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(tr->x.easy, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(tr->x.easy, CURLOPT_DEBUGDATA, tr);
     mem_free(from);
     mem_free(to);
 }
@@ -389,9 +340,9 @@ report_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code)
         details = buf_asprintf("%s A delivery status notification was sent to %s.", o.details, tr->target);
     } else {
         details = buf_asprintf("%s The delivery status notification to %s could not be handed to Postfix: %s (%ld).",
-                               o.details, tr->target, tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result), code);
+                               o.details, tr->target, httpsend_error(&tr->x, result), code);
         msg_warn("endpoints: message %llu: report to %s: %s", tr->job.message_id, tr->target,
-                 tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result));
+                 httpsend_error(&tr->x, result));
     }
     mem_free(o.details);
     o.details = details;
@@ -406,7 +357,7 @@ finish(ENDPOINTS_TASK *t, TRANSFER *tr, QUEUE_RESULT result, int bounce, const c
        const char *details, const char *output, const char *diagnostic, const PGCONF *cfg)
 {
     OUTCOME o;
-    double seconds = tr->started > 0 ? clock_mono() - tr->started : 0;
+    double seconds = tr->x.started > 0 ? clock_mono() - tr->x.started : 0;
     int max = (int) cfg->worker_endpoint_max_attempts;
 
     if (result == QUEUE_RETRY && (int) tr->job.attempts + 1 >= max) {
@@ -432,13 +383,13 @@ http_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGC
     char *details, *output = NULL, *diag;
 
     if (result != CURLE_OK) {
-        const char *why = tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result);
+        const char *why = httpsend_error(&tr->x, result);
 
         details = buf_asprintf("Could not deliver to %s: %s", tr->target, why);
         diag = buf_asprintf("%s", why);
         finish(t, tr, QUEUE_RETRY, 1, "4.4.1", details, NULL, diag, cfg);
     } else {
-        output = buf_asprintf("%ld %.*s", code, (int) buf_len(tr->response), (const char *) buf_data(tr->response));
+        output = buf_asprintf("%ld %.*s", code, (int) buf_len(tr->x.response), (const char *) buf_data(tr->x.response));
         details = buf_asprintf("Received a %ld from %s", code, tr->target);
         diag = buf_asprintf("HTTP %ld from %s", code, tr->target);
         if (code >= 200 && code <= 299)
@@ -458,7 +409,7 @@ http_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGC
 static void
 smtp_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGCONF *cfg)
 {
-    const char *reply = buf_len(tr->response) ? buf_cstr(tr->response) : NULL;
+    const char *reply = buf_len(tr->x.response) ? buf_cstr(tr->x.response) : NULL;
     const char *what = tr->kind == KIND_ADDRESS ? "forwarded to" : "delivered to SMTP endpoint";
     char *details;
 
@@ -466,7 +417,7 @@ smtp_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGC
         details = buf_asprintf("Message %s %s", what, tr->target);
         finish(t, tr, QUEUE_SENT, 0, "2.0.0", details, reply, NULL, cfg);
     } else {
-        const char *why = tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result);
+        const char *why = httpsend_error(&tr->x, result);
         char *diag = reply ? buf_asprintf("smtp; %s", reply) : buf_asprintf("%s", why);
 
         details = buf_asprintf("Could not be %s %s: %s", what, tr->target, why);
@@ -479,22 +430,16 @@ smtp_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGC
     mem_free(details);
 }
 
+/* httpsend's callback for a finished transfer. */
 static void
-transfer_done(ENDPOINTS_TASK *t, CURL *easy, CURLcode result, const PGCONF *cfg)
+transfer_done(void *ctx, HTTPSEND_XFER *x, CURLcode result)
 {
-    TRANSFER *tr = NULL, **pp;
+    ENDPOINTS_TASK *t = ctx;
+    TRANSFER *tr = (TRANSFER *) x;
+    const PGCONF *cfg = t->cfg;
     long code = 0;
 
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &tr);
-    curl_multi_remove_handle(t->multi, easy);
-    for (pp = &t->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == tr) {
-            *pp = tr->next;
-            t->ninflight--;
-            break;
-        }
-    }
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     switch (tr->kind) {
     case KIND_HTTP:
         http_done(t, tr, result, code, cfg);
@@ -508,29 +453,16 @@ transfer_done(ENDPOINTS_TASK *t, CURL *easy, CURLcode result, const PGCONF *cfg)
         break;
     }
     transfer_free(tr);
-    if (t->ninflight < (size_t) cfg->worker_endpoint_max_in_flight)
+    if (httpsend_inflight(t->send) < (size_t) cfg->worker_endpoint_max_in_flight)
         t->next_claim = 0;
 }
 
 static void
 drive(ENDPOINTS_TASK *t, int wait_ms, const PGCONF *cfg)
 {
-    CURLMsg *m;
-    int running, left;
-
-    curl_multi_perform(t->multi, &running);
-    while ((m = curl_multi_info_read(t->multi, &left)) != NULL)
-        if (m->msg == CURLMSG_DONE)
-            transfer_done(t, m->easy_handle, m->data.result, cfg);
-    if (wait_ms > 0) {
-        if (t->ninflight > 0) {
-            curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
-        } else {
-            struct timespec ts = {0, (long) wait_ms * 1000000L};
-
-            nanosleep(&ts, NULL);
-        }
-    }
+    t->cfg = cfg;
+    httpsend_drive(t->send, wait_ms);
+    t->cfg = NULL;
 }
 
 /* ---------------------------------------------------------------- starting a job */
@@ -633,32 +565,25 @@ http_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const DB_RESULT
         *error_r = mem_strdup("cannot sign the request (no usable signing key)");
         return -1;
     }
+    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
     ct = buf_asprintf("Content-Type: %s", content_type);
-    tr->headers = slist_add(NULL, ct);
+    httpsend_header_line(&tr->x, ct);
     mem_free(ct);
-    tr->headers = slist_add(tr->headers, "Expect:");
-    add_header(tr, "X-Postal-Signature", sha1);
-    add_header(tr, "X-Postal-Signature-256", sha256);
-    add_header(tr, "X-Postal-Signature-KID", signkey_kid(t->key));
+    httpsend_header_line(&tr->x, "Expect:");
+    httpsend_header(&tr->x, "X-Postal-Signature", sha1);
+    httpsend_header(&tr->x, "X-Postal-Signature-256", sha256);
+    httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
     mem_free(sha1);
     mem_free(sha256);
-    tr->response = buf_new(512);
+    /* The same on every attempt of this message to this endpoint: the receiver's
+     * de-duplication key (deliveries are at least once). */
+    ct = buf_asprintf("\"msg-%llu-%s-ep-%llu\"", tr->job.message_id, col(m, MESSAGE_COL_TOKEN), tr->job.endpoint_id);
+    httpsend_header(&tr->x, "Idempotency-Key", ct);
+    mem_free(ct);
     tr->tls = strncasecmp(tr->target, "https:", 6) == 0;
     if (timeout < 1)
         timeout = 5;
-    if ((tr->easy = curl_easy_init()) == NULL)
-        msg_fatal("out of memory (curl_easy_init)");
-    curl_easy_setopt(tr->easy, CURLOPT_URL, tr->target);
-    curl_easy_setopt(tr->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(tr->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDS, tr->data);
-    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) tr->len);
-    curl_easy_setopt(tr->easy, CURLOPT_HTTPHEADER, tr->headers);
-    curl_easy_setopt(tr->easy, CURLOPT_USERAGENT, "postgate/" PACKAGE_VERSION);
-    curl_easy_setopt(tr->easy, CURLOPT_TIMEOUT, timeout);
-    curl_easy_setopt(tr->easy, CURLOPT_CONNECTTIMEOUT, timeout);
-    curl_easy_setopt(tr->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(tr->easy, CURLOPT_WRITEDATA, tr);
+    httpsend_post(&tr->x, tr->target, tr->data, tr->len, timeout);
     return 0;
 }
 
@@ -680,14 +605,14 @@ smtp_endpoint_setup(ENDPOINTS_TASK *t, TRANSFER *tr, DB *db, const DB_RESULT *ep
     smtp_setup(tr, url, tr->mail_from, tr->rcpt_to);
     mem_free(url);
     if (strcmp(mode, "None") == 0) {
-        curl_easy_setopt(tr->easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
+        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
     } else if (strcmp(mode, "Auto") == 0) {
         /* Opportunistic, as Postfix's smtp_tls_security_level = may: no certificate check. */
-        curl_easy_setopt(tr->easy, CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
-        curl_easy_setopt(tr->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(tr->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
+        curl_easy_setopt(tr->x.easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(tr->x.easy, CURLOPT_SSL_VERIFYHOST, 0L);
     } else {
-        curl_easy_setopt(tr->easy, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
+        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     }
     if (user && *user) {
         BUF *password = buf_new(64);
@@ -699,8 +624,8 @@ smtp_endpoint_setup(ENDPOINTS_TASK *t, TRANSFER *tr, DB *db, const DB_RESULT *ep
                                                               "installation's secret key");
             return ret == DB_ERR_TEMP ? -2 : -1;
         }
-        curl_easy_setopt(tr->easy, CURLOPT_USERNAME, user);
-        curl_easy_setopt(tr->easy, CURLOPT_PASSWORD, buf_cstr(password));  /* libcurl copies it */
+        curl_easy_setopt(tr->x.easy, CURLOPT_USERNAME, user);
+        curl_easy_setopt(tr->x.easy, CURLOPT_PASSWORD, buf_cstr(password));  /* libcurl copies it */
         buf_free(password);
     }
     return 0;
@@ -725,7 +650,7 @@ address_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const PGCONF
     buf_append(data, tr->raw, tr->raw_len);
     tr->data = buf_steal(data, &tr->len);
     smtp_setup(tr, url, tr->mail_from, address);
-    curl_easy_setopt(tr->easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
+    curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
     mem_free(url);
     return 0;
 }
@@ -784,6 +709,8 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         }
         if (ret == -2)
             goto temp;
+        if (ret == 0 && (tr->kind == KIND_HTTP || tr->kind == KIND_SMTP))
+            httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);   /* a tenant's receiver */
         if (ret == 0 && transfer_add(t, tr) == 0) {
             tr = NULL;
             goto out;
@@ -813,7 +740,7 @@ out:
 static void
 claim(ENDPOINTS_TASK *t, const PGCONF *cfg)
 {
-    long long room = cfg->worker_endpoint_max_in_flight - (long long) t->ninflight;
+    long long room = cfg->worker_endpoint_max_in_flight - (long long) httpsend_inflight(t->send);
     QUEUE_JOB *jobs = NULL;
     DB *db;
     int n;
@@ -860,12 +787,12 @@ run(void *arg)
                 claim(t, cfg);
         }
         drive(t, t->next_claim == 0 && clock_mono() >= t->db_retry_at
-              && t->ninflight < (size_t) cfg->worker_endpoint_max_in_flight ? 0 : POLL_MS, cfg);
+              && httpsend_inflight(t->send) < (size_t) cfg->worker_endpoint_max_in_flight ? 0 : POLL_MS, cfg);
         conf_unref(cfg);
     }
-    if (t->ninflight)
-        msg_info("endpoints: waiting for %zu delivery(ies) in flight", t->ninflight);
-    while (t->ninflight > 0) {
+    if (httpsend_inflight(t->send))
+        msg_info("endpoints: waiting for %zu delivery(ies) in flight", httpsend_inflight(t->send));
+    while (httpsend_inflight(t->send) > 0) {
         PGCONF *cfg = conf_holder_get(&t->env->conf);
 
         drive(t, POLL_MS, cfg);
@@ -890,11 +817,7 @@ endpoints_prepare(WORKER_ENV *env, void **task_r)
 {
     (void) env;
     (void) task_r;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        msg_error("endpoints: libcurl cannot be initialized");
-        return -1;
-    }
-    return 0;
+    return httpsend_global_init("endpoints");
 }
 
 int
@@ -905,14 +828,13 @@ endpoints_start(WORKER_ENV *env, void **task_r)
 
     t->env = env;
     snprintf(t->owner, sizeof(t->owner), "%s/%ld/endpoints", env->host, (long) getpid());
-    if ((t->multi = curl_multi_init()) == NULL) {
-        msg_error("endpoints: curl_multi_init failed");
+    if ((t->send = httpsend_new("endpoints", transfer_done, t)) == NULL) {
         mem_free(t);
         return -1;
     }
     if ((err = pthread_create(&t->thread, NULL, run, t)) != 0) {
         msg_error("endpoints: cannot start a thread: %s", strerror(err));
-        curl_multi_cleanup(t->multi);
+        httpsend_free(t->send);
         mem_free(t);
         return -1;
     }
@@ -934,7 +856,7 @@ endpoints_stop(void *task)
         outcome_free(&t->done[i]);
     mem_free(t->done);
     signkey_free(t->key);
-    curl_multi_cleanup(t->multi);
+    httpsend_free(t->send);
     mem_free(t);
-    curl_global_cleanup();
+    httpsend_global_cleanup();
 }

@@ -16,6 +16,10 @@
  *            X-Postgate-Forwarded-For header naming the route address: a message that
  *            already went through that route address (or 10 of them) is a mail loop
  *            and fails permanently.
+ * HTTP and SMTP endpoints are a tenant's receivers: their connections are guarded
+ * (httpsend.h: no internal address unless security.outbound_allowed_networks lists it),
+ * and every HTTP request carries Idempotency-Key "msg-<id>-<token>-ep-<endpoint>", the
+ * same on every retry. The forward service is ours and is not guarded.
  * Retries wait about 1.3^attempts x worker.endpoint_retry_delay, up to
  * worker.endpoint_max_attempts attempts. After a permanent failure (except 429) the
  * sender gets an RFC 3464 report (ndr.h) through the forward service, from <>. Every

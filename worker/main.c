@@ -28,6 +28,7 @@
 #include "mail/db.h"
 #include "mail/dbpool.h"
 #include "maillog.h"
+#include "reclaim.h"
 #include "task.h"
 #include "webhooks.h"
 #include "util/clock.h"
@@ -43,6 +44,7 @@ static const WORKER_TASK tasks[] = {
     {"lmtp", lmtp_prepare, lmtp_start, lmtp_stop},
     {"maillog", maillog_prepare, maillog_start, maillog_stop},
     {"jobs", NULL, jobs_start, jobs_stop},
+    {"reclaim", NULL, reclaim_start, reclaim_stop},
     {"webhooks", webhooks_prepare, webhooks_start, webhooks_stop},
     {"endpoints", endpoints_prepare, endpoints_start, endpoints_stop},
     {NULL, NULL, NULL, NULL},

@@ -19,11 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "httpsend.h"
+#include "mail/outaddr.h"
 #include "mail/signkey.h"
 #include "mail/webhook.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "webhooks.h"
@@ -40,22 +41,16 @@
 #define OWNER_MAX 300
 
 typedef struct transfer {
-    struct transfer *next;
-    CURL *easy;
+    HTTPSEND_XFER x;                    /* first: the core's part; x.response keeps WEBHOOK_RESPONSE_MAX bytes */
     WEBHOOK_JOB job;
-    struct curl_slist *headers;
-    BUF *response;                      /* the first WEBHOOK_RESPONSE_MAX bytes */
-    char errbuf[CURL_ERROR_SIZE];
 } TRANSFER;
 
 typedef struct webhooks_task {
     WORKER_ENV *env;
     pthread_t thread;
     int thread_started;
-    CURLM *multi;
+    HTTPSEND *send;
     char owner[OWNER_MAX];
-    TRANSFER *inflight;
-    size_t ninflight;
     WEBHOOK_OUTCOME *done;              /* finished, not yet recorded; strings owned */
     size_t ndone, done_cap;
     SIGNKEY *key;
@@ -69,15 +64,6 @@ typedef struct webhooks_task {
     double db_retry_at;
     double backoff;
 } WEBHOOKS_TASK;
-
-static double
-now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* ---------------------------------------------------------------- outcomes */
 
@@ -124,7 +110,7 @@ outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *resp
         t->done = mem_realloc(t->done, t->done_cap * sizeof(*t->done));
     }
     if (t->ndone == 0)
-        t->first_done = now_mono();
+        t->first_done = clock_mono();
     o = &t->done[t->ndone++];
     memset(o, 0, sizeof(*o));
     o->id = job->id;
@@ -166,7 +152,7 @@ db_failed(WEBHOOKS_TASK *t, const char *what, DB *db)
     t->backoff = t->backoff ? t->backoff * 2 : BACKOFF_MIN;
     if (t->backoff > BACKOFF_MAX)
         t->backoff = BACKOFF_MAX;
-    t->db_retry_at = now_mono() + t->backoff;
+    t->db_retry_at = clock_mono() + t->backoff;
     msg_warn("webhooks: %s: %s (retrying in %.0f s)", what, db_error(db), t->backoff);
 }
 
@@ -210,37 +196,13 @@ record(WEBHOOKS_TASK *t)
 
 /* ---------------------------------------------------------------- transfers */
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    TRANSFER *tr = arg;
-    size_t len = size * nmemb, room = WEBHOOK_RESPONSE_MAX - buf_len(tr->response);
-
-    buf_append(tr->response, data, len < room ? len : room);
-    return len;         /* the rest is read and dropped: the receiver may keep talking */
-}
-
 static void
 transfer_free(TRANSFER *tr)
 {
-    curl_slist_free_all(tr->headers);
-    curl_easy_cleanup(tr->easy);
-    buf_free(tr->response);
+    httpsend_xfer_cleanup(&tr->x);
     mem_free(tr->job.url);
     mem_free(tr->job.body);
     mem_free(tr);
-}
-
-static struct curl_slist *
-header(struct curl_slist *list, const char *name, const char *value)
-{
-    char *line = buf_asprintf("%s: %s", name, value);
-    struct curl_slist *l = curl_slist_append(list, line);
-
-    mem_free(line);
-    if (l == NULL)
-        msg_fatal("out of memory");
-    return l;
 }
 
 /* Starts one job (taking its strings). 0 started, -1 could not (an outcome is recorded). */
@@ -248,12 +210,17 @@ static int
 transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
 {
     TRANSFER *tr = mem_zalloc(sizeof(*tr));
+    char *key;
 
     tr->job = *job;
     memset(job, 0, sizeof(*job));
-    tr->response = buf_new(512);
-    tr->headers = header(NULL, "Content-Type", "application/json");
-    tr->headers = curl_slist_append(tr->headers, "Expect:");
+    httpsend_xfer_init(&tr->x, WEBHOOK_RESPONSE_MAX);
+    httpsend_header(&tr->x, "Content-Type", "application/json");
+    httpsend_header_line(&tr->x, "Expect:");
+    /* The same on every attempt of this event: the receiver's de-duplication key. */
+    key = buf_asprintf("\"%s\"", tr->job.uuid);
+    httpsend_header(&tr->x, "Idempotency-Key", key);
+    mem_free(key);
     if (tr->job.sign) {
         char *sha1, *sha256;
 
@@ -262,89 +229,45 @@ transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
             transfer_free(tr);
             return -1;
         }
-        tr->headers = header(tr->headers, "X-Postal-Signature", sha1);
-        tr->headers = header(tr->headers, "X-Postal-Signature-256", sha256);
-        tr->headers = header(tr->headers, "X-Postal-Signature-KID", signkey_kid(t->key));
+        httpsend_header(&tr->x, "X-Postal-Signature", sha1);
+        httpsend_header(&tr->x, "X-Postal-Signature-256", sha256);
+        httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
         mem_free(sha1);
         mem_free(sha256);
     }
-    if ((tr->easy = curl_easy_init()) == NULL)
-        msg_fatal("out of memory (curl_easy_init)");
-    curl_easy_setopt(tr->easy, CURLOPT_URL, tr->job.url);
-    curl_easy_setopt(tr->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(tr->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDS, tr->job.body);
-    curl_easy_setopt(tr->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) tr->job.body_len);
-    curl_easy_setopt(tr->easy, CURLOPT_HTTPHEADER, tr->headers);
-    curl_easy_setopt(tr->easy, CURLOPT_USERAGENT, "postgate/" PACKAGE_VERSION);
-    curl_easy_setopt(tr->easy, CURLOPT_TIMEOUT, (long) cfg->webhooks_timeout);
-    curl_easy_setopt(tr->easy, CURLOPT_CONNECTTIMEOUT, (long) cfg->webhooks_timeout);
-    curl_easy_setopt(tr->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(tr->easy, CURLOPT_WRITEDATA, tr);
-    curl_easy_setopt(tr->easy, CURLOPT_ERRORBUFFER, tr->errbuf);
-    curl_easy_setopt(tr->easy, CURLOPT_PRIVATE, tr);
-    if (curl_multi_add_handle(t->multi, tr->easy) != CURLM_OK) {
+    httpsend_post(&tr->x, tr->job.url, tr->job.body, tr->job.body_len, (long) cfg->webhooks_timeout);
+    httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);
+    if (httpsend_add(t->send, &tr->x) < 0) {
         outcome_add(t, &tr->job, 0, NULL, "libcurl refused the transfer", 0, 0);
         transfer_free(tr);
         return -1;
     }
-    tr->next = t->inflight;
-    t->inflight = tr;
-    t->ninflight++;
     return 0;
 }
 
+/* httpsend's callback for a finished transfer. */
 static void
-transfer_done(WEBHOOKS_TASK *t, CURL *easy, CURLcode result)
+transfer_done(void *ctx, HTTPSEND_XFER *x, CURLcode result)
 {
-    TRANSFER *tr = NULL, **pp;
+    WEBHOOKS_TASK *t = ctx;
+    TRANSFER *tr = (TRANSFER *) x;
+    size_t ninflight = httpsend_inflight(t->send);
     curl_off_t usec = 0;
     long code = 0;
     char *error = NULL;
 
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &tr);
-    curl_multi_remove_handle(t->multi, easy);
-    for (pp = &t->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == tr) {
-            *pp = tr->next;
-            t->ninflight--;
-            break;
-        }
-    }
-    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &usec);
+    curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &usec);
     if (result == CURLE_OK)
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     else
-        error = buf_asprintf("%s", tr->errbuf[0] ? tr->errbuf : curl_easy_strerror(result));
-    outcome_add(t, &tr->job, code, tr->response, error, (unsigned) (usec / 1000), 0);
+        error = buf_asprintf("%s", httpsend_error(x, result));
+    outcome_add(t, &tr->job, code, x->response, error, (unsigned) (usec / 1000), 0);
     mem_free(error);
     transfer_free(tr);
     /* Claim again once half the slots are free (or none is busy): each claim and each
      * record is a commit, so they go in batches rather than one per finished request. */
-    if (t->ninflight == 0 || t->ninflight + t->batch <= t->batch * 2)
+    if (ninflight == 0 || ninflight + t->batch <= t->batch * 2)
         t->next_claim = 0;
-}
-
-static void
-drive(WEBHOOKS_TASK *t, int wait_ms)
-{
-    CURLMsg *m;
-    int running, left;
-
-    curl_multi_perform(t->multi, &running);
-    while ((m = curl_multi_info_read(t->multi, &left)) != NULL)
-        if (m->msg == CURLMSG_DONE)
-            transfer_done(t, m->easy_handle, m->data.result);
-    if (wait_ms > 0) {
-        if (t->ninflight > 0)
-            curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
-        else {
-            struct timespec ts = {0, (long) wait_ms * 1000000L};
-
-            nanosleep(&ts, NULL);
-        }
-    }
 }
 
 /* ---------------------------------------------------------------- claiming */
@@ -358,7 +281,7 @@ refresh_key(WEBHOOKS_TASK *t, DB *db)
     SIGNKEY *key = NULL;
     int ret;
 
-    if (t->key && now_mono() - t->key_checked < KEY_CHECK_SECONDS)
+    if (t->key && clock_mono() - t->key_checked < KEY_CHECK_SECONDS)
         return 0;
     if ((ret = signkey_current_kid(db, kid)) == 0) {
         if ((ret = signkey_ensure(db, t->env->seal, kid, &error)) > 0)
@@ -369,7 +292,7 @@ refresh_key(WEBHOOKS_TASK *t, DB *db)
         mem_free(error);
         return t->key ? 0 : -1;
     }
-    t->key_checked = now_mono();
+    t->key_checked = clock_mono();
     if (t->key && strcmp(signkey_kid(t->key), kid) == 0)
         return 0;
     if ((ret = signkey_load(db, t->env->seal, &key, &error)) <= 0) {
@@ -400,11 +323,11 @@ full_webhooks(WEBHOOKS_TASK *t, long long per_webhook)
     BUF *out = buf_new(64);
     size_t n = 0;
 
-    if (t->ninflight == 0)
+    if (httpsend_inflight(t->send) == 0)
         return buf_steal(out, NULL);
-    ids = mem_alloc(t->ninflight * sizeof(*ids));
-    for (TRANSFER *tr = t->inflight; tr; tr = tr->next)
-        ids[n++] = tr->job.webhook_id;
+    ids = mem_alloc(httpsend_inflight(t->send) * sizeof(*ids));
+    for (HTTPSEND_XFER *x = httpsend_first(t->send); x; x = x->next)
+        ids[n++] = ((TRANSFER *) x)->job.webhook_id;
     qsort(ids, n, sizeof(*ids), cmp_ull);
     for (size_t i = 0, run = 1; i < n; i++, run++) {
         if (i + 1 < n && ids[i + 1] == ids[i])
@@ -420,7 +343,7 @@ full_webhooks(WEBHOOKS_TASK *t, long long per_webhook)
 static void
 claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
 {
-    long long room = cfg->webhooks_max_in_flight - (long long) t->ninflight;
+    long long room = cfg->webhooks_max_in_flight - (long long) httpsend_inflight(t->send);
     WEBHOOK_JOB *jobs = NULL;
     char *exclude;
     DB *db;
@@ -430,7 +353,7 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
         return;
     db = dbpool_get(t->env->pool);
     if (refresh_key(t, db) < 0) {
-        t->db_retry_at = now_mono() + BACKOFF_MAX;
+        t->db_retry_at = clock_mono() + BACKOFF_MAX;
         dbpool_put(t->env->pool, db);
         return;
     }
@@ -442,12 +365,12 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
         db_failed(t, "claiming due rows", db);
     dbpool_put(t->env->pool, db);
     if (n <= 0) {
-        t->next_claim = now_mono() + IDLE_CLAIM_SECONDS;
+        t->next_claim = clock_mono() + IDLE_CLAIM_SECONDS;
         return;
     }
     t->backoff = 0;
     /* A full batch: more may be due, look again as soon as there is room. */
-    t->next_claim = n < room ? now_mono() + IDLE_CLAIM_SECONDS : 0;
+    t->next_claim = n < room ? clock_mono() + IDLE_CLAIM_SECONDS : 0;
     for (int i = 0; i < n; i++) {
         if (!jobs[i].enabled)
             outcome_add(t, &jobs[i], 0, NULL, "webhook disabled or deleted", 0, 1);
@@ -485,28 +408,28 @@ run(void *arg)
 
     while (!atomic_load(&t->env->stopping)) {
         PGCONF *cfg = conf_holder_get(&t->env->conf);
-        double now = now_mono();
+        double now = clock_mono();
 
         apply_delays(t, cfg);
         t->batch = cfg->webhooks_max_in_flight > 1 ? (size_t) cfg->webhooks_max_in_flight / 2 : 1;
         if (now >= t->db_retry_at) {
-            if (t->ndone >= t->batch || t->ninflight == 0 || now - t->first_done >= RECORD_DELAY)
+            if (t->ndone >= t->batch || httpsend_inflight(t->send) == 0 || now - t->first_done >= RECORD_DELAY)
                 record(t);
-            if (now_mono() >= t->db_retry_at && now_mono() >= t->next_claim)
+            if (clock_mono() >= t->db_retry_at && clock_mono() >= t->next_claim)
                 claim(t, cfg);
         }
-        drive(t, t->next_claim == 0 && now_mono() >= t->db_retry_at
-              && t->ninflight < (size_t) cfg->webhooks_max_in_flight ? 0 : POLL_MS);
+        httpsend_drive(t->send, t->next_claim == 0 && clock_mono() >= t->db_retry_at
+              && httpsend_inflight(t->send) < (size_t) cfg->webhooks_max_in_flight ? 0 : POLL_MS);
         conf_unref(cfg);
     }
 
     /* Stopping: nothing new; what is in flight ends within webhooks.timeout. */
-    if (t->ninflight)
-        msg_info("webhooks: waiting for %zu request(s) in flight", t->ninflight);
-    while (t->ninflight > 0)
-        drive(t, POLL_MS);
-    stop_deadline = now_mono() + STOP_RECORD_SECONDS;
-    while (t->ndone > 0 && now_mono() < stop_deadline) {
+    if (httpsend_inflight(t->send))
+        msg_info("webhooks: waiting for %zu request(s) in flight", httpsend_inflight(t->send));
+    while (httpsend_inflight(t->send) > 0)
+        httpsend_drive(t->send, POLL_MS);
+    stop_deadline = clock_mono() + STOP_RECORD_SECONDS;
+    while (t->ndone > 0 && clock_mono() < stop_deadline) {
         if (record(t) < 0)
             sleep(1);
     }
@@ -521,6 +444,7 @@ run(void *arg)
 int
 webhooks_test_config(const PGCONF *cfg)
 {
+    OUTADDR_ALLOW *allow;
     unsigned d[WEBHOOK_MAX_DELAYS];
     size_t n;
     char *error = NULL;
@@ -530,6 +454,12 @@ webhooks_test_config(const PGCONF *cfg)
         mem_free(error);
         return 1;
     }
+    if ((allow = outaddr_allow_parse(&cfg->security_outbound_allowed_networks, &error)) == NULL) {
+        msg_error("%s: %s", cfg->origin[CONF_K_security_outbound_allowed_networks], error);
+        mem_free(error);
+        return 1;
+    }
+    outaddr_allow_free(allow);
     return 0;
 }
 
@@ -541,8 +471,7 @@ webhooks_prepare(WORKER_ENV *env, void **task_r)
 
     if (webhooks_test_config(cfg) > 0) {
         ret = -1;
-    } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        msg_error("webhooks: libcurl cannot be initialized");
+    } else if (httpsend_global_init("webhooks") < 0) {
         ret = -1;
     }
     conf_unref(cfg);
@@ -557,14 +486,13 @@ webhooks_start(WORKER_ENV *env, void **task_r)
 
     t->env = env;
     snprintf(t->owner, sizeof(t->owner), "%s/%ld", env->host, (long) getpid());
-    if ((t->multi = curl_multi_init()) == NULL) {
-        msg_error("webhooks: curl_multi_init failed");
+    if ((t->send = httpsend_new("webhooks", transfer_done, t)) == NULL) {
         mem_free(t);
         return -1;
     }
     if ((err = pthread_create(&t->thread, NULL, run, t)) != 0) {
         msg_error("webhooks: cannot start a thread: %s", strerror(err));
-        curl_multi_cleanup(t->multi);
+        httpsend_free(t->send);
         mem_free(t);
         return -1;
     }
@@ -585,7 +513,7 @@ webhooks_stop(void *task)
     outcomes_free(t, t->ndone);
     mem_free(t->done);
     signkey_free(t->key);
-    curl_multi_cleanup(t->multi);
+    httpsend_free(t->send);
     mem_free(t);
-    curl_global_cleanup();
+    httpsend_global_cleanup();
 }

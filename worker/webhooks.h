@@ -6,6 +6,8 @@
  * signs each body with the installation key (signkey.h) when the webhook wants it, POSTs
  * them all at once with webhooks.timeout seconds each, and records every attempt in
  * batches. A slow or dead receiver holds only its own slots; the others go on.
+ * Every request carries Idempotency-Key "<event uuid>" and is guarded (httpsend.h: no
+ * internal address unless security.outbound_allowed_networks lists it).
  *
  * Must never: drop an outcome because MariaDB is down (outcomes wait in memory and are
  * recorded when it is back; rows whose lease ran out meanwhile are sent again: delivery is

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include "util/uselog.h"
 
 #define SEAL_CONTEXT "credential"
+
+static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Columns every lookup selects, in this order (see fill()). */
 #define CRED_COLUMNS \
@@ -75,17 +78,129 @@ credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out)
     return lookup_one(db, "SELECT " CRED_COLUMNS CRED_FROM "WHERE c.id = ?", DB_ARGS(DB_UINT(id)), out);
 }
 
+/* Text of a stored network ("192.0.2.0/24", "2001:db8::/32"). */
+static void
+network_text(const unsigned char *start, int prefix, char *out, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN];
+    int v4 = prefix >= 96 && memcmp(start, v4_mapped, sizeof(v4_mapped)) == 0;
+
+    if (v4)
+        inet_ntop(AF_INET, start + 12, addr, sizeof(addr));
+    else
+        inet_ntop(AF_INET6, start, addr, sizeof(addr));
+    snprintf(out, len, "%s/%d", addr, v4 ? prefix - 96 : prefix);
+}
+
+/* True when [s1, e1] and [s2, e2] share an address. */
+static int
+ranges_meet(const unsigned char *s1, const unsigned char *e1, const unsigned char *s2, const unsigned char *e2)
+{
+    return memcmp(s1, e2, NETADDR_LEN) <= 0 && memcmp(s2, e1, NETADDR_LEN) <= 0;
+}
+
 int
-credential_by_ip(DB *db, const char *address, CREDENTIAL *out)
+credential_network_check(const PGCONF *cfg, const unsigned char *start, const unsigned char *end, int prefix,
+                         char **error_r)
+{
+    /* Loopback and unspecified ranges, as netaddr.h stores them. */
+    static const struct { const char *net, *what; } special[] = {
+        {"127.0.0.0/8", "loopback"}, {"::1", "loopback"}, {"0.0.0.0/8", "unspecified"}, {"::", "unspecified"},
+    };
+    unsigned char mapped_start[NETADDR_LEN] = {0}, mapped_end[NETADDR_LEN];
+    char text[INET6_ADDRSTRLEN + 8];
+
+    memcpy(mapped_start, v4_mapped, sizeof(v4_mapped));
+    memcpy(mapped_end, v4_mapped, sizeof(v4_mapped));
+    memset(mapped_end + 12, 0xff, 4);
+    network_text(start, prefix, text, sizeof(text));
+    if (ranges_meet(start, end, mapped_start, mapped_end)) {
+        int v4prefix = prefix > 96 ? prefix - 96 : 0;
+
+        if (v4prefix < (int) cfg->credentials_smtp_ip_min_prefix_ipv4) {
+            *error_r = buf_asprintf("network %s is too wide for an SMTP-IP credential: IPv4 networks need a "
+                                    "prefix of at least /%d", text, (int) cfg->credentials_smtp_ip_min_prefix_ipv4);
+            return 0;
+        }
+    } else if (prefix < (int) cfg->credentials_smtp_ip_min_prefix_ipv6) {
+        *error_r = buf_asprintf("network %s is too wide for an SMTP-IP credential: IPv6 networks need a "
+                                "prefix of at least /%d", text, (int) cfg->credentials_smtp_ip_min_prefix_ipv6);
+        return 0;
+    }
+    if (cfg->credentials_smtp_ip_allow_loopback)
+        return 1;
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+        unsigned char s[NETADDR_LEN], e[NETADDR_LEN];
+        int p;
+
+        if (netaddr_parse_network(special[i].net, s, e, &p) == 0 && ranges_meet(start, end, s, e)) {
+            *error_r = buf_asprintf("network %s holds %s addresses (%s), which an SMTP-IP credential may not "
+                                    "claim on this installation (credentials.smtp_ip_allow_loopback)",
+                                    text, special[i].what, special[i].net);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Rate-limits the warnings about stored networks that lookups skip. */
+static void
+warn_skipped(const char *id, const char *why)
+{
+    static time_t last;
+    time_t now = time(NULL);
+
+    if (now - last < 60)
+        return;
+    last = now;
+    msg_warn("SMTP-IP credential %s: not used: %s", id, why);
+}
+
+int
+credential_by_ip(DB *db, const PGCONF *cfg, const char *address, CREDENTIAL *out)
 {
     unsigned char ip[NETADDR_LEN];
+    DB_RESULT *res;
+    size_t chosen = (size_t) -1;
+    int ret;
 
     if (netaddr_parse(address, ip) < 0)
         return 0;
-    return lookup_one(db, "SELECT " CRED_COLUMNS CRED_FROM
-                      "WHERE c.type = 'SMTP-IP' AND c.ip_start <= ? AND c.ip_end >= ? "
-                      "ORDER BY c.prefix_len DESC LIMIT 1",
-                      DB_ARGS(DB_BLOB(ip, sizeof(ip)), DB_BLOB(ip, sizeof(ip))), out);
+    /* Every stored network that contains the address, most specific first: a row the
+     * configuration does not allow is skipped, and two servers' rows make it ambiguous. */
+    ret = db_query(db, &res, "SELECT " CRED_COLUMNS ", c.ip_start, c.ip_end, c.prefix_len " CRED_FROM
+                   "WHERE c.type = 'SMTP-IP' AND c.ip_start <= ? AND c.ip_end >= ? "
+                   "ORDER BY c.prefix_len DESC, c.id LIMIT 64",
+                   DB_ARGS(DB_BLOB(ip, sizeof(ip)), DB_BLOB(ip, sizeof(ip))));
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret;
+    }
+    for (size_t r = 0; r < db_result_rows(res); r++) {
+        char *why = NULL;
+
+        if (db_result_len(res, r, 8) != NETADDR_LEN || db_result_len(res, r, 9) != NETADDR_LEN
+            || !credential_network_check(cfg, (const unsigned char *) db_result_get(res, r, 8),
+                                         (const unsigned char *) db_result_get(res, r, 9),
+                                         atoi(db_result_get(res, r, 10)), &why)) {
+            warn_skipped(db_result_get(res, r, 0), why ? why : "malformed network");
+            mem_free(why);
+            continue;
+        }
+        if (chosen == (size_t) -1) {
+            chosen = r;
+        } else if (strcmp(db_result_get(res, r, 1), db_result_get(res, chosen, 1)) != 0) {
+            msg_warn("client %s: SMTP-IP credentials %s (server %s) and %s (server %s) both contain it: "
+                     "neither is used until one is deleted", address, db_result_get(res, chosen, 0),
+                     db_result_get(res, chosen, 1), db_result_get(res, r, 0), db_result_get(res, r, 1));
+            db_result_free(res);
+            return CREDENTIAL_ERR_AMBIGUOUS;
+        }
+    }
+    if (chosen != (size_t) -1)
+        fill(res, chosen, out);
+    db_result_free(res);
+    return chosen != (size_t) -1;
 }
 
 /* Splits "org/server" or "org_server" (permalinks never contain / or _). */
@@ -174,9 +289,9 @@ credential_id_from_identity(const char *identity, unsigned long long *id_r)
 }
 
 int
-credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, const char *type,
-                  const char *name, const char *network, int hold, char key_r[CREDENTIAL_KEY_LEN + 1],
-                  unsigned long long *id_r, char **error_r)
+credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long long server_id,
+                  const char *type, const char *name, const char *network, int hold,
+                  char key_r[CREDENTIAL_KEY_LEN + 1], unsigned long long *id_r, char **error_r)
 {
     char uuid[37];
     int ret;
@@ -198,6 +313,46 @@ credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, co
             *error_r = buf_asprintf("\"%s\" is not an IP address or network (like 192.0.2.0/24)",
                                     network ? network : "");
             return 0;
+        }
+        if (!credential_network_check(cfg, start, end, prefix, error_r))
+            return 0;
+        /* Neither inside nor around another server's network: the longest prefix would
+         * take that server's clients (or all of them). Named, its owner never. A stored
+         * network the rules refuse (lookups skip it) is no obstacle. */
+        {
+            DB_RESULT *res;
+            char text[INET6_ADDRSTRLEN + 8], mine[INET6_ADDRSTRLEN + 8];
+            size_t hit = (size_t) -1;
+
+            ret = db_query(db, &res, "SELECT ip_start, prefix_len, ip_end FROM credentials WHERE type = 'SMTP-IP' "
+                           "AND server_id <> ? AND ip_start <= ? AND ip_end >= ? ORDER BY prefix_len LIMIT 64",
+                           DB_ARGS(DB_UINT(server_id), DB_BLOB(end, sizeof(end)), DB_BLOB(start, sizeof(start))));
+            if (ret < 0) {
+                db_result_free(res);
+                *error_r = buf_asprintf("%s", db_error(db));
+                return ret;
+            }
+            for (size_t r = 0; ret > 0 && r < db_result_rows(res) && hit == (size_t) -1; r++) {
+                char *why = NULL;
+
+                if (db_result_len(res, r, 0) == NETADDR_LEN && db_result_len(res, r, 2) == NETADDR_LEN
+                    && credential_network_check(cfg, (const unsigned char *) db_result_get(res, r, 0),
+                                                (const unsigned char *) db_result_get(res, r, 2),
+                                                atoi(db_result_get(res, r, 1)), &why))
+                    hit = r;
+                mem_free(why);
+            }
+            if (hit != (size_t) -1) {
+                network_text((const unsigned char *) db_result_get(res, hit, 0), atoi(db_result_get(res, hit, 1)),
+                             text, sizeof(text));
+                network_text(start, prefix, mine, sizeof(mine));
+                db_result_free(res);
+                *error_r = buf_asprintf("network %s overlaps %s, which another mail server's SMTP-IP credential "
+                                        "holds: SMTP-IP networks of different servers may not contain each other",
+                                        mine, text);
+                return CREDENTIAL_CONFLICT;
+            }
+            db_result_free(res);
         }
         ret = db_exec(db, "INSERT INTO credentials (uuid, server_id, type, name, ip_start, ip_end, prefix_len, hold) "
                       "VALUES (?, ?, 'SMTP-IP', ?, ?, ?, ?, ?)",

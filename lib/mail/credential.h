@@ -11,6 +11,7 @@
 #ifndef PG_CREDENTIAL_H
 #define PG_CREDENTIAL_H
 
+#include "mail/conf.h"
 #include "mail/db.h"
 #include "util/seal.h"
 
@@ -33,8 +34,12 @@ int credential_by_key(DB *db, const char *type, const char *key, CREDENTIAL *out
  * HMAC-MD5 of challenge, checked against each SMTP credential of that server. */
 int credential_by_cram(DB *db, const SEAL_KEY *seal, const char *username, const char *challenge,
                        const char *digest_hex, CREDENTIAL *out);
-/* The SMTP-IP credential with the most specific network containing address. */
-int credential_by_ip(DB *db, const char *address, CREDENTIAL *out);
+/* The SMTP-IP credential with the most specific network containing address, among the
+ * networks cfg allows (credential_network_check: a row written before a stricter
+ * setting, or by hand, never matches). CREDENTIAL_ERR_AMBIGUOUS (a temporary failure,
+ * logged) when allowed networks of two servers contain it: neither may take the mail. */
+#define CREDENTIAL_ERR_AMBIGUOUS (-3)
+int credential_by_ip(DB *db, const PGCONF *cfg, const char *address, CREDENTIAL *out);
 int credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out);
 
 /* The SASL identity postgate-policyd reports to Postfix for a credential, and its
@@ -42,12 +47,24 @@ int credential_by_id(DB *db, unsigned long long id, CREDENTIAL *out);
 void credential_sasl_identity(const CREDENTIAL *cred, char *out, size_t len);
 int credential_id_from_identity(const char *identity, unsigned long long *id_r);
 
+/* Whether cfg allows an SMTP-IP network (netaddr.h form): its prefix is at least
+ * credentials.smtp_ip_min_prefix_ipv4/_ipv6 (a network touching the IPv4-mapped range
+ * ::ffff:0:0/96 counts as IPv4, so ::/64 cannot take every IPv4 client), and it holds
+ * no loopback (127.0.0.0/8, ::1) or unspecified (0.0.0.0/8, ::) address unless
+ * credentials.smtp_ip_allow_loopback. 1 allowed; 0 with *error_r (mem_free it) saying why. */
+int credential_network_check(const PGCONF *cfg, const unsigned char *start, const unsigned char *end, int prefix,
+                             char **error_r);
+
 /* Creates a credential. For API/SMTP a new key is written to key_r (25 bytes); for
- * SMTP-IP, network is an address or CIDR. 1 created, 0 invalid input (*error_r says
- * why: bad type, bad network, network already used), < 0 database error. */
-int credential_create(DB *db, const SEAL_KEY *seal, unsigned long long server_id, const char *type,
-                      const char *name, const char *network, int hold, char key_r[CREDENTIAL_KEY_LEN + 1],
-                      unsigned long long *id_r, char **error_r);
+ * SMTP-IP, network is an address or CIDR that cfg allows and that neither contains nor
+ * lies inside a network of another server. 1 created; 0 invalid input (*error_r says
+ * why: bad type, bad or disallowed network, network already used by this server);
+ * CREDENTIAL_CONFLICT when the network overlaps another server's (*error_r names the
+ * overlapping network, never its server or organization); < 0 database error. */
+#define CREDENTIAL_CONFLICT 2
+int credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long long server_id,
+                      const char *type, const char *name, const char *network, int hold,
+                      char key_r[CREDENTIAL_KEY_LEN + 1], unsigned long long *id_r, char **error_r);
 
 /* Columns of credential_server_list()'s rows (never the hash or the key); times as
  * "YYYY-MM-DDTHH:MM:SSZ" or NULL; CRED_COL_NETWORK is "address/prefix" for SMTP-IP, else NULL. */

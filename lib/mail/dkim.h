@@ -64,4 +64,12 @@ void dkim_signer_body(DKIM_SIGNER *s, const unsigned char *data, size_t len);
 int dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **error_r);
 void dkim_signer_free(DKIM_SIGNER *s);
 
+/* A header field whose lines would pass 998 octets, folded before signing so that
+ * Postfix has nothing to break after (it would insert CRLF SP inside a word and
+ * change the relaxed form): at white space where there is some; a longer word in a
+ * Subject becomes RFC 2047 encoded words (it reads the same); elsewhere it is broken
+ * with "\n " as Postfix would. NULL when every line fits; else the new value (with
+ * "\n" line breaks, as a milter passes it; mem_free it). */
+char *dkim_header_fold(const char *name, const char *value);
+
 #endif

@@ -120,7 +120,10 @@ domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREA
                           args->server_id ? DB_UINT(args->server_id) : DB_NULL, DB_STR(name), DB_STR(vtoken),
                           DB_INT(args->verified != 0)));
     if (ret < 0) {
-        if (db_errno(db) == DB_ER_DUP_ENTRY) {
+        if (db_errno(db) == DB_ER_DUP_ENTRY && strstr(db_error(db), "uq_domains_verified_name") != NULL) {
+            *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, name);
+            ret = DOMAIN_CLAIMED;
+        } else if (db_errno(db) == DB_ER_DUP_ENTRY) {
             *error_r = buf_asprintf("%s already exists for this owner", name);
             ret = 0;
         } else {
@@ -315,10 +318,17 @@ domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **er
     int ret, found = 0;
 
     *error_r = NULL;
-    if ((ret = db_query(db, &res, "SELECT name, verification_token FROM domains WHERE id = ?",
+    if ((ret = db_query(db, &res, "SELECT d.name, d.verification_token, d.verified_at IS NULL AND EXISTS (SELECT 1 "
+                        "FROM domains o WHERE o.verified_name = d.name AND o.id <> d.id) FROM domains d WHERE d.id = ?",
                         DB_ARGS(DB_UINT(domain_id)))) <= 0) {
         db_result_free(res);
         return ret < 0 ? ret : DB_ERR_PERM;
+    }
+    if (atoi(db_result_get(res, 0, 2)) != 0) {
+        /* Another owner's claim stands whatever this owner's DNS says: it must go first. */
+        *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(res, 0, 0));
+        db_result_free(res);
+        return DOMAIN_CLAIMED;
     }
     want = buf_asprintf("%s %s", cfg->dns_domain_verify_prefix, db_result_get(res, 0, 1));
     ret = dnscheck_lookup(cfg->dns_resolver, db_result_get(res, 0, 0), DNSCHECK_TXT, &a, &why);
@@ -338,7 +348,26 @@ domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **er
         return 0;
     ret = db_exec(db, "UPDATE domains SET verified_at = COALESCE(verified_at, UTC_TIMESTAMP(6)), "
                   "verification_method = 'DNS' WHERE id = ?", DB_ARGS(DB_UINT(domain_id)));
+    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
+        /* Claimed by another owner between the check above and now (uq_domains_verified_name). */
+        DB_RESULT *n = NULL;
+
+        if (db_query(db, &n, "SELECT name FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id))) > 0)
+            *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(n, 0, 0));
+        else
+            *error_r = buf_asprintf("this domain name is verified by another server");
+        db_result_free(n);
+        return DOMAIN_CLAIMED;
+    }
     return ret < 0 ? ret : 1;
+}
+
+int
+domain_release_org(DB *db, unsigned long long org_id)
+{
+    return db_exec(db, "UPDATE domains SET verified_at = NULL WHERE verified_at IS NOT NULL AND (organization_id = ? "
+                   "OR server_id IN (SELECT id FROM servers WHERE organization_id = ?))",
+                   DB_ARGS(DB_UINT(org_id), DB_UINT(org_id)));
 }
 
 /* Sets status ("OK", "Missing", "Invalid") and error (NULL for OK) of one check. */

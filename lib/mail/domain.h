@@ -27,9 +27,19 @@ typedef struct domain_create_args {
     int ed25519;                    /* also make an Ed25519 key */
 } DOMAIN_CREATE_ARGS;
 
+/* A domain name is claimed (verified) by one owner at a time (schema 003,
+ * uq_domains_verified_name): routes, relay domains, recipient lookups and custom return
+ * paths use only verified domains, so the one verified row of a name gets its mail.
+ * domain_create() and domain_verify() answer DOMAIN_CLAIMED when another owner holds the
+ * claim; DOMAIN_CLAIMED_TEXT (with the name) says so. */
+#define DOMAIN_CLAIMED 2
+#define DOMAIN_CLAIMED_TEXT "%s is verified by another mail server; a domain name can be verified by one server at " \
+    "a time, so the other claim must be removed first"
+
 /* Lowercases and checks a domain name (LDH labels, at least two). 1 ok, 0 bad. */
 int domain_name_normalize(const char *in, char *out, size_t len);
-/* 1 created, 0 invalid or taken (*error_r), < 0 database or key error. */
+/* 1 created, 0 invalid or taken by this owner (*error_r), DOMAIN_CLAIMED (asked verified, but
+ * another owner has verified the name; *error_r), < 0 database or key error. */
 int domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREATE_ARGS *args,
                   unsigned long long *id_r, char **error_r);
 /* Is name a verified domain of the server or of its organization? 1 yes (*domain_id_r), 0 no. */
@@ -65,8 +75,13 @@ typedef struct domain_dns_status {
 
 /* Looks for the TXT record "<dns.domain_verify_prefix> <verification token>" at the domain
  * (through dns.resolver) and marks the domain verified by DNS when it is there. 1 verified,
- * 0 not (*error_r says what was found or why the lookup failed; mem_free it), < 0 database error. */
+ * 0 not (*error_r says what was found or why the lookup failed; mem_free it), DOMAIN_CLAIMED
+ * (another owner has verified the name; *error_r), < 0 database error. */
 int domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **error_r);
+/* Gives up the claims of organization org_id and its servers (they are being deleted):
+ * their domains become unverified, so their routes stop receiving mail and the names can
+ * be verified by someone else. The count, < 0 database error. */
+int domain_release_org(DB *db, unsigned long long org_id);
 /* Checks SPF (one record with include:<dns.spf_include>), DKIM (every pending and active key
  * published as domain_dns_records() says), the return-path CNAME and MX against what
  * domain_dns_records() asks to publish, and records the statuses and errors in the domain's

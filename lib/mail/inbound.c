@@ -13,6 +13,17 @@
 #include "mail/inbound.h"
 #include "util/mem.h"
 
+/* A domain (d) that receives mail: verified, incoming, with a route of its owner. The
+ * domain list and inbound_domain_active() share it, so they always agree. */
+#define ACTIVE_DOMAIN "d.verified_name IS NOT NULL AND d.incoming = 1 AND EXISTS (SELECT 1 FROM routes r " \
+    ROUTE_OWNED "WHERE r.domain_id = d.id)"
+
+/* Joins a route's server (live, in a live organization) and keeps only routes whose domain
+ * belongs to that server or its organization. */
+#define ROUTE_OWNED "JOIN servers s ON s.id = r.server_id AND s.deleted_at IS NULL " \
+    "JOIN organizations o ON o.id = s.organization_id AND o.deleted_at IS NULL " \
+    "AND (d.server_id = s.id OR d.organization_id = o.id) "
+
 #define ROUTE_COLS "r.id, r.server_id, r.mode, r.spam_mode, " \
     "(r.http_endpoint_id IS NOT NULL OR r.smtp_endpoint_id IS NOT NULL OR r.address_endpoint_id IS NOT NULL)"
 
@@ -63,7 +74,8 @@ is_custom_return_path(DB *db, const PGCONF *cfg, const char *domain)
 
     if (plen == 0 || strncmp(domain, cfg->dns_custom_return_path_prefix, plen) != 0 || domain[plen] != '.')
         return 0;
-    ret = db_query(db, &res, "SELECT 1 FROM domains WHERE name = ? LIMIT 1", DB_ARGS(DB_STR(domain + plen + 1)));
+    ret = db_query(db, &res, "SELECT 1 FROM domains WHERE verified_name = ? LIMIT 1",
+                   DB_ARGS(DB_STR(domain + plen + 1)));
     db_result_free(res);
     return ret;
 }
@@ -115,7 +127,9 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
         return 0;
     if (strcasecmp(domain, cfg->dns_route_domain) == 0) {
         /* Tokens are lower case (Postfix folds lookup keys): compare the folded local part. */
-        ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r WHERE r.token = ?", DB_ARGS(DB_STR(local)));
+        ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r JOIN servers s ON s.id = r.server_id "
+                       "AND s.deleted_at IS NULL JOIN organizations o ON o.id = s.organization_id "
+                       "AND o.deleted_at IS NULL WHERE r.token = ?", DB_ARGS(DB_STR(local)));
         if (ret > 0) {
             t->kind = INBOUND_ROUTE;
             fill_route(res, t);
@@ -127,9 +141,10 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
         return resolve_return_path(db, local, t);
     if (ret < 0)
         return ret;
-    /* name@domain first, then *@domain. */
+    /* name@domain first, then *@domain, of the one verified domain of that name (schema
+     * 003: verified_name is unique), and only its owner's routes. */
     ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r JOIN domains d ON d.id = r.domain_id "
-                   "WHERE d.name = ? AND d.incoming = 1 AND r.name IN (?, '*') "
+                   ROUTE_OWNED "WHERE d.verified_name = ? AND d.incoming = 1 AND r.name IN (?, '*') "
                    "ORDER BY r.name = '*', r.id LIMIT 1", DB_ARGS(DB_STR(domain), DB_STR(local)));
     if (ret > 0) {
         t->kind = INBOUND_ROUTE;
@@ -137,6 +152,30 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
     }
     db_result_free(res);
     return ret;
+}
+
+int
+inbound_domain_active(DB *db, const PGCONF *cfg, const char *domain)
+{
+    char lower[INBOUND_MAX_ADDRESS + 1];
+    DB_RESULT *res = NULL;
+    size_t len = strlen(domain);
+    int ret;
+
+    if (len == 0 || len >= sizeof(lower))
+        return 0;
+    for (size_t i = 0; i <= len; i++)
+        lower[i] = (char) tolower((unsigned char) domain[i]);
+    if (lower[len - 1] == '.')
+        lower[len - 1] = '\0';
+    if (strcasecmp(lower, cfg->dns_route_domain) == 0 || strcasecmp(lower, cfg->dns_return_path_domain) == 0)
+        return 1;
+    if ((ret = is_custom_return_path(db, cfg, lower)) != 0)
+        return ret;
+    ret = db_query(db, &res, "SELECT 1 FROM domains d WHERE d.verified_name = ? AND " ACTIVE_DOMAIN " LIMIT 1",
+                   DB_ARGS(DB_STR(lower)));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
 }
 
 int
@@ -166,9 +205,9 @@ inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r)
 
     *names_r = NULL;
     *count_r = 0;
-    ret = db_query(db, &res, "SELECT DISTINCT LOWER(d.name) FROM domains d WHERE d.incoming = 1 "
-                   "AND EXISTS (SELECT 1 FROM routes r WHERE r.domain_id = d.id) "
-                   "UNION SELECT DISTINCT LOWER(CONCAT(?, '.', name)) FROM domains WHERE ? <> ''",
+    ret = db_query(db, &res, "SELECT DISTINCT LOWER(d.name) FROM domains d WHERE " ACTIVE_DOMAIN " "
+                   "UNION SELECT DISTINCT LOWER(CONCAT(?, '.', verified_name)) FROM domains "
+                   "WHERE verified_name IS NOT NULL AND ? <> ''",
                    DB_ARGS(DB_STR(cfg->dns_custom_return_path_prefix), DB_STR(cfg->dns_custom_return_path_prefix)));
     if (ret < 0) {
         db_result_free(res);

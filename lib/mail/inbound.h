@@ -15,6 +15,10 @@
  *                                          finds the message by X-Postal-MsgID);
  *   <name>[+tag]@<domain>                  the route name@domain of an incoming domain,
  *                                          else the route *@domain.
+ * Only verified domains count (the custom return-path names too), and of a domain only
+ * the routes of the server (or organization) that verified it; a domain name is verified
+ * by one owner at a time (schema 003). Routes of deleted servers and organizations, and
+ * of domains that lost their verification, stay in the table but receive nothing.
  * Local parts compare case-insensitively: route names and route and message tokens are
  * stored lower case, since Postfix folds table lookup keys to lower case.
  *
@@ -49,10 +53,17 @@ typedef struct inbound_target {
 int inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *t);
 
 /* The domains mail is accepted for, besides the configured route and return-path domains:
- * the incoming domains with routes and the <prefix>.<domain> return-path names of all
- * domains (lower case). policyd keeps this list in memory for Postfix's relay_domains.
+ * the verified incoming domains with routes and the <prefix>.<domain> return-path names of
+ * all verified domains (lower case). policyd keeps this list in memory for Postfix's relay_domains.
  * The count (*names_r: mem_free each and the array) or < 0. */
 int inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r);
+
+/* Does domain receive mail now: the route or return-path domain, or a name
+ * inbound_domain_list() would list (a verified incoming domain with a route, or
+ * <prefix>.<a verified domain>)? 1 yes, 0 no, < 0 database error. policyd asks it when
+ * a recipient is unknown: a domain Postfix still takes for a relay domain from a stale
+ * answer gets TEMP (4xx), never a permanent "user unknown". */
+int inbound_domain_active(DB *db, const PGCONF *cfg, const char *domain);
 
 /* Queues a stored incoming message for delivery to its route's endpoint and additional
  * endpoints (queued_messages), in the caller's transaction. The number queued or < 0. */

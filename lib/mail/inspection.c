@@ -335,3 +335,10 @@ inspection_row(const INSPECTION *in, unsigned long long server_id, MESSAGE_INSPE
     }
     row->spam_checks = *checks_r;
 }
+
+int
+inspection_is_verdict_header(const char *name)
+{
+    return strncasecmp(name, "X-Postal-Spam", 13) == 0 || strncasecmp(name, "X-Postal-Threat", 15) == 0
+        || strcasecmp(name, INSPECTION_HEADER) == 0;
+}

@@ -73,6 +73,10 @@ void inspection_row(const INSPECTION *in, unsigned long long server_id, MESSAGE_
 /* A decimal as Postal prints it: at most places decimals, trailing zeros dropped but
  * one kept ("5.0", "7.35", "-0.001"). */
 void inspection_decimal(double v, int places, char out[32]);
+/* 1 for a header only postgate may write about a verdict (X-Postal-Spam*,
+ * X-Postal-Threat*, INSPECTION_HEADER; case-insensitive): every path that did not
+ * produce the verdict removes them. */
+int inspection_is_verdict_header(const char *name);
 /* A scanner's name for something (a virus signature) reduced to [A-Za-z0-9._:/+-],
  * safe in a header field and an SMTP reply. */
 void inspection_safe_name(const char *in, char *out, size_t size);

@@ -17,5 +17,8 @@
 int job_acquire(DB *db, const char *name, const char *owner, unsigned lease_seconds, unsigned period_seconds);
 /* Gives the lease back; error NULL for success, else a short text kept in last_error. */
 int job_finish(DB *db, const char *name, const char *owner, const char *error);
+/* Ends the leases of owners that dead(owner) says are gone (the job is due again at once).
+ * The number of leases ended, or < 0. */
+int job_reclaim_dead(DB *db, int (*dead)(const char *owner));
 
 #endif

@@ -2,6 +2,10 @@
  * message.c -- storing submissions and finding held rows (message.h).
  * Everything a submission writes is one transaction: a failure leaves nothing
  * behind, so the milter can answer 4xx and the client's retry starts clean.
+ * Text columns are utf8mb4: header bytes that are not UTF-8 (raw 8-bit Subject,
+ * Message-ID, X-Postal-Tag) are converted the way GMime reads them on the incoming
+ * path (the charset that converts the most, Latin-1 at worst), so they are stored
+ * instead of failing the insert for ever.
  */
 #include "config.h"
 
@@ -10,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <gmime/gmime.h>
 #include <jansson.h>
 
 #include "mail/event.h"
@@ -49,8 +54,28 @@ queue_held(DB *db, unsigned long long server_id, const MESSAGE_RCPT *r)
     return ret;
 }
 
-int
-message_store(DB *db, MESSAGE_SUBMISSION *sub)
+/* s as valid UTF-8: s itself, or a converted copy kept in *owned (mem_free it). */
+static const char *
+column_text(const char *s, char **owned)
+{
+    gchar *converted;
+
+    *owned = NULL;
+    if (s == NULL || g_utf8_validate(s, -1, NULL))
+        return s;
+    converted = g_mime_utils_decode_8bit(NULL, s, strlen(s));
+    if (converted == NULL || !g_utf8_validate(converted, -1, NULL)) {
+        g_free(converted);
+        converted = g_utf8_make_valid(s, -1);
+    }
+    *owned = mem_strdup(converted);
+    g_free(converted);
+    return *owned;
+}
+
+static int
+message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
+                   const char *message_id, const char *tag)
 {
     unsigned long long raw_id;
     long long sent = 0;
@@ -67,20 +92,23 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
     raw_id = db_insert_id(db);
     for (size_t i = 0; i < sub->nrcpts; i++) {
         MESSAGE_RCPT *r = &sub->rcpts[i];
+        char *rcpt_owned;
+        const char *rcpt = column_text(r->address, &rcpt_owned);
 
         ret = db_exec(db, "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from, subject, message_id, "
                       "size, tag, credential_id, route_id, postfix_queue_id, raw_message_id, raw_message_day, status, "
                       "hold_reason, hold_expires_at) VALUES (?, ?, ?, ?, ?, LEFT(?, 998), LEFT(?, 998), ?, "
                       "LEFT(?, 255), ?, ?, ?, ?, UTC_DATE(), COALESCE(?, IF(? IS NULL, 'Pending', 'Held')), ?, "
                       "IF(? IS NULL, NULL, UTC_TIMESTAMP(6) + INTERVAL ? DAY))",
-                      DB_ARGS(DB_UINT(sub->server_id), DB_STR(r->token), DB_STR(sub->scope), DB_STR(r->address),
-                              DB_STR(sub->mail_from), DB_STR(sub->subject ? sub->subject : ""),
-                              DB_STR(sub->message_id ? sub->message_id : ""),
-                              DB_UINT(sub->headers_len + sub->body_len), DB_STR(sub->tag),
+                      DB_ARGS(DB_UINT(sub->server_id), DB_STR(r->token), DB_STR(sub->scope), DB_STR(rcpt),
+                              DB_STR(mail_from), DB_STR(subject ? subject : ""),
+                              DB_STR(message_id ? message_id : ""),
+                              DB_UINT(sub->headers_len + sub->body_len), DB_STR(tag),
                               sub->credential_id ? DB_UINT(sub->credential_id) : DB_NULL,
                               r->route_id ? DB_UINT(r->route_id) : DB_NULL, DB_STR(sub->queue_id),
                               DB_UINT(raw_id), DB_STR(r->status), DB_STR(r->hold_reason), DB_STR(r->hold_reason),
                               DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
+        mem_free(rcpt_owned);
         if (ret < 0)
             goto fail;
         r->id = db_insert_id(db);
@@ -109,6 +137,19 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
     return db_commit(db);
 fail:
     db_rollback(db);
+    return ret;
+}
+
+int
+message_store(DB *db, MESSAGE_SUBMISSION *sub)
+{
+    char *owned[4];
+    const char *mail_from = column_text(sub->mail_from, &owned[0]), *subject = column_text(sub->subject, &owned[1]);
+    const char *message_id = column_text(sub->message_id, &owned[2]), *tag = column_text(sub->tag, &owned[3]);
+    int ret = message_store_text(db, sub, mail_from, subject, message_id, tag);
+
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        mem_free(owned[i]);
     return ret;
 }
 

@@ -160,6 +160,44 @@ org_delete(DB *db, unsigned long long id)
 }
 
 int
+org_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT id, deleted_at IS NOT NULL FROM organizations WHERE uuid = ?",
+                       DB_ARGS(DB_STR(uuid)));
+
+    if (ret > 0) {
+        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        *deleted_r = atoi(db_result_get(res, 0, 1));
+    }
+    db_result_free(res);
+    return one_row(ret);
+}
+
+int
+org_list_deleted(DB *db, DB_RESULT **res_r)
+{
+    *res_r = NULL;
+    return db_query(db, res_r, "SELECT o.uuid, o.name, o.permalink, DATE_FORMAT(o.deleted_at, '%Y-%m-%dT%H:%i:%sZ'), "
+                    "(SELECT COUNT(*) FROM servers s WHERE s.organization_id = o.id) FROM organizations o "
+                    "WHERE o.deleted_at IS NOT NULL ORDER BY o.deleted_at, o.id", DB_NOARGS);
+}
+
+int
+org_user_suspended(DB *db, unsigned long long user_id)
+{
+    DB_RESULT *res = NULL;
+    /* Deleted organizations count too: deleting a suspended organization must not free
+     * its people to start again. */
+    int ret = db_query(db, &res, "SELECT 1 FROM organizations o WHERE o.suspended_at IS NOT NULL AND (o.owner_id = ? "
+                       "OR EXISTS (SELECT 1 FROM organization_users ou WHERE ou.organization_id = o.id "
+                       "AND ou.user_id = ?)) LIMIT 1", DB_ARGS(DB_UINT(user_id), DB_UINT(user_id)));
+
+    db_result_free(res);
+    return one_row(ret);
+}
+
+int
 org_refresh_owner(DB *db, unsigned long long id)
 {
     return db_exec(db, "UPDATE organizations SET owner_id = (SELECT ou.user_id FROM organization_users ou "

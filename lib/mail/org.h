@@ -38,6 +38,14 @@ int org_set_creator(DB *db, unsigned long long id, unsigned long long user_id, c
 int org_update(DB *db, unsigned long long id, const char *name, const char *tz, int suspended, const char *reason);
 /* Soft-deletes organization id: 1 deleted, 0 none or deleted already, < 0 database error. */
 int org_delete(DB *db, unsigned long long id);
+/* The organization with uuid, deleted or not: 1 found (*id_r, *deleted_r), 0 none, < 0 database error. */
+int org_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r);
+/* The deleted organizations, oldest deletion first, as rows of uuid, name, permalink, deleted_at
+ * ("YYYY-MM-DDTHH:MM:SSZ") and the number of servers left, into *res_r: the row count, < 0 database error. */
+int org_list_deleted(DB *db, DB_RESULT **res_r);
+/* Is user_id the owner or a member of a suspended organization (deleted or not)? Such a
+ * user may not create organizations. 1 yes, 0 no, < 0 database error. */
+int org_user_suspended(DB *db, unsigned long long user_id);
 /* Points owner_id at the oldest owner (NULL when none): 0 or more, < 0 database error. */
 int org_refresh_owner(DB *db, unsigned long long id);
 

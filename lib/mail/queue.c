@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/lease.h"
 #include "mail/queue.h"
 #include "util/mem.h"
 
@@ -46,28 +47,21 @@ queue_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, QUE
 {
     DB_RESULT *res = NULL;
     QUEUE_JOB *jobs;
-    size_t n;
-    int ret;
+    int n;
 
     *jobs_r = NULL;
     if (max == 0)
         return 0;
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    ret = db_query(db, &res, "SELECT id, message_id, server_id, endpoint_type, endpoint_id, attempts "
-                   "FROM queued_messages WHERE next_attempt_at <= UTC_TIMESTAMP(6) "
-                   "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED", DB_ARGS(DB_UINT(max)));
-    if (ret <= 0) {
-        db_result_free(res);
-        if (ret < 0) {
-            db_rollback(db);
-            return ret;
-        }
-        return db_commit(db) < 0 ? DB_ERR_TEMP : 0;
-    }
-    n = db_result_rows(res);
-    jobs = mem_zalloc(n * sizeof(*jobs));
-    for (size_t r = 0; r < n && ret >= 0; r++) {
+    n = lease_claim(db, "SELECT id, message_id, server_id, endpoint_type, endpoint_id, attempts "
+                    "FROM queued_messages WHERE next_attempt_at <= UTC_TIMESTAMP(6) "
+                    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED", DB_ARGS(DB_UINT(max)),
+                    "UPDATE queued_messages q JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
+                    "ON q.id = j.id SET q.locked_by = ?, q.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                    "q.next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND", owner, lease_seconds, &res);
+    if (n <= 0)
+        return n;
+    jobs = mem_zalloc((size_t) n * sizeof(*jobs));
+    for (size_t r = 0; r < (size_t) n; r++) {
         QUEUE_JOB *j = &jobs[r];
 
         j->id = strtoull(db_result_get(res, r, 0), NULL, 10);
@@ -77,20 +71,10 @@ queue_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, QUE
             j->type = EP_TYPE_HTTP;     /* the ENUM has only these three */
         j->endpoint_id = strtoull(db_result_get(res, r, 4), NULL, 10);
         j->attempts = (unsigned) strtoul(db_result_get(res, r, 5), NULL, 10);
-        /* The lease: the row is ours until locked_until, and due again then if we vanish. */
-        ret = db_exec(db, "UPDATE queued_messages SET locked_by = ?, locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
-                      "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
-                      DB_ARGS(DB_STR(owner), DB_UINT(lease_seconds), DB_UINT(lease_seconds), DB_UINT(j->id)));
     }
     db_result_free(res);
-    if (ret < 0 || (ret = db_commit(db)) < 0) {
-        if (ret < 0)
-            db_rollback(db);
-        mem_free(jobs);
-        return ret;
-    }
     *jobs_r = jobs;
-    return (int) n;
+    return n;
 }
 
 int
@@ -129,4 +113,37 @@ queue_release(DB *db, const char *owner, unsigned long long id)
                       "locked_until = NULL WHERE id = ? AND locked_by = ?", DB_ARGS(DB_UINT(id), DB_STR(owner)));
 
     return ret < 0 ? ret : 0;
+}
+
+/* The distinct lease holders SQL lists (one column); for each one dead() says is gone,
+ * RELEASE_SQL with it as the one parameter. Rows given back, or < 0. */
+static int
+reclaim(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner))
+{
+    DB_RESULT *res = NULL;
+    int ret, total = 0;
+
+    if ((ret = db_query(db, &res, owners_sql, NULL, 0)) < 0)
+        return ret;
+    for (size_t i = 0; i < db_result_rows(res) && ret >= 0; i++) {
+        const char *owner = db_result_get(res, i, 0);
+
+        if (owner == NULL || !dead(owner))
+            continue;
+        if ((ret = db_exec(db, release_sql, DB_ARGS(DB_STR(owner)))) > 0)
+            total += ret;
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : total;
+}
+
+int
+queue_reclaim_dead(DB *db, int (*dead)(const char *owner))
+{
+    /* Leased rows are due at locked_until (claiming moves next_attempt_at there): the index
+     * on next_attempt_at finds them. */
+    return reclaim(db, "SELECT DISTINCT locked_by FROM queued_messages "
+                   "WHERE next_attempt_at > UTC_TIMESTAMP(6) AND locked_by IS NOT NULL",
+                   "UPDATE queued_messages SET next_attempt_at = UTC_TIMESTAMP(6), locked_by = NULL, "
+                   "locked_until = NULL WHERE locked_by = ?", dead);
 }

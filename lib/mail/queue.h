@@ -71,4 +71,9 @@ const char *queue_delivery_status(QUEUE_RESULT r);
 /* Seconds to wait after the attempts-th failed attempt: about 1.3^attempts x base. */
 unsigned queue_retry_delay(unsigned attempts, unsigned base);
 
+/* Gives back, due again now, the rows leased to an owner that dead(owner) says is gone (a
+ * worker on this host killed before it recorded them), instead of leaving them until their
+ * lease ends. The number of rows given back, or < 0. */
+int queue_reclaim_dead(DB *db, int (*dead)(const char *owner));
+
 #endif

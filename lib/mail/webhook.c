@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "mail/lease.h"
 #include "mail/webhook.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -101,47 +102,23 @@ webhook_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, c
 {
     DB_RESULT *res = NULL;
     WEBHOOK_JOB *jobs;
-    json_t *ids;
-    char *ids_json;
     size_t n;
     int ret;
 
     *jobs_r = NULL;
     if (max == 0)
         return 0;
-    if ((ret = db_begin(db)) < 0)
+    ret = lease_claim(db, "SELECT id, uuid, server_id, webhook_id, event, payload, attempts, "
+                      "UNIX_TIMESTAMP(created_at) FROM webhook_outbox WHERE status = 'pending' "
+                      "AND next_attempt_at <= UTC_TIMESTAMP(6) AND FIND_IN_SET(webhook_id, ?) = 0 "
+                      "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+                      DB_ARGS(DB_STR(exclude), DB_UINT(max)),
+                      "UPDATE webhook_outbox o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
+                      "ON o.id = j.id SET o.locked_by = ?, o.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+                      "o.next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND", owner, lease_seconds, &res);
+    if (ret <= 0)
         return ret;
-    ret = db_query(db, &res, "SELECT id, uuid, server_id, webhook_id, event, payload, attempts, "
-                   "UNIX_TIMESTAMP(created_at) FROM webhook_outbox WHERE status = 'pending' "
-                   "AND next_attempt_at <= UTC_TIMESTAMP(6) AND FIND_IN_SET(webhook_id, ?) = 0 "
-                   "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
-                   DB_ARGS(DB_STR(exclude), DB_UINT(max)));
-    if (ret <= 0) {
-        db_result_free(res);
-        if (ret < 0) {
-            db_rollback(db);
-            return ret;
-        }
-        return db_commit(db) < 0 ? DB_ERR_TEMP : 0;
-    }
-    n = db_result_rows(res);
-    ids = json_array();
-    for (size_t r = 0; r < n; r++)
-        json_array_append_new(ids, json_integer((json_int_t) strtoull(db_result_get(res, r, 0), NULL, 10)));
-    ids_json = json_dumps(ids, JSON_COMPACT);
-    json_decref(ids);
-    /* The lease: the row is ours until locked_until, and due again then if we vanish. */
-    ret = db_exec(db, "UPDATE webhook_outbox o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
-                  "ON o.id = j.id SET o.locked_by = ?, o.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
-                  "o.next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND",
-                  DB_ARGS(DB_STR(ids_json), DB_STR(owner), DB_UINT(lease_seconds), DB_UINT(lease_seconds)));
-    free(ids_json);
-    if (ret < 0 || (ret = db_commit(db)) < 0) {
-        if (ret < 0)
-            db_rollback(db);
-        db_result_free(res);
-        return ret;
-    }
+    n = (size_t) ret;
 
     jobs = mem_zalloc(n * sizeof(*jobs));
     for (size_t r = 0; r < n; r++) {
@@ -273,4 +250,36 @@ webhook_release(DB *db, const char *owner, const unsigned long long *ids, size_t
                   DB_ARGS(DB_STR(json), DB_STR(owner)));
     free(json);
     return ret < 0 ? ret : 0;
+}
+
+/* The distinct lease holders SQL lists (one column); for each one dead() says is gone,
+ * RELEASE_SQL with it as the one parameter. Rows given back, or < 0. */
+static int
+reclaim(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner))
+{
+    DB_RESULT *res = NULL;
+    int ret, total = 0;
+
+    if ((ret = db_query(db, &res, owners_sql, NULL, 0)) < 0)
+        return ret;
+    for (size_t i = 0; i < db_result_rows(res) && ret >= 0; i++) {
+        const char *owner = db_result_get(res, i, 0);
+
+        if (owner == NULL || !dead(owner))
+            continue;
+        if ((ret = db_exec(db, release_sql, DB_ARGS(DB_STR(owner)))) > 0)
+            total += ret;
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : total;
+}
+
+int
+webhook_reclaim_dead(DB *db, int (*dead)(const char *owner))
+{
+    /* Leased rows are pending and due at locked_until: ix_webhook_outbox_due finds them. */
+    return reclaim(db, "SELECT DISTINCT locked_by FROM webhook_outbox "
+                   "WHERE status = 'pending' AND next_attempt_at > UTC_TIMESTAMP(6) AND locked_by IS NOT NULL",
+                   "UPDATE webhook_outbox SET next_attempt_at = UTC_TIMESTAMP(6), locked_by = NULL, "
+                   "locked_until = NULL WHERE locked_by = ? AND status = 'pending'", dead);
 }

@@ -78,4 +78,8 @@ int webhook_record(DB *db, const char *owner, const WEBHOOK_OUTCOME *outcomes, s
 /* Gives claimed rows back unattempted (due again now). 0 ok, < 0. */
 int webhook_release(DB *db, const char *owner, const unsigned long long *ids, size_t n);
 
+/* Gives back, due again now, the rows leased to an owner that dead(owner) says is gone.
+ * The number of rows given back, or < 0. */
+int webhook_reclaim_dead(DB *db, int (*dead)(const char *owner));
+
 #endif

@@ -11,10 +11,16 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
-static void
-mem_exhausted(size_t size)
+static void __attribute__((noreturn))
+mem_exhausted_size(size_t size)
 {
     msg_fatal_status(EX_OSERR, "out of memory allocating %zu bytes", size);
+}
+
+void
+mem_exhausted(const char *what)
+{
+    msg_fatal_status(EX_OSERR, "out of memory (%s)", what);
 }
 
 void *
@@ -23,7 +29,7 @@ mem_alloc(size_t size)
     void *p = malloc(size ? size : 1);
 
     if (p == NULL)
-        mem_exhausted(size);
+        mem_exhausted_size(size);
     return p;
 }
 
@@ -33,7 +39,7 @@ mem_zalloc(size_t size)
     void *p = calloc(1, size ? size : 1);
 
     if (p == NULL)
-        mem_exhausted(size);
+        mem_exhausted_size(size);
     return p;
 }
 
@@ -43,7 +49,7 @@ mem_realloc(void *ptr, size_t size)
     void *p = realloc(ptr, size ? size : 1);
 
     if (p == NULL)
-        mem_exhausted(size);
+        mem_exhausted_size(size);
     return p;
 }
 

@@ -18,5 +18,8 @@ char *mem_strndup(const char *s, size_t len);
 /* Duplicates s, or returns NULL for NULL. */
 char *mem_strdup_null(const char *s);
 void mem_free(void *ptr);
+/* The exit every allocation failure takes, for allocators outside these wrappers
+ * (libcurl's, a library's constructor): logs what could not be had, exits EX_OSERR. */
+void mem_exhausted(const char *what) __attribute__((noreturn));
 
 #endif

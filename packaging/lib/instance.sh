@@ -584,6 +584,8 @@ instance_write_postgate_config() {
 			security: {
 			  secret_key_file = $(instance_libconfig_string "$key");
 			  return_path_dkim_key_file = $(instance_libconfig_string "$(dirname "$key")/return-path-dkim.key");
+			  # The receivers of this instance (tests, demo) listen on loopback.
+			  outbound_allowed_networks = ["127.0.0.0/8", "::1"];
 			};
 		EOF
 	)
@@ -643,6 +645,8 @@ instance_postgate_config() {
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
 		dns: { return_path_domain = "rp.postgate.test"; route_domain = "routes.postgate.test"; };
+		# Every client of a private instance is on loopback: SMTP-IP credentials for it allowed.
+		credentials: { smtp_ip_allow_loopback = true; };
 	EOF
 }
 

@@ -23,7 +23,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 81
+plan 83
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -117,6 +117,9 @@ is "$(code "$(msg '{"to": ["a@example.net"], "plain_body": "hi"}')")" \
 is "$(code "$(msg '{"to": ["a@example.net"], "from": "ceo@bank.example", "plain_body": "hi"}')")" \
 	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
 	"a From domain the server does not own: UnauthenticatedFromAddress"
+is "$(code "$(msg '{"to": ["a@example.net"], "from": "app@example.com@bank.example", "plain_body": "hi"}')")" \
+	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
+	"a From that reads two ways (app@example.com@bank.example): UnauthenticatedFromAddress"
 is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good, \"attachments\": [{\"data\": \"aGk=\"}]}")")" \
 	"error AttachmentMissingName An attachment is missing a name" "an attachment without a name: AttachmentMissingName"
 is "$(code "$(msg "{\"to\": [\"a@example.net\"], $good, \"attachments\": [{\"name\": \"a.txt\"}]}")")" \
@@ -267,6 +270,10 @@ data=$(printf 'From: ceo@bank.example\r\nTo: raw@example.net\r\nSubject: raw for
 is "$(code "$(post /api/v1/send/raw "{\"rcpt_to\": [\"raw@example.net\"], \"mail_from\": \"app@example.com\", \"data\": \"$data\"}")")" \
 	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
 	"send/raw with a foreign From: the milter's 530 becomes UnauthenticatedFromAddress"
+data=$(printf 'From: victim<@bank.example>, app@example.com\r\nTo: raw@example.net\r\nSubject: raw ambiguous\r\n\r\nx\r\n' | b64)
+is "$(code "$(post /api/v1/send/raw "{\"rcpt_to\": [\"raw@example.net\"], \"mail_from\": \"app@example.com\", \"data\": \"$data\"}")")" \
+	"error UnauthenticatedFromAddress The From address is not authorised to send mail from this server" \
+	"send/raw with an ambiguous From (victim<@bank.example>, app@...): the milter refuses it too"
 out=$(msg "{\"to\": [\"bounced@example.net\"], $good, \"subject\": \"bounce flag $run_id\", \"bounce\": true}")
 bid=$(j 'str(d["data"]["messages"]["bounced@example.net"]["id"])' <<<"$out")
 x=$(post /api/v1/messages/message "{\"id\": $bid, \"_expansions\": [\"details\"]}")

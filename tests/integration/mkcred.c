@@ -47,7 +47,7 @@ main(int argc, char **argv)
     }
     db_library_init();
     db = db_new(cfg);
-    r = credential_create(db, seal, strtoull(argv[3], NULL, 10), argv[4], argv[5], argc == 7 ? argv[6] : NULL,
+    r = credential_create(db, cfg, seal, strtoull(argv[3], NULL, 10), argv[4], argv[5], argc == 7 ? argv[6] : NULL,
                           0, key, &id, &error);
     if (r == 1) {
         if (key[0])

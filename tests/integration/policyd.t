@@ -56,6 +56,7 @@ write_config() {
 	harness_write_config "$HARNESS_CONFIG"
 	cat >>"$HARNESS_CONFIG" <<-EOF
 		daemon: { user = "nobody"; };
+		credentials: { smtp_ip_allow_loopback = true; };
 		policyd: {
 		  sasl_listen = "unix:$auth_sock";
 		  policy_listen = "unix:$policy_sock";

@@ -15,7 +15,7 @@ set -euo pipefail
 
 command -v systemd-analyze >/dev/null 2>&1 || skip_all "systemd-analyze missing: install the Debian package systemd"
 daemons=(milter policyd worker tracker admin)
-plan $((2 * ${#daemons[@]} + 4))
+plan $((2 * ${#daemons[@]} + 6))
 
 HARNESS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postgate-units.XXXXXX")
 dest=$HARNESS_DIR/dest
@@ -34,8 +34,14 @@ for d in "${daemons[@]}"; do
 	is "$(sed -n 's/^ExecStart=//p' "$u" 2>/dev/null)" "$sbindir/postgate-$d" "postgate-$d.service starts the installed postgate-$d"
 	sed "s|$sbindir/|$dest$sbindir/|g" "$u" >"$HARNESS_DIR/verify/postgate-$d.service" 2>/dev/null || true
 done
-out=$(systemd-analyze verify --man=no "$HARNESS_DIR"/verify/*.service 2>&1) && st=0 || st=$?
+cp "$units/postgate-policyd.socket" "$HARNESS_DIR/verify/" 2>/dev/null || true
+out=$(systemd-analyze verify --man=no "$HARNESS_DIR"/verify/*.service "$HARNESS_DIR"/verify/*.socket 2>&1) && st=0 || st=$?
 is "$st:$out" "0:" "systemd-analyze verify accepts every unit and has nothing to say"
+# postgate-policyd's sockets outlive the service (a restart queues Postfix's connections).
+is "$(grep -c '^ListenStream=/var/spool/postfix/postgate/' "$units/postgate-policyd.socket" 2>/dev/null || true)" 3 \
+	"postgate-policyd.socket holds the SASL, policy and socketmap sockets"
+is "$(sed -n 's/^Requires=//p' "$units/postgate-policyd.service")" "postgate-policyd.socket" \
+	"postgate-policyd.service requires its socket unit"
 sed -i 's/^Restart=on-failure$/Restart=sometimes/' "$HARNESS_DIR/verify/postgate-admin.service"
 out=$(systemd-analyze verify --man=no "$HARNESS_DIR/verify/postgate-admin.service" 2>&1 || true)
 like "$out" 'restart specifier' "a planted mistake is reported (the check can fail)"

@@ -7,17 +7,19 @@ body has been read, before any delay and before the answer:
    "raw": "<the body exactly as received>", "body": <the body parsed as JSON, or null>}
 
   webhook-receiver.py --log FILE [--port N] [--port-file FILE] [--status 500,500,200]
-                      [--delay SECONDS]
+                      [--delay SECONDS[,SECONDS...]] [--bind ADDRESS]
 
 --status is the sequence of status codes for the 1st, 2nd, ... request (the last repeats;
-default 200). --delay sleeps before each answer. --port 0 (default) binds a free loopback
-port; --port-file receives the port once the socket listens. Threaded: a sleeping request
+default 200). --delay sleeps before the answer, the same way per request (3,0: only the
+first request waits). --port 0 (default) binds a free port on --bind (127.0.0.1, or ::1);
+--port-file receives the port once the socket listens. Threaded: a sleeping request
 never holds up another. Standard library only; stops on SIGTERM/SIGINT.
 """
 import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -32,7 +34,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--status", default="200")
-    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--delay", default="0")
+    ap.add_argument("--bind", default="127.0.0.1")
     args = ap.parse_args()
     try:
         statuses = [int(s) for s in args.status.split(",")]
@@ -40,8 +43,12 @@ def main():
             raise ValueError
     except ValueError:
         ap.error("--status: a comma-separated list of HTTP status codes (100-599)")
-    if args.delay < 0:
-        ap.error("--delay must not be negative")
+    try:
+        delays = [float(s) for s in args.delay.split(",")]
+        if any(d < 0 for d in delays):
+            raise ValueError
+    except ValueError:
+        ap.error("--delay: a comma-separated list of seconds, none negative")
 
     lock = threading.Lock()
     state = {"count": 0}
@@ -72,8 +79,9 @@ def main():
                                       "raw": text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
                                       "body": body}) + "\n")
                 log.flush()
-            if args.delay:
-                time.sleep(args.delay)
+            delay = delays[min(n, len(delays) - 1)]
+            if delay:
+                time.sleep(delay)
             status = statuses[min(n, len(statuses) - 1)]
             answer = json.dumps({"received": n + 1, "status": status}).encode()
             try:
@@ -88,7 +96,9 @@ def main():
         do_POST = do_GET = do_PUT = handle_any
 
     ThreadingHTTPServer.daemon_threads = True
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if ":" in args.bind:
+        ThreadingHTTPServer.address_family = socket.AF_INET6
+    server = ThreadingHTTPServer((args.bind, args.port), Handler)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write("%d\n" % server.server_address[1])

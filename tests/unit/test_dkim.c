@@ -618,6 +618,91 @@ START_TEST(limits_and_misuse)
 END_TEST
 
 /* The signer holds its own reference: the key may go first (reloads). */
+/* Every physical line of "name:value" within 998 octets. */
+static int
+lines_fit(const char *name, const char *value)
+{
+    size_t col = strlen(name) + 1;
+
+    for (const char *p = value; *p; p++) {
+        col = *p == '\n' ? 0 : col + 1;
+        if (col > 998)
+            return 0;
+    }
+    return 1;
+}
+
+/* Relaxed canonical form of a value: folds removed, white space runs as one space. */
+static char *
+relaxed(const char *value)
+{
+    char *out = mem_zalloc(strlen(value) + 1), *w = out;
+    int wsp = 0;
+
+    for (const char *p = value; *p; p++) {
+        if (*p == '\r' || *p == '\n')
+            continue;
+        if (*p == ' ' || *p == '\t') {
+            wsp = 1;
+            continue;
+        }
+        if (wsp && w > out)
+            *w++ = ' ';
+        wsp = 0;
+        *w++ = *p;
+    }
+    return out;
+}
+
+/* Issue 12, item 15: long header lines are folded before signing, keeping the relaxed
+ * form where there is white space to fold at. */
+START_TEST(header_fold_long_lines)
+{
+    char *words = mem_zalloc(2000), *solid = mem_zalloc(2000), *folded, *a, *b;
+    size_t n = 0;
+
+    ck_assert_ptr_null(dkim_header_fold("Subject", " short"));
+    for (int i = 0; n < 1500; i++)
+        n += (size_t) snprintf(words + n, 2000 - n, " word%d", i);
+    folded = dkim_header_fold("Subject", words);
+    ck_assert_ptr_nonnull(folded);
+    ck_assert(lines_fit("Subject", folded));
+    a = relaxed(words);
+    b = relaxed(folded);
+    ck_assert_str_eq(a, b);             /* folded at white space only */
+    ck_assert_ptr_nonnull(strchr(folded, '\n'));
+    mem_free(a);
+    mem_free(b);
+    mem_free(folded);
+
+    /* No white space: a Subject becomes encoded words that decode to the same text. */
+    solid[0] = ' ';
+    memset(solid + 1, 'x', 1500);
+    memcpy(solid + 1, "caf\xc3\xa9", 5);
+    folded = dkim_header_fold("Subject", solid);
+    ck_assert_ptr_nonnull(folded);
+    ck_assert(lines_fit("Subject", folded));
+    ck_assert(strncmp(folded, " =?UTF-8?B?Y2Fmw6l4eHh4", 23) == 0);
+    for (const char *p = folded; (p = strstr(p, "=?UTF-8?B?")) != NULL; p++)
+        ck_assert_int_le(strcspn(p + 10, "?") + 12, 75);
+    mem_free(folded);
+    /* Elsewhere (and for text that is not UTF-8) it is broken as Postfix would. */
+    folded = dkim_header_fold("X-Long", solid);
+    ck_assert_ptr_nonnull(folded);
+    ck_assert(lines_fit("X-Long", folded));
+    ck_assert_uint_eq(strlen(folded), 1501 + 2 * 1);
+    ck_assert(strncmp(folded + 1 + 990, "\n ", 2) == 0);  /* "X-Long: " leaves 990 */
+    mem_free(folded);
+    solid[3] = '\xe9';
+    folded = dkim_header_fold("Subject", solid);
+    ck_assert(lines_fit("Subject", folded));
+    ck_assert_ptr_null(strstr(folded, "=?"));
+    mem_free(folded);
+    mem_free(words);
+    mem_free(solid);
+}
+END_TEST
+
 START_TEST(signer_outlives_key)
 {
     TEST_KEY k = test_key(DKIM_ALG_ED25519_SHA256);
@@ -654,6 +739,7 @@ main(void)
     tcase_add_test(tc, load_refuses_small_rsa_and_others);
     tcase_add_test(tc, limits_and_misuse);
     tcase_add_test(tc, signer_outlives_key);
+    tcase_add_test(tc, header_fold_long_lines);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -142,6 +142,43 @@ START_TEST(addresses)
 }
 END_TEST
 
+/* From and Sender: one reading only (issue 12, item 6). */
+START_TEST(addresses_strict)
+{
+    static const char *const good[] = {
+        " me@mine.com", " <me@mine.com>", " Me <me@mine.com>", " \"me@bank.com\" <me@mine.com>",
+        " =?UTF-8?Q?J=C3=BCrgen?= <me@mine.com>", " me@mine.com (me@bank.com)", " a@mine.com, b@mine.com",
+        " team: a@mine.com;", " \"john smith\"@mine.com", " \"Doe, Jane\" <me@mine.com>", " me@mine.com,",
+        " Me\r\n <me@mine.com>",
+    };
+    static const char *const bad[] = {
+        " me@mine.com@bank.com", " victim<@bank.com>, me@mine.com", " <@route.example:me@mine.com>",
+        " me@bank.com <me@mine.com>", " me@mine.com bank.com", " me @ mine.com", " me@mine.com>",
+        " <<me@mine.com>>", " me", " @mine.com", " me@", " \"a@b\"@mine.com", " me@[192.0.2.1]",
+        " \"unclosed <me@mine.com>", " (unclosed me@mine.com", " undisclosed-recipients:;", "",
+        " me@mine.com\r\n x@", " =?utf-8?q?a@b?= <me@mine.com>", " me@mine..com",
+    };
+    char **addrs;
+    const char *why;
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        why = NULL;
+        n = address_list_parse_strict(good[i], &addrs, &why);
+        ck_assert_msg(n > 0, "refused [%s]: %s", good[i], why ? why : "?");
+        ck_assert_str_eq(address_domain(addrs[0]), "mine.com");
+        address_list_free(addrs, n);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        n = address_list_parse_strict(bad[i], &addrs, &why);
+        ck_assert_msg(n == 0, "accepted [%s] as %s", bad[i], n ? addrs[0] : "");
+        ck_assert_ptr_nonnull(why);
+        ck_assert_ptr_null(addrs);
+    }
+}
+END_TEST
+
 START_TEST(suppressions_and_routes)
 {
     char out[SUPPRESSION_ADDRESS_MAX + 1], name[ROUTE_NAME_MAX + 1];
@@ -209,6 +246,7 @@ main(void)
     tcase_add_test(tc, domains_and_permalinks);
     tcase_add_test(tc, sasl_identities);
     tcase_add_test(tc, addresses);
+    tcase_add_test(tc, addresses_strict);
     tcase_add_test(tc, suppressions_and_routes);
     suite_add_tcase(s, tc);
     return unit_run(s);
