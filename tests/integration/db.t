@@ -85,9 +85,9 @@ instance_mariadb_start "$HARNESS_DIR/mariadb" || true
 out=$(printf 'query\tSELECT v FROM probe WHERE id = ?\t1\n' | session)
 is "$out" $'rows 1\n100' "the same query works once the server is back"
 status=0
-out=$("$POSTGATE_BUILDDIR/admin/postgatectl" -c "$HARNESS_CONFIG" initialize 2>&1) || status=$?
+out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$HARNESS_CONFIG" initialize 2>&1) || status=$?
 like "$status $out" "^65 .*already holds tables that postgate did not create" \
 	"initialize refuses a database holding tables it did not create"
 harness_sql "DROP TABLE probe"
-out=$("$POSTGATE_BUILDDIR/admin/postgatectl" -c "$HARNESS_CONFIG" initialize 2>&1)
+out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$HARNESS_CONFIG" initialize 2>&1)
 like "$out" "initialized at schema version" "postgatectl initializes the emptied database on the restarted server"

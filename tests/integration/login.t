@@ -22,7 +22,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 harness_setup mariadb
 plan 16
 
-HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/admin/postgatectl -c $HARNESS_CONFIG"}
+HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
 harness_start_admin
 base=$HARNESS_ADMIN_URL

@@ -17,7 +17,7 @@ set -euo pipefail
 
 policyd_bin="$POSTGATE_BUILDDIR/policyd/postgate-policyd"
 mkcred="$POSTGATE_BUILDDIR/tests/integration/mkcred"
-ctl="$POSTGATE_BUILDDIR/admin/postgatectl"
+ctl="$POSTGATE_BUILDDIR/ctl/postgatectl"
 for prog in "$policyd_bin" "$mkcred" "$ctl"; do
 	[ -x "$prog" ] || { ok 1 "$prog is built (make; make -C tests/integration mkcred)"; exit 1; }
 done

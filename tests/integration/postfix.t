@@ -20,7 +20,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
 
-CTL=$POSTGATE_BUILDDIR/admin/postgatectl
+CTL=$POSTGATE_BUILDDIR/ctl/postgatectl
 EX_NOT_WIRED=1
 EX_UNAVAILABLE=69
 EX_CONFIG=78

@@ -11,7 +11,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
 
-CTL=$POSTGATE_BUILDDIR/admin/postgatectl
+CTL=$POSTGATE_BUILDDIR/ctl/postgatectl
 EX_TEMPFAIL=75
 
 if [ ! -x "$CTL" ]; then

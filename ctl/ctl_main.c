@@ -66,12 +66,6 @@ usage(FILE *fp, int status)
     return status;
 }
 
-int
-ctl_db_status(int db_ret)
-{
-    return db_ret == -1 ? EX_TEMPFAIL : EX_DATAERR;
-}
-
 /* Commands that need no configuration run before it is loaded. */
 static int
 needs_config(const char *command)

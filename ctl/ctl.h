@@ -1,19 +1,13 @@
 /*
- * ctl.h -- postgatectl's commands, one file each; ctl_main.c parses the command line,
- * loads the configuration and dispatches. Commands return a sysexits(3) status.
+ * ctl.h -- postgatectl's command entry points, one command family per file; ctl_main.c
+ * parses the command line, loads the configuration and dispatches to them. Commands
+ * return a sysexits(3) status. What the commands share is in ctl_common.h, so no command
+ * file depends on the dispatcher.
  */
 #ifndef PG_CTL_H
 #define PG_CTL_H
 
-#include <sysexits.h>
-
-#include "mail/conf.h"
-
-typedef struct ctl_context {
-    const char *config_path;     /* as given with -c, or the default */
-    int config_explicit;         /* -c was given */
-    PGCONF *cfg;
-} CTL_CONTEXT;
+#include "ctl_common.h"
 
 int ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv);
@@ -28,8 +22,5 @@ int ctl_signing_key_ensure(const PGCONF *cfg);
 int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);
 /* track-domain create|list|delete (ctl_track.c). */
 int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
-
-/* Maps a db.h error to an exit status: temporary -> EX_TEMPFAIL, else EX_DATAERR. */
-int ctl_db_status(int db_ret);
 
 #endif

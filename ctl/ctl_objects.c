@@ -22,47 +22,6 @@
 #include "util/msg.h"
 #include "util/seal.h"
 
-/* Maps a create result (1 ok, 0 invalid, < 0 db) to an exit status, reporting errors. */
-static int
-report(int ret, char *error)
-{
-    if (ret > 0)
-        return EX_OK;
-    msg_error("%s", error ? error : "failed");
-    mem_free(error);
-    return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
-}
-
-static SEAL_KEY *
-load_seal(const PGCONF *cfg)
-{
-    char *error = NULL;
-    SEAL_KEY *seal = seal_key_load(cfg->security_secret_key_file, &error);
-
-    if (seal == NULL) {
-        msg_error("%s", error);
-        mem_free(error);
-    }
-    return seal;
-}
-
-/* Finds "org/server" or reports why not; returns an exit status. */
-static int
-find_server(DB *db, const char *path, SERVER *server)
-{
-    int ret = path ? server_by_path(db, path, server) : 0;
-
-    if (ret < 0) {
-        msg_error("database unavailable: %s", db_error(db));
-        return ctl_db_status(ret);
-    }
-    if (ret == 0) {
-        msg_error("no server \"%s\" (write it as org/server)", path ? path : "");
-        return EX_DATAERR;
-    }
-    return EX_OK;
-}
-
 static int
 org_cmd(DB *db, int argc, char **argv)
 {
@@ -86,7 +45,7 @@ org_cmd(DB *db, int argc, char **argv)
     ret = org_create(db, name, permalink, &id, &error);
     if (ret > 0)
         printf("created organization %s (id %llu)\n", permalink, id);
-    return report(ret, error);
+    return ctl_report(ret, error);
 }
 
 static int
@@ -136,7 +95,7 @@ server_create_cmd(DB *db, int argc, char **argv)
     ret = server_create(db, org_id, &s, &id, &error);
     if (ret > 0)
         printf("created server %s/%s (id %llu, %s)\n", org, s.permalink, id, s.development ? "Development" : "Live");
-    return report(ret, error);
+    return ctl_report(ret, error);
 }
 
 static int
@@ -149,12 +108,12 @@ server_cmd(DB *db, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return server_create_cmd(db, argc - 1, argv + 1);
     if (argc == 5 && strcmp(argv[1], "set") == 0) {
-        if ((status = find_server(db, argv[2], &server)) != EX_OK)
+        if ((status = ctl_find_server(db, argv[2], &server)) != EX_OK)
             return status;
         ret = server_set(db, server.id, argv[3], argv[4], &error);
         if (ret > 0)
             printf("server %s: %s = %s\n", argv[2], argv[3], argv[4]);
-        return report(ret, error);
+        return ctl_report(ret, error);
     }
     msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE");
     return EX_USAGE;
@@ -197,14 +156,14 @@ domain_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         return EX_USAGE;
     }
     if (server_path) {
-        if ((status = find_server(db, server_path, &server)) != EX_OK)
+        if ((status = ctl_find_server(db, server_path, &server)) != EX_OK)
             return status;
         args.server_id = server.id;
     } else if ((ret = org_find(db, org, &args.org_id)) <= 0) {
         msg_error(ret == 0 ? "no organization \"%s\"" : "database unavailable (%s)", ret == 0 ? org : db_error(db));
         return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
     }
-    if ((seal = load_seal(cfg)) == NULL)
+    if ((seal = ctl_load_seal(cfg)) == NULL)
         return EX_CONFIG;
     ret = domain_create(db, seal, cfg, &args, &id, &error);
     seal_key_free(seal);
@@ -221,7 +180,7 @@ domain_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
             mem_free(records);
         }
     }
-    return report(ret, error);
+    return ctl_report(ret, error);
 }
 
 static int
@@ -256,9 +215,9 @@ credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         default: return EX_USAGE;
         }
     }
-    if ((status = find_server(db, server_path, &server)) != EX_OK)
+    if ((status = ctl_find_server(db, server_path, &server)) != EX_OK)
         return status;
-    if ((seal = load_seal(cfg)) == NULL)
+    if ((seal = ctl_load_seal(cfg)) == NULL)
         return EX_CONFIG;
     ret = credential_create(db, cfg, seal, server.id, type, name, network, hold, key, &id, &error);
     seal_key_free(seal);
@@ -274,7 +233,7 @@ credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
                 printf("CRAM-MD5 username: %s/%s\n", server.org_permalink, server.permalink);
         }
     }
-    return report(ret, error);
+    return ctl_report(ret, error);
 }
 
 static int
@@ -287,7 +246,7 @@ message_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         msg_error("usage: postgatectl message release TOKEN");
         return EX_USAGE;
     }
-    SEAL_KEY *seal = load_seal(cfg);
+    SEAL_KEY *seal = ctl_load_seal(cfg);
 
     if (seal == NULL)
         return EX_CONFIG;
@@ -295,7 +254,7 @@ message_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
     seal_key_free(seal);
     if (ret > 0)
         printf("released %s\n", argv[2]);
-    return report(ret, error);
+    return ctl_report(ret, error);
 }
 
 /* org purge UUID: removes a deleted organization and everything it held, batch by batch

@@ -22,22 +22,6 @@
                      "[--no-ssl] [--no-clicks] [--no-loads] [--exclude DOMAIN]..."
 
 static int
-server_of(DB *db, const char *path, SERVER *server)
-{
-    int ret = path ? server_by_path(db, path, server) : 0;
-
-    if (ret < 0) {
-        msg_error("database unavailable: %s", db_error(db));
-        return ctl_db_status(ret);
-    }
-    if (ret == 0) {
-        msg_error("no server \"%s\" (write it as org/server)", path ? path : "");
-        return EX_DATAERR;
-    }
-    return EX_OK;
-}
-
-static int
 create_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -70,7 +54,7 @@ create_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
         buf_free(excluded);
         return EX_USAGE;
     }
-    if ((status = server_of(db, path, &server)) != EX_OK) {
+    if ((status = ctl_find_server(db, path, &server)) != EX_OK) {
         buf_free(excluded);
         return status;
     }
@@ -99,7 +83,7 @@ list_cmd(DB *db, int argc, char **argv)
         msg_error("usage: postgatectl track-domain list ORG/SERVER");
         return EX_USAGE;
     }
-    if ((status = server_of(db, argv[1], &server)) != EX_OK)
+    if ((status = ctl_find_server(db, argv[1], &server)) != EX_OK)
         return status;
     if ((n = trackdomain_list(db, server.id, &res)) < 0) {
         msg_error("database unavailable: %s", db_error(db));
@@ -133,7 +117,7 @@ delete_cmd(DB *db, int argc, char **argv)
         msg_error("usage: postgatectl track-domain delete ORG/SERVER (UUID | HOST)");
         return EX_USAGE;
     }
-    if ((status = server_of(db, argv[1], &server)) != EX_OK)
+    if ((status = ctl_find_server(db, argv[1], &server)) != EX_OK)
         return status;
     if ((ret = trackdomain_delete(db, server.id, argv[2])) < 0) {
         msg_error("database unavailable: %s", db_error(db));
