@@ -287,6 +287,7 @@ main(int argc, char **argv)
     opts.pid_file = NULL;
     daemon_drop_privileges(cfg);
     daemon_install_signals();
+    master_watch_supervisor();
 
     conf_holder_init(&ctx.config, cfg);
     max_clients = (unsigned) cfg->policyd_max_clients;

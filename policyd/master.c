@@ -28,6 +28,8 @@
 #define POLL_NS (50 * 1000 * 1000)
 #define STOP_WAIT_SECONDS 30
 
+static pid_t master_pid;     /* the supervisor, as its worker knows it */
+
 int
 master_inherited_listener(const char *spec)
 {
@@ -97,6 +99,7 @@ master_run(const DAEMON_OPTS *opts)
     struct timespec tick = {0, POLL_NS};
 
     daemon_install_signals();
+    master_pid = getpid();
     for (;;) {
         time_t started = time(NULL);
         pid_t child = fork();
@@ -158,4 +161,14 @@ master_run(const DAEMON_OPTS *opts)
         if (time(NULL) - started < 1)
             sleep(1);
     }
+}
+
+void
+master_watch_supervisor(void)
+{
+    /* setuid() and setgid() clear PR_SET_PDEATHSIG: arm it again, then catch a supervisor
+     * that died before it was armed. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master_pid)
+        raise(SIGTERM);
 }

@@ -26,4 +26,11 @@ void master_inherited_done(void);
  */
 void master_run(const DAEMON_OPTS *opts);
 
+/*
+ * In the worker, after privileges are dropped (which clears the kernel's parent-death
+ * signal): the worker gets SIGTERM, and so drains and exits, when the supervisor dies,
+ * even by SIGKILL; at once if it died already.
+ */
+void master_watch_supervisor(void);
+
 #endif

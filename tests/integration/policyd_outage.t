@@ -24,7 +24,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 13
+plan 14
 
 ctl() { $HARNESS_CTL "$@"; }
 maillog=$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h maillog_file)
@@ -114,3 +114,17 @@ is "$(grep -c 'socket passed by systemd' "$sa/log" || true)" 3 "socket activatio
 like "$greeting" $'MECH\tPLAIN' "... and answers SASL on the passed socket, the first connection having waited for it"
 kill "$sapid" 2>/dev/null || true
 wait "$sapid" 2>/dev/null || true
+
+# ---------------------------------------------------------------- 14: the supervisor killed
+# The worker runs as daemon.user; dropping privileges clears the kernel's parent-death
+# signal, so the worker arms it again: killed with its supervisor, it must not live on
+# holding the sockets (it drains, at most 10 s, and exits).
+master=$(cat "$HARNESS_DIR/policyd.pid")
+w=$(worker)
+kill -9 "$master"
+gone=1
+for i in $(seq 1 30); do
+	if [ -n "$w" ] && ! kill -0 "$w" 2>/dev/null; then gone=0; break; fi
+	sleep 0.5
+done
+ok "$gone" "with its supervisor killed by SIGKILL, the worker (${w:-none}) exits too"
