@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "mail/job.h"
+#include "mail/lease.h"
 
 int
 job_acquire(DB *db, const char *name, const char *owner, unsigned lease_seconds, unsigned period_seconds)
@@ -33,32 +34,10 @@ job_finish(DB *db, const char *name, const char *owner, const char *error)
     return ret < 0 ? ret : 0;
 }
 
-/* The distinct lease holders SQL lists (one column); for each one dead() says is gone,
- * RELEASE_SQL with it as the one parameter. Rows given back, or < 0. */
-static int
-reclaim(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner))
-{
-    DB_RESULT *res = NULL;
-    int ret, total = 0;
-
-    if ((ret = db_query(db, &res, owners_sql, NULL, 0)) < 0)
-        return ret;
-    for (size_t i = 0; i < db_result_rows(res) && ret >= 0; i++) {
-        const char *owner = db_result_get(res, i, 0);
-
-        if (owner == NULL || !dead(owner))
-            continue;
-        if ((ret = db_exec(db, release_sql, DB_ARGS(DB_STR(owner)))) > 0)
-            total += ret;
-    }
-    db_result_free(res);
-    return ret < 0 ? ret : total;
-}
-
 int
 job_reclaim_dead(DB *db, int (*dead)(const char *owner))
 {
-    return reclaim(db, "SELECT DISTINCT locked_by FROM jobs WHERE locked_by IS NOT NULL",
+    return lease_reclaim_dead(db, "SELECT DISTINCT locked_by FROM jobs WHERE locked_by IS NOT NULL",
                    "UPDATE jobs SET locked_by = NULL, locked_until = NULL, "
                    "last_error = 'interrupted: its worker died' WHERE locked_by = ?", dead);
 }

@@ -49,3 +49,23 @@ lease_claim(DB *db, const char *select_sql, const DB_PARAM *params, size_t npara
     *res_r = res;
     return (int) n;
 }
+
+int
+lease_reclaim_dead(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner))
+{
+    DB_RESULT *res = NULL;
+    int ret, total = 0;
+
+    if ((ret = db_query(db, &res, owners_sql, NULL, 0)) < 0)
+        return ret;
+    for (size_t i = 0; i < db_result_rows(res) && ret >= 0; i++) {
+        const char *owner = db_result_get(res, i, 0);
+
+        if (owner == NULL || !dead(owner))
+            continue;
+        if ((ret = db_exec(db, release_sql, DB_ARGS(DB_STR(owner)))) > 0)
+            total += ret;
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : total;
+}

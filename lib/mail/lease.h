@@ -21,4 +21,11 @@
 int lease_claim(DB *db, const char *select_sql, const DB_PARAM *params, size_t nparams, const char *lease_sql,
                 const char *owner, unsigned lease_seconds, DB_RESULT **res_r);
 
+/*
+ * Gives back the leases of holders that are gone: OWNERS_SQL lists the distinct lease
+ * holders (one column); for each one dead() says is gone, RELEASE_SQL runs with it as its
+ * one parameter. The SQL stays in the owning module. Rows given back, or < 0.
+ */
+int lease_reclaim_dead(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner));
+
 #endif

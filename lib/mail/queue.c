@@ -115,34 +115,12 @@ queue_release(DB *db, const char *owner, unsigned long long id)
     return ret < 0 ? ret : 0;
 }
 
-/* The distinct lease holders SQL lists (one column); for each one dead() says is gone,
- * RELEASE_SQL with it as the one parameter. Rows given back, or < 0. */
-static int
-reclaim(DB *db, const char *owners_sql, const char *release_sql, int (*dead)(const char *owner))
-{
-    DB_RESULT *res = NULL;
-    int ret, total = 0;
-
-    if ((ret = db_query(db, &res, owners_sql, NULL, 0)) < 0)
-        return ret;
-    for (size_t i = 0; i < db_result_rows(res) && ret >= 0; i++) {
-        const char *owner = db_result_get(res, i, 0);
-
-        if (owner == NULL || !dead(owner))
-            continue;
-        if ((ret = db_exec(db, release_sql, DB_ARGS(DB_STR(owner)))) > 0)
-            total += ret;
-    }
-    db_result_free(res);
-    return ret < 0 ? ret : total;
-}
-
 int
 queue_reclaim_dead(DB *db, int (*dead)(const char *owner))
 {
     /* Leased rows are due at locked_until (claiming moves next_attempt_at there): the index
      * on next_attempt_at finds them. */
-    return reclaim(db, "SELECT DISTINCT locked_by FROM queued_messages "
+    return lease_reclaim_dead(db, "SELECT DISTINCT locked_by FROM queued_messages "
                    "WHERE next_attempt_at > UTC_TIMESTAMP(6) AND locked_by IS NOT NULL",
                    "UPDATE queued_messages SET next_attempt_at = UTC_TIMESTAMP(6), locked_by = NULL, "
                    "locked_until = NULL WHERE locked_by = ?", dead);
