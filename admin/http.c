@@ -304,22 +304,12 @@ http_set_cookie(HTTP_REQUEST *req, const char *cookie_line)
 static int
 trusted_proxy(const PGCONF *cfg, const char *addr)
 {
-    unsigned char a[NETADDR_LEN], start[NETADDR_LEN], end[NETADDR_LEN];
-    int prefix;
-
-    if (cfg->admin_trusted_proxies.count == 0 || netaddr_parse(addr, a) < 0)
-        return 0;
-    for (size_t i = 0; i < cfg->admin_trusted_proxies.count; i++) {
-        if (netaddr_parse_network(cfg->admin_trusted_proxies.items[i], start, end, &prefix) < 0)
-            continue;
-        if (memcmp(a, start, NETADDR_LEN) >= 0 && memcmp(a, end, NETADDR_LEN) <= 0)
-            return 1;
-    }
-    return 0;
+    return netaddr_in_networks(addr, (const char *const *) cfg->admin_trusted_proxies.items,
+                               cfg->admin_trusted_proxies.count);
 }
 
-/* The client's address: the peer's, or the last X-Forwarded-For hop when the peer is a
- * trusted proxy (the last hop is the one that proxy added itself). */
+/* The client's address: netaddr_client()'s rule over the peer, X-Forwarded-For and
+ * admin.trusted_proxies. */
 static void
 find_client_ip(REQ *r)
 {
@@ -349,21 +339,13 @@ find_client_ip(REQ *r)
             r->pub.secure = strncasecmp(last, "https", 5) == 0 && (last[5] == '\0' || strchr(" \t", last[5]));
         }
     }
-    if (xff && trusted_proxy(r->pub.cfg, r->client_ip)) {
-        const char *last = strrchr(xff, ',');
-        char hop[INET6_ADDRSTRLEN];
-        unsigned char a[NETADDR_LEN];
-        size_t n;
+    if (xff && strcmp(r->client_ip, "unknown") != 0) {
+        char peer[sizeof(r->client_ip)];
 
-        last = last ? last + 1 : xff;
-        last += strspn(last, " \t");
-        n = strcspn(last, " \t");
-        if (n > 0 && n < sizeof(hop)) {
-            memcpy(hop, last, n);
-            hop[n] = '\0';
-            if (netaddr_parse(hop, a) == 0)
-                memcpy(r->client_ip, hop, n + 1);
-        }
+        memcpy(peer, r->client_ip, sizeof(peer));
+        if (netaddr_client(peer, xff, (const char *const *) r->pub.cfg->admin_trusted_proxies.items,
+                           r->pub.cfg->admin_trusted_proxies.count, r->client_ip, sizeof(r->client_ip)) < 0)
+            snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
     }
     r->pub.client_ip = r->client_ip;
 }

@@ -60,7 +60,7 @@ struct http_request {
     PGCONF *cfg;                /* referenced for the request's lifetime */
     const char *method;
     const char *path;
-    const char *client_ip;      /* the peer, or X-Forwarded-For's last hop behind a trusted proxy */
+    const char *client_ip;      /* the peer, or X-Forwarded-For's rightmost untrusted hop */
     const char *content_type;   /* NULL when absent */
     const unsigned char *body;  /* the raw body, NUL-terminated (also for form bodies) */
     size_t body_len;

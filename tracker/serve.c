@@ -174,25 +174,8 @@ serve_set_config(SERVE *srv, PGCONF *cfg)
 
 /* ---------------------------------------------------------------- requests */
 
-static int
-trusted_proxy(const PGCONF *cfg, const char *addr)
-{
-    unsigned char a[NETADDR_LEN], start[NETADDR_LEN], end[NETADDR_LEN];
-    int prefix;
-
-    if (cfg->tracker_trusted_proxies.count == 0 || netaddr_parse(addr, a) < 0)
-        return 0;
-    for (size_t i = 0; i < cfg->tracker_trusted_proxies.count; i++) {
-        if (netaddr_parse_network(cfg->tracker_trusted_proxies.items[i], start, end, &prefix) < 0)
-            continue;
-        if (memcmp(a, start, NETADDR_LEN) >= 0 && memcmp(a, end, NETADDR_LEN) <= 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* The client's address: the peer's, or from X-Forwarded-For the rightmost address that
- * is not itself a trusted proxy, when the peer is one. */
+/* The client's address: netaddr_client()'s rule over the peer, X-Forwarded-For and
+ * tracker.trusted_proxies. */
 static void
 client_ip(SERVE *srv, struct MHD_Connection *conn, char *out, size_t size)
 {
@@ -216,37 +199,13 @@ client_ip(SERVE *srv, struct MHD_Connection *conn, char *out, size_t size)
     if (xff == NULL || *out == '\0')
         return;
     cfg = conf_holder_get(&srv->config);
-    if (trusted_proxy(cfg, out)) {
-        const char *end = xff + strlen(xff);
+    {
+        char peer[INET6_ADDRSTRLEN];
 
-        while (end > xff) {
-            const char *start = end;
-            char hop[64];
-            unsigned char a[NETADDR_LEN];
-            size_t n;
-
-            while (start > xff && start[-1] != ',')
-                start--;
-            while (start < end && (*start == ' ' || *start == '\t'))
-                start++;
-            n = (size_t) (end - start);
-            while (n && (start[n - 1] == ' ' || start[n - 1] == '\t'))
-                n--;
-            if (n == 0 || n >= sizeof(hop))
-                break;
-            memcpy(hop, start, n);
-            hop[n] = '\0';
-            if (netaddr_parse(hop, a) < 0)
-                break;
-            if (n >= size)
-                break;
-            memcpy(out, hop, n + 1);
-            if (!trusted_proxy(cfg, hop))
-                break;
-            end = start > xff ? start - 1 : xff;
-            if (start == xff)
-                break;
-        }
+        snprintf(peer, sizeof(peer), "%s", out);
+        if (netaddr_client(peer, xff, (const char *const *) cfg->tracker_trusted_proxies.items,
+                           cfg->tracker_trusted_proxies.count, out, size) < 0)
+            snprintf(out, size, "%s", peer);
     }
     conf_unref(cfg);
 }

@@ -61,3 +61,69 @@ netaddr_parse_network(const char *text, unsigned char start[NETADDR_LEN],
     *prefix_r = prefix;
     return 0;
 }
+
+int
+netaddr_in_networks(const char *addr, const char *const *networks, size_t count)
+{
+    unsigned char a[NETADDR_LEN], start[NETADDR_LEN], end[NETADDR_LEN];
+    int prefix;
+
+    if (count == 0 || netaddr_parse(addr, a) < 0)
+        return 0;
+    for (size_t i = 0; i < count; i++) {
+        if (netaddr_parse_network(networks[i], start, end, &prefix) < 0)
+            continue;
+        if (memcmp(a, start, NETADDR_LEN) >= 0 && memcmp(a, end, NETADDR_LEN) <= 0)
+            return 1;
+    }
+    return 0;
+}
+
+int
+netaddr_client(const char *peer, const char *xff, const char *const *trusted, size_t count,
+               char *out, size_t size)
+{
+    const char *end;
+
+    if (size == 0)
+        return -1;
+    if (strlen(peer) >= size) {
+        out[0] = '\0';
+        return -1;
+    }
+    memcpy(out, peer, strlen(peer) + 1);
+    if (xff == NULL || !netaddr_in_networks(peer, trusted, count))
+        return 0;
+    end = xff + strlen(xff);
+    for (;;) {
+        const char *start = end;
+        char hop[64];
+        unsigned char a[NETADDR_LEN];
+        size_t n;
+
+        while (start > xff && start[-1] != ',')
+            start--;
+        n = (size_t) (end - start);
+        while (n && (*start == ' ' || *start == '\t')) {
+            start++;
+            n--;
+        }
+        while (n && (start[n - 1] == ' ' || start[n - 1] == '\t'))
+            n--;
+        if (n == 0 || n >= sizeof(hop) || n >= size)
+            return 0;
+        memcpy(hop, start, n);
+        hop[n] = '\0';
+        if (netaddr_parse(hop, a) < 0)
+            return 0;
+        memcpy(out, hop, n + 1);
+        if (!netaddr_in_networks(hop, trusted, count))
+            return 0;
+        /* Step over this entry and its comma; the leftmost entry ends the walk. */
+        while (start > xff && start[-1] != ',')
+            start--;
+        if (start == xff)
+            return 0;
+        end = start - 1;
+    }
+}

@@ -6,6 +6,8 @@
 #ifndef PG_NETADDR_H
 #define PG_NETADDR_H
 
+#include <stddef.h>
+
 #define NETADDR_LEN 16
 
 /* "192.0.2.1" or "2001:db8::1" (an IPv6 zone or brackets are not accepted). 0 ok, -1 bad. */
@@ -14,5 +16,29 @@ int netaddr_parse(const char *text, unsigned char out[NETADDR_LEN]);
  * reported in IPv6 terms (IPv4 /24 = 120). Host bits set in the address are refused. */
 int netaddr_parse_network(const char *text, unsigned char start[NETADDR_LEN],
                           unsigned char end[NETADDR_LEN], int *prefix_r);
+/* Is the address text inside one of the count networks (netaddr_parse_network's form;
+ * entries that do not parse are skipped)? 1 yes, 0 no or the address does not parse. */
+int netaddr_in_networks(const char *addr, const char *const *networks, size_t count);
+
+/* The client's address of an HTTP request that may have come through reverse proxies.
+ * peer is the connection's address (text), xff the X-Forwarded-For value (NULL when
+ * absent; several headers joined with commas are one value), trusted the count
+ * trusted proxies (addresses or networks).
+ *
+ *   - peer not trusted (or no xff): the client is the peer; the header is ignored, so a
+ *     client cannot choose its own address by sending one.
+ *   - peer trusted: xff is walked from the right (each hop appends the address it saw);
+ *     entries are separated by commas, with spaces and tabs around them ignored. The
+ *     first address that is not a trusted proxy is the client.
+ *   - an entry that is not a plain address (empty, garbage, a port, brackets, too long)
+ *     stops the walk: the client is the last address accepted so far, i.e. what the last
+ *     trusted hop saw (the peer itself when the rightmost entry is bad).
+ *   - every entry trusted: the leftmost one.
+ *
+ * The result (NUL-terminated) goes to out, which should hold INET6_ADDRSTRLEN bytes;
+ * an address that would not fit is treated as malformed. Returns 0, or -1 when peer
+ * itself does not fit in out (out is then empty). */
+int netaddr_client(const char *peer, const char *xff, const char *const *trusted, size_t count,
+                   char *out, size_t size);
 
 #endif
