@@ -256,13 +256,14 @@ parse_delivery(char *p, LOGLINE *ll)
     }
 }
 
-/* "reject: ", "milter-reject: " or "discard: " refusing the whole message: any such
+/* "reject: ", "milter-reject: ", "milter-header-reject: " (milter_header_checks) or
+ * "discard: " refusing the whole message: any such
  * line of cleanup's, and smtpd's only at END-OF-MESSAGE or DATA (an smtpd "QID: reject:
  * RCPT ..." refuses one recipient of a message that may still be accepted). */
 static int
 is_refusal(const char *service, const char *p)
 {
-    static const char *const actions[] = {"reject: ", "milter-reject: ", "discard: "};
+    static const char *const actions[] = {"reject: ", "milter-reject: ", "milter-header-reject: ", "discard: "};
     size_t k = 0;
 
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)

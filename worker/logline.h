@@ -7,7 +7,7 @@
  *   ... postfix/qmgr[25911]: 4jXZSs684wz1bYLJ: from=<x@y>, status=expired, returned to sender
  *   ... postfix/smtp[25945]: Untrusted TLS connection established to h[1.2.3.4]:25: TLSv1.3 ...
  *   ... postfix/qmgr[25911]: 4jXZSs684wz1bYLJ: removed
- *   ... postfix/cleanup[25940]: 4jXZSs684wz1bYLJ: reject: header X-Foo: bar from h[1.2.3.4];
+ *   ... postfix/cleanup[25940]: 4jXZSs684wz1bYLJ: milter-header-reject: header X-Foo: bar from h[1.2.3.4];
  *     from=<x@y> to=<a@b> proto=ESMTP helo=<h>: 5.7.1 message content rejected
  * Every other line is LOGLINE_OTHER.
  *
@@ -28,7 +28,7 @@ typedef enum {
     LOGLINE_EXPIRED,            /* QID: from=<..>, status=expired, returned to sender */
     LOGLINE_TLS,                /* ... TLS connection established to PEER: ... */
     LOGLINE_REMOVED,            /* QID: removed */
-    LOGLINE_REFUSED,            /* QID: reject|milter-reject|discard: ... -- the whole message
+    LOGLINE_REFUSED,            /* QID: [milter-[header-]]reject|discard: ... -- the whole message
                                  * (cleanup's lines, smtpd's END-OF-MESSAGE/DATA ones; never a
                                  * per-recipient RCPT reject) */
 } LOGLINE_KIND;

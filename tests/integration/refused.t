@@ -4,7 +4,7 @@
 # behind: the milter records a message at end-of-message, before cleanup has accepted
 # it; a later refusal (here milter_header_checks REJECT on the X-Postal-MsgID header the
 # milter adds, which cleanup checks after the milter's changes) leaves a Pending row and
-# its raw copy. postgate-worker reads cleanup's "QID: reject: ..." line in the maillog
+# its raw copy. postgate-worker reads cleanup's "QID: milter-header-reject: ..." line in the maillog
 # and deletes both; mail Postfix accepted is untouched.
 #
 # Must never: pass when the refused message was never recorded (it asserts the orphan
@@ -53,9 +53,9 @@ is "$(rows refused) $(raws refused) $(harness_sql "SELECT status FROM messages W
 	"... but the milter had recorded it: a Pending row with its raw copy (the orphan)"
 qid=$(harness_sql "SELECT postfix_queue_id FROM messages WHERE subject = 'refused $run_id'")
 raw_id=$(harness_sql "SELECT raw_message_id FROM messages WHERE subject = 'refused $run_id'")
-gone_line() { grep -q "postfix/cleanup\[[0-9]*\]: $qid: reject: header X-Postal-MsgID" "$INSTANCE_MAILLOG"; }
+gone_line() { grep -q "postfix/cleanup\[[0-9]*\]: $qid: milter-header-reject: header X-Postal-MsgID" "$INSTANCE_MAILLOG"; }
 harness_wait_for 20 gone_line || true
-ok gone_line "Postfix 3.7's cleanup logs '$qid: reject: header X-Postal-MsgID: ...'"
+ok gone_line "Postfix 3.7's cleanup logs '$qid: milter-header-reject: header X-Postal-MsgID: ...'"
 is "$(rows kept)" 1 "the accepted message is recorded"
 
 # 5-9: the worker reads the log.

@@ -127,6 +127,12 @@ START_TEST(refused)
                            "proto=ESMTP helo=<client>: 5.7.1 refused by test"), LOGLINE_REFUSED);
     ck_assert_str_eq(ll.queue_id, "4jXZf92grBz1bZJm");
     ck_assert_str_eq(ll.service, "cleanup");
+    /* milter_header_checks REJECT on a header our milter added (logged so by Postfix 3.7). */
+    ck_assert_int_eq(parse("Dec 04 21:18:23 postgate postfix/cleanup[23957]: 4jh49C3gP9z1bYcT: milter-header-reject: "
+                           "header X-Postal-MsgID: 191q87yhwbekk10c from localhost[127.0.0.1]; from=<app@example.com> "
+                           "to=<someone@example.net> proto=ESMTP helo=<vm>: 5.7.1 refused by refused.t"),
+                     LOGLINE_REFUSED);
+    ck_assert_str_eq(ll.queue_id, "4jh49C3gP9z1bYcT");
     ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/cleanup[4711]: 3F2A81C0D7: milter-reject: END-OF-MESSAGE "
                            "from localhost[127.0.0.1]: 5.7.1 no; from=<a@x.test> to=<b@y.test> proto=ESMTP"),
                      LOGLINE_REFUSED);
