@@ -256,6 +256,27 @@ parse_delivery(char *p, LOGLINE *ll)
     }
 }
 
+/* "reject: ", "milter-reject: ", "milter-header-reject: " (milter_header_checks) or
+ * "discard: " refusing the whole message: any such
+ * line of cleanup's, and smtpd's only at END-OF-MESSAGE or DATA (an smtpd "QID: reject:
+ * RCPT ..." refuses one recipient of a message that may still be accepted). */
+static int
+is_refusal(const char *service, const char *p)
+{
+    static const char *const actions[] = {"reject: ", "milter-reject: ", "milter-header-reject: ", "discard: "};
+    size_t k = 0;
+
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strncmp(p, actions[i], strlen(actions[i])) == 0)
+            k = strlen(actions[i]);
+    if (k == 0)
+        return 0;
+    if (strcmp(service, "cleanup") == 0)
+        return 1;
+    return strcmp(service, "smtpd") == 0
+        && (strncmp(p + k, "END-OF-MESSAGE ", 15) == 0 || strncmp(p + k, "DATA ", 5) == 0);
+}
+
 LOGLINE_KIND
 logline_parse(char *line, time_t now, LOGLINE *ll)
 {
@@ -294,6 +315,8 @@ logline_parse(char *line, time_t now, LOGLINE *ll)
     p = colon + 2;
     if (strcmp(p, "removed") == 0)
         return ll->kind = LOGLINE_REMOVED;
+    if (is_refusal(ll->service, p))
+        return ll->kind = LOGLINE_REFUSED;
     if (strncmp(p, "to=<", 4) == 0) {
         ll->to = p + 4;
         if (parse_delivery(p + 4, ll) && ll->to[0] != '\0')

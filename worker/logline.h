@@ -7,6 +7,8 @@
  *   ... postfix/qmgr[25911]: 4jXZSs684wz1bYLJ: from=<x@y>, status=expired, returned to sender
  *   ... postfix/smtp[25945]: Untrusted TLS connection established to h[1.2.3.4]:25: TLSv1.3 ...
  *   ... postfix/qmgr[25911]: 4jXZSs684wz1bYLJ: removed
+ *   ... postfix/cleanup[25940]: 4jXZSs684wz1bYLJ: milter-header-reject: header X-Foo: bar from h[1.2.3.4];
+ *     from=<x@y> to=<a@b> proto=ESMTP helo=<h>: 5.7.1 message content rejected
  * Every other line is LOGLINE_OTHER.
  *
  * Contract: logline_parse() works in place: it writes NULs into line and points the
@@ -26,6 +28,9 @@ typedef enum {
     LOGLINE_EXPIRED,            /* QID: from=<..>, status=expired, returned to sender */
     LOGLINE_TLS,                /* ... TLS connection established to PEER: ... */
     LOGLINE_REMOVED,            /* QID: removed */
+    LOGLINE_REFUSED,            /* QID: [milter-[header-]]reject|discard: ... -- the whole message
+                                 * (cleanup's lines, smtpd's END-OF-MESSAGE/DATA ones; never a
+                                 * per-recipient RCPT reject) */
 } LOGLINE_KIND;
 
 typedef struct logline {
@@ -33,7 +38,7 @@ typedef struct logline {
     time_t when;                /* the line's time stamp (local time), or 0 */
     const char *service;        /* "smtp", "lmtp", "local", "error", "qmgr", ... */
     unsigned long pid;
-    const char *queue_id;       /* DELIVERY, EXPIRED, REMOVED */
+    const char *queue_id;       /* DELIVERY, EXPIRED, REMOVED, REFUSED */
     const char *to;             /* DELIVERY: the address without <> */
     const char *orig_to;        /* DELIVERY: orig_to=, or NULL */
     const char *relay;          /* DELIVERY: relay= ("none" when none), or NULL */

@@ -251,6 +251,17 @@ handle_line(MAILLOG *ml, DB *db, const char *text, size_t len)
         if (qid_unknown(ml, ll.queue_id))
             return 0;
         return record_delivery(ml, db, &ll);
+    case LOGLINE_REFUSED:
+        if (qid_unknown(ml, ll.queue_id))
+            return 0;
+        if ((ret = delivery_forget_refused(db, ll.queue_id)) < 0)
+            return ret;
+        if (ret > 0) {
+            msg_info("%s: refused by Postfix after the milter recorded it: %d message row(s) and the raw copy "
+                     "removed", ll.queue_id, ret);
+            ml->lines_recorded++;
+        }
+        return 0;
     case LOGLINE_EXPIRED:
         if (qid_unknown(ml, ll.queue_id))
             return 0;

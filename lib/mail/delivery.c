@@ -24,6 +24,19 @@ delivery_queue_id_known(DB *db, const char *queue_id)
     return ret > 0 ? 1 : ret;
 }
 
+int
+delivery_forget_refused(DB *db, const char *queue_id)
+{
+    int ret = db_exec(db, "DELETE r FROM raw_messages r JOIN messages m ON r.id = m.raw_message_id "
+                      "AND r.created_day = m.raw_message_day WHERE m.postfix_queue_id = ? AND m.scope = 'outgoing' "
+                      "AND m.status = 'Pending'", DB_ARGS(DB_STR(queue_id)));
+
+    if (ret < 0)
+        return ret;
+    return db_exec(db, "DELETE FROM messages WHERE postfix_queue_id = ? AND scope = 'outgoing' AND status = 'Pending'",
+                   DB_ARGS(DB_STR(queue_id)));
+}
+
 static const char *
 event_of(const char *status)
 {

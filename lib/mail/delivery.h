@@ -45,6 +45,12 @@ typedef struct delivery_attempt {
 int delivery_queue_id_known(DB *db, const char *queue_id);
 /* The message rows recorded (0: none matched), or < 0 database error. */
 int delivery_record(DB *db, const DELIVERY_ATTEMPT *a);
+/* Postfix refused queue_id's message after the milter recorded it (a later milter,
+ * header_checks, cleanup's size or write errors): its Pending outgoing rows and their
+ * raw copy are deleted, in the caller's transaction, so no history shows mail the client
+ * was told was refused. Rows with any other status are left alone, so a repeated line
+ * changes nothing. The rows deleted, or < 0 database error. */
+int delivery_forget_refused(DB *db, const char *queue_id);
 /* The distinct recipients of queue_id's rows still Pending or SoftFail (column 0), for
  * a queue file that expired. Row count or < 0; free *res_r. */
 int delivery_unfinished_rcpts(DB *db, const char *queue_id, DB_RESULT **res_r);

@@ -119,6 +119,42 @@ START_TEST(expired_and_removed)
 }
 END_TEST
 
+START_TEST(refused)
+{
+    /* Postfix 3.7 cleanup, header_checks REJECT (applied after the milters' changes). */
+    ck_assert_int_eq(parse("Dec  4 21:20:01 postgate postfix/cleanup[4711]: 4jXZf92grBz1bZJm: reject: header "
+                           "X-Refuse-Me: yes from localhost[127.0.0.1]; from=<a@x.test> to=<b@y.test> "
+                           "proto=ESMTP helo=<client>: 5.7.1 refused by test"), LOGLINE_REFUSED);
+    ck_assert_str_eq(ll.queue_id, "4jXZf92grBz1bZJm");
+    ck_assert_str_eq(ll.service, "cleanup");
+    /* milter_header_checks REJECT on a header our milter added (logged so by Postfix 3.7). */
+    ck_assert_int_eq(parse("Dec 04 21:18:23 postgate postfix/cleanup[23957]: 4jh49C3gP9z1bYcT: milter-header-reject: "
+                           "header X-Postal-MsgID: 191q87yhwbekk10c from localhost[127.0.0.1]; from=<app@example.com> "
+                           "to=<someone@example.net> proto=ESMTP helo=<vm>: 5.7.1 refused by refused.t"),
+                     LOGLINE_REFUSED);
+    ck_assert_str_eq(ll.queue_id, "4jh49C3gP9z1bYcT");
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/cleanup[4711]: 3F2A81C0D7: milter-reject: END-OF-MESSAGE "
+                           "from localhost[127.0.0.1]: 5.7.1 no; from=<a@x.test> to=<b@y.test> proto=ESMTP"),
+                     LOGLINE_REFUSED);
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/cleanup[4711]: 3F2A81C0D7: discard: header X-A: b from "
+                           "localhost[127.0.0.1]; from=<a@x.test> to=<b@y.test> proto=ESMTP helo=<c>: gone"),
+                     LOGLINE_REFUSED);
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/smtpd[4700]: 3F2A81C0D7: milter-reject: END-OF-MESSAGE "
+                           "from localhost[127.0.0.1]: 5.7.1 no; from=<a@x.test> to=<b@y.test> proto=ESMTP"),
+                     LOGLINE_REFUSED);
+    ck_assert_str_eq(ll.queue_id, "3F2A81C0D7");
+    /* One recipient refused after the queue ID exists: the message may still be accepted. */
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/smtpd[4700]: 3F2A81C0D7: reject: RCPT from "
+                           "localhost[127.0.0.1]: 550 5.1.1 <c@y.test>: Recipient address rejected; "
+                           "from=<a@x.test> to=<c@y.test> proto=ESMTP helo=<c>"), LOGLINE_OTHER);
+    ck_assert_ptr_null(ll.queue_id);
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/smtpd[4700]: NOQUEUE: reject: RCPT from localhost[127.0.0.1]: "
+                           "554 5.7.1 no; from=<a@x.test> to=<c@y.test> proto=ESMTP helo=<c>"), LOGLINE_OTHER);
+    ck_assert_int_eq(parse("Dec  4 21:20:01 h postfix/cleanup[4711]: 3F2A81C0D7: warning: header X-A: b"),
+                     LOGLINE_OTHER);
+}
+END_TEST
+
 START_TEST(tls_connection)
 {
     ck_assert_int_eq(parse("Nov 22 16:44:23 postgate postfix/smtp[18691]: Untrusted TLS connection established to "
@@ -231,6 +267,7 @@ main(void)
     tcase_add_test(tc, sent_with_queued_as);
     tcase_add_test(tc, deferred_and_bounced);
     tcase_add_test(tc, expired_and_removed);
+    tcase_add_test(tc, refused);
     tcase_add_test(tc, tls_connection);
     tcase_add_test(tc, other_lines);
     tcase_add_test(tc, variants);
