@@ -25,6 +25,7 @@
 #include "mail/mime.h"
 #include "mail/release.h"
 #include "mgmt.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -344,7 +345,7 @@ mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
         reply_expired(&c);
         goto out;
     }
-    b64 = message_view_base64(raw, len);
+    b64 = base64_encode(raw, len, 0);
     reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
                                         (json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10),
                                         "size", (json_int_t) len, "content_type", "message/rfc822",

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "mail/dkim.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -125,18 +126,6 @@ valid_domain(const char *name)
     return 1;
 }
 
-static char *
-base64_encode(const unsigned char *data, size_t len)
-{
-    char *out;
-
-    if (len > INT_MAX / 2)
-        return NULL;
-    out = mem_alloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *) out, data, (int) len);
-    return out;
-}
-
 /* ------------------------------------------------------------------ keys */
 
 static int
@@ -159,12 +148,12 @@ public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
         if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
             *error_r = "cannot encode the RSA public key";
         else
-            b64 = base64_encode(der, (size_t) der_len);
+            b64 = base64_encode(der, (size_t) der_len, 0);
         OPENSSL_free(der);
     } else if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
         *error_r = "cannot read the Ed25519 public key";
     } else {
-        b64 = base64_encode(raw, raw_len);
+        b64 = base64_encode(raw, raw_len, 0);
     }
     return b64;
 }
@@ -629,7 +618,7 @@ sign_data(DKIM_SIGNER *s, const unsigned char *data, size_t len, char **b64_r)
     }
     EVP_MD_CTX_free(ctx);
     if (ok)
-        *b64_r = base64_encode(sig, sig_len);
+        *b64_r = base64_encode(sig, sig_len, 0);
     mem_free(sig);
     ERR_clear_error();
     return ok && *b64_r != NULL ? 0 : -1;
@@ -657,7 +646,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
         *error_r = s->error;
         return -1;
     }
-    bh = base64_encode(body_hash, sizeof(body_hash));
+    bh = base64_encode(body_hash, sizeof(body_hash), 0);
 
     data = buf_new(1024);
     f.buf = buf_new(512);
@@ -758,18 +747,19 @@ static void
 fold_encoded(BUF *out, size_t *col, const char *word, size_t len)
 {
     while (len > 0) {
-        unsigned char b64[2 * DKIM_EW_BYTES];
         size_t n = len < DKIM_EW_BYTES ? len : DKIM_EW_BYTES;
+        char *b64;
 
         while (n < len && n > 1 && ((unsigned char) word[n] & 0xC0) == 0x80)
             n--;                /* never cut a character */
-        EVP_EncodeBlock(b64, (const unsigned char *) word, (int) n);
-        if (*col + 12 + strlen((char *) b64) > DKIM_LINE_LIMIT) {
+        b64 = base64_encode(word, n, 0);
+        if (*col + 12 + strlen(b64) > DKIM_LINE_LIMIT) {
             buf_append_str(out, "\n ");
             *col = 1;
         }
         buf_printf(out, "=?UTF-8?B?%s?=", b64);
-        *col += 12 + strlen((char *) b64);
+        *col += 12 + strlen(b64);
+        mem_free(b64);
         word += n;
         len -= n;
         if (len > 0) {

@@ -11,6 +11,7 @@
 #include "mail/inpayload.h"
 #include "mail/message_view.h"
 #include "mail/mime.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -173,7 +174,7 @@ inpayload_object(const INPAYLOAD_MESSAGE *m, const INPAYLOAD_OPTIONS *o)
     MIME_PARSED *p;
 
     if (o->raw_format) {
-        char *b64 = message_view_base64(m->raw, m->raw_len);
+        char *b64 = base64_encode(m->raw, m->raw_len, 0);
 
         json_object_set_new(obj, "id", json_integer((json_int_t) m->id));
         json_object_set_new(obj, "rcpt_to", str(m->rcpt_to));
@@ -225,7 +226,7 @@ inpayload_object(const INPAYLOAD_MESSAGE *m, const INPAYLOAD_OPTIONS *o)
 
         for (size_t i = 0; i < p->nfiles; i++) {
             const MIME_FILE *f = &p->files[i];
-            char *b64 = message_view_base64(f->data, f->len);
+            char *b64 = base64_encode(f->data, f->len, 0);
 
             json_array_append_new(list, json_pack("{s:o, s:o, s:I, s:s}", "filename", str(f->filename),
                                                   "content_type", str(f->content_type), "size",
