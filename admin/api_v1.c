@@ -416,10 +416,11 @@ add_recipients(CALL *c, const char *param, const char *entry, STRV *rcpts)
 static int
 addresses_owned(DB *db, const SERVER *server, const char *value)
 {
-    char **addrs;
-    const char *why;
+    char **addrs, *why = NULL;
     size_t n = value ? address_list_parse_strict(value, &addrs, &why) : 0;
     int ret = n > 0;
+
+    mem_free(why);
 
     for (size_t i = 0; i < n && ret == 1; i++) {
         const char *domain = address_domain(addrs[i]);

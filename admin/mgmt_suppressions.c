@@ -54,7 +54,8 @@ suppression_json(const DB_RESULT *res, size_t row)
 static int
 find_entry(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
 {
-    const char *arg = http_path_arg(c->req, 2), *why;
+    const char *arg = http_path_arg(c->req, 2);
+    char *why = NULL;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     unsigned long long id = 0;
     int ret;
@@ -62,6 +63,7 @@ find_entry(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
     *res_r = NULL;
     if (!path_id(c, 2, &id)) {
         if (!suppression_address_normalize(arg, strlen(arg), address, &why)) {
+            mem_free(why);
             reply_not_found(c, "suppressed address");
             return 0;
         }
@@ -124,7 +126,8 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"address", "reason", "keep_days", NULL};
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     unsigned long long server_id = 0, id = 0;
-    const char *given, *reason, *why;
+    const char *given, *reason;
+    char *why = NULL;
     long long keep_days = 0;
     DB_RESULT *res = NULL;
     CALL c;
@@ -137,6 +140,7 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
     given = field_string(&c, "address", 1, SUPPRESSION_ADDRESS_MAX);
     if (given && !suppression_address_normalize(given, strlen(given), address, &why))
         field_error(&c, "address", "%s", why);
+    mem_free(why);
     reason = field_text(&c, "reason", 0, SUPPRESSION_REASON_MAX);
     field_int(&c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
     if (has_errors(&c)) {
@@ -310,8 +314,7 @@ import_flush(IMPORT *im)
 static int
 import_one(IMPORT *im, size_t line, const char *in, size_t len, const char *reason, size_t reason_len)
 {
-    char address[SUPPRESSION_ADDRESS_MAX + 1];
-    const char *why;
+    char address[SUPPRESSION_ADDRESS_MAX + 1], *why = NULL;
     int ret;
 
     if (!utf8_ok(in, len)) {
@@ -320,6 +323,7 @@ import_one(IMPORT *im, size_t line, const char *in, size_t len, const char *reas
     }
     if (!suppression_address_normalize(in, len, address, &why)) {
         import_invalid(im, line, in, len, why);
+        mem_free(why);
         return 0;
     }
     if (reason && (reason_len > SUPPRESSION_REASON_MAX || !utf8_ok(reason, reason_len))) {

@@ -288,8 +288,8 @@ libmilter_conn(const char *spec)
 static DKIM_KEY *
 load_return_path_key(const PGCONF *cfg)
 {
-    const char *path = cfg->security_return_path_dkim_key_file, *why;
-    char pem[65536];
+    const char *path = cfg->security_return_path_dkim_key_file;
+    char pem[65536], *why = NULL;
     DKIM_KEY *key;
     FILE *fp = fopen(path, "r");
     size_t n;

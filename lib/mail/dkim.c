@@ -136,7 +136,7 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 
 /* The p= value of a key: RSA SubjectPublicKeyInfo DER or the raw Ed25519 key, base64. */
 static char *
-public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
+public_b64(EVP_PKEY *pkey, DKIM_ALG alg, char **error_r)
 {
     unsigned char *der = NULL;
     unsigned char raw[32];
@@ -146,12 +146,12 @@ public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
 
     if (alg == DKIM_ALG_RSA_SHA256) {
         if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
-            *error_r = "cannot encode the RSA public key";
+            *error_r = mem_strdup("cannot encode the RSA public key");
         else
             b64 = base64_encode(der, (size_t) der_len, 0);
         OPENSSL_free(der);
     } else if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
-        *error_r = "cannot read the Ed25519 public key";
+        *error_r = mem_strdup("cannot read the Ed25519 public key");
     } else {
         b64 = base64_encode(raw, raw_len, 0);
     }
@@ -161,13 +161,14 @@ public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
 char *
 dkim_key_public_b64(const DKIM_KEY *key)
 {
-    const char *why;
+    char *why = NULL, *b64 = public_b64(key->pkey, key->alg, &why);
 
-    return public_b64(key->pkey, key->alg, &why);
+    mem_free(why);
+    return b64;
 }
 
 int
-dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **error_r)
+dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, char **error_r)
 {
     EVP_PKEY *pkey;
     BIO *bio = NULL;
@@ -181,18 +182,18 @@ dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **
     else if (alg == DKIM_ALG_ED25519_SHA256)
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     else {
-        *error_r = "unknown DKIM algorithm";
+        *error_r = mem_strdup("unknown DKIM algorithm");
         return -1;
     }
     if (pkey == NULL) {
-        *error_r = "key generation failed";
+        *error_r = mem_strdup("key generation failed");
         goto out;
     }
     /* The secure-memory BIO clears the private key from memory when freed. */
     if ((bio = BIO_new(BIO_s_secmem())) == NULL
         || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1
         || (pem_len = BIO_get_mem_data(bio, &pem_data)) <= 0) {
-        *error_r = "cannot write the private key as PEM";
+        *error_r = mem_strdup("cannot write the private key as PEM");
         goto out;
     }
     if ((*public_b64_r = public_b64(pkey, alg, error_r)) == NULL)
@@ -207,27 +208,27 @@ out:
 }
 
 DKIM_KEY *
-dkim_key_load(const char *pem, size_t len, const char **error_r)
+dkim_key_load(const char *pem, size_t len, char **error_r)
 {
     DKIM_KEY *key = NULL;
     EVP_PKEY *pkey;
     BIO *bio;
 
     if (pem == NULL || len == 0 || len > DKIM_PEM_MAX) {
-        *error_r = "private key is empty or larger than 64 kB";
+        *error_r = mem_strdup("private key is empty or larger than 64 kB");
         return NULL;
     }
     if ((bio = BIO_new_mem_buf(pem, (int) len)) == NULL) {
-        *error_r = "cannot read the private key";
+        *error_r = mem_strdup("cannot read the private key");
         return NULL;
     }
     pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     if (pkey == NULL)
-        *error_r = "not a PEM private key (or an encrypted one)";
+        *error_r = mem_strdup("not a PEM private key (or an encrypted one)");
     else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
         if (EVP_PKEY_get_bits(pkey) < DKIM_MIN_RSA_BITS)
-            *error_r = "RSA key shorter than 1024 bits (RFC 8301 forbids it)";
+            *error_r = mem_strdup("RSA key shorter than 1024 bits (RFC 8301 forbids it)");
         else {
             key = mem_zalloc(sizeof(*key));
             key->alg = DKIM_ALG_RSA_SHA256;
@@ -236,7 +237,7 @@ dkim_key_load(const char *pem, size_t len, const char **error_r)
         key = mem_zalloc(sizeof(*key));
         key->alg = DKIM_ALG_ED25519_SHA256;
     } else
-        *error_r = "unsupported key type (RSA or Ed25519 only)";
+        *error_r = mem_strdup("unsupported key type (RSA or Ed25519 only)");
     if (key != NULL)
         key->pkey = pkey;
     else
@@ -625,7 +626,7 @@ sign_data(DKIM_SIGNER *s, const unsigned char *data, size_t len, char **b64_r)
 }
 
 int
-dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **error_r)
+dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, char **error_r)
 {
     unsigned char body_hash[32];
     char *bh = NULL, *b = NULL, *atom;
@@ -634,7 +635,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
 
     *value_r = NULL;
     if (s->finished) {
-        *error_r = "DKIM signer already finished";
+        *error_r = mem_strdup("DKIM signer already finished");
         return -1;
     }
     s->finished = 1;
@@ -643,7 +644,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
     if (s->error == NULL && body_finish(s, body_hash) < 0)
         set_error(s, "SHA-256 of the body failed");
     if (s->error != NULL) {
-        *error_r = s->error;
+        *error_r = mem_strdup(s->error);
         return -1;
     }
     bh = base64_encode(body_hash, sizeof(body_hash), 0);
@@ -673,7 +674,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
     /* RFC 6376 3.7: the signature field itself, b= empty, canonicalized, no CRLF. */
     canon_header(data, DKIM_SIG_FIELD, buf_cstr(f.buf));
     if (sign_data(s, buf_data(data), buf_len(data), &b) < 0) {
-        *error_r = s->alg == DKIM_ALG_RSA_SHA256 ? "RSA-SHA256 signing failed" : "Ed25519 signing failed";
+        *error_r = mem_strdup(s->alg == DKIM_ALG_RSA_SHA256 ? "RSA-SHA256 signing failed" : "Ed25519 signing failed");
         buf_free(data);
         buf_free(f.buf);
         mem_free(bh);

@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "util/mem.h"
 #include "util/msg.h"
 
 static const char *msg_name = "postgate";
@@ -64,7 +65,7 @@ msg_level_parse(const char *name, MSG_LEVEL *level_r)
 }
 
 int
-msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, const char **error_r)
+msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, char **error_r)
 {
     int fac = -1;
 
@@ -73,7 +74,7 @@ msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, const ch
             if (strcasecmp(facility, facilities[i].name) == 0)
                 fac = facilities[i].facility;
         if (fac < 0) {
-            *error_r = "unknown syslog facility";
+            *error_r = mem_strdup("unknown syslog facility");
             return -1;
         }
         openlog(msg_name, LOG_PID | LOG_NDELAY, fac);
