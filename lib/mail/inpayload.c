@@ -14,6 +14,7 @@
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* ---------------------------------------------------------------- reply stripping */
 
@@ -123,7 +124,7 @@ inpayload_strip_replies(const char *plain, char **body_r, char **replies_r)
 
 /* ---------------------------------------------------------------- the payload */
 
-/* Text as a JSON string, invalid UTF-8 bytes replaced by '?' (never fails). */
+/* Text as a JSON string, bytes that are not valid UTF-8 replaced by '?' (never fails). */
 static json_t *
 text(const char *s, size_t len)
 {
@@ -134,10 +135,7 @@ text(const char *s, size_t len)
         return json_null();
     if ((j = json_stringn(s, len)) != NULL)
         return j;
-    copy = mem_strndup(s, len);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char) copy[i] >= 0x80 || copy[i] == '\0')
-            copy[i] = '?';
+    copy = utf8_clean(s, len, NULL);
     j = json_stringn(copy, len);
     mem_free(copy);
     return j ? j : json_string("");
