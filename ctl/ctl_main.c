@@ -118,12 +118,10 @@ main(int argc, char **argv)
             return EX_CONFIG;
         }
         MSG_LEVEL level = MSG_LEVEL_INFO;
-        char *why = NULL;
 
         msg_level_parse(ctx.cfg->logging_level, &level);
         /* An interactive command always reports on stderr. */
-        msg_configure(MSG_DEST_STDERR, level, "mail", &why);
-        mem_free(why);
+        msg_configure(MSG_DEST_STDERR, level, "mail");
     }
     if (strcmp(command, "initialize") == 0)
         status = ctl_initialize(&ctx, argc, argv);

@@ -11,18 +11,14 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "util/mem.h"
 #include "util/msg.h"
 
 void
 fuzz_quiet(const char *progname)
 {
-    char *error = NULL;
-
     msg_init(progname);
     if (getenv("FUZZ_VERBOSE") == NULL)
-        msg_configure(MSG_DEST_STDERR, MSG_LEVEL_FATAL, "mail", &error);
-    mem_free(error);
+        msg_configure(MSG_DEST_STDERR, MSG_LEVEL_FATAL, "mail");
 }
 
 PGCONF *

@@ -58,8 +58,10 @@ typedef struct milter_globals {
     unsigned long long postfix_size_limit;      /* Postfix's message_size_limit; 0 unknown or none */
 } MILTER_GLOBALS;
 
+/* common.c: the process-wide state and the answers every callback may give. */
 extern MILTER_GLOBALS milter_globals;
 
+/* milter.c */
 void milter_reset(MILTER_CTX *mc);
 /* Removes every header of the message whose name match() accepts, each name's last
  * occurrence first (Postfix numbers them per name, case-insensitively). -1 when

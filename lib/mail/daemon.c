@@ -76,8 +76,12 @@ apply_logging(const PGCONF *cfg, char **error_r)
     MSG_LEVEL level = MSG_LEVEL_INFO;
 
     msg_level_parse(cfg->logging_level, &level);
-    return msg_configure(strcmp(cfg->logging_destination, "syslog") == 0 ? MSG_DEST_SYSLOG : MSG_DEST_STDERR,
-                         level, cfg->logging_syslog_facility, error_r);
+    if (msg_configure(strcmp(cfg->logging_destination, "syslog") == 0 ? MSG_DEST_SYSLOG : MSG_DEST_STDERR,
+                      level, cfg->logging_syslog_facility) < 0) {
+        *error_r = mem_strdup("unknown syslog facility");
+        return -1;
+    }
+    return 0;
 }
 
 PGCONF *

@@ -53,8 +53,9 @@ typedef enum {
 /* Sets the program name used as the log tag; call first. */
 void msg_init(const char *progname);
 /* Switches destination and threshold; facility is a syslog facility name ("mail").
- * 0, or -1 with *error_r (mem_free it) when the facility is unknown (nothing changed). */
-int msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, char **error_r);
+ * 0, or -1 when the facility is not one (nothing changed). No error_r: the logger sits
+ * below mem.c, which logs through it, so it allocates nothing; -1 has one meaning. */
+int msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility);
 /* Parses "debug".."error"; returns -1 when unknown. */
 int msg_level_parse(const char *name, MSG_LEVEL *level_r);
 const char *msg_progname(void);
