@@ -1,9 +1,10 @@
 /*
  * base64.c -- base64.h on OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, which do the bit
- * work; this file adds what they lack: the URL alphabet, unpadded output, line
- * wrapping, and the checks that make decoding strict (they skip edge white space,
- * count padding as zero bytes and take a '=' anywhere) or, on request, MIME-lenient.
- * Input is fed to OpenSSL in bounded chunks, so any length works with its int API.
+ * work; this file adds what they lack: the URL alphabet, unpadded input and output,
+ * line wrapping, and the checks that make decoding strict (EVP_DecodeBlock skips white
+ * space at the edges and counts padding as zero bytes) or, on request, lenient. Only
+ * whole, checked groups of standard-alphabet characters reach OpenSSL, in bounded
+ * chunks, so any length works with its int-sized API.
  */
 #include "config.h"
 
