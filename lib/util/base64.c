@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "util/base64.h"
@@ -102,24 +103,27 @@ sextet(unsigned char c, int flags)
 }
 
 /* Decodes n characters of the standard alphabet (n a multiple of 4, the last group
- * possibly padded) and appends the bytes, less the pad padding ones. */
+ * possibly padded) and appends the bytes, less the pad padding ones. The stack copy is
+ * wiped: SASL decodes passwords through here. */
 static int
 decode_chunk(BUF *out, const char *chars, size_t n, size_t pad)
 {
     unsigned char bytes[CHUNK];
-    int len;
+    int len, ret;
 
     if (n == 0)
         return 0;
     if ((len = EVP_DecodeBlock(bytes, (const unsigned char *) chars, (int) n)) < 0)
         return -1;      /* cannot happen: only alphabet characters reach here */
-    return buf_append(out, bytes, (size_t) len - pad);
+    ret = buf_append(out, bytes, (size_t) len - pad);
+    OPENSSL_cleanse(bytes, (size_t) len);
+    return ret;
 }
 
-int
-base64_decode(BUF *out, const char *in, size_t len, int flags)
+/* base64_decode with chars as its work space. */
+static int
+decode(BUF *out, const char *in, size_t len, int flags, char chars[DCHUNK])
 {
-    char chars[DCHUNK];
     size_t n = 0, ndata = 0, pad = 0;
     int last = 0;
 
@@ -169,6 +173,16 @@ base64_decode(BUF *out, const char *in, size_t len, int flags)
     pad = 4 - n % 4;
     memset(chars + n, '=', pad);
     return decode_chunk(out, chars, n + pad, pad);
+}
+
+int
+base64_decode(BUF *out, const char *in, size_t len, int flags)
+{
+    char chars[DCHUNK];
+    int ret = decode(out, in, len, flags, chars);
+
+    OPENSSL_cleanse(chars, sizeof(chars));
+    return ret;
 }
 
 unsigned char *
