@@ -32,6 +32,7 @@
 #include "mail/server.h"
 #include "mail/submit.h"
 #include "mime_build.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -40,6 +41,8 @@
 #define MAX_ADDRESSES 50        /* per To, CC and BCC: Postal's limit */
 #define MAX_RAW_RCPTS 1000      /* send/raw: Postfix's default smtpd_recipient_limit */
 #define MAX_ADDRESS_LEN 320
+/* Base64 as Postal reads it: either alphabet, white space ignored, padding optional. */
+#define API_V1_BASE64 (BASE64_ANY | BASE64_SPACE | BASE64_LAX)
 
 /* Postal's messages for the send errors (LegacyAPI::SendController::ERROR_MESSAGES). */
 static const struct {
@@ -405,60 +408,6 @@ add_recipients(CALL *c, const char *param, const char *entry, STRV *rcpts)
     return 0;
 }
 
-static int
-b64_value(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64 (white space ignored, padding optional). NULL when it is not base64. */
-static unsigned char *
-base64_decode(const char *in, size_t *len_r)
-{
-    size_t inlen = strlen(in), n = 0, pad = 0;
-    unsigned char *out = mem_alloc(inlen / 4 * 3 + 4);
-    unsigned acc = 0;
-    int bits = 0;
-
-    for (const char *p = in; *p; p++) {
-        int v;
-
-        if (isspace((unsigned char) *p))
-            continue;
-        if (*p == '=') {
-            pad++;
-            continue;
-        }
-        if (pad || (v = b64_value((unsigned char) *p)) < 0)
-            goto bad;       /* data after padding, or not base64 */
-        acc = (acc << 6) | (unsigned) v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char) (acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (bits >= 6 || pad > 2)
-        goto bad;           /* a lone sextet cannot end a group */
-    out[n] = '\0';
-    *len_r = n;
-    return out;
-bad:
-    mem_free(out);
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- From ownership */
 
 /* 1 when every address of the list value is in a verified sending domain of server,
@@ -467,10 +416,11 @@ bad:
 static int
 addresses_owned(DB *db, const SERVER *server, const char *value)
 {
-    char **addrs;
-    const char *why;
+    char **addrs, *why = NULL;
     size_t n = value ? address_list_parse_strict(value, &addrs, &why) : 0;
     int ret = n > 0;
+
+    mem_free(why);
 
     for (size_t i = 0; i < n && ret == 1; i++) {
         const char *domain = address_domain(addrs[i]);
@@ -724,7 +674,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
     /* The data: base64 decoded in place of the text (kept alive by attachment_data). */
     for (size_t i = 0; i < p.nattachments; i++) {
         size_t n;
-        unsigned char *bytes = base64_decode(p.attachments[i].data, &n);
+        unsigned char *bytes = base64_decode_str(p.attachments[i].data, API_V1_BASE64, &n);
 
         if (bytes == NULL) {
             reply_param_error(req, "`attachments`: the data of \"%s\" is not valid base64", p.attachments[i].name);
@@ -832,7 +782,7 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
         reply_param_error(req, "`data` parameter is required but is missing");
         goto out;
     }
-    if ((decoded = base64_decode(data, &len)) == NULL) {
+    if ((decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL) {
         reply_param_error(req, "`data` is not valid base64");
         goto out;
     }

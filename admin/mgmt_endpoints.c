@@ -188,12 +188,14 @@ static const char *
 address_field(CALL *c, int creating, char *buf)
 {
     static const char *const known[] = {"address", NULL};
-    const char *given, *why;
+    const char *given;
+    char *why = NULL;
 
     check_known(c, known);
     given = field_string(c, "address", creating, SUPPRESSION_ADDRESS_MAX);
     if (given && !suppression_address_normalize(given, strlen(given), buf, &why)) {
         field_error(c, "address", "%s", why);
+        mem_free(why);
         return NULL;
     }
     return given ? buf : NULL;

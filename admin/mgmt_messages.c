@@ -25,6 +25,7 @@
 #include "mail/mime.h"
 #include "mail/release.h"
 #include "mgmt.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -344,7 +345,7 @@ mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
         reply_expired(&c);
         goto out;
     }
-    b64 = message_view_base64(raw, len);
+    b64 = base64_encode(raw, len, 0);
     reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
                                         (json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10),
                                         "size", (json_int_t) len, "content_type", "message/rfc822",
@@ -440,22 +441,22 @@ out:
 enum { ACT_RELEASE, ACT_CANCEL };
 enum { R_DONE, R_NOT_FOUND, R_NOT_HELD, R_FAILED };
 
-/* Releases or cancels message id of server_id. R_* with *why_r (mem_free it) for failures. */
+/* Releases or cancels message id of server_id. R_* with *error_r (mem_free it) for failures. */
 static int
-act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, char **why_r)
+act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, char **error_r)
 {
     DB_RESULT *m = NULL;
     int ret = message_get(c->db, server_id, id, &m), result;
 
-    *why_r = NULL;
+    *error_r = NULL;
     if (ret <= 0) {
         db_result_free(m);
         if (ret < 0)
-            *why_r = buf_asprintf("database: %s", db_error(c->db));
+            *error_r = buf_asprintf("database: %s", db_error(c->db));
         return ret < 0 ? R_FAILED : R_NOT_FOUND;
     }
     if (strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") != 0) {
-        *why_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
+        *error_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
         db_result_free(m);
         return R_NOT_HELD;
     }
@@ -467,11 +468,11 @@ act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, ch
             msg_info("user %llu: released message %llu of server %llu", c->p.user_id, id, server_id);
             result = R_DONE;
         } else if (ret == 0) {
-            *why_r = buf_asprintf("The message is no longer held, or its raw copy has expired.");
+            *error_r = buf_asprintf("The message is no longer held, or its raw copy has expired.");
             result = R_NOT_HELD;
         } else {
             msg_warn("user %llu: releasing message %llu: %s", c->p.user_id, id, error ? error : "");
-            *why_r = buf_asprintf("The release failed for now (Postfix or the database); retry later.");
+            *error_r = buf_asprintf("The release failed for now (Postfix or the database); retry later.");
             result = R_FAILED;
         }
         mem_free(error);
@@ -484,10 +485,10 @@ act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, ch
             msg_info("user %llu: cancelled the hold of message %llu of server %llu", c->p.user_id, id, server_id);
             result = R_DONE;
         } else if (ret == 0) {
-            *why_r = buf_asprintf("The message is no longer held.");
+            *error_r = buf_asprintf("The message is no longer held.");
             result = R_NOT_HELD;
         } else {
-            *why_r = buf_asprintf("database: %s", db_error(c->db));
+            *error_r = buf_asprintf("database: %s", db_error(c->db));
             result = R_FAILED;
         }
     }

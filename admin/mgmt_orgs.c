@@ -62,7 +62,8 @@ static void
 mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"name", "permalink", "time_zone", NULL};
-    const char *name, *permalink, *tz, *why;
+    const char *name, *permalink, *tz;
+    char *why = NULL;
     unsigned long long id = 0;
     char *error = NULL;
     json_t *o;
@@ -77,6 +78,7 @@ mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
     tz = field_time_zone(&c);
     if (permalink && !org_permalink_ok(permalink, &why))
         field_error(&c, "permalink", "%s", why);
+    mem_free(why);
     if (has_errors(&c)) {
         reply_invalid(&c);
         goto out;

@@ -198,7 +198,8 @@ static int
 route_fields(CALL *c, unsigned long long server_id, int creating, ROUTE_INPUT *in)
 {
     static const char *const known[] = {"name", "domain", "mode", "spam_mode", "endpoint", "additional_endpoints", NULL};
-    const char *name, *why;
+    const char *name;
+    char *why = NULL;
     json_t *ep;
     int ret;
 
@@ -208,6 +209,7 @@ route_fields(CALL *c, unsigned long long server_id, int creating, ROUTE_INPUT *i
         field_error(c, "name", "%s", why);
     else
         in->has_name = name != NULL;
+    mem_free(why);
     if ((ret = domain_field(c, server_id, creating, &in->domain_id)) < 0)
         return ret;
     in->mode = field_string(c, "mode", 0, 16);

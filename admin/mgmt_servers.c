@@ -221,7 +221,8 @@ static void
 mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
 {
     SERVER_SETTINGS s = {.send_limit = -1};
-    const char *permalink, *why;
+    const char *permalink;
+    char *why = NULL;
     unsigned long long id = 0;
     char *error = NULL;
     json_t *v, *server;
@@ -235,6 +236,7 @@ mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
     permalink = field_string(&c, "permalink", 1, 64);
     if (permalink && !org_permalink_ok(permalink, &why))
         field_error(&c, "permalink", "%s", why);
+    mem_free(why);
     if (has_errors(&c)) {
         reply_invalid(&c);
         goto out;

@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/utf8.h"
 
 #define SUPPRESSION_IMPORT_MAX_LINES 100000
 #define IMPORT_BATCH 1000
@@ -35,7 +36,6 @@
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT 1000
 
-static int utf8_ok(const char *s, size_t n);
 
 static json_t *
 suppression_json(const DB_RESULT *res, size_t row)
@@ -54,7 +54,8 @@ suppression_json(const DB_RESULT *res, size_t row)
 static int
 find_entry(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
 {
-    const char *arg = http_path_arg(c->req, 2), *why;
+    const char *arg = http_path_arg(c->req, 2);
+    char *why = NULL;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     unsigned long long id = 0;
     int ret;
@@ -62,6 +63,7 @@ find_entry(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
     *res_r = NULL;
     if (!path_id(c, 2, &id)) {
         if (!suppression_address_normalize(arg, strlen(arg), address, &why)) {
+            mem_free(why);
             reply_not_found(c, "suppressed address");
             return 0;
         }
@@ -96,7 +98,7 @@ mgmt_v2_suppressions_list(HTTP_REQUEST *req, void *arg)
     if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
         goto out;
     search = http_query(req, "search");
-    if (search && (strlen(search) > SUPPRESSION_ADDRESS_MAX || !utf8_ok(search, strlen(search))))
+    if (search && (strlen(search) > SUPPRESSION_ADDRESS_MAX || !utf8_valid(search, strlen(search))))
         field_error(&c, "search", "must be UTF-8 text of at most %d bytes", SUPPRESSION_ADDRESS_MAX);
     if (page_args(&c, &before, &limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) < 0)
         goto out;
@@ -124,7 +126,8 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"address", "reason", "keep_days", NULL};
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     unsigned long long server_id = 0, id = 0;
-    const char *given, *reason, *why;
+    const char *given, *reason;
+    char *why = NULL;
     long long keep_days = 0;
     DB_RESULT *res = NULL;
     CALL c;
@@ -137,6 +140,7 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
     given = field_string(&c, "address", 1, SUPPRESSION_ADDRESS_MAX);
     if (given && !suppression_address_normalize(given, strlen(given), address, &why))
         field_error(&c, "address", "%s", why);
+    mem_free(why);
     reason = field_text(&c, "reason", 0, SUPPRESSION_REASON_MAX);
     field_int(&c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
     if (has_errors(&c)) {
@@ -212,44 +216,6 @@ out:
 
 /* ---------------------------------------------------------------- import */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not one. */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-static int
-utf8_ok(const char *s, size_t n)
-{
-    for (size_t i = 0, k; i < n; i += k)
-        if ((k = utf8_char((const unsigned char *) s + i, n - i)) == 0 || s[i] == '\0')
-            return 0;
-    return 1;
-}
-
 /* Up to IMPORT_VALUE_SHOWN bytes of s as valid UTF-8 (bad bytes become U+FFFD, NUL "\0"). */
 static json_t *
 shown(const char *s, size_t n)
@@ -258,7 +224,7 @@ shown(const char *s, size_t n)
     json_t *v;
 
     for (size_t i = 0, k; i < n && buf_len(b) < IMPORT_VALUE_SHOWN; i += k) {
-        k = utf8_char((const unsigned char *) s + i, n - i);
+        k = utf8_char_len(s + i, n - i);
         if (k == 0 || s[i] == '\0') {
             buf_append_str(b, s[i] == '\0' ? "\\0" : "\xef\xbf\xbd");
             k = 1;
@@ -310,19 +276,19 @@ import_flush(IMPORT *im)
 static int
 import_one(IMPORT *im, size_t line, const char *in, size_t len, const char *reason, size_t reason_len)
 {
-    char address[SUPPRESSION_ADDRESS_MAX + 1];
-    const char *why;
+    char address[SUPPRESSION_ADDRESS_MAX + 1], *why = NULL;
     int ret;
 
-    if (!utf8_ok(in, len)) {
+    if (!utf8_valid(in, len)) {
         import_invalid(im, line, in, len, "is not valid UTF-8");
         return 0;
     }
     if (!suppression_address_normalize(in, len, address, &why)) {
         import_invalid(im, line, in, len, why);
+        mem_free(why);
         return 0;
     }
-    if (reason && (reason_len > SUPPRESSION_REASON_MAX || !utf8_ok(reason, reason_len))) {
+    if (reason && (reason_len > SUPPRESSION_REASON_MAX || !utf8_valid(reason, reason_len))) {
         import_invalid(im, line, in, len, "has a reason that is longer than 1000 bytes or not UTF-8");
         return 0;
     }

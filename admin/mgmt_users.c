@@ -40,17 +40,20 @@ user_row_json(const USER *u)
 static const char *
 field_new_password(CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
 {
-    const char *pw = field_string(c, name, 1, PASSWORD_MAX_BYTES), *why;
+    const char *pw = field_string(c, name, 1, PASSWORD_MAX_BYTES);
+    char *why = NULL;
 
     if (pw == NULL)
         return NULL;
     if (password_check_policy(pw, &why) < 0) {
         field_error(c, name, "%s", why);
+        mem_free(why);
         return NULL;
     }
     if (password_hash(pw, hash, PASSWORD_HASH_MAX, &why) < 0) {
         msg_error("%s %s: password hashing failed: %s", c->req->method, c->req->path, why);
         field_error(c, name, "could not be hashed; try again");
+        mem_free(why);
         return NULL;
     }
     return pw;

@@ -37,7 +37,7 @@ send_message(CALL *c)
         goto out;
     for (size_t i = 0; i < p.nattachments; i++) {
         size_t n;
-        unsigned char *bytes = base64_decode(p.attachments[i].data, &n);
+        unsigned char *bytes = base64_decode_str(p.attachments[i].data, API_V1_BASE64, &n);
 
         if (bytes == NULL)
             goto out;
@@ -94,7 +94,7 @@ send_raw(CALL *c)
 
     if (!json_is_array(rcpt_to) || param_string(c, "mail_from", &mail_from) < 0
         || param_string(c, "data", &data) < 0 || param_bool(c, "bounce", &bounce) < 0
-        || blank(mail_from) || blank(data) || (decoded = base64_decode(data, &len)) == NULL)
+        || blank(mail_from) || blank(data) || (decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL)
         goto out;
     if (address_envelope(mail_from, envelope, sizeof(envelope)) == 0 && *envelope)
         (void) envelope_address_ok(envelope);

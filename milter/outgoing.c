@@ -141,8 +141,7 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
     int found = 0;
 
     for (size_t h = 0; h < mc->nheaders; h++) {
-        const char *why = NULL;
-        char **addrs;
+        char **addrs, *why = NULL;
         size_t n;
 
         if (strcasecmp(mc->headers[h].name, name) != 0)
@@ -151,6 +150,7 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
         if (n == 0) {
             msg_info("server %s/%s: %s header refused: %s", mc->server.org_permalink, mc->server.permalink, name,
                      why);
+            mem_free(why);
             return 0;
         }
         for (size_t i = 0; i < n; i++) {
@@ -298,7 +298,7 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *adde
     /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers).
      * A From domain without a key is signed as the return-path domain. */
     for (int k = (ks->n ? ks->n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
-        const char *why;
+        char *why = NULL;
         DKIM_SIGNER *signer = ks->n
             ? dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL)
             : dkim_signer_new(milter_globals.return_path_key, milter_globals.cfg->dns_return_path_domain,
@@ -315,6 +315,7 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *adde
         dkim_signer_free(signer);
         if (ret < 0) {
             msg_warn("domain %s: DKIM signing failed: %s", mc->from_domain, why);
+            mem_free(why);
             break;
         }
         mvalue = milter_value(value);

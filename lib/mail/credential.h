@@ -60,7 +60,8 @@ int credential_network_check(const PGCONF *cfg, const unsigned char *start, cons
  * lies inside a network of another server. 1 created; 0 invalid input (*error_r says
  * why: bad type, bad or disallowed network, network already used by this server);
  * CREDENTIAL_CONFLICT when the network overlaps another server's (*error_r names the
- * overlapping network, never its server or organization); < 0 database error. */
+ * overlapping network, never its server or organization); < 0 database error. The
+ * caller mem_frees *error_r. */
 #define CREDENTIAL_CONFLICT 2
 int credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long long server_id,
                       const char *type, const char *name, const char *network, int hold,

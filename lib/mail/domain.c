@@ -50,13 +50,13 @@ static int
 add_key(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
         long delay, char selector_r[64], char **error_r)
 {
-    char *pem = NULL, *pub = NULL, suffix[7], selector[64];
-    const char *why;
+    char *pem = NULL, *pub = NULL, suffix[7], selector[64], *why = NULL;
     BUF *sealed;
     int ret;
 
     if (dkim_key_generate(alg, &pem, &pub, &why) < 0) {
         *error_r = buf_asprintf("DKIM key generation failed: %s", why);
+        mem_free(why);
         return DB_ERR_TEMP;
     }
     if (token_generate(suffix, 6, TOKEN_LOWER_ALNUM) < 0) {

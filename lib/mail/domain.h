@@ -39,7 +39,8 @@ typedef struct domain_create_args {
 /* Lowercases and checks a domain name (LDH labels, at least two). 1 ok, 0 bad. */
 int domain_name_normalize(const char *in, char *out, size_t len);
 /* 1 created, 0 invalid or taken by this owner (*error_r), DOMAIN_CLAIMED (asked verified, but
- * another owner has verified the name; *error_r), < 0 database or key error. */
+ * another owner has verified the name; *error_r), < 0 database or key error (DB_ERR_TEMP /
+ * DB_ERR_PERM; *error_r). The caller mem_frees *error_r. */
 int domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREATE_ARGS *args,
                   unsigned long long *id_r, char **error_r);
 /* Is name a verified domain of the server or of its organization? 1 yes (*domain_id_r), 0 no. */
@@ -90,11 +91,13 @@ int domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DO
 void domain_dns_status_free(DOMAIN_DNS_STATUS *st);
 /* Makes a new pending key of alg that starts signing delay seconds from now (its DNS record
  * is published first: domain_dns_records() lists it at once). 1 made (selector_r), 0 a
- * pending key of alg exists already (*error_r), < 0 database or key error (*error_r). */
+ * pending key of alg exists already (*error_r), < 0 database or key error (*error_r).
+ * The caller mem_frees *error_r. */
 int domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
                        long delay, char selector_r[64], char **error_r);
 /* Makes pending key selector active now and the active key of its algorithm retiring.
- * 1 done, 0 no such pending key (*error_r), < 0 database error (*error_r). */
+ * 1 done, 0 no such pending key (*error_r), < 0 database error (*error_r). The caller
+ * mem_frees *error_r. */
 int domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r);
 
 #endif

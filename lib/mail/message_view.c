@@ -13,6 +13,7 @@
 #include "mail/message.h"
 #include "mail/message_view.h"
 #include "mail/mime.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -88,16 +89,6 @@ message_view_bare_id(const char *value)
     return mem_strndup(s, n);
 }
 
-char *
-message_view_base64(const void *data, size_t len)
-{
-    gchar *g = g_base64_encode(data, len);
-    char *copy = mem_strdup(g);
-
-    g_free(g);
-    return copy;
-}
-
 int
 message_view_raw(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, char **raw_r,
                  size_t *len_r)
@@ -135,7 +126,7 @@ file_json(const MIME_FILE *f, int with_data)
                           "hash", sha1);
 
     if (with_data) {
-        char *b64 = message_view_base64(f->data, f->len);
+        char *b64 = base64_encode(f->data, f->len, 0);
 
         json_object_set_new(o, "data", json_string(b64));
         mem_free(b64);
@@ -184,7 +175,7 @@ message_view_content(DB *db, unsigned long long server_id, const DB_RESULT *m, s
         json_object_set_new(data, "headers", p ? headers : (json_decref(headers), json_null()));
     }
     if (what & MESSAGE_VIEW_RAW) {
-        char *b64 = raw ? message_view_base64(raw, len) : NULL;
+        char *b64 = raw ? base64_encode(raw, len, 0) : NULL;
 
         json_object_set_new(data, "raw_message", b64 ? json_string(b64) : json_null());
         mem_free(b64);

@@ -33,8 +33,6 @@ enum {
 
 /* The text of a Message-ID without white space or angle brackets (mem_free it). */
 char *message_view_bare_id(const char *value);
-/* Base64 of data (mem_free it). */
-char *message_view_base64(const void *data, size_t len);
 /* A JSON string of s made valid UTF-8, or null for NULL. */
 json_t *message_view_str(const char *s);
 

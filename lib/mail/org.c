@@ -11,6 +11,7 @@
 
 #include "mail/org.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -28,18 +29,18 @@ static const char *const reserved[] = {
 };
 
 int
-org_permalink_ok(const char *permalink, const char **why_r)
+org_permalink_ok(const char *permalink, char **error_r)
 {
     size_t len = strlen(permalink);
 
     if (len == 0 || len > 64 || strspn(permalink, "abcdefghijklmnopqrstuvwxyz0123456789-") != len
         || permalink[0] == '-' || permalink[len - 1] == '-') {
-        *why_r = "use 1 to 64 lowercase letters, digits and inner hyphens";
+        *error_r = mem_strdup("use 1 to 64 lowercase letters, digits and inner hyphens");
         return 0;
     }
     for (int i = 0; reserved[i]; i++) {
         if (strcmp(permalink, reserved[i]) == 0) {
-            *why_r = "that word is reserved";
+            *error_r = mem_strdup("that word is reserved");
             return 0;
         }
     }
@@ -49,7 +50,7 @@ org_permalink_ok(const char *permalink, const char **why_r)
 int
 org_create(DB *db, const char *name, const char *permalink, unsigned long long *id_r, char **error_r)
 {
-    const char *why;
+    char *why = NULL;
     char uuid[37];
     int ret;
 
@@ -59,6 +60,7 @@ org_create(DB *db, const char *name, const char *permalink, unsigned long long *
     }
     if (!org_permalink_ok(permalink, &why)) {
         *error_r = buf_asprintf("permalink \"%s\": %s", permalink, why);
+        mem_free(why);
         return 0;
     }
     if (token_uuid(uuid) < 0) {

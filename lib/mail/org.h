@@ -10,9 +10,10 @@
 
 #include "mail/db.h"
 
-/* 1 when permalink is acceptable, else 0 with *why_r. */
-int org_permalink_ok(const char *permalink, const char **why_r);
-/* 1 created (*id_r), 0 invalid or taken (*error_r), < 0 database error. */
+/* 1 when permalink is acceptable, else 0 with *error_r (mem_free it). */
+int org_permalink_ok(const char *permalink, char **error_r);
+/* 1 created (*id_r), 0 invalid or taken, < 0 database error (DB_ERR_TEMP / DB_ERR_PERM);
+ * *error_r (mem_free it) on 0 and < 0. */
 int org_create(DB *db, const char *name, const char *permalink, unsigned long long *id_r, char **error_r);
 /* 1 found (*id_r), 0 no such live organization, < 0 database error. */
 int org_find(DB *db, const char *permalink, unsigned long long *id_r);

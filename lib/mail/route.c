@@ -11,18 +11,19 @@
 #include <string.h>
 
 #include "mail/route.h"
+#include "util/mem.h"
 #include "util/msg.h"
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
 int
-route_name_normalize(const char *name, char *out, size_t len, const char **why_r)
+route_name_normalize(const char *name, char *out, size_t len, char **error_r)
 {
     size_t n = strlen(name);
 
     if (n == 0 || n > ROUTE_NAME_MAX || n >= len) {
-        *why_r = "must be 1 to 64 characters";
+        *error_r = mem_strdup("must be 1 to 64 characters");
         return 0;
     }
     for (size_t i = 0; i <= n; i++)
@@ -30,7 +31,7 @@ route_name_normalize(const char *name, char *out, size_t len, const char **why_r
     if (strcmp(out, "*") == 0 || strcmp(out, "__returnpath__") == 0)
         return 1;
     if (strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n) {
-        *why_r = "must be letters, digits, dots and hyphens, \"*\" (any address) or \"__returnpath__\"";
+        *error_r = mem_strdup("must be letters, digits, dots and hyphens, \"*\" (any address) or \"__returnpath__\"");
         return 0;
     }
     return 1;

@@ -29,8 +29,9 @@ typedef struct route_endpoint {
     unsigned long long id;
 } ROUTE_ENDPOINT;
 
-/* Lowercases name into out and checks it: 1 good, 0 bad (*why_r says why). */
-int route_name_normalize(const char *name, char *out, size_t len, const char **why_r);
+/* Lowercases name into out and checks it: 1 good, 0 bad with *error_r saying why
+ * (mem_free it). */
+int route_name_normalize(const char *name, char *out, size_t len, char **error_r);
 /* 1 when mode is Endpoint, Accept, Hold, Bounce or Reject; route_spam_mode_ok likewise
  * for Mark, Quarantine, Fail. */
 int route_mode_ok(const char *mode);

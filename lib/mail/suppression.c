@@ -50,7 +50,7 @@ suppression_remove_address(DB *db, unsigned long long server_id, const char *add
 }
 
 int
-suppression_address_normalize(const char *in, size_t len, char *out, const char **why_r)
+suppression_address_normalize(const char *in, size_t len, char *out, char **error_r)
 {
     char domain[254];
     const char *at;
@@ -63,18 +63,18 @@ suppression_address_normalize(const char *in, size_t len, char *out, const char 
     while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
         len--;
     if (len == 0) {
-        *why_r = "is empty";
+        *error_r = mem_strdup("is empty");
         return 0;
     }
     if (len > SUPPRESSION_ADDRESS_MAX) {
-        *why_r = "is longer than 320 characters";
+        *error_r = mem_strdup("is longer than 320 characters");
         return 0;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char) in[i];
 
         if (ch < 0x21 || ch > 0x7e) {
-            *why_r = "must be printable ASCII without spaces (an internationalized domain as its xn-- form)";
+            *error_r = mem_strdup("must be printable ASCII without spaces (an internationalized domain as its xn-- form)");
             return 0;
         }
         out[i] = (char) tolower(ch);
@@ -82,16 +82,16 @@ suppression_address_normalize(const char *in, size_t len, char *out, const char 
     out[len] = '\0';
     at = strrchr(out, '@');
     if (at == NULL || at == out || at[1] == '\0') {
-        *why_r = "must be an e-mail address such as user@example.com";
+        *error_r = mem_strdup("must be an e-mail address such as user@example.com");
         return 0;
     }
     local = (size_t) (at - out);
     if (local > 64 || strcspn(out, "<>()[]\\,;:\"@") < local) {
-        *why_r = "has a local part that is too long or holds one of <>()[]\\,;:\"@";
+        *error_r = mem_strdup("has a local part that is too long or holds one of <>()[]\\,;:\"@");
         return 0;
     }
     if (!domain_name_normalize(at + 1, domain, sizeof(domain))) {
-        *why_r = "has a domain that is not a domain name such as example.com";
+        *error_r = mem_strdup("has a domain that is not a domain name such as example.com");
         return 0;
     }
     return 1;

@@ -31,8 +31,8 @@ int suppression_remove_address(DB *db, unsigned long long server_id, const char 
 /* Trims spaces and tabs around in[0..len), lower-cases it into out (SUPPRESSION_ADDRESS_MAX
  * + 1 bytes) and checks that it is an address local@domain.example (printable ASCII local
  * part without spaces, <>, (), [], \, ",", ";", ":", '"'; a domain of letters, digits and
- * hyphens with at least two labels). 1 good, 0 bad (*why_r says why). */
-int suppression_address_normalize(const char *in, size_t len, char *out, const char **why_r);
+ * hyphens with at least two labels). 1 good, 0 bad with *error_r saying why (mem_free it). */
+int suppression_address_normalize(const char *in, size_t len, char *out, char **error_r);
 
 /* Columns of suppression_list()'s rows; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
 enum suppression_col {
