@@ -175,10 +175,11 @@ struct mgmt_resource {
     int kind;                   /* the resource's own (an endpoint's type) */
     size_t size;                /* sizeof one row struct of rows->v */
     size_t id_off;              /* offsetof the row's unsigned long long id */
-    /* The rows of server_id into *rows: all when key is NULL, else the one path key names
-     * (none when key is not one). The row count, < 0 database error. */
+    /* The rows of server_id into *rows: the one path key names (none when key is not one),
+     * else the one of id (a loader may give more; the caller picks), else all. The row
+     * count, < 0 database error. */
     int (*load)(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
-                DB_ROWS *rows);
+                unsigned long long id, DB_ROWS *rows);
     json_t *(*json)(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row);
     /* Optional: answers one row with status when that takes more than json() (NULL: json()). */
     void (*reply)(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row, unsigned status);

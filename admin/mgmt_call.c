@@ -649,7 +649,7 @@ mgmt_path_id(MGMT_CALL *c, size_t n, unsigned long long *id_r)
 int
 mgmt_find(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, DB_ROWS *rows)
 {
-    int ret = r->load(c, r, server_id, http_path_arg(c->req, 2), rows);
+    int ret = r->load(c, r, server_id, http_path_arg(c->req, 2), 0, rows);
 
     if (ret < 0) {
         char *what = buf_asprintf("%s lookup", r->what);
@@ -677,10 +677,10 @@ mgmt_reply_again(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server
                  unsigned long long id, unsigned status)
 {
     DB_ROWS rows = {0};
-    int ret = r->load(c, r, server_id, key, &rows);
+    int ret = r->load(c, r, server_id, key, id, &rows);
     size_t i = 0;
 
-    /* By id: the loader gave all of the server's rows. */
+    /* By id: the loader may have given more than that row. */
     while (key == NULL && i < rows.n && *(const unsigned long long *) ((const char *) mgmt_row(r, &rows, i) + r->id_off) != id)
         i++;
     if (ret < 0 || i >= rows.n) {
@@ -704,7 +704,7 @@ mgmt_list(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = r->load(&c, r, server_id, NULL, &rows)) < 0) {
+        if ((ret = r->load(&c, r, server_id, NULL, 0, &rows)) < 0) {
             char *what = buf_asprintf("%s list", r->what);
 
             mgmt_reply_db(&c, what, ret);

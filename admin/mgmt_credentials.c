@@ -4,8 +4,7 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,63 +22,49 @@
 
 /* ---------------------------------------------------------------- a server's credentials */
 
-static json_t *
-credential_json(const DB_RESULT *res, size_t row)
-{
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, row, CRED_COL_UUID)),
-                     "type", mgmt_jstr(db_result_get(res, row, CRED_COL_TYPE)), "name", mgmt_jstr(db_result_get(res, row, CRED_COL_NAME)),
-                     "key_prefix", mgmt_jstr(db_result_get(res, row, CRED_COL_KEY_PREFIX)),
-                     "network", mgmt_jstr(db_result_get(res, row, CRED_COL_NETWORK)),
-                     "hold", atoi(db_result_get(res, row, CRED_COL_HOLD)) != 0,
-                     "last_used_at", mgmt_jstr(db_result_get(res, row, CRED_COL_LAST_USED)),
-                     "created_at", mgmt_jstr(db_result_get(res, row, CRED_COL_CREATED)));
-}
-
-/* The credential of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
 static int
-find_credential(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+credential_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+                unsigned long long id, DB_ROWS *rows)
 {
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
-
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        mgmt_reply_not_found(c, "credential");
+    (void) r;
+    if (uuid && !auth_uuid_ok(uuid))
         return 0;
-    }
-    if ((ret = credential_server_list(c->db, server_id, uuid, 0, res_r)) < 0) {
-        mgmt_reply_db(c, "credential lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        mgmt_reply_not_found(c, "credential");
-    return ret > 0;
+    return credential_server_list(c->db, server_id, uuid, id, rows);
 }
 
-static void
-mgmt_v2_credentials_list(HTTP_REQUEST *req, void *arg)
+static json_t *
+credential_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
+    const CREDENTIAL_ROW *cr = row;
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = credential_server_list(c.db, server_id, NULL, 0, &res)) < 0) {
-            mgmt_reply_db(&c, "credential list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, credential_json(res, i));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "credentials", a));
-        }
-    }
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
+    (void) c, (void) r;
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "uuid", mgmt_jstr(cr->uuid), "type", mgmt_jstr(cr->type),
+                     "name", mgmt_jstr(cr->name), "key_prefix", mgmt_jstr(cr->key_prefix),
+                     "network", mgmt_jstr(cr->network), "hold", cr->hold, "last_used_at", mgmt_jstr(cr->last_used_at),
+                     "created_at", mgmt_jstr(cr->created_at));
 }
+
+static int
+credential_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return credential_delete(c->db, server_id, ((const CREDENTIAL_ROW *) row)->id);
+}
+
+static json_t *
+credential_deleted(const void *row)
+{
+    return mgmt_deleted_uuid(((const CREDENTIAL_ROW *) row)->uuid);
+}
+
+static const MGMT_RESOURCE credentials = {
+    .what = "credential", .one = "credential", .many = "credentials",
+    .size = sizeof(CREDENTIAL_ROW), .id_off = offsetof(CREDENTIAL_ROW, id),
+    .load = credential_load, .json = credential_json, .remove = credential_remove, .deleted = credential_deleted,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_credentials, credentials)
+MGMT_DELETE_HANDLER(mgmt_v2_credential, credentials)
 
 static void
 mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
@@ -88,7 +73,7 @@ mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
     unsigned long long server_id = 0, id = 0;
     char key[CREDENTIAL_KEY_LEN + 1] = "", *error = NULL;
     const char *type, *name, *network;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     int hold, ret;
     MGMT_CALL c;
     MGMT_ORG o = {0};
@@ -139,10 +124,10 @@ mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: created %s credential %llu of server %s/%s", c.p.user_id, type, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    if ((ret = credential_server_list(c.db, server_id, NULL, id, &res)) <= 0) {
+    if ((ret = credential_server_list(c.db, server_id, NULL, id, &rows)) <= 0) {
         mgmt_reply_db(&c, "credential reload", ret < 0 ? ret : DB_ERR_PERM);
     } else {
-        json_t *cred = credential_json(res, 0);
+        json_t *cred = credential_json(&c, &credentials, rows.v);
 
         /* The key, shown this once. */
         if (key[0])
@@ -158,7 +143,7 @@ mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
 out:
     explicit_bzero(key, sizeof(key));
     mem_free(error);
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -168,14 +153,14 @@ mgmt_v2_credential_update(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"name", "hold", NULL};
     unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     const char *name;
     int hold, ret;
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_credential(&c, server_id, &res) != 1)
+        || mgmt_find(&c, &credentials, server_id, &rows) != 1)
         goto out;
     mgmt_check_known(&c, known);
     name = mgmt_field_name(&c, "name", 0);
@@ -184,7 +169,7 @@ mgmt_v2_credential_update(HTTP_REQUEST *req, void *arg)
         mgmt_reply_invalid(&c);
         goto out;
     }
-    id = strtoull(db_result_get(res, 0, CRED_COL_ID), NULL, 10);
+    id = ((const CREDENTIAL_ROW *) rows.v)->id;
     if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = credential_update(c.db, id, name, hold)) < 0) {
@@ -195,42 +180,9 @@ mgmt_v2_credential_update(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: changed credential %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    db_result_free(res);
-    res = NULL;
-    if ((ret = credential_server_list(c.db, server_id, NULL, id, &res)) <= 0)
-        mgmt_reply_db(&c, "credential reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "credential", credential_json(res, 0)));
+    mgmt_reply_again(&c, &credentials, server_id, NULL, id, MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_credential_delete(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_credential(&c, server_id, &res) != 1 || mgmt_txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, CRED_COL_ID), NULL, 10);
-    if ((ret = credential_delete(c.db, server_id, id)) < 0) {
-        mgmt_reply_db(&c, "credential delete", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted credential %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, CRED_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
