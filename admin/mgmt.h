@@ -11,6 +11,12 @@
  * collected in c->errors (400 ValidationError); the change runs in one transaction; the
  * handler answers exactly once and ends with mgmt_call_end().
  *
+ * A server's child objects are described once each (MGMT_RESOURCE: names, a loader of
+ * lib/mail's typed rows, their JSON, how one is deleted); mgmt_list(), mgmt_get() and
+ * mgmt_delete() are their list/get/delete handlers, and mgmt_find()/mgmt_reply_again()
+ * serve the files' own create and update handlers. Postal's API v1 (api_v1.c) runs its
+ * calls through mgmt_call_open()/mgmt_call_end() too.
+ *
  * Must never: answer a non-member anything but 404 for an organization's paths, or put
  * input into SQL text (there is no SQL in admin/: lib/mail modules own the tables).
  */
@@ -80,7 +86,12 @@ int mgmt_read_body(MGMT_CALL *c);
 
 void mgmt_call_end(MGMT_CALL *c);
 
-/* 0 to go on, -1 when already answered (mgmt_call_end() in both cases). */
+/* Starts a call that authenticates by itself (api_v1.c): the request, the handlers' state
+ * m and a database handle. mgmt_call_end() ends it. */
+void mgmt_call_open(MGMT_CALL *c, HTTP_REQUEST *req, MGMT_V2 *m);
+
+/* mgmt_call_open(), then the principal and (MGMT_NEED_BODY) the JSON body. 0 to go on, -1
+ * when already answered (mgmt_call_end() in both cases). */
 int mgmt_call_begin(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, int flags);
 
 int mgmt_txn_begin(MGMT_CALL *c);
@@ -154,8 +165,9 @@ int mgmt_web_url_ok(const char *url);
  * security.outbound_allowed_networks); else 0 with a field error (422). */
 int mgmt_outbound_ok(MGMT_CALL *c, const char *field, const char *value, int is_url);
 
-/* 409 with code and message, and the collected field errors when there are any. */
-void mgmt_reply_conflict(MGMT_CALL *c, const char *code, const char *message);
+/* 409 {"code", "message"[, the members of extra (taken; may be NULL)][, "errors"]}: the
+ * collected field errors are added when there are any. */
+void mgmt_reply_conflict(MGMT_CALL *c, const char *code, const char *message, json_t *extra);
 
 /* The query arguments ?before=<id>&limit=<n> of a paginated list (limit 1..max, default
  * def). 0, or -1 after answering 400 ValidationError. */
@@ -163,6 +175,9 @@ int mgmt_page_args(MGMT_CALL *c, unsigned long long *before_r, unsigned *limit_r
 
 /* Path argument n as a positive decimal id: 1 with *id_r, 0 when it is not one. */
 int mgmt_path_id(MGMT_CALL *c, size_t n, unsigned long long *id_r);
+
+/* v as a positive decimal id (at most 19 digits, no leading 0): 1 with *id_r, else 0. */
+int mgmt_parse_id(const char *v, unsigned long long *id_r);
 
 /* ---- a server's child objects: one descriptor each, generic list/get/delete */
 

@@ -1,7 +1,8 @@
 /*
  * mgmt_call.c -- the shared toolkit of the management API v2 files (mgmt.h): answers,
- * the call's lifetime, field checks, JSON of rows, and organization/server lookups
- * with the principal's role.
+ * the call's lifetime, field checks, JSON of rows, organization/server lookups with the
+ * principal's role, and the generic list/get/delete handlers of a server's child objects
+ * (MGMT_RESOURCE).
  */
 #include "config.h"
 
@@ -160,7 +161,8 @@ mgmt_call_end(MGMT_CALL *c)
     json_decref(c->errors);
 }
 
-/* 0 to go on, -1 when already answered (mgmt_call_end() in both cases). */
+/* mgmt_call_open(), then the principal and (MGMT_NEED_BODY) the JSON body. 0 to go on, -1
+ * when already answered (mgmt_call_end() in both cases). */
 int
 mgmt_call_begin(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, int flags)
 {
@@ -586,12 +588,17 @@ mgmt_outbound_ok(MGMT_CALL *c, const char *field, const char *value, int is_url)
     return 0;
 }
 
-/* 409 with code and message, and the collected field errors when there are any. */
+/* 409 with code and message, the members of extra (taken; may be NULL) and the collected
+ * field errors when there are any. */
 void
-mgmt_reply_conflict(MGMT_CALL *c, const char *code, const char *message)
+mgmt_reply_conflict(MGMT_CALL *c, const char *code, const char *message, json_t *extra)
 {
     json_t *data = json_pack("{s:s, s:s}", "code", code, "message", message);
 
+    if (extra) {
+        json_object_update(data, extra);
+        json_decref(extra);
+    }
     if (mgmt_has_errors(c))
         json_object_set(data, "errors", c->errors);
     http_reply_json(c->req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:o}", "status", "error", "data", data));
@@ -636,8 +643,13 @@ mgmt_page_args(MGMT_CALL *c, unsigned long long *before_r, unsigned *limit_r, un
 int
 mgmt_path_id(MGMT_CALL *c, size_t n, unsigned long long *id_r)
 {
-    const char *v = http_path_arg(c->req, n);
+    return mgmt_parse_id(http_path_arg(c->req, n), id_r);
+}
 
+/* v as a positive decimal id (at most 19 digits, no leading 0): 1 with *id_r, else 0. */
+int
+mgmt_parse_id(const char *v, unsigned long long *id_r)
+{
     if (v == NULL || *v == '\0' || *v == '0' || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
         return 0;
     *id_r = strtoull(v, NULL, 10);

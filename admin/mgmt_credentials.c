@@ -113,7 +113,7 @@ mgmt_v2_credentials_create(HTTP_REQUEST *req, void *arg)
     if (ret == CREDENTIAL_CONFLICT) {
         /* The message names the overlapping network, never whose it is. */
         mgmt_field_error(&c, "network", "%s", error);
-        mgmt_reply_conflict(&c, "NetworkConflict", error);
+        mgmt_reply_conflict(&c, "NetworkConflict", error, NULL);
         goto out;
     }
     if (ret < 0) {

@@ -28,81 +28,101 @@
 #define URL_MAX_BYTES 2048
 #define SMTP_SECRET_MAX_BYTES 255
 
-/* What the API calls each type, in ENDPOINT_TYPE order. */
-static const char *const what[ENDPOINT_TYPES] = {"HTTP endpoint", "SMTP endpoint", "address endpoint"};
 
 static json_t *
-jbool(const DB_RESULT *res, size_t row, size_t col)
+endpoint_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    return json_boolean(atoi(db_result_get(res, row, col)) != 0);
-}
+    const ENDPOINT_ROW *e = row;
+    json_t *o = json_pack("{s:o, s:s}", "uuid", mgmt_jstr(e->uuid), "type", endpoint_type_name((ENDPOINT_TYPE) r->kind));
 
-static json_t *
-jint(const DB_RESULT *res, size_t row, size_t col)
-{
-    return json_integer(atoll(db_result_get(res, row, col)));
-}
-
-static json_t *
-endpoint_json(ENDPOINT_TYPE type, const DB_RESULT *res, size_t row)
-{
-    json_t *o = json_pack("{s:o, s:s}", "uuid", mgmt_jstr(db_result_get(res, row, EP_COL_UUID)), "type",
-                          endpoint_type_name(type));
-
-    switch (type) {
+    (void) c;
+    switch ((ENDPOINT_TYPE) r->kind) {
     case EP_TYPE_HTTP:
-        json_object_set_new(o, "name", mgmt_jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "url", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_URL)));
-        json_object_set_new(o, "encoding", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_ENCODING)));
-        json_object_set_new(o, "format", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_FORMAT)));
-        json_object_set_new(o, "strip_replies", jbool(res, row, EP_HTTP_COL_STRIP_REPLIES));
-        json_object_set_new(o, "include_attachments", jbool(res, row, EP_HTTP_COL_INCLUDE_ATTACHMENTS));
-        json_object_set_new(o, "timeout", jint(res, row, EP_HTTP_COL_TIMEOUT));
-        json_object_set_new(o, "last_used_at", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_CREATED)));
-        json_object_set_new(o, "updated_at", mgmt_jstr(db_result_get(res, row, EP_HTTP_COL_UPDATED)));
+        json_object_set_new(o, "name", mgmt_jstr(e->name));
+        json_object_set_new(o, "url", mgmt_jstr(e->url));
+        json_object_set_new(o, "encoding", mgmt_jstr(e->encoding));
+        json_object_set_new(o, "format", mgmt_jstr(e->format));
+        json_object_set_new(o, "strip_replies", json_boolean(e->strip_replies));
+        json_object_set_new(o, "include_attachments", json_boolean(e->include_attachments));
+        json_object_set_new(o, "timeout", json_integer(e->timeout));
         break;
     case EP_TYPE_SMTP:
-        json_object_set_new(o, "name", mgmt_jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "hostname", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_HOSTNAME)));
-        json_object_set_new(o, "port", jint(res, row, EP_SMTP_COL_PORT));
-        json_object_set_new(o, "ssl_mode", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_SSL_MODE)));
-        json_object_set_new(o, "username", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_USERNAME)));
-        json_object_set_new(o, "password_set", jbool(res, row, EP_SMTP_COL_HAS_PASSWORD));
-        json_object_set_new(o, "last_used_at", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_CREATED)));
-        json_object_set_new(o, "updated_at", mgmt_jstr(db_result_get(res, row, EP_SMTP_COL_UPDATED)));
+        json_object_set_new(o, "name", mgmt_jstr(e->name));
+        json_object_set_new(o, "hostname", mgmt_jstr(e->hostname));
+        json_object_set_new(o, "port", json_integer(e->port));
+        json_object_set_new(o, "ssl_mode", mgmt_jstr(e->ssl_mode));
+        json_object_set_new(o, "username", mgmt_jstr(e->username));
+        json_object_set_new(o, "password_set", json_boolean(e->has_password));
         break;
     case EP_TYPE_ADDRESS:
-        json_object_set_new(o, "address", mgmt_jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "last_used_at", mgmt_jstr(db_result_get(res, row, EP_ADDRESS_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", mgmt_jstr(db_result_get(res, row, EP_ADDRESS_COL_CREATED)));
-        json_object_set_new(o, "updated_at", mgmt_jstr(db_result_get(res, row, EP_ADDRESS_COL_UPDATED)));
+        json_object_set_new(o, "address", mgmt_jstr(e->name));
         break;
     }
+    json_object_set_new(o, "last_used_at", mgmt_jstr(e->last_used_at));
+    json_object_set_new(o, "created_at", mgmt_jstr(e->created_at));
+    json_object_set_new(o, "updated_at", mgmt_jstr(e->updated_at));
     return o;
 }
 
-/* The endpoint of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
 static int
-find_endpoint(MGMT_CALL *c, ENDPOINT_TYPE type, unsigned long long server_id, DB_RESULT **res_r)
+endpoint_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+              unsigned long long id, DB_ROWS *rows)
 {
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
-
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        mgmt_reply_not_found(c, what[type]);
+    if (uuid && !auth_uuid_ok(uuid))
         return 0;
-    }
-    if ((ret = endpoint_list(c->db, type, server_id, uuid, 0, res_r)) < 0) {
-        mgmt_reply_db(c, "endpoint lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        mgmt_reply_not_found(c, what[type]);
-    return ret > 0;
+    return endpoint_rows(c->db, (ENDPOINT_TYPE) r->kind, server_id, uuid, id, rows);
 }
+
+/* No route may deliver to a deleted endpoint: 409 EndpointInUse naming them. */
+static int
+endpoint_unused(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
+{
+    DB_ROWS users = {0};
+    int ret = route_using_endpoint(c->db, (ENDPOINT_TYPE) r->kind, ((const ENDPOINT_ROW *) row)->id, &users);
+
+    if (ret > 0) {
+        const char *const *address = users.v;
+        json_t *names = json_array();
+        BUF *message = buf_new(128);
+
+        buf_printf(message, "The %s is used by route%s ", r->what, ret > 1 ? "s" : "");
+        for (size_t i = 0; i < users.n; i++) {
+            buf_printf(message, "%s%s", i ? ", " : "", address[i]);
+            json_array_append_new(names, mgmt_jstr(address[i]));
+        }
+        buf_append_str(message, "; change or delete those routes first.");
+        mgmt_reply_conflict(c, "EndpointInUse", buf_cstr(message), json_pack("{s:o}", "routes", names));
+        buf_free(message);
+    }
+    db_rows_free(&users);
+    return ret < 0 ? ret : ret == 0;
+}
+
+static int
+endpoint_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    return endpoint_delete(c->db, (ENDPOINT_TYPE) r->kind, server_id, ((const ENDPOINT_ROW *) row)->id);
+}
+
+static json_t *
+endpoint_deleted(const void *row)
+{
+    return mgmt_deleted_uuid(((const ENDPOINT_ROW *) row)->uuid);
+}
+
+#define ENDPOINT_RESOURCE(type, name) { \
+    .what = name, .one = "endpoint", .many = "endpoints", .kind = type, \
+    .size = sizeof(ENDPOINT_ROW), .id_off = offsetof(ENDPOINT_ROW, id), \
+    .load = endpoint_load, .json = endpoint_json, .may_delete = endpoint_unused, .remove = endpoint_remove, \
+    .deleted = endpoint_deleted, \
+}
+
+/* What the API calls each type, in ENDPOINT_TYPE order. */
+static const MGMT_RESOURCE endpoints[ENDPOINT_TYPES] = {
+    ENDPOINT_RESOURCE(EP_TYPE_HTTP, "HTTP endpoint"),
+    ENDPOINT_RESOURCE(EP_TYPE_SMTP, "SMTP endpoint"),
+    ENDPOINT_RESOURCE(EP_TYPE_ADDRESS, "address endpoint"),
+};
 
 /* A string field that must be one of list (NULL-terminated); NULL when absent or wrong. */
 static const char *
@@ -199,45 +219,6 @@ address_field(MGMT_CALL *c, int creating, char *buf)
     return given ? buf : NULL;
 }
 
-/* Reads the endpoint id back and answers it with status. */
-static void
-reply_endpoint(MGMT_CALL *c, ENDPOINT_TYPE type, unsigned long long server_id, unsigned long long id, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = endpoint_list(c->db, type, server_id, NULL, id, &res);
-
-    if (ret <= 0)
-        mgmt_reply_db(c, "endpoint reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "endpoint", endpoint_json(type, res, 0)));
-    db_result_free(res);
-}
-
-static void
-endpoints_list(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = endpoint_list(c.db, type, server_id, NULL, 0, &res)) < 0) {
-            mgmt_reply_db(&c, "endpoint list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, endpoint_json(type, res, i));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "endpoints", a));
-        }
-    }
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
 static void
 endpoints_create(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
 {
@@ -278,26 +259,10 @@ endpoints_create(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: created %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
+    msg_info("user %llu: created %s %llu of server %s/%s", c.p.user_id, endpoints[type].what, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_endpoint(&c, type, server_id, id, MHD_HTTP_CREATED);
+    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, MHD_HTTP_CREATED);
 out:
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-endpoint_get(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_endpoint(&c, type, server_id, &res) == 1)
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "endpoint", endpoint_json(type, res, 0)));
-    db_result_free(res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -310,27 +275,29 @@ endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
     ENDPOINT_HTTP h = {0};
     ENDPOINT_SMTP s = {0};
     const char *addr = NULL;
-    DB_RESULT *res = NULL;
+    const ENDPOINT_ROW *row;
+    DB_ROWS rows = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_endpoint(&c, type, server_id, &res) != 1)
+        || mgmt_find(&c, &endpoints[type], server_id, &rows) != 1)
         goto out;
-    id = strtoull(db_result_get(res, 0, EP_COL_ID), NULL, 10);
+    row = rows.v;
+    id = row->id;
     if (type == EP_TYPE_HTTP) {
         http_fields(&c, 0, &h);
     } else if (type == EP_TYPE_SMTP) {
         smtp_fields(&c, 0, &s);
         /* A password stays only with a username. */
         if (s.set_username && s.username == NULL && !s.set_password
-            && atoi(db_result_get(res, 0, EP_SMTP_COL_HAS_PASSWORD)) != 0) {
+            && row->has_password) {
             s.set_password = 1;
             s.password = NULL;
         }
         if (s.password && (s.set_username ? s.username == NULL && json_is_null(json_object_get(c.body, "username"))
-                           : db_result_get(res, 0, EP_SMTP_COL_USERNAME) == NULL))
+                           : row->username == NULL))
             mgmt_field_error(&c, "password", "needs a username");
     } else {
         addr = address_field(&c, 0, address);
@@ -353,70 +320,22 @@ endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: changed %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
+    msg_info("user %llu: changed %s %llu of server %s/%s", c.p.user_id, endpoints[type].what, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_endpoint(&c, type, server_id, id, MHD_HTTP_OK);
+    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-endpoint_delete_one(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL, *users = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_endpoint(&c, type, server_id, &res) != 1 || mgmt_txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, EP_COL_ID), NULL, 10);
-    if ((ret = route_using_endpoint(c.db, type, id, &users)) < 0) {
-        mgmt_reply_db(&c, "endpoint users", ret);
-        goto out;
-    }
-    if (ret > 0) {
-        json_t *names = json_array();
-        BUF *message = buf_new(128);
-
-        buf_printf(message, "The %s is used by route%s ", what[type], ret > 1 ? "s" : "");
-        for (size_t i = 0; i < db_result_rows(users); i++) {
-            buf_printf(message, "%s%s", i ? ", " : "", db_result_get(users, i, 0));
-            json_array_append_new(names, mgmt_jstr(db_result_get(users, i, 0)));
-        }
-        buf_append_str(message, "; change or delete those routes first.");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:o}}", "status", "error", "data", "code",
-                                                          "EndpointInUse", "message", buf_cstr(message), "routes", names));
-        buf_free(message);
-        goto out;
-    }
-    if ((ret = endpoint_delete(c.db, type, server_id, id)) < 0) {
-        mgmt_reply_db(&c, "endpoint delete", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, EP_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(users);
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
 
 /* One handler per type and operation (the router passes no more than the path). */
 #define ENDPOINT_HANDLERS(prefix, type) \
-    static void prefix##_list(HTTP_REQUEST *req, void *arg) { endpoints_list(req, arg, type); } \
+    MGMT_LIST_HANDLER(prefix, endpoints[type]) \
+    MGMT_GET_HANDLER(prefix, endpoints[type]) \
+    MGMT_DELETE_HANDLER(prefix, endpoints[type]) \
     static void prefix##_create(HTTP_REQUEST *req, void *arg) { endpoints_create(req, arg, type); } \
-    static void prefix##_get(HTTP_REQUEST *req, void *arg) { endpoint_get(req, arg, type); } \
-    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_update(req, arg, type); } \
-    static void prefix##_delete(HTTP_REQUEST *req, void *arg) { endpoint_delete_one(req, arg, type); }
+    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_update(req, arg, type); }
 ENDPOINT_HANDLERS(mgmt_v2_http_endpoints, EP_TYPE_HTTP)
 ENDPOINT_HANDLERS(mgmt_v2_smtp_endpoints, EP_TYPE_SMTP)
 ENDPOINT_HANDLERS(mgmt_v2_address_endpoints, EP_TYPE_ADDRESS)

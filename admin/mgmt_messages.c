@@ -521,7 +521,7 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
         mgmt_reply_not_found(&c, "message");
         break;
     case R_NOT_HELD:
-        mgmt_reply_fail(&c, MHD_HTTP_CONFLICT, "NotHeld", why);
+        mgmt_reply_conflict(&c, "NotHeld", why, NULL);
         break;
     default:
         mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", why);

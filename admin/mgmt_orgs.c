@@ -95,9 +95,7 @@ mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
     ret = org_create(c.db, name, permalink, &id, &error);
     if (ret == 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
         mgmt_field_error(&c, "permalink", "is already taken");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "PermalinkTaken", "message",
-                                                          "An organization with this permalink exists.", "errors", c.errors));
+        mgmt_reply_conflict(&c, "PermalinkTaken", "An organization with this permalink exists.", NULL);
         goto out;
     }
     if (ret == 0) {
@@ -252,8 +250,8 @@ load_member(MGMT_CALL *c, const MGMT_ORG *o, DB_RESULT **res_r, unsigned long lo
 static void
 reply_last_owner(MGMT_CALL *c)
 {
-    mgmt_reply_fail(c, MHD_HTTP_CONFLICT, "LastOwner",
-               "An organization keeps at least one owner: make someone else owner first.");
+    mgmt_reply_conflict(c, "LastOwner",
+               "An organization keeps at least one owner: make someone else owner first.", NULL);
 }
 
 /* Re-reads a member as JSON; NULL after answering. */
@@ -351,7 +349,7 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
         goto out;
     ret = org_member_add(c.db, o.id, user_id, auth_role_name(role));
     if (ret == 0) {
-        mgmt_reply_fail(&c, MHD_HTTP_CONFLICT, "AlreadyMember", "This user is already a member; change the role with PATCH.");
+        mgmt_reply_conflict(&c, "AlreadyMember", "This user is already a member; change the role with PATCH.", NULL);
         goto out;
     }
     if (ret >= 0)
@@ -444,8 +442,8 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
         goto out;
     if (o.row->suspended && !c.p.is_admin) {
         /* Leaving would lift the block on creating organizations (org_user_suspended). */
-        mgmt_reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationSuspended",
-                   "The organization is suspended: its members cannot leave or be removed until the suspension is lifted.");
+        mgmt_reply_conflict(&c, "OrganizationSuspended",
+                   "The organization is suspended: its members cannot leave or be removed until the suspension is lifted.", NULL);
         goto out;
     }
     if (user_id != c.p.user_id && (o.role < AUTH_ROLE_ADMIN || (current == AUTH_ROLE_OWNER && o.role < AUTH_ROLE_OWNER))) {
@@ -545,8 +543,8 @@ mgmt_v2_deleted_org_purge(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     if (!deleted) {
-        mgmt_reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationNotDeleted",
-                   "Only a deleted organization can be purged: delete it first (DELETE /api/v2/organizations/{org}).");
+        mgmt_reply_conflict(&c, "OrganizationNotDeleted",
+                   "Only a deleted organization can be purged: delete it first (DELETE /api/v2/organizations/{org}).", NULL);
         goto out;
     }
     do

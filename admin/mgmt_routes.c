@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,53 +33,66 @@ endpoint_ref_json(const char *type, const char *uuid)
 }
 
 static json_t *
-route_json(MGMT_CALL *c, const DB_RESULT *res, size_t row)
+route_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    const char *name = db_result_get(res, row, ROUTE_COL_NAME), *domain = db_result_get(res, row, ROUTE_COL_DOMAIN);
-    const char *token = db_result_get(res, row, ROUTE_COL_TOKEN);
-    char *address = buf_asprintf("%s@%s", name, domain);
-    char *token_address = buf_asprintf("%s@%s", token, c->req->cfg->dns_route_domain);
+    const ROUTE_ROW *rt = row;
+    char *address = buf_asprintf("%s@%s", rt->name, rt->domain);
+    char *token_address = buf_asprintf("%s@%s", rt->token, c->req->cfg->dns_route_domain);
     json_t *extra = json_array(), *o;
-    DB_RESULT *x = NULL;
+    DB_ROWS x = {0};
 
-    if (route_additional_list(c->db, strtoull(db_result_get(res, row, ROUTE_COL_ID), NULL, 10), &x) >= 0)
-        for (size_t i = 0; i < db_result_rows(x); i++)
-            json_array_append_new(extra, endpoint_ref_json(db_result_get(x, i, 0), db_result_get(x, i, 1)));
-    db_result_free(x);
+    (void) r;
+    if (route_additional_list(c->db, rt->id, &x) >= 0)
+        for (size_t i = 0; i < x.n; i++) {
+            const ROUTE_ENDPOINT_REF *ref = (const ROUTE_ENDPOINT_REF *) x.v + i;
+
+            json_array_append_new(extra, endpoint_ref_json(ref->type, ref->uuid));
+        }
+    db_rows_free(&x);
     o = json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
-                  "uuid", mgmt_jstr(db_result_get(res, row, ROUTE_COL_UUID)), "name", mgmt_jstr(name), "domain", mgmt_jstr(domain),
-                  "address", address, "token", mgmt_jstr(token), "token_address", token_address,
-                  "mode", mgmt_jstr(db_result_get(res, row, ROUTE_COL_MODE)),
-                  "spam_mode", mgmt_jstr(db_result_get(res, row, ROUTE_COL_SPAM_MODE)),
-                  "endpoint", endpoint_ref_json(db_result_get(res, row, ROUTE_COL_ENDPOINT_TYPE),
-                                                db_result_get(res, row, ROUTE_COL_ENDPOINT_UUID)),
-                  "additional_endpoints", extra, "created_at", mgmt_jstr(db_result_get(res, row, ROUTE_COL_CREATED)),
-                  "updated_at", mgmt_jstr(db_result_get(res, row, ROUTE_COL_UPDATED)));
+                  "uuid", mgmt_jstr(rt->uuid), "name", mgmt_jstr(rt->name), "domain", mgmt_jstr(rt->domain),
+                  "address", address, "token", mgmt_jstr(rt->token), "token_address", token_address,
+                  "mode", mgmt_jstr(rt->mode), "spam_mode", mgmt_jstr(rt->spam_mode),
+                  "endpoint", endpoint_ref_json(rt->endpoint_type, rt->endpoint_uuid),
+                  "additional_endpoints", extra, "created_at", mgmt_jstr(rt->created_at),
+                  "updated_at", mgmt_jstr(rt->updated_at));
     mem_free(address);
     mem_free(token_address);
     return o;
 }
 
-/* The route of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
 static int
-find_route(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+route_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+           unsigned long long id, DB_ROWS *rows)
 {
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
-
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        mgmt_reply_not_found(c, "route");
+    (void) r;
+    if (uuid && !auth_uuid_ok(uuid))
         return 0;
-    }
-    if ((ret = route_list(c->db, server_id, uuid, 0, res_r)) < 0) {
-        mgmt_reply_db(c, "route lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        mgmt_reply_not_found(c, "route");
-    return ret > 0;
+    return route_list(c->db, server_id, uuid, id, rows);
 }
+
+static int
+route_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return route_delete(c->db, server_id, ((const ROUTE_ROW *) row)->id);
+}
+
+static json_t *
+route_deleted(const void *row)
+{
+    return mgmt_deleted_uuid(((const ROUTE_ROW *) row)->uuid);
+}
+
+static const MGMT_RESOURCE routes = {
+    .what = "route", .one = "route", .many = "routes",
+    .size = sizeof(ROUTE_ROW), .id_off = offsetof(ROUTE_ROW, id),
+    .load = route_load, .json = route_json, .remove = route_remove, .deleted = route_deleted,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_routes, routes)
+MGMT_GET_HANDLER(mgmt_v2_route, routes)
+MGMT_DELETE_HANDLER(mgmt_v2_route, routes)
 
 /* An endpoint reference {"type","uuid"} v of field (label names it in errors) into *out:
  * 1 good, 0 bad (error added), < 0 database error. */
@@ -152,7 +166,7 @@ static int
 domain_field(MGMT_CALL *c, unsigned long long server_id, int required, unsigned long long *id_r)
 {
     const char *given = mgmt_field_string(c, "domain", required, 253);
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     char name[254];
     int ret;
 
@@ -163,10 +177,12 @@ domain_field(MGMT_CALL *c, unsigned long long server_id, int required, unsigned 
         return 0;
     }
     if ((ret = domain_server_list(c->db, server_id, name, &res)) > 0) {
-        *id_r = strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10);
+        const DOMAIN_ROW *d = res.v;
+
+        *id_r = d->id;
         /* Only a verified domain receives mail: a route on an unverified name would let
          * anyone steer mail for a domain they do not hold. */
-        if (atoi(db_result_get(res, 0, DOMAIN_COL_VERIFIED)) == 0) {
+        if (!d->verified) {
             mgmt_field_error(c, "domain", "is not verified: verify it (POST …/domains/%s/verify) before routing its mail",
                         name);
             ret = 0;
@@ -174,7 +190,7 @@ domain_field(MGMT_CALL *c, unsigned long long server_id, int required, unsigned 
     } else if (ret == 0) {
         mgmt_field_error(c, "domain", "is not a domain of this server (add it under …/domains first)");
     }
-    db_result_free(res);
+    db_rows_free(&res);
     return ret;
 }
 
@@ -248,45 +264,7 @@ static void
 reply_taken(MGMT_CALL *c)
 {
     mgmt_field_error(c, "name", "is already a route of this domain");
-    mgmt_reply_conflict(c, "RouteTaken", "The domain already has a route with this name.");
-}
-
-static void
-reply_route(MGMT_CALL *c, unsigned long long server_id, unsigned long long id, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = route_list(c->db, server_id, NULL, id, &res);
-
-    if (ret <= 0)
-        mgmt_reply_db(c, "route reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "route", route_json(c, res, 0)));
-    db_result_free(res);
-}
-
-static void
-mgmt_v2_routes_list(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = route_list(c.db, server_id, NULL, 0, &res)) < 0) {
-            mgmt_reply_db(&c, "route list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, route_json(&c, res, i));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "routes", a));
-        }
-    }
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
+    mgmt_reply_conflict(c, "RouteTaken", "The domain already has a route with this name.", NULL);
 }
 
 static void
@@ -329,25 +307,9 @@ mgmt_v2_routes_create(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: created route %llu (%s) of server %s/%s", c.p.user_id, id, in.name, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_route(&c, server_id, id, MHD_HTTP_CREATED);
+    mgmt_reply_again(&c, &routes, server_id, NULL, id, MHD_HTTP_CREATED);
 out:
     mem_free(in.additional);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_route_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_route(&c, server_id, &res) == 1)
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "route", route_json(&c, res, 0)));
-    db_result_free(res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -357,7 +319,8 @@ mgmt_v2_route_update(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, id;
     ROUTE_INPUT in = {0};
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
+    const ROUTE_ROW *row;
     const char *mode;
     int has_endpoint, set_endpoint;
     MGMT_CALL c;
@@ -365,16 +328,17 @@ mgmt_v2_route_update(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_route(&c, server_id, &res) != 1)
+        || mgmt_find(&c, &routes, server_id, &rows) != 1)
         goto out;
-    id = strtoull(db_result_get(res, 0, ROUTE_COL_ID), NULL, 10);
+    row = rows.v;
+    id = row->id;
     if ((ret = route_fields(&c, server_id, 0, &in)) < 0) {
         mgmt_reply_db(&c, "route check", ret);
         goto out;
     }
     /* What the route will be: the body over the row. */
-    mode = in.mode ? in.mode : db_result_get(res, 0, ROUTE_COL_MODE);
-    has_endpoint = in.endpoint_given ? in.has_endpoint : db_result_get(res, 0, ROUTE_COL_ENDPOINT_TYPE) != NULL;
+    mode = in.mode ? in.mode : row->mode;
+    has_endpoint = in.endpoint_given ? in.has_endpoint : row->endpoint_type != NULL;
     if (!json_object_get(c.errors, "mode"))
         check_mode_endpoint(&c, mode, has_endpoint, in.endpoint_given && in.has_endpoint);
     /* Leaving mode Endpoint drops the endpoint. */
@@ -399,38 +363,10 @@ mgmt_v2_route_update(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: changed route %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_route(&c, server_id, id, MHD_HTTP_OK);
+    mgmt_reply_again(&c, &routes, server_id, NULL, id, MHD_HTTP_OK);
 out:
     mem_free(in.additional);
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_route_delete(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_route(&c, server_id, &res) != 1 || mgmt_txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, ROUTE_COL_ID), NULL, 10);
-    if ((ret = route_delete(c.db, server_id, id)) < 0) {
-        mgmt_reply_db(&c, "route delete", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted route %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, ROUTE_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }

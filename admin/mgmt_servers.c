@@ -250,10 +250,7 @@ mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
     ret = server_create(c.db, o.id, &s, &id, &error);
     if (ret == 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
         mgmt_field_error(&c, "permalink", "is already taken in this organization");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "PermalinkTaken", "message",
-                                                          "The organization has a server with this permalink.",
-                                                          "errors", c.errors));
+        mgmt_reply_conflict(&c, "PermalinkTaken", "The organization has a server with this permalink.", NULL);
         goto out;
     }
     if (ret == 0) {

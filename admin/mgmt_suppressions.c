@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,56 +39,66 @@
 static int utf8_ok(const char *s, size_t n);
 
 static json_t *
-suppression_json(const DB_RESULT *res, size_t row)
+suppression_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, SUPP_COL_ID), NULL, 10),
-                     "address", mgmt_jstr(db_result_get(res, row, SUPP_COL_ADDRESS)),
-                     "reason", mgmt_jstr(db_result_get(res, row, SUPP_COL_REASON)),
-                     "source", mgmt_jstr(db_result_get(res, row, SUPP_COL_SOURCE)),
-                     "keep_until", mgmt_jstr(db_result_get(res, row, SUPP_COL_KEEP_UNTIL)),
-                     "created_at", mgmt_jstr(db_result_get(res, row, SUPP_COL_CREATED)),
-                     "updated_at", mgmt_jstr(db_result_get(res, row, SUPP_COL_UPDATED)));
+    const SUPPRESSION_ROW *e = row;
+
+    (void) c, (void) r;
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t) e->id, "address", mgmt_jstr(e->address),
+                     "reason", mgmt_jstr(e->reason), "source", mgmt_jstr(e->source),
+                     "keep_until", mgmt_jstr(e->keep_until), "created_at", mgmt_jstr(e->created_at),
+                     "updated_at", mgmt_jstr(e->updated_at));
 }
 
-/* The entry of path argument 2 (its id, or the address) into *res_r: 1, or 0/-1 after answering. */
+/* The entry key names (its id, or the address), or the one of id. */
 static int
-find_entry(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+suppression_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+                 unsigned long long id, DB_ROWS *rows)
 {
-    const char *arg = http_path_arg(c->req, 2), *why;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
-    unsigned long long id = 0;
+    const char *why;
     int ret;
 
-    *res_r = NULL;
-    if (!mgmt_path_id(c, 2, &id)) {
-        if (!suppression_address_normalize(arg, strlen(arg), address, &why)) {
-            mgmt_reply_not_found(c, "suppressed address");
+    (void) r;
+    if (key && !mgmt_parse_id(key, &id)) {
+        if (!suppression_address_normalize(key, strlen(key), address, &why))
             return 0;
-        }
-        if ((ret = suppression_find(c->db, server_id, address, &id)) <= 0) {
-            if (ret < 0)
-                mgmt_reply_db(c, "suppression lookup", ret);
-            else
-                mgmt_reply_not_found(c, "suppressed address");
-            return ret < 0 ? -1 : 0;
-        }
+        if ((ret = suppression_find(c->db, server_id, address, &id)) <= 0)
+            return ret;
     }
-    if ((ret = suppression_list(c->db, server_id, NULL, 0, id, 1, res_r)) < 0) {
-        mgmt_reply_db(c, "suppression lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        mgmt_reply_not_found(c, "suppressed address");
-    return ret > 0;
+    return suppression_list(c->db, server_id, NULL, 0, id, id ? 1 : LIST_MAX_LIMIT, rows);
 }
+
+static int
+suppression_drop(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return suppression_remove(c->db, server_id, ((const SUPPRESSION_ROW *) row)->id);
+}
+
+static json_t *
+suppression_deleted(const void *row)
+{
+    const SUPPRESSION_ROW *e = row;
+
+    return json_pack("{s:I, s:o, s:b}", "id", (json_int_t) e->id, "address", mgmt_jstr(e->address), "deleted", 1);
+}
+
+static const MGMT_RESOURCE suppressions = {
+    .what = "suppressed address", .one = "suppression", .many = "suppressions",
+    .size = sizeof(SUPPRESSION_ROW), .id_off = offsetof(SUPPRESSION_ROW, id),
+    .load = suppression_load, .json = suppression_json, .remove = suppression_drop, .deleted = suppression_deleted,
+};
+
+MGMT_GET_HANDLER(mgmt_v2_suppression, suppressions)
+MGMT_DELETE_HANDLER(mgmt_v2_suppression, suppressions)
 
 static void
 mgmt_v2_suppressions_list(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, before = 0;
     const char *search;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     unsigned limit = 0;
     MGMT_CALL c;
     MGMT_ORG o = {0};
@@ -100,20 +111,19 @@ mgmt_v2_suppressions_list(HTTP_REQUEST *req, void *arg)
         mgmt_field_error(&c, "search", "must be UTF-8 text of at most %d bytes", SUPPRESSION_ADDRESS_MAX);
     if (mgmt_page_args(&c, &before, &limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) < 0)
         goto out;
-    if ((ret = suppression_list(c.db, server_id, search && *search ? search : NULL, before, 0, limit, &res)) < 0) {
+    if ((ret = suppression_list(c.db, server_id, search && *search ? search : NULL, before, 0, limit, &rows)) < 0) {
         mgmt_reply_db(&c, "suppression list", ret);
     } else {
+        const SUPPRESSION_ROW *e = rows.v;
         json_t *a = json_array();
-        size_t n = db_result_rows(res);
 
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, suppression_json(res, i));
+        for (size_t i = 0; i < rows.n; i++)
+            json_array_append_new(a, suppression_json(&c, &suppressions, &e[i]));
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "suppressions", a, "next_before",
-                                            n == limit ? json_integer(strtoll(db_result_get(res, n - 1, SUPP_COL_ID), NULL, 10))
-                                            : json_null()));
+                                                 rows.n == limit ? json_integer((json_int_t) e[rows.n - 1].id) : json_null()));
     }
 out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -123,10 +133,9 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"address", "reason", "keep_days", NULL};
     char address[SUPPRESSION_ADDRESS_MAX + 1];
-    unsigned long long server_id = 0, id = 0;
+    unsigned long long server_id = 0;
     const char *given, *reason, *why;
     long long keep_days = 0;
-    DB_RESULT *res = NULL;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
@@ -154,58 +163,8 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: suppressed %s for server %s/%s", c.p.user_id, address, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    if (suppression_find(c.db, server_id, address, &id) <= 0
-        || suppression_list(c.db, server_id, NULL, 0, id, 1, &res) <= 0)
-        mgmt_reply_db(&c, "suppression reload", DB_ERR_TEMP);
-    else
-        mgmt_reply_ok(&c, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK, json_pack("{s:o}", "suppression", suppression_json(res, 0)));
+    mgmt_reply_again(&c, &suppressions, server_id, address, 0, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_suppression_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_entry(&c, server_id, &res) == 1)
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "suppression", suppression_json(res, 0)));
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_suppression_remove(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_entry(&c, server_id, &res) != 1 || mgmt_txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, SUPP_COL_ID), NULL, 10);
-    if ((ret = suppression_remove(c.db, server_id, id)) < 0) {
-        mgmt_reply_db(&c, "suppression remove", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: removed %s from the suppression list of server %s/%s", c.p.user_id,
-             db_result_get(res, 0, SUPP_COL_ADDRESS), http_path_arg(req, 0), http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:o, s:b}", "id", (json_int_t) id, "address",
-                                        mgmt_jstr(db_result_get(res, 0, SUPP_COL_ADDRESS)), "deleted", 1));
-out:
-    db_result_free(res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -536,7 +495,7 @@ const MGMT_ROUTE mgmt_suppressions_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/suppressions", mgmt_v2_suppressions_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/suppressions", mgmt_v2_suppressions_add},
     {"GET", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_get},
-    {"DELETE", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_remove},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_delete},
     {NULL, NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,13 @@
 #define MAX_EXCLUDED 100
 
 static json_t *
-trackdomain_json(const DB_RESULT *res, size_t row, const char *target)
+trackdomain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    const char *excluded = db_result_get(res, row, TRACKDOMAIN_COL_EXCLUDED);
+    const TRACKDOMAIN_ROW *t = row;
     json_t *list = json_array();
 
-    for (const char *p = excluded; p && *p;) {
+    (void) r;
+    for (const char *p = t->excluded; p && *p;) {
         size_t n = strcspn(p, "\r\n");
 
         if (n > 0)
@@ -36,17 +38,46 @@ trackdomain_json(const DB_RESULT *res, size_t row, const char *target)
         p += n;
         p += strspn(p, "\r\n");
     }
-    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:{s:s, s:o, s:o}}",
-                     "uuid", mgmt_jstr(db_result_get(res, row, TRACKDOMAIN_COL_UUID)),
-                     "host", mgmt_jstr(db_result_get(res, row, TRACKDOMAIN_COL_HOST)),
-                     "ssl", atoi(db_result_get(res, row, TRACKDOMAIN_COL_SSL)) != 0,
-                     "track_clicks", atoi(db_result_get(res, row, TRACKDOMAIN_COL_CLICKS)) != 0,
-                     "track_loads", atoi(db_result_get(res, row, TRACKDOMAIN_COL_LOADS)) != 0,
-                     "excluded_click_domains", list,
-                     "dns_status", mgmt_jstr(db_result_get(res, row, TRACKDOMAIN_COL_DNS_STATUS)),
-                     "dns_record", "type", "CNAME", "name", mgmt_jstr(db_result_get(res, row, TRACKDOMAIN_COL_HOST)),
-                     "value", mgmt_jstr(target));
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:{s:s, s:o, s:o}}", "uuid", mgmt_jstr(t->uuid),
+                     "host", mgmt_jstr(t->host), "ssl", t->ssl, "track_clicks", t->track_clicks,
+                     "track_loads", t->track_loads, "excluded_click_domains", list,
+                     "dns_status", mgmt_jstr(t->dns_status),
+                     "dns_record", "type", "CNAME", "name", mgmt_jstr(t->host),
+                     "value", mgmt_jstr(c->req->cfg->dns_track_domain));
 }
+
+static int
+trackdomain_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+                 unsigned long long id, DB_ROWS *rows)
+{
+    (void) r, (void) id;
+    if (uuid && !auth_uuid_ok(uuid))
+        return 0;
+    return trackdomain_list(c->db, server_id, uuid, rows);
+}
+
+static int
+trackdomain_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return trackdomain_delete(c->db, server_id, ((const TRACKDOMAIN_ROW *) row)->uuid);
+}
+
+static json_t *
+trackdomain_deleted(const void *row)
+{
+    return mgmt_deleted_uuid(((const TRACKDOMAIN_ROW *) row)->uuid);
+}
+
+static const MGMT_RESOURCE trackdomains = {
+    .what = "track domain", .one = "track_domain", .many = "track_domains",
+    .size = sizeof(TRACKDOMAIN_ROW), .id_off = offsetof(TRACKDOMAIN_ROW, id),
+    .load = trackdomain_load, .json = trackdomain_json, .remove = trackdomain_remove, .deleted = trackdomain_deleted,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_trackdomains, trackdomains)
+MGMT_GET_HANDLER(mgmt_v2_trackdomain, trackdomains)
+MGMT_DELETE_HANDLER(mgmt_v2_trackdomain, trackdomains)
 
 /* The list field "excluded_click_domains" as one name per line: 1 present (*out_r, a BUF
  * to free), 0 absent, -1 invalid (error added). */
@@ -84,55 +115,6 @@ field_excluded(MGMT_CALL *c, BUF **out_r)
             buf_append_char(*out_r, (char) tolower((unsigned char) name[k]));
     }
     return 1;
-}
-
-/* Answers the track domain uuid of server_id with status, or 404. */
-static void
-reply_trackdomain(MGMT_CALL *c, unsigned long long server_id, const char *uuid, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = trackdomain_list(c->db, server_id, &res);
-
-    if (ret < 0) {
-        mgmt_reply_db(c, "track domain lookup", ret);
-    } else {
-        size_t row = db_result_rows(res);
-
-        for (size_t i = 0; i < db_result_rows(res); i++)
-            if (strcmp(db_result_get(res, i, TRACKDOMAIN_COL_UUID), uuid) == 0)
-                row = i;
-        if (row == db_result_rows(res))
-            mgmt_reply_not_found(c, "track domain");
-        else
-            mgmt_reply_ok(c, status, json_pack("{s:o}", "track_domain",
-                                          trackdomain_json(res, row, c->req->cfg->dns_track_domain)));
-    }
-    db_result_free(res);
-}
-
-static void
-trackdomains_list(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = trackdomain_list(c.db, server_id, &res)) < 0) {
-            mgmt_reply_db(&c, "track domain list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, trackdomain_json(res, i, req->cfg->dns_track_domain));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "track_domains", a));
-        }
-    }
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
 }
 
 static void
@@ -182,24 +164,11 @@ trackdomains_create(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: created track domain %s.%s of server %s/%s", c.p.user_id, a.name, a.domain,
              http_path_arg(req, 0), http_path_arg(req, 1));
-    reply_trackdomain(&c, server_id, uuid, MHD_HTTP_CREATED);
+    mgmt_reply_again(&c, &trackdomains, server_id, uuid, 0, MHD_HTTP_CREATED);
 out:
     mem_free(error);
     if (excluded)
         buf_free(excluded);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-trackdomain_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0)
-        reply_trackdomain(&c, server_id, http_path_arg(req, 2), MHD_HTTP_OK);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -232,7 +201,7 @@ trackdomain_update_one(HTTP_REQUEST *req, void *arg)
     else if (ret == 0)
         mgmt_reply_not_found(&c, "track domain");
     else
-        reply_trackdomain(&c, server_id, http_path_arg(req, 2), MHD_HTTP_OK);
+        mgmt_reply_again(&c, &trackdomains, server_id, http_path_arg(req, 2), 0, MHD_HTTP_OK);
 out:
     if (excluded)
         buf_free(excluded);
@@ -240,38 +209,12 @@ out:
     mgmt_call_end(&c);
 }
 
-static void
-trackdomain_delete_one(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    const char *uuid = http_path_arg(req, 2);
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) == 0) {
-        if (!auth_uuid_ok(uuid))
-            mgmt_reply_not_found(&c, "track domain");
-        else if ((ret = trackdomain_delete(c.db, server_id, uuid)) < 0)
-            mgmt_reply_db(&c, "track domain delete", ret);
-        else if (ret == 0)
-            mgmt_reply_not_found(&c, "track domain");
-        else {
-            msg_info("user %llu: deleted track domain %s of server %s/%s", c.p.user_id, uuid, http_path_arg(req, 0),
-                     http_path_arg(req, 1));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
-        }
-    }
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_trackdomains_routes[] = {
-    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains", trackdomains_list},
+    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains", mgmt_v2_trackdomains_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/track-domains", trackdomains_create},
-    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_get},
+    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains/{}", mgmt_v2_trackdomain_get},
     {"PATCH", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_update_one},
-    {"DELETE", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_delete_one},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}/track-domains/{}", mgmt_v2_trackdomain_delete},
     {NULL, NULL, NULL},
 };

@@ -261,9 +261,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
     }
     if (ret > 0) {
         mgmt_field_error(&c, "email", "is already a member of this organization");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "AlreadyMember", "message",
-                                                          "This person is already a member.", "errors", c.errors));
+        mgmt_reply_conflict(&c, "AlreadyMember", "This person is already a member.", NULL);
         goto out;
     }
     if (token_generate(token, INVITE_TOKEN_LEN, TOKEN_ALNUM) < 0 || token_uuid(uuid) < 0) {
@@ -372,7 +370,7 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
                  inv.org_id, inv.email, req->client_ip);
         mgmt_reply_conflict(&c, "AccountHasNoPassword",
                        "This invitation is for an existing account that has no password, and an invitation never "
-                       "sets one: an admin of the organization can add the account as a member instead.");
+                       "sets one: an admin of the organization can add the account as a member instead.", NULL);
         goto out;
     }
     if (user_id) {

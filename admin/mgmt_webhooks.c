@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,48 +29,57 @@
 #define REQUESTS_MAX_LIMIT 500
 
 static json_t *
-webhook_json(MGMT_CALL *c, const DB_RESULT *res, size_t row)
+webhook_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    unsigned long long id = strtoull(db_result_get(res, row, WEBHOOK_COL_ID), NULL, 10);
+    const WEBHOOKDEF_ROW *w = row;
     json_t *events = json_array();
-    DB_RESULT *ev = NULL;
+    DB_ROWS ev = {0};
 
-    if (webhookdef_events(c->db, id, &ev) >= 0)
-        for (size_t i = 0; i < db_result_rows(ev); i++)
-            json_array_append_new(events, mgmt_jstr(db_result_get(ev, i, 0)));
-    db_result_free(ev);
-    return json_pack("{s:o, s:o, s:o, s:b, s:o, s:b, s:b, s:o, s:o, s:o}",
-                     "uuid", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_UUID)),
-                     "name", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_NAME)),
-                     "url", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_URL)),
-                     "all_events", atoi(db_result_get(res, row, WEBHOOK_COL_ALL_EVENTS)) != 0, "events", events,
-                     "enabled", atoi(db_result_get(res, row, WEBHOOK_COL_ENABLED)) != 0,
-                     "sign", atoi(db_result_get(res, row, WEBHOOK_COL_SIGN)) != 0,
-                     "last_used_at", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_LAST_USED)),
-                     "created_at", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_CREATED)),
-                     "updated_at", mgmt_jstr(db_result_get(res, row, WEBHOOK_COL_UPDATED)));
+    (void) r;
+    if (webhookdef_events(c->db, w->id, &ev) >= 0)
+        for (size_t i = 0; i < ev.n; i++)
+            json_array_append_new(events, mgmt_jstr(((const char *const *) ev.v)[i]));
+    db_rows_free(&ev);
+    return json_pack("{s:o, s:o, s:o, s:b, s:o, s:b, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(w->uuid),
+                     "name", mgmt_jstr(w->name), "url", mgmt_jstr(w->url), "all_events", w->all_events,
+                     "events", events, "enabled", w->enabled, "sign", w->sign,
+                     "last_used_at", mgmt_jstr(w->last_used_at), "created_at", mgmt_jstr(w->created_at),
+                     "updated_at", mgmt_jstr(w->updated_at));
 }
 
-/* The webhook of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
+/* The webhook the path names, or all of server_id's (the caller picks one by id). */
 static int
-find_webhook(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+webhook_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+             unsigned long long id, DB_ROWS *rows)
 {
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
-
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        mgmt_reply_not_found(c, "webhook");
+    (void) r, (void) id;
+    if (uuid && !auth_uuid_ok(uuid))
         return 0;
-    }
-    if ((ret = webhookdef_list(c->db, server_id, uuid, res_r)) < 0) {
-        mgmt_reply_db(c, "webhook lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        mgmt_reply_not_found(c, "webhook");
-    return ret > 0;
+    return webhookdef_list(c->db, server_id, uuid, rows);
 }
+
+static int
+webhook_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return webhookdef_delete(c->db, server_id, ((const WEBHOOKDEF_ROW *) row)->id);
+}
+
+static json_t *
+webhook_deleted(const void *row)
+{
+    return mgmt_deleted_uuid(((const WEBHOOKDEF_ROW *) row)->uuid);
+}
+
+static const MGMT_RESOURCE webhooks = {
+    .what = "webhook", .one = "webhook", .many = "webhooks",
+    .size = sizeof(WEBHOOKDEF_ROW), .id_off = offsetof(WEBHOOKDEF_ROW, id),
+    .load = webhook_load, .json = webhook_json, .remove = webhook_remove, .deleted = webhook_deleted,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_webhooks, webhooks)
+MGMT_GET_HANDLER(mgmt_v2_webhook, webhooks)
+MGMT_DELETE_HANDLER(mgmt_v2_webhook, webhooks)
 
 /* What the body says about a webhook. */
 typedef struct webhook_input {
@@ -133,49 +143,10 @@ check_events(MGMT_CALL *c, int all_events, size_t nevents)
 }
 
 static void
-reply_webhook(MGMT_CALL *c, unsigned long long server_id, const char *uuid, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = webhookdef_list(c->db, server_id, uuid, &res);
-
-    if (ret <= 0)
-        mgmt_reply_db(c, "webhook reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "webhook", webhook_json(c, res, 0)));
-    db_result_free(res);
-}
-
-static void
-mgmt_v2_webhooks_list(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = webhookdef_list(c.db, server_id, NULL, &res)) < 0) {
-            mgmt_reply_db(&c, "webhook list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, webhook_json(&c, res, i));
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "webhooks", a));
-        }
-    }
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
 mgmt_v2_webhooks_create(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, id = 0;
     WEBHOOK_INPUT in = {0};
-    DB_RESULT *res = NULL;
     int all_events, ret;
     MGMT_CALL c;
     MGMT_ORG o = {0};
@@ -201,35 +172,9 @@ mgmt_v2_webhooks_create(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: created webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    /* Found again by id through the list of the server (uuid is the database's). */
-    if ((ret = webhookdef_list(c.db, server_id, NULL, &res)) < 0) {
-        mgmt_reply_db(&c, "webhook reload", ret);
-        goto out;
-    }
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        if (strtoull(db_result_get(res, i, WEBHOOK_COL_ID), NULL, 10) == id) {
-            mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "webhook", webhook_json(&c, res, i)));
-            goto out;
-        }
-    mgmt_reply_db(&c, "webhook reload", DB_ERR_PERM);
+    /* Found again by id among the server's (uuid is the database's). */
+    mgmt_reply_again(&c, &webhooks, server_id, NULL, id, MHD_HTTP_CREATED);
 out:
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_webhook_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_webhook(&c, server_id, &res) == 1)
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "webhook", webhook_json(&c, res, 0)));
-    db_result_free(res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -239,29 +184,31 @@ mgmt_v2_webhook_update(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, id;
     WEBHOOK_INPUT in = {0};
-    DB_RESULT *res = NULL, *ev = NULL;
+    DB_ROWS rows = {0}, ev = {0};
+    const WEBHOOKDEF_ROW *w;
     int all_events, ret;
     size_t nevents;
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1)
+        || mgmt_find(&c, &webhooks, server_id, &rows) != 1)
         goto out;
-    id = strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10);
+    w = rows.v;
+    id = w->id;
     webhook_fields(&c, 0, &in);
     /* What the webhook will be: the body over the row. */
     if ((ret = webhookdef_events(c.db, id, &ev)) < 0) {
         mgmt_reply_db(&c, "webhook events", ret);
         goto out;
     }
-    nevents = in.events_given ? in.nevents : db_result_rows(ev);
+    nevents = in.events_given ? in.nevents : ev.n;
     if (in.all_events >= 0)
         all_events = in.all_events;
     else if (in.events_given)
         all_events = in.nevents == 0;
     else
-        all_events = atoi(db_result_get(res, 0, WEBHOOK_COL_ALL_EVENTS)) != 0;
+        all_events = w->all_events;
     /* Turning all_events on drops the old list. */
     if (all_events && !in.events_given)
         nevents = 0;
@@ -281,98 +228,58 @@ mgmt_v2_webhook_update(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: changed webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_webhook(&c, server_id, db_result_get(res, 0, WEBHOOK_COL_UUID), MHD_HTTP_OK);
+    mgmt_reply_again(&c, &webhooks, server_id, w->uuid, 0, MHD_HTTP_OK);
 out:
-    db_result_free(ev);
-    db_result_free(res);
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-mgmt_v2_webhook_delete(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret;
-
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1 || mgmt_txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10);
-    if ((ret = webhookdef_delete(c.db, server_id, id)) < 0) {
-        mgmt_reply_db(&c, "webhook delete", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, WEBHOOK_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(res);
+    db_rows_free(&ev);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
 
 static json_t *
-request_json(const DB_RESULT *res, size_t row)
+request_json(const WEBHOOKDEF_REQUEST_ROW *q)
 {
-    const char *status = db_result_get(res, row, WHREQ_COL_STATUS_CODE);
-    const char *duration = db_result_get(res, row, WHREQ_COL_DURATION_MS);
+    json_t *payload = q->payload ? json_loads(q->payload, JSON_DECODE_ANY, NULL) : NULL;
 
-    const char *payload = db_result_get(res, row, WHREQ_COL_PAYLOAD);
-    json_t *pj = payload ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
-
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, WHREQ_COL_ID), NULL, 10),
-                     "event_uuid", mgmt_jstr(db_result_get(res, row, WHREQ_COL_EVENT_UUID)),
-                     "event", mgmt_jstr(db_result_get(res, row, WHREQ_COL_EVENT)),
-                     "url", mgmt_jstr(db_result_get(res, row, WHREQ_COL_URL)),
-                     "attempt", (json_int_t) atoi(db_result_get(res, row, WHREQ_COL_ATTEMPT)),
-                     "status_code", status ? json_integer(atoi(status)) : json_null(),
-                     "body", mgmt_jstr(db_result_get(res, row, WHREQ_COL_BODY)),
-                     "error", mgmt_jstr(db_result_get(res, row, WHREQ_COL_ERROR)),
-                     "will_retry", atoi(db_result_get(res, row, WHREQ_COL_WILL_RETRY)) != 0,
-                     "duration_ms", duration ? json_integer(atoll(duration)) : json_null(),
-                     "created_at", mgmt_jstr(db_result_get(res, row, WHREQ_COL_CREATED)),
-                     "payload", pj ? pj : json_null());
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", (json_int_t) q->id,
+                     "event_uuid", mgmt_jstr(q->event_uuid), "event", mgmt_jstr(q->event), "url", mgmt_jstr(q->url),
+                     "attempt", (json_int_t) q->attempt,
+                     "status_code", q->status_code >= 0 ? json_integer(q->status_code) : json_null(),
+                     "body", mgmt_jstr(q->body), "error", mgmt_jstr(q->error), "will_retry", q->will_retry,
+                     "duration_ms", q->duration_ms >= 0 ? json_integer(q->duration_ms) : json_null(),
+                     "created_at", mgmt_jstr(q->created_at), "payload", payload ? payload : json_null());
 }
 
 static void
 mgmt_v2_webhook_requests(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, before = 0;
-    DB_RESULT *res = NULL, *log = NULL;
+    DB_ROWS rows = {0}, log = {0};
     unsigned limit = 0;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1
+        || mgmt_find(&c, &webhooks, server_id, &rows) != 1
         || mgmt_page_args(&c, &before, &limit, REQUESTS_DEFAULT_LIMIT, REQUESTS_MAX_LIMIT) < 0)
         goto out;
-    ret = webhookdef_requests(c.db, server_id, strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10), before, limit,
-                              &log);
+    ret = webhookdef_requests(c.db, server_id, ((const WEBHOOKDEF_ROW *) rows.v)->id, before, limit, &log);
     if (ret < 0) {
         mgmt_reply_db(&c, "webhook requests", ret);
     } else {
+        const WEBHOOKDEF_REQUEST_ROW *q = log.v;
         json_t *a = json_array();
-        size_t n = db_result_rows(log);
 
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, request_json(log, i));
+        for (size_t i = 0; i < log.n; i++)
+            json_array_append_new(a, request_json(&q[i]));
         /* A full page may have more behind it. */
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "requests", a, "next_before",
-                                            n == limit ? json_integer(strtoll(db_result_get(log, n - 1, WHREQ_COL_ID), NULL, 10))
-                                            : json_null()));
+                                                 log.n == limit ? json_integer((json_int_t) q[log.n - 1].id) : json_null()));
     }
 out:
-    db_result_free(log);
-    db_result_free(res);
+    db_rows_free(&log);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -405,7 +312,7 @@ mgmt_v2_webhook_retry(HTTP_REQUEST *req, void *arg)
     }
     if (ret == WEBHOOKDEF_GONE) {
         mgmt_reply_conflict(&c, "RequestExpired", "The webhook was deleted or the event's payload is no longer kept; "
-                       "it cannot be sent again.");
+                       "it cannot be sent again.", NULL);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
