@@ -161,16 +161,22 @@ mgmt_call_end(MGMT_CALL *c)
     json_decref(c->errors);
 }
 
+void
+mgmt_call_open(MGMT_CALL *c, HTTP_REQUEST *req, MGMT_V2 *m)
+{
+    memset(c, 0, sizeof(*c));
+    c->req = req;
+    c->m = m;
+    c->errors = json_object();
+    c->db = dbpool_get(c->m->pool);
+}
+
 /* mgmt_call_open(), then the principal and (MGMT_NEED_BODY) the JSON body. 0 to go on, -1
  * when already answered (mgmt_call_end() in both cases). */
 int
 mgmt_call_begin(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, int flags)
 {
-    memset(c, 0, sizeof(*c));
-    c->req = req;
-    c->m = arg;
-    c->errors = json_object();
-    c->db = dbpool_get(c->m->pool);
+    mgmt_call_open(c, req, arg);
     if (!(flags & MGMT_NO_AUTH) && auth_principal(req, c->db, &c->p) < 0)
         return -1;
     if ((flags & MGMT_NEED_BODY) && mgmt_read_body(c) < 0)
