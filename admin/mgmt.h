@@ -149,6 +149,9 @@ int mgmt_field_bool(MGMT_CALL *c, const char *name);
 /* The server of path argument 1 in org as JSON; NULL after answering (404 or a DB error). */
 json_t *mgmt_find_server(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigned long long *id_r);
 
+/* The id of server permalink in org: 0 with *id_r, -1 when answered (404, database error). */
+int mgmt_server_id(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigned long long *id_r);
+
 /* The organization (role at least need) and the server of path arguments 0 and 1.
  * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
 int mgmt_load_server(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r);
@@ -190,9 +193,13 @@ struct mgmt_resource {
     int kind;                   /* the resource's own (an endpoint's type) */
     size_t size;                /* sizeof one row struct of rows->v */
     size_t id_off;              /* offsetof the row's unsigned long long id */
-    /* The rows of server_id into *rows: the one path key names (none when key is not one),
-     * else the one of id (a loader may give more; the caller picks), else all. The row
-     * count, < 0 database error. */
+    size_t uuid_off;            /* ... and of its const char *uuid, for the delete answer */
+    /* The rows of an object keyed by UUID in the path (a key that is not a UUID finds
+     * nothing): lib/mail's lister, only uuid's when not NULL, only id's when not 0. */
+    int (*list)(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
+    /* ... or the resource's own: the one path key names (none when key is not one), else
+     * the one of id (it may give more; the caller picks), else all. The row count, < 0
+     * database error. */
     int (*load)(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
                 unsigned long long id, DB_ROWS *rows);
     json_t *(*json)(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row);
@@ -200,9 +207,11 @@ struct mgmt_resource {
     void (*reply)(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row, unsigned status);
     /* Optional: 1 when row may go, 0 after answering (409), < 0 database error. */
     int (*may_delete)(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row);
-    /* Deletes row of server_id: >= 0 done, < 0 database error. */
+    /* Deletes object id of server_id (lib/mail's): >= 0 done, < 0 database error ... */
+    int (*delete_id)(DB *db, unsigned long long server_id, unsigned long long id);
+    /* ... or the resource's own way with the row. */
     int (*remove)(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row);
-    /* The data of a delete's answer, e.g. {"uuid": ..., "deleted": true}. */
+    /* Optional: the data of a delete's answer (NULL: {"uuid": ..., "deleted": true}). */
     json_t *(*deleted)(const void *row);
 };
 
@@ -232,9 +241,6 @@ void mgmt_get(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r);
 
 /* DELETE …/servers/{}/<path>/{}: in one transaction (member). */
 void mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r);
-
-/* {"uuid": uuid, "deleted": true}. */
-json_t *mgmt_deleted_uuid(const char *uuid);
 
 /* The generic handlers of resource desc as prefix_list, prefix_get and prefix_delete. */
 #define MGMT_LIST_HANDLER(prefix, desc) \

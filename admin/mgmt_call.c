@@ -500,20 +500,27 @@ mgmt_find_server(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigne
     return s;
 }
 
+/* The id of server permalink in org: 0 with *id_r, -1 when answered (404, database error). */
+int
+mgmt_server_id(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigned long long *id_r)
+{
+    SERVER_DETAILS *list = NULL;
+    int ok;
+
+    if ((ok = server_lookup(c, o, permalink, &list)) != 0)
+        *id_r = list[0].id;
+    mem_free(list);
+    return ok ? 0 : -1;
+}
+
 /* The organization (role at least need) and the server of path arguments 0 and 1.
  * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
 int
 mgmt_load_server(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r)
 {
-    SERVER_DETAILS *list = NULL;
-    int ok;
-
     if (mgmt_load_org(c, need, o) != 0)
         return -1;
-    if ((ok = server_lookup(c, o, http_path_arg(c->req, 1), &list)) != 0)
-        *server_id_r = list[0].id;
-    mem_free(list);
-    return ok ? 0 : -1;
+    return mgmt_server_id(c, o, http_path_arg(c->req, 1), server_id_r);
 }
 
 /* ---------------------------------------------------------------- more fields, pages */
@@ -664,10 +671,24 @@ mgmt_parse_id(const char *v, unsigned long long *id_r)
 
 /* ---------------------------------------------------------------- a server's child objects */
 
+#define ROW_FIELD(type, row, off) (*(type const *) ((const char *) (row) + (off)))
+
+/* The rows of r (its loader, or lib/mail's lister behind a UUID check). */
+static int
+load_rows(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+          unsigned long long id, DB_ROWS *rows)
+{
+    if (r->load)
+        return r->load(c, r, server_id, key, id, rows);
+    if (key && !auth_uuid_ok(key))
+        return 0;
+    return r->list(c->db, server_id, key, id, rows);
+}
+
 int
 mgmt_find(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, DB_ROWS *rows)
 {
-    int ret = r->load(c, r, server_id, http_path_arg(c->req, 2), 0, rows);
+    int ret = load_rows(c, r, server_id, http_path_arg(c->req, 2), 0, rows);
 
     if (ret < 0) {
         char *what = buf_asprintf("%s lookup", r->what);
@@ -695,11 +716,11 @@ mgmt_reply_again(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server
                  unsigned long long id, unsigned status)
 {
     DB_ROWS rows = {0};
-    int ret = r->load(c, r, server_id, key, id, &rows);
+    int ret = load_rows(c, r, server_id, key, id, &rows);
     size_t i = 0;
 
     /* By id: the loader may have given more than that row. */
-    while (key == NULL && i < rows.n && *(const unsigned long long *) ((const char *) mgmt_row(r, &rows, i) + r->id_off) != id)
+    while (key == NULL && i < rows.n && ROW_FIELD(unsigned long long, mgmt_row(r, &rows, i), r->id_off) != id)
         i++;
     if (ret < 0 || i >= rows.n) {
         char *what = buf_asprintf("%s reload", r->what);
@@ -722,7 +743,7 @@ mgmt_list(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = r->load(&c, r, server_id, NULL, 0, &rows)) < 0) {
+        if ((ret = load_rows(&c, r, server_id, NULL, 0, &rows)) < 0) {
             char *what = buf_asprintf("%s list", r->what);
 
             mgmt_reply_db(&c, what, ret);
@@ -768,10 +789,10 @@ mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
         || mgmt_find(&c, r, server_id, &rows) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
-    id = *(const unsigned long long *) ((const char *) rows.v + r->id_off);
+    id = ROW_FIELD(unsigned long long, rows.v, r->id_off);
     if ((ret = r->may_delete ? r->may_delete(&c, r, rows.v) : 1) == 0)
         goto out;
-    if (ret < 0 || (ret = r->remove(&c, r, server_id, rows.v)) < 0) {
+    if (ret < 0 || (ret = r->delete_id ? r->delete_id(c.db, server_id, id) : r->remove(&c, r, server_id, rows.v)) < 0) {
         char *what = buf_asprintf("%s delete", r->what);
 
         mgmt_reply_db(&c, what, ret);
@@ -782,15 +803,13 @@ mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
         goto out;
     msg_info("user %llu: deleted %s %llu (%s) of server %s/%s", c.p.user_id, r->what, id, http_path_arg(req, 2),
              http_path_arg(req, 0), http_path_arg(req, 1));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, r->deleted(rows.v));
+    if (r->deleted)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, r->deleted(rows.v));
+    else
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(ROW_FIELD(const char *, rows.v, r->uuid_off)),
+                                                 "deleted", 1));
 out:
     db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
-}
-
-json_t *
-mgmt_deleted_uuid(const char *uuid)
-{
-    return json_pack("{s:o, s:b}", "uuid", mgmt_jstr(uuid), "deleted", 1);
 }

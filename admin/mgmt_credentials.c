@@ -22,16 +22,6 @@
 
 /* ---------------------------------------------------------------- a server's credentials */
 
-static int
-credential_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
-                unsigned long long id, DB_ROWS *rows)
-{
-    (void) r;
-    if (uuid && !auth_uuid_ok(uuid))
-        return 0;
-    return credential_server_list(c->db, server_id, uuid, id, rows);
-}
-
 static json_t *
 credential_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
@@ -44,23 +34,10 @@ credential_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                      "created_at", mgmt_jstr(cr->created_at));
 }
 
-static int
-credential_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
-{
-    (void) r;
-    return credential_delete(c->db, server_id, ((const CREDENTIAL_ROW *) row)->id);
-}
-
-static json_t *
-credential_deleted(const void *row)
-{
-    return mgmt_deleted_uuid(((const CREDENTIAL_ROW *) row)->uuid);
-}
-
 static const MGMT_RESOURCE credentials = {
     .what = "credential", .one = "credential", .many = "credentials",
-    .size = sizeof(CREDENTIAL_ROW), .id_off = offsetof(CREDENTIAL_ROW, id),
-    .load = credential_load, .json = credential_json, .remove = credential_remove, .deleted = credential_deleted,
+    .size = sizeof(CREDENTIAL_ROW), .id_off = offsetof(CREDENTIAL_ROW, id), .uuid_off = offsetof(CREDENTIAL_ROW, uuid),
+    .list = credential_server_list, .json = credential_json, .delete_id = credential_delete,
 };
 
 MGMT_LIST_HANDLER(mgmt_v2_credentials, credentials)

@@ -85,13 +85,6 @@ reply_domain(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row, unsigned sta
     mgmt_reply_ok(c, status, json_pack("{s:o}", "domain", d));
 }
 
-static int
-domain_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
-{
-    (void) r;
-    return domain_server_delete(c->db, server_id, ((const DOMAIN_ROW *) row)->id);
-}
-
 static json_t *
 domain_deleted(const void *row)
 {
@@ -103,7 +96,7 @@ domain_deleted(const void *row)
 static const MGMT_RESOURCE domains = {
     .what = "domain", .one = "domain", .many = "domains",
     .size = sizeof(DOMAIN_ROW), .id_off = offsetof(DOMAIN_ROW, id),
-    .load = domain_load, .json = domain_json, .reply = reply_domain, .remove = domain_remove,
+    .load = domain_load, .json = domain_json, .reply = reply_domain, .delete_id = domain_server_delete,
     .deleted = domain_deleted,
 };
 

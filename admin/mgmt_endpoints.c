@@ -104,17 +104,10 @@ endpoint_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_
     return endpoint_delete(c->db, (ENDPOINT_TYPE) r->kind, server_id, ((const ENDPOINT_ROW *) row)->id);
 }
 
-static json_t *
-endpoint_deleted(const void *row)
-{
-    return mgmt_deleted_uuid(((const ENDPOINT_ROW *) row)->uuid);
-}
-
 #define ENDPOINT_RESOURCE(type, name) { \
     .what = name, .one = "endpoint", .many = "endpoints", .kind = type, \
-    .size = sizeof(ENDPOINT_ROW), .id_off = offsetof(ENDPOINT_ROW, id), \
+    .size = sizeof(ENDPOINT_ROW), .id_off = offsetof(ENDPOINT_ROW, id), .uuid_off = offsetof(ENDPOINT_ROW, uuid), \
     .load = endpoint_load, .json = endpoint_json, .may_delete = endpoint_unused, .remove = endpoint_remove, \
-    .deleted = endpoint_deleted, \
 }
 
 /* What the API calls each type, in ENDPOINT_TYPE order. */

@@ -243,15 +243,12 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     {
-        json_t *list = json_array(), *next = json_null();
         size_t n = db_result_rows(res), shown = n < q.limit ? n : q.limit - 1;
+        json_t *list = json_array(), *next = n == q.limit && shown > 0
+            ? json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10)) : json_null();
 
         for (size_t r = 0; r < shown; r++)
             json_array_append_new(list, summary_json(res, r));
-        if (n == q.limit && shown > 0) {
-            json_decref(next);
-            next = json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10));
-        }
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
     }
 out:

@@ -61,33 +61,10 @@ route_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
     return o;
 }
 
-static int
-route_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
-           unsigned long long id, DB_ROWS *rows)
-{
-    (void) r;
-    if (uuid && !auth_uuid_ok(uuid))
-        return 0;
-    return route_list(c->db, server_id, uuid, id, rows);
-}
-
-static int
-route_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
-{
-    (void) r;
-    return route_delete(c->db, server_id, ((const ROUTE_ROW *) row)->id);
-}
-
-static json_t *
-route_deleted(const void *row)
-{
-    return mgmt_deleted_uuid(((const ROUTE_ROW *) row)->uuid);
-}
-
 static const MGMT_RESOURCE routes = {
     .what = "route", .one = "route", .many = "routes",
-    .size = sizeof(ROUTE_ROW), .id_off = offsetof(ROUTE_ROW, id),
-    .load = route_load, .json = route_json, .remove = route_remove, .deleted = route_deleted,
+    .size = sizeof(ROUTE_ROW), .id_off = offsetof(ROUTE_ROW, id), .uuid_off = offsetof(ROUTE_ROW, uuid),
+    .list = route_list, .json = route_json, .delete_id = route_delete,
 };
 
 MGMT_LIST_HANDLER(mgmt_v2_routes, routes)

@@ -296,7 +296,7 @@ static void
 mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long id = 0;
-    json_t *server = NULL;
+    json_t *server;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
@@ -304,7 +304,7 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     /* The server is looked up before the role is judged too low: a member learns only
      * what GET already tells them. */
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
-        || (server = mgmt_find_server(&c, &o, http_path_arg(req, 1), &id)) == NULL)
+        || mgmt_server_id(&c, &o, http_path_arg(req, 1), &id) != 0)
         goto out;
     if (o.role < AUTH_ROLE_ADMIN) {
         char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs admin.",
@@ -333,12 +333,9 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed server %s/%s", c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1));
-    json_decref(server);
     if ((server = mgmt_find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
-    server = NULL;
 out:
-    json_decref(server);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }

@@ -69,13 +69,6 @@ suppression_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server
     return suppression_list(c->db, server_id, NULL, 0, id, id ? 1 : LIST_MAX_LIMIT, rows);
 }
 
-static int
-suppression_drop(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
-{
-    (void) r;
-    return suppression_remove(c->db, server_id, ((const SUPPRESSION_ROW *) row)->id);
-}
-
 static json_t *
 suppression_deleted(const void *row)
 {
@@ -87,7 +80,7 @@ suppression_deleted(const void *row)
 static const MGMT_RESOURCE suppressions = {
     .what = "suppressed address", .one = "suppression", .many = "suppressions",
     .size = sizeof(SUPPRESSION_ROW), .id_off = offsetof(SUPPRESSION_ROW, id),
-    .load = suppression_load, .json = suppression_json, .remove = suppression_drop, .deleted = suppression_deleted,
+    .load = suppression_load, .json = suppression_json, .delete_id = suppression_remove, .deleted = suppression_deleted,
 };
 
 MGMT_GET_HANDLER(mgmt_v2_suppression, suppressions)

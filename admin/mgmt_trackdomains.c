@@ -47,32 +47,16 @@ trackdomain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 }
 
 static int
-trackdomain_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
-                 unsigned long long id, DB_ROWS *rows)
-{
-    (void) r, (void) id;
-    if (uuid && !auth_uuid_ok(uuid))
-        return 0;
-    return trackdomain_list(c->db, server_id, uuid, rows);
-}
-
-static int
 trackdomain_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
 {
     (void) r;
     return trackdomain_delete(c->db, server_id, ((const TRACKDOMAIN_ROW *) row)->uuid);
 }
 
-static json_t *
-trackdomain_deleted(const void *row)
-{
-    return mgmt_deleted_uuid(((const TRACKDOMAIN_ROW *) row)->uuid);
-}
-
 static const MGMT_RESOURCE trackdomains = {
     .what = "track domain", .one = "track_domain", .many = "track_domains",
-    .size = sizeof(TRACKDOMAIN_ROW), .id_off = offsetof(TRACKDOMAIN_ROW, id),
-    .load = trackdomain_load, .json = trackdomain_json, .remove = trackdomain_remove, .deleted = trackdomain_deleted,
+    .size = sizeof(TRACKDOMAIN_ROW), .id_off = offsetof(TRACKDOMAIN_ROW, id), .uuid_off = offsetof(TRACKDOMAIN_ROW, uuid),
+    .list = trackdomain_list, .json = trackdomain_json, .remove = trackdomain_remove,
 };
 
 MGMT_LIST_HANDLER(mgmt_v2_trackdomains, trackdomains)

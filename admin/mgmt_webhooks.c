@@ -47,34 +47,10 @@ webhook_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                      "updated_at", mgmt_jstr(w->updated_at));
 }
 
-/* The webhook the path names, or all of server_id's (the caller picks one by id). */
-static int
-webhook_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
-             unsigned long long id, DB_ROWS *rows)
-{
-    (void) r, (void) id;
-    if (uuid && !auth_uuid_ok(uuid))
-        return 0;
-    return webhookdef_list(c->db, server_id, uuid, rows);
-}
-
-static int
-webhook_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
-{
-    (void) r;
-    return webhookdef_delete(c->db, server_id, ((const WEBHOOKDEF_ROW *) row)->id);
-}
-
-static json_t *
-webhook_deleted(const void *row)
-{
-    return mgmt_deleted_uuid(((const WEBHOOKDEF_ROW *) row)->uuid);
-}
-
 static const MGMT_RESOURCE webhooks = {
     .what = "webhook", .one = "webhook", .many = "webhooks",
-    .size = sizeof(WEBHOOKDEF_ROW), .id_off = offsetof(WEBHOOKDEF_ROW, id),
-    .load = webhook_load, .json = webhook_json, .remove = webhook_remove, .deleted = webhook_deleted,
+    .size = sizeof(WEBHOOKDEF_ROW), .id_off = offsetof(WEBHOOKDEF_ROW, id), .uuid_off = offsetof(WEBHOOKDEF_ROW, uuid),
+    .list = webhookdef_list, .json = webhook_json, .delete_id = webhookdef_delete,
 };
 
 MGMT_LIST_HANDLER(mgmt_v2_webhooks, webhooks)

@@ -85,7 +85,7 @@ list_cmd(DB *db, int argc, char **argv)
     }
     if ((status = ctl_find_server(db, argv[1], &server)) != EX_OK)
         return status;
-    if ((n = trackdomain_list(db, server.id, NULL, &rows)) < 0) {
+    if ((n = trackdomain_list(db, server.id, NULL, 0, &rows)) < 0) {
         msg_error("database unavailable: %s", db_error(db));
         return ctl_db_status(n);
     }

@@ -115,14 +115,15 @@ static const DB_COL trackdomain_cols[] = {
 #undef COL
 
 int
-trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, DB_ROWS *rows)
+trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, trackdomain_cols, sizeof(trackdomain_cols) / sizeof(trackdomain_cols[0]),
                          sizeof(TRACKDOMAIN_ROW), "SELECT t.id, t.uuid, CONCAT(t.name, '.', d.name) AS host, "
                          "t.ssl_enabled, t.track_clicks, t.track_loads, t.excluded_click_domains, t.dns_status "
                          "FROM track_domains t JOIN domains d ON d.id = t.domain_id WHERE t.server_id = ? "
-                         "AND (? IS NULL OR t.uuid = ?) ORDER BY host",
-                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+                         "AND (? IS NULL OR t.uuid = ?) AND (? = 0 OR t.id = ?) ORDER BY host",
+                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
 }
 
 int

@@ -54,9 +54,9 @@ typedef struct trackdomain_row {
     const char *excluded;
     const char *dns_status;
 } TRACKDOMAIN_ROW;
-/* The track domains of server_id (only uuid's when not NULL) by host, as TRACKDOMAIN_ROWs
- * into *rows (db_rows_free it): the row count, < 0 database error. */
-int trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, DB_ROWS *rows);
+/* The track domains of server_id (only uuid's when not NULL, only id's when not 0) by host,
+ * as TRACKDOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
 /* Changes the settings of the track domain uuid of server_id; a field < 0 (or excluded
  * NULL with set_excluded 0) is left as it is. 1 changed or unchanged, 0 none, < 0 error. */
 int trackdomain_update(DB *db, unsigned long long server_id, const char *uuid, int ssl, int track_clicks,

@@ -32,12 +32,13 @@ static const DB_COL string_col[] = {{DB_COL_STR, 0}};
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 int
-webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, DB_ROWS *rows)
+webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, webhook_cols, NCOLS(webhook_cols), sizeof(WEBHOOKDEF_ROW), "SELECT id, uuid, name, url, all_events, enabled, sign, " TS("last_used_at") ", "
                     TS("created_at") ", " TS("updated_at") " FROM webhooks WHERE server_id = ? "
-                    "AND (? IS NULL OR uuid = ?) ORDER BY name, id",
-                    DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+                    "AND (? IS NULL OR uuid = ?) AND (? = 0 OR id = ?) ORDER BY name, id",
+                    DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
 }
 
 int

@@ -30,9 +30,9 @@ typedef struct webhookdef_row {
     const char *created_at;
     const char *updated_at;
 } WEBHOOKDEF_ROW;
-/* The webhooks of server_id (only uuid's when not NULL), by name and id, as WEBHOOKDEF_ROWs
- * into *rows (db_rows_free it): the row count, < 0 database error. */
-int webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, DB_ROWS *rows);
+/* The webhooks of server_id (only uuid's when not NULL, only id's when not 0), by name and
+ * id, as WEBHOOKDEF_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
 /* The events webhook id listens to, in the ENUM's order (rows->v is a const char *[]). */
 int webhookdef_events(DB *db, unsigned long long id, DB_ROWS *rows);
 
