@@ -32,43 +32,34 @@
 /* ---------------------------------------------------------------- pools */
 
 static json_t *
-address_json(const DB_RESULT *res, size_t row)
+address_json(const IPPOOL_ADDRESS_ROW *a)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, IPADDR_COL_ID), NULL, 10),
-                     "ipv4", mgmt_jstr(db_result_get(res, row, IPADDR_COL_IPV4)),
-                     "ipv6", mgmt_jstr(db_result_get(res, row, IPADDR_COL_IPV6)),
-                     "hostname", mgmt_jstr(db_result_get(res, row, IPADDR_COL_HOSTNAME)),
-                     "priority", (json_int_t) atoi(db_result_get(res, row, IPADDR_COL_PRIORITY)),
-                     "created_at", mgmt_jstr(db_result_get(res, row, IPADDR_COL_CREATED)),
-                     "updated_at", mgmt_jstr(db_result_get(res, row, IPADDR_COL_UPDATED)));
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o}", "id", (json_int_t) a->id, "ipv4", mgmt_jstr(a->ipv4),
+                     "ipv6", mgmt_jstr(a->ipv6), "hostname", mgmt_jstr(a->hostname), "priority", (json_int_t) a->priority,
+                     "created_at", mgmt_jstr(a->created_at), "updated_at", mgmt_jstr(a->updated_at));
 }
 
-/* A pool row as JSON with its addresses, and for installation admins its organizations. */
+/* A pool as JSON with its addresses, and for installation admins its organizations. */
 static json_t *
-pool_json(MGMT_CALL *c, const DB_RESULT *res, size_t row)
+pool_json(MGMT_CALL *c, const IPPOOL_ROW *pool)
 {
-    unsigned long long id = strtoull(db_result_get(res, row, IPPOOL_COL_ID), NULL, 10);
     json_t *addresses = json_array(), *o;
-    DB_RESULT *x = NULL;
+    DB_ROWS x = {0};
 
-    if (ippool_addresses(c->db, id, 0, &x) >= 0)
-        for (size_t i = 0; i < db_result_rows(x); i++)
-            json_array_append_new(addresses, address_json(x, i));
-    db_result_free(x);
-    x = NULL;
-    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, row, IPPOOL_COL_UUID)),
-                  "name", mgmt_jstr(db_result_get(res, row, IPPOOL_COL_NAME)),
-                  "default", atoi(db_result_get(res, row, IPPOOL_COL_DEFAULT)) != 0, "addresses", addresses,
-                  "created_at", mgmt_jstr(db_result_get(res, row, IPPOOL_COL_CREATED)),
-                  "updated_at", mgmt_jstr(db_result_get(res, row, IPPOOL_COL_UPDATED)));
+    if (ippool_addresses(c->db, pool->id, 0, &x) >= 0)
+        for (size_t i = 0; i < x.n; i++)
+            json_array_append_new(addresses, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
+    db_rows_free(&x);
+    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(pool->uuid), "name", mgmt_jstr(pool->name),
+                  "default", pool->is_default, "addresses", addresses, "created_at", mgmt_jstr(pool->created_at),
+                  "updated_at", mgmt_jstr(pool->updated_at));
     if (c->p.is_admin) {
         json_t *orgs = json_array();
 
-        if (ippool_orgs(c->db, id, &x) >= 0)
-            for (size_t i = 0; i < db_result_rows(x); i++)
-                json_array_append_new(orgs, mgmt_jstr(db_result_get(x, i, 0)));
-        db_result_free(x);
+        if (ippool_orgs(c->db, pool->id, &x) >= 0)
+            for (size_t i = 0; i < x.n; i++)
+                json_array_append_new(orgs, mgmt_jstr(((const char *const *) x.v)[i]));
+        db_rows_free(&x);
         json_object_set_new(o, "organizations", orgs);
     }
     return o;
@@ -87,12 +78,11 @@ need_installation_admin(MGMT_CALL *c)
 /* The pool of path argument 0 the principal may see, as a row of *res_r: 1, or 0/-1 after
  * answering (404 also for a pool none of the principal's organizations has). */
 static int
-find_pool(MGMT_CALL *c, DB_RESULT **res_r)
+find_pool(MGMT_CALL *c, DB_ROWS *res_r)
 {
     const char *uuid = http_path_arg(c->req, 0);
     int ret;
 
-    *res_r = NULL;
     if (!auth_uuid_ok(uuid)) {
         mgmt_reply_not_found(c, "IP pool");
         return 0;
@@ -107,27 +97,28 @@ find_pool(MGMT_CALL *c, DB_RESULT **res_r)
     return ret > 0;
 }
 
-static unsigned long long
-pool_id(const DB_RESULT *res)
+/* The pool find_pool() found. */
+static const IPPOOL_ROW *
+pool_row(const DB_ROWS *res)
 {
-    return strtoull(db_result_get(res, 0, IPPOOL_COL_ID), NULL, 10);
+    return res->v;
 }
 
 static void
 reply_pool(MGMT_CALL *c, const char *uuid, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_list(c->db, uuid, &res);
 
     if (ret <= 0)
         mgmt_reply_db(c, "IP pool reload", ret < 0 ? ret : DB_ERR_PERM);
     else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "ip_pool", pool_json(c, res, 0)));
-    db_result_free(res);
+        mgmt_reply_ok(c, status, json_pack("{s:o}", "ip_pool", pool_json(c, pool_row(&res))));
+    db_rows_free(&res);
 }
 
 static void
-reply_pools(MGMT_CALL *c, int ret, DB_RESULT *res)
+reply_pools(MGMT_CALL *c, int ret, const DB_ROWS *res)
 {
     json_t *a;
 
@@ -136,39 +127,39 @@ reply_pools(MGMT_CALL *c, int ret, DB_RESULT *res)
         return;
     }
     a = json_array();
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        json_array_append_new(a, pool_json(c, res, i));
+    for (size_t i = 0; i < res->n; i++)
+        json_array_append_new(a, pool_json(c, (const IPPOOL_ROW *) res->v + i));
     mgmt_reply_ok(c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pools", a));
 }
 
 static void
 mgmt_v2_ippools_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         int ret = c.p.is_admin ? ippool_list(c.db, NULL, &res) : ippool_list_for_user(c.db, c.p.user_id, NULL, &res);
 
-        reply_pools(&c, ret, res);
+        reply_pools(&c, ret, &res);
     }
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_org_ippools(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
         int ret = ippool_list_for_org(c.db, o.id, NULL, &res);
 
-        reply_pools(&c, ret, res);
+        reply_pools(&c, ret, &res);
     }
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -179,7 +170,7 @@ mgmt_v2_ippools_create(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"name", "default", NULL};
     unsigned long long id = 0;
     const char *name;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int is_default, ret;
     MGMT_CALL c;
 
@@ -205,26 +196,26 @@ mgmt_v2_ippools_create(HTTP_REQUEST *req, void *arg)
         mgmt_reply_db(&c, "IP pool reload", ret);
         goto out;
     }
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        if (strtoull(db_result_get(res, i, IPPOOL_COL_ID), NULL, 10) == id) {
-            mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "ip_pool", pool_json(&c, res, i)));
+    for (size_t i = 0; i < res.n; i++)
+        if (((const IPPOOL_ROW *) res.v)[i].id == id) {
+            mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "ip_pool", pool_json(&c, (const IPPOOL_ROW *) res.v + i)));
             goto out;
         }
     mgmt_reply_db(&c, "IP pool reload", DB_ERR_PERM);
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_get(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1)
-        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pool", pool_json(&c, res, 0)));
-    db_result_free(res);
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pool", pool_json(&c, pool_row(&res))));
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -232,7 +223,7 @@ static void
 mgmt_v2_ippool_update(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"name", "default", NULL};
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     const char *name;
     int is_default, ret;
     MGMT_CALL c;
@@ -248,39 +239,39 @@ mgmt_v2_ippool_update(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_update(c.db, pool_id(res), name, is_default)) < 0) {
+    if ((ret = ippool_update(c.db, pool_row(&res)->id, name, is_default)) < 0) {
         mgmt_reply_db(&c, "IP pool update", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: changed IP pool %llu", c.p.user_id, pool_id(res));
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), MHD_HTTP_OK);
+    msg_info("user %llu: changed IP pool %llu", c.p.user_id, pool_row(&res)->id);
+    reply_pool(&c, pool_row(&res)->uuid, MHD_HTTP_OK);
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_delete(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
         || mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_delete(c.db, pool_id(res))) < 0) {
+    if ((ret = ippool_delete(c.db, pool_row(&res)->id)) < 0) {
         mgmt_reply_db(&c, "IP pool delete", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: deleted IP pool %llu", c.p.user_id, pool_id(res));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, IPPOOL_COL_UUID)), "deleted", 1));
+    msg_info("user %llu: deleted IP pool %llu", c.p.user_id, pool_row(&res)->id);
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(pool_row(&res)->uuid), "deleted", 1));
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -307,60 +298,60 @@ field_ip(MGMT_CALL *c, const char *name, int af, const char **v_r)
 
 /* The address fields over the row (row NULL when creating): errors added. */
 static void
-address_fields(MGMT_CALL *c, const DB_RESULT *row, const char **ipv4, const char **ipv6, char *hostname, long long *priority)
+address_fields(MGMT_CALL *c, const IPPOOL_ADDRESS_ROW *row, const char **ipv4, const char **ipv6, char *hostname, long long *priority)
 {
     static const char *const known[] = {"ipv4", "ipv6", "hostname", "priority", NULL};
     const char *h;
 
     mgmt_check_known(c, known);
     if (field_ip(c, "ipv4", AF_INET, ipv4) == 0 && row && !json_object_get(c->body, "ipv4"))
-        *ipv4 = db_result_get(row, 0, IPADDR_COL_IPV4);
+        *ipv4 = row->ipv4;
     if (field_ip(c, "ipv6", AF_INET6, ipv6) == 0 && row && !json_object_get(c->body, "ipv6"))
-        *ipv6 = db_result_get(row, 0, IPADDR_COL_IPV6);
+        *ipv6 = row->ipv6;
     if (*ipv4 == NULL && *ipv6 == NULL && !json_object_get(c->errors, "ipv4") && !json_object_get(c->errors, "ipv6"))
         mgmt_field_error(c, "ipv4", "an address needs an ipv4 or an ipv6 address (or both)");
     h = mgmt_field_string(c, "hostname", row == NULL, 253);
     if (h && !domain_name_normalize(h, hostname, 254))
         mgmt_field_error(c, "hostname", "must be a host name such as mta1.example.com (used for HELO; it should match the PTR)");
     else if (h == NULL && row)
-        snprintf(hostname, 254, "%s", db_result_get(row, 0, IPADDR_COL_HOSTNAME));
-    *priority = row ? atoi(db_result_get(row, 0, IPADDR_COL_PRIORITY)) : 100;
+        snprintf(hostname, 254, "%s", row->hostname);
+    *priority = row ? row->priority : 100;
     mgmt_field_int(c, "priority", 0, 100, priority);
 }
 
 static void
 reply_address(MGMT_CALL *c, unsigned long long pool, unsigned long long id, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_addresses(c->db, pool, id, &res);
 
     if (ret <= 0)
         mgmt_reply_db(c, "IP address reload", ret < 0 ? ret : DB_ERR_PERM);
     else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "address", address_json(res, 0)));
-    db_result_free(res);
+        mgmt_reply_ok(c, status, json_pack("{s:o}", "address", address_json(res.v)));
+    db_rows_free(&res);
 }
 
 static void
 mgmt_v2_ipaddresses_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL, *x = NULL;
+    DB_ROWS res = {0}, x = {0};
     MGMT_CALL c;
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1) {
-        if ((ret = ippool_addresses(c.db, pool_id(res), 0, &x)) < 0) {
+        if ((ret = ippool_addresses(c.db, pool_row(&res)->id, 0, &x)) < 0) {
             mgmt_reply_db(&c, "IP address list", ret);
         } else {
             json_t *a = json_array();
 
-            for (size_t i = 0; i < db_result_rows(x); i++)
-                json_array_append_new(a, address_json(x, i));
+            for (size_t i = 0; i < x.n; i++)
+                json_array_append_new(a, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
             mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "addresses", a));
         }
     }
-    db_result_free(x);
-    db_result_free(res);
+    db_rows_free(&x);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -371,7 +362,7 @@ mgmt_v2_ipaddresses_create(HTTP_REQUEST *req, void *arg)
     unsigned long long id = 0;
     char hostname[254] = "";
     long long priority;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
     int ret;
 
@@ -384,27 +375,26 @@ mgmt_v2_ipaddresses_create(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_address_add(c.db, pool_id(res), ipv4, ipv6, hostname, (int) priority, &id)) < 0) {
+    if ((ret = ippool_address_add(c.db, pool_row(&res)->id, ipv4, ipv6, hostname, (int) priority, &id)) < 0) {
         mgmt_reply_db(&c, "IP address create", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: added IP address %llu to IP pool %llu", c.p.user_id, id, pool_id(res));
-    reply_address(&c, pool_id(res), id, MHD_HTTP_CREATED);
+    msg_info("user %llu: added IP address %llu to IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
+    reply_address(&c, pool_row(&res)->id, id, MHD_HTTP_CREATED);
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
 /* The address of path argument 1 in pool: 1 with *row_r, or 0/-1 after answering. */
 static int
-find_address(MGMT_CALL *c, unsigned long long pool, DB_RESULT **row_r)
+find_address(MGMT_CALL *c, unsigned long long pool, DB_ROWS *row_r)
 {
     unsigned long long id;
     int ret;
 
-    *row_r = NULL;
     if (!mgmt_path_id(c, 1, &id)) {
         mgmt_reply_not_found(c, "IP address");
         return 0;
@@ -425,58 +415,58 @@ mgmt_v2_ipaddress_update(HTTP_REQUEST *req, void *arg)
     unsigned long long id;
     char hostname[254] = "";
     long long priority;
-    DB_RESULT *res = NULL, *row = NULL;
+    DB_ROWS res = {0}, row = {0};
     MGMT_CALL c;
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
-        || find_address(&c, pool_id(res), &row) != 1)
+        || find_address(&c, pool_row(&res)->id, &row) != 1)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPADDR_COL_ID), NULL, 10);
-    address_fields(&c, row, &ipv4, &ipv6, hostname, &priority);
+    id = ((const IPPOOL_ADDRESS_ROW *) row.v)->id;
+    address_fields(&c, row.v, &ipv4, &ipv6, hostname, &priority);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_address_update(c.db, pool_id(res), id, ipv4, ipv6, hostname, (int) priority)) < 0) {
+    if ((ret = ippool_address_update(c.db, pool_row(&res)->id, id, ipv4, ipv6, hostname, (int) priority)) < 0) {
         mgmt_reply_db(&c, "IP address update", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: changed IP address %llu of IP pool %llu", c.p.user_id, id, pool_id(res));
-    reply_address(&c, pool_id(res), id, MHD_HTTP_OK);
+    msg_info("user %llu: changed IP address %llu of IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
+    reply_address(&c, pool_row(&res)->id, id, MHD_HTTP_OK);
 out:
-    db_result_free(row);
-    db_result_free(res);
+    db_rows_free(&row);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ipaddress_delete(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL, *row = NULL;
+    DB_ROWS res = {0}, row = {0};
     unsigned long long id;
     MGMT_CALL c;
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
-        || find_address(&c, pool_id(res), &row) != 1 || mgmt_txn_begin(&c) < 0)
+        || find_address(&c, pool_row(&res)->id, &row) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPADDR_COL_ID), NULL, 10);
-    if ((ret = ippool_address_delete(c.db, pool_id(res), id)) < 0) {
+    id = ((const IPPOOL_ADDRESS_ROW *) row.v)->id;
+    if ((ret = ippool_address_delete(c.db, pool_row(&res)->id, id)) < 0) {
         mgmt_reply_db(&c, "IP address delete", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: deleted IP address %llu of IP pool %llu", c.p.user_id, id, pool_id(res));
+    msg_info("user %llu: deleted IP address %llu of IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
     mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t) id, "deleted", 1));
 out:
-    db_result_free(row);
-    db_result_free(res);
+    db_rows_free(&row);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -487,7 +477,7 @@ mgmt_v2_ippool_assign(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"organization", NULL};
     unsigned long long org_id = 0;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     const char *permalink;
     MGMT_CALL c;
     int ret;
@@ -509,16 +499,16 @@ mgmt_v2_ippool_assign(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_assign(c.db, pool_id(res), org_id)) < 0) {
+    if ((ret = ippool_assign(c.db, pool_row(&res)->id, org_id)) < 0) {
         mgmt_reply_db(&c, "IP pool assign", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: IP pool %llu for organization %s", c.p.user_id, pool_id(res), permalink);
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
+    msg_info("user %llu: IP pool %llu for organization %s", c.p.user_id, pool_row(&res)->id, permalink);
+    reply_pool(&c, pool_row(&res)->uuid, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -526,7 +516,7 @@ static void
 mgmt_v2_ippool_unassign(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long org_id = 0;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
     int ret;
 
@@ -541,7 +531,7 @@ mgmt_v2_ippool_unassign(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_unassign(c.db, pool_id(res), org_id)) < 0) {
+    if ((ret = ippool_unassign(c.db, pool_row(&res)->id, org_id)) < 0) {
         mgmt_reply_db(&c, "IP pool unassign", ret);
         goto out;
     }
@@ -551,10 +541,10 @@ mgmt_v2_ippool_unassign(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: IP pool %llu no longer for organization %s", c.p.user_id, pool_id(res), http_path_arg(req, 1));
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), MHD_HTTP_OK);
+    msg_info("user %llu: IP pool %llu no longer for organization %s", c.p.user_id, pool_row(&res)->id, http_path_arg(req, 1));
+    reply_pool(&c, pool_row(&res)->uuid, MHD_HTTP_OK);
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_call_end(&c);
 }
 
@@ -580,15 +570,12 @@ lines_json(const char *text)
 }
 
 static json_t *
-rule_json(const DB_RESULT *res, size_t row)
+rule_json(const IPPOOL_RULE_ROW *r)
 {
-    return json_pack("{s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, row, IPRULE_COL_UUID)),
-                     "ip_pool", "uuid", mgmt_jstr(db_result_get(res, row, IPRULE_COL_POOL_UUID)),
-                     "name", mgmt_jstr(db_result_get(res, row, IPRULE_COL_POOL_NAME)),
-                     "from", lines_json(db_result_get(res, row, IPRULE_COL_FROM)),
-                     "to", lines_json(db_result_get(res, row, IPRULE_COL_TO)),
-                     "created_at", mgmt_jstr(db_result_get(res, row, IPRULE_COL_CREATED)),
-                     "updated_at", mgmt_jstr(db_result_get(res, row, IPRULE_COL_UPDATED)));
+    return json_pack("{s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(r->uuid),
+                     "ip_pool", "uuid", mgmt_jstr(r->pool_uuid), "name", mgmt_jstr(r->pool_name),
+                     "from", lines_json(r->from_text), "to", lines_json(r->to_text),
+                     "created_at", mgmt_jstr(r->created_at), "updated_at", mgmt_jstr(r->updated_at));
 }
 
 /* A list of patterns (from/to) as one pattern per line into *text_r (mem_free it; NULL for
@@ -645,12 +632,11 @@ load_scope(MGMT_CALL *c, int server, AUTH_ROLE need, RULE_SCOPE *s)
 }
 
 static int
-find_rule(MGMT_CALL *c, const RULE_SCOPE *s, DB_RESULT **res_r)
+find_rule(MGMT_CALL *c, const RULE_SCOPE *s, DB_ROWS *res_r)
 {
     const char *uuid = http_path_arg(c->req, (size_t) s->uuid_arg);
     int ret;
 
-    *res_r = NULL;
     if (!auth_uuid_ok(uuid)) {
         mgmt_reply_not_found(c, "IP pool rule");
         return 0;
@@ -667,7 +653,7 @@ find_rule(MGMT_CALL *c, const RULE_SCOPE *s, DB_RESULT **res_r)
 /* The rule fields over row (NULL when creating) into *pool_r, *from_r, *to_r (mem_free
  * the texts): 0, or < 0 database error (not answered). Errors added. */
 static int
-rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const DB_RESULT *row, unsigned long long *pool_r, char **from_r,
+rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const IPPOOL_RULE_ROW *row, unsigned long long *pool_r, char **from_r,
             char **to_r)
 {
     static const char *const known[] = {"ip_pool", "from", "to", NULL};
@@ -677,7 +663,7 @@ rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const DB_RESULT *row, unsigned lo
     mgmt_check_known(c, known);
     uuid = mgmt_field_string(c, "ip_pool", row == NULL, 36);
     if (uuid == NULL && row)
-        uuid = db_result_get(row, 0, IPRULE_COL_POOL_UUID);
+        uuid = row->pool_uuid;
     if (uuid && !json_object_get(c->errors, "ip_pool")) {
         if (!auth_uuid_ok(uuid) || (ret = ippool_find_for_org(c->db, s->o.id, uuid, pool_r)) == 0)
             mgmt_field_error(c, "ip_pool", "is not the uuid of an IP pool of this organization");
@@ -687,9 +673,9 @@ rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const DB_RESULT *row, unsigned lo
     f = field_patterns(c, "from", from_r);
     t = field_patterns(c, "to", to_r);
     if (f == 0 && row)
-        *from_r = mem_strdup_null(db_result_get(row, 0, IPRULE_COL_FROM));
+        *from_r = mem_strdup_null(row->from_text);
     if (t == 0 && row)
-        *to_r = mem_strdup_null(db_result_get(row, 0, IPRULE_COL_TO));
+        *to_r = mem_strdup_null(row->to_text);
     if (f >= 0 && t >= 0 && *from_r == NULL && *to_r == NULL)
         mgmt_field_error(c, "from", "a rule needs at least one pattern in from or to");
     return 0;
@@ -698,23 +684,24 @@ rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const DB_RESULT *row, unsigned lo
 static void
 reply_rule(MGMT_CALL *c, const RULE_SCOPE *s, const char *uuid, unsigned long long id, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_rules(c->db, s->o.id, s->server_id, uuid, &res);
+    const IPPOOL_RULE_ROW *r = res.v;
 
-    for (size_t i = 0; ret > 0 && i < db_result_rows(res); i++)
-        if (id == 0 || strtoull(db_result_get(res, i, IPRULE_COL_ID), NULL, 10) == id) {
-            mgmt_reply_ok(c, status, json_pack("{s:o}", "rule", rule_json(res, i)));
-            db_result_free(res);
+    for (size_t i = 0; ret > 0 && i < res.n; i++)
+        if (id == 0 || r[i].id == id) {
+            mgmt_reply_ok(c, status, json_pack("{s:o}", "rule", rule_json(&r[i])));
+            db_rows_free(&res);
             return;
         }
     mgmt_reply_db(c, "IP pool rule reload", ret < 0 ? ret : DB_ERR_PERM);
-    db_result_free(res);
+    db_rows_free(&res);
 }
 
 static void
 rules_list(HTTP_REQUEST *req, void *arg, int server)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     RULE_SCOPE s = {0};
     MGMT_CALL c;
     int ret;
@@ -726,12 +713,12 @@ rules_list(HTTP_REQUEST *req, void *arg, int server)
         } else {
             json_t *a = json_array();
 
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, rule_json(res, i));
+            for (size_t i = 0; i < res.n; i++)
+                json_array_append_new(a, rule_json((const IPPOOL_RULE_ROW *) res.v + i));
             mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "rules", a));
         }
     }
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_org_free(&s.o);
     mgmt_call_end(&c);
 }
@@ -779,7 +766,7 @@ rule_update(HTTP_REQUEST *req, void *arg, int server)
 {
     unsigned long long pool = 0, id;
     char *from = NULL, *to = NULL;
-    DB_RESULT *row = NULL;
+    DB_ROWS row = {0};
     RULE_SCOPE s = {0};
     MGMT_CALL c;
     int ret;
@@ -788,8 +775,8 @@ rule_update(HTTP_REQUEST *req, void *arg, int server)
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
         || find_rule(&c, &s, &row) != 1)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPRULE_COL_ID), NULL, 10);
-    if ((ret = rule_fields(&c, &s, row, &pool, &from, &to)) < 0) {
+    id = ((const IPPOOL_RULE_ROW *) row.v)->id;
+    if ((ret = rule_fields(&c, &s, row.v, &pool, &from, &to)) < 0) {
         mgmt_reply_db(&c, "IP pool rule check", ret);
         goto out;
     }
@@ -806,11 +793,11 @@ rule_update(HTTP_REQUEST *req, void *arg, int server)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed IP pool rule %llu", c.p.user_id, id);
-    reply_rule(&c, &s, db_result_get(row, 0, IPRULE_COL_UUID), 0, MHD_HTTP_OK);
+    reply_rule(&c, &s, ((const IPPOOL_RULE_ROW *) row.v)->uuid, 0, MHD_HTTP_OK);
 out:
     mem_free(from);
     mem_free(to);
-    db_result_free(row);
+    db_rows_free(&row);
     mgmt_org_free(&s.o);
     mgmt_call_end(&c);
 }
@@ -819,7 +806,7 @@ static void
 rule_delete(HTTP_REQUEST *req, void *arg, int server)
 {
     unsigned long long id;
-    DB_RESULT *row = NULL;
+    DB_ROWS row = {0};
     RULE_SCOPE s = {0};
     MGMT_CALL c;
     int ret;
@@ -828,7 +815,7 @@ rule_delete(HTTP_REQUEST *req, void *arg, int server)
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
         || find_rule(&c, &s, &row) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPRULE_COL_ID), NULL, 10);
+    id = ((const IPPOOL_RULE_ROW *) row.v)->id;
     if ((ret = ippool_rule_delete(c.db, id)) < 0) {
         mgmt_reply_db(&c, "IP pool rule delete", ret);
         goto out;
@@ -836,9 +823,9 @@ rule_delete(HTTP_REQUEST *req, void *arg, int server)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: deleted IP pool rule %llu", c.p.user_id, id);
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(row, 0, IPRULE_COL_UUID)), "deleted", 1));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(((const IPPOOL_RULE_ROW *) row.v)->uuid), "deleted", 1));
 out:
-    db_result_free(row);
+    db_rows_free(&row);
     mgmt_org_free(&s.o);
     mgmt_call_end(&c);
 }
