@@ -896,30 +896,6 @@ out:
 
 /* ---------------------------------------------------------------- messages/message, messages/deliveries */
 
-static json_t *
-jstr(const char *s)
-{
-    return message_view_str(s);
-}
-
-static json_t *
-jreal(const char *s)
-{
-    return s ? json_real(strtod(s, NULL)) : json_null();
-}
-
-static json_t *
-jint(const char *s)
-{
-    return s ? json_integer((json_int_t) strtoll(s, NULL, 10)) : json_null();
-}
-
-static json_t *
-jbool(const char *s)
-{
-    return s ? json_boolean(strcmp(s, "0") != 0) : json_null();
-}
-
 /* The id parameter as Postal takes it (an integer, or a string read like Ruby's to_i).
  * 1 with *id_r, 0 after a parameter-error. */
 static int
@@ -1028,40 +1004,40 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
         goto out;
     read_expansions(c.call.body, want);
     data = json_object();
-    json_object_set_new(data, "id", jint(db_result_get(m, 0, MESSAGE_COL_ID)));
-    json_object_set_new(data, "token", jstr(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
+    json_object_set_new(data, "id", message_view_int(db_result_get(m, 0, MESSAGE_COL_ID)));
+    json_object_set_new(data, "token", message_view_str(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
     if (want[X_STATUS])
         json_object_set_new(data, "status", json_pack("{s:o, s:o, s:b, s:o}",
-                            "status", jstr(db_result_get(m, 0, MESSAGE_COL_STATUS)),
-                            "last_delivery_attempt", jreal(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
+                            "status", message_view_str(db_result_get(m, 0, MESSAGE_COL_STATUS)),
+                            "last_delivery_attempt", message_view_real(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
                             "held", strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") == 0,
-                            "hold_expiry", jreal(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
+                            "hold_expiry", message_view_real(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
     if (want[X_DETAILS]) {
         char *subject = mime_decode_header(db_result_get(m, 0, MESSAGE_COL_SUBJECT));
         char *message_id = message_view_bare_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
 
         json_object_set_new(data, "details", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                            "rcpt_to", jstr(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
-                            "mail_from", jstr(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
-                            "subject", jstr(subject),
-                            "message_id", jstr(message_id),
-                            "timestamp", jreal(db_result_get(m, 0, MESSAGE_COL_CREATED)),
-                            "direction", jstr(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
-                            "size", jint(db_result_get(m, 0, MESSAGE_COL_SIZE)),
-                            "bounce", jbool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
-                            "bounce_for_id", jint(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
-                            "tag", jstr(db_result_get(m, 0, MESSAGE_COL_TAG)),
-                            "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL))));
+                            "rcpt_to", message_view_str(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
+                            "mail_from", message_view_str(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
+                            "subject", message_view_str(subject),
+                            "message_id", message_view_str(message_id),
+                            "timestamp", message_view_real(db_result_get(m, 0, MESSAGE_COL_CREATED)),
+                            "direction", message_view_str(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
+                            "size", message_view_int(db_result_get(m, 0, MESSAGE_COL_SIZE)),
+                            "bounce", message_view_bool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
+                            "bounce_for_id", message_view_int(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
+                            "tag", message_view_str(db_result_get(m, 0, MESSAGE_COL_TAG)),
+                            "received_with_ssl", message_view_bool(db_result_get(m, 0, MESSAGE_COL_SSL))));
         mem_free(subject);
         mem_free(message_id);
     }
     if (want[X_INSPECTION])
         json_object_set_new(data, "inspection", json_pack("{s:o, s:b, s:o, s:o, s:o}",
-                            "inspected", jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
+                            "inspected", message_view_bool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
                             "spam", strcmp(db_result_get(m, 0, MESSAGE_COL_SPAM_STATUS), "Spam") == 0,
-                            "spam_score", jreal(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
-                            "threat", jbool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
-                            "threat_details", jstr(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
+                            "spam_score", message_view_real(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
+                            "threat", message_view_bool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
+                            "threat_details", message_view_str(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
     if ((want[X_PLAIN] || want[X_HTML] || want[X_ATTACHMENTS] || want[X_HEADERS] || want[X_RAW])
         && add_content(&c, m, want, data) < 0) {
         reply_temporary(&c, "raw message lookup", db_error(c.call.db));
