@@ -212,58 +212,11 @@ address_field(MGMT_CALL *c, int creating, char *buf)
     return given ? buf : NULL;
 }
 
+/* POST (creating) or PATCH of an endpoint of type: the body over the row when changing. */
 static void
-endpoints_create(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
+endpoint_write(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type, int creating)
 {
     unsigned long long server_id = 0, id = 0;
-    char address[SUPPRESSION_ADDRESS_MAX + 1];
-    ENDPOINT_HTTP h = {0};
-    ENDPOINT_SMTP s = {0};
-    const char *addr = NULL;
-    MGMT_CALL c;
-    MGMT_ORG o = {0};
-    int ret = 0;
-
-    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
-        goto out;
-    if (type == EP_TYPE_HTTP) {
-        http_fields(&c, 1, &h);
-    } else if (type == EP_TYPE_SMTP) {
-        smtp_fields(&c, 1, &s);
-        if (s.password && s.username == NULL && !json_object_get(c.body, "username"))
-            mgmt_field_error(&c, "password", "needs a username");
-    } else
-        addr = address_field(&c, 1, address);
-    if (mgmt_has_errors(&c)) {
-        mgmt_reply_invalid(&c);
-        goto out;
-    }
-    if (mgmt_txn_begin(&c) < 0)
-        goto out;
-    if (type == EP_TYPE_HTTP)
-        ret = endpoint_http_create(c.db, server_id, &h, &id);
-    else if (type == EP_TYPE_SMTP)
-        ret = endpoint_smtp_create(c.db, c.m->seal, server_id, &s, &id);
-    else
-        ret = endpoint_address_create(c.db, server_id, addr, &id);
-    if (ret < 0) {
-        mgmt_reply_db(&c, "endpoint create", ret);
-        goto out;
-    }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: created %s %llu of server %s/%s", c.p.user_id, endpoints[type].what, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, MHD_HTTP_CREATED);
-out:
-    mgmt_org_free(&o);
-    mgmt_call_end(&c);
-}
-
-static void
-endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0, id;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     ENDPOINT_HTTP h = {0};
     ENDPOINT_SMTP s = {0};
@@ -275,25 +228,26 @@ endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || mgmt_find(&c, &endpoints[type], server_id, &rows) != 1)
+        || (!creating && mgmt_find(&c, &endpoints[type], server_id, &rows) != 1))
         goto out;
     row = rows.v;
-    id = row->id;
+    if (row)
+        id = row->id;
     if (type == EP_TYPE_HTTP) {
-        http_fields(&c, 0, &h);
+        http_fields(&c, creating, &h);
     } else if (type == EP_TYPE_SMTP) {
-        smtp_fields(&c, 0, &s);
+        smtp_fields(&c, creating, &s);
         /* A password stays only with a username. */
-        if (s.set_username && s.username == NULL && !s.set_password
-            && row->has_password) {
+        if (row && s.set_username && s.username == NULL && !s.set_password && row->has_password) {
             s.set_password = 1;
             s.password = NULL;
         }
-        if (s.password && (s.set_username ? s.username == NULL && json_is_null(json_object_get(c.body, "username"))
+        if (s.password && (row == NULL ? s.username == NULL && !json_object_get(c.body, "username")
+                           : s.set_username ? s.username == NULL && json_is_null(json_object_get(c.body, "username"))
                            : row->username == NULL))
             mgmt_field_error(&c, "password", "needs a username");
     } else {
-        addr = address_field(&c, 0, address);
+        addr = address_field(&c, creating, address);
     }
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
@@ -302,20 +256,22 @@ endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
     if (mgmt_txn_begin(&c) < 0)
         goto out;
     if (type == EP_TYPE_HTTP)
-        ret = endpoint_http_update(c.db, server_id, id, &h);
+        ret = creating ? endpoint_http_create(c.db, server_id, &h, &id) : endpoint_http_update(c.db, server_id, id, &h);
     else if (type == EP_TYPE_SMTP)
-        ret = endpoint_smtp_update(c.db, c.m->seal, server_id, id, &s);
+        ret = creating ? endpoint_smtp_create(c.db, c.m->seal, server_id, &s, &id)
+            : endpoint_smtp_update(c.db, c.m->seal, server_id, id, &s);
     else
-        ret = endpoint_address_update(c.db, server_id, id, addr);
+        ret = creating ? endpoint_address_create(c.db, server_id, addr, &id)
+            : endpoint_address_update(c.db, server_id, id, addr);
     if (ret < 0) {
-        mgmt_reply_db(&c, "endpoint update", ret);
+        mgmt_reply_db(&c, creating ? "endpoint create" : "endpoint update", ret);
         goto out;
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: changed %s %llu of server %s/%s", c.p.user_id, endpoints[type].what, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, MHD_HTTP_OK);
+    msg_info("user %llu: %s %s %llu of server %s/%s", c.p.user_id, creating ? "created" : "changed",
+             endpoints[type].what, id, http_path_arg(req, 0), http_path_arg(req, 1));
+    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, creating ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
     db_rows_free(&rows);
     mgmt_org_free(&o);
@@ -327,8 +283,8 @@ out:
     MGMT_LIST_HANDLER(prefix, endpoints[type]) \
     MGMT_GET_HANDLER(prefix, endpoints[type]) \
     MGMT_DELETE_HANDLER(prefix, endpoints[type]) \
-    static void prefix##_create(HTTP_REQUEST *req, void *arg) { endpoints_create(req, arg, type); } \
-    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_update(req, arg, type); }
+    static void prefix##_create(HTTP_REQUEST *req, void *arg) { endpoint_write(req, arg, type, 1); } \
+    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_write(req, arg, type, 0); }
 ENDPOINT_HANDLERS(mgmt_v2_http_endpoints, EP_TYPE_HTTP)
 ENDPOINT_HANDLERS(mgmt_v2_smtp_endpoints, EP_TYPE_SMTP)
 ENDPOINT_HANDLERS(mgmt_v2_address_endpoints, EP_TYPE_ADDRESS)
