@@ -1,6 +1,7 @@
 /*
  * db.c -- MariaDB Connector/C behind db.h: a per-handle cache of prepared statements,
- * reconnect rules, and temporary/permanent error classification.
+ * reconnect rules, temporary/permanent error classification, and results turned into
+ * the modules' typed row structs (db_query_rows()).
  * Never builds SQL from input: the only text sent outside prepared statements is
  * constant (transactions, session set-up) or a trusted script (migrations).
  */

@@ -9,7 +9,9 @@
  *                   ready. The caller answers Postfix 4xx / HTTP 503 and retries later.
  *     DB_ERR_PERM   permanent: the statement itself failed (duplicate key,
  *                   constraint, bad data). Retrying the same input fails again.
- * db_error()/db_errno() describe the last failure. A DB handle is used by one thread
+ * Modules hand rows to their callers as typed structs (DB_ROWS, db_query_rows()): the
+ * column list of a query is written once, next to its SQL, so no caller indexes
+ * columns or parses numbers. db_error()/db_errno() describe the last failure. A DB handle is used by one thread
  * at a time. SQL text is always a constant: values travel only as parameters.
  *
  * Reconnects: outside a transaction, db_query() is retried once on a fresh connection
