@@ -35,6 +35,10 @@ enum {
 char *message_view_bare_id(const char *value);
 /* A JSON string of s made valid UTF-8, or null for NULL. */
 json_t *message_view_str(const char *s);
+/* A column's text as a JSON number (real, integer) or boolean ("0" false), or null for NULL. */
+json_t *message_view_real(const char *s);
+json_t *message_view_int(const char *s);
+json_t *message_view_bool(const char *s);
 
 /* The stored raw message (headers, blank line, body) of row `row` of m (message.h's
  * enum message_col): 1 with *raw_r (mem_free it) and *len_r, 0 when it has expired. */

@@ -96,6 +96,16 @@ org_find(DB *db, const char *permalink, unsigned long long *id_r)
 
 /* ---------------------------------------------------------------- organizations */
 
+/* ORG_COLUMNS (and the role) into ORG_ROW. */
+static const DB_COL org_cols[] = {
+    DB_COL_AT(DB_COL_ID, ORG_ROW, id), DB_COL_AT(DB_COL_STR, ORG_ROW, uuid), DB_COL_AT(DB_COL_STR, ORG_ROW, name),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, permalink), DB_COL_AT(DB_COL_STR, ORG_ROW, time_zone),
+    DB_COL_AT(DB_COL_BOOL, ORG_ROW, suspended), DB_COL_AT(DB_COL_STR, ORG_ROW, suspension_reason),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, created_at), DB_COL_AT(DB_COL_STR, ORG_ROW, updated_at),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, role),
+};
+#define ORG_NCOLS (sizeof(org_cols) / sizeof(org_cols[0]) - 1)
+
 /* 1 for a row, 0 none, < 0 database error, for queries that find at most one row. */
 static int
 one_row(int ret)
@@ -104,25 +114,24 @@ one_row(int ret)
 }
 
 int
-org_get(DB *db, const char *permalink, DB_RESULT **res_r)
+org_get(DB *db, const char *permalink, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.permalink = ? "
-                            "AND o.deleted_at IS NULL", DB_ARGS(DB_STR(permalink))));
+    return one_row(db_query_rows(db, rows, org_cols, ORG_NCOLS, sizeof(ORG_ROW), "SELECT " ORG_COLUMNS
+                                 " FROM organizations o WHERE o.permalink = ? AND o.deleted_at IS NULL",
+                                 DB_ARGS(DB_STR(permalink))));
 }
 
 int
-org_get_by_id(DB *db, unsigned long long id, DB_RESULT **res_r)
+org_get_by_id(DB *db, unsigned long long id, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?", DB_ARGS(DB_UINT(id))));
+    return one_row(db_query_rows(db, rows, org_cols, ORG_NCOLS, sizeof(ORG_ROW),
+                                 "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?", DB_ARGS(DB_UINT(id))));
 }
 
 int
-org_list_for_user(DB *db, unsigned long long user_id, int all, DB_RESULT **res_r)
+org_list_for_user(DB *db, unsigned long long user_id, int all, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return db_query(db, res_r, "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
+    return db_query_rows(db, rows, org_cols, ORG_NCOLS + 1, sizeof(ORG_ROW), "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
                     "LEFT JOIN organization_users ou ON ou.organization_id = o.id AND ou.user_id = ? "
                     "WHERE o.deleted_at IS NULL AND (? OR ou.user_id IS NOT NULL) ORDER BY o.name, o.id",
                     DB_ARGS(DB_UINT(user_id), DB_INT(all)));

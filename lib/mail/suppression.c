@@ -97,9 +97,16 @@ suppression_address_normalize(const char *in, size_t len, char *out, char **erro
     return 1;
 }
 
+#define COL(kind, field) DB_COL_AT(kind, SUPPRESSION_ROW, field)
+static const DB_COL suppression_cols[] = {
+    COL(DB_COL_ID, id), COL(DB_COL_STR, address), COL(DB_COL_STR, reason), COL(DB_COL_STR, source),
+    COL(DB_COL_STR, keep_until), COL(DB_COL_STR, created_at), COL(DB_COL_STR, updated_at),
+};
+#undef COL
+
 int
 suppression_list(DB *db, unsigned long long server_id, const char *search, unsigned long long before_id,
-                 unsigned long long id, unsigned limit, DB_RESULT **res_r)
+                 unsigned long long id, unsigned limit, DB_ROWS *rows)
 {
     BUF *pattern = NULL;
     int ret;
@@ -115,7 +122,8 @@ suppression_list(DB *db, unsigned long long server_id, const char *search, unsig
         }
         buf_append_char(pattern, '%');
     }
-    ret = db_query(db, res_r, "SELECT id, address, reason, source, " TS("keep_until") ", " TS("created_at") ", "
+    ret = db_query_rows(db, rows, suppression_cols, sizeof(suppression_cols) / sizeof(suppression_cols[0]),
+                        sizeof(SUPPRESSION_ROW), "SELECT id, address, reason, source, " TS("keep_until") ", " TS("created_at") ", "
                    TS("updated_at") " FROM suppressions WHERE server_id = ? AND (? IS NULL OR address LIKE ?) "
                    "AND (? = 0 OR id < ?) AND (? = 0 OR id = ?) ORDER BY id DESC LIMIT ?",
                    DB_ARGS(DB_UINT(server_id), pattern ? DB_STR(buf_cstr(pattern)) : DB_NULL,
