@@ -2,11 +2,11 @@
 #
 # hostile.t -- hostile mail through the real Postfix, postgate-milter, policyd, worker and
 # MariaDB (issue 12): a 100 MB message over Postfix's message_size_limit, declared with
-# SIZE (552 at MAIL FROM) and streamed without it by submission and to the MX (552 5.3.4 at
-# the end of DATA, nothing recorded or queued; each stream takes about half a second here,
-# printed),
-# one that only postgate's changes (click tracking, headers, signatures) push over it
-# (item 13: refused with 552 5.3.4 before anything is recorded), 10 000 recipients against smtpd_recipient_limit, broken MIME (an
+# SIZE (552 at MAIL FROM) and streamed without it by submission and to the MX (552 5.3.4
+# at the end of DATA, nothing recorded or queued; each stream takes about half a second
+# here, printed), one that only postgate's changes (click tracking, headers, signatures)
+# push over it (item 13: refused with 552 5.3.4 before anything is recorded), 10 000
+# recipients against smtpd_recipient_limit, broken MIME (an
 # unterminated boundary, 1000-deep nesting) outgoing and incoming, NUL and 8-bit bytes
 # in headers, bare CR and LF, a 100 kB header line. Each gets a clear 4xx/5xx or is
 # handled; afterwards every daemon still runs and answers, and for every message the
