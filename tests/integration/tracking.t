@@ -9,7 +9,8 @@
 # client address behind a trusted proxy (all X-Forwarded-For lines counted); unknown
 # tokens are 404, other paths "Hello.", requests without X-Postal-Track-Host are not
 # tracking requests; X-AMP: skip leaves a message alone; clicks made while MariaDB is down
-# are written once it is back; SIGTERM right after a burst of clicks loses none of them.
+# are written once it is back; SIGTERM right after a burst of clicks loses none of them,
+# nor does kill -9 (the spool is replayed at the next start, each click written once).
 #
 # Must never: pass on a message it did not find in the sink, or trust postgate's own view
 # of a signature or of a redirect.
@@ -21,7 +22,7 @@ set -euo pipefail
 harness_setup mariadb sink postfix
 harness_start_postgate
 harness_start_tracker
-plan 46
+plan 52
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -211,5 +212,29 @@ is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) 
 	"$((before + 100)) $((outbox_before + 100))" "SIGTERM wrote all 100 clicks and their events"
 like "$(tail -n 3 "$HARNESS_TRACKER_LOG")" 'stopped: [0-9]+ clicks and loads recorded, 0 dropped, 0 not written' \
 	"the tracker reports nothing dropped or unwritten"
+
+# 47-52: kill -9 right after a burst of clicks and loads, all still queued in memory (flush
+# interval 60 s): the spool has every answered one, and the next start writes each once.
+HARNESS_TRACKER_FLUSH_MS=60000 harness_start_tracker
+before=$(harness_sql "SELECT COUNT(*) FROM clicks")
+loads_before=$(harness_sql "SELECT COUNT(*) FROM loads")
+outbox_before=$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event IN ('MessageLinkClicked', 'MessageLoaded')")
+codes=$(for i in $(seq 1 40); do
+	code "${hdr[@]}" "$HARNESS_TRACKER_URL/$server_token/$link1"
+	echo
+	[ $((i % 4)) != 0 ] || { code "${hdr[@]}" "$HARNESS_TRACKER_URL/img/$server_token/$first"; echo; }
+done | sort | uniq -c | awk '{print $1 " " $2}' | tr '\n' ' ')
+is "$codes" "10 200 40 307 " "40 clicks and 10 loads answered"
+is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) FROM loads")" "$before $loads_before" \
+	"none written yet (flush interval 60 s)"
+kill -KILL "$HARNESS_TRACKER_PID"
+check "the tracker dies on SIGKILL" harness_wait_for 10 bash -c "! kill -0 $HARNESS_TRACKER_PID 2>/dev/null"
+harness_start_tracker
+check "after a restart the 40 clicks and 10 loads are written" harness_wait_for 15 sql_is \
+	"SELECT CONCAT(COUNT(*), ' ', (SELECT COUNT(*) FROM loads)) FROM clicks" "$((before + 40)) $((loads_before + 10))"
+sleep 1
+is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) FROM loads") $(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event IN ('MessageLinkClicked', 'MessageLoaded')")" \
+	"$((before + 40)) $((loads_before + 10)) $((outbox_before + 50))" "each exactly once, with one webhook event each"
+like "$(cat "$HARNESS_TRACKER_LOG")" 'replaying 50 clicks and loads left by an earlier run' "the replay is logged"
 
 done_testing
