@@ -6,9 +6,9 @@
 # to another receiver; around the tracker's kill a browser-like client (click-client.py,
 # about 40 requests a second) clicks a tracked link and loads the open pixel of a tracked
 # message through postgate-tracker (flush interval 500 ms, the default, so clicks wait in
-# memory when it dies). Phase 1 kills each postgate daemon in
-# turn (tracker, worker, milter, policyd, admin) with SIGKILL and restarts it as systemd would
-# (after its unit's RestartSec, the same command line): the test is the supervisor. Phase 2
+# memory when it dies). Phase 1 kills each postgate daemon in turn (tracker, worker, milter,
+# policyd, admin) with SIGKILL and restarts it as systemd would (after its unit's
+# RestartSec, the same command line): the test is the supervisor. Phase 2
 # kills MariaDB with SIGKILL mid-load and restarts it. The mail clients retry 4xx answers and
 # broken connections the way a real client does (crash-client.py); the click client does not
 # retry (a browser shows an error), and only a click or load that got its 307/200 counts as
@@ -20,7 +20,8 @@
 # leased or queued. For the tracker (phase 1): it serves again within 30 s; every answered
 # click and load is recorded exactly once (by its User-Agent; one the kill cut off before its
 # answer may be recorded, once: said), each with exactly one MessageLinkClicked/MessageLoaded
-# event that the receiver got by its uuid; its spool is empty afterwards.
+# event that the receiver got by its uuid; its spool is empty afterwards. (Without the
+# spool, HARNESS_TRACKER_SPOOL=, a run here lost 31 of 917 answered clicks and loads.)
 #
 # Must never: wait without a bound, pass on a message it did not find, or count as delivered an
 # event the receiver did not log.
