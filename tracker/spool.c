@@ -545,4 +545,7 @@ spool_free(void)
     sp.lock_fd = -1;
     mem_free(sp.dir);
     sp.dir = NULL;
+    sp.cur = NULL;
+    sp.segno = 0;
+    sp.seq = 0;
 }
