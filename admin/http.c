@@ -308,12 +308,22 @@ trusted_proxy(const PGCONF *cfg, const char *addr)
                                cfg->admin_trusted_proxies.count);
 }
 
-/* The client's address: netaddr_client()'s rule over the peer, X-Forwarded-For and
- * admin.trusted_proxies. */
+/* MHD_get_connection_values callback: joins every X-Forwarded-For line in order. */
+static enum MHD_Result
+xff_line(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    if (strcasecmp(key, "X-Forwarded-For") == 0 && value)
+        netaddr_xff_append(cls, value);
+    return MHD_YES;
+}
+
+/* The client's address: netaddr_client()'s rule over the peer, every X-Forwarded-For
+ * line (joined) and admin.trusted_proxies. */
 static void
 find_client_ip(REQ *r)
 {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    BUF *joined = buf_new(64);
     const char *xff;
 
     snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
@@ -327,7 +337,8 @@ find_client_ip(REQ *r)
             memmove(r->client_ip, r->client_ip + 7, strlen(r->client_ip + 7) + 1);
     }
     r->pub.secure = r->srv->tls;
-    xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, xff_line, joined);
+    xff = buf_len(joined) ? buf_cstr(joined) : NULL;
     if (!r->pub.secure && trusted_proxy(r->pub.cfg, r->client_ip)) {
         /* As for X-Forwarded-For, the last value is what the trusted proxy saw itself. */
         const char *xfp = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
@@ -347,6 +358,7 @@ find_client_ip(REQ *r)
                            r->pub.cfg->admin_trusted_proxies.count, r->client_ip, sizeof(r->client_ip)) < 0)
             snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
     }
+    buf_free(joined);
     r->pub.client_ip = r->client_ip;
 }
 

@@ -2,8 +2,10 @@
  * main.c -- postgate-tracker: click redirects and the open pixel behind the reverse
  * proxy of the track domains (serve.c), clicks and loads written behind (recorder.c).
  *
- * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (tracker.listen) is
- * opened as root, then the process drops to daemon.user. libmicrohttpd's thread pool
+ * Lifecycle (daemon.h, CONVENTIONS.md §8): the listening socket (tracker.listen) and
+ * the spool directory (tracker.spool_directory, handed to daemon.user and locked) are
+ * opened as root, then the process drops to daemon.user; clicks and loads an earlier
+ * run left in the spool are queued again before the first request. libmicrohttpd's thread pool
  * answers; the recorder thread writes; the main thread only waits for signals: SIGHUP
  * installs a checked configuration snapshot (trusted proxies, flush interval, the
  * geolocation database), SIGTERM/SIGINT stop accepting, let requests in flight finish
@@ -94,6 +96,8 @@ main(int argc, char **argv)
     fd = sock_listen(cfg->tracker_listen, LISTEN_BACKLOG, 0666, &error);
     if (fd < 0)
         msg_fatal("tracker.listen: %s", error);
+    if (spool_open(cfg->tracker_spool_directory, cfg->daemon_user, &error) < 0)
+        msg_fatal("tracker.spool_directory: %s", error);
     daemon_drop_privileges(cfg);
     daemon_install_signals();
     daemon_write_pidfile(&opts);

@@ -1,14 +1,17 @@
 /*
- * recorder.c -- write-behind for clicks and loads: request threads append to an
- * in-memory queue (never waiting for MariaDB); one thread writes the queue every
- * tracker.flush_interval_ms in transactions of up to BATCH_SIZE items, each item with
- * its message timestamp and webhook event (tracking_record), so a batch commits whole
- * or not at all.
+ * recorder.c -- write-behind for clicks and loads: request threads append each to the
+ * spool file (spool.c: a write(), so a crash of the tracker loses nothing answered)
+ * and to an in-memory queue (never waiting for MariaDB); one thread writes the queue
+ * every tracker.flush_interval_ms in transactions of up to BATCH_SIZE items, each item
+ * with its message timestamp and webhook event (tracking_record) and how far its spool
+ * is written (tracker_spools), so a batch commits whole or not at all, and an item
+ * replayed from the spool or retried after a lost COMMIT answer is written only once.
  *
  * MariaDB unavailable: the items stay queued (up to tracker.queue_limit; past it new
  * ones are dropped and counted in the log) and the next interval tries again. A
  * statement that fails permanently drops only its own item (logged). recorder_stop()
- * writes what is left, retrying for a while, and reports what it could not write.
+ * writes what is left, retrying for a while, and reports what it could not write
+ * (still in the spool for the next start).
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mail/tracking.h"
 #include "tracker.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -55,6 +59,30 @@ recorder_item_free(RECORDER_ITEM *item)
     mem_free(item);
 }
 
+/* An item is written, or dropped for good: its spool record is no longer needed. */
+static void
+item_done(RECORDER_ITEM *item)
+{
+    if (item->seg)
+        spool_release(item->seg);
+    recorder_item_free(item);
+}
+
+/* Queues an item replayed from the spool (before the writer starts; no limit: each was
+ * answered). */
+static void
+add_replayed(RECORDER_ITEM *item)
+{
+    item->next = NULL;
+    if (rec.tail)
+        rec.tail->next = item;
+    else
+        rec.head = item;
+    rec.tail = item;
+    rec.count++;
+    rec.queued++;
+}
+
 void
 recorder_add(RECORDER_ITEM *item)
 {
@@ -74,6 +102,8 @@ recorder_add(RECORDER_ITEM *item)
         recorder_item_free(item);
         return;
     }
+    if (spool_enabled())
+        spool_append(item);
     if (rec.tail)
         rec.tail->next = item;
     else
@@ -132,17 +162,59 @@ typedef struct geo_text {
     char city[256];
 } GEO_TEXT;
 
+/* How far one spool of a batch is written: before it (read) and with it. */
+typedef struct spool_mark {
+    const char *key;
+    unsigned long long written, last;
+} SPOOL_MARK;
+
+/* The mark of it's spool in marks[0..*n), read from tracker_spools on first sight. NULL
+ * with *ret_r < 0 on a database error. */
+static SPOOL_MARK *
+spool_mark(DB *db, SPOOL_MARK *marks, size_t *n, const RECORDER_ITEM *it, int *ret_r)
+{
+    const char *key = spool_key(it->seg);
+    SPOOL_MARK *m;
+
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(marks[i].key, key) == 0)
+            return &marks[i];
+    m = &marks[*n];
+    m->key = key;
+    m->last = 0;
+    if ((*ret_r = tracking_spool_written(db, key, &m->written)) < 0)
+        return NULL;
+    (*n)++;
+    return m;
+}
+
 /* Writes items[0..n) in one transaction. 0 ok, < 0 database error (rolled back). */
 static int
 write_batch(DB *db, RECORDER_ITEM **items, size_t n)
 {
     TRACKING_HIT *hits = mem_alloc((n ? n : 1) * sizeof(*hits));
     GEO_TEXT *geo = mem_alloc((n ? n : 1) * sizeof(*geo));
-    size_t nhits = 0;
+    SPOOL_MARK *marks = mem_alloc((n ? n : 1) * sizeof(*marks));
+    size_t nhits = 0, nmarks = 0, skipped = 0;
     int ret = db_begin(db);
 
     for (size_t i = 0; i < n && ret >= 0; i++) {
-        int r = resolve(db, items[i]);
+        int r;
+
+        if (items[i]->seg) {
+            SPOOL_MARK *m = spool_mark(db, marks, &nmarks, items[i], &ret);
+
+            if (m == NULL)
+                break;
+            if (items[i]->seq > m->last)
+                m->last = items[i]->seq;
+            /* Written before a crash, or by a COMMIT whose answer was lost. */
+            if (items[i]->seq <= m->written) {
+                skipped++;
+                continue;
+            }
+        }
+        r = resolve(db, items[i]);
 
         if (r < 0) {
             ret = r;
@@ -153,13 +225,36 @@ write_batch(DB *db, RECORDER_ITEM **items, size_t n)
     }
     if (ret >= 0)
         ret = tracking_record_batch(db, hits, nhits);
+    for (size_t i = 0; i < nmarks && ret >= 0; i++)
+        if (marks[i].last > marks[i].written)
+            ret = tracking_spool_mark(db, marks[i].key, marks[i].last);
     if (ret >= 0)
         ret = db_commit(db);
     if (ret < 0)
         db_rollback(db);
+    else if (skipped)
+        msg_info("%zu clicks and loads were written before (a crash or a lost COMMIT answer): not again", skipped);
     mem_free(hits);
     mem_free(geo);
+    mem_free(marks);
     return ret < 0 ? ret : 0;
+}
+
+/* Deletes the tracker_spools rows of runs with no spool file left (best effort: a row
+ * left behind only takes a few bytes). */
+static void
+forget_spools(DB *db)
+{
+    char **keys = spool_take_forgotten();
+
+    if (keys == NULL)
+        return;
+    for (size_t i = 0; keys[i]; i++) {
+        if (tracking_spool_forget(db, keys[i]) < 0)
+            msg_warn("spool %s: cannot delete its tracker_spools row: %s", keys[i], db_error(db));
+        mem_free(keys[i]);
+    }
+    mem_free(keys);
 }
 
 /*
@@ -194,7 +289,7 @@ write_list(RECORDER_ITEM *list, size_t *left_r)
                 }
                 if (ret >= 0) {
                     list = batch[i]->next;
-                    recorder_item_free(batch[i]);
+                    item_done(batch[i]);
                     done++;
                 }
             }
@@ -204,7 +299,7 @@ write_list(RECORDER_ITEM *list, size_t *left_r)
             break;
         for (size_t i = 0; i < n; i++) {
             list = batch[i]->next;
-            recorder_item_free(batch[i]);
+            item_done(batch[i]);
         }
         done += n;
     }
@@ -219,6 +314,8 @@ write_list(RECORDER_ITEM *list, size_t *left_r)
         }
         rec.failing = 1;
     }
+    if (ret >= 0)
+        forget_spools(db);
     dbpool_put(rec.pool, db);
     if (list == NULL && rec.failing) {
         msg_info("MariaDB is back: the waiting clicks and loads are written");
@@ -256,6 +353,7 @@ static int
 flush_once(void)
 {
     RECORDER_ITEM *list, *left;
+    SPOOL_SEG *old = NULL;
     size_t nleft;
 
     geo_refresh();
@@ -263,7 +361,12 @@ flush_once(void)
     list = rec.head;
     rec.head = rec.tail = NULL;
     rec.count = 0;
+    /* Everything in the spool's current file is in list: new items go to a new file. */
+    if (list && spool_enabled())
+        old = spool_rotate();
     pthread_mutex_unlock(&rec.lock);
+    if (old)
+        spool_sync(old);
     if (list == NULL)
         return 0;
     left = write_list(list, &nleft);
@@ -311,6 +414,7 @@ recorder_start(DBPOOL *pool, size_t limit, unsigned flush_ms, const char *geoip_
     rec.flush_ms = flush_ms;
     rec.geo_path = *geoip_database ? mem_strdup(geoip_database) : NULL;
     geo_refresh();
+    spool_start(add_replayed);
     if ((err = pthread_create(&rec.thread, NULL, writer, NULL)) != 0)
         msg_fatal("cannot start the recorder thread: %s", strerror(err));
 }
@@ -348,13 +452,24 @@ recorder_stop(int retry_seconds)
         RECORDER_ITEM *it = rec.head;
 
         rec.head = it->next;
-        recorder_item_free(it);
+        recorder_item_free(it);         /* its spool record stays */
     }
     rec.tail = NULL;
     rec.count = 0;
     pthread_mutex_unlock(&rec.lock);
-    if (lost)
+    spool_close();
+    if (lost == 0) {
+        DB *db = dbpool_get(rec.pool);
+
+        forget_spools(db);
+        dbpool_put(rec.pool, db);
+    }
+    if (lost && spool_enabled())
+        msg_error("stopping with MariaDB unavailable: %zu clicks and loads could not be written; "
+                  "they stay in the spool for the next start", lost);
+    else if (lost)
         msg_error("stopping with MariaDB unavailable: %zu clicks and loads could not be written", lost);
+    spool_free();
     geo_close(rec.geo);
     rec.geo = NULL;
     mem_free(rec.geo_path);

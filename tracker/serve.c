@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,14 +175,23 @@ serve_set_config(SERVE *srv, PGCONF *cfg)
 
 /* ---------------------------------------------------------------- requests */
 
-/* The client's address: netaddr_client()'s rule over the peer, X-Forwarded-For and
- * tracker.trusted_proxies. */
+/* MHD_get_connection_values callback: joins every X-Forwarded-For line in order. */
+static enum MHD_Result
+xff_line(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    if (strcasecmp(key, "X-Forwarded-For") == 0 && value)
+        netaddr_xff_append(cls, value);
+    return MHD_YES;
+}
+
+/* The client's address: netaddr_client()'s rule over the peer, every X-Forwarded-For
+ * line (joined) and tracker.trusted_proxies. */
 static void
 client_ip(SERVE *srv, struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    const char *xff;
+    BUF *joined;
     PGCONF *cfg;
 
     snprintf(out, size, "%s", "");
@@ -195,19 +205,25 @@ client_ip(SERVE *srv, struct MHD_Connection *conn, char *out, size_t size)
         else
             inet_ntop(AF_INET6, a6, out, (socklen_t) size);
     }
-    xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL || *out == '\0')
+    if (*out == '\0')
         return;
+    joined = buf_new(64);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, xff_line, joined);
+    if (buf_len(joined) == 0) {
+        buf_free(joined);
+        return;
+    }
     cfg = conf_holder_get(&srv->config);
     {
         char peer[INET6_ADDRSTRLEN];
 
         snprintf(peer, sizeof(peer), "%s", out);
-        if (netaddr_client(peer, xff, (const char *const *) cfg->tracker_trusted_proxies.items,
+        if (netaddr_client(peer, buf_cstr(joined), (const char *const *) cfg->tracker_trusted_proxies.items,
                            cfg->tracker_trusted_proxies.count, out, size) < 0)
             snprintf(out, size, "%s", peer);
     }
     conf_unref(cfg);
+    buf_free(joined);
 }
 
 static int

@@ -1,5 +1,6 @@
 /*
- * tracking.c -- links, clicks and loads (tracking.h); owns the SQL of those tables.
+ * tracking.c -- links, clicks and loads (tracking.h); owns the SQL of those tables and
+ * of tracker_spools.
  */
 #include "config.h"
 
@@ -291,5 +292,35 @@ tracking_record(DB *db, const TRACKING_HIT *h)
     if (ret <= 0)
         return ret;                     /* a message deleted meanwhile: no event */
     ret = queue_event(db, h, message);
+    return ret < 0 ? ret : 0;
+}
+
+int
+tracking_spool_written(DB *db, const char *key, unsigned long long *seq_r)
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT written_seq FROM tracker_spools WHERE spool_key = ? FOR UPDATE",
+                       DB_ARGS(DB_STR(key)));
+
+    *seq_r = ret > 0 ? strtoull(db_result_get(res, 0, 0), NULL, 10) : 0;
+    db_result_free(res);
+    return ret < 0 ? ret : 0;
+}
+
+int
+tracking_spool_mark(DB *db, const char *key, unsigned long long seq)
+{
+    int ret = db_exec(db, "INSERT INTO tracker_spools (spool_key, written_seq) VALUES (?, ?) "
+                      "ON DUPLICATE KEY UPDATE written_seq = GREATEST(written_seq, VALUES(written_seq))",
+                      DB_ARGS(DB_STR(key), DB_UINT(seq)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+tracking_spool_forget(DB *db, const char *key)
+{
+    int ret = db_exec(db, "DELETE FROM tracker_spools WHERE spool_key = ?", DB_ARGS(DB_STR(key)));
+
     return ret < 0 ? ret : 0;
 }

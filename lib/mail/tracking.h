@@ -1,7 +1,8 @@
 /*
  * tracking.h -- the rows click and open tracking keeps: links (written with the message,
  * in message_store's transaction), clicks and loads (written by postgate-tracker), the
- * messages' clicked_at/loaded_at, and the MessageLinkClicked / MessageLoaded events.
+ * messages' clicked_at/loaded_at, the MessageLinkClicked / MessageLoaded events, and how
+ * far each of the tracker's spools is written (tracker_spools).
  *
  * Contract: the lookups answer only for the server the token names, so a link token
  * never reaches another server's message. tracking_record() writes in the caller's
@@ -56,5 +57,14 @@ int tracking_record(DB *db, const TRACKING_HIT *hit);
 /* The same for n hits at once (multi-row inserts, one timestamp update per message, the
  * message object read once per message, no event work for a server nobody listens to). */
 int tracking_record_batch(DB *db, const TRACKING_HIT *hits, size_t n);
+
+/* postgate-tracker's spools (tracker_spools): every record of spool key up to written_seq
+ * is in the database. In the caller's transaction. */
+/* The key's written_seq, locking its row (0 when it has none). 0 ok, < 0 error. */
+int tracking_spool_written(DB *db, const char *key, unsigned long long *seq_r);
+/* Raises the key's written_seq to seq. 0 or < 0. */
+int tracking_spool_mark(DB *db, const char *key, unsigned long long seq);
+/* Forgets the key (no spool file of it is left). 0 or < 0. */
+int tracking_spool_forget(DB *db, const char *key);
 
 #endif

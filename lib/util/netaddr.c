@@ -127,3 +127,13 @@ netaddr_client(const char *peer, const char *xff, const char *const *trusted, si
         end = start - 1;
     }
 }
+
+int
+netaddr_xff_append(BUF *joined, const char *line)
+{
+    if (line[strspn(line, " \t")] == '\0')
+        return 0;
+    if (buf_len(joined) > 0 && buf_append_str(joined, ", ") < 0)
+        return -1;
+    return buf_append_str(joined, line);
+}

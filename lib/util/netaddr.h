@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+
 #define NETADDR_LEN 16
 
 /* "192.0.2.1" or "2001:db8::1" (an IPv6 zone or brackets are not accepted). 0 ok, -1 bad. */
@@ -40,5 +42,12 @@ int netaddr_in_networks(const char *addr, const char *const *networks, size_t co
  * itself does not fit in out (out is then empty). */
 int netaddr_client(const char *peer, const char *xff, const char *const *trusted, size_t count,
                    char *out, size_t size);
+
+/* Adds one X-Forwarded-For header line to joined, the value netaddr_client() takes.
+ * A request may carry several lines (a client sends its own, the proxy appends to the
+ * last one or adds a line); RFC 7230 section 3.2.2 makes them one comma-separated list
+ * in the order received, so every line is added, in order, with ", " between them. A
+ * line of only spaces and tabs adds nothing. Returns buf_append's result. */
+int netaddr_xff_append(BUF *joined, const char *line);
 
 #endif

@@ -303,8 +303,10 @@ harness_start_worker() {
 	fi
 }
 # harness_start_tracker: postgate-tracker on a free loopback port, loopback as its trusted
-# proxy, writing every 100 ms. Exports HARNESS_TRACKER_URL, HARNESS_TRACKER_PID and
-# HARNESS_TRACKER_LOG; harness cleanup stops it.
+# proxy, writing every 100 ms (HARNESS_TRACKER_FLUSH_MS), its spool in
+# $HARNESS_DIR/tracker-spool, kept across restarts (HARNESS_TRACKER_SPOOL= turns it off).
+# Exports HARNESS_TRACKER_URL, HARNESS_TRACKER_PID and HARNESS_TRACKER_LOG; harness
+# cleanup stops it.
 harness_start_tracker() {
 	local port admin=${HARNESS_ADMIN_URL:-:0}
 	port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "${HARNESS_RELEASE_PORT:-0}" \
@@ -314,6 +316,7 @@ harness_start_tracker() {
 	HARNESS_STARTED+=(tracker)
 	instance_spawn "$HARNESS_DIR/tracker.pid" "$HARNESS_TRACKER_LOG" env POSTGATE_TRACKER_LISTEN="inet:127.0.0.1:$port" \
 		POSTGATE_TRACKER_TRUSTED_PROXIES=127.0.0.0/8 POSTGATE_TRACKER_FLUSH_INTERVAL_MS="${HARNESS_TRACKER_FLUSH_MS:-100}" \
+		POSTGATE_TRACKER_SPOOL_DIRECTORY="${HARNESS_TRACKER_SPOOL-$HARNESS_DIR/tracker-spool}" \
 		"$POSTGATE_BUILDDIR/tracker/postgate-tracker" -c "$HARNESS_CONFIG" ||
 		harness_setup_failed "postgate-tracker did not start"
 	HARNESS_TRACKER_PID=$(instance_pidfile_read "$HARNESS_DIR/tracker.pid")

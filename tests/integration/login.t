@@ -7,7 +7,8 @@
 # that failed for the account wait); the attacking address is refused on its own. Invitations: accepting one for an existing account is throttled like a login
 # (the same counts), never changes the account's password, and an account without a
 # password cannot accept (409 AccountHasNoPassword). postgate-admin warns at start when it
-# listens on loopback only and trusts no proxy.
+# listens on loopback only and trusts no proxy. A throttled address cannot hide behind its own
+# X-Forwarded-For line sent before the proxy's (every line counts).
 #
 # Must never: pass on an answer it did not parse, or wait without a bound.
 
@@ -20,7 +21,7 @@ set -euo pipefail
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb
-plan 16
+plan 17
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -101,6 +102,12 @@ is "$codes" "401 401 401 401 401 401 401 401 401 401 429" \
 login mallory carol@example.test 'Car0l-pass-phrase' -H 'X-Forwarded-For: 203.0.113.99' >"$HARNESS_DIR/mallory.login"
 is "$(cat "$HARNESS_DIR/mallory.login")" "429 TooManyAttempts" \
 	"... by the same counts: that address cannot log in either"
+# A second X-Forwarded-For line does not hide the proxy's: the client's own line first, the
+# line the (trusted) proxy added with the address it saw last; all lines count, in order.
+login mallory2 carol@example.test 'Car0l-pass-phrase' -H 'X-Forwarded-For: 198.51.100.77' \
+	-H 'X-Forwarded-For: 203.0.113.99' >"$HARNESS_DIR/mallory2.login"
+is "$(cat "$HARNESS_DIR/mallory2.login")" "429 TooManyAttempts" \
+	"... nor by sending its own X-Forwarded-For line before the proxy's"
 read -r st took <<<"$(owner_login carol@example.test 'Car0l-pass-phrase' 198.51.100.20)"
 is "$st" 200 "carol herself still logs in from her own address (took ${took} s)"
 hash_before=$(sql "SELECT password_hash FROM users WHERE email = 'carol@example.test'")

@@ -5,10 +5,12 @@
 # rewritten by postgate-milter before signing (the sink's copy has tracked links and the
 # pixel, and python3-dkim still verifies it), then followed through postgate-tracker with
 # curl: the 307 goes to exactly the original URL (written with &amp; in the HTML), clicks
-# and loads are recorded with clicked_at/loaded_at and their webhook events; unknown
+# and loads are recorded with clicked_at/loaded_at and their webhook events, with the
+# client address behind a trusted proxy (all X-Forwarded-For lines counted); unknown
 # tokens are 404, other paths "Hello.", requests without X-Postal-Track-Host are not
 # tracking requests; X-AMP: skip leaves a message alone; clicks made while MariaDB is down
-# are written once it is back; SIGTERM right after a burst of clicks loses none of them.
+# are written once it is back; SIGTERM right after a burst of clicks loses none of them,
+# nor does kill -9 (the spool is replayed at the next start, each click written once).
 #
 # Must never: pass on a message it did not find in the sink, or trust postgate's own view
 # of a signature or of a redirect.
@@ -20,7 +22,7 @@ set -euo pipefail
 harness_setup mariadb sink postfix
 harness_start_postgate
 harness_start_tracker
-plan 45
+plan 52
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -151,7 +153,15 @@ check "the load is recorded with loaded_at and a MessageLoaded event" harness_wa
 	"SELECT CONCAT((SELECT COUNT(*) FROM loads WHERE message_id = $first_id), (SELECT loaded_at IS NOT NULL FROM messages WHERE id = $first_id),
 	(SELECT COUNT(*) FROM webhook_outbox WHERE event = 'MessageLoaded' AND JSON_VALUE(payload, '\$.message.token') = '$first' AND JSON_VALUE(payload, '\$.ip_address') = '203.0.113.9'))" 111
 
-# 27-33: everything else.
+# 27: a client's own X-Forwarded-For line does not hide the proxy's: the proxy (trusted)
+# added a second line, and every line counts, joined in order (RFC 7230 section 3.2.2).
+curl -s -o /dev/null -H 'X-Postal-Track-Host: 1' -H 'User-Agent: TrackXFF/1.0' -H 'X-Forwarded-For: 198.51.100.66' \
+	-H 'X-Forwarded-For: 203.0.113.10' "$HARNESS_TRACKER_URL/$server_token/$link1"
+harness_wait_for 10 sql_is "SELECT COUNT(*) FROM clicks WHERE user_agent = 'TrackXFF/1.0'" 1 || true
+is "$(harness_sql "SELECT ip FROM clicks WHERE user_agent = 'TrackXFF/1.0'")" 203.0.113.10 \
+	"two X-Forwarded-For lines: the click has the address the proxy saw, not the client's first line"
+
+# 28-34: everything else.
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 is "$(code -H 'X-Postal-Track-Host: 1' "$HARNESS_TRACKER_URL/$server_token/AAAAAAAAAAAAAAAA")" 404 "an unknown link token is 404"
 is "$(code -H 'X-Postal-Track-Host: 1' "$HARNESS_TRACKER_URL/nosuchserver/$link1")" 404 "a link token under another server token is 404"
@@ -165,7 +175,7 @@ is "$(code -I -H 'X-Postal-Track-Host: 1' "$HARNESS_TRACKER_URL/$server_token/$l
 sleep 1
 is "$(harness_sql "SELECT COUNT(*) FROM clicks")" "$clicks_before" "neither the header-less request nor HEAD recorded a click"
 
-# 34-36: X-AMP: skip leaves the whole message alone.
+# 35-37: X-AMP: skip leaves the whole message alone.
 subject2="amp $run_id"
 sed -e "s/^Subject: .*/Subject: $subject2/" -e "s/^MIME-Version:/X-AMP: skip\nMIME-Version:/" "$msg" >"$HARNESS_DIR/amp.eml"
 out=$(timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/mail \
@@ -176,7 +186,7 @@ is "$(grep -c 'click\.example\.com' "$f2" || true)" 0 "X-AMP: skip: no link rewr
 is "$(harness_sql "SELECT COUNT(*) FROM links l JOIN messages m ON m.id = l.message_id WHERE m.subject = '$subject2'")" 0 \
 	"X-AMP: skip: no links recorded"
 
-# 37-39: MariaDB down: the (cached) link still redirects; the clicks wait and are written.
+# 38-40: MariaDB down: the (cached) link still redirects; the clicks wait and are written.
 before=$(harness_sql "SELECT COUNT(*) FROM clicks")
 instance_mariadb_stop "$HARNESS_DIR/mariadb"
 codes=""
@@ -187,7 +197,7 @@ instance_mariadb_start "$HARNESS_DIR/mariadb" >/dev/null
 check "once MariaDB is back the 5 clicks are written" harness_wait_for 30 sql_is "SELECT COUNT(*) FROM clicks" "$((before + 5))"
 like "$(cat "$HARNESS_TRACKER_LOG")" 'MariaDB unavailable .* clicks and loads kept, retrying' "the outage is logged"
 
-# 40-44: SIGTERM right after a burst of clicks: none lost. A long flush interval makes sure
+# 41-45: SIGTERM right after a burst of clicks: none lost. A long flush interval makes sure
 # they are all still queued when the signal arrives.
 instance_postgate_stop "$HARNESS_DIR" tracker
 HARNESS_TRACKER_FLUSH_MS=60000 harness_start_tracker
@@ -202,5 +212,29 @@ is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) 
 	"$((before + 100)) $((outbox_before + 100))" "SIGTERM wrote all 100 clicks and their events"
 like "$(tail -n 3 "$HARNESS_TRACKER_LOG")" 'stopped: [0-9]+ clicks and loads recorded, 0 dropped, 0 not written' \
 	"the tracker reports nothing dropped or unwritten"
+
+# 47-52: kill -9 right after a burst of clicks and loads, all still queued in memory (flush
+# interval 60 s): the spool has every answered one, and the next start writes each once.
+HARNESS_TRACKER_FLUSH_MS=60000 harness_start_tracker
+before=$(harness_sql "SELECT COUNT(*) FROM clicks")
+loads_before=$(harness_sql "SELECT COUNT(*) FROM loads")
+outbox_before=$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event IN ('MessageLinkClicked', 'MessageLoaded')")
+codes=$(for i in $(seq 1 40); do
+	code "${hdr[@]}" "$HARNESS_TRACKER_URL/$server_token/$link1"
+	echo
+	[ $((i % 4)) != 0 ] || { code "${hdr[@]}" "$HARNESS_TRACKER_URL/img/$server_token/$first"; echo; }
+done | sort | uniq -c | awk '{print $1 " " $2}' | tr '\n' ' ')
+is "$codes" "10 200 40 307 " "40 clicks and 10 loads answered"
+is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) FROM loads")" "$before $loads_before" \
+	"none written yet (flush interval 60 s)"
+kill -KILL "$HARNESS_TRACKER_PID"
+check "the tracker dies on SIGKILL" harness_wait_for 10 bash -c "! kill -0 $HARNESS_TRACKER_PID 2>/dev/null"
+harness_start_tracker
+check "after a restart the 40 clicks and 10 loads are written" harness_wait_for 15 sql_is \
+	"SELECT CONCAT(COUNT(*), ' ', (SELECT COUNT(*) FROM loads)) FROM clicks" "$((before + 40)) $((loads_before + 10))"
+sleep 1
+is "$(harness_sql "SELECT COUNT(*) FROM clicks") $(harness_sql "SELECT COUNT(*) FROM loads") $(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event IN ('MessageLinkClicked', 'MessageLoaded')")" \
+	"$((before + 40)) $((loads_before + 10)) $((outbox_before + 50))" "each exactly once, with one webhook event each"
+like "$(cat "$HARNESS_TRACKER_LOG")" 'replaying 50 clicks and loads left by an earlier run' "the replay is logged"
 
 done_testing

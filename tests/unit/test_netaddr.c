@@ -1,7 +1,7 @@
 /*
  * test_netaddr.c -- the client address behind trusted proxies (netaddr_client): no
  * header, a forged header from an untrusted peer, trusted chains, separators, IPv6 and
- * garbage entries.
+ * garbage entries; several X-Forwarded-For lines joined in order (netaddr_xff_append).
  */
 #include "config.h"
 
@@ -90,6 +90,48 @@ START_TEST(garbage_stops_the_walk)
 }
 END_TEST
 
+/* The lines of a request, joined as the servers do, then walked. */
+static const char *
+client_lines(const char *peer, const char *const *lines, size_t n)
+{
+    static char out[INET6_ADDRSTRLEN];
+    BUF *joined = buf_new(64);
+
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(netaddr_xff_append(joined, lines[i]), 0);
+    ck_assert_int_eq(netaddr_client(peer, buf_len(joined) ? buf_cstr(joined) : NULL, proxies, NPROXIES, out,
+                                    sizeof(out)), 0);
+    buf_free(joined);
+    return out;
+}
+
+START_TEST(several_header_lines)
+{
+    /* The client's forged line first, the proxy's own line last: the proxy's address wins. */
+    static const char *const forged_then_proxy[] = { "203.0.113.66", "198.51.100.1" };
+    /* The proxy appended to the client's second line. */
+    static const char *const appended[] = { "203.0.113.66", "203.0.113.67, 198.51.100.1" };
+    /* A chain of trusted hops spread over lines. */
+    static const char *const chain[] = { "203.0.113.66", "198.51.100.1, 10.0.0.2", "10.0.0.1" };
+    /* Empty lines add nothing. */
+    static const char *const empty[] = { "", " \t", "198.51.100.1" };
+    BUF *joined = buf_new(16);
+
+    ck_assert_str_eq(client_lines("127.0.0.1", forged_then_proxy, 2), "198.51.100.1");
+    ck_assert_str_eq(client_lines("127.0.0.1", appended, 2), "198.51.100.1");
+    ck_assert_str_eq(client_lines("127.0.0.1", chain, 3), "198.51.100.1");
+    ck_assert_str_eq(client_lines("127.0.0.1", empty, 3), "198.51.100.1");
+    ck_assert_str_eq(client_lines("127.0.0.1", empty, 2), "127.0.0.1");
+    /* From an untrusted peer every line is ignored. */
+    ck_assert_str_eq(client_lines("192.0.2.7", forged_then_proxy, 2), "192.0.2.7");
+    /* The joined form is the comma list of the lines in order. */
+    for (size_t i = 0; i < 3; i++)
+        netaddr_xff_append(joined, chain[i]);
+    ck_assert_str_eq(buf_cstr(joined), "203.0.113.66, 198.51.100.1, 10.0.0.2, 10.0.0.1");
+    buf_free(joined);
+}
+END_TEST
+
 START_TEST(small_buffer)
 {
     char out[10];
@@ -115,6 +157,7 @@ main(void)
     tcase_add_test(tc, separators_and_joined_headers);
     tcase_add_test(tc, ipv6);
     tcase_add_test(tc, garbage_stops_the_walk);
+    tcase_add_test(tc, several_header_lines);
     tcase_add_test(tc, small_buffer);
     suite_add_tcase(s, tc);
     return unit_run(s);
