@@ -10,9 +10,11 @@
  *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1
  *     (neither score rule applies to a return path without a route: bounces are not refused);
  *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
- *     X-Postal-Threat headers and the signed X-Postgate-Inspection header
- *     (inspection.h), from which postgate-worker records the verdict per recipient
- *     and holds the mail of routes in Quarantine mode.
+ *     X-Postal-Threat headers (when the scanners are on) and the signed
+ *     X-Postgate-Inspection header (inspection.h, always), from which postgate-worker
+ *     records the verdict per recipient, holds the mail of routes in Quarantine mode,
+ *     and learns whether the sender passed SPF or DKIM (auth.c), which decides whether
+ *     a failed endpoint delivery may be reported to it.
  * One SMTP transaction gets one answer: when recipients of several servers or routes
  * disagree, the strictest outcome wins (any refusal refuses the whole message), which
  * is safe because the sender is told; nothing is dropped silently. The visible headers
@@ -30,17 +32,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/forward.h"
 #include "mail/inspection.h"
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
-sfsistat
-incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc)
+/* What incoming mail may not bring: verdicts only the milter writes, and the header
+ * only postgate-worker writes on the forward service. */
+static int
+is_incoming_stripped(const char *name)
 {
-    (void) ctx;
-    mc->incoming = 1;
-    return SMFIS_CONTINUE;
+    return inspection_is_verdict_header(name) || strcasecmp(name, FORWARD_HEADER) == 0;
 }
 
 sfsistat
@@ -146,14 +149,18 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
     sfsistat status = SMFIS_CONTINUE;
     double lowest = 0;
     int any_spam = 0, ret;
+    MILTER_AUTH auth;
 
-    if (milter_remove_headers(ctx, mc, inspection_is_verdict_header) < 0) {
+    if (milter_remove_headers(ctx, mc, is_incoming_stripped) < 0) {
         status = milter_tempfail(ctx, "Postfix refused to remove a header");
         goto out;
     }
-    if (!milter_globals.cfg->spamd_enabled && !milter_globals.cfg->clamd_enabled)
-        goto out;
-    msg = scan_message(mc);
+    /* Who sent it, for the reports after a failed endpoint delivery (no backscatter). */
+    auth_check(mc, &auth);
+    snprintf(in->spf, sizeof(in->spf), "%s", auth.spf);
+    snprintf(in->dkim, sizeof(in->dkim), "%s", auth.dkim);
+    snprintf(in->dkim_domain, sizeof(in->dkim_domain), "%s", auth.dkim_domain);
+    msg = milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled ? scan_message(mc) : buf_new(1);
 
     /* Viruses first: clamd is local and quick, and an infected message needs no score. */
     vs = scan_virus(queue_id, msg, &virus, &virus_why);
@@ -237,8 +244,9 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
             snprintf(virus_text, sizeof(virus_text), "none");
         else
             snprintf(virus_text, sizeof(virus_text), "unchecked (%s)", virus_why ? virus_why : "?");
-        msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s", qid, mc->mail_from, mc->nrcpts,
-                 mc->nrcpts == 1 ? "" : "s", spam, virus_text);
+        msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s; spf %s; dkim %s%s%s", qid,
+                 mc->mail_from, mc->nrcpts, mc->nrcpts == 1 ? "" : "s", spam, virus_text, auth.spf, auth.dkim,
+                 auth.dkim_domain[0] ? " d=" : "", auth.dkim_domain);
     }
 out:
     if (db)
