@@ -14,7 +14,9 @@
  *     X-Postgate-Inspection header (inspection.h, always), from which postgate-worker
  *     records the verdict per recipient, holds the mail of routes in Quarantine mode,
  *     and learns whether the sender passed SPF or DKIM (auth.c), which decides whether
- *     a failed endpoint delivery may be reported to it.
+ *     a failed endpoint delivery may be reported to it; the same results go on top as an
+ *     Authentication-Results field (RFC 8601) for the recipients, replacing any that
+ *     claims to come from this host.
  * One SMTP transaction gets one answer: when recipients of several servers or routes
  * disagree, the strictest outcome wins (any refusal refuses the whole message), which
  * is safe because the sender is told; nothing is dropped silently. The visible headers
@@ -44,6 +46,47 @@ static int
 is_incoming_stripped(const char *name)
 {
     return inspection_is_verdict_header(name) || strcasecmp(name, FORWARD_HEADER) == 0;
+}
+
+/* 1 when an Authentication-Results value claims to come from authserv_id (RFC 8601
+ * section 5: such fields from outside must go, they could fake our results). */
+static int
+claims(const char *value, const char *authserv_id)
+{
+    size_t n;
+
+    while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n')
+        value++;
+    n = strcspn(value, "; \t\r\n");
+    return n == strlen(authserv_id) && strncasecmp(value, authserv_id, n) == 0;
+}
+
+/*
+ * Replaces every Authentication-Results field that claims to be ours with ours (RFC 8601),
+ * on top: spf= for the envelope sender, dkim= for the signature the result is about.
+ */
+static int
+authentication_results(SMFICTX *ctx, const MILTER_CTX *mc, const MILTER_AUTH *auth, const char *authserv_id)
+{
+    static const char name[] = "Authentication-Results";
+    int count = 0, ret;
+    char *value;
+
+    for (size_t h = 0; h < mc->nheaders; h++)
+        count += strcasecmp(mc->headers[h].name, name) == 0;
+    for (size_t h = mc->nheaders; h-- > 0;) {
+        if (strcasecmp(mc->headers[h].name, name) != 0)
+            continue;
+        if (claims(mc->headers[h].value, authserv_id) && smfi_chgheader(ctx, (char *) name, count, NULL) == MI_FAILURE)
+            return -1;
+        count--;
+    }
+    value = buf_asprintf(" %s;\n\tspf=%s smtp.mailfrom=%s;\n\tdkim=%s%s%s", authserv_id, auth->spf,
+                         mc->mail_from[0] ? mc->mail_from : "<>", auth->dkim, auth->dkim_domain[0] ? " header.d=" : "",
+                         auth->dkim_domain);
+    ret = smfi_insheader(ctx, 0, (char *) name, value) == MI_FAILURE ? -1 : 0;
+    mem_free(value);
+    return ret;
 }
 
 sfsistat
@@ -160,6 +203,15 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
     snprintf(in->spf, sizeof(in->spf), "%s", auth.spf);
     snprintf(in->dkim, sizeof(in->dkim), "%s", auth.dkim);
     snprintf(in->dkim_domain, sizeof(in->dkim_domain), "%s", auth.dkim_domain);
+    {
+        const char *host = smfi_getsymval(ctx, "{j}");
+
+        if (authentication_results(ctx, mc, &auth, host && *host ? host : milter_globals.cfg->dns_smtp_server_hostname)
+            < 0) {
+            status = milter_tempfail(ctx, "Postfix refused the Authentication-Results header");
+            goto out;
+        }
+    }
     msg = milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled ? scan_message(mc) : buf_new(1);
 
     /* Viruses first: clamd is local and quick, and an infected message needs no score. */

@@ -126,7 +126,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
         msg_warn("the MTA does not pass header leading spaces; DKIM signatures may not verify");
     smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
     smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
-    smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+    smfi_setsymlist(ctx, SMFIM_EOM, "{i} {j}");
     return SMFIS_CONTINUE;
 }
 

@@ -220,7 +220,8 @@ message_mark_released(DB *db, unsigned long long id, const char *queue_id)
     "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
     "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \
     "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, " \
-    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day"
+    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day, m.forwarded_from_id, m.spf_result, " \
+    "m.dkim_result, m.dkim_domain"
 
 int
 message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r)

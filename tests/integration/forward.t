@@ -16,6 +16,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+# shellcheck source-path=SCRIPTDIR source=api.sh
+. "$(dirname "$0")/api.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import dkim' 2>/dev/null ||
@@ -35,11 +37,13 @@ harness_start_dns --local=/example.org/ --local=/forged.example/ --local=/signed
 	--txt-record=sel._domainkey.signed.example,"$dkim_txt_strings"
 export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_postgate
+harness_start_admin
 harness_start_worker
-plan 38
+plan 41
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
+base=$HARNESS_ADMIN_URL
 check() {
 	local name=$1
 	shift
@@ -83,7 +87,8 @@ send() {
 	if [ -z "$data" ]; then
 		data="$HARNESS_DIR/msg-$(instance_random_hex 4).eml"
 		printf '%s\r\n' "From: Sender <$1>" "To: $2" "Subject: $3" "Message-ID: <$(instance_random_hex 8)@${1#*@}>" \
-			"X-Postal-Spam: no" "X-Postal-Spam-Score: -50.0" "" "Hello $3." >"$data"
+			"X-Postal-Spam: no" "X-Postal-Spam-Score: -50.0" \
+			"Authentication-Results: postgate.test; dkim=pass header.d=bank.example" "" "Hello $3." >"$data"
 	fi
 	timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --from "$1" --to "$2" --data "@$data" 2>&1 || true
 }
@@ -92,7 +97,7 @@ status_is() { [ "$(row "$1" status)" = "$2" ]; }
 sink_file() { instance_sink_find "$1"; }
 verify_py() { /usr/bin/python3 "$here/dkim-verify.py" "$HARNESS_DIR/records.zone" "$1" 2>&1 || true; }
 
-# ---------------------------------------------------------------- 1-11: a forward
+# ---------------------------------------------------------------- 1-12: a forward
 subject="forward $run_id"
 out=$(send sender@example.org fwd@in.postgate.test "$subject")
 like "$out" '<-  250 2\.0\.0 Ok: queued' "mail to a route with an Address endpoint is accepted"
@@ -111,12 +116,27 @@ hdrs=$(tr -d '\r' <"$f" | sed '/^$/q')
 unlike "$hdrs" '(^|\n)(X-Postgate-Forward|X-Postgate-Inspection|X-Postal-Spam|X-Postal-Threat)' \
 	"no forward header, no verdict header (the sender's forged one neither) leaves"
 contains "$hdrs" "From: Sender <sender@example.org>" "the From is the original sender's"
+is "$(grep -c '^Authentication-Results:' <<<"$hdrs") $(grep -A2 '^Authentication-Results:' <<<"$hdrs" | tr -d '\n\t')" \
+	"1 Authentication-Results: postgate.test;spf=pass smtp.mailfrom=sender@example.org;dkim=none" \
+	"the results of the checks on arrival are in one Authentication-Results field (the sender's fake one removed)"
 check "the endpoint delivery is Processed" harness_wait_for 20 status_is "$subject" Processed
 like "$(grep "forward of message $in_id to <elsewhere-$run_id@example.net>" "$HARNESS_DIR/milter.log")" \
 	"token $fw_token, return path $fw_token@rp\.postgate\.test" "the milter logs the forward"
 
-# ---------------------------------------------------------------- 12-14: a bounce to the forward's return path
+# 13-14: the management API shows the link and the sender's results.
+mkuser root@example.test 'Adm1n-pass-phrase' --admin
+a=$(call POST /api/v2/session '{"email": "root@example.test", "password": "Adm1n-pass-phrase"}' -c "$(jar root)")
+csrf_root=$(body "$a" | j 'd["data"]["csrf_token"]')
+export csrf_root
 fw_id=$(harness_sql "SELECT id FROM messages WHERE token = '$fw_token'")
+a=$(as root GET "/api/v2/organizations/acme/servers/inbox/messages/$fw_id")
+is "$(body "$a" | j '"%s %s %s" % (d["data"]["message"]["scope"], d["data"]["message"]["forwarded_from_id"], d["data"]["message"]["token"])')" \
+	"outgoing $in_id $fw_token" "the management API shows the forward as outgoing, with forwarded_from_id"
+a=$(as root GET "/api/v2/organizations/acme/servers/inbox/messages/$in_id")
+is "$(body "$a" | j '"%(spf)s %(dkim)s %(dkim_domain)s" % d["data"]["message"]["sender_authentication"]')" "pass none None" \
+	"... and the incoming message's sender_authentication"
+
+# ---------------------------------------------------------------- 15-17: a bounce to the forward's return path
 harness_wait_for 30 test "$(harness_sql "SELECT status FROM messages WHERE id = $fw_id")" = Sent || true
 sed -e "s/xyzrp0123456789[a-z]/$fw_token/Ig" -e "s/nobody@corp\.example\.net/elsewhere-$run_id@example.net/g" \
 	-e "s/^Message-ID: <8f2d1c0b-aaaa-4bbb-8ccc-ddddeeee0001/Message-ID: <$(instance_random_hex 8)/" \
@@ -128,7 +148,7 @@ bounced() { [ "$(harness_sql "SELECT status FROM messages WHERE id = $fw_id")" =
 check "... and the forwarded message becomes Bounced" harness_wait_for 30 bounced
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE bounce_for_id = $fw_id")" 1 "the bounce is stored against the forward"
 
-# ---------------------------------------------------------------- 15-20: the send limit defers, then lets it go
+# ---------------------------------------------------------------- 18-23: the send limit defers, then lets it go
 harness_sql "UPDATE servers SET send_limit = 0 WHERE id = $server_id"
 sleep 2     # milter.cache_ttl = 1 in the tests
 subject="limited $run_id"
@@ -143,7 +163,7 @@ harness_sql "UPDATE servers SET send_limit = NULL WHERE id = $server_id"
 check "once the limit allows, the forward is sent" harness_wait_for 40 sink_file "$subject"
 check "... and the endpoint delivery is Processed" harness_wait_for 20 status_is "$subject" Processed
 
-# ---------------------------------------------------------------- 21-24: a suppressed recipient
+# ---------------------------------------------------------------- 24-27: a suppressed recipient
 harness_sql "INSERT INTO suppressions (server_id, address, reason, source) VALUES ($server_id, 'blocked-$run_id@example.net', 'test', 'manual')"
 sleep 2
 subject="blocked $run_id"
@@ -154,7 +174,7 @@ like "$(harness_sql "SELECT details FROM deliveries WHERE message_id = $(row "$s
 is "$(instance_sink_count "$subject")" 0 "nothing was sent (no forward, no report)"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject' AND scope = 'outgoing'")" 0 "no outgoing row"
 
-# ---------------------------------------------------------------- 25-28: outsiders on the forward service
+# ---------------------------------------------------------------- 28-31: outsiders on the forward service
 before=$(harness_sql "SELECT COUNT(*) FROM messages")
 outsider() { # DATA-FILE: a client on the forward service
 	timeout 60 swaks --server "127.0.0.1:$HARNESS_FORWARD_PORT" --from attacker@forged.example \
@@ -168,7 +188,7 @@ like "$(outsider "$HARNESS_DIR/out2.eml")" '<\*\* 550 5\.7\.1' "with a forged he
 is "$(harness_sql "SELECT COUNT(*) FROM messages")" "$before" "nothing was stored"
 is "$(instance_sink_count "outsider $run_id")" 0 "nothing was relayed"
 
-# ---------------------------------------------------------------- 29-38: reports only to authenticated senders
+# ---------------------------------------------------------------- 32-41: reports only to authenticated senders
 report_count() { grep -lF "Final-Recipient: rfc822; gone@in.postgate.test" "$INSTANCE_SINK_DIR"/* 2>/dev/null | xargs -r grep -lF "Subject: $1" | wc -l; }
 # A forged sender (SPF -all for 127.0.0.1, no signature).
 subject="forged $run_id"
