@@ -291,7 +291,8 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *adde
     int error, ret = 0;
 
     *added_r = 0;
-    if (mc->direction == DIR_FORWARD)
+    /* A forward's From is somebody else's, and so is a released forward's. */
+    if (mc->direction == DIR_FORWARD || (mc->direction == DIR_RELEASE && mc->from_domain_id == 0))
         return sign_with(ctx, mc, NULL, msgid_value, added_r);
     if (mc->from_domain_id == 0)
         return 0;

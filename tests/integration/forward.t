@@ -39,7 +39,7 @@ export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_postgate
 harness_start_admin
 harness_start_worker
-plan 41
+plan 45
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -174,7 +174,7 @@ like "$(harness_sql "SELECT details FROM deliveries WHERE message_id = $(row "$s
 is "$(instance_sink_count "$subject")" 0 "nothing was sent (no forward, no report)"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject' AND scope = 'outgoing'")" 0 "no outgoing row"
 
-# ---------------------------------------------------------------- 28-31: outsiders on the forward service
+# ---------------------------------------------------------------- 28-35: outsiders on the forward service
 before=$(harness_sql "SELECT COUNT(*) FROM messages")
 outsider() { # DATA-FILE: a client on the forward service
 	timeout 60 swaks --server "127.0.0.1:$HARNESS_FORWARD_PORT" --from attacker@forged.example \
@@ -185,10 +185,37 @@ like "$(outsider "$HARNESS_DIR/out1.eml")" '<\*\* 550 5\.7\.1' "without a forwar
 printf '%s\r\n' "X-Postgate-Forward: v=1; kind=forward; server=$server_id; message=$in_id; rcpt=victim-$run_id@example.net; token=abcdefghij123456; time=$(date +%s); mac=$(printf '%064d' 0)" \
 	"From: <attacker@forged.example>" "Subject: outsider $run_id" "" "relay me" >"$HARNESS_DIR/out2.eml"
 like "$(outsider "$HARNESS_DIR/out2.eml")" '<\*\* 550 5\.7\.1' "with a forged header (a real server and message, a made-up MAC): 550 5.7.1"
+# Genuine headers (made here with the installation key, as only a postgate program can)
+# that are replayed or point elsewhere.
+ctl org create --name Other --permalink other >/dev/null
+ctl server create --org other --name Mail --permalink mail >/dev/null
+other_id=$(harness_sql "SELECT id FROM servers WHERE permalink = 'mail'")
+genuine() { # SERVER MESSAGE RCPT TOKEN: an X-Postgate-Forward field under the installation key
+	/usr/bin/python3 - "$HARNESS_DIR/secret.key" "$@" <<'PY'
+import hashlib, hmac, sys, time
+key = bytes.fromhex(open(sys.argv[1]).read().strip())
+sub = hmac.new(key, b"forward", hashlib.sha256).digest()
+f = "v=1; kind=forward; server=%s; message=%s; rcpt=%s; token=%s; time=%d" % (sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], time.time())
+print("X-Postgate-Forward: %s; mac=%s" % (f, hmac.new(sub, f.encode(), hashlib.sha256).hexdigest()))
+PY
+}
+with_header() { # FILE HEADER-LINE SUBJECT
+	printf '%s\r\n' "$2" "From: <attacker@forged.example>" "Subject: $3" "" "relay me" >"$1"
+}
+with_header "$HARNESS_DIR/out3.eml" "$(genuine "$server_id" "$in_id" "victim-$run_id@example.net" "$fw_token")" "outsider $run_id"
+like "$(outsider "$HARNESS_DIR/out3.eml")" '<\*\* 550 5\.7\.1' "a genuine header replayed (its token already used): 550 5.7.1"
+with_header "$HARNESS_DIR/out4.eml" "$(genuine "$other_id" "$in_id" "victim-$run_id@example.net" "$(instance_random_hex 8)")" "outsider $run_id"
+like "$(outsider "$HARNESS_DIR/out4.eml")" '<\*\* 550 5\.7\.1' "a genuine header naming another server than the message's: 550 5.7.1"
+with_header "$HARNESS_DIR/out5.eml" "$(genuine "$server_id" "$in_id" "other-$run_id@example.net" "$(instance_random_hex 8)")" "outsider $run_id"
+like "$(outsider "$HARNESS_DIR/out5.eml")" '<\*\* 550 5\.7\.1' "a genuine header made for another recipient: 550 5.7.1"
 is "$(harness_sql "SELECT COUNT(*) FROM messages")" "$before" "nothing was stored"
 is "$(instance_sink_count "outsider $run_id")" 0 "nothing was relayed"
+# The control: the same maker's fresh header for this recipient is taken, so the refusals
+# above are the milter's checks, not a broken header.
+with_header "$HARNESS_DIR/out6.eml" "$(genuine "$server_id" "$in_id" "victim-$run_id@example.net" "$(instance_random_hex 8)")" "control $run_id"
+like "$(outsider "$HARNESS_DIR/out6.eml")" '<-  250 2\.0\.0 Ok: queued' "control: a fresh genuine header is accepted"
 
-# ---------------------------------------------------------------- 32-41: reports only to authenticated senders
+# ---------------------------------------------------------------- 36-45: reports only to authenticated senders
 report_count() { grep -lF "Final-Recipient: rfc822; gone@in.postgate.test" "$INSTANCE_SINK_DIR"/* 2>/dev/null | xargs -r grep -lF "Subject: $1" | wc -l; }
 # A forged sender (SPF -all for 127.0.0.1, no signature).
 subject="forged $run_id"
