@@ -9,7 +9,8 @@
 # refuses one; the forward service refuses (5.7.1) and stores nothing for a client
 # without a valid X-Postgate-Forward header; and a report after a failed endpoint delivery
 # goes only to a sender that passed SPF or has an aligned DKIM signature (dnsmasq answers
-# SPF and DKIM lookups through dns.resolver), never to a forged one.
+# SPF and DKIM lookups through dns.resolver), never to a forged one, nor on a DNS failure
+# (temperror: the mail is taken, no report).
 #
 # Must never: pass when the sink got nothing, or when a forged sender got a report.
 
@@ -39,7 +40,7 @@ export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_postgate
 harness_start_admin
 harness_start_worker
-plan 45
+plan 48
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -95,13 +96,14 @@ send() {
 row() { harness_sql "SELECT $2 FROM messages WHERE subject = '$1' AND scope = '${3:-incoming}' ORDER BY id LIMIT 1"; }
 status_is() { [ "$(row "$1" status)" = "$2" ]; }
 sink_file() { instance_sink_find "$1"; }
+sink_has() { instance_sink_find "$1" >/dev/null; }
 verify_py() { /usr/bin/python3 "$here/dkim-verify.py" "$HARNESS_DIR/records.zone" "$1" 2>&1 || true; }
 
 # ---------------------------------------------------------------- 1-12: a forward
 subject="forward $run_id"
 out=$(send sender@example.org fwd@in.postgate.test "$subject")
 like "$out" '<-  250 2\.0\.0 Ok: queued' "mail to a route with an Address endpoint is accepted"
-check "the forward arrives at the sink" harness_wait_for 40 sink_file "$subject"
+check "the forward arrives at the sink" harness_wait_for 40 sink_has "$subject"
 f=$(sink_file "$subject" || echo /dev/null)
 in_id=$(row "$subject" id)
 fw_token=$(row "$subject" token outgoing)
@@ -160,7 +162,7 @@ is "$(harness_sql "SELECT attempts FROM queued_messages WHERE message_id = $(row
 	"... and the deferral does not count as an attempt"
 is "$(instance_sink_count "$subject")" 0 "... nothing was sent"
 harness_sql "UPDATE servers SET send_limit = NULL WHERE id = $server_id"
-check "once the limit allows, the forward is sent" harness_wait_for 40 sink_file "$subject"
+check "once the limit allows, the forward is sent" harness_wait_for 40 sink_has "$subject"
 check "... and the endpoint delivery is Processed" harness_wait_for 20 status_is "$subject" Processed
 
 # ---------------------------------------------------------------- 24-27: a suppressed recipient
@@ -215,7 +217,7 @@ is "$(instance_sink_count "outsider $run_id")" 0 "nothing was relayed"
 with_header "$HARNESS_DIR/out6.eml" "$(genuine "$server_id" "$in_id" "victim-$run_id@example.net" "$(instance_random_hex 8)")" "control $run_id"
 like "$(outsider "$HARNESS_DIR/out6.eml")" '<-  250 2\.0\.0 Ok: queued' "control: a fresh genuine header is accepted"
 
-# ---------------------------------------------------------------- 36-45: reports only to authenticated senders
+# ---------------------------------------------------------------- 36-48: reports only to authenticated senders
 report_count() { grep -lF "Final-Recipient: rfc822; gone@in.postgate.test" "$INSTANCE_SINK_DIR"/* 2>/dev/null | xargs -r grep -lF "Subject: $1" | wc -l; }
 # A forged sender (SPF -all for 127.0.0.1, no signature).
 subject="forged $run_id"
@@ -241,8 +243,17 @@ check "a sender with a valid DKIM signature of its domain gets the report" \
 	harness_wait_for 40 eval '[ "$(report_count "$subject3")" -ge 1 ]'
 is "$(row "$subject3" "CONCAT_WS(' ', spf_result, dkim_result, dkim_domain)")" "none pass signed.example" \
 	"... SPF none and DKIM pass d=signed.example were recorded"
-# Checked last, after the authenticated senders' reports arrived: the forged one got none.
-is "$(report_count "$subject")" 0 "the forged sender got no report (no backscatter)"
+# A sender domain whose DNS fails (dnsmasq has no upstream: REFUSED): the mail is still
+# taken, the failure recorded as temperror, and no report goes out on a guess.
+subject4="nodns $run_id"
+out=$(send someone@nodns.example gone@in.postgate.test "$subject4")
+like "$out" '<-  250 2\.0\.0 Ok: queued' "a DNS failure during the checks does not refuse the mail"
+check "... it reaches the endpoint (HardFail: the endpoint refuses it)" harness_wait_for 40 status_is "$subject4" HardFail
+like "$(row "$subject4" spf_result) $(harness_sql "SELECT details FROM deliveries WHERE message_id = $(row "$subject4" id) ORDER BY id DESC LIMIT 1")" \
+	'^temperror .*\(no report: the sender was not authenticated \(SPF temperror, DKIM none\)\)$' \
+	"... SPF temperror was recorded and no report was sent"
+# Checked last, after the authenticated senders' reports arrived: the others got none.
+is "$(report_count "$subject") $(report_count "$subject4")" "0 0" "the forged sender got no report (no backscatter), nor the unverifiable one"
 is "$(grep -c "to=<mallory@forged.example>" "$INSTANCE_MAILLOG" || true)" 0 "... Postfix never had mail for it"
 like "$(grep 'incoming from=<mallory@forged.example>' "$HARNESS_DIR/milter.log" | tail -1)" 'spf fail; dkim none$' \
 	"the milter logs the results"
