@@ -14,6 +14,7 @@
 #include "mail/dkim.h"
 #include "mail/forward.h"
 #include "mail/inbound.h"
+#include "mail/inspection.h"
 #include "mail/server.h"
 #include "mail/spamd.h"
 #include "mail/trackdomain.h"
@@ -128,6 +129,9 @@ sfsistat forward_eom(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat forward_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 
 /* incoming.c: the decisions for mail from the Internet (no credential). */
+/* Resolves every recipient into mc->targets: the number that are postgate's, or -1
+ * (*status_r: tempfail). */
+int incoming_targets(SMFICTX *ctx, MILTER_CTX *mc, sfsistat *status_r);
 sfsistat incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat incoming_eom(SMFICTX *ctx, MILTER_CTX *mc);
 
@@ -161,5 +165,25 @@ SCAN_STATUS scan_spam(const char *queue_id, const BUF *msg, SPAMD_RESULT *r, con
 SCAN_STATUS scan_virus(const char *queue_id, const BUF *msg, char **virus_r, const char **why_r);
 /* Answers a scanner failure under when_unavailable = tempfail: 451 4.7.1. */
 sfsistat scan_tempfail(SMFICTX *ctx);
+
+/* incoming.c: the verdict for postgate's recipients (mc->targets): from the Internet, and
+ * for mail a tenant sends to routes (its own or another tenant's), which the receiving
+ * servers judge afresh. */
+typedef struct incoming_verdict {
+    const char *what;           /* "incoming", "to routes": for the log */
+    INSPECTION in;
+    SCAN_STATUS vs, ss;
+    const char *spam_why, *virus_why;
+    double lowest;              /* the lowest spam_threshold among the recipient servers */
+    int any_spam;
+} INCOMING_VERDICT;
+
+/* Scans the message and applies the recipient servers' and routes' rules: SMFIS_CONTINUE
+ * (v filled) or the answer (a virus 554, spam 550, a scanner or database 451). */
+sfsistat incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDICT *v);
+/* Adds Postal's visible verdict headers and the signed inspection header; *added_r (may
+ * be NULL) their size. -1 when Postfix refused. */
+int incoming_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc, const INCOMING_VERDICT *v, size_t *added_r);
+void incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCOMING_VERDICT *v);
 
 #endif

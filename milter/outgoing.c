@@ -606,7 +606,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
     MESSAGE_INSPECTION inspection_row_v;
     char *spam_checks = NULL;
-    size_t held = 0, received_body = 0, changed_headers = 0, signatures;
+    size_t held = 0, received_body = 0, changed_headers = 0, signatures, verdict_bytes = 0;
+    INCOMING_VERDICT *fresh = NULL;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
 
@@ -660,6 +661,27 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         }
         held += rcpts[i].hold_reason != NULL;
     }
+    /* Mail to routes only (a tenant's own or another's): the receiving servers judge it as
+     * they judge mail from the Internet. A transaction that also goes elsewhere gets no
+     * verdict headers: they would leave with it. */
+    if (held < mc->nrcpts && (milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled)) {
+        int mine = incoming_targets(ctx, mc, &status), routes = 0;
+
+        if (mine < 0)
+            goto out;
+        for (size_t i = 0; i < mc->nrcpts; i++)
+            routes += mc->targets[i].kind == INBOUND_ROUTE;
+        if ((size_t) mine == mc->nrcpts && routes > 0) {
+            fresh = mem_zalloc(sizeof(*fresh));
+            fresh->what = "to routes";
+            dbpool_put(milter_globals.pool, db);        /* spamd may take seconds */
+            db = NULL;
+            status = incoming_scan(ctx, mc, queue_id, fresh);
+            db = dbpool_get(milter_globals.pool);
+            if (status != SMFIS_CONTINUE)
+                goto out;
+        }
+    }
     if (mc->given_tokens) {
         for (size_t i = 0; i < mc->nrcpts; i++)
             memcpy(rcpts[i].token, mc->given_tokens[i], sizeof(rcpts[i].token));
@@ -708,6 +730,15 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         mc->body = wrapped;
         wrapped = NULL;
         body_changed = 1;
+    }
+    /* The receiving servers' verdict is signed over the final body. */
+    if (fresh) {
+        if (incoming_verdict_headers(ctx, mc, fresh, &verdict_bytes) < 0) {
+            status = milter_tempfail(ctx, "Postfix refused a header");
+            goto out;
+        }
+        changed_headers += verdict_bytes;
+        incoming_verdict_log(queue_id, mc, fresh);
     }
     /* Nothing is recorded that Postfix would refuse once the milter has answered; and
      * checked before the body goes to Postfix, whose cleanup gives up as soon as its
@@ -769,6 +800,7 @@ out:
     mem_free(reasons);
     mem_free(inspection);
     mem_free(spam_checks);
+    mem_free(fresh);
     return status;
 }
 
