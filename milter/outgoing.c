@@ -4,7 +4,9 @@
  *
  * Order at the end of a message: refuse spam when the server sets an
  * outbound_spam_threshold (scored as submitted, before anything changes), decide the
- * holds, build the final header list, DKIM-sign it (the very last change to the
+ * holds, judge mail that goes only to postgate's routes as the receiving servers judge
+ * mail from the Internet (incoming_scan: a refusal, or a verdict signed over the final
+ * body), build the final header list, DKIM-sign it (the very last change to the
  * content), ask Postfix for the changes, then record everything in one transaction. A database failure at any point is a
  * 4xx: Postfix drops the changes with the transaction and the client retries, so
  * nothing is accepted and lost, and nothing is recorded that was not accepted.
