@@ -759,7 +759,8 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
 
             if ((ret = message_sender_auth(db, job->server_id, job->message_id, spf, dkim, dkim_domain)) < 0)
                 goto temp;
-            tr->report_ok = senderauth_report_allowed(tr->mail_from, spf, dkim, dkim_domain, tr->report_why,
+            tr->report_ok = senderauth_report_allowed(tr->mail_from, spf, dkim, dkim_domain,
+                                                      cfg->dns_return_path_domain, tr->report_why,
                                                       sizeof(tr->report_why));
         }
         switch (job->type) {

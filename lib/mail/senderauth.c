@@ -47,12 +47,17 @@ senderauth_aligned(const char *sender_domain, const char *d)
 
 int
 senderauth_report_allowed(const char *sender, const char *spf, const char *dkim, const char *dkim_domain,
-                          char *why, size_t size)
+                          const char *return_path_domain, char *why, size_t size)
 {
     const char *at = sender ? strrchr(sender, '@') : NULL;
     const char *domain = at ? at + 1 : "";
     const char *s = spf && *spf ? spf : "unchecked", *k = dkim && *dkim ? dkim : "unchecked";
 
+    if ((spf == NULL || *spf == '\0') && return_path_domain && *return_path_domain && *domain
+        && strcasecmp(domain, return_path_domain) == 0) {
+        snprintf(why, size, "the sender is a return path of this installation (the message came from postgate)");
+        return 1;
+    }
     if (strcmp(s, "pass") == 0) {
         snprintf(why, size, "the sender passed SPF");
         return 1;

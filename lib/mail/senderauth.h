@@ -22,8 +22,11 @@ int senderauth_aligned(const char *sender_domain, const char *d);
 
 /* Whether a report may go to sender: 1 yes, 0 no; why (always filled, for the delivery
  * log) says which check passed or "the sender was not authenticated (SPF none, DKIM fail)".
- * spf and dkim are the stored results (NULL or "": not checked). */
+ * spf and dkim are the stored results (NULL or "": not checked). Mail that was not checked
+ * and whose sender is a return path of this installation (return_path_domain) came through
+ * postgate's own outgoing path (a tenant's mail to a route, a forward): the mail from the
+ * Internet is always checked, so its report goes back to postgate as a bounce. */
 int senderauth_report_allowed(const char *sender, const char *spf, const char *dkim, const char *dkim_domain,
-                              char *why, size_t size);
+                              const char *return_path_domain, char *why, size_t size);
 
 #endif

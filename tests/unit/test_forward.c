@@ -132,20 +132,28 @@ START_TEST(report_rule)
 {
     char why[300];
 
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "pass", "none", "", why, sizeof(why)), 1);
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "pass", "none", "", "rp.example.net", why, sizeof(why)), 1);
     ck_assert_str_eq(why, "the sender passed SPF");
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "fail", "pass", "example.org", why, sizeof(why)), 1);
-    ck_assert_int_eq(senderauth_report_allowed("a@mail.example.org", "none", "pass", "example.org", why, sizeof(why)),
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "fail", "pass", "example.org", "rp.example.net", why, sizeof(why)), 1);
+    ck_assert_int_eq(senderauth_report_allowed("a@mail.example.org", "none", "pass", "example.org", "rp.example.net", why, sizeof(why)),
                      1);
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "none", "fail", "example.org", why, sizeof(why)), 0);
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "none", "fail", "example.org", "rp.example.net", why, sizeof(why)), 0);
     ck_assert_str_eq(why, "the sender was not authenticated (SPF none, DKIM fail)");
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "softfail", "pass", "example.net", why, sizeof(why)),
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "softfail", "pass", "example.net", "rp.example.net", why, sizeof(why)),
                      0);
     ck_assert_ptr_nonnull(strstr(why, "not aligned"));
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "temperror", "temperror", "", why, sizeof(why)), 0);
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", NULL, NULL, NULL, why, sizeof(why)), 0);
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "temperror", "temperror", "", "rp.example.net", why, sizeof(why)), 0);
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", NULL, NULL, NULL, "rp.example.net", why, sizeof(why)), 0);
     ck_assert_str_eq(why, "the sender was not authenticated (SPF unchecked, DKIM unchecked)");
-    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "neutral", "none", "", why, sizeof(why)), 0);
+    ck_assert_int_eq(senderauth_report_allowed("a@example.org", "neutral", "none", "", "rp.example.net", why, sizeof(why)), 0);
+    /* Unchecked mail from this installation's return path came from postgate itself. */
+    ck_assert_int_eq(senderauth_report_allowed("abcdefgh12345678@rp.example.net", NULL, NULL, NULL, "rp.example.net",
+                                               why, sizeof(why)), 1);
+    /* Checked (from the Internet) it needs SPF or DKIM like any sender. */
+    ck_assert_int_eq(senderauth_report_allowed("abcdefgh12345678@rp.example.net", "fail", "none", "",
+                                               "rp.example.net", why, sizeof(why)), 0);
+    ck_assert_int_eq(senderauth_report_allowed("a@other.example", NULL, NULL, NULL, "rp.example.net", why,
+                                               sizeof(why)), 0);
 }
 END_TEST
 
