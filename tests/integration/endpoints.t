@@ -30,7 +30,7 @@ harness_start_postgate
 export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_admin
 harness_start_worker
-plan 45
+plan 46
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -283,7 +283,7 @@ like "$(tr -d '\r' <"$fwd_file")" "X-Postgate-Forwarded-For: <fwd@in.postgate.te
 like "$(grep -F "to=<elsewhere-$run_id@example.net>" "$INSTANCE_MAILLOG" | grep -F 'status=sent' | head -1)" 'status=sent' \
 	"Postfix delivered it to the endpoint's address"
 
-# 43-45: a forwarding loop between two routes is stopped.
+# 43-46: a forwarding loop between two routes is stopped.
 send loopa >/dev/null
 loop_stopped() { [ "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id' AND status = 'HardFail'")" -ge 1 ]; }
 check "a loop loopa -> loopb -> loopa ends HardFail" harness_wait_for 60 loop_stopped
@@ -291,3 +291,6 @@ like "$(harness_sql "SELECT d.details FROM deliveries d JOIN messages m ON m.id 
 	"^Mail loop: the message already went through loopa@in.postgate.test" "the delivery says why"
 is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id' AND scope = 'incoming'")" 3 \
 	"the message went round once (loopa, loopb, loopa) and stopped"
+like "$(harness_sql "SELECT d.details FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.subject = 'loopa $run_id' AND d.status = 'HardFail'")" \
+	'A delivery status notification was sent to [a-z0-9]{16}@rp\.postgate\.test\.$' \
+	"the report goes to the forward's own return path (it came from postgate), not to the original sender"
