@@ -31,7 +31,9 @@
 #include "mail/message_view.h"
 #include "mail/server.h"
 #include "mail/submit.h"
+#include "mgmt.h"
 #include "mime_build.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -40,6 +42,8 @@
 #define MAX_ADDRESSES 50        /* per To, CC and BCC: Postal's limit */
 #define MAX_RAW_RCPTS 1000      /* send/raw: Postfix's default smtpd_recipient_limit */
 #define MAX_ADDRESS_LEN 320
+/* Base64 as Postal reads it: either alphabet, white space ignored, padding optional. */
+#define API_V1_BASE64 (BASE64_ANY | BASE64_SPACE | BASE64_LAX)
 
 /* Postal's messages for the send errors (LegacyAPI::SendController::ERROR_MESSAGES). */
 static const struct {
@@ -63,14 +67,12 @@ static const char *const expansion_names[] = {
 };
 enum { X_STATUS, X_DETAILS, X_INSPECTION, X_PLAIN, X_HTML, X_ATTACHMENTS, X_HEADERS, X_RAW, X_ACTIVITY, NX };
 
-/* One API call: the request, its credential and database handle, its parameters. */
-typedef struct call {
-    HTTP_REQUEST *req;
-    API_V1 *api;
-    DB *db;
+/* One API call: the management toolkit's call (the request, the database handle, and the
+ * parameters as its body) and the credential it authenticated as. */
+typedef struct v1_call {
+    MGMT_CALL call;
     CREDENTIAL cred;
-    json_t *params;
-} CALL;
+} V1_CALL;
 
 /* A growable list of strings (mem_* owned). */
 typedef struct strv {
@@ -163,15 +165,15 @@ reply_param_error(HTTP_REQUEST *req, const char *fmt, ...)
 
 /* MariaDB or Postfix unreachable: HTTP 503 so that clients retry (not a Postal code). */
 static void
-reply_temporary(CALL *c, const char *what, const char *detail)
+reply_temporary(V1_CALL *c, const char *what, const char *detail)
 {
     json_t *data = json_object();
 
-    msg_warn("%s %s: %s: %s", c->req->method, c->req->path, what, detail ? detail : "");
+    msg_warn("%s %s: %s: %s", c->call.req->method, c->call.req->path, what, detail ? detail : "");
     json_object_set_new(data, "code", json_string("TemporaryFailure"));
     json_object_set_new(data, "message",
                         json_string("A temporary failure prevented the request from completing; retry later."));
-    reply(c->req, MHD_HTTP_SERVICE_UNAVAILABLE, "error", data);
+    reply(c->call.req, MHD_HTTP_SERVICE_UNAVAILABLE, "error", data);
 }
 
 /* ---------------------------------------------------------------- the call */
@@ -221,33 +223,24 @@ parse_params(HTTP_REQUEST *req, char **error_r)
     return root;
 }
 
-static void
-call_end(CALL *c)
-{
-    if (c->db)
-        dbpool_put(c->api->pool, c->db);
-    json_decref(c->params);
-}
-
-/* Authenticates and reads the parameters; 0 to go on, -1 when already answered. */
+/* Authenticates and reads the parameters into c->call.body; 0 to go on, -1 when already
+ * answered (mgmt_call_end() in both cases). */
 static int
-call_begin(CALL *c, HTTP_REQUEST *req, void *arg)
+v1_call_begin(V1_CALL *c, HTTP_REQUEST *req, void *arg)
 {
     const char *key = http_header(req, "X-Server-API-Key");
     char *error = NULL;
     int ret;
 
     memset(c, 0, sizeof(*c));
-    c->req = req;
-    c->api = arg;
+    mgmt_call_open(&c->call, req, arg);
     if (key == NULL || key[strspn(key, " \t")] == '\0') {
         reply_error(req, "AccessDenied", "Must be authenticated as a server.", NULL);
         return -1;
     }
-    c->db = dbpool_get(c->api->pool);
-    ret = credential_by_key(c->db, "API", key, &c->cred);
+    ret = credential_by_key(c->call.db, "API", key, &c->cred);
     if (ret < 0) {
-        reply_temporary(c, "credential lookup", db_error(c->db));
+        reply_temporary(c, "credential lookup", db_error(c->call.db));
         return -1;
     }
     if (ret == 0) {
@@ -260,8 +253,8 @@ call_begin(CALL *c, HTTP_REQUEST *req, void *arg)
         return -1;
     }
     credential_touch(c->cred.id);
-    c->params = parse_params(req, &error);
-    if (c->params == NULL) {
+    c->call.body = parse_params(req, &error);
+    if (c->call.body == NULL) {
         reply_param_error(req, "%s", error);
         mem_free(error);
         return -1;
@@ -284,15 +277,15 @@ blank(const char *s)
 
 /* A string parameter: 0 with *out (NULL when absent or null), -1 after a parameter-error. */
 static int
-param_string(CALL *c, const char *name, const char **out)
+param_string(V1_CALL *c, const char *name, const char **out)
 {
-    json_t *v = json_object_get(c->params, name);
+    json_t *v = json_object_get(c->call.body, name);
 
     *out = NULL;
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_string(v)) {
-        reply_param_error(c->req, "`%s` must be a string", name);
+        reply_param_error(c->call.req, "`%s` must be a string", name);
         return -1;
     }
     *out = json_string_value(v);
@@ -303,9 +296,9 @@ param_string(CALL *c, const char *name, const char **out)
  * Postal splits it). Entries are kept as given (they may carry display names). */
 /* A boolean parameter: Postal takes true/false, and also 1/0 and "true"/"false". */
 static int
-param_bool(CALL *c, const char *name, int *out)
+param_bool(V1_CALL *c, const char *name, int *out)
 {
-    json_t *v = json_object_get(c->params, name);
+    json_t *v = json_object_get(c->call.body, name);
 
     *out = 0;
     if (v == NULL || json_is_null(v))
@@ -317,16 +310,16 @@ param_bool(CALL *c, const char *name, int *out)
     else if (json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 || strcmp(json_string_value(v), "false") == 0))
         *out = strcmp(json_string_value(v), "true") == 0;
     else {
-        reply_param_error(c->req, "`%s` must be true or false", name);
+        reply_param_error(c->call.req, "`%s` must be true or false", name);
         return -1;
     }
     return 0;
 }
 
 static int
-param_address_list(CALL *c, const char *name, STRV *out)
+param_address_list(V1_CALL *c, const char *name, STRV *out)
 {
-    json_t *v = json_object_get(c->params, name), *item;
+    json_t *v = json_object_get(c->call.body, name), *item;
     size_t i;
 
     if (v == NULL || json_is_null(v))
@@ -347,12 +340,12 @@ param_address_list(CALL *c, const char *name, STRV *out)
         return 0;
     }
     if (!json_is_array(v)) {
-        reply_param_error(c->req, "`%s` must be an array of e-mail addresses", name);
+        reply_param_error(c->call.req, "`%s` must be an array of e-mail addresses", name);
         return -1;
     }
     json_array_foreach(v, i, item) {
         if (!json_is_string(item)) {
-            reply_param_error(c->req, "`%s` must be an array of e-mail addresses", name);
+            reply_param_error(c->call.req, "`%s` must be an array of e-mail addresses", name);
             return -1;
         }
         strv_add(out, mem_strdup(json_string_value(item)));
@@ -379,20 +372,20 @@ envelope_address_ok(const char *a)
 /* Adds the addr-specs of an address-list entry to rcpts (lower-cased duplicates skipped).
  * -1 after a parameter-error. */
 static int
-add_recipients(CALL *c, const char *param, const char *entry, STRV *rcpts)
+add_recipients(V1_CALL *c, const char *param, const char *entry, STRV *rcpts)
 {
     char **addrs;
     size_t n = address_list_parse(entry, &addrs);
 
     if (n == 0) {
-        reply_param_error(c->req, "`%s` contains an invalid e-mail address: \"%s\"", param, entry);
+        reply_param_error(c->call.req, "`%s` contains an invalid e-mail address: \"%s\"", param, entry);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         int dup = 0;
 
         if (!envelope_address_ok(addrs[i])) {
-            reply_param_error(c->req, "`%s` contains an invalid e-mail address: \"%s\"", param, entry);
+            reply_param_error(c->call.req, "`%s` contains an invalid e-mail address: \"%s\"", param, entry);
             address_list_free(addrs, n);
             return -1;
         }
@@ -405,60 +398,6 @@ add_recipients(CALL *c, const char *param, const char *entry, STRV *rcpts)
     return 0;
 }
 
-static int
-b64_value(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64 (white space ignored, padding optional). NULL when it is not base64. */
-static unsigned char *
-base64_decode(const char *in, size_t *len_r)
-{
-    size_t inlen = strlen(in), n = 0, pad = 0;
-    unsigned char *out = mem_alloc(inlen / 4 * 3 + 4);
-    unsigned acc = 0;
-    int bits = 0;
-
-    for (const char *p = in; *p; p++) {
-        int v;
-
-        if (isspace((unsigned char) *p))
-            continue;
-        if (*p == '=') {
-            pad++;
-            continue;
-        }
-        if (pad || (v = b64_value((unsigned char) *p)) < 0)
-            goto bad;       /* data after padding, or not base64 */
-        acc = (acc << 6) | (unsigned) v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char) (acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (bits >= 6 || pad > 2)
-        goto bad;           /* a lone sextet cannot end a group */
-    out[n] = '\0';
-    *len_r = n;
-    return out;
-bad:
-    mem_free(out);
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- From ownership */
 
 /* 1 when every address of the list value is in a verified sending domain of server,
@@ -467,10 +406,11 @@ bad:
 static int
 addresses_owned(DB *db, const SERVER *server, const char *value)
 {
-    char **addrs;
-    const char *why;
+    char **addrs, *why = NULL;
     size_t n = value ? address_list_parse_strict(value, &addrs, &why) : 0;
     int ret = n > 0;
+
+    mem_free(why);
 
     for (size_t i = 0; i < n && ret == 1; i++) {
         const char *domain = address_domain(addrs[i]);
@@ -487,16 +427,16 @@ addresses_owned(DB *db, const SERVER *server, const char *value)
 
 /* Postal's rule: the From address, or with allow_sender the Sender address. */
 static int
-from_authenticated(CALL *c, const char *from, const char *sender)
+from_authenticated(V1_CALL *c, const char *from, const char *sender)
 {
     SERVER server;
-    int ret = server_by_id(c->db, c->cred.server_id, &server);
+    int ret = server_by_id(c->call.db, c->cred.server_id, &server);
 
     if (ret <= 0)
         return ret;
-    ret = addresses_owned(c->db, &server, from);
+    ret = addresses_owned(c->call.db, &server, from);
     if (ret == 0 && server.allow_sender && !blank(sender))
-        ret = addresses_owned(c->db, &server, sender);
+        ret = addresses_owned(c->call.db, &server, sender);
     return ret;
 }
 
@@ -504,7 +444,7 @@ from_authenticated(CALL *c, const char *from, const char *sender)
 
 /* Hands raw to Postfix and answers; rcpts are the envelope recipients. */
 static void
-submit_and_answer(CALL *c, const char *mail_from, const STRV *rcpts, const char *raw, size_t len,
+submit_and_answer(V1_CALL *c, const char *mail_from, const STRV *rcpts, const char *raw, size_t len,
                   const char *message_id, int bounce)
 {
     SUBMIT_RCPT *sr = mem_zalloc(rcpts->n * sizeof(*sr));
@@ -513,18 +453,18 @@ submit_and_answer(CALL *c, const char *mail_from, const STRV *rcpts, const char 
 
     for (size_t i = 0; i < rcpts->n; i++)
         sr[i].address = rcpts->items[i];
-    ret = submit_message(c->db, c->req->cfg, c->api->seal, &c->cred, mail_from, sr, rcpts->n, raw, len, &code,
+    ret = submit_message(c->call.db, c->call.req->cfg, c->call.m->seal, &c->cred, mail_from, sr, rcpts->n, raw, len, &code,
                          &error);
     if (ret < 0) {
         reply_temporary(c, "submitting to Postfix", error);
     } else if (ret == 0) {
         msg_info("credential %llu: Postfix refused a submission: %d %s", c->cred.id, code, error ? error : "");
         if (code == 530) {
-            reply_send_error(c->req, "UnauthenticatedFromAddress");
+            reply_send_error(c->call.req, "UnauthenticatedFromAddress");
         } else {
             char *message = buf_asprintf("The message was refused: %d %s", code, error ? error : "");
 
-            reply_error(c->req, "MessageRejected", message, NULL);
+            reply_error(c->call.req, "MessageRejected", message, NULL);
             mem_free(message);
         }
     } else {
@@ -532,15 +472,15 @@ submit_and_answer(CALL *c, const char *mail_from, const STRV *rcpts, const char 
 
         /* The rows exist now (their ids were read back): mark them as bounces. */
         for (size_t i = 0; bounce && i < rcpts->n; i++)
-            if (sr[i].id && (ret = message_mark_bounce(c->db, c->cred.server_id, sr[i].id)) < 0)
+            if (sr[i].id && (ret = message_mark_bounce(c->call.db, c->cred.server_id, sr[i].id)) < 0)
                 msg_warn("credential %llu: marking message %llu as a bounce: %s", c->cred.id, sr[i].id,
-                         db_error(c->db));
+                         db_error(c->call.db));
         json_object_set_new(data, "message_id", message_id ? json_string(message_id) : json_null());
         for (size_t i = 0; i < rcpts->n; i++)
             json_object_set_new(messages, sr[i].address,
                                 json_pack("{s:I, s:s}", "id", (json_int_t) sr[i].id, "token", sr[i].token));
         json_object_set_new(data, "messages", messages);
-        reply_success(c->req, data);
+        reply_success(c->call.req, data);
     }
     mem_free(error);
     mem_free(sr);
@@ -586,10 +526,10 @@ send_params_free(SEND_PARAMS *p)
 /* Reads every parameter; -1 after a parameter-error. Attachments are listed as given
  * (their checks come later, in Postal's order). */
 static int
-read_send_params(CALL *c, SEND_PARAMS *p)
+read_send_params(V1_CALL *c, SEND_PARAMS *p)
 {
-    json_t *headers = json_object_get(c->params, "headers");
-    json_t *attachments = json_object_get(c->params, "attachments");
+    json_t *headers = json_object_get(c->call.body, "headers");
+    json_t *attachments = json_object_get(c->call.body, "attachments");
 
     if (param_address_list(c, "to", &p->to) < 0 || param_address_list(c, "cc", &p->cc) < 0
         || param_address_list(c, "bcc", &p->bcc) < 0 || param_string(c, "from", &p->from) < 0
@@ -603,7 +543,7 @@ read_send_params(CALL *c, SEND_PARAMS *p)
         json_t *value;
 
         if (!json_is_object(headers)) {
-            reply_param_error(c->req, "`headers` must be an object of header names and values");
+            reply_param_error(c->call.req, "`headers` must be an object of header names and values");
             return -1;
         }
         p->headers = mem_zalloc((json_object_size(headers) + 1) * sizeof(*p->headers));
@@ -621,12 +561,12 @@ read_send_params(CALL *c, SEND_PARAMS *p)
                 text = NULL;
             }
             if (text == NULL) {
-                reply_param_error(c->req, "`headers`: the value of \"%s\" must be a string", name);
+                reply_param_error(c->call.req, "`headers`: the value of \"%s\" must be a string", name);
                 return -1;
             }
             if (!mime_header_name_ok(name)) {
                 mem_free(text);
-                reply_param_error(c->req, "`headers`: \"%s\" is not a valid header name", name);
+                reply_param_error(c->call.req, "`headers`: \"%s\" is not a valid header name", name);
                 return -1;
             }
             strv_add(&p->header_values, text);
@@ -640,7 +580,7 @@ read_send_params(CALL *c, SEND_PARAMS *p)
         json_t *a;
 
         if (!json_is_array(attachments)) {
-            reply_param_error(c->req, "`attachments` must be an array");
+            reply_param_error(c->call.req, "`attachments` must be an array");
             return -1;
         }
         p->attachments = mem_zalloc((json_array_size(attachments) + 1) * sizeof(*p->attachments));
@@ -697,10 +637,10 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
     char *message_id = NULL, *raw = NULL, *error = NULL, *received = NULL, **from_addrs = NULL;
     size_t len = 0, nfrom = 0;
     const char *code;
-    CALL c;
+    V1_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg) < 0)
+    if (v1_call_begin(&c, req, arg) < 0)
         goto out;
     if (read_send_params(&c, &p) < 0)
         goto out;
@@ -710,7 +650,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
     }
     ret = from_authenticated(&c, p.from, p.sender);
     if (ret < 0) {
-        reply_temporary(&c, "sending domain lookup", db_error(c.db));
+        reply_temporary(&c, "sending domain lookup", db_error(c.call.db));
         goto out;
     }
     if (ret == 0) {
@@ -724,7 +664,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
     /* The data: base64 decoded in place of the text (kept alive by attachment_data). */
     for (size_t i = 0; i < p.nattachments; i++) {
         size_t n;
-        unsigned char *bytes = base64_decode(p.attachments[i].data, &n);
+        unsigned char *bytes = base64_decode_str(p.attachments[i].data, API_V1_BASE64, &n);
 
         if (bytes == NULL) {
             reply_param_error(req, "`attachments`: the data of \"%s\" is not valid base64", p.attachments[i].name);
@@ -780,7 +720,7 @@ out:
     mem_free(received);
     mem_free(raw);
     mem_free(error);
-    call_end(&c);
+    mgmt_call_end(&c.call);
 }
 
 /* ---------------------------------------------------------------- send/raw */
@@ -812,11 +752,11 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
     STRV rcpts = {0};
     MIME_PARSED *parsed = NULL;
     int bounce = 0;
-    CALL c;
+    V1_CALL c;
 
-    if (call_begin(&c, req, arg) < 0)
+    if (v1_call_begin(&c, req, arg) < 0)
         goto out;
-    rcpt_to = json_object_get(c.params, "rcpt_to");
+    rcpt_to = json_object_get(c.call.body, "rcpt_to");
     if (!json_is_array(rcpt_to)) {
         reply_param_error(req, "`rcpt_to` parameter is required but is missing");
         goto out;
@@ -832,7 +772,7 @@ api_v1_send_raw(HTTP_REQUEST *req, void *arg)
         reply_param_error(req, "`data` parameter is required but is missing");
         goto out;
     }
-    if ((decoded = base64_decode(data, &len)) == NULL) {
+    if ((decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL) {
         reply_param_error(req, "`data` is not valid base64");
         goto out;
     }
@@ -901,44 +841,20 @@ out:
     mem_free(decoded);
     mem_free(raw);
     mem_free(message_id);
-    call_end(&c);
+    mgmt_call_end(&c.call);
 }
 
 /* ---------------------------------------------------------------- messages/message, messages/deliveries */
 
-static json_t *
-jstr(const char *s)
-{
-    return message_view_str(s);
-}
-
-static json_t *
-jreal(const char *s)
-{
-    return s ? json_real(strtod(s, NULL)) : json_null();
-}
-
-static json_t *
-jint(const char *s)
-{
-    return s ? json_integer((json_int_t) strtoll(s, NULL, 10)) : json_null();
-}
-
-static json_t *
-jbool(const char *s)
-{
-    return s ? json_boolean(strcmp(s, "0") != 0) : json_null();
-}
-
 /* The id parameter as Postal takes it (an integer, or a string read like Ruby's to_i).
  * 1 with *id_r, 0 after a parameter-error. */
 static int
-param_id(CALL *c, long long *id_r)
+param_id(V1_CALL *c, long long *id_r)
 {
-    json_t *v = json_object_get(c->params, "id");
+    json_t *v = json_object_get(c->call.body, "id");
 
     if (v == NULL || json_is_null(v) || (json_is_string(v) && blank(json_string_value(v)))) {
-        reply_param_error(c->req, "`id` parameter is required but is missing");
+        reply_param_error(c->call.req, "`id` parameter is required but is missing");
         return 0;
     }
     if (json_is_integer(v)) {
@@ -951,25 +867,25 @@ param_id(CALL *c, long long *id_r)
         *id_r = isdigit((unsigned char) *s) || ((*s == '-' || *s == '+') && isdigit((unsigned char) s[1]))
                 ? strtoll(s, NULL, 10) : 0;
     } else {
-        reply_param_error(c->req, "`id` parameter must be a string or integer");
+        reply_param_error(c->call.req, "`id` parameter must be a string or integer");
         return 0;
     }
     return 1;
 }
 
 static void
-reply_not_found(CALL *c)
+reply_not_found(V1_CALL *c)
 {
     json_t *extra = json_object();
 
-    json_object_set(extra, "id", json_object_get(c->params, "id"));
-    reply_error(c->req, "MessageNotFound", "No message found matching provided ID", extra);
+    json_object_set(extra, "id", json_object_get(c->call.body, "id"));
+    reply_error(c->call.req, "MessageNotFound", "No message found matching provided ID", extra);
 }
 
 /* Finds the message of this server. 1 found (*res_r), 0 answered MessageNotFound or a
  * parameter-error, -1 answered a temporary failure. */
 static int
-find_message(CALL *c, DB_RESULT **res_r)
+find_message(V1_CALL *c, DB_RESULT **res_r)
 {
     long long id;
     int ret;
@@ -980,9 +896,9 @@ find_message(CALL *c, DB_RESULT **res_r)
         reply_not_found(c);
         return 0;
     }
-    ret = message_get(c->db, c->cred.server_id, (unsigned long long) id, res_r);
+    ret = message_get(c->call.db, c->cred.server_id, (unsigned long long) id, res_r);
     if (ret < 0) {
-        reply_temporary(c, "message lookup", db_error(c->db));
+        reply_temporary(c, "message lookup", db_error(c->call.db));
         return -1;
     }
     if (ret == 0) {
@@ -1017,13 +933,13 @@ read_expansions(const json_t *params, int want[NX])
 
 /* Adds the expansions that need the raw message. -1 on a temporary failure. */
 static int
-add_content(CALL *c, DB_RESULT *m, const int want[NX], json_t *data)
+add_content(V1_CALL *c, DB_RESULT *m, const int want[NX], json_t *data)
 {
     unsigned what = (want[X_PLAIN] ? MESSAGE_VIEW_PLAIN : 0) | (want[X_HTML] ? MESSAGE_VIEW_HTML : 0)
                     | (want[X_ATTACHMENTS] ? MESSAGE_VIEW_ATTACHMENTS : 0) | (want[X_HEADERS] ? MESSAGE_VIEW_HEADERS : 0)
                     | (want[X_RAW] ? MESSAGE_VIEW_RAW : 0);
 
-    return message_view_content(c->db, c->cred.server_id, m, 0, what, data) < 0 ? -1 : 0;
+    return message_view_content(c->call.db, c->cred.server_id, m, 0, what, data) < 0 ? -1 : 0;
 }
 
 void
@@ -1032,57 +948,57 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
     DB_RESULT *m = NULL;
     json_t *data = NULL;
     int want[NX];
-    CALL c;
+    V1_CALL c;
 
-    if (call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
+    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
         goto out;
-    read_expansions(c.params, want);
+    read_expansions(c.call.body, want);
     data = json_object();
-    json_object_set_new(data, "id", jint(db_result_get(m, 0, MESSAGE_COL_ID)));
-    json_object_set_new(data, "token", jstr(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
+    json_object_set_new(data, "id", message_view_int(db_result_get(m, 0, MESSAGE_COL_ID)));
+    json_object_set_new(data, "token", message_view_str(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
     if (want[X_STATUS])
         json_object_set_new(data, "status", json_pack("{s:o, s:o, s:b, s:o}",
-                            "status", jstr(db_result_get(m, 0, MESSAGE_COL_STATUS)),
-                            "last_delivery_attempt", jreal(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
+                            "status", message_view_str(db_result_get(m, 0, MESSAGE_COL_STATUS)),
+                            "last_delivery_attempt", message_view_real(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
                             "held", strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") == 0,
-                            "hold_expiry", jreal(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
+                            "hold_expiry", message_view_real(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
     if (want[X_DETAILS]) {
         char *subject = mime_decode_header(db_result_get(m, 0, MESSAGE_COL_SUBJECT));
         char *message_id = message_view_bare_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
 
         json_object_set_new(data, "details", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                            "rcpt_to", jstr(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
-                            "mail_from", jstr(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
-                            "subject", jstr(subject),
-                            "message_id", jstr(message_id),
-                            "timestamp", jreal(db_result_get(m, 0, MESSAGE_COL_CREATED)),
-                            "direction", jstr(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
-                            "size", jint(db_result_get(m, 0, MESSAGE_COL_SIZE)),
-                            "bounce", jbool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
-                            "bounce_for_id", jint(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
-                            "tag", jstr(db_result_get(m, 0, MESSAGE_COL_TAG)),
-                            "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL))));
+                            "rcpt_to", message_view_str(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
+                            "mail_from", message_view_str(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
+                            "subject", message_view_str(subject),
+                            "message_id", message_view_str(message_id),
+                            "timestamp", message_view_real(db_result_get(m, 0, MESSAGE_COL_CREATED)),
+                            "direction", message_view_str(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
+                            "size", message_view_int(db_result_get(m, 0, MESSAGE_COL_SIZE)),
+                            "bounce", message_view_bool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
+                            "bounce_for_id", message_view_int(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
+                            "tag", message_view_str(db_result_get(m, 0, MESSAGE_COL_TAG)),
+                            "received_with_ssl", message_view_bool(db_result_get(m, 0, MESSAGE_COL_SSL))));
         mem_free(subject);
         mem_free(message_id);
     }
     if (want[X_INSPECTION])
         json_object_set_new(data, "inspection", json_pack("{s:o, s:b, s:o, s:o, s:o}",
-                            "inspected", jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
+                            "inspected", message_view_bool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
                             "spam", strcmp(db_result_get(m, 0, MESSAGE_COL_SPAM_STATUS), "Spam") == 0,
-                            "spam_score", jreal(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
-                            "threat", jbool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
-                            "threat_details", jstr(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
+                            "spam_score", message_view_real(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
+                            "threat", message_view_bool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
+                            "threat_details", message_view_str(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
     if ((want[X_PLAIN] || want[X_HTML] || want[X_ATTACHMENTS] || want[X_HEADERS] || want[X_RAW])
         && add_content(&c, m, want, data) < 0) {
-        reply_temporary(&c, "raw message lookup", db_error(c.db));
+        reply_temporary(&c, "raw message lookup", db_error(c.call.db));
         goto out;
     }
     if (want[X_ACTIVITY]) {
         json_t *a = NULL;
 
-        if (message_view_activity(c.db, c.cred.server_id, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0,
+        if (message_view_activity(c.call.db, c.cred.server_id, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0,
                                   &a) < 0) {
-            reply_temporary(&c, "activity lookup", db_error(c.db));
+            reply_temporary(&c, "activity lookup", db_error(c.call.db));
             goto out;
         }
         json_object_set_new(data, "activity_entries", a);
@@ -1093,7 +1009,7 @@ out:
     json_decref(data);
     if (m)
         db_result_free(m);
-    call_end(&c);
+    mgmt_call_end(&c.call);
 }
 
 void
@@ -1101,19 +1017,19 @@ api_v1_messages_deliveries(HTTP_REQUEST *req, void *arg)
 {
     DB_RESULT *m = NULL;
     json_t *list;
-    CALL c;
+    V1_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
+    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
         goto out;
-    ret = message_view_deliveries(c.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0, &list);
+    ret = message_view_deliveries(c.call.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0, &list);
     if (ret < 0) {
-        reply_temporary(&c, "deliveries lookup", db_error(c.db));
+        reply_temporary(&c, "deliveries lookup", db_error(c.call.db));
         goto out;
     }
     reply_success(req, list);
 out:
     if (m)
         db_result_free(m);
-    call_end(&c);
+    mgmt_call_end(&c.call);
 }

@@ -13,14 +13,11 @@
 #define PG_ADMIN_API_V1_H
 
 #include "http.h"
-#include "mail/dbpool.h"
-#include "util/seal.h"
+#include "mgmt_v2.h"
 
-/* What the handlers share; arg of every route below. */
-typedef struct api_v1 {
-    DBPOOL *pool;
-    const SEAL_KEY *seal;
-} API_V1;
+/* What the handlers share; arg of every route below. The same as the management API's:
+ * both run their calls through its toolkit (mgmt.h). */
+typedef MGMT_V2 API_V1;
 
 HTTP_HANDLER api_v1_send_message;
 HTTP_HANDLER api_v1_send_raw;

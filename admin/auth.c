@@ -185,10 +185,11 @@ static void
 make_dummy_hash(void)
 {
     char secret[33];
-    const char *why;
+    char *why = NULL;
 
     if (token_generate(secret, 32, TOKEN_ALNUM) < 0 || password_hash(secret, dummy_hash, sizeof(dummy_hash), &why) < 0)
         dummy_hash[0] = '\0';
+    mem_free(why);
     explicit_bzero(secret, sizeof(secret));
 }
 

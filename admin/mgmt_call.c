@@ -1,7 +1,8 @@
 /*
  * mgmt_call.c -- the shared toolkit of the management API v2 files (mgmt.h): answers,
- * the call's lifetime, field checks, JSON of rows, and organization/server lookups
- * with the principal's role.
+ * the call's lifetime, field checks, JSON of rows, organization/server lookups with the
+ * principal's role, and the generic list/get/delete handlers of a server's child objects
+ * (MGMT_RESOURCE).
  */
 #include "config.h"
 
@@ -26,20 +27,20 @@
 /* ---------------------------------------------------------------- answers */
 
 void
-reply_ok(CALL *c, unsigned status, json_t *data)
+mgmt_reply_ok(MGMT_CALL *c, unsigned status, json_t *data)
 {
     http_reply_json(c->req, status, json_pack("{s:s, s:o}", "status", "success", "data", data ? data : json_object()));
 }
 
 void
-reply_fail(CALL *c, unsigned status, const char *code, const char *message)
+mgmt_reply_fail(MGMT_CALL *c, unsigned status, const char *code, const char *message)
 {
     http_reply_error(c->req, status, code, message);
 }
 
 /* 400 with the collected per-field errors. */
 void
-reply_invalid(CALL *c)
+mgmt_reply_invalid(MGMT_CALL *c)
 {
     json_t *body = json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data", "code", "ValidationError",
                              "message", "Some fields are not valid; see errors.", "errors", c->errors);
@@ -49,36 +50,36 @@ reply_invalid(CALL *c)
 
 /* A database failure: 503 when retrying may help, else 500. */
 void
-reply_db(CALL *c, const char *what, int ret)
+mgmt_reply_db(MGMT_CALL *c, const char *what, int ret)
 {
     if (ret == DB_ERR_TEMP) {
         msg_warn("%s %s: %s: %s", c->req->method, c->req->path, what, db_error(c->db));
-        reply_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure",
+        mgmt_reply_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure",
                    "A temporary failure prevented the request from completing; retry later.");
     } else {
         msg_error("%s %s: %s: %s", c->req->method, c->req->path, what, db_error(c->db));
-        reply_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "The database refused the request.");
+        mgmt_reply_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "The database refused the request.");
     }
 }
 
 void
-reply_not_found(CALL *c, const char *what)
+mgmt_reply_not_found(MGMT_CALL *c, const char *what)
 {
     char *message = buf_asprintf("There is no such %s.", what);
 
-    reply_fail(c, MHD_HTTP_NOT_FOUND, "NotFound", message);
+    mgmt_reply_fail(c, MHD_HTTP_NOT_FOUND, "NotFound", message);
     mem_free(message);
 }
 
 void
-reply_forbidden(CALL *c, const char *message)
+mgmt_reply_forbidden(MGMT_CALL *c, const char *message)
 {
-    reply_fail(c, MHD_HTTP_FORBIDDEN, "Forbidden", message);
+    mgmt_reply_fail(c, MHD_HTTP_FORBIDDEN, "Forbidden", message);
 }
 
 __attribute__((format(printf, 3, 4)))
 void
-field_error(CALL *c, const char *field, const char *fmt, ...)
+mgmt_field_error(MGMT_CALL *c, const char *field, const char *fmt, ...)
 {
     json_t *list = json_object_get(c->errors, field);
     BUF *b = buf_new(64);
@@ -96,7 +97,7 @@ field_error(CALL *c, const char *field, const char *fmt, ...)
 }
 
 int
-has_errors(const CALL *c)
+mgmt_has_errors(const MGMT_CALL *c)
 {
     return json_object_size(c->errors) > 0;
 }
@@ -104,7 +105,7 @@ has_errors(const CALL *c)
 /* ---------------------------------------------------------------- the call */
 
 int
-is_json_type(const char *ct)
+mgmt_is_json_type(const char *ct)
 {
     size_t n = strlen("application/json");
 
@@ -113,20 +114,20 @@ is_json_type(const char *ct)
 
 /* The body as a JSON object; -1 after answering 415 or 400. */
 int
-read_body(CALL *c)
+mgmt_read_body(MGMT_CALL *c)
 {
     json_error_t err;
     size_t i = 0;
 
-    if (!is_json_type(c->req->content_type)) {
-        reply_fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType",
+    if (!mgmt_is_json_type(c->req->content_type)) {
+        mgmt_reply_fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType",
                    "The management API takes JSON bodies only (Content-Type: application/json).");
         return -1;
     }
     while (i < c->req->body_len && isspace(c->req->body[i]))
         i++;
     if (i == c->req->body_len) {
-        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object; it is empty.");
+        mgmt_reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object; it is empty.");
         return -1;
     }
     c->body = json_loadb((const char *) c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &err);
@@ -134,23 +135,23 @@ read_body(CALL *c)
         char *message;
 
         if (json_error_code(&err) == json_error_invalid_utf8) {
-            reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidUTF8", "The body is not valid UTF-8.");
+            mgmt_reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidUTF8", "The body is not valid UTF-8.");
             return -1;
         }
         message = buf_asprintf("The body is not valid JSON: %s (line %d, column %d).", err.text, err.line, err.column);
-        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", message);
+        mgmt_reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", message);
         mem_free(message);
         return -1;
     }
     if (!json_is_object(c->body)) {
-        reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object.");
+        mgmt_reply_fail(c, MHD_HTTP_BAD_REQUEST, "InvalidJSON", "The body must be a JSON object.");
         return -1;
     }
     return 0;
 }
 
 void
-call_end(CALL *c)
+mgmt_call_end(MGMT_CALL *c)
 {
     if (c->in_txn)
         db_rollback(c->db);
@@ -160,29 +161,36 @@ call_end(CALL *c)
     json_decref(c->errors);
 }
 
-/* 0 to go on, -1 when already answered (call_end() in both cases). */
-int
-call_begin(CALL *c, HTTP_REQUEST *req, void *arg, int flags)
+void
+mgmt_call_open(MGMT_CALL *c, HTTP_REQUEST *req, MGMT_V2 *m)
 {
     memset(c, 0, sizeof(*c));
     c->req = req;
-    c->m = arg;
+    c->m = m;
     c->errors = json_object();
     c->db = dbpool_get(c->m->pool);
-    if (!(flags & NO_AUTH) && auth_principal(req, c->db, &c->p) < 0)
+}
+
+/* mgmt_call_open(), then the principal and (MGMT_NEED_BODY) the JSON body. 0 to go on, -1
+ * when already answered (mgmt_call_end() in both cases). */
+int
+mgmt_call_begin(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, int flags)
+{
+    mgmt_call_open(c, req, arg);
+    if (!(flags & MGMT_NO_AUTH) && auth_principal(req, c->db, &c->p) < 0)
         return -1;
-    if ((flags & NEED_BODY) && read_body(c) < 0)
+    if ((flags & MGMT_NEED_BODY) && mgmt_read_body(c) < 0)
         return -1;
     return 0;
 }
 
 int
-txn_begin(CALL *c)
+mgmt_txn_begin(MGMT_CALL *c)
 {
     int ret = db_begin(c->db);
 
     if (ret < 0) {
-        reply_db(c, "begin", ret);
+        mgmt_reply_db(c, "begin", ret);
         return -1;
     }
     c->in_txn = 1;
@@ -190,13 +198,13 @@ txn_begin(CALL *c)
 }
 
 int
-txn_commit(CALL *c)
+mgmt_txn_commit(MGMT_CALL *c)
 {
     int ret = db_commit(c->db);
 
     c->in_txn = 0;
     if (ret < 0) {
-        reply_db(c, "commit", ret);
+        mgmt_reply_db(c, "commit", ret);
         return -1;
     }
     return 0;
@@ -206,7 +214,7 @@ txn_commit(CALL *c)
 
 /* Fields of the body that are not in allowed[] (NULL-terminated) are errors. */
 void
-check_known(CALL *c, const char *const *allowed)
+mgmt_check_known(MGMT_CALL *c, const char *const *allowed)
 {
     const char *key;
     json_t *v;
@@ -217,23 +225,23 @@ check_known(CALL *c, const char *const *allowed)
         for (size_t i = 0; allowed[i] && !known; i++)
             known = strcmp(key, allowed[i]) == 0;
         if (!known)
-            field_error(c, key, "is not a known field");
+            mgmt_field_error(c, key, "is not a known field");
     }
 }
 
 /* For writes whose fields are all optional: no body at all, or a JSON object. Unknown
  * fields (not in allowed[]) are field errors, answered at once (400) when allowed[] is
- * empty, else left for the caller's has_errors(). -1 when answered (415, 400). */
+ * empty, else left for the caller's mgmt_has_errors(). -1 when answered (415, 400). */
 int
-read_optional_body(CALL *c, const char *const *allowed)
+mgmt_read_optional_body(MGMT_CALL *c, const char *const *allowed)
 {
     if (c->req->body_len == 0)
         return 0;
-    if (read_body(c) < 0)
+    if (mgmt_read_body(c) < 0)
         return -1;
-    check_known(c, allowed);
-    if (allowed[0] == NULL && has_errors(c)) {
-        reply_invalid(c);
+    mgmt_check_known(c, allowed);
+    if (allowed[0] == NULL && mgmt_has_errors(c)) {
+        mgmt_reply_invalid(c);
         return -1;
     }
     return 0;
@@ -242,7 +250,7 @@ read_optional_body(CALL *c, const char *const *allowed)
 /* A string field of 1 to max bytes: NULL when absent or null (an error when required)
  * or invalid (error added). Passwords take any character but NUL. */
 const char *
-field_string(CALL *c, const char *name, int required, size_t max)
+mgmt_field_string(MGMT_CALL *c, const char *name, int required, size_t max)
 {
     json_t *v = json_object_get(c->body, name);
     const char *s;
@@ -250,35 +258,35 @@ field_string(CALL *c, const char *name, int required, size_t max)
 
     if (v == NULL || json_is_null(v)) {
         if (required)
-            field_error(c, name, "is required");
+            mgmt_field_error(c, name, "is required");
         return NULL;
     }
     if (!json_is_string(v)) {
-        field_error(c, name, "must be a string");
+        mgmt_field_error(c, name, "must be a string");
         return NULL;
     }
     s = json_string_value(v);
     len = json_string_length(v);
     if (strlen(s) != len) {
-        field_error(c, name, "must not contain NUL characters");
+        mgmt_field_error(c, name, "must not contain NUL characters");
         return NULL;
     }
     if (len == 0 || len > max) {
-        field_error(c, name, "must be 1 to %zu bytes long", max);
+        mgmt_field_error(c, name, "must be 1 to %zu bytes long", max);
         return NULL;
     }
     return s;
 }
 
-/* field_string() without control characters (names, addresses, reasons). */
+/* mgmt_field_string() without control characters (names, addresses, reasons). */
 const char *
-field_text(CALL *c, const char *name, int required, size_t max)
+mgmt_field_text(MGMT_CALL *c, const char *name, int required, size_t max)
 {
-    const char *s = field_string(c, name, required, max);
+    const char *s = mgmt_field_string(c, name, required, max);
 
     for (size_t i = 0; s && s[i]; i++)
         if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
-            field_error(c, name, "must not contain control characters");
+            mgmt_field_error(c, name, "must not contain control characters");
             return NULL;
         }
     return s;
@@ -286,13 +294,13 @@ field_text(CALL *c, const char *name, int required, size_t max)
 
 /* A name-like field checked for presence and form; NULL when absent or invalid. */
 const char *
-field_name(CALL *c, const char *name, int required)
+mgmt_field_name(MGMT_CALL *c, const char *name, int required)
 {
-    return field_text(c, name, required, NAME_MAX_BYTES);
+    return mgmt_field_text(c, name, required, MGMT_NAME_MAX);
 }
 
 int
-time_zone_ok(const char *tz)
+mgmt_time_zone_ok(const char *tz)
 {
     if (!isalpha((unsigned char) tz[0]) || strstr(tz, "..") || strstr(tz, "//"))
         return 0;
@@ -300,19 +308,19 @@ time_zone_ok(const char *tz)
 }
 
 const char *
-field_time_zone(CALL *c)
+mgmt_field_time_zone(MGMT_CALL *c)
 {
-    const char *tz = field_string(c, "time_zone", 0, TZ_MAX_BYTES);
+    const char *tz = mgmt_field_string(c, "time_zone", 0, MGMT_TZ_MAX);
 
-    if (tz && !time_zone_ok(tz)) {
-        field_error(c, "time_zone", "must be a time zone name such as UTC or Europe/Berlin");
+    if (tz && !mgmt_time_zone_ok(tz)) {
+        mgmt_field_error(c, "time_zone", "must be a time zone name such as UTC or Europe/Berlin");
         return NULL;
     }
     return tz;
 }
 
 int
-email_ok(const char *email)
+mgmt_email_ok(const char *email)
 {
     const char *at = strrchr(email, '@');
 
@@ -320,7 +328,7 @@ email_ok(const char *email)
 }
 
 char *
-lowercase(const char *s)
+mgmt_lowercase(const char *s)
 {
     char *out = mem_strdup(s);
 
@@ -332,7 +340,7 @@ lowercase(const char *s)
 /* ---------------------------------------------------------------- JSON of rows */
 
 json_t *
-jstr(const char *s)
+mgmt_jstr(const char *s)
 {
     json_t *v = s ? json_string(s) : NULL;
 
@@ -340,37 +348,34 @@ jstr(const char *s)
 }
 
 json_t *
-user_json(const AUTH_PRINCIPAL *p)
+mgmt_user_json(const AUTH_PRINCIPAL *p)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "uuid", jstr(p->uuid), "email", jstr(p->email),
-                     "first_name", jstr(p->first_name), "last_name", jstr(p->last_name), "admin", p->is_admin);
+    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "uuid", mgmt_jstr(p->uuid), "email", mgmt_jstr(p->email),
+                     "first_name", mgmt_jstr(p->first_name), "last_name", mgmt_jstr(p->last_name), "admin", p->is_admin);
 }
 
-/* An organization row (enum org_col) as JSON, with the principal's role. */
+/* An organization row as JSON, with the principal's role. */
 json_t *
-org_json(const DB_RESULT *res, size_t row, AUTH_ROLE role)
+mgmt_org_json(const ORG_ROW *row, AUTH_ROLE role)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:o, s:o}",
-                     "uuid", jstr(db_result_get(res, row, ORG_COL_UUID)), "name", jstr(db_result_get(res, row, ORG_COL_NAME)),
-                     "permalink", jstr(db_result_get(res, row, ORG_COL_PERMALINK)),
-                     "time_zone", jstr(db_result_get(res, row, ORG_COL_TIME_ZONE)),
-                     "suspended", atoi(db_result_get(res, row, ORG_COL_SUSPENDED)) != 0,
-                     "suspension_reason", jstr(db_result_get(res, row, ORG_COL_SUSPENSION_REASON)),
-                     "role", auth_role_name(role), "created_at", jstr(db_result_get(res, row, ORG_COL_CREATED)),
-                     "updated_at", jstr(db_result_get(res, row, ORG_COL_UPDATED)));
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:o, s:o}", "uuid", mgmt_jstr(row->uuid),
+                     "name", mgmt_jstr(row->name), "permalink", mgmt_jstr(row->permalink),
+                     "time_zone", mgmt_jstr(row->time_zone), "suspended", row->suspended,
+                     "suspension_reason", mgmt_jstr(row->suspension_reason), "role", auth_role_name(role),
+                     "created_at", mgmt_jstr(row->created_at), "updated_at", mgmt_jstr(row->updated_at));
 }
 
 json_t *
-server_json(const SERVER_DETAILS *d, const char *org_permalink)
+mgmt_server_json(const SERVER_DETAILS *d, const char *org_permalink)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "uuid", jstr(d->uuid));
-    json_object_set_new(o, "name", jstr(d->name));
-    json_object_set_new(o, "permalink", jstr(d->permalink));
-    json_object_set_new(o, "organization", jstr(org_permalink));
-    json_object_set_new(o, "mode", jstr(d->mode));
-    json_object_set_new(o, "token", jstr(d->token));
+    json_object_set_new(o, "uuid", mgmt_jstr(d->uuid));
+    json_object_set_new(o, "name", mgmt_jstr(d->name));
+    json_object_set_new(o, "permalink", mgmt_jstr(d->permalink));
+    json_object_set_new(o, "organization", mgmt_jstr(org_permalink));
+    json_object_set_new(o, "mode", mgmt_jstr(d->mode));
+    json_object_set_new(o, "token", mgmt_jstr(d->token));
     json_object_set_new(o, "send_limit", d->send_limit >= 0 ? json_integer(d->send_limit) : json_null());
     json_object_set_new(o, "allow_sender", json_boolean(d->allow_sender));
     json_object_set_new(o, "spam_threshold", json_real(d->spam_threshold));
@@ -381,106 +386,113 @@ server_json(const SERVER_DETAILS *d, const char *org_permalink)
     json_object_set_new(o, "raw_message_retention_size", json_integer(d->raw_message_retention_size));
     json_object_set_new(o, "message_retention_days", json_integer(d->message_retention_days));
     json_object_set_new(o, "suspended", json_boolean(d->suspended_at[0] != '\0'));
-    json_object_set_new(o, "suspended_at", d->suspended_at[0] ? jstr(d->suspended_at) : json_null());
-    json_object_set_new(o, "created_at", jstr(d->created_at));
-    json_object_set_new(o, "updated_at", jstr(d->updated_at));
+    json_object_set_new(o, "suspended_at", d->suspended_at[0] ? mgmt_jstr(d->suspended_at) : json_null());
+    json_object_set_new(o, "created_at", mgmt_jstr(d->created_at));
+    json_object_set_new(o, "updated_at", mgmt_jstr(d->updated_at));
     return o;
 }
 
 /* ---------------------------------------------------------------- organizations: lookup */
 
 /* The organization of path argument 0 with the principal's role, which must be at least
- * need. 0 with *o (o->json set; json_decref it), -1 when answered: 404 for no such live
+ * need. 0 with *o (mgmt_org_free it, also after -1), -1 when answered: 404 for no such live
  * organization and for no role in it, 403 Forbidden for a role below need. */
 int
-load_org(CALL *c, AUTH_ROLE need, ORG *o)
+mgmt_load_org(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o)
 {
-    const char *permalink = http_path_arg(c->req, 0);
-    DB_RESULT *res = NULL;
     int ret;
 
     memset(o, 0, sizeof(*o));
-    ret = org_get(c->db, permalink, &res);
+    ret = org_get(c->db, http_path_arg(c->req, 0), &o->rows);
     if (ret < 0) {
-        db_result_free(res);
-        reply_db(c, "organization lookup", ret);
+        mgmt_reply_db(c, "organization lookup", ret);
         return -1;
     }
     if (ret > 0) {
-        o->id = strtoull(db_result_get(res, 0, ORG_COL_ID), NULL, 10);
+        o->row = o->rows.v;
+        o->id = o->row->id;
         ret = auth_org_role(c->db, &c->p, o->id, &o->role);
         if (ret < 0) {
-            db_result_free(res);
-            reply_db(c, "role lookup", ret);
+            mgmt_reply_db(c, "role lookup", ret);
             return -1;
         }
     }
     if (ret == 0 || o->role == AUTH_ROLE_NONE) {
-        db_result_free(res);
-        reply_not_found(c, "organization");
+        mgmt_reply_not_found(c, "organization");
         return -1;
     }
-    o->json = org_json(res, 0, o->role);
-    db_result_free(res);
     if (o->role < need) {
         char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs %s.",
                                      auth_role_name(o->role), auth_role_name(need));
 
-        json_decref(o->json);
-        o->json = NULL;
-        reply_forbidden(c, message);
+        mgmt_reply_forbidden(c, message);
         mem_free(message);
         return -1;
     }
     return 0;
 }
 
+void
+mgmt_org_free(MGMT_ORG *o)
+{
+    db_rows_free(&o->rows);
+    o->row = NULL;
+}
+
 /* Re-reads organization id as JSON after a change. NULL on a database error (answered). */
 json_t *
-reload_org(CALL *c, unsigned long long id, AUTH_ROLE role)
+mgmt_reload_org(MGMT_CALL *c, unsigned long long id, AUTH_ROLE role)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     json_t *o = NULL;
-    int ret = org_get_by_id(c->db, id, &res);
+    int ret = org_get_by_id(c->db, id, &rows);
 
     if (ret > 0)
-        o = org_json(res, 0, role);
+        o = mgmt_org_json(rows.v, role);
     else
-        reply_db(c, "organization reload", ret < 0 ? ret : DB_ERR_PERM);
-    db_result_free(res);
+        mgmt_reply_db(c, "organization reload", ret < 0 ? ret : DB_ERR_PERM);
+    db_rows_free(&rows);
     return o;
 }
 
 
 /* A boolean field: 1/0, or -1 when absent or invalid (error added). */
 int
-field_bool(CALL *c, const char *name)
+mgmt_field_bool(MGMT_CALL *c, const char *name)
 {
     json_t *v = json_object_get(c->body, name);
 
     if (v == NULL)
         return -1;
     if (!json_is_boolean(v)) {
-        field_error(c, name, "must be true or false");
+        mgmt_field_error(c, name, "must be true or false");
         return -1;
     }
     return json_is_true(v);
 }
 
+/* The server permalink of org into *d (mem_free it): 1, or 0 after answering (404, database error). */
+static int
+server_lookup(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, SERVER_DETAILS **d)
+{
+    int ret = server_details_list(c->db, o->id, permalink, d);
+
+    if (ret < 0)
+        mgmt_reply_db(c, "server lookup", ret);
+    else if (ret == 0)
+        mgmt_reply_not_found(c, "server");
+    return ret > 0;
+}
+
 /* The server of path argument 1 in org as JSON; NULL after answering (404 or a DB error). */
 json_t *
-find_server(CALL *c, const ORG *o, const char *permalink, unsigned long long *id_r)
+mgmt_find_server(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigned long long *id_r)
 {
     SERVER_DETAILS *list = NULL;
     json_t *s = NULL;
-    int ret = server_details_list(c->db, o->id, permalink, &list);
 
-    if (ret < 0)
-        reply_db(c, "server lookup", ret);
-    else if (ret == 0)
-        reply_not_found(c, "server");
-    else {
-        s = server_json(&list[0], json_string_value(json_object_get(o->json, "permalink")));
+    if (server_lookup(c, o, permalink, &list)) {
+        s = mgmt_server_json(&list[0], o->row->permalink);
         if (id_r)
             *id_r = list[0].id;
     }
@@ -488,17 +500,27 @@ find_server(CALL *c, const ORG *o, const char *permalink, unsigned long long *id
     return s;
 }
 
+/* The id of server permalink in org: 0 with *id_r, -1 when answered (404, database error). */
+int
+mgmt_server_id(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsigned long long *id_r)
+{
+    SERVER_DETAILS *list = NULL;
+    int ok;
+
+    if ((ok = server_lookup(c, o, permalink, &list)) != 0)
+        *id_r = list[0].id;
+    mem_free(list);
+    return ok ? 0 : -1;
+}
+
 /* The organization (role at least need) and the server of path arguments 0 and 1.
  * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
 int
-load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r)
+mgmt_load_server(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r)
 {
-    json_t *server;
-
-    if (load_org(c, need, o) != 0 || (server = find_server(c, o, http_path_arg(c->req, 1), server_id_r)) == NULL)
+    if (mgmt_load_org(c, need, o) != 0)
         return -1;
-    json_decref(server);
-    return 0;
+    return mgmt_server_id(c, o, http_path_arg(c->req, 1), server_id_r);
 }
 
 /* ---------------------------------------------------------------- more fields, pages */
@@ -506,14 +528,14 @@ load_server(CALL *c, AUTH_ROLE need, ORG *o, unsigned long long *server_id_r)
 /* A whole-number field in [min, max]: 1 with *out, 0 when absent or null, -1 when invalid
  * (error added). */
 int
-field_int(CALL *c, const char *name, long long min, long long max, long long *out)
+mgmt_field_int(MGMT_CALL *c, const char *name, long long min, long long max, long long *out)
 {
     json_t *v = json_object_get(c->body, name);
 
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        field_error(c, name, "must be a whole number from %lld to %lld", min, max);
+        mgmt_field_error(c, name, "must be a whole number from %lld to %lld", min, max);
         return -1;
     }
     *out = json_integer_value(v);
@@ -522,7 +544,7 @@ field_int(CALL *c, const char *name, long long min, long long max, long long *ou
 
 /* 1 when url is an absolute http:// or https:// URL with a host, in printable ASCII. */
 int
-web_url_ok(const char *url)
+mgmt_web_url_ok(const char *url)
 {
     const char *host;
     size_t hostlen;
@@ -559,7 +581,7 @@ web_url_ok(const char *url)
 }
 
 int
-outbound_ok(CALL *c, const char *field, const char *value, int is_url)
+mgmt_outbound_ok(MGMT_CALL *c, const char *field, const char *value, int is_url)
 {
     OUTADDR_ALLOW *allow;
     char *error = NULL;
@@ -574,25 +596,30 @@ outbound_ok(CALL *c, const char *field, const char *value, int is_url)
     outaddr_allow_free(allow);
     if (ret == 0)
         return 1;
-    field_error(c, field, "%s", error);
+    mgmt_field_error(c, field, "%s", error);
     mem_free(error);
     return 0;
 }
 
-/* 409 with code and message, and the collected field errors when there are any. */
+/* 409 with code and message, the members of extra (taken; may be NULL) and the collected
+ * field errors when there are any. */
 void
-reply_conflict(CALL *c, const char *code, const char *message)
+mgmt_reply_conflict(MGMT_CALL *c, const char *code, const char *message, json_t *extra)
 {
     json_t *data = json_pack("{s:s, s:s}", "code", code, "message", message);
 
-    if (has_errors(c))
+    if (extra) {
+        json_object_update(data, extra);
+        json_decref(extra);
+    }
+    if (mgmt_has_errors(c))
         json_object_set(data, "errors", c->errors);
     http_reply_json(c->req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:o}", "status", "error", "data", data));
 }
 
 /* A query argument as a whole number in [min, max]: 1 with *out, 0 absent, -1 invalid (error added). */
 static int
-query_number(CALL *c, const char *name, unsigned long long min, unsigned long long max, unsigned long long *out)
+query_number(MGMT_CALL *c, const char *name, unsigned long long min, unsigned long long max, unsigned long long *out)
 {
     const char *v = http_query(c->req, name);
     char *end;
@@ -601,7 +628,7 @@ query_number(CALL *c, const char *name, unsigned long long min, unsigned long lo
         return 0;
     if (*v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 19
         || (*out = strtoull(v, &end, 10)) < min || *out > max) {
-        field_error(c, name, "must be a whole number from %llu to %llu", min, max);
+        mgmt_field_error(c, name, "must be a whole number from %llu to %llu", min, max);
         return -1;
     }
     return 1;
@@ -610,15 +637,15 @@ query_number(CALL *c, const char *name, unsigned long long min, unsigned long lo
 /* The query arguments ?before=<id>&limit=<n> of a paginated list (limit 1..max, default
  * def). 0, or -1 after answering 400 ValidationError. */
 int
-page_args(CALL *c, unsigned long long *before_r, unsigned *limit_r, unsigned def, unsigned max)
+mgmt_page_args(MGMT_CALL *c, unsigned long long *before_r, unsigned *limit_r, unsigned def, unsigned max)
 {
     unsigned long long limit = def;
 
     *before_r = 0;
     query_number(c, "before", 1, 9223372036854775807ULL, before_r);
     query_number(c, "limit", 1, max, &limit);
-    if (has_errors(c)) {
-        reply_invalid(c);
+    if (mgmt_has_errors(c)) {
+        mgmt_reply_invalid(c);
         return -1;
     }
     *limit_r = (unsigned) limit;
@@ -627,12 +654,162 @@ page_args(CALL *c, unsigned long long *before_r, unsigned *limit_r, unsigned def
 
 /* Path argument n as a positive decimal id: 1 with *id_r, 0 when it is not one. */
 int
-path_id(CALL *c, size_t n, unsigned long long *id_r)
+mgmt_path_id(MGMT_CALL *c, size_t n, unsigned long long *id_r)
 {
-    const char *v = http_path_arg(c->req, n);
+    return mgmt_parse_id(http_path_arg(c->req, n), id_r);
+}
 
+/* v as a positive decimal id (at most 19 digits, no leading 0): 1 with *id_r, else 0. */
+int
+mgmt_parse_id(const char *v, unsigned long long *id_r)
+{
     if (v == NULL || *v == '\0' || *v == '0' || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
         return 0;
     *id_r = strtoull(v, NULL, 10);
     return 1;
+}
+
+/* ---------------------------------------------------------------- a server's child objects */
+
+#define ROW_FIELD(type, row, off) (*(type const *) ((const char *) (row) + (off)))
+
+/* The rows of r (its loader, or lib/mail's lister behind a UUID check). */
+static int
+load_rows(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+          unsigned long long id, DB_ROWS *rows)
+{
+    if (r->load)
+        return r->load(c, r, server_id, key, id, rows);
+    if (key && !auth_uuid_ok(key))
+        return 0;
+    return r->list(c->db, server_id, key, id, rows);
+}
+
+int
+mgmt_find(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, DB_ROWS *rows)
+{
+    int ret = load_rows(c, r, server_id, http_path_arg(c->req, 2), 0, rows);
+
+    if (ret < 0) {
+        char *what = buf_asprintf("%s lookup", r->what);
+
+        mgmt_reply_db(c, what, ret);
+        mem_free(what);
+        return -1;
+    }
+    if (ret == 0)
+        mgmt_reply_not_found(c, r->what);
+    return ret > 0;
+}
+
+void
+mgmt_reply_row(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row, unsigned status)
+{
+    if (r->reply)
+        r->reply(c, r, row, status);
+    else
+        mgmt_reply_ok(c, status, json_pack("{s:o}", r->one, r->json(c, r, row)));
+}
+
+void
+mgmt_reply_again(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+                 unsigned long long id, unsigned status)
+{
+    DB_ROWS rows = {0};
+    int ret = load_rows(c, r, server_id, key, id, &rows);
+    size_t i = 0;
+
+    /* By id: the loader may have given more than that row. */
+    while (key == NULL && i < rows.n && ROW_FIELD(unsigned long long, mgmt_row(r, &rows, i), r->id_off) != id)
+        i++;
+    if (ret < 0 || i >= rows.n) {
+        char *what = buf_asprintf("%s reload", r->what);
+
+        mgmt_reply_db(c, what, ret < 0 ? ret : DB_ERR_PERM);
+        mem_free(what);
+    } else {
+        mgmt_reply_row(c, r, mgmt_row(r, &rows, i), status);
+    }
+    db_rows_free(&rows);
+}
+
+void
+mgmt_list(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
+{
+    unsigned long long server_id = 0;
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
+        if ((ret = load_rows(&c, r, server_id, NULL, 0, &rows)) < 0) {
+            char *what = buf_asprintf("%s list", r->what);
+
+            mgmt_reply_db(&c, what, ret);
+            mem_free(what);
+        } else {
+            json_t *a = json_array();
+
+            for (size_t i = 0; i < rows.n; i++)
+                json_array_append_new(a, r->json(&c, r, mgmt_row(r, &rows, i)));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", r->many, a));
+        }
+    }
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
+void
+mgmt_get(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
+{
+    unsigned long long server_id = 0;
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
+        && mgmt_find(&c, r, server_id, &rows) == 1)
+        mgmt_reply_row(&c, r, rows.v, MHD_HTTP_OK);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
+void
+mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
+{
+    unsigned long long server_id = 0, id;
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || mgmt_find(&c, r, server_id, &rows) != 1 || mgmt_txn_begin(&c) < 0)
+        goto out;
+    id = ROW_FIELD(unsigned long long, rows.v, r->id_off);
+    if ((ret = r->may_delete ? r->may_delete(&c, r, rows.v) : 1) == 0)
+        goto out;
+    if (ret < 0 || (ret = r->delete_id ? r->delete_id(c.db, server_id, id) : r->remove(&c, r, server_id, rows.v)) < 0) {
+        char *what = buf_asprintf("%s delete", r->what);
+
+        mgmt_reply_db(&c, what, ret);
+        mem_free(what);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: deleted %s %llu (%s) of server %s/%s", c.p.user_id, r->what, id, http_path_arg(req, 2),
+             http_path_arg(req, 0), http_path_arg(req, 1));
+    if (r->deleted)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, r->deleted(rows.v));
+    else
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(ROW_FIELD(const char *, rows.v, r->uuid_off)),
+                                                 "deleted", 1));
+out:
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }

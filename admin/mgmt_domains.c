@@ -6,8 +6,7 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,102 +25,84 @@
 
 
 static json_t *
-domain_json(CALL *c, const DB_RESULT *res, size_t row)
+domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    unsigned long long id = strtoull(db_result_get(res, row, DOMAIN_COL_ID), NULL, 10);
+    const DOMAIN_ROW *d = row;
     json_t *keys = json_array();
-    DB_RESULT *k = NULL;
+    DB_ROWS k = {0};
 
-    if (domain_dkim_list(c->db, id, &k) >= 0)
-        for (size_t i = 0; i < db_result_rows(k); i++)
-            json_array_append_new(keys, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "selector", jstr(db_result_get(k, i, 0)),
-                                                  "algorithm", jstr(db_result_get(k, i, 1)),
-                                                  "state", jstr(db_result_get(k, i, 2)),
-                                                  "signing", db_result_get(k, i, 3) && atoi(db_result_get(k, i, 3)),
-                                                  "activated_at", jstr(db_result_get(k, i, 4)),
-                                                  "created_at", jstr(db_result_get(k, i, 5))));
-    db_result_free(k);
+    (void) r;
+    if (domain_dkim_list(c->db, d->id, &k) >= 0)
+        for (size_t i = 0; i < k.n; i++) {
+            const DOMAIN_DKIM_ROW *key = (const DOMAIN_DKIM_ROW *) k.v + i;
+
+            json_array_append_new(keys, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "selector", mgmt_jstr(key->selector),
+                                                  "algorithm", mgmt_jstr(key->algorithm), "state", mgmt_jstr(key->state),
+                                                  "signing", key->signing, "activated_at", mgmt_jstr(key->activated_at),
+                                                  "created_at", mgmt_jstr(key->created_at)));
+        }
+    db_rows_free(&k);
     return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
-                     "uuid", jstr(db_result_get(res, row, DOMAIN_COL_UUID)),
-                     "name", jstr(db_result_get(res, row, DOMAIN_COL_NAME)),
-                     "verified", atoi(db_result_get(res, row, DOMAIN_COL_VERIFIED)) != 0,
-                     "verified_at", jstr(db_result_get(res, row, DOMAIN_COL_VERIFIED_AT)),
-                     "verification_method", jstr(db_result_get(res, row, DOMAIN_COL_METHOD)),
+                     "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
+                     "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
                      "dkim_keys", keys,
-                     "dns_check", "spf_status", jstr(db_result_get(res, row, DOMAIN_COL_SPF_STATUS)),
-                     "spf_error", jstr(db_result_get(res, row, DOMAIN_COL_SPF_ERROR)),
-                     "dkim_status", jstr(db_result_get(res, row, DOMAIN_COL_DKIM_STATUS)),
-                     "dkim_error", jstr(db_result_get(res, row, DOMAIN_COL_DKIM_ERROR)),
-                     "return_path_status", jstr(db_result_get(res, row, DOMAIN_COL_RETURN_PATH_STATUS)),
-                     "return_path_error", jstr(db_result_get(res, row, DOMAIN_COL_RETURN_PATH_ERROR)),
-                     "mx_status", jstr(db_result_get(res, row, DOMAIN_COL_MX_STATUS)),
-                     "mx_error", jstr(db_result_get(res, row, DOMAIN_COL_MX_ERROR)),
-                     "checked_at", jstr(db_result_get(res, row, DOMAIN_COL_DNS_CHECKED)),
-                     "created_at", jstr(db_result_get(res, row, DOMAIN_COL_CREATED)));
+                     "dns_check", "spf_status", mgmt_jstr(d->spf_status), "spf_error", mgmt_jstr(d->spf_error),
+                     "dkim_status", mgmt_jstr(d->dkim_status), "dkim_error", mgmt_jstr(d->dkim_error),
+                     "return_path_status", mgmt_jstr(d->return_path_status),
+                     "return_path_error", mgmt_jstr(d->return_path_error),
+                     "mx_status", mgmt_jstr(d->mx_status), "mx_error", mgmt_jstr(d->mx_error),
+                     "checked_at", mgmt_jstr(d->dns_checked_at),
+                     "created_at", mgmt_jstr(d->created_at));
 }
 
-/* The domain of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
+/* The domain the path names (any case; normalized) or all of server_id's. */
 static int
-find_domain(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+domain_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+            unsigned long long id, DB_ROWS *rows)
 {
     char name[254];
-    int ret;
 
-    *res_r = NULL;
-    if (!domain_name_normalize(http_path_arg(c->req, 2), name, sizeof(name))) {
-        reply_not_found(c, "domain");
+    (void) r, (void) id;
+    if (key && !domain_name_normalize(key, name, sizeof(name)))
         return 0;
-    }
-    if ((ret = domain_server_list(c->db, server_id, name, res_r)) < 0) {
-        reply_db(c, "domain lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        reply_not_found(c, "domain");
-    return ret > 0;
+    return domain_server_list(c->db, server_id, key ? name : NULL, rows);
 }
 
 /* One domain answered with its DNS records. */
 static void
-reply_domain(CALL *c, const DB_RESULT *res, unsigned status)
+reply_domain(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row, unsigned status)
 {
-    json_t *d = domain_json(c, res, 0);
-    char *zone = domain_dns_records(c->db, c->req->cfg, strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10));
+    json_t *d = domain_json(c, r, row);
+    char *zone = domain_dns_records(c->db, c->req->cfg, ((const DOMAIN_ROW *) row)->id);
 
     if (zone == NULL) {
         json_decref(d);
-        reply_db(c, "domain DNS records", DB_ERR_TEMP);
+        mgmt_reply_db(c, "domain DNS records", DB_ERR_TEMP);
         return;
     }
     json_object_set_new(d, "dns_records", json_string(zone));
     mem_free(zone);
-    reply_ok(c, status, json_pack("{s:o}", "domain", d));
+    mgmt_reply_ok(c, status, json_pack("{s:o}", "domain", d));
 }
 
-static void
-mgmt_v2_domains_list(HTTP_REQUEST *req, void *arg)
+static json_t *
+domain_deleted(const void *row)
 {
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
+    const DOMAIN_ROW *d = row;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = domain_server_list(c.db, server_id, NULL, &res)) < 0) {
-            reply_db(&c, "domain list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, domain_json(&c, res, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "domains", a));
-        }
-    }
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    return json_pack("{s:o, s:o, s:b}", "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "deleted", 1);
 }
+
+static const MGMT_RESOURCE domains = {
+    .what = "domain", .one = "domain", .many = "domains",
+    .size = sizeof(DOMAIN_ROW), .id_off = offsetof(DOMAIN_ROW, id),
+    .load = domain_load, .json = domain_json, .reply = reply_domain, .delete_id = domain_server_delete,
+    .deleted = domain_deleted,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_domains, domains)
+MGMT_GET_HANDLER(mgmt_v2_domain, domains)
+MGMT_DELETE_HANDLER(mgmt_v2_domain, domains)
 
 static void
 mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
@@ -130,40 +111,36 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
     DOMAIN_CREATE_ARGS args = {0};
     unsigned long long server_id = 0, id = 0;
     char name[254], *error = NULL;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     const char *given;
     int verified, ed25519, ret;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
     if (json_is_true(json_object_get(c.body, "verified")) && !c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators mark domains verified.");
+        mgmt_reply_forbidden(&c, "Only installation administrators mark domains verified.");
         goto out;
     }
-    check_known(&c, known);
-    given = field_string(&c, "name", 1, 253);
+    mgmt_check_known(&c, known);
+    given = mgmt_field_string(&c, "name", 1, 253);
     if (given && !domain_name_normalize(given, name, sizeof(name)))
-        field_error(&c, "name", "must be a domain name such as example.com (letters, digits, inner hyphens, "
+        mgmt_field_error(&c, "name", "must be a domain name such as example.com (letters, digits, inner hyphens, "
                     "at least two labels)");
-    verified = field_bool(&c, "verified");
-    ed25519 = field_bool(&c, "ed25519");
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    verified = mgmt_field_bool(&c, "verified");
+    ed25519 = mgmt_field_bool(&c, "ed25519");
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if ((ret = domain_server_list(c.db, server_id, name, &res)) < 0) {
-        reply_db(&c, "domain lookup", ret);
+    if ((ret = domain_server_list(c.db, server_id, name, &rows)) < 0) {
+        mgmt_reply_db(&c, "domain lookup", ret);
         goto out;
     }
-    db_result_free(res);
-    res = NULL;
     if (ret > 0) {
-        field_error(&c, "name", "is already a domain of this server");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "DomainTaken", "message",
-                                                          "The server has a domain with this name.", "errors", c.errors));
+        mgmt_field_error(&c, "name", "is already a domain of this server");
+        mgmt_reply_conflict(&c, "DomainTaken", "The server has a domain with this name.", NULL);
         goto out;
     }
     /* domain_create() runs its own transaction: the domain and its keys, or nothing. */
@@ -173,103 +150,41 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
     args.ed25519 = ed25519 > 0;
     ret = domain_create(c.db, c.m->seal, req->cfg, &args, &id, &error);
     if (ret == DOMAIN_CLAIMED) {
-        reply_fail(&c, MHD_HTTP_CONFLICT, "DomainClaimed", error);
+        mgmt_reply_conflict(&c, "DomainClaimed", error, NULL);
         goto out;
     }
     if (ret == 0) {
-        field_error(&c, "name", "%s", error);
-        reply_invalid(&c);
+        mgmt_field_error(&c, "name", "%s", error);
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (ret < 0) {
         msg_warn("%s %s: domain create: %s", req->method, req->path, error ? error : "");
-        reply_db(&c, "domain create", ret);
+        mgmt_reply_db(&c, "domain create", ret);
         goto out;
     }
     msg_info("user %llu: created domain %s of server %s/%s", c.p.user_id, name, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    if ((ret = domain_server_list(c.db, server_id, name, &res)) <= 0)
-        reply_db(&c, "domain reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        reply_domain(&c, res, MHD_HTTP_CREATED);
+    mgmt_reply_again(&c, &domains, server_id, name, 0, MHD_HTTP_CREATED);
 out:
     mem_free(error);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_domain_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_domain(&c, server_id, &res) == 1)
-        reply_domain(&c, res, MHD_HTTP_OK);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_domain_delete(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_domain(&c, server_id, &res) != 1 || txn_begin(&c) < 0)
-        goto out;
-    ret = domain_server_delete(c.db, server_id, strtoull(db_result_get(res, 0, DOMAIN_COL_ID), NULL, 10));
-    if (ret < 0) {
-        reply_db(&c, "domain delete", ret);
-        goto out;
-    }
-    if (txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted domain %s of server %s/%s", c.p.user_id, db_result_get(res, 0, DOMAIN_COL_NAME),
-             http_path_arg(req, 0), http_path_arg(req, 1));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o, s:b}", "uuid", jstr(db_result_get(res, 0, DOMAIN_COL_UUID)),
-                                        "name", jstr(db_result_get(res, 0, DOMAIN_COL_NAME)), "deleted", 1));
-out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- verification, DNS checks, DKIM rotation */
 
-/* Re-reads the domain after a change and answers it with status. */
-static void
-reply_domain_again(CALL *c, unsigned long long server_id, const char *name, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = domain_server_list(c->db, server_id, name, &res);
-
-    if (ret <= 0)
-        reply_db(c, "domain reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        reply_domain(c, res, status);
-    db_result_free(res);
-}
-
 /* Runs one of the domain actions below on the domain of the path: 1 with the server id,
- * the row and its id, or 0 when answered. */
+ * the rows and the domain, or 0 when answered. */
 static int
-begin_action(CALL *c, HTTP_REQUEST *req, void *arg, const char *const *fields, ORG *o,
-             unsigned long long *server_id, DB_RESULT **res, unsigned long long *id)
+begin_action(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, const char *const *fields, MGMT_ORG *o,
+             unsigned long long *server_id, DB_ROWS *rows, const DOMAIN_ROW **d)
 {
-    if (call_begin(c, req, arg, 0) != 0 || load_server(c, AUTH_ROLE_MEMBER, o, server_id) != 0
-        || find_domain(c, *server_id, res) != 1 || read_optional_body(c, fields) != 0)
+    if (mgmt_call_begin(c, req, arg, 0) != 0 || mgmt_load_server(c, AUTH_ROLE_MEMBER, o, server_id) != 0
+        || mgmt_find(c, &domains, *server_id, rows) != 1 || mgmt_read_optional_body(c, fields) != 0)
         return 0;
-    *id = strtoull(db_result_get(*res, 0, DOMAIN_COL_ID), NULL, 10);
+    *d = rows->v;
     return 1;
 }
 
@@ -277,146 +192,150 @@ static void
 mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
 {
     static const char *const none[] = {NULL};
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
+    unsigned long long server_id = 0;
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
     char *error = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (!begin_action(&c, req, arg, none, &o, &server_id, &res, &id))
+    if (!begin_action(&c, req, arg, none, &o, &server_id, &rows, &d))
         goto out;
-    ret = domain_verify(c.db, req->cfg, id, &error);
+    ret = domain_verify(c.db, req->cfg, d->id, &error);
     if (ret < 0) {
-        reply_db(&c, "domain verify", ret);
+        mgmt_reply_db(&c, "domain verify", ret);
     } else if (ret == DOMAIN_CLAIMED) {
         msg_info("user %llu: domain %s of server %s/%s not verified: claimed by another server", c.p.user_id,
-                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
-        reply_fail(&c, MHD_HTTP_CONFLICT, "DomainClaimed", error);
+                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        mgmt_reply_conflict(&c, "DomainClaimed", error, NULL);
     } else if (ret == 0) {
-        reply_fail(&c, 422, "VerificationFailed", error);
+        mgmt_reply_fail(&c, 422, "VerificationFailed", error);
     } else {
         msg_info("user %llu: verified domain %s of server %s/%s by DNS", c.p.user_id,
-                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
-        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
 out:
     mem_free(error);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_domain_check(HTTP_REQUEST *req, void *arg)
 {
     static const char *const none[] = {NULL};
-    unsigned long long server_id = 0, id;
+    unsigned long long server_id = 0;
     DOMAIN_DNS_STATUS st = {0};
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (!begin_action(&c, req, arg, none, &o, &server_id, &res, &id))
+    if (!begin_action(&c, req, arg, none, &o, &server_id, &rows, &d))
         goto out;
-    if ((ret = domain_check_dns(c.db, req->cfg, id, &st)) < 0)
-        reply_db(&c, "domain DNS check", ret);
+    if ((ret = domain_check_dns(c.db, req->cfg, d->id, &st)) < 0)
+        mgmt_reply_db(&c, "domain DNS check", ret);
     else
-        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
 out:
     domain_dns_status_free(&st);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_domain_dkim_rotate(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"algorithm", "activate_after", NULL};
-    unsigned long long server_id = 0, id;
+    unsigned long long server_id = 0;
     DKIM_ALG alg = DKIM_ALG_RSA_SHA256;
     long delay = req->cfg->dns_dkim_rotation_grace;
     char selector[64] = "", *error = NULL;
-    DB_RESULT *res = NULL;
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
     const char *a;
     json_t *v;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (!begin_action(&c, req, arg, known, &o, &server_id, &res, &id))
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
         goto out;
-    if ((a = field_string(&c, "algorithm", 0, 32)) != NULL) {
+    if ((a = mgmt_field_string(&c, "algorithm", 0, 32)) != NULL) {
         if (strcmp(a, "ed25519-sha256") == 0)
             alg = DKIM_ALG_ED25519_SHA256;
         else if (strcmp(a, "rsa-sha256") != 0)
-            field_error(&c, "algorithm", "must be rsa-sha256 or ed25519-sha256");
+            mgmt_field_error(&c, "algorithm", "must be rsa-sha256 or ed25519-sha256");
     }
     if ((v = json_object_get(c.body, "activate_after")) != NULL) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2592000)
-            field_error(&c, "activate_after", "must be whole seconds from 0 to 2592000 (30 days)");
+            mgmt_field_error(&c, "activate_after", "must be whole seconds from 0 to 2592000 (30 days)");
         else
             delay = (long) json_integer_value(v);
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    ret = domain_dkim_rotate(c.db, c.m->seal, req->cfg, id, alg, delay, selector, &error);
+    ret = domain_dkim_rotate(c.db, c.m->seal, req->cfg, d->id, alg, delay, selector, &error);
     if (ret < 0) {
         msg_warn("%s %s: DKIM rotation: %s", req->method, req->path, error ? error : "");
-        reply_db(&c, "DKIM rotation", ret);
+        mgmt_reply_db(&c, "DKIM rotation", ret);
     } else if (ret == 0) {
-        reply_fail(&c, MHD_HTTP_CONFLICT, "RotationPending", error);
+        mgmt_reply_conflict(&c, "RotationPending", error, NULL);
     } else {
         msg_info("user %llu: new DKIM key %s for domain %s of server %s/%s, signing in %ld s", c.p.user_id, selector,
-                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1), delay);
-        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_CREATED);
+                 d->name, http_path_arg(req, 0), http_path_arg(req, 1), delay);
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_CREATED);
     }
 out:
     mem_free(error);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_domain_dkim_activate(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"selector", NULL};
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
+    unsigned long long server_id = 0;
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
     const char *selector;
     char *error = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (!begin_action(&c, req, arg, known, &o, &server_id, &res, &id))
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
         goto out;
-    selector = field_text(&c, "selector", 1, 63);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    selector = mgmt_field_text(&c, "selector", 1, 63);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    ret = domain_dkim_activate(c.db, id, selector, &error);
+    ret = domain_dkim_activate(c.db, d->id, selector, &error);
     if (ret < 0) {
-        reply_db(&c, "DKIM activation", ret);
+        mgmt_reply_db(&c, "DKIM activation", ret);
     } else if (ret == 0) {
-        field_error(&c, "selector", "%s", error);
-        reply_invalid(&c);
+        mgmt_field_error(&c, "selector", "%s", error);
+        mgmt_reply_invalid(&c);
     } else {
         msg_info("user %llu: DKIM key %s of domain %s of server %s/%s activated", c.p.user_id, selector,
-                 db_result_get(res, 0, DOMAIN_COL_NAME), http_path_arg(req, 0), http_path_arg(req, 1));
-        reply_domain_again(&c, server_id, db_result_get(res, 0, DOMAIN_COL_NAME), MHD_HTTP_OK);
+                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
 out:
     mem_free(error);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

@@ -28,100 +28,113 @@
 #define URL_MAX_BYTES 2048
 #define SMTP_SECRET_MAX_BYTES 255
 
-/* What the API calls each type, in ENDPOINT_TYPE order. */
-static const char *const what[ENDPOINT_TYPES] = {"HTTP endpoint", "SMTP endpoint", "address endpoint"};
 
 static json_t *
-jbool(const DB_RESULT *res, size_t row, size_t col)
+endpoint_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    return json_boolean(atoi(db_result_get(res, row, col)) != 0);
-}
+    const ENDPOINT_ROW *e = row;
+    json_t *o = json_pack("{s:o, s:s}", "uuid", mgmt_jstr(e->uuid), "type", endpoint_type_name((ENDPOINT_TYPE) r->kind));
 
-static json_t *
-jint(const DB_RESULT *res, size_t row, size_t col)
-{
-    return json_integer(atoll(db_result_get(res, row, col)));
-}
-
-static json_t *
-endpoint_json(ENDPOINT_TYPE type, const DB_RESULT *res, size_t row)
-{
-    json_t *o = json_pack("{s:o, s:s}", "uuid", jstr(db_result_get(res, row, EP_COL_UUID)), "type",
-                          endpoint_type_name(type));
-
-    switch (type) {
+    (void) c;
+    switch ((ENDPOINT_TYPE) r->kind) {
     case EP_TYPE_HTTP:
-        json_object_set_new(o, "name", jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "url", jstr(db_result_get(res, row, EP_HTTP_COL_URL)));
-        json_object_set_new(o, "encoding", jstr(db_result_get(res, row, EP_HTTP_COL_ENCODING)));
-        json_object_set_new(o, "format", jstr(db_result_get(res, row, EP_HTTP_COL_FORMAT)));
-        json_object_set_new(o, "strip_replies", jbool(res, row, EP_HTTP_COL_STRIP_REPLIES));
-        json_object_set_new(o, "include_attachments", jbool(res, row, EP_HTTP_COL_INCLUDE_ATTACHMENTS));
-        json_object_set_new(o, "timeout", jint(res, row, EP_HTTP_COL_TIMEOUT));
-        json_object_set_new(o, "last_used_at", jstr(db_result_get(res, row, EP_HTTP_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", jstr(db_result_get(res, row, EP_HTTP_COL_CREATED)));
-        json_object_set_new(o, "updated_at", jstr(db_result_get(res, row, EP_HTTP_COL_UPDATED)));
+        json_object_set_new(o, "name", mgmt_jstr(e->name));
+        json_object_set_new(o, "url", mgmt_jstr(e->url));
+        json_object_set_new(o, "encoding", mgmt_jstr(e->encoding));
+        json_object_set_new(o, "format", mgmt_jstr(e->format));
+        json_object_set_new(o, "strip_replies", json_boolean(e->strip_replies));
+        json_object_set_new(o, "include_attachments", json_boolean(e->include_attachments));
+        json_object_set_new(o, "timeout", json_integer(e->timeout));
         break;
     case EP_TYPE_SMTP:
-        json_object_set_new(o, "name", jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "hostname", jstr(db_result_get(res, row, EP_SMTP_COL_HOSTNAME)));
-        json_object_set_new(o, "port", jint(res, row, EP_SMTP_COL_PORT));
-        json_object_set_new(o, "ssl_mode", jstr(db_result_get(res, row, EP_SMTP_COL_SSL_MODE)));
-        json_object_set_new(o, "username", jstr(db_result_get(res, row, EP_SMTP_COL_USERNAME)));
-        json_object_set_new(o, "password_set", jbool(res, row, EP_SMTP_COL_HAS_PASSWORD));
-        json_object_set_new(o, "last_used_at", jstr(db_result_get(res, row, EP_SMTP_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", jstr(db_result_get(res, row, EP_SMTP_COL_CREATED)));
-        json_object_set_new(o, "updated_at", jstr(db_result_get(res, row, EP_SMTP_COL_UPDATED)));
+        json_object_set_new(o, "name", mgmt_jstr(e->name));
+        json_object_set_new(o, "hostname", mgmt_jstr(e->hostname));
+        json_object_set_new(o, "port", json_integer(e->port));
+        json_object_set_new(o, "ssl_mode", mgmt_jstr(e->ssl_mode));
+        json_object_set_new(o, "username", mgmt_jstr(e->username));
+        json_object_set_new(o, "password_set", json_boolean(e->has_password));
         break;
     case EP_TYPE_ADDRESS:
-        json_object_set_new(o, "address", jstr(db_result_get(res, row, EP_COL_NAME)));
-        json_object_set_new(o, "last_used_at", jstr(db_result_get(res, row, EP_ADDRESS_COL_LAST_USED)));
-        json_object_set_new(o, "created_at", jstr(db_result_get(res, row, EP_ADDRESS_COL_CREATED)));
-        json_object_set_new(o, "updated_at", jstr(db_result_get(res, row, EP_ADDRESS_COL_UPDATED)));
+        json_object_set_new(o, "address", mgmt_jstr(e->name));
         break;
     }
+    json_object_set_new(o, "last_used_at", mgmt_jstr(e->last_used_at));
+    json_object_set_new(o, "created_at", mgmt_jstr(e->created_at));
+    json_object_set_new(o, "updated_at", mgmt_jstr(e->updated_at));
     return o;
 }
 
-/* The endpoint of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
 static int
-find_endpoint(CALL *c, ENDPOINT_TYPE type, unsigned long long server_id, DB_RESULT **res_r)
+endpoint_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *uuid,
+              unsigned long long id, DB_ROWS *rows)
 {
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
-
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        reply_not_found(c, what[type]);
+    if (uuid && !auth_uuid_ok(uuid))
         return 0;
-    }
-    if ((ret = endpoint_list(c->db, type, server_id, uuid, 0, res_r)) < 0) {
-        reply_db(c, "endpoint lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        reply_not_found(c, what[type]);
-    return ret > 0;
+    return endpoint_rows(c->db, (ENDPOINT_TYPE) r->kind, server_id, uuid, id, rows);
 }
+
+/* No route may deliver to a deleted endpoint: 409 EndpointInUse naming them. */
+static int
+endpoint_unused(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
+{
+    DB_ROWS users = {0};
+    int ret = route_using_endpoint(c->db, (ENDPOINT_TYPE) r->kind, ((const ENDPOINT_ROW *) row)->id, &users);
+
+    if (ret > 0) {
+        const char *const *address = users.v;
+        json_t *names = json_array();
+        BUF *message = buf_new(128);
+
+        buf_printf(message, "The %s is used by route%s ", r->what, ret > 1 ? "s" : "");
+        for (size_t i = 0; i < users.n; i++) {
+            buf_printf(message, "%s%s", i ? ", " : "", address[i]);
+            json_array_append_new(names, mgmt_jstr(address[i]));
+        }
+        buf_append_str(message, "; change or delete those routes first.");
+        mgmt_reply_conflict(c, "EndpointInUse", buf_cstr(message), json_pack("{s:o}", "routes", names));
+        buf_free(message);
+    }
+    db_rows_free(&users);
+    return ret < 0 ? ret : ret == 0;
+}
+
+static int
+endpoint_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    return endpoint_delete(c->db, (ENDPOINT_TYPE) r->kind, server_id, ((const ENDPOINT_ROW *) row)->id);
+}
+
+#define ENDPOINT_RESOURCE(type, name) { \
+    .what = name, .one = "endpoint", .many = "endpoints", .kind = type, \
+    .size = sizeof(ENDPOINT_ROW), .id_off = offsetof(ENDPOINT_ROW, id), .uuid_off = offsetof(ENDPOINT_ROW, uuid), \
+    .load = endpoint_load, .json = endpoint_json, .may_delete = endpoint_unused, .remove = endpoint_remove, \
+}
+
+/* What the API calls each type, in ENDPOINT_TYPE order. */
+static const MGMT_RESOURCE endpoints[ENDPOINT_TYPES] = {
+    ENDPOINT_RESOURCE(EP_TYPE_HTTP, "HTTP endpoint"),
+    ENDPOINT_RESOURCE(EP_TYPE_SMTP, "SMTP endpoint"),
+    ENDPOINT_RESOURCE(EP_TYPE_ADDRESS, "address endpoint"),
+};
 
 /* A string field that must be one of list (NULL-terminated); NULL when absent or wrong. */
 static const char *
-field_choice(CALL *c, const char *name, const char *const *list, const char *words)
+field_choice(MGMT_CALL *c, const char *name, const char *const *list, const char *words)
 {
-    const char *v = field_string(c, name, 0, 32);
+    const char *v = mgmt_field_string(c, name, 0, 32);
 
     if (v == NULL)
         return NULL;
     for (size_t i = 0; list[i]; i++)
         if (strcmp(v, list[i]) == 0)
             return v;
-    field_error(c, name, "must be %s", words);
+    mgmt_field_error(c, name, "must be %s", words);
     return NULL;
 }
 
 /* The HTTP endpoint fields of the body into *e (errors added). */
 static void
-http_fields(CALL *c, int creating, ENDPOINT_HTTP *e)
+http_fields(MGMT_CALL *c, int creating, ENDPOINT_HTTP *e)
 {
     static const char *const known[] = {"name", "url", "encoding", "format", "strip_replies", "include_attachments",
                                         "timeout", NULL};
@@ -129,20 +142,20 @@ http_fields(CALL *c, int creating, ENDPOINT_HTTP *e)
     static const char *const formats[] = {"Hash", "RawMessage", NULL};
     long long timeout = -1;
 
-    check_known(c, known);
-    e->name = field_name(c, "name", creating);
-    e->url = field_string(c, "url", creating, URL_MAX_BYTES);
-    if (e->url && !web_url_ok(e->url)) {
-        field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
+    mgmt_check_known(c, known);
+    e->name = mgmt_field_name(c, "name", creating);
+    e->url = mgmt_field_string(c, "url", creating, URL_MAX_BYTES);
+    if (e->url && !mgmt_web_url_ok(e->url)) {
+        mgmt_field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
         e->url = NULL;
     }
-    if (e->url && !outbound_ok(c, "url", e->url, 1))
+    if (e->url && !mgmt_outbound_ok(c, "url", e->url, 1))
         e->url = NULL;
     e->encoding = field_choice(c, "encoding", encodings, "BodyAsJSON or FormData");
     e->format = field_choice(c, "format", formats, "Hash or RawMessage");
-    e->strip_replies = field_bool(c, "strip_replies");
-    e->include_attachments = field_bool(c, "include_attachments");
-    field_int(c, "timeout", 5, 60, &timeout);
+    e->strip_replies = mgmt_field_bool(c, "strip_replies");
+    e->include_attachments = mgmt_field_bool(c, "include_attachments");
+    mgmt_field_int(c, "timeout", 5, 60, &timeout);
     e->timeout = (int) timeout;
 }
 
@@ -158,265 +171,122 @@ host_ok(const char *host)
 
 /* The SMTP endpoint fields of the body into *e (errors added). */
 static void
-smtp_fields(CALL *c, int creating, ENDPOINT_SMTP *e)
+smtp_fields(MGMT_CALL *c, int creating, ENDPOINT_SMTP *e)
 {
     static const char *const known[] = {"name", "hostname", "port", "ssl_mode", "username", "password", NULL};
     static const char *const modes[] = {"None", "Auto", "STARTTLS", "TLS", NULL};
     long long port = -1;
 
-    check_known(c, known);
-    e->name = field_name(c, "name", creating);
-    e->hostname = field_string(c, "hostname", creating, 253);
+    mgmt_check_known(c, known);
+    e->name = mgmt_field_name(c, "name", creating);
+    e->hostname = mgmt_field_string(c, "hostname", creating, 253);
     if (e->hostname && !host_ok(e->hostname)) {
-        field_error(c, "hostname", "must be a host name such as mx.example.com or an IP address");
+        mgmt_field_error(c, "hostname", "must be a host name such as mx.example.com or an IP address");
         e->hostname = NULL;
     }
-    if (e->hostname && !outbound_ok(c, "hostname", e->hostname, 0))
+    if (e->hostname && !mgmt_outbound_ok(c, "hostname", e->hostname, 0))
         e->hostname = NULL;
-    field_int(c, "port", 1, 65535, &port);
+    mgmt_field_int(c, "port", 1, 65535, &port);
     e->port = (int) port;
     e->ssl_mode = field_choice(c, "ssl_mode", modes, "None, Auto, STARTTLS or TLS");
     /* Present and null clears; absent leaves as it is (a create starts without). */
     e->set_username = json_object_get(c->body, "username") != NULL;
-    e->username = field_text(c, "username", 0, SMTP_SECRET_MAX_BYTES);
+    e->username = mgmt_field_text(c, "username", 0, SMTP_SECRET_MAX_BYTES);
     e->set_password = json_object_get(c->body, "password") != NULL;
-    e->password = field_string(c, "password", 0, SMTP_SECRET_MAX_BYTES);
+    e->password = mgmt_field_string(c, "password", 0, SMTP_SECRET_MAX_BYTES);
 }
 
 /* The address endpoint's address (normalized into buf) or NULL (error added when given and bad). */
 static const char *
-address_field(CALL *c, int creating, char *buf)
+address_field(MGMT_CALL *c, int creating, char *buf)
 {
     static const char *const known[] = {"address", NULL};
-    const char *given, *why;
+    const char *given;
+    char *why = NULL;
 
-    check_known(c, known);
-    given = field_string(c, "address", creating, SUPPRESSION_ADDRESS_MAX);
+    mgmt_check_known(c, known);
+    given = mgmt_field_string(c, "address", creating, SUPPRESSION_ADDRESS_MAX);
     if (given && !suppression_address_normalize(given, strlen(given), buf, &why)) {
-        field_error(c, "address", "%s", why);
+        mgmt_field_error(c, "address", "%s", why);
+        mem_free(why);
         return NULL;
     }
     return given ? buf : NULL;
 }
 
-/* Reads the endpoint id back and answers it with status. */
+/* POST (creating) or PATCH of an endpoint of type: the body over the row when changing. */
 static void
-reply_endpoint(CALL *c, ENDPOINT_TYPE type, unsigned long long server_id, unsigned long long id, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = endpoint_list(c->db, type, server_id, NULL, id, &res);
-
-    if (ret <= 0)
-        reply_db(c, "endpoint reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        reply_ok(c, status, json_pack("{s:o}", "endpoint", endpoint_json(type, res, 0)));
-    db_result_free(res);
-}
-
-static void
-endpoints_list(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = endpoint_list(c.db, type, server_id, NULL, 0, &res)) < 0) {
-            reply_db(&c, "endpoint list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, endpoint_json(type, res, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "endpoints", a));
-        }
-    }
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-endpoints_create(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
+endpoint_write(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type, int creating)
 {
     unsigned long long server_id = 0, id = 0;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     ENDPOINT_HTTP h = {0};
     ENDPOINT_SMTP s = {0};
     const char *addr = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret = 0;
-
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
-        goto out;
-    if (type == EP_TYPE_HTTP) {
-        http_fields(&c, 1, &h);
-    } else if (type == EP_TYPE_SMTP) {
-        smtp_fields(&c, 1, &s);
-        if (s.password && s.username == NULL && !json_object_get(c.body, "username"))
-            field_error(&c, "password", "needs a username");
-    } else
-        addr = address_field(&c, 1, address);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
-        goto out;
-    }
-    if (txn_begin(&c) < 0)
-        goto out;
-    if (type == EP_TYPE_HTTP)
-        ret = endpoint_http_create(c.db, server_id, &h, &id);
-    else if (type == EP_TYPE_SMTP)
-        ret = endpoint_smtp_create(c.db, c.m->seal, server_id, &s, &id);
-    else
-        ret = endpoint_address_create(c.db, server_id, addr, &id);
-    if (ret < 0) {
-        reply_db(&c, "endpoint create", ret);
-        goto out;
-    }
-    if (txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: created %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    reply_endpoint(&c, type, server_id, id, MHD_HTTP_CREATED);
-out:
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-endpoint_get(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_endpoint(&c, type, server_id, &res) == 1)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "endpoint", endpoint_json(type, res, 0)));
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-endpoint_update(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0, id;
-    char address[SUPPRESSION_ADDRESS_MAX + 1];
-    ENDPOINT_HTTP h = {0};
-    ENDPOINT_SMTP s = {0};
-    const char *addr = NULL;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    const ENDPOINT_ROW *row;
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_endpoint(&c, type, server_id, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || (!creating && mgmt_find(&c, &endpoints[type], server_id, &rows) != 1))
         goto out;
-    id = strtoull(db_result_get(res, 0, EP_COL_ID), NULL, 10);
+    row = rows.v;
+    if (row)
+        id = row->id;
     if (type == EP_TYPE_HTTP) {
-        http_fields(&c, 0, &h);
+        http_fields(&c, creating, &h);
     } else if (type == EP_TYPE_SMTP) {
-        smtp_fields(&c, 0, &s);
+        smtp_fields(&c, creating, &s);
         /* A password stays only with a username. */
-        if (s.set_username && s.username == NULL && !s.set_password
-            && atoi(db_result_get(res, 0, EP_SMTP_COL_HAS_PASSWORD)) != 0) {
+        if (row && s.set_username && s.username == NULL && !s.set_password && row->has_password) {
             s.set_password = 1;
             s.password = NULL;
         }
-        if (s.password && (s.set_username ? s.username == NULL && json_is_null(json_object_get(c.body, "username"))
-                           : db_result_get(res, 0, EP_SMTP_COL_USERNAME) == NULL))
-            field_error(&c, "password", "needs a username");
+        if (s.password && (row == NULL ? s.username == NULL && !json_object_get(c.body, "username")
+                           : s.set_username ? s.username == NULL && json_is_null(json_object_get(c.body, "username"))
+                           : row->username == NULL))
+            mgmt_field_error(&c, "password", "needs a username");
     } else {
-        addr = address_field(&c, 0, address);
+        addr = address_field(&c, creating, address);
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if (type == EP_TYPE_HTTP)
-        ret = endpoint_http_update(c.db, server_id, id, &h);
+        ret = creating ? endpoint_http_create(c.db, server_id, &h, &id) : endpoint_http_update(c.db, server_id, id, &h);
     else if (type == EP_TYPE_SMTP)
-        ret = endpoint_smtp_update(c.db, c.m->seal, server_id, id, &s);
+        ret = creating ? endpoint_smtp_create(c.db, c.m->seal, server_id, &s, &id)
+            : endpoint_smtp_update(c.db, c.m->seal, server_id, id, &s);
     else
-        ret = endpoint_address_update(c.db, server_id, id, addr);
+        ret = creating ? endpoint_address_create(c.db, server_id, addr, &id)
+            : endpoint_address_update(c.db, server_id, id, addr);
     if (ret < 0) {
-        reply_db(&c, "endpoint update", ret);
+        mgmt_reply_db(&c, creating ? "endpoint create" : "endpoint update", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: changed %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    reply_endpoint(&c, type, server_id, id, MHD_HTTP_OK);
+    msg_info("user %llu: %s %s %llu of server %s/%s", c.p.user_id, creating ? "created" : "changed",
+             endpoints[type].what, id, http_path_arg(req, 0), http_path_arg(req, 1));
+    mgmt_reply_again(&c, &endpoints[type], server_id, NULL, id, creating ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-endpoint_delete_one(HTTP_REQUEST *req, void *arg, ENDPOINT_TYPE type)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL, *users = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_endpoint(&c, type, server_id, &res) != 1 || txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, EP_COL_ID), NULL, 10);
-    if ((ret = route_using_endpoint(c.db, type, id, &users)) < 0) {
-        reply_db(&c, "endpoint users", ret);
-        goto out;
-    }
-    if (ret > 0) {
-        json_t *names = json_array();
-        BUF *message = buf_new(128);
-
-        buf_printf(message, "The %s is used by route%s ", what[type], ret > 1 ? "s" : "");
-        for (size_t i = 0; i < db_result_rows(users); i++) {
-            buf_printf(message, "%s%s", i ? ", " : "", db_result_get(users, i, 0));
-            json_array_append_new(names, jstr(db_result_get(users, i, 0)));
-        }
-        buf_append_str(message, "; change or delete those routes first.");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:o}}", "status", "error", "data", "code",
-                                                          "EndpointInUse", "message", buf_cstr(message), "routes", names));
-        buf_free(message);
-        goto out;
-    }
-    if ((ret = endpoint_delete(c.db, type, server_id, id)) < 0) {
-        reply_db(&c, "endpoint delete", ret);
-        goto out;
-    }
-    if (txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted %s %llu of server %s/%s", c.p.user_id, what[type], id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, EP_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(users);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* One handler per type and operation (the router passes no more than the path). */
 #define ENDPOINT_HANDLERS(prefix, type) \
-    static void prefix##_list(HTTP_REQUEST *req, void *arg) { endpoints_list(req, arg, type); } \
-    static void prefix##_create(HTTP_REQUEST *req, void *arg) { endpoints_create(req, arg, type); } \
-    static void prefix##_get(HTTP_REQUEST *req, void *arg) { endpoint_get(req, arg, type); } \
-    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_update(req, arg, type); } \
-    static void prefix##_delete(HTTP_REQUEST *req, void *arg) { endpoint_delete_one(req, arg, type); }
+    MGMT_LIST_HANDLER(prefix, endpoints[type]) \
+    MGMT_GET_HANDLER(prefix, endpoints[type]) \
+    MGMT_DELETE_HANDLER(prefix, endpoints[type]) \
+    static void prefix##_create(HTTP_REQUEST *req, void *arg) { endpoint_write(req, arg, type, 1); } \
+    static void prefix##_update(HTTP_REQUEST *req, void *arg) { endpoint_write(req, arg, type, 0); }
 ENDPOINT_HANDLERS(mgmt_v2_http_endpoints, EP_TYPE_HTTP)
 ENDPOINT_HANDLERS(mgmt_v2_smtp_endpoints, EP_TYPE_SMTP)
 ENDPOINT_HANDLERS(mgmt_v2_address_endpoints, EP_TYPE_ADDRESS)

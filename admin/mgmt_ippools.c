@@ -32,43 +32,34 @@
 /* ---------------------------------------------------------------- pools */
 
 static json_t *
-address_json(const DB_RESULT *res, size_t row)
+address_json(const IPPOOL_ADDRESS_ROW *a)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, IPADDR_COL_ID), NULL, 10),
-                     "ipv4", jstr(db_result_get(res, row, IPADDR_COL_IPV4)),
-                     "ipv6", jstr(db_result_get(res, row, IPADDR_COL_IPV6)),
-                     "hostname", jstr(db_result_get(res, row, IPADDR_COL_HOSTNAME)),
-                     "priority", (json_int_t) atoi(db_result_get(res, row, IPADDR_COL_PRIORITY)),
-                     "created_at", jstr(db_result_get(res, row, IPADDR_COL_CREATED)),
-                     "updated_at", jstr(db_result_get(res, row, IPADDR_COL_UPDATED)));
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o}", "id", (json_int_t) a->id, "ipv4", mgmt_jstr(a->ipv4),
+                     "ipv6", mgmt_jstr(a->ipv6), "hostname", mgmt_jstr(a->hostname), "priority", (json_int_t) a->priority,
+                     "created_at", mgmt_jstr(a->created_at), "updated_at", mgmt_jstr(a->updated_at));
 }
 
-/* A pool row as JSON with its addresses, and for installation admins its organizations. */
+/* A pool as JSON with its addresses, and for installation admins its organizations. */
 static json_t *
-pool_json(CALL *c, const DB_RESULT *res, size_t row)
+pool_json(MGMT_CALL *c, const IPPOOL_ROW *pool)
 {
-    unsigned long long id = strtoull(db_result_get(res, row, IPPOOL_COL_ID), NULL, 10);
     json_t *addresses = json_array(), *o;
-    DB_RESULT *x = NULL;
+    DB_ROWS x = {0};
 
-    if (ippool_addresses(c->db, id, 0, &x) >= 0)
-        for (size_t i = 0; i < db_result_rows(x); i++)
-            json_array_append_new(addresses, address_json(x, i));
-    db_result_free(x);
-    x = NULL;
-    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, IPPOOL_COL_UUID)),
-                  "name", jstr(db_result_get(res, row, IPPOOL_COL_NAME)),
-                  "default", atoi(db_result_get(res, row, IPPOOL_COL_DEFAULT)) != 0, "addresses", addresses,
-                  "created_at", jstr(db_result_get(res, row, IPPOOL_COL_CREATED)),
-                  "updated_at", jstr(db_result_get(res, row, IPPOOL_COL_UPDATED)));
+    if (ippool_addresses(c->db, pool->id, 0, &x) >= 0)
+        for (size_t i = 0; i < x.n; i++)
+            json_array_append_new(addresses, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
+    db_rows_free(&x);
+    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(pool->uuid), "name", mgmt_jstr(pool->name),
+                  "default", pool->is_default, "addresses", addresses, "created_at", mgmt_jstr(pool->created_at),
+                  "updated_at", mgmt_jstr(pool->updated_at));
     if (c->p.is_admin) {
         json_t *orgs = json_array();
 
-        if (ippool_orgs(c->db, id, &x) >= 0)
-            for (size_t i = 0; i < db_result_rows(x); i++)
-                json_array_append_new(orgs, jstr(db_result_get(x, i, 0)));
-        db_result_free(x);
+        if (ippool_orgs(c->db, pool->id, &x) >= 0)
+            for (size_t i = 0; i < x.n; i++)
+                json_array_append_new(orgs, mgmt_jstr(((const char *const *) x.v)[i]));
+        db_rows_free(&x);
         json_object_set_new(o, "organizations", orgs);
     }
     return o;
@@ -76,101 +67,101 @@ pool_json(CALL *c, const DB_RESULT *res, size_t row)
 
 /* Only installation admins write pools: 0, or -1 after answering 403. */
 static int
-need_installation_admin(CALL *c)
+need_installation_admin(MGMT_CALL *c)
 {
     if (c->p.is_admin)
         return 0;
-    reply_forbidden(c, "Only installation administrators manage IP pools.");
+    mgmt_reply_forbidden(c, "Only installation administrators manage IP pools.");
     return -1;
 }
 
 /* The pool of path argument 0 the principal may see, as a row of *res_r: 1, or 0/-1 after
  * answering (404 also for a pool none of the principal's organizations has). */
 static int
-find_pool(CALL *c, DB_RESULT **res_r)
+find_pool(MGMT_CALL *c, DB_ROWS *res_r)
 {
     const char *uuid = http_path_arg(c->req, 0);
     int ret;
 
-    *res_r = NULL;
     if (!auth_uuid_ok(uuid)) {
-        reply_not_found(c, "IP pool");
+        mgmt_reply_not_found(c, "IP pool");
         return 0;
     }
     ret = c->p.is_admin ? ippool_list(c->db, uuid, res_r) : ippool_list_for_user(c->db, c->p.user_id, uuid, res_r);
     if (ret < 0) {
-        reply_db(c, "IP pool lookup", ret);
+        mgmt_reply_db(c, "IP pool lookup", ret);
         return -1;
     }
     if (ret == 0)
-        reply_not_found(c, "IP pool");
+        mgmt_reply_not_found(c, "IP pool");
     return ret > 0;
 }
 
-static unsigned long long
-pool_id(const DB_RESULT *res)
+/* The pool find_pool() found. */
+static const IPPOOL_ROW *
+pool_row(const DB_ROWS *res)
 {
-    return strtoull(db_result_get(res, 0, IPPOOL_COL_ID), NULL, 10);
+    return res->v;
 }
 
 static void
-reply_pool(CALL *c, const char *uuid, unsigned status)
+reply_pool(MGMT_CALL *c, const char *uuid, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_list(c->db, uuid, &res);
 
     if (ret <= 0)
-        reply_db(c, "IP pool reload", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(c, "IP pool reload", ret < 0 ? ret : DB_ERR_PERM);
     else
-        reply_ok(c, status, json_pack("{s:o}", "ip_pool", pool_json(c, res, 0)));
-    db_result_free(res);
+        mgmt_reply_ok(c, status, json_pack("{s:o}", "ip_pool", pool_json(c, pool_row(&res))));
+    db_rows_free(&res);
 }
 
 static void
-reply_pools(CALL *c, int ret, DB_RESULT *res)
+reply_pools(MGMT_CALL *c, int ret, const DB_ROWS *res)
 {
     json_t *a;
 
     if (ret < 0) {
-        reply_db(c, "IP pool list", ret);
+        mgmt_reply_db(c, "IP pool list", ret);
         return;
     }
     a = json_array();
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        json_array_append_new(a, pool_json(c, res, i));
-    reply_ok(c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pools", a));
+    for (size_t i = 0; i < res->n; i++)
+        json_array_append_new(a, pool_json(c, (const IPPOOL_ROW *) res->v + i));
+    mgmt_reply_ok(c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pools", a));
 }
 
 static void
 mgmt_v2_ippools_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         int ret = c.p.is_admin ? ippool_list(c.db, NULL, &res) : ippool_list_for_user(c.db, c.p.user_id, NULL, &res);
 
-        reply_pools(&c, ret, res);
+        reply_pools(&c, ret, &res);
     }
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_org_ippools(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    DB_ROWS res = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
         int ret = ippool_list_for_org(c.db, o.id, NULL, &res);
 
-        reply_pools(&c, ret, res);
+        reply_pools(&c, ret, &res);
     }
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -179,109 +170,109 @@ mgmt_v2_ippools_create(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"name", "default", NULL};
     unsigned long long id = 0;
     const char *name;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int is_default, ret;
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || need_installation_admin(&c) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0)
         goto out;
-    check_known(&c, known);
-    name = field_name(&c, "name", 1);
-    is_default = field_bool(&c, "default");
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    mgmt_check_known(&c, known);
+    name = mgmt_field_name(&c, "name", 1);
+    is_default = mgmt_field_bool(&c, "default");
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = ippool_create(c.db, name, is_default, &id)) < 0) {
-        reply_db(&c, "IP pool create", ret);
+        mgmt_reply_db(&c, "IP pool create", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created IP pool %llu", c.p.user_id, id);
     if ((ret = ippool_list(c.db, NULL, &res)) < 0) {
-        reply_db(&c, "IP pool reload", ret);
+        mgmt_reply_db(&c, "IP pool reload", ret);
         goto out;
     }
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        if (strtoull(db_result_get(res, i, IPPOOL_COL_ID), NULL, 10) == id) {
-            reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "ip_pool", pool_json(&c, res, i)));
+    for (size_t i = 0; i < res.n; i++)
+        if (((const IPPOOL_ROW *) res.v)[i].id == id) {
+            mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "ip_pool", pool_json(&c, (const IPPOOL_ROW *) res.v + i)));
             goto out;
         }
-    reply_db(&c, "IP pool reload", DB_ERR_PERM);
+    mgmt_reply_db(&c, "IP pool reload", DB_ERR_PERM);
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_get(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pool", pool_json(&c, res, 0)));
-    db_result_free(res);
-    call_end(&c);
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "ip_pool", pool_json(&c, pool_row(&res))));
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_update(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"name", "default", NULL};
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     const char *name;
     int is_default, ret;
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
         goto out;
-    check_known(&c, known);
-    name = field_name(&c, "name", 0);
-    is_default = field_bool(&c, "default");
-    if (has_errors(&c)) {
-        reply_invalid(&c);
-        goto out;
-    }
-    if (txn_begin(&c) < 0)
-        goto out;
-    if ((ret = ippool_update(c.db, pool_id(res), name, is_default)) < 0) {
-        reply_db(&c, "IP pool update", ret);
+    mgmt_check_known(&c, known);
+    name = mgmt_field_name(&c, "name", 0);
+    is_default = mgmt_field_bool(&c, "default");
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
-    msg_info("user %llu: changed IP pool %llu", c.p.user_id, pool_id(res));
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), MHD_HTTP_OK);
+    if ((ret = ippool_update(c.db, pool_row(&res)->id, name, is_default)) < 0) {
+        mgmt_reply_db(&c, "IP pool update", ret);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: changed IP pool %llu", c.p.user_id, pool_row(&res)->id);
+    reply_pool(&c, pool_row(&res)->uuid, MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_delete(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
-        || txn_begin(&c) < 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
+        || mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_delete(c.db, pool_id(res))) < 0) {
-        reply_db(&c, "IP pool delete", ret);
+    if ((ret = ippool_delete(c.db, pool_row(&res)->id)) < 0) {
+        mgmt_reply_db(&c, "IP pool delete", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: deleted IP pool %llu", c.p.user_id, pool_id(res));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, IPPOOL_COL_UUID)), "deleted", 1));
+    msg_info("user %llu: deleted IP pool %llu", c.p.user_id, pool_row(&res)->id);
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(pool_row(&res)->uuid), "deleted", 1));
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- addresses */
@@ -289,16 +280,16 @@ out:
 /* An IP address field of family af (AF_INET/AF_INET6): 1 given and good (*v_r), 0 absent or
  * null (*v_r NULL), -1 bad (error added). */
 static int
-field_ip(CALL *c, const char *name, int af, const char **v_r)
+field_ip(MGMT_CALL *c, const char *name, int af, const char **v_r)
 {
     unsigned char buf[16];
-    const char *v = field_string(c, name, 0, 45);
+    const char *v = mgmt_field_string(c, name, 0, 45);
 
     *v_r = NULL;
     if (v == NULL)
         return json_object_get(c->errors, name) ? -1 : 0;
     if (inet_pton(af, v, buf) != 1) {
-        field_error(c, name, "must be an %s address", af == AF_INET ? "IPv4" : "IPv6");
+        mgmt_field_error(c, name, "must be an %s address", af == AF_INET ? "IPv4" : "IPv6");
         return -1;
     }
     *v_r = v;
@@ -307,61 +298,61 @@ field_ip(CALL *c, const char *name, int af, const char **v_r)
 
 /* The address fields over the row (row NULL when creating): errors added. */
 static void
-address_fields(CALL *c, const DB_RESULT *row, const char **ipv4, const char **ipv6, char *hostname, long long *priority)
+address_fields(MGMT_CALL *c, const IPPOOL_ADDRESS_ROW *row, const char **ipv4, const char **ipv6, char *hostname, long long *priority)
 {
     static const char *const known[] = {"ipv4", "ipv6", "hostname", "priority", NULL};
     const char *h;
 
-    check_known(c, known);
+    mgmt_check_known(c, known);
     if (field_ip(c, "ipv4", AF_INET, ipv4) == 0 && row && !json_object_get(c->body, "ipv4"))
-        *ipv4 = db_result_get(row, 0, IPADDR_COL_IPV4);
+        *ipv4 = row->ipv4;
     if (field_ip(c, "ipv6", AF_INET6, ipv6) == 0 && row && !json_object_get(c->body, "ipv6"))
-        *ipv6 = db_result_get(row, 0, IPADDR_COL_IPV6);
+        *ipv6 = row->ipv6;
     if (*ipv4 == NULL && *ipv6 == NULL && !json_object_get(c->errors, "ipv4") && !json_object_get(c->errors, "ipv6"))
-        field_error(c, "ipv4", "an address needs an ipv4 or an ipv6 address (or both)");
-    h = field_string(c, "hostname", row == NULL, 253);
+        mgmt_field_error(c, "ipv4", "an address needs an ipv4 or an ipv6 address (or both)");
+    h = mgmt_field_string(c, "hostname", row == NULL, 253);
     if (h && !domain_name_normalize(h, hostname, 254))
-        field_error(c, "hostname", "must be a host name such as mta1.example.com (used for HELO; it should match the PTR)");
+        mgmt_field_error(c, "hostname", "must be a host name such as mta1.example.com (used for HELO; it should match the PTR)");
     else if (h == NULL && row)
-        snprintf(hostname, 254, "%s", db_result_get(row, 0, IPADDR_COL_HOSTNAME));
-    *priority = row ? atoi(db_result_get(row, 0, IPADDR_COL_PRIORITY)) : 100;
-    field_int(c, "priority", 0, 100, priority);
+        snprintf(hostname, 254, "%s", row->hostname);
+    *priority = row ? row->priority : 100;
+    mgmt_field_int(c, "priority", 0, 100, priority);
 }
 
 static void
-reply_address(CALL *c, unsigned long long pool, unsigned long long id, unsigned status)
+reply_address(MGMT_CALL *c, unsigned long long pool, unsigned long long id, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_addresses(c->db, pool, id, &res);
 
     if (ret <= 0)
-        reply_db(c, "IP address reload", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(c, "IP address reload", ret < 0 ? ret : DB_ERR_PERM);
     else
-        reply_ok(c, status, json_pack("{s:o}", "address", address_json(res, 0)));
-    db_result_free(res);
+        mgmt_reply_ok(c, status, json_pack("{s:o}", "address", address_json(res.v)));
+    db_rows_free(&res);
 }
 
 static void
 mgmt_v2_ipaddresses_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL, *x = NULL;
-    CALL c;
+    DB_ROWS res = {0}, x = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1) {
-        if ((ret = ippool_addresses(c.db, pool_id(res), 0, &x)) < 0) {
-            reply_db(&c, "IP address list", ret);
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && find_pool(&c, &res) == 1) {
+        if ((ret = ippool_addresses(c.db, pool_row(&res)->id, 0, &x)) < 0) {
+            mgmt_reply_db(&c, "IP address list", ret);
         } else {
             json_t *a = json_array();
 
-            for (size_t i = 0; i < db_result_rows(x); i++)
-                json_array_append_new(a, address_json(x, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "addresses", a));
+            for (size_t i = 0; i < x.n; i++)
+                json_array_append_new(a, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "addresses", a));
         }
     }
-    db_result_free(x);
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&x);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -371,50 +362,49 @@ mgmt_v2_ipaddresses_create(HTTP_REQUEST *req, void *arg)
     unsigned long long id = 0;
     char hostname[254] = "";
     long long priority;
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
         goto out;
     address_fields(&c, NULL, &ipv4, &ipv6, hostname, &priority);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_address_add(c.db, pool_id(res), ipv4, ipv6, hostname, (int) priority, &id)) < 0) {
-        reply_db(&c, "IP address create", ret);
+    if ((ret = ippool_address_add(c.db, pool_row(&res)->id, ipv4, ipv6, hostname, (int) priority, &id)) < 0) {
+        mgmt_reply_db(&c, "IP address create", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: added IP address %llu to IP pool %llu", c.p.user_id, id, pool_id(res));
-    reply_address(&c, pool_id(res), id, MHD_HTTP_CREATED);
+    msg_info("user %llu: added IP address %llu to IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
+    reply_address(&c, pool_row(&res)->id, id, MHD_HTTP_CREATED);
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 /* The address of path argument 1 in pool: 1 with *row_r, or 0/-1 after answering. */
 static int
-find_address(CALL *c, unsigned long long pool, DB_RESULT **row_r)
+find_address(MGMT_CALL *c, unsigned long long pool, DB_ROWS *row_r)
 {
     unsigned long long id;
     int ret;
 
-    *row_r = NULL;
-    if (!path_id(c, 1, &id)) {
-        reply_not_found(c, "IP address");
+    if (!mgmt_path_id(c, 1, &id)) {
+        mgmt_reply_not_found(c, "IP address");
         return 0;
     }
     if ((ret = ippool_addresses(c->db, pool, id, row_r)) < 0) {
-        reply_db(c, "IP address lookup", ret);
+        mgmt_reply_db(c, "IP address lookup", ret);
         return -1;
     }
     if (ret == 0)
-        reply_not_found(c, "IP address");
+        mgmt_reply_not_found(c, "IP address");
     return ret > 0;
 }
 
@@ -425,59 +415,59 @@ mgmt_v2_ipaddress_update(HTTP_REQUEST *req, void *arg)
     unsigned long long id;
     char hostname[254] = "";
     long long priority;
-    DB_RESULT *res = NULL, *row = NULL;
-    CALL c;
+    DB_ROWS res = {0}, row = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
-        || find_address(&c, pool_id(res), &row) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
+        || find_address(&c, pool_row(&res)->id, &row) != 1)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPADDR_COL_ID), NULL, 10);
-    address_fields(&c, row, &ipv4, &ipv6, hostname, &priority);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
-        goto out;
-    }
-    if (txn_begin(&c) < 0)
-        goto out;
-    if ((ret = ippool_address_update(c.db, pool_id(res), id, ipv4, ipv6, hostname, (int) priority)) < 0) {
-        reply_db(&c, "IP address update", ret);
+    id = ((const IPPOOL_ADDRESS_ROW *) row.v)->id;
+    address_fields(&c, row.v, &ipv4, &ipv6, hostname, &priority);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
-    msg_info("user %llu: changed IP address %llu of IP pool %llu", c.p.user_id, id, pool_id(res));
-    reply_address(&c, pool_id(res), id, MHD_HTTP_OK);
+    if ((ret = ippool_address_update(c.db, pool_row(&res)->id, id, ipv4, ipv6, hostname, (int) priority)) < 0) {
+        mgmt_reply_db(&c, "IP address update", ret);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: changed IP address %llu of IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
+    reply_address(&c, pool_row(&res)->id, id, MHD_HTTP_OK);
 out:
-    db_result_free(row);
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&row);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ipaddress_delete(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL, *row = NULL;
+    DB_ROWS res = {0}, row = {0};
     unsigned long long id;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
-        || find_address(&c, pool_id(res), &row) != 1 || txn_begin(&c) < 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1
+        || find_address(&c, pool_row(&res)->id, &row) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPADDR_COL_ID), NULL, 10);
-    if ((ret = ippool_address_delete(c.db, pool_id(res), id)) < 0) {
-        reply_db(&c, "IP address delete", ret);
+    id = ((const IPPOOL_ADDRESS_ROW *) row.v)->id;
+    if ((ret = ippool_address_delete(c.db, pool_row(&res)->id, id)) < 0) {
+        mgmt_reply_db(&c, "IP address delete", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: deleted IP address %llu of IP pool %llu", c.p.user_id, id, pool_id(res));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t) id, "deleted", 1));
+    msg_info("user %llu: deleted IP address %llu of IP pool %llu", c.p.user_id, id, pool_row(&res)->id);
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t) id, "deleted", 1));
 out:
-    db_result_free(row);
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&row);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- organizations of a pool */
@@ -487,75 +477,75 @@ mgmt_v2_ippool_assign(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"organization", NULL};
     unsigned long long org_id = 0;
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     const char *permalink;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
         goto out;
-    check_known(&c, known);
-    permalink = field_string(&c, "organization", 1, 64);
+    mgmt_check_known(&c, known);
+    permalink = mgmt_field_string(&c, "organization", 1, 64);
     if (permalink && (ret = org_find(c.db, permalink, &org_id)) <= 0) {
         if (ret < 0) {
-            reply_db(&c, "organization lookup", ret);
+            mgmt_reply_db(&c, "organization lookup", ret);
             goto out;
         }
-        field_error(&c, "organization", "is not the permalink of an organization");
+        mgmt_field_error(&c, "organization", "is not the permalink of an organization");
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
-        goto out;
-    }
-    if (txn_begin(&c) < 0)
-        goto out;
-    if ((ret = ippool_assign(c.db, pool_id(res), org_id)) < 0) {
-        reply_db(&c, "IP pool assign", ret);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
-    msg_info("user %llu: IP pool %llu for organization %s", c.p.user_id, pool_id(res), permalink);
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
+    if ((ret = ippool_assign(c.db, pool_row(&res)->id, org_id)) < 0) {
+        mgmt_reply_db(&c, "IP pool assign", ret);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: IP pool %llu for organization %s", c.p.user_id, pool_row(&res)->id, permalink);
+    reply_pool(&c, pool_row(&res)->uuid, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_ippool_unassign(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long org_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
         goto out;
     if ((ret = org_find(c.db, http_path_arg(req, 1), &org_id)) <= 0) {
         if (ret < 0)
-            reply_db(&c, "organization lookup", ret);
+            mgmt_reply_db(&c, "organization lookup", ret);
         else
-            reply_not_found(&c, "organization");
+            mgmt_reply_not_found(&c, "organization");
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_unassign(c.db, pool_id(res), org_id)) < 0) {
-        reply_db(&c, "IP pool unassign", ret);
+    if ((ret = ippool_unassign(c.db, pool_row(&res)->id, org_id)) < 0) {
+        mgmt_reply_db(&c, "IP pool unassign", ret);
         goto out;
     }
     if (ret == 0) {
-        reply_not_found(&c, "assignment of this IP pool to this organization");
+        mgmt_reply_not_found(&c, "assignment of this IP pool to this organization");
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: IP pool %llu no longer for organization %s", c.p.user_id, pool_id(res), http_path_arg(req, 1));
-    reply_pool(&c, db_result_get(res, 0, IPPOOL_COL_UUID), MHD_HTTP_OK);
+    msg_info("user %llu: IP pool %llu no longer for organization %s", c.p.user_id, pool_row(&res)->id, http_path_arg(req, 1));
+    reply_pool(&c, pool_row(&res)->uuid, MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -580,21 +570,18 @@ lines_json(const char *text)
 }
 
 static json_t *
-rule_json(const DB_RESULT *res, size_t row)
+rule_json(const IPPOOL_RULE_ROW *r)
 {
-    return json_pack("{s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, IPRULE_COL_UUID)),
-                     "ip_pool", "uuid", jstr(db_result_get(res, row, IPRULE_COL_POOL_UUID)),
-                     "name", jstr(db_result_get(res, row, IPRULE_COL_POOL_NAME)),
-                     "from", lines_json(db_result_get(res, row, IPRULE_COL_FROM)),
-                     "to", lines_json(db_result_get(res, row, IPRULE_COL_TO)),
-                     "created_at", jstr(db_result_get(res, row, IPRULE_COL_CREATED)),
-                     "updated_at", jstr(db_result_get(res, row, IPRULE_COL_UPDATED)));
+    return json_pack("{s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(r->uuid),
+                     "ip_pool", "uuid", mgmt_jstr(r->pool_uuid), "name", mgmt_jstr(r->pool_name),
+                     "from", lines_json(r->from_text), "to", lines_json(r->to_text),
+                     "created_at", mgmt_jstr(r->created_at), "updated_at", mgmt_jstr(r->updated_at));
 }
 
 /* A list of patterns (from/to) as one pattern per line into *text_r (mem_free it; NULL for
  * an empty list): 1 given, 0 absent, -1 bad (error added). */
 static int
-field_patterns(CALL *c, const char *name, char **text_r)
+field_patterns(MGMT_CALL *c, const char *name, char **text_r)
 {
     json_t *v = json_object_get(c->body, name), *item;
     BUF *b;
@@ -604,7 +591,7 @@ field_patterns(CALL *c, const char *name, char **text_r)
     if (v == NULL)
         return 0;
     if (!json_is_array(v) || json_array_size(v) > RULE_MAX_PATTERNS) {
-        field_error(c, name, "must be a list of at most %d patterns", RULE_MAX_PATTERNS);
+        mgmt_field_error(c, name, "must be a list of at most %d patterns", RULE_MAX_PATTERNS);
         return -1;
     }
     b = buf_new(64);
@@ -616,7 +603,7 @@ field_patterns(CALL *c, const char *name, char **text_r)
         for (size_t k = 0; !bad && k < len; k++)
             bad = (unsigned char) s[k] <= 0x20 || s[k] == 0x7f;
         if (bad) {
-            field_error(c, name, "item %zu must be an address or domain pattern of 1 to %d characters without spaces "
+            mgmt_field_error(c, name, "item %zu must be an address or domain pattern of 1 to %d characters without spaces "
                         "or control characters", i + 1, RULE_PATTERN_MAX_BYTES);
             buf_free(b);
             return -1;
@@ -631,109 +618,109 @@ field_patterns(CALL *c, const char *name, char **text_r)
 
 /* Where the rules are: an organization's (server 0) or a server's. */
 typedef struct rule_scope {
-    ORG o;
+    MGMT_ORG o;
     unsigned long long server_id;
     int uuid_arg;               /* the path argument with a rule's uuid */
 } RULE_SCOPE;
 
 static int
-load_scope(CALL *c, int server, AUTH_ROLE need, RULE_SCOPE *s)
+load_scope(MGMT_CALL *c, int server, AUTH_ROLE need, RULE_SCOPE *s)
 {
     memset(s, 0, sizeof(*s));
     s->uuid_arg = server ? 2 : 1;
-    return server ? load_server(c, need, &s->o, &s->server_id) : load_org(c, need, &s->o);
+    return server ? mgmt_load_server(c, need, &s->o, &s->server_id) : mgmt_load_org(c, need, &s->o);
 }
 
 static int
-find_rule(CALL *c, const RULE_SCOPE *s, DB_RESULT **res_r)
+find_rule(MGMT_CALL *c, const RULE_SCOPE *s, DB_ROWS *res_r)
 {
     const char *uuid = http_path_arg(c->req, (size_t) s->uuid_arg);
     int ret;
 
-    *res_r = NULL;
     if (!auth_uuid_ok(uuid)) {
-        reply_not_found(c, "IP pool rule");
+        mgmt_reply_not_found(c, "IP pool rule");
         return 0;
     }
     if ((ret = ippool_rules(c->db, s->o.id, s->server_id, uuid, res_r)) < 0) {
-        reply_db(c, "IP pool rule lookup", ret);
+        mgmt_reply_db(c, "IP pool rule lookup", ret);
         return -1;
     }
     if (ret == 0)
-        reply_not_found(c, "IP pool rule");
+        mgmt_reply_not_found(c, "IP pool rule");
     return ret > 0;
 }
 
 /* The rule fields over row (NULL when creating) into *pool_r, *from_r, *to_r (mem_free
  * the texts): 0, or < 0 database error (not answered). Errors added. */
 static int
-rule_fields(CALL *c, const RULE_SCOPE *s, const DB_RESULT *row, unsigned long long *pool_r, char **from_r,
+rule_fields(MGMT_CALL *c, const RULE_SCOPE *s, const IPPOOL_RULE_ROW *row, unsigned long long *pool_r, char **from_r,
             char **to_r)
 {
     static const char *const known[] = {"ip_pool", "from", "to", NULL};
     const char *uuid;
     int ret = 0, f, t;
 
-    check_known(c, known);
-    uuid = field_string(c, "ip_pool", row == NULL, 36);
+    mgmt_check_known(c, known);
+    uuid = mgmt_field_string(c, "ip_pool", row == NULL, 36);
     if (uuid == NULL && row)
-        uuid = db_result_get(row, 0, IPRULE_COL_POOL_UUID);
+        uuid = row->pool_uuid;
     if (uuid && !json_object_get(c->errors, "ip_pool")) {
         if (!auth_uuid_ok(uuid) || (ret = ippool_find_for_org(c->db, s->o.id, uuid, pool_r)) == 0)
-            field_error(c, "ip_pool", "is not the uuid of an IP pool of this organization");
+            mgmt_field_error(c, "ip_pool", "is not the uuid of an IP pool of this organization");
         else if (ret < 0)
             return ret;
     }
     f = field_patterns(c, "from", from_r);
     t = field_patterns(c, "to", to_r);
     if (f == 0 && row)
-        *from_r = mem_strdup_null(db_result_get(row, 0, IPRULE_COL_FROM));
+        *from_r = mem_strdup_null(row->from_text);
     if (t == 0 && row)
-        *to_r = mem_strdup_null(db_result_get(row, 0, IPRULE_COL_TO));
+        *to_r = mem_strdup_null(row->to_text);
     if (f >= 0 && t >= 0 && *from_r == NULL && *to_r == NULL)
-        field_error(c, "from", "a rule needs at least one pattern in from or to");
+        mgmt_field_error(c, "from", "a rule needs at least one pattern in from or to");
     return 0;
 }
 
 static void
-reply_rule(CALL *c, const RULE_SCOPE *s, const char *uuid, unsigned long long id, unsigned status)
+reply_rule(MGMT_CALL *c, const RULE_SCOPE *s, const char *uuid, unsigned long long id, unsigned status)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     int ret = ippool_rules(c->db, s->o.id, s->server_id, uuid, &res);
+    const IPPOOL_RULE_ROW *r = res.v;
 
-    for (size_t i = 0; ret > 0 && i < db_result_rows(res); i++)
-        if (id == 0 || strtoull(db_result_get(res, i, IPRULE_COL_ID), NULL, 10) == id) {
-            reply_ok(c, status, json_pack("{s:o}", "rule", rule_json(res, i)));
-            db_result_free(res);
+    for (size_t i = 0; ret > 0 && i < res.n; i++)
+        if (id == 0 || r[i].id == id) {
+            mgmt_reply_ok(c, status, json_pack("{s:o}", "rule", rule_json(&r[i])));
+            db_rows_free(&res);
             return;
         }
-    reply_db(c, "IP pool rule reload", ret < 0 ? ret : DB_ERR_PERM);
-    db_result_free(res);
+    mgmt_reply_db(c, "IP pool rule reload", ret < 0 ? ret : DB_ERR_PERM);
+    db_rows_free(&res);
 }
 
 static void
 rules_list(HTTP_REQUEST *req, void *arg, int server)
 {
-    DB_RESULT *res = NULL;
-    RULE_SCOPE s;
-    CALL c;
+    DB_ROWS res = {0};
+    RULE_SCOPE s = {0};
+    MGMT_CALL c;
     int ret;
 
     memset(&s, 0, sizeof(s));
-    if (call_begin(&c, req, arg, 0) == 0 && load_scope(&c, server, AUTH_ROLE_READONLY, &s) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && load_scope(&c, server, AUTH_ROLE_READONLY, &s) == 0) {
         if ((ret = ippool_rules(c.db, s.o.id, s.server_id, NULL, &res)) < 0) {
-            reply_db(&c, "IP pool rule list", ret);
+            mgmt_reply_db(&c, "IP pool rule list", ret);
         } else {
             json_t *a = json_array();
 
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, rule_json(res, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "rules", a));
+            for (size_t i = 0; i < res.n; i++)
+                json_array_append_new(a, rule_json((const IPPOOL_RULE_ROW *) res.v + i));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "rules", a));
         }
     }
-    db_result_free(res);
-    json_decref(s.o.json);
-    call_end(&c);
+    db_rows_free(&res);
+    mgmt_org_free(&s.o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -741,28 +728,28 @@ rules_create(HTTP_REQUEST *req, void *arg, int server)
 {
     unsigned long long pool = 0, id = 0;
     char *from = NULL, *to = NULL;
-    RULE_SCOPE s;
-    CALL c;
+    RULE_SCOPE s = {0};
+    MGMT_CALL c;
     int ret;
 
     memset(&s, 0, sizeof(s));
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0)
         goto out;
     if ((ret = rule_fields(&c, &s, NULL, &pool, &from, &to)) < 0) {
-        reply_db(&c, "IP pool rule check", ret);
+        mgmt_reply_db(&c, "IP pool rule check", ret);
         goto out;
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = ippool_rule_create(c.db, s.o.id, s.server_id, pool, from, to, &id)) < 0) {
-        reply_db(&c, "IP pool rule create", ret);
+        mgmt_reply_db(&c, "IP pool rule create", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created IP pool rule %llu of %s%s%s", c.p.user_id, id, http_path_arg(req, 0),
              server ? "/" : "", server ? http_path_arg(req, 1) : "");
@@ -770,8 +757,8 @@ rules_create(HTTP_REQUEST *req, void *arg, int server)
 out:
     mem_free(from);
     mem_free(to);
-    json_decref(s.o.json);
-    call_end(&c);
+    mgmt_org_free(&s.o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -779,68 +766,68 @@ rule_update(HTTP_REQUEST *req, void *arg, int server)
 {
     unsigned long long pool = 0, id;
     char *from = NULL, *to = NULL;
-    DB_RESULT *row = NULL;
-    RULE_SCOPE s;
-    CALL c;
+    DB_ROWS row = {0};
+    RULE_SCOPE s = {0};
+    MGMT_CALL c;
     int ret;
 
     memset(&s, 0, sizeof(s));
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
         || find_rule(&c, &s, &row) != 1)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPRULE_COL_ID), NULL, 10);
-    if ((ret = rule_fields(&c, &s, row, &pool, &from, &to)) < 0) {
-        reply_db(&c, "IP pool rule check", ret);
+    id = ((const IPPOOL_RULE_ROW *) row.v)->id;
+    if ((ret = rule_fields(&c, &s, row.v, &pool, &from, &to)) < 0) {
+        mgmt_reply_db(&c, "IP pool rule check", ret);
         goto out;
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = ippool_rule_update(c.db, id, pool, from, to)) < 0) {
-        reply_db(&c, "IP pool rule update", ret);
+        mgmt_reply_db(&c, "IP pool rule update", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed IP pool rule %llu", c.p.user_id, id);
-    reply_rule(&c, &s, db_result_get(row, 0, IPRULE_COL_UUID), 0, MHD_HTTP_OK);
+    reply_rule(&c, &s, ((const IPPOOL_RULE_ROW *) row.v)->uuid, 0, MHD_HTTP_OK);
 out:
     mem_free(from);
     mem_free(to);
-    db_result_free(row);
-    json_decref(s.o.json);
-    call_end(&c);
+    db_rows_free(&row);
+    mgmt_org_free(&s.o);
+    mgmt_call_end(&c);
 }
 
 static void
 rule_delete(HTTP_REQUEST *req, void *arg, int server)
 {
     unsigned long long id;
-    DB_RESULT *row = NULL;
-    RULE_SCOPE s;
-    CALL c;
+    DB_ROWS row = {0};
+    RULE_SCOPE s = {0};
+    MGMT_CALL c;
     int ret;
 
     memset(&s, 0, sizeof(s));
-    if (call_begin(&c, req, arg, 0) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
-        || find_rule(&c, &s, &row) != 1 || txn_begin(&c) < 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || load_scope(&c, server, AUTH_ROLE_ADMIN, &s) != 0
+        || find_rule(&c, &s, &row) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
-    id = strtoull(db_result_get(row, 0, IPRULE_COL_ID), NULL, 10);
+    id = ((const IPPOOL_RULE_ROW *) row.v)->id;
     if ((ret = ippool_rule_delete(c.db, id)) < 0) {
-        reply_db(&c, "IP pool rule delete", ret);
+        mgmt_reply_db(&c, "IP pool rule delete", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: deleted IP pool rule %llu", c.p.user_id, id);
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(row, 0, IPRULE_COL_UUID)), "deleted", 1));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(((const IPPOOL_RULE_ROW *) row.v)->uuid), "deleted", 1));
 out:
-    db_result_free(row);
-    json_decref(s.o.json);
-    call_end(&c);
+    db_rows_free(&row);
+    mgmt_org_free(&s.o);
+    mgmt_call_end(&c);
 }
 
 #define RULE_HANDLERS(prefix, server) \

@@ -25,6 +25,7 @@
 #include "mail/mime.h"
 #include "mail/release.h"
 #include "mgmt.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -96,22 +97,22 @@ parse_id(const char *s)
 
 /* The message of path argument 2 in server_id: 1 with *m_r, 0/-1 after answering (404 / DB). */
 static int
-find_message(CALL *c, unsigned long long server_id, DB_RESULT **m_r)
+find_message(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **m_r)
 {
     unsigned long long id = parse_id(http_path_arg(c->req, 2));
     int ret;
 
     *m_r = NULL;
     if (id == 0) {
-        reply_not_found(c, "message");
+        mgmt_reply_not_found(c, "message");
         return 0;
     }
     if ((ret = message_get(c->db, server_id, id, m_r)) < 0) {
-        reply_db(c, "message lookup", ret);
+        mgmt_reply_db(c, "message lookup", ret);
         return -1;
     }
     if (ret == 0)
-        reply_not_found(c, "message");
+        mgmt_reply_not_found(c, "message");
     return ret > 0;
 }
 
@@ -120,7 +121,7 @@ find_message(CALL *c, unsigned long long server_id, DB_RESULT **m_r)
 /* A query argument of at most max bytes without control characters; NULL when absent
  * or empty, or invalid (error added). */
 static const char *
-query_text(CALL *c, const char *name, size_t max)
+query_text(MGMT_CALL *c, const char *name, size_t max)
 {
     const char *v = http_query(c->req, name);
     size_t n;
@@ -129,12 +130,12 @@ query_text(CALL *c, const char *name, size_t max)
         return NULL;
     n = strlen(v);
     if (n > max) {
-        field_error(c, name, "must be at most %zu bytes long", max);
+        mgmt_field_error(c, name, "must be at most %zu bytes long", max);
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char) v[i] < 0x20 || v[i] == 0x7f) {
-            field_error(c, name, "must not contain control characters");
+            mgmt_field_error(c, name, "must not contain control characters");
             return NULL;
         }
     return v;
@@ -142,7 +143,7 @@ query_text(CALL *c, const char *name, size_t max)
 
 /* A time argument (YYYY-MM-DDTHH:MM:SSZ or UNIX seconds) as "YYYY-MM-DD HH:MM:SS" in out. */
 static const char *
-query_time(CALL *c, const char *name, char out[32])
+query_time(MGMT_CALL *c, const char *name, char out[32])
 {
     const char *v = query_text(c, name, 32);
     struct tm tm;
@@ -167,7 +168,7 @@ query_time(CALL *c, const char *name, char out[32])
     strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
     return out;
 bad:
-    field_error(c, name, "must be a time as YYYY-MM-DDTHH:MM:SSZ (UTC) or UNIX seconds");
+    mgmt_field_error(c, name, "must be a time as YYYY-MM-DDTHH:MM:SSZ (UTC) or UNIX seconds");
     return NULL;
 }
 
@@ -179,11 +180,11 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
     const char *limit_s, *before_s, *v;
     MESSAGE_QUERY q = {0};
     DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
         goto out;
     q.server_id = server_id;
     q.rcpt_to = query_text(&c, "to", 320);
@@ -196,14 +197,14 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
             if (strcmp(v, statuses[i]) == 0)
                 q.status = statuses[i];
         if (q.status == NULL)
-            field_error(&c, "status", "must be one of Pending, Sent, SoftFail, HardFail, Held, Bounced, Processed, "
+            mgmt_field_error(&c, "status", "must be one of Pending, Sent, SoftFail, HardFail, Held, Bounced, Processed, "
                         "HoldCancelled, Error");
     }
     if ((v = query_text(&c, "scope", 32)) != NULL) {
         if (strcmp(v, "incoming") == 0 || strcmp(v, "outgoing") == 0)
             q.scope = v;
         else
-            field_error(&c, "scope", "must be incoming or outgoing");
+            mgmt_field_error(&c, "scope", "must be incoming or outgoing");
     }
     q.since = query_time(&c, "since", since);
     q.until = query_time(&c, "until", until);
@@ -212,52 +213,49 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
         unsigned long long n = parse_id(limit_s);
 
         if (n == 0 || n > PAGE_MAX)
-            field_error(&c, "limit", "must be a whole number from 1 to %d", PAGE_MAX);
+            mgmt_field_error(&c, "limit", "must be a whole number from 1 to %d", PAGE_MAX);
         else
             q.limit = (unsigned) n;
     }
     if ((before_s = query_text(&c, "before", 32)) != NULL) {
         q.before_id = parse_id(before_s);
         if (q.before_id == 0)
-            field_error(&c, "before", "must be the next_before value of an earlier page (a message id)");
+            mgmt_field_error(&c, "before", "must be the next_before value of an earlier page (a message id)");
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (q.before_id) {
         if ((ret = message_created_at(c.db, server_id, q.before_id, cursor)) < 0) {
-            reply_db(&c, "cursor lookup", ret);
+            mgmt_reply_db(&c, "cursor lookup", ret);
             goto out;
         }
         if (ret == 0) {
-            field_error(&c, "before", "is not a message of this server");
-            reply_invalid(&c);
+            mgmt_field_error(&c, "before", "is not a message of this server");
+            mgmt_reply_invalid(&c);
             goto out;
         }
         q.before_created = cursor;
     }
     q.limit++;     /* one more tells whether another page follows */
     if ((ret = message_search(c.db, &q, &res)) < 0) {
-        reply_db(&c, "message search", ret);
+        mgmt_reply_db(&c, "message search", ret);
         goto out;
     }
     {
-        json_t *list = json_array(), *next = json_null();
         size_t n = db_result_rows(res), shown = n < q.limit ? n : q.limit - 1;
+        json_t *list = json_array(), *next = n == q.limit && shown > 0
+            ? json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10)) : json_null();
 
         for (size_t r = 0; r < shown; r++)
             json_array_append_new(list, summary_json(res, r));
-        if (n == q.limit && shown > 0) {
-            json_decref(next);
-            next = json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10));
-        }
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
     }
 out:
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- one message */
@@ -268,11 +266,11 @@ mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
     unsigned long long server_id = 0, id;
     DB_RESULT *m = NULL;
     json_t *d = NULL, *x = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
         || find_message(&c, server_id, &m) != 1)
         goto out;
     id = strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10);
@@ -298,35 +296,35 @@ mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
     ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HEADERS | MESSAGE_VIEW_PLAIN | MESSAGE_VIEW_HTML
                                | MESSAGE_VIEW_ATTACHMENT_LIST, d);
     if (ret < 0) {
-        reply_db(&c, "raw message lookup", ret);
+        mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
     json_object_set_new(d, "raw_message_available", json_boolean(!json_is_null(json_object_get(d, "headers"))));
     if ((ret = message_view_deliveries(c.db, id, MESSAGE_VIEW_ISO, &x)) < 0) {
-        reply_db(&c, "deliveries lookup", ret);
+        mgmt_reply_db(&c, "deliveries lookup", ret);
         goto out;
     }
     json_object_set_new(d, "deliveries", x);
     if ((ret = message_view_activity(c.db, server_id, id, MESSAGE_VIEW_ISO, &x)) < 0) {
-        reply_db(&c, "activity lookup", ret);
+        mgmt_reply_db(&c, "activity lookup", ret);
         goto out;
     }
     json_object_set_new(d, "loads", json_incref(json_object_get(x, "loads")));
     json_object_set_new(d, "clicks", json_incref(json_object_get(x, "clicks")));
     json_decref(x);
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", d));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", d));
     d = NULL;
 out:
     json_decref(d);
     db_result_free(m);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
-reply_expired(CALL *c)
+reply_expired(MGMT_CALL *c)
 {
-    reply_fail(c, MHD_HTTP_GONE, "RawMessageExpired",
+    mgmt_reply_fail(c, MHD_HTTP_GONE, "RawMessageExpired",
                "The raw message is no longer stored (the server's raw message retention has passed).");
 }
 
@@ -337,23 +335,23 @@ mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
     DB_RESULT *m = NULL;
     char *raw = NULL, *b64 = NULL;
     size_t len = 0;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
         || find_message(&c, server_id, &m) != 1)
         goto out;
     if ((ret = message_view_raw(c.db, server_id, m, 0, &raw, &len)) < 0) {
-        reply_db(&c, "raw message lookup", ret);
+        mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
     if (ret == 0) {
         reply_expired(&c);
         goto out;
     }
-    b64 = message_view_base64(raw, len);
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
+    b64 = base64_encode(raw, len, 0);
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
                                         (json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10),
                                         "size", (json_int_t) len, "content_type", "message/rfc822",
                                         "raw_message", b64));
@@ -361,8 +359,8 @@ out:
     mem_free(raw);
     mem_free(b64);
     db_result_free(m);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -373,31 +371,31 @@ mgmt_v2_message_attachment(HTTP_REQUEST *req, void *arg)
     DB_RESULT *m = NULL;
     json_t *a = NULL;
     int ret, expired = 0;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
         || find_message(&c, server_id, &m) != 1)
         goto out;
     /* Attachments count from 0, in the order of the message's "attachments" list. */
     n = strcmp(ns, "0") == 0 ? 0 : parse_id(ns);
     if (n == 0 && strcmp(ns, "0") != 0) {
-        reply_not_found(&c, "attachment");
+        mgmt_reply_not_found(&c, "attachment");
         goto out;
     }
     ret = message_view_attachment(c.db, server_id, m, 0, (size_t) n, &a, &expired);
     if (ret < 0)
-        reply_db(&c, "raw message lookup", ret);
+        mgmt_reply_db(&c, "raw message lookup", ret);
     else if (expired)
         reply_expired(&c);
     else if (ret == 0)
-        reply_not_found(&c, "attachment");
+        mgmt_reply_not_found(&c, "attachment");
     else
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "attachment", a));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "attachment", a));
 out:
     db_result_free(m);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The message's HTML body as a document of its own, for the web admin's message view,
@@ -414,20 +412,20 @@ mgmt_v2_message_html(HTTP_REQUEST *req, void *arg)
     unsigned long long server_id = 0;
     DB_RESULT *m = NULL;
     json_t *d = json_object(), *html;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
         || find_message(&c, server_id, &m) != 1)
         goto out;
     if ((ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HTML, d)) < 0) {
-        reply_db(&c, "raw message lookup", ret);
+        mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
     html = json_object_get(d, "html_body");
     if (!json_is_string(html)) {
-        reply_not_found(&c, "HTML body");
+        mgmt_reply_not_found(&c, "HTML body");
         goto out;
     }
     http_add_header(req, "Content-Security-Policy", HTML_VIEW_CSP);
@@ -439,8 +437,8 @@ mgmt_v2_message_html(HTTP_REQUEST *req, void *arg)
 out:
     json_decref(d);
     db_result_free(m);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- release and cancel */
@@ -448,22 +446,22 @@ out:
 enum { ACT_RELEASE, ACT_CANCEL };
 enum { R_DONE, R_NOT_FOUND, R_NOT_HELD, R_FAILED };
 
-/* Releases or cancels message id of server_id. R_* with *why_r (mem_free it) for failures. */
+/* Releases or cancels message id of server_id. R_* with *error_r (mem_free it) for failures. */
 static int
-act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, char **why_r)
+act_on(MGMT_CALL *c, int act, unsigned long long server_id, unsigned long long id, char **error_r)
 {
     DB_RESULT *m = NULL;
     int ret = message_get(c->db, server_id, id, &m), result;
 
-    *why_r = NULL;
+    *error_r = NULL;
     if (ret <= 0) {
         db_result_free(m);
         if (ret < 0)
-            *why_r = buf_asprintf("database: %s", db_error(c->db));
+            *error_r = buf_asprintf("database: %s", db_error(c->db));
         return ret < 0 ? R_FAILED : R_NOT_FOUND;
     }
     if (strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") != 0) {
-        *why_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
+        *error_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
         db_result_free(m);
         return R_NOT_HELD;
     }
@@ -475,11 +473,11 @@ act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, ch
             msg_info("user %llu: released message %llu of server %llu", c->p.user_id, id, server_id);
             result = R_DONE;
         } else if (ret == 0) {
-            *why_r = buf_asprintf("The message is no longer held, or its raw copy has expired.");
+            *error_r = buf_asprintf("The message is no longer held, or its raw copy has expired.");
             result = R_NOT_HELD;
         } else {
             msg_warn("user %llu: releasing message %llu: %s", c->p.user_id, id, error ? error : "");
-            *why_r = buf_asprintf("The release failed for now (Postfix or the database); retry later.");
+            *error_r = buf_asprintf("The release failed for now (Postfix or the database); retry later.");
             result = R_FAILED;
         }
         mem_free(error);
@@ -492,10 +490,10 @@ act_on(CALL *c, int act, unsigned long long server_id, unsigned long long id, ch
             msg_info("user %llu: cancelled the hold of message %llu of server %llu", c->p.user_id, id, server_id);
             result = R_DONE;
         } else if (ret == 0) {
-            *why_r = buf_asprintf("The message is no longer held.");
+            *error_r = buf_asprintf("The message is no longer held.");
             result = R_NOT_HELD;
         } else {
-            *why_r = buf_asprintf("database: %s", db_error(c->db));
+            *error_r = buf_asprintf("database: %s", db_error(c->db));
             result = R_FAILED;
         }
     }
@@ -510,36 +508,36 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
     unsigned long long server_id = 0, id;
     DB_RESULT *m = NULL;
     char *why = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || read_optional_body(&c, none) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || mgmt_read_optional_body(&c, none) != 0)
         goto out;
     id = parse_id(http_path_arg(req, 2));
     switch (id ? act_on(&c, act, server_id, id, &why) : R_NOT_FOUND) {
     case R_DONE:
         if ((ret = message_get(c.db, server_id, id, &m)) <= 0)
-            reply_db(&c, "message reload", ret < 0 ? ret : DB_ERR_PERM);
+            mgmt_reply_db(&c, "message reload", ret < 0 ? ret : DB_ERR_PERM);
         else
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(m, 0)));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(m, 0)));
         break;
     case R_NOT_FOUND:
-        reply_not_found(&c, "message");
+        mgmt_reply_not_found(&c, "message");
         break;
     case R_NOT_HELD:
-        reply_fail(&c, MHD_HTTP_CONFLICT, "NotHeld", why);
+        mgmt_reply_conflict(&c, "NotHeld", why, NULL);
         break;
     default:
-        reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", why);
+        mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", why);
         break;
     }
 out:
     mem_free(why);
     db_result_free(m);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -562,27 +560,27 @@ act_bulk(HTTP_REQUEST *req, void *arg, int act)
     unsigned long long server_id = 0;
     json_t *ids, *v, *results;
     size_t i;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
-    check_known(&c, known);
+    mgmt_check_known(&c, known);
     ids = json_object_get(c.body, "ids");
     if (ids == NULL)
-        field_error(&c, "ids", "is required");
+        mgmt_field_error(&c, "ids", "is required");
     else if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > BULK_MAX)
-        field_error(&c, "ids", "must be a list of 1 to %d message ids", BULK_MAX);
+        mgmt_field_error(&c, "ids", "must be a list of 1 to %d message ids", BULK_MAX);
     else {
         json_array_foreach(ids, i, v) {
             if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-                field_error(&c, "ids", "must hold positive whole numbers only (item %zu is not one)", i);
+                mgmt_field_error(&c, "ids", "must hold positive whole numbers only (item %zu is not one)", i);
                 break;
             }
         }
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     results = json_array();
@@ -596,10 +594,10 @@ act_bulk(HTTP_REQUEST *req, void *arg, int act)
                                                  "message", why ? json_string(why) : json_null()));
         mem_free(why);
     }
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
 out:
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void

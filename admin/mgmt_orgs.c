@@ -32,106 +32,107 @@
 static void
 mgmt_v2_orgs_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    CALL c;
+    DB_ROWS res = {0};
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         ret = org_list_for_user(c.db, c.p.user_id, c.p.is_admin, &res);
         if (ret < 0) {
-            reply_db(&c, "organization list", ret);
+            mgmt_reply_db(&c, "organization list", ret);
         } else {
             json_t *list = json_array();
 
-            for (size_t i = 0; i < db_result_rows(res); i++) {
+            for (size_t i = 0; i < res.n; i++) {
+                const ORG_ROW *row = (const ORG_ROW *) res.v + i;
                 AUTH_ROLE role = AUTH_ROLE_OWNER;
 
-                if (!c.p.is_admin && (db_result_get(res, i, ORG_COL_ROLE) == NULL
-                                      || auth_role_parse(db_result_get(res, i, ORG_COL_ROLE), &role) < 0))
+                if (!c.p.is_admin && (row->role == NULL || auth_role_parse(row->role, &role) < 0))
                     continue;
-                json_array_append_new(list, org_json(res, i, role));
+                json_array_append_new(list, mgmt_org_json(row, role));
             }
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
         }
-        db_result_free(res);
+        db_rows_free(&res);
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_orgs_create(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"name", "permalink", "time_zone", NULL};
-    const char *name, *permalink, *tz, *why;
+    const char *name, *permalink, *tz;
+    char *why = NULL;
     unsigned long long id = 0;
     char *error = NULL;
     json_t *o;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
         goto out;
-    check_known(&c, known);
-    name = field_name(&c, "name", 1);
-    permalink = field_string(&c, "permalink", 1, 64);
-    tz = field_time_zone(&c);
+    mgmt_check_known(&c, known);
+    name = mgmt_field_name(&c, "name", 1);
+    permalink = mgmt_field_string(&c, "permalink", 1, 64);
+    tz = mgmt_field_time_zone(&c);
     if (permalink && !org_permalink_ok(permalink, &why))
-        field_error(&c, "permalink", "%s", why);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+        mgmt_field_error(&c, "permalink", "%s", why);
+    mem_free(why);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     /* A suspended organization's people do not carry on under a new one. */
     if (!c.p.is_admin && (ret = org_user_suspended(c.db, c.p.user_id)) != 0) {
         if (ret < 0)
-            reply_db(&c, "suspension check", ret);
+            mgmt_reply_db(&c, "suspension check", ret);
         else
-            reply_fail(&c, MHD_HTTP_FORBIDDEN, "OrganizationSuspended", "You belong to a suspended organization: "
+            mgmt_reply_fail(&c, MHD_HTTP_FORBIDDEN, "OrganizationSuspended", "You belong to a suspended organization: "
                        "you cannot create organizations until an installation administrator lifts the suspension.");
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = org_create(c.db, name, permalink, &id, &error);
     if (ret == 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
-        field_error(&c, "permalink", "is already taken");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "PermalinkTaken", "message",
-                                                          "An organization with this permalink exists.", "errors", c.errors));
+        mgmt_field_error(&c, "permalink", "is already taken");
+        mgmt_reply_conflict(&c, "PermalinkTaken", "An organization with this permalink exists.", NULL);
         goto out;
     }
     if (ret == 0) {
-        field_error(&c, "organization", "%s", error);
-        reply_invalid(&c);
+        mgmt_field_error(&c, "organization", "%s", error);
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (ret < 0) {
-        reply_db(&c, "organization create", ret);
+        mgmt_reply_db(&c, "organization create", ret);
         goto out;
     }
     if ((ret = org_set_creator(c.db, id, c.p.user_id, tz)) < 0) {
-        reply_db(&c, "organization owner", ret);
+        mgmt_reply_db(&c, "organization owner", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created organization %s", c.p.user_id, permalink);
-    if ((o = reload_org(&c, id, AUTH_ROLE_OWNER)) != NULL)
-        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "organization", o));
+    if ((o = mgmt_reload_org(&c, id, AUTH_ROLE_OWNER)) != NULL)
+        mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "organization", o));
 out:
     mem_free(error);
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_org_get(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
-    ORG o;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organization", o.json));
-    call_end(&c);
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organization", mgmt_org_json(o.row, o.role)));
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 
@@ -142,63 +143,63 @@ mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
     const char *name, *tz, *reason;
     json_t *fresh;
     int suspended, ret;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
         goto out;
     if ((json_object_get(c.body, "suspended") || json_object_get(c.body, "suspension_reason")) && !c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators suspend or unsuspend organizations.");
+        mgmt_reply_forbidden(&c, "Only installation administrators suspend or unsuspend organizations.");
         goto out;
     }
-    check_known(&c, known);
+    mgmt_check_known(&c, known);
     if (json_object_get(c.body, "permalink"))
-        field_error(&c, "permalink", "cannot be changed");
-    name = field_name(&c, "name", 0);
-    tz = field_time_zone(&c);
-    suspended = field_bool(&c, "suspended");
-    reason = field_text(&c, "suspension_reason", 0, 1000);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+        mgmt_field_error(&c, "permalink", "cannot be changed");
+    name = mgmt_field_name(&c, "name", 0);
+    tz = mgmt_field_time_zone(&c);
+    suspended = mgmt_field_bool(&c, "suspended");
+    reason = mgmt_field_text(&c, "suspension_reason", 0, 1000);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = org_update(c.db, o.id, name, tz, suspended, reason);
     if (ret < 0) {
-        reply_db(&c, "organization update", ret);
+        mgmt_reply_db(&c, "organization update", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
-    if ((fresh = reload_org(&c, o.id, o.role)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organization", fresh));
+    if ((fresh = mgmt_reload_org(&c, o.id, o.role)) != NULL)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organization", fresh));
 out:
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_OWNER, &o) == 0 && txn_begin(&c) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_OWNER, &o) == 0 && mgmt_txn_begin(&c) == 0) {
         /* Its domains are released with it: a deleted organization's routes get no mail,
          * and its names can be verified by their next owner. */
         if ((ret = org_delete(c.db, o.id)) >= 0)
             ret = domain_release_org(c.db, o.id);
         if (ret < 0) {
-            reply_db(&c, "organization delete", ret);
-        } else if (txn_commit(&c) == 0) {
+            mgmt_reply_db(&c, "organization delete", ret);
+        } else if (mgmt_txn_commit(&c) == 0) {
             msg_info("user %llu: deleted organization %s", c.p.user_id, http_path_arg(req, 0));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:O, s:b}", "uuid", json_object_get(o.json, "uuid"), "deleted", 1));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(o.row->uuid), "deleted", 1));
         }
     }
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- members */
@@ -207,18 +208,18 @@ mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
 static json_t *
 member_json(const DB_RESULT *res, size_t row)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, row, ORG_MEMBER_COL_UUID)),
-                     "email", jstr(db_result_get(res, row, ORG_MEMBER_COL_EMAIL)),
-                     "first_name", jstr(db_result_get(res, row, ORG_MEMBER_COL_FIRST_NAME)),
-                     "last_name", jstr(db_result_get(res, row, ORG_MEMBER_COL_LAST_NAME)),
-                     "role", jstr(db_result_get(res, row, ORG_MEMBER_COL_ROLE)),
-                     "member_since", jstr(db_result_get(res, row, ORG_MEMBER_COL_SINCE)));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_UUID)),
+                     "email", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_EMAIL)),
+                     "first_name", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_FIRST_NAME)),
+                     "last_name", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_LAST_NAME)),
+                     "role", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_ROLE)),
+                     "member_since", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_SINCE)));
 }
 
 /* The member of org named by path argument 1 (a user uuid or e-mail address). 1 found
  * (*res_r holds the row; *user_id_r, *role_r), 0 none (404 answered), -1 answered. */
 static int
-load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_id_r, AUTH_ROLE *role_r)
+load_member(MGMT_CALL *c, const MGMT_ORG *o, DB_RESULT **res_r, unsigned long long *user_id_r, AUTH_ROLE *role_r)
 {
     const char *who = http_path_arg(c->req, 1);
     int ret;
@@ -227,7 +228,7 @@ load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_i
     if (auth_uuid_ok(who)) {
         ret = org_member_by_uuid(c->db, o->id, who, res_r);
     } else if (strchr(who, '@')) {
-        char *email = lowercase(who);
+        char *email = mgmt_lowercase(who);
 
         ret = org_member_by_email(c->db, o->id, email, res_r);
         mem_free(email);
@@ -235,13 +236,13 @@ load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_i
         ret = 0;
     }
     if (ret < 0) {
-        reply_db(c, "member lookup", ret);
+        mgmt_reply_db(c, "member lookup", ret);
         return -1;
     }
     if (ret == 0 || auth_role_parse(db_result_get(*res_r, 0, ORG_MEMBER_COL_ROLE), role_r) < 0) {
         db_result_free(*res_r);
         *res_r = NULL;
-        reply_not_found(c, "member");
+        mgmt_reply_not_found(c, "member");
         return 0;
     }
     *user_id_r = strtoull(db_result_get(*res_r, 0, ORG_MEMBER_COL_USER_ID), NULL, 10);
@@ -249,15 +250,15 @@ load_member(CALL *c, const ORG *o, DB_RESULT **res_r, unsigned long long *user_i
 }
 
 static void
-reply_last_owner(CALL *c)
+reply_last_owner(MGMT_CALL *c)
 {
-    reply_fail(c, MHD_HTTP_CONFLICT, "LastOwner",
-               "An organization keeps at least one owner: make someone else owner first.");
+    mgmt_reply_conflict(c, "LastOwner",
+               "An organization keeps at least one owner: make someone else owner first.", NULL);
 }
 
 /* Re-reads a member as JSON; NULL after answering. */
 static json_t *
-reload_member(CALL *c, unsigned long long org_id, unsigned long long user_id)
+reload_member(MGMT_CALL *c, unsigned long long org_id, unsigned long long user_id)
 {
     DB_RESULT *res = NULL;
     json_t *m = NULL;
@@ -266,7 +267,7 @@ reload_member(CALL *c, unsigned long long org_id, unsigned long long user_id)
     if (ret > 0)
         m = member_json(res, 0);
     else
-        reply_db(c, "member reload", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(c, "member reload", ret < 0 ? ret : DB_ERR_PERM);
     db_result_free(res);
     return m;
 }
@@ -275,35 +276,35 @@ static void
 mgmt_v2_members_list(HTTP_REQUEST *req, void *arg)
 {
     DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
         ret = org_members(c.db, o.id, &res);
         if (ret < 0) {
-            reply_db(&c, "member list", ret);
+            mgmt_reply_db(&c, "member list", ret);
         } else {
             json_t *list = json_array();
 
             for (size_t i = 0; i < db_result_rows(res); i++)
                 json_array_append_new(list, member_json(res, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "members", list));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "members", list));
         }
         db_result_free(res);
     }
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The role field: 0 with *role_r, -1 when absent or invalid (error added). */
 static int
-field_role(CALL *c, AUTH_ROLE *role_r)
+field_role(MGMT_CALL *c, AUTH_ROLE *role_r)
 {
-    const char *s = field_string(c, "role", 1, 16);
+    const char *s = mgmt_field_string(c, "role", 1, 16);
 
     if (s && auth_role_parse(s, role_r) < 0)
-        field_error(c, "role", "must be owner, admin, member or readonly");
+        mgmt_field_error(c, "role", "must be owner, admin, member or readonly");
     return s && auth_role_parse(s, role_r) == 0 ? 0 : -1;
 }
 
@@ -316,59 +317,59 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
     char *lower = NULL;
     AUTH_ROLE role = AUTH_ROLE_MEMBER;
     json_t *m;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
         goto out;
-    check_known(&c, known);
-    email = field_text(&c, "email", 1, EMAIL_MAX_BYTES);
-    if (email && !email_ok(email))
-        field_error(&c, "email", "must be an e-mail address");
+    mgmt_check_known(&c, known);
+    email = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
+    if (email && !mgmt_email_ok(email))
+        mgmt_field_error(&c, "email", "must be an e-mail address");
     field_role(&c, &role);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (role == AUTH_ROLE_OWNER && o.role < AUTH_ROLE_OWNER) {
-        reply_forbidden(&c, "Only owners make owners.");
+        mgmt_reply_forbidden(&c, "Only owners make owners.");
         goto out;
     }
-    lower = lowercase(email);
+    lower = mgmt_lowercase(email);
     ret = user_id_by_email(c.db, lower, &user_id);
     if (ret < 0) {
-        reply_db(&c, "user lookup", ret);
+        mgmt_reply_db(&c, "user lookup", ret);
         goto out;
     }
     if (ret == 0) {
-        field_error(&c, "email", "no user has this address (invitations come with a later version)");
-        reply_invalid(&c);
+        mgmt_field_error(&c, "email", "no user has this address (invitations come with a later version)");
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = org_member_add(c.db, o.id, user_id, auth_role_name(role));
     if (ret == 0) {
-        reply_fail(&c, MHD_HTTP_CONFLICT, "AlreadyMember", "This user is already a member; change the role with PATCH.");
+        mgmt_reply_conflict(&c, "AlreadyMember", "This user is already a member; change the role with PATCH.", NULL);
         goto out;
     }
     if (ret >= 0)
         ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
-        reply_db(&c, "member add", ret);
+        mgmt_reply_db(&c, "member add", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: added user %llu to organization %s as %s", c.p.user_id, user_id, http_path_arg(req, 0),
              auth_role_name(role));
     if ((m = reload_member(&c, o.id, user_id)) != NULL)
-        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "member", m));
+        mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "member", m));
 out:
     mem_free(lower);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -379,28 +380,28 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
     unsigned long long user_id = 0;
     AUTH_ROLE role = AUTH_ROLE_NONE, current = AUTH_ROLE_NONE;
     json_t *m;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
         || load_member(&c, &o, &res, &user_id, &current) != 1)
         goto out;
-    check_known(&c, known);
+    mgmt_check_known(&c, known);
     field_role(&c, &role);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if ((role == AUTH_ROLE_OWNER || current == AUTH_ROLE_OWNER) && o.role < AUTH_ROLE_OWNER) {
-        reply_forbidden(&c, "Only owners make owners or change them.");
+        mgmt_reply_forbidden(&c, "Only owners make owners or change them.");
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if (current == AUTH_ROLE_OWNER && role != AUTH_ROLE_OWNER) {
         if ((ret = org_count_owners(c.db, o.id)) < 0) {
-            reply_db(&c, "owner count", ret);
+            mgmt_reply_db(&c, "owner count", ret);
             goto out;
         }
         if (ret <= 1) {
@@ -412,19 +413,19 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
     if (ret >= 0)
         ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
-        reply_db(&c, "member update", ret);
+        mgmt_reply_db(&c, "member update", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: user %llu is now %s of organization %s", c.p.user_id, user_id, auth_role_name(role),
              http_path_arg(req, 0));
     if ((m = reload_member(&c, o.id, user_id)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "member", m));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "member", m));
 out:
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -433,30 +434,30 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     DB_RESULT *res = NULL;
     unsigned long long user_id = 0;
     AUTH_ROLE current = AUTH_ROLE_NONE;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
     /* Anyone may leave; removing someone else takes an admin (an owner for an owner). */
-    if (call_begin(&c, req, arg, 0) != 0 || load_org(&c, AUTH_ROLE_READONLY, &o) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
         || load_member(&c, &o, &res, &user_id, &current) != 1)
         goto out;
-    if (json_is_true(json_object_get(o.json, "suspended")) && !c.p.is_admin) {
+    if (o.row->suspended && !c.p.is_admin) {
         /* Leaving would lift the block on creating organizations (org_user_suspended). */
-        reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationSuspended",
-                   "The organization is suspended: its members cannot leave or be removed until the suspension is lifted.");
+        mgmt_reply_conflict(&c, "OrganizationSuspended",
+                   "The organization is suspended: its members cannot leave or be removed until the suspension is lifted.", NULL);
         goto out;
     }
     if (user_id != c.p.user_id && (o.role < AUTH_ROLE_ADMIN || (current == AUTH_ROLE_OWNER && o.role < AUTH_ROLE_OWNER))) {
-        reply_forbidden(&c, current == AUTH_ROLE_OWNER ? "Only owners remove owners."
+        mgmt_reply_forbidden(&c, current == AUTH_ROLE_OWNER ? "Only owners remove owners."
                         : "Only admins and owners remove members.");
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if (current == AUTH_ROLE_OWNER) {
         if ((ret = org_count_owners(c.db, o.id)) < 0) {
-            reply_db(&c, "owner count", ret);
+            mgmt_reply_db(&c, "owner count", ret);
             goto out;
         }
         if (ret <= 1) {
@@ -468,17 +469,17 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     if (ret >= 0)
         ret = org_refresh_owner(c.db, o.id);
     if (ret < 0) {
-        reply_db(&c, "member delete", ret);
+        mgmt_reply_db(&c, "member delete", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: removed user %llu from organization %s", c.p.user_id, user_id, http_path_arg(req, 0));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, ORG_MEMBER_COL_UUID)), "deleted", 1));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, ORG_MEMBER_COL_UUID)), "deleted", 1));
 out:
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- deleted organizations (installation admins) */
@@ -490,31 +491,31 @@ static void
 mgmt_v2_deleted_orgs_list(HTTP_REQUEST *req, void *arg)
 {
     DB_RESULT *res = NULL;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0)
         goto out;
     if (!c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators see deleted organizations.");
+        mgmt_reply_forbidden(&c, "Only installation administrators see deleted organizations.");
         goto out;
     }
     if ((ret = org_list_deleted(c.db, &res)) < 0) {
-        reply_db(&c, "deleted organization list", ret);
+        mgmt_reply_db(&c, "deleted organization list", ret);
     } else {
         json_t *list = json_array();
 
         for (size_t i = 0; i < db_result_rows(res); i++)
-            json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:I}", "uuid", jstr(db_result_get(res, i, 0)),
-                                                  "name", jstr(db_result_get(res, i, 1)),
-                                                  "permalink", jstr(db_result_get(res, i, 2)),
-                                                  "deleted_at", jstr(db_result_get(res, i, 3)),
+            json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:I}", "uuid", mgmt_jstr(db_result_get(res, i, 0)),
+                                                  "name", mgmt_jstr(db_result_get(res, i, 1)),
+                                                  "permalink", mgmt_jstr(db_result_get(res, i, 2)),
+                                                  "deleted_at", mgmt_jstr(db_result_get(res, i, 3)),
                                                   "servers", (json_int_t) atoll(db_result_get(res, i, 4))));
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
     }
 out:
     db_result_free(res);
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* Purges a deleted organization in bounded steps for up to PURGE_SECONDS: 200 with
@@ -527,40 +528,40 @@ mgmt_v2_deleted_org_purge(HTTP_REQUEST *req, void *arg)
     unsigned long long id = 0, rows = 0;
     double start = clock_mono();
     int deleted = 0, ret;
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0)
         goto out;
     if (!c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators purge organizations.");
+        mgmt_reply_forbidden(&c, "Only installation administrators purge organizations.");
         goto out;
     }
     if (!auth_uuid_ok(uuid) || (ret = org_find_uuid(c.db, uuid, &id, &deleted)) == 0) {
-        reply_not_found(&c, "organization");
+        mgmt_reply_not_found(&c, "organization");
         goto out;
     }
     if (ret < 0) {
-        reply_db(&c, "organization lookup", ret);
+        mgmt_reply_db(&c, "organization lookup", ret);
         goto out;
     }
     if (!deleted) {
-        reply_fail(&c, MHD_HTTP_CONFLICT, "OrganizationNotDeleted",
-                   "Only a deleted organization can be purged: delete it first (DELETE /api/v2/organizations/{org}).");
+        mgmt_reply_conflict(&c, "OrganizationNotDeleted",
+                   "Only a deleted organization can be purged: delete it first (DELETE /api/v2/organizations/{org}).", NULL);
         goto out;
     }
     do
         ret = purge_org_step(c.db, id, PURGE_BATCH, &rows);
     while (ret == 0 && clock_mono() - start < PURGE_SECONDS);
     if (ret < 0) {
-        reply_db(&c, "organization purge", ret);
+        mgmt_reply_db(&c, "organization purge", ret);
         goto out;
     }
     msg_info("user %llu: purge of organization %s: %llu rows deleted%s", c.p.user_id, uuid, rows,
              ret > 0 ? ", done" : ", more to do");
-    reply_ok(&c, ret > 0 ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
+    mgmt_reply_ok(&c, ret > 0 ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
              json_pack("{s:s, s:b, s:I}", "uuid", uuid, "purged", ret > 0, "rows_deleted", (json_int_t) rows));
 out:
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

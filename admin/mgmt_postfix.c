@@ -44,18 +44,18 @@ mgmt_v2_postfix_queue(HTTP_REQUEST *req, void *arg)
     json_t *entries;
     int status, truncated = 0, bad = 0;
     const char *p, *end;
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0)
         goto done;
     if (!c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators see the Postfix queue.");
+        mgmt_reply_forbidden(&c, "Only installation administrators see the Postfix queue.");
         goto done;
     }
     if (cfg->postfix_postqueue_path[0] != '/' || access(cfg->postfix_postqueue_path, X_OK) != 0) {
         msg_warn("%s %s: postfix.postqueue_path %s is not an executable absolute path", req->method, req->path,
                  cfg->postfix_postqueue_path);
-        reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "QueueUnavailable",
+        mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "QueueUnavailable",
                    "postqueue (postfix.postqueue_path) cannot be run; see postgate-admin's log.");
         goto done;
     }
@@ -72,7 +72,7 @@ mgmt_v2_postfix_queue(HTTP_REQUEST *req, void *arg)
 
         msg_warn("%s %s: %s -c %s -j: status %d: %s", req->method, req->path, argv[0], argv[2], status, line);
         message = buf_asprintf("postqueue failed: %s", *line ? line : "no message");
-        reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "QueueUnavailable", message);
+        mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "QueueUnavailable", message);
         mem_free(message);
         mem_free(line);
         goto done;
@@ -100,12 +100,12 @@ mgmt_v2_postfix_queue(HTTP_REQUEST *req, void *arg)
     }
     if (bad)
         msg_warn("%s %s: %d lines of postqueue -j were not JSON objects", req->method, req->path, bad);
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:o, s:b}", "count", (json_int_t) json_array_size(entries),
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:o, s:b}", "count", (json_int_t) json_array_size(entries),
                                         "entries", entries, "truncated", truncated));
 done:
     buf_free(out);
     buf_free(err);
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

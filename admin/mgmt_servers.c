@@ -48,14 +48,14 @@ static const struct {
 /* Checks the types of the server fields in the body (errors added) and whether the
  * principal may change them. -1 after answering 403 for suspension by a non-admin. */
 static int
-check_server_fields(CALL *c, int creating)
+check_server_fields(MGMT_CALL *c, int creating)
 {
     const char *known[N_SERVER_FIELDS + 3];
     json_t *v0;
     size_t n = 0;
 
     if (json_object_get(c->body, "suspended") && !c->p.is_admin) {
-        reply_forbidden(c, "Only installation administrators suspend or unsuspend servers.");
+        mgmt_reply_forbidden(c, "Only installation administrators suspend or unsuspend servers.");
         return -1;
     }
     for (size_t i = 0; i < N_SERVER_FIELDS; i++)
@@ -64,10 +64,10 @@ check_server_fields(CALL *c, int creating)
     if (creating)
         known[n++] = "permalink";
     else if (json_object_get(c->body, "permalink"))
-        field_error(c, "permalink", "cannot be changed");
+        mgmt_field_error(c, "permalink", "cannot be changed");
     known[n] = NULL;
-    check_known(c, known);
-    field_name(c, "name", creating);
+    mgmt_check_known(c, known);
+    mgmt_field_name(c, "name", creating);
     for (size_t i = 1; i < N_SERVER_FIELDS; i++) {
         const char *f = server_fields[i].name;
         json_t *v = json_object_get(c->body, f);
@@ -77,41 +77,41 @@ check_server_fields(CALL *c, int creating)
         switch (server_fields[i].type) {
         case T_STRING:
             if (!json_is_string(v))
-                field_error(c, f, "must be a string");
+                mgmt_field_error(c, f, "must be a string");
             break;
         case T_BOOL:
             if (!json_is_boolean(v))
-                field_error(c, f, "must be true or false");
+                mgmt_field_error(c, f, "must be true or false");
             break;
         case T_INT_OR_NULL:
         case T_INT:
             if (!json_is_integer(v) && !(server_fields[i].type == T_INT_OR_NULL && json_is_null(v)))
-                field_error(c, f, "must be a whole number%s", server_fields[i].type == T_INT_OR_NULL ? " or null" : "");
+                mgmt_field_error(c, f, "must be a whole number%s", server_fields[i].type == T_INT_OR_NULL ? " or null" : "");
             break;
         case T_NUMBER:
         case T_NUMBER_OR_NULL:
             if (!json_is_number(v) && !(server_fields[i].type == T_NUMBER_OR_NULL && json_is_null(v)))
-                field_error(c, f, "must be a number%s", server_fields[i].type == T_NUMBER_OR_NULL ? " or null" : "");
+                mgmt_field_error(c, f, "must be a number%s", server_fields[i].type == T_NUMBER_OR_NULL ? " or null" : "");
             break;
         }
     }
     /* In the API's words rather than server_set()'s (which speaks postgatectl's). */
     if ((v0 = json_object_get(c->body, "mode")) && json_is_string(v0) && strcmp(json_string_value(v0), "Live") != 0
         && strcmp(json_string_value(v0), "Development") != 0)
-        field_error(c, "mode", "must be Live or Development");
+        mgmt_field_error(c, "mode", "must be Live or Development");
     if ((v0 = json_object_get(c->body, "ip_pool")) && !json_is_null(v0)
         && (!json_is_string(v0) || !auth_uuid_ok(json_string_value(v0))))
-        field_error(c, "ip_pool", "must be the uuid of an IP pool of the organization, or null");
+        mgmt_field_error(c, "ip_pool", "must be the uuid of an IP pool of the organization, or null");
     if ((v0 = json_object_get(c->body, "send_limit")) && json_is_integer(v0)
         && (json_integer_value(v0) < 0 || json_integer_value(v0) > 4294967295LL))
-        field_error(c, "send_limit", "must be a whole number of messages per hour from 0 to 4294967295, or null");
+        mgmt_field_error(c, "send_limit", "must be a whole number of messages per hour from 0 to 4294967295, or null");
     return 0;
 }
 
 /* The server's pool from "ip_pool" (a pool uuid assigned to the organization, or null):
  * 0 done or not given, 1 refused (error added), < 0 database error. */
 static int
-apply_ip_pool(CALL *c, unsigned long long id)
+apply_ip_pool(MGMT_CALL *c, unsigned long long id)
 {
     json_t *v = json_object_get(c->body, "ip_pool");
     unsigned long long pool = 0;
@@ -126,7 +126,7 @@ apply_ip_pool(CALL *c, unsigned long long id)
         if ((ret = ippool_find_for_org(c->db, server.org_id, json_string_value(v), &pool)) < 0)
             return ret;
         if (ret == 0) {
-            field_error(c, "ip_pool", "is not an IP pool of this organization");
+            mgmt_field_error(c, "ip_pool", "is not an IP pool of this organization");
             return 1;
         }
     }
@@ -136,7 +136,7 @@ apply_ip_pool(CALL *c, unsigned long long id)
 /* Applies the server fields of the body to server id (in the caller's transaction).
  * 0 done, 1 some value was refused (errors added), < 0 database error. */
 static int
-apply_server_fields(CALL *c, unsigned long long id, int creating)
+apply_server_fields(MGMT_CALL *c, unsigned long long id, int creating)
 {
     int refused = 0, ret;
 
@@ -168,7 +168,7 @@ apply_server_fields(CALL *c, unsigned long long id, int creating)
 
             if (strncmp(msg, f, strlen(f)) == 0 && msg[strlen(f)] == ' ')
                 msg += strlen(f) + 1;
-            field_error(c, f, "%s", msg);
+            mgmt_field_error(c, f, "%s", msg);
             refused = 1;
         }
         mem_free(error);
@@ -182,7 +182,7 @@ apply_server_fields(CALL *c, unsigned long long id, int creating)
 
 /* Adds the server's IP pool ("ip_pool": uuid or null) to its JSON; returns server. */
 static json_t *
-with_ip_pool(CALL *c, json_t *server, unsigned long long id)
+with_ip_pool(MGMT_CALL *c, json_t *server, unsigned long long id)
 {
     char uuid[37];
 
@@ -197,46 +197,48 @@ static void
 mgmt_v2_servers_list(HTTP_REQUEST *req, void *arg)
 {
     SERVER_DETAILS *list = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
         if ((ret = server_details_list(c.db, o.id, NULL, &list)) < 0) {
-            reply_db(&c, "server list", ret);
+            mgmt_reply_db(&c, "server list", ret);
         } else {
             json_t *a = json_array();
 
             for (int i = 0; i < ret; i++)
-                json_array_append_new(a, with_ip_pool(&c, server_json(&list[i], http_path_arg(req, 0)), list[i].id));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "servers", a));
+                json_array_append_new(a, with_ip_pool(&c, mgmt_server_json(&list[i], http_path_arg(req, 0)), list[i].id));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "servers", a));
         }
     }
     mem_free(list);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
 {
     SERVER_SETTINGS s = {.send_limit = -1};
-    const char *permalink, *why;
+    const char *permalink;
+    char *why = NULL;
     unsigned long long id = 0;
     char *error = NULL;
     json_t *v, *server;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
         || check_server_fields(&c, 1) != 0)
         goto out;
-    permalink = field_string(&c, "permalink", 1, 64);
+    permalink = mgmt_field_string(&c, "permalink", 1, 64);
     if (permalink && !org_permalink_ok(permalink, &why))
-        field_error(&c, "permalink", "%s", why);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+        mgmt_field_error(&c, "permalink", "%s", why);
+    mem_free(why);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     s.name = json_string_value(json_object_get(c.body, "name"));
@@ -245,39 +247,36 @@ mgmt_v2_servers_create(HTTP_REQUEST *req, void *arg)
     if ((v = json_object_get(c.body, "send_limit")) && json_is_integer(v))
         s.send_limit = json_integer_value(v);
     s.allow_sender = json_is_true(json_object_get(c.body, "allow_sender"));
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = server_create(c.db, o.id, &s, &id, &error);
     if (ret == 0 && db_errno(c.db) == DB_ER_DUP_ENTRY) {
-        field_error(&c, "permalink", "is already taken in this organization");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "PermalinkTaken", "message",
-                                                          "The organization has a server with this permalink.",
-                                                          "errors", c.errors));
+        mgmt_field_error(&c, "permalink", "is already taken in this organization");
+        mgmt_reply_conflict(&c, "PermalinkTaken", "The organization has a server with this permalink.", NULL);
         goto out;
     }
     if (ret == 0) {
-        field_error(&c, "server", "%s", error);
-        reply_invalid(&c);
+        mgmt_field_error(&c, "server", "%s", error);
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (ret < 0 || (ret = apply_server_fields(&c, id, 1)) < 0) {
-        reply_db(&c, "server create", ret);
+        mgmt_reply_db(&c, "server create", ret);
         goto out;
     }
     if (ret > 0) {
-        reply_invalid(&c);
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created server %s/%s", c.p.user_id, http_path_arg(req, 0), permalink);
-    if ((server = find_server(&c, &o, permalink, &id)) != NULL)
-        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
+    if ((server = mgmt_find_server(&c, &o, permalink, &id)) != NULL)
+        mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
 out:
     mem_free(error);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -285,65 +284,62 @@ mgmt_v2_server_get(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long id = 0;
     json_t *server;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_READONLY, &o) == 0
-        && (server = find_server(&c, &o, http_path_arg(req, 1), &id)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
-    json_decref(o.json);
-    call_end(&c);
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0
+        && (server = mgmt_find_server(&c, &o, http_path_arg(req, 1), &id)) != NULL)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long id = 0;
-    json_t *server = NULL;
-    CALL c;
-    ORG o = {0};
+    json_t *server;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
     /* The server is looked up before the role is judged too low: a member learns only
      * what GET already tells them. */
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_READONLY, &o) != 0
-        || (server = find_server(&c, &o, http_path_arg(req, 1), &id)) == NULL)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
+        || mgmt_server_id(&c, &o, http_path_arg(req, 1), &id) != 0)
         goto out;
     if (o.role < AUTH_ROLE_ADMIN) {
         char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs admin.",
                                      auth_role_name(o.role));
 
-        reply_forbidden(&c, message);
+        mgmt_reply_forbidden(&c, message);
         mem_free(message);
         goto out;
     }
     if (check_server_fields(&c, 0) != 0)
         goto out;
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = apply_server_fields(&c, id, 0)) < 0) {
-        reply_db(&c, "server update", ret);
+        mgmt_reply_db(&c, "server update", ret);
         goto out;
     }
     if (ret > 0) {
-        reply_invalid(&c);
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed server %s/%s", c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1));
-    json_decref(server);
-    if ((server = find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
-    server = NULL;
+    if ((server = mgmt_find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
 out:
-    json_decref(server);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

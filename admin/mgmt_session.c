@@ -27,57 +27,57 @@
 static void
 mgmt_v2_session_create(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
+    MGMT_CALL c;
     const char *email, *password;
     static const char *const known[] = {"email", "password", NULL};
 
-    if (call_begin(&c, req, arg, NEED_BODY | NO_AUTH) == 0) {
-        check_known(&c, known);
-        email = field_text(&c, "email", 1, EMAIL_MAX_BYTES);
-        password = field_string(&c, "password", 1, PASSWORD_MAX_LENGTH);
-        if (has_errors(&c))
-            reply_invalid(&c);
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY | MGMT_NO_AUTH) == 0) {
+        mgmt_check_known(&c, known);
+        email = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
+        password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_LENGTH);
+        if (mgmt_has_errors(&c))
+            mgmt_reply_invalid(&c);
         else if (auth_login(req, c.db, email, password, &c.p) == 0)
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:s, s:s, s:s}", "user", user_json(&c.p), "via", "session",
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:s, s:s, s:s}", "user", mgmt_user_json(&c.p), "via", "session",
                                                 "csrf_token", c.p.csrf_token, "expires_at", c.p.expires_at));
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_session_get(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
-        json_t *data = json_pack("{s:o, s:s}", "user", user_json(&c.p), "via",
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
+        json_t *data = json_pack("{s:o, s:s}", "user", mgmt_user_json(&c.p), "via",
                                  c.p.via == AUTH_VIA_SESSION ? "session" : "token");
 
         if (c.p.via == AUTH_VIA_SESSION) {
             json_object_set_new(data, "csrf_token", json_string(c.p.csrf_token));
             json_object_set_new(data, "expires_at", json_string(c.p.expires_at));
         }
-        reply_ok(&c, MHD_HTTP_OK, data);
+        mgmt_reply_ok(&c, MHD_HTTP_OK, data);
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_session_delete(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         if (c.p.via != AUTH_VIA_SESSION)
-            reply_fail(&c, MHD_HTTP_BAD_REQUEST, "NotASession",
+            mgmt_reply_fail(&c, MHD_HTTP_BAD_REQUEST, "NotASession",
                        "A bearer token is not a session; revoke it with DELETE /api/v2/user/tokens/{uuid}.");
         else if ((ret = auth_logout(req, c.db, &c.p)) < 0)
-            reply_db(&c, "logout", ret);
+            mgmt_reply_db(&c, "logout", ret);
         else
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:b}", "logged_out", 1));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:b}", "logged_out", 1));
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- personal API tokens */
@@ -89,19 +89,19 @@ mgmt_v2_tokens_create(HTTP_REQUEST *req, void *arg)
     char secret[AUTH_API_TOKEN_LEN + 1], uuid[37];
     const char *name;
     json_t *list;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) == 0) {
-        check_known(&c, known);
-        name = field_name(&c, "name", 1);
-        if (has_errors(&c)) {
-            reply_invalid(&c);
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) == 0) {
+        mgmt_check_known(&c, known);
+        name = mgmt_field_name(&c, "name", 1);
+        if (mgmt_has_errors(&c)) {
+            mgmt_reply_invalid(&c);
         } else if ((ret = auth_token_create(c.db, &c.p, name, secret, uuid)) < 0) {
-            reply_db(&c, "token create", ret);
+            mgmt_reply_db(&c, "token create", ret);
         } else if ((ret = auth_token_list(c.db, c.p.user_id, uuid, &list)) <= 0) {
             json_decref(list);
-            reply_db(&c, "token reload", ret < 0 ? ret : DB_ERR_PERM);
+            mgmt_reply_db(&c, "token reload", ret < 0 ? ret : DB_ERR_PERM);
         } else {
             json_t *t = json_incref(json_array_get(list, 0));
 
@@ -109,46 +109,46 @@ mgmt_v2_tokens_create(HTTP_REQUEST *req, void *arg)
             json_object_set_new(t, "token", json_string(secret));
             explicit_bzero(secret, sizeof(secret));
             msg_info("user %llu: created API token %s", c.p.user_id, uuid);
-            reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "token", t));
+            mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "token", t));
         }
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_tokens_list(HTTP_REQUEST *req, void *arg)
 {
     json_t *list;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         if ((ret = auth_token_list(c.db, c.p.user_id, NULL, &list)) < 0)
-            reply_db(&c, "token list", ret);
+            mgmt_reply_db(&c, "token list", ret);
         else
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "tokens", list));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "tokens", list));
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_tokens_delete(HTTP_REQUEST *req, void *arg)
 {
     const char *uuid = http_path_arg(req, 0);
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
         if ((ret = auth_token_revoke(c.db, c.p.user_id, uuid)) < 0)
-            reply_db(&c, "token revoke", ret);
+            mgmt_reply_db(&c, "token revoke", ret);
         else if (ret == 0)
-            reply_not_found(&c, "API token");
+            mgmt_reply_not_found(&c, "API token");
         else {
             msg_info("user %llu: revoked API token %s", c.p.user_id, uuid);
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
         }
     }
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

@@ -37,11 +37,11 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
     DB_RESULT *res = NULL;
     time_t now = time(NULL), step, first;
     char since[32];
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
         goto out;
     period = http_query(req, "period");
     if (period == NULL || *period == '\0' || strcmp(period, "hour") == 0) {
@@ -49,7 +49,7 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
     } else if (strcmp(period, "day") == 0) {
         hourly = 0;
     } else {
-        field_error(&c, "period", "must be hour or day");
+        mgmt_field_error(&c, "period", "must be hour or day");
     }
     count = hourly ? HOURS_DEFAULT : DAYS_DEFAULT;
     if ((count_s = http_query(req, "count")) != NULL && *count_s) {
@@ -58,12 +58,12 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
         long long max = hourly ? HOURS_MAX : DAYS_MAX;
 
         if (end == count_s || *end != '\0' || n < 1 || n > max || strspn(count_s, "0123456789") != strlen(count_s))
-            field_error(&c, "count", "must be a whole number from 1 to %lld", max);
+            mgmt_field_error(&c, "count", "must be a whole number from 1 to %lld", max);
         else
             count = n;
     }
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     /* Buckets are whole UTC hours or days; the last one is the current (partial) one. */
@@ -76,7 +76,7 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
         strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
     }
     if ((ret = message_statistics(c.db, server_id, hourly, since, &res)) < 0) {
-        reply_db(&c, "statistics", ret);
+        mgmt_reply_db(&c, "statistics", ret);
         goto out;
     }
     {
@@ -111,13 +111,13 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
         totals = json_object();
         for (int k = 0; k < 4; k++)
             json_object_set_new(totals, names[k], json_integer(sum[k]));
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:I, s:o, s:o}", "period", hourly ? "hour" : "day",
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:I, s:o, s:o}", "period", hourly ? "hour" : "day",
                                             "count", (json_int_t) count, "buckets", buckets, "totals", totals));
     }
 out:
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 const MGMT_ROUTE mgmt_stats_routes[] = {

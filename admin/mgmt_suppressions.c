@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/utf8.h"
 
 #define SUPPRESSION_IMPORT_MAX_LINES 100000
 #define IMPORT_BATCH 1000
@@ -35,87 +37,90 @@
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT 1000
 
-static int utf8_ok(const char *s, size_t n);
 
 static json_t *
-suppression_json(const DB_RESULT *res, size_t row)
+suppression_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, SUPP_COL_ID), NULL, 10),
-                     "address", jstr(db_result_get(res, row, SUPP_COL_ADDRESS)),
-                     "reason", jstr(db_result_get(res, row, SUPP_COL_REASON)),
-                     "source", jstr(db_result_get(res, row, SUPP_COL_SOURCE)),
-                     "keep_until", jstr(db_result_get(res, row, SUPP_COL_KEEP_UNTIL)),
-                     "created_at", jstr(db_result_get(res, row, SUPP_COL_CREATED)),
-                     "updated_at", jstr(db_result_get(res, row, SUPP_COL_UPDATED)));
+    const SUPPRESSION_ROW *e = row;
+
+    (void) c, (void) r;
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t) e->id, "address", mgmt_jstr(e->address),
+                     "reason", mgmt_jstr(e->reason), "source", mgmt_jstr(e->source),
+                     "keep_until", mgmt_jstr(e->keep_until), "created_at", mgmt_jstr(e->created_at),
+                     "updated_at", mgmt_jstr(e->updated_at));
 }
 
-/* The entry of path argument 2 (its id, or the address) into *res_r: 1, or 0/-1 after answering. */
+/* The entry key names (its id, or the address), or the one of id. */
 static int
-find_entry(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
+suppression_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
+                 unsigned long long id, DB_ROWS *rows)
 {
-    const char *arg = http_path_arg(c->req, 2), *why;
     char address[SUPPRESSION_ADDRESS_MAX + 1];
-    unsigned long long id = 0;
+    char *why = NULL;
     int ret;
 
-    *res_r = NULL;
-    if (!path_id(c, 2, &id)) {
-        if (!suppression_address_normalize(arg, strlen(arg), address, &why)) {
-            reply_not_found(c, "suppressed address");
+    (void) r;
+    if (key && !mgmt_parse_id(key, &id)) {
+        if (!suppression_address_normalize(key, strlen(key), address, &why)) {
+            mem_free(why);
             return 0;
         }
-        if ((ret = suppression_find(c->db, server_id, address, &id)) <= 0) {
-            if (ret < 0)
-                reply_db(c, "suppression lookup", ret);
-            else
-                reply_not_found(c, "suppressed address");
-            return ret < 0 ? -1 : 0;
-        }
+        if ((ret = suppression_find(c->db, server_id, address, &id)) <= 0)
+            return ret;
     }
-    if ((ret = suppression_list(c->db, server_id, NULL, 0, id, 1, res_r)) < 0) {
-        reply_db(c, "suppression lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        reply_not_found(c, "suppressed address");
-    return ret > 0;
+    return suppression_list(c->db, server_id, NULL, 0, id, id ? 1 : LIST_MAX_LIMIT, rows);
 }
+
+static json_t *
+suppression_deleted(const void *row)
+{
+    const SUPPRESSION_ROW *e = row;
+
+    return json_pack("{s:I, s:o, s:b}", "id", (json_int_t) e->id, "address", mgmt_jstr(e->address), "deleted", 1);
+}
+
+static const MGMT_RESOURCE suppressions = {
+    .what = "suppressed address", .one = "suppression", .many = "suppressions",
+    .size = sizeof(SUPPRESSION_ROW), .id_off = offsetof(SUPPRESSION_ROW, id),
+    .load = suppression_load, .json = suppression_json, .delete_id = suppression_remove, .deleted = suppression_deleted,
+};
+
+MGMT_GET_HANDLER(mgmt_v2_suppression, suppressions)
+MGMT_DELETE_HANDLER(mgmt_v2_suppression, suppressions)
 
 static void
 mgmt_v2_suppressions_list(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, before = 0;
     const char *search;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     unsigned limit = 0;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
         goto out;
     search = http_query(req, "search");
-    if (search && (strlen(search) > SUPPRESSION_ADDRESS_MAX || !utf8_ok(search, strlen(search))))
-        field_error(&c, "search", "must be UTF-8 text of at most %d bytes", SUPPRESSION_ADDRESS_MAX);
-    if (page_args(&c, &before, &limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) < 0)
+    if (search && (strlen(search) > SUPPRESSION_ADDRESS_MAX || !utf8_valid(search, strlen(search))))
+        mgmt_field_error(&c, "search", "must be UTF-8 text of at most %d bytes", SUPPRESSION_ADDRESS_MAX);
+    if (mgmt_page_args(&c, &before, &limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) < 0)
         goto out;
-    if ((ret = suppression_list(c.db, server_id, search && *search ? search : NULL, before, 0, limit, &res)) < 0) {
-        reply_db(&c, "suppression list", ret);
+    if ((ret = suppression_list(c.db, server_id, search && *search ? search : NULL, before, 0, limit, &rows)) < 0) {
+        mgmt_reply_db(&c, "suppression list", ret);
     } else {
+        const SUPPRESSION_ROW *e = rows.v;
         json_t *a = json_array();
-        size_t n = db_result_rows(res);
 
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, suppression_json(res, i));
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "suppressions", a, "next_before",
-                                            n == limit ? json_integer(strtoll(db_result_get(res, n - 1, SUPP_COL_ID), NULL, 10))
-                                            : json_null()));
+        for (size_t i = 0; i < rows.n; i++)
+            json_array_append_new(a, suppression_json(&c, &suppressions, &e[i]));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "suppressions", a, "next_before",
+                                                 rows.n == limit ? json_integer((json_int_t) e[rows.n - 1].id) : json_null()));
     }
 out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -123,132 +128,45 @@ mgmt_v2_suppressions_add(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"address", "reason", "keep_days", NULL};
     char address[SUPPRESSION_ADDRESS_MAX + 1];
-    unsigned long long server_id = 0, id = 0;
-    const char *given, *reason, *why;
+    unsigned long long server_id = 0;
+    const char *given, *reason;
+    char *why = NULL;
     long long keep_days = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
-    check_known(&c, known);
-    given = field_string(&c, "address", 1, SUPPRESSION_ADDRESS_MAX);
+    mgmt_check_known(&c, known);
+    given = mgmt_field_string(&c, "address", 1, SUPPRESSION_ADDRESS_MAX);
     if (given && !suppression_address_normalize(given, strlen(given), address, &why))
-        field_error(&c, "address", "%s", why);
-    reason = field_text(&c, "reason", 0, SUPPRESSION_REASON_MAX);
-    field_int(&c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+        mgmt_field_error(&c, "address", "%s", why);
+    mem_free(why);
+    reason = mgmt_field_text(&c, "reason", 0, SUPPRESSION_REASON_MAX);
+    mgmt_field_int(&c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = suppression_add(c.db, server_id, address, reason ? reason : "Added through the API", "api",
                                (unsigned) keep_days, 1)) < 0) {
-        reply_db(&c, "suppression add", ret);
+        mgmt_reply_db(&c, "suppression add", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: suppressed %s for server %s/%s", c.p.user_id, address, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    if (suppression_find(c.db, server_id, address, &id) <= 0
-        || suppression_list(c.db, server_id, NULL, 0, id, 1, &res) <= 0)
-        reply_db(&c, "suppression reload", DB_ERR_TEMP);
-    else
-        reply_ok(&c, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK, json_pack("{s:o}", "suppression", suppression_json(res, 0)));
+    mgmt_reply_again(&c, &suppressions, server_id, address, 0, ret > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK);
 out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_suppression_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_entry(&c, server_id, &res) == 1)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "suppression", suppression_json(res, 0)));
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_suppression_remove(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_entry(&c, server_id, &res) != 1 || txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, SUPP_COL_ID), NULL, 10);
-    if ((ret = suppression_remove(c.db, server_id, id)) < 0) {
-        reply_db(&c, "suppression remove", ret);
-        goto out;
-    }
-    if (txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: removed %s from the suppression list of server %s/%s", c.p.user_id,
-             db_result_get(res, 0, SUPP_COL_ADDRESS), http_path_arg(req, 0), http_path_arg(req, 1));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:o, s:b}", "id", (json_int_t) id, "address",
-                                        jstr(db_result_get(res, 0, SUPP_COL_ADDRESS)), "deleted", 1));
-out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- import */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not one. */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-static int
-utf8_ok(const char *s, size_t n)
-{
-    for (size_t i = 0, k; i < n; i += k)
-        if ((k = utf8_char((const unsigned char *) s + i, n - i)) == 0 || s[i] == '\0')
-            return 0;
-    return 1;
-}
 
 /* Up to IMPORT_VALUE_SHOWN bytes of s as valid UTF-8 (bad bytes become U+FFFD, NUL "\0"). */
 static json_t *
@@ -258,7 +176,7 @@ shown(const char *s, size_t n)
     json_t *v;
 
     for (size_t i = 0, k; i < n && buf_len(b) < IMPORT_VALUE_SHOWN; i += k) {
-        k = utf8_char((const unsigned char *) s + i, n - i);
+        k = utf8_char_len(s + i, n - i);
         if (k == 0 || s[i] == '\0') {
             buf_append_str(b, s[i] == '\0' ? "\\0" : "\xef\xbf\xbd");
             k = 1;
@@ -273,7 +191,7 @@ shown(const char *s, size_t n)
 
 /* One import in progress. */
 typedef struct import {
-    CALL *c;
+    MGMT_CALL *c;
     unsigned long long server_id;
     unsigned keep_days;
     const char *default_reason;
@@ -298,7 +216,7 @@ import_flush(IMPORT *im)
     if (!im->c->in_txn)
         return 0;
     im->in_batch = 0;
-    if (txn_commit(im->c) < 0) {
+    if (mgmt_txn_commit(im->c) < 0) {
         im->failed = 1;
         return -1;
     }
@@ -310,19 +228,19 @@ import_flush(IMPORT *im)
 static int
 import_one(IMPORT *im, size_t line, const char *in, size_t len, const char *reason, size_t reason_len)
 {
-    char address[SUPPRESSION_ADDRESS_MAX + 1];
-    const char *why;
+    char address[SUPPRESSION_ADDRESS_MAX + 1], *why = NULL;
     int ret;
 
-    if (!utf8_ok(in, len)) {
+    if (!utf8_valid(in, len)) {
         import_invalid(im, line, in, len, "is not valid UTF-8");
         return 0;
     }
     if (!suppression_address_normalize(in, len, address, &why)) {
         import_invalid(im, line, in, len, why);
+        mem_free(why);
         return 0;
     }
-    if (reason && (reason_len > SUPPRESSION_REASON_MAX || !utf8_ok(reason, reason_len))) {
+    if (reason && (reason_len > SUPPRESSION_REASON_MAX || !utf8_valid(reason, reason_len))) {
         import_invalid(im, line, in, len, "has a reason that is longer than 1000 bytes or not UTF-8");
         return 0;
     }
@@ -331,14 +249,14 @@ import_one(IMPORT *im, size_t line, const char *in, size_t len, const char *reas
             import_invalid(im, line, in, len, "has control characters in its reason");
             return 0;
         }
-    if (!im->c->in_txn && txn_begin(im->c) < 0) {
+    if (!im->c->in_txn && mgmt_txn_begin(im->c) < 0) {
         im->failed = 1;
         return -1;
     }
     ret = suppression_add(im->c->db, im->server_id, address, reason && reason_len ? reason : im->default_reason,
                           "import", im->keep_days, 0);
     if (ret < 0) {
-        reply_db(im->c, "suppression import", ret);
+        mgmt_reply_db(im->c, "suppression import", ret);
         im->failed = 1;
         return -1;
     }
@@ -410,8 +328,8 @@ import_csv(IMPORT *im, const char *body, size_t len)
     for (const char *q = body; q < end; q++)
         lines += *q == '\n';
     if (lines + (len > 0 && end[-1] != '\n') > SUPPRESSION_IMPORT_MAX_LINES) {
-        field_error(im->c, "body", "has more than %d lines; split the import", SUPPRESSION_IMPORT_MAX_LINES);
-        reply_invalid(im->c);
+        mgmt_field_error(im->c, "body", "has more than %d lines; split the import", SUPPRESSION_IMPORT_MAX_LINES);
+        mgmt_reply_invalid(im->c);
         ret = -1;
     }
     for (size_t line = 1; ret == 0 && p < end; line++) {
@@ -443,24 +361,24 @@ static int
 import_json(IMPORT *im)
 {
     static const char *const known[] = {"addresses", "reason", "keep_days", NULL};
-    CALL *c = im->c;
+    MGMT_CALL *c = im->c;
     json_t *list, *v;
     long long keep_days = 0;
     const char *reason;
     size_t i;
 
-    if (read_body(c) < 0)
+    if (mgmt_read_body(c) < 0)
         return -1;
-    check_known(c, known);
+    mgmt_check_known(c, known);
     list = json_object_get(c->body, "addresses");
     if (!json_is_array(list))
-        field_error(c, "addresses", "must be a list of addresses");
+        mgmt_field_error(c, "addresses", "must be a list of addresses");
     else if (json_array_size(list) > SUPPRESSION_IMPORT_MAX_LINES)
-        field_error(c, "addresses", "has more than %d addresses; split the import", SUPPRESSION_IMPORT_MAX_LINES);
-    reason = field_text(c, "reason", 0, SUPPRESSION_REASON_MAX);
-    field_int(c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
-    if (has_errors(c)) {
-        reply_invalid(c);
+        mgmt_field_error(c, "addresses", "has more than %d addresses; split the import", SUPPRESSION_IMPORT_MAX_LINES);
+    reason = mgmt_field_text(c, "reason", 0, SUPPRESSION_REASON_MAX);
+    mgmt_field_int(c, "keep_days", 1, SUPPRESSION_KEEP_DAYS_MAX, &keep_days);
+    if (mgmt_has_errors(c)) {
+        mgmt_reply_invalid(c);
         return -1;
     }
     if (reason)
@@ -485,17 +403,17 @@ mgmt_v2_suppressions_import(HTTP_REQUEST *req, void *arg)
     IMPORT im = {0};
     unsigned long long server_id = 0;
     const char *ct = req->content_type, *kd;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
     im.c = &c;
     im.server_id = server_id;
     im.default_reason = "Imported";
     im.invalid_list = json_array();
-    if (is_json_type(ct)) {
+    if (mgmt_is_json_type(ct)) {
         ret = import_json(&im);
     } else if (ct && (strncasecmp(ct, "text/csv", 8) == 0 || strncasecmp(ct, "text/plain", 10) == 0)) {
         if ((kd = http_query(req, "keep_days")) != NULL) {
@@ -503,15 +421,15 @@ mgmt_v2_suppressions_import(HTTP_REQUEST *req, void *arg)
             long v = strtol(kd, &end, 10);
 
             if (*kd == '\0' || *end != '\0' || v < 1 || v > SUPPRESSION_KEEP_DAYS_MAX) {
-                field_error(&c, "keep_days", "must be a whole number from 1 to %d", SUPPRESSION_KEEP_DAYS_MAX);
-                reply_invalid(&c);
+                mgmt_field_error(&c, "keep_days", "must be a whole number from 1 to %d", SUPPRESSION_KEEP_DAYS_MAX);
+                mgmt_reply_invalid(&c);
                 goto out;
             }
             im.keep_days = (unsigned) v;
         }
         ret = import_csv(&im, (const char *) req->body, req->body_len);
     } else {
-        reply_fail(&c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType",
+        mgmt_reply_fail(&c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType",
                    "An import is JSON (application/json, {\"addresses\": [...]}) or CSV (text/csv).");
         goto out;
     }
@@ -519,7 +437,7 @@ mgmt_v2_suppressions_import(HTTP_REQUEST *req, void *arg)
         goto out;
     msg_info("user %llu: imported into the suppression list of server %s/%s: %zu added, %zu already there, %zu invalid",
              c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1), im.added, im.present, im.invalid);
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:I, s:O}", "added", (json_int_t) im.added, "already_present",
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:I, s:O}", "added", (json_int_t) im.added, "already_present",
                                         (json_int_t) im.present, "invalid_count", (json_int_t) im.invalid,
                                         "invalid", im.invalid_list));
 out:
@@ -527,8 +445,8 @@ out:
         msg_warn("server %s/%s: suppression import ended by a database failure after %zu addresses were added",
                  http_path_arg(req, 0), http_path_arg(req, 1), im.added);
     json_decref(im.invalid_list);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */
@@ -536,7 +454,7 @@ const MGMT_ROUTE mgmt_suppressions_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/suppressions", mgmt_v2_suppressions_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/suppressions", mgmt_v2_suppressions_add},
     {"GET", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_get},
-    {"DELETE", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_remove},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}/suppressions/{}", mgmt_v2_suppression_delete},
     {NULL, NULL, NULL},
 };
 

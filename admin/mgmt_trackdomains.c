@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,13 @@
 #define MAX_EXCLUDED 100
 
 static json_t *
-trackdomain_json(const DB_RESULT *res, size_t row, const char *target)
+trackdomain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    const char *excluded = db_result_get(res, row, TRACKDOMAIN_COL_EXCLUDED);
+    const TRACKDOMAIN_ROW *t = row;
     json_t *list = json_array();
 
-    for (const char *p = excluded; p && *p;) {
+    (void) r;
+    for (const char *p = t->excluded; p && *p;) {
         size_t n = strcspn(p, "\r\n");
 
         if (n > 0)
@@ -36,22 +38,35 @@ trackdomain_json(const DB_RESULT *res, size_t row, const char *target)
         p += n;
         p += strspn(p, "\r\n");
     }
-    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:{s:s, s:o, s:o}}",
-                     "uuid", jstr(db_result_get(res, row, TRACKDOMAIN_COL_UUID)),
-                     "host", jstr(db_result_get(res, row, TRACKDOMAIN_COL_HOST)),
-                     "ssl", atoi(db_result_get(res, row, TRACKDOMAIN_COL_SSL)) != 0,
-                     "track_clicks", atoi(db_result_get(res, row, TRACKDOMAIN_COL_CLICKS)) != 0,
-                     "track_loads", atoi(db_result_get(res, row, TRACKDOMAIN_COL_LOADS)) != 0,
-                     "excluded_click_domains", list,
-                     "dns_status", jstr(db_result_get(res, row, TRACKDOMAIN_COL_DNS_STATUS)),
-                     "dns_record", "type", "CNAME", "name", jstr(db_result_get(res, row, TRACKDOMAIN_COL_HOST)),
-                     "value", jstr(target));
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:{s:s, s:o, s:o}}", "uuid", mgmt_jstr(t->uuid),
+                     "host", mgmt_jstr(t->host), "ssl", t->ssl, "track_clicks", t->track_clicks,
+                     "track_loads", t->track_loads, "excluded_click_domains", list,
+                     "dns_status", mgmt_jstr(t->dns_status),
+                     "dns_record", "type", "CNAME", "name", mgmt_jstr(t->host),
+                     "value", mgmt_jstr(c->req->cfg->dns_track_domain));
 }
+
+static int
+trackdomain_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    (void) r;
+    return trackdomain_delete(c->db, server_id, ((const TRACKDOMAIN_ROW *) row)->uuid);
+}
+
+static const MGMT_RESOURCE trackdomains = {
+    .what = "track domain", .one = "track_domain", .many = "track_domains",
+    .size = sizeof(TRACKDOMAIN_ROW), .id_off = offsetof(TRACKDOMAIN_ROW, id), .uuid_off = offsetof(TRACKDOMAIN_ROW, uuid),
+    .list = trackdomain_list, .json = trackdomain_json, .remove = trackdomain_remove,
+};
+
+MGMT_LIST_HANDLER(mgmt_v2_trackdomains, trackdomains)
+MGMT_GET_HANDLER(mgmt_v2_trackdomain, trackdomains)
+MGMT_DELETE_HANDLER(mgmt_v2_trackdomain, trackdomains)
 
 /* The list field "excluded_click_domains" as one name per line: 1 present (*out_r, a BUF
  * to free), 0 absent, -1 invalid (error added). */
 static int
-field_excluded(CALL *c, BUF **out_r)
+field_excluded(MGMT_CALL *c, BUF **out_r)
 {
     json_t *v = json_object_get(c->body, "excluded_click_domains");
     size_t i;
@@ -61,7 +76,7 @@ field_excluded(CALL *c, BUF **out_r)
     if (v == NULL)
         return 0;
     if (!json_is_array(v) || json_array_size(v) > MAX_EXCLUDED) {
-        field_error(c, "excluded_click_domains", "must be a list of at most %d domain names", MAX_EXCLUDED);
+        mgmt_field_error(c, "excluded_click_domains", "must be a list of at most %d domain names", MAX_EXCLUDED);
         return -1;
     }
     *out_r = buf_new(64);
@@ -73,7 +88,7 @@ field_excluded(CALL *c, BUF **out_r)
         for (size_t k = 0; ok && k < len; k++)
             ok = isalnum((unsigned char) name[k]) || name[k] == '.' || name[k] == '-';
         if (!ok || name[0] == '.' || name[len - 1] == '.') {
-            field_error(c, "excluded_click_domains", "item %zu is not a domain name such as example.com", i);
+            mgmt_field_error(c, "excluded_click_domains", "item %zu is not a domain name such as example.com", i);
             buf_free(*out_r);
             *out_r = NULL;
             return -1;
@@ -86,55 +101,6 @@ field_excluded(CALL *c, BUF **out_r)
     return 1;
 }
 
-/* Answers the track domain uuid of server_id with status, or 404. */
-static void
-reply_trackdomain(CALL *c, unsigned long long server_id, const char *uuid, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = trackdomain_list(c->db, server_id, &res);
-
-    if (ret < 0) {
-        reply_db(c, "track domain lookup", ret);
-    } else {
-        size_t row = db_result_rows(res);
-
-        for (size_t i = 0; i < db_result_rows(res); i++)
-            if (strcmp(db_result_get(res, i, TRACKDOMAIN_COL_UUID), uuid) == 0)
-                row = i;
-        if (row == db_result_rows(res))
-            reply_not_found(c, "track domain");
-        else
-            reply_ok(c, status, json_pack("{s:o}", "track_domain",
-                                          trackdomain_json(res, row, c->req->cfg->dns_track_domain)));
-    }
-    db_result_free(res);
-}
-
-static void
-trackdomains_list(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = trackdomain_list(c.db, server_id, &res)) < 0) {
-            reply_db(&c, "track domain list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, trackdomain_json(res, i, req->cfg->dns_track_domain));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "track_domains", a));
-        }
-    }
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
 static void
 trackdomains_create(HTTP_REQUEST *req, void *arg)
 {
@@ -145,63 +111,50 @@ trackdomains_create(HTTP_REQUEST *req, void *arg)
     BUF *excluded = NULL;
     char uuid[37], *error = NULL;
     int ssl, clicks, loads, ret;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
-    check_known(&c, known);
+    mgmt_check_known(&c, known);
     a.server_id = server_id;
-    a.name = field_text(&c, "name", 1, 63);
-    a.domain = field_text(&c, "domain", 1, 253);
-    ssl = field_bool(&c, "ssl");
-    clicks = field_bool(&c, "track_clicks");
-    loads = field_bool(&c, "track_loads");
+    a.name = mgmt_field_text(&c, "name", 1, 63);
+    a.domain = mgmt_field_text(&c, "domain", 1, 253);
+    ssl = mgmt_field_bool(&c, "ssl");
+    clicks = mgmt_field_bool(&c, "track_clicks");
+    loads = mgmt_field_bool(&c, "track_loads");
     field_excluded(&c, &excluded);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     a.ssl = ssl != 0;
     a.track_clicks = clicks != 0;
     a.track_loads = loads != 0;
     a.excluded = excluded && buf_len(excluded) ? buf_cstr(excluded) : NULL;
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = trackdomain_create(c.db, &a, uuid, &error);
     if (ret == 0) {
-        field_error(&c, "name", "%s", error);
-        reply_invalid(&c);
+        mgmt_field_error(&c, "name", "%s", error);
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (ret < 0) {
-        reply_db(&c, "track domain create", ret);
+        mgmt_reply_db(&c, "track domain create", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created track domain %s.%s of server %s/%s", c.p.user_id, a.name, a.domain,
              http_path_arg(req, 0), http_path_arg(req, 1));
-    reply_trackdomain(&c, server_id, uuid, MHD_HTTP_CREATED);
+    mgmt_reply_again(&c, &trackdomains, server_id, uuid, 0, MHD_HTTP_CREATED);
 out:
     mem_free(error);
     if (excluded)
         buf_free(excluded);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-trackdomain_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    CALL c;
-    ORG o = {0};
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0)
-        reply_trackdomain(&c, server_id, http_path_arg(req, 2), MHD_HTTP_OK);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -211,67 +164,41 @@ trackdomain_update_one(HTTP_REQUEST *req, void *arg)
     unsigned long long server_id = 0;
     BUF *excluded = NULL;
     int ssl, clicks, loads, set_excluded, ret;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
-    check_known(&c, known);
-    ssl = field_bool(&c, "ssl");
-    clicks = field_bool(&c, "track_clicks");
-    loads = field_bool(&c, "track_loads");
+    mgmt_check_known(&c, known);
+    ssl = mgmt_field_bool(&c, "ssl");
+    clicks = mgmt_field_bool(&c, "track_clicks");
+    loads = mgmt_field_bool(&c, "track_loads");
     set_excluded = field_excluded(&c, &excluded);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     ret = trackdomain_update(c.db, server_id, http_path_arg(req, 2), ssl, clicks, loads, set_excluded > 0,
                              excluded && buf_len(excluded) ? buf_cstr(excluded) : NULL);
     if (ret < 0)
-        reply_db(&c, "track domain update", ret);
+        mgmt_reply_db(&c, "track domain update", ret);
     else if (ret == 0)
-        reply_not_found(&c, "track domain");
+        mgmt_reply_not_found(&c, "track domain");
     else
-        reply_trackdomain(&c, server_id, http_path_arg(req, 2), MHD_HTTP_OK);
+        mgmt_reply_again(&c, &trackdomains, server_id, http_path_arg(req, 2), 0, MHD_HTTP_OK);
 out:
     if (excluded)
         buf_free(excluded);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-trackdomain_delete_one(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    const char *uuid = http_path_arg(req, 2);
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) == 0) {
-        if (!auth_uuid_ok(uuid))
-            reply_not_found(&c, "track domain");
-        else if ((ret = trackdomain_delete(c.db, server_id, uuid)) < 0)
-            reply_db(&c, "track domain delete", ret);
-        else if (ret == 0)
-            reply_not_found(&c, "track domain");
-        else {
-            msg_info("user %llu: deleted track domain %s of server %s/%s", c.p.user_id, uuid, http_path_arg(req, 0),
-                     http_path_arg(req, 1));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
-        }
-    }
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_trackdomains_routes[] = {
-    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains", trackdomains_list},
+    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains", mgmt_v2_trackdomains_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/track-domains", trackdomains_create},
-    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_get},
+    {"GET", "/api/v2/organizations/{}/servers/{}/track-domains/{}", mgmt_v2_trackdomain_get},
     {"PATCH", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_update_one},
-    {"DELETE", "/api/v2/organizations/{}/servers/{}/track-domains/{}", trackdomain_delete_one},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}/track-domains/{}", mgmt_v2_trackdomain_delete},
     {NULL, NULL, NULL},
 };

@@ -38,19 +38,22 @@ user_row_json(const USER *u)
 
 /* A new password field that the policy accepts, hashed into hash; NULL after a field error. */
 static const char *
-field_new_password(CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
+field_new_password(MGMT_CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
 {
-    const char *pw = field_string(c, name, 1, PASSWORD_MAX_BYTES), *why;
+    const char *pw = mgmt_field_string(c, name, 1, PASSWORD_MAX_BYTES);
+    char *why = NULL;
 
     if (pw == NULL)
         return NULL;
     if (password_check_policy(pw, &why) < 0) {
-        field_error(c, name, "%s", why);
+        mgmt_field_error(c, name, "%s", why);
+        mem_free(why);
         return NULL;
     }
     if (password_hash(pw, hash, PASSWORD_HASH_MAX, &why) < 0) {
         msg_error("%s %s: password hashing failed: %s", c->req->method, c->req->path, why);
-        field_error(c, name, "could not be hashed; try again");
+        mem_free(why);
+        mgmt_field_error(c, name, "could not be hashed; try again");
         return NULL;
     }
     return pw;
@@ -61,11 +64,11 @@ field_new_password(CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
 static void
 mgmt_v2_user_get(HTTP_REQUEST *req, void *arg)
 {
-    CALL c;
+    MGMT_CALL c;
 
-    if (call_begin(&c, req, arg, 0) == 0)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "user", user_json(&c.p)));
-    call_end(&c);
+    if (mgmt_call_begin(&c, req, arg, 0) == 0)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "user", mgmt_user_json(&c.p)));
+    mgmt_call_end(&c);
 }
 
 static void
@@ -74,25 +77,25 @@ mgmt_v2_user_patch(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"first_name", "last_name", NULL};
     const char *first, *last;
     USER u;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
         goto out;
-    check_known(&c, known);
-    first = field_name(&c, "first_name", 0);
-    last = field_name(&c, "last_name", 0);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    mgmt_check_known(&c, known);
+    first = mgmt_field_name(&c, "first_name", 0);
+    last = mgmt_field_name(&c, "last_name", 0);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if ((ret = user_set_names(c.db, c.p.user_id, first, last)) < 0 || (ret = user_get(c.db, c.p.user_id, &u)) <= 0) {
-        reply_db(&c, "user update", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(&c, "user update", ret < 0 ? ret : DB_ERR_PERM);
         goto out;
     }
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "user", user_row_json(&u)));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "user", user_row_json(&u)));
 out:
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- passwords */
@@ -103,42 +106,42 @@ mgmt_v2_user_password(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"current_password", "new_password", NULL};
     char hash[PASSWORD_HASH_MAX], *old = NULL;
     const char *current;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
         goto out;
-    check_known(&c, known);
-    current = field_string(&c, "current_password", 1, PASSWORD_MAX_BYTES);
+    mgmt_check_known(&c, known);
+    current = mgmt_field_string(&c, "current_password", 1, PASSWORD_MAX_BYTES);
     field_new_password(&c, "new_password", hash);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if ((ret = user_password_get(c.db, c.p.user_id, &old)) <= 0) {
-        reply_db(&c, "password lookup", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(&c, "password lookup", ret < 0 ? ret : DB_ERR_PERM);
         goto out;
     }
     if (old == NULL || password_verify(old, current) != 1) {
-        field_error(&c, "current_password", "is not your current password");
-        reply_invalid(&c);
+        mgmt_field_error(&c, "current_password", "is not your current password");
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = user_password_set(c.db, c.p.user_id, hash)) < 0
         || (ret = user_session_delete_others(c.db, c.p.user_id, c.p.via == AUTH_VIA_SESSION ? c.p.session_id : 0)) < 0) {
-        reply_db(&c, "password change", ret);
+        mgmt_reply_db(&c, "password change", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed their password; %d other session%s ended", c.p.user_id, ret, ret == 1 ? "" : "s");
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:b, s:i}", "password_changed", 1, "sessions_ended", ret));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:b, s:i}", "password_changed", 1, "sessions_ended", ret));
 out:
     memset(hash, 0, sizeof(hash));
     mem_free(old);
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -148,44 +151,44 @@ mgmt_v2_users_password(HTTP_REQUEST *req, void *arg)
     const char *who = http_path_arg(req, 0);
     char hash[PASSWORD_HASH_MAX], *email = NULL;
     USER u;
-    CALL c;
+    MGMT_CALL c;
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
         goto out;
     if (!c.p.is_admin) {
-        reply_forbidden(&c, "Only installation administrators set other people's passwords.");
+        mgmt_reply_forbidden(&c, "Only installation administrators set other people's passwords.");
         goto out;
     }
-    email = lowercase(who);
+    email = mgmt_lowercase(who);
     if ((ret = user_find(c.db, auth_uuid_ok(who) ? who : NULL, email, &u)) < 0) {
-        reply_db(&c, "user lookup", ret);
+        mgmt_reply_db(&c, "user lookup", ret);
         goto out;
     }
     if (ret == 0) {
-        reply_not_found(&c, "user");
+        mgmt_reply_not_found(&c, "user");
         goto out;
     }
-    check_known(&c, known);
+    mgmt_check_known(&c, known);
     field_new_password(&c, "password", hash);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = user_password_set(c.db, u.id, hash)) < 0 || (ret = user_session_delete_others(c.db, u.id, 0)) < 0) {
-        reply_db(&c, "password reset", ret);
+        mgmt_reply_db(&c, "password reset", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: set the password of user %llu; %d session%s ended", c.p.user_id, u.id, ret, ret == 1 ? "" : "s");
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:i}", "user", user_row_json(&u), "sessions_ended", ret));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:i}", "user", user_row_json(&u), "sessions_ended", ret));
 out:
     memset(hash, 0, sizeof(hash));
     mem_free(email);
-    call_end(&c);
+    mgmt_call_end(&c);
 }
 
 /* ---------------------------------------------------------------- invitations */
@@ -193,36 +196,36 @@ out:
 static json_t *
 invite_json(const DB_RESULT *res, size_t r)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", jstr(db_result_get(res, r, USER_INVITE_COL_UUID)),
-                     "email", jstr(db_result_get(res, r, USER_INVITE_COL_EMAIL)),
-                     "role", jstr(db_result_get(res, r, USER_INVITE_COL_ROLE)),
-                     "invited_by", jstr(db_result_get(res, r, USER_INVITE_COL_INVITED_BY)),
-                     "expires_at", jstr(db_result_get(res, r, USER_INVITE_COL_EXPIRES)),
-                     "created_at", jstr(db_result_get(res, r, USER_INVITE_COL_CREATED)));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_UUID)),
+                     "email", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_EMAIL)),
+                     "role", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_ROLE)),
+                     "invited_by", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_INVITED_BY)),
+                     "expires_at", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_EXPIRES)),
+                     "created_at", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_CREATED)));
 }
 
 static void
 mgmt_v2_invitations_list(HTTP_REQUEST *req, void *arg)
 {
     DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) == 0 && load_org(&c, AUTH_ROLE_ADMIN, &o) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) == 0) {
         if ((ret = user_invite_list(c.db, o.id, NULL, &res)) < 0) {
-            reply_db(&c, "invitation list", ret);
+            mgmt_reply_db(&c, "invitation list", ret);
         } else {
             json_t *a = json_array();
 
             for (size_t r = 0; r < db_result_rows(res); r++)
                 json_array_append_new(a, invite_json(res, r));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "invitations", a));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "invitations", a));
         }
     }
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -233,53 +236,51 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
     const char *given, *role_name;
     AUTH_ROLE role = AUTH_ROLE_MEMBER;
     DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
         goto out;
-    check_known(&c, known);
-    given = field_text(&c, "email", 1, EMAIL_MAX_BYTES);
-    if (given && !email_ok(given))
-        field_error(&c, "email", "must be an e-mail address");
-    role_name = field_string(&c, "role", 1, 16);
+    mgmt_check_known(&c, known);
+    given = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
+    if (given && !mgmt_email_ok(given))
+        mgmt_field_error(&c, "email", "must be an e-mail address");
+    role_name = mgmt_field_string(&c, "role", 1, 16);
     if (role_name && auth_role_parse(role_name, &role) < 0)
-        field_error(&c, "role", "must be owner, admin, member or readonly");
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+        mgmt_field_error(&c, "role", "must be owner, admin, member or readonly");
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (role == AUTH_ROLE_OWNER && o.role < AUTH_ROLE_OWNER) {
-        reply_forbidden(&c, "Only owners invite owners.");
+        mgmt_reply_forbidden(&c, "Only owners invite owners.");
         goto out;
     }
-    email = lowercase(given);
+    email = mgmt_lowercase(given);
     if ((ret = org_member_by_email(c.db, o.id, email, &res)) < 0) {
-        reply_db(&c, "member lookup", ret);
+        mgmt_reply_db(&c, "member lookup", ret);
         goto out;
     }
     if (ret > 0) {
-        field_error(&c, "email", "is already a member of this organization");
-        http_reply_json(req, MHD_HTTP_CONFLICT, json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data",
-                                                          "code", "AlreadyMember", "message",
-                                                          "This person is already a member.", "errors", c.errors));
+        mgmt_field_error(&c, "email", "is already a member of this organization");
+        mgmt_reply_conflict(&c, "AlreadyMember", "This person is already a member.", NULL);
         goto out;
     }
     if (token_generate(token, INVITE_TOKEN_LEN, TOKEN_ALNUM) < 0 || token_uuid(uuid) < 0) {
-        reply_db(&c, "random token", DB_ERR_TEMP);
+        mgmt_reply_db(&c, "random token", DB_ERR_TEMP);
         goto out;
     }
     token_sha256_hex(token, strlen(token), hash);
     if ((ret = user_invite_create(c.db, o.id, uuid, email, auth_role_name(role), hash, c.p.user_id,
                                   INVITE_LIFETIME)) < 0) {
-        reply_db(&c, "invitation", ret);
+        mgmt_reply_db(&c, "invitation", ret);
         goto out;
     }
     db_result_free(res);
     res = NULL;
     if ((ret = user_invite_list(c.db, o.id, uuid, &res)) <= 0) {
-        reply_db(&c, "invitation reload", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(&c, "invitation reload", ret < 0 ? ret : DB_ERR_PERM);
         goto out;
     }
     msg_info("user %llu: invited %s to organization %s as %s", c.p.user_id, email, http_path_arg(req, 0),
@@ -288,35 +289,35 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
         json_t *inv = invite_json(res, 0);
 
         json_object_set_new(inv, "token", json_string(token));
-        reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "invitation", inv));
+        mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "invitation", inv));
     }
 out:
     memset(token, 0, sizeof(token));
     mem_free(email);
     db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
 mgmt_v2_invitation_delete(HTTP_REQUEST *req, void *arg)
 {
     const char *uuid = http_path_arg(req, 1);
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0)
         goto out;
     if (!auth_uuid_ok(uuid) || (ret = user_invite_delete(c.db, o.id, uuid, 0)) == 0)
-        reply_not_found(&c, "invitation");
+        mgmt_reply_not_found(&c, "invitation");
     else if (ret < 0)
-        reply_db(&c, "invitation delete", ret);
+        mgmt_reply_db(&c, "invitation delete", ret);
     else
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "deleted", 1));
 out:
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* Accepting needs no login: the token is the proof. An existing account joins only with
@@ -331,48 +332,48 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
     const char *token = http_path_arg(req, 0), *password, *first, *last;
     char hash[65], pwhash[PASSWORD_HASH_MAX], uuid[37], *old = NULL;
     unsigned long long user_id = 0;
-    DB_RESULT *org = NULL;
+    DB_ROWS org = {0};
     USER_INVITE inv;
     USER u;
-    CALL c;
+    MGMT_CALL c;
     int ret, created = 0;
 
     pwhash[0] = '\0';
-    if (call_begin(&c, req, arg, NO_AUTH | NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NO_AUTH | MGMT_NEED_BODY) != 0)
         goto out;
-    check_known(&c, known);
-    password = field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
-    first = field_name(&c, "first_name", 0);
-    last = field_name(&c, "last_name", 0);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    mgmt_check_known(&c, known);
+    password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
+    first = mgmt_field_name(&c, "first_name", 0);
+    last = mgmt_field_name(&c, "last_name", 0);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (strlen(token) != INVITE_TOKEN_LEN || strspn(token, TOKEN_ALNUM) != INVITE_TOKEN_LEN) {
-        reply_not_found(&c, "invitation (or it has expired)");
+        mgmt_reply_not_found(&c, "invitation (or it has expired)");
         goto out;
     }
     token_sha256_hex(token, strlen(token), hash);
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = user_invite_find(c.db, hash, &inv)) <= 0) {
         if (ret < 0)
-            reply_db(&c, "invitation lookup", ret);
+            mgmt_reply_db(&c, "invitation lookup", ret);
         else
-            reply_not_found(&c, "invitation (or it has expired)");
+            mgmt_reply_not_found(&c, "invitation (or it has expired)");
         goto out;
     }
     if ((ret = user_id_by_email(c.db, inv.email, &user_id)) < 0
         || (ret > 0 && (ret = user_password_get(c.db, user_id, &old)) < 0)) {
-        reply_db(&c, "user lookup", ret);
+        mgmt_reply_db(&c, "user lookup", ret);
         goto out;
     }
     if (user_id && (old == NULL || *old == '\0')) {
         msg_warn("invitation to organization %llu for %s: the account has no password; not accepted (client %s)",
                  inv.org_id, inv.email, req->client_ip);
-        reply_conflict(&c, "AccountHasNoPassword",
+        mgmt_reply_conflict(&c, "AccountHasNoPassword",
                        "This invitation is for an existing account that has no password, and an invitation never "
-                       "sets one: an admin of the organization can add the account as a member instead.");
+                       "sets one: an admin of the organization can add the account as a member instead.", NULL);
         goto out;
     }
     if (user_id) {
@@ -383,13 +384,13 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
         if (!good) {
             msg_info("invitation to organization %llu: wrong password for the existing account (client %s)",
                      inv.org_id, req->client_ip);
-            reply_fail(&c, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials",
+            mgmt_reply_fail(&c, MHD_HTTP_UNAUTHORIZED, "InvalidCredentials",
                        "This invitation is for an existing account: give that account's password.");
             goto out;
         }
     } else if (field_new_password(&c, "password", pwhash) == NULL) {
         /* A new account: the password given becomes its password. */
-        reply_invalid(&c);
+        mgmt_reply_invalid(&c);
         goto out;
     }
     if (user_id == 0) {
@@ -397,7 +398,7 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
                        .last_name = last ? last : "", .password_hash = pwhash, .admin = 0};
 
         if (token_uuid(uuid) < 0 || (ret = user_create(c.db, &nu, &user_id)) <= 0) {
-            reply_db(&c, "user create", ret < 0 ? ret : DB_ERR_TEMP);
+            mgmt_reply_db(&c, "user create", ret < 0 ? ret : DB_ERR_TEMP);
             goto out;
         }
         created = 1;
@@ -405,21 +406,21 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
     if ((ret = org_member_add(c.db, inv.org_id, user_id, inv.role)) < 0
         || (ret = user_invite_delete(c.db, inv.org_id, NULL, inv.id)) < 0
         || (ret = user_get(c.db, user_id, &u)) <= 0 || (ret = org_get_by_id(c.db, inv.org_id, &org)) <= 0) {
-        reply_db(&c, "invitation accept", ret < 0 ? ret : DB_ERR_PERM);
+        mgmt_reply_db(&c, "invitation accept", ret < 0 ? ret : DB_ERR_PERM);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu (%s) accepted an invitation to organization %llu as %s%s", user_id, inv.email, inv.org_id,
              inv.role, created ? " (new account)" : "");
-    reply_ok(&c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+    mgmt_reply_ok(&c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK,
              json_pack("{s:o, s:o, s:s, s:b}", "user", user_row_json(&u), "organization",
-                       jstr(db_result_get(org, 0, ORG_COL_PERMALINK)), "role", inv.role, "created", created));
+                       mgmt_jstr(((const ORG_ROW *) org.v)->permalink), "role", inv.role, "created", created));
 out:
     memset(pwhash, 0, sizeof(pwhash));
     mem_free(old);
-    db_result_free(org);
-    call_end(&c);
+    db_rows_free(&org);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

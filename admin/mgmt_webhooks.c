@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,48 +29,33 @@
 #define REQUESTS_MAX_LIMIT 500
 
 static json_t *
-webhook_json(CALL *c, const DB_RESULT *res, size_t row)
+webhook_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
-    unsigned long long id = strtoull(db_result_get(res, row, WEBHOOK_COL_ID), NULL, 10);
+    const WEBHOOKDEF_ROW *w = row;
     json_t *events = json_array();
-    DB_RESULT *ev = NULL;
+    DB_ROWS ev = {0};
 
-    if (webhookdef_events(c->db, id, &ev) >= 0)
-        for (size_t i = 0; i < db_result_rows(ev); i++)
-            json_array_append_new(events, jstr(db_result_get(ev, i, 0)));
-    db_result_free(ev);
-    return json_pack("{s:o, s:o, s:o, s:b, s:o, s:b, s:b, s:o, s:o, s:o}",
-                     "uuid", jstr(db_result_get(res, row, WEBHOOK_COL_UUID)),
-                     "name", jstr(db_result_get(res, row, WEBHOOK_COL_NAME)),
-                     "url", jstr(db_result_get(res, row, WEBHOOK_COL_URL)),
-                     "all_events", atoi(db_result_get(res, row, WEBHOOK_COL_ALL_EVENTS)) != 0, "events", events,
-                     "enabled", atoi(db_result_get(res, row, WEBHOOK_COL_ENABLED)) != 0,
-                     "sign", atoi(db_result_get(res, row, WEBHOOK_COL_SIGN)) != 0,
-                     "last_used_at", jstr(db_result_get(res, row, WEBHOOK_COL_LAST_USED)),
-                     "created_at", jstr(db_result_get(res, row, WEBHOOK_COL_CREATED)),
-                     "updated_at", jstr(db_result_get(res, row, WEBHOOK_COL_UPDATED)));
+    (void) r;
+    if (webhookdef_events(c->db, w->id, &ev) >= 0)
+        for (size_t i = 0; i < ev.n; i++)
+            json_array_append_new(events, mgmt_jstr(((const char *const *) ev.v)[i]));
+    db_rows_free(&ev);
+    return json_pack("{s:o, s:o, s:o, s:b, s:o, s:b, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(w->uuid),
+                     "name", mgmt_jstr(w->name), "url", mgmt_jstr(w->url), "all_events", w->all_events,
+                     "events", events, "enabled", w->enabled, "sign", w->sign,
+                     "last_used_at", mgmt_jstr(w->last_used_at), "created_at", mgmt_jstr(w->created_at),
+                     "updated_at", mgmt_jstr(w->updated_at));
 }
 
-/* The webhook of path argument 2 as a row of *res_r: 1, or 0/-1 after answering. */
-static int
-find_webhook(CALL *c, unsigned long long server_id, DB_RESULT **res_r)
-{
-    const char *uuid = http_path_arg(c->req, 2);
-    int ret;
+static const MGMT_RESOURCE webhooks = {
+    .what = "webhook", .one = "webhook", .many = "webhooks",
+    .size = sizeof(WEBHOOKDEF_ROW), .id_off = offsetof(WEBHOOKDEF_ROW, id), .uuid_off = offsetof(WEBHOOKDEF_ROW, uuid),
+    .list = webhookdef_list, .json = webhook_json, .delete_id = webhookdef_delete,
+};
 
-    *res_r = NULL;
-    if (!auth_uuid_ok(uuid)) {
-        reply_not_found(c, "webhook");
-        return 0;
-    }
-    if ((ret = webhookdef_list(c->db, server_id, uuid, res_r)) < 0) {
-        reply_db(c, "webhook lookup", ret);
-        return -1;
-    }
-    if (ret == 0)
-        reply_not_found(c, "webhook");
-    return ret > 0;
-}
+MGMT_LIST_HANDLER(mgmt_v2_webhooks, webhooks)
+MGMT_GET_HANDLER(mgmt_v2_webhook, webhooks)
+MGMT_DELETE_HANDLER(mgmt_v2_webhook, webhooks)
 
 /* What the body says about a webhook. */
 typedef struct webhook_input {
@@ -84,34 +70,34 @@ typedef struct webhook_input {
 } WEBHOOK_INPUT;
 
 static void
-webhook_fields(CALL *c, int creating, WEBHOOK_INPUT *in)
+webhook_fields(MGMT_CALL *c, int creating, WEBHOOK_INPUT *in)
 {
     static const char *const known[] = {"name", "url", "all_events", "events", "enabled", "sign", NULL};
     json_t *events = json_object_get(c->body, "events"), *v;
     size_t i;
 
-    check_known(c, known);
-    in->name = field_name(c, "name", creating);
-    in->url = field_string(c, "url", creating, URL_MAX_BYTES);
-    if (in->url && !web_url_ok(in->url)) {
-        field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
+    mgmt_check_known(c, known);
+    in->name = mgmt_field_name(c, "name", creating);
+    in->url = mgmt_field_string(c, "url", creating, URL_MAX_BYTES);
+    if (in->url && !mgmt_web_url_ok(in->url)) {
+        mgmt_field_error(c, "url", "must be an http:// or https:// URL with a host name, in ASCII (percent-encoded)");
         in->url = NULL;
     }
-    if (in->url && !outbound_ok(c, "url", in->url, 1))
+    if (in->url && !mgmt_outbound_ok(c, "url", in->url, 1))
         in->url = NULL;
-    in->all_events = field_bool(c, "all_events");
-    in->enabled = field_bool(c, "enabled");
-    in->sign = field_bool(c, "sign");
+    in->all_events = mgmt_field_bool(c, "all_events");
+    in->enabled = mgmt_field_bool(c, "enabled");
+    in->sign = mgmt_field_bool(c, "sign");
     in->events_given = events != NULL;
     if (events == NULL)
         return;
     if (!json_is_array(events) || json_array_size(events) > WEBHOOK_MAX_EVENTS) {
-        field_error(c, "events", "must be a list of event names");
+        mgmt_field_error(c, "events", "must be a list of event names");
         return;
     }
     json_array_foreach(events, i, v) {
         if (!json_is_string(v) || !event_name_valid(json_string_value(v))) {
-            field_error(c, "events", "item %zu is not an event; the events are MessageSent, MessageDelayed, "
+            mgmt_field_error(c, "events", "item %zu is not an event; the events are MessageSent, MessageDelayed, "
                         "MessageDeliveryFailed, MessageHeld, MessageBounced, MessageLinkClicked, MessageLoaded, "
                         "DomainDNSError, SendLimitApproaching, SendLimitExceeded", i + 1);
             continue;
@@ -122,52 +108,14 @@ webhook_fields(CALL *c, int creating, WEBHOOK_INPUT *in)
 
 /* all_events and events together: all_events with no list, or a list without all_events. */
 static void
-check_events(CALL *c, int all_events, size_t nevents)
+check_events(MGMT_CALL *c, int all_events, size_t nevents)
 {
     if (json_object_get(c->errors, "events") || json_object_get(c->errors, "all_events"))
         return;
     if (all_events && nevents > 0)
-        field_error(c, "events", "must be empty when all_events is true");
+        mgmt_field_error(c, "events", "must be empty when all_events is true");
     else if (!all_events && nevents == 0)
-        field_error(c, "events", "name at least one event, or set all_events to true");
-}
-
-static void
-reply_webhook(CALL *c, unsigned long long server_id, const char *uuid, unsigned status)
-{
-    DB_RESULT *res = NULL;
-    int ret = webhookdef_list(c->db, server_id, uuid, &res);
-
-    if (ret <= 0)
-        reply_db(c, "webhook reload", ret < 0 ? ret : DB_ERR_PERM);
-    else
-        reply_ok(c, status, json_pack("{s:o}", "webhook", webhook_json(c, res, 0)));
-    db_result_free(res);
-}
-
-static void
-mgmt_v2_webhooks_list(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
-        if ((ret = webhookdef_list(c.db, server_id, NULL, &res)) < 0) {
-            reply_db(&c, "webhook list", ret);
-        } else {
-            json_t *a = json_array();
-
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(a, webhook_json(&c, res, i));
-            reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "webhooks", a));
-        }
-    }
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+        mgmt_field_error(c, "events", "name at least one event, or set all_events to true");
 }
 
 static void
@@ -175,63 +123,36 @@ mgmt_v2_webhooks_create(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, id = 0;
     WEBHOOK_INPUT in = {0};
-    DB_RESULT *res = NULL;
     int all_events, ret;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
     webhook_fields(&c, 1, &in);
     /* A list of events alone means "only these". */
     all_events = in.all_events >= 0 ? in.all_events : in.nevents == 0;
     check_events(&c, all_events, in.nevents);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = webhookdef_create(c.db, server_id, in.name, in.url, all_events, in.enabled != 0, in.sign != 0, &id)) < 0
         || (ret = webhookdef_set_events(c.db, id, in.events, in.nevents)) < 0) {
-        reply_db(&c, "webhook create", ret);
+        mgmt_reply_db(&c, "webhook create", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: created webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    /* Found again by id through the list of the server (uuid is the database's). */
-    if ((ret = webhookdef_list(c.db, server_id, NULL, &res)) < 0) {
-        reply_db(&c, "webhook reload", ret);
-        goto out;
-    }
-    for (size_t i = 0; i < db_result_rows(res); i++)
-        if (strtoull(db_result_get(res, i, WEBHOOK_COL_ID), NULL, 10) == id) {
-            reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "webhook", webhook_json(&c, res, i)));
-            goto out;
-        }
-    reply_db(&c, "webhook reload", DB_ERR_PERM);
+    /* Found again by id among the server's (uuid is the database's). */
+    mgmt_reply_again(&c, &webhooks, server_id, NULL, id, MHD_HTTP_CREATED);
 out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_webhook_get(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-
-    if (call_begin(&c, req, arg, 0) == 0 && load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
-        && find_webhook(&c, server_id, &res) == 1)
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "webhook", webhook_json(&c, res, 0)));
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -239,142 +160,104 @@ mgmt_v2_webhook_update(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, id;
     WEBHOOK_INPUT in = {0};
-    DB_RESULT *res = NULL, *ev = NULL;
+    DB_ROWS rows = {0}, ev = {0};
+    const WEBHOOKDEF_ROW *w;
     int all_events, ret;
     size_t nevents;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
 
-    if (call_begin(&c, req, arg, NEED_BODY) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+        || mgmt_find(&c, &webhooks, server_id, &rows) != 1)
         goto out;
-    id = strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10);
+    w = rows.v;
+    id = w->id;
     webhook_fields(&c, 0, &in);
     /* What the webhook will be: the body over the row. */
     if ((ret = webhookdef_events(c.db, id, &ev)) < 0) {
-        reply_db(&c, "webhook events", ret);
+        mgmt_reply_db(&c, "webhook events", ret);
         goto out;
     }
-    nevents = in.events_given ? in.nevents : db_result_rows(ev);
+    nevents = in.events_given ? in.nevents : ev.n;
     if (in.all_events >= 0)
         all_events = in.all_events;
     else if (in.events_given)
         all_events = in.nevents == 0;
     else
-        all_events = atoi(db_result_get(res, 0, WEBHOOK_COL_ALL_EVENTS)) != 0;
+        all_events = w->all_events;
     /* Turning all_events on drops the old list. */
     if (all_events && !in.events_given)
         nevents = 0;
     check_events(&c, all_events, nevents);
-    if (has_errors(&c)) {
-        reply_invalid(&c);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = webhookdef_update(c.db, server_id, id, in.name, in.url, all_events, in.enabled, in.sign)) < 0
         || ((in.events_given || all_events) && (ret = webhookdef_set_events(c.db, id, in.events, in.nevents)) < 0)) {
-        reply_db(&c, "webhook update", ret);
+        mgmt_reply_db(&c, "webhook update", ret);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
              http_path_arg(req, 1));
-    reply_webhook(&c, server_id, db_result_get(res, 0, WEBHOOK_COL_UUID), MHD_HTTP_OK);
+    mgmt_reply_again(&c, &webhooks, server_id, w->uuid, 0, MHD_HTTP_OK);
 out:
-    db_result_free(ev);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
-}
-
-static void
-mgmt_v2_webhook_delete(HTTP_REQUEST *req, void *arg)
-{
-    unsigned long long server_id = 0, id;
-    DB_RESULT *res = NULL;
-    CALL c;
-    ORG o = {0};
-    int ret;
-
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1 || txn_begin(&c) < 0)
-        goto out;
-    id = strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10);
-    if ((ret = webhookdef_delete(c.db, server_id, id)) < 0) {
-        reply_db(&c, "webhook delete", ret);
-        goto out;
-    }
-    if (txn_commit(&c) < 0)
-        goto out;
-    msg_info("user %llu: deleted webhook %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
-             http_path_arg(req, 1));
-    reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", jstr(db_result_get(res, 0, WEBHOOK_COL_UUID)), "deleted", 1));
-out:
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&ev);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static json_t *
-request_json(const DB_RESULT *res, size_t row)
+request_json(const WEBHOOKDEF_REQUEST_ROW *q)
 {
-    const char *status = db_result_get(res, row, WHREQ_COL_STATUS_CODE);
-    const char *duration = db_result_get(res, row, WHREQ_COL_DURATION_MS);
+    json_t *payload = q->payload ? json_loads(q->payload, JSON_DECODE_ANY, NULL) : NULL;
 
-    const char *payload = db_result_get(res, row, WHREQ_COL_PAYLOAD);
-    json_t *pj = payload ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
-
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
-                     "id", (json_int_t) strtoll(db_result_get(res, row, WHREQ_COL_ID), NULL, 10),
-                     "event_uuid", jstr(db_result_get(res, row, WHREQ_COL_EVENT_UUID)),
-                     "event", jstr(db_result_get(res, row, WHREQ_COL_EVENT)),
-                     "url", jstr(db_result_get(res, row, WHREQ_COL_URL)),
-                     "attempt", (json_int_t) atoi(db_result_get(res, row, WHREQ_COL_ATTEMPT)),
-                     "status_code", status ? json_integer(atoi(status)) : json_null(),
-                     "body", jstr(db_result_get(res, row, WHREQ_COL_BODY)),
-                     "error", jstr(db_result_get(res, row, WHREQ_COL_ERROR)),
-                     "will_retry", atoi(db_result_get(res, row, WHREQ_COL_WILL_RETRY)) != 0,
-                     "duration_ms", duration ? json_integer(atoll(duration)) : json_null(),
-                     "created_at", jstr(db_result_get(res, row, WHREQ_COL_CREATED)),
-                     "payload", pj ? pj : json_null());
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", (json_int_t) q->id,
+                     "event_uuid", mgmt_jstr(q->event_uuid), "event", mgmt_jstr(q->event), "url", mgmt_jstr(q->url),
+                     "attempt", (json_int_t) q->attempt,
+                     "status_code", q->status_code >= 0 ? json_integer(q->status_code) : json_null(),
+                     "body", mgmt_jstr(q->body), "error", mgmt_jstr(q->error), "will_retry", q->will_retry,
+                     "duration_ms", q->duration_ms >= 0 ? json_integer(q->duration_ms) : json_null(),
+                     "created_at", mgmt_jstr(q->created_at), "payload", payload ? payload : json_null());
 }
 
 static void
 mgmt_v2_webhook_requests(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, before = 0;
-    DB_RESULT *res = NULL, *log = NULL;
+    DB_ROWS rows = {0}, log = {0};
     unsigned limit = 0;
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_webhook(&c, server_id, &res) != 1
-        || page_args(&c, &before, &limit, REQUESTS_DEFAULT_LIMIT, REQUESTS_MAX_LIMIT) < 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
+        || mgmt_find(&c, &webhooks, server_id, &rows) != 1
+        || mgmt_page_args(&c, &before, &limit, REQUESTS_DEFAULT_LIMIT, REQUESTS_MAX_LIMIT) < 0)
         goto out;
-    ret = webhookdef_requests(c.db, server_id, strtoull(db_result_get(res, 0, WEBHOOK_COL_ID), NULL, 10), before, limit,
-                              &log);
+    ret = webhookdef_requests(c.db, server_id, ((const WEBHOOKDEF_ROW *) rows.v)->id, before, limit, &log);
     if (ret < 0) {
-        reply_db(&c, "webhook requests", ret);
+        mgmt_reply_db(&c, "webhook requests", ret);
     } else {
+        const WEBHOOKDEF_REQUEST_ROW *q = log.v;
         json_t *a = json_array();
-        size_t n = db_result_rows(log);
 
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, request_json(log, i));
+        for (size_t i = 0; i < log.n; i++)
+            json_array_append_new(a, request_json(&q[i]));
         /* A full page may have more behind it. */
-        reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "requests", a, "next_before",
-                                            n == limit ? json_integer(strtoll(db_result_get(log, n - 1, WHREQ_COL_ID), NULL, 10))
-                                            : json_null()));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "requests", a, "next_before",
+                                                 log.n == limit ? json_integer((json_int_t) q[log.n - 1].id) : json_null()));
     }
 out:
-    db_result_free(log);
-    db_result_free(res);
-    json_decref(o.json);
-    call_end(&c);
+    db_rows_free(&log);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 static void
@@ -382,41 +265,41 @@ mgmt_v2_webhook_retry(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, request_id;
     char uuid[37];
-    CALL c;
-    ORG o = {0};
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
     int ret;
 
-    if (call_begin(&c, req, arg, 0) != 0 || load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
-    if (!path_id(&c, 2, &request_id)) {
-        reply_not_found(&c, "webhook request");
+    if (!mgmt_path_id(&c, 2, &request_id)) {
+        mgmt_reply_not_found(&c, "webhook request");
         goto out;
     }
-    if (txn_begin(&c) < 0)
+    if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = webhookdef_retry(c.db, server_id, request_id, uuid);
     if (ret < 0) {
-        reply_db(&c, "webhook retry", ret);
+        mgmt_reply_db(&c, "webhook retry", ret);
         goto out;
     }
     if (ret == 0) {
-        reply_not_found(&c, "webhook request");
+        mgmt_reply_not_found(&c, "webhook request");
         goto out;
     }
     if (ret == WEBHOOKDEF_GONE) {
-        reply_conflict(&c, "RequestExpired", "The webhook was deleted or the event's payload is no longer kept; "
-                       "it cannot be sent again.");
+        mgmt_reply_conflict(&c, "RequestExpired", "The webhook was deleted or the event's payload is no longer kept; "
+                       "it cannot be sent again.", NULL);
         goto out;
     }
-    if (txn_commit(&c) < 0)
+    if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: re-queued webhook request %llu of server %s/%s as event %s", c.p.user_id, request_id,
              http_path_arg(req, 0), http_path_arg(req, 1), uuid);
-    reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:b, s:I, s:s}", "queued", 1, "request_id", (json_int_t) request_id,
+    mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:b, s:I, s:s}", "queued", 1, "request_id", (json_int_t) request_id,
                                              "event_uuid", uuid));
 out:
-    json_decref(o.json);
-    call_end(&c);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
 }
 
 /* The routes of this file (mgmt_v2.h). */

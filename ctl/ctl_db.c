@@ -142,8 +142,8 @@ ensure_secret_key(const PGCONF *cfg)
 static int
 ensure_return_path_key(const PGCONF *cfg)
 {
-    const char *path = cfg->security_return_path_dkim_key_file, *why;
-    char *pem = NULL, *pub = NULL;
+    const char *path = cfg->security_return_path_dkim_key_file;
+    char *pem = NULL, *pub = NULL, *why = NULL;
     size_t len;
     int fd, ok;
 
@@ -151,6 +151,7 @@ ensure_return_path_key(const PGCONF *cfg)
         return EX_OK;
     if (dkim_key_generate(DKIM_ALG_RSA_SHA256, &pem, &pub, &why) < 0) {
         msg_error("return-path DKIM key: %s", why);
+        mem_free(why);
         return EX_SOFTWARE;
     }
     len = strlen(pem);

@@ -38,8 +38,8 @@ int
 ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv)
 {
     const PGCONF *cfg = ctx->cfg;
-    const char *rp = cfg->dns_return_path_domain, *why;
-    char *pem, *pub, *txt;
+    const char *rp = cfg->dns_return_path_domain;
+    char *pem, *pub, *txt, *why = NULL;
     DKIM_KEY *key;
 
     if (argc != 1) {
@@ -55,6 +55,7 @@ ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv)
     mem_free(pem);
     if (key == NULL || (pub = dkim_key_public_b64(key)) == NULL) {
         msg_error("%s: %s", cfg->security_return_path_dkim_key_file, key ? "no public key" : why);
+        mem_free(why);
         dkim_key_free(key);
         return EX_CONFIG;
     }

@@ -118,11 +118,10 @@ main(int argc, char **argv)
             return EX_CONFIG;
         }
         MSG_LEVEL level = MSG_LEVEL_INFO;
-        const char *why;
 
         msg_level_parse(ctx.cfg->logging_level, &level);
         /* An interactive command always reports on stderr. */
-        msg_configure(MSG_DEST_STDERR, level, "mail", &why);
+        msg_configure(MSG_DEST_STDERR, level, "mail");
     }
     if (strcmp(command, "initialize") == 0)
         status = ctl_initialize(&ctx, argc, argv);

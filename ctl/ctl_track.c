@@ -76,7 +76,7 @@ static int
 list_cmd(DB *db, int argc, char **argv)
 {
     SERVER server;
-    DB_RESULT *res;
+    DB_ROWS rows = {0};
     int status, n;
 
     if (argc != 2) {
@@ -85,25 +85,20 @@ list_cmd(DB *db, int argc, char **argv)
     }
     if ((status = ctl_find_server(db, argv[1], &server)) != EX_OK)
         return status;
-    if ((n = trackdomain_list(db, server.id, &res)) < 0) {
+    if ((n = trackdomain_list(db, server.id, NULL, 0, &rows)) < 0) {
         msg_error("database unavailable: %s", db_error(db));
         return ctl_db_status(n);
     }
     for (int i = 0; i < n; i++) {
-        const char *excluded = db_result_get(res, (size_t) i, TRACKDOMAIN_COL_EXCLUDED);
-        const char *dns = db_result_get(res, (size_t) i, TRACKDOMAIN_COL_DNS_STATUS);
+        const TRACKDOMAIN_ROW *t = (const TRACKDOMAIN_ROW *) rows.v + i;
 
-        printf("%s %s ssl=%s clicks=%s loads=%s dns=%s excluded=", db_result_get(res, (size_t) i, TRACKDOMAIN_COL_UUID),
-               db_result_get(res, (size_t) i, TRACKDOMAIN_COL_HOST),
-               db_result_get(res, (size_t) i, TRACKDOMAIN_COL_SSL)[0] == '1' ? "yes" : "no",
-               db_result_get(res, (size_t) i, TRACKDOMAIN_COL_CLICKS)[0] == '1' ? "yes" : "no",
-               db_result_get(res, (size_t) i, TRACKDOMAIN_COL_LOADS)[0] == '1' ? "yes" : "no",
-               dns ? dns : "unchecked");
-        for (const char *p = excluded ? excluded : ""; *p; p++)
+        printf("%s %s ssl=%s clicks=%s loads=%s dns=%s excluded=", t->uuid, t->host, t->ssl ? "yes" : "no",
+               t->track_clicks ? "yes" : "no", t->track_loads ? "yes" : "no", t->dns_status ? t->dns_status : "unchecked");
+        for (const char *p = t->excluded ? t->excluded : ""; *p; p++)
             putchar(*p == '\n' || *p == '\r' ? ',' : *p);
         putchar('\n');
     }
-    db_result_free(res);
+    db_rows_free(&rows);
     return EX_OK;
 }
 

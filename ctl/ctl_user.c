@@ -162,7 +162,8 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
     char email[FIELD_MAX + 2] = "", first[FIELD_MAX + 2] = "", last[FIELD_MAX + 2] = "";
     char password[PASSWORD_MAX_LENGTH + 2] = "", again[PASSWORD_MAX_LENGTH + 2] = "";
     char hash[PASSWORD_HASH_MAX];
-    const char *password_file = NULL, *why;
+    const char *password_file = NULL;
+    char *why = NULL;
     int admin = 0, opt, interactive = isatty(STDIN_FILENO), status;
 
     optind = 1;
@@ -226,11 +227,13 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
     }
     if (password_check_policy(password, &why) < 0) {
         msg_error("make-user: %s", why);
+        mem_free(why);
         OPENSSL_cleanse(password, sizeof(password));
         return EX_DATAERR;
     }
     if (password_hash(password, hash, sizeof(hash), &why) < 0) {
         msg_error("make-user: cannot hash the password: %s", why);
+        mem_free(why);
         OPENSSL_cleanse(password, sizeof(password));
         return EX_SOFTWARE;
     }

@@ -16,11 +16,9 @@
 void
 fuzz_quiet(const char *progname)
 {
-    const char *error = NULL;
-
     msg_init(progname);
     if (getenv("FUZZ_VERBOSE") == NULL)
-        msg_configure(MSG_DEST_STDERR, MSG_LEVEL_FATAL, "mail", &error);
+        msg_configure(MSG_DEST_STDERR, MSG_LEVEL_FATAL, "mail");
 }
 
 PGCONF *

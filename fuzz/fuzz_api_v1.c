@@ -26,7 +26,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-send_message(CALL *c)
+send_message(V1_CALL *c)
 {
     SEND_PARAMS p = {0};
     STRV rcpts = {0};
@@ -37,7 +37,7 @@ send_message(CALL *c)
         goto out;
     for (size_t i = 0; i < p.nattachments; i++) {
         size_t n;
-        unsigned char *bytes = base64_decode(p.attachments[i].data, &n);
+        unsigned char *bytes = base64_decode_str(p.attachments[i].data, API_V1_BASE64, &n);
 
         if (bytes == NULL)
             goto out;
@@ -82,9 +82,9 @@ out:
 }
 
 static void
-send_raw(CALL *c)
+send_raw(V1_CALL *c)
 {
-    json_t *rcpt_to = json_object_get(c->params, "rcpt_to"), *item;
+    json_t *rcpt_to = json_object_get(c->call.body, "rcpt_to"), *item;
     const char *mail_from, *data;
     unsigned char *decoded = NULL;
     char envelope[MAX_ADDRESS_LEN + 1], *raw = NULL, *message_id = NULL;
@@ -94,7 +94,7 @@ send_raw(CALL *c)
 
     if (!json_is_array(rcpt_to) || param_string(c, "mail_from", &mail_from) < 0
         || param_string(c, "data", &data) < 0 || param_bool(c, "bounce", &bounce) < 0
-        || blank(mail_from) || blank(data) || (decoded = base64_decode(data, &len)) == NULL)
+        || blank(mail_from) || blank(data) || (decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL)
         goto out;
     if (address_envelope(mail_from, envelope, sizeof(envelope)) == 0 && *envelope)
         (void) envelope_address_ok(envelope);
@@ -121,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     HTTP_REQUEST req = {0};
     API_V1 api = {0};
-    CALL c = {0};
+    V1_CALL c = {0};
     char *body, *error = NULL;
 
     if (size < 1)
@@ -136,10 +136,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.content_type = "application/json";
     req.body = (const unsigned char *) body;
     req.body_len = size - 1;
-    c.req = &req;
-    c.api = &api;
-    c.params = parse_params(&req, &error);
-    if (c.params == NULL) {
+    c.call.req = &req;
+    c.call.m = &api;
+    c.call.body = parse_params(&req, &error);
+    if (c.call.body == NULL) {
         if (error == NULL)
             abort();
         mem_free(error);
@@ -157,11 +157,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int want[NX];
         long long id;
 
-        read_expansions(c.params, want);
+        read_expansions(c.call.body, want);
         (void) param_id(&c, &id);
     }
     }
-    json_decref(c.params);
+    json_decref(c.call.body);
     mem_free(body);
     return 0;
 }

@@ -197,11 +197,12 @@ lookup_signing_keys(DB *db, const char *domain, unsigned long long domain_id, in
     }
     ks = mem_zalloc(sizeof(*ks));
     for (int i = 0; i < n; i++) {
-        const char *why;
+        char *why = NULL;
         DKIM_KEY *k = dkim_key_load(raw[i].pem, strlen(raw[i].pem), &why);
 
         if (k == NULL) {
             msg_warn("domain %s: DKIM key %s: %s", domain, raw[i].selector, why);
+            mem_free(why);
             continue;
         }
         ks->keys[ks->n] = k;

@@ -34,44 +34,6 @@
 #include "util/msg.h"
 #include "util/run.h"
 
-MILTER_GLOBALS milter_globals;
-
-sfsistat
-milter_tempfail(SMFICTX *ctx, const char *fmt, ...)
-{
-    char reason[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    msg_warn("%s: tempfail: %s", smfi_getsymval(ctx, "{i}") ? smfi_getsymval(ctx, "{i}") : "-", reason);
-    smfi_setreply(ctx, "451", "4.3.0", "Temporary failure in postgate, try again later");
-    return SMFIS_TEMPFAIL;
-}
-
-int
-milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name))
-{
-    for (size_t h = 0; h < mc->nheaders; h++) {
-        const char *name = mc->headers[h].name;
-        int seen = 0, count = 0;
-
-        if (!match(name))
-            continue;
-        for (size_t j = 0; j < h && !seen; j++)
-            seen = strcasecmp(mc->headers[j].name, name) == 0;
-        if (seen)
-            continue;           /* this name was handled at its first occurrence */
-        for (size_t j = h; j < mc->nheaders; j++)
-            count += strcasecmp(mc->headers[j].name, name) == 0;
-        for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) name, i, NULL) == MI_FAILURE)
-                return -1;
-    }
-    return 0;
-}
-
 void
 milter_reset(MILTER_CTX *mc)
 {
@@ -345,8 +307,8 @@ libmilter_conn(const char *spec)
 static DKIM_KEY *
 load_return_path_key(const PGCONF *cfg)
 {
-    const char *path = cfg->security_return_path_dkim_key_file, *why;
-    char pem[65536];
+    const char *path = cfg->security_return_path_dkim_key_file;
+    char pem[65536], *why = NULL;
     DKIM_KEY *key;
     FILE *fp = fopen(path, "r");
     size_t n;

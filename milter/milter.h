@@ -79,8 +79,10 @@ typedef struct milter_globals {
     unsigned long long postfix_size_limit;      /* Postfix's message_size_limit; 0 unknown or none */
 } MILTER_GLOBALS;
 
+/* common.c: the process-wide state and the answers every callback may give. */
 extern MILTER_GLOBALS milter_globals;
 
+/* milter.c */
 void milter_reset(MILTER_CTX *mc);
 /* Removes every header of the message whose name match() accepts, each name's last
  * occurrence first (Postfix numbers them per name, case-insensitively). -1 when
@@ -159,10 +161,11 @@ typedef enum {
 /* The message as a scanner sees it: the header fields as received, an empty line, the
  * body; CRLF line ends. */
 BUF *scan_message(const MILTER_CTX *mc);
-/* *why_r: a static reason when SCAN_UNCHECKED. */
-SCAN_STATUS scan_spam(const char *queue_id, const BUF *msg, SPAMD_RESULT *r, const char **why_r);
-/* SCAN_DONE with *virus_r (mem_free it) NULL when clean. */
-SCAN_STATUS scan_virus(const char *queue_id, const BUF *msg, char **virus_r, const char **why_r);
+/* *unchecked_r: when SCAN_UNCHECKED, a fixed label for the X-Postal-*-Details header
+ * (static, not an error message: scanner failures are logged here, see msg.h). */
+SCAN_STATUS scan_spam(const char *queue_id, const BUF *msg, SPAMD_RESULT *r, const char **unchecked_r);
+/* SCAN_DONE with *virus_r (mem_free it) NULL when clean; *unchecked_r as scan_spam's. */
+SCAN_STATUS scan_virus(const char *queue_id, const BUF *msg, char **virus_r, const char **unchecked_r);
 /* Answers a scanner failure under when_unavailable = tempfail: 451 4.7.1. */
 sfsistat scan_tempfail(SMFICTX *ctx);
 

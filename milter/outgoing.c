@@ -145,8 +145,7 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
     int found = 0;
 
     for (size_t h = 0; h < mc->nheaders; h++) {
-        const char *why = NULL;
-        char **addrs;
+        char **addrs, *why = NULL;
         size_t n;
 
         if (strcasecmp(mc->headers[h].name, name) != 0)
@@ -155,6 +154,7 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
         if (n == 0) {
             msg_info("server %s/%s: %s header refused: %s", mc->server.org_permalink, mc->server.permalink, name,
                      why);
+            mem_free(why);
             return 0;
         }
         for (size_t i = 0; i < n; i++) {
@@ -318,7 +318,7 @@ sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_val
     /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers).
      * A From domain without a key is signed as the return-path domain. */
     for (int k = (n ? n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
-        const char *why;
+        char *why = NULL;
         DKIM_SIGNER *signer = n
             ? dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL)
             : dkim_signer_new(milter_globals.return_path_key, milter_globals.cfg->dns_return_path_domain,
@@ -335,6 +335,7 @@ sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_val
         dkim_signer_free(signer);
         if (ret < 0) {
             msg_warn("domain %s: DKIM signing failed: %s", mc->from_domain, why);
+            mem_free(why);
             break;
         }
         mvalue = milter_value(value);

@@ -61,9 +61,10 @@ within_rate(PD_CTX *ctx, const PGCONF *cfg, const char *key, int counts)
     return 0;
 }
 
-/* Looks up what the request needs; returns the action and sets *why and *cred_id. */
+/* Looks up what the request needs; returns the action and sets *cred_id and *reason_r, a
+ * static label for the log line of every answer (not an error: see msg.h for those). */
 static const char *
-decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsigned long long *cred_id)
+decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **reason_r, unsigned long long *cred_id)
 {
     const char *client = attr(rq, "client_address"), *sasl = attr(rq, "sasl_username");
     const char *state = attr(rq, "protocol_state");
@@ -77,7 +78,7 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsi
         unsigned long long id;
 
         if (credential_id_from_identity(sasl, &id) < 0) {
-            *why = "login name is not a postgate credential";
+            *reason_r = "login name is not a postgate credential";
             return A_GONE;
         }
         *cred_id = id;
@@ -87,28 +88,28 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsi
             msg_error("policy: client %s credential %llu: lookup failed: %s", client, id, db_error(db));
         dbpool_put(ctx->pool, db);
         if (r < 0) {
-            *why = "database unavailable";
+            *reason_r = "database unavailable";
             return A_TEMP_SASL;
         }
         if (r == 0) {
-            *why = "credential deleted since the login";
+            *reason_r = "credential deleted since the login";
             return A_GONE;
         }
         if (cred.suspended) {
-            *why = "server or organization suspended";
+            *reason_r = "server or organization suspended";
             return A_SUSPENDED;
         }
         credential_touch(id);
         snprintf(key, sizeof(key), "credential %llu", id);
         if (!within_rate(ctx, cfg, key, counts)) {
-            *why = "rate limit";
+            *reason_r = "rate limit";
             return A_RATE;
         }
-        *why = "authenticated";
+        *reason_r = "authenticated";
         return "DUNNO";
     }
     if (*client == '\0') {
-        *why = "no client_address in the request";
+        *reason_r = "no client_address in the request";
         return "DUNNO";
     }
     db = dbpool_get(ctx->pool);
@@ -117,31 +118,31 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **why, unsi
         msg_error("policy: client %s: SMTP-IP lookup failed: %s", client, db_error(db));
     dbpool_put(ctx->pool, db);
     if (r < 0) {
-        *why = r == CREDENTIAL_ERR_AMBIGUOUS ? "SMTP-IP networks of several servers contain the client"
+        *reason_r = r == CREDENTIAL_ERR_AMBIGUOUS ? "SMTP-IP networks of several servers contain the client"
             : "database unavailable";
         return A_TEMP;
     }
     if (r > 0) {
         *cred_id = cred.id;
         if (cred.suspended) {
-            *why = "server or organization suspended";
+            *reason_r = "server or organization suspended";
             return A_SUSPENDED;
         }
         snprintf(key, sizeof(key), "credential %llu", cred.id);
         if (!within_rate(ctx, cfg, key, counts)) {
-            *why = "rate limit";
+            *reason_r = "rate limit";
             return A_RATE_PERMITTED;
         }
         credential_touch(cred.id);
-        *why = "SMTP-IP credential";
+        *reason_r = "SMTP-IP credential";
         return "OK";
     }
     snprintf(key, sizeof(key), "client %.100s", client);
     if (!within_rate(ctx, cfg, key, counts)) {
-        *why = "rate limit";
+        *reason_r = "rate limit";
         return A_RATE;
     }
-    *why = "no credential";
+    *reason_r = "no credential";
     return "DUNNO";
 }
 

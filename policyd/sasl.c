@@ -27,6 +27,7 @@
 
 #include "mail/credential.h"
 #include "sasl.h"
+#include "util/base64.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/token.h"
@@ -59,78 +60,6 @@ typedef struct session {
 } SESSION;
 
 static atomic_uint next_cuid = 1;
-
-/* ---------------------------------------------------------------- base64 */
-
-static int
-b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict RFC 4648 decoding (padding optional at the very end); -1 on any bad input
- * or when the result would pass out's limit. */
-static int
-b64_decode(const char *in, BUF *out)
-{
-    size_t len = strlen(in), pad = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    while (pad < 2 && len > 0 && in[len - 1] == '=') {
-        len--;
-        pad++;
-    }
-    if ((pad && (len + pad) % 4 != 0) || len % 4 == 1)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value((unsigned char) in[i]);
-
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned) v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (buf_append_char(out, (char) ((acc >> bits) & 0xff)) < 0)
-                return -1;
-        }
-    }
-    /* Leftover bits must be zero (a canonical encoding). */
-    if (bits && (acc & ((1u << bits) - 1)) != 0)
-        return -1;
-    return 0;
-}
-
-static void
-b64_encode(const void *data, size_t len, BUF *out)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned) p[i] << 16;
-
-        if (i + 1 < len)
-            v |= (unsigned) p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        buf_append_char(out, alphabet[(v >> 18) & 63]);
-        buf_append_char(out, alphabet[(v >> 12) & 63]);
-        buf_append_char(out, i + 1 < len ? alphabet[(v >> 6) & 63] : '=');
-        buf_append_char(out, i + 2 < len ? alphabet[v & 63] : '=');
-    }
-}
 
 static void
 wipe(BUF *b)
@@ -165,7 +94,7 @@ static int
 reply_cont(SESSION *s, const char *challenge, size_t len, STATE next)
 {
     buf_printf(s->out, "CONT\t%lu\t", s->id);
-    b64_encode(challenge, len, s->out);
+    base64_encode_buf(s->out, challenge, len, 0);
     buf_append_char(s->out, '\n');
     s->state = next;
     return send_out(s);
@@ -394,7 +323,7 @@ handle_auth(SESSION *s, char **f, size_t nf, BUF *data)
         snprintf(s->mech, sizeof(s->mech), "?");
     if (throttled(s))
         return reply_fail(s, "Too many failed logins, try again later", NULL);
-    if (resp && b64_decode(resp, data) < 0) {
+    if (resp && base64_decode(data, resp, strlen(resp), 0) < 0) {
         msg_info("sasl: client %s: %s: invalid base64 in the initial response", s->rip, s->mech);
         return reply_fail(s, "Invalid base64 data in initial response", NULL);
     }
@@ -427,6 +356,7 @@ static int
 handle_cont(SESSION *s, char **f, size_t nf, BUF *data)
 {
     unsigned long id;
+    const char *resp = nf > 2 ? f[2] : "";
 
     if (nf < 2 || parse_id(f[1], &id) < 0) {
         msg_warn("sasl connection %lu: malformed CONT request; closing", s->c->id);
@@ -437,7 +367,7 @@ handle_cont(SESSION *s, char **f, size_t nf, BUF *data)
         buf_printf(s->out, "FAIL\t%lu\treason=No such authentication request\n", id);
         return send_out(s);
     }
-    if (b64_decode(nf > 2 ? f[2] : "", data) < 0) {
+    if (base64_decode(data, resp, strlen(resp), 0) < 0) {
         msg_info("sasl: client %s: %s: invalid base64 in a response", s->rip, s->mech);
         return reply_fail(s, "Invalid base64 data in continued response", NULL);
     }

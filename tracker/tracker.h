@@ -15,7 +15,8 @@
 typedef struct serve SERVE;
 
 SERVE *serve_new(PGCONF *cfg, DBPOOL *pool);
-/* Starts serving on listen_fd with cfg->tracker_threads threads; -1 with *error_r. */
+/* Starts serving on listen_fd with cfg->tracker_threads threads: 0, or -1 with *error_r
+ * (mem_free it). */
 int serve_start(SERVE *srv, int listen_fd, char **error_r);
 /* Installs a reloaded configuration (takes the reference). */
 void serve_set_config(SERVE *srv, PGCONF *cfg);

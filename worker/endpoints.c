@@ -38,6 +38,7 @@
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/token.h"
+#include "util/utf8.h"
 
 #define POLL_MS 100
 #define IDLE_CLAIM_SECONDS 0.25
@@ -95,36 +96,16 @@ typedef struct endpoints_task {
 
 /* ---------------------------------------------------------------- small helpers */
 
-/* Text fit for a utf8mb4 column: invalid UTF-8 bytes and controls but TAB/LF become '?'. */
+/* Text fit for a utf8mb4 column: invalid UTF-8 bytes and controls but TAB/LF become '?'
+ * (CR a space). */
 static char *
 clean_text(const char *s, size_t len)
 {
-    char *out = mem_alloc(len + 1);
-    size_t i = 0, o = 0;
+    char *out = utf8_clean(s, len, NULL);
 
-    while (i < len) {
-        unsigned char c = (unsigned char) s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        int ok = n > 0 && i + n <= len && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
-
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char) s[i + k] & 0xC0) == 0x80;
-        if (ok && n == 1 && (c < 0x20 && c != '\t' && c != '\n'))
-            ok = 0;
-        if (ok && n == 3)
-            ok = !(c == 0xE0 && (unsigned char) s[i + 1] < 0xA0) && !(c == 0xED && (unsigned char) s[i + 1] >= 0xA0);
-        if (ok && n == 4)
-            ok = !(c == 0xF0 && (unsigned char) s[i + 1] < 0x90) && !(c == 0xF4 && (unsigned char) s[i + 1] >= 0x90);
-        if (!ok) {
-            out[o++] = c == '\r' ? ' ' : '?';
-            i++;
-            continue;
-        }
-        memcpy(out + o, s + i, n);
-        o += n;
-        i += n;
-    }
-    out[o] = '\0';
+    for (char *p = out; *p; p++)        /* no NUL inside: utf8_clean replaced them */
+        if ((unsigned char) *p < 0x20 && *p != '\t' && *p != '\n')
+            *p = *p == '\r' ? ' ' : '?';
     return out;
 }
 

@@ -27,6 +27,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/utf8.h"
 #include "webhooks.h"
 
 #define POLL_MS 100
@@ -67,38 +68,6 @@ typedef struct webhooks_task {
 
 /* ---------------------------------------------------------------- outcomes */
 
-/* Valid UTF-8 only (the request log is a utf8mb4 column): other bytes become '?', NULs too. */
-static char *
-clean_utf8(const unsigned char *s, size_t len, size_t *len_r)
-{
-    char *out = mem_alloc(len + 1);
-    size_t i = 0, o = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        int ok = n > 0 && i + n <= len && c != 0 && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
-
-        for (size_t k = 1; ok && k < n; k++)
-            ok = (s[i + k] & 0xC0) == 0x80;
-        if (ok && n == 3)       /* no overlong forms, no surrogates */
-            ok = !(c == 0xE0 && s[i + 1] < 0xA0) && !(c == 0xED && s[i + 1] >= 0xA0);
-        if (ok && n == 4)
-            ok = !(c == 0xF0 && s[i + 1] < 0x90) && !(c == 0xF4 && s[i + 1] >= 0x90);
-        if (!ok) {
-            out[o++] = '?';
-            i++;
-            continue;
-        }
-        memcpy(out + o, s + i, n);
-        o += n;
-        i += n;
-    }
-    out[o] = '\0';
-    *len_r = o;
-    return out;
-}
-
 static void
 outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *response, const char *error,
             unsigned duration_ms, int skipped)
@@ -122,10 +91,10 @@ outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *resp
     o->url = mem_strdup(job->url);
     o->status_code = code;
     if (response && buf_len(response) > 0)
-        o->body = clean_utf8(buf_data(response), buf_len(response), &o->body_len);
+        o->body = utf8_clean((const char *) buf_data(response), buf_len(response), &o->body_len);
     if (error) {
         size_t len;
-        char *e = clean_utf8((const unsigned char *) error, strnlen(error, WEBHOOK_ERROR_MAX), &len);
+        char *e = utf8_clean(error, strnlen(error, WEBHOOK_ERROR_MAX), &len);
 
         o->error = e;
     }

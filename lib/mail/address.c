@@ -176,7 +176,7 @@ plain_domain(const char *d)
 }
 
 size_t
-address_list_parse_strict(const char *value, char ***addrs_r, const char **why_r)
+address_list_parse_strict(const char *value, char ***addrs_r, char **error_r)
 {
     char *sk;
     size_t n = address_list_parse(value, addrs_r);
@@ -205,7 +205,7 @@ address_list_parse_strict(const char *value, char ***addrs_r, const char **why_r
         return n;
     address_list_free(*addrs_r, n);
     *addrs_r = NULL;
-    *why_r = why;
+    *error_r = mem_strdup(why);
     return 0;
 }
 

@@ -13,11 +13,11 @@ void address_init(void);
 /* The addr-specs of every mailbox in value (groups flattened), lower-cased domains.
  * Returns the count (0: none or unparseable); free with address_list_free. */
 size_t address_list_parse(const char *value, char ***addrs_r);
-/* Like address_list_parse, for From and Sender: 0 (*why_r set, nothing to free) unless
+/* Like address_list_parse, for From and Sender: 0 (*error_r set, mem_free it; no list) unless
  * the value is one unambiguous address list: no junk GMime would skip (a second '@',
  * a route, an empty local part, stray angle brackets, unclosed quotes or comments),
  * every address with one '@', a local part and a host-name domain. */
-size_t address_list_parse_strict(const char *value, char ***addrs_r, const char **why_r);
+size_t address_list_parse_strict(const char *value, char ***addrs_r, char **error_r);
 void address_list_free(char **addrs, size_t n);
 /* The domain part of addr (after the last '@'), or NULL. */
 const char *address_domain(const char *addr);

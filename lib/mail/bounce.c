@@ -157,11 +157,12 @@ bounce_record(DB *db, unsigned long long server_id, unsigned long long bounce_id
     if ((ret = db_exec(db, "UPDATE messages SET status = 'Bounced' WHERE id = ?", DB_ARGS(DB_UINT(id)))) < 0)
         goto out;
     if (dsn_rcpt_is_hard(r)) {
-        const char *rcpt = db_result_get(res, 0, O_RCPT), *why;
-        char address[SUPPRESSION_ADDRESS_MAX + 1];
+        const char *rcpt = db_result_get(res, 0, O_RCPT);
+        char address[SUPPRESSION_ADDRESS_MAX + 1], *why = NULL;
+        int ok = suppression_address_normalize(rcpt, strlen(rcpt), address, &why);
 
-        if (suppression_address_normalize(rcpt, strlen(rcpt), address, &why)
-            && (ret = suppression_add(db, server_id, address, reason, "bounce", BOUNCE_SUPPRESS_DAYS, 1)) < 0)
+        mem_free(why);
+        if (ok && (ret = suppression_add(db, server_id, address, reason, "bounce", BOUNCE_SUPPRESS_DAYS, 1)) < 0)
             goto out;
     }
     if ((ret = queue_event(db, server_id, id, bounce_id, r)) < 0)

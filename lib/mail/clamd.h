@@ -19,7 +19,8 @@
 /* 0 clean, 1 infected (*virus_r, mem_free it), -1 with *error_r (mem_free it). */
 int clamd_scan(const char *address, int timeout, const void *msg, size_t len, char **virus_r, char **error_r);
 
-/* Interprets clamd's answer line (exposed for the unit test); same results. */
+/* Interprets clamd's answer line (exposed for the unit test); same results as clamd_scan
+ * (0 clean, 1 infected with *virus_r, -1 with *error_r; the caller mem_frees both). */
 int clamd_parse_answer(const char *answer, char **virus_r, char **error_r);
 
 #endif

@@ -140,14 +140,14 @@ parse_bool(const char *text, int *value_r)
     return -1;
 }
 
-/* Checks and stores an integer; *why_r says what is wrong. */
+/* Checks and stores an integer: 0, or -1 with *error_r (mem_free it) saying what is wrong. */
 static int
-store_int(PGCONF *cfg, size_t i, long long v, char **why_r)
+store_int(PGCONF *cfg, size_t i, long long v, char **error_r)
 {
     const CONF_KEY *key = &conf_table[i];
 
     if (v < key->min || v > key->max) {
-        *why_r = buf_asprintf("%lld is out of range (%lld..%lld)", v, key->min, key->max);
+        *error_r = buf_asprintf("%lld is out of range (%lld..%lld)", v, key->min, key->max);
         return -1;
     }
     *FIELD(cfg, i, long long) = v;
@@ -155,18 +155,18 @@ store_int(PGCONF *cfg, size_t i, long long v, char **why_r)
 }
 
 static int
-store_string(PGCONF *cfg, size_t i, const char *text, char **why_r)
+store_string(PGCONF *cfg, size_t i, const char *text, char **error_r)
 {
     const CONF_KEY *key = &conf_table[i];
     char **field = FIELD(cfg, i, char *);
 
     if (key->type == CONF_TYPE_ENUM && !choice_ok(key->choices, text)) {
-        *why_r = buf_asprintf("\"%s\" is not one of %s", text, key->choices);
+        *error_r = buf_asprintf("\"%s\" is not one of %s", text, key->choices);
         return -1;
     }
     for (const char *c = text; *c; c++) {
         if ((unsigned char) *c < 0x20) {
-            *why_r = buf_asprintf("control characters are not allowed");
+            *error_r = buf_asprintf("control characters are not allowed");
             return -1;
         }
     }
@@ -175,16 +175,16 @@ store_string(PGCONF *cfg, size_t i, const char *text, char **why_r)
     return 0;
 }
 
-/* Parses text (a default or an environment value) into key i. */
+/* Parses text (a default or an environment value) into key i: 0, or -1 with *error_r (mem_free it). */
 static int
-set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
+set_from_text(PGCONF *cfg, size_t i, const char *text, char **error_r)
 {
     const CONF_KEY *key = &conf_table[i];
 
     switch (key->type) {
     case CONF_TYPE_STR:
     case CONF_TYPE_ENUM:
-        return store_string(cfg, i, text, why_r);
+        return store_string(cfg, i, text, error_r);
     case CONF_TYPE_INT: {
         char *end;
         long long v;
@@ -192,16 +192,16 @@ set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
         errno = 0;
         v = strtoll(text, &end, 10);
         if (errno || end == text || *end != '\0') {
-            *why_r = buf_asprintf("\"%s\" is not a whole number", text);
+            *error_r = buf_asprintf("\"%s\" is not a whole number", text);
             return -1;
         }
-        return store_int(cfg, i, v, why_r);
+        return store_int(cfg, i, v, error_r);
     }
     case CONF_TYPE_BOOL: {
         int v;
 
         if (parse_bool(text, &v) < 0) {
-            *why_r = buf_asprintf("\"%s\" is not true or false", text);
+            *error_r = buf_asprintf("\"%s\" is not true or false", text);
             return -1;
         }
         *FIELD(cfg, i, int) = v;
@@ -227,7 +227,7 @@ set_from_text(PGCONF *cfg, size_t i, const char *text, char **why_r)
         return 0;
     }
     }
-    *why_r = buf_asprintf("internal error: unknown type");
+    *error_r = buf_asprintf("internal error: unknown type");
     return -1;
 }
 
@@ -255,9 +255,9 @@ static const char *const type_expect[] = {
     [CONF_TYPE_LIST] = "a list of strings like [\"a\", \"b\"]",
 };
 
-/* Stores a libconfig setting into key i. */
+/* Stores a libconfig setting into key i: 0, or -1 with *error_r (mem_free it). */
 static int
-set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
+set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **error_r)
 {
     const CONF_KEY *key = &conf_table[i];
     int type = config_setting_type(s);
@@ -267,11 +267,11 @@ set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
     case CONF_TYPE_ENUM:
         if (type != CONFIG_TYPE_STRING)
             break;
-        return store_string(cfg, i, config_setting_get_string(s), why_r);
+        return store_string(cfg, i, config_setting_get_string(s), error_r);
     case CONF_TYPE_INT:
         if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
             break;
-        return store_int(cfg, i, config_setting_get_int64(s), why_r);
+        return store_int(cfg, i, config_setting_get_int64(s), error_r);
     case CONF_TYPE_BOOL:
         if (type != CONFIG_TYPE_BOOL)
             break;
@@ -286,7 +286,7 @@ set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
         n = config_setting_length(s);
         for (int j = 0; j < n; j++) {
             if (config_setting_type(config_setting_get_elem(s, (unsigned) j)) != CONFIG_TYPE_STRING) {
-                *why_r = buf_asprintf("element %d is not a string; expected %s", j + 1, type_expect[key->type]);
+                *error_r = buf_asprintf("element %d is not a string; expected %s", j + 1, type_expect[key->type]);
                 return -1;
             }
         }
@@ -299,7 +299,7 @@ set_from_setting(PGCONF *cfg, size_t i, config_setting_t *s, char **why_r)
         return 0;
     }
     }
-    *why_r = buf_asprintf("expected %s, found %s", type_expect[key->type], setting_type_name(type));
+    *error_r = buf_asprintf("expected %s, found %s", type_expect[key->type], setting_type_name(type));
     return -1;
 }
 

@@ -96,7 +96,8 @@ PGCONF *conf_holder_get(CONF_HOLDER *h);                /* a new reference: conf
 void conf_holder_swap(CONF_HOLDER *h, PGCONF *cfg);     /* takes cfg's reference, drops the old */
 void conf_holder_destroy(CONF_HOLDER *h);
 
-/* 0 when new_cfg differs from old only in reloadable keys; else -1 naming the key. */
+/* 0 when new_cfg differs from old only in reloadable keys; else -1 with *error_r naming
+ * the key (mem_free it). */
 int conf_reload_check(const PGCONF *old_cfg, const PGCONF *new_cfg, char **error_r);
 
 const CONF_KEY *conf_keys(size_t *count_r);

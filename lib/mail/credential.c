@@ -396,11 +396,20 @@ credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
+static const DB_COL credential_cols[] = {
+    DB_COL_AT(DB_COL_ID, CREDENTIAL_ROW, id), DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, uuid),
+    DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, type), DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, name),
+    DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, key_prefix), DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, network),
+    DB_COL_AT(DB_COL_BOOL, CREDENTIAL_ROW, hold), DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, last_used_at),
+    DB_COL_AT(DB_COL_STR, CREDENTIAL_ROW, created_at),
+};
+
 int
 credential_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id,
-                       DB_RESULT **res_r)
+                       DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT id, uuid, type, name, key_prefix, "
+    return db_query_rows(db, rows, credential_cols, sizeof(credential_cols) / sizeof(credential_cols[0]),
+                         sizeof(CREDENTIAL_ROW), "SELECT id, uuid, type, name, key_prefix, "
                     "IF(type <> 'SMTP-IP', NULL, IF(IS_IPV4_MAPPED(ip_start), "
                     "CONCAT(INET6_NTOA(SUBSTR(ip_start, 13)), '/', prefix_len - 96), "
                     "CONCAT(INET6_NTOA(ip_start), '/', prefix_len))), hold, "

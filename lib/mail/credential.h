@@ -60,22 +60,30 @@ int credential_network_check(const PGCONF *cfg, const unsigned char *start, cons
  * lies inside a network of another server. 1 created; 0 invalid input (*error_r says
  * why: bad type, bad or disallowed network, network already used by this server);
  * CREDENTIAL_CONFLICT when the network overlaps another server's (*error_r names the
- * overlapping network, never its server or organization); < 0 database error. */
+ * overlapping network, never its server or organization); < 0 database error. The
+ * caller mem_frees *error_r. */
 #define CREDENTIAL_CONFLICT 2
 int credential_create(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, unsigned long long server_id,
                       const char *type, const char *name, const char *network, int hold,
                       char key_r[CREDENTIAL_KEY_LEN + 1], unsigned long long *id_r, char **error_r);
 
-/* Columns of credential_server_list()'s rows (never the hash or the key); times as
- * "YYYY-MM-DDTHH:MM:SSZ" or NULL; CRED_COL_NETWORK is "address/prefix" for SMTP-IP, else NULL. */
-enum credential_col {
-    CRED_COL_ID, CRED_COL_UUID, CRED_COL_TYPE, CRED_COL_NAME, CRED_COL_KEY_PREFIX, CRED_COL_NETWORK, CRED_COL_HOLD,
-    CRED_COL_LAST_USED, CRED_COL_CREATED
-};
-/* The credentials of server_id (only uuid's when not NULL, only id's when not 0), by id, into
- * *res_r (db_result_free it): the row count, < 0 database error. */
+/* A credential as credential_server_list() gives it (never the hash or the key); times as
+ * "YYYY-MM-DDTHH:MM:SSZ" or NULL; network is "address/prefix" for SMTP-IP, else NULL. */
+typedef struct credential_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *type;
+    const char *name;
+    const char *key_prefix;
+    const char *network;
+    int hold;
+    const char *last_used_at;
+    const char *created_at;
+} CREDENTIAL_ROW;
+/* The credentials of server_id (only uuid's when not NULL, only id's when not 0), by id, as
+ * CREDENTIAL_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
 int credential_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id,
-                           DB_RESULT **res_r);
+                           DB_ROWS *rows);
 /* Changes the name (unless NULL) and hold (unless < 0) of credential id. 0 done, < 0 database error. */
 int credential_update(DB *db, unsigned long long id, const char *name, int hold);
 /* Deletes credential id of server_id. 1 deleted, 0 none, < 0 database error. */

@@ -71,26 +71,29 @@ daemon_parse_args(DAEMON_OPTS *opts, int argc, char **argv)
 }
 
 static int
-apply_logging(const PGCONF *cfg, const char **why)
+apply_logging(const PGCONF *cfg, char **error_r)
 {
     MSG_LEVEL level = MSG_LEVEL_INFO;
 
     msg_level_parse(cfg->logging_level, &level);
-    return msg_configure(strcmp(cfg->logging_destination, "syslog") == 0 ? MSG_DEST_SYSLOG : MSG_DEST_STDERR,
-                         level, cfg->logging_syslog_facility, why);
+    if (msg_configure(strcmp(cfg->logging_destination, "syslog") == 0 ? MSG_DEST_SYSLOG : MSG_DEST_STDERR,
+                      level, cfg->logging_syslog_facility) < 0) {
+        *error_r = mem_strdup("unknown syslog facility");
+        return -1;
+    }
+    return 0;
 }
 
 PGCONF *
 daemon_load_config(const DAEMON_OPTS *opts)
 {
     char *error = NULL;
-    const char *why;
     PGCONF *cfg = conf_load(opts->config_path, !opts->config_explicit, &error);
 
     if (cfg == NULL)
         msg_fatal_status(EX_CONFIG, "%s", error);
-    if (apply_logging(cfg, &why) < 0)
-        msg_fatal_status(EX_CONFIG, "logging: %s", why);
+    if (apply_logging(cfg, &error) < 0)
+        msg_fatal_status(EX_CONFIG, "logging: %s", error);
     return cfg;
 }
 
@@ -187,7 +190,6 @@ PGCONF *
 daemon_reload_config(const DAEMON_OPTS *opts, const PGCONF *current)
 {
     char *error = NULL;
-    const char *why;
     PGCONF *cfg = conf_load(opts->config_path, !opts->config_explicit, &error);
 
     if (cfg == NULL || conf_reload_check(current, cfg, &error) < 0) {
@@ -196,8 +198,10 @@ daemon_reload_config(const DAEMON_OPTS *opts, const PGCONF *current)
         conf_unref(cfg);
         return NULL;
     }
-    if (apply_logging(cfg, &why) < 0)
-        msg_warn("logging: %s", why);
+    if (apply_logging(cfg, &error) < 0) {
+        msg_warn("logging: %s", error);
+        mem_free(error);
+    }
     msg_info("configuration reloaded from %s", cfg->path ? cfg->path : "defaults and environment");
     return cfg;
 }

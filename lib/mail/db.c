@@ -1,6 +1,7 @@
 /*
  * db.c -- MariaDB Connector/C behind db.h: a per-handle cache of prepared statements,
- * reconnect rules, and temporary/permanent error classification.
+ * reconnect rules, temporary/permanent error classification, and results turned into
+ * the modules' typed row structs (db_query_rows()).
  * Never builds SQL from input: the only text sent outside prepared statements is
  * constant (transactions, session set-up) or a trusted script (migrations).
  */
@@ -596,4 +597,65 @@ db_result_free(DB_RESULT *res)
     mem_free(res->vals);
     mem_free(res->lens);
     mem_free(res);
+}
+
+/* ---------------------------------------------------------------- typed rows */
+
+void
+db_rows_take(DB_ROWS *rows, DB_RESULT *res, const DB_COL *cols, size_t ncols, size_t size)
+{
+    rows->n = db_result_rows(res);
+    rows->res = res;
+    rows->v = mem_zalloc((rows->n ? rows->n : 1) * size);
+    if (res && res->cols < ncols)
+        msg_panic("db_rows_take: %zu columns, %zu expected", res->cols, ncols);
+    for (size_t i = 0; i < rows->n; i++) {
+        char *row = (char *) rows->v + i * size;
+
+        for (size_t k = 0; k < ncols; k++) {
+            const char *v = res->vals[i * res->cols + k];
+            void *at = row + cols[k].offset;
+
+            switch (cols[k].kind) {
+            case DB_COL_STR:
+                *(const char **) at = v;
+                break;
+            case DB_COL_ID:
+                *(unsigned long long *) at = v ? strtoull(v, NULL, 10) : 0;
+                break;
+            case DB_COL_BOOL:
+                *(int *) at = v && atoi(v) != 0;
+                break;
+            case DB_COL_NUM:
+                *(long long *) at = v ? strtoll(v, NULL, 10) : -1;
+                break;
+            }
+        }
+    }
+}
+
+int
+db_query_rows(DB *db, DB_ROWS *rows, const DB_COL *cols, size_t ncols, size_t size, const char *sql,
+              const DB_PARAM *params, size_t nparams)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, sql, params, nparams);
+
+    memset(rows, 0, sizeof(*rows));
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    db_rows_take(rows, res, cols, ncols, size);
+    return (int) rows->n;
+}
+
+void
+db_rows_free(DB_ROWS *rows)
+{
+    if (rows == NULL)
+        return;
+    mem_free(rows->v);
+    db_result_free(rows->res);
+    memset(rows, 0, sizeof(*rows));
 }

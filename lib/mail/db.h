@@ -9,7 +9,9 @@
  *                   ready. The caller answers Postfix 4xx / HTTP 503 and retries later.
  *     DB_ERR_PERM   permanent: the statement itself failed (duplicate key,
  *                   constraint, bad data). Retrying the same input fails again.
- * db_error()/db_errno() describe the last failure. A DB handle is used by one thread
+ * Modules hand rows to their callers as typed structs (DB_ROWS, db_query_rows()): the
+ * column list of a query is written once, next to its SQL, so no caller indexes
+ * columns or parses numbers. db_error()/db_errno() describe the last failure. A DB handle is used by one thread
  * at a time. SQL text is always a constant: values travel only as parameters.
  *
  * Reconnects: outside a transaction, db_query() is retried once on a fresh connection
@@ -98,5 +100,38 @@ size_t db_result_cols(const DB_RESULT *res);
 const char *db_result_get(const DB_RESULT *res, size_t row, size_t col);
 size_t db_result_len(const DB_RESULT *res, size_t row, size_t col);
 void db_result_free(DB_RESULT *res);
+
+/* ---- typed rows: a result as an array of a module's row struct (CREDENTIAL_ROW, ...),
+ * converted once where the SQL is, so callers never index columns or parse numbers. */
+
+/* What a column becomes: a string (NULL for SQL NULL, pointing into the result), an id
+ * (0 for NULL), a boolean int (0/1), or a whole number (-1 for NULL: for counters that
+ * cannot be negative). */
+typedef enum { DB_COL_STR, DB_COL_ID, DB_COL_BOOL, DB_COL_NUM } DB_COL_KIND;
+
+/* Column i of a result goes to the field at offset of the row struct. */
+typedef struct db_col {
+    DB_COL_KIND kind;
+    size_t offset;
+} DB_COL;
+
+#define DB_COL_AT(kind, type, field) {kind, offsetof(type, field)}
+
+/* Rows of a query: v is an array of n row structs whose strings live in res. */
+typedef struct db_rows {
+    void *v;
+    size_t n;
+    DB_RESULT *res;
+} DB_ROWS;
+
+/* Turns res (taken over; ncols columns, as cols says) into rows of size bytes each. */
+void db_rows_take(DB_ROWS *rows, DB_RESULT *res, const DB_COL *cols, size_t ncols, size_t size);
+
+/* db_query() straight into typed rows: the row count, < 0 database error (rows empty). */
+int db_query_rows(DB *db, DB_ROWS *rows, const DB_COL *cols, size_t ncols, size_t size, const char *sql,
+                  const DB_PARAM *params, size_t nparams);
+
+/* Frees the rows and the result behind them; rows is empty afterwards. */
+void db_rows_free(DB_ROWS *rows);
 
 #endif

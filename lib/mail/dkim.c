@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "mail/dkim.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -125,18 +126,6 @@ valid_domain(const char *name)
     return 1;
 }
 
-static char *
-base64_encode(const unsigned char *data, size_t len)
-{
-    char *out;
-
-    if (len > INT_MAX / 2)
-        return NULL;
-    out = mem_alloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *) out, data, (int) len);
-    return out;
-}
-
 /* ------------------------------------------------------------------ keys */
 
 static int
@@ -147,7 +136,7 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 
 /* The p= value of a key: RSA SubjectPublicKeyInfo DER or the raw Ed25519 key, base64. */
 static char *
-public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
+public_b64(EVP_PKEY *pkey, DKIM_ALG alg, char **error_r)
 {
     unsigned char *der = NULL;
     unsigned char raw[32];
@@ -157,14 +146,14 @@ public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
 
     if (alg == DKIM_ALG_RSA_SHA256) {
         if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
-            *error_r = "cannot encode the RSA public key";
+            *error_r = mem_strdup("cannot encode the RSA public key");
         else
-            b64 = base64_encode(der, (size_t) der_len);
+            b64 = base64_encode(der, (size_t) der_len, 0);
         OPENSSL_free(der);
     } else if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
-        *error_r = "cannot read the Ed25519 public key";
+        *error_r = mem_strdup("cannot read the Ed25519 public key");
     } else {
-        b64 = base64_encode(raw, raw_len);
+        b64 = base64_encode(raw, raw_len, 0);
     }
     return b64;
 }
@@ -172,13 +161,14 @@ public_b64(EVP_PKEY *pkey, DKIM_ALG alg, const char **error_r)
 char *
 dkim_key_public_b64(const DKIM_KEY *key)
 {
-    const char *why;
+    char *why = NULL, *b64 = public_b64(key->pkey, key->alg, &why);
 
-    return public_b64(key->pkey, key->alg, &why);
+    mem_free(why);
+    return b64;
 }
 
 int
-dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **error_r)
+dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, char **error_r)
 {
     EVP_PKEY *pkey;
     BIO *bio = NULL;
@@ -192,18 +182,18 @@ dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **
     else if (alg == DKIM_ALG_ED25519_SHA256)
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     else {
-        *error_r = "unknown DKIM algorithm";
+        *error_r = mem_strdup("unknown DKIM algorithm");
         return -1;
     }
     if (pkey == NULL) {
-        *error_r = "key generation failed";
+        *error_r = mem_strdup("key generation failed");
         goto out;
     }
     /* The secure-memory BIO clears the private key from memory when freed. */
     if ((bio = BIO_new(BIO_s_secmem())) == NULL
         || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1
         || (pem_len = BIO_get_mem_data(bio, &pem_data)) <= 0) {
-        *error_r = "cannot write the private key as PEM";
+        *error_r = mem_strdup("cannot write the private key as PEM");
         goto out;
     }
     if ((*public_b64_r = public_b64(pkey, alg, error_r)) == NULL)
@@ -218,27 +208,27 @@ out:
 }
 
 DKIM_KEY *
-dkim_key_load(const char *pem, size_t len, const char **error_r)
+dkim_key_load(const char *pem, size_t len, char **error_r)
 {
     DKIM_KEY *key = NULL;
     EVP_PKEY *pkey;
     BIO *bio;
 
     if (pem == NULL || len == 0 || len > DKIM_PEM_MAX) {
-        *error_r = "private key is empty or larger than 64 kB";
+        *error_r = mem_strdup("private key is empty or larger than 64 kB");
         return NULL;
     }
     if ((bio = BIO_new_mem_buf(pem, (int) len)) == NULL) {
-        *error_r = "cannot read the private key";
+        *error_r = mem_strdup("cannot read the private key");
         return NULL;
     }
     pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     if (pkey == NULL)
-        *error_r = "not a PEM private key (or an encrypted one)";
+        *error_r = mem_strdup("not a PEM private key (or an encrypted one)");
     else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
         if (EVP_PKEY_get_bits(pkey) < DKIM_MIN_RSA_BITS)
-            *error_r = "RSA key shorter than 1024 bits (RFC 8301 forbids it)";
+            *error_r = mem_strdup("RSA key shorter than 1024 bits (RFC 8301 forbids it)");
         else {
             key = mem_zalloc(sizeof(*key));
             key->alg = DKIM_ALG_RSA_SHA256;
@@ -247,7 +237,7 @@ dkim_key_load(const char *pem, size_t len, const char **error_r)
         key = mem_zalloc(sizeof(*key));
         key->alg = DKIM_ALG_ED25519_SHA256;
     } else
-        *error_r = "unsupported key type (RSA or Ed25519 only)";
+        *error_r = mem_strdup("unsupported key type (RSA or Ed25519 only)");
     if (key != NULL)
         key->pkey = pkey;
     else
@@ -629,14 +619,14 @@ sign_data(DKIM_SIGNER *s, const unsigned char *data, size_t len, char **b64_r)
     }
     EVP_MD_CTX_free(ctx);
     if (ok)
-        *b64_r = base64_encode(sig, sig_len);
+        *b64_r = base64_encode(sig, sig_len, 0);
     mem_free(sig);
     ERR_clear_error();
     return ok && *b64_r != NULL ? 0 : -1;
 }
 
 int
-dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **error_r)
+dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, char **error_r)
 {
     unsigned char body_hash[32];
     char *bh = NULL, *b = NULL, *atom;
@@ -645,7 +635,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
 
     *value_r = NULL;
     if (s->finished) {
-        *error_r = "DKIM signer already finished";
+        *error_r = mem_strdup("DKIM signer already finished");
         return -1;
     }
     s->finished = 1;
@@ -654,10 +644,10 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
     if (s->error == NULL && body_finish(s, body_hash) < 0)
         set_error(s, "SHA-256 of the body failed");
     if (s->error != NULL) {
-        *error_r = s->error;
+        *error_r = mem_strdup(s->error);
         return -1;
     }
-    bh = base64_encode(body_hash, sizeof(body_hash));
+    bh = base64_encode(body_hash, sizeof(body_hash), 0);
 
     data = buf_new(1024);
     f.buf = buf_new(512);
@@ -684,7 +674,7 @@ dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **erro
     /* RFC 6376 3.7: the signature field itself, b= empty, canonicalized, no CRLF. */
     canon_header(data, DKIM_SIG_FIELD, buf_cstr(f.buf));
     if (sign_data(s, buf_data(data), buf_len(data), &b) < 0) {
-        *error_r = s->alg == DKIM_ALG_RSA_SHA256 ? "RSA-SHA256 signing failed" : "Ed25519 signing failed";
+        *error_r = mem_strdup(s->alg == DKIM_ALG_RSA_SHA256 ? "RSA-SHA256 signing failed" : "Ed25519 signing failed");
         buf_free(data);
         buf_free(f.buf);
         mem_free(bh);
@@ -758,18 +748,19 @@ static void
 fold_encoded(BUF *out, size_t *col, const char *word, size_t len)
 {
     while (len > 0) {
-        unsigned char b64[2 * DKIM_EW_BYTES];
         size_t n = len < DKIM_EW_BYTES ? len : DKIM_EW_BYTES;
+        char *b64;
 
         while (n < len && n > 1 && ((unsigned char) word[n] & 0xC0) == 0x80)
             n--;                /* never cut a character */
-        EVP_EncodeBlock(b64, (const unsigned char *) word, (int) n);
-        if (*col + 12 + strlen((char *) b64) > DKIM_LINE_LIMIT) {
+        b64 = base64_encode(word, n, 0);
+        if (*col + 12 + strlen(b64) > DKIM_LINE_LIMIT) {
             buf_append_str(out, "\n ");
             *col = 1;
         }
         buf_printf(out, "=?UTF-8?B?%s?=", b64);
-        *col += 12 + strlen((char *) b64);
+        *col += 12 + strlen(b64);
+        mem_free(b64);
         word += n;
         len -= n;
         if (len > 0) {

@@ -28,11 +28,11 @@ typedef struct dkim_signer DKIM_SIGNER; /* opaque: one message being signed */
 
 /* Generates a key: RSA 2048 bits or Ed25519. *pem_r = PKCS#8 PEM private key (mem_free it);
  * *public_b64_r = the base64 value for the DNS p= tag (RSA: SubjectPublicKeyInfo DER;
- * Ed25519: the raw 32-byte key, RFC 8463), mem_free it. 0 ok, -1 with *error_r. */
-int dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, const char **error_r);
-/* Loads a PEM private key (RSA >= 1024 bits, or Ed25519); NULL with *error_r otherwise.
+ * Ed25519: the raw 32-byte key, RFC 8463), mem_free it. 0 ok, -1 with *error_r (mem_free it). */
+int dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, char **error_r);
+/* Loads a PEM private key (RSA >= 1024 bits, or Ed25519); NULL with *error_r (mem_free it) otherwise.
  * Encrypted keys are refused, never prompted for. */
-DKIM_KEY *dkim_key_load(const char *pem, size_t len, const char **error_r);
+DKIM_KEY *dkim_key_load(const char *pem, size_t len, char **error_r);
 void dkim_key_free(DKIM_KEY *key);
 /* The key's p= value (as dkim_key_generate reports it); mem_free it; NULL on failure. */
 char *dkim_key_public_b64(const DKIM_KEY *key);
@@ -59,9 +59,9 @@ void dkim_signer_body(DKIM_SIGNER *s, const unsigned char *data, size_t len);
 /* Computes the signature; *value_r = the DKIM-Signature header VALUE (without
  * "DKIM-Signature:"), starting with a space, folded with "\r\n\t" so that no line of the
  * field exceeds 78 characters; tags v=1; a=; c=relaxed/relaxed; d=; s=; t=<now>; h=; bh=; b=.
- * mem_free *value_r. 0 ok, -1 with *error_r (limits passed, bad arguments, crypto failure,
- * called twice). */
-int dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, const char **error_r);
+ * mem_free *value_r. 0 ok, -1 with *error_r (mem_free it: limits passed, bad arguments,
+ * crypto failure, called twice). */
+int dkim_signer_finish(DKIM_SIGNER *s, time_t now, char **value_r, char **error_r);
 void dkim_signer_free(DKIM_SIGNER *s);
 
 /* A header field whose lines would pass 998 octets, folded before signing so that

@@ -50,13 +50,13 @@ static int
 add_key(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
         long delay, char selector_r[64], char **error_r)
 {
-    char *pem = NULL, *pub = NULL, suffix[7], selector[64];
-    const char *why;
+    char *pem = NULL, *pub = NULL, suffix[7], selector[64], *why = NULL;
     BUF *sealed;
     int ret;
 
     if (dkim_key_generate(alg, &pem, &pub, &why) < 0) {
         *error_r = buf_asprintf("DKIM key generation failed: %s", why);
+        mem_free(why);
         return DB_ERR_TEMP;
     }
     if (token_generate(suffix, 6, TOKEN_LOWER_ALNUM) < 0) {
@@ -261,10 +261,27 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
+static const DB_COL domain_cols[] = {
+    DB_COL_AT(DB_COL_ID, DOMAIN_ROW, id), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, uuid), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, name),
+    DB_COL_AT(DB_COL_BOOL, DOMAIN_ROW, verified), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verification_method),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, created_at), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verified_at),
+};
+static const DB_COL dkim_cols[] = {
+    DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, selector), DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, algorithm),
+    DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, state), DB_COL_AT(DB_COL_BOOL, DOMAIN_DKIM_ROW, signing),
+    DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, activated_at), DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, created_at),
+};
+
 int
-domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r)
+domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
+    return db_query_rows(db, rows, domain_cols, sizeof(domain_cols) / sizeof(domain_cols[0]), sizeof(DOMAIN_ROW),
+                         "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
                     "return_path_status, return_path_error, " TS("dns_checked_at") ", " TS("verified_at") " "
                     "FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
@@ -272,10 +289,11 @@ domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RE
 }
 
 int
-domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r)
+domain_dkim_list(DB *db, unsigned long long domain_id, DB_ROWS *rows)
 {
     /* signing: the key domain_signing_keys() would choose for its algorithm. */
-    return db_query(db, res_r, "SELECT k.selector, k.algorithm, k.state, k.id = (SELECT s.id FROM domain_dkim_keys s "
+    return db_query_rows(db, rows, dkim_cols, sizeof(dkim_cols) / sizeof(dkim_cols[0]), sizeof(DOMAIN_DKIM_ROW),
+                         "SELECT k.selector, k.algorithm, k.state, k.id = (SELECT s.id FROM domain_dkim_keys s "
                     "WHERE s.domain_id = k.domain_id AND s.algorithm = k.algorithm AND (s.state = 'active' OR "
                     "(s.state = 'pending' AND s.activated_at <= UTC_TIMESTAMP(6))) "
                     "ORDER BY s.state = 'pending' DESC, s.id DESC LIMIT 1), " TS("k.activated_at") ", "

@@ -39,7 +39,8 @@ typedef struct domain_create_args {
 /* Lowercases and checks a domain name (LDH labels, at least two). 1 ok, 0 bad. */
 int domain_name_normalize(const char *in, char *out, size_t len);
 /* 1 created, 0 invalid or taken by this owner (*error_r), DOMAIN_CLAIMED (asked verified, but
- * another owner has verified the name; *error_r), < 0 database or key error. */
+ * another owner has verified the name; *error_r), < 0 database or key error (DB_ERR_TEMP /
+ * DB_ERR_PERM; *error_r). The caller mem_frees *error_r. */
 int domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREATE_ARGS *args,
                   unsigned long long *id_r, char **error_r);
 /* Is name a verified domain of the server or of its organization? 1 yes (*domain_id_r), 0 no. */
@@ -50,20 +51,36 @@ void domain_keys_free(DOMAIN_KEY *keys, int n);
 /* The records to publish for a domain, in zone-file syntax (mem_free it); NULL on database error. */
 char *domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id);
 
-/* Columns of domain_server_list()'s rows; times as "YYYY-MM-DDTHH:MM:SSZ". */
-enum domain_col {
-    DOMAIN_COL_ID, DOMAIN_COL_UUID, DOMAIN_COL_NAME, DOMAIN_COL_VERIFIED, DOMAIN_COL_METHOD, DOMAIN_COL_CREATED,
-    DOMAIN_COL_SPF_STATUS, DOMAIN_COL_SPF_ERROR, DOMAIN_COL_DKIM_STATUS, DOMAIN_COL_DKIM_ERROR, DOMAIN_COL_MX_STATUS,
-    DOMAIN_COL_MX_ERROR, DOMAIN_COL_RETURN_PATH_STATUS, DOMAIN_COL_RETURN_PATH_ERROR, DOMAIN_COL_DNS_CHECKED,
-    DOMAIN_COL_VERIFIED_AT,
-};
-/* The domains of server_id (only name's, already normalized, when not NULL), by name, into
- * *res_r (db_result_free it): the row count, < 0 database error. */
-int domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RESULT **res_r);
-/* The DKIM keys of a domain still in DNS: rows of selector, algorithm, state, signing (1 for
- * the key of its algorithm that signs now), activated_at (for a pending key: when it starts
- * signing), created_at, by id. */
-int domain_dkim_list(DB *db, unsigned long long domain_id, DB_RESULT **res_r);
+/* A domain as domain_server_list() gives it; times as "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
+typedef struct domain_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    int verified;
+    const char *verification_method;
+    const char *created_at;
+    const char *spf_status, *spf_error;
+    const char *dkim_status, *dkim_error;
+    const char *mx_status, *mx_error;
+    const char *return_path_status, *return_path_error;
+    const char *dns_checked_at;
+    const char *verified_at;
+} DOMAIN_ROW;
+/* The domains of server_id (only name's, already normalized, when not NULL), by name, as
+ * DOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_ROWS *rows);
+/* A DKIM key of a domain still in DNS: signing is 1 for the key of its algorithm that signs
+ * now; activated_at is, for a pending key, when it starts signing. */
+typedef struct domain_dkim_row {
+    const char *selector;
+    const char *algorithm;
+    const char *state;
+    int signing;
+    const char *activated_at;
+    const char *created_at;
+} DOMAIN_DKIM_ROW;
+/* The DKIM keys of a domain still in DNS as DOMAIN_DKIM_ROWs, by id: the count, < 0 database error. */
+int domain_dkim_list(DB *db, unsigned long long domain_id, DB_ROWS *rows);
 /* Deletes domain_id of server_id (its keys go with it). 1 deleted, 0 none, < 0 database error. */
 int domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id);
 
@@ -90,11 +107,13 @@ int domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DO
 void domain_dns_status_free(DOMAIN_DNS_STATUS *st);
 /* Makes a new pending key of alg that starts signing delay seconds from now (its DNS record
  * is published first: domain_dns_records() lists it at once). 1 made (selector_r), 0 a
- * pending key of alg exists already (*error_r), < 0 database or key error (*error_r). */
+ * pending key of alg exists already (*error_r), < 0 database or key error (*error_r).
+ * The caller mem_frees *error_r. */
 int domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
                        long delay, char selector_r[64], char **error_r);
 /* Makes pending key selector active now and the active key of its algorithm retiring.
- * 1 done, 0 no such pending key (*error_r), < 0 database error (*error_r). */
+ * 1 done, 0 no such pending key (*error_r), < 0 database error (*error_r). The caller
+ * mem_frees *error_r. */
 int domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r);
 
 #endif

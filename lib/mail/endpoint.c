@@ -56,6 +56,38 @@ endpoint_list(DB *db, ENDPOINT_TYPE type, unsigned long long server_id, const ch
                             DB_UINT(id), DB_UINT(id)));
 }
 
+#define COL(kind, field) DB_COL_AT(kind, ENDPOINT_ROW, field)
+#define EP_HEAD COL(DB_COL_ID, id), COL(DB_COL_STR, uuid), COL(DB_COL_STR, name)
+#define EP_TAIL COL(DB_COL_STR, last_used_at), COL(DB_COL_STR, created_at), COL(DB_COL_STR, updated_at)
+
+/* list_sql's columns, type by type. */
+static const DB_COL http_cols[] = {
+    EP_HEAD, COL(DB_COL_STR, url), COL(DB_COL_STR, encoding), COL(DB_COL_STR, format), COL(DB_COL_BOOL, strip_replies),
+    COL(DB_COL_BOOL, include_attachments), COL(DB_COL_NUM, timeout), EP_TAIL,
+};
+static const DB_COL smtp_cols[] = {
+    EP_HEAD, COL(DB_COL_STR, hostname), COL(DB_COL_NUM, port), COL(DB_COL_STR, ssl_mode), COL(DB_COL_STR, username),
+    COL(DB_COL_BOOL, has_password), EP_TAIL,
+};
+static const DB_COL address_cols[] = {EP_HEAD, EP_TAIL};
+static const struct {
+    const DB_COL *cols;
+    size_t n;
+} row_cols[ENDPOINT_TYPES] = {
+    {http_cols, sizeof(http_cols) / sizeof(http_cols[0])},
+    {smtp_cols, sizeof(smtp_cols) / sizeof(smtp_cols[0])},
+    {address_cols, sizeof(address_cols) / sizeof(address_cols[0])},
+};
+
+int
+endpoint_rows(DB *db, ENDPOINT_TYPE type, unsigned long long server_id, const char *uuid, unsigned long long id,
+              DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, row_cols[type].cols, row_cols[type].n, sizeof(ENDPOINT_ROW), list_sql[type],
+                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
+}
+
 static const char *const find_sql[ENDPOINT_TYPES] = {
     "SELECT id, server_id FROM http_endpoints WHERE uuid = ?",
     "SELECT id, server_id FROM smtp_endpoints WHERE uuid = ?",

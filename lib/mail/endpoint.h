@@ -73,6 +73,33 @@ enum endpoint_address_col {
 int endpoint_list(DB *db, ENDPOINT_TYPE type, unsigned long long server_id, const char *uuid, unsigned long long id,
                   DB_RESULT **res_r);
 
+/* An endpoint of any type as endpoint_rows() gives it; times "YYYY-MM-DDTHH:MM:SSZ" or
+ * NULL. An Address endpoint's name is its address; the fields of other types are NULL/0. */
+typedef struct endpoint_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    /* HTTP */
+    const char *url;
+    const char *encoding;
+    const char *format;
+    int strip_replies;
+    int include_attachments;
+    long long timeout;
+    /* SMTP */
+    const char *hostname;
+    long long port;
+    const char *ssl_mode;
+    const char *username;
+    int has_password;
+    const char *last_used_at;
+    const char *created_at;
+    const char *updated_at;
+} ENDPOINT_ROW;
+/* endpoint_list() as ENDPOINT_ROWs into *rows (db_rows_free it): the count, < 0 database error. */
+int endpoint_rows(DB *db, ENDPOINT_TYPE type, unsigned long long server_id, const char *uuid, unsigned long long id,
+                  DB_ROWS *rows);
+
 /* Finds an endpoint of type by uuid in any server: 1 with *id_r and *server_id_r, 0 none,
  * < 0 database error (so the caller can tell "unknown" from "another server's"). */
 int endpoint_find(DB *db, ENDPOINT_TYPE type, const char *uuid, unsigned long long *id_r,

@@ -11,8 +11,10 @@
 #include "mail/inpayload.h"
 #include "mail/message_view.h"
 #include "mail/mime.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* ---------------------------------------------------------------- reply stripping */
 
@@ -122,7 +124,7 @@ inpayload_strip_replies(const char *plain, char **body_r, char **replies_r)
 
 /* ---------------------------------------------------------------- the payload */
 
-/* Text as a JSON string, invalid UTF-8 bytes replaced by '?' (never fails). */
+/* Text as a JSON string, bytes that are not valid UTF-8 replaced by '?' (never fails). */
 static json_t *
 text(const char *s, size_t len)
 {
@@ -133,10 +135,7 @@ text(const char *s, size_t len)
         return json_null();
     if ((j = json_stringn(s, len)) != NULL)
         return j;
-    copy = mem_strndup(s, len);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char) copy[i] >= 0x80 || copy[i] == '\0')
-            copy[i] = '?';
+    copy = utf8_clean(s, len, NULL);
     j = json_stringn(copy, len);
     mem_free(copy);
     return j ? j : json_string("");
@@ -173,7 +172,7 @@ inpayload_object(const INPAYLOAD_MESSAGE *m, const INPAYLOAD_OPTIONS *o)
     MIME_PARSED *p;
 
     if (o->raw_format) {
-        char *b64 = message_view_base64(m->raw, m->raw_len);
+        char *b64 = base64_encode(m->raw, m->raw_len, 0);
 
         json_object_set_new(obj, "id", json_integer((json_int_t) m->id));
         json_object_set_new(obj, "rcpt_to", str(m->rcpt_to));
@@ -225,7 +224,7 @@ inpayload_object(const INPAYLOAD_MESSAGE *m, const INPAYLOAD_OPTIONS *o)
 
         for (size_t i = 0; i < p->nfiles; i++) {
             const MIME_FILE *f = &p->files[i];
-            char *b64 = message_view_base64(f->data, f->len);
+            char *b64 = base64_encode(f->data, f->len, 0);
 
             json_array_append_new(list, json_pack("{s:o, s:o, s:I, s:s}", "filename", str(f->filename),
                                                   "content_type", str(f->content_type), "size",

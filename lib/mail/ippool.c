@@ -15,26 +15,49 @@
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 #define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") " "
 
+#define COL(kind, type, field) DB_COL_AT(kind, type, field)
+static const DB_COL pool_cols[] = {
+    COL(DB_COL_ID, IPPOOL_ROW, id), COL(DB_COL_STR, IPPOOL_ROW, uuid), COL(DB_COL_STR, IPPOOL_ROW, name),
+    COL(DB_COL_BOOL, IPPOOL_ROW, is_default), COL(DB_COL_STR, IPPOOL_ROW, created_at),
+    COL(DB_COL_STR, IPPOOL_ROW, updated_at),
+};
+static const DB_COL address_cols[] = {
+    COL(DB_COL_ID, IPPOOL_ADDRESS_ROW, id), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv4),
+    COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv6), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, hostname),
+    COL(DB_COL_NUM, IPPOOL_ADDRESS_ROW, priority), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, created_at),
+    COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, updated_at),
+};
+static const DB_COL rule_cols[] = {
+    COL(DB_COL_ID, IPPOOL_RULE_ROW, id), COL(DB_COL_STR, IPPOOL_RULE_ROW, uuid),
+    COL(DB_COL_STR, IPPOOL_RULE_ROW, pool_uuid), COL(DB_COL_STR, IPPOOL_RULE_ROW, pool_name),
+    COL(DB_COL_STR, IPPOOL_RULE_ROW, from_text), COL(DB_COL_STR, IPPOOL_RULE_ROW, to_text),
+    COL(DB_COL_STR, IPPOOL_RULE_ROW, created_at), COL(DB_COL_STR, IPPOOL_RULE_ROW, updated_at),
+};
+static const DB_COL string_col[] = {{DB_COL_STR, 0}};
+#undef COL
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+#define POOL_ROWS(db, rows) db_query_rows(db, rows, pool_cols, NCOLS(pool_cols), sizeof(IPPOOL_ROW),
+
 int
-ippool_list(DB *db, const char *uuid, DB_RESULT **res_r)
+ippool_list(DB *db, const char *uuid, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) "
+    return POOL_ROWS(db, rows) "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) "
                     "ORDER BY p.name, p.id", DB_ARGS(uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
 }
 
 int
-ippool_list_for_org(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r)
+ippool_list_for_org(DB *db, unsigned long long org_id, const char *uuid, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p JOIN organization_ip_pools op "
+    return POOL_ROWS(db, rows) "SELECT " POOL_COLUMNS "FROM ip_pools p JOIN organization_ip_pools op "
                     "ON op.ip_pool_id = p.id AND op.organization_id = ? WHERE (? IS NULL OR p.uuid = ?) "
                     "ORDER BY p.name, p.id",
                     DB_ARGS(DB_UINT(org_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
 }
 
 int
-ippool_list_for_user(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r)
+ippool_list_for_user(DB *db, unsigned long long user_id, const char *uuid, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) AND EXISTS "
+    return POOL_ROWS(db, rows) "SELECT " POOL_COLUMNS "FROM ip_pools p WHERE (? IS NULL OR p.uuid = ?) AND EXISTS "
                     "(SELECT 1 FROM organization_ip_pools op JOIN organizations o ON o.id = op.organization_id "
                     "AND o.deleted_at IS NULL JOIN organization_users ou ON ou.organization_id = o.id "
                     "WHERE op.ip_pool_id = p.id AND ou.user_id = ?) ORDER BY p.name, p.id",
@@ -88,9 +111,9 @@ ippool_delete(DB *db, unsigned long long id)
 }
 
 int
-ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_RESULT **res_r)
+ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT id, ipv4, ipv6, hostname, priority, " TS("created_at") ", " TS("updated_at")
+    return db_query_rows(db, rows, address_cols, NCOLS(address_cols), sizeof(IPPOOL_ADDRESS_ROW), "SELECT id, ipv4, ipv6, hostname, priority, " TS("created_at") ", " TS("updated_at")
                     " FROM ip_addresses WHERE ip_pool_id = ? AND (? = 0 OR id = ?) ORDER BY priority DESC, id",
                     DB_ARGS(DB_UINT(pool_id), DB_UINT(id), DB_UINT(id)));
 }
@@ -129,9 +152,9 @@ ippool_address_delete(DB *db, unsigned long long pool_id, unsigned long long id)
 }
 
 int
-ippool_orgs(DB *db, unsigned long long pool_id, DB_RESULT **res_r)
+ippool_orgs(DB *db, unsigned long long pool_id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT o.permalink FROM organization_ip_pools op JOIN organizations o "
+    return db_query_rows(db, rows, string_col, 1, sizeof(const char *), "SELECT o.permalink FROM organization_ip_pools op JOIN organizations o "
                     "ON o.id = op.organization_id AND o.deleted_at IS NULL WHERE op.ip_pool_id = ? ORDER BY o.permalink",
                     DB_ARGS(DB_UINT(pool_id)));
 }
@@ -199,9 +222,9 @@ ippool_server_set(DB *db, unsigned long long server_id, unsigned long long pool_
 }
 
 int
-ippool_rules(DB *db, unsigned long long org_id, unsigned long long server_id, const char *uuid, DB_RESULT **res_r)
+ippool_rules(DB *db, unsigned long long org_id, unsigned long long server_id, const char *uuid, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT r.id, r.uuid, p.uuid, p.name, r.from_text, r.to_text, " TS("r.created_at")
+    return db_query_rows(db, rows, rule_cols, NCOLS(rule_cols), sizeof(IPPOOL_RULE_ROW), "SELECT r.id, r.uuid, p.uuid, p.name, r.from_text, r.to_text, " TS("r.created_at")
                     ", " TS("r.updated_at") " FROM ip_pool_rules r JOIN ip_pools p ON p.id = r.ip_pool_id "
                     "WHERE IF(? = 0, r.organization_id <=> ?, r.server_id <=> ?) AND (? IS NULL OR r.uuid = ?) "
                     "ORDER BY r.id",

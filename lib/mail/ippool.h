@@ -18,16 +18,22 @@
 
 #include "mail/db.h"
 
-/* Columns of the pool rows below; times "YYYY-MM-DDTHH:MM:SSZ". */
-enum ippool_col { IPPOOL_COL_ID, IPPOOL_COL_UUID, IPPOOL_COL_NAME, IPPOOL_COL_DEFAULT, IPPOOL_COL_CREATED,
-    IPPOOL_COL_UPDATED };
-/* Every pool (only uuid's when not NULL), by name, into *res_r (db_result_free it): the
- * row count, < 0 database error. */
-int ippool_list(DB *db, const char *uuid, DB_RESULT **res_r);
+/* A pool as the listers below give it; times "YYYY-MM-DDTHH:MM:SSZ". */
+typedef struct ippool_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    int is_default;
+    const char *created_at;
+    const char *updated_at;
+} IPPOOL_ROW;
+/* Every pool (only uuid's when not NULL), by name, as IPPOOL_ROWs into *rows (db_rows_free
+ * it): the row count, < 0 database error. */
+int ippool_list(DB *db, const char *uuid, DB_ROWS *rows);
 /* The pools assigned to organization org_id (only uuid's when not NULL). */
-int ippool_list_for_org(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r);
+int ippool_list_for_org(DB *db, unsigned long long org_id, const char *uuid, DB_ROWS *rows);
 /* The pools assigned to a live organization user_id is a member of (only uuid's when not NULL). */
-int ippool_list_for_user(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r);
+int ippool_list_for_user(DB *db, unsigned long long user_id, const char *uuid, DB_ROWS *rows);
 
 /* 1 created (*id_r), < 0 database error. A new default pool ends the old one's default. */
 int ippool_create(DB *db, const char *name, int is_default, unsigned long long *id_r);
@@ -36,11 +42,19 @@ int ippool_update(DB *db, unsigned long long id, const char *name, int is_defaul
 /* 1 deleted (its addresses, assignments and rules with it; servers keep no pool), 0 none. */
 int ippool_delete(DB *db, unsigned long long id);
 
-/* Columns of ippool_addresses()'s rows. */
-enum ippool_address_col { IPADDR_COL_ID, IPADDR_COL_IPV4, IPADDR_COL_IPV6, IPADDR_COL_HOSTNAME, IPADDR_COL_PRIORITY,
-    IPADDR_COL_CREATED, IPADDR_COL_UPDATED };
-/* The addresses of pool_id (only id's when not 0), by priority (highest first) and id. */
-int ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_RESULT **res_r);
+/* An address of a pool. */
+typedef struct ippool_address_row {
+    unsigned long long id;
+    const char *ipv4;
+    const char *ipv6;
+    const char *hostname;
+    long long priority;
+    const char *created_at;
+    const char *updated_at;
+} IPPOOL_ADDRESS_ROW;
+/* The addresses of pool_id (only id's when not 0), by priority (highest first) and id, as
+ * IPPOOL_ADDRESS_ROWs. */
+int ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_ROWS *rows);
 /* ipv4 or ipv6 may be NULL, not both; priority 0..100. 1 added (*id_r), < 0 database error. */
 int ippool_address_add(DB *db, unsigned long long pool_id, const char *ipv4, const char *ipv6, const char *hostname,
                        int priority, unsigned long long *id_r);
@@ -50,8 +64,9 @@ int ippool_address_update(DB *db, unsigned long long pool_id, unsigned long long
 /* 1 deleted, 0 none, < 0 database error. */
 int ippool_address_delete(DB *db, unsigned long long pool_id, unsigned long long id);
 
-/* The permalinks of the live organizations pool_id is assigned to, by permalink. */
-int ippool_orgs(DB *db, unsigned long long pool_id, DB_RESULT **res_r);
+/* The permalinks of the live organizations pool_id is assigned to, by permalink (rows->v
+ * is a const char *[]). */
+int ippool_orgs(DB *db, unsigned long long pool_id, DB_ROWS *rows);
 /* 1 assigned, 0 it was already, < 0 database error. */
 int ippool_assign(DB *db, unsigned long long pool_id, unsigned long long org_id);
 /* 1 taken away (see the header for what goes with it), 0 it was not assigned, < 0 database error. */
@@ -64,13 +79,20 @@ int ippool_server_pool(DB *db, unsigned long long server_id, char *uuid_r);
 /* Sets server_id's pool (0: none). 0, < 0 database error. */
 int ippool_server_set(DB *db, unsigned long long server_id, unsigned long long pool_id);
 
-/* Columns of ippool_rules()'s rows. */
-enum ippool_rule_col { IPRULE_COL_ID, IPRULE_COL_UUID, IPRULE_COL_POOL_UUID, IPRULE_COL_POOL_NAME, IPRULE_COL_FROM,
-    IPRULE_COL_TO, IPRULE_COL_CREATED, IPRULE_COL_UPDATED };
+/* A pool rule with its pool's uuid and name; from/to NULL when not set. */
+typedef struct ippool_rule_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *pool_uuid;
+    const char *pool_name;
+    const char *from_text;
+    const char *to_text;
+    const char *created_at;
+    const char *updated_at;
+} IPPOOL_RULE_ROW;
 /* The rules of organization org_id, or of server server_id when it is not 0 (only uuid's
- * when not NULL), by id. */
-int ippool_rules(DB *db, unsigned long long org_id, unsigned long long server_id, const char *uuid,
-                 DB_RESULT **res_r);
+ * when not NULL), by id, as IPPOOL_RULE_ROWs. */
+int ippool_rules(DB *db, unsigned long long org_id, unsigned long long server_id, const char *uuid, DB_ROWS *rows);
 /* A rule of org_id (server_id 0) or of server_id; from/to may be NULL, not both. 1 (*id_r), < 0. */
 int ippool_rule_create(DB *db, unsigned long long org_id, unsigned long long server_id, unsigned long long pool_id,
                        const char *from, const char *to, unsigned long long *id_r);

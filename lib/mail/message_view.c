@@ -13,6 +13,7 @@
 #include "mail/message.h"
 #include "mail/message_view.h"
 #include "mail/mime.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -31,20 +32,20 @@ message_view_str(const char *s)
     return json_string(s);
 }
 
-static json_t *
-jreal(const char *s)
+json_t *
+message_view_real(const char *s)
 {
     return s ? json_real(strtod(s, NULL)) : json_null();
 }
 
-static json_t *
-jint(const char *s)
+json_t *
+message_view_int(const char *s)
 {
     return s ? json_integer((json_int_t) strtoll(s, NULL, 10)) : json_null();
 }
 
-static json_t *
-jbool(const char *s)
+json_t *
+message_view_bool(const char *s)
 {
     return s ? json_boolean(strcmp(s, "0") != 0) : json_null();
 }
@@ -71,7 +72,7 @@ set_time(json_t *o, const char *unix_seconds, unsigned what)
     if (what & MESSAGE_VIEW_ISO)
         json_object_set_new(o, "created_at", message_view_iso_time(unix_seconds));
     else
-        json_object_set_new(o, "timestamp", jreal(unix_seconds));
+        json_object_set_new(o, "timestamp", message_view_real(unix_seconds));
 }
 
 char *
@@ -86,16 +87,6 @@ message_view_bare_id(const char *value)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '>'))
         n--;
     return mem_strndup(s, n);
-}
-
-char *
-message_view_base64(const void *data, size_t len)
-{
-    gchar *g = g_base64_encode(data, len);
-    char *copy = mem_strdup(g);
-
-    g_free(g);
-    return copy;
 }
 
 int
@@ -135,7 +126,7 @@ file_json(const MIME_FILE *f, int with_data)
                           "hash", sha1);
 
     if (with_data) {
-        char *b64 = message_view_base64(f->data, f->len);
+        char *b64 = base64_encode(f->data, f->len, 0);
 
         json_object_set_new(o, "data", json_string(b64));
         mem_free(b64);
@@ -184,7 +175,7 @@ message_view_content(DB *db, unsigned long long server_id, const DB_RESULT *m, s
         json_object_set_new(data, "headers", p ? headers : (json_decref(headers), json_null()));
     }
     if (what & MESSAGE_VIEW_RAW) {
-        char *b64 = raw ? message_view_base64(raw, len) : NULL;
+        char *b64 = raw ? base64_encode(raw, len, 0) : NULL;
 
         json_object_set_new(data, "raw_message", b64 ? json_string(b64) : json_null());
         mem_free(b64);
@@ -287,11 +278,11 @@ message_view_deliveries(DB *db, unsigned long long id, unsigned what, json_t **o
                 n--;
             trimmed = mem_strndup(output, n);
         }
-        o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", jint(db_result_get(res, r, 0)),
+        o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", message_view_int(db_result_get(res, r, 0)),
                       "status", message_view_str(db_result_get(res, r, 1)),
                       "details", message_view_str(db_result_get(res, r, 2)), "output", message_view_str(trimmed),
-                      "sent_with_ssl", jbool(db_result_get(res, r, 4)),
-                      "log_id", message_view_str(db_result_get(res, r, 5)), "time", jreal(db_result_get(res, r, 6)));
+                      "sent_with_ssl", message_view_bool(db_result_get(res, r, 4)),
+                      "log_id", message_view_str(db_result_get(res, r, 5)), "time", message_view_real(db_result_get(res, r, 6)));
         set_time(o, db_result_get(res, r, 7), what);
         json_array_append_new(list, o);
         mem_free(trimmed);

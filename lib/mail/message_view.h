@@ -33,10 +33,12 @@ enum {
 
 /* The text of a Message-ID without white space or angle brackets (mem_free it). */
 char *message_view_bare_id(const char *value);
-/* Base64 of data (mem_free it). */
-char *message_view_base64(const void *data, size_t len);
 /* A JSON string of s made valid UTF-8, or null for NULL. */
 json_t *message_view_str(const char *s);
+/* A column's text as a JSON number (real, integer) or boolean ("0" false), or null for NULL. */
+json_t *message_view_real(const char *s);
+json_t *message_view_int(const char *s);
+json_t *message_view_bool(const char *s);
 
 /* The stored raw message (headers, blank line, body) of row `row` of m (message.h's
  * enum message_col): 1 with *raw_r (mem_free it) and *len_r, 0 when it has expired. */

@@ -37,13 +37,14 @@ typedef void MIGRATE_PROGRESS(const MIGRATION *m, void *context);
 /*
  * Applies pending migrations from dir. When must_exist is set and the database has
  * never been migrated, nothing is done and 0 is returned with *uninitialized_r = 1.
- * Returns the number applied (>= 0) or DB_ERR_TEMP/DB_ERR_PERM with *error_r.
+ * Returns the number applied (>= 0) or DB_ERR_TEMP/DB_ERR_PERM with *error_r (mem_free it).
  * *version_r receives the schema version afterwards.
  */
 int migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
                   unsigned *version_r, MIGRATE_PROGRESS *progress, void *context, char **error_r);
 
-/* 1 when the database holds tables but no schema_migrations (not postgate's). */
+/* 1 when the database holds tables but no schema_migrations (not postgate's), 0 when
+ * not, < 0 (DB_ERR_TEMP / DB_ERR_PERM) with *error_r (mem_free it). */
 int migrate_foreign_tables(DB *db, char **error_r);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "mail/org.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -28,18 +29,18 @@ static const char *const reserved[] = {
 };
 
 int
-org_permalink_ok(const char *permalink, const char **why_r)
+org_permalink_ok(const char *permalink, char **error_r)
 {
     size_t len = strlen(permalink);
 
     if (len == 0 || len > 64 || strspn(permalink, "abcdefghijklmnopqrstuvwxyz0123456789-") != len
         || permalink[0] == '-' || permalink[len - 1] == '-') {
-        *why_r = "use 1 to 64 lowercase letters, digits and inner hyphens";
+        *error_r = mem_strdup("use 1 to 64 lowercase letters, digits and inner hyphens");
         return 0;
     }
     for (int i = 0; reserved[i]; i++) {
         if (strcmp(permalink, reserved[i]) == 0) {
-            *why_r = "that word is reserved";
+            *error_r = mem_strdup("that word is reserved");
             return 0;
         }
     }
@@ -49,7 +50,7 @@ org_permalink_ok(const char *permalink, const char **why_r)
 int
 org_create(DB *db, const char *name, const char *permalink, unsigned long long *id_r, char **error_r)
 {
-    const char *why;
+    char *why = NULL;
     char uuid[37];
     int ret;
 
@@ -59,6 +60,7 @@ org_create(DB *db, const char *name, const char *permalink, unsigned long long *
     }
     if (!org_permalink_ok(permalink, &why)) {
         *error_r = buf_asprintf("permalink \"%s\": %s", permalink, why);
+        mem_free(why);
         return 0;
     }
     if (token_uuid(uuid) < 0) {
@@ -94,6 +96,16 @@ org_find(DB *db, const char *permalink, unsigned long long *id_r)
 
 /* ---------------------------------------------------------------- organizations */
 
+/* ORG_COLUMNS (and the role) into ORG_ROW. */
+static const DB_COL org_cols[] = {
+    DB_COL_AT(DB_COL_ID, ORG_ROW, id), DB_COL_AT(DB_COL_STR, ORG_ROW, uuid), DB_COL_AT(DB_COL_STR, ORG_ROW, name),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, permalink), DB_COL_AT(DB_COL_STR, ORG_ROW, time_zone),
+    DB_COL_AT(DB_COL_BOOL, ORG_ROW, suspended), DB_COL_AT(DB_COL_STR, ORG_ROW, suspension_reason),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, created_at), DB_COL_AT(DB_COL_STR, ORG_ROW, updated_at),
+    DB_COL_AT(DB_COL_STR, ORG_ROW, role),
+};
+#define ORG_NCOLS (sizeof(org_cols) / sizeof(org_cols[0]) - 1)
+
 /* 1 for a row, 0 none, < 0 database error, for queries that find at most one row. */
 static int
 one_row(int ret)
@@ -102,25 +114,24 @@ one_row(int ret)
 }
 
 int
-org_get(DB *db, const char *permalink, DB_RESULT **res_r)
+org_get(DB *db, const char *permalink, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.permalink = ? "
-                            "AND o.deleted_at IS NULL", DB_ARGS(DB_STR(permalink))));
+    return one_row(db_query_rows(db, rows, org_cols, ORG_NCOLS, sizeof(ORG_ROW), "SELECT " ORG_COLUMNS
+                                 " FROM organizations o WHERE o.permalink = ? AND o.deleted_at IS NULL",
+                                 DB_ARGS(DB_STR(permalink))));
 }
 
 int
-org_get_by_id(DB *db, unsigned long long id, DB_RESULT **res_r)
+org_get_by_id(DB *db, unsigned long long id, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?", DB_ARGS(DB_UINT(id))));
+    return one_row(db_query_rows(db, rows, org_cols, ORG_NCOLS, sizeof(ORG_ROW),
+                                 "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = ?", DB_ARGS(DB_UINT(id))));
 }
 
 int
-org_list_for_user(DB *db, unsigned long long user_id, int all, DB_RESULT **res_r)
+org_list_for_user(DB *db, unsigned long long user_id, int all, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return db_query(db, res_r, "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
+    return db_query_rows(db, rows, org_cols, ORG_NCOLS + 1, sizeof(ORG_ROW), "SELECT " ORG_COLUMNS ", ou.role FROM organizations o "
                     "LEFT JOIN organization_users ou ON ou.organization_id = o.id AND ou.user_id = ? "
                     "WHERE o.deleted_at IS NULL AND (? OR ou.user_id IS NOT NULL) ORDER BY o.name, o.id",
                     DB_ARGS(DB_UINT(user_id), DB_INT(all)));

@@ -10,26 +10,36 @@
 
 #include "mail/db.h"
 
-/* 1 when permalink is acceptable, else 0 with *why_r. */
-int org_permalink_ok(const char *permalink, const char **why_r);
-/* 1 created (*id_r), 0 invalid or taken (*error_r), < 0 database error. */
+/* 1 when permalink is acceptable, else 0 with *error_r (mem_free it). */
+int org_permalink_ok(const char *permalink, char **error_r);
+/* 1 created (*id_r), 0 invalid or taken, < 0 database error (DB_ERR_TEMP / DB_ERR_PERM);
+ * *error_r (mem_free it) on 0 and < 0. */
 int org_create(DB *db, const char *name, const char *permalink, unsigned long long *id_r, char **error_r);
 /* 1 found (*id_r), 0 no such live organization, < 0 database error. */
 int org_find(DB *db, const char *permalink, unsigned long long *id_r);
 
-/* Columns of the organization rows below (times "YYYY-MM-DDTHH:MM:SSZ"; NULL when not set).
- * ORG_COL_ROLE, the user's role or NULL, is only in org_list_for_user()'s rows. */
-enum org_col {
-    ORG_COL_ID, ORG_COL_UUID, ORG_COL_NAME, ORG_COL_PERMALINK, ORG_COL_TIME_ZONE, ORG_COL_SUSPENDED,
-    ORG_COL_SUSPENSION_REASON, ORG_COL_CREATED, ORG_COL_UPDATED, ORG_COL_ROLE,
-};
-/* The live organization of permalink into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
-int org_get(DB *db, const char *permalink, DB_RESULT **res_r);
-/* Organization id, deleted or not, into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
-int org_get_by_id(DB *db, unsigned long long id, DB_RESULT **res_r);
+/* An organization row (times "YYYY-MM-DDTHH:MM:SSZ"; NULL when not set). role, the user's
+ * role or NULL, is only set in org_list_for_user()'s rows. */
+typedef struct org_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    const char *permalink;
+    const char *time_zone;
+    int suspended;
+    const char *suspension_reason;
+    const char *created_at;
+    const char *updated_at;
+    const char *role;
+} ORG_ROW;
+/* The live organization of permalink as ORG_ROWs into *rows (db_rows_free it): 1 found, 0 none,
+ * < 0 database error. */
+int org_get(DB *db, const char *permalink, DB_ROWS *rows);
+/* Organization id, deleted or not, into *rows (db_rows_free it): 1 found, 0 none, < 0 database error. */
+int org_get_by_id(DB *db, unsigned long long id, DB_ROWS *rows);
 /* The live organizations user_id is a member of (all when all is set), by name, with the role
- * (ORG_COL_ROLE) into *res_r (db_result_free it): the row count (0 none), < 0 database error. */
-int org_list_for_user(DB *db, unsigned long long user_id, int all, DB_RESULT **res_r);
+ * into *rows (ORG_ROWs; db_rows_free it): the row count (0 none), < 0 database error. */
+int org_list_for_user(DB *db, unsigned long long user_id, int all, DB_ROWS *rows);
 /* Makes user_id the first owner of new organization id and sets its time zone unless tz is NULL:
  * 1 done, < 0 database error. */
 int org_set_creator(DB *db, unsigned long long id, unsigned long long user_id, const char *tz);

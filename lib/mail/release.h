@@ -17,7 +17,8 @@
 #define RELEASE_MAC_CONTEXT "release"
 
 /* Releases the held message row with this token. 1 released, 0 no held row with that
- * token (*error_r), < 0 database or SMTP failure (*error_r; temporary). */
+ * token (*error_r), < 0 database or SMTP failure (*error_r; temporary). The caller
+ * mem_frees *error_r. */
 int release_message(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, const char *token, char **error_r);
 /* The milter's side: 1 when value is a valid release header, with the released row's
  * token in token_r; else 0. */

@@ -11,18 +11,19 @@
 #include <string.h>
 
 #include "mail/route.h"
+#include "util/mem.h"
 #include "util/msg.h"
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
 int
-route_name_normalize(const char *name, char *out, size_t len, const char **why_r)
+route_name_normalize(const char *name, char *out, size_t len, char **error_r)
 {
     size_t n = strlen(name);
 
     if (n == 0 || n > ROUTE_NAME_MAX || n >= len) {
-        *why_r = "must be 1 to 64 characters";
+        *error_r = mem_strdup("must be 1 to 64 characters");
         return 0;
     }
     for (size_t i = 0; i <= n; i++)
@@ -30,7 +31,7 @@ route_name_normalize(const char *name, char *out, size_t len, const char **why_r
     if (strcmp(out, "*") == 0 || strcmp(out, "__returnpath__") == 0)
         return 1;
     if (strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n) {
-        *why_r = "must be letters, digits, dots and hyphens, \"*\" (any address) or \"__returnpath__\"";
+        *error_r = mem_strdup("must be letters, digits, dots and hyphens, \"*\" (any address) or \"__returnpath__\"");
         return 0;
     }
     return 1;
@@ -144,10 +145,24 @@ route_set_additional(DB *db, unsigned long long id, const ROUTE_ENDPOINT *list, 
     return ret < 0 ? ret : 0;
 }
 
+static const DB_COL route_cols[] = {
+    DB_COL_AT(DB_COL_ID, ROUTE_ROW, id), DB_COL_AT(DB_COL_STR, ROUTE_ROW, uuid), DB_COL_AT(DB_COL_STR, ROUTE_ROW, name),
+    DB_COL_AT(DB_COL_STR, ROUTE_ROW, domain), DB_COL_AT(DB_COL_STR, ROUTE_ROW, token),
+    DB_COL_AT(DB_COL_STR, ROUTE_ROW, mode), DB_COL_AT(DB_COL_STR, ROUTE_ROW, spam_mode),
+    DB_COL_AT(DB_COL_STR, ROUTE_ROW, endpoint_type), DB_COL_AT(DB_COL_STR, ROUTE_ROW, endpoint_uuid),
+    DB_COL_AT(DB_COL_STR, ROUTE_ROW, created_at), DB_COL_AT(DB_COL_STR, ROUTE_ROW, updated_at),
+};
+static const DB_COL ref_cols[] = {
+    DB_COL_AT(DB_COL_STR, ROUTE_ENDPOINT_REF, type), DB_COL_AT(DB_COL_STR, ROUTE_ENDPOINT_REF, uuid),
+};
+static const DB_COL string_col[] = {{DB_COL_STR, 0}};
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
 int
-route_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_RESULT **res_r)
+route_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT r.id, r.uuid, r.name, d.name, r.token, r.mode, r.spam_mode, "
+    return db_query_rows(db, rows, route_cols, NCOLS(route_cols), sizeof(ROUTE_ROW), "SELECT r.id, r.uuid, r.name, d.name, r.token, r.mode, r.spam_mode, "
                     "CASE WHEN h.id IS NOT NULL THEN 'HTTPEndpoint' WHEN s.id IS NOT NULL THEN 'SMTPEndpoint' "
                     "WHEN a.id IS NOT NULL THEN 'AddressEndpoint' END, COALESCE(h.uuid, s.uuid, a.uuid), "
                     TS("r.created_at") ", " TS("r.updated_at") " FROM routes r JOIN domains d ON d.id = r.domain_id "
@@ -161,9 +176,9 @@ route_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long
 }
 
 int
-route_additional_list(DB *db, unsigned long long id, DB_RESULT **res_r)
+route_additional_list(DB *db, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT CASE WHEN h.id IS NOT NULL THEN 'HTTPEndpoint' "
+    return db_query_rows(db, rows, ref_cols, NCOLS(ref_cols), sizeof(ROUTE_ENDPOINT_REF), "SELECT CASE WHEN h.id IS NOT NULL THEN 'HTTPEndpoint' "
                     "WHEN s.id IS NOT NULL THEN 'SMTPEndpoint' ELSE 'AddressEndpoint' END, "
                     "COALESCE(h.uuid, s.uuid, a.uuid) FROM additional_route_endpoints x "
                     "LEFT JOIN http_endpoints h ON h.id = x.http_endpoint_id "
@@ -193,7 +208,7 @@ static const char *const using_sql[ENDPOINT_TYPES] = {
 };
 
 int
-route_using_endpoint(DB *db, ENDPOINT_TYPE type, unsigned long long id, DB_RESULT **res_r)
+route_using_endpoint(DB *db, ENDPOINT_TYPE type, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, using_sql[type], DB_ARGS(DB_UINT(id), DB_UINT(id)));
+    return db_query_rows(db, rows, string_col, 1, sizeof(const char *), using_sql[type], DB_ARGS(DB_UINT(id), DB_UINT(id)));
 }

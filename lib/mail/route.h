@@ -29,8 +29,9 @@ typedef struct route_endpoint {
     unsigned long long id;
 } ROUTE_ENDPOINT;
 
-/* Lowercases name into out and checks it: 1 good, 0 bad (*why_r says why). */
-int route_name_normalize(const char *name, char *out, size_t len, const char **why_r);
+/* Lowercases name into out and checks it: 1 good, 0 bad with *error_r saying why
+ * (mem_free it). */
+int route_name_normalize(const char *name, char *out, size_t len, char **error_r);
 /* 1 when mode is Endpoint, Accept, Hold, Bounce or Reject; route_spam_mode_ok likewise
  * for Mark, Quarantine, Fail. */
 int route_mode_ok(const char *mode);
@@ -52,23 +53,38 @@ int route_update(DB *db, unsigned long long server_id, unsigned long long id, un
 /* Replaces the additional endpoints of route id with list[0..n). 0, or < 0 database error. */
 int route_set_additional(DB *db, unsigned long long id, const ROUTE_ENDPOINT *list, size_t n);
 
-/* Columns of route_list()'s rows; times "YYYY-MM-DDTHH:MM:SSZ". The endpoint columns are
- * NULL when the route has none. */
-enum route_col {
-    ROUTE_COL_ID, ROUTE_COL_UUID, ROUTE_COL_NAME, ROUTE_COL_DOMAIN, ROUTE_COL_TOKEN, ROUTE_COL_MODE,
-    ROUTE_COL_SPAM_MODE, ROUTE_COL_ENDPOINT_TYPE, ROUTE_COL_ENDPOINT_UUID, ROUTE_COL_CREATED, ROUTE_COL_UPDATED
-};
+/* A route as route_list() gives it; times "YYYY-MM-DDTHH:MM:SSZ". endpoint_type
+ * ("HTTPEndpoint", ...) and endpoint_uuid are NULL when the route has none. */
+typedef struct route_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    const char *domain;
+    const char *token;
+    const char *mode;
+    const char *spam_mode;
+    const char *endpoint_type;
+    const char *endpoint_uuid;
+    const char *created_at;
+    const char *updated_at;
+} ROUTE_ROW;
 /* The routes of server_id (only uuid's when not NULL, only id's when not 0), by domain
- * and name, into *res_r (db_result_free it): the row count, < 0 database error. */
-int route_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_RESULT **res_r);
-/* The additional endpoints of route id: rows of (type name, uuid). */
-int route_additional_list(DB *db, unsigned long long id, DB_RESULT **res_r);
+ * and name, as ROUTE_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int route_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
+/* An endpoint a route names: its type name ("HTTPEndpoint", ...) and uuid. */
+typedef struct route_endpoint_ref {
+    const char *type;
+    const char *uuid;
+} ROUTE_ENDPOINT_REF;
+/* The additional endpoints of route id as ROUTE_ENDPOINT_REFs: the row count, < 0 database error. */
+int route_additional_list(DB *db, unsigned long long id, DB_ROWS *rows);
 
 /* Deletes route id of server_id: 1 deleted, 0 none, < 0 database error. */
 int route_delete(DB *db, unsigned long long server_id, unsigned long long id);
 
 /* The routes that deliver to endpoint id of type (as main or additional endpoint), as
- * rows of "name@domain", by that text: the row count, < 0 database error. */
-int route_using_endpoint(DB *db, ENDPOINT_TYPE type, unsigned long long id, DB_RESULT **res_r);
+ * "name@domain" strings (rows->v is a const char *[]), by that text: the row count, < 0
+ * database error. */
+int route_using_endpoint(DB *db, ENDPOINT_TYPE type, unsigned long long id, DB_ROWS *rows);
 
 #endif

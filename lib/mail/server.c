@@ -73,7 +73,7 @@ int
 server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsigned long long *id_r,
               char **error_r)
 {
-    const char *why;
+    char *why = NULL;
     char uuid[37], token[7];
     int ret;
 
@@ -83,6 +83,7 @@ server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsig
     }
     if (!org_permalink_ok(s->permalink, &why)) {
         *error_r = buf_asprintf("permalink \"%s\": %s", s->permalink, why);
+        mem_free(why);
         return 0;
     }
     if (token_uuid(uuid) < 0 || token_generate(token, 6, TOKEN_LOWER_ALNUM) < 0) {

@@ -36,11 +36,12 @@ typedef struct server_settings {
     int allow_sender;
 } SERVER_SETTINGS;
 
-/* 1 created (*id_r), 0 invalid or taken (*error_r), < 0 database error. */
+/* 1 created (*id_r), 0 invalid or taken, < 0 database error (DB_ERR_TEMP / DB_ERR_PERM);
+ * *error_r (mem_free it) on 0 and < 0. */
 int server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsigned long long *id_r,
                   char **error_r);
 /* Changes one setting by name ("mode", "send_limit", "allow_sender", "suspended"); value as text.
- * 1 changed, 0 bad name or value (*error_r), < 0 database error. */
+ * 1 changed, 0 bad name or value (*error_r, mem_free it), < 0 database error. */
 int server_set(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
 /* What the management API shows of a server (its own suspension, not its organization's). */
@@ -71,7 +72,8 @@ int server_details_list(DB *db, unsigned long long org_id, const char *permalink
 /* Changes one of the settings server_set does not know, by name, value as text:
  * "name", "spam_threshold", "spam_failure_threshold", "outbound_spam_threshold" ("none"
  * clears it), "raw_message_retention_days", "raw_message_retention_size" (MB),
- * "message_retention_days". 1 changed, 0 bad name or value (*error_r), < 0 database error. */
+ * "message_retention_days". 1 changed, 0 bad name or value (*error_r, mem_free it), < 0
+ * database error. */
 int server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
 /* The longest raw_message_retention_days and message_retention_days of the servers not

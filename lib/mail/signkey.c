@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 
 #include "mail/signkey.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -25,34 +26,6 @@ struct signkey {
     EVP_PKEY *pkey;
     char kid[SIGNKEY_KID_MAX + 1];
 };
-
-static char *
-base64(const unsigned char *data, size_t len)
-{
-    char *out = mem_alloc(4 * ((len + 2) / 3) + 1);
-
-    EVP_EncodeBlock((unsigned char *) out, data, (int) len);
-    return out;
-}
-
-/* RFC 7515 base64url without padding. */
-static char *
-base64url(const unsigned char *data, size_t len)
-{
-    char *out = base64(data, len), *p;
-
-    for (p = out; *p; p++) {
-        if (*p == '+')
-            *p = '-';
-        else if (*p == '/')
-            *p = '_';
-        else if (*p == '=') {
-            *p = '\0';
-            break;
-        }
-    }
-    return out;
-}
 
 /* A big number parameter of an RSA key as base64url of its big-endian bytes. */
 static char *
@@ -68,7 +41,7 @@ rsa_param_b64url(const EVP_PKEY *pkey, const char *name)
     len = BN_num_bytes(bn);
     bytes = mem_alloc((size_t) len + 1);
     BN_bn2bin(bn, bytes);
-    out = base64url(bytes, (size_t) len);
+    out = base64_encode(bytes, (size_t) len, BASE64_URL | BASE64_NOPAD);
     mem_free(bytes);
     BN_free(bn);
     return out;
@@ -112,7 +85,7 @@ thumbprint(const EVP_PKEY *pkey, char kid[SIGNKEY_KID_MAX + 1])
     mem_free(e);
     if (!ok)
         return -1;
-    b64 = base64url(md, mdlen);
+    b64 = base64_encode(md, mdlen, BASE64_URL | BASE64_NOPAD); /* RFC 7638 thumbprint */
     snprintf(kid, SIGNKEY_KID_MAX + 1, "%s", b64);
     mem_free(b64);
     return 0;
@@ -321,7 +294,7 @@ sign_one(EVP_PKEY *pkey, const EVP_MD *md, const void *data, size_t len)
 
     if (ctx && EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) == 1
         && EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
-        out = base64(sig, siglen);
+        out = base64_encode(sig, siglen, 0);
     else
         msg_warn("signing a request with %s failed", EVP_MD_get0_name(md));
     EVP_MD_CTX_free(ctx);

@@ -33,16 +33,17 @@ typedef struct signkey SIGNKEY; /* opaque: a loaded private key and its kid */
  * kid: SIGNKEY_KID_MAX + 1 bytes), 0 one exists, < 0 database error or key failure with
  * *error_r (mem_free it). */
 int signkey_ensure(DB *db, const SEAL_KEY *seal, char *kid_r, char **error_r);
-/* Adds a new key, which becomes the signing key. 1 with *kid_r, < 0 with *error_r. */
+/* Adds a new key, which becomes the signing key. 1 with *kid_r, < 0 with *error_r
+ * (mem_free it). */
 int signkey_rotate(DB *db, const SEAL_KEY *seal, char *kid_r, char **error_r);
 /* Retires kid (it leaves the JWKS). 1 retired, 0 no such unretired key or it is the signing
- * key (*error_r says which), < 0 database error. */
+ * key (*error_r says which; mem_free it), < 0 database error. */
 int signkey_retire(DB *db, const char *kid, char **error_r);
 
 /* The kid of the signing key: 1 (kid_r: SIGNKEY_KID_MAX + 1 bytes), 0 none, < 0. */
 int signkey_current_kid(DB *db, char *kid_r);
 /* Loads the signing key: 1 with *key_r, 0 none, < 0 database error or a key that cannot be
- * unsealed or parsed (*error_r). */
+ * unsealed or parsed (*error_r, mem_free it). */
 int signkey_load(DB *db, const SEAL_KEY *seal, SIGNKEY **key_r, char **error_r);
 const char *signkey_kid(const SIGNKEY *key);
 void signkey_free(SIGNKEY *key);

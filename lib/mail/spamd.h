@@ -36,7 +36,8 @@ typedef struct spamd_result {
 int spamd_check(const char *address, int timeout, const void *msg, size_t len, SPAMD_RESULT *r,
                 char **error_r);
 
-/* Parses spamd's answer (headers and REPORT body); exposed for the unit test. */
+/* Parses spamd's answer (headers and REPORT body); exposed for the unit test. 0 with *r
+ * filled, -1 with *error_r (mem_free it). */
 int spamd_parse_answer(const char *answer, size_t len, SPAMD_RESULT *r, char **error_r);
 
 #endif

@@ -28,7 +28,7 @@ typedef struct submit_rcpt {
 
 /* Submits raw (CRLF RFC 5322 message) for credential cred. Returns 1 ok, 0 refused
  * permanently with *smtp_code_r (e.g. 530 when the From is not owned) and *error_r,
- * < 0 temporary (*error_r). */
+ * < 0 temporary (*error_r). *error_r is the caller's to mem_free. */
 int submit_message(DB *db, const PGCONF *cfg, const SEAL_KEY *seal, const CREDENTIAL *cred, const char *mail_from,
                    SUBMIT_RCPT *rcpts, size_t nrcpts, const char *raw, size_t len, int *smtp_code_r,
                    char **error_r);

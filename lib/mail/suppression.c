@@ -50,7 +50,7 @@ suppression_remove_address(DB *db, unsigned long long server_id, const char *add
 }
 
 int
-suppression_address_normalize(const char *in, size_t len, char *out, const char **why_r)
+suppression_address_normalize(const char *in, size_t len, char *out, char **error_r)
 {
     char domain[254];
     const char *at;
@@ -63,18 +63,18 @@ suppression_address_normalize(const char *in, size_t len, char *out, const char 
     while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
         len--;
     if (len == 0) {
-        *why_r = "is empty";
+        *error_r = mem_strdup("is empty");
         return 0;
     }
     if (len > SUPPRESSION_ADDRESS_MAX) {
-        *why_r = "is longer than 320 characters";
+        *error_r = mem_strdup("is longer than 320 characters");
         return 0;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char) in[i];
 
         if (ch < 0x21 || ch > 0x7e) {
-            *why_r = "must be printable ASCII without spaces (an internationalized domain as its xn-- form)";
+            *error_r = mem_strdup("must be printable ASCII without spaces (an internationalized domain as its xn-- form)");
             return 0;
         }
         out[i] = (char) tolower(ch);
@@ -82,24 +82,31 @@ suppression_address_normalize(const char *in, size_t len, char *out, const char 
     out[len] = '\0';
     at = strrchr(out, '@');
     if (at == NULL || at == out || at[1] == '\0') {
-        *why_r = "must be an e-mail address such as user@example.com";
+        *error_r = mem_strdup("must be an e-mail address such as user@example.com");
         return 0;
     }
     local = (size_t) (at - out);
     if (local > 64 || strcspn(out, "<>()[]\\,;:\"@") < local) {
-        *why_r = "has a local part that is too long or holds one of <>()[]\\,;:\"@";
+        *error_r = mem_strdup("has a local part that is too long or holds one of <>()[]\\,;:\"@");
         return 0;
     }
     if (!domain_name_normalize(at + 1, domain, sizeof(domain))) {
-        *why_r = "has a domain that is not a domain name such as example.com";
+        *error_r = mem_strdup("has a domain that is not a domain name such as example.com");
         return 0;
     }
     return 1;
 }
 
+#define COL(kind, field) DB_COL_AT(kind, SUPPRESSION_ROW, field)
+static const DB_COL suppression_cols[] = {
+    COL(DB_COL_ID, id), COL(DB_COL_STR, address), COL(DB_COL_STR, reason), COL(DB_COL_STR, source),
+    COL(DB_COL_STR, keep_until), COL(DB_COL_STR, created_at), COL(DB_COL_STR, updated_at),
+};
+#undef COL
+
 int
 suppression_list(DB *db, unsigned long long server_id, const char *search, unsigned long long before_id,
-                 unsigned long long id, unsigned limit, DB_RESULT **res_r)
+                 unsigned long long id, unsigned limit, DB_ROWS *rows)
 {
     BUF *pattern = NULL;
     int ret;
@@ -115,7 +122,8 @@ suppression_list(DB *db, unsigned long long server_id, const char *search, unsig
         }
         buf_append_char(pattern, '%');
     }
-    ret = db_query(db, res_r, "SELECT id, address, reason, source, " TS("keep_until") ", " TS("created_at") ", "
+    ret = db_query_rows(db, rows, suppression_cols, sizeof(suppression_cols) / sizeof(suppression_cols[0]),
+                        sizeof(SUPPRESSION_ROW), "SELECT id, address, reason, source, " TS("keep_until") ", " TS("created_at") ", "
                    TS("updated_at") " FROM suppressions WHERE server_id = ? AND (? IS NULL OR address LIKE ?) "
                    "AND (? = 0 OR id < ?) AND (? = 0 OR id = ?) ORDER BY id DESC LIMIT ?",
                    DB_ARGS(DB_UINT(server_id), pattern ? DB_STR(buf_cstr(pattern)) : DB_NULL,

@@ -31,19 +31,25 @@ int suppression_remove_address(DB *db, unsigned long long server_id, const char 
 /* Trims spaces and tabs around in[0..len), lower-cases it into out (SUPPRESSION_ADDRESS_MAX
  * + 1 bytes) and checks that it is an address local@domain.example (printable ASCII local
  * part without spaces, <>, (), [], \, ",", ";", ":", '"'; a domain of letters, digits and
- * hyphens with at least two labels). 1 good, 0 bad (*why_r says why). */
-int suppression_address_normalize(const char *in, size_t len, char *out, const char **why_r);
+ * hyphens with at least two labels). 1 good, 0 bad with *error_r saying why (mem_free it). */
+int suppression_address_normalize(const char *in, size_t len, char *out, char **error_r);
 
-/* Columns of suppression_list()'s rows; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
-enum suppression_col {
-    SUPP_COL_ID, SUPP_COL_ADDRESS, SUPP_COL_REASON, SUPP_COL_SOURCE, SUPP_COL_KEEP_UNTIL, SUPP_COL_CREATED,
-    SUPP_COL_UPDATED
-};
+/* A suppression list entry; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
+typedef struct suppression_row {
+    unsigned long long id;
+    const char *address;
+    const char *reason;
+    const char *source;
+    const char *keep_until;
+    const char *created_at;
+    const char *updated_at;
+} SUPPRESSION_ROW;
 /* The entries of server_id, newest (highest id) first: only addresses containing search
  * when it is not NULL, only ids below before_id when it is not 0, only id when id is not 0,
- * at most limit rows, into *res_r (db_result_free it): the row count, < 0 database error. */
+ * at most limit rows, as SUPPRESSION_ROWs into *rows (db_rows_free it): the row count, < 0
+ * database error. */
 int suppression_list(DB *db, unsigned long long server_id, const char *search, unsigned long long before_id,
-                     unsigned long long id, unsigned limit, DB_RESULT **res_r);
+                     unsigned long long id, unsigned limit, DB_ROWS *rows);
 /* The entry of address (normalized) of server_id: 1 with *id_r, 0 none, < 0 database error. */
 int suppression_find(DB *db, unsigned long long server_id, const char *address, unsigned long long *id_r);
 

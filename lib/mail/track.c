@@ -17,6 +17,7 @@
 #include <gumbo.h>
 
 #include "mail/track.h"
+#include "util/base64.h"
 #include "util/mem.h"
 #include "util/token.h"
 
@@ -585,41 +586,14 @@ qp_encode(BUF *out, const char *p, size_t len, const char *eol)
     }
 }
 
+/* A base64 body decoded as RFC 2045 reads it (what is not base64 is ignored). */
 static BUF *
 b64_decode(const char *p, size_t len)
 {
     BUF *out = buf_new(len * 3 / 4 + 4);
-    guchar *dec = mem_alloc(len * 3 / 4 + 8);
-    int state = 0;
-    guint save = 0;
-    size_t n = g_mime_encoding_base64_decode_step((const guchar *) p, len, dec, &state, &save);
 
-    buf_append(out, dec, n);
-    mem_free(dec);
+    base64_decode(out, p, len, BASE64_MIME);
     return out;
-}
-
-static void
-b64_encode(BUF *out, const unsigned char *p, size_t len, const char *eol, int final_eol)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t col = 0;
-
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned) p[i] << 16 | (i + 1 < len ? (unsigned) p[i + 1] << 8 : 0)
-                     | (i + 2 < len ? p[i + 2] : 0);
-        char q[4] = {alphabet[v >> 18 & 63], alphabet[v >> 12 & 63],
-                     i + 1 < len ? alphabet[v >> 6 & 63] : '=', i + 2 < len ? alphabet[v & 63] : '='};
-
-        if (col == B64_LINE) {
-            buf_append_str(out, eol);
-            col = 0;
-        }
-        buf_append(out, q, 4);
-        col += 4;
-    }
-    if (final_eol)
-        buf_append_str(out, eol);
 }
 
 static ENCODING
@@ -686,10 +660,11 @@ text_part(REWRITER *rw, BUF *out, int html, const char *cte, const char *body, s
         rw->changed = 1;
         if (enc == ENC_QP)
             qp_encode(out, buf_cstr(rewritten), buf_len(rewritten), eol);
-        else if (enc == ENC_BASE64)
-            b64_encode(out, buf_data(rewritten), buf_len(rewritten), eol,
-                       len > 0 && body[len - 1] == '\n');
-        else
+        else if (enc == ENC_BASE64) {
+            base64_encode_lines(out, buf_data(rewritten), buf_len(rewritten), B64_LINE, eol);
+            if (len > 0 && body[len - 1] == '\n')
+                buf_append_str(out, eol);
+        } else
             buf_append(out, buf_data(rewritten), buf_len(rewritten));
     }
     buf_free(decoded);

@@ -106,13 +106,24 @@ trackdomain_create(DB *db, const TRACKDOMAIN_CREATE_ARGS *args, char uuid_r[37],
     return 1;
 }
 
+#define COL(kind, field) DB_COL_AT(kind, TRACKDOMAIN_ROW, field)
+static const DB_COL trackdomain_cols[] = {
+    COL(DB_COL_ID, id), COL(DB_COL_STR, uuid), COL(DB_COL_STR, host), COL(DB_COL_BOOL, ssl),
+    COL(DB_COL_BOOL, track_clicks), COL(DB_COL_BOOL, track_loads), COL(DB_COL_STR, excluded),
+    COL(DB_COL_STR, dns_status),
+};
+#undef COL
+
 int
-trackdomain_list(DB *db, unsigned long long server_id, DB_RESULT **res_r)
+trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT t.uuid, CONCAT(t.name, '.', d.name) AS host, t.ssl_enabled, t.track_clicks, "
-                    "t.track_loads, t.excluded_click_domains, t.dns_status FROM track_domains t "
-                    "JOIN domains d ON d.id = t.domain_id WHERE t.server_id = ? ORDER BY host",
-                    DB_ARGS(DB_UINT(server_id)));
+    return db_query_rows(db, rows, trackdomain_cols, sizeof(trackdomain_cols) / sizeof(trackdomain_cols[0]),
+                         sizeof(TRACKDOMAIN_ROW), "SELECT t.id, t.uuid, CONCAT(t.name, '.', d.name) AS host, "
+                         "t.ssl_enabled, t.track_clicks, t.track_loads, t.excluded_click_domains, t.dns_status "
+                         "FROM track_domains t JOIN domains d ON d.id = t.domain_id WHERE t.server_id = ? "
+                         "AND (? IS NULL OR t.uuid = ?) AND (? = 0 OR t.id = ?) ORDER BY host",
+                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
 }
 
 int

@@ -42,12 +42,21 @@ typedef struct trackdomain_create_args {
 /* 1 created (*uuid_r, 37 bytes), 0 invalid or taken (*error_r, mem_free it), < 0 database error. */
 int trackdomain_create(DB *db, const TRACKDOMAIN_CREATE_ARGS *args, char uuid_r[37], char **error_r);
 
-enum trackdomain_col {
-    TRACKDOMAIN_COL_UUID, TRACKDOMAIN_COL_HOST, TRACKDOMAIN_COL_SSL, TRACKDOMAIN_COL_CLICKS,
-    TRACKDOMAIN_COL_LOADS, TRACKDOMAIN_COL_EXCLUDED, TRACKDOMAIN_COL_DNS_STATUS
-};
-/* The track domains of server_id by host, in enum trackdomain_col order: row count or < 0. */
-int trackdomain_list(DB *db, unsigned long long server_id, DB_RESULT **res_r);
+/* A track domain as trackdomain_list() gives it: host is <name>.<domain>; excluded the
+ * excluded click domains one per line (NULL: none); dns_status NULL until checked. */
+typedef struct trackdomain_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *host;
+    int ssl;
+    int track_clicks;
+    int track_loads;
+    const char *excluded;
+    const char *dns_status;
+} TRACKDOMAIN_ROW;
+/* The track domains of server_id (only uuid's when not NULL, only id's when not 0) by host,
+ * as TRACKDOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int trackdomain_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
 /* Changes the settings of the track domain uuid of server_id; a field < 0 (or excluded
  * NULL with set_excluded 0) is left as it is. 1 changed or unchanged, 0 none, < 0 error. */
 int trackdomain_update(DB *db, unsigned long long server_id, const char *uuid, int ssl, int track_clicks,

@@ -13,19 +13,38 @@
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
+#define COL(kind, field) DB_COL_AT(kind, WEBHOOKDEF_ROW, field)
+static const DB_COL webhook_cols[] = {
+    COL(DB_COL_ID, id), COL(DB_COL_STR, uuid), COL(DB_COL_STR, name), COL(DB_COL_STR, url),
+    COL(DB_COL_BOOL, all_events), COL(DB_COL_BOOL, enabled), COL(DB_COL_BOOL, sign), COL(DB_COL_STR, last_used_at),
+    COL(DB_COL_STR, created_at), COL(DB_COL_STR, updated_at),
+};
+#undef COL
+#define COL(kind, field) DB_COL_AT(kind, WEBHOOKDEF_REQUEST_ROW, field)
+static const DB_COL request_cols[] = {
+    COL(DB_COL_ID, id), COL(DB_COL_STR, event_uuid), COL(DB_COL_STR, event), COL(DB_COL_STR, url),
+    COL(DB_COL_NUM, attempt), COL(DB_COL_NUM, status_code), COL(DB_COL_STR, body), COL(DB_COL_STR, error),
+    COL(DB_COL_BOOL, will_retry), COL(DB_COL_NUM, duration_ms), COL(DB_COL_STR, created_at), COL(DB_COL_STR, payload),
+};
+#undef COL
+static const DB_COL string_col[] = {{DB_COL_STR, 0}};
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
 int
-webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, DB_RESULT **res_r)
+webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT id, uuid, name, url, all_events, enabled, sign, " TS("last_used_at") ", "
+    return db_query_rows(db, rows, webhook_cols, NCOLS(webhook_cols), sizeof(WEBHOOKDEF_ROW), "SELECT id, uuid, name, url, all_events, enabled, sign, " TS("last_used_at") ", "
                     TS("created_at") ", " TS("updated_at") " FROM webhooks WHERE server_id = ? "
-                    "AND (? IS NULL OR uuid = ?) ORDER BY name, id",
-                    DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+                    "AND (? IS NULL OR uuid = ?) AND (? = 0 OR id = ?) ORDER BY name, id",
+                    DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
 }
 
 int
-webhookdef_events(DB *db, unsigned long long id, DB_RESULT **res_r)
+webhookdef_events(DB *db, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT event FROM webhook_events WHERE webhook_id = ? ORDER BY event",
+    return db_query_rows(db, rows, string_col, 1, sizeof(const char *), "SELECT event FROM webhook_events WHERE webhook_id = ? ORDER BY event",
                     DB_ARGS(DB_UINT(id)));
 }
 
@@ -84,10 +103,10 @@ webhookdef_delete(DB *db, unsigned long long server_id, unsigned long long id)
 
 int
 webhookdef_requests(DB *db, unsigned long long server_id, unsigned long long id, unsigned long long before_id,
-                    unsigned limit, DB_RESULT **res_r)
+                    unsigned limit, DB_ROWS *rows)
 {
     /* The payload sent is the outbox row's (kept as long as the request log). */
-    return db_query(db, res_r, "SELECT r.id, r.uuid, r.event, r.url, r.attempt, r.status_code, r.body, r.error, "
+    return db_query_rows(db, rows, request_cols, NCOLS(request_cols), sizeof(WEBHOOKDEF_REQUEST_ROW), "SELECT r.id, r.uuid, r.event, r.url, r.attempt, r.status_code, r.body, r.error, "
                     "r.will_retry, r.duration_ms, " TS("r.created_at") ", o.payload FROM webhook_requests r "
                     "LEFT JOIN webhook_outbox o ON o.id = r.outbox_id AND o.server_id = r.server_id "
                     "WHERE r.server_id = ? AND r.webhook_id = ? "

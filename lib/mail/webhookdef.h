@@ -17,16 +17,24 @@
 
 #include "mail/db.h"
 
-/* Columns of webhookdef_list()'s rows; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
-enum webhookdef_col {
-    WEBHOOK_COL_ID, WEBHOOK_COL_UUID, WEBHOOK_COL_NAME, WEBHOOK_COL_URL, WEBHOOK_COL_ALL_EVENTS, WEBHOOK_COL_ENABLED,
-    WEBHOOK_COL_SIGN, WEBHOOK_COL_LAST_USED, WEBHOOK_COL_CREATED, WEBHOOK_COL_UPDATED
-};
-/* The webhooks of server_id (only uuid's when not NULL), by name and id, into *res_r
- * (db_result_free it): the row count, < 0 database error. */
-int webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, DB_RESULT **res_r);
-/* The events webhook id listens to (rows of one column, in the ENUM's order). */
-int webhookdef_events(DB *db, unsigned long long id, DB_RESULT **res_r);
+/* A webhook as webhookdef_list() gives it; times "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
+typedef struct webhookdef_row {
+    unsigned long long id;
+    const char *uuid;
+    const char *name;
+    const char *url;
+    int all_events;
+    int enabled;
+    int sign;
+    const char *last_used_at;
+    const char *created_at;
+    const char *updated_at;
+} WEBHOOKDEF_ROW;
+/* The webhooks of server_id (only uuid's when not NULL, only id's when not 0), by name and
+ * id, as WEBHOOKDEF_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
+int webhookdef_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
+/* The events webhook id listens to, in the ENUM's order (rows->v is a const char *[]). */
+int webhookdef_events(DB *db, unsigned long long id, DB_ROWS *rows);
 
 /* 1 created (*id_r), < 0 database error. */
 int webhookdef_create(DB *db, unsigned long long server_id, const char *name, const char *url, int all_events,
@@ -39,16 +47,27 @@ int webhookdef_set_events(DB *db, unsigned long long id, const char *const *even
 /* 1 deleted (its events, queued deliveries and outbox rows with it), 0 none, < 0 database error. */
 int webhookdef_delete(DB *db, unsigned long long server_id, unsigned long long id);
 
-/* Columns of webhookdef_requests()'s rows. */
-enum webhookdef_request_col {
-    WHREQ_COL_ID, WHREQ_COL_EVENT_UUID, WHREQ_COL_EVENT, WHREQ_COL_URL, WHREQ_COL_ATTEMPT, WHREQ_COL_STATUS_CODE,
-    WHREQ_COL_BODY, WHREQ_COL_ERROR, WHREQ_COL_WILL_RETRY, WHREQ_COL_DURATION_MS, WHREQ_COL_CREATED,
-    WHREQ_COL_PAYLOAD           /* the event's payload (JSON text), NULL once the outbox row is gone */
-};
+/* A request of a webhook's log: status_code and duration_ms are -1 when not known
+ * (no answer); payload is the event's JSON text, NULL once the outbox row is gone. */
+typedef struct webhookdef_request_row {
+    unsigned long long id;
+    const char *event_uuid;
+    const char *event;
+    const char *url;
+    long long attempt;
+    long long status_code;
+    const char *body;
+    const char *error;
+    int will_retry;
+    long long duration_ms;
+    const char *created_at;
+    const char *payload;
+} WEBHOOKDEF_REQUEST_ROW;
 /* The request log of webhook id of server_id, newest first, only ids below before_id
- * (when not 0), at most limit rows, into *res_r: the row count, < 0 database error. */
+ * (when not 0), at most limit rows, as WEBHOOKDEF_REQUEST_ROWs into *rows: the row count,
+ * < 0 database error. */
 int webhookdef_requests(DB *db, unsigned long long server_id, unsigned long long id, unsigned long long before_id,
-                        unsigned limit, DB_RESULT **res_r);
+                        unsigned limit, DB_ROWS *rows);
 
 #define WEBHOOKDEF_GONE 2
 /* Queues the event of request request_id of server_id again for its webhook: a new

@@ -64,7 +64,7 @@ msg_level_parse(const char *name, MSG_LEVEL *level_r)
 }
 
 int
-msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, const char **error_r)
+msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility)
 {
     int fac = -1;
 
@@ -72,10 +72,8 @@ msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, const ch
         for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
             if (strcasecmp(facility, facilities[i].name) == 0)
                 fac = facilities[i].facility;
-        if (fac < 0) {
-            *error_r = "unknown syslog facility";
+        if (fac < 0)
             return -1;
-        }
         openlog(msg_name, LOG_PID | LOG_NDELAY, fac);
     }
     msg_dest = dest;

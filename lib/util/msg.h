@@ -11,6 +11,25 @@
  *   msg_panic  a broken invariant: logs and aborts (core dump)
  *
  * Messages go to stderr (default) or syslog, tagged with the program name.
+ *
+ * Recoverable errors are not logged where they happen but returned, in one convention
+ * for the whole tree (CONVENTIONS.md 6, Dovecot's dict_lookup style):
+ *
+ *   int f(..., char **error_r);
+ *
+ *   - The return value says what happened, and the comment above each prototype says
+ *     which values the function uses: 0 / -1 for one that only succeeds or fails;
+ *     1 (done) / 0 (the "no": not found, invalid, taken) / -1 (failed) for one that can
+ *     also refuse. Where a caller must tell a temporary failure (4xx, retry later) from
+ *     a permanent one (5xx), both are negative and named (db.h's DB_ERR_TEMP and
+ *     DB_ERR_PERM) or the comment says which is which.
+ *   - *error_r is set exactly on the returns the comment names (normally every return
+ *     but success) to a string allocated by mem.h/buf.h (mem_strdup, buf_asprintf) that
+ *     the caller owns and must mem_free. It is left untouched otherwise, so a caller may
+ *     start with `char *error = NULL;` and mem_free it unconditionally.
+ *   - The text names what it is about and reads after a colon ("domain %s: no TXT
+ *     record"); the caller adds where it was (request, command, queue id) when logging.
+ *   - error_r is never NULL unless the comment says it may be.
  */
 #ifndef PG_MSG_H
 #define PG_MSG_H
@@ -33,8 +52,10 @@ typedef enum {
 
 /* Sets the program name used as the log tag; call first. */
 void msg_init(const char *progname);
-/* Switches destination and threshold; facility is a syslog facility name ("mail"). */
-int msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility, const char **error_r);
+/* Switches destination and threshold; facility is a syslog facility name ("mail").
+ * 0, or -1 when the facility is not one (nothing changed). No error_r: the logger sits
+ * below mem.c, which logs through it, so it allocates nothing; -1 has one meaning. */
+int msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility);
 /* Parses "debug".."error"; returns -1 when unknown. */
 int msg_level_parse(const char *name, MSG_LEVEL *level_r);
 const char *msg_progname(void);

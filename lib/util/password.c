@@ -9,6 +9,7 @@
 #include <argon2.h>
 #include <openssl/rand.h>
 
+#include "util/mem.h"
 #include "util/password.h"
 
 #define PW_T_COST 3
@@ -18,24 +19,24 @@
 #define PW_HASH_LEN 32
 
 int
-password_hash(const char *password, char *out, size_t outlen, const char **error_r)
+password_hash(const char *password, char *out, size_t outlen, char **error_r)
 {
     unsigned char salt[PW_SALT_LEN];
     size_t pwlen = strlen(password);
     int rc;
 
     if (pwlen > PASSWORD_MAX_LENGTH) {
-        *error_r = "password too long";
+        *error_r = mem_strdup("password too long");
         return -1;
     }
     if (RAND_bytes(salt, sizeof(salt)) != 1) {
-        *error_r = "random number generator failed";
+        *error_r = mem_strdup("random number generator failed");
         return -1;
     }
     rc = argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLELISM, password, pwlen,
                                salt, sizeof(salt), PW_HASH_LEN, out, outlen);
     if (rc != ARGON2_OK) {
-        *error_r = argon2_error_message(rc);
+        *error_r = mem_strdup(argon2_error_message(rc));
         return -1;
     }
     return 0;
@@ -57,16 +58,16 @@ password_verify(const char *encoded, const char *password)
 }
 
 int
-password_check_policy(const char *password, const char **reason_r)
+password_check_policy(const char *password, char **error_r)
 {
     size_t len = strlen(password);
 
     if (len < PASSWORD_MIN_LENGTH) {
-        *reason_r = "password must be at least 8 characters long";
+        *error_r = mem_strdup("password must be at least 8 characters long");
         return -1;
     }
     if (len > PASSWORD_MAX_LENGTH) {
-        *reason_r = "password must be at most 1024 characters long";
+        *error_r = mem_strdup("password must be at most 1024 characters long");
         return -1;
     }
     return 0;

@@ -14,11 +14,12 @@
 #define PASSWORD_MAX_LENGTH 1024
 #define PASSWORD_HASH_MAX 256
 
-/* Hashes password into out (PASSWORD_HASH_MAX bytes). -1 with *error_r on failure. */
-int password_hash(const char *password, char *out, size_t outlen, const char **error_r);
+/* Hashes password into out (PASSWORD_HASH_MAX bytes). 0, or -1 with *error_r (mem_free it). */
+int password_hash(const char *password, char *out, size_t outlen, char **error_r);
 /* 1 when password matches encoded, 0 when not, -1 when encoded is not a valid hash. */
 int password_verify(const char *encoded, const char *password);
-/* 0 when the password is acceptable, else -1 with a reason for the person. */
-int password_check_policy(const char *password, const char **reason_r);
+/* 0 when the password is acceptable, else -1 with *error_r, a reason for the person
+ * (mem_free it). */
+int password_check_policy(const char *password, char **error_r);
 
 #endif

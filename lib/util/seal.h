@@ -19,7 +19,8 @@ typedef struct seal_key SEAL_KEY;
 
 /* Reads the key file; -1 with *error_r (mem_free it) naming the file and the problem. */
 SEAL_KEY *seal_key_load(const char *path, char **error_r);
-/* Creates path with a new random key (mode 0640), refusing to overwrite. */
+/* Creates path with a new random key (mode 0640), refusing to overwrite: 0, or -1 with
+ * *error_r (mem_free it). */
 int seal_key_create(const char *path, char **error_r);
 void seal_key_free(SEAL_KEY *key);
 

@@ -18,9 +18,10 @@ typedef struct sock_spec {
 
 /* -1 with *error_r (mem_free it) when spec is malformed. */
 int sock_parse(const char *spec, SOCK_SPEC *out, char **error_r);
-/* Returns a listening fd or -1 with *error_r; unix sockets get mode. */
+/* Returns a listening fd, or -1 with *error_r (mem_free it); unix sockets get mode. */
 int sock_listen(const char *spec, int backlog, mode_t mode, char **error_r);
-/* Connects with a timeout (milliseconds); returns a blocking fd or -1 with *error_r. */
+/* Connects with a timeout (milliseconds); returns a blocking fd, or -1 with *error_r
+ * (mem_free it). */
 int sock_connect(const char *spec, int timeout_ms, char **error_r);
 
 /* I/O against an absolute deadline (clock_mono()): both retry on EINTR and fail

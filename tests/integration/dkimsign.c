@@ -56,7 +56,7 @@ generate(const char *alg_name, const char *path)
 {
     DKIM_ALG alg;
     char *pem, *pub, *record;
-    const char *error;
+    char *error = NULL;
     int fd;
     size_t len;
 
@@ -102,7 +102,7 @@ sign(int argc, char **argv)
 {
     time_t now = time(NULL);
     size_t chunk = 777;
-    const char *error;
+    char *error = NULL;
     BUF *raw, *msg, *keydata;
     FILE *fp;
     DKIM_KEY *key;

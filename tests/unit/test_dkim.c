@@ -25,15 +25,19 @@ typedef struct {
     char *public_b64;
 } TEST_KEY;
 
+/* The error out-parameter of the dkim_* calls (msg.h's convention): ERR frees the previous
+ * call's message, so each assertion reads the latest one; the last stays reachable. */
+static char *error;
+#define ERR (mem_free(error), error = NULL, &error)
+
 static TEST_KEY
 test_key(DKIM_ALG alg)
 {
     TEST_KEY k;
     char *pem;
-    const char *error = NULL;
 
-    ck_assert_int_eq(dkim_key_generate(alg, &pem, &k.public_b64, &error), 0);
-    k.key = dkim_key_load(pem, strlen(pem), &error);
+    ck_assert_int_eq(dkim_key_generate(alg, &pem, &k.public_b64, ERR), 0);
+    k.key = dkim_key_load(pem, strlen(pem), ERR);
     ck_assert_msg(k.key != NULL, "load: %s", error);
     mem_free(pem);
     return k;
@@ -53,7 +57,6 @@ sign(const DKIM_KEY *key, const char *const *names, const char *const *fields,
      const char *body, size_t body_len, size_t chunk)
 {
     DKIM_SIGNER *s = dkim_signer_new(key, "example.com", "sel", names);
-    const char *error = NULL;
     char *value;
 
     for (size_t i = 0; fields != NULL && fields[i] != NULL; i += 2)
@@ -62,7 +65,7 @@ sign(const DKIM_KEY *key, const char *const *names, const char *const *fields,
         chunk = body_len;
     for (size_t off = 0; off < body_len; off += chunk)
         dkim_signer_body(s, (const unsigned char *) body + off, body_len - off < chunk ? body_len - off : chunk);
-    ck_assert_msg(dkim_signer_finish(s, 1700000000, &value, &error) == 0, "finish: %s", error);
+    ck_assert_msg(dkim_signer_finish(s, 1700000000, &value, ERR) == 0, "finish: %s", error);
     dkim_signer_free(s);
     return value;
 }
@@ -392,7 +395,6 @@ START_TEST(signature_tags_and_folding)
     };
     const char *fields[2 * 16 + 1];
     DKIM_SIGNER *s;
-    const char *error;
     char *value, *copy, *b;
     size_t lines = 0;
 
@@ -404,7 +406,7 @@ START_TEST(signature_tags_and_folding)
     s = dkim_signer_new(k.key, "mail.a-rather-long-subdomain.example.com", "postal-AbCdEf", names);
     for (int i = 0; i < 32; i += 2)
         dkim_signer_header(s, fields[i], fields[i + 1]);
-    ck_assert_int_eq(dkim_signer_finish(s, 1700000000, &value, &error), 0);
+    ck_assert_int_eq(dkim_signer_finish(s, 1700000000, &value, ERR), 0);
     dkim_signer_free(s);
 
     copy = unfold(value);
@@ -441,7 +443,6 @@ END_TEST
 START_TEST(generate_rsa)
 {
     char *pem, *pub;
-    const char *error = NULL;
     unsigned char *der;
     const unsigned char *p;
     size_t len;
@@ -449,14 +450,14 @@ START_TEST(generate_rsa)
     DKIM_KEY *key;
     char *record;
 
-    ck_assert_int_eq(dkim_key_generate(DKIM_ALG_RSA_SHA256, &pem, &pub, &error), 0);
+    ck_assert_int_eq(dkim_key_generate(DKIM_ALG_RSA_SHA256, &pem, &pub, ERR), 0);
     ck_assert(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);     /* PKCS#8 */
     p = der = b64_decode(pub, &len);
     pkey = d2i_PUBKEY(NULL, &p, (long) len);
     ck_assert_ptr_nonnull(pkey);
     ck_assert_int_eq(EVP_PKEY_get_base_id(pkey), EVP_PKEY_RSA);
     ck_assert_int_eq(EVP_PKEY_get_bits(pkey), 2048);
-    key = dkim_key_load(pem, strlen(pem), &error);
+    key = dkim_key_load(pem, strlen(pem), ERR);
     ck_assert_ptr_nonnull(key);
     ck_assert_int_eq(dkim_key_alg(key), DKIM_ALG_RSA_SHA256);
     record = dkim_dns_record(DKIM_ALG_RSA_SHA256, pub);
@@ -475,17 +476,16 @@ END_TEST
 START_TEST(generate_ed25519)
 {
     char *pem, *pub, *record, *expected;
-    const char *error = NULL;
     unsigned char *raw;
     size_t len;
     DKIM_KEY *key;
 
-    ck_assert_int_eq(dkim_key_generate(DKIM_ALG_ED25519_SHA256, &pem, &pub, &error), 0);
+    ck_assert_int_eq(dkim_key_generate(DKIM_ALG_ED25519_SHA256, &pem, &pub, ERR), 0);
     ck_assert(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
     raw = b64_decode(pub, &len);
     ck_assert_uint_eq(len, 32);                 /* RFC 8463 4: the bare public key */
     ck_assert_uint_eq(strlen(pub), 44);
-    key = dkim_key_load(pem, strlen(pem), &error);
+    key = dkim_key_load(pem, strlen(pem), ERR);
     ck_assert_ptr_nonnull(key);
     ck_assert_int_eq(dkim_key_alg(key), DKIM_ALG_ED25519_SHA256);
     record = dkim_dns_record(DKIM_ALG_ED25519_SHA256, pub);
@@ -524,38 +524,34 @@ START_TEST(load_refuses_small_rsa_and_others)
     EVP_PKEY *k1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 1024);
     EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    const char *error = NULL;
     char *pem;
     DKIM_KEY *key;
 
     pem = pem_of(small, NULL);
-    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), &error));
+    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), ERR));
     ck_assert_ptr_nonnull(strstr(error, "1024"));
     mem_free(pem);
 
     pem = pem_of(k1024, NULL);
-    key = dkim_key_load(pem, strlen(pem), &error);
+    key = dkim_key_load(pem, strlen(pem), ERR);
     ck_assert_ptr_nonnull(key);
     dkim_key_free(key);
     mem_free(pem);
 
     pem = pem_of(ec, NULL);
-    error = NULL;
-    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), &error));
+    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), ERR));
     ck_assert_ptr_nonnull(error);
     mem_free(pem);
 
     /* Encrypted: refused, never prompted for. */
     pem = pem_of(ed, "secret");
-    error = NULL;
-    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), &error));
+    ck_assert_ptr_null(dkim_key_load(pem, strlen(pem), ERR));
     ck_assert_ptr_nonnull(error);
     mem_free(pem);
 
-    error = NULL;
-    ck_assert_ptr_null(dkim_key_load("not a key", 9, &error));
+    ck_assert_ptr_null(dkim_key_load("not a key", 9, ERR));
     ck_assert_ptr_nonnull(error);
-    ck_assert_ptr_null(dkim_key_load("", 0, &error));
+    ck_assert_ptr_null(dkim_key_load("", 0, ERR));
     EVP_PKEY_free(small);
     EVP_PKEY_free(k1024);
     EVP_PKEY_free(ec);
@@ -567,24 +563,22 @@ START_TEST(limits_and_misuse)
 {
     TEST_KEY k = test_key(DKIM_ALG_ED25519_SHA256);
     DKIM_SIGNER *s;
-    const char *error = NULL;
     char *value, *big;
 
     /* 1000 fields pass, 1001 do not. */
     s = dkim_signer_new(k.key, "example.com", "sel", NULL);
     for (int i = 0; i < DKIM_MAX_HEADERS; i++)
         dkim_signer_header(s, i % 2 ? "Received" : "X-Trace", " x");
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), 0);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), 0);
     mem_free(value);
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);     /* twice */
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);     /* twice */
     ck_assert_ptr_null(value);
     dkim_signer_free(s);
 
     s = dkim_signer_new(k.key, "example.com", "sel", NULL);
     for (int i = 0; i <= DKIM_MAX_HEADERS; i++)
         dkim_signer_header(s, "Received", " x");
-    error = NULL;
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     ck_assert_ptr_nonnull(strstr(error, "1000"));
     dkim_signer_free(s);
 
@@ -594,24 +588,23 @@ START_TEST(limits_and_misuse)
     big[DKIM_MAX_HEADER_LEN] = '\0';
     s = dkim_signer_new(k.key, "example.com", "sel", NULL);
     dkim_signer_header(s, "Subject", big);
-    error = NULL;
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     ck_assert_ptr_nonnull(strstr(error, "1 MB"));
     dkim_signer_free(s);
     mem_free(big);
 
     /* Bad domain, selector or field name. */
     s = dkim_signer_new(k.key, "example.com; x=1", "sel", NULL);
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     dkim_signer_free(s);
     s = dkim_signer_new(k.key, "example.com", "", NULL);
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     dkim_signer_free(s);
     s = dkim_signer_new(k.key, "example.com", "sel", (const char *const[]) {"from", "bad:name", NULL});
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     dkim_signer_free(s);
     s = dkim_signer_new(NULL, "example.com", "sel", NULL);
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), -1);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), -1);
     dkim_signer_free(s);
     test_key_free(&k);
 }
@@ -707,13 +700,12 @@ START_TEST(signer_outlives_key)
 {
     TEST_KEY k = test_key(DKIM_ALG_ED25519_SHA256);
     DKIM_SIGNER *s = dkim_signer_new(k.key, "example.com", "sel", NULL);
-    const char *error;
     char *value;
 
     test_key_free(&k);
     dkim_signer_header(s, "From", " a@example.com");
     dkim_signer_body(s, (const unsigned char *) "x\r\n", 3);
-    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, &error), 0);
+    ck_assert_int_eq(dkim_signer_finish(s, 0, &value, ERR), 0);
     ck_assert_ptr_nonnull(strstr(value, "a=ed25519-sha256;"));
     mem_free(value);
     dkim_signer_free(s);

@@ -20,6 +20,10 @@
 #include "util/netaddr.h"
 #include "util/sock.h"
 
+/* The error out-parameter of the calls below (msg.h's convention): the message of the
+ * previous call is freed first, so each assertion sees the latest one. */
+#define WHY (mem_free(why), why = NULL, &why)
+
 START_TEST(networks)
 {
     unsigned char a[16], s[16], e[16];
@@ -72,8 +76,7 @@ END_TEST
 
 START_TEST(domains_and_permalinks)
 {
-    char out[256];
-    const char *why;
+    char out[256], *why = NULL;
 
     ck_assert(domain_name_normalize("Mail.Example.COM", out, sizeof(out)));
     ck_assert_str_eq(out, "mail.example.com");
@@ -83,12 +86,13 @@ START_TEST(domains_and_permalinks)
     ck_assert(!domain_name_normalize("a..b.com", out, sizeof(out)));
     ck_assert(!domain_name_normalize("exa mple.com", out, sizeof(out)));
     ck_assert(!domain_name_normalize("example.com.", out, sizeof(out)));
-    ck_assert(org_permalink_ok("acme-mail-2", &why));
-    ck_assert(!org_permalink_ok("Acme", &why));
-    ck_assert(!org_permalink_ok("-acme", &why));
-    ck_assert(!org_permalink_ok("admin", &why));
+    ck_assert(org_permalink_ok("acme-mail-2", WHY));
+    ck_assert(!org_permalink_ok("Acme", WHY));
+    ck_assert(!org_permalink_ok("-acme", WHY));
+    ck_assert(!org_permalink_ok("admin", WHY));
     ck_assert_str_eq(why, "that word is reserved");
-    ck_assert(!org_permalink_ok("", &why));
+    ck_assert(!org_permalink_ok("", WHY));
+    mem_free(why);
 }
 END_TEST
 
@@ -158,72 +162,70 @@ START_TEST(addresses_strict)
         " \"unclosed <me@mine.com>", " (unclosed me@mine.com", " undisclosed-recipients:;", "",
         " me@mine.com\r\n x@", " =?utf-8?q?a@b?= <me@mine.com>", " me@mine..com",
     };
-    char **addrs;
-    const char *why;
+    char **addrs, *why = NULL;
     size_t n;
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        why = NULL;
-        n = address_list_parse_strict(good[i], &addrs, &why);
+        n = address_list_parse_strict(good[i], &addrs, WHY);
         ck_assert_msg(n > 0, "refused [%s]: %s", good[i], why ? why : "?");
         ck_assert_str_eq(address_domain(addrs[0]), "mine.com");
         address_list_free(addrs, n);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        why = NULL;
-        n = address_list_parse_strict(bad[i], &addrs, &why);
+        n = address_list_parse_strict(bad[i], &addrs, WHY);
         ck_assert_msg(n == 0, "accepted [%s] as %s", bad[i], n ? addrs[0] : "");
         ck_assert_ptr_nonnull(why);
         ck_assert_ptr_null(addrs);
     }
+    mem_free(why);
 }
 END_TEST
 
 START_TEST(suppressions_and_routes)
 {
-    char out[SUPPRESSION_ADDRESS_MAX + 1], name[ROUTE_NAME_MAX + 1];
-    const char *why = NULL, *in;
+    char out[SUPPRESSION_ADDRESS_MAX + 1], name[ROUTE_NAME_MAX + 1], *why = NULL;
+    const char *in;
     ENDPOINT_TYPE t;
 
     in = "  Bob.Smith+news@Example.COM\t";
-    ck_assert(suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(suppression_address_normalize(in, strlen(in), out, WHY));
     ck_assert_str_eq(out, "bob.smith+news@example.com");
     /* Only the given length counts: the rest of a CSV line is not part of the address. */
     in = "ann@example.org,reason";
-    ck_assert(suppression_address_normalize(in, 15, out, &why));
+    ck_assert(suppression_address_normalize(in, 15, out, WHY));
     ck_assert_str_eq(out, "ann@example.org");
-    ck_assert(!suppression_address_normalize("", 0, out, &why));
+    ck_assert(!suppression_address_normalize("", 0, out, WHY));
     ck_assert_str_eq(why, "is empty");
     in = "no-at-sign";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "a b@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "x@localhost";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "x'); DROP TABLE s;--@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "robert');--@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     ck_assert(strstr(why, "local part") != NULL);
     in = "caf\xc3\xa9@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "a@b@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
     in = "12345678901234567890123456789012345678901234567890123456789012345@example.com";
-    ck_assert(!suppression_address_normalize(in, strlen(in), out, &why));
+    ck_assert(!suppression_address_normalize(in, strlen(in), out, WHY));
 
-    ck_assert(route_name_normalize("Support", name, sizeof(name), &why));
+    ck_assert(route_name_normalize("Support", name, sizeof(name), WHY));
     ck_assert_str_eq(name, "support");
-    ck_assert(route_name_normalize("*", name, sizeof(name), &why));
-    ck_assert(route_name_normalize("__returnpath__", name, sizeof(name), &why));
-    ck_assert(route_name_normalize("a.b-c9", name, sizeof(name), &why));
-    ck_assert(!route_name_normalize("", name, sizeof(name), &why));
-    ck_assert(!route_name_normalize("a_b", name, sizeof(name), &why));
-    ck_assert(!route_name_normalize("a+b", name, sizeof(name), &why));
-    ck_assert(!route_name_normalize("**", name, sizeof(name), &why));
-    ck_assert(!route_name_normalize("x'; DROP TABLE routes; --", name, sizeof(name), &why));
+    ck_assert(route_name_normalize("*", name, sizeof(name), WHY));
+    ck_assert(route_name_normalize("__returnpath__", name, sizeof(name), WHY));
+    ck_assert(route_name_normalize("a.b-c9", name, sizeof(name), WHY));
+    ck_assert(!route_name_normalize("", name, sizeof(name), WHY));
+    ck_assert(!route_name_normalize("a_b", name, sizeof(name), WHY));
+    ck_assert(!route_name_normalize("a+b", name, sizeof(name), WHY));
+    ck_assert(!route_name_normalize("**", name, sizeof(name), WHY));
+    ck_assert(!route_name_normalize("x'; DROP TABLE routes; --", name, sizeof(name), WHY));
     ck_assert(route_mode_ok("Endpoint") && route_mode_ok("Reject") && !route_mode_ok("endpoint"));
     ck_assert(route_spam_mode_ok("Quarantine") && !route_spam_mode_ok("Drop"));
 
@@ -231,6 +233,7 @@ START_TEST(suppressions_and_routes)
     ck_assert_int_eq(t, EP_TYPE_SMTP);
     ck_assert_str_eq(endpoint_type_name(EP_TYPE_ADDRESS), "AddressEndpoint");
     ck_assert_int_eq(endpoint_type_parse("HTTP", &t), -1);
+    mem_free(why);
 }
 END_TEST
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "util/mem.h"
 #include "util/password.h"
 #include "util/token.h"
 
@@ -89,7 +90,7 @@ START_TEST(password_hash_and_verify)
 {
     char hash[PASSWORD_HASH_MAX];
     char hash2[PASSWORD_HASH_MAX];
-    const char *why = NULL;
+    char *why = NULL;
 
     ck_assert_int_eq(password_hash("correct horse", hash, sizeof(hash), &why), 0);
     ck_assert(strncmp(hash, "$argon2id$", 10) == 0);
@@ -101,7 +102,11 @@ START_TEST(password_hash_and_verify)
     password_hash("correct horse", hash2, sizeof(hash2), &why);
     ck_assert_str_ne(hash, hash2);
     ck_assert_int_eq(password_check_policy("short", &why), -1);
+    ck_assert_str_eq(why, "password must be at least 8 characters long");
+    mem_free(why);
+    why = NULL;
     ck_assert_int_eq(password_check_policy("long enough", &why), 0);
+    ck_assert_ptr_null(why);
 }
 END_TEST
 
