@@ -279,6 +279,14 @@ mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
     json_object_set_new(d, "bounce_for_id", db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)
                         ? json_integer((json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR), NULL, 10))
                         : json_null());
+    json_object_set_new(d, "forwarded_from_id", db_result_get(m, 0, MESSAGE_COL_FORWARDED_FROM)
+                        ? json_integer((json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_FORWARDED_FROM), NULL, 10))
+                        : json_null());
+    json_object_set_new(d, "sender_authentication", json_pack("{s:o, s:o, s:o}",
+                                                              "spf", message_view_str(db_result_get(m, 0, MESSAGE_COL_SPF)),
+                                                              "dkim", message_view_str(db_result_get(m, 0, MESSAGE_COL_DKIM)),
+                                                              "dkim_domain",
+                                                              message_view_str(db_result_get(m, 0, MESSAGE_COL_DKIM_DOMAIN))));
     json_object_set_new(d, "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL)));
     json_object_set_new(d, "inspection", json_pack("{s:o, s:o, s:o}", "inspected",
                                                    jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),

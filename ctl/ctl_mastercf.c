@@ -90,14 +90,14 @@ mastercf_load(PF *pf)
         lb->what = i == 0 ? "release" : i == 1 ? "injection" : "forward";
         lb->key = i == 0 ? "postfix.release_address" : i == 1 ? "postfix.injection_address" : "postfix.forward_address";
         lb->service = buf_asprintf("%s/inet", address + 5);
-        /* The forward service runs no milter: its mail was scanned and recorded on arrival. */
+        /* Every one runs the milter: a forward is recorded, signed and limited as outgoing mail. */
         lb->line = buf_asprintf(
             "%s inet n - n - - smtpd -o syslog_name=" MARKER "%s"
             " -o milter_macro_daemon_name=%s -o smtpd_sasl_auth_enable=no"
             " -o mynetworks=127.0.0.0/8,[::1]/128 -o smtpd_client_restrictions=permit_mynetworks,reject"
             " -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions="
             " -o smtpd_milters=%s",
-            address + 5, lb->what, name, i == 2 ? "" : pf->sock_postfix[SOCK_MILTER]);
+            address + 5, lb->what, name, pf->sock_postfix[SOCK_MILTER]);
         lb->ours = kv_get(&pf->marked, lb->service) != NULL;
         buf_reset(out);
         if ((status = POSTCONF(pf, out, "-M", lb->service)) != 0)

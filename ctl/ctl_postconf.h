@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "ctl_common.h"
+#include "mail/forward.h"
 #include "util/buf.h"
 
 #define RUN_TIMEOUT_SECONDS 60
@@ -42,12 +43,12 @@ enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUN
 /*
  * The loopback smtpd services enable adds to master.cf: the release service (held
  * mail re-injected by postgate), the injection service (the send API's submissions)
- * and the forward service (postgate-worker's Address endpoints and delivery reports,
- * without the milter: that mail was checked when it arrived). The milter tells the
- * first two apart by milter_macro_daemon_name.
+ * and the forward service (postgate-worker's Address endpoints and delivery reports).
+ * All three run the milter, which tells them apart by milter_macro_daemon_name and
+ * takes on each only messages with postgate's signed header (forward.h for the last;
+ * FORWARD_DAEMON_NAME comes from there).
  */
 #define LOOPBACKS 3
-#define FORWARD_DAEMON_NAME "postgate-forward"
 
 typedef struct loopback {
     const char *what;           /* "release", "injection" */

@@ -10,9 +10,13 @@
  *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1
  *     (neither score rule applies to a return path without a route: bounces are not refused);
  *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
- *     X-Postal-Threat headers and the signed X-Postgate-Inspection header
- *     (inspection.h), from which postgate-worker records the verdict per recipient
- *     and holds the mail of routes in Quarantine mode.
+ *     X-Postal-Threat headers (when the scanners are on) and the signed
+ *     X-Postgate-Inspection header (inspection.h, always), from which postgate-worker
+ *     records the verdict per recipient, holds the mail of routes in Quarantine mode,
+ *     and learns whether the sender passed SPF or DKIM (auth.c), which decides whether
+ *     a failed endpoint delivery may be reported to it; the same results go on top as an
+ *     Authentication-Results field (RFC 8601) for the recipients, replacing any that
+ *     claims to come from this host.
  * One SMTP transaction gets one answer: when recipients of several servers or routes
  * disagree, the strictest outcome wins (any refusal refuses the whole message), which
  * is safe because the sender is told; nothing is dropped silently. The visible headers
@@ -30,50 +34,105 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/forward.h"
 #include "mail/inspection.h"
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
-sfsistat
-incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc)
+/* What incoming mail may not bring: verdicts only the milter writes, and the header
+ * only postgate-worker writes on the forward service. */
+static int
+is_incoming_stripped(const char *name)
 {
-    (void) ctx;
-    mc->incoming = 1;
-    return SMFIS_CONTINUE;
+    return inspection_is_verdict_header(name) || strcasecmp(name, FORWARD_HEADER) == 0;
 }
 
-sfsistat
-incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc)
+/* 1 when an Authentication-Results value claims to come from authserv_id (RFC 8601
+ * section 5: such fields from outside must go, they could fake our results). */
+static int
+claims(const char *value, const char *authserv_id)
+{
+    size_t n;
+
+    while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n')
+        value++;
+    n = strcspn(value, "; \t\r\n");
+    return n == strlen(authserv_id) && strncasecmp(value, authserv_id, n) == 0;
+}
+
+/*
+ * Replaces every Authentication-Results field that claims to be ours with ours (RFC 8601),
+ * on top: spf= for the envelope sender, dkim= for the signature the result is about.
+ */
+static int
+authentication_results(SMFICTX *ctx, const MILTER_CTX *mc, const MILTER_AUTH *auth, const char *authserv_id)
+{
+    static const char name[] = "Authentication-Results";
+    int count = 0, ret;
+    char *value;
+
+    for (size_t h = 0; h < mc->nheaders; h++)
+        count += strcasecmp(mc->headers[h].name, name) == 0;
+    for (size_t h = mc->nheaders; h-- > 0;) {
+        if (strcasecmp(mc->headers[h].name, name) != 0)
+            continue;
+        if (claims(mc->headers[h].value, authserv_id) && smfi_chgheader(ctx, (char *) name, count, NULL) == MI_FAILURE)
+            return -1;
+        count--;
+    }
+    value = buf_asprintf(" %s;\n\tspf=%s smtp.mailfrom=%s;\n\tdkim=%s%s%s", authserv_id, auth->spf,
+                         mc->mail_from[0] ? mc->mail_from : "<>", auth->dkim, auth->dkim_domain[0] ? " header.d=" : "",
+                         auth->dkim_domain);
+    ret = smfi_insheader(ctx, 0, (char *) name, value) == MI_FAILURE ? -1 : 0;
+    mem_free(value);
+    return ret;
+}
+
+int
+incoming_targets(SMFICTX *ctx, MILTER_CTX *mc, sfsistat *status_r)
 {
     DB *db = dbpool_get(milter_globals.pool);
-    size_t mine = 0;
+    int mine = 0;
 
+    mem_free(mc->targets);
     mc->targets = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*mc->targets));
     for (size_t i = 0; i < mc->nrcpts; i++) {
         int ret = lookup_inbound(db, mc->rcpts[i], &mc->targets[i]);
 
         if (ret < 0) {
-            sfsistat st = milter_tempfail(ctx, "incoming recipient %s: %s", mc->rcpts[i], db_error(db));
-
+            *status_r = milter_tempfail(ctx, "incoming recipient %s: %s", mc->rcpts[i], db_error(db));
             dbpool_put(milter_globals.pool, db);
-            return st;
+            return -1;
         }
         if (ret == 0)
             mc->targets[i].kind = 0;
         mine += ret > 0;
     }
     dbpool_put(milter_globals.pool, db);
+    return mine;
+}
+
+sfsistat
+incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    sfsistat st = SMFIS_CONTINUE;
+    int mine = incoming_targets(ctx, mc, &st);
+
+    if (mine < 0)
+        return st;
     /* Mail for somebody else on this Postfix host (local mailboxes, say): not postgate's. */
     return mine ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
+/* Adds "name: value"; *added grows by the field's size. */
 static int
-add_header(SMFICTX *ctx, const char *name, const char *value)
+add_header(SMFICTX *ctx, const char *name, const char *value, size_t *added)
 {
     char *v = buf_asprintf(" %s", value);
     int ret = smfi_addheader(ctx, (char *) name, v) == MI_FAILURE ? -1 : 0;
 
+    *added += strlen(name) + strlen(v) + 3;
     mem_free(v);
     return ret;
 }
@@ -133,60 +192,49 @@ decide(DB *db, MILTER_CTX *mc, INSPECTION *in, double *lowest_r, int *any_spam_r
 }
 
 sfsistat
-incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
+incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDICT *v)
 {
-    const char *queue_id = smfi_getsymval(ctx, "{i}"), *spam_why = NULL, *virus_why = NULL;
     const char *qid = queue_id ? queue_id : "-";
-    INSPECTION *in = mem_zalloc(sizeof(*in));
     SPAMD_RESULT *sr = mem_zalloc(sizeof(*sr));
-    char *virus = NULL, *signed_value = NULL, reply[256], num[32];
-    SCAN_STATUS vs, ss;
-    BUF *msg = NULL;
+    char *virus = NULL, reply[256];
+    BUF *msg;
     DB *db = NULL;
     sfsistat status = SMFIS_CONTINUE;
-    double lowest = 0;
-    int any_spam = 0, ret;
+    int ret;
 
-    if (milter_remove_headers(ctx, mc, inspection_is_verdict_header) < 0) {
-        status = milter_tempfail(ctx, "Postfix refused to remove a header");
-        goto out;
-    }
-    if (!milter_globals.cfg->spamd_enabled && !milter_globals.cfg->clamd_enabled)
-        goto out;
-    msg = scan_message(mc);
-
+    msg = milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled ? scan_message(mc) : buf_new(1);
     /* Viruses first: clamd is local and quick, and an infected message needs no score. */
-    vs = scan_virus(queue_id, msg, &virus, &virus_why);
-    if (vs == SCAN_TEMPFAIL) {
+    v->vs = scan_virus(queue_id, msg, &virus, &v->virus_why);
+    if (v->vs == SCAN_TEMPFAIL) {
         status = scan_tempfail(ctx);
         goto out;
     }
-    if (vs == SCAN_DONE && virus) {
+    if (v->vs == SCAN_DONE && virus) {
         char name[128];
 
         inspection_safe_name(virus, name, sizeof(name));
-        msg_info("%s: incoming from=<%s>: virus %s found by clamd; refused", qid, mc->mail_from, name);
+        msg_info("%s: %s from=<%s>: virus %s found by clamd; refused", qid, v->what, mc->mail_from, name);
         snprintf(reply, sizeof(reply), "Message rejected: virus found (%s)", name);
         smfi_setreply(ctx, "554", "5.7.1", reply);
         status = SMFIS_REJECT;
         goto out;
     }
-    in->threat_checked = vs == SCAN_DONE;
+    v->in.threat_checked = v->vs == SCAN_DONE;
 
-    ss = scan_spam(queue_id, msg, sr, &spam_why);
-    if (ss == SCAN_TEMPFAIL) {
+    v->ss = scan_spam(queue_id, msg, sr, &v->spam_why);
+    if (v->ss == SCAN_TEMPFAIL) {
         status = scan_tempfail(ctx);
         goto out;
     }
-    if (ss == SCAN_DONE) {
-        in->spam_checked = 1;
-        in->spam_score = sr->score;
-        memcpy(in->rules, sr->rules, sr->nrules * sizeof(sr->rules[0]));
-        in->nrules = sr->nrules;
+    if (v->ss == SCAN_DONE) {
+        v->in.spam_checked = 1;
+        v->in.spam_score = sr->score;
+        memcpy(v->in.rules, sr->rules, sr->nrules * sizeof(sr->rules[0]));
+        v->in.nrules = sr->nrules;
     }
 
     db = dbpool_get(milter_globals.pool);
-    ret = decide(db, mc, in, &lowest, &any_spam, reply, sizeof(reply));
+    ret = decide(db, mc, &v->in, &v->lowest, &v->any_spam, reply, sizeof(reply));
     if (ret < 0) {
         status = milter_tempfail(ctx, "server lookup: %s", db_error(db));
         goto out;
@@ -196,57 +244,121 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = SMFIS_REJECT;
         goto out;
     }
-
-    /* Postal's headers, then the signed verdict the worker trusts. */
-    ret = 0;
-    if (ss != SCAN_DISABLED) {
-        if (in->spam_checked) {
-            ret |= add_header(ctx, "X-Postal-Spam", any_spam ? "yes" : "no");
-            inspection_decimal(lowest, 2, num);
-            ret |= add_header(ctx, "X-Postal-Spam-Threshold", num);
-            inspection_decimal(in->spam_score, 2, num);
-            ret |= add_header(ctx, "X-Postal-Spam-Score", num);
-        } else {
-            ret |= add_header(ctx, "X-Postal-Spam", "unchecked");
-            ret |= add_header(ctx, "X-Postal-Spam-Details", spam_why ? spam_why : "not checked");
-        }
-    }
-    if (vs != SCAN_DISABLED) {
-        ret |= add_header(ctx, "X-Postal-Threat", in->threat_checked ? "no" : "unchecked");
-        if (!in->threat_checked)
-            ret |= add_header(ctx, "X-Postal-Threat-Details", virus_why ? virus_why : "not checked");
-    }
-    signed_value = inspection_header_make(milter_globals.seal, in, buf_data(mc->body), buf_len(mc->body));
-    if (ret < 0 || smfi_addheader(ctx, (char *) INSPECTION_HEADER, signed_value) == MI_FAILURE) {
-        status = milter_tempfail(ctx, "Postfix refused a header");
-        goto out;
-    }
-    {
-        char spam[96], virus_text[96];
-
-        inspection_decimal(in->spam_score, 2, num);
-        if (in->spam_checked)
-            snprintf(spam, sizeof(spam), "%s (score %s)", any_spam ? "yes" : "no", num);
-        else if (ss == SCAN_DISABLED)
-            snprintf(spam, sizeof(spam), "off");
-        else
-            snprintf(spam, sizeof(spam), "unchecked (%s)", spam_why ? spam_why : "?");
-        if (vs == SCAN_DISABLED)
-            snprintf(virus_text, sizeof(virus_text), "off");
-        else if (in->threat_checked)
-            snprintf(virus_text, sizeof(virus_text), "none");
-        else
-            snprintf(virus_text, sizeof(virus_text), "unchecked (%s)", virus_why ? virus_why : "?");
-        msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s", qid, mc->mail_from, mc->nrcpts,
-                 mc->nrcpts == 1 ? "" : "s", spam, virus_text);
-    }
 out:
     if (db)
         dbpool_put(milter_globals.pool, db);
     buf_free(msg);
     mem_free(virus);
-    mem_free(signed_value);
     mem_free(sr);
-    mem_free(in);
+    return status;
+}
+
+int
+incoming_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc, const INCOMING_VERDICT *v, size_t *added_r)
+{
+    const INSPECTION *in = &v->in;
+    char *signed_value, num[32];
+    size_t added = 0;
+    int ret = 0;
+
+    /* Postal's headers, then the signed verdict the worker trusts. */
+    if (v->ss != SCAN_DISABLED) {
+        if (in->spam_checked) {
+            ret |= add_header(ctx, "X-Postal-Spam", v->any_spam ? "yes" : "no", &added);
+            inspection_decimal(v->lowest, 2, num);
+            ret |= add_header(ctx, "X-Postal-Spam-Threshold", num, &added);
+            inspection_decimal(in->spam_score, 2, num);
+            ret |= add_header(ctx, "X-Postal-Spam-Score", num, &added);
+        } else {
+            ret |= add_header(ctx, "X-Postal-Spam", "unchecked", &added);
+            ret |= add_header(ctx, "X-Postal-Spam-Details", v->spam_why ? v->spam_why : "not checked", &added);
+        }
+    }
+    if (v->vs != SCAN_DISABLED) {
+        ret |= add_header(ctx, "X-Postal-Threat", in->threat_checked ? "no" : "unchecked", &added);
+        if (!in->threat_checked)
+            ret |= add_header(ctx, "X-Postal-Threat-Details", v->virus_why ? v->virus_why : "not checked", &added);
+    }
+    signed_value = inspection_header_make(milter_globals.seal, in, buf_data(mc->body), buf_len(mc->body));
+    if (smfi_addheader(ctx, (char *) INSPECTION_HEADER, signed_value) == MI_FAILURE)
+        ret = -1;
+    added += strlen(INSPECTION_HEADER) + strlen(signed_value) + 3 + 8;
+    mem_free(signed_value);
+    if (added_r)
+        *added_r = added;
+    return ret < 0 ? -1 : 0;
+}
+
+/* "yes (score 3.2)", "off", "unchecked (why)"; "none" ... for the log line. */
+static void
+verdict_text(const INCOMING_VERDICT *v, char *spam, char *virus, size_t size)
+{
+    char num[32];
+
+    inspection_decimal(v->in.spam_score, 2, num);
+    if (v->in.spam_checked)
+        snprintf(spam, size, "%s (score %s)", v->any_spam ? "yes" : "no", num);
+    else if (v->ss == SCAN_DISABLED)
+        snprintf(spam, size, "off");
+    else
+        snprintf(spam, size, "unchecked (%s)", v->spam_why ? v->spam_why : "?");
+    if (v->vs == SCAN_DISABLED)
+        snprintf(virus, size, "off");
+    else if (v->in.threat_checked)
+        snprintf(virus, size, "none");
+    else
+        snprintf(virus, size, "unchecked (%s)", v->virus_why ? v->virus_why : "?");
+}
+
+void
+incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCOMING_VERDICT *v)
+{
+    char spam[96], virus[96];
+
+    verdict_text(v, spam, virus, sizeof(spam));
+    msg_info("%s: %s from=<%s>: %zu recipient%s; spam %s; virus %s", queue_id ? queue_id : "-", v->what,
+             mc->mail_from, mc->nrcpts, mc->nrcpts == 1 ? "" : "s", spam, virus);
+}
+
+sfsistat
+incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *queue_id = smfi_getsymval(ctx, "{i}");
+    INCOMING_VERDICT *v = mem_zalloc(sizeof(*v));
+    sfsistat status = SMFIS_CONTINUE;
+    MILTER_AUTH auth;
+    char spam[96], virus[96];
+
+    v->what = "incoming";
+    if (milter_remove_headers(ctx, mc, is_incoming_stripped) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused to remove a header");
+        goto out;
+    }
+    /* Who sent it, for the reports after a failed endpoint delivery (no backscatter). */
+    auth_check(mc, &auth);
+    snprintf(v->in.spf, sizeof(v->in.spf), "%s", auth.spf);
+    snprintf(v->in.dkim, sizeof(v->in.dkim), "%s", auth.dkim);
+    snprintf(v->in.dkim_domain, sizeof(v->in.dkim_domain), "%s", auth.dkim_domain);
+    {
+        const char *host = smfi_getsymval(ctx, "{j}");
+
+        if (authentication_results(ctx, mc, &auth, host && *host ? host : milter_globals.cfg->dns_smtp_server_hostname)
+            < 0) {
+            status = milter_tempfail(ctx, "Postfix refused the Authentication-Results header");
+            goto out;
+        }
+    }
+    if ((status = incoming_scan(ctx, mc, queue_id, v)) != SMFIS_CONTINUE)
+        goto out;
+    if (incoming_verdict_headers(ctx, mc, v, NULL) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused a header");
+        goto out;
+    }
+    verdict_text(v, spam, virus, sizeof(spam));
+    msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s; spf %s; dkim %s%s%s",
+             queue_id ? queue_id : "-", mc->mail_from, mc->nrcpts, mc->nrcpts == 1 ? "" : "s", spam, virus, auth.spf,
+             auth.dkim, auth.dkim_domain[0] ? " d=" : "", auth.dkim_domain);
+out:
+    mem_free(v);
     return status;
 }

@@ -2,10 +2,14 @@
  * milter.c -- postgate-milter: start-up and the libmilter callbacks.
  *
  * Postfix asks this milter about every message (smtpd_milters, non_smtpd_milters).
- * Mail a credential sends (SASL login or SMTP-IP network) is checked, recorded,
- * stamped and DKIM-signed by outgoing.c; mail re-injected through the release
- * service keeps its message row; mail from the Internet for postgate's routes and
- * return paths is scanned for spam and viruses by incoming.c (anything else passes).
+ * The envelope callback decides once what a message is (MILTER_DIRECTION) from the
+ * service it came through and its credential: mail a credential sends (SASL login or
+ * SMTP-IP network) is checked, recorded, stamped and DKIM-signed by outgoing.c; mail
+ * re-injected through the release service keeps its message row; postgate-worker's
+ * forwards (Address endpoints) become outgoing mail of the route's server (forward.c,
+ * outgoing.c); mail from the Internet for postgate's routes and return paths is
+ * scanned for spam and viruses, and its sender's SPF and DKIM checked, by incoming.c
+ * (anything else passes).
  * Only the macros and protocol stages it uses are negotiated, so the others cost no
  * round trip. Callbacks never exit: a failure is a 4xx with a logged reason.
  */
@@ -46,7 +50,9 @@ milter_reset(MILTER_CTX *mc)
     mem_free(mc->given_tokens);
     mem_free(mc->targets);
     mc->targets = NULL;
-    mc->incoming = 0;
+    mc->direction = DIR_NONE;
+    memset(&mc->forward, 0, sizeof(mc->forward));
+    mc->forwarded_from_id = 0;
     mc->given_tokens = NULL;
     mc->ngiven = 0;
     mc->mail_from = NULL;
@@ -57,7 +63,7 @@ milter_reset(MILTER_CTX *mc)
     mc->header_bytes = 0;
     mc->body = NULL;
     mc->too_big = 0;
-    mc->outgoing = 0;
+    memset(&mc->cred, 0, sizeof(mc->cred));
     mc->from_domain_id = 0;
     mc->from_domain[0] = '\0';
 }
@@ -82,7 +88,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
         msg_warn("the MTA does not pass header leading spaces; DKIM signatures may not verify");
     smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
     smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
-    smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+    smfi_setsymlist(ctx, SMFIM_EOM, "{i} {j}");
     return SMFIS_CONTINUE;
 }
 
@@ -105,8 +111,14 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
         inet_ntop(AF_INET, &((struct sockaddr_in *) addr)->sin_addr, mc->client_addr, sizeof(mc->client_addr));
     else if (addr && addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *) addr)->sin6_addr, mc->client_addr, sizeof(mc->client_addr));
-    mc->release = daemon && strcmp(daemon, milter_globals.cfg->postfix_release_daemon_name) == 0;
-    mc->injection = daemon && strcmp(daemon, milter_globals.cfg->postfix_injection_daemon_name) == 0;
+    if (daemon && strcmp(daemon, milter_globals.cfg->postfix_release_daemon_name) == 0)
+        mc->service = SERVICE_RELEASE;
+    else if (daemon && strcmp(daemon, milter_globals.cfg->postfix_injection_daemon_name) == 0)
+        mc->service = SERVICE_INJECTION;
+    else if (daemon && strcmp(daemon, FORWARD_DAEMON_NAME) == 0)
+        mc->service = SERVICE_FORWARD;
+    else
+        mc->service = SERVICE_SMTP;
     smfi_setpriv(ctx, mc);
     return noreply(ctx, SMFIP_NR_CONN);
 }
@@ -115,6 +127,7 @@ static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
     MILTER_CTX *mc = smfi_getpriv(ctx);
+    sfsistat status = SMFIS_CONTINUE;
     char from[1024];
 
     if (mc == NULL)
@@ -127,9 +140,31 @@ cb_envfrom(SMFICTX *ctx, char **argv)
     mc->mail_from = mem_strdup(from);
     mc->body = buf_new(8192);
     buf_set_limit(mc->body, (size_t) milter_globals.cfg->milter_max_message_size);
-    if (mc->release || mc->injection)
-        return SMFIS_CONTINUE;      /* identified by their headers at the end of the headers */
-    return outgoing_envfrom(ctx, mc, smfi_getsymval(ctx, "{auth_authen}"));
+    /* The one place the direction is decided. Postgate's own services identify their
+     * messages by a signed header at the end of the headers. */
+    switch (mc->service) {
+    case SERVICE_RELEASE:
+        mc->direction = DIR_RELEASE;
+        return SMFIS_CONTINUE;
+    case SERVICE_INJECTION:
+        mc->direction = DIR_INJECTION;
+        return SMFIS_CONTINUE;
+    case SERVICE_FORWARD:
+        mc->direction = DIR_FORWARD;
+        return SMFIS_CONTINUE;
+    case SERVICE_SMTP:
+        break;
+    }
+    switch (outgoing_identify(ctx, mc, smfi_getsymval(ctx, "{auth_authen}"), &status)) {
+    case 1:
+        mc->direction = DIR_OUTGOING;
+        return SMFIS_CONTINUE;
+    case 0:
+        mc->direction = DIR_INCOMING;   /* not sent by a credential: from the Internet */
+        return SMFIS_CONTINUE;
+    default:
+        return status;
+    }
 }
 
 static sfsistat
@@ -172,11 +207,20 @@ cb_eoh(SMFICTX *ctx)
         smfi_setreply(ctx, "552", "5.3.4", "Message headers too large");
         return SMFIS_REJECT;
     }
-    if (mc->injection)
+    switch (mc->direction) {
+    case DIR_INJECTION:
         return injection_eoh(ctx, mc);
-    if (mc->incoming)
+    case DIR_INCOMING:
         return incoming_eoh(ctx, mc);
-    return mc->outgoing ? outgoing_eoh(ctx, mc) : SMFIS_CONTINUE;
+    case DIR_OUTGOING:
+        return outgoing_eoh(ctx, mc);
+    case DIR_FORWARD:
+        return forward_eoh(ctx, mc);
+    case DIR_RELEASE:
+    case DIR_NONE:
+        break;
+    }
+    return SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -198,12 +242,25 @@ cb_eom(SMFICTX *ctx)
     if (mc->too_big) {
         smfi_setreply(ctx, "552", "5.3.4", "Message too big for postgate (milter.max_message_size)");
         ret = SMFIS_REJECT;
-    } else if (mc->release) {
-        ret = release_eom(ctx, mc);
-    } else if (mc->incoming) {
-        ret = incoming_eom(ctx, mc);
     } else {
-        ret = outgoing_eom(ctx, mc);
+        switch (mc->direction) {
+        case DIR_RELEASE:
+            ret = release_eom(ctx, mc);
+            break;
+        case DIR_INCOMING:
+            ret = incoming_eom(ctx, mc);
+            break;
+        case DIR_FORWARD:
+            ret = forward_eom(ctx, mc);
+            break;
+        case DIR_OUTGOING:
+        case DIR_INJECTION:
+            ret = outgoing_eom(ctx, mc);
+            break;
+        default:
+            ret = milter_tempfail(ctx, "a message without a direction");
+            break;
+        }
     }
     milter_reset(mc);
     return ret;
@@ -340,6 +397,7 @@ main(int argc, char **argv)
     milter_globals.postfix_size_limit = postfix_size_limit(milter_globals.cfg);
     milter_globals.pool = dbpool_new(milter_globals.cfg, 32);
     lookup_init((unsigned) milter_globals.cfg->milter_cache_ttl);
+    auth_init();
     conn = libmilter_conn(milter_globals.cfg->milter_listen);
     if (smfi_register(desc) == MI_FAILURE || smfi_setconn(conn) == MI_FAILURE
         || smfi_settimeout((int) milter_globals.cfg->milter_timeout) == MI_FAILURE)
@@ -355,6 +413,7 @@ main(int argc, char **argv)
     msg_info("stopped");
     daemon_remove_pidfile(&opts);
     lookup_done();
+    auth_done();
     dbpool_free(milter_globals.pool);
     seal_key_free(milter_globals.seal);
     dkim_key_free(milter_globals.return_path_key);

@@ -12,7 +12,9 @@
 #include "mail/credential.h"
 #include "mail/dbpool.h"
 #include "mail/dkim.h"
+#include "mail/forward.h"
 #include "mail/inbound.h"
+#include "mail/inspection.h"
 #include "mail/server.h"
 #include "mail/spamd.h"
 #include "mail/trackdomain.h"
@@ -24,13 +26,31 @@ typedef struct milter_header {
     char *value;        /* as received, leading space included */
 } MILTER_HEADER;
 
+/* The Postfix service a connection came through (milter_macro_daemon_name). */
+typedef enum {
+    SERVICE_SMTP,               /* the MX or submission port: anyone */
+    SERVICE_RELEASE,            /* held mail re-injected by postgate (postfix.release_*) */
+    SERVICE_INJECTION,          /* the send API's submissions (postfix.injection_*) */
+    SERVICE_FORWARD,            /* Address endpoints and delivery reports (postfix.forward_address) */
+} MILTER_SERVICE;
+
+/* What a message is, decided once in the envelope callback; every later callback
+ * dispatches on it. */
+typedef enum {
+    DIR_NONE,                   /* not decided (refused, or between messages) */
+    DIR_INCOMING,               /* from the Internet, no credential: incoming.c */
+    DIR_OUTGOING,               /* a credential (SASL or SMTP-IP) sends it: outgoing.c */
+    DIR_INJECTION,              /* a send-API submission (then as outgoing): outgoing.c */
+    DIR_RELEASE,                /* a held message released: outgoing.c */
+    DIR_FORWARD,                /* postgate-worker's forward or report: forward.c */
+} MILTER_DIRECTION;
+
 /* One SMTP connection and the message in progress on it. */
 typedef struct milter_ctx {
     char client_addr[64];
-    int release;                /* arrived through the release service */
-    int injection;              /* arrived through the send API's injection service */
+    MILTER_SERVICE service;
     /* The message in progress (reset by milter_reset). */
-    int outgoing;               /* a credential authorized this message */
+    MILTER_DIRECTION direction;
     CREDENTIAL cred;
     SERVER server;
     unsigned long long from_domain_id;
@@ -45,8 +65,9 @@ typedef struct milter_ctx {
     int too_big;
     char (*given_tokens)[17];   /* tokens the send API chose (injection service) */
     size_t ngiven;
-    int incoming;               /* no credential: mail from the Internet */
     INBOUND_TARGET *targets;    /* incoming: parallel to rcpts; kind 0 = not postgate's */
+    FORWARD_INFO forward;       /* forward: what its header said */
+    unsigned long long forwarded_from_id;       /* forward: the incoming message it forwards */
 } MILTER_CTX;
 
 /* Process-wide state, set up before libmilter starts its threads. */
@@ -93,16 +114,40 @@ int lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long
 int lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out);
 
 /* outgoing.c: the decisions for mail a credential sends. */
-sfsistat outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen);
+/* Which credential sends the message: 1 one (mc->cred, mc->server set), 0 none (mail
+ * from the Internet), -1 answered (*status_r: refused or tempfailed). */
+int outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsistat *status_r);
 sfsistat outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat injection_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat release_eom(SMFICTX *ctx, MILTER_CTX *mc);
+/* A forward or report through the forward service: a forward is outgoing mail of the
+ * route's server (outgoing_eom with the forward's rules), a report passes unchanged
+ * but for the removal of its header. */
+sfsistat forward_eom(SMFICTX *ctx, MILTER_CTX *mc);
+
+/* forward.c: the forward service admits only mail with a valid X-Postgate-Forward
+ * header for its one recipient (else 550 5.7.1); fills mc->forward, mc->server. */
+sfsistat forward_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 
 /* incoming.c: the decisions for mail from the Internet (no credential). */
-sfsistat incoming_envfrom(SMFICTX *ctx, MILTER_CTX *mc);
+/* Resolves every recipient into mc->targets: the number that are postgate's, or -1
+ * (*status_r: tempfail). */
+int incoming_targets(SMFICTX *ctx, MILTER_CTX *mc, sfsistat *status_r);
 sfsistat incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat incoming_eom(SMFICTX *ctx, MILTER_CTX *mc);
+
+/* auth.c: SPF (libspf2) and DKIM (libopendkim) results of an incoming message's sender,
+ * through dns.resolver when set. A DNS failure is "temperror". */
+typedef struct milter_auth {
+    char spf[16];               /* pass, fail, softfail, neutral, none, temperror, permerror */
+    char dkim[16];              /* pass, fail, none, temperror */
+    char dkim_domain[254];      /* the d= the DKIM result is about ("" none) */
+} MILTER_AUTH;
+
+void auth_init(void);
+void auth_done(void);
+void auth_check(const MILTER_CTX *mc, MILTER_AUTH *out);
 
 /* scan.c: asking spamd and clamd about one message, within spamd.max_size /
  * clamd.max_size, applying spamd.when_unavailable / clamd.when_unavailable. */
@@ -123,5 +168,25 @@ SCAN_STATUS scan_spam(const char *queue_id, const BUF *msg, SPAMD_RESULT *r, con
 SCAN_STATUS scan_virus(const char *queue_id, const BUF *msg, char **virus_r, const char **unchecked_r);
 /* Answers a scanner failure under when_unavailable = tempfail: 451 4.7.1. */
 sfsistat scan_tempfail(SMFICTX *ctx);
+
+/* incoming.c: the verdict for postgate's recipients (mc->targets): from the Internet, and
+ * for mail a tenant sends to routes (its own or another tenant's), which the receiving
+ * servers judge afresh. */
+typedef struct incoming_verdict {
+    const char *what;           /* "incoming", "to routes": for the log */
+    INSPECTION in;
+    SCAN_STATUS vs, ss;
+    const char *spam_why, *virus_why;
+    double lowest;              /* the lowest spam_threshold among the recipient servers */
+    int any_spam;
+} INCOMING_VERDICT;
+
+/* Scans the message and applies the recipient servers' and routes' rules: SMFIS_CONTINUE
+ * (v filled) or the answer (a virus 554, spam 550, a scanner or database 451). */
+sfsistat incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDICT *v);
+/* Adds Postal's visible verdict headers and the signed inspection header; *added_r (may
+ * be NULL) their size. -1 when Postfix refused. */
+int incoming_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc, const INCOMING_VERDICT *v, size_t *added_r);
+void incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCOMING_VERDICT *v);
 
 #endif

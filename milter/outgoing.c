@@ -4,7 +4,9 @@
  *
  * Order at the end of a message: refuse spam when the server sets an
  * outbound_spam_threshold (scored as submitted, before anything changes), decide the
- * holds, build the final header list, DKIM-sign it (the very last change to the
+ * holds, judge mail that goes only to postgate's routes as the receiving servers judge
+ * mail from the Internet (incoming_scan: a refusal, or a verdict signed over the final
+ * body), build the final header list, DKIM-sign it (the very last change to the
  * content), ask Postfix for the changes, then record everything in one transaction. A database failure at any point is a
  * 4xx: Postfix drops the changes with the transaction and the client retries, so
  * nothing is accepted and lost, and nothing is recorded that was not accepted.
@@ -19,6 +21,7 @@
 
 #include "mail/address.h"
 #include "mail/dkim.h"
+#include "mail/forward.h"
 #include "mail/inspection.h"
 #include "mail/message.h"
 #include "mail/release.h"
@@ -37,7 +40,8 @@
  * headers, which only incoming.c writes (on mail from the Internet): a credential's
  * message to another tenant's route, a send-API submission or a release did not get
  * them from postgate, so they are removed, never stored, never signed. */
-static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER, RELEASE_HEADER};
+static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID", SUBMIT_HEADER, RELEASE_HEADER,
+                                               FORWARD_HEADER};
 #define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
 
 static int
@@ -81,8 +85,8 @@ trimmed(const char *value)
     return mem_strndup(s, len);
 }
 
-sfsistat
-outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
+int
+outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsistat *status_r)
 {
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long id;
@@ -91,45 +95,45 @@ outgoing_envfrom(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen)
     if (auth_authen && *auth_authen) {
         if (credential_id_from_identity(auth_authen, &id) < 0) {
             dbpool_put(milter_globals.pool, db);
-            return milter_tempfail(ctx, "SASL identity \"%s\" was not issued by postgate-policyd", auth_authen);
+            *status_r = milter_tempfail(ctx, "SASL identity \"%s\" was not issued by postgate-policyd", auth_authen);
+            return -1;
         }
         ret = lookup_credential_by_id(db, id, &mc->cred);
     } else {
         ret = mc->client_addr[0] ? lookup_credential_by_ip(db, mc->client_addr, &mc->cred) : 0;
     }
     if (ret < 0) {
-        sfsistat st = ret == CREDENTIAL_ERR_AMBIGUOUS
+        *status_r = ret == CREDENTIAL_ERR_AMBIGUOUS
             ? milter_tempfail(ctx, "client %s: SMTP-IP networks of several servers contain it", mc->client_addr)
             : milter_tempfail(ctx, "credential lookup: %s", db_error(db));
-
         dbpool_put(milter_globals.pool, db);
-        return st;
+        return -1;
     }
     if (ret == 0) {
         dbpool_put(milter_globals.pool, db);
         if (auth_authen && *auth_authen) {
             smfi_setreply(ctx, "535", "5.7.8", "Credential no longer valid");
-            return SMFIS_REJECT;
+            *status_r = SMFIS_REJECT;
+            return -1;
         }
-        return incoming_envfrom(ctx, mc);       /* not sent by a credential: from the Internet */
+        return 0;               /* not sent by a credential: from the Internet */
     }
     ret = lookup_server(db, mc->cred.server_id, &mc->server);
     if (ret <= 0) {
-        sfsistat st = milter_tempfail(ctx, "server %llu of credential %llu: %s", mc->cred.server_id,
-                                      mc->cred.id, ret < 0 ? db_error(db) : "not found");
-
+        *status_r = milter_tempfail(ctx, "server %llu of credential %llu: %s", mc->cred.server_id,
+                                    mc->cred.id, ret < 0 ? db_error(db) : "not found");
         dbpool_put(milter_globals.pool, db);
-        return st;
+        return -1;
     }
     dbpool_put(milter_globals.pool, db);
     if (mc->server.suspended) {
         msg_info("server %s/%s: suspended: refusing mail from credential %llu", mc->server.org_permalink,
                  mc->server.permalink, mc->cred.id);
         smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
-        return SMFIS_REJECT;
+        *status_r = SMFIS_REJECT;
+        return -1;
     }
-    mc->outgoing = 1;
-    return SMFIS_CONTINUE;
+    return 1;
 }
 
 /* 1 when every address in every header called name is a sending domain of the server;
@@ -239,7 +243,6 @@ injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
         smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
         return SMFIS_REJECT;
     }
-    mc->outgoing = 1;
     return outgoing_eoh(ctx, mc);
 }
 
@@ -279,6 +282,8 @@ header_size(const char *name, const char *value)
     return n;
 }
 
+static int sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_value, size_t *added_r);
+
 /* Signs the final message (headers as fed, plus the body) with the domain's keys and
  * inserts the DKIM-Signature fields at the top. -1: database or signing failure. */
 static int
@@ -288,18 +293,33 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *adde
     int error, ret = 0;
 
     *added_r = 0;
+    /* A forward's From is somebody else's, and so is a released forward's. */
+    if (mc->direction == DIR_FORWARD || (mc->direction == DIR_RELEASE && mc->from_domain_id == 0))
+        return sign_with(ctx, mc, NULL, msgid_value, added_r);
     if (mc->from_domain_id == 0)
         return 0;
     if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
         return -1;
-    if (ks->n == 0 && milter_globals.return_path_key == NULL)
+    ret = sign_with(ctx, mc, ks, msgid_value, added_r);
+    lookup_release_keys(ks);
+    return ret;
+}
+
+/* Signs with the keys of ks, or as the return-path domain when ks is NULL or has none
+ * (forwarded mail: the From is somebody else's domain). */
+static int
+sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_value, size_t *added_r)
+{
+    int n = ks ? ks->n : 0, ret = 0;
+
+    if (n == 0 && milter_globals.return_path_key == NULL)
         msg_warn("domain %s: no usable active DKIM key and no return-path key; the message leaves unsigned",
                  mc->from_domain);
     /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers).
      * A From domain without a key is signed as the return-path domain. */
-    for (int k = (ks->n ? ks->n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
+    for (int k = (n ? n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
         char *why = NULL;
-        DKIM_SIGNER *signer = ks->n
+        DKIM_SIGNER *signer = n
             ? dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL)
             : dkim_signer_new(milter_globals.return_path_key, milter_globals.cfg->dns_return_path_domain,
                               milter_globals.cfg->dns_dkim_identifier, NULL);
@@ -324,7 +344,6 @@ sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *adde
         mem_free(mvalue);
         mem_free(value);
     }
-    lookup_release_keys(ks);
     return ret;
 }
 
@@ -383,7 +402,8 @@ set_return_path(SMFICTX *ctx, const char *token)
     return ret == MI_FAILURE ? -1 : 0;
 }
 
-/* The hold that applies to the whole message, or NULL; -1 on database error. */
+/* The hold that applies to the whole message: 1 (reason filled), 0 none, 2 a forward
+ * over the send limit (deferred, not held), -1 database error. */
 static int
 message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
 {
@@ -402,7 +422,8 @@ message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
             return -1;
         if (volume >= mc->server.send_limit) {
             snprintf(reason, len, "Message held because send limit (%lld) has been reached.", mc->server.send_limit);
-            return 1;
+            /* A forward waits in the endpoint queue instead: it is tried again later. */
+            return mc->direction == DIR_FORWARD ? 2 : 1;
         }
     }
     return 0;
@@ -588,7 +609,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INSPECTION *inspection = mem_zalloc(sizeof(*inspection));
     MESSAGE_INSPECTION inspection_row_v;
     char *spam_checks = NULL;
-    size_t held = 0, received_body = 0, changed_headers = 0, signatures;
+    size_t held = 0, received_body = 0, changed_headers = 0, signatures, verdict_bytes = 0;
+    INCOMING_VERDICT *fresh = NULL;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
 
@@ -605,6 +627,13 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "send volume: %s", db_error(db));
         goto out;
     }
+    if (whole == 2) {
+        msg_info("%s: server %s/%s: forward of message %llu deferred: %s", queue_id ? queue_id : "-",
+                 mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id, whole_reason);
+        smfi_setreply(ctx, "451", "4.7.0", FORWARD_SEND_LIMIT_REPLY);
+        status = SMFIS_TEMPFAIL;
+        goto out;
+    }
     for (size_t i = 0; i < mc->nrcpts; i++) {
         rcpts[i].address = mc->rcpts[i];
         if (whole) {
@@ -617,12 +646,44 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
                 status = milter_tempfail(ctx, "suppression list: %s", db_error(db));
                 goto out;
             }
+            if (s > 0 && mc->direction == DIR_FORWARD) {
+                /* Nobody holds a forward for release: the endpoint delivery fails and says why. */
+                snprintf(reasons[i], sizeof(reasons[i]), "Recipient is on the suppression list of the server (%s)",
+                         why);
+                msg_info("%s: server %s/%s: forward of message %llu to <%s> refused: %s", queue_id ? queue_id : "-",
+                         mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id, mc->rcpts[i],
+                         reasons[i]);
+                smfi_setreply(ctx, "550", "5.7.1", reasons[i]);
+                status = SMFIS_REJECT;
+                goto out;
+            }
             if (s > 0) {
                 snprintf(reasons[i], sizeof(reasons[i]), "Recipient is on the suppression list (%s)", why);
                 rcpts[i].hold_reason = reasons[i];
             }
         }
         held += rcpts[i].hold_reason != NULL;
+    }
+    /* Mail to routes only (a tenant's own or another's): the receiving servers judge it as
+     * they judge mail from the Internet. A transaction that also goes elsewhere gets no
+     * verdict headers: they would leave with it. */
+    if (held < mc->nrcpts && (milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled)) {
+        int mine = incoming_targets(ctx, mc, &status), routes = 0;
+
+        if (mine < 0)
+            goto out;
+        for (size_t i = 0; i < mc->nrcpts; i++)
+            routes += mc->targets[i].kind == INBOUND_ROUTE;
+        if ((size_t) mine == mc->nrcpts && routes > 0) {
+            fresh = mem_zalloc(sizeof(*fresh));
+            fresh->what = "to routes";
+            dbpool_put(milter_globals.pool, db);        /* spamd may take seconds */
+            db = NULL;
+            status = incoming_scan(ctx, mc, queue_id, fresh);
+            db = dbpool_get(milter_globals.pool);
+            if (status != SMFIS_CONTINUE)
+                goto out;
+        }
     }
     if (mc->given_tokens) {
         for (size_t i = 0; i < mc->nrcpts; i++)
@@ -673,6 +734,15 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         wrapped = NULL;
         body_changed = 1;
     }
+    /* The receiving servers' verdict is signed over the final body. */
+    if (fresh) {
+        if (incoming_verdict_headers(ctx, mc, fresh, &verdict_bytes) < 0) {
+            status = milter_tempfail(ctx, "Postfix refused a header");
+            goto out;
+        }
+        changed_headers += verdict_bytes;
+        incoming_verdict_log(queue_id, mc, fresh);
+    }
     /* Nothing is recorded that Postfix would refuse once the milter has answered; and
      * checked before the body goes to Postfix, whose cleanup gives up as soon as its
      * file passes the limit. */
@@ -701,15 +771,22 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rcpts, .nrcpts = mc->nrcpts,
         .links = tracked.links, .nlinks = tracked.nlinks,
         .inspection = inspection->spam_checked ? &inspection_row_v : NULL,
+        .forwarded_from_id = mc->forwarded_from_id,
     };
     if (message_store(db, &sub) < 0) {
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
         goto out;
     }
-    msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s%s",
-             queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, mc->nrcpts,
-             mc->nrcpts == 1 ? "" : "s", held, rcpts[0].token, rcpts[0].token,
-             milter_globals.cfg->dns_return_path_domain, is_tracked ? ", tracked" : "");
+    if (mc->direction == DIR_FORWARD)
+        msg_info("%s: server %s/%s: forward of message %llu to <%s>: token %s, return path %s@%s%s",
+                 queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id,
+                 mc->rcpts[0], rcpts[0].token, rcpts[0].token, milter_globals.cfg->dns_return_path_domain,
+                 held ? ", held" : "");
+    else
+        msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s%s",
+                 queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, mc->nrcpts,
+                 mc->nrcpts == 1 ? "" : "s", held, rcpts[0].token, rcpts[0].token,
+                 milter_globals.cfg->dns_return_path_domain, is_tracked ? ", tracked" : "");
     if (held == mc->nrcpts)
         status = SMFIS_DISCARD;     /* every recipient held: postgate keeps it, Postfix sends nothing */
 out:
@@ -726,6 +803,7 @@ out:
     mem_free(reasons);
     mem_free(inspection);
     mem_free(spam_checks);
+    mem_free(fresh);
     return status;
 }
 
@@ -794,4 +872,16 @@ out:
     mem_free(ids);
     mem_free(token);
     return status;
+}
+
+sfsistat
+forward_eom(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    if (mc->forward.kind == FORWARD_KIND_REPORT) {
+        /* A report from postgate-worker (null sender): only its header goes. */
+        if (milter_remove_headers(ctx, mc, is_postgate_header) < 0)
+            return milter_tempfail(ctx, "Postfix refused to remove a header");
+        return SMFIS_CONTINUE;
+    }
+    return outgoing_eom(ctx, mc);
 }

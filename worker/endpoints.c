@@ -25,16 +25,19 @@
 #include "httpsend.h"
 #include "mail/address.h"
 #include "mail/endpoint.h"
+#include "mail/forward.h"
 #include "mail/inpayload.h"
 #include "mail/message.h"
 #include "mail/message_view.h"
 #include "mail/ndr.h"
 #include "mail/queue.h"
+#include "mail/senderauth.h"
 #include "mail/signkey.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/token.h"
 #include "util/utf8.h"
 
 #define POLL_MS 100
@@ -70,6 +73,8 @@ typedef struct transfer {
     /* What a report needs: the original message and its envelope. */
     char *raw, *mail_from, *rcpt_to, *message_id;
     size_t raw_len;
+    int report_ok;                      /* the sender passed SPF or DKIM (senderauth.h) */
+    char report_why[300];               /* why a report may or may not go, for the details */
     OUTCOME pending;                    /* KIND_REPORT: the outcome it reports */
 } TRANSFER;
 
@@ -285,6 +290,14 @@ report_start(ENDPOINTS_TASK *t, TRANSFER *orig, OUTCOME *o, const char *status, 
 
     if (!ndr_wanted(orig->mail_from))
         return -1;
+    if (!orig->report_ok) {
+        /* Never to a sender nobody authenticated: it may be forged (backscatter). */
+        char *details = buf_asprintf("%s (no report: %s)", o->details, orig->report_why);
+
+        mem_free(o->details);
+        o->details = details;
+        return -1;
+    }
     if ((url = service_url(cfg->postfix_forward_address, t->env->host)) == NULL) {
         char *details = buf_asprintf("%s (no report: postfix.forward_address is not inet:host:port)", o->details);
 
@@ -296,7 +309,24 @@ report_start(ENDPOINTS_TASK *t, TRANSFER *orig, OUTCOME *o, const char *status, 
     tr->kind = KIND_REPORT;
     tr->job = orig->job;
     tr->target = mem_strdup(orig->mail_from);
-    tr->data = ndr_build(&n, &tr->len);
+    {
+        /* The forward service takes only mail with postgate's header. */
+        FORWARD_INFO fi = {.kind = FORWARD_KIND_REPORT, .server_id = orig->job.server_id,
+                           .message_id = orig->job.message_id, .time = (long long) time(NULL)};
+        char *report = ndr_build(&n, &tr->len), *header;
+        BUF *data;
+
+        snprintf(fi.rcpt, sizeof(fi.rcpt), "%s", orig->mail_from);
+        if (token_generate(fi.token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0)
+            memset(fi.token, 'x', MESSAGE_TOKEN_LEN);   /* unused in a report; the MAC still holds */
+        header = forward_header_make(t->env->seal, &fi);
+        data = buf_new(tr->len + strlen(header) + 64);
+        buf_printf(data, FORWARD_HEADER ": %s\r\n", header);
+        buf_append(data, report, tr->len);
+        tr->data = buf_steal(data, &tr->len);
+        mem_free(report);
+        mem_free(header);
+    }
     tr->pending = *o;
     memset(o, 0, sizeof(*o));
     smtp_setup(tr, url, "", orig->mail_from);
@@ -358,6 +388,23 @@ finish(ENDPOINTS_TASK *t, TRANSFER *tr, QUEUE_RESULT result, int bounce, const c
     outcome_push(t, &o);
 }
 
+/* A forward the server's send limit holds back: due again later, and the attempt does not
+ * count against worker.endpoint_max_attempts (the message is neither lost nor failed). */
+static void
+deferred(ENDPOINTS_TASK *t, TRANSFER *tr, const char *reply, const PGCONF *cfg)
+{
+    OUTCOME o;
+    char *details = buf_asprintf("Forward to %s deferred: the server's send limit is reached; tried again later",
+                                 tr->target);
+    double seconds = tr->x.started > 0 ? clock_mono() - tr->x.started : 0;
+
+    outcome_set(&o, &tr->job, QUEUE_RETRY, details, reply, 0, seconds);
+    o.q.attempt = tr->job.attempts;     /* not an attempt */
+    o.q.delay = (unsigned) (cfg->worker_endpoint_retry_delay > 0 ? cfg->worker_endpoint_retry_delay : 1) * 5;
+    mem_free(details);
+    outcome_push(t, &o);
+}
+
 static void
 http_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGCONF *cfg)
 {
@@ -402,10 +449,18 @@ smtp_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code, const PGC
         char *diag = reply ? buf_asprintf("smtp; %s", reply) : buf_asprintf("%s", why);
 
         details = buf_asprintf("Could not be %s %s: %s", what, tr->target, why);
-        if (code >= 500 && code <= 599)
+        if (tr->kind == KIND_ADDRESS && reply && strstr(reply, FORWARD_SEND_LIMIT_REPLY)) {
+            deferred(t, tr, reply, cfg);
+        } else if (tr->kind == KIND_ADDRESS && reply && strstr(reply, "suppression list")) {
+            /* The server's own list, not the sender's fault: no report. */
+            mem_free(details);
+            details = buf_asprintf("Not forwarded to %s: %s", tr->target, reply);
+            finish(t, tr, QUEUE_FAILED, 0, "5.7.1", details, reply, diag, cfg);
+        } else if (code >= 500 && code <= 599) {
             finish(t, tr, QUEUE_FAILED, 1, "5.0.0", details, reply, diag, cfg);
-        else
+        } else {
             finish(t, tr, QUEUE_RETRY, 1, "4.0.0", details, reply, diag, cfg);
+        }
         mem_free(diag);
     }
     mem_free(details);
@@ -617,7 +672,8 @@ static int
 address_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const PGCONF *cfg, char **error_r)
 {
     const char *address = col(ep, EP_COL_NAME);
-    char *url = service_url(cfg->postfix_forward_address, t->env->host);
+    char *url = service_url(cfg->postfix_forward_address, t->env->host), *header;
+    FORWARD_INFO fi = {0};
     BUF *data;
 
     tr->kind = KIND_ADDRESS;
@@ -626,10 +682,25 @@ address_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const PGCONF
         *error_r = buf_asprintf("postfix.forward_address \"%s\" is not inet:host:port", cfg->postfix_forward_address);
         return -1;
     }
-    data = buf_new(tr->raw_len + 128);
+    /* The milter makes it an outgoing message of the route's server with this token
+     * (forward.h): return path, DKIM signature, send limit and suppression list. */
+    fi.kind = FORWARD_KIND_FORWARD;
+    fi.server_id = tr->job.server_id;
+    fi.message_id = tr->job.message_id;
+    fi.time = (long long) time(NULL);
+    snprintf(fi.rcpt, sizeof(fi.rcpt), "%s", address);
+    if (token_generate(fi.token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0) {
+        *error_r = mem_strdup("random number generator failed");
+        mem_free(url);
+        return -1;
+    }
+    header = forward_header_make(t->env->seal, &fi);
+    data = buf_new(tr->raw_len + strlen(header) + 512);
+    buf_printf(data, FORWARD_HEADER ": %s\r\n", header);
     buf_printf(data, LOOP_HEADER ": <%s>\r\n", tr->rcpt_to);
     buf_append(data, tr->raw, tr->raw_len);
     tr->data = buf_steal(data, &tr->len);
+    mem_free(header);
     smtp_setup(tr, url, tr->mail_from, address);
     curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
     mem_free(url);
@@ -664,6 +735,15 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         tr->mail_from = mem_strdup(col(m, MESSAGE_COL_MAIL_FROM));
         tr->rcpt_to = mem_strdup(col(m, MESSAGE_COL_RCPT_TO));
         tr->message_id = mem_strdup(col(m, MESSAGE_COL_MESSAGE_ID));
+        if (ret > 0) {
+            char spf[32], dkim[32], dkim_domain[254];
+
+            if ((ret = message_sender_auth(db, job->server_id, job->message_id, spf, dkim, dkim_domain)) < 0)
+                goto temp;
+            tr->report_ok = senderauth_report_allowed(tr->mail_from, spf, dkim, dkim_domain,
+                                                      cfg->dns_return_path_domain, tr->report_why,
+                                                      sizeof(tr->report_why));
+        }
         switch (job->type) {
         case EP_TYPE_HTTP:
             if (refresh_key(t, db) < 0) {

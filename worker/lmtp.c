@@ -351,12 +351,14 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
         sc.dsn = dsn;
         if (inspected > 0)
             inspection_row(in, server_id, &verdict, &spam_checks);
+        MESSAGE_SENDER_AUTH auth = {.spf = in->spf, .dkim = in->dkim, .dkim_domain = in->dkim_domain};
         MESSAGE_SUBMISSION sub = {
             .server_id = server_id, .scope = "incoming", .mail_from = s->mail_from, .subject = subject,
             .message_id = message_id, .hold_expiry_days = (int) cfg->worker_hold_expiry_days,
             .headers = data, .headers_len = headers_len, .body = data + body_at, .body_len = len - body_at,
             .rcpts = rows, .nrcpts = n, .in_txn = queue_deliveries, .in_txn_arg = &sc,
             .inspection = inspected > 0 ? &verdict : NULL,
+            .sender_auth = inspected > 0 && in->spf[0] ? &auth : NULL,
         };
         if (message_new_tokens(rows, n) < 0)
             ret = DB_ERR_TEMP;

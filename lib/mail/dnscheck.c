@@ -85,7 +85,15 @@ record_text(const ns_msg *msg, const ns_rr *rr, DNSCHECK_TYPE type)
         }
         return buf_steal(b, NULL);
     }
-    if (type == DNSCHECK_CNAME) {
+    if (type == DNSCHECK_A || type == DNSCHECK_AAAA) {
+        char text[INET6_ADDRSTRLEN];
+
+        if (len != (type == DNSCHECK_A ? 4u : 16u)
+            || inet_ntop(type == DNSCHECK_A ? AF_INET : AF_INET6, rd, text, sizeof(text)) == NULL)
+            return NULL;
+        return mem_strdup(text);
+    }
+    if (type == DNSCHECK_CNAME || type == DNSCHECK_PTR) {
         if (dn_expand(ns_msg_base(*msg), ns_msg_end(*msg), rd, name, sizeof(name)) < 0)
             return NULL;
         return lower_host(name);
@@ -104,8 +112,8 @@ int
 dnscheck_lookup(const char *resolver, const char *name, DNSCHECK_TYPE type, DNSCHECK_ANSWER *out,
                 char **error_r)
 {
-    static const int qtypes[] = {ns_t_txt, ns_t_cname, ns_t_mx};
-    static const char *const qnames[] = {"TXT", "CNAME", "MX"};
+    static const int qtypes[] = {ns_t_txt, ns_t_cname, ns_t_mx, ns_t_a, ns_t_aaaa, ns_t_ptr};
+    static const char *const qnames[] = {"TXT", "CNAME", "MX", "A", "AAAA", "PTR"};
     struct __res_state st;
     struct sockaddr_in sin;
     unsigned char *answer;

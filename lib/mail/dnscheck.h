@@ -1,6 +1,7 @@
 /*
  * dnscheck.h -- the few DNS lookups postgate makes itself (domain verification and the
- * DNS checks of sending domains): TXT, CNAME and MX records of one name, through the
+ * DNS checks of sending domains, SPF of incoming mail): TXT, CNAME, MX, A, AAAA and PTR
+ * records of one name, through the
  * system resolver or the server dns.resolver names ("address:port", e.g. a local
  * dnsmasq in tests), with libresolv's thread-safe res_n* interface.
  *
@@ -19,7 +20,8 @@
 
 #define DNSCHECK_MAX_RECORDS 32
 
-typedef enum { DNSCHECK_TXT, DNSCHECK_CNAME, DNSCHECK_MX } DNSCHECK_TYPE;
+/* A and AAAA answers are addresses as text, PTR answers host names (the SPF checks). */
+typedef enum { DNSCHECK_TXT, DNSCHECK_CNAME, DNSCHECK_MX, DNSCHECK_A, DNSCHECK_AAAA, DNSCHECK_PTR } DNSCHECK_TYPE;
 
 typedef struct dnscheck_answer {
     char *records[DNSCHECK_MAX_RECORDS];

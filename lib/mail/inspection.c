@@ -143,6 +143,20 @@ inspection_header_make(const SEAL_KEY *seal, const INSPECTION *in, const void *b
     buf_append_str(f, ";servers=");
     for (size_t i = 0; i < in->nservers; i++)
         buf_printf(f, "%s%llu:%c", i ? "," : "", in->servers[i].id, in->servers[i].spam ? 'S' : 'N');
+    if (in->spf[0]) {
+        inspection_safe_name(in->spf, name, sizeof(name));
+        buf_printf(f, ";spf=%s", name);
+    }
+    if (in->dkim[0]) {
+        inspection_safe_name(in->dkim, name, sizeof(name));
+        buf_printf(f, ";dkim=%s", name);
+    }
+    if (in->dkim_domain[0]) {
+        char domain[256];
+
+        inspection_safe_name(in->dkim_domain, domain, sizeof(domain));
+        buf_printf(f, ";dkimd=%s", domain);
+    }
     mac(seal, buf_cstr(f), buf_len(f), body, len, hex);
     buf_printf(f, ";mac=%s", hex);
 
@@ -251,6 +265,12 @@ inspection_header_verify(const SEAL_KEY *seal, const char *value, const void *bo
         } else if (strcmp(item, "servers") == 0) {
             if (parse_servers(val, out) < 0)
                 goto out;
+        } else if (strcmp(item, "spf") == 0) {
+            snprintf(out->spf, sizeof(out->spf), "%s", val);
+        } else if (strcmp(item, "dkim") == 0) {
+            snprintf(out->dkim, sizeof(out->dkim), "%s", val);
+        } else if (strcmp(item, "dkimd") == 0) {
+            snprintf(out->dkim_domain, sizeof(out->dkim_domain), "%s", val);
         }
         /* Unknown fields are signed too: a later version may add some. */
     }

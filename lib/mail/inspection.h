@@ -4,11 +4,12 @@
  * records it on the message rows and quarantines) in one header the milter signs:
  *
  *   X-Postgate-Inspection: v=1; spam=7.3; rules=GTUBE:1000.0,...; threat=clean;
- *       servers=12:S,13:N; mac=<hex>
+ *       servers=12:S,13:N; spf=pass; dkim=pass; dkimd=example.org; mac=<hex>
  *
  * spam is the score or "unchecked", threat "clean", "infected:<name>" or "unchecked",
  * servers the spam verdict under each recipient server's own spam_threshold (S spam,
- * N not). The MAC (HMAC-SHA256 under the installation key, context "inspection")
+ * N not), spf and dkim how the envelope sender was authenticated (dkimd the signature's
+ * d=; the three are absent when not checked). The MAC (HMAC-SHA256 under the installation key, context "inspection")
  * covers the fields and a digest of the message body with all white space removed, so
  * a verdict cannot be moved onto other content and survives the line folding and
  * line-end changes Postfix may make on the way to LMTP. Folding white space in the
@@ -50,6 +51,10 @@ typedef struct inspection {
     char threat_details[128];   /* the signature name when threat */
     INSPECTION_SERVER servers[INSPECTION_MAX_SERVERS];
     size_t nservers;
+    /* How the envelope sender was authenticated (senderauth.h); "" when not checked. */
+    char spf[16];               /* pass, fail, softfail, neutral, none, temperror, permerror */
+    char dkim[16];              /* pass, fail, none, temperror */
+    char dkim_domain[254];      /* d= of the signature dkim is about */
 } INSPECTION;
 
 /* The header value (leading space, folded with "\n\t" as a milter passes it). */

@@ -73,6 +73,20 @@ column_text(const char *s, char **owned)
     return *owned;
 }
 
+static const char *const spf_values[] = {"none", "neutral", "pass", "fail", "softfail", "temperror", "permerror", NULL};
+static const char *const dkim_values[] = {"none", "pass", "fail", "temperror", "permerror", NULL};
+
+/* v when it is one of the column's values, else NULL (not checked): a value the ENUM
+ * refuses must never make a message unstorable. */
+static const char *
+auth_value(const char *v, const char *const *values)
+{
+    for (size_t i = 0; v && values[i]; i++)
+        if (strcmp(v, values[i]) == 0)
+            return v;
+    return NULL;
+}
+
 static int
 message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
                    const char *message_id, const char *tag)
@@ -114,6 +128,18 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
         r->id = db_insert_id(db);
         /* Before the MessageHeld event, whose message object shows the spam status. */
         if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
+            goto fail;
+        if (sub->forwarded_from_id
+            && (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = ? WHERE id = ?",
+                              DB_ARGS(DB_UINT(sub->forwarded_from_id), DB_UINT(r->id)))) < 0)
+            goto fail;
+        if (sub->sender_auth
+            && (ret = db_exec(db, "UPDATE messages SET spf_result = ?, dkim_result = ?, dkim_domain = LEFT(?, 253) "
+                              "WHERE id = ?", DB_ARGS(DB_STR(auth_value(sub->sender_auth->spf, spf_values)),
+                                                      DB_STR(auth_value(sub->sender_auth->dkim, dkim_values)),
+                                                      DB_STR(sub->sender_auth->dkim_domain && *sub->sender_auth->dkim_domain
+                                                             ? sub->sender_auth->dkim_domain : NULL),
+                                                      DB_UINT(r->id)))) < 0)
             goto fail;
         if (r->hold_reason == NULL)
             sent++;
@@ -194,7 +220,8 @@ message_mark_released(DB *db, unsigned long long id, const char *queue_id)
     "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
     "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \
     "m.bounce, m.bounce_for_id, m.tag, m.received_with_ssl, m.inspected, m.spam_status, m.spam_score, " \
-    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day"
+    "m.threat, m.threat_details, m.raw_message_id, m.raw_message_day, m.forwarded_from_id, m.spf_result, " \
+    "m.dkim_result, m.dkim_domain"
 
 int
 message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r)
@@ -343,4 +370,46 @@ message_mark_bounce(DB *db, unsigned long long server_id, unsigned long long id)
 {
     return db_exec(db, "UPDATE messages SET bounce = 1 WHERE id = ? AND server_id = ? AND scope = 'outgoing'",
                    DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+}
+
+int
+message_sender_auth(DB *db, unsigned long long server_id, unsigned long long id, char spf[32], char dkim[32],
+                    char dkim_domain[254])
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT spf_result, dkim_result, dkim_domain FROM messages WHERE id = ? AND server_id = ?",
+                       DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+    const char *v;
+
+    spf[0] = dkim[0] = dkim_domain[0] = '\0';
+    if (ret <= 0)
+        return ret;
+    if ((v = db_result_get(res, 0, 0)) != NULL)
+        snprintf(spf, 32, "%s", v);
+    if ((v = db_result_get(res, 0, 1)) != NULL)
+        snprintf(dkim, 32, "%s", v);
+    if ((v = db_result_get(res, 0, 2)) != NULL)
+        snprintf(dkim_domain, 254, "%s", v);
+    db_result_free(res);
+    return 1;
+}
+
+int
+message_forward_admissible(DB *db, unsigned long long server_id, unsigned long long id, const char *token,
+                           const char **why_r)
+{
+    DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT (SELECT COUNT(*) FROM messages WHERE id = ? AND server_id = ? "
+                       "AND scope = 'incoming'), (SELECT COUNT(*) FROM messages WHERE token = ?)",
+                       DB_ARGS(DB_UINT(id), DB_UINT(server_id), DB_STR(token)));
+
+    *why_r = NULL;
+    if (ret <= 0)
+        return ret < 0 ? ret : DB_ERR_TEMP;
+    if (strcmp(db_result_get(res, 0, 0), "0") == 0)
+        *why_r = "not an incoming message of that server";
+    else if (strcmp(db_result_get(res, 0, 1), "0") != 0)
+        *why_r = "the token was used already (a replay)";
+    db_result_free(res);
+    return *why_r ? 0 : 1;
 }

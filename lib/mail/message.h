@@ -32,6 +32,14 @@ typedef struct message_inspection {
     int inspected;                      /* a scanner gave a verdict */
 } MESSAGE_INSPECTION;
 
+/* The SPF and DKIM results of an incoming message's sender (messages.spf_result,
+ * dkim_result, dkim_domain; see senderauth.h). */
+typedef struct message_sender_auth {
+    const char *spf;                    /* "pass", "fail", ... (the column's values) */
+    const char *dkim;
+    const char *dkim_domain;            /* NULL: none */
+} MESSAGE_SENDER_AUTH;
+
 typedef struct message_submission {
     unsigned long long server_id;
     unsigned long long credential_id;   /* 0: none */
@@ -51,6 +59,8 @@ typedef struct message_submission {
     const TRACK_LINK *links;            /* tracked links, stored against rcpts[0]'s row */
     size_t nlinks;
     const MESSAGE_INSPECTION *inspection;       /* spam/virus verdict for every row; NULL: none */
+    unsigned long long forwarded_from_id;       /* a forward: the incoming message it forwards; 0 none */
+    const MESSAGE_SENDER_AUTH *sender_auth;     /* incoming: how its sender was authenticated; NULL: unchecked */
     /* Called inside the transaction after every row was inserted (ids filled), for what
      * must commit or fail with the rows (e.g. endpoint delivery queue rows); NULL: none.
      * A negative return rolls everything back and is message_store's result. */
@@ -75,6 +85,16 @@ int message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTI
  * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */
 int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,
                       unsigned long long *server_id_r);
+/* How the sender of incoming message id of server_id was authenticated: 1 found (the
+ * strings, each possibly empty for "not checked", in out fields of size 32, 32, 254), 0 no such
+ * message, < 0 database error. */
+int message_sender_auth(DB *db, unsigned long long server_id, unsigned long long id, char spf[32], char dkim[32],
+                        char dkim_domain[254]);
+/* Whether a forward of incoming message id of server_id with row token token may be
+ * recorded: 1 yes, 0 no (*why_r: not an incoming message of that server, or the token
+ * is taken: a replay), < 0 database error. */
+int message_forward_admissible(DB *db, unsigned long long server_id, unsigned long long id, const char *token,
+                               const char **why_r);
 /* Marks outgoing row id of server_id as a bounce (the send API's `bounce`). */
 int message_mark_bounce(DB *db, unsigned long long server_id, unsigned long long id);
 /* Marks a released row as queued again under queue_id. */
@@ -90,7 +110,8 @@ enum message_col {
     MESSAGE_COL_RCPT_TO, MESSAGE_COL_MAIL_FROM, MESSAGE_COL_SUBJECT, MESSAGE_COL_MESSAGE_ID, MESSAGE_COL_CREATED,
     MESSAGE_COL_SCOPE, MESSAGE_COL_SIZE, MESSAGE_COL_BOUNCE, MESSAGE_COL_BOUNCE_FOR, MESSAGE_COL_TAG,
     MESSAGE_COL_SSL, MESSAGE_COL_INSPECTED, MESSAGE_COL_SPAM_STATUS, MESSAGE_COL_SPAM_SCORE, MESSAGE_COL_THREAT,
-    MESSAGE_COL_THREAT_DETAILS, MESSAGE_COL_RAW_ID, MESSAGE_COL_RAW_DAY,
+    MESSAGE_COL_THREAT_DETAILS, MESSAGE_COL_RAW_ID, MESSAGE_COL_RAW_DAY, MESSAGE_COL_FORWARDED_FROM,
+    MESSAGE_COL_SPF, MESSAGE_COL_DKIM, MESSAGE_COL_DKIM_DOMAIN,
 };
 /* One message row in enum message_col order (times as UNIX timestamps). */
 int message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r);

@@ -4,7 +4,7 @@
 # to a route reaches local receivers with Postal's payloads (Hash and RawMessage, JSON and
 # form, attachments, reply stripping, signatures that verify against the JWKS); a 500 is
 # retried and then delivered; a 404 ends HardFail with an RFC 3464 report to the sender
-# (from <>, through Postfix to the sink); a 429 ends HardFail without one; an SMTP
+# (whose SPF passes; from <>, through Postfix to the sink); a 429 ends HardFail without one; an SMTP
 # endpoint (smtp-receiver.py: STARTTLS and AUTH) gets the stored message; an Address
 # endpoint re-delivers through Postfix's forward service; a forwarding loop is stopped.
 #
@@ -22,12 +22,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb sink postfix
+# The sender's domain passes SPF from 127.0.0.1: reports go only to authenticated senders
+# (forward.t tests the other side).
+harness_start_dns --local=/example.org/ --txt-record=example.org,"v=spf1 ip4:127.0.0.1 -all"
 harness_start_postgate
 # Retries after about 1.3 s, 1.7 s, ... instead of Postal's 6.5 minutes and more.
 export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_admin
 harness_start_worker
-plan 45
+plan 46
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -280,11 +283,14 @@ like "$(tr -d '\r' <"$fwd_file")" "X-Postgate-Forwarded-For: <fwd@in.postgate.te
 like "$(grep -F "to=<elsewhere-$run_id@example.net>" "$INSTANCE_MAILLOG" | grep -F 'status=sent' | head -1)" 'status=sent' \
 	"Postfix delivered it to the endpoint's address"
 
-# 43-45: a forwarding loop between two routes is stopped.
+# 43-46: a forwarding loop between two routes is stopped.
 send loopa >/dev/null
 loop_stopped() { [ "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id' AND status = 'HardFail'")" -ge 1 ]; }
 check "a loop loopa -> loopb -> loopa ends HardFail" harness_wait_for 60 loop_stopped
 like "$(harness_sql "SELECT d.details FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.subject = 'loopa $run_id' AND d.status = 'HardFail'")" \
 	"^Mail loop: the message already went through loopa@in.postgate.test" "the delivery says why"
-is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id'")" 3 \
+is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = 'loopa $run_id' AND scope = 'incoming'")" 3 \
 	"the message went round once (loopa, loopb, loopa) and stopped"
+like "$(harness_sql "SELECT d.details FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.subject = 'loopa $run_id' AND d.status = 'HardFail'")" \
+	'A delivery status notification was sent to [a-z0-9]{16}@rp\.postgate\.test\.$' \
+	"the report goes to the forward's own return path (it came from postgate), not to the original sender"

@@ -258,6 +258,33 @@ harness_start_postgate() {
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
 }
 
+# harness_start_dns ARGS...: dnsmasq on a free loopback port, answering only from its
+# command line (--txt-record=NAME,TEXT, --host-record=NAME,ADDR, --local=/DOMAIN/; no
+# resolv.conf, no hosts, no upstream), and POSTGATE_DNS_RESOLVER exported so that the
+# daemons started afterwards look names up there (dns.resolver): call it before
+# harness_start_postgate. Exports HARNESS_DNS_PORT; stopped with everything else.
+harness_start_dns() {
+	command -v dnsmasq >/dev/null 2>&1 || skip_all "dnsmasq missing: run 'packaging/install-deps test' as root"
+	HARNESS_DNS_PORT=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
+		harness_setup_failed "no free port for dnsmasq"
+	HARNESS_STARTED+=(dns)
+	instance_spawn "$HARNESS_DIR/dns.pid" "$HARNESS_DIR/dns.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+		--no-poll --bind-interfaces --listen-address=127.0.0.1 --port="$HARNESS_DNS_PORT" --user=root --pid-file= \
+		--log-facility="$HARNESS_DIR/dnsmasq.log" "$@" || harness_setup_failed "dnsmasq did not start"
+	harness_wait_for 10 harness_dns_answers || harness_setup_failed "dnsmasq did not answer: $(tail -5 "$HARNESS_DIR/dnsmasq.log" 2>/dev/null)"
+	export HARNESS_DNS_PORT POSTGATE_DNS_RESOLVER="127.0.0.1:$HARNESS_DNS_PORT"
+}
+
+# True once dnsmasq answers a query over UDP.
+harness_dns_answers() {
+	/usr/bin/python3 - "$HARNESS_DNS_PORT" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+s.sendto(b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x10\x00\x01', ('127.0.0.1', int(sys.argv[1])))
+s.recvfrom(512)
+PY
+}
+
 # harness_start_admin: postgate-admin on a free loopback port (loopback is its trusted
 # proxy, so tests may set X-Forwarded-For), serving the web UI from $HARNESS_WWW_DIR
 # (default: the source tree's admin/www). Exports HARNESS_ADMIN_URL, HARNESS_ADMIN_PID
@@ -381,6 +408,7 @@ harness_stop_all() {
 		sink) instance_sink_stop "$HARNESS_DIR/sink" ;;
 		spamd) instance_spamd_stop "$HARNESS_DIR/spamd" ;;
 		clamd) instance_clamd_stop "$HARNESS_DIR/clamd" ;;
+		dns) instance_postgate_stop "$HARNESS_DIR" dns ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac
 	done

@@ -32,7 +32,7 @@ if [ ! -x "$CTL" ]; then
 fi
 
 harness_setup mariadb sink postfix
-plan 53
+plan 54
 
 DIR=$INSTANCE_POSTFIX_CONFIG_DIR
 QUEUE=$(postconf -c "$DIR" -h queue_directory)
@@ -133,6 +133,8 @@ release=$(pc -M "127.0.0.1:$RELEASE_PORT/inet")
 contains "$release" "-o milter_macro_daemon_name=postgate-release" \
 	"master.cf has the release service with milter_macro_daemon_name"
 contains "$release" "-o syslog_name=postfix/postgate-release" "... marked by its syslog_name"
+contains "$(pc -M | grep -F 'syslog_name=postfix/postgate-forward')" "-o smtpd_milters=$(pc -h smtpd_milters)" \
+	"the forward service runs the milter (a forward is outgoing mail of the route's server)"
 ok "$(cmp -s "$DIR/main.cf.postgate-backup" "$HARNESS_DIR/main.cf.before" &&
 	cmp -s "$DIR/master.cf.postgate-backup" "$HARNESS_DIR/master.cf.before" && echo 0 || echo 1)" \
 	"main.cf.postgate-backup and master.cf.postgate-backup are the files before enable"

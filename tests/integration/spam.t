@@ -8,7 +8,8 @@
 # clean message marked "no"; forged X-Postal-Spam* headers removed; the worker trusting
 # only the milter's signed verdict (a forged or transplanted one is ignored); several
 # servers in one message (the strictest answer); outbound_spam_threshold refusing GTUBE
-# from an authenticated sender; spamd and clamd down (tempfail by default, accepted
+# from an authenticated sender; a tenant's mail to a route judged afresh by the receiving
+# server (quarantined, refused by a Fail route); spamd and clamd down (tempfail by default, accepted
 # unscanned with when_unavailable = accept). Routes are made with SQL as in incoming.t.
 #
 # Must never: count a verdict that the stored message or Postfix's answer does not show.
@@ -27,7 +28,7 @@ clamd: { enabled = true; address = "$INSTANCE_CLAMD_ADDRESS"; timeout = 20; };
 EOF
 harness_start_postgate
 harness_start_worker
-plan 49
+plan 52
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -240,6 +241,24 @@ subject="outbound off $run_id"
 mkout "$tmp/out-off.eml" "$subject" "$gtube"
 out=$(send_out "$tmp/out-off.eml")
 like "$out" '<-  250 2\.0\.0 Ok: queued' "... without outbound_spam_threshold GTUBE is not scored for outgoing mail (as Postal)"
+
+# Issue 12 item 7: mail a tenant sends to routes is judged afresh by the receiving server.
+to_route() { # FILE RCPT SUBJECT BODY: server out's credential sends to a route of server inbox
+	printf 'From: App <app@out.spam.test>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@out.spam.test>\r\nX-Postal-Spam: no\r\n\r\n%s\r\n' \
+		"$2" "$3" "$(date -R)" "$(instance_random_hex 8)" "$4" >"$1"
+	timeout 90 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/out \
+		--auth-password "$key" --from app@out.spam.test --to "$2" --data "$1" 2>&1 || true
+}
+incoming_row() { harness_sql "SELECT CONCAT_WS(' ', status, spam_status, IFNULL(hold_reason, '-'), inspected) FROM messages WHERE subject = '$1' AND scope = 'incoming'"; }
+subject="tenant gtube $run_id"
+out=$(to_route "$tmp/tenant-gtube.eml" quarantine@in.spam.test "$subject" "$gtube")
+like "$out" '<-  250 2\.0\.0 Ok: queued' "a tenant's GTUBE to a Quarantine route of another server is accepted"
+harness_wait_for 30 eval '[ -n "$(incoming_row "$subject")" ]' || true
+is "$(incoming_row "$subject")" "Held Spam Message placed into quarantine. 1" \
+	"... and the receiving server quarantines it on its own fresh verdict"
+like "$(to_route "$tmp/tenant-fail.eml" fail@in.spam.test "tenant fail $run_id" "$gtube")" \
+	'<\*\* 550 5\.7\.1 Message rejected as spam: its score [0-9.]+ is over the threshold 5\.0' \
+	"... and a Fail route refuses it at SMTP time, as from the Internet"
 
 # Spamd down, when_unavailable = tempfail (the default): 451, the client retries.
 instance_spamd_stop "$HARNESS_DIR/spamd"
