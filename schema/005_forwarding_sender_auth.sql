@@ -1,5 +1,5 @@
 -- =============================================================================
--- postgate schema migration 004: forwarded mail is outgoing mail; sender checks
+-- postgate schema migration 005: forwarded mail is outgoing mail; sender checks
 -- =============================================================================
 --
 -- An Address endpoint forwards an incoming message as an outgoing message of
