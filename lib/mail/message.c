@@ -304,18 +304,25 @@ message_created_at(DB *db, unsigned long long server_id, unsigned long long id, 
     return ret > 0 ? 1 : ret;
 }
 
+static const DB_COL stats_cols[] = {
+    DB_COL_AT(DB_COL_STR, MESSAGE_STATS_ROW, start), DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, incoming),
+    DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, outgoing), DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, bounced),
+    DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, held),
+};
+
 int
-message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r)
+message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_ROWS *rows)
 {
     const char *fmt = hourly ? "%Y-%m-%d %H:00:00" : "%Y-%m-%d 00:00:00";
 
-    return db_query(db, res_r, "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
-                    "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
-                    "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
-                    "SUM(m.status IN ('Held', 'HoldCancelled')) "
-                    "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
-                    "GROUP BY bucket ORDER BY bucket",
-                    DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
+    return db_query_rows(db, rows, stats_cols, sizeof(stats_cols) / sizeof(stats_cols[0]), sizeof(MESSAGE_STATS_ROW),
+                         "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
+                         "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
+                         "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
+                         "SUM(m.status IN ('Held', 'HoldCancelled')) "
+                         "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
+                         "GROUP BY bucket ORDER BY bucket",
+                         DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
 }
 
 int

@@ -132,14 +132,22 @@ int message_created_at(DB *db, unsigned long long server_id, unsigned long long 
  * its own transaction. */
 int message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details);
 
+/* One bucket of message_statistics(): start "YYYY-MM-DD HH:00:00" (UTC); incoming
+ * (incoming rows that are not bounces), outgoing, bounced (outgoing rows now HardFail or
+ * Bounced, plus bounce messages received), held (rows Held now or whose hold was
+ * cancelled; a released row is Pending or Sent again and counts as outgoing only). */
+typedef struct message_stats_row {
+    const char *start;
+    long long incoming;
+    long long outgoing;
+    long long bounced;
+    long long held;
+} MESSAGE_STATS_ROW;
 /* Volume of one server by UTC hour (hourly != 0) or UTC day from since ("YYYY-MM-DD
- * HH:MM:SS" UTC, inclusive) on: one row per bucket that has messages, oldest first, with
- * columns bucket start ("YYYY-MM-DD HH:00:00"), incoming (incoming rows that are not
- * bounces), outgoing, bounced (outgoing rows now HardFail or Bounced, plus bounce
- * messages received), held (rows Held now or whose hold was cancelled; a released row is
- * Pending or Sent again and counts as outgoing only). Counted from the message log itself
+ * HH:MM:SS" UTC, inclusive) on: one MESSAGE_STATS_ROW per bucket that has messages, oldest
+ * first, into *rows (db_rows_free it). Counted from the message log itself
  * (ix_messages_server_created), so it agrees with the message list. The row count, < 0
  * database error. */
-int message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r);
+int message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_ROWS *rows);
 
 #endif
