@@ -120,8 +120,6 @@ int mgmt_time_zone_ok(const char *tz);
 
 const char *mgmt_field_time_zone(MGMT_CALL *c);
 
-int mgmt_email_ok(const char *email);
-
 char *mgmt_lowercase(const char *s);
 
 json_t *mgmt_jstr(const char *s);

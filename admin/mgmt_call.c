@@ -319,14 +319,6 @@ mgmt_field_time_zone(MGMT_CALL *c)
     return tz;
 }
 
-int
-mgmt_email_ok(const char *email)
-{
-    const char *at = strrchr(email, '@');
-
-    return at && at != email && at[1] && !strchr(email, ' ');
-}
-
 char *
 mgmt_lowercase(const char *s)
 {

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/address.h"
 #include "mail/domain.h"
 #include "mail/org.h"
 #include "mail/purge.h"
@@ -324,7 +325,7 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
         goto out;
     mgmt_check_known(&c, known);
     email = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
-    if (email && !mgmt_email_ok(email))
+    if (email && !address_email_ok(email))
         mgmt_field_error(&c, "email", "must be an e-mail address");
     field_role(&c, &role);
     if (mgmt_has_errors(&c)) {

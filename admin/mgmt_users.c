@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/address.h"
 #include "mail/org.h"
 #include "mail/user.h"
 #include "mgmt.h"
@@ -244,7 +245,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
         goto out;
     mgmt_check_known(&c, known);
     given = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
-    if (given && !mgmt_email_ok(given))
+    if (given && !address_email_ok(given))
         mgmt_field_error(&c, "email", "must be an e-mail address");
     role_name = mgmt_field_string(&c, "role", 1, 16);
     if (role_name && auth_role_parse(role_name, &role) < 0)
