@@ -202,6 +202,30 @@ message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESU
     return db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.id = ? AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
 }
 
+/* MESSAGE_COLS into MESSAGE_ROW. */
+#define MCOL(kind, field) DB_COL_AT(kind, MESSAGE_ROW, field)
+static const DB_COL message_cols[] = {
+    MCOL(DB_COL_ID, id), MCOL(DB_COL_STR, token), MCOL(DB_COL_STR, status), MCOL(DB_COL_REAL, hold_expiry),
+    MCOL(DB_COL_REAL, last_attempt), MCOL(DB_COL_STR, rcpt_to), MCOL(DB_COL_STR, mail_from),
+    MCOL(DB_COL_STR, subject), MCOL(DB_COL_STR, message_id), MCOL(DB_COL_REAL, created), MCOL(DB_COL_STR, scope),
+    MCOL(DB_COL_NUM, size), MCOL(DB_COL_BOOL, bounce), MCOL(DB_COL_ID, bounce_for), MCOL(DB_COL_STR, tag),
+    MCOL(DB_COL_NUM, ssl), MCOL(DB_COL_BOOL, inspected), MCOL(DB_COL_STR, spam_status),
+    MCOL(DB_COL_REAL, spam_score), MCOL(DB_COL_BOOL, threat), MCOL(DB_COL_STR, threat_details),
+    MCOL(DB_COL_ID, raw_id), MCOL(DB_COL_STR, raw_day),
+};
+_Static_assert(sizeof(message_cols) / sizeof(message_cols[0]) == MESSAGE_COL_RAW_DAY + 1,
+               "message_cols and enum message_col describe the same MESSAGE_COLS");
+#define MESSAGE_ROWS(db, rows) db, rows, message_cols, sizeof(message_cols) / sizeof(message_cols[0]), sizeof(MESSAGE_ROW)
+
+int
+message_get_row(DB *db, unsigned long long server_id, unsigned long long id, DB_ROWS *rows)
+{
+    int ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.id = ? "
+                            "AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
 int
 message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
             DB_RESULT **res_r)
@@ -252,7 +276,7 @@ like_substring(const char *s)
 }
 
 int
-message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r)
+message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows)
 {
     char *pattern = q->subject ? like_substring(q->subject) : NULL, *bracketed = NULL;
     int ret;
@@ -271,7 +295,7 @@ message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r)
     /* One constant statement: MariaDB optimizes each execution with its values, so the
      * "? IS NULL" of an absent filter folds away and the index of a given one
      * (ix_messages_server_*) is used; the order matches those indexes' (.., created_at, id). */
-    ret = db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
+    ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
                    "AND (? IS NULL OR m.rcpt_to = ?) AND (? IS NULL OR m.mail_from = ?) "
                    "AND (? IS NULL OR m.subject LIKE ? ESCAPE '!') AND (? IS NULL OR m.tag = ?) "
                    "AND (? IS NULL OR m.status = ?) AND (? IS NULL OR m.scope = ?) "

@@ -94,6 +94,36 @@ enum message_col {
 };
 /* One message row in enum message_col order (times as UNIX timestamps). */
 int message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r);
+/* A message as both APIs show it (message_get_row(), message_search()): the same columns
+ * as enum message_col, typed. Times are UNIX timestamps with microseconds, NAN when not set. */
+typedef struct message_row {
+    unsigned long long id;
+    const char *token;
+    const char *status;
+    double hold_expiry;
+    double last_attempt;            /* the newest delivery attempt */
+    const char *rcpt_to;
+    const char *mail_from;
+    const char *subject;            /* as stored: MIME encoded words undecoded */
+    const char *message_id;         /* as stored: angle brackets included */
+    double created;
+    const char *scope;
+    long long size;
+    int bounce;
+    unsigned long long bounce_for;  /* 0: none */
+    const char *tag;
+    int ssl;                        /* received with TLS: 1, 0, or -1 not known */
+    int inspected;
+    const char *spam_status;
+    double spam_score;
+    int threat;
+    const char *threat_details;
+    unsigned long long raw_id;      /* 0 and raw_day NULL: no raw copy recorded */
+    const char *raw_day;
+} MESSAGE_ROW;
+/* Message id of server_id as one MESSAGE_ROW into *rows (db_rows_free it): 1 found, 0 none,
+ * < 0 database error. */
+int message_get_row(DB *db, unsigned long long server_id, unsigned long long id, DB_ROWS *rows);
 /* The stored raw message: headers, body. */
 int message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
                 DB_RESULT **res_r);
@@ -122,8 +152,8 @@ typedef struct message_query {
     unsigned long long before_id;
     unsigned limit;                 /* rows wanted (ask one more to know whether a page follows) */
 } MESSAGE_QUERY;
-/* Rows in enum message_col order. The row count, < 0 database error. */
-int message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r);
+/* MESSAGE_ROWs into *rows (db_rows_free it). The row count, < 0 database error. */
+int message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows);
 /* The created_at of message id of server_id as "YYYY-MM-DD HH:MM:SS.ffffff" (a search
  * cursor): 1 found, 0 none, < 0 database error. */
 int message_created_at(DB *db, unsigned long long server_id, unsigned long long id, char out[32]);
