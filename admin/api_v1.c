@@ -882,31 +882,32 @@ reply_not_found(V1_CALL *c)
     reply_error(c->call.req, "MessageNotFound", "No message found matching provided ID", extra);
 }
 
-/* Finds the message of this server. 1 found (*res_r), 0 answered MessageNotFound or a
- * parameter-error, -1 answered a temporary failure. */
+/* Finds the message of this server. 1 found (*m_r, its row in *rows), 0 answered
+ * MessageNotFound or a parameter-error, -1 answered a temporary failure. */
 static int
-find_message(V1_CALL *c, DB_RESULT **res_r)
+find_message(V1_CALL *c, DB_ROWS *rows, const MESSAGE_ROW **m_r)
 {
     long long id;
     int ret;
 
+    *m_r = NULL;
+    memset(rows, 0, sizeof(*rows));
     if (!param_id(c, &id))
         return 0;
     if (id <= 0) {
         reply_not_found(c);
         return 0;
     }
-    ret = message_get(c->call.db, c->cred.server_id, (unsigned long long) id, res_r);
+    ret = message_get_row(c->call.db, c->cred.server_id, (unsigned long long) id, rows);
     if (ret < 0) {
         reply_temporary(c, "message lookup", db_error(c->call.db));
         return -1;
     }
     if (ret == 0) {
-        db_result_free(*res_r);
-        *res_r = NULL;
         reply_not_found(c);
         return 0;
     }
+    *m_r = rows->v;
     return 1;
 }
 
@@ -933,61 +934,62 @@ read_expansions(const json_t *params, int want[NX])
 
 /* Adds the expansions that need the raw message. -1 on a temporary failure. */
 static int
-add_content(V1_CALL *c, DB_RESULT *m, const int want[NX], json_t *data)
+add_content(V1_CALL *c, const MESSAGE_ROW *m, const int want[NX], json_t *data)
 {
     unsigned what = (want[X_PLAIN] ? MESSAGE_VIEW_PLAIN : 0) | (want[X_HTML] ? MESSAGE_VIEW_HTML : 0)
                     | (want[X_ATTACHMENTS] ? MESSAGE_VIEW_ATTACHMENTS : 0) | (want[X_HEADERS] ? MESSAGE_VIEW_HEADERS : 0)
                     | (want[X_RAW] ? MESSAGE_VIEW_RAW : 0);
 
-    return message_view_content(c->call.db, c->cred.server_id, m, 0, what, data) < 0 ? -1 : 0;
+    return message_view_content(c->call.db, c->cred.server_id, m, what, data) < 0 ? -1 : 0;
 }
 
 void
 api_v1_messages_message(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     json_t *data = NULL;
     int want[NX];
     V1_CALL c;
 
-    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
+    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &rows, &m) <= 0)
         goto out;
     read_expansions(c.call.body, want);
     data = json_object();
-    json_object_set_new(data, "id", message_view_int(db_result_get(m, 0, MESSAGE_COL_ID)));
-    json_object_set_new(data, "token", message_view_str(db_result_get(m, 0, MESSAGE_COL_TOKEN)));
+    json_object_set_new(data, "id", json_integer((json_int_t) m->id));
+    json_object_set_new(data, "token", message_view_str(m->token));
     if (want[X_STATUS])
         json_object_set_new(data, "status", json_pack("{s:o, s:o, s:b, s:o}",
-                            "status", message_view_str(db_result_get(m, 0, MESSAGE_COL_STATUS)),
-                            "last_delivery_attempt", message_view_real(db_result_get(m, 0, MESSAGE_COL_LAST_ATTEMPT)),
-                            "held", strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") == 0,
-                            "hold_expiry", message_view_real(db_result_get(m, 0, MESSAGE_COL_HOLD_EXPIRY))));
+                            "status", message_view_str(m->status),
+                            "last_delivery_attempt", message_view_time(m->last_attempt),
+                            "held", strcmp(m->status, "Held") == 0,
+                            "hold_expiry", message_view_time(m->hold_expiry)));
     if (want[X_DETAILS]) {
-        char *subject = mime_decode_header(db_result_get(m, 0, MESSAGE_COL_SUBJECT));
-        char *message_id = message_view_bare_id(db_result_get(m, 0, MESSAGE_COL_MESSAGE_ID));
+        char *subject = mime_decode_header(m->subject);
+        char *message_id = message_view_bare_id(m->message_id);
 
         json_object_set_new(data, "details", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                            "rcpt_to", message_view_str(db_result_get(m, 0, MESSAGE_COL_RCPT_TO)),
-                            "mail_from", message_view_str(db_result_get(m, 0, MESSAGE_COL_MAIL_FROM)),
+                            "rcpt_to", message_view_str(m->rcpt_to),
+                            "mail_from", message_view_str(m->mail_from),
                             "subject", message_view_str(subject),
                             "message_id", message_view_str(message_id),
-                            "timestamp", message_view_real(db_result_get(m, 0, MESSAGE_COL_CREATED)),
-                            "direction", message_view_str(db_result_get(m, 0, MESSAGE_COL_SCOPE)),
-                            "size", message_view_int(db_result_get(m, 0, MESSAGE_COL_SIZE)),
-                            "bounce", message_view_bool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)),
-                            "bounce_for_id", message_view_int(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)),
-                            "tag", message_view_str(db_result_get(m, 0, MESSAGE_COL_TAG)),
-                            "received_with_ssl", message_view_bool(db_result_get(m, 0, MESSAGE_COL_SSL))));
+                            "timestamp", message_view_time(m->created),
+                            "direction", message_view_str(m->scope),
+                            "size", json_integer((json_int_t) m->size),
+                            "bounce", json_boolean(m->bounce),
+                            "bounce_for_id", m->bounce_for ? json_integer((json_int_t) m->bounce_for) : json_null(),
+                            "tag", message_view_str(m->tag),
+                            "received_with_ssl", m->ssl < 0 ? json_null() : json_boolean(m->ssl)));
         mem_free(subject);
         mem_free(message_id);
     }
     if (want[X_INSPECTION])
         json_object_set_new(data, "inspection", json_pack("{s:o, s:b, s:o, s:o, s:o}",
-                            "inspected", message_view_bool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
-                            "spam", strcmp(db_result_get(m, 0, MESSAGE_COL_SPAM_STATUS), "Spam") == 0,
-                            "spam_score", message_view_real(db_result_get(m, 0, MESSAGE_COL_SPAM_SCORE)),
-                            "threat", message_view_bool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
-                            "threat_details", message_view_str(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
+                            "inspected", json_boolean(m->inspected),
+                            "spam", strcmp(m->spam_status, "Spam") == 0,
+                            "spam_score", json_real(m->spam_score),
+                            "threat", json_boolean(m->threat),
+                            "threat_details", message_view_str(m->threat_details)));
     if ((want[X_PLAIN] || want[X_HTML] || want[X_ATTACHMENTS] || want[X_HEADERS] || want[X_RAW])
         && add_content(&c, m, want, data) < 0) {
         reply_temporary(&c, "raw message lookup", db_error(c.call.db));
@@ -996,8 +998,7 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
     if (want[X_ACTIVITY]) {
         json_t *a = NULL;
 
-        if (message_view_activity(c.call.db, c.cred.server_id, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0,
-                                  &a) < 0) {
+        if (message_view_activity(c.call.db, c.cred.server_id, m->id, 0, &a) < 0) {
             reply_temporary(&c, "activity lookup", db_error(c.call.db));
             goto out;
         }
@@ -1007,29 +1008,28 @@ api_v1_messages_message(HTTP_REQUEST *req, void *arg)
     data = NULL;
 out:
     json_decref(data);
-    if (m)
-        db_result_free(m);
+    db_rows_free(&rows);
     mgmt_call_end(&c.call);
 }
 
 void
 api_v1_messages_deliveries(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     json_t *list;
     V1_CALL c;
     int ret;
 
-    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &m) <= 0)
+    if (v1_call_begin(&c, req, arg) < 0 || find_message(&c, &rows, &m) <= 0)
         goto out;
-    ret = message_view_deliveries(c.call.db, strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10), 0, &list);
+    ret = message_view_deliveries(c.call.db, m->id, 0, &list);
     if (ret < 0) {
         reply_temporary(&c, "deliveries lookup", db_error(c.call.db));
         goto out;
     }
     reply_success(req, list);
 out:
-    if (m)
-        db_result_free(m);
+    db_rows_free(&rows);
     mgmt_call_end(&c.call);
 }

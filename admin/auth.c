@@ -609,7 +609,7 @@ auth_token_create(DB *db, const AUTH_PRINCIPAL *p, const char *name, char *secre
 int
 auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **list_r)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     int ret;
 
     *list_r = NULL;
@@ -617,28 +617,18 @@ auth_token_list(DB *db, unsigned long long user_id, const char *uuid, json_t **l
         *list_r = json_array();
         return 0;
     }
-    ret = user_token_list(db, user_id, uuid, &res);
-    if (ret < 0) {
-        db_result_free(res);
+    ret = user_token_list(db, user_id, uuid, &rows);
+    if (ret < 0)
         return ret;
-    }
     *list_r = json_array();
-    for (size_t i = 0; i < db_result_rows(res); i++) {
-        json_t *t = json_object();
-        static const char *const names[USER_TOKEN_NCOLS] = {
-            [USER_TOKEN_COL_UUID] = "uuid", [USER_TOKEN_COL_NAME] = "name", [USER_TOKEN_COL_PREFIX] = "prefix",
-            [USER_TOKEN_COL_CREATED] = "created_at", [USER_TOKEN_COL_LAST_USED] = "last_used_at",
-            [USER_TOKEN_COL_EXPIRES] = "expires_at",
-        };
+    for (size_t i = 0; i < rows.n; i++) {
+        const USER_TOKEN_ROW *t = (const USER_TOKEN_ROW *) rows.v + i;
 
-        for (size_t c = 0; c < USER_TOKEN_NCOLS; c++) {
-            const char *v = db_result_get(res, i, c);
-
-            json_object_set_new(t, names[c], v ? json_string(v) : json_null());
-        }
-        json_array_append_new(*list_r, t);
+        json_array_append_new(*list_r, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "uuid", t->uuid, "name", t->name,
+                                                 "prefix", t->prefix, "created_at", t->created_at,
+                                                 "last_used_at", t->last_used_at, "expires_at", t->expires_at));
     }
-    db_result_free(res);
+    db_rows_free(&rows);
     return ret;
 }
 

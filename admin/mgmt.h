@@ -120,12 +120,15 @@ int mgmt_time_zone_ok(const char *tz);
 
 const char *mgmt_field_time_zone(MGMT_CALL *c);
 
-int mgmt_email_ok(const char *email);
-
 char *mgmt_lowercase(const char *s);
 
 json_t *mgmt_jstr(const char *s);
 
+/* What every view of a person shows (a user, an organization member): uuid, email,
+ * first_name, last_name; callers add their own fields after these. */
+json_t *mgmt_person_json(const char *uuid, const char *email, const char *first_name, const char *last_name);
+
+/* The signed-in user as JSON: mgmt_person_json() and "admin". */
 json_t *mgmt_user_json(const AUTH_PRINCIPAL *p);
 
 /* An organization row as JSON, with the principal's role. */

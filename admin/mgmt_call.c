@@ -319,14 +319,6 @@ mgmt_field_time_zone(MGMT_CALL *c)
     return tz;
 }
 
-int
-mgmt_email_ok(const char *email)
-{
-    const char *at = strrchr(email, '@');
-
-    return at && at != email && at[1] && !strchr(email, ' ');
-}
-
 char *
 mgmt_lowercase(const char *s)
 {
@@ -348,10 +340,19 @@ mgmt_jstr(const char *s)
 }
 
 json_t *
+mgmt_person_json(const char *uuid, const char *email, const char *first_name, const char *last_name)
+{
+    return json_pack("{s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(uuid), "email", mgmt_jstr(email),
+                     "first_name", mgmt_jstr(first_name), "last_name", mgmt_jstr(last_name));
+}
+
+json_t *
 mgmt_user_json(const AUTH_PRINCIPAL *p)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "uuid", mgmt_jstr(p->uuid), "email", mgmt_jstr(p->email),
-                     "first_name", mgmt_jstr(p->first_name), "last_name", mgmt_jstr(p->last_name), "admin", p->is_admin);
+    json_t *o = mgmt_person_json(p->uuid, p->email, p->first_name, p->last_name);
+
+    json_object_set_new(o, "admin", json_boolean(p->is_admin));
+    return o;
 }
 
 /* An organization row as JSON, with the principal's role. */

@@ -40,38 +40,30 @@ static const char *const statuses[] = {
 
 /* ---------------------------------------------------------------- JSON */
 
+/* A message as the management API shows it in lists. */
 static json_t *
-jbool(const char *s)
+summary_json(const MESSAGE_ROW *m)
 {
-    return s ? json_boolean(strcmp(s, "0") != 0) : json_null();
-}
-
-/* One row of message.h's enum message_col as the management API shows it in lists. */
-static json_t *
-summary_json(const DB_RESULT *m, size_t r)
-{
-    char *subject = mime_decode_header(db_result_get(m, r, MESSAGE_COL_SUBJECT));
-    char *message_id = message_view_bare_id(db_result_get(m, r, MESSAGE_COL_MESSAGE_ID));
-    const char *status = db_result_get(m, r, MESSAGE_COL_STATUS), *tag = db_result_get(m, r, MESSAGE_COL_TAG);
+    char *subject = mime_decode_header(m->subject);
+    char *message_id = message_view_bare_id(m->message_id);
     json_t *o = json_object();
 
-    json_object_set_new(o, "id", json_integer((json_int_t) strtoll(db_result_get(m, r, MESSAGE_COL_ID), NULL, 10)));
-    json_object_set_new(o, "token", message_view_str(db_result_get(m, r, MESSAGE_COL_TOKEN)));
-    json_object_set_new(o, "scope", message_view_str(db_result_get(m, r, MESSAGE_COL_SCOPE)));
-    json_object_set_new(o, "status", message_view_str(status));
-    json_object_set_new(o, "held", json_boolean(strcmp(status, "Held") == 0));
-    json_object_set_new(o, "rcpt_to", message_view_str(db_result_get(m, r, MESSAGE_COL_RCPT_TO)));
-    json_object_set_new(o, "mail_from", message_view_str(db_result_get(m, r, MESSAGE_COL_MAIL_FROM)));
+    json_object_set_new(o, "id", json_integer((json_int_t) m->id));
+    json_object_set_new(o, "token", message_view_str(m->token));
+    json_object_set_new(o, "scope", message_view_str(m->scope));
+    json_object_set_new(o, "status", message_view_str(m->status));
+    json_object_set_new(o, "held", json_boolean(strcmp(m->status, "Held") == 0));
+    json_object_set_new(o, "rcpt_to", message_view_str(m->rcpt_to));
+    json_object_set_new(o, "mail_from", message_view_str(m->mail_from));
     json_object_set_new(o, "subject", message_view_str(subject));
     json_object_set_new(o, "message_id", message_view_str(message_id));
-    json_object_set_new(o, "tag", message_view_str(tag));
-    json_object_set_new(o, "size", json_integer((json_int_t) strtoll(db_result_get(m, r, MESSAGE_COL_SIZE), NULL, 10)));
-    json_object_set_new(o, "spam_status", message_view_str(db_result_get(m, r, MESSAGE_COL_SPAM_STATUS)));
-    json_object_set_new(o, "spam_score", json_real(strtod(db_result_get(m, r, MESSAGE_COL_SPAM_SCORE), NULL)));
-    json_object_set_new(o, "hold_expires_at", message_view_iso_time(db_result_get(m, r, MESSAGE_COL_HOLD_EXPIRY)));
-    json_object_set_new(o, "last_delivery_attempt_at",
-                        message_view_iso_time(db_result_get(m, r, MESSAGE_COL_LAST_ATTEMPT)));
-    json_object_set_new(o, "created_at", message_view_iso_time(db_result_get(m, r, MESSAGE_COL_CREATED)));
+    json_object_set_new(o, "tag", message_view_str(m->tag));
+    json_object_set_new(o, "size", json_integer((json_int_t) m->size));
+    json_object_set_new(o, "spam_status", message_view_str(m->spam_status));
+    json_object_set_new(o, "spam_score", json_real(m->spam_score));
+    json_object_set_new(o, "hold_expires_at", message_view_iso_at(m->hold_expiry));
+    json_object_set_new(o, "last_delivery_attempt_at", message_view_iso_at(m->last_attempt));
+    json_object_set_new(o, "created_at", message_view_iso_at(m->created));
     mem_free(subject);
     mem_free(message_id);
     return o;
@@ -95,24 +87,28 @@ parse_id(const char *s)
     return v;
 }
 
-/* The message of path argument 2 in server_id: 1 with *m_r, 0/-1 after answering (404 / DB). */
+/* The message of path argument 2 in server_id: 1 with *m_r (its row in *rows), 0/-1 after
+ * answering (404 / DB). */
 static int
-find_message(MGMT_CALL *c, unsigned long long server_id, DB_RESULT **m_r)
+find_message(MGMT_CALL *c, unsigned long long server_id, DB_ROWS *rows, const MESSAGE_ROW **m_r)
 {
     unsigned long long id = parse_id(http_path_arg(c->req, 2));
     int ret;
 
     *m_r = NULL;
+    memset(rows, 0, sizeof(*rows));
     if (id == 0) {
         mgmt_reply_not_found(c, "message");
         return 0;
     }
-    if ((ret = message_get(c->db, server_id, id, m_r)) < 0) {
+    if ((ret = message_get_row(c->db, server_id, id, rows)) < 0) {
         mgmt_reply_db(c, "message lookup", ret);
         return -1;
     }
     if (ret == 0)
         mgmt_reply_not_found(c, "message");
+    else
+        *m_r = rows->v;
     return ret > 0;
 }
 
@@ -179,7 +175,7 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
     char since[32], until[32], cursor[32];
     const char *limit_s, *before_s, *v;
     MESSAGE_QUERY q = {0};
-    DB_RESULT *res = NULL;
+    DB_ROWS res = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
@@ -244,16 +240,17 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     {
-        size_t n = db_result_rows(res), shown = n < q.limit ? n : q.limit - 1;
+        const MESSAGE_ROW *rows = res.v;
+        size_t n = res.n, shown = n < q.limit ? n : q.limit - 1;
         json_t *list = json_array(), *next = n == q.limit && shown > 0
-            ? json_integer((json_int_t) strtoll(db_result_get(res, shown - 1, MESSAGE_COL_ID), NULL, 10)) : json_null();
+            ? json_integer((json_int_t) rows[shown - 1].id) : json_null();
 
         for (size_t r = 0; r < shown; r++)
-            json_array_append_new(list, summary_json(res, r));
+            json_array_append_new(list, summary_json(&rows[r]));
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
     }
 out:
-    db_result_free(res);
+    db_rows_free(&res);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -263,49 +260,40 @@ out:
 static void
 mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
 {
-    unsigned long long server_id = 0, id;
-    DB_RESULT *m = NULL;
+    unsigned long long server_id = 0;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     json_t *d = NULL, *x = NULL;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_message(&c, server_id, &m) != 1)
+        || find_message(&c, server_id, &rows, &m) != 1)
         goto out;
-    id = strtoull(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10);
-    d = summary_json(m, 0);
-    json_object_set_new(d, "bounce", jbool(db_result_get(m, 0, MESSAGE_COL_BOUNCE)));
-    json_object_set_new(d, "bounce_for_id", db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR)
-                        ? json_integer((json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_BOUNCE_FOR), NULL, 10))
-                        : json_null());
-    json_object_set_new(d, "forwarded_from_id", db_result_get(m, 0, MESSAGE_COL_FORWARDED_FROM)
-                        ? json_integer((json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_FORWARDED_FROM), NULL, 10))
-                        : json_null());
-    json_object_set_new(d, "sender_authentication", json_pack("{s:o, s:o, s:o}",
-                                                              "spf", message_view_str(db_result_get(m, 0, MESSAGE_COL_SPF)),
-                                                              "dkim", message_view_str(db_result_get(m, 0, MESSAGE_COL_DKIM)),
-                                                              "dkim_domain",
-                                                              message_view_str(db_result_get(m, 0, MESSAGE_COL_DKIM_DOMAIN))));
-    json_object_set_new(d, "received_with_ssl", jbool(db_result_get(m, 0, MESSAGE_COL_SSL)));
-    json_object_set_new(d, "inspection", json_pack("{s:o, s:o, s:o}", "inspected",
-                                                   jbool(db_result_get(m, 0, MESSAGE_COL_INSPECTED)),
-                                                   "threat", jbool(db_result_get(m, 0, MESSAGE_COL_THREAT)),
-                                                   "threat_details",
-                                                   message_view_str(db_result_get(m, 0, MESSAGE_COL_THREAT_DETAILS))));
-    ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HEADERS | MESSAGE_VIEW_PLAIN | MESSAGE_VIEW_HTML
+    d = summary_json(m);
+    json_object_set_new(d, "bounce", json_boolean(m->bounce));
+    json_object_set_new(d, "bounce_for_id", m->bounce_for ? json_integer((json_int_t) m->bounce_for) : json_null());
+    json_object_set_new(d, "forwarded_from_id", m->forwarded_from ? json_integer((json_int_t) m->forwarded_from) : json_null());
+    json_object_set_new(d, "sender_authentication", json_pack("{s:o, s:o, s:o}", "spf", message_view_str(m->spf),
+                                                              "dkim", message_view_str(m->dkim),
+                                                              "dkim_domain", message_view_str(m->dkim_domain)));
+    json_object_set_new(d, "received_with_ssl", m->ssl < 0 ? json_null() : json_boolean(m->ssl));
+    json_object_set_new(d, "inspection", json_pack("{s:b, s:b, s:o}", "inspected", m->inspected, "threat", m->threat,
+                                                   "threat_details", message_view_str(m->threat_details)));
+    ret = message_view_content(c.db, server_id, m, MESSAGE_VIEW_HEADERS | MESSAGE_VIEW_PLAIN | MESSAGE_VIEW_HTML
                                | MESSAGE_VIEW_ATTACHMENT_LIST, d);
     if (ret < 0) {
         mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
     json_object_set_new(d, "raw_message_available", json_boolean(!json_is_null(json_object_get(d, "headers"))));
-    if ((ret = message_view_deliveries(c.db, id, MESSAGE_VIEW_ISO, &x)) < 0) {
+    if ((ret = message_view_deliveries(c.db, m->id, MESSAGE_VIEW_ISO, &x)) < 0) {
         mgmt_reply_db(&c, "deliveries lookup", ret);
         goto out;
     }
     json_object_set_new(d, "deliveries", x);
-    if ((ret = message_view_activity(c.db, server_id, id, MESSAGE_VIEW_ISO, &x)) < 0) {
+    if ((ret = message_view_activity(c.db, server_id, m->id, MESSAGE_VIEW_ISO, &x)) < 0) {
         mgmt_reply_db(&c, "activity lookup", ret);
         goto out;
     }
@@ -316,7 +304,7 @@ mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
     d = NULL;
 out:
     json_decref(d);
-    db_result_free(m);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -332,7 +320,8 @@ static void
 mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0;
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     char *raw = NULL, *b64 = NULL;
     size_t len = 0;
     MGMT_CALL c;
@@ -340,9 +329,9 @@ mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_message(&c, server_id, &m) != 1)
+        || find_message(&c, server_id, &rows, &m) != 1)
         goto out;
-    if ((ret = message_view_raw(c.db, server_id, m, 0, &raw, &len)) < 0) {
+    if ((ret = message_view_raw_row(c.db, server_id, m, &raw, &len)) < 0) {
         mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
@@ -352,13 +341,13 @@ mgmt_v2_message_raw(HTTP_REQUEST *req, void *arg)
     }
     b64 = base64_encode(raw, len, 0);
     mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:I, s:s, s:s}", "id",
-                                        (json_int_t) strtoll(db_result_get(m, 0, MESSAGE_COL_ID), NULL, 10),
+                                        (json_int_t) m->id,
                                         "size", (json_int_t) len, "content_type", "message/rfc822",
                                         "raw_message", b64));
 out:
     mem_free(raw);
     mem_free(b64);
-    db_result_free(m);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -368,14 +357,15 @@ mgmt_v2_message_attachment(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0, n;
     const char *ns = http_path_arg(req, 3);
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     json_t *a = NULL;
     int ret, expired = 0;
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_message(&c, server_id, &m) != 1)
+        || find_message(&c, server_id, &rows, &m) != 1)
         goto out;
     /* Attachments count from 0, in the order of the message's "attachments" list. */
     n = strcmp(ns, "0") == 0 ? 0 : parse_id(ns);
@@ -383,7 +373,7 @@ mgmt_v2_message_attachment(HTTP_REQUEST *req, void *arg)
         mgmt_reply_not_found(&c, "attachment");
         goto out;
     }
-    ret = message_view_attachment(c.db, server_id, m, 0, (size_t) n, &a, &expired);
+    ret = message_view_attachment(c.db, server_id, m, (size_t) n, &a, &expired);
     if (ret < 0)
         mgmt_reply_db(&c, "raw message lookup", ret);
     else if (expired)
@@ -393,7 +383,7 @@ mgmt_v2_message_attachment(HTTP_REQUEST *req, void *arg)
     else
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "attachment", a));
 out:
-    db_result_free(m);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -410,16 +400,17 @@ static void
 mgmt_v2_message_html(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0;
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
+    const MESSAGE_ROW *m = NULL;
     json_t *d = json_object(), *html;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
-        || find_message(&c, server_id, &m) != 1)
+        || find_message(&c, server_id, &rows, &m) != 1)
         goto out;
-    if ((ret = message_view_content(c.db, server_id, m, 0, MESSAGE_VIEW_HTML, d)) < 0) {
+    if ((ret = message_view_content(c.db, server_id, m, MESSAGE_VIEW_HTML, d)) < 0) {
         mgmt_reply_db(&c, "raw message lookup", ret);
         goto out;
     }
@@ -436,7 +427,7 @@ mgmt_v2_message_html(HTTP_REQUEST *req, void *arg)
                      json_string_length(html));
 out:
     json_decref(d);
-    db_result_free(m);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -450,25 +441,27 @@ enum { R_DONE, R_NOT_FOUND, R_NOT_HELD, R_FAILED };
 static int
 act_on(MGMT_CALL *c, int act, unsigned long long server_id, unsigned long long id, char **error_r)
 {
-    DB_RESULT *m = NULL;
-    int ret = message_get(c->db, server_id, id, &m), result;
+    DB_ROWS rows;
+    const MESSAGE_ROW *m;
+    int ret = message_get_row(c->db, server_id, id, &rows), result;
 
     *error_r = NULL;
     if (ret <= 0) {
-        db_result_free(m);
+        db_rows_free(&rows);
         if (ret < 0)
             *error_r = buf_asprintf("database: %s", db_error(c->db));
         return ret < 0 ? R_FAILED : R_NOT_FOUND;
     }
-    if (strcmp(db_result_get(m, 0, MESSAGE_COL_STATUS), "Held") != 0) {
-        *error_r = buf_asprintf("The message is not held (its status is %s).", db_result_get(m, 0, MESSAGE_COL_STATUS));
-        db_result_free(m);
+    m = rows.v;
+    if (strcmp(m->status, "Held") != 0) {
+        *error_r = buf_asprintf("The message is not held (its status is %s).", m->status);
+        db_rows_free(&rows);
         return R_NOT_HELD;
     }
     if (act == ACT_RELEASE) {
         char *error = NULL;
 
-        ret = release_message(c->db, c->req->cfg, c->m->seal, db_result_get(m, 0, MESSAGE_COL_TOKEN), &error);
+        ret = release_message(c->db, c->req->cfg, c->m->seal, m->token, &error);
         if (ret > 0) {
             msg_info("user %llu: released message %llu of server %llu", c->p.user_id, id, server_id);
             result = R_DONE;
@@ -497,7 +490,7 @@ act_on(MGMT_CALL *c, int act, unsigned long long server_id, unsigned long long i
             result = R_FAILED;
         }
     }
-    db_result_free(m);
+    db_rows_free(&rows);
     return result;
 }
 
@@ -506,7 +499,7 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
 {
     static const char *const none[] = {NULL};
     unsigned long long server_id = 0, id;
-    DB_RESULT *m = NULL;
+    DB_ROWS rows = {0};
     char *why = NULL;
     MGMT_CALL c;
     MGMT_ORG o = {0};
@@ -518,10 +511,10 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
     id = parse_id(http_path_arg(req, 2));
     switch (id ? act_on(&c, act, server_id, id, &why) : R_NOT_FOUND) {
     case R_DONE:
-        if ((ret = message_get(c.db, server_id, id, &m)) <= 0)
+        if ((ret = message_get_row(c.db, server_id, id, &rows)) <= 0)
             mgmt_reply_db(&c, "message reload", ret < 0 ? ret : DB_ERR_PERM);
         else
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(m, 0)));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(rows.v)));
         break;
     case R_NOT_FOUND:
         mgmt_reply_not_found(&c, "message");
@@ -535,7 +528,7 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
     }
 out:
     mem_free(why);
-    db_result_free(m);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }

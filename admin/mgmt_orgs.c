@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/address.h"
 #include "mail/domain.h"
 #include "mail/org.h"
 #include "mail/purge.h"
@@ -204,33 +205,33 @@ mgmt_v2_org_delete(HTTP_REQUEST *req, void *arg)
 
 /* ---------------------------------------------------------------- members */
 
-/* A member row (enum org_member_col) as JSON. */
+/* A member as JSON: the person (mgmt_person_json()), their role and since when. */
 static json_t *
-member_json(const DB_RESULT *res, size_t row)
+member_json(const ORG_MEMBER_ROW *m)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_UUID)),
-                     "email", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_EMAIL)),
-                     "first_name", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_FIRST_NAME)),
-                     "last_name", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_LAST_NAME)),
-                     "role", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_ROLE)),
-                     "member_since", mgmt_jstr(db_result_get(res, row, ORG_MEMBER_COL_SINCE)));
+    json_t *o = mgmt_person_json(m->uuid, m->email, m->first_name, m->last_name);
+
+    json_object_set_new(o, "role", mgmt_jstr(m->role));
+    json_object_set_new(o, "member_since", mgmt_jstr(m->since));
+    return o;
 }
 
 /* The member of org named by path argument 1 (a user uuid or e-mail address). 1 found
- * (*res_r holds the row; *user_id_r, *role_r), 0 none (404 answered), -1 answered. */
+ * (*member_r, its row in *rows; *role_r), 0 none (404 answered), -1 answered. */
 static int
-load_member(MGMT_CALL *c, const MGMT_ORG *o, DB_RESULT **res_r, unsigned long long *user_id_r, AUTH_ROLE *role_r)
+load_member(MGMT_CALL *c, const MGMT_ORG *o, DB_ROWS *rows, const ORG_MEMBER_ROW **member_r, AUTH_ROLE *role_r)
 {
     const char *who = http_path_arg(c->req, 1);
     int ret;
 
-    *res_r = NULL;
+    *member_r = NULL;
+    memset(rows, 0, sizeof(*rows));
     if (auth_uuid_ok(who)) {
-        ret = org_member_by_uuid(c->db, o->id, who, res_r);
+        ret = org_member_by_uuid(c->db, o->id, who, rows);
     } else if (strchr(who, '@')) {
         char *email = mgmt_lowercase(who);
 
-        ret = org_member_by_email(c->db, o->id, email, res_r);
+        ret = org_member_by_email(c->db, o->id, email, rows);
         mem_free(email);
     } else {
         ret = 0;
@@ -239,13 +240,12 @@ load_member(MGMT_CALL *c, const MGMT_ORG *o, DB_RESULT **res_r, unsigned long lo
         mgmt_reply_db(c, "member lookup", ret);
         return -1;
     }
-    if (ret == 0 || auth_role_parse(db_result_get(*res_r, 0, ORG_MEMBER_COL_ROLE), role_r) < 0) {
-        db_result_free(*res_r);
-        *res_r = NULL;
+    if (ret == 0 || auth_role_parse(((const ORG_MEMBER_ROW *) rows->v)->role, role_r) < 0) {
+        db_rows_free(rows);
         mgmt_reply_not_found(c, "member");
         return 0;
     }
-    *user_id_r = strtoull(db_result_get(*res_r, 0, ORG_MEMBER_COL_USER_ID), NULL, 10);
+    *member_r = rows->v;
     return 1;
 }
 
@@ -260,38 +260,38 @@ reply_last_owner(MGMT_CALL *c)
 static json_t *
 reload_member(MGMT_CALL *c, unsigned long long org_id, unsigned long long user_id)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     json_t *m = NULL;
-    int ret = org_member_by_user(c->db, org_id, user_id, &res);
+    int ret = org_member_by_user(c->db, org_id, user_id, &rows);
 
     if (ret > 0)
-        m = member_json(res, 0);
+        m = member_json(rows.v);
     else
         mgmt_reply_db(c, "member reload", ret < 0 ? ret : DB_ERR_PERM);
-    db_result_free(res);
+    db_rows_free(&rows);
     return m;
 }
 
 static void
 mgmt_v2_members_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) == 0) {
-        ret = org_members(c.db, o.id, &res);
+        ret = org_members(c.db, o.id, &rows);
         if (ret < 0) {
             mgmt_reply_db(&c, "member list", ret);
         } else {
             json_t *list = json_array();
 
-            for (size_t i = 0; i < db_result_rows(res); i++)
-                json_array_append_new(list, member_json(res, i));
+            for (size_t i = 0; i < rows.n; i++)
+                json_array_append_new(list, member_json((const ORG_MEMBER_ROW *) rows.v + i));
             mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "members", list));
         }
-        db_result_free(res);
+        db_rows_free(&rows);
     }
     mgmt_org_free(&o);
     mgmt_call_end(&c);
@@ -325,7 +325,7 @@ mgmt_v2_members_add(HTTP_REQUEST *req, void *arg)
         goto out;
     mgmt_check_known(&c, known);
     email = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
-    if (email && !mgmt_email_ok(email))
+    if (email && !address_email_ok(email))
         mgmt_field_error(&c, "email", "must be an e-mail address");
     field_role(&c, &role);
     if (mgmt_has_errors(&c)) {
@@ -376,8 +376,9 @@ static void
 mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"role", NULL};
-    DB_RESULT *res = NULL;
-    unsigned long long user_id = 0;
+    DB_ROWS rows = {0};
+    const ORG_MEMBER_ROW *member = NULL;
+    unsigned long long user_id;
     AUTH_ROLE role = AUTH_ROLE_NONE, current = AUTH_ROLE_NONE;
     json_t *m;
     MGMT_CALL c;
@@ -385,8 +386,9 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) != 0
-        || load_member(&c, &o, &res, &user_id, &current) != 1)
+        || load_member(&c, &o, &rows, &member, &current) != 1)
         goto out;
+    user_id = member->user_id;
     mgmt_check_known(&c, known);
     field_role(&c, &role);
     if (mgmt_has_errors(&c)) {
@@ -423,7 +425,7 @@ mgmt_v2_member_update(HTTP_REQUEST *req, void *arg)
     if ((m = reload_member(&c, o.id, user_id)) != NULL)
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "member", m));
 out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -431,8 +433,9 @@ out:
 static void
 mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
-    unsigned long long user_id = 0;
+    DB_ROWS rows = {0};
+    const ORG_MEMBER_ROW *member = NULL;
+    unsigned long long user_id;
     AUTH_ROLE current = AUTH_ROLE_NONE;
     MGMT_CALL c;
     MGMT_ORG o = {0};
@@ -440,8 +443,9 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
 
     /* Anyone may leave; removing someone else takes an admin (an owner for an owner). */
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
-        || load_member(&c, &o, &res, &user_id, &current) != 1)
+        || load_member(&c, &o, &rows, &member, &current) != 1)
         goto out;
+    user_id = member->user_id;
     if (o.row->suspended && !c.p.is_admin) {
         /* Leaving would lift the block on creating organizations (org_user_suspended). */
         mgmt_reply_conflict(&c, "OrganizationSuspended",
@@ -475,9 +479,9 @@ mgmt_v2_member_delete(HTTP_REQUEST *req, void *arg)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: removed user %llu from organization %s", c.p.user_id, user_id, http_path_arg(req, 0));
-    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(db_result_get(res, 0, ORG_MEMBER_COL_UUID)), "deleted", 1));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:b}", "uuid", mgmt_jstr(member->uuid), "deleted", 1));
 out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -490,7 +494,7 @@ out:
 static void
 mgmt_v2_deleted_orgs_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     MGMT_CALL c;
     int ret;
 
@@ -500,21 +504,22 @@ mgmt_v2_deleted_orgs_list(HTTP_REQUEST *req, void *arg)
         mgmt_reply_forbidden(&c, "Only installation administrators see deleted organizations.");
         goto out;
     }
-    if ((ret = org_list_deleted(c.db, &res)) < 0) {
+    if ((ret = org_list_deleted(c.db, &rows)) < 0) {
         mgmt_reply_db(&c, "deleted organization list", ret);
     } else {
         json_t *list = json_array();
 
-        for (size_t i = 0; i < db_result_rows(res); i++)
-            json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:I}", "uuid", mgmt_jstr(db_result_get(res, i, 0)),
-                                                  "name", mgmt_jstr(db_result_get(res, i, 1)),
-                                                  "permalink", mgmt_jstr(db_result_get(res, i, 2)),
-                                                  "deleted_at", mgmt_jstr(db_result_get(res, i, 3)),
-                                                  "servers", (json_int_t) atoll(db_result_get(res, i, 4))));
+        for (size_t i = 0; i < rows.n; i++) {
+            const ORG_DELETED_ROW *d = (const ORG_DELETED_ROW *) rows.v + i;
+
+            json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:I}", "uuid", mgmt_jstr(d->uuid),
+                                                  "name", mgmt_jstr(d->name), "permalink", mgmt_jstr(d->permalink),
+                                                  "deleted_at", mgmt_jstr(d->deleted_at), "servers", (json_int_t) d->servers));
+        }
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organizations", list));
     }
 out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_call_end(&c);
 }
 

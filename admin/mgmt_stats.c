@@ -34,7 +34,7 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
     const char *period = NULL, *count_s = NULL;
     long long count = 0;
     int hourly = 1;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     time_t now = time(NULL), step, first;
     char since[32];
     MGMT_CALL c;
@@ -75,13 +75,14 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
         gmtime_r(&first, &tm);
         strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
     }
-    if ((ret = message_statistics(c.db, server_id, hourly, since, &res)) < 0) {
+    if ((ret = message_statistics(c.db, server_id, hourly, since, &rows)) < 0) {
         mgmt_reply_db(&c, "statistics", ret);
         goto out;
     }
     {
         json_t *buckets = json_array(), *totals;
-        size_t rows = db_result_rows(res), r = 0;
+        const MESSAGE_STATS_ROW *st = rows.v;
+        size_t r = 0;
         json_int_t sum[4] = {0, 0, 0, 0};
         static const char *const names[] = {"incoming", "outgoing", "bounced", "held"};
 
@@ -96,15 +97,18 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
             strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
             b = json_pack("{s:s}", "start", iso);
             /* Rows are ordered by bucket, as the loop is; skip any before the range. */
-            while (r < rows && strcmp(db_result_get(res, r, 0), key) < 0)
+            while (r < rows.n && strcmp(st[r].start, key) < 0)
                 r++;
-            for (int k = 0; k < 4; k++) {
-                json_int_t v = 0;
+            {
+                const MESSAGE_STATS_ROW *m = r < rows.n && strcmp(st[r].start, key) == 0 ? &st[r] : NULL;
+                const long long n[4] = {m ? m->incoming : 0, m ? m->outgoing : 0, m ? m->bounced : 0, m ? m->held : 0};
 
-                if (r < rows && strcmp(db_result_get(res, r, 0), key) == 0 && db_result_get(res, r, k + 1))
-                    v = (json_int_t) strtoll(db_result_get(res, r, k + 1), NULL, 10);
-                sum[k] += v;
-                json_object_set_new(b, names[k], json_integer(v));
+                for (int k = 0; k < 4; k++) {
+                    json_int_t v = n[k] > 0 ? (json_int_t) n[k] : 0;    /* DB_COL_NUM: -1 for SQL NULL */
+
+                    sum[k] += v;
+                    json_object_set_new(b, names[k], json_integer(v));
+                }
             }
             json_array_append_new(buckets, b);
         }
@@ -115,7 +119,7 @@ mgmt_v2_statistics(HTTP_REQUEST *req, void *arg)
                                             "count", (json_int_t) count, "buckets", buckets, "totals", totals));
     }
 out:
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "mail/address.h"
 #include "mail/org.h"
 #include "mail/user.h"
 #include "mgmt.h"
@@ -29,11 +30,14 @@
 #define INVITE_LIFETIME (7 * 24 * 3600)
 #define PASSWORD_MAX_BYTES 1024
 
+/* A user as JSON, in the same shape as mgmt_user_json(). */
 static json_t *
 user_row_json(const USER *u)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b}", "uuid", u->uuid, "email", u->email, "first_name", u->first_name,
-                     "last_name", u->last_name, "admin", u->admin);
+    json_t *o = mgmt_person_json(u->uuid, u->email, u->first_name, u->last_name);
+
+    json_object_set_new(o, "admin", json_boolean(u->admin));
+    return o;
 }
 
 /* A new password field that the policy accepts, hashed into hash; NULL after a field error. */
@@ -194,36 +198,33 @@ out:
 /* ---------------------------------------------------------------- invitations */
 
 static json_t *
-invite_json(const DB_RESULT *res, size_t r)
+invite_json(const USER_INVITE_ROW *i)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_UUID)),
-                     "email", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_EMAIL)),
-                     "role", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_ROLE)),
-                     "invited_by", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_INVITED_BY)),
-                     "expires_at", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_EXPIRES)),
-                     "created_at", mgmt_jstr(db_result_get(res, r, USER_INVITE_COL_CREATED)));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(i->uuid), "email", mgmt_jstr(i->email),
+                     "role", mgmt_jstr(i->role), "invited_by", mgmt_jstr(i->invited_by),
+                     "expires_at", mgmt_jstr(i->expires_at), "created_at", mgmt_jstr(i->created_at));
 }
 
 static void
 mgmt_v2_invitations_list(HTTP_REQUEST *req, void *arg)
 {
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
     if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_org(&c, AUTH_ROLE_ADMIN, &o) == 0) {
-        if ((ret = user_invite_list(c.db, o.id, NULL, &res)) < 0) {
+        if ((ret = user_invite_list(c.db, o.id, NULL, &rows)) < 0) {
             mgmt_reply_db(&c, "invitation list", ret);
         } else {
             json_t *a = json_array();
 
-            for (size_t r = 0; r < db_result_rows(res); r++)
-                json_array_append_new(a, invite_json(res, r));
+            for (size_t r = 0; r < rows.n; r++)
+                json_array_append_new(a, invite_json((const USER_INVITE_ROW *) rows.v + r));
             mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "invitations", a));
         }
     }
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }
@@ -235,7 +236,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
     char token[INVITE_TOKEN_LEN + 1], hash[65], uuid[37], *email = NULL;
     const char *given, *role_name;
     AUTH_ROLE role = AUTH_ROLE_MEMBER;
-    DB_RESULT *res = NULL;
+    DB_ROWS rows = {0};
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
@@ -244,7 +245,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
         goto out;
     mgmt_check_known(&c, known);
     given = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
-    if (given && !mgmt_email_ok(given))
+    if (given && !address_email_ok(given))
         mgmt_field_error(&c, "email", "must be an e-mail address");
     role_name = mgmt_field_string(&c, "role", 1, 16);
     if (role_name && auth_role_parse(role_name, &role) < 0)
@@ -258,7 +259,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     email = mgmt_lowercase(given);
-    if ((ret = org_member_by_email(c.db, o.id, email, &res)) < 0) {
+    if ((ret = org_member_by_email(c.db, o.id, email, &rows)) < 0) {
         mgmt_reply_db(&c, "member lookup", ret);
         goto out;
     }
@@ -277,16 +278,15 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
         mgmt_reply_db(&c, "invitation", ret);
         goto out;
     }
-    db_result_free(res);
-    res = NULL;
-    if ((ret = user_invite_list(c.db, o.id, uuid, &res)) <= 0) {
+    db_rows_free(&rows);
+    if ((ret = user_invite_list(c.db, o.id, uuid, &rows)) <= 0) {
         mgmt_reply_db(&c, "invitation reload", ret < 0 ? ret : DB_ERR_PERM);
         goto out;
     }
     msg_info("user %llu: invited %s to organization %s as %s", c.p.user_id, email, http_path_arg(req, 0),
              auth_role_name(role));
     {
-        json_t *inv = invite_json(res, 0);
+        json_t *inv = invite_json(rows.v);
 
         json_object_set_new(inv, "token", json_string(token));
         mgmt_reply_ok(&c, MHD_HTTP_CREATED, json_pack("{s:o}", "invitation", inv));
@@ -294,7 +294,7 @@ mgmt_v2_invitations_create(HTTP_REQUEST *req, void *arg)
 out:
     memset(token, 0, sizeof(token));
     mem_free(email);
-    db_result_free(res);
+    db_rows_free(&rows);
     mgmt_org_free(&o);
     mgmt_call_end(&c);
 }

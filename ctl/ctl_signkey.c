@@ -72,8 +72,8 @@ ctl_signing_key_ensure(const PGCONF *cfg)
 static int
 show(DB *db)
 {
-    DB_RESULT *res;
-    int ret = signkey_list(db, &res);
+    DB_ROWS rows;
+    int ret = signkey_list(db, &rows);
 
     if (ret < 0) {
         msg_error("%s", db_error(db));
@@ -81,14 +81,14 @@ show(DB *db)
     }
     if (ret == 0)
         printf("no signing key: run postgatectl initialize\n");
-    for (size_t r = 0; r < db_result_rows(res); r++) {
-        const char *retired = db_result_get(res, r, 2), *signing = db_result_get(res, r, 3);
+    for (size_t r = 0; r < rows.n; r++) {
+        const SIGNKEY_ROW *k = (const SIGNKEY_ROW *) rows.v + r;
 
-        printf("%s  created %s  %s%s\n", db_result_get(res, r, 0), db_result_get(res, r, 1),
-               retired ? "retired " : signing && strcmp(signing, "1") == 0 ? "signing"
-               : "published (verifies requests signed before a rotation)", retired ? retired : "");
+        printf("%s  created %s  %s%s\n", k->kid, k->created_at,
+               k->retired_at ? "retired " : k->signing ? "signing"
+               : "published (verifies requests signed before a rotation)", k->retired_at ? k->retired_at : "");
     }
-    db_result_free(res);
+    db_rows_free(&rows);
     return EX_OK;
 }
 

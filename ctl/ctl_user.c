@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "ctl.h"
+#include "mail/address.h"
 #include "mail/db.h"
 #include "mail/user.h"
 #include "util/mem.h"
@@ -63,26 +64,6 @@ prompt(const char *question, char *out, size_t len, int secret)
         return ret;
     }
     return read_line(stdin, out, len);
-}
-
-/* A plain syntax check: local@domain, no spaces or control characters. */
-static int
-email_ok(const char *email)
-{
-    const char *at = strchr(email, '@');
-    size_t len = strlen(email);
-
-    if (at == NULL || at == email || strchr(at + 1, '@') || len > FIELD_MAX || (size_t) (at - email) > 64)
-        return 0;
-    if (at[1] == '\0' || at[1] == '.' || email[len - 1] == '.')
-        return 0;
-    for (const char *p = email; *p; p++)
-        if ((unsigned char) *p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == '\\' || *p == 0x7f)
-            return 0;
-    for (const char *p = at + 1; *p; p++)
-        if (!(isalnum((unsigned char) *p) || *p == '.' || *p == '-'))
-            return 0;
-    return 1;
 }
 
 static int
@@ -202,7 +183,7 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         return EX_DATAERR;
     for (char *p = email; *p; p++)
         *p = (char) tolower((unsigned char) *p);
-    if (!email_ok(email)) {
+    if (!address_email_ok(email)) {
         msg_error("make-user: \"%s\" is not a valid e-mail address", email);
         return EX_DATAERR;
     }

@@ -3,8 +3,8 @@
  * (admin/mgmt_call.c, the layer every mgmt_*.c handler reads its input through): the
  * input is a request body read by mgmt_read_body() (JSON object, no duplicate keys), then
  * checked by the field readers the handlers use (strings, text without controls, names,
- * time zones, booleans, bounded integers, URLs, e-mail addresses, unknown fields,
- * SMTP-IP networks) and answered with the collected field errors by mgmt_reply_invalid(); the
+ * time zones, booleans, bounded integers, URLs, e-mail addresses (lib/mail/address.c),
+ * unknown fields, SMTP-IP networks) and answered with the collected field errors by mgmt_reply_invalid(); the
  * body's "before", "limit" and "id" strings also feed the query and path readers. A
  * stand-in HTTP layer (http_stub.c) replaces libmicrohttpd; authentication and MariaDB
  * are not reached.
@@ -17,6 +17,7 @@
 #include "../admin/mgmt.h"
 #include "fuzz.h"
 #include "http_stub.h"
+#include "mail/address.h"
 #include "util/mem.h"
 #include "util/netaddr.h"
 
@@ -81,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((s = mgmt_field_text(&c, "email", 0, 320)) != NULL) {
         char *lower = mgmt_lowercase(s);
 
-        (void) mgmt_email_ok(lower);
+        (void) address_email_ok(lower);
         mem_free(lower);
     }
     if ((s = mgmt_field_text(&c, "network", 0, 64)) != NULL) {

@@ -209,6 +209,24 @@ address_list_parse_strict(const char *value, char ***addrs_r, char **error_r)
     return 0;
 }
 
+int
+address_email_ok(const char *email)
+{
+    const char *at = strchr(email, '@');
+    size_t len = strlen(email);
+
+    if (at == NULL || at == email || (size_t) (at - email) > ADDRESS_LOCAL_MAX || len > ADDRESS_EMAIL_MAX
+        || strchr(at + 1, '@'))
+        return 0;
+    for (const char *p = email; *p; p++) {
+        unsigned char c = (unsigned char) *p;
+
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\')
+            return 0;
+    }
+    return plain_domain(at + 1);
+}
+
 void
 address_list_free(char **addrs, size_t n)
 {

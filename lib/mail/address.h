@@ -19,6 +19,15 @@ size_t address_list_parse(const char *value, char ***addrs_r);
  * every address with one '@', a local part and a host-name domain. */
 size_t address_list_parse_strict(const char *value, char ***addrs_r, char **error_r);
 void address_list_free(char **addrs, size_t n);
+/* Longest account address address_email_ok() accepts, and longest local part. */
+#define ADDRESS_EMAIL_MAX 255
+#define ADDRESS_LOCAL_MAX 64
+/* 1 when email is a plain account address (the web admin's users, invitations): one '@',
+ * a local part of 1 to ADDRESS_LOCAL_MAX bytes, at most ADDRESS_EMAIL_MAX bytes in all, no
+ * space, control character, '<', '>', '"' or '\\' anywhere, and a host-name domain (labels
+ * of letters, digits, '-' and UTF-8 bytes; no empty label). Else 0. No quoted local parts
+ * or address literals: an account's address is typed, not copied from a header. */
+int address_email_ok(const char *email);
 /* The domain part of addr (after the last '@'), or NULL. */
 const char *address_domain(const char *addr);
 /* "<a@b>" or "a@b" with ESMTP parameters stripped, into out. -1 when too long. */

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -628,6 +629,9 @@ db_rows_take(DB_ROWS *rows, DB_RESULT *res, const DB_COL *cols, size_t ncols, si
                 break;
             case DB_COL_NUM:
                 *(long long *) at = v ? strtoll(v, NULL, 10) : -1;
+                break;
+            case DB_COL_REAL:
+                *(double *) at = v ? strtod(v, NULL) : NAN;
                 break;
             }
         }

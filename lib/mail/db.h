@@ -105,9 +105,10 @@ void db_result_free(DB_RESULT *res);
  * converted once where the SQL is, so callers never index columns or parse numbers. */
 
 /* What a column becomes: a string (NULL for SQL NULL, pointing into the result), an id
- * (0 for NULL), a boolean int (0/1), or a whole number (-1 for NULL: for counters that
- * cannot be negative). */
-typedef enum { DB_COL_STR, DB_COL_ID, DB_COL_BOOL, DB_COL_NUM } DB_COL_KIND;
+ * (0 for NULL), a boolean int (0/1), a whole number (-1 for NULL: for counters that
+ * cannot be negative, and flags that may be unknown), or a double (NAN for NULL: scores,
+ * UNIX timestamps with microseconds). */
+typedef enum { DB_COL_STR, DB_COL_ID, DB_COL_BOOL, DB_COL_NUM, DB_COL_REAL } DB_COL_KIND;
 
 /* Column i of a result goes to the field at offset of the row struct. */
 typedef struct db_col {

@@ -229,6 +229,31 @@ message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESU
     return db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.id = ? AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
 }
 
+/* MESSAGE_COLS into MESSAGE_ROW. */
+#define MCOL(kind, field) DB_COL_AT(kind, MESSAGE_ROW, field)
+static const DB_COL message_cols[] = {
+    MCOL(DB_COL_ID, id), MCOL(DB_COL_STR, token), MCOL(DB_COL_STR, status), MCOL(DB_COL_REAL, hold_expiry),
+    MCOL(DB_COL_REAL, last_attempt), MCOL(DB_COL_STR, rcpt_to), MCOL(DB_COL_STR, mail_from),
+    MCOL(DB_COL_STR, subject), MCOL(DB_COL_STR, message_id), MCOL(DB_COL_REAL, created), MCOL(DB_COL_STR, scope),
+    MCOL(DB_COL_NUM, size), MCOL(DB_COL_BOOL, bounce), MCOL(DB_COL_ID, bounce_for), MCOL(DB_COL_STR, tag),
+    MCOL(DB_COL_NUM, ssl), MCOL(DB_COL_BOOL, inspected), MCOL(DB_COL_STR, spam_status),
+    MCOL(DB_COL_REAL, spam_score), MCOL(DB_COL_BOOL, threat), MCOL(DB_COL_STR, threat_details),
+    MCOL(DB_COL_ID, raw_id), MCOL(DB_COL_STR, raw_day), MCOL(DB_COL_ID, forwarded_from), MCOL(DB_COL_STR, spf),
+    MCOL(DB_COL_STR, dkim), MCOL(DB_COL_STR, dkim_domain),
+};
+_Static_assert(sizeof(message_cols) / sizeof(message_cols[0]) == MESSAGE_COL_DKIM_DOMAIN + 1,
+               "message_cols and enum message_col describe the same MESSAGE_COLS");
+#define MESSAGE_ROWS(db, rows) db, rows, message_cols, sizeof(message_cols) / sizeof(message_cols[0]), sizeof(MESSAGE_ROW)
+
+int
+message_get_row(DB *db, unsigned long long server_id, unsigned long long id, DB_ROWS *rows)
+{
+    int ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.id = ? "
+                            "AND m.server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
 int
 message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
             DB_RESULT **res_r)
@@ -279,7 +304,7 @@ like_substring(const char *s)
 }
 
 int
-message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r)
+message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows)
 {
     char *pattern = q->subject ? like_substring(q->subject) : NULL, *bracketed = NULL;
     int ret;
@@ -298,7 +323,7 @@ message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r)
     /* One constant statement: MariaDB optimizes each execution with its values, so the
      * "? IS NULL" of an absent filter folds away and the index of a given one
      * (ix_messages_server_*) is used; the order matches those indexes' (.., created_at, id). */
-    ret = db_query(db, res_r, "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
+    ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
                    "AND (? IS NULL OR m.rcpt_to = ?) AND (? IS NULL OR m.mail_from = ?) "
                    "AND (? IS NULL OR m.subject LIKE ? ESCAPE '!') AND (? IS NULL OR m.tag = ?) "
                    "AND (? IS NULL OR m.status = ?) AND (? IS NULL OR m.scope = ?) "
@@ -331,18 +356,25 @@ message_created_at(DB *db, unsigned long long server_id, unsigned long long id, 
     return ret > 0 ? 1 : ret;
 }
 
+static const DB_COL stats_cols[] = {
+    DB_COL_AT(DB_COL_STR, MESSAGE_STATS_ROW, start), DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, incoming),
+    DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, outgoing), DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, bounced),
+    DB_COL_AT(DB_COL_NUM, MESSAGE_STATS_ROW, held),
+};
+
 int
-message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r)
+message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_ROWS *rows)
 {
     const char *fmt = hourly ? "%Y-%m-%d %H:00:00" : "%Y-%m-%d 00:00:00";
 
-    return db_query(db, res_r, "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
-                    "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
-                    "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
-                    "SUM(m.status IN ('Held', 'HoldCancelled')) "
-                    "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
-                    "GROUP BY bucket ORDER BY bucket",
-                    DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
+    return db_query_rows(db, rows, stats_cols, sizeof(stats_cols) / sizeof(stats_cols[0]), sizeof(MESSAGE_STATS_ROW),
+                         "SELECT DATE_FORMAT(m.created_at, ?) AS bucket, "
+                         "SUM(m.scope = 'incoming' AND m.bounce = 0), SUM(m.scope = 'outgoing'), "
+                         "SUM((m.scope = 'outgoing' AND m.status IN ('HardFail', 'Bounced')) OR m.bounce = 1), "
+                         "SUM(m.status IN ('Held', 'HoldCancelled')) "
+                         "FROM messages m WHERE m.server_id = ? AND m.created_at >= ? "
+                         "GROUP BY bucket ORDER BY bucket",
+                         DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
 }
 
 int

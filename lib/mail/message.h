@@ -115,6 +115,40 @@ enum message_col {
 };
 /* One message row in enum message_col order (times as UNIX timestamps). */
 int message_get(DB *db, unsigned long long server_id, unsigned long long id, DB_RESULT **res_r);
+/* A message as both APIs show it (message_get_row(), message_search()): the same columns
+ * as enum message_col, typed. Times are UNIX timestamps with microseconds, NAN when not set. */
+typedef struct message_row {
+    unsigned long long id;
+    const char *token;
+    const char *status;
+    double hold_expiry;
+    double last_attempt;            /* the newest delivery attempt */
+    const char *rcpt_to;
+    const char *mail_from;
+    const char *subject;            /* as stored: MIME encoded words undecoded */
+    const char *message_id;         /* as stored: angle brackets included */
+    double created;
+    const char *scope;
+    long long size;
+    int bounce;
+    unsigned long long bounce_for;  /* 0: none */
+    const char *tag;
+    int ssl;                        /* received with TLS: 1, 0, or -1 not known */
+    int inspected;
+    const char *spam_status;
+    double spam_score;
+    int threat;
+    const char *threat_details;
+    unsigned long long raw_id;      /* 0 and raw_day NULL: no raw copy recorded */
+    const char *raw_day;
+    unsigned long long forwarded_from;  /* a forward: the incoming message it forwards; 0 none */
+    const char *spf;                    /* incoming: the sender's SPF result on arrival, NULL not checked */
+    const char *dkim;                   /* ... its DKIM result, NULL not checked */
+    const char *dkim_domain;            /* ... the d= of the signature that counted, NULL none */
+} MESSAGE_ROW;
+/* Message id of server_id as one MESSAGE_ROW into *rows (db_rows_free it): 1 found, 0 none,
+ * < 0 database error. */
+int message_get_row(DB *db, unsigned long long server_id, unsigned long long id, DB_ROWS *rows);
 /* The stored raw message: headers, body. */
 int message_raw(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day,
                 DB_RESULT **res_r);
@@ -143,8 +177,8 @@ typedef struct message_query {
     unsigned long long before_id;
     unsigned limit;                 /* rows wanted (ask one more to know whether a page follows) */
 } MESSAGE_QUERY;
-/* Rows in enum message_col order. The row count, < 0 database error. */
-int message_search(DB *db, const MESSAGE_QUERY *q, DB_RESULT **res_r);
+/* MESSAGE_ROWs into *rows (db_rows_free it). The row count, < 0 database error. */
+int message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows);
 /* The created_at of message id of server_id as "YYYY-MM-DD HH:MM:SS.ffffff" (a search
  * cursor): 1 found, 0 none, < 0 database error. */
 int message_created_at(DB *db, unsigned long long server_id, unsigned long long id, char out[32]);
@@ -153,14 +187,22 @@ int message_created_at(DB *db, unsigned long long server_id, unsigned long long 
  * its own transaction. */
 int message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details);
 
+/* One bucket of message_statistics(): start "YYYY-MM-DD HH:00:00" (UTC); incoming
+ * (incoming rows that are not bounces), outgoing, bounced (outgoing rows now HardFail or
+ * Bounced, plus bounce messages received), held (rows Held now or whose hold was
+ * cancelled; a released row is Pending or Sent again and counts as outgoing only). */
+typedef struct message_stats_row {
+    const char *start;
+    long long incoming;
+    long long outgoing;
+    long long bounced;
+    long long held;
+} MESSAGE_STATS_ROW;
 /* Volume of one server by UTC hour (hourly != 0) or UTC day from since ("YYYY-MM-DD
- * HH:MM:SS" UTC, inclusive) on: one row per bucket that has messages, oldest first, with
- * columns bucket start ("YYYY-MM-DD HH:00:00"), incoming (incoming rows that are not
- * bounces), outgoing, bounced (outgoing rows now HardFail or Bounced, plus bounce
- * messages received), held (rows Held now or whose hold was cancelled; a released row is
- * Pending or Sent again and counts as outgoing only). Counted from the message log itself
+ * HH:MM:SS" UTC, inclusive) on: one MESSAGE_STATS_ROW per bucket that has messages, oldest
+ * first, into *rows (db_rows_free it). Counted from the message log itself
  * (ix_messages_server_created), so it agrees with the message list. The row count, < 0
  * database error. */
-int message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_RESULT **res_r);
+int message_statistics(DB *db, unsigned long long server_id, int hourly, const char *since, DB_ROWS *rows);
 
 #endif

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +66,27 @@ message_view_iso_time(const char *unix_seconds)
     return json_string(out);
 }
 
+json_t *
+message_view_time(double unix_seconds)
+{
+    return isnan(unix_seconds) ? json_null() : json_real(unix_seconds);
+}
+
+json_t *
+message_view_iso_at(double unix_seconds)
+{
+    time_t t;
+    struct tm tm;
+    char out[32];
+
+    if (isnan(unix_seconds))
+        return json_null();
+    t = (time_t) unix_seconds;
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return json_null();
+    return json_string(out);
+}
+
 /* Sets the time of an activity entry or delivery the way `what` asks. */
 static void
 set_time(json_t *o, const char *unix_seconds, unsigned what)
@@ -89,20 +111,20 @@ message_view_bare_id(const char *value)
     return mem_strndup(s, n);
 }
 
-int
-message_view_raw(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, char **raw_r,
-                 size_t *len_r)
+/* The raw copy raw_id of raw_day (NULL: none recorded) as one text. */
+static int
+raw_load(DB *db, unsigned long long server_id, unsigned long long raw_id, const char *raw_day, char **raw_r,
+         size_t *len_r)
 {
-    const char *raw_id = db_result_get(m, row, MESSAGE_COL_RAW_ID), *raw_day = db_result_get(m, row, MESSAGE_COL_RAW_DAY);
     DB_RESULT *res = NULL;
     BUF *b;
     int ret;
 
     *raw_r = NULL;
     *len_r = 0;
-    if (raw_id == NULL || raw_day == NULL)
+    if (raw_day == NULL)
         return 0;
-    ret = message_raw(db, server_id, strtoull(raw_id, NULL, 10), raw_day, &res);
+    ret = message_raw(db, server_id, raw_id, raw_day, &res);
     if (ret <= 0) {
         db_result_free(res);
         return ret;
@@ -114,6 +136,22 @@ message_view_raw(DB *db, unsigned long long server_id, const DB_RESULT *m, size_
     db_result_free(res);
     *raw_r = buf_steal(b, len_r);
     return 1;
+}
+
+int
+message_view_raw(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, char **raw_r,
+                 size_t *len_r)
+{
+    const char *raw_id = db_result_get(m, row, MESSAGE_COL_RAW_ID);
+
+    return raw_load(db, server_id, raw_id ? strtoull(raw_id, NULL, 10) : 0,
+                    raw_id ? db_result_get(m, row, MESSAGE_COL_RAW_DAY) : NULL, raw_r, len_r);
+}
+
+int
+message_view_raw_row(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, char **raw_r, size_t *len_r)
+{
+    return raw_load(db, server_id, m->raw_id, m->raw_id ? m->raw_day : NULL, raw_r, len_r);
 }
 
 /* One attachment as JSON, with its data when with_data. */
@@ -136,15 +174,14 @@ file_json(const MIME_FILE *f, int with_data)
 }
 
 int
-message_view_content(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, unsigned what,
-                     json_t *data)
+message_view_content(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, unsigned what, json_t *data)
 {
     unsigned needs_body = MESSAGE_VIEW_PLAIN | MESSAGE_VIEW_HTML | MESSAGE_VIEW_ATTACHMENTS
                           | MESSAGE_VIEW_ATTACHMENT_LIST;
     size_t len = 0;
     char *raw = NULL;
     MIME_PARSED *p;
-    int ret = message_view_raw(db, server_id, m, row, &raw, &len);
+    int ret = message_view_raw_row(db, server_id, m, &raw, &len);
 
     if (ret < 0)
         return ret;
@@ -186,13 +223,13 @@ message_view_content(DB *db, unsigned long long server_id, const DB_RESULT *m, s
 }
 
 int
-message_view_attachment(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, size_t n,
-                        json_t **out_r, int *expired_r)
+message_view_attachment(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, size_t n, json_t **out_r,
+                        int *expired_r)
 {
     size_t len = 0;
     char *raw = NULL;
     MIME_PARSED *p;
-    int ret = message_view_raw(db, server_id, m, row, &raw, &len);
+    int ret = message_view_raw_row(db, server_id, m, &raw, &len);
 
     *out_r = NULL;
     *expired_r = ret == 0;

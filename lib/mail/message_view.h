@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "mail/db.h"
+#include "mail/message.h"
 
 /* What message_view_content() adds (bit set). */
 enum {
@@ -44,13 +45,14 @@ json_t *message_view_bool(const char *s);
  * enum message_col): 1 with *raw_r (mem_free it) and *len_r, 0 when it has expired. */
 int message_view_raw(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, char **raw_r,
                      size_t *len_r);
+/* message_view_raw() for a MESSAGE_ROW. */
+int message_view_raw_row(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, char **raw_r, size_t *len_r);
 /* Adds what `what` names to data. 0 done, < 0 database error. */
-int message_view_content(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, unsigned what,
-                         json_t *data);
+int message_view_content(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, unsigned what, json_t *data);
 /* Attachment n (from 0) as {filename, content_type, size, hash, data}: 1 with *out_r,
  * 0 no such attachment (or the raw message expired: *expired_r set), < 0 database error. */
-int message_view_attachment(DB *db, unsigned long long server_id, const DB_RESULT *m, size_t row, size_t n,
-                            json_t **out_r, int *expired_r);
+int message_view_attachment(DB *db, unsigned long long server_id, const MESSAGE_ROW *m, size_t n, json_t **out_r,
+                            int *expired_r);
 /* {"loads": [{ip_address, user_agent, country, city, time}], "clicks": [{url, ...}]}:
  * 0 with *out_r, < 0 database error. */
 int message_view_activity(DB *db, unsigned long long server_id, unsigned long long id, unsigned what,
@@ -60,5 +62,9 @@ int message_view_activity(DB *db, unsigned long long server_id, unsigned long lo
 int message_view_deliveries(DB *db, unsigned long long id, unsigned what, json_t **out_r);
 /* A UNIX timestamp text ("1700000000.123456") as "YYYY-MM-DDTHH:MM:SSZ", or null. */
 json_t *message_view_iso_time(const char *unix_seconds);
+/* A MESSAGE_ROW time as a JSON number (Postal's "timestamp"), or null for NAN. */
+json_t *message_view_time(double unix_seconds);
+/* A MESSAGE_ROW time as "YYYY-MM-DDTHH:MM:SSZ", or null for NAN. */
+json_t *message_view_iso_at(double unix_seconds);
 
 #endif

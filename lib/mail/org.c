@@ -18,7 +18,7 @@
 /* In enum org_col order. */
 #define ORG_COLUMNS "o.id, o.uuid, o.name, o.permalink, o.time_zone, o.suspended_at IS NOT NULL, " \
     "o.suspension_reason, " TS("o.created_at") ", " TS("o.updated_at")
-/* In enum org_member_col order; the caller adds the rest of the WHERE clause. */
+/* In member_cols order; the caller adds the rest of the WHERE clause. */
 #define MEMBER_SELECT "SELECT u.id, u.uuid, u.email, u.first_name, u.last_name, ou.role, " TS("ou.created_at") \
     " FROM organization_users ou JOIN users u ON u.id = ou.user_id WHERE ou.organization_id = ? "
 
@@ -185,13 +185,19 @@ org_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r
     return one_row(ret);
 }
 
+static const DB_COL deleted_cols[] = {
+    DB_COL_AT(DB_COL_STR, ORG_DELETED_ROW, uuid), DB_COL_AT(DB_COL_STR, ORG_DELETED_ROW, name),
+    DB_COL_AT(DB_COL_STR, ORG_DELETED_ROW, permalink), DB_COL_AT(DB_COL_STR, ORG_DELETED_ROW, deleted_at),
+    DB_COL_AT(DB_COL_NUM, ORG_DELETED_ROW, servers),
+};
+
 int
-org_list_deleted(DB *db, DB_RESULT **res_r)
+org_list_deleted(DB *db, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return db_query(db, res_r, "SELECT o.uuid, o.name, o.permalink, DATE_FORMAT(o.deleted_at, '%Y-%m-%dT%H:%i:%sZ'), "
-                    "(SELECT COUNT(*) FROM servers s WHERE s.organization_id = o.id) FROM organizations o "
-                    "WHERE o.deleted_at IS NOT NULL ORDER BY o.deleted_at, o.id", DB_NOARGS);
+    return db_query_rows(db, rows, deleted_cols, sizeof(deleted_cols) / sizeof(deleted_cols[0]), sizeof(ORG_DELETED_ROW),
+                         "SELECT o.uuid, o.name, o.permalink, " TS("o.deleted_at") ", "
+                         "(SELECT COUNT(*) FROM servers s WHERE s.organization_id = o.id) FROM organizations o "
+                         "WHERE o.deleted_at IS NOT NULL ORDER BY o.deleted_at, o.id", DB_NOARGS);
 }
 
 int
@@ -218,32 +224,39 @@ org_refresh_owner(DB *db, unsigned long long id)
 
 /* ---------------------------------------------------------------- members */
 
+/* MEMBER_SELECT into ORG_MEMBER_ROW. */
+static const DB_COL member_cols[] = {
+    DB_COL_AT(DB_COL_ID, ORG_MEMBER_ROW, user_id), DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, uuid),
+    DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, email), DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, first_name),
+    DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, last_name), DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, role),
+    DB_COL_AT(DB_COL_STR, ORG_MEMBER_ROW, since),
+};
+#define MEMBER_ROWS(db, rows) db, rows, member_cols, sizeof(member_cols) / sizeof(member_cols[0]), sizeof(ORG_MEMBER_ROW)
+
 int
-org_members(DB *db, unsigned long long id, DB_RESULT **res_r)
+org_members(DB *db, unsigned long long id, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return db_query(db, res_r, MEMBER_SELECT "ORDER BY u.email", DB_ARGS(DB_UINT(id)));
+    return db_query_rows(MEMBER_ROWS(db, rows), MEMBER_SELECT "ORDER BY u.email", DB_ARGS(DB_UINT(id)));
 }
 
 int
-org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_RESULT **res_r)
+org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.uuid = ?", DB_ARGS(DB_UINT(id), DB_STR(uuid))));
+    return one_row(db_query_rows(MEMBER_ROWS(db, rows), MEMBER_SELECT "AND u.uuid = ?", DB_ARGS(DB_UINT(id), DB_STR(uuid))));
 }
 
 int
-org_member_by_email(DB *db, unsigned long long id, const char *email, DB_RESULT **res_r)
+org_member_by_email(DB *db, unsigned long long id, const char *email, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.email = ?", DB_ARGS(DB_UINT(id), DB_STR(email))));
+    return one_row(db_query_rows(MEMBER_ROWS(db, rows), MEMBER_SELECT "AND u.email = ?",
+                                 DB_ARGS(DB_UINT(id), DB_STR(email))));
 }
 
 int
-org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_RESULT **res_r)
+org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_ROWS *rows)
 {
-    *res_r = NULL;
-    return one_row(db_query(db, res_r, MEMBER_SELECT "AND u.id = ?", DB_ARGS(DB_UINT(id), DB_UINT(user_id))));
+    return one_row(db_query_rows(MEMBER_ROWS(db, rows), MEMBER_SELECT "AND u.id = ?",
+                                 DB_ARGS(DB_UINT(id), DB_UINT(user_id))));
 }
 
 int

@@ -50,28 +50,43 @@ int org_update(DB *db, unsigned long long id, const char *name, const char *tz, 
 int org_delete(DB *db, unsigned long long id);
 /* The organization with uuid, deleted or not: 1 found (*id_r, *deleted_r), 0 none, < 0 database error. */
 int org_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r);
-/* The deleted organizations, oldest deletion first, as rows of uuid, name, permalink, deleted_at
- * ("YYYY-MM-DDTHH:MM:SSZ") and the number of servers left, into *res_r: the row count, < 0 database error. */
-int org_list_deleted(DB *db, DB_RESULT **res_r);
+/* A deleted organization: deleted_at "YYYY-MM-DDTHH:MM:SSZ", servers the number it still holds. */
+typedef struct org_deleted_row {
+    const char *uuid;
+    const char *name;
+    const char *permalink;
+    const char *deleted_at;
+    long long servers;
+} ORG_DELETED_ROW;
+/* The deleted organizations, oldest deletion first, as ORG_DELETED_ROWs into *rows (db_rows_free
+ * it): the row count, < 0 database error. */
+int org_list_deleted(DB *db, DB_ROWS *rows);
 /* Is user_id the owner or a member of a suspended organization (deleted or not)? Such a
  * user may not create organizations. 1 yes, 0 no, < 0 database error. */
 int org_user_suspended(DB *db, unsigned long long user_id);
 /* Points owner_id at the oldest owner (NULL when none): 0 or more, < 0 database error. */
 int org_refresh_owner(DB *db, unsigned long long id);
 
-/* Columns of the member rows below (ORG_MEMBER_COL_SINCE as "YYYY-MM-DDTHH:MM:SSZ"). */
-enum org_member_col {
-    ORG_MEMBER_COL_USER_ID, ORG_MEMBER_COL_UUID, ORG_MEMBER_COL_EMAIL, ORG_MEMBER_COL_FIRST_NAME,
-    ORG_MEMBER_COL_LAST_NAME, ORG_MEMBER_COL_ROLE, ORG_MEMBER_COL_SINCE,
-};
-/* Organization id's members by e-mail address into *res_r (db_result_free it): the row count, < 0 database error. */
-int org_members(DB *db, unsigned long long id, DB_RESULT **res_r);
-/* The member of id with user uuid into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
-int org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_RESULT **res_r);
-/* The member of id with e-mail address email (exact) into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
-int org_member_by_email(DB *db, unsigned long long id, const char *email, DB_RESULT **res_r);
-/* The member of id that is user_id into *res_r (db_result_free it): 1 found, 0 none, < 0 database error. */
-int org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_RESULT **res_r);
+/* A member of an organization: the user and their role; since "YYYY-MM-DDTHH:MM:SSZ". */
+typedef struct org_member_row {
+    unsigned long long user_id;
+    const char *uuid;
+    const char *email;
+    const char *first_name;
+    const char *last_name;
+    const char *role;
+    const char *since;
+} ORG_MEMBER_ROW;
+/* Organization id's members by e-mail address as ORG_MEMBER_ROWs into *rows (db_rows_free it):
+ * the row count, < 0 database error. */
+int org_members(DB *db, unsigned long long id, DB_ROWS *rows);
+/* The member of id with user uuid into *rows (one ORG_MEMBER_ROW; db_rows_free it): 1 found, 0 none,
+ * < 0 database error. */
+int org_member_by_uuid(DB *db, unsigned long long id, const char *uuid, DB_ROWS *rows);
+/* The member of id with e-mail address email (exact), as org_member_by_uuid(). */
+int org_member_by_email(DB *db, unsigned long long id, const char *email, DB_ROWS *rows);
+/* The member of id that is user_id, as org_member_by_uuid(). */
+int org_member_by_user(DB *db, unsigned long long id, unsigned long long user_id, DB_ROWS *rows);
 /* user_id's role in id into role_r: 1 found, 0 not a member, < 0 database error. */
 int org_member_role(DB *db, unsigned long long id, unsigned long long user_id, char role_r[16]);
 /* Adds user_id to id as role: 1 added, 0 a member already, < 0 database error. */

@@ -350,11 +350,17 @@ signkey_jwks(DB *db, json_t **jwks_r)
     return *jwks_r ? (int) json_array_size(keys) : DB_ERR_PERM;
 }
 
+static const DB_COL signkey_cols[] = {
+    DB_COL_AT(DB_COL_STR, SIGNKEY_ROW, kid), DB_COL_AT(DB_COL_STR, SIGNKEY_ROW, created_at),
+    DB_COL_AT(DB_COL_STR, SIGNKEY_ROW, retired_at), DB_COL_AT(DB_COL_BOOL, SIGNKEY_ROW, signing),
+};
+
 int
-signkey_list(DB *db, DB_RESULT **res_r)
+signkey_list(DB *db, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT k.kid, DATE_FORMAT(k.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
-                    "DATE_FORMAT(k.retired_at, '%Y-%m-%dT%H:%i:%sZ'), k.id = (SELECT MAX(c.id) FROM "
-                    "installation_keys c WHERE c.retired_at IS NULL) FROM installation_keys k ORDER BY k.id DESC",
-                    DB_NOARGS);
+    return db_query_rows(db, rows, signkey_cols, sizeof(signkey_cols) / sizeof(signkey_cols[0]), sizeof(SIGNKEY_ROW),
+                         "SELECT k.kid, DATE_FORMAT(k.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+                         "DATE_FORMAT(k.retired_at, '%Y-%m-%dT%H:%i:%sZ'), k.id = (SELECT MAX(c.id) FROM "
+                         "installation_keys c WHERE c.retired_at IS NULL) FROM installation_keys k ORDER BY k.id DESC",
+                         DB_NOARGS);
 }

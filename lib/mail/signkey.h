@@ -54,8 +54,16 @@ int signkey_sign(const SIGNKEY *key, const void *data, size_t len, char **sha1_r
 
 /* The JWKS of every unretired key, newest first: {"keys": [{kty, kid, use, alg, n, e}]}. */
 int signkey_jwks(DB *db, json_t **jwks_r);
-/* For `postgatectl signing-key show`: rows of kid, created (UTC text), retired (or NULL),
- * signing (1 for the signing key), newest first. */
-int signkey_list(DB *db, DB_RESULT **res_r);
+/* A key as `postgatectl signing-key show` lists it: times "YYYY-MM-DDTHH:MM:SSZ", retired_at
+ * NULL while published, signing 1 for the key that signs now. */
+typedef struct signkey_row {
+    const char *kid;
+    const char *created_at;
+    const char *retired_at;
+    int signing;
+} SIGNKEY_ROW;
+/* Every key, newest first, as SIGNKEY_ROWs into *rows (db_rows_free it): the row count, < 0
+ * database error. */
+int signkey_list(DB *db, DB_ROWS *rows);
 
 #endif

@@ -195,17 +195,22 @@ user_token_find(DB *db, const char *token_hash, unsigned long long *token_id_r, 
     return ret > 0 ? 1 : ret;
 }
 
+#define TOKEN_COL(kind, field) DB_COL_AT(kind, USER_TOKEN_ROW, field)
+static const DB_COL token_cols[] = {
+    TOKEN_COL(DB_COL_STR, uuid), TOKEN_COL(DB_COL_STR, name), TOKEN_COL(DB_COL_STR, prefix),
+    TOKEN_COL(DB_COL_STR, created_at), TOKEN_COL(DB_COL_STR, last_used_at), TOKEN_COL(DB_COL_STR, expires_at),
+};
+#define TOKEN_SELECT "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", " \
+    TS("expires_at") " FROM user_api_tokens WHERE user_id = ? "
+
 int
-user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r)
+user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_ROWS *rows)
 {
-    *res_r = NULL;
     if (uuid)
-        return db_query(db, res_r, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
-                        TS("expires_at") " FROM user_api_tokens WHERE user_id = ? AND uuid = ?",
-                        DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
-    return db_query(db, res_r, "SELECT uuid, name, token_prefix, " TS("created_at") ", " TS("last_used_at") ", "
-                    TS("expires_at") " FROM user_api_tokens WHERE user_id = ? ORDER BY created_at, id",
-                    DB_ARGS(DB_UINT(user_id)));
+        return db_query_rows(db, rows, token_cols, sizeof(token_cols) / sizeof(token_cols[0]), sizeof(USER_TOKEN_ROW),
+                             TOKEN_SELECT "AND uuid = ?", DB_ARGS(DB_UINT(user_id), DB_STR(uuid)));
+    return db_query_rows(db, rows, token_cols, sizeof(token_cols) / sizeof(token_cols[0]), sizeof(USER_TOKEN_ROW),
+                         TOKEN_SELECT "ORDER BY created_at, id", DB_ARGS(DB_UINT(user_id)));
 }
 
 int
@@ -335,13 +340,20 @@ user_invite_find(DB *db, const char *token_hash, USER_INVITE *out)
     return ret > 0 ? 1 : ret;
 }
 
+#define INVITE_COL(kind, field) DB_COL_AT(kind, USER_INVITE_ROW, field)
+static const DB_COL invite_cols[] = {
+    INVITE_COL(DB_COL_STR, uuid), INVITE_COL(DB_COL_STR, email), INVITE_COL(DB_COL_STR, role),
+    INVITE_COL(DB_COL_STR, invited_by), INVITE_COL(DB_COL_STR, expires_at), INVITE_COL(DB_COL_STR, created_at),
+};
+
 int
-user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r)
+user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_ROWS *rows)
 {
-    return db_query(db, res_r, "SELECT i.uuid, i.email, i.role, u.email, " TS("i.expires_at") ", " TS("i.created_at")
-                    " FROM user_invites i LEFT JOIN users u ON u.id = i.invited_by_id "
-                    "WHERE i.organization_id = ? AND (? IS NULL OR i.uuid = ?) ORDER BY i.email",
-                    DB_ARGS(DB_UINT(org_id), DB_STR(uuid), DB_STR(uuid)));
+    return db_query_rows(db, rows, invite_cols, sizeof(invite_cols) / sizeof(invite_cols[0]), sizeof(USER_INVITE_ROW),
+                         "SELECT i.uuid, i.email, i.role, u.email, " TS("i.expires_at") ", " TS("i.created_at")
+                         " FROM user_invites i LEFT JOIN users u ON u.id = i.invited_by_id "
+                         "WHERE i.organization_id = ? AND (? IS NULL OR i.uuid = ?) ORDER BY i.email",
+                         DB_ARGS(DB_UINT(org_id), DB_STR(uuid), DB_STR(uuid)));
 }
 
 int

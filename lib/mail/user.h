@@ -85,15 +85,18 @@ int user_token_create(DB *db, unsigned long long user_id, const char *uuid, cons
 /* The unexpired token of token_hash: 1 found (*token_id_r, *owner), 0 none, < 0 database error. */
 int user_token_find(DB *db, const char *token_hash, unsigned long long *token_id_r, USER *owner);
 
-/* Columns of user_token_list()'s rows (times as text, NULL when not set). */
-enum user_token_col {
-    USER_TOKEN_COL_UUID, USER_TOKEN_COL_NAME, USER_TOKEN_COL_PREFIX, USER_TOKEN_COL_CREATED,
-    USER_TOKEN_COL_LAST_USED, USER_TOKEN_COL_EXPIRES,
-};
-#define USER_TOKEN_NCOLS 6
-/* user_id's tokens by creation (only token uuid when not NULL) into *res_r (db_result_free it):
- * the row count (0 none), < 0 database error. */
-int user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_RESULT **res_r);
+/* An API token as listed (never its hash); times "YYYY-MM-DDTHH:MM:SSZ" or NULL when not set. */
+typedef struct user_token_row {
+    const char *uuid;
+    const char *name;
+    const char *prefix;
+    const char *created_at;
+    const char *last_used_at;
+    const char *expires_at;
+} USER_TOKEN_ROW;
+/* user_id's tokens by creation (only token uuid when not NULL) as USER_TOKEN_ROWs into *rows
+ * (db_rows_free it): the row count (0 none), < 0 database error. */
+int user_token_list(DB *db, unsigned long long user_id, const char *uuid, DB_ROWS *rows);
 /* Deletes user_id's token uuid: 1 deleted, 0 no such token of that user, < 0 database error. */
 int user_token_revoke(DB *db, unsigned long long user_id, const char *uuid);
 
@@ -133,13 +136,19 @@ int user_invite_create(DB *db, unsigned long long org_id, const char *uuid, cons
                        const char *token_hash, unsigned long long invited_by, long long lifetime);
 /* The unexpired invitation of token_hash (locked until the transaction ends): 1 (*out), 0 none. */
 int user_invite_find(DB *db, const char *token_hash, USER_INVITE *out);
-/* Columns of user_invite_list()'s rows (times as text). */
-enum user_invite_col {
-    USER_INVITE_COL_UUID, USER_INVITE_COL_EMAIL, USER_INVITE_COL_ROLE, USER_INVITE_COL_INVITED_BY,
-    USER_INVITE_COL_EXPIRES, USER_INVITE_COL_CREATED,
-};
-/* org_id's open invitations (only uuid's, when not NULL) by address: the row count, < 0 database error. */
-int user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_RESULT **res_r);
+/* An open invitation as listed; invited_by is the inviter's e-mail address (NULL when that
+ * user is gone), times "YYYY-MM-DDTHH:MM:SSZ". */
+typedef struct user_invite_row {
+    const char *uuid;
+    const char *email;
+    const char *role;
+    const char *invited_by;
+    const char *expires_at;
+    const char *created_at;
+} USER_INVITE_ROW;
+/* org_id's open invitations (only uuid's, when not NULL) by address as USER_INVITE_ROWs into
+ * *rows (db_rows_free it): the row count, < 0 database error. */
+int user_invite_list(DB *db, unsigned long long org_id, const char *uuid, DB_ROWS *rows);
 /* Deletes invitation uuid of org_id (or id when uuid is NULL): 1 deleted, 0 none, < 0 database error. */
 int user_invite_delete(DB *db, unsigned long long org_id, const char *uuid, unsigned long long id);
 

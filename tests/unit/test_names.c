@@ -1,7 +1,7 @@
 /*
  * test_names.c -- the small parsers that decide who may send what: IP networks of
  * SMTP-IP credentials, socket specs, domain names, permalinks, SASL identities,
- * envelope and header addresses (GMime), suppressed addresses, route names and modes,
+ * envelope and header addresses (GMime), account addresses, suppressed addresses, route names and modes,
  * endpoint type names.
  */
 #include "config.h"
@@ -181,6 +181,43 @@ START_TEST(addresses_strict)
 }
 END_TEST
 
+/* The account-address rule the management API (members, invitations) and postgatectl
+ * make-user share. */
+START_TEST(account_addresses)
+{
+    static const char *const good[] = {
+        "alice@example.test", "New.Person@example.test", "a+tag@sub.example.test", "root@localhost",
+        "x@example.test", "o'brien@example.test", "j\xc3\xbcrgen@b\xc3\xbc" "cher.example",
+    };
+    static const char *const bad[] = {
+        "", "alice", "@example.test", "alice@", "alice@@example.test", "a@b@example.test", "alice @example.test",
+        "alice@example.test ", "al\tice@example.test", "<alice@example.test>", "\"al ice\"@example.test",
+        "al\\ice@example.test", "alice@exa_mple.test", "alice@.example.test", "alice@example.test.",
+        "alice@example..test", "alice@[192.0.2.1]", "al\x7fice@example.test",
+    };
+    char local[ADDRESS_LOCAL_MAX + 4], longest[ADDRESS_EMAIL_MAX + 2];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(address_email_ok(good[i]), "refused [%s]", good[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!address_email_ok(bad[i]), "accepted [%s]", bad[i]);
+    /* Bounds: a 64-byte local part and a 255-byte address pass, one more byte does not. */
+    memset(local, 'l', ADDRESS_LOCAL_MAX);
+    memcpy(local + ADDRESS_LOCAL_MAX, "@x", 3);
+    ck_assert(address_email_ok(local));
+    memset(local, 'l', ADDRESS_LOCAL_MAX + 1);
+    memcpy(local + ADDRESS_LOCAL_MAX + 1, "@x", 3);
+    ck_assert(!address_email_ok(local));
+    memset(longest, 'd', sizeof(longest));
+    memcpy(longest, "me@", 3);
+    longest[ADDRESS_EMAIL_MAX] = '\0';
+    ck_assert(address_email_ok(longest));
+    longest[ADDRESS_EMAIL_MAX] = 'd';
+    longest[ADDRESS_EMAIL_MAX + 1] = '\0';
+    ck_assert(!address_email_ok(longest));
+}
+END_TEST
+
 START_TEST(suppressions_and_routes)
 {
     char out[SUPPRESSION_ADDRESS_MAX + 1], name[ROUTE_NAME_MAX + 1], *why = NULL;
@@ -250,6 +287,7 @@ main(void)
     tcase_add_test(tc, sasl_identities);
     tcase_add_test(tc, addresses);
     tcase_add_test(tc, addresses_strict);
+    tcase_add_test(tc, account_addresses);
     tcase_add_test(tc, suppressions_and_routes);
     suite_add_tcase(s, tc);
     return unit_run(s);
