@@ -30,23 +30,36 @@ milter_tempfail(SMFICTX *ctx, const char *fmt, ...)
 }
 
 int
-milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name))
+milter_remove_fields(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const MILTER_HEADER *field, void *arg), void *arg)
 {
-    for (size_t h = 0; h < mc->nheaders; h++) {
+    for (size_t h = mc->nheaders; h-- > 0;) {
         const char *name = mc->headers[h].name;
-        int seen = 0, count = 0;
+        int index = 1;
 
-        if (!match(name))
+        if (!match(&mc->headers[h], arg))
             continue;
-        for (size_t j = 0; j < h && !seen; j++)
-            seen = strcasecmp(mc->headers[j].name, name) == 0;
-        if (seen)
-            continue;           /* this name was handled at its first occurrence */
-        for (size_t j = h; j < mc->nheaders; j++)
-            count += strcasecmp(mc->headers[j].name, name) == 0;
-        for (int i = count; i > 0; i--)
-            if (smfi_chgheader(ctx, (char *) name, i, NULL) == MI_FAILURE)
-                return -1;
+        for (size_t j = 0; j < h; j++)
+            index += strcasecmp(mc->headers[j].name, name) == 0;
+        if (smfi_chgheader(ctx, (char *) name, index, NULL) == MI_FAILURE)
+            return -1;
     }
     return 0;
+}
+
+typedef struct name_match {
+    int (*match)(const char *name);
+} NAME_MATCH;
+
+static int
+field_name_matches(const MILTER_HEADER *field, void *arg)
+{
+    return ((NAME_MATCH *) arg)->match(field->name);
+}
+
+int
+milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name))
+{
+    NAME_MATCH m = {match};
+
+    return milter_remove_fields(ctx, mc, field_name_matches, &m);
 }

@@ -66,21 +66,20 @@ claims(const char *value, const char *authserv_id)
  * on top: spf= for the envelope sender, dkim= for the signature the result is about.
  */
 static int
+claims_ours(const MILTER_HEADER *field, void *authserv_id)
+{
+    return strcasecmp(field->name, "Authentication-Results") == 0 && claims(field->value, authserv_id);
+}
+
+static int
 authentication_results(SMFICTX *ctx, const MILTER_CTX *mc, const MILTER_AUTH *auth, const char *authserv_id)
 {
     static const char name[] = "Authentication-Results";
-    int count = 0, ret;
+    int ret;
     char *value;
 
-    for (size_t h = 0; h < mc->nheaders; h++)
-        count += strcasecmp(mc->headers[h].name, name) == 0;
-    for (size_t h = mc->nheaders; h-- > 0;) {
-        if (strcasecmp(mc->headers[h].name, name) != 0)
-            continue;
-        if (claims(mc->headers[h].value, authserv_id) && smfi_chgheader(ctx, (char *) name, count, NULL) == MI_FAILURE)
-            return -1;
-        count--;
-    }
+    if (milter_remove_fields(ctx, mc, claims_ours, (void *) authserv_id) < 0)
+        return -1;
     value = buf_asprintf(" %s;\n\tspf=%s smtp.mailfrom=%s;\n\tdkim=%s%s%s", authserv_id, auth->spf,
                          mc->mail_from[0] ? mc->mail_from : "<>", auth->dkim, auth->dkim_domain[0] ? " header.d=" : "",
                          auth->dkim_domain);

@@ -84,9 +84,12 @@ extern MILTER_GLOBALS milter_globals;
 
 /* milter.c */
 void milter_reset(MILTER_CTX *mc);
-/* Removes every header of the message whose name match() accepts, each name's last
- * occurrence first (Postfix numbers them per name, case-insensitively). -1 when
- * Postfix refused. */
+/* Removes every header field of the message that match(field, arg) accepts, the last
+ * field first (Postfix numbers the fields of one name from 1, case-insensitively, so
+ * the lower numbers stay valid). -1 when Postfix refused. */
+int milter_remove_fields(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const MILTER_HEADER *field, void *arg),
+                         void *arg);
+/* The same for every field whose name match() accepts. */
 int milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name));
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
