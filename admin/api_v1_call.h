@@ -1,8 +1,8 @@
 /*
  * api_v1_call.h -- what the two halves of Postal's API v1 share (private to admin/api_v1*.c):
  * the call (authenticated credential plus the management toolkit's call), its beginning,
- * and Postal's answer envelope. api_v1.c defines them and the send handlers;
- * api_v1_messages.c holds the messages handlers.
+ * and Postal's answer envelope. api_v1_call.c defines them; api_v1.c holds the send
+ * handlers and api_v1_messages.c the messages handlers.
  *
  * Contract: every handler starts with v1_call_begin() and ends with mgmt_call_end(); every
  * answer goes through one v1_reply_*() exactly once per call.

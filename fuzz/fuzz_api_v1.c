@@ -1,14 +1,15 @@
 /*
  * fuzz_api_v1.c -- libFuzzer harness of the parameter parsing of Postal's HTTP API v1
- * (admin/api_v1.c, admin/api_v1_messages.c): the input is a request body, read by the module's parse_params()
- * as its handlers read it, then (by the first byte) taken through the checks of
- * send/message (every parameter, Postal's validation order, the recipients' address
- * lists, the From address, the attachments' base64, and the message built from them by
- * mime_build()), of send/raw (envelope, recipients, base64 data, its headers) or of
- * messages/message (id and _expansions). The module's two files are included so its static
- * parameter readers are called as they are, with a stand-in HTTP layer (http_stub.c)
- * instead of libmicrohttpd; authentication and MariaDB are not reached.
+ * (admin/api_v1_call.c, api_v1.c, api_v1_messages.c): the input is a request body, read
+ * by the module's parse_params() as its handlers read it, then (by the first byte) taken
+ * through the checks of send/message (every parameter, Postal's validation order, the
+ * recipients' address lists, the From address, the attachments' base64, and the message
+ * built from them by mime_build()), of send/raw (envelope, recipients, base64 data, its
+ * headers) or of messages/message (id and _expansions). The module's three files are
+ * included so its static parameter readers are called as they are, with a stand-in HTTP
+ * layer (http_stub.c) instead of libmicrohttpd; authentication and MariaDB are not reached.
  */
+#include "../admin/api_v1_call.c"
 #include "../admin/api_v1.c"
 #include "../admin/api_v1_messages.c"
 
