@@ -23,6 +23,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_routes_routes,
     mgmt_webhooks_routes,
     mgmt_ippools_routes,
+    mgmt_ippool_rules_routes,
     mgmt_suppressions_routes,
     mgmt_trackdomains_routes,
     mgmt_stats_routes,

@@ -63,7 +63,8 @@ extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile
 extern const MGMT_ROUTE mgmt_endpoints_routes[];        /* mgmt_endpoints.c: a server's HTTP/SMTP/Address endpoints */
 extern const MGMT_ROUTE mgmt_routes_routes[];           /* mgmt_routes.c: a server's incoming routes */
 extern const MGMT_ROUTE mgmt_webhooks_routes[];         /* mgmt_webhooks.c: a server's webhooks, request log */
-extern const MGMT_ROUTE mgmt_ippools_routes[];          /* mgmt_ippools.c: IP pools, addresses, assignments, rules */
+extern const MGMT_ROUTE mgmt_ippools_routes[];          /* mgmt_ippools.c: IP pools, addresses, assignments */
+extern const MGMT_ROUTE mgmt_ippool_rules_routes[];     /* mgmt_ippool_rules.c: organizations' and servers' pool rules */
 extern const MGMT_ROUTE mgmt_suppressions_routes[];     /* mgmt_suppressions.c: a server's suppression list */
 extern const MGMT_ROUTE mgmt_trackdomains_routes[];     /* mgmt_trackdomains.c: a server's track domains */
 extern const MGMT_ROUTE mgmt_stats_routes[];            /* mgmt_stats.c: a server's volume by hour and day */

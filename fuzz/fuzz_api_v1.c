@@ -1,15 +1,17 @@
 /*
  * fuzz_api_v1.c -- libFuzzer harness of the parameter parsing of Postal's HTTP API v1
- * (admin/api_v1.c): the input is a request body, read by the module's parse_params()
- * as its handlers read it, then (by the first byte) taken through the checks of
- * send/message (every parameter, Postal's validation order, the recipients' address
- * lists, the From address, the attachments' base64, and the message built from them by
- * mime_build()), of send/raw (envelope, recipients, base64 data, its headers) or of
- * messages/message (id and _expansions). The module is included so its static
- * parameter readers are called as they are, with a stand-in HTTP layer (http_stub.c)
- * instead of libmicrohttpd; authentication and MariaDB are not reached.
+ * (admin/api_v1_call.c, api_v1.c, api_v1_messages.c): the input is a request body, read
+ * by the module's parse_params() as its handlers read it, then (by the first byte) taken
+ * through the checks of send/message (every parameter, Postal's validation order, the
+ * recipients' address lists, the From address, the attachments' base64, and the message
+ * built from them by mime_build()), of send/raw (envelope, recipients, base64 data, its
+ * headers) or of messages/message (id and _expansions). The module's three files are
+ * included so its static parameter readers are called as they are, with a stand-in HTTP
+ * layer (http_stub.c) instead of libmicrohttpd; authentication and MariaDB are not reached.
  */
+#include "../admin/api_v1_call.c"
 #include "../admin/api_v1.c"
+#include "../admin/api_v1_messages.c"
 
 #include "fuzz.h"
 #include "http_stub.h"
@@ -94,7 +96,7 @@ send_raw(V1_CALL *c)
 
     if (!json_is_array(rcpt_to) || param_string(c, "mail_from", &mail_from) < 0
         || param_string(c, "data", &data) < 0 || param_bool(c, "bounce", &bounce) < 0
-        || blank(mail_from) || blank(data) || (decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL)
+        || v1_blank(mail_from) || v1_blank(data) || (decoded = base64_decode_str(data, API_V1_BASE64, &len)) == NULL)
         goto out;
     if (address_envelope(mail_from, envelope, sizeof(envelope)) == 0 && *envelope)
         (void) envelope_address_ok(envelope);
@@ -106,7 +108,7 @@ send_raw(V1_CALL *c)
     }
     raw = crlf(decoded, len, &len);
     parsed = mime_parse(raw, len, 1);
-    if (mime_parsed_header(parsed, "Message-ID") && !blank(mime_parsed_header(parsed, "Message-ID")))
+    if (mime_parsed_header(parsed, "Message-ID") && !v1_blank(mime_parsed_header(parsed, "Message-ID")))
         message_id = message_view_bare_id(mime_parsed_header(parsed, "Message-ID"));
 out:
     mem_free(message_id);

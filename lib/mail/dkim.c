@@ -1,5 +1,6 @@
 /*
- * dkim.c -- DKIM signing (see dkim.h), written from RFC 6376, RFC 8463 and RFC 8301.
+ * dkim.c -- the DKIM signer (see dkim.h), written from RFC 6376, RFC 8463 and RFC 8301.
+ * Keys are dkimkey.c's, folding long header lines before signing is dkimfold.c's.
  *
  * Canonicalization is relaxed/relaxed (RFC 6376 3.4.2, 3.4.4). Header fields are
  * canonicalized as they arrive and only those named in the signing list are kept; the
@@ -8,37 +9,27 @@
  * body is never held. RSA signs with PKCS#1 v1.5 over SHA-256; Ed25519 signs the 32-byte
  * SHA-256 digest of the data with PureEd25519 (RFC 8463 3).
  *
- * Must never: keep the body, prompt for a key passphrase, fold a signature in a way that
- * changes its relaxed canonical form, or leave OpenSSL errors queued for other modules.
+ * Must never: keep the body, fold a signature in a way that changes its relaxed
+ * canonical form, or leave OpenSSL errors queued for other modules.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "mail/dkim.h"
+#include "mail/dkimkey.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
 #define DKIM_FOLD_AT 78             /* RFC 5322 2.1.1: lines SHOULD NOT pass 78 characters */
-#define DKIM_PEM_MAX (64 * 1024)    /* a 16384-bit RSA key in PEM is under 13 kB */
-#define DKIM_MIN_RSA_BITS 1024      /* RFC 8301 3.2 */
-#define DKIM_GEN_RSA_BITS 2048
 #define DKIM_NAME_MAX 253           /* domain and selector */
 #define DKIM_SIG_FIELD "DKIM-Signature"
-
-struct dkim_key {
-    EVP_PKEY *pkey;
-    DKIM_ALG alg;
-};
 
 /* One header field to sign: lowercase name and canonical "name:value" without CRLF. */
 typedef struct {
@@ -124,149 +115,6 @@ valid_domain(const char *name)
             return 0;
     }
     return 1;
-}
-
-/* ------------------------------------------------------------------ keys */
-
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    return -1;
-}
-
-/* The p= value of a key: RSA SubjectPublicKeyInfo DER or the raw Ed25519 key, base64. */
-static char *
-public_b64(EVP_PKEY *pkey, DKIM_ALG alg, char **error_r)
-{
-    unsigned char *der = NULL;
-    unsigned char raw[32];
-    size_t raw_len = sizeof(raw);
-    char *b64 = NULL;
-    int der_len;
-
-    if (alg == DKIM_ALG_RSA_SHA256) {
-        if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
-            *error_r = mem_strdup("cannot encode the RSA public key");
-        else
-            b64 = base64_encode(der, (size_t) der_len, 0);
-        OPENSSL_free(der);
-    } else if (EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) != 1 || raw_len != sizeof(raw)) {
-        *error_r = mem_strdup("cannot read the Ed25519 public key");
-    } else {
-        b64 = base64_encode(raw, raw_len, 0);
-    }
-    return b64;
-}
-
-char *
-dkim_key_public_b64(const DKIM_KEY *key)
-{
-    char *why = NULL, *b64 = public_b64(key->pkey, key->alg, &why);
-
-    mem_free(why);
-    return b64;
-}
-
-int
-dkim_key_generate(DKIM_ALG alg, char **pem_r, char **public_b64_r, char **error_r)
-{
-    EVP_PKEY *pkey;
-    BIO *bio = NULL;
-    char *pem_data;
-    long pem_len;
-    int ret = -1;
-
-    *pem_r = *public_b64_r = NULL;
-    if (alg == DKIM_ALG_RSA_SHA256)
-        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) DKIM_GEN_RSA_BITS);
-    else if (alg == DKIM_ALG_ED25519_SHA256)
-        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    else {
-        *error_r = mem_strdup("unknown DKIM algorithm");
-        return -1;
-    }
-    if (pkey == NULL) {
-        *error_r = mem_strdup("key generation failed");
-        goto out;
-    }
-    /* The secure-memory BIO clears the private key from memory when freed. */
-    if ((bio = BIO_new(BIO_s_secmem())) == NULL
-        || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1
-        || (pem_len = BIO_get_mem_data(bio, &pem_data)) <= 0) {
-        *error_r = mem_strdup("cannot write the private key as PEM");
-        goto out;
-    }
-    if ((*public_b64_r = public_b64(pkey, alg, error_r)) == NULL)
-        goto out;
-    *pem_r = mem_strndup(pem_data, (size_t) pem_len);
-    ret = 0;
-out:
-    BIO_free(bio);
-    EVP_PKEY_free(pkey);
-    ERR_clear_error();
-    return ret;
-}
-
-DKIM_KEY *
-dkim_key_load(const char *pem, size_t len, char **error_r)
-{
-    DKIM_KEY *key = NULL;
-    EVP_PKEY *pkey;
-    BIO *bio;
-
-    if (pem == NULL || len == 0 || len > DKIM_PEM_MAX) {
-        *error_r = mem_strdup("private key is empty or larger than 64 kB");
-        return NULL;
-    }
-    if ((bio = BIO_new_mem_buf(pem, (int) len)) == NULL) {
-        *error_r = mem_strdup("cannot read the private key");
-        return NULL;
-    }
-    pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    BIO_free(bio);
-    if (pkey == NULL)
-        *error_r = mem_strdup("not a PEM private key (or an encrypted one)");
-    else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
-        if (EVP_PKEY_get_bits(pkey) < DKIM_MIN_RSA_BITS)
-            *error_r = mem_strdup("RSA key shorter than 1024 bits (RFC 8301 forbids it)");
-        else {
-            key = mem_zalloc(sizeof(*key));
-            key->alg = DKIM_ALG_RSA_SHA256;
-        }
-    } else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519) {
-        key = mem_zalloc(sizeof(*key));
-        key->alg = DKIM_ALG_ED25519_SHA256;
-    } else
-        *error_r = mem_strdup("unsupported key type (RSA or Ed25519 only)");
-    if (key != NULL)
-        key->pkey = pkey;
-    else
-        EVP_PKEY_free(pkey);
-    ERR_clear_error();
-    return key;
-}
-
-void
-dkim_key_free(DKIM_KEY *key)
-{
-    if (key == NULL)
-        return;
-    EVP_PKEY_free(key->pkey);
-    mem_free(key);
-}
-
-DKIM_ALG
-dkim_key_alg(const DKIM_KEY *key)
-{
-    return key->alg;
-}
-
-char *
-dkim_dns_record(DKIM_ALG alg, const char *public_b64)
-{
-    if (alg == DKIM_ALG_ED25519_SHA256)
-        return buf_asprintf("v=DKIM1; k=ed25519; p=%s;", public_b64);
-    return buf_asprintf("v=DKIM1; t=s; h=sha256; p=%s;", public_b64);
 }
 
 /* ------------------------------------------------------------------ header canonicalization */
@@ -704,143 +552,4 @@ dkim_signer_free(DKIM_SIGNER *s)
     EVP_MD_CTX_free(s->body_md);
     EVP_PKEY_free(s->pkey);
     mem_free(s);
-}
-
-/* ------------------------------------------------------------------ folding long header lines */
-
-#define DKIM_LINE_LIMIT 998     /* RFC 5322 2.1.1, without the CRLF */
-#define DKIM_EW_BYTES 45        /* text per encoded word: 60 base64 characters, 72 in all */
-
-/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-static int
-valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *) s, *end = p + len;
-
-    while (p < end) {
-        unsigned c = *p++, n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2
-            : c >= 0xF0 && c <= 0xF4 ? 3 : 4;
-        unsigned cp = n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07;
-
-        if (n == 4 || (size_t) (end - p) < n)
-            return 0;
-        for (unsigned i = 0; i < n; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (*p & 0x3F);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-    }
-    return 1;
-}
-
-static int
-looks_encoded(const char *word, size_t len)
-{
-    return len >= 4 && word[0] == '=' && word[1] == '?' && word[len - 2] == '?' && word[len - 1] == '=';
-}
-
-/* Appends word as RFC 2047 encoded words (UTF-8, base64), split at character
- * boundaries and joined by folding white space, which a reader ignores between
- * encoded words: the Subject reads the same, in lines that fit. */
-static void
-fold_encoded(BUF *out, size_t *col, const char *word, size_t len)
-{
-    while (len > 0) {
-        size_t n = len < DKIM_EW_BYTES ? len : DKIM_EW_BYTES;
-        char *b64;
-
-        while (n < len && n > 1 && ((unsigned char) word[n] & 0xC0) == 0x80)
-            n--;                /* never cut a character */
-        b64 = base64_encode(word, n, 0);
-        if (*col + 12 + strlen(b64) > DKIM_LINE_LIMIT) {
-            buf_append_str(out, "\n ");
-            *col = 1;
-        }
-        buf_printf(out, "=?UTF-8?B?%s?=", b64);
-        *col += 12 + strlen(b64);
-        mem_free(b64);
-        word += n;
-        len -= n;
-        if (len > 0) {
-            buf_append_str(out, "\n ");
-            *col = 1;
-        }
-    }
-}
-
-/* Appends word in pieces that fill each line, joined by "\n " (what Postfix would do
- * after signing: done before, the signature covers it). */
-static void
-fold_hard(BUF *out, size_t *col, const char *word, size_t len)
-{
-    while (len > 0) {
-        size_t room = *col < DKIM_LINE_LIMIT ? DKIM_LINE_LIMIT - *col : 0, n = len < room ? len : room;
-
-        if (n == 0) {
-            buf_append_str(out, "\n ");
-            *col = 1;
-            continue;
-        }
-        buf_append(out, word, n);
-        *col += n;
-        word += n;
-        len -= n;
-    }
-}
-
-char *
-dkim_header_fold(const char *name, const char *value)
-{
-    size_t col = strlen(name) + 1, start_col = col;
-    int too_long = 0, unstructured = strcasecmp(name, "Subject") == 0;
-    const char *p = value;
-    BUF *out;
-
-    for (const char *q = value; *q && !too_long; q++) {
-        col = *q == '\n' ? 0 : col + (*q != '\r');
-        too_long = col > DKIM_LINE_LIMIT;
-    }
-    if (!too_long)
-        return NULL;
-    out = buf_new(strlen(value) + strlen(value) / 32 + 64);
-    col = start_col;
-    while (*p) {
-        const char *wsp = p, *word;
-        size_t wlen, len;
-
-        if (*p == '\r' || *p == '\n') {       /* an existing fold: kept */
-            if (*p == '\r')
-                p++;
-            if (*p == '\n')
-                p++;
-            buf_append_char(out, '\n');
-            col = 0;
-            continue;
-        }
-        while (*p == ' ' || *p == '\t')
-            p++;
-        wlen = (size_t) (p - wsp);
-        word = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-            p++;
-        len = (size_t) (p - word);
-        if (wlen > DKIM_LINE_LIMIT / 2)
-            wlen = 1;           /* an absurd run of white space: one reads the same */
-        if (col + wlen + len > DKIM_LINE_LIMIT && wlen > 0 && wlen + len <= DKIM_LINE_LIMIT && col > 0) {
-            buf_append_char(out, '\n');     /* fold before the white space */
-            col = 0;
-        }
-        buf_append(out, wsp, wlen);
-        col += wlen;
-        if (col + len <= DKIM_LINE_LIMIT) {
-            buf_append(out, word, len);
-            col += len;
-        } else if (unstructured && !looks_encoded(word, len) && valid_utf8(word, len))
-            fold_encoded(out, &col, word, len);
-        else
-            fold_hard(out, &col, word, len);
-    }
-    return buf_steal(out, NULL);
 }

@@ -5,7 +5,8 @@
  * 1024 bits are refused (RFC 8301). A signer takes one message's header fields and its
  * body in any chunking and yields the DKIM-Signature header value, with relaxed/relaxed
  * canonicalization. The body is hashed as it streams: only a few bytes of state are
- * kept between chunks, never the body.
+ * kept between chunks, never the body. Keys are dkimkey.c's, the signer dkim.c's and
+ * dkim_header_fold() dkimfold.c's; this is the one header of all three.
  *
  * Must never: prompt for a passphrase, exit or abort on bad input (errors are return
  * values), or sign a message without signing its From field (it is always signed, and
