@@ -4,12 +4,12 @@
  * Postfix asks this milter about every message (smtpd_milters, non_smtpd_milters).
  * The envelope callback decides once what a message is (MILTER_DIRECTION) from the
  * service it came through and its credential: mail a credential sends (SASL login or
- * SMTP-IP network) is checked, recorded, stamped and DKIM-signed by outgoing.c; mail
- * re-injected through the release service keeps its message row; postgate-worker's
- * forwards (Address endpoints) become outgoing mail of the route's server (forward.c,
- * outgoing.c); mail from the Internet for postgate's routes and return paths is
- * scanned for spam and viruses, and its sender's SPF and DKIM checked, by incoming.c
- * (anything else passes).
+ * SMTP-IP network) is checked, recorded and stamped by outgoing.c and DKIM-signed by
+ * sign.c; mail re-injected through the release service keeps its message row;
+ * postgate-worker's forwards (Address endpoints) become outgoing mail of the route's
+ * server (forward.c, outgoing.c); mail from the Internet for postgate's routes and
+ * return paths is scanned for spam and viruses, and its sender's SPF and DKIM checked,
+ * by incoming.c (anything else passes).
  * Only the macros and protocol stages it uses are negotiated, so the others cost no
  * round trip. Callbacks never exit: a failure is a 4xx with a logged reason.
  */

@@ -128,6 +128,21 @@ sfsistat release_eom(SMFICTX *ctx, MILTER_CTX *mc);
  * route's server (outgoing_eom with the forward's rules), a report passes unchanged
  * but for the removal of its header. */
 sfsistat forward_eom(SMFICTX *ctx, MILTER_CTX *mc);
+/* 1 for a header a client may not set (postgate's stamps, verdicts): removed, never
+ * stored, never signed. */
+int outgoing_is_postgate_header(const char *name);
+
+/* sign.c: the last changes to mail that leaves, signing last; -1 when Postfix refused. */
+/* Folds header fields whose lines would pass 998 octets, in Postfix's copy and in mc. */
+int sign_fold_headers(SMFICTX *ctx, MILTER_CTX *mc, size_t *changed_r);
+/* 1 when body lines over 998 octets were broken (into *out), 0 when all fit. */
+int sign_wrap_body(const BUF *body, BUF **out);
+int sign_return_path(SMFICTX *ctx, const char *token);
+/* The DKIM-Signature fields for the final message, inserted at the top; -1 also when
+ * the database or signing failed. */
+int sign_message(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *added_r);
+/* Octets of "name:value" CRLF as the message will carry it. */
+size_t sign_header_size(const char *name, const char *value);
 
 /* forward.c: the forward service admits only mail with a valid X-Postgate-Forward
  * header for its one recipient (else 550 5.7.1); fills mc->forward, mc->server. */

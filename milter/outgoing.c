@@ -7,7 +7,8 @@
  * holds, judge mail that goes only to postgate's routes as the receiving servers judge
  * mail from the Internet (incoming_scan: a refusal, or a verdict signed over the final
  * body), build the final header list, DKIM-sign it (the very last change to the
- * content), ask Postfix for the changes, then record everything in one transaction. A database failure at any point is a
+ * content; folding, wrapping, return path and signing are sign.c), ask Postfix for the
+ * changes, then record everything in one transaction. A database failure at any point is a
  * 4xx: Postfix drops the changes with the transaction and the client retries, so
  * nothing is accepted and lost, and nothing is recorded that was not accepted.
  */
@@ -17,10 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "mail/address.h"
-#include "mail/dkim.h"
 #include "mail/forward.h"
 #include "mail/inspection.h"
 #include "mail/message.h"
@@ -44,8 +43,8 @@ static const char *const postgate_headers[] = {"X-Postal-Tag", "X-Postal-MsgID",
                                                FORWARD_HEADER};
 #define NPOSTGATE_HEADERS (sizeof(postgate_headers) / sizeof(postgate_headers[0]))
 
-static int
-is_postgate_header(const char *name)
+int
+outgoing_is_postgate_header(const char *name)
 {
     for (size_t i = 0; i < NPOSTGATE_HEADERS; i++)
         if (strcasecmp(name, postgate_headers[i]) == 0)
@@ -246,18 +245,6 @@ injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     return outgoing_eoh(ctx, mc);
 }
 
-/* Header values for Postfix use "\n" line breaks (as OpenDKIM does), never "\r\n". */
-static char *
-milter_value(const char *value)
-{
-    BUF *b = buf_new(strlen(value) + 1);
-
-    for (const char *p = value; *p; p++)
-        if (*p != '\r')
-            buf_append_char(b, *p);
-    return buf_steal(b, NULL);
-}
-
 /* Appends "name:value\r\n" with every line break made CRLF. */
 static void
 store_header(BUF *out, const char *name, const char *value)
@@ -269,137 +256,6 @@ store_header(BUF *out, const char *name, const char *value)
         buf_append_char(out, *p);
     }
     buf_append_str(out, "\r\n");
-}
-
-/* Octets of "name:value" CRLF as the message will carry it (every line ending CRLF). */
-static size_t
-header_size(const char *name, const char *value)
-{
-    size_t n = strlen(name) + 1 + 2;
-
-    for (const char *p = value; *p; p++)
-        n += *p == '\n' && (p == value || p[-1] != '\r') ? 2 : 1;
-    return n;
-}
-
-static int sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_value, size_t *added_r);
-
-/* Signs the final message (headers as fed, plus the body) with the domain's keys and
- * inserts the DKIM-Signature fields at the top. -1: database or signing failure. */
-static int
-sign(SMFICTX *ctx, DB *db, MILTER_CTX *mc, const char *msgid_value, size_t *added_r)
-{
-    LOOKUP_KEYSET *ks;
-    int error, ret = 0;
-
-    *added_r = 0;
-    /* A forward's From is somebody else's, and so is a released forward's. */
-    if (mc->direction == DIR_FORWARD || (mc->direction == DIR_RELEASE && mc->from_domain_id == 0))
-        return sign_with(ctx, mc, NULL, msgid_value, added_r);
-    if (mc->from_domain_id == 0)
-        return 0;
-    if ((ks = lookup_signing_keys(db, mc->from_domain, mc->from_domain_id, &error)) == NULL)
-        return -1;
-    ret = sign_with(ctx, mc, ks, msgid_value, added_r);
-    lookup_release_keys(ks);
-    return ret;
-}
-
-/* Signs with the keys of ks, or as the return-path domain when ks is NULL or has none
- * (forwarded mail: the From is somebody else's domain). */
-static int
-sign_with(SMFICTX *ctx, MILTER_CTX *mc, LOOKUP_KEYSET *ks, const char *msgid_value, size_t *added_r)
-{
-    int n = ks ? ks->n : 0, ret = 0;
-
-    if (n == 0 && milter_globals.return_path_key == NULL)
-        msg_warn("domain %s: no usable active DKIM key and no return-path key; the message leaves unsigned",
-                 mc->from_domain);
-    /* The RSA signature ends up on top; Ed25519 below it (order has no meaning to verifiers).
-     * A From domain without a key is signed as the return-path domain. */
-    for (int k = (n ? n : milter_globals.return_path_key != NULL) - 1; k >= 0 && ret == 0; k--) {
-        char *why = NULL;
-        DKIM_SIGNER *signer = n
-            ? dkim_signer_new(ks->keys[k], mc->from_domain, ks->selectors[k], NULL)
-            : dkim_signer_new(milter_globals.return_path_key, milter_globals.cfg->dns_return_path_domain,
-                              milter_globals.cfg->dns_dkim_identifier, NULL);
-        char *value = NULL, *mvalue;
-
-        for (size_t h = 0; h < mc->nheaders; h++)
-            if (!is_postgate_header(mc->headers[h].name))
-                dkim_signer_header(signer, mc->headers[h].name, mc->headers[h].value);
-        if (msgid_value)
-            dkim_signer_header(signer, "X-Postal-MsgID", msgid_value);
-        dkim_signer_body(signer, buf_data(mc->body), buf_len(mc->body));
-        ret = dkim_signer_finish(signer, time(NULL), &value, &why);
-        dkim_signer_free(signer);
-        if (ret < 0) {
-            msg_warn("domain %s: DKIM signing failed: %s", mc->from_domain, why);
-            mem_free(why);
-            break;
-        }
-        mvalue = milter_value(value);
-        *added_r += header_size("DKIM-Signature", mvalue);
-        ret = smfi_insheader(ctx, 0, "DKIM-Signature", mvalue) == MI_FAILURE ? -1 : 0;
-        mem_free(mvalue);
-        mem_free(value);
-    }
-    return ret;
-}
-
-/*
- * Postfix's SMTP client breaks lines longer than 998 octets (RFC 5322) with CRLF SPACE
- * when it delivers, which would change a body after it was signed. Breaking them the
- * same way before signing leaves Postfix nothing to change. Returns 1 when the body
- * was rewritten (into *out), 0 when every line already fits.
- */
-#define SMTP_LINE_LIMIT 998
-
-static int
-wrap_long_lines(const BUF *body, BUF **out)
-{
-    const char *p = buf_cstr(body), *end = p + buf_len(body);
-    size_t run = 0;
-    int too_long = 0;
-
-    for (const char *q = p; q < end && !too_long; q++) {
-        run = (*q == '\n') ? 0 : run + 1;
-        too_long = run > SMTP_LINE_LIMIT + 1;   /* + 1: a CR before the LF is not content */
-    }
-    if (!too_long)
-        return 0;
-    *out = buf_new(buf_len(body) + buf_len(body) / SMTP_LINE_LIMIT * 3 + 16);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t) (end - p));
-        const char *line_end = nl ? nl : end;
-        size_t len = (size_t) (line_end - p);
-
-        if (len && p[len - 1] == '\r')
-            len--;
-        /* The first piece holds 998 octets; each continuation line starts with the
-         * inserted space, so it holds 997 more. */
-        for (size_t room = SMTP_LINE_LIMIT; len > room; room = SMTP_LINE_LIMIT - 1) {
-            buf_append(*out, p, room);
-            buf_append_str(*out, "\r\n ");
-            p += room;
-            len -= room;
-        }
-        buf_append(*out, p, len);
-        if (nl)
-            buf_append_str(*out, "\r\n");
-        p = nl ? nl + 1 : end;
-    }
-    return 1;
-}
-
-static int
-set_return_path(SMFICTX *ctx, const char *token)
-{
-    char *rp = buf_asprintf("<%s@%s>", token, milter_globals.cfg->dns_return_path_domain);
-    int ret = smfi_chgfrom(ctx, rp, NULL);
-
-    mem_free(rp);
-    return ret == MI_FAILURE ? -1 : 0;
 }
 
 /* The hold that applies to the whole message: 1 (reason filled), 0 none, 2 a forward
@@ -521,36 +377,6 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
 }
 
 /*
- * Folds the header fields whose lines would pass 998 octets (dkim_header_fold), in
- * Postfix's copy and in mc->headers, so that the signature, the stored copy and what
- * leaves agree: Postfix would otherwise break them after signing. -1 when Postfix
- * refused the change.
- */
-static int
-fold_long_headers(SMFICTX *ctx, MILTER_CTX *mc, size_t *changed_r)
-{
-    *changed_r = 0;
-    for (size_t h = 0; h < mc->nheaders; h++) {
-        char *folded;
-        int index = 0;
-
-        if (is_postgate_header(mc->headers[h].name)
-            || (folded = dkim_header_fold(mc->headers[h].name, mc->headers[h].value)) == NULL)
-            continue;
-        for (size_t j = 0; j <= h; j++)
-            index += strcasecmp(mc->headers[j].name, mc->headers[h].name) == 0;
-        if (smfi_chgheader(ctx, mc->headers[h].name, index, folded) == MI_FAILURE) {
-            mem_free(folded);
-            return -1;
-        }
-        *changed_r += header_size(mc->headers[h].name, folded);
-        mem_free(mc->headers[h].value);
-        mc->headers[h].value = folded;
-    }
-    return 0;
-}
-
-/*
  * The size of Postfix's queue file after every change the milter asked for, which is
  * what cleanup compares with message_size_limit once the milter has answered ("message
  * file too big"): edits are appended, not made in place, so the file keeps the message
@@ -570,7 +396,7 @@ final_size(const MILTER_CTX *mc, size_t received_body, int body_replaced, size_t
     if (body_replaced)
         n += buf_len(mc->body);
     if (msgid_value)
-        n += header_size("X-Postal-MsgID", msgid_value);
+        n += sign_header_size("X-Postal-MsgID", msgid_value);
     for (size_t i = 0; i < mc->nrcpts; i++)
         n += strlen(mc->rcpts[i]) + 2;
     return n;
@@ -694,7 +520,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     }
     msgid_value = buf_asprintf(" %s", rcpts[0].token);
     received_body = buf_len(mc->body);
-    if (fold_long_headers(ctx, mc, &changed_headers) < 0) {
+    if (sign_fold_headers(ctx, mc, &changed_headers) < 0) {
         status = milter_tempfail(ctx, "Postfix refused a folded header");
         goto out;
     }
@@ -703,12 +529,12 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
      * re-signs it): client stamps removed, ours added. */
     stored = buf_new(mc->header_bytes + 64);
     for (size_t h = 0; h < mc->nheaders; h++)
-        if (!is_postgate_header(mc->headers[h].name))
+        if (!outgoing_is_postgate_header(mc->headers[h].name))
             store_header(stored, mc->headers[h].name, mc->headers[h].value);
     store_header(stored, "X-Postal-MsgID", msgid_value);
 
-    if (milter_remove_headers(ctx, mc, is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
-        || set_return_path(ctx, rcpts[0].token) < 0) {
+    if (milter_remove_headers(ctx, mc, outgoing_is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
+        || sign_return_path(ctx, rcpts[0].token) < 0) {
         status = milter_tempfail(ctx, "Postfix refused a header or sender change");
         goto out;
     }
@@ -727,7 +553,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     is_tracked = body_changed;
-    if (wrap_long_lines(mc->body, &wrapped)) {
+    if (sign_wrap_body(mc->body, &wrapped)) {
         /* Break what Postfix would otherwise break after signing. */
         buf_free(mc->body);
         mc->body = wrapped;
@@ -757,7 +583,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "Postfix refused the rewritten body");
         goto out;
     }
-    if (held < mc->nrcpts && sign(ctx, db, mc, msgid_value, &signatures) < 0) {
+    if (held < mc->nrcpts && sign_message(ctx, db, mc, msgid_value, &signatures) < 0) {
         status = milter_tempfail(ctx, "DKIM signing for %s: %s", mc->from_domain, db_error(db));
         goto out;
     }
@@ -850,8 +676,8 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
-    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || fold_long_headers(ctx, mc, &changed_headers) < 0
-        || set_return_path(ctx, token) < 0 || sign(ctx, db, mc, NULL, &signatures) < 0) {
+    if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || sign_fold_headers(ctx, mc, &changed_headers) < 0
+        || sign_return_path(ctx, token) < 0 || sign_message(ctx, db, mc, NULL, &signatures) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
     }
@@ -879,7 +705,7 @@ forward_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
     if (mc->forward.kind == FORWARD_KIND_REPORT) {
         /* A report from postgate-worker (null sender): only its header goes. */
-        if (milter_remove_headers(ctx, mc, is_postgate_header) < 0)
+        if (milter_remove_headers(ctx, mc, outgoing_is_postgate_header) < 0)
             return milter_tempfail(ctx, "Postfix refused to remove a header");
         return SMFIS_CONTINUE;
     }

@@ -1,6 +1,7 @@
 /*
  * endpoints.c -- the endpoint delivery task (endpoints.h): one thread, one curl multi
- * handle, modelled on webhooks.c.
+ * handle, modelled on webhooks.c. Building each kind's request is endpoint_request.c; the
+ * report after a permanent failure is endpoint_report.c; what they share is endpoint_int.h.
  *
  * Each turn of the loop: record the outcomes gathered so far, claim due rows while there
  * is room and start their transfers (the database reads that build a request happen
@@ -12,24 +13,20 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "endpoints.h"
+#include "endpoint_int.h"
 #include "httpsend.h"
 #include "mail/address.h"
 #include "mail/endpoint.h"
 #include "mail/forward.h"
-#include "mail/inpayload.h"
 #include "mail/message.h"
 #include "mail/message_view.h"
-#include "mail/ndr.h"
 #include "mail/queue.h"
 #include "mail/senderauth.h"
 #include "mail/signkey.h"
@@ -37,62 +34,14 @@
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
-#include "util/token.h"
 #include "util/utf8.h"
 
 #define POLL_MS 100
 #define IDLE_CLAIM_SECONDS 0.25
-#define KEY_CHECK_SECONDS 30
-#define SMTP_TIMEOUT 300                /* seconds for a whole SMTP session */
-#define SMTP_CONNECT_TIMEOUT 30
 #define LEASE_SECONDS (2 * SMTP_TIMEOUT + 120)  /* a transfer and its report, and recording */
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 30.0
 #define STOP_RECORD_SECONDS 10
-#define RESPONSE_MAX 1024               /* bytes of an answer kept as a delivery's output */
-#define OWNER_MAX 300
-#define LOOP_HEADER "X-Postgate-Forwarded-For"
-#define LOOP_MAX 10                     /* forwards of one message before it is a loop */
-
-typedef enum { KIND_HTTP, KIND_SMTP, KIND_ADDRESS, KIND_REPORT } KIND;
-
-typedef struct outcome {
-    QUEUE_OUTCOME q;                    /* details and output point into the owned copies */
-    char *details, *output;
-} OUTCOME;
-
-typedef struct transfer {
-    HTTPSEND_XFER x;                    /* first: the core's part; x.response: HTTP the body's start, SMTP the last reply */
-    KIND kind;
-    QUEUE_JOB job;
-    char *target;                       /* the URL, host:port or address, for details */
-    struct curl_slist *rcpts;
-    char *data;                         /* the request body or the message sent */
-    size_t len, off;
-    int tls;                            /* a TLS session was established */
-    /* What a report needs: the original message and its envelope. */
-    char *raw, *mail_from, *rcpt_to, *message_id;
-    size_t raw_len;
-    int report_ok;                      /* the sender passed SPF or DKIM (senderauth.h) */
-    char report_why[300];               /* why a report may or may not go, for the details */
-    OUTCOME pending;                    /* KIND_REPORT: the outcome it reports */
-} TRANSFER;
-
-typedef struct endpoints_task {
-    WORKER_ENV *env;
-    pthread_t thread;
-    int thread_started;
-    HTTPSEND *send;
-    const PGCONF *cfg;                  /* the snapshot of the current turn, for transfer_done */
-    char owner[OWNER_MAX];
-    OUTCOME *done;
-    size_t ndone, done_cap;
-    SIGNKEY *key;
-    double key_checked;
-    double next_claim;
-    double db_retry_at;
-    double backoff;
-} ENDPOINTS_TASK;
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -133,8 +82,8 @@ outcome_free(OUTCOME *o)
 }
 
 /* Queues a finished outcome for recording (taking its strings). */
-static void
-outcome_push(ENDPOINTS_TASK *t, OUTCOME *o)
+void
+ep_outcome_push(ENDPOINTS_TASK *t, OUTCOME *o)
 {
     if (t->ndone == t->done_cap) {
         t->done_cap = t->done_cap ? t->done_cap * 2 : 64;
@@ -185,8 +134,8 @@ record(ENDPOINTS_TASK *t)
 
 /* ---------------------------------------------------------------- transfers */
 
-static void
-transfer_free(TRANSFER *tr)
+void
+ep_transfer_free(TRANSFER *tr)
 {
     if (tr == NULL)
         return;
@@ -202,162 +151,10 @@ transfer_free(TRANSFER *tr)
     mem_free(tr);
 }
 
-static size_t
-on_read(char *dest, size_t size, size_t nmemb, void *arg)
-{
-    TRANSFER *tr = arg;
-    size_t n = size * nmemb;
-
-    if (n > tr->len - tr->off)
-        n = tr->len - tr->off;
-    memcpy(dest, tr->data + tr->off, n);
-    tr->off += n;
-    return n;
-}
-
-/* SMTP: keeps the server's last reply line and notes a TLS handshake. */
-static int
-on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
-{
-    TRANSFER *tr = arg;
-
-    (void) easy;
-    if (type == CURLINFO_HEADER_IN && size > 0) {
-        buf_reset(tr->x.response);
-        while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
-            size--;
-        buf_append(tr->x.response, data, size < RESPONSE_MAX ? size : RESPONSE_MAX);
-    } else if (type == CURLINFO_TEXT && size > 14
-               && (memcmp(data, "SSL connection", 14) == 0 || memcmp(data, "TLS connection", 14) == 0)) {
-        tr->tls = 1;
-    }
-    return 0;
-}
-
-static int
-transfer_add(ENDPOINTS_TASK *t, TRANSFER *tr)
+int
+ep_transfer_add(ENDPOINTS_TASK *t, TRANSFER *tr)
 {
     return httpsend_add(t->send, &tr->x);
-}
-
-/* An SMTP session that sends tr->data from mail_from to rcpt at url. */
-static void
-smtp_setup(TRANSFER *tr, const char *url, const char *mail_from, const char *rcpt)
-{
-    char *from = buf_asprintf("<%s>", mail_from), *to = buf_asprintf("<%s>", rcpt);
-
-    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
-    tr->rcpts = httpsend_slist_add(NULL, to);
-    curl_easy_setopt(tr->x.easy, CURLOPT_URL, url);
-    curl_easy_setopt(tr->x.easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(tr->x.easy, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(tr->x.easy, CURLOPT_MAIL_RCPT, tr->rcpts);
-    curl_easy_setopt(tr->x.easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(tr->x.easy, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(tr->x.easy, CURLOPT_READDATA, tr);
-    curl_easy_setopt(tr->x.easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) tr->len);
-    curl_easy_setopt(tr->x.easy, CURLOPT_CONNECTTIMEOUT, (long) SMTP_CONNECT_TIMEOUT);
-    curl_easy_setopt(tr->x.easy, CURLOPT_TIMEOUT, (long) SMTP_TIMEOUT);
-    curl_easy_setopt(tr->x.easy, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(tr->x.easy, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(tr->x.easy, CURLOPT_DEBUGDATA, tr);
-    mem_free(from);
-    mem_free(to);
-}
-
-/* "smtp://host:port/helo" for an inet:host:port spec, or NULL. */
-static char *
-service_url(const char *spec, const char *helo)
-{
-    if (strncmp(spec, "inet:", 5) != 0)
-        return NULL;
-    return buf_asprintf("smtp://%s/%s", spec + 5, helo);
-}
-
-/* ---------------------------------------------------------------- reports */
-
-/* Starts the report of a permanent failure; the outcome is recorded when it ends.
- * 0 started; -1 not (the outcome is queued at once with a note). */
-static int
-report_start(ENDPOINTS_TASK *t, TRANSFER *orig, OUTCOME *o, const char *status, const char *diagnostic,
-             const PGCONF *cfg)
-{
-    NDR n = {.reporting_mta = t->env->host, .sender = orig->mail_from, .recipient = orig->rcpt_to,
-             .status = status, .diagnostic = diagnostic, .details = o->details,
-             .original_message_id = orig->message_id, .original = orig->raw, .original_len = orig->raw_len};
-    TRANSFER *tr;
-    char *url;
-
-    if (!ndr_wanted(orig->mail_from))
-        return -1;
-    if (!orig->report_ok) {
-        /* Never to a sender nobody authenticated: it may be forged (backscatter). */
-        char *details = buf_asprintf("%s (no report: %s)", o->details, orig->report_why);
-
-        mem_free(o->details);
-        o->details = details;
-        return -1;
-    }
-    if ((url = service_url(cfg->postfix_forward_address, t->env->host)) == NULL) {
-        char *details = buf_asprintf("%s (no report: postfix.forward_address is not inet:host:port)", o->details);
-
-        mem_free(o->details);
-        o->details = details;
-        return -1;
-    }
-    tr = mem_zalloc(sizeof(*tr));
-    tr->kind = KIND_REPORT;
-    tr->job = orig->job;
-    tr->target = mem_strdup(orig->mail_from);
-    {
-        /* The forward service takes only mail with postgate's header. */
-        FORWARD_INFO fi = {.kind = FORWARD_KIND_REPORT, .server_id = orig->job.server_id,
-                           .message_id = orig->job.message_id, .time = (long long) time(NULL)};
-        char *report = ndr_build(&n, &tr->len), *header;
-        BUF *data;
-
-        snprintf(fi.rcpt, sizeof(fi.rcpt), "%s", orig->mail_from);
-        if (token_generate(fi.token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0)
-            memset(fi.token, 'x', MESSAGE_TOKEN_LEN);   /* unused in a report; the MAC still holds */
-        header = forward_header_make(t->env->seal, &fi);
-        data = buf_new(tr->len + strlen(header) + 64);
-        buf_printf(data, FORWARD_HEADER ": %s\r\n", header);
-        buf_append(data, report, tr->len);
-        tr->data = buf_steal(data, &tr->len);
-        mem_free(report);
-        mem_free(header);
-    }
-    tr->pending = *o;
-    memset(o, 0, sizeof(*o));
-    smtp_setup(tr, url, "", orig->mail_from);
-    mem_free(url);
-    if (transfer_add(t, tr) < 0) {
-        *o = tr->pending;
-        memset(&tr->pending, 0, sizeof(tr->pending));
-        transfer_free(tr);
-        return -1;
-    }
-    return 0;
-}
-
-static void
-report_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code)
-{
-    OUTCOME o = tr->pending;
-    char *details;
-
-    memset(&tr->pending, 0, sizeof(tr->pending));
-    if (result == CURLE_OK) {
-        details = buf_asprintf("%s A delivery status notification was sent to %s.", o.details, tr->target);
-    } else {
-        details = buf_asprintf("%s The delivery status notification to %s could not be handed to Postfix: %s (%ld).",
-                               o.details, tr->target, httpsend_error(&tr->x, result), code);
-        msg_warn("endpoints: message %llu: report to %s: %s", tr->job.message_id, tr->target,
-                 httpsend_error(&tr->x, result));
-    }
-    mem_free(o.details);
-    o.details = details;
-    outcome_push(t, &o);
 }
 
 /* ---------------------------------------------------------------- outcomes of transfers */
@@ -383,9 +180,9 @@ finish(ENDPOINTS_TASK *t, TRANSFER *tr, QUEUE_RESULT result, int bounce, const c
     }
     if (o.q.result == QUEUE_RETRY)
         o.q.delay = queue_retry_delay(o.q.attempt, (unsigned) cfg->worker_endpoint_retry_delay);
-    if (o.q.result == QUEUE_FAILED && bounce && report_start(t, tr, &o, status, diagnostic, cfg) == 0)
+    if (o.q.result == QUEUE_FAILED && bounce && ep_report_start(t, tr, &o, status, diagnostic, cfg) == 0)
         return;
-    outcome_push(t, &o);
+    ep_outcome_push(t, &o);
 }
 
 /* A forward the server's send limit holds back: due again later, and the attempt does not
@@ -402,7 +199,7 @@ deferred(ENDPOINTS_TASK *t, TRANSFER *tr, const char *reply, const PGCONF *cfg)
     o.q.attempt = tr->job.attempts;     /* not an attempt */
     o.q.delay = (unsigned) (cfg->worker_endpoint_retry_delay > 0 ? cfg->worker_endpoint_retry_delay : 1) * 5;
     mem_free(details);
-    outcome_push(t, &o);
+    ep_outcome_push(t, &o);
 }
 
 static void
@@ -485,10 +282,10 @@ transfer_done(void *ctx, HTTPSEND_XFER *x, CURLcode result)
         smtp_done(t, tr, result, code, cfg);
         break;
     case KIND_REPORT:
-        report_done(t, tr, result, code);
+        ep_report_done(t, tr, result, code);
         break;
     }
-    transfer_free(tr);
+    ep_transfer_free(tr);
     if (httpsend_inflight(t->send) < (size_t) cfg->worker_endpoint_max_in_flight)
         t->next_claim = 0;
 }
@@ -502,210 +299,6 @@ drive(ENDPOINTS_TASK *t, int wait_ms, const PGCONF *cfg)
 }
 
 /* ---------------------------------------------------------------- starting a job */
-
-/* The signing key (loaded, or created on an installation without one yet). */
-static int
-refresh_key(ENDPOINTS_TASK *t, DB *db)
-{
-    char kid[SIGNKEY_KID_MAX + 1], *error = NULL;
-    SIGNKEY *key = NULL;
-    int ret;
-
-    if (t->key && clock_mono() - t->key_checked < KEY_CHECK_SECONDS)
-        return 0;
-    if ((ret = signkey_current_kid(db, kid)) == 0)
-        ret = signkey_ensure(db, t->env->seal, kid, &error);
-    if (ret < 0) {
-        msg_warn("endpoints: signing key: %s", error ? error : db_error(db));
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    t->key_checked = clock_mono();
-    if (t->key && strcmp(signkey_kid(t->key), kid) == 0)
-        return 0;
-    if ((ret = signkey_load(db, t->env->seal, &key, &error)) <= 0) {
-        msg_error("endpoints: cannot load the signing key: %s", ret < 0 ? error : "none left");
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    signkey_free(t->key);
-    t->key = key;
-    return 0;
-}
-
-static const char *
-col(const DB_RESULT *res, size_t c)
-{
-    const char *v = db_result_get(res, 0, c);
-
-    return v ? v : "";
-}
-
-/* Counts the LOOP_HEADER fields of the raw message's header; *seen_r when one names rcpt. */
-static unsigned
-loop_count(const char *raw, size_t len, const char *rcpt, int *seen_r)
-{
-    size_t hlen = strlen(LOOP_HEADER), rlen = strlen(rcpt);
-    unsigned n = 0;
-
-    *seen_r = 0;
-    for (size_t i = 0; i < len;) {
-        const char *line = raw + i, *eol = memchr(line, '\n', len - i);
-        size_t l = eol ? (size_t) (eol - line) : len - i;
-
-        if (l == 0 || (l == 1 && line[0] == '\r'))
-            break;                                  /* end of the header */
-        if (l > hlen && strncasecmp(line, LOOP_HEADER, hlen) == 0 && line[hlen] == ':') {
-            const char *v = line + hlen + 1;
-            size_t vl = l - hlen - 1;
-
-            n++;
-            while (vl > 0 && (*v == ' ' || *v == '\t' || *v == '<'))
-                v++, vl--;
-            while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' ' || v[vl - 1] == '>'))
-                vl--;
-            if (vl == rlen && strncasecmp(v, rcpt, rlen) == 0)
-                *seen_r = 1;
-        }
-        i += l + 1;
-    }
-    return n;
-}
-
-/* Builds the request of an HTTP endpoint (row of endpoint_list). 0 or -1 (error_r). */
-static int
-http_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const DB_RESULT *m, char **error_r)
-{
-    const char *ssl = db_result_get(m, 0, MESSAGE_COL_SSL);
-    INPAYLOAD_MESSAGE pm = {
-        .id = tr->job.message_id, .token = col(m, MESSAGE_COL_TOKEN), .rcpt_to = tr->rcpt_to,
-        .mail_from = tr->mail_from, .subject = col(m, MESSAGE_COL_SUBJECT), .message_id = tr->message_id,
-        .timestamp = col(m, MESSAGE_COL_CREATED), .size = strtoull(col(m, MESSAGE_COL_SIZE), NULL, 10),
-        .spam_status = col(m, MESSAGE_COL_SPAM_STATUS), .bounce = atoi(col(m, MESSAGE_COL_BOUNCE)) != 0,
-        .received_with_ssl = ssl ? atoi(ssl) != 0 : -1, .raw = tr->raw, .raw_len = tr->raw_len,
-    };
-    INPAYLOAD_OPTIONS po = {
-        .raw_format = strcmp(col(ep, EP_HTTP_COL_FORMAT), "RawMessage") == 0,
-        .form = strcmp(col(ep, EP_HTTP_COL_ENCODING), "FormData") == 0,
-        .strip_replies = atoi(col(ep, EP_HTTP_COL_STRIP_REPLIES)) != 0,
-        .include_attachments = atoi(col(ep, EP_HTTP_COL_INCLUDE_ATTACHMENTS)) != 0,
-    };
-    const char *content_type;
-    char *sha1, *sha256, *ct;
-    long timeout = atol(col(ep, EP_HTTP_COL_TIMEOUT));
-
-    tr->kind = KIND_HTTP;
-    tr->target = mem_strdup(col(ep, EP_HTTP_COL_URL));
-    tr->data = inpayload_build(&pm, &po, &tr->len, &content_type);
-    if (t->key == NULL || signkey_sign(t->key, tr->data, tr->len, &sha1, &sha256) < 0) {
-        *error_r = mem_strdup("cannot sign the request (no usable signing key)");
-        return -1;
-    }
-    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
-    ct = buf_asprintf("Content-Type: %s", content_type);
-    httpsend_header_line(&tr->x, ct);
-    mem_free(ct);
-    httpsend_header_line(&tr->x, "Expect:");
-    httpsend_header(&tr->x, "X-Postal-Signature", sha1);
-    httpsend_header(&tr->x, "X-Postal-Signature-256", sha256);
-    httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
-    mem_free(sha1);
-    mem_free(sha256);
-    /* The same on every attempt of this message to this endpoint: the receiver's
-     * de-duplication key (deliveries are at least once). */
-    ct = buf_asprintf("\"msg-%llu-%s-ep-%llu\"", tr->job.message_id, col(m, MESSAGE_COL_TOKEN), tr->job.endpoint_id);
-    httpsend_header(&tr->x, "Idempotency-Key", ct);
-    mem_free(ct);
-    tr->tls = strncasecmp(tr->target, "https:", 6) == 0;
-    if (timeout < 1)
-        timeout = 5;
-    httpsend_post(&tr->x, tr->target, tr->data, tr->len, timeout);
-    return 0;
-}
-
-/* An SMTP endpoint: the stored message, as received, to the route address. */
-static int
-smtp_endpoint_setup(ENDPOINTS_TASK *t, TRANSFER *tr, DB *db, const DB_RESULT *ep, char **error_r)
-{
-    const char *host = col(ep, EP_SMTP_COL_HOSTNAME), *mode = col(ep, EP_SMTP_COL_SSL_MODE);
-    const char *user = db_result_get(ep, 0, EP_SMTP_COL_USERNAME);
-    int tls = strcmp(mode, "TLS") == 0;
-    char *url;
-
-    tr->kind = KIND_SMTP;
-    tr->target = buf_asprintf(strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, col(ep, EP_SMTP_COL_PORT));
-    tr->data = mem_alloc(tr->raw_len + 1);
-    memcpy(tr->data, tr->raw, tr->raw_len);
-    tr->len = tr->raw_len;
-    url = buf_asprintf("%s://%s/%s", tls ? "smtps" : "smtp", tr->target, t->env->host);
-    smtp_setup(tr, url, tr->mail_from, tr->rcpt_to);
-    mem_free(url);
-    if (strcmp(mode, "None") == 0) {
-        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
-    } else if (strcmp(mode, "Auto") == 0) {
-        /* Opportunistic, as Postfix's smtp_tls_security_level = may: no certificate check. */
-        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
-        curl_easy_setopt(tr->x.easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(tr->x.easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else {
-        curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
-    }
-    if (user && *user) {
-        BUF *password = buf_new(64);
-        int ret = endpoint_smtp_password(db, t->env->seal, tr->job.endpoint_id, password);
-
-        if (ret < 0) {
-            buf_free(password);
-            *error_r = ret == DB_ERR_TEMP ? NULL : mem_strdup("the endpoint's password does not open with this "
-                                                              "installation's secret key");
-            return ret == DB_ERR_TEMP ? -2 : -1;
-        }
-        curl_easy_setopt(tr->x.easy, CURLOPT_USERNAME, user);
-        curl_easy_setopt(tr->x.easy, CURLOPT_PASSWORD, buf_cstr(password));  /* libcurl copies it */
-        buf_free(password);
-    }
-    return 0;
-}
-
-/* An Address endpoint: the stored message to Postfix's forward service for address. */
-static int
-address_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const PGCONF *cfg, char **error_r)
-{
-    const char *address = col(ep, EP_COL_NAME);
-    char *url = service_url(cfg->postfix_forward_address, t->env->host), *header;
-    FORWARD_INFO fi = {0};
-    BUF *data;
-
-    tr->kind = KIND_ADDRESS;
-    tr->target = mem_strdup(address);
-    if (url == NULL) {
-        *error_r = buf_asprintf("postfix.forward_address \"%s\" is not inet:host:port", cfg->postfix_forward_address);
-        return -1;
-    }
-    /* The milter makes it an outgoing message of the route's server with this token
-     * (forward.h): return path, DKIM signature, send limit and suppression list. */
-    fi.kind = FORWARD_KIND_FORWARD;
-    fi.server_id = tr->job.server_id;
-    fi.message_id = tr->job.message_id;
-    fi.time = (long long) time(NULL);
-    snprintf(fi.rcpt, sizeof(fi.rcpt), "%s", address);
-    if (token_generate(fi.token, MESSAGE_TOKEN_LEN, TOKEN_LOWER_ALNUM) < 0) {
-        *error_r = mem_strdup("random number generator failed");
-        mem_free(url);
-        return -1;
-    }
-    header = forward_header_make(t->env->seal, &fi);
-    data = buf_new(tr->raw_len + strlen(header) + 512);
-    buf_printf(data, FORWARD_HEADER ": %s\r\n", header);
-    buf_printf(data, LOOP_HEADER ": <%s>\r\n", tr->rcpt_to);
-    buf_append(data, tr->raw, tr->raw_len);
-    tr->data = buf_steal(data, &tr->len);
-    mem_free(header);
-    smtp_setup(tr, url, tr->mail_from, address);
-    curl_easy_setopt(tr->x.easy, CURLOPT_USE_SSL, (long) CURLUSESSL_NONE);
-    mem_free(url);
-    return 0;
-}
 
 /* Loads what job needs and starts its transfer; what cannot be attempted is an outcome.
  * 0 handled, -1 MariaDB failed (the row is given back). */
@@ -732,9 +325,9 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         tr->raw = raw;
         tr->raw_len = raw_len;
         raw = NULL;
-        tr->mail_from = mem_strdup(col(m, MESSAGE_COL_MAIL_FROM));
-        tr->rcpt_to = mem_strdup(col(m, MESSAGE_COL_RCPT_TO));
-        tr->message_id = mem_strdup(col(m, MESSAGE_COL_MESSAGE_ID));
+        tr->mail_from = mem_strdup(ep_col(m, MESSAGE_COL_MAIL_FROM));
+        tr->rcpt_to = mem_strdup(ep_col(m, MESSAGE_COL_RCPT_TO));
+        tr->message_id = mem_strdup(ep_col(m, MESSAGE_COL_MESSAGE_ID));
         if (ret > 0) {
             char spf[32], dkim[32], dkim_domain[254];
 
@@ -746,33 +339,33 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         }
         switch (job->type) {
         case EP_TYPE_HTTP:
-            if (refresh_key(t, db) < 0) {
+            if (ep_refresh_key(t, db) < 0) {
                 error = mem_strdup("cannot sign the request (no usable signing key)");
                 ret = -1;
             } else {
-                ret = http_setup(t, tr, ep, m, &error);
+                ret = ep_http_setup(t, tr, ep, m, &error);
             }
             break;
         case EP_TYPE_SMTP:
-            ret = smtp_endpoint_setup(t, tr, db, ep, &error);
+            ret = ep_smtp_endpoint_setup(t, tr, db, ep, &error);
             break;
         case EP_TYPE_ADDRESS:
-            if (loop_count(tr->raw, tr->raw_len, tr->rcpt_to, &seen) >= LOOP_MAX || seen) {
+            if (ep_loop_count(tr->raw, tr->raw_len, tr->rcpt_to, &seen) >= LOOP_MAX || seen) {
                 tr->kind = KIND_ADDRESS;
-                tr->target = mem_strdup(col(ep, EP_COL_NAME));
+                tr->target = mem_strdup(ep_col(ep, EP_COL_NAME));
                 error = buf_asprintf("Mail loop: the message already went through %s; not forwarded to %s",
                                      seen ? tr->rcpt_to : "too many routes", tr->target);
                 finish(t, tr, QUEUE_FAILED, 1, "5.4.6", error, NULL, error, cfg);
                 goto out;
             }
-            ret = address_setup(t, tr, ep, cfg, &error);
+            ret = ep_address_setup(t, tr, ep, cfg, &error);
             break;
         }
         if (ret == -2)
             goto temp;
         if (ret == 0 && (tr->kind == KIND_HTTP || tr->kind == KIND_SMTP))
             httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);   /* a tenant's receiver */
-        if (ret == 0 && transfer_add(t, tr) == 0) {
+        if (ret == 0 && ep_transfer_add(t, tr) == 0) {
             tr = NULL;
             goto out;
         }
@@ -783,14 +376,14 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         goto out;
     }
     outcome_set(&o, job, QUEUE_ERROR, error, NULL, 0, 0);
-    outcome_push(t, &o);
+    ep_outcome_push(t, &o);
     goto out;
 temp:
     if (queue_release(db, t->owner, job->id) < 0)
         msg_warn("endpoints: cannot give back row %llu (due again when its lease ends): %s", job->id, db_error(db));
     temp = 1;
 out:
-    transfer_free(tr);
+    ep_transfer_free(tr);
     db_result_free(m);
     db_result_free(ep);
     mem_free(raw);
