@@ -475,6 +475,10 @@ pf_load_settings(PF *pf)
     pf->settings[pf->nsettings - 1].optional = 1;
     add_setting(pf, "smtpd_forbid_bare_newline_exclusions", mem_strdup("$mynetworks"));
     pf->settings[pf->nsettings - 1].optional = 1;
+    /* postgate's verdict headers are for the receiving servers on this host: Postfix's SMTP
+     * client removes them from what leaves (mail to routes and elsewhere in one transaction
+     * carries them; see milter/outgoing.c). Put before the instance's own tables. */
+    add_setting(pf, "smtp_header_checks", NULL);        /* worked out below */
     /* Last two: worked out below by position. */
     add_setting(pf, "maillog_file", mem_strdup(cfg->postfix_maillog_file));
     add_setting(pf, "maillog_file_prefixes", NULL);     /* worked out below */
@@ -503,9 +507,15 @@ pf_load_settings(PF *pf)
             goto done;
         }
     }
-    for (size_t i = 0; i < pf->nsettings; i++)
+    for (size_t i = 0; i < pf->nsettings; i++) {
+        const char *now = pf->settings[i].now;
+
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
-            pf->settings[i].want = mem_strdup(atoi(pf->settings[i].now) >= 1 ? pf->settings[i].now : "1");
+            pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
+        else if (strcmp(pf->settings[i].name, "smtp_header_checks") == 0)
+            pf->settings[i].want = strncmp(now, PF_VERDICT_STRIP, strlen(PF_VERDICT_STRIP)) == 0 ? mem_strdup(now)
+                : now[strspn(now, " \t,")] ? buf_asprintf("%s, %s", PF_VERDICT_STRIP, now) : mem_strdup(PF_VERDICT_STRIP);
+    }
     /* Postfix refuses a maillog_file outside maillog_file_prefixes: allow its directory. */
     prefixes = pf->settings[pf->nsettings - 1].now;
     if (prefixes_allow(prefixes, cfg->postfix_maillog_file)) {

@@ -19,6 +19,10 @@
 
 #define RUN_TIMEOUT_SECONDS 60
 #define RUN_OUTPUT_LIMIT (4u * 1024 * 1024)
+/* smtp_header_checks' first table: postgate's verdict headers (X-Postal-Spam*,
+ * X-Postal-Threat*, X-Postgate-Inspection) never leave by SMTP. An inline table
+ * (Postfix 3.7 and later), so there is no file to install. */
+#define PF_VERDICT_STRIP "regexp:{{/^X-(Postal-(Spam|Threat)|Postgate-Inspection)(-[A-Za-z-]+)?:/ IGNORE}}"
 
 typedef struct kv {
     char *name;

@@ -8,7 +8,9 @@
  *   - a virus: 554 5.7.1 naming the signature (refused now, so no backscatter);
  *   - a score at or over a recipient server's spam_failure_threshold: 550 5.7.1;
  *   - a score over a recipient server's spam_threshold for a route in Fail mode: 550 5.7.1
- *     (neither score rule applies to a return path without a route: bounces are not refused);
+ *     (neither score rule applies to a return path without a route: bounces are not refused;
+ *     both are inspection_refuses(), which postgate-worker applies per LMTP recipient when
+ *     a tenant's transaction also goes outside: see outgoing.c);
  *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
  *     X-Postal-Threat headers (when the scanners are on) and the signed
  *     X-Postgate-Inspection header (inspection.h, always), from which postgate-worker
@@ -136,17 +138,17 @@ add_header(SMFICTX *ctx, const char *name, const char *value, size_t *added)
     return ret;
 }
 
-/* The verdict per recipient server; refuses (*reply filled) when one server's or
- * route's rule says so. 1 refuse, 0 accept, -1 database error. */
+/* The verdict per recipient server; refuses (*reply filled) when one server's or route's
+ * rule says so (inspection_refuses), unless v->worker_refuses: then the worker applies the
+ * rules per LMTP recipient. 1 refuse, 0 accept, -1 database error. */
 static int
-decide(DB *db, MILTER_CTX *mc, INSPECTION *in, double *lowest_r, int *any_spam_r, char *reply, size_t size)
+decide(DB *db, MILTER_CTX *mc, INCOMING_VERDICT *v, char *reply, size_t size)
 {
-    char score[32], limit[32];
+    INSPECTION *in = &v->in;
     int have_lowest = 0;
 
-    *any_spam_r = 0;
-    *lowest_r = 0;
-    inspection_decimal(in->spam_score, 2, score);
+    v->any_spam = 0;
+    v->lowest = 0;
     for (size_t i = 0; i < mc->nrcpts; i++) {
         const INBOUND_TARGET *t = &mc->targets[i];
         SERVER server;
@@ -158,32 +160,16 @@ decide(DB *db, MILTER_CTX *mc, INSPECTION *in, double *lowest_r, int *any_spam_r
             return -1;
         if (ret == 0)
             continue;           /* deleted since the lookup: the worker will not take it either */
-        if (!have_lowest || server.spam_threshold < *lowest_r)
-            *lowest_r = server.spam_threshold;
+        if (!have_lowest || server.spam_threshold < v->lowest)
+            v->lowest = server.spam_threshold;
         have_lowest = 1;
         if (!in->spam_checked)
             continue;
         spam = in->spam_score > server.spam_threshold;
-        *any_spam_r |= spam;
+        v->any_spam |= spam;
         inspection_add_server(in, server.id, spam);
-        /* A bounce to a return path without a __returnpath__ route is never refused for
-         * its score (Postal does not inspect bounces it can link): it often quotes the
-         * spam it reports, and refusing it would lose the report. */
-        if (t->kind == INBOUND_RETURN_PATH && t->route_id == 0)
-            continue;
-        if (in->spam_score >= server.spam_failure_threshold) {
-            inspection_decimal(server.spam_failure_threshold, 2, limit);
-            snprintf(reply, size, "Message rejected as spam: its score %s reaches the failure threshold %s",
-                     score, limit);
-            msg_info("server %s/%s: <%s>: spam score %s reaches spam_failure_threshold %s", server.org_permalink,
-                     server.permalink, mc->rcpts[i], score, limit);
-            return 1;
-        }
-        if (spam && t->route_id && strcmp(t->spam_mode, "Fail") == 0) {
-            inspection_decimal(server.spam_threshold, 2, limit);
-            snprintf(reply, size, "Message rejected as spam: its score %s is over the threshold %s", score, limit);
-            msg_info("server %s/%s: <%s>: spam score %s over spam_threshold %s, route %llu fails spam",
-                     server.org_permalink, server.permalink, mc->rcpts[i], score, limit, t->route_id);
+        if (!v->worker_refuses && inspection_refuses(in, &server, t, reply, size)) {
+            msg_info("server %s/%s: <%s>: %s", server.org_permalink, server.permalink, mc->rcpts[i], reply);
             return 1;
         }
     }
@@ -233,7 +219,7 @@ incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDI
     }
 
     db = dbpool_get(milter_globals.pool);
-    ret = decide(db, mc, &v->in, &v->lowest, &v->any_spam, reply, sizeof(reply));
+    ret = decide(db, mc, v, reply, sizeof(reply));
     if (ret < 0) {
         status = milter_tempfail(ctx, "server lookup: %s", db_error(db));
         goto out;

@@ -197,10 +197,13 @@ typedef struct incoming_verdict {
     const char *spam_why, *virus_why;
     double lowest;              /* the lowest spam_threshold among the recipient servers */
     int any_spam;
+    int worker_refuses;         /* set by the caller: the transaction also goes elsewhere, so
+                                 * spam is not refused here but by postgate-worker per recipient */
 } INCOMING_VERDICT;
 
 /* Scans the message and applies the recipient servers' and routes' rules: SMFIS_CONTINUE
- * (v filled) or the answer (a virus 554, spam 550, a scanner or database 451). */
+ * (v filled) or the answer (a virus 554, spam 550 unless v->worker_refuses, a scanner or
+ * database 451). */
 sfsistat incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDICT *v);
 /* Adds Postal's visible verdict headers and the signed inspection header; *added_r (may
  * be NULL) their size. -1 when Postfix refused. */

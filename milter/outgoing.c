@@ -377,6 +377,43 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
 }
 
 /*
+ * The verdict of the receiving servers on mail to routes, when the scanners are on:
+ * SMFIS_CONTINUE with *fresh_r (mem_free it; NULL when no recipient is a route) or the
+ * answer (incoming_scan's). A transaction that also goes elsewhere still gets the verdict
+ * headers: Postfix's SMTP client removes them on the way out (smtp_header_checks, set by
+ * postgatectl postfix enable), and spam rules that would refuse the whole transaction are
+ * left to postgate-worker, which refuses only the route recipients they concern, so one
+ * tenant's threshold never stops another's mail to the Internet; so are they for a
+ * release (whole = 0: the release was asked for, only the routes' own rules apply). A
+ * virus refuses it all. *db is given back to the pool while the scanners work.
+ */
+static sfsistat
+route_verdict(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, int whole, DB **db, INCOMING_VERDICT **fresh_r)
+{
+    sfsistat status = SMFIS_CONTINUE;
+    size_t routes = 0;
+    int mine;
+
+    *fresh_r = NULL;
+    if (!milter_globals.cfg->spamd_enabled && !milter_globals.cfg->clamd_enabled)
+        return SMFIS_CONTINUE;
+    if ((mine = incoming_targets(ctx, mc, &status)) < 0)
+        return status;
+    for (size_t i = 0; i < mc->nrcpts; i++)
+        routes += mc->targets[i].kind == INBOUND_ROUTE;
+    if (routes == 0)
+        return SMFIS_CONTINUE;
+    *fresh_r = mem_zalloc(sizeof(**fresh_r));
+    (*fresh_r)->what = "to routes";
+    (*fresh_r)->worker_refuses = !whole || (size_t) mine < mc->nrcpts;
+    dbpool_put(milter_globals.pool, *db);       /* spamd may take seconds */
+    *db = NULL;
+    status = incoming_scan(ctx, mc, queue_id, *fresh_r);
+    *db = dbpool_get(milter_globals.pool);
+    return status;
+}
+
+/*
  * The size of Postfix's queue file after every change the milter asked for, which is
  * what cleanup compares with message_size_limit once the milter has answered ("message
  * file too big"): edits are appended, not made in place, so the file keeps the message
@@ -490,27 +527,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         }
         held += rcpts[i].hold_reason != NULL;
     }
-    /* Mail to routes only (a tenant's own or another's): the receiving servers judge it as
-     * they judge mail from the Internet. A transaction that also goes elsewhere gets no
-     * verdict headers: they would leave with it. */
-    if (held < mc->nrcpts && (milter_globals.cfg->spamd_enabled || milter_globals.cfg->clamd_enabled)) {
-        int mine = incoming_targets(ctx, mc, &status), routes = 0;
-
-        if (mine < 0)
-            goto out;
-        for (size_t i = 0; i < mc->nrcpts; i++)
-            routes += mc->targets[i].kind == INBOUND_ROUTE;
-        if ((size_t) mine == mc->nrcpts && routes > 0) {
-            fresh = mem_zalloc(sizeof(*fresh));
-            fresh->what = "to routes";
-            dbpool_put(milter_globals.pool, db);        /* spamd may take seconds */
-            db = NULL;
-            status = incoming_scan(ctx, mc, queue_id, fresh);
-            db = dbpool_get(milter_globals.pool);
-            if (status != SMFIS_CONTINUE)
-                goto out;
-        }
-    }
+    /* Mail to routes (a tenant's own or another's): the receiving servers judge it as they
+     * judge mail from the Internet (route_verdict). */
+    if (held < mc->nrcpts && (status = route_verdict(ctx, mc, queue_id, 1, &db, &fresh)) != SMFIS_CONTINUE)
+        goto out;
     if (mc->given_tokens) {
         for (size_t i = 0; i < mc->nrcpts; i++)
             memcpy(rcpts[i].token, mc->given_tokens[i], sizeof(rcpts[i].token));
@@ -642,6 +662,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
     size_t signatures, changed_headers;
+    INCOMING_VERDICT *fresh = NULL;
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
@@ -673,14 +694,20 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "server %llu: %s", server_id, ret < 0 ? db_error(db) : "gone");
         goto out;
     }
+    /* Routes among the recipients judge the released mail afresh (it lost every verdict). */
+    if ((status = route_verdict(ctx, mc, queue_id, 0, &db, &fresh)) != SMFIS_CONTINUE)
+        goto out;
     /* Signed as at first submission: the From domain's keys. */
     if (!addresses_owned(db, mc, "From", &error) && !error && mc->server.allow_sender)
         addresses_owned(db, mc, "Sender", &error);
     if (error || milter_remove_headers(ctx, mc, is_release_stripped) < 0 || sign_fold_headers(ctx, mc, &changed_headers) < 0
+        || (fresh && incoming_verdict_headers(ctx, mc, fresh, NULL) < 0)
         || sign_return_path(ctx, token) < 0 || sign_message(ctx, db, mc, NULL, &signatures) < 0) {
         status = milter_tempfail(ctx, "release of %s: %s", token, db_error(db));
         goto out;
     }
+    if (fresh)
+        incoming_verdict_log(queue_id, mc, fresh);
     if ((ret = db_begin(db)) == 0) {
         for (size_t i = 0; i < mc->nrcpts && ret >= 0; i++)
             ret = message_mark_released(db, ids[i], queue_id);
@@ -694,9 +721,11 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     msg_info("%s: released %zu held recipient%s of %s", queue_id ? queue_id : "-", mc->nrcpts,
              mc->nrcpts == 1 ? "" : "s", token);
 out:
-    dbpool_put(milter_globals.pool, db);
+    if (db)
+        dbpool_put(milter_globals.pool, db);
     mem_free(ids);
     mem_free(token);
+    mem_free(fresh);
     return status;
 }
 

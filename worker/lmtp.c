@@ -4,7 +4,8 @@
  * All socket I/O has deadlines, so a stalled peer costs a thread for at most
  * LMTP_TIMEOUT seconds. The spam/virus verdict comes only from the milter's signed
  * X-Postgate-Inspection header (inspection.h), never from the visible X-Postal-Spam*
- * headers; a route in Quarantine mode holds what that verdict calls spam.
+ * headers; a route in Quarantine mode holds what that verdict calls spam, and a
+ * recipient whose server's spam rules refuse it gets its own 550 (refuse_spam).
  */
 #include "config.h"
 
@@ -61,7 +62,7 @@ typedef struct rcpt {
     unsigned long long bounce_of;   /* a return path's bounce: the original message, else 0 */
     BOUNCE_RESULT bounce_result;    /* after storing a bounce */
     unsigned long long bounce_linked;
-    char reply_buf[INBOUND_MAX_ADDRESS + 128];
+    char reply_buf[INBOUND_MAX_ADDRESS + 192];
 } RCPT;
 
 typedef struct session {
@@ -293,6 +294,45 @@ log_bounce(SESSION *s, const RCPT *r, const DSN *dsn, unsigned long long id)
              : "the original already failed; no second event");
 }
 
+/*
+ * Postal's spam rules per recipient (inspection_refuses): the milter refuses a whole
+ * transaction when they say so, except one that also went outside or a release, whose
+ * route recipients are refused here, one by one (Postfix bounces them to the sender's
+ * return path). A server that cannot be read is a 451 for its recipients.
+ */
+static void
+refuse_spam(SESSION *s, DB *db, const INSPECTION *in)
+{
+    SERVER server = {0};
+    int have = 0;
+
+    if (!in->spam_checked)
+        return;
+    for (size_t i = 0; i < s->nrcpts; i++) {
+        RCPT *r = &s->rcpts[i];
+        char why[128];
+        int ret = 1;
+
+        if (r->reply || r->bounce_of || r->t.kind == 0)
+            continue;
+        if (!have || server.id != r->t.server_id) {
+            ret = server_by_id(db, r->t.server_id, &server);
+            have = ret > 0;
+        }
+        if (ret < 0)
+            snprintf(r->reply_buf, sizeof(r->reply_buf), "451 4.3.0 <%s> temporary failure reading its server",
+                     r->address);
+        else if (ret == 0 || !inspection_refuses(in, &server, &r->t, why, sizeof(why)))
+            continue;
+        else {
+            msg_info("lmtp %lu: from=<%s> to=<%s> server %llu: %s", s->id, s->mail_from, r->address,
+                     r->t.server_id, why);
+            snprintf(r->reply_buf, sizeof(r->reply_buf), "550 5.7.1 <%s> %s", r->address, why);
+        }
+        r->reply = r->reply_buf;
+    }
+}
+
 /* Stores the message once per server of the accepted recipients and sets each one's reply. */
 static void
 store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
@@ -320,6 +360,8 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
         mem_free(in);
         return;
     }
+    if (inspected > 0)
+        refuse_spam(s, db, in);
     summarize(data, len, &subject, &message_id);
     for (size_t i = 0; i < s->nrcpts; i++) {
         unsigned long long server_id = s->rcpts[i].t.server_id;

@@ -362,3 +362,25 @@ inspection_is_verdict_header(const char *name)
     return strncasecmp(name, "X-Postal-Spam", 13) == 0 || strncasecmp(name, "X-Postal-Threat", 15) == 0
         || strcasecmp(name, INSPECTION_HEADER) == 0;
 }
+
+int
+inspection_refuses(const INSPECTION *in, const SERVER *server, const INBOUND_TARGET *t, char *reply, size_t size)
+{
+    char score[32], limit[32];
+
+    if (!in->spam_checked || (t->kind == INBOUND_RETURN_PATH && t->route_id == 0))
+        return 0;
+    inspection_decimal(in->spam_score, 2, score);
+    if (in->spam_score >= server->spam_failure_threshold) {
+        inspection_decimal(server->spam_failure_threshold, 2, limit);
+        snprintf(reply, size, "Message rejected as spam: its score %s reaches the failure threshold %s", score,
+                 limit);
+        return 1;
+    }
+    if (in->spam_score > server->spam_threshold && t->route_id && strcmp(t->spam_mode, "Fail") == 0) {
+        inspection_decimal(server->spam_threshold, 2, limit);
+        snprintf(reply, size, "Message rejected as spam: its score %s is over the threshold %s", score, limit);
+        return 1;
+    }
+    return 0;
+}

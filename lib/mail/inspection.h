@@ -26,7 +26,9 @@
 
 #include <stddef.h>
 
+#include "mail/inbound.h"
 #include "mail/message.h"
+#include "mail/server.h"
 #include "mail/spamd.h"
 #include "util/seal.h"
 
@@ -75,6 +77,14 @@ const char *inspection_spam_status(const INSPECTION *in, unsigned long long serv
  * (mem_free it; NULL when spamd did not score). */
 void inspection_row(const INSPECTION *in, unsigned long long server_id, MESSAGE_INSPECTION *row,
                     char **checks_r);
+/* Postal's spam rules for a recipient of server reached through target t: refused when
+ * the score reaches the server's spam_failure_threshold, or is over its spam_threshold
+ * and t is a route in Fail mode. A return path without a route is never refused for its
+ * score (a bounce often quotes the spam it reports; refusing it would lose the report).
+ * 1 refused (reply: the text of the 550 5.7.1, logged by the caller), 0 accepted. The
+ * milter applies it to a whole transaction, postgate-worker per LMTP recipient. */
+int inspection_refuses(const INSPECTION *in, const SERVER *server, const INBOUND_TARGET *t, char *reply,
+                       size_t size);
 /* A decimal as Postal prints it: at most places decimals, trailing zeros dropped but
  * one kept ("5.0", "7.35", "-0.001"). */
 void inspection_decimal(double v, int places, char out[32]);

@@ -32,7 +32,7 @@ if [ ! -x "$CTL" ]; then
 fi
 
 harness_setup mariadb sink postfix
-plan 54
+plan 56
 
 DIR=$INSTANCE_POSTFIX_CONFIG_DIR
 QUEUE=$(postconf -c "$DIR" -h queue_directory)
@@ -78,6 +78,8 @@ show_logs() {
 # An explicit, multi-line value that disable must give back (not just remove).
 printf 'smtpd_relay_restrictions = permit_mynetworks,\n    permit_sasl_authenticated,\n    defer_unauth_destination\n' \
 	>>"$DIR/main.cf"
+# An instance's own smtp_header_checks: kept, after postgate's table.
+printf 'smtp_header_checks = regexp:{{/^X-Internal-Only:/ IGNORE}}\n' >>"$DIR/main.cf"
 
 before_n=$(pc -n)
 before_M=$(pc -M)
@@ -127,6 +129,11 @@ like "$relay" "^check_policy_service unix:postgate/policy, permit_sasl_authentic
 is "$(pc -h smtpd_sasl_auth_enable smtpd_sasl_type smtpd_sasl_path | tr '\n' ' ')" "yes dovecot postgate/auth " \
 	"SASL: enabled, type dovecot, path relative to the queue directory"
 is "$(pc -h enable_long_queue_ids)" "yes" "enable_long_queue_ids = yes"
+hc=$(pc -h smtp_header_checks)
+like "$hc" '^regexp:\{\{/\^X-\(Postal-\(Spam\|Threat\)\|Postgate-Inspection\).* IGNORE\}\}, regexp:\{\{/\^X-Internal-Only:/ IGNORE\}\}$' \
+	"smtp_header_checks: postgate's verdict headers never leave by SMTP, before the instance's own table"
+is "$(postmap -c "$DIR" -q 'X-Postal-Spam-Score: 3.1' "${hc%%, *}"),$(postmap -c "$DIR" -q 'X-Postal-MsgID: abc' "${hc%%, *}" || true)" \
+	"IGNORE," "... which matches the verdict headers and nothing else of postgate's"
 is "$(pc -h maillog_file)" "$MAILLOG" "maillog_file is postfix.maillog_file"
 contains "$(pc -h maillog_file_prefixes)" ", $MAILLOG_DIR" "maillog_file_prefixes gained the maillog directory"
 release=$(pc -M "127.0.0.1:$RELEASE_PORT/inet")

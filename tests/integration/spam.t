@@ -28,7 +28,7 @@ clamd: { enabled = true; address = "$INSTANCE_CLAMD_ADDRESS"; timeout = 20; };
 EOF
 harness_start_postgate
 harness_start_worker
-plan 52
+plan 61
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -259,6 +259,52 @@ is "$(incoming_row "$subject")" "Held Spam Message placed into quarantine. 1" \
 like "$(to_route "$tmp/tenant-fail.eml" fail@in.spam.test "tenant fail $run_id" "$gtube")" \
 	'<\*\* 550 5\.7\.1 Message rejected as spam: its score [0-9.]+ is over the threshold 5\.0' \
 	"... and a Fail route refuses it at SMTP time, as from the Internet"
+
+# One transaction to routes and to the Internet: the routes still get a fresh verdict;
+# the copy that leaves carries none (smtp_header_checks), and a route's refusal
+# concerns only its own recipient (postgate-worker answers it over LMTP).
+mixed() { # FILE SUBJECT BODY ROUTE: to a route of server inbox and to an outsider at once
+	printf 'From: App <app@out.spam.test>\r\nTo: %s, outside@example.net\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@out.spam.test>\r\n\r\n%s\r\n' \
+		"$4" "$2" "$(date -R)" "$(instance_random_hex 8)" "$3" >"$1"
+	timeout 90 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/out \
+		--auth-password "$key" --from app@out.spam.test --to "$4,outside@example.net" --data "$1" 2>&1 || true
+}
+sink_file() { instance_sink_find "$1"; }
+subject="mixed mark $run_id"
+out=$(mixed "$tmp/mixed-mark.eml" "$subject" "$gtube" mark@in.spam.test)
+like "$out" '<-  250 2\.0\.0 Ok: queued' "a tenant's GTUBE to a Mark route and to the Internet at once is accepted"
+harness_wait_for 30 eval '[ -n "$(incoming_row "$subject")" ]' || true
+is "$(incoming_row "$subject")" "Processed Spam - 1" "... the route's copy is stored with the receiving server's fresh verdict"
+harness_wait_for 30 sink_file "$subject" >/dev/null || true
+f=$(sink_file "$subject" || echo /dev/null)
+is "$(grep -ciE '^X-(Postal-(Spam|Threat)|Postgate-Inspection)' "$f" || true) $(grep -c '^Subject: mixed mark' "$f" || true)" "0 1" \
+	"... and the copy that leaves for the Internet carries no verdict header"
+subject="mixed fail $run_id"
+out=$(mixed "$tmp/mixed-fail.eml" "$subject" "$gtube" fail@in.spam.test)
+like "$out" '<-  250 2\.0\.0 Ok: queued' "a tenant's GTUBE to a Fail route and to the Internet at once is not refused whole"
+harness_wait_for 30 sink_file "$subject" >/dev/null || true
+ok "$([ -n "$(sink_file "$subject")" ]; echo $?)" "... the Internet recipient gets it"
+outgoing_status() { harness_sql "SELECT status FROM messages WHERE subject = '$subject' AND scope = 'outgoing' AND rcpt_to = 'fail@in.spam.test'"; }
+harness_wait_for 60 eval '[ "$(outgoing_status)" = HardFail ]' || true
+is "$(outgoing_status) $(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject' AND scope = 'incoming'")" "HardFail 0" \
+	"... the Fail route refuses its own recipient (HardFail for the sender) and stores nothing"
+like "$(grep 'to=<fail@in.spam.test>' "$HARNESS_WORKER_LOG" | grep "$run_id\|rejected as spam" | tail -1)" 'Message rejected as spam: its score [0-9.]+ is over the threshold 5\.0' \
+	"... with the worker's reason in its log"
+
+# A released message judged afresh by the routes among its recipients (release strips
+# every verdict). Held first by a suppression of the route address on the sending server.
+out_id=$(harness_sql "SELECT id FROM servers WHERE permalink = 'out'")
+harness_sql "INSERT INTO suppressions (server_id, address, reason, source) VALUES ($out_id, 'quarantine@in.spam.test', 'test', 'manual')"
+sleep 2.1   # milter.cache_ttl
+subject="released $run_id"
+out=$(to_route "$tmp/released.eml" quarantine@in.spam.test "$subject" "$gtube")
+held=$(harness_sql "SELECT token FROM messages WHERE subject = '$subject' AND scope = 'outgoing' AND status = 'Held'")
+like "$held" '^[A-Za-z0-9]{16}$' "a tenant's GTUBE to a suppressed route address is held"
+harness_sql "DELETE FROM suppressions WHERE server_id = $out_id"
+out=$(ctl message release "$held" 2>&1) || true
+harness_wait_for 30 eval '[ -n "$(incoming_row "$subject")" ]' || true
+is "$(incoming_row "$subject")" "Held Spam Message placed into quarantine. 1" \
+	"... released, the Quarantine route holds it on its own fresh verdict"
 
 # Spamd down, when_unavailable = tempfail (the default): 451, the client retries.
 instance_spamd_stop "$HARNESS_DIR/spamd"
