@@ -21,7 +21,7 @@
 #include "httpsend.h"
 #include "mail/db.h"
 #include "mail/queue.h"
-#include "mail/signkey.h"
+#include "reqsign.h"
 
 #define SMTP_TIMEOUT 300                /* seconds for a whole SMTP session */
 #define RESPONSE_MAX 1024               /* bytes of an answer kept as a delivery's output */
@@ -62,8 +62,7 @@ typedef struct endpoints_task {
     char owner[OWNER_MAX];
     OUTCOME *done;
     size_t ndone, done_cap;
-    SIGNKEY *key;
-    double key_checked;
+    REQSIGN sign;                       /* the request signature (reqsign.h) */
     double next_claim;
     double db_retry_at;
     double backoff;
@@ -77,7 +76,6 @@ int ep_transfer_add(ENDPOINTS_TASK *t, TRANSFER *tr);
 /* endpoint_request.c: building each kind's transfer. */
 void ep_smtp_setup(TRANSFER *tr, const char *url, const char *mail_from, const char *rcpt);
 char *ep_service_url(const char *spec, const char *helo);
-int ep_refresh_key(ENDPOINTS_TASK *t, DB *db);
 const char *ep_col(const DB_RESULT *res, size_t c);
 unsigned ep_loop_count(const char *raw, size_t len, const char *rcpt, int *seen_r);
 int ep_http_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const DB_RESULT *m, char **error_r);

@@ -24,14 +24,11 @@
 #include "mail/forward.h"
 #include "mail/inpayload.h"
 #include "mail/message.h"
-#include "mail/signkey.h"
 #include "util/buf.h"
-#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/token.h"
 
-#define KEY_CHECK_SECONDS 30
 #define SMTP_CONNECT_TIMEOUT 30
 
 /* ---------------------------------------------------------------- SMTP sessions */
@@ -104,36 +101,6 @@ ep_service_url(const char *spec, const char *helo)
 
 /* ---------------------------------------------------------------- each kind */
 
-/* The signing key (loaded, or created on an installation without one yet). */
-int
-ep_refresh_key(ENDPOINTS_TASK *t, DB *db)
-{
-    char kid[SIGNKEY_KID_MAX + 1], *error = NULL;
-    SIGNKEY *key = NULL;
-    int ret;
-
-    if (t->key && clock_mono() - t->key_checked < KEY_CHECK_SECONDS)
-        return 0;
-    if ((ret = signkey_current_kid(db, kid)) == 0)
-        ret = signkey_ensure(db, t->env->seal, kid, &error);
-    if (ret < 0) {
-        msg_warn("endpoints: signing key: %s", error ? error : db_error(db));
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    t->key_checked = clock_mono();
-    if (t->key && strcmp(signkey_kid(t->key), kid) == 0)
-        return 0;
-    if ((ret = signkey_load(db, t->env->seal, &key, &error)) <= 0) {
-        msg_error("endpoints: cannot load the signing key: %s", ret < 0 ? error : "none left");
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    signkey_free(t->key);
-    t->key = key;
-    return 0;
-}
-
 const char *
 ep_col(const DB_RESULT *res, size_t c)
 {
@@ -192,26 +159,21 @@ ep_http_setup(ENDPOINTS_TASK *t, TRANSFER *tr, const DB_RESULT *ep, const DB_RES
         .include_attachments = atoi(ep_col(ep, EP_HTTP_COL_INCLUDE_ATTACHMENTS)) != 0,
     };
     const char *content_type;
-    char *sha1, *sha256, *ct;
+    char *ct;
     long timeout = atol(ep_col(ep, EP_HTTP_COL_TIMEOUT));
 
     tr->kind = KIND_HTTP;
     tr->target = mem_strdup(ep_col(ep, EP_HTTP_COL_URL));
     tr->data = inpayload_build(&pm, &po, &tr->len, &content_type);
-    if (t->key == NULL || signkey_sign(t->key, tr->data, tr->len, &sha1, &sha256) < 0) {
+    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
+    if (reqsign_headers(&t->sign, &tr->x, tr->data, tr->len) < 0) {
         *error_r = mem_strdup("cannot sign the request (no usable signing key)");
         return -1;
     }
-    httpsend_xfer_init(&tr->x, RESPONSE_MAX);
     ct = buf_asprintf("Content-Type: %s", content_type);
     httpsend_header_line(&tr->x, ct);
     mem_free(ct);
     httpsend_header_line(&tr->x, "Expect:");
-    httpsend_header(&tr->x, "X-Postal-Signature", sha1);
-    httpsend_header(&tr->x, "X-Postal-Signature-256", sha256);
-    httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
-    mem_free(sha1);
-    mem_free(sha256);
     /* The same on every attempt of this message to this endpoint: the receiver's
      * de-duplication key (deliveries are at least once). */
     ct = buf_asprintf("\"msg-%llu-%s-ep-%llu\"", tr->job.message_id, ep_col(m, MESSAGE_COL_TOKEN), tr->job.endpoint_id);

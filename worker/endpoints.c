@@ -29,7 +29,6 @@
 #include "mail/message_view.h"
 #include "mail/queue.h"
 #include "mail/senderauth.h"
-#include "mail/signkey.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -339,7 +338,7 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         }
         switch (job->type) {
         case EP_TYPE_HTTP:
-            if (ep_refresh_key(t, db) < 0) {
+            if (reqsign_refresh(&t->sign, db, t->env->seal) < 0) {
                 error = mem_strdup("cannot sign the request (no usable signing key)");
                 ret = -1;
             } else {
@@ -481,6 +480,7 @@ endpoints_start(WORKER_ENV *env, void **task_r)
     int err;
 
     t->env = env;
+    t->sign.who = "endpoints";
     snprintf(t->owner, sizeof(t->owner), "%s/%ld/endpoints", env->host, (long) getpid());
     if ((t->send = httpsend_new("endpoints", transfer_done, t)) == NULL) {
         mem_free(t);
@@ -509,7 +509,7 @@ endpoints_stop(void *task)
     for (size_t i = 0; i < t->ndone; i++)
         outcome_free(&t->done[i]);
     mem_free(t->done);
-    signkey_free(t->key);
+    reqsign_free(&t->sign);
     httpsend_free(t->send);
     mem_free(t);
     httpsend_global_cleanup();

@@ -21,7 +21,7 @@
 
 #include "httpsend.h"
 #include "mail/outaddr.h"
-#include "mail/signkey.h"
+#include "reqsign.h"
 #include "mail/webhook.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -32,7 +32,6 @@
 
 #define POLL_MS 100
 #define IDLE_CLAIM_SECONDS 0.25         /* how often an empty outbox is looked at */
-#define KEY_CHECK_SECONDS 30            /* how soon a rotated key is picked up */
 #define LEASE_EXTRA_SECONDS 60          /* lease = timeout + this: time to record the outcome */
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 30.0
@@ -54,8 +53,7 @@ typedef struct webhooks_task {
     char owner[OWNER_MAX];
     WEBHOOK_OUTCOME *done;              /* finished, not yet recorded; strings owned */
     size_t ndone, done_cap;
-    SIGNKEY *key;
-    double key_checked;
+    REQSIGN sign;                       /* the request signature (reqsign.h) */
     unsigned delays[WEBHOOK_MAX_DELAYS];
     size_t ndelays;
     int delays_warned;
@@ -190,19 +188,10 @@ transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
     key = buf_asprintf("\"%s\"", tr->job.uuid);
     httpsend_header(&tr->x, "Idempotency-Key", key);
     mem_free(key);
-    if (tr->job.sign) {
-        char *sha1, *sha256;
-
-        if (t->key == NULL || signkey_sign(t->key, tr->job.body, tr->job.body_len, &sha1, &sha256) < 0) {
-            outcome_add(t, &tr->job, 0, NULL, "cannot sign the request (no usable signing key)", 0, 0);
-            transfer_free(tr);
-            return -1;
-        }
-        httpsend_header(&tr->x, "X-Postal-Signature", sha1);
-        httpsend_header(&tr->x, "X-Postal-Signature-256", sha256);
-        httpsend_header(&tr->x, "X-Postal-Signature-KID", signkey_kid(t->key));
-        mem_free(sha1);
-        mem_free(sha256);
+    if (tr->job.sign && reqsign_headers(&t->sign, &tr->x, tr->job.body, tr->job.body_len) < 0) {
+        outcome_add(t, &tr->job, 0, NULL, "cannot sign the request (no usable signing key)", 0, 0);
+        transfer_free(tr);
+        return -1;
     }
     httpsend_post(&tr->x, tr->job.url, tr->job.body, tr->job.body_len, (long) cfg->webhooks_timeout);
     httpsend_guard(&tr->x, &cfg->security_outbound_allowed_networks);
@@ -240,41 +229,6 @@ transfer_done(void *ctx, HTTPSEND_XFER *x, CURLcode result)
 }
 
 /* ---------------------------------------------------------------- claiming */
-
-/* The signing key, loaded (or created, on an installation that has none yet) and checked
- * for a rotation every KEY_CHECK_SECONDS. 0 usable, -1 not (logged). */
-static int
-refresh_key(WEBHOOKS_TASK *t, DB *db)
-{
-    char kid[SIGNKEY_KID_MAX + 1], *error = NULL;
-    SIGNKEY *key = NULL;
-    int ret;
-
-    if (t->key && clock_mono() - t->key_checked < KEY_CHECK_SECONDS)
-        return 0;
-    if ((ret = signkey_current_kid(db, kid)) == 0) {
-        if ((ret = signkey_ensure(db, t->env->seal, kid, &error)) > 0)
-            msg_info("webhooks: created the installation signing key %s", kid);
-    }
-    if (ret < 0) {
-        msg_warn("webhooks: signing key: %s", error ? error : db_error(db));
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    t->key_checked = clock_mono();
-    if (t->key && strcmp(signkey_kid(t->key), kid) == 0)
-        return 0;
-    if ((ret = signkey_load(db, t->env->seal, &key, &error)) <= 0) {
-        msg_error("webhooks: cannot load the signing key: %s", ret < 0 ? error : "none left");
-        mem_free(error);
-        return t->key ? 0 : -1;
-    }
-    if (t->key)
-        msg_info("webhooks: signing with the new key %s", signkey_kid(key));
-    signkey_free(t->key);
-    t->key = key;
-    return 0;
-}
 
 static int
 cmp_ull(const void *a, const void *b)
@@ -321,7 +275,7 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
     if (room <= 0 || t->ndone >= RECORD_BATCH)
         return;
     db = dbpool_get(t->env->pool);
-    if (refresh_key(t, db) < 0) {
+    if (reqsign_refresh(&t->sign, db, t->env->seal) < 0) {
         t->db_retry_at = clock_mono() + BACKOFF_MAX;
         dbpool_put(t->env->pool, db);
         return;
@@ -454,6 +408,7 @@ webhooks_start(WORKER_ENV *env, void **task_r)
     int err;
 
     t->env = env;
+    t->sign.who = "webhooks";
     snprintf(t->owner, sizeof(t->owner), "%s/%ld", env->host, (long) getpid());
     if ((t->send = httpsend_new("webhooks", transfer_done, t)) == NULL) {
         mem_free(t);
@@ -481,7 +436,7 @@ webhooks_stop(void *task)
         pthread_join(t->thread, NULL);
     outcomes_free(t, t->ndone);
     mem_free(t->done);
-    signkey_free(t->key);
+    reqsign_free(&t->sign);
     httpsend_free(t->send);
     mem_free(t);
     httpsend_global_cleanup();
