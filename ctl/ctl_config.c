@@ -1,5 +1,5 @@
 /*
- * ctl_config.c -- `postgatectl config check|dump|doc`. The configuration was already
+ * ctl_config.c -- `postgatectl config check|dump|doc|man`. The configuration was already
  * loaded (and so validated) by ctl_main.c; these commands report on it.
  */
 #include "config.h"
@@ -34,7 +34,7 @@ int
 ctl_config(CTL_CONTEXT *ctx, int argc, char **argv)
 {
     if (argc != 2) {
-        msg_error("usage: postgatectl config check|dump|doc");
+        msg_error("usage: postgatectl config check|dump|doc|man");
         return EX_USAGE;
     }
     if (strcmp(argv[1], "check") == 0) {
@@ -52,6 +52,10 @@ ctl_config(CTL_CONTEXT *ctx, int argc, char **argv)
         conf_write_markdown(stdout);
         return EX_OK;
     }
-    msg_error("unknown config subcommand '%s' (check, dump or doc)", argv[1]);
+    if (strcmp(argv[1], "man") == 0) {
+        conf_write_man(stdout);
+        return EX_OK;
+    }
+    msg_error("unknown config subcommand '%s' (check, dump, doc or man)", argv[1]);
     return EX_USAGE;
 }

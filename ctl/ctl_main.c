@@ -45,6 +45,7 @@ static const char usage_text[] =
     "  config check    validate the configuration\n"
     "  config dump     print every effective setting and where it came from\n"
     "  config doc      print the configuration reference (doc/configuration.md)\n"
+    "  config man      print the postgate.conf(5) manual page\n"
     "  postfix enable  wire a Postfix instance to postgate (main.cf, master.cf via postconf)\n"
     "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
     "  postfix disable undo what enable changed [-C POSTFIX_CONFIG_DIR] [--reload]\n"

@@ -108,7 +108,10 @@ void conf_format_value(const PGCONF *cfg, size_t index, char *buf, size_t len);
 
 /* `config dump`: every effective value and where it came from. */
 void conf_dump(const PGCONF *cfg, FILE *fp);
-/* doc/configuration.md, generated from the table. */
+/* The default of key index as conf_keys.def writes it (build-time names unexpanded). */
+const char *conf_default_source_of(size_t index);
+/* confdoc.c: doc/configuration.md and the postgate.conf(5) page, generated from the table. */
 void conf_write_markdown(FILE *fp);
+void conf_write_man(FILE *fp);
 
 #endif

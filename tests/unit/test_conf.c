@@ -242,8 +242,9 @@ START_TEST(dump_hides_secrets)
 }
 END_TEST
 
-/* doc/configuration.md is generated from the table; this fails when they drift. */
-START_TEST(reference_doc_matches_table)
+/* A file generated from the table (relative to top_srcdir) is what writer prints now. */
+static void
+assert_generated(const char *relpath, void (*writer)(FILE *))
 {
     const char *srcdir = getenv("top_srcdir");
     char path[1024];
@@ -253,9 +254,9 @@ START_TEST(reference_doc_matches_table)
 
     ck_assert_msg(srcdir != NULL, "top_srcdir is not set by the test harness");
     fp = open_memstream(&want, &want_len);
-    conf_write_markdown(fp);
+    writer(fp);
     fclose(fp);
-    snprintf(path, sizeof(path), "%s/doc/configuration.md", srcdir);
+    snprintf(path, sizeof(path), "%s/%s", srcdir, relpath);
     fp = fopen(path, "r");
     ck_assert_msg(fp != NULL, "cannot open %s", path);
     have = mem_alloc(want_len + 65536);
@@ -265,6 +266,19 @@ START_TEST(reference_doc_matches_table)
                   "%s differs from the configuration table: run `make -C doc update`", path);
     mem_free(have);
     free(want);
+}
+
+/* doc/configuration.md and postgate.conf(5) are generated from the table; these fail
+ * when they drift. */
+START_TEST(reference_doc_matches_table)
+{
+    assert_generated("doc/configuration.md", conf_write_markdown);
+}
+END_TEST
+
+START_TEST(man_page_matches_table)
+{
+    assert_generated("doc/man/postgate.conf.5", conf_write_man);
 }
 END_TEST
 
@@ -286,6 +300,7 @@ main(void)
     tcase_add_test(tc, reload_rules);
     tcase_add_test(tc, dump_hides_secrets);
     tcase_add_test(tc, reference_doc_matches_table);
+    tcase_add_test(tc, man_page_matches_table);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
