@@ -38,6 +38,7 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mail/monitor.h"
 #include "mail/outaddr.h"
 #include "mgmt_v2.h"
 #include "static.h"
@@ -202,6 +203,21 @@ flush_uses(void)
     dbpool_put(api.pool, db);
 }
 
+/* The configuration /health reads (the monitor's thread), swapped on SIGHUP. */
+static CONF_HOLDER health_conf;
+
+/* The monitor listener's /health: MariaDB answers. */
+static int
+monitor_health(void *arg, char **reason_r)
+{
+    PGCONF *cfg = conf_holder_get(&health_conf);
+    int ret = monitor_check_db(cfg, reason_r);
+
+    (void) arg;
+    conf_unref(cfg);
+    return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,6 +225,7 @@ main(int argc, char **argv)
     char *error = NULL, *cert = NULL, *key = NULL;
     sigset_t set, saved;
     HTTP_SERVER *srv;
+    MONITOR *monitor;
     HTTP_ROUTE *all_routes;
     size_t nroutes;
     SEAL_KEY *seal;
@@ -278,6 +295,8 @@ main(int argc, char **argv)
     }
     mem_free(cert);
     warn_untrusted_proxy(cfg);
+    conf_holder_init(&health_conf, conf_ref(cfg));
+    monitor = monitor_start(PROGNAME, cfg->admin_monitor_listen, monitor_health, NULL);
     msg_info("started: listening on %s%s (%lld threads)", cfg->admin_listen, *cfg->admin_tls_certificate ? " (TLS)" : "",
              cfg->admin_threads);
 
@@ -292,6 +311,7 @@ main(int argc, char **argv)
             fresh = daemon_reload_config(&opts, cfg);
             if (fresh) {
                 http_server_set_config(srv, conf_ref(fresh));
+                conf_holder_swap(&health_conf, conf_ref(fresh));
                 conf_unref(cfg);
                 cfg = fresh;
             }
@@ -306,6 +326,8 @@ main(int argc, char **argv)
     }
 
     msg_info("stopping: no new connections; waiting for requests in flight");
+    monitor_stop(monitor);
+    conf_holder_destroy(&health_conf);
     http_server_stop(srv, DRAIN_SECONDS);
     http_server_free(srv);
     static_site_free(site);

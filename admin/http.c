@@ -37,6 +37,7 @@
 #include "http.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/metrics.h"
 #include "util/msg.h"
 #include "util/netaddr.h"
 
@@ -107,10 +108,30 @@ typedef struct req_state {
 
 /* Queues resp (destroyed here) with the layer's headers: Content-Type, nosniff,
  * Cache-Control: no-store unless the handler set its own, Allow, then the handler's. */
+/* postgate_admin_responses_total by status class (2xx..5xx). */
+static METRIC *responses[6];
+static pthread_once_t responses_once = PTHREAD_ONCE_INIT;
+
+static void
+responses_init(void)
+{
+    for (int c = 2; c <= 5; c++) {
+        char labels[24];
+
+        snprintf(labels, sizeof(labels), "code=\"%dxx\"", c);
+        responses[c] = metrics_counter("postgate_admin_responses_total",
+                                       "Answers of the API and web admin by status class", labels);
+    }
+}
+
 static void
 queue_reply(REQ *r, unsigned status, struct MHD_Response *resp, const char *content_type, const char *allow)
 {
     int own_cache_control = 0;
+
+    pthread_once(&responses_once, responses_init);
+    if (status >= 200 && status < 600)
+        metrics_inc(responses[status / 100]);
 
     if (resp == NULL) {
         msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);

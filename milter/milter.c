@@ -29,7 +29,9 @@
 #include "mail/address.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
+#include "mail/monitor.h"
 #include "milter.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/run.h"
@@ -237,6 +239,7 @@ static sfsistat
 cb_eom(SMFICTX *ctx)
 {
     MILTER_CTX *mc = smfi_getpriv(ctx);
+    double started = clock_mono();
     sfsistat ret;
 
     if (mc->too_big) {
@@ -262,6 +265,7 @@ cb_eom(SMFICTX *ctx)
             break;
         }
     }
+    milter_stats_eom(mc->direction, ret, clock_mono() - started);
     milter_reset(mc);
     return ret;
 }
@@ -362,6 +366,16 @@ postfix_size_limit(const PGCONF *cfg)
     return limit;
 }
 
+/* /health: MariaDB answers and the milter's socket is there for Postfix. */
+static int
+health(void *arg, char **reason_r)
+{
+    (void) arg;
+    if (monitor_check_socket("milter.listen", milter_globals.cfg->milter_listen, reason_r) < 0)
+        return -1;
+    return monitor_check_db(milter_globals.cfg, reason_r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,6 +395,7 @@ main(int argc, char **argv)
         .xxfi_negotiate = cb_negotiate,
     };
     DAEMON_OPTS opts = {.progname = "postgate-milter"};
+    MONITOR *monitor;
     char *error = NULL, *conn;
     int status;
 
@@ -398,6 +413,7 @@ main(int argc, char **argv)
     milter_globals.pool = dbpool_new(milter_globals.cfg, 32);
     lookup_init((unsigned) milter_globals.cfg->milter_cache_ttl);
     auth_init();
+    milter_stats_init();
     conn = libmilter_conn(milter_globals.cfg->milter_listen);
     if (smfi_register(desc) == MI_FAILURE || smfi_setconn(conn) == MI_FAILURE
         || smfi_settimeout((int) milter_globals.cfg->milter_timeout) == MI_FAILURE)
@@ -407,10 +423,12 @@ main(int argc, char **argv)
     daemon_socket_for_postfix(milter_globals.cfg, milter_globals.cfg->milter_listen);
     daemon_drop_privileges(milter_globals.cfg);
     daemon_write_pidfile(&opts);
+    monitor = monitor_start("postgate-milter", milter_globals.cfg->milter_monitor_listen, health, NULL);
     msg_info("listening on %s", milter_globals.cfg->milter_listen);
     /* libmilter handles SIGTERM/SIGINT (stop) itself. */
     status = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
     msg_info("stopped");
+    monitor_stop(monitor);
     daemon_remove_pidfile(&opts);
     lookup_done();
     auth_done();

@@ -210,4 +210,8 @@ sfsistat incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOM
 int incoming_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc, const INCOMING_VERDICT *v, size_t *added_r);
 void incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCOMING_VERDICT *v);
 
+/* stats.c: the milter's metrics (registered once at start; cheap from any callback). */
+void milter_stats_init(void);
+void milter_stats_eom(MILTER_DIRECTION direction, sfsistat status, double seconds);
+
 #endif

@@ -38,9 +38,11 @@
 #include "mail/credential.h"
 #include "mail/daemon.h"
 #include "mail/db.h"
+#include "mail/monitor.h"
 #include "policy.h"
 #include "sasl.h"
 #include "socketmap.h"
+#include "stats.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/sock.h"
@@ -253,11 +255,28 @@ drain(void)
     return done;
 }
 
+/* /health: MariaDB answers and the three sockets Postfix uses are there. */
+static int
+health(void *arg, char **reason_r)
+{
+    PGCONF *cfg = ctx_config(&ctx);
+    int ret = -1;
+
+    (void) arg;
+    if (monitor_check_socket("policyd.sasl_listen", cfg->policyd_sasl_listen, reason_r) == 0
+        && monitor_check_socket("policyd.policy_listen", cfg->policyd_policy_listen, reason_r) == 0
+        && monitor_check_socket("policyd.socketmap_listen", cfg->policyd_socketmap_listen, reason_r) == 0)
+        ret = monitor_check_db(cfg, reason_r);
+    conf_unref(cfg);
+    return ret;
+}
+
 int
 main(int argc, char **argv)
 {
     DAEMON_OPTS opts = {.progname = PROGNAME};
     struct pollfd pfd[NLISTENERS];
+    MONITOR *monitor;
     char *error = NULL;
     pthread_t flusher;
     sigset_t saved;
@@ -290,6 +309,7 @@ main(int argc, char **argv)
     master_watch_supervisor();
 
     conf_holder_init(&ctx.config, cfg);
+    stats_init();
     max_clients = (unsigned) cfg->policyd_max_clients;
     ctx.pool = dbpool_new(cfg, max_clients < MAX_IDLE_DB ? max_clients : MAX_IDLE_DB);
     ctx.auth_failures = throttle_new("SASL failure throttle", MAX_TRACKED_KEYS);
@@ -298,6 +318,7 @@ main(int argc, char **argv)
         snprintf(ctx.hostname, sizeof(ctx.hostname), "localhost");
 
     block_signals(&saved);
+    monitor = monitor_start(PROGNAME, cfg->policyd_monitor_listen, health, NULL);
     if (pthread_create(&flusher, NULL, flush_thread, NULL) != 0)
         msg_fatal("cannot start the flush thread");
     for (int i = 0; i < NLISTENERS; i++)
@@ -349,6 +370,7 @@ main(int argc, char **argv)
         exit(EX_OK);
     }
     flush_uses();
+    monitor_stop(monitor);
     dbpool_free(ctx.pool);
     throttle_free(ctx.auth_failures);
     throttle_free(ctx.rates);

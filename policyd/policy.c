@@ -11,6 +11,8 @@
 
 #include "mail/credential.h"
 #include "policy.h"
+#include "stats.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -184,6 +186,7 @@ policy_serve(CONN *c)
 {
     REQUEST rq;
     BUF *line = buf_new(256), *out = buf_new(128);
+    double started;
     int r;
 
     memset(&rq, 0, sizeof(rq));
@@ -203,7 +206,9 @@ policy_serve(CONN *c)
                 msg_warn("policy connection %lu: empty request; closing", c->id);
                 break;
             }
+            started = clock_mono();
             r = answer(c, &rq, out);
+            stats_request(STATS_POLICY, clock_mono() - started);
             request_clear(&rq);
             if (r < 0)
                 break;

@@ -27,6 +27,8 @@
 
 #include "mail/credential.h"
 #include "sasl.h"
+#include "stats.h"
+#include "util/clock.h"
 #include "util/base64.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -122,6 +124,7 @@ conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const
     switch (v) {
     case V_TEMP:
         /* Postfix 3.7 answers 535 to any FAIL; only a lost connection gives 454. */
+        stats_login(LOGIN_TEMPFAIL);
         msg_error("sasl: client %s: %s login cannot be checked now (%s); closing the auth "
                   "connection so Postfix answers 454", s->rip, s->mech, dberr ? dberr : "database error");
         s->state = ST_NONE;
@@ -130,6 +133,7 @@ conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const
         PGCONF *cfg = ctx_config(ctx);
         long long n = throttle_hit(ctx->auth_failures, s->rip, cfg->policyd_auth_failure_window);
 
+        stats_login(LOGIN_FAILED);
         msg_info("sasl: client %s: %s login failed%s%s (%lld failure%s within %lld s, limit %lld)",
                  s->rip, s->mech, user_hint ? " for " : "", user_hint ? user_hint : "", n,
                  n == 1 ? "" : "s", cfg->policyd_auth_failure_window, cfg->policyd_auth_failure_limit);
@@ -137,11 +141,13 @@ conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const
         return reply_fail(s, "Invalid credentials", user_hint);
     }
     case V_SUSPENDED:
+        stats_login(LOGIN_SUSPENDED);
         credential_sasl_identity(cred, identity, sizeof(identity));
         msg_info("sasl: client %s: %s login as %s (credential %llu) refused: server suspended",
                  s->rip, s->mech, identity, cred->id);
         return reply_fail(s, "server suspended", identity);
     case V_OK:
+        stats_login(LOGIN_OK);
         credential_touch(cred->id);
         credential_sasl_identity(cred, identity, sizeof(identity));
         msg_info("sasl: client %s: %s login as %s (credential %llu, \"%s\")",
@@ -161,6 +167,8 @@ throttled(SESSION *s)
     PGCONF *cfg = ctx_config(ctx);
     int first = 0, blocked = throttle_blocked(ctx->auth_failures, s->rip, cfg->policyd_auth_failure_limit, &first);
 
+    if (blocked)
+        stats_login(LOGIN_THROTTLED);
     if (blocked && first)
         msg_warn("sasl: client %s: %lld failed logins within %lld s; refusing its logins until the window ends",
                  s->rip, cfg->policyd_auth_failure_limit, cfg->policyd_auth_failure_window);
@@ -426,6 +434,7 @@ sasl_serve(CONN *c)
     SESSION s;
     BUF *line = buf_new(256), *data = buf_new(256);
     char cookie[33];
+    double started;
     int r;
 
     memset(&s, 0, sizeof(s));
@@ -452,7 +461,9 @@ sasl_serve(CONN *c)
         }
         if (r <= 0)
             break;
+        started = clock_mono();
         r = handle_line(&s, line, data);
+        stats_request(STATS_SASL, clock_mono() - started);
         wipe(line);
         if (r < 0)
             break;

@@ -12,6 +12,7 @@
 
 #include "mail/inbound.h"
 #include "socketmap.h"
+#include "stats.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -204,6 +205,7 @@ socketmap_serve(CONN *c)
     for (;;) {
         int r = conn_read_netstring(c, request, SOCKETMAP_MAX_REQUEST, 0);
         char *answer, *reply;
+        double started;
         int failed, refresh = 0;
 
         if (r == CONN_TOO_LONG || r == CONN_BAD) {
@@ -217,7 +219,9 @@ socketmap_serve(CONN *c)
             msg_warn("socketmap connection %lu: NUL in a request; closing", c->id);
             break;
         }
+        started = clock_mono();
         answer = lookup(c, buf_cstr(request), &refresh);
+        stats_request(STATS_SOCKETMAP, clock_mono() - started);
         reply = buf_asprintf("%zu:%s,", strlen(answer), answer);
         failed = conn_write(c, reply, strlen(reply)) < 0;
         mem_free(reply);

@@ -26,6 +26,7 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mail/monitor.h"
 #include "tracker.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -70,6 +71,21 @@ test_config(const PGCONF *cfg)
     return daemon_test_result(cfg, problems);
 }
 
+/* The configuration /health reads (the monitor's thread), swapped on SIGHUP. */
+static CONF_HOLDER health_conf;
+
+/* /health: MariaDB answers (the tracker has no Postfix socket). */
+static int
+health(void *arg, char **reason_r)
+{
+    PGCONF *cfg = conf_holder_get(&health_conf);
+    int ret = monitor_check_db(cfg, reason_r);
+
+    (void) arg;
+    conf_unref(cfg);
+    return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -78,6 +94,7 @@ main(int argc, char **argv)
     sigset_t set, saved;
     unsigned long long queued, written, dropped;
     SERVE *srv;
+    MONITOR *monitor;
     DBPOOL *pool;
     PGCONF *cfg;
     size_t lost;
@@ -115,6 +132,8 @@ main(int argc, char **argv)
     srv = serve_new(cfg, pool);
     if (serve_start(srv, fd, &error) < 0)
         msg_fatal("tracker.listen %s: %s", cfg->tracker_listen, error);
+    conf_holder_init(&health_conf, conf_ref(cfg));
+    monitor = monitor_start(PROGNAME, cfg->tracker_monitor_listen, health, NULL);
     msg_info("started: listening on %s (%lld threads, writing every %lld ms)", cfg->tracker_listen,
              cfg->tracker_threads, cfg->tracker_flush_interval_ms);
 
@@ -127,6 +146,7 @@ main(int argc, char **argv)
             daemon_reload_requested = 0;
             if ((fresh = daemon_reload_config(&opts, cfg)) != NULL) {
                 serve_set_config(srv, conf_ref(fresh));
+                conf_holder_swap(&health_conf, conf_ref(fresh));
                 recorder_configure((unsigned) fresh->tracker_flush_interval_ms, fresh->tracker_geoip_database);
                 conf_unref(cfg);
                 cfg = fresh;
@@ -138,6 +158,8 @@ main(int argc, char **argv)
     }
 
     msg_info("stopping: no new connections; waiting for requests in flight");
+    monitor_stop(monitor);
+    conf_holder_destroy(&health_conf);
     serve_stop(srv, DRAIN_SECONDS);
     lost = recorder_stop(FINAL_RETRY_SECONDS);
     recorder_counts(&queued, &written, &dropped);

@@ -42,6 +42,7 @@
 #include "tracker.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/metrics.h"
 #include "util/msg.h"
 #include "util/netaddr.h"
 #include "util/ttlcache.h"
@@ -259,6 +260,19 @@ two_segments(const char *path, char a[MAX_TOKEN + 1], char b[MAX_TOKEN + 1])
     return 1;
 }
 
+/* postgate_tracker_hits_total by kind: every click and load queued for recording. */
+static METRIC *hits[2];
+static pthread_once_t hits_once = PTHREAD_ONCE_INIT;
+
+static void
+hits_init(void)
+{
+    static const char help[] = "Clicks and opens (loads) recorded by the tracker";
+
+    hits[TRACKING_CLICK] = metrics_counter("postgate_tracker_hits_total", help, "kind=\"click\"");
+    hits[TRACKING_LOAD] = metrics_counter("postgate_tracker_hits_total", help, "kind=\"load\"");
+}
+
 static RECORDER_ITEM *
 new_item(SERVE *srv, struct MHD_Connection *conn, TRACKING_KIND kind)
 {
@@ -273,6 +287,8 @@ new_item(SERVE *srv, struct MHD_Connection *conn, TRACKING_KIND kind)
     it->time = (double) now.tv_sec + now.tv_nsec / 1e9;
     it->ip = *ip ? mem_strdup(ip) : NULL;
     it->user_agent = ua && *ua ? mem_strndup(ua, strnlen(ua, MAX_USER_AGENT)) : NULL;
+    pthread_once(&hits_once, hits_init);
+    metrics_inc(hits[kind == TRACKING_LOAD]);
     return it;
 }
 
@@ -433,6 +449,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 int
 serve_start(SERVE *srv, int listen_fd, char **error_r)
 {
+    pthread_once(&hits_once, hits_init);        /* the series exist before the first hit */
     unsigned threads = (unsigned) srv->config.cfg->tracker_threads;
     int fl = fcntl(listen_fd, F_GETFL);
 

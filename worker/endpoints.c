@@ -28,6 +28,7 @@
 #include "mail/message.h"
 #include "mail/message_view.h"
 #include "mail/queue.h"
+#include "stats.h"
 #include "mail/senderauth.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -84,6 +85,7 @@ outcome_free(OUTCOME *o)
 void
 ep_outcome_push(ENDPOINTS_TASK *t, OUTCOME *o)
 {
+    stats_endpoint_attempt(o->q.result);
     if (t->ndone == t->done_cap) {
         t->done_cap = t->done_cap ? t->done_cap * 2 : 64;
         t->done = mem_realloc(t->done, t->done_cap * sizeof(*t->done));

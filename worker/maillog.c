@@ -39,6 +39,7 @@
 #include "maillog.h"
 #include "mail/delivery.h"
 #include "mail/logpos.h"
+#include "stats.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -513,8 +514,11 @@ run(void *arg)
     while (!atomic_load(&ml->env->stopping)) {
         DB *db = dbpool_get(ml->env->pool);
         int ret = step(ml, db);
+        off_t size = 0;
 
         dbpool_put(ml->env->pool, db);
+        if (ml->fd >= 0 && inode_of(ml->fd, &size) && (unsigned long long) size >= ml->offset)
+            stats_maillog_unread((unsigned long long) size - ml->offset);
         if (ret < 0) {
             worker_sleep(ml->env, backoff);
             backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;

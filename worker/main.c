@@ -27,8 +27,10 @@
 #include "mail/daemon.h"
 #include "mail/db.h"
 #include "mail/dbpool.h"
+#include "mail/monitor.h"
 #include "maillog.h"
 #include "reclaim.h"
+#include "stats.h"
 #include "task.h"
 #include "webhooks.h"
 #include "util/clock.h"
@@ -79,10 +81,25 @@ test_config(const PGCONF *cfg)
     return daemon_test_result(cfg, daemon_check_secret_key(cfg) + webhooks_test_config(cfg));
 }
 
+/* /health: MariaDB answers and the LMTP socket Postfix delivers to is there. */
+static int
+health(void *arg, char **reason_r)
+{
+    PGCONF *cfg = conf_holder_get(&env.conf);
+    int ret = -1;
+
+    (void) arg;
+    if (monitor_check_socket("worker.lmtp_listen", cfg->worker_lmtp_listen, reason_r) == 0)
+        ret = monitor_check_db(cfg, reason_r);
+    conf_unref(cfg);
+    return ret;
+}
+
 int
 main(int argc, char **argv)
 {
     DAEMON_OPTS opts = {.progname = PROGNAME};
+    MONITOR *monitor;
     void *state[MAX_TASKS];
     char host[HOST_NAME_BYTES];
     char *error = NULL;
@@ -124,6 +141,7 @@ main(int argc, char **argv)
     daemon_install_signals();
     daemon_write_pidfile(&opts);
     env.pool = dbpool_new(cfg, (unsigned) cfg->worker_threads + 4);
+    stats_init(&env);
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -131,6 +149,7 @@ main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, &saved);
 
+    monitor = monitor_start(PROGNAME, cfg->worker_monitor_listen, health, NULL);
     for (; started < ntasks; started++) {
         if (tasks[started].start(&env, &state[started]) < 0) {
             msg_error("%s: cannot start (see above); stopping", tasks[started].name);
@@ -168,6 +187,7 @@ main(int argc, char **argv)
         tasks[started].stop(state[started]);
         msg_info("%s: stopped", tasks[started].name);
     }
+    monitor_stop(monitor);
     dbpool_free(env.pool);
     conf_holder_destroy(&env.conf);
     seal_key_free(seal);

@@ -22,6 +22,7 @@
 #include "httpsend.h"
 #include "mail/outaddr.h"
 #include "reqsign.h"
+#include "stats.h"
 #include "mail/webhook.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -99,6 +100,8 @@ outcome_add(WEBHOOKS_TASK *t, const WEBHOOK_JOB *job, long code, const BUF *resp
     o->duration_ms = duration_ms;
     o->success = code >= 200 && code <= 299;
     o->skipped = skipped;
+    if (!skipped)
+        stats_webhook_attempt(o->success);
 }
 
 static void

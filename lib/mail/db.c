@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,6 +18,7 @@
 
 #include "mail/db.h"
 #include "util/mem.h"
+#include "util/metrics.h"
 #include "util/msg.h"
 
 #define DB_STMT_CACHE 64
@@ -85,12 +87,36 @@ errno_is_connection_lost(unsigned err)
         || err == CR_SERVER_LOST_EXTENDED || err == 4031 || err == CR_COMMANDS_OUT_OF_SYNC;
 }
 
+/* postgate_db_errors_total by kind: connect, temporary (retried or tempfailed), permanent. */
+static METRIC *errors_connect, *errors_temporary, *errors_permanent;
+static pthread_once_t errors_once = PTHREAD_ONCE_INIT;
+
+static void
+errors_init(void)
+{
+    static const char help[] = "MariaDB errors by kind (connect, temporary, permanent)";
+
+    errors_connect = metrics_counter("postgate_db_errors_total", help, "kind=\"connect\"");
+    errors_temporary = metrics_counter("postgate_db_errors_total", help, "kind=\"temporary\"");
+    errors_permanent = metrics_counter("postgate_db_errors_total", help, "kind=\"permanent\"");
+}
+
+static void
+count_error(METRIC **which)
+{
+    pthread_once(&errors_once, errors_init);
+    metrics_inc(*which);
+}
+
 static int
 db_fail(DB *db, unsigned err, const char *what, const char *detail)
 {
+    int temporary = db_errno_is_temporary(err);
+
     db->err = err;
     snprintf(db->error, sizeof(db->error), "%s: %s (%u)", what, detail, err);
-    return db_errno_is_temporary(err) ? DB_ERR_TEMP : DB_ERR_PERM;
+    count_error(temporary ? &errors_temporary : &errors_permanent);
+    return temporary ? DB_ERR_TEMP : DB_ERR_PERM;
 }
 
 DB *
@@ -165,6 +191,7 @@ db_connect(DB *db, int without_database)
         db->err = err;
         snprintf(db->error, sizeof(db->error), "%s: %s (%u)", where, mysql_error(conn), err);
         mysql_close(conn);
+        count_error(&errors_connect);
         /* Access denied or an unknown database is a configuration error, but mail
          * must still be tempfailed, never bounced: any failure to connect is temporary. */
         return DB_ERR_TEMP;

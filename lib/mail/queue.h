@@ -76,4 +76,8 @@ unsigned queue_retry_delay(unsigned attempts, unsigned base);
  * lease ends. The number of rows given back, or < 0. */
 int queue_reclaim_dead(DB *db, int (*dead)(const char *owner));
 
+/* The endpoint deliveries waiting (due or not) and the age in seconds of the oldest one
+ * (0 when none): 0, or < 0 database error. For monitoring. */
+int queue_backlog(DB *db, unsigned long long *count_r, double *oldest_seconds_r);
+
 #endif

@@ -82,4 +82,8 @@ int webhook_release(DB *db, const char *owner, const unsigned long long *ids, si
  * The number of rows given back, or < 0. */
 int webhook_reclaim_dead(DB *db, int (*dead)(const char *owner));
 
+/* The events waiting for delivery (pending, due or not) and the age in seconds of the
+ * oldest one (0 when none): 0, or < 0 database error. For monitoring. */
+int webhook_backlog(DB *db, unsigned long long *count_r, double *oldest_seconds_r);
+
 #endif

@@ -147,6 +147,8 @@ instance_random_hex() {
 
 # A TCP port on loopback that nothing uses. Ports are drawn from 20000-32767, below
 # Linux's ephemeral range (32768+), so an outgoing connection cannot take it later.
+# With INSTANCE_PORTS_FILE set, a port handed out once is not handed out again (it may
+# not be listening yet).
 instance_free_port() {
 	local used port try excluded
 	used=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }') " ||
@@ -157,6 +159,11 @@ instance_free_port() {
 		for excluded in "$@"; do
 			[ "$port" = "$excluded" ] && continue 2
 		done
+		# Ports handed out before but not listening yet (INSTANCE_PORTS_FILE, when set).
+		if [ -n "${INSTANCE_PORTS_FILE:-}" ]; then
+			[ -f "$INSTANCE_PORTS_FILE" ] && grep -qx "$port" "$INSTANCE_PORTS_FILE" && continue
+			printf '%s\n' "$port" >>"$INSTANCE_PORTS_FILE"
+		fi
 		printf '%s\n' "$port"
 		return 0
 	done
@@ -618,24 +625,31 @@ instance_sink_count() {
 # the send API's injection service on INJECTION_PORT, and Postfix's log. (The secret
 # keys live beside FILE: see instance_write_postgate_config.) The forward service
 # (Address endpoints, delivery reports) listens on FORWARD_PORT, or a free port.
+# INSTANCE_MONITOR_PORTS, when set, gives the milter, policyd and worker monitor ports.
 instance_postgate_config() {
 	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 forward_port=${5:-} queue
 	queue=$(postconf -c "$postfix_dir/etc" -h queue_directory) || return 1
 	[ -n "$forward_port" ] || forward_port=$(instance_free_port "$release_port" "$injection_port") || return 1
 	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
+	# INSTANCE_MONITOR_PORTS="MILTER POLICYD WORKER": their /health and /metrics ports.
+	local monitor=("" "" "") i=0 port
+	for port in ${INSTANCE_MONITOR_PORTS:-}; do
+		monitor[i]=" monitor_listen = \"inet:127.0.0.1:$port\";"
+		i=$((i + 1))
+	done
 	cat >>"$file" <<-EOF
 		daemon: { user = "postgate"; };
 		milter: {
 		  listen = $(instance_libconfig_string "unix:$queue/postgate/milter");
-		  cache_ttl = 1;
+		  cache_ttl = 1;${monitor[0]}
 		};
 		policyd: {
 		  sasl_listen = $(instance_libconfig_string "unix:$queue/postgate/auth");
 		  policy_listen = $(instance_libconfig_string "unix:$queue/postgate/policy");
-		  socketmap_listen = $(instance_libconfig_string "unix:$queue/postgate/socketmap");
+		  socketmap_listen = $(instance_libconfig_string "unix:$queue/postgate/socketmap");${monitor[1]}
 		};
 		worker: {
-		  lmtp_listen = $(instance_libconfig_string "unix:$queue/postgate/lmtp");
+		  lmtp_listen = $(instance_libconfig_string "unix:$queue/postgate/lmtp");${monitor[2]}
 		};
 		postfix: {
 		  config_directory = $(instance_libconfig_string "$postfix_dir/etc");

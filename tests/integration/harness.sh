@@ -201,6 +201,20 @@ harness_write_config() {
 	instance_write_postgate_config "$1" "$POSTGATE_SRCDIR/schema" "${2:-}"
 }
 
+# harness_monitor_ports: every daemon's /health and /metrics on a free loopback port of
+# its own (POSTGATE_<DAEMON>_MONITOR_LISTEN, which wins over the file), exported as
+# HARNESS_MONITOR_<DAEMON> (the port), so tests can scrape them and parallel instances
+# never share one.
+harness_monitor_ports() {
+	local d port used=()
+	for d in milter policyd worker tracker admin; do
+		port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "${used[@]}") ||
+			harness_setup_failed "no free port for the $d monitor"
+		used+=("$port")
+		export "HARNESS_MONITOR_${d^^}=$port" "POSTGATE_${d^^}_MONITOR_LISTEN=inet:127.0.0.1:$port"
+	done
+}
+
 harness_setup() {
 	local component
 	harness_require
@@ -208,7 +222,7 @@ harness_setup() {
 	HARNESS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postgate-test.XXXXXX") ||
 		harness_setup_failed "mktemp failed"
 	chmod 755 "$HARNESS_DIR"
-	export HARNESS_DIR
+	export HARNESS_DIR INSTANCE_PORTS_FILE="$HARNESS_DIR/ports"
 	for component in "$@"; do
 		case $component in
 		mariadb) harness_start_mariadb ;;
@@ -219,6 +233,7 @@ harness_setup() {
 		*) harness_setup_failed "unknown component '$component'" ;;
 		esac
 	done
+	harness_monitor_ports
 	if [ -n "${INSTANCE_DB_SOCKET:-}" ]; then
 		export HARNESS_CONFIG="$HARNESS_DIR/postgate.conf"
 		harness_write_config "$HARNESS_CONFIG" || harness_setup_failed "cannot write $HARNESS_CONFIG"
