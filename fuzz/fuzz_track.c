@@ -1,9 +1,10 @@
 /*
- * fuzz_track.c -- libFuzzer harness of the link rewriter (lib/mail/track.c): the input is
- * a whole message given to track_rewrite_message() with clicks, opens and (by the first
- * byte) plain-text tracking and an excluded domain; link tokens come from a counter so a
- * run is repeatable. Checked besides memory safety: a message it says it left alone has
- * no body and no links, and every link has a URL.
+ * fuzz_track.c -- libFuzzer harness of the link rewriter (lib/mail/track.c, with the MIME
+ * walk mimewalk.c and the transfer codecs cte.c under it): the input is a whole message
+ * given to track_rewrite_message() with clicks, opens and (by the first byte) plain-text
+ * tracking and an excluded domain; link tokens come from a counter so a run is
+ * repeatable. Checked besides memory safety: a message it says it left alone has no body
+ * and no links, and every link has a URL.
  */
 #include "config.h"
 

@@ -1,10 +1,13 @@
 /*
  * track.c -- link rewriting and the open pixel (track.h).
  *
- * The MIME walk is done here over the raw bytes, so everything this module does not
- * rewrite (headers, boundaries, preambles, other parts) is copied untouched; GMime
- * parses Content-Type values and gumbo locates href attributes. A rewrite is a list of
- * splices (offset, length, replacement) applied to the decoded part.
+ * mimewalk.c walks the raw message and hands over each text part, copying everything
+ * else (headers, boundaries, preambles, other parts) untouched; cte.c decodes the part
+ * and encodes it again; gumbo locates href attributes. A rewrite is a list of splices
+ * (offset, length, replacement) applied to the decoded part.
+ *
+ * Must never: change a byte of a decoded part outside its splices, or splice into a part
+ * whose charset is not ASCII-compatible.
  */
 #include "config.h"
 
@@ -13,17 +16,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <gmime/gmime.h>
 #include <gumbo.h>
 
+#include "mail/cte.h"
+#include "mail/mimewalk.h"
 #include "mail/track.h"
-#include "util/base64.h"
 #include "util/mem.h"
 #include "util/token.h"
-
-#define MAX_DEPTH 32                    /* nested multiparts followed */
-#define QP_LINE 76
-#define B64_LINE 76
 
 typedef struct splice {
     size_t off, len;                    /* bytes of the decoded part replaced */
@@ -37,11 +36,6 @@ typedef struct rewriter {
     int failed;                         /* the token source failed */
     int changed;
 } REWRITER;
-
-typedef enum { ENC_IDENTITY, ENC_QP, ENC_BASE64, ENC_OTHER } ENCODING;
-
-static void entity(REWRITER *rw, BUF *out, const char *ct, const char *cte, const char *disposition,
-                   const char *body, size_t len, int depth);
 
 int
 track_skip_header(const char *x_amp)
@@ -493,354 +487,38 @@ rewrite_plain(REWRITER *rw, const char *src, size_t len)
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* Transfer encodings */
+/* Parts */
 
+/* A text part (mimewalk's callback): decode, rewrite, encode with the same transfer
+ * encoding and line ends. 1 rewritten into out, 0 left as it is, -1 the token source failed. */
 static int
-hexval(int c)
+text_part(void *arg, const MIMEWALK_PART *part, BUF *out)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static BUF *
-qp_decode(const char *p, size_t len)
-{
-    BUF *out = buf_new(len + 1);
-
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] != '=') {
-            buf_append_char(out, p[i]);
-            continue;
-        }
-        if (i + 2 < len && hexval((unsigned char) p[i + 1]) >= 0 && hexval((unsigned char) p[i + 2]) >= 0) {
-            buf_append_char(out, (char) (hexval((unsigned char) p[i + 1]) * 16 + hexval((unsigned char) p[i + 2])));
-            i += 2;
-            continue;
-        }
-        {
-            /* A soft line break: "=", optional transport white space, line end. */
-            size_t j = i + 1;
-
-            while (j < len && (p[j] == ' ' || p[j] == '\t'))
-                j++;
-            if (j < len && p[j] == '\r' && j + 1 < len && p[j + 1] == '\n') {
-                i = j + 1;
-                continue;
-            }
-            if (j < len && p[j] == '\n') {
-                i = j;
-                continue;
-            }
-            if (j == len) {
-                i = j;
-                continue;
-            }
-        }
-        buf_append_char(out, '=');      /* not an escape: kept as it was */
-    }
-    return out;
-}
-
-static void
-qp_encode(BUF *out, const char *p, size_t len, const char *eol)
-{
-    size_t col = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) p[i];
-        char enc[4];
-        size_t n;
-
-        if (c == '\n' || (c == '\r' && i + 1 < len && p[i + 1] == '\n')) {
-            if (c == '\r')
-                i++;
-            buf_append_str(out, eol);
-            col = 0;
-            continue;
-        }
-        {
-            int at_line_end = i + 1 == len || p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < len && p[i + 2] == '\n');
-
-            if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end)) {
-                enc[0] = (char) c;
-                n = 1;
-            } else {
-                static const char hex[] = "0123456789ABCDEF";
-
-                enc[0] = '=';
-                enc[1] = hex[c >> 4];
-                enc[2] = hex[c & 15];
-                n = 3;
-            }
-            /* Keep room for the soft break "=" unless this is the line's last character. */
-            if (col + n > (at_line_end ? QP_LINE : QP_LINE - 1)) {
-                buf_append_char(out, '=');
-                buf_append_str(out, eol);
-                col = 0;
-            }
-            buf_append(out, enc, n);
-            col += n;
-        }
-    }
-}
-
-/* A base64 body decoded as RFC 2045 reads it (what is not base64 is ignored). */
-static BUF *
-b64_decode(const char *p, size_t len)
-{
-    BUF *out = buf_new(len * 3 / 4 + 4);
-
-    base64_decode(out, p, len, BASE64_MIME);
-    return out;
-}
-
-static ENCODING
-encoding_of(const char *cte)
-{
-    char word[32];
-    size_t n;
-
-    if (cte == NULL)
-        return ENC_IDENTITY;
-    cte += strspn(cte, " \t\r\n");
-    n = strcspn(cte, " \t\r\n;(");
-    if (n == 0)
-        return ENC_IDENTITY;
-    if (n >= sizeof(word))
-        return ENC_OTHER;
-    memcpy(word, cte, n);
-    word[n] = '\0';
-    if (strcasecmp(word, "quoted-printable") == 0)
-        return ENC_QP;
-    if (strcasecmp(word, "base64") == 0)
-        return ENC_BASE64;
-    if (strcasecmp(word, "7bit") == 0 || strcasecmp(word, "8bit") == 0 || strcasecmp(word, "binary") == 0)
-        return ENC_IDENTITY;
-    return ENC_OTHER;
-}
-
-/* Charsets in which ASCII bytes mean ASCII (so a splice of ASCII is safe). */
-static int
-ascii_compatible(const char *charset)
-{
-    static const char *const bad[] = {"utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
-                                      "utf-7", "utf7", "unicode", "iso-2022", "hz-gb"};
-
-    if (charset == NULL)
-        return 1;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (strncasecmp(charset, bad[i], strlen(bad[i])) == 0)
-            return 0;
-    return 1;
-}
-
-/* ---------------------------------------------------------------------------------- */
-/* MIME */
-
-/* A text part: decode, rewrite, encode with the same transfer encoding and line ends. */
-static void
-text_part(REWRITER *rw, BUF *out, int html, const char *cte, const char *body, size_t len)
-{
-    ENCODING enc = encoding_of(cte);
-    const char *eol = memmem(body, len, "\r\n", 2) || memchr(body, '\n', len) == NULL ? "\r\n" : "\n";
+    REWRITER *rw = arg;
+    const char *body = part->body, *eol;
+    size_t len = part->len;
+    int html = mimewalk_part_is(part, "text", "html");
+    CTE enc = cte_of(part->transfer_encoding);
     BUF *decoded, *rewritten;
 
-    if (enc == ENC_OTHER) {
-        buf_append(out, body, len);
-        return;
-    }
-    decoded = enc == ENC_QP ? qp_decode(body, len) : enc == ENC_BASE64 ? b64_decode(body, len) : NULL;
+    if (!html && !(rw->s->track_plain && mimewalk_part_is(part, "text", "plain")))
+        return 0;
+    if (!mimewalk_part_ascii_compatible(part) || enc == CTE_OTHER)
+        return 0;
+    eol = memmem(body, len, "\r\n", 2) || memchr(body, '\n', len) == NULL ? "\r\n" : "\n";
+    decoded = cte_decode(enc, body, len);
     rewritten = decoded ? (html ? rewrite_html : rewrite_plain)(rw, buf_cstr(decoded), buf_len(decoded))
                         : (html ? rewrite_html : rewrite_plain)(rw, body, len);
-    if (rewritten == NULL) {
-        buf_append(out, body, len);
-    } else {
-        rw->changed = 1;
-        if (enc == ENC_QP)
-            qp_encode(out, buf_cstr(rewritten), buf_len(rewritten), eol);
-        else if (enc == ENC_BASE64) {
-            base64_encode_lines(out, buf_data(rewritten), buf_len(rewritten), B64_LINE, eol);
-            if (len > 0 && body[len - 1] == '\n')
-                buf_append_str(out, eol);
-        } else
-            buf_append(out, buf_data(rewritten), buf_len(rewritten));
-    }
     buf_free(decoded);
+    if (rewritten == NULL)
+        return rw->failed ? -1 : 0;
+    rw->changed = 1;
+    cte_encode(out, enc, buf_cstr(rewritten), buf_len(rewritten), eol);
+    /* base64 lines are written without a last line end: the part's own comes back. */
+    if (enc == CTE_BASE64 && len > 0 && body[len - 1] == '\n')
+        buf_append_str(out, eol);
     buf_free(rewritten);
-}
-
-/* The start of the next line at or after p that is a delimiter of boundary, or NULL;
- * *close_r says whether it is the closing one. */
-static const char *
-next_delimiter(const char *p, const char *end, const char *boundary, size_t blen, int *close_r)
-{
-    for (const char *line = p; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t) (end - line));
-
-        if ((size_t) (end - line) >= blen + 2 && line[0] == '-' && line[1] == '-'
-            && memcmp(line + 2, boundary, blen) == 0) {
-            const char *after = line + 2 + blen, *stop = nl ? nl : end;
-
-            *close_r = stop - after >= 2 && after[0] == '-' && after[1] == '-';
-            if (!*close_r)
-                while (after < stop && (*after == ' ' || *after == '\t' || *after == '\r'))
-                    after++;
-            if (*close_r || after == stop)
-                return line;
-        }
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
-    return NULL;
-}
-
-/* A header field's unfolded value from a header block, or NULL (mem_free it). */
-static char *
-block_header(const char *h, size_t len, const char *name)
-{
-    size_t nlen = strlen(name);
-
-    for (const char *line = h; line < h + len;) {
-        const char *end = h + len, *nl = memchr(line, '\n', (size_t) (end - line));
-
-        if ((size_t) (end - line) > nlen && strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
-            BUF *v = buf_new(64);
-            const char *p = line + nlen + 1;
-
-            for (;;) {
-                const char *stop = nl ? nl : end;
-
-                for (; p < stop; p++)
-                    if (*p != '\r')
-                        buf_append_char(v, *p);
-                if (nl == NULL || nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
-                    break;
-                p = nl + 1;
-                nl = memchr(p, '\n', (size_t) (end - p));
-            }
-            return buf_steal(v, NULL);
-        }
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
-    return NULL;
-}
-
-/* Where a header block ends: *hlen_r is the offset of the empty line, *body_at_r of the
- * body after it. 0 when there is no empty line (headers only). */
-static int
-split_headers(const char *p, size_t len, size_t *hlen_r, size_t *body_at_r)
-{
-    for (size_t i = 0; i < len;) {
-        const char *nl;
-
-        if (p[i] == '\n' || (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')) {
-            *hlen_r = i;
-            *body_at_r = i + (p[i] == '\r' ? 2 : 1);
-            return 1;
-        }
-        if ((nl = memchr(p + i, '\n', len - i)) == NULL)
-            return 0;
-        i = (size_t) (nl - p) + 1;
-    }
-    return 0;
-}
-
-/* A body part: its header block is copied, its body handled as an entity. */
-static void
-body_part(REWRITER *rw, BUF *out, const char *p, size_t len, int depth)
-{
-    size_t hlen, body_at;
-    char *ct, *cte, *disp;
-
-    if (!split_headers(p, len, &hlen, &body_at)) {
-        buf_append(out, p, len);        /* headers only */
-        return;
-    }
-    ct = block_header(p, hlen, "Content-Type");
-    cte = block_header(p, hlen, "Content-Transfer-Encoding");
-    disp = block_header(p, hlen, "Content-Disposition");
-    buf_append(out, p, body_at);
-    entity(rw, out, ct, cte, disp, p + body_at, len - body_at, depth);
-    mem_free(ct);
-    mem_free(cte);
-    mem_free(disp);
-}
-
-static void
-multipart(REWRITER *rw, BUF *out, const char *boundary, const char *body, size_t len, int depth)
-{
-    const char *end = body + len, *cur;
-    size_t blen = strlen(boundary);
-    int close = 0;
-
-    cur = next_delimiter(body, end, boundary, blen, &close);
-    if (cur == NULL || blen == 0) {
-        buf_append(out, body, len);
-        return;
-    }
-    buf_append(out, body, (size_t) (cur - body));      /* preamble */
-    for (;;) {
-        const char *nl = memchr(cur, '\n', (size_t) (end - cur));
-        const char *part = nl ? nl + 1 : end, *next, *part_end;
-
-        buf_append(out, cur, (size_t) (part - cur));    /* the delimiter line */
-        if (close) {
-            buf_append(out, part, (size_t) (end - part));       /* epilogue */
-            return;
-        }
-        next = next_delimiter(part, end, boundary, blen, &close);
-        part_end = next ? next : end;
-        /* The line break before a delimiter belongs to the delimiter. */
-        if (next && part_end > part && part_end[-1] == '\n')
-            part_end--;
-        if (next && part_end > part && part_end[-1] == '\r')
-            part_end--;
-        body_part(rw, out, part, (size_t) (part_end - part), depth + 1);
-        if (next == NULL)
-            return;
-        buf_append(out, part_end, (size_t) (next - part_end));
-        cur = next;
-    }
-}
-
-static int
-is_attachment(const char *disposition)
-{
-    if (disposition == NULL)
-        return 0;
-    disposition += strspn(disposition, " \t");
-    return strncasecmp(disposition, "attachment", 10) == 0;
-}
-
-static void
-entity(REWRITER *rw, BUF *out, const char *ct_value, const char *cte, const char *disposition, const char *body,
-       size_t len, int depth)
-{
-    GMimeContentType *ct = g_mime_content_type_parse(NULL, ct_value ? ct_value : "text/plain");
-    const char *boundary;
-
-    if (ct == NULL || rw->failed) {
-        buf_append(out, body, len);
-    } else if (g_mime_content_type_is_type(ct, "multipart", "*")) {
-        boundary = g_mime_content_type_get_parameter(ct, "boundary");
-        if (boundary && depth < MAX_DEPTH && encoding_of(cte) == ENC_IDENTITY)
-            multipart(rw, out, boundary, body, len, depth);
-        else
-            buf_append(out, body, len);
-    } else if (!is_attachment(disposition) && ascii_compatible(g_mime_content_type_get_parameter(ct, "charset"))
-               && (g_mime_content_type_is_type(ct, "text", "html")
-                   || (rw->s->track_plain && g_mime_content_type_is_type(ct, "text", "plain")))) {
-        text_part(rw, out, g_mime_content_type_is_type(ct, "text", "html"), cte, body, len);
-    } else {
-        buf_append(out, body, len);
-    }
-    if (ct)
-        g_object_unref(ct);
+    return 1;
 }
 
 int
@@ -851,7 +529,7 @@ track_rewrite(const TRACK_SETTINGS *s, const char *content_type, const char *tra
     BUF *out = buf_new(len + 1024);
 
     memset(r, 0, sizeof(*r));
-    entity(&rw, out, content_type, transfer_encoding, NULL, body, len, 0);
+    mimewalk_body(content_type, transfer_encoding, body, len, text_part, &rw, out);
     if (rw.failed) {
         for (size_t i = 0; i < rw.nlinks; i++)
             mem_free(rw.links[i].url);
@@ -881,16 +559,16 @@ track_rewrite_message(const TRACK_SETTINGS *s, const void *msg, size_t len, TRAC
     int ret;
 
     memset(r, 0, sizeof(*r));
-    if (!split_headers(p, len, &hlen, &body_at))
+    if (!mimewalk_split_headers(p, len, &hlen, &body_at))
         return 0;
-    amp = block_header(p, hlen, "X-AMP");
+    amp = mimewalk_header(p, hlen, "X-AMP");
     if (track_skip_header(amp)) {
         mem_free(amp);
         return 0;
     }
     mem_free(amp);
-    ct = block_header(p, hlen, "Content-Type");
-    cte = block_header(p, hlen, "Content-Transfer-Encoding");
+    ct = mimewalk_header(p, hlen, "Content-Type");
+    cte = mimewalk_header(p, hlen, "Content-Transfer-Encoding");
     ret = track_rewrite(s, ct, cte, p + body_at, len - body_at, r);
     mem_free(ct);
     mem_free(cte);
