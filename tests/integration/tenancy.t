@@ -9,6 +9,10 @@
 #   - purge: a deleted organization is purged by an installation admin (API, and
 #     postgatectl org purge), in batches, until no row of it is left in any table, while
 #     another organization's rows are untouched. Only deleted organizations, only admins.
+#   - deleting a message: a member removes one message with everything that hangs off it
+#     (deliveries, links, clicks, loads, the raw copy once no other recipient row shares
+#     it), never one still in flight (Pending, SoftFail, queued for an endpoint, Held);
+#     readonly members get 403, outsiders 404 and the row stays;
 #
 # Must never: believe an answer without looking at the database, or leave anything running.
 
@@ -21,7 +25,7 @@ set -euo pipefail
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb
-plan 24
+plan 44
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -161,3 +165,91 @@ out=$(ctl org purge "$spamco_uuid" 2>&1) && st=0 || st=$?
 is "$st" 0 "postgatectl org purge purges the deleted spamco"
 like "$out" 'purged organization .*: [0-9]+ rows deleted' "... and says how many rows went"
 is "$(sql "SELECT COUNT(*) FROM organizations WHERE permalink = 'spamco'")" 0 "spamco's row is gone"
+
+# ---------------------------------------------------------------- 25-44: deleting a message
+
+mkuser bob@example.test 'B0b-pass-phrase!'
+login bob bob@example.test 'B0b-pass-phrase!'
+setup "$(as alice POST /api/v2/organizations '{"name": "Msg Co", "permalink": "msgco"}')"
+setup "$(as alice POST /api/v2/organizations/msgco/servers '{"name": "Box", "permalink": "box"}')"
+setup "$(as alice POST /api/v2/organizations/msgco/servers/box/webhooks '{"name": "hook", "url": "https://app.example.net/hook"}')"
+setup "$(as alice POST /api/v2/organizations/msgco/members '{"email": "bob@example.test", "role": "member"}')"
+setup "$(as alice POST /api/v2/organizations/msgco/members '{"email": "mate@example.test", "role": "readonly"}')"
+msid=$(sql "SELECT s.id FROM servers s JOIN organizations o ON o.id = s.organization_id WHERE o.permalink = 'msgco'")
+mwid=$(sql "SELECT id FROM webhooks WHERE server_id = $msid")
+# msg TOKEN STATUS RAW [SCOPE]: a message row of msgco's box; prints its id.
+msg() {
+	sql "INSERT INTO messages (server_id, token, scope, rcpt_to, status, raw_message_id, raw_message_day)
+		VALUES ($msid, '$1', '${4:-outgoing}', CONCAT('$1', '@example.net'), '$2', $3, IF($3 IS NULL, NULL, UTC_DATE()));
+		SELECT LAST_INSERT_ID()"
+}
+raw() { sql "INSERT INTO raw_messages (created_day, server_id, size_bytes, headers, body) VALUES (UTC_DATE(), $msid, 9, 'Subject: $1', 'body'); SELECT LAST_INSERT_ID()"; }
+r1=$(raw shared)
+r2=$(raw alone)
+m1=$(msg msgAAAAAAAAAAA01 Sent "$r1")     # two recipients of one submission: m1 holds its links
+m2=$(msg msgAAAAAAAAAAA02 Sent "$r1")
+m3=$(msg msgAAAAAAAAAAA03 HardFail "$r2")
+m4=$(msg msgAAAAAAAAAAA04 Pending NULL)
+m6=$(msg msgAAAAAAAAAAA06 Held NULL)
+m7=$(msg msgAAAAAAAAAAA07 Processed NULL incoming)
+m8=$(msg msgAAAAAAAAAAA08 SoftFail NULL)
+m5=$(msg msgAAAAAAAAAAA05 Sent NULL incoming)
+sql "UPDATE messages SET bounce = 1, bounce_for_id = $m1 WHERE id = $m5"
+sql "INSERT INTO deliveries (message_id, status) VALUES ($m1, 'Sent'), ($m1, 'Sent'), ($m2, 'Sent'), ($m3, 'HardFail')"
+sql "INSERT INTO links (message_id, token, url, url_hash) VALUES ($m1, 'msgLINKAAAAAAA01', 'https://x.example/1', SHA2('1', 256)), ($m1, 'msgLINKAAAAAAA02', 'https://x.example/2', SHA2('2', 256))"
+sql "INSERT INTO clicks (created_day, server_id, message_id, link_id) SELECT UTC_DATE(), $msid, $m1, id FROM links WHERE message_id = $m1"
+sql "INSERT INTO loads (created_day, server_id, message_id) VALUES (UTC_DATE(), $msid, $m1), (UTC_DATE(), $msid, $m1), (UTC_DATE(), $msid, $m2)"
+sql "INSERT INTO queued_messages (message_id, server_id, endpoint_type, endpoint_id) VALUES ($m7, $msid, 'HTTPEndpoint', 1)"
+sql "INSERT INTO suppressions (server_id, address, source, message_id) VALUES ($msid, 'msgaaaaaaaaaaa01@example.net', 'hard_fail', $m1)"
+sql "INSERT INTO webhook_outbox (uuid, server_id, webhook_id, event, payload) VALUES (UUID(), $msid, $mwid, 'MessageSent', JSON_OBJECT('message', JSON_OBJECT('id', $m1)))"
+# of ID: every row of one message, table by table.
+of() {
+	sql "SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM messages WHERE id = $1), (SELECT COUNT(*) FROM deliveries WHERE message_id = $1),
+		(SELECT COUNT(*) FROM links WHERE message_id = $1), (SELECT COUNT(*) FROM clicks WHERE message_id = $1),
+		(SELECT COUNT(*) FROM loads WHERE message_id = $1), (SELECT COUNT(*) FROM queued_messages WHERE message_id = $1),
+		(SELECT COUNT(*) FROM suppressions WHERE message_id = $1), (SELECT COUNT(*) FROM messages WHERE bounce_for_id = $1))"
+}
+whole() { sql "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, token, status, rcpt_to, raw_message_id, bounce_for_id, updated_at) ORDER BY id)) FROM messages"; }
+path=/api/v2/organizations/msgco/servers/box/messages
+is "$(of "$m1")" "1 2 2 2 2 0 1 1" "m1 holds a row in every table (set-up check)"
+before=$(whole)
+a=$(as mallory DELETE "$path/$m1")
+is "$(code "$a") $(body "$a" | j 'sorted(d["data"])')" '404 NotFound ["code", "message"]' \
+	"an outsider deleting m1: 404 with nothing about it"
+is "$(of "$m1") $(whole)" "1 2 2 2 2 0 1 1 $before" "and every message row is as it was"
+a=$(as mallory DELETE "/api/v2/organizations/acme/servers/mail/messages/$m1")
+is "$(code "$a")" "404 NotFound" "nor through a server of another organization"
+a=$(as mate DELETE "$path/$m1")
+is "$(code "$a")" "403 Forbidden" "a readonly member: 403"
+is "$(of "$m1")" "1 2 2 2 2 0 1 1" "m1 is untouched"
+a=$(as bob DELETE "$path/$m4")
+is "$(code "$a")" "409 MessageInFlight" "a Pending message (Postfix has not finished it): 409 MessageInFlight"
+a=$(as bob DELETE "$path/$m8")
+is "$(code "$a")" "409 MessageInFlight" "a SoftFail message (a retry is due): 409 MessageInFlight"
+a=$(as bob DELETE "$path/$m7")
+is "$(code "$a")" "409 MessageInFlight" "a Processed message still queued for another endpoint: 409 MessageInFlight"
+a=$(as bob DELETE "$path/$m6")
+is "$(code "$a") $(body "$a" | j '"cancel" in d["data"]["message"]')" "409 MessageHeld true" "a Held message: 409 MessageHeld, cancel it first"
+is "$(sql "SELECT COUNT(*) FROM messages WHERE id IN ($m4, $m6, $m7, $m8)") $(sql "SELECT COUNT(*) FROM queued_messages WHERE message_id = $m7")" \
+	"4 1" "none of them was touched"
+a=$(as bob DELETE "$path/$m1")
+is "$(status "$a") $(body "$a" | j 'd["data"]["deleted"]')" "200 true" "a member deletes m1 (Sent): 200"
+is "$(of "$m1")" "0 0 0 0 0 0 0 0" "no row of m1 is left: message, deliveries, links, clicks, loads, queue, references"
+is "$(sql "SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM raw_messages WHERE id = $r1), (SELECT COUNT(*) FROM links WHERE message_id = $m2),
+	(SELECT COUNT(*) FROM loads WHERE message_id = $m2), (SELECT COUNT(*) FROM deliveries WHERE message_id = $m2))")" "1 2 1 1" \
+	"m2, the other recipient, keeps the shared raw copy and the links of the body it got"
+is "$(sql "SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM suppressions WHERE address = 'msgaaaaaaaaaaa01@example.net'),
+	(SELECT bounce_for_id IS NULL FROM messages WHERE id = $m5), (SELECT JSON_VALUE(payload, '$.message.id') FROM webhook_outbox WHERE server_id = $msid))")" \
+	"1 1 $m1" "the suppression and the bounce stay without the reference; the queued event keeps its payload"
+a=$(as bob DELETE "$path/$m2")
+is "$(status "$a") $(sql "SELECT COUNT(*) FROM raw_messages WHERE id = $r1") $(sql "SELECT COUNT(*) FROM links WHERE message_id = $m2") $(of "$m2")" \
+	"200 0 0 0 0 0 0 0 0 0 0" "deleting the last recipient row removes the raw copy and the links too"
+a=$(as bob DELETE "$path/$m3")
+is "$(status "$a") $(sql "SELECT COUNT(*) FROM raw_messages WHERE id = $r2") $(of "$m3")" "200 0 0 0 0 0 0 0 0 0" \
+	"a HardFail message goes with its own raw copy and deliveries"
+setup "$(as bob POST "$path/$m6/cancel")"
+a=$(as bob DELETE "$path/$m6")
+is "$(status "$a") $(of "$m6")" "200 0 0 0 0 0 0 0 0" "once its hold is cancelled, the held message can be deleted"
+a=$(as bob DELETE "$path/$m1")
+is "$(code "$a")" "404 NotFound" "deleting m1 again: 404"
+is "$(rows "$acme_sid")" "$acme_before" "acme's rows are untouched by all of it"
