@@ -13,6 +13,10 @@
 #     (deliveries, links, clicks, loads, the raw copy once no other recipient row shares
 #     it), never one still in flight (Pending, SoftFail, queued for an endpoint, Held);
 #     readonly members get 403, outsiders 404 and the row stays;
+#   - deleting an account: only with its password, never while owning a live organization
+#     or as the last installation admin; it ends every session and token at once and frees
+#     the address; installation admins list and purge deleted users (API and postgatectl
+#     user purge), and a purge leaves no row of that user and every other row as it was.
 #
 # Must never: believe an answer without looking at the database, or leave anything running.
 
@@ -25,7 +29,7 @@ set -euo pipefail
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb
-plan 44
+plan 64
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -253,3 +257,78 @@ is "$(status "$a") $(of "$m6")" "200 0 0 0 0 0 0 0 0" "once its hold is cancelle
 a=$(as bob DELETE "$path/$m1")
 is "$(code "$a")" "404 NotFound" "deleting m1 again: 404"
 is "$(rows "$acme_sid")" "$acme_before" "acme's rows are untouched by all of it"
+
+# ---------------------------------------------------------------- 45-64: deleting an account
+
+mkuser dave@example.test 'D4ve-pass-phrase!'
+mkuser carol@example.test 'C4rol-pass-phrase!'
+login dave dave@example.test 'D4ve-pass-phrase!'
+login carol carol@example.test 'C4rol-pass-phrase!'
+setup "$(as alice POST /api/v2/organizations/msgco/members '{"email": "dave@example.test", "role": "admin"}')"
+setup "$(as carol POST /api/v2/organizations '{"name": "Carol Co", "permalink": "carolco"}')"
+a=$(as dave POST /api/v2/user/tokens '{"name": "deploy"}')
+setup "$a"
+dave_token=$(body "$a" | j 'd["data"]["token"]["token"]')
+dave_id=$(sql "SELECT id FROM users WHERE email = 'dave@example.test'")
+dave_uuid=$(sql "SELECT uuid FROM users WHERE id = $dave_id")
+carol_uuid=$(sql "SELECT uuid FROM users WHERE email = 'carol@example.test'")
+# Another person's rows, byte for byte: alice's account, sessions, tokens and memberships.
+alice_rows() {
+	sql "SELECT MD5(CONCAT_WS('|', (SELECT CONCAT_WS(',', id, uuid, email, first_name, last_name, password_hash, admin, deleted_at, updated_at, last_login_at) FROM users WHERE email = 'alice@example.test'),
+		(SELECT GROUP_CONCAT(CONCAT_WS(',', s.id, s.token_hash, s.csrf_token_hash) ORDER BY s.id) FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'alice@example.test'),
+		(SELECT GROUP_CONCAT(CONCAT_WS(',', ou.organization_id, ou.role, ou.updated_at) ORDER BY ou.organization_id) FROM organization_users ou JOIN users u ON u.id = ou.user_id WHERE u.email = 'alice@example.test')))"
+}
+alice_before=$(alice_rows)
+a=$(as dave DELETE /api/v2/user '{"password": "not-my-password"}')
+is "$(code "$a") $(sql "SELECT deleted_at IS NULL FROM users WHERE id = $dave_id")" "400 ValidationError 1" "a wrong password: refused, the account stays"
+a=$(as carol DELETE /api/v2/user '{"password": "C4rol-pass-phrase!"}')
+is "$(code "$a") $(body "$a" | j 'd["data"]["organizations"]')" '409 OwnsOrganizations ["carolco"]' \
+	"the owner of a live organization: 409 OwnsOrganizations naming it"
+a=$(as root DELETE /api/v2/user '{"password": "Adm1n-pass-phrase"}')
+is "$(code "$a")" "409 LastAdmin" "the only installation admin cannot delete their account"
+a=$(as dave DELETE /api/v2/user '{"password": "D4ve-pass-phrase!"}')
+is "$(status "$a") $(body "$a" | j '[d["data"]["deleted"], d["data"]["sessions_ended"], d["data"]["tokens_revoked"]]')" "200 [true, 1, 1]" \
+	"dave deletes his account with his password: his session and token end"
+is "$(sql "SELECT CONCAT_WS(' ', deleted_at IS NOT NULL, live_email IS NULL, password_hash IS NULL, (SELECT COUNT(*) FROM user_sessions WHERE user_id = $dave_id),
+	(SELECT COUNT(*) FROM user_api_tokens WHERE user_id = $dave_id), (SELECT COUNT(*) FROM organization_users WHERE user_id = $dave_id)) FROM users WHERE id = $dave_id")" \
+	"1 1 1 0 0 0" "the row is marked deleted, its credentials, sessions, tokens and memberships gone"
+a=$(as dave GET /api/v2/user)
+is "$(code "$a")" "401 AuthenticationRequired" "his old session cookie: 401"
+a=$(bearer "$dave_token" GET /api/v2/organizations)
+is "$(code "$a")" "401 AuthenticationRequired" "his old API token: 401"
+a=$(call POST /api/v2/session '{"email": "dave@example.test", "password": "D4ve-pass-phrase!"}')
+is "$(code "$a")" "401 InvalidCredentials" "signing in as him: 401"
+a=$(as alice GET /api/v2/organizations/msgco/members)
+is "$(body "$a" | j '"dave@example.test" in [m["email"] for m in d["data"]["members"]]')" "false" "msgco no longer lists him"
+a=$(as alice POST /api/v2/organizations/msgco/invitations '{"email": "dave@example.test", "role": "member"}')
+invite=$(body "$a" | j 'd["data"]["invitation"]["token"]')
+a=$(call POST "/api/v2/invitations/$invite/accept" '{"password": "N3w-dave-pass-phrase", "first_name": "Dave"}')
+is "$(status "$a") $(body "$a" | j 'd["data"]["created"]')" "201 true" "his address can be invited again at once: a new account"
+a=$(call POST /api/v2/session '{"email": "dave@example.test", "password": "N3w-dave-pass-phrase"}')
+is "$(status "$a") $(sql "SELECT COUNT(*) FROM users WHERE email = 'dave@example.test'")" "200 2" "the new account signs in (the deleted row stays until purged)"
+a=$(as alice GET /api/v2/deleted-users)
+b=$(as alice POST "/api/v2/deleted-users/$dave_uuid/purge")
+is "$(code "$a") $(code "$b") $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$dave_uuid'")" "403 Forbidden 403 Forbidden 1" \
+	"someone not an installation admin neither lists nor purges deleted users"
+a=$(as root GET /api/v2/deleted-users)
+is "$(body "$a" | j '[u["email"] + "/" + str(u["owned_organizations"]) for u in d["data"]["users"] if u["uuid"] == "'"$dave_uuid"'"]')" '["dave@example.test/0"]' \
+	"the installation admin lists the deleted account"
+setup "$(as carol DELETE /api/v2/organizations/carolco)"
+setup "$(as carol DELETE /api/v2/user '{"password": "C4rol-pass-phrase!"}')"
+out=$(printf '%s\n' 'N3w-carol-pass-phrase' | ctl make-user --email carol@example.test --first-name Carol --last-name New --password-stdin 2>&1) && st=0 || st=$?
+is "$st $(sql "SELECT COUNT(*) FROM users WHERE live_email = 'carol@example.test' AND uuid <> '$carol_uuid'")" "0 1" \
+	"postgatectl make-user gives carol's deleted address to a new account at once"
+a=$(as root POST "/api/v2/deleted-users/$carol_uuid/purge")
+is "$(code "$a") $(body "$a" | j '[o["permalink"] for o in d["data"]["organizations"]]')" '409 OwnsDeletedOrganizations ["carolco"]' \
+	"carol still owns the deleted carolco: 409 naming it, purge it first"
+a=$(as root POST "/api/v2/deleted-users/$(sql "SELECT uuid FROM users WHERE email = 'alice@example.test'")/purge")
+is "$(code "$a")" "409 UserNotDeleted" "a live account cannot be purged"
+a=$(as root POST "/api/v2/deleted-users/$dave_uuid/purge")
+is "$(status "$a") $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$dave_uuid'") $(sql "SELECT COUNT(*) FROM users WHERE email = 'dave@example.test'")" "200 0 1" \
+	"the admin purges dave's deleted account: its row is gone, the new account stays"
+is "$(alice_rows)" "$alice_before" "alice's account, sessions and memberships are byte for byte as before"
+out=$(ctl user purge "$carol_uuid" 2>&1) && st=0 || st=$?
+is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "65 1" "postgatectl user purge refuses while carolco is not purged"
+ctl org purge "$(sql "SELECT uuid FROM organizations WHERE permalink = 'carolco'")" >/dev/null 2>&1 || harness_setup_failed "org purge carolco"
+out=$(ctl user purge "$carol_uuid" 2>&1) && st=0 || st=$?
+is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "0 0" "once carolco is purged, postgatectl user purge removes carol"
