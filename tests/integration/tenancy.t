@@ -29,7 +29,7 @@ set -euo pipefail
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb
-plan 64
+plan 65
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -258,7 +258,7 @@ a=$(as bob DELETE "$path/$m1")
 is "$(code "$a")" "404 NotFound" "deleting m1 again: 404"
 is "$(rows "$acme_sid")" "$acme_before" "acme's rows are untouched by all of it"
 
-# ---------------------------------------------------------------- 45-64: deleting an account
+# ---------------------------------------------------------------- 45-65: deleting an account
 
 mkuser dave@example.test 'D4ve-pass-phrase!'
 mkuser carol@example.test 'C4rol-pass-phrase!'
@@ -332,3 +332,12 @@ is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "65 1" "
 ctl org purge "$(sql "SELECT uuid FROM organizations WHERE permalink = 'carolco'")" >/dev/null 2>&1 || harness_setup_failed "org purge carolco"
 out=$(ctl user purge "$carol_uuid" 2>&1) && st=0 || st=$?
 is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "0 0" "once carolco is purged, postgatectl user purge removes carol"
+# Last, since it leaves this address throttled: the password check is the login throttle's.
+n=0
+while :; do
+	a=$(as bob DELETE /api/v2/user '{"password": "a-wrong-guess"}')
+	n=$((n + 1))
+	[ "$(status "$a")" = 400 ] && [ $n -lt 8 ] || break
+done
+is "$(code "$a") $(sql "SELECT deleted_at IS NULL FROM users WHERE email = 'bob@example.test'")" "429 TooManyAttempts 1" \
+	"guessing the password of a session's account is throttled like a login (429 after $n tries), the account stays"
