@@ -2,12 +2,14 @@
  * mgmt_messages.c -- a server's message log, …/servers/{server}/messages (doc/api.md):
  * search with keyset pages, one message with its content, deliveries, opens and clicks,
  * the raw message and single attachments, and releasing or cancelling held messages
- * (one or in bulk), and the HTML body as a sandboxed document for the web admin. Rows
+ * (one or in bulk), deleting one message for good, and the HTML body as a sandboxed
+ * document for the web admin. Rows
  * are lib/mail/message.c's, their JSON lib/mail/message_view.c's, release is
  * lib/mail/release.c's (re-injection through the release service).
  *
- * Must never: show a message of another server, accept a query value unchecked, or
- * release a message the principal's role may not change (readonly: 403).
+ * Must never: show a message of another server, accept a query value unchecked,
+ * release or delete a message the principal's role may not change (readonly: 403), or
+ * delete one Postfix, the endpoint queue or a hold still has a claim on (409).
  */
 #include "config.h"
 
@@ -605,12 +607,56 @@ mgmt_v2_messages_cancel(HTTP_REQUEST *req, void *arg)
     act_bulk(req, arg, ACT_CANCEL);
 }
 
+/* ---------------------------------------------------------------- delete */
+
+/* Deletes one message for good (lib/mail/message.c: the row, its deliveries, clicks,
+ * loads, links and raw copy as far as no other recipient row shares them). Nothing stays
+ * to purge. A message still on its way is refused: deleting it would leave Postfix or
+ * the worker with mail nobody can see. */
+static void
+mgmt_v2_message_delete(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long server_id = 0, id;
+    MESSAGE_BUSY busy = MESSAGE_BUSY_NONE;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+        goto out;
+    id = parse_id(http_path_arg(req, 2));
+    ret = id ? message_delete(c.db, server_id, id, &busy) : 0;
+    if (ret < 0) {
+        mgmt_reply_db(&c, "message delete", ret);
+    } else if (ret == 0) {
+        mgmt_reply_not_found(&c, "message");
+    } else if (busy == MESSAGE_BUSY_HELD) {
+        mgmt_reply_conflict(&c, "MessageHeld", "The message is held: release it or cancel it first "
+                            "(POST …/messages/{id}/cancel), then delete it.", NULL);
+    } else if (busy == MESSAGE_BUSY_QUEUED) {
+        mgmt_reply_conflict(&c, "MessageInFlight", "The message is still queued for delivery to an endpoint; "
+                            "delete it once its delivery has finished.", NULL);
+    } else if (busy != MESSAGE_BUSY_NONE) {
+        mgmt_reply_conflict(&c, "MessageInFlight", "The message is still being delivered (status Pending or "
+                            "SoftFail: Postfix or the endpoint delivery has not finished with it); delete it once "
+                            "its status is final.", NULL);
+    } else {
+        msg_info("user %llu: deleted message %llu of server %s/%s", c.p.user_id, id, http_path_arg(req, 0),
+                 http_path_arg(req, 1));
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t) id, "deleted", 1));
+    }
+out:
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h); the held/ paths come before …/{id}/… ones. */
 const MGMT_ROUTE mgmt_messages_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/messages", mgmt_v2_messages_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/messages/held/release", mgmt_v2_messages_release},
     {"POST", "/api/v2/organizations/{}/servers/{}/messages/held/cancel", mgmt_v2_messages_cancel},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}", mgmt_v2_message_get},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}/messages/{}", mgmt_v2_message_delete},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/raw", mgmt_v2_message_raw},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/html", mgmt_v2_message_html},
     {"GET", "/api/v2/organizations/{}/servers/{}/messages/{}/attachments/{}", mgmt_v2_message_attachment},

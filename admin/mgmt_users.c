@@ -1,12 +1,16 @@
 /*
  * mgmt_users.c -- people (doc/api.md): one's own profile (GET/PATCH /api/v2/user) and
  * password, an installation admin setting someone's password, and invitations to an
- * organization (…/organizations/{org}/invitations; POST /api/v2/invitations/{token}/accept).
+ * organization (…/organizations/{org}/invitations; POST /api/v2/invitations/{token}/accept),
+ * deleting one's own account (DELETE /api/v2/user) and the purge of deleted accounts by
+ * installation admins (/api/v2/deleted-users).
  * Rows are lib/mail/user.c's and org.c's; passwords are argon2id (util/password.h),
  * invitation tokens stored as SHA-256 (util/token.h) and shown once.
  *
  * Must never: let an invitation take over an existing account without that account's
- * password, answer a password or hash, or keep other sessions alive after a password change.
+ * password, answer a password or hash, keep other sessions alive after a password change,
+ * delete an account without its password (checked under the login throttle), leave an
+ * organization without its owner, or purge a live account.
  */
 #include "config.h"
 
@@ -423,10 +427,223 @@ out:
     mgmt_call_end(&c);
 }
 
+/* ---------------------------------------------------------------- deleting one's account */
+
+/* 409 with the organizations of rows (ORG_OWNED_ROWs): their permalinks, or objects with
+ * uuid and permalink when with_uuid. */
+static void
+reply_owned(MGMT_CALL *c, const char *code, const char *message, const DB_ROWS *rows, int with_uuid)
+{
+    json_t *list = json_array();
+    BUF *names = buf_new(128);
+
+    for (size_t i = 0; i < rows->n; i++) {
+        const ORG_OWNED_ROW *r = (const ORG_OWNED_ROW *) rows->v + i;
+
+        json_array_append_new(list, with_uuid ? json_pack("{s:o, s:o}", "uuid", mgmt_jstr(r->uuid), "permalink",
+                                                          mgmt_jstr(r->permalink)) : mgmt_jstr(r->permalink));
+        buf_append_str(names, i ? ", " : "");
+        buf_append_str(names, r->permalink);
+    }
+    {
+        char *text = buf_asprintf("%s (%s)", message, buf_cstr(names));
+
+        mgmt_reply_conflict(c, code, text, json_pack("{s:o}", "organizations", list));
+        mem_free(text);
+    }
+    buf_free(names);
+}
+
+/* The signed-in user deletes their own account, confirmed with their password (under the
+ * login throttle, like a sign-in). Refused while they own a live organization (it would be
+ * left without its owner: hand it over or delete it first), while they belong to a
+ * suspended one (leaving it that way would escape the suspension), and for the last
+ * installation admin. Sessions, API tokens and memberships end in the same transaction;
+ * the row stays, marked deleted, until an installation admin purges it. An account
+ * without a password cannot confirm: an installation admin sets one first. */
+static void
+mgmt_v2_user_delete(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"password", NULL};
+    const char *password;
+    char *hash = NULL;
+    DB_ROWS owned = {0};
+    int ret, admin = 0, sessions = 0, tokens = 0, good;
+    MGMT_CALL c;
+
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
+        goto out;
+    mgmt_check_known(&c, known);
+    password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
+        goto out;
+    }
+    if ((ret = user_password_get(c.db, c.p.user_id, &hash)) <= 0) {
+        mgmt_reply_db(&c, "password lookup", ret < 0 ? ret : DB_ERR_PERM);
+        goto out;
+    }
+    if (hash == NULL || *hash == '\0') {
+        mgmt_reply_conflict(&c, "AccountHasNoPassword", "This account has no password to confirm its deletion with: "
+                            "an installation admin can set one (POST /api/v2/users/{user}/password), then delete it "
+                            "with that password.", NULL);
+        goto out;
+    }
+    if ((good = auth_password_check(req, c.p.email, hash, password)) < 0)
+        goto out;       /* 429 answered */
+    if (!good) {
+        msg_info("user %llu: account deletion refused: wrong password (client %s)", c.p.user_id, req->client_ip);
+        mgmt_field_error(&c, "password", "is not your password");
+        mgmt_reply_invalid(&c);
+        goto out;
+    }
+    if (mgmt_txn_begin(&c) < 0)
+        goto out;
+    if ((ret = user_lock_live(c.db, c.p.user_id, &admin)) <= 0
+        || (ret = org_list_owned(c.db, c.p.user_id, 0, &owned)) < 0) {
+        mgmt_reply_db(&c, "user lookup", ret < 0 ? ret : DB_ERR_TEMP);
+        goto out;
+    }
+    if (owned.n > 0) {
+        reply_owned(&c, "OwnsOrganizations", "You own organizations: make someone else their owner and leave them, "
+                    "or delete them, before deleting your account", &owned, 0);
+        goto out;
+    }
+    if ((ret = org_user_suspended(c.db, c.p.user_id)) != 0) {
+        if (ret < 0)
+            mgmt_reply_db(&c, "suspension lookup", ret);
+        else
+            mgmt_reply_conflict(&c, "OrganizationSuspended", "You belong to a suspended organization: the account "
+                                "cannot be deleted until the suspension is lifted.", NULL);
+        goto out;
+    }
+    if (admin && (ret = user_count_admins(c.db)) <= 1) {
+        if (ret < 0)
+            mgmt_reply_db(&c, "admin count", ret);
+        else
+            mgmt_reply_conflict(&c, "LastAdmin", "You are the only installation administrator: make another "
+                                "(postgatectl make-user --admin) before deleting your account.", NULL);
+        goto out;
+    }
+    if ((ret = org_memberships_remove(c.db, c.p.user_id)) < 0
+        || (ret = user_soft_delete(c.db, c.p.user_id, &sessions, &tokens)) <= 0) {
+        mgmt_reply_db(&c, "account delete", ret < 0 ? ret : DB_ERR_TEMP);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: deleted their account; %d session%s and %d API token%s ended", c.p.user_id, sessions,
+             sessions == 1 ? "" : "s", tokens, tokens == 1 ? "" : "s");
+    if (c.p.via == AUTH_VIA_SESSION && auth_logout(req, c.db, &c.p) < 0)
+        msg_warn("user %llu: clearing the session cookie: %s", c.p.user_id, db_error(c.db));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b, s:i, s:i}", "uuid", c.p.uuid, "deleted", 1,
+                                             "sessions_ended", sessions, "tokens_revoked", tokens));
+out:
+    mem_free(hash);
+    db_rows_free(&owned);
+    mgmt_call_end(&c);
+}
+
+/* ---------------------------------------------------------------- deleted users (installation admins) */
+
+static void
+mgmt_v2_deleted_users_list(HTTP_REQUEST *req, void *arg)
+{
+    DB_ROWS rows = {0};
+    MGMT_CALL c;
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, 0) != 0)
+        goto out;
+    if (!c.p.is_admin) {
+        mgmt_reply_forbidden(&c, "Only installation administrators see deleted users.");
+        goto out;
+    }
+    if ((ret = user_list_deleted(c.db, &rows)) < 0) {
+        mgmt_reply_db(&c, "deleted user list", ret);
+    } else {
+        json_t *list = json_array();
+
+        for (size_t i = 0; i < rows.n; i++) {
+            const USER_DELETED_ROW *d = (const USER_DELETED_ROW *) rows.v + i;
+            json_t *o = mgmt_person_json(d->uuid, d->email, d->first_name, d->last_name);
+
+            json_object_set_new(o, "deleted_at", mgmt_jstr(d->deleted_at));
+            json_object_set_new(o, "owned_organizations", json_integer((json_int_t) d->owned_organizations));
+            json_array_append_new(list, o);
+        }
+        mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "users", list));
+    }
+out:
+    db_rows_free(&rows);
+    mgmt_call_end(&c);
+}
+
+/* Removes a deleted user's row for good. A deleted organization that still records them as
+ * its owner keeps them (organizations.owner_id is ON DELETE RESTRICT): 409 naming those,
+ * to be purged first, rather than purging them here unasked. */
+static void
+mgmt_v2_deleted_user_purge(HTTP_REQUEST *req, void *arg)
+{
+    const char *uuid = http_path_arg(req, 0);
+    unsigned long long id = 0;
+    DB_ROWS owned = {0};
+    int deleted = 0, ret;
+    MGMT_CALL c;
+
+    if (mgmt_call_begin(&c, req, arg, 0) != 0)
+        goto out;
+    if (!c.p.is_admin) {
+        mgmt_reply_forbidden(&c, "Only installation administrators purge users.");
+        goto out;
+    }
+    if (!auth_uuid_ok(uuid) || (ret = user_find_uuid(c.db, uuid, &id, &deleted)) == 0) {
+        mgmt_reply_not_found(&c, "user");
+        goto out;
+    }
+    if (ret < 0) {
+        mgmt_reply_db(&c, "user lookup", ret);
+        goto out;
+    }
+    if (!deleted) {
+        mgmt_reply_conflict(&c, "UserNotDeleted", "Only a deleted account can be purged: its owner deletes it "
+                            "first (DELETE /api/v2/user).", NULL);
+        goto out;
+    }
+    if (mgmt_txn_begin(&c) < 0)
+        goto out;
+    if ((ret = org_list_owned(c.db, id, 1, &owned)) < 0) {
+        mgmt_reply_db(&c, "organization lookup", ret);
+        goto out;
+    }
+    if (owned.n > 0) {
+        reply_owned(&c, "OwnsDeletedOrganizations", "Deleted organizations not yet purged still name this user "
+                    "their owner: purge them first (POST /api/v2/deleted-organizations/{uuid}/purge)", &owned, 1);
+        goto out;
+    }
+    if ((ret = user_purge(c.db, id)) <= 0) {
+        if (ret == 0)
+            mgmt_reply_not_found(&c, "user");
+        else
+            mgmt_reply_db(&c, "user purge", ret);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: purged deleted user %s", c.p.user_id, uuid);
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "uuid", uuid, "purged", 1));
+out:
+    db_rows_free(&owned);
+    mgmt_call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_users_routes[] = {
     {"GET", "/api/v2/user", mgmt_v2_user_get},
     {"PATCH", "/api/v2/user", mgmt_v2_user_patch},
+    {"DELETE", "/api/v2/user", mgmt_v2_user_delete},
+    {"GET", "/api/v2/deleted-users", mgmt_v2_deleted_users_list},
+    {"POST", "/api/v2/deleted-users/{}/purge", mgmt_v2_deleted_user_purge},
     {"POST", "/api/v2/user/password", mgmt_v2_user_password},
     {"POST", "/api/v2/users/{}/password", mgmt_v2_users_password},
     {"GET", "/api/v2/organizations/{}/invitations", mgmt_v2_invitations_list},

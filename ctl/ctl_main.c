@@ -27,6 +27,7 @@ static const char usage_text[] =
     "                  [--password-stdin | --password-file FILE]\n"
     "  org create      --name NAME --permalink P: a new organization\n"
     "  org purge UUID  remove a deleted organization and all it held, in batches\n"
+    "  user purge UUID remove a deleted user for good (after the organizations it owned)\n"
     "  server create   --org ORG --name NAME --permalink P [--mode Live|Development]\n"
     "                  [--send-limit N] [--allow-sender]: a new mail server\n"
     "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"
@@ -141,7 +142,8 @@ main(int argc, char **argv)
     else if (strcmp(command, "track-domain") == 0)
         status = ctl_track_domain(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
-             || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0)
+             || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0
+             || strcmp(command, "user") == 0)
         status = ctl_objects(&ctx, command, argc, argv);
     else {
         msg_error("unknown command '%s'", command);

@@ -1,7 +1,8 @@
 /*
  * ctl_objects.c -- `postgatectl org|server|domain|credential|message ...`: create the
  * objects a mail server needs, from scripts and the demo, until (and beside) the
- * management API. Secrets are printed once and never stored in plaintext.
+ * management API. Secrets are printed once and never stored in plaintext. Also the
+ * purges of deleted organizations and users (`org purge`, `user purge`).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include "mail/purge.h"
 #include "mail/release.h"
 #include "mail/server.h"
+#include "mail/user.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/seal.h"
@@ -293,6 +295,52 @@ org_purge_cmd(DB *db, int argc, char **argv)
     return EX_OK;
 }
 
+/* user purge UUID: removes a deleted user's row for good, as POST
+ * /api/v2/deleted-users/{uuid}/purge does; refused while a deleted organization not yet
+ * purged still names them its owner (purge those first, with org purge). */
+static int
+user_purge_cmd(DB *db, int argc, char **argv)
+{
+    unsigned long long id = 0;
+    DB_ROWS owned = {0};
+    int deleted = 0, ret;
+
+    if (argc != 2) {
+        msg_error("usage: postgatectl user purge UUID   (the uuid of a deleted user)");
+        return EX_USAGE;
+    }
+    if ((ret = user_find_uuid(db, argv[1], &id, &deleted)) <= 0) {
+        msg_error(ret == 0 ? "no user with uuid \"%s\"" : "database unavailable (%s)",
+                  ret == 0 ? argv[1] : db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    if (!deleted) {
+        msg_error("user %s is not deleted: only an account its owner deleted can be purged", argv[1]);
+        return EX_DATAERR;
+    }
+    if ((ret = org_list_owned(db, id, 1, &owned)) < 0) {
+        msg_error("database unavailable (%s)", db_error(db));
+        return ctl_db_status(ret);
+    }
+    if (owned.n > 0) {
+        for (size_t i = 0; i < owned.n; i++) {
+            const ORG_OWNED_ROW *o = (const ORG_OWNED_ROW *) owned.v + i;
+
+            msg_error("user %s still owns deleted organization %s (%s): run postgatectl org purge %s first",
+                      argv[1], o->permalink, o->uuid, o->uuid);
+        }
+        db_rows_free(&owned);
+        return EX_DATAERR;
+    }
+    db_rows_free(&owned);
+    if ((ret = user_purge(db, id)) <= 0) {
+        msg_error(ret == 0 ? "user %s is gone already" : "purging user %s: %s", argv[1], db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    printf("purged user %s\n", argv[1]);
+    return EX_OK;
+}
+
 int
 ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
 {
@@ -304,6 +352,8 @@ ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
         status = org_cmd(db, argc - 1, argv + 1);
     else if (strcmp(command, "org") == 0 && argc >= 2 && strcmp(argv[1], "purge") == 0)
         status = org_purge_cmd(db, argc - 1, argv + 1);
+    else if (strcmp(command, "user") == 0 && argc >= 2 && strcmp(argv[1], "purge") == 0)
+        status = user_purge_cmd(db, argc - 1, argv + 1);
     else if (strcmp(command, "server") == 0)
         status = server_cmd(db, argc, argv);
     else if (strcmp(command, "domain") == 0)

@@ -6,6 +6,8 @@
  * Message-ID, X-Postal-Tag) are converted the way GMime reads them on the incoming
  * path (the charset that converts the most, Latin-1 at worst), so they are stored
  * instead of failing the insert for ever.
+ * message_delete() removes one row and what hangs off it for good (a tenant's erasure),
+ * never a message Postfix, the endpoint queue or a hold still has a claim on.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 
 #include "mail/event.h"
 #include "mail/message.h"
+#include "mail/suppression.h"
 #include "mail/tracking.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -444,4 +447,105 @@ message_forward_admissible(DB *db, unsigned long long server_id, unsigned long l
         *why_r = "the token was used already (a replay)";
     db_result_free(res);
     return *why_r ? 0 : 1;
+}
+
+/* The in-flight test and the locks: the row (FOR UPDATE, so the log reader and the
+ * endpoint worker, which update it, wait for us or we for them) and its queue rows. */
+static int
+delete_lookup(DB *db, unsigned long long server_id, unsigned long long id, MESSAGE_BUSY *busy_r,
+              unsigned long long *raw_id_r, char raw_day[16], char created[32])
+{
+    DB_RESULT *res = NULL;
+    const char *status, *v;
+    int ret = db_query(db, &res, "SELECT status, raw_message_id, raw_message_day, "
+                       "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM messages "
+                       "WHERE id = ? AND server_id = ? FOR UPDATE", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
+
+    *busy_r = MESSAGE_BUSY_NONE;
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret;
+    }
+    status = db_result_get(res, 0, 0);
+    if (strcmp(status, "Held") == 0)
+        *busy_r = MESSAGE_BUSY_HELD;
+    else if (strcmp(status, "Pending") == 0 || strcmp(status, "SoftFail") == 0)
+        *busy_r = MESSAGE_BUSY_PENDING;
+    v = db_result_get(res, 0, 1);
+    *raw_id_r = v ? strtoull(v, NULL, 10) : 0;
+    snprintf(raw_day, 16, "%s", db_result_get(res, 0, 2) ? db_result_get(res, 0, 2) : "");
+    snprintf(created, 32, "%s", db_result_get(res, 0, 3));
+    db_result_free(res);
+    if (*busy_r != MESSAGE_BUSY_NONE)
+        return 1;
+    /* A final status with a queue row left (another endpoint of the route still to go). */
+    ret = db_query(db, &res, "SELECT id FROM queued_messages WHERE message_id = ? LIMIT 1 FOR UPDATE",
+                   DB_ARGS(DB_UINT(id)));
+    db_result_free(res);
+    if (ret > 0)
+        *busy_r = MESSAGE_BUSY_QUEUED;
+    return ret < 0 ? ret : 1;
+}
+
+/* Another row of the same submission (it shares the raw copy and the links): its id, 0
+ * none. The rows of one submission are written in one transaction, so created_at bounds
+ * the search to a short range of ix_messages_server_created. */
+static int
+delete_sibling(DB *db, unsigned long long server_id, unsigned long long id, unsigned long long raw_id,
+               const char *raw_day, const char *created, unsigned long long *sibling_r)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *sibling_r = 0;
+    if (raw_id == 0 || *raw_day == '\0')
+        return 0;
+    ret = db_query(db, &res, "SELECT id FROM messages WHERE server_id = ? AND created_at >= ? - INTERVAL 1 DAY "
+                   "AND created_at <= ? + INTERVAL 1 DAY AND raw_message_id = ? AND raw_message_day = ? AND id <> ? "
+                   "ORDER BY id LIMIT 1 FOR UPDATE",
+                   DB_ARGS(DB_UINT(server_id), DB_STR(created), DB_STR(created), DB_UINT(raw_id), DB_STR(raw_day),
+                           DB_UINT(id)));
+    if (ret > 0)
+        *sibling_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret < 0 ? ret : 0;
+}
+
+int
+message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESSAGE_BUSY *busy_r)
+{
+    unsigned long long raw_id = 0, sibling = 0;
+    char raw_day[16] = "", created[32] = "";
+    int ret;
+
+    *busy_r = MESSAGE_BUSY_NONE;
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    if ((ret = delete_lookup(db, server_id, id, busy_r, &raw_id, raw_day, created)) <= 0 || *busy_r != MESSAGE_BUSY_NONE)
+        goto done;
+    if ((ret = delete_sibling(db, server_id, id, raw_id, raw_day, created, &sibling)) < 0
+        || (ret = tracking_forget_message(db, server_id, id, sibling)) < 0
+        || (ret = suppression_forget_message(db, server_id, id)) < 0
+        || (ret = db_exec(db, "UPDATE messages SET bounce_for_id = NULL WHERE bounce_for_id = ? AND server_id = ?",
+                          DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
+        || (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = NULL WHERE forwarded_from_id = ? AND server_id = ?",
+                          DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0)
+        goto fail;
+    /* Deliveries (and links not handed on) go by ON DELETE CASCADE. */
+    if ((ret = db_exec(db, "DELETE FROM messages WHERE id = ? AND server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
+        || (raw_id && sibling == 0
+            && (ret = db_exec(db, "DELETE FROM raw_messages WHERE id = ? AND created_day = ? AND server_id = ?",
+                              DB_ARGS(DB_UINT(raw_id), DB_STR(raw_day), DB_UINT(server_id)))) < 0))
+        goto fail;
+    if ((ret = db_commit(db)) < 0)
+        return ret;
+    return 1;
+done:
+    if (ret < 0)
+        goto fail;
+    db_rollback(db);
+    return ret == 0 ? 0 : 2;
+fail:
+    db_rollback(db);
+    return ret;
 }

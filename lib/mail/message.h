@@ -187,6 +187,23 @@ int message_created_at(DB *db, unsigned long long server_id, unsigned long long 
  * its own transaction. */
 int message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details);
 
+/* Why message_delete() refused: the message is still on its way. */
+typedef enum {
+    MESSAGE_BUSY_NONE = 0,
+    MESSAGE_BUSY_PENDING,       /* Pending or SoftFail: Postfix (or the endpoint delivery) has not finished */
+    MESSAGE_BUSY_QUEUED,        /* queued (or leased) for delivery to an endpoint */
+    MESSAGE_BUSY_HELD,          /* Held: release or cancel it first */
+} MESSAGE_BUSY;
+/* Deletes message id of server_id for good, in one transaction: its row with its
+ * deliveries (and links, unless another recipient row of the same submission still uses
+ * them: they move to that row, so its tracked links keep working), its clicks and loads,
+ * and the raw copy when no other row of the submission shares it. References to it from
+ * other rows of the server (bounce_for_id, forwarded_from_id, suppressions.message_id)
+ * become NULL. Webhook events already queued keep their own copy (no foreign key).
+ * 1 deleted, 0 no such message of that server, 2 refused because it is in flight (*busy_r
+ * says why; nothing changed), < 0 database error. */
+int message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESSAGE_BUSY *busy_r);
+
 /* One bucket of message_statistics(): start "YYYY-MM-DD HH:00:00" (UTC); incoming
  * (incoming rows that are not bounces), outgoing, bounced (outgoing rows now HardFail or
  * Bounced, plus bounce messages received), held (rows Held now or whose hold was

@@ -308,3 +308,26 @@ org_count_owners(DB *db, unsigned long long id)
     db_result_free(res);
     return ret;
 }
+
+static const DB_COL owned_cols[] = {
+    DB_COL_AT(DB_COL_STR, ORG_OWNED_ROW, uuid), DB_COL_AT(DB_COL_STR, ORG_OWNED_ROW, permalink),
+};
+
+int
+org_list_owned(DB *db, unsigned long long user_id, int deleted, DB_ROWS *rows)
+{
+    if (deleted)
+        return db_query_rows(db, rows, owned_cols, 2, sizeof(ORG_OWNED_ROW), "SELECT o.uuid, o.permalink "
+                             "FROM organizations o WHERE o.owner_id = ? AND o.deleted_at IS NOT NULL "
+                             "ORDER BY o.permalink, o.id", DB_ARGS(DB_UINT(user_id)));
+    return db_query_rows(db, rows, owned_cols, 2, sizeof(ORG_OWNED_ROW), "SELECT o.uuid, o.permalink "
+                         "FROM organizations o WHERE o.deleted_at IS NULL AND (o.owner_id = ? OR EXISTS "
+                         "(SELECT 1 FROM organization_users ou WHERE ou.organization_id = o.id AND ou.user_id = ? "
+                         "AND ou.role = 'owner')) ORDER BY o.permalink", DB_ARGS(DB_UINT(user_id), DB_UINT(user_id)));
+}
+
+int
+org_memberships_remove(DB *db, unsigned long long user_id)
+{
+    return db_exec(db, "DELETE FROM organization_users WHERE user_id = ?", DB_ARGS(DB_UINT(user_id)));
+}

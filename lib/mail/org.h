@@ -98,4 +98,17 @@ int org_member_remove(DB *db, unsigned long long id, unsigned long long user_id)
 /* The number of owners of id, whose rows stay locked until the transaction ends; < 0 database error. */
 int org_count_owners(DB *db, unsigned long long id);
 
+/* An organization a user owns: its uuid and permalink. */
+typedef struct org_owned_row {
+    const char *uuid;
+    const char *permalink;
+} ORG_OWNED_ROW;
+/* The organizations user_id owns, by permalink, as ORG_OWNED_ROWs into *rows (db_rows_free
+ * it): live ones (deleted == 0) where they are the recorded owner or have the owner role,
+ * or deleted ones (deleted != 0) that still record them as owner (organizations.owner_id,
+ * which keeps the user's row until those are purged). The row count, < 0 database error. */
+int org_list_owned(DB *db, unsigned long long user_id, int deleted, DB_ROWS *rows);
+/* Removes user_id from every organization (a deleted account): the memberships removed, < 0. */
+int org_memberships_remove(DB *db, unsigned long long user_id);
+
 #endif

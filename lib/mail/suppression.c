@@ -50,6 +50,13 @@ suppression_remove_address(DB *db, unsigned long long server_id, const char *add
 }
 
 int
+suppression_forget_message(DB *db, unsigned long long server_id, unsigned long long message_id)
+{
+    return db_exec(db, "UPDATE suppressions SET message_id = NULL WHERE server_id = ? AND message_id = ?",
+                   DB_ARGS(DB_UINT(server_id), DB_UINT(message_id)));
+}
+
+int
 suppression_address_normalize(const char *in, size_t len, char *out, char **error_r)
 {
     char domain[254];

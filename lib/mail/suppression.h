@@ -27,6 +27,9 @@ int suppression_check(DB *db, unsigned long long server_id, const char *address,
 /* Removes address (lower-cased here) from the server's list, as a successful send does.
  * The number of entries removed (0 or 1), or < 0 database error. */
 int suppression_remove_address(DB *db, unsigned long long server_id, const char *address);
+/* Message id of server_id is being deleted: entries that point at it as their cause keep
+ * their address and reason but lose the reference. The entries changed, or < 0. */
+int suppression_forget_message(DB *db, unsigned long long server_id, unsigned long long message_id);
 
 /* Trims spaces and tabs around in[0..len), lower-cases it into out (SUPPRESSION_ADDRESS_MAX
  * + 1 bytes) and checks that it is an address local@domain.example (printable ASCII local

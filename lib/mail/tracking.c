@@ -30,6 +30,27 @@ tracking_store_links(DB *db, unsigned long long message_id, const TRACK_LINK *li
 }
 
 int
+tracking_forget_message(DB *db, unsigned long long server_id, unsigned long long message_id,
+                        unsigned long long heir)
+{
+    int ret, n = 0;
+
+    /* ix_clicks_message and ix_loads_message; server_id keeps it to the tenant's rows. */
+    if ((ret = db_exec(db, "DELETE FROM clicks WHERE message_id = ? AND server_id = ?",
+                       DB_ARGS(DB_UINT(message_id), DB_UINT(server_id)))) < 0)
+        return ret;
+    n += ret;
+    if ((ret = db_exec(db, "DELETE FROM loads WHERE message_id = ? AND server_id = ?",
+                       DB_ARGS(DB_UINT(message_id), DB_UINT(server_id)))) < 0)
+        return ret;
+    n += ret;
+    if (heir && (ret = db_exec(db, "UPDATE links SET message_id = ? WHERE message_id = ?",
+                               DB_ARGS(DB_UINT(heir), DB_UINT(message_id)))) < 0)
+        return ret;
+    return heir ? n + ret : n;
+}
+
+int
 tracking_find_link(DB *db, const char *server_token, const char *link_token, TRACKING_LINK *out)
 {
     DB_RESULT *res;

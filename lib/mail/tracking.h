@@ -18,6 +18,12 @@
 
 /* Stores the links of a message row (in the caller's transaction). 0 or < 0. */
 int tracking_store_links(DB *db, unsigned long long message_id, const TRACK_LINK *links, size_t n);
+/* Message message_id of server_id is being deleted (in the caller's transaction): its
+ * clicks and loads go; its links move to heir (another row of the same submission, whose
+ * recipients got the same links) when heir is not 0, else they are left for the message
+ * row's ON DELETE CASCADE. The rows deleted or moved, or < 0. */
+int tracking_forget_message(DB *db, unsigned long long server_id, unsigned long long message_id,
+                            unsigned long long heir);
 
 typedef struct tracking_link {
     unsigned long long id;

@@ -2,7 +2,9 @@
  * user.c -- users, login sessions and personal API tokens (user.h).
  *
  * This module owns the SQL on users, user_sessions and user_api_tokens. Only hashes of
- * secrets reach it (the caller hashes), and it logs nothing.
+ * secrets reach it (the caller hashes), and it logs nothing. A deleted user (deleted_at,
+ * schema 006) is invisible to every lookup here but the deleted-user list and purge:
+ * no sign-in, session, token or address lookup ever finds one.
  */
 #include "config.h"
 
@@ -57,7 +59,7 @@ int
 user_id_by_email(DB *db, const char *email, unsigned long long *id_r)
 {
     DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT id FROM users WHERE email = ?", DB_ARGS(DB_STR(email)));
+    int ret = db_query(db, &res, "SELECT id FROM users WHERE live_email = ?", DB_ARGS(DB_STR(email)));
 
     if (ret > 0)
         *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
@@ -70,7 +72,7 @@ user_login_lookup(DB *db, const char *email, USER *out, char **password_hash_r)
 {
     DB_RESULT *res = NULL;
     const char *hash;
-    int ret = db_query(db, &res, "SELECT u.password_hash, " USER_COLUMNS " FROM users u WHERE u.email = ?",
+    int ret = db_query(db, &res, "SELECT u.password_hash, " USER_COLUMNS " FROM users u WHERE u.live_email = ?",
                        DB_ARGS(DB_STR(email)));
 
     *password_hash_r = NULL;
@@ -119,7 +121,7 @@ user_session_find(DB *db, const char *token_hash, USER_SESSION *out)
     DB_RESULT *res = NULL;
     int ret = db_query(db, &res, "SELECT s.id, s.csrf_token_hash, TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), "
                        TS("s.expires_at") ", " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
-                       "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6)", DB_ARGS(DB_STR(token_hash)));
+                       "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) AND u.deleted_at IS NULL", DB_ARGS(DB_STR(token_hash)));
 
     if (ret > 0) {
         memset(out, 0, sizeof(*out));
@@ -184,7 +186,7 @@ user_token_find(DB *db, const char *token_hash, unsigned long long *token_id_r, 
 {
     DB_RESULT *res = NULL;
     int ret = db_query(db, &res, "SELECT t.id, " USER_COLUMNS " FROM user_api_tokens t JOIN users u ON u.id = t.user_id "
-                       "WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > UTC_TIMESTAMP(6))",
+                       "WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > UTC_TIMESTAMP(6)) AND u.deleted_at IS NULL",
                        DB_ARGS(DB_STR(token_hash)));
 
     if (ret > 0) {
@@ -244,7 +246,7 @@ int
 user_get(DB *db, unsigned long long user_id, USER *out)
 {
     DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.id = ?", DB_ARGS(DB_UINT(user_id)));
+    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.id = ? AND u.deleted_at IS NULL", DB_ARGS(DB_UINT(user_id)));
 
     if (ret > 0)
         fill_user(out, res, 0);
@@ -256,7 +258,7 @@ int
 user_find(DB *db, const char *uuid, const char *email, USER *out)
 {
     DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.uuid = ? OR u.email = ? LIMIT 1",
+    int ret = db_query(db, &res, "SELECT " USER_COLUMNS " FROM users u WHERE u.deleted_at IS NULL AND (u.uuid = ? OR u.live_email = ?) LIMIT 1",
                        DB_ARGS(DB_STR(uuid), DB_STR(email)));
 
     if (ret > 0)
@@ -269,7 +271,7 @@ int
 user_set_names(DB *db, unsigned long long user_id, const char *first_name, const char *last_name)
 {
     int ret = db_exec(db, "UPDATE users SET first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name), "
-                      "updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                      "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND deleted_at IS NULL",
                       DB_ARGS(DB_STR(first_name), DB_STR(last_name), DB_UINT(user_id)));
 
     return ret > 0 ? 1 : ret;
@@ -279,7 +281,7 @@ int
 user_password_get(DB *db, unsigned long long user_id, char **hash_r)
 {
     DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT password_hash FROM users WHERE id = ?", DB_ARGS(DB_UINT(user_id)));
+    int ret = db_query(db, &res, "SELECT password_hash FROM users WHERE id = ? AND deleted_at IS NULL", DB_ARGS(DB_UINT(user_id)));
 
     *hash_r = NULL;
     if (ret > 0 && db_result_get(res, 0, 0))
@@ -292,7 +294,7 @@ int
 user_password_set(DB *db, unsigned long long user_id, const char *password_hash)
 {
     int ret = db_exec(db, "UPDATE users SET password_hash = ?, password_reset_token_hash = NULL, "
-                      "password_reset_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                      "password_reset_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND deleted_at IS NULL",
                       DB_ARGS(DB_STR(password_hash), DB_UINT(user_id)));
 
     return ret > 0 ? 1 : ret;
@@ -303,6 +305,91 @@ user_session_delete_others(DB *db, unsigned long long user_id, unsigned long lon
 {
     return db_exec(db, "DELETE FROM user_sessions WHERE user_id = ? AND id <> ?",
                    DB_ARGS(DB_UINT(user_id), DB_UINT(keep_session_id)));
+}
+
+/* ---------------------------------------------------------------- deletion and purge */
+
+int
+user_lock_live(DB *db, unsigned long long user_id, int *admin_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT admin FROM users WHERE id = ? AND deleted_at IS NULL FOR UPDATE",
+                       DB_ARGS(DB_UINT(user_id)));
+
+    if (ret > 0)
+        *admin_r = atoi(db_result_get(res, 0, 0)) != 0;
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_count_admins(DB *db)
+{
+    DB_RESULT *res = NULL;
+    /* Locked: two admins deleting themselves at once cannot both see the other left. */
+    int ret = db_query(db, &res, "SELECT id FROM users WHERE admin = 1 AND deleted_at IS NULL FOR UPDATE", DB_NOARGS);
+
+    db_result_free(res);
+    return ret;
+}
+
+int
+user_soft_delete(DB *db, unsigned long long user_id, int *sessions_r, int *tokens_r)
+{
+    int ret;
+
+    *sessions_r = *tokens_r = 0;
+    if ((ret = db_exec(db, "DELETE FROM user_sessions WHERE user_id = ?", DB_ARGS(DB_UINT(user_id)))) < 0)
+        return ret;
+    *sessions_r = ret;
+    if ((ret = db_exec(db, "DELETE FROM user_api_tokens WHERE user_id = ?", DB_ARGS(DB_UINT(user_id)))) < 0)
+        return ret;
+    *tokens_r = ret;
+    /* Every credential goes with the account; live_email becomes NULL (the address is free). */
+    ret = db_exec(db, "UPDATE users SET deleted_at = UTC_TIMESTAMP(6), password_hash = NULL, admin = 0, "
+                  "oidc_issuer = NULL, oidc_uid = NULL, password_reset_token_hash = NULL, "
+                  "password_reset_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) "
+                  "WHERE id = ? AND deleted_at IS NULL", DB_ARGS(DB_UINT(user_id)));
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT id, deleted_at IS NOT NULL FROM users WHERE uuid = ?", DB_ARGS(DB_STR(uuid)));
+
+    if (ret > 0) {
+        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        *deleted_r = atoi(db_result_get(res, 0, 1));
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+#define DELETED_COL(kind, field) DB_COL_AT(kind, USER_DELETED_ROW, field)
+static const DB_COL deleted_cols[] = {
+    DELETED_COL(DB_COL_STR, uuid), DELETED_COL(DB_COL_STR, email), DELETED_COL(DB_COL_STR, first_name),
+    DELETED_COL(DB_COL_STR, last_name), DELETED_COL(DB_COL_STR, deleted_at),
+    DELETED_COL(DB_COL_NUM, owned_organizations),
+};
+
+int
+user_list_deleted(DB *db, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, deleted_cols, sizeof(deleted_cols) / sizeof(deleted_cols[0]),
+                         sizeof(USER_DELETED_ROW),
+                         "SELECT u.uuid, u.email, u.first_name, u.last_name, " TS("u.deleted_at") ", "
+                         "(SELECT COUNT(*) FROM organizations o WHERE o.owner_id = u.id) FROM users u "
+                         "WHERE u.deleted_at IS NOT NULL ORDER BY u.deleted_at, u.id", DB_NOARGS);
+}
+
+int
+user_purge(DB *db, unsigned long long user_id)
+{
+    int ret = db_exec(db, "DELETE FROM users WHERE id = ? AND deleted_at IS NOT NULL", DB_ARGS(DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
 }
 
 /* ---------------------------------------------------------------- invitations */

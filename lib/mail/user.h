@@ -119,6 +119,38 @@ int user_password_set(DB *db, unsigned long long user_id, const char *password_h
 /* Ends user_id's sessions but keep_session_id (0: all): the number ended, < 0 database error. */
 int user_session_delete_others(DB *db, unsigned long long user_id, unsigned long long keep_session_id);
 
+/* ---------------------------------------------------------------- deletion and purge (schema 006) */
+
+/* Locks live user user_id until the transaction ends (new memberships of the user wait
+ * for it too, through their foreign key): 1 (*admin_r), 0 no such live user, < 0. */
+int user_lock_live(DB *db, unsigned long long user_id, int *admin_r);
+/* The number of live installation admins, their rows locked until the transaction ends; < 0. */
+int user_count_admins(DB *db);
+/* Deletes user_id's account (in the caller's transaction): ends every session and API
+ * token (*sessions_r, *tokens_r: how many), clears its credentials (password, OpenID
+ * identity, reset token, admin flag) and marks it deleted, which frees its address.
+ * Memberships are org.c's (org_memberships_remove). 1 done, 0 no such live user, < 0. */
+int user_soft_delete(DB *db, unsigned long long user_id, int *sessions_r, int *tokens_r);
+/* The user with uuid, deleted or not: 1 found (*id_r, *deleted_r), 0 none, < 0 database error. */
+int user_find_uuid(DB *db, const char *uuid, unsigned long long *id_r, int *deleted_r);
+/* A deleted user; deleted_at "YYYY-MM-DDTHH:MM:SSZ"; owned_organizations: the (deleted)
+ * organizations still recorded as theirs, which must be purged before the user can be. */
+typedef struct user_deleted_row {
+    const char *uuid;
+    const char *email;
+    const char *first_name;
+    const char *last_name;
+    const char *deleted_at;
+    long long owned_organizations;
+} USER_DELETED_ROW;
+/* The deleted users, oldest deletion first, as USER_DELETED_ROWs into *rows (db_rows_free
+ * it): the row count, < 0 database error. */
+int user_list_deleted(DB *db, DB_ROWS *rows);
+/* Removes deleted user user_id's row for good: 1 done, 0 no such deleted user, < 0 database
+ * error (DB_ERR_PERM also while an organization still names them its owner: check first
+ * with org_list_owned()). */
+int user_purge(DB *db, unsigned long long user_id);
+
 /* ---------------------------------------------------------------- invitations (user_invites) */
 
 /* What an invitation says. */

@@ -260,6 +260,7 @@ try {
     // Cancel one from its own page.
     await page.locator('tbody tr', { hasText: 'hold-c@example.net' }).locator('a.msg-link').click();
     await settled();
+    check('a held message offers no Delete (release or cancel it first)', await page.locator('#delete-message').count() === 0);
     await page.locator('#cancel-message').click();
     await page.locator('#confirm-dialog[open]').waitFor();
     check('cancelling a hold asks for confirmation', await page.locator('#confirm-dialog').getByText('It will never be sent').isVisible());
@@ -267,6 +268,11 @@ try {
     check('the hold is cancelled', await flashHas(/hold was cancelled/));
     await settled();
     check('the message now says Hold cancelled', await page.locator('.badge', { hasText: 'Hold cancelled' }).first().isVisible());
+    await page.locator('#delete-message').click();
+    await page.locator('#confirm-dialog[open]').waitFor();
+    check('once its hold is cancelled the message can be deleted, after a confirmation',
+        await page.locator('#confirm-dialog').getByText('for good').isVisible());
+    await page.locator('#confirm-cancel').click();      // kept: the checks below count it
     // Release the other two in bulk.
     await go(`${DEVSRV}/held`);
     await page.locator('tbody tr').first().waitFor();

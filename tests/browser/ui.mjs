@@ -257,6 +257,16 @@ try {
     const token = await page.locator('.secret-panel .secret-value').inputValue();
     check('a personal API token is shown once', /^pgt_/.test(token), token.slice(0, 6));
     phoneOverflow.account = await shoot('account');
+    // Deleting the account asks first; the admin, who owns acme-mail, is told why it cannot
+    // go (the answer comes after the password was checked, so the password reached the server).
+    await page.locator('#delete-account input[name="password"]').fill(process.env.ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.locator('#confirm-dialog[open]').waitFor();
+    check('deleting the account asks for confirmation', await page.locator('#confirm-dialog').getByText('This cannot be undone').isVisible());
+    await page.locator('#confirm-ok').click();
+    await page.locator('#delete-account .form-alert:not(:empty)').waitFor({ timeout: 10000 }).catch(() => {});
+    const refusal = (await page.locator('#delete-account .form-alert').textContent()) ?? '';
+    check('the owner of an organization is told why the account cannot be deleted, naming it', /You own organizations.*acme-mail/.test(refusal), refusal);
 
     // ---------------------------------------------------------------- XSS as names
     await page.goto(`${BASE}/orgs/new`);

@@ -7,12 +7,13 @@
 # then the string catalogs (tests/browser/i18n-check.mjs), then in Debian's headless
 # Chromium driven by playwright-core (tests/browser/ui.mjs: log in, organization,
 # server, domain, credential with its key shown once, validation errors beside fields,
-# confirmations, members, tokens, pagination, an XSS payload as names, 简体中文, log
-# out), the database, which must hold what the browser did, and then the mail pages
+# confirmations, members, tokens, account deletion refused to an organization's owner,
+# pagination, an XSS payload as names, 简体中文, log out), the database, which must hold what the browser did, and then the mail pages
 # (tests/browser/mail.mjs, with postgate-worker and a webhook receiver running: a message
 # with XSS payloads sent with an API key made in the UI, found, opened, its HTML inert in
 # the sandboxed frame, its delivery; the webhook request log and "send again"; holds of a
-# Development server released in bulk and cancelled; a suppression CSV import; routes,
+# Development server released in bulk and cancelled (a held message offers no delete, a
+# cancelled one does, after a confirmation); a suppression CSV import; routes,
 # DKIM rotation, the overview charts, IP pools, the Postfix queue) and the database again.
 # Screenshots: tests/artifacts/screenshots/ (laptop and phone width).
 #
@@ -35,7 +36,7 @@ command -v node >/dev/null 2>&1 || skip_all "node missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan $((117 + 76 + 1 + 9))   # ui.mjs and the rest, mail.mjs, its end, the database after it
+plan $((119 + 78 + 1 + 9))   # ui.mjs and the rest, mail.mjs, its end, the database after it
 
 # The UI from a copy of admin/www with two planted symlinks: one to a file outside the
 # tree, one inside it (which may be served).

@@ -113,7 +113,7 @@ export function upload(path, body, contentType, onProgress, retried = false) {
 export const get = (path) => send('GET', path);
 export const post = (path, body = {}) => send('POST', path, body);
 export const patch = (path, body = {}) => send('PATCH', path, body);
-export const del = (path) => send('DELETE', path);
+export const del = (path, body) => send('DELETE', path, body);
 
 // The session: who is logged in (null when nobody), log in, log out.
 export async function currentSession() {

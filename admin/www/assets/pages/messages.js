@@ -1,7 +1,8 @@
 // messages.js -- a server's message log: search with filters and keyset pages, one
 // message (headers, plain text, the HTML in a sandboxed frame, attachments, raw download,
 // deliveries, opens and clicks), held messages released or cancelled one by one or in
-// bulk, and the Postfix queue (installation administrators).
+// bulk, a finished message deleted for good, and the Postfix queue (installation
+// administrators).
 //
 // Contract: doc/api.md "Messages of a server" and "The Postfix queue". Filters and the
 // page cursor live in the address (?to=&status=&before=&trail=), so a page can be
@@ -12,11 +13,11 @@
 // allow-same-origin, so the message can neither run script nor reach the admin's origin.
 //
 // Must never: render message content (subject, names, bodies, headers) as HTML here, or
-// release or cancel without confirmation.
+// release, cancel or delete without confirmation.
 
 import { h, clear } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post } from '../lib/api.js';
+import { get, post, del } from '../lib/api.js';
 import {
     pageHeader, table, emptyState, link, badge, button, confirmAction, flash, errorText, notice,
 } from '../lib/ui.js';
@@ -235,6 +236,18 @@ async function messagePage(ctx, box) {
                 try { await post(`${base}/cancel`); flash(t('held.cancelled_one')); ctx.reload(); } catch (err) { flash(errorText(err), 'error'); }
             }, { kind: 'danger', id: 'cancel-message' }));
     }
+    // Deleting is for finished messages only (the API refuses the others with 409).
+    const inFlight = m.held || m.status === 'Pending' || m.status === 'SoftFail';
+    if (canWrite(org) && !inFlight) {
+        actions.append(button(t('message.delete'), async () => {
+            if (!await confirmAction({ title: t('message.delete_title'), message: t('message.delete_text', { to: m.rcpt_to }), confirmLabel: t('message.delete') })) return;
+            try {
+                await del(base);
+                flash(t('message.deleted'));
+                ctx.navigate(serverUrl(org, server, '/messages'));
+            } catch (err) { flash(errorText(err), 'error'); }
+        }, { kind: 'danger', id: 'delete-message' }));
+    }
     if (m.raw_message_available) {
         actions.append(button(t('message.download_raw'), async () => {
             try {
@@ -244,6 +257,7 @@ async function messagePage(ctx, box) {
         }, { id: 'download-raw' }));
     }
     if (m.held) box.append(notice(t('message.held_notice', { when: formatDate(m.hold_expires_at) }), 'warning'));
+    else if (canWrite(org) && (m.status === 'Pending' || m.status === 'SoftFail')) box.append(notice(t('message.delete_in_flight', { status: m.status }), 'info'));
     box.append(h('section', { class: 'card' }, h('h2', null, t('message.summary')),
         kv([
             [t('messages.status'), statusBadge(m.status)],

@@ -1,14 +1,17 @@
-// session.js -- logging in and the account page (who you are, personal API tokens).
+// session.js -- logging in and the account page (who you are, personal API tokens,
+// deleting the account).
 //
 // Contract: /login (public) logs in with e-mail and password and goes on to ?next= (a
 // local path only) or /orgs; /account lists, creates (the token shown once) and
-// revokes the personal API tokens of doc/api.md.
+// revokes the personal API tokens of doc/api.md, and deletes the account with its
+// password (DELETE /api/v2/user), after which the session is gone.
 //
-// Must never: follow a ?next= that leaves the site, or keep a token after showing it.
+// Must never: follow a ?next= that leaves the site, keep a token after showing it, or
+// delete the account without its password and a confirmation.
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del, p, login } from '../lib/api.js';
+import { get, post, del, p, login, setCsrfToken } from '../lib/api.js';
 import {
     pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText,
 } from '../lib/ui.js';
@@ -39,6 +42,7 @@ function loginPage(ctx, box) {
     box.append(h('div', { class: 'login-card' },
         pageHeader(t('login.title'), { lead: t('login.lead') }),
         ctx.query.bye ? notice(t('login.logged_out'), 'success') : null,
+        ctx.query.deleted ? notice(t('login.account_deleted'), 'success') : null,
         ctx.query.expired ? notice(t('login.expired'), 'warning') : null,
         f.el,
         h('p', { class: 'hint' }, t('login.help'))));
@@ -87,6 +91,17 @@ async function accountPage(ctx, box) {
             drawList(tokens);
         },
     });
+    const gone = form({
+        fields: [{ name: 'password', label: t('account.delete_password'), type: 'password', required: true, autocomplete: 'current-password' }],
+        submitLabel: t('account.delete_submit'),
+        async onSubmit(v) {
+            if (!await confirmAction({ title: t('account.delete_title'), message: t('account.delete_confirm_text', { email: user.email }), confirmLabel: t('account.delete_submit') })) return;
+            await del('/user', { password: v.password });
+            setCsrfToken(null);
+            ctx.setSession(null);
+            ctx.navigate('/login?deleted=1', { replace: true });
+        },
+    });
     box.append(
         pageHeader(t('account.title'), { crumbs: [[t('nav.account'), null]] }),
         h('section', { class: 'card' },
@@ -99,7 +114,11 @@ async function accountPage(ctx, box) {
             h('h2', null, t('tokens.title')),
             h('p', { class: 'hint' }, t('tokens.lead')),
             created, listBox,
-            h('h3', null, t('tokens.new')), f.el));
+            h('h3', null, t('tokens.new')), f.el),
+        h('section', { class: 'card', id: 'delete-account' },
+            h('h2', null, t('account.delete_title')),
+            h('p', { class: 'hint' }, t('account.delete_lead')),
+            gone.el));
 }
 
 export const routes = [
