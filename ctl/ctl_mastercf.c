@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl_mastercf.h"
+#include "ctl_pftls.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -122,12 +123,13 @@ loopback_ok(const LOOPBACK *lb)
     return *lb->now && same_value(lb->now, lb->line);
 }
 
-/* Marked services enable would not add now (a loopback service at an old address). */
+/* Marked services enable would not add now (a loopback service at an old address); the
+ * TLS services are `postfix tls`'s, not enable's. */
 int
 is_stale(const PF *pf, const char *service)
 {
     for (int i = 0; i < LOOPBACKS; i++)
         if (strcmp(service, pf->loop[i].service) == 0)
             return 0;
-    return strcmp(service, "postlog/unix-dgram") != 0;
+    return strcmp(service, "postlog/unix-dgram") != 0 && !pftls_owns(pf, service);
 }

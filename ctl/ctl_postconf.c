@@ -537,3 +537,52 @@ done:
     buf_free(out);
     return status;
 }
+
+/* ---------------------------------------------------------------- reload */
+
+int
+pf_maybe_reload(const PF *pf, int reload, int changed)
+{
+    char *postfix;
+    const char *argv[5];
+    BUF *out, *err;
+    int code, status = 0;
+
+    if (!changed)
+        return 0;
+    if (!reload) {
+        printf("Run 'postfix -c %s reload' (or pass --reload) so the running Postfix uses the change.\n", pf->dir);
+        return 0;
+    }
+    if ((postfix = find_program("postfix")) == NULL) {
+        msg_error("postfix not found in PATH: cannot reload; run 'postfix -c %s reload' yourself", pf->dir);
+        return EX_UNAVAILABLE;
+    }
+    out = buf_new(256);
+    err = buf_new(256);
+    argv[0] = postfix;
+    argv[1] = "-c";
+    argv[2] = pf->dir;
+    argv[3] = "status";
+    argv[4] = NULL;
+    if (run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL) != 0) {
+        printf("Postfix (%s) is not running: nothing to reload.\n", pf->dir);
+    } else {
+        buf_reset(out);
+        buf_reset(err);
+        argv[3] = "reload";
+        code = run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL);
+        if (code != 0) {
+            msg_error("postfix -c %s reload failed (%s %d); the configuration is changed but not in use:",
+                      pf->dir, code < 0 ? "could not run," : "exit status", code);
+            show_output(out, err);
+            status = EX_UNAVAILABLE;
+        } else {
+            printf("Postfix (%s) reloaded.\n", pf->dir);
+        }
+    }
+    buf_free(out);
+    buf_free(err);
+    mem_free(postfix);
+    return status;
+}

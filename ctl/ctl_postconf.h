@@ -126,4 +126,8 @@ int pf_load(PF *pf);
  * main.cf settings (after pf_load): 0, or an exit status after saying why not. */
 int pf_load_settings(PF *pf);
 
+/* After a change (changed): `postfix reload` when asked (reload) and Postfix runs, else a
+ * reminder. 0, or EX_UNAVAILABLE when the reload failed (said why). */
+int pf_maybe_reload(const PF *pf, int reload, int changed);
+
 #endif

@@ -31,6 +31,7 @@
 #include "ctl_mastercf.h"
 #include "ctl_pfsock.h"
 #include "ctl_pfstate.h"
+#include "ctl_pftls.h"
 #include "ctl_postconf.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -38,55 +39,6 @@
 #include "util/run.h"
 
 #define EX_NOT_WIRED 1          /* check: something is missing (like diff(1)'s 1) */
-
-/* ---------------------------------------------------------------- reload */
-
-static int
-maybe_reload(const PF *pf, int reload, int changed)
-{
-    char *postfix;
-    const char *argv[5];
-    BUF *out, *err;
-    int code, status = 0;
-
-    if (!changed)
-        return 0;
-    if (!reload) {
-        printf("Run 'postfix -c %s reload' (or pass --reload) so the running Postfix uses the change.\n", pf->dir);
-        return 0;
-    }
-    if ((postfix = find_program("postfix")) == NULL) {
-        msg_error("postfix not found in PATH: cannot reload; run 'postfix -c %s reload' yourself", pf->dir);
-        return EX_UNAVAILABLE;
-    }
-    out = buf_new(256);
-    err = buf_new(256);
-    argv[0] = postfix;
-    argv[1] = "-c";
-    argv[2] = pf->dir;
-    argv[3] = "status";
-    argv[4] = NULL;
-    if (run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL) != 0) {
-        printf("Postfix (%s) is not running: nothing to reload.\n", pf->dir);
-    } else {
-        buf_reset(out);
-        buf_reset(err);
-        argv[3] = "reload";
-        code = run_capture((char *const *) argv, RUN_TIMEOUT_SECONDS, RUN_OUTPUT_LIMIT, out, err, NULL);
-        if (code != 0) {
-            msg_error("postfix -c %s reload failed (%s %d); the configuration is changed but not in use:",
-                      pf->dir, code < 0 ? "could not run," : "exit status", code);
-            show_output(out, err);
-            status = EX_UNAVAILABLE;
-        } else {
-            printf("Postfix (%s) reloaded.\n", pf->dir);
-        }
-    }
-    buf_free(out);
-    buf_free(err);
-    mem_free(postfix);
-    return status;
-}
 
 /* ---------------------------------------------------------------- the commands */
 
@@ -148,6 +100,7 @@ do_check(PF *pf)
                      dir, pf->cfg->postfix_maillog_file);
         mem_free(dir);
     }
+    problems += pftls_check(pf);
     if (problems) {
         printf("Postfix in %s is not wired to postgate: %d thing%s missing or different; "
                "run 'postgatectl postfix enable'.\n", pf->dir, problems, problems == 1 ? "" : "s");
@@ -285,7 +238,7 @@ do_enable(PF *pf, int reload)
     else if (changed)
         msg_error("enable stopped half way: run it again, or 'postgatectl postfix disable' to undo");
     if (status == 0)
-        status = maybe_reload(pf, reload, changed);
+        status = pf_maybe_reload(pf, reload, changed);
     for (size_t i = 0; i < nchanges; i++)
         mem_free(changes[i]);
     for (size_t i = 0; i < ndirs; i++)
@@ -366,7 +319,7 @@ do_disable(PF *pf, int reload)
     if (status == 0)
         printf("Postfix in %s is no longer wired to postgate.\n", pf->dir);
     if (status == 0)
-        status = maybe_reload(pf, reload, changed);
+        status = pf_maybe_reload(pf, reload, changed);
     for (size_t i = 0; i < nsets; i++)
         mem_free(sets[i]);
     mem_free(sets);
@@ -382,6 +335,7 @@ postfix_usage(void)
 {
     msg_error("usage: postgatectl postfix enable|disable [-C POSTFIX_CONFIG_DIR] [--reload]");
     msg_error("       postgatectl postfix check [-C POSTFIX_CONFIG_DIR]");
+    msg_error("       postgatectl postfix tls --cert FILE --key FILE ... | --off (see postgatectl(8))");
     return EX_USAGE;
 }
 
@@ -400,8 +354,10 @@ ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv)
     if (argc < 2)
         return postfix_usage();
     sub = argv[1];
+    if (strcmp(sub, "tls") == 0)
+        return ctl_postfix_tls(ctx, argc, argv);
     if (strcmp(sub, "enable") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "check") != 0) {
-        msg_error("unknown postfix subcommand '%s' (enable, disable or check)", sub);
+        msg_error("unknown postfix subcommand '%s' (enable, disable, check or tls)", sub);
         return postfix_usage();
     }
     optind = 1;
