@@ -8,6 +8,8 @@
  *   partitions    daily partitions of raw_messages, webhook_requests, clicks and loads
  *                 kept PARTITIONS_AHEAD days ahead; old ones dropped after the retention
  *                 (partition.h); at most hourly
+ *   dns_checks    the DNS records of verified domains, each every worker.dns_check_interval;
+ *                 DomainDNSError once when a passing domain starts failing (dnsmonitor.h)
  *
  * The thread wakes every worker.jobs_interval seconds (reloadable) and runs the jobs
  * that are due. A database failure is logged and the next round tries again.
@@ -24,6 +26,7 @@
 
 #include "jobs.h"
 #include "mail/delivery.h"
+#include "mail/dnsmonitor.h"
 #include "mail/event.h"
 #include "mail/job.h"
 #include "mail/partition.h"
@@ -38,6 +41,7 @@
 #define PARTITIONS_AHEAD 7
 #define WEBHOOK_LOG_MIN_DAYS 7
 #define HOLD_BATCH 500
+#define DNS_BATCH 50
 
 typedef struct jobs {
     WORKER_ENV *env;
@@ -144,6 +148,28 @@ partitions(JOBS *jobs, DB *db, const PGCONF *cfg)
     return 0;
 }
 
+/* The verified domains whose records were not checked for worker.dns_check_interval,
+ * DNS_BATCH at a time (the next run takes the rest). */
+static int
+dns_checks(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    unsigned long long ids[DNS_BATCH];
+    int n, ret, alerts = 0;
+
+    (void) jobs;
+    if ((n = dnsmonitor_due(db, cfg->worker_dns_check_interval, DNS_BATCH, ids)) < 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if ((ret = dnsmonitor_check(db, cfg, ids[i])) < 0)
+            return ret;
+        alerts += ret;
+    }
+    if (n)
+        msg_info("dns_checks: %d domain%s checked, %d newly failing (DomainDNSError queued)", n, n == 1 ? "" : "s",
+                 alerts);
+    return 0;
+}
+
 static const struct {
     const char *name;
     JOB_FN *fn;
@@ -152,6 +178,7 @@ static const struct {
     {"hold_expiry", hold_expiry, 0},
     {"send_limits", send_limits, 0},
     {"partitions", partitions, 1},
+    {"dns_checks", dns_checks, 0},
 };
 
 /* Runs the due jobs once. < 0 when the database failed. */

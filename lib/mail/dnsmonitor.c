@@ -1,0 +1,122 @@
+/*
+ * dnsmonitor.c -- periodic DNS checks and DomainDNSError (dnsmonitor.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mail/dnsmonitor.h"
+#include "mail/domain.h"
+#include "mail/event.h"
+
+int
+dnsmonitor_due(DB *db, long long interval, size_t max, unsigned long long *ids)
+{
+    DB_RESULT *res = NULL;
+    size_t n = 0;
+    int ret;
+
+    /* ix_domains_dns_checked: NULL (never checked) sorts first. */
+    ret = db_query(db, &res, "SELECT id FROM domains WHERE verified_at IS NOT NULL AND (dns_checked_at IS NULL "
+                   "OR dns_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND) ORDER BY dns_checked_at, id LIMIT ?",
+                   DB_ARGS(DB_INT(interval), DB_UINT(max)));
+    for (int i = 0; ret > 0 && i < ret && n < max; i++)
+        ids[n++] = strtoull(db_result_get(res, (size_t) i, 0), NULL, 10);
+    db_result_free(res);
+    return ret < 0 ? ret : (int) n;
+}
+
+static int
+passes(const DOMAIN_DNS_STATUS *st)
+{
+    return strcmp(st->spf_status, "OK") == 0 && strcmp(st->dkim_status, "OK") == 0
+        && strcmp(st->mx_status, "Invalid") != 0 && strcmp(st->return_path_status, "Invalid") != 0;
+}
+
+static json_t *
+nullable(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* Queues the event and marks the domain alerted, in one transaction. */
+static int
+announce(DB *db, unsigned long long id, unsigned long long server_id, const char *name, const char *uuid,
+         double checked_at, const DOMAIN_DNS_STATUS *st)
+{
+    json_t *server = NULL, *payload;
+    int ret;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    if ((ret = event_server_object(db, server_id, &server)) <= 0)
+        goto done;
+    payload = json_pack("{s:o, s:s, s:s, s:f, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o}", "server", server,
+                        "domain", name, "uuid", uuid, "dns_checked_at", checked_at,
+                        "spf_status", st->spf_status, "spf_error", nullable(st->spf_error),
+                        "dkim_status", st->dkim_status, "dkim_error", nullable(st->dkim_error),
+                        "mx_status", st->mx_status, "mx_error", nullable(st->mx_error),
+                        "return_path_status", st->return_path_status,
+                        "return_path_error", nullable(st->return_path_error));
+    ret = payload ? event_queue(db, server_id, EVENT_DOMAIN_DNS_ERROR, payload) : DB_ERR_PERM;
+    json_decref(payload);
+    if (ret >= 0)
+        ret = db_exec(db, "UPDATE domains SET dns_monitor_state = 'alerted' WHERE id = ?", DB_ARGS(DB_UINT(id)));
+done:
+    if (ret >= 0 && (ret = db_commit(db)) >= 0)
+        return 1;
+    db_rollback(db);
+    return ret;
+}
+
+int
+dnsmonitor_check(DB *db, const PGCONF *cfg, unsigned long long id)
+{
+    DB_RESULT *res = NULL;
+    DOMAIN_DNS_STATUS st;
+    char state[16], name[254], uuid[37];
+    unsigned long long server_id;
+    double checked_at;
+    int ret;
+
+    ret = db_query(db, &res, "SELECT dns_monitor_state, IFNULL(server_id, 0), name, uuid FROM domains WHERE id = ?",
+                   DB_ARGS(DB_UINT(id)));
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret;
+    }
+    snprintf(state, sizeof(state), "%s", db_result_get(res, 0, 0));
+    server_id = strtoull(db_result_get(res, 0, 1), NULL, 10);
+    snprintf(name, sizeof(name), "%s", db_result_get(res, 0, 2));
+    snprintf(uuid, sizeof(uuid), "%s", db_result_get(res, 0, 3));
+    db_result_free(res);
+    if ((ret = domain_check_dns(db, cfg, id, &st)) < 0)
+        return ret;
+    if (passes(&st)) {
+        ret = strcmp(state, "ok") == 0 ? 0
+            : db_exec(db, "UPDATE domains SET dns_monitor_state = 'ok' WHERE id = ?", DB_ARGS(DB_UINT(id)));
+        domain_dns_status_free(&st);
+        return ret < 0 ? ret : 0;
+    }
+    ret = 0;
+    if (strcmp(state, "ok") == 0) {
+        if (server_id == 0) {
+            ret = db_exec(db, "UPDATE domains SET dns_monitor_state = 'alerted' WHERE id = ?", DB_ARGS(DB_UINT(id)));
+            ret = ret < 0 ? ret : 0;
+        } else {
+            res = NULL;
+            checked_at = 0;
+            if (db_query(db, &res, "SELECT UNIX_TIMESTAMP(dns_checked_at) FROM domains WHERE id = ?",
+                         DB_ARGS(DB_UINT(id))) > 0)
+                checked_at = strtod(db_result_get(res, 0, 0), NULL);
+            db_result_free(res);
+            ret = announce(db, id, server_id, name, uuid, checked_at, &st);
+        }
+    }
+    domain_dns_status_free(&st);
+    return ret;
+}

@@ -1,0 +1,19 @@
+-- =============================================================================
+-- postgate schema migration 007: periodic DNS checks of every domain
+-- =============================================================================
+--
+-- postgate-worker's dns_checks job checks every verified domain's records once per
+-- worker.dns_check_interval (oldest dns_checked_at first, ix_domains_dns_checked)
+-- and queues DomainDNSError when a domain that was OK fails: once per transition,
+-- not at every check. dns_monitor_state is what the job saw last:
+--   unknown  never checked by the job (a new domain that fails raises nothing:
+--            its records are probably not published yet)
+--   ok       passing (Postal's rule: SPF and DKIM OK, MX and return path OK or Missing)
+--   alerted  failing, DomainDNSError queued; back to ok once it passes again
+-- A check someone runs by hand updates the statuses but not this state, so a
+-- transition it shows is still announced by the next periodic check.
+--
+-- Re-runnable: the column is added only if missing.
+
+ALTER TABLE domains ADD COLUMN IF NOT EXISTS
+  dns_monitor_state ENUM('unknown','ok','alerted') NOT NULL DEFAULT 'unknown' AFTER dns_checked_at;

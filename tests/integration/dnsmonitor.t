@@ -1,0 +1,90 @@
+#!/bin/bash
+#
+# dnsmonitor.t -- postgate-worker's dns_checks job against dnsmasq: every verified domain
+# is checked on its own (no one clicks), a domain whose records are right becomes ok
+# without an event, and when one of its records goes wrong DomainDNSError is queued once
+# with Postal's payload (not again while it stays wrong); once fixed and broken again, a
+# second event. A domain that never passed raises nothing.
+#
+# Must never: count an event that is not in webhook_outbox for the domain's server.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
+
+command -v dnsmasq >/dev/null || skip_all "dnsmasq missing: run 'packaging/install-deps test' as root"
+
+harness_setup mariadb sink postfix
+harness_start_postgate
+plan 12
+
+ctl() { $HARNESS_CTL "$@"; }
+DNS_PORT=$(instance_free_port) || diag "no port for dnsmasq"
+dns_pid=
+dns_stop() {
+	if [ -n "$dns_pid" ]; then
+		kill "$dns_pid" 2>/dev/null || true
+		wait "$dns_pid" 2>/dev/null || true
+		dns_pid=
+	fi
+}
+trap 'dns_stop; harness_on_exit $?' EXIT
+dns_start() {
+	dns_stop
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address=127.0.0.1 \
+		--port="$DNS_PORT" --user=root --pid-file= --log-facility="$HARNESS_DIR/dnsmasq.log" "$@" &
+	dns_pid=$!
+	sleep 0.5
+}
+
+ctl org create --name Acme --permalink acme >/dev/null
+ctl server create --org acme --name Mail --permalink mail >/dev/null
+ctl domain create --server acme/mail --name good.example --verified >"$HARNESS_DIR/good.zone"
+ctl domain create --server acme/mail --name never.example --verified >/dev/null
+sid=$(harness_sql "SELECT id FROM servers WHERE permalink = 'mail'")
+# A webhook for every event (nothing listens: the events stay in the outbox to be read).
+harness_sql "INSERT INTO webhooks (uuid, server_id, name, url) VALUES (UUID(), $sid, 'all', 'http://127.0.0.1:9/')"
+sel=$(sed -n 's/^\([a-z0-9-]*\)\._domainkey\.good\.example\..*/\1/p' "$HARNESS_DIR/good.zone" | head -1)
+dkim=$(grep "^$sel\._domainkey\.good\.example\." "$HARNESS_DIR/good.zone" | sed 's/^[^"]*//' | tr -d '"' | tr -d ' ' | fold -w 255 | paste -sd, -)
+like "$sel" '^postgate-[a-z0-9]{6}$' "the DKIM selector from the records to publish"
+good=(--local=/good.example/ --local=/never.example/ --local=/postgate.test/ --host-record=rp.postgate.test,127.0.0.1
+	--txt-record="$sel._domainkey.good.example,$dkim" --cname=psrp.good.example,rp.postgate.test
+	--mx-host=good.example,mx.postgate.example.com,10)
+spf=--txt-record=good.example,"v=spf1 a mx include:spf.postgate.example.com ~all"
+dns_start "${good[@]}" "$spf"
+
+export POSTGATE_DNS_RESOLVER="127.0.0.1:$DNS_PORT" POSTGATE_WORKER_JOBS_INTERVAL=1 POSTGATE_WORKER_DNS_CHECK_INTERVAL=1
+harness_start_worker
+state() { harness_sql "SELECT CONCAT_WS(' ', dns_monitor_state, spf_status, dkim_status, return_path_status, mx_status) FROM domains WHERE name = '$1'"; }
+events() { harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE server_id = $sid AND event = 'DomainDNSError' AND JSON_VALUE(payload, '\$.domain') = '$1'"; }
+
+harness_wait_for 30 eval '[ "$(state good.example)" = "ok OK OK OK OK" ]' || true
+is "$(state good.example)" "ok OK OK OK OK" "checked without anyone asking: every record right, the domain is ok"
+is "$(events good.example)" 0 "... and no DomainDNSError"
+like "$(state never.example)" '^unknown ' "a domain that never passed stays unknown"
+sleep 3
+is "$(events never.example)" 0 "... and raises nothing though it keeps failing"
+
+# The SPF record loses postgate's include: one event, not one per check.
+dns_start "${good[@]}" --txt-record=good.example,"v=spf1 -all"
+harness_wait_for 30 eval '[ "$(events good.example)" -ge 1 ]' || true
+sleep 3   # three more checks of a domain still failing
+is "$(events good.example)" 1 "the SPF record broken: DomainDNSError queued once, not at every check"
+is "$(state good.example)" "alerted Invalid OK OK OK" "... the domain is alerted, its SPF Invalid"
+payload=$(harness_sql "SELECT HEX(payload) FROM webhook_outbox WHERE server_id = $sid AND event = 'DomainDNSError' ORDER BY id LIMIT 1" | xxd -r -p)
+is "$(/usr/bin/python3 -c 'import json, sys
+p = json.loads(sys.argv[1])
+print(sorted(p), p["domain"], p["spf_status"], p["dkim_status"], p["dkim_error"], p["server"]["permalink"], type(p["dns_checked_at"]).__name__)' "$payload")" \
+	"['dkim_error', 'dkim_status', 'dns_checked_at', 'domain', 'mx_error', 'mx_status', 'return_path_error', 'return_path_status', 'server', 'spf_error', 'spf_status', 'uuid'] good.example Invalid OK None mail float" \
+	"... with Postal's payload (the check results and the server)"
+like "$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["spf_error"])' "$payload")" 'does not include spf\.postgate\.example\.com' \
+	"... whose spf_error says what is wrong"
+
+# Fixed, then broken again: a second event.
+dns_start "${good[@]}" "$spf"
+harness_wait_for 30 eval '[ "$(state good.example)" = "ok OK OK OK OK" ]' || true
+is "$(state good.example)" "ok OK OK OK OK" "fixed: back to ok"
+dns_start "${good[@]}"
+harness_wait_for 30 eval '[ "$(events good.example)" -ge 2 ]' || true
+is "$(events good.example)" 2 "broken again (SPF record gone): a second DomainDNSError"
+like "$(grep 'dns_checks:' "$HARNESS_WORKER_LOG" | grep -c 'newly failing (DomainDNSError queued)')" '^[1-9]' "the worker logs its checks"
