@@ -8,6 +8,8 @@
  *   partitions    daily partitions of raw_messages, webhook_requests, clicks and loads
  *                 kept PARTITIONS_AHEAD days ahead; old ones dropped after the retention
  *                 (partition.h); at most hourly
+ *   retention     each server's message log, raw messages by age and by size cap, in
+ *                 bounded batches (retention.h); every worker.retention_interval
  *   dns_checks    the DNS records of verified domains, each every worker.dns_check_interval;
  *                 DomainDNSError once when a passing domain starts failing (dnsmonitor.h)
  *
@@ -30,6 +32,7 @@
 #include "mail/event.h"
 #include "mail/job.h"
 #include "mail/partition.h"
+#include "mail/retention.h"
 #include "mail/sendlimit.h"
 #include "mail/server.h"
 #include "util/buf.h"
@@ -42,6 +45,8 @@
 #define WEBHOOK_LOG_MIN_DAYS 7
 #define HOLD_BATCH 500
 #define DNS_BATCH 50
+#define RETENTION_BATCH 1000
+#define RETENTION_BATCHES 20
 
 typedef struct jobs {
     WORKER_ENV *env;
@@ -170,15 +175,84 @@ dns_checks(JOBS *jobs, DB *db, const PGCONF *cfg)
     return 0;
 }
 
+/*
+ * Per-server retention (retention.h): the message log, raw messages by age and by the
+ * size cap, each RETENTION_BATCH rows at a time and at most RETENTION_BATCHES batches per
+ * kind and server per run, so one run stays short; the next run goes on.
+ */
+static int
+retention(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    RETENTION_SERVER *servers = NULL;
+    unsigned long long removed[3] = {0, 0, 0};
+    int n, ret = 0;
+
+    (void) jobs;
+    (void) cfg;
+    if ((n = retention_servers(db, &servers)) < 0)
+        return n;
+    for (int i = 0; i < n && ret >= 0; i++) {
+        const RETENTION_SERVER *sv = &servers[i];
+
+        for (int b = 0; b < RETENTION_BATCHES; b++) {
+            if ((ret = retention_messages(db, sv->id, sv->message_days, RETENTION_BATCH)) < 0)
+                break;
+            removed[0] += (unsigned) ret;
+            if (ret < RETENTION_BATCH)
+                break;
+        }
+        for (int b = 0; ret >= 0 && b < RETENTION_BATCHES; b++) {
+            if ((ret = retention_raw_days(db, sv->id, sv->raw_days, RETENTION_BATCH)) < 0)
+                break;
+            removed[1] += (unsigned) ret;
+            if (ret < RETENTION_BATCH)
+                break;
+        }
+        for (int b = 0; ret >= 0 && b < RETENTION_BATCHES; b++) {
+            if ((ret = retention_raw_size(db, sv->id, sv->raw_size_mb, RETENTION_BATCH, NULL)) <= 0)
+                break;
+            removed[2] += (unsigned) ret;
+        }
+    }
+    mem_free(servers);
+    if (removed[0] || removed[1] || removed[2])
+        msg_info("retention: %llu message row%s past message_retention_days, %llu raw message%s past "
+                 "raw_message_retention_days, %llu over raw_message_retention_size removed", removed[0],
+                 removed[0] == 1 ? "" : "s", removed[1], removed[1] == 1 ? "" : "s", removed[2]);
+    return ret < 0 ? ret : 0;
+}
+
+/* How often a job runs at most (seconds; 0: every round of the jobs). */
+static unsigned
+every_round(const PGCONF *cfg)
+{
+    (void) cfg;
+    return 0;
+}
+
+static unsigned
+hourly(const PGCONF *cfg)
+{
+    (void) cfg;
+    return PARTITION_PERIOD;
+}
+
+static unsigned
+retention_period(const PGCONF *cfg)
+{
+    return (unsigned) cfg->worker_retention_interval;
+}
+
 static const struct {
     const char *name;
     JOB_FN *fn;
-    int hourly;
+    unsigned (*period)(const PGCONF *cfg);
 } job_table[] = {
-    {"hold_expiry", hold_expiry, 0},
-    {"send_limits", send_limits, 0},
-    {"partitions", partitions, 1},
-    {"dns_checks", dns_checks, 0},
+    {"hold_expiry", hold_expiry, every_round},
+    {"send_limits", send_limits, every_round},
+    {"partitions", partitions, hourly},
+    {"dns_checks", dns_checks, every_round},
+    {"retention", retention, retention_period},
 };
 
 /* Runs the due jobs once. < 0 when the database failed. */
@@ -199,8 +273,8 @@ round_of_jobs(JOBS *jobs, DB *db, const PGCONF *cfg)
     }
     for (size_t i = 0; i < sizeof(job_table) / sizeof(job_table[0]); i++) {
         const char *name = job_table[i].name;
-        int ret = job_acquire(db, name, jobs->owner, LEASE_SECONDS,
-                              job_table[i].hourly ? (period > PARTITION_PERIOD ? period : PARTITION_PERIOD) : period);
+        unsigned own = job_table[i].period(cfg);
+        int ret = job_acquire(db, name, jobs->owner, LEASE_SECONDS, own > period ? own - (own > 1) : period);
 
         if (ret < 0) {
             msg_warn("jobs: %s: taking the lease: %s", name, db_error(db));
