@@ -20,6 +20,8 @@ int ctl_signing_key(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_signing_key_ensure(const PGCONF *cfg);
 /* org, server, domain, credential, message: command is argv[0]. */
 int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);
+/* backup DIR, restore DIR [--force] (ctl_backup.c): argv[0] says which. */
+int ctl_backup(CTL_CONTEXT *ctx, int argc, char **argv);
 /* track-domain create|list|delete (ctl_track.c). */
 int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
 

@@ -41,6 +41,10 @@ static const char usage_text[] =
     "  track-domain list ORG/SERVER | delete ORG/SERVER (UUID | HOST)\n"
     "  message release TOKEN  re-send a held message through the release service\n"
     "  dns-records     the installation's own DNS records (return-path domain: MX, SPF, DKIM)\n"
+    "  backup DIR      a consistent database dump taken while mail flows, the keys and the\n"
+    "                  configuration, with checksums, into a new directory\n"
+    "  restore DIR     check a backup's checksums and restore it into an empty database\n"
+    "                  [--force: replace a database with tables and different key files]\n"
     "  signing-key show|jwks|rotate|retire KID\n"
     "                  the key that signs webhooks (its JWKS is /.well-known/jwks.json)\n"
     "  config check    validate the configuration\n"
@@ -144,6 +148,8 @@ main(int argc, char **argv)
         status = ctl_postfix(&ctx, argc, argv);
     else if (strcmp(command, "track-domain") == 0)
         status = ctl_track_domain(&ctx, argc, argv);
+    else if (strcmp(command, "backup") == 0 || strcmp(command, "restore") == 0)
+        status = ctl_backup(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
              || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0
              || strcmp(command, "user") == 0)

@@ -20,5 +20,8 @@
  * Returns its exit status (127 when it could not be executed), or -1 when it could not
  * be started, was killed or ran past timeout_seconds (the reason appended to err). */
 int run_capture(char *const argv[], int timeout_seconds, size_t limit, BUF *out, BUF *err, int *truncated_r);
+/* The same with stdin read from in_fd (-1: /dev/null) and stdout written to out_fd (a
+ * dump, a restore: data too large to hold), stderr collected up to err_limit. */
+int run_files(char *const argv[], int timeout_seconds, int in_fd, int out_fd, BUF *err, size_t err_limit);
 
 #endif
