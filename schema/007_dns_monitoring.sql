@@ -13,7 +13,10 @@
 -- A check someone runs by hand updates the statuses but not this state, so a
 -- transition it shows is still announced by the next periodic check.
 --
--- Re-runnable: the column is added only if missing.
+-- Re-runnable: the column and the key are added only if missing.
 
 ALTER TABLE domains ADD COLUMN IF NOT EXISTS
   dns_monitor_state ENUM('unknown','ok','alerted') NOT NULL DEFAULT 'unknown' AFTER dns_checked_at;
+
+-- Track domains are checked by the same job (their CNAME); their oldest check first.
+ALTER TABLE track_domains ADD KEY IF NOT EXISTS ix_track_domains_dns_checked (dns_checked_at);

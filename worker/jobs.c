@@ -172,6 +172,15 @@ dns_checks(JOBS *jobs, DB *db, const PGCONF *cfg)
     if (n)
         msg_info("dns_checks: %d domain%s checked, %d newly failing (DomainDNSError queued)", n, n == 1 ? "" : "s",
                  alerts);
+    if ((n = dnsmonitor_track_due(db, cfg->worker_dns_check_interval, DNS_BATCH, ids)) < 0)
+        return n;
+    for (int i = 0, failing = 0; i < n; i++) {
+        if ((ret = dnsmonitor_track_check(db, cfg, ids[i])) < 0)
+            return ret;
+        failing += ret == 0;
+        if (i == n - 1)
+            msg_info("dns_checks: %d track domain%s checked, %d failing", n, n == 1 ? "" : "s", failing);
+    }
     return 0;
 }
 

@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
+#include "mail/dnscheck.h"
 #include "mail/dnsmonitor.h"
 #include "mail/domain.h"
 #include "mail/event.h"
+#include "util/buf.h"
+#include "util/mem.h"
 
 int
 dnsmonitor_due(DB *db, long long interval, size_t max, unsigned long long *ids)
@@ -119,4 +123,59 @@ dnsmonitor_check(DB *db, const PGCONF *cfg, unsigned long long id)
     }
     domain_dns_status_free(&st);
     return ret;
+}
+
+int
+dnsmonitor_track_due(DB *db, long long interval, size_t max, unsigned long long *ids)
+{
+    DB_RESULT *res = NULL;
+    size_t n = 0;
+    int ret;
+
+    ret = db_query(db, &res, "SELECT id FROM track_domains WHERE dns_checked_at IS NULL "
+                   "OR dns_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND ORDER BY dns_checked_at, id LIMIT ?",
+                   DB_ARGS(DB_INT(interval), DB_UINT(max)));
+    for (int i = 0; ret > 0 && i < ret && n < max; i++)
+        ids[n++] = strtoull(db_result_get(res, (size_t) i, 0), NULL, 10);
+    db_result_free(res);
+    return ret < 0 ? ret : (int) n;
+}
+
+int
+dnsmonitor_track_check(DB *db, const PGCONF *cfg, unsigned long long id)
+{
+    DB_RESULT *res = NULL;
+    DNSCHECK_ANSWER a;
+    const char *status = "OK";
+    char *host, *why = NULL, *error = NULL;
+    int ret;
+
+    ret = db_query(db, &res, "SELECT CONCAT(t.name, '.', d.name) FROM track_domains t JOIN domains d "
+                   "ON d.id = t.domain_id WHERE t.id = ?", DB_ARGS(DB_UINT(id)));
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret;
+    }
+    host = mem_strdup(db_result_get(res, 0, 0));
+    db_result_free(res);
+    ret = dnscheck_lookup(cfg->dns_resolver, host, DNSCHECK_CNAME, &a, &why);
+    if (ret < 0) {
+        status = "Invalid";
+        error = mem_strdup(why ? why : "lookup failed");
+    } else if (ret == 0) {
+        status = "Missing";
+        error = buf_asprintf("No CNAME record exists at %s.", host);
+    } else if (strcasecmp(a.records[0], cfg->dns_track_domain) != 0) {
+        status = "Invalid";
+        error = buf_asprintf("The CNAME record at %s points to %s; it should point to %s.", host, a.records[0],
+                             cfg->dns_track_domain);
+    }
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    ret = db_exec(db, "UPDATE track_domains SET dns_status = ?, dns_error = LEFT(?, 1000), "
+                  "dns_checked_at = UTC_TIMESTAMP(6) WHERE id = ?", DB_ARGS(DB_STR(status), DB_STR(error), DB_UINT(id)));
+    mem_free(why);
+    mem_free(error);
+    mem_free(host);
+    return ret < 0 ? ret : strcmp(status, "OK") == 0;
 }

@@ -9,6 +9,9 @@
  * return_path_status, return_path_error}; organization domains (no server) have no
  * webhooks and raise nothing, as in Postal.
  *
+ * Track domains are checked too (their CNAME to dns.track_domain) and the result kept
+ * with them; Postal has no event for them.
+ *
  * Must never: raise the event again while the domain stays failing, or for a domain that
  * never passed (its records are likely not published yet).
  */
@@ -26,5 +29,11 @@ int dnsmonitor_due(DB *db, long long interval, size_t max, unsigned long long *i
 /* Checks domain id (domain_check_dns) and moves its monitor state: 1 DomainDNSError
  * queued, 0 nothing to announce, < 0 database error. */
 int dnsmonitor_check(DB *db, const PGCONF *cfg, unsigned long long id);
+
+/* The same for track domains (their CNAME to dns.track_domain): the due ones, and one
+ * check recorded in track_domains (dns_status, dns_error, dns_checked_at). The check: 1
+ * OK, 0 failing, < 0 database error. */
+int dnsmonitor_track_due(DB *db, long long interval, size_t max, unsigned long long *ids);
+int dnsmonitor_track_check(DB *db, const PGCONF *cfg, unsigned long long id);
 
 #endif

@@ -4,7 +4,8 @@
 # is checked on its own (no one clicks), a domain whose records are right becomes ok
 # without an event, and when one of its records goes wrong DomainDNSError is queued once
 # with Postal's payload (not again while it stays wrong); once fixed and broken again, a
-# second event. A domain that never passed raises nothing.
+# second event. A domain that never passed raises nothing. Track domains' CNAMEs are
+# checked by the same job.
 #
 # Must never: count an event that is not in webhook_outbox for the domain's server.
 
@@ -16,7 +17,7 @@ command -v dnsmasq >/dev/null || skip_all "dnsmasq missing: run 'packaging/insta
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 12
+plan 14
 
 ctl() { $HARNESS_CTL "$@"; }
 DNS_PORT=$(instance_free_port) || diag "no port for dnsmasq"
@@ -41,6 +42,7 @@ ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail >/dev/null
 ctl domain create --server acme/mail --name good.example --verified >"$HARNESS_DIR/good.zone"
 ctl domain create --server acme/mail --name never.example --verified >/dev/null
+ctl track-domain create --server acme/mail --name click --domain good.example >/dev/null
 sid=$(harness_sql "SELECT id FROM servers WHERE permalink = 'mail'")
 # A webhook for every event (nothing listens: the events stay in the outbox to be read).
 harness_sql "INSERT INTO webhooks (uuid, server_id, name, url) VALUES (UUID(), $sid, 'all', 'http://127.0.0.1:9/')"
@@ -49,7 +51,7 @@ dkim=$(grep "^$sel\._domainkey\.good\.example\." "$HARNESS_DIR/good.zone" | sed 
 like "$sel" '^postgate-[a-z0-9]{6}$' "the DKIM selector from the records to publish"
 good=(--local=/good.example/ --local=/never.example/ --local=/postgate.test/ --host-record=rp.postgate.test,127.0.0.1
 	--txt-record="$sel._domainkey.good.example,$dkim" --cname=psrp.good.example,rp.postgate.test
-	--mx-host=good.example,mx.postgate.example.com,10)
+	--mx-host=good.example,mx.postgate.example.com,10 --cname=click.good.example,track.postgate.example.com)
 spf=--txt-record=good.example,"v=spf1 a mx include:spf.postgate.example.com ~all"
 dns_start "${good[@]}" "$spf"
 
@@ -62,15 +64,22 @@ harness_wait_for 30 eval '[ "$(state good.example)" = "ok OK OK OK OK" ]' || tru
 is "$(state good.example)" "ok OK OK OK OK" "checked without anyone asking: every record right, the domain is ok"
 is "$(events good.example)" 0 "... and no DomainDNSError"
 like "$(state never.example)" '^unknown ' "a domain that never passed stays unknown"
+track() { harness_sql "SELECT CONCAT_WS(' ', dns_status, IFNULL(dns_error, '-')) FROM track_domains WHERE name = 'click'"; }
+harness_wait_for 30 eval '[ "$(track)" = "OK -" ]' || true
+is "$(track)" "OK -" "the track domain's CNAME is checked too: OK"
 sleep 3
 is "$(events never.example)" 0 "... and raises nothing though it keeps failing"
 
 # The SPF record loses postgate's include: one event, not one per check.
-dns_start "${good[@]}" --txt-record=good.example,"v=spf1 -all"
+dns_start "${good[@]/--cname=click.good.example,track.postgate.example.com/--cname=click.good.example,elsewhere.example}" \
+	--txt-record=good.example,"v=spf1 -all"
 harness_wait_for 30 eval '[ "$(events good.example)" -ge 1 ]' || true
 sleep 3   # three more checks of a domain still failing
 is "$(events good.example)" 1 "the SPF record broken: DomainDNSError queued once, not at every check"
 is "$(state good.example)" "alerted Invalid OK OK OK" "... the domain is alerted, its SPF Invalid"
+harness_wait_for 30 eval '[ "$(track | cut -d" " -f1)" = Invalid ]' || true
+is "$(track)" "Invalid The CNAME record at click.good.example points to elsewhere.example; it should point to track.postgate.example.com." \
+	"... and a track domain pointing elsewhere is Invalid, saying where it should point"
 payload=$(harness_sql "SELECT HEX(payload) FROM webhook_outbox WHERE server_id = $sid AND event = 'DomainDNSError' ORDER BY id LIMIT 1" | xxd -r -p)
 is "$(/usr/bin/python3 -c 'import json, sys
 p = json.loads(sys.argv[1])
