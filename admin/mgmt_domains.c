@@ -42,7 +42,7 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                                                   "created_at", mgmt_jstr(key->created_at)));
         }
     db_rows_free(&k);
-    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
                      "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
                      "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
                      "dkim_keys", keys,
@@ -51,6 +51,7 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                      "return_path_status", mgmt_jstr(d->return_path_status),
                      "return_path_error", mgmt_jstr(d->return_path_error),
                      "mx_status", mgmt_jstr(d->mx_status), "mx_error", mgmt_jstr(d->mx_error),
+                     "dmarc_status", mgmt_jstr(d->dmarc_status), "dmarc_error", mgmt_jstr(d->dmarc_error),
                      "checked_at", mgmt_jstr(d->dns_checked_at),
                      "created_at", mgmt_jstr(d->created_at));
 }

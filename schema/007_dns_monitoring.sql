@@ -13,10 +13,16 @@
 -- A check someone runs by hand updates the statuses but not this state, so a
 -- transition it shows is still announced by the next periodic check.
 --
--- Re-runnable: the column and the key are added only if missing.
+-- The checks now include DMARC (dmarc_status, dmarc_error: one v=DMARC1 record with a
+-- p= policy at _dmarc.<name>); it is recorded and shown, not part of Postal's pass rule.
+--
+-- Re-runnable: the columns and the key are added only if missing.
 
-ALTER TABLE domains ADD COLUMN IF NOT EXISTS
-  dns_monitor_state ENUM('unknown','ok','alerted') NOT NULL DEFAULT 'unknown' AFTER dns_checked_at;
+ALTER TABLE domains
+  ADD COLUMN IF NOT EXISTS dns_monitor_state ENUM('unknown','ok','alerted') NOT NULL DEFAULT 'unknown'
+    AFTER dns_checked_at,
+  ADD COLUMN IF NOT EXISTS dmarc_status ENUM('OK','Missing','Invalid') NULL AFTER return_path_error,
+  ADD COLUMN IF NOT EXISTS dmarc_error VARCHAR(1000) NULL AFTER dmarc_status;
 
 -- Track domains are checked by the same job (their CNAME); their oldest check first.
 ALTER TABLE track_domains ADD KEY IF NOT EXISTS ix_track_domains_dns_checked (dns_checked_at);

@@ -59,13 +59,14 @@ announce(DB *db, unsigned long long id, unsigned long long server_id, const char
         return ret;
     if ((ret = event_server_object(db, server_id, &server)) <= 0)
         goto done;
-    payload = json_pack("{s:o, s:s, s:s, s:f, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o}", "server", server,
+    payload = json_pack("{s:o, s:s, s:s, s:f, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o}", "server", server,
                         "domain", name, "uuid", uuid, "dns_checked_at", checked_at,
                         "spf_status", st->spf_status, "spf_error", nullable(st->spf_error),
                         "dkim_status", st->dkim_status, "dkim_error", nullable(st->dkim_error),
                         "mx_status", st->mx_status, "mx_error", nullable(st->mx_error),
                         "return_path_status", st->return_path_status,
-                        "return_path_error", nullable(st->return_path_error));
+                        "return_path_error", nullable(st->return_path_error),
+                        "dmarc_status", st->dmarc_status, "dmarc_error", nullable(st->dmarc_error));
     ret = payload ? event_queue(db, server_id, EVENT_DOMAIN_DNS_ERROR, payload) : DB_ERR_PERM;
     json_decref(payload);
     if (ret >= 0)

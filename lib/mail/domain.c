@@ -268,7 +268,8 @@ static const DB_COL domain_cols[] = {
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_status),
-    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verified_at),
 };
 static const DB_COL dkim_cols[] = {
@@ -283,7 +284,8 @@ domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RO
     return db_query_rows(db, rows, domain_cols, sizeof(domain_cols) / sizeof(domain_cols[0]), sizeof(DOMAIN_ROW),
                          "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
-                    "return_path_status, return_path_error, " TS("dns_checked_at") ", " TS("verified_at") " "
+                    "return_path_status, return_path_error, dmarc_status, dmarc_error, " TS("dns_checked_at") ", "
+                    TS("verified_at") " "
                     "FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
                     DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
 }
@@ -485,6 +487,65 @@ check_dkim(DB *db, const PGCONF *cfg, unsigned long long domain_id, const char *
     return 0;
 }
 
+/* DMARC (RFC 7489): one TXT record at _dmarc.<name> starting v=DMARC1, with a p= tag of
+ * none, quarantine or reject. */
+static void
+check_dmarc(const PGCONF *cfg, const char *name, DOMAIN_DNS_STATUS *st)
+{
+    char *host = buf_asprintf("_dmarc.%s", name), *why = NULL;
+    const char *record = NULL;
+    size_t n = 0;
+    DNSCHECK_ANSWER a;
+    int ret = dnscheck_lookup(cfg->dns_resolver, host, DNSCHECK_TXT, &a, &why);
+
+    for (size_t i = 0; ret > 0 && i < a.n; i++) {
+        const char *r = a.records[i];
+
+        if (strncasecmp(r, "v=DMARC1", 8) == 0 && (r[8] == ';' || r[8] == ' ' || r[8] == '\0')) {
+            record = r;
+            n++;
+        }
+    }
+    if (ret < 0) {
+        set_check(&st->dmarc_status, &st->dmarc_error, "Invalid", buf_asprintf("%s", why));
+    } else if (n == 0) {
+        set_check(&st->dmarc_status, &st->dmarc_error, "Missing", buf_asprintf("No DMARC record exists at %s.", host));
+    } else if (n > 1) {
+        set_check(&st->dmarc_status, &st->dmarc_error, "Invalid",
+                  buf_asprintf("%s has %zu DMARC records; there must be one.", host, n));
+    } else {
+        const char *p = record;
+        int policy = 0;
+
+        /* The tags after v=: "; p=reject; rua=..." (white space allowed around them). */
+        while ((p = strchr(p, ';')) != NULL) {
+            p++;
+            p += strspn(p, " \t");
+            if (strncasecmp(p, "p", 1) == 0) {
+                const char *v = p + 1 + strspn(p + 1, " \t");
+
+                if (*v == '=') {
+                    v++;
+                    v += strspn(v, " \t");
+                    policy = strncasecmp(v, "none", 4) == 0 || strncasecmp(v, "quarantine", 10) == 0
+                        || strncasecmp(v, "reject", 6) == 0;
+                    break;
+                }
+            }
+        }
+        if (policy)
+            set_check(&st->dmarc_status, &st->dmarc_error, "OK", NULL);
+        else
+            set_check(&st->dmarc_status, &st->dmarc_error, "Invalid",
+                      buf_asprintf("The DMARC record at %s has no valid p= policy (none, quarantine or reject): "
+                                   "\"%s\".", host, record));
+    }
+    if (ret > 0)
+        dnscheck_answer_free(&a);
+    mem_free(why);
+    mem_free(host);
+}
+
 static void
 check_return_path(const PGCONF *cfg, const char *name, DOMAIN_DNS_STATUS *st)
 {
@@ -561,13 +622,16 @@ domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN
     }
     check_return_path(cfg, name, st);
     check_mx(cfg, name, st);
+    check_dmarc(cfg, name, st);
     db_result_free(res);
     ret = db_exec(db, "UPDATE domains SET spf_status = ?, spf_error = LEFT(?, 1000), dkim_status = ?, "
                   "dkim_error = LEFT(?, 1000), mx_status = ?, mx_error = LEFT(?, 1000), return_path_status = ?, "
-                  "return_path_error = LEFT(?, 1000), dns_checked_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                  "return_path_error = LEFT(?, 1000), dmarc_status = ?, dmarc_error = LEFT(?, 1000), "
+                  "dns_checked_at = UTC_TIMESTAMP(6) WHERE id = ?",
                   DB_ARGS(DB_STR(st->spf_status), DB_STR(st->spf_error), DB_STR(st->dkim_status),
                           DB_STR(st->dkim_error), DB_STR(st->mx_status), DB_STR(st->mx_error),
-                          DB_STR(st->return_path_status), DB_STR(st->return_path_error), DB_UINT(domain_id)));
+                          DB_STR(st->return_path_status), DB_STR(st->return_path_error), DB_STR(st->dmarc_status),
+                          DB_STR(st->dmarc_error), DB_UINT(domain_id)));
     return ret < 0 ? ret : 0;
 }
 
@@ -578,6 +642,7 @@ domain_dns_status_free(DOMAIN_DNS_STATUS *st)
     mem_free(st->dkim_error);
     mem_free(st->mx_error);
     mem_free(st->return_path_error);
+    mem_free(st->dmarc_error);
     memset(st, 0, sizeof(*st));
 }
 

@@ -63,6 +63,7 @@ typedef struct domain_row {
     const char *dkim_status, *dkim_error;
     const char *mx_status, *mx_error;
     const char *return_path_status, *return_path_error;
+    const char *dmarc_status, *dmarc_error;
     const char *dns_checked_at;
     const char *verified_at;
 } DOMAIN_ROW;
@@ -86,8 +87,8 @@ int domain_server_delete(DB *db, unsigned long long server_id, unsigned long lon
 
 /* The result of a DNS check: each status "OK", "Missing" or "Invalid", errors NULL when OK. */
 typedef struct domain_dns_status {
-    const char *spf_status, *dkim_status, *mx_status, *return_path_status;
-    char *spf_error, *dkim_error, *mx_error, *return_path_error;
+    const char *spf_status, *dkim_status, *mx_status, *return_path_status, *dmarc_status;
+    char *spf_error, *dkim_error, *mx_error, *return_path_error, *dmarc_error;
 } DOMAIN_DNS_STATUS;
 
 /* Looks for the TXT record "<dns.domain_verify_prefix> <verification token>" at the domain
@@ -101,7 +102,8 @@ int domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char 
 int domain_release_org(DB *db, unsigned long long org_id);
 /* Checks SPF (one record with include:<dns.spf_include>), DKIM (every pending and active key
  * published as domain_dns_records() says), the return-path CNAME and MX against what
- * domain_dns_records() asks to publish, and records the statuses and errors in the domain's
+ * domain_dns_records() asks to publish, and DMARC (one v=DMARC1 record with a p= policy at
+ * _dmarc.<name>; recorded, not part of Postal's pass rule), and records the statuses and errors in the domain's
  * row. 0 with *st (domain_dns_status_free it), < 0 database error. */
 int domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN_DNS_STATUS *st);
 void domain_dns_status_free(DOMAIN_DNS_STATUS *st);

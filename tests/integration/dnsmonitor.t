@@ -17,7 +17,7 @@ command -v dnsmasq >/dev/null || skip_all "dnsmasq missing: run 'packaging/insta
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 14
+plan 17
 
 ctl() { $HARNESS_CTL "$@"; }
 DNS_PORT=$(instance_free_port) || diag "no port for dnsmasq"
@@ -51,7 +51,8 @@ dkim=$(grep "^$sel\._domainkey\.good\.example\." "$HARNESS_DIR/good.zone" | sed 
 like "$sel" '^postgate-[a-z0-9]{6}$' "the DKIM selector from the records to publish"
 good=(--local=/good.example/ --local=/never.example/ --local=/postgate.test/ --host-record=rp.postgate.test,127.0.0.1
 	--txt-record="$sel._domainkey.good.example,$dkim" --cname=psrp.good.example,rp.postgate.test
-	--mx-host=good.example,mx.postgate.example.com,10 --cname=click.good.example,track.postgate.example.com)
+	--mx-host=good.example,mx.postgate.example.com,10 --cname=click.good.example,track.postgate.example.com
+	--txt-record=_dmarc.good.example,"v=DMARC1; p=none; rua=mailto:dmarc@good.example")
 spf=--txt-record=good.example,"v=spf1 a mx include:spf.postgate.example.com ~all"
 dns_start "${good[@]}" "$spf"
 
@@ -62,6 +63,9 @@ events() { harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE server_id = $s
 
 harness_wait_for 30 eval '[ "$(state good.example)" = "ok OK OK OK OK" ]' || true
 is "$(state good.example)" "ok OK OK OK OK" "checked without anyone asking: every record right, the domain is ok"
+dmarc() { harness_sql "SELECT CONCAT_WS(' ', dmarc_status, IFNULL(dmarc_error, '-')) FROM domains WHERE name = '$1'"; }
+is "$(dmarc good.example)" "OK -" "... its DMARC record (v=DMARC1 with a p= policy) is OK"
+like "$(dmarc never.example)" '^Missing No DMARC record exists at _dmarc\.never\.example\.$' "... and a domain without one says it is missing"
 is "$(events good.example)" 0 "... and no DomainDNSError"
 like "$(state never.example)" '^unknown ' "a domain that never passed stays unknown"
 track() { harness_sql "SELECT CONCAT_WS(' ', dns_status, IFNULL(dns_error, '-')) FROM track_domains WHERE name = 'click'"; }
@@ -71,7 +75,8 @@ sleep 3
 is "$(events never.example)" 0 "... and raises nothing though it keeps failing"
 
 # The SPF record loses postgate's include: one event, not one per check.
-dns_start "${good[@]/--cname=click.good.example,track.postgate.example.com/--cname=click.good.example,elsewhere.example}" \
+broken=("${good[@]/--cname=click.good.example,track.postgate.example.com/--cname=click.good.example,elsewhere.example}")
+dns_start "${broken[@]/v=DMARC1; p=none; rua=mailto:dmarc@good.example/v=DMARC1; rua=mailto:dmarc@good.example}" \
 	--txt-record=good.example,"v=spf1 -all"
 harness_wait_for 30 eval '[ "$(events good.example)" -ge 1 ]' || true
 sleep 3   # three more checks of a domain still failing
@@ -84,8 +89,9 @@ payload=$(harness_sql "SELECT HEX(payload) FROM webhook_outbox WHERE server_id =
 is "$(/usr/bin/python3 -c 'import json, sys
 p = json.loads(sys.argv[1])
 print(sorted(p), p["domain"], p["spf_status"], p["dkim_status"], p["dkim_error"], p["server"]["permalink"], type(p["dns_checked_at"]).__name__)' "$payload")" \
-	"['dkim_error', 'dkim_status', 'dns_checked_at', 'domain', 'mx_error', 'mx_status', 'return_path_error', 'return_path_status', 'server', 'spf_error', 'spf_status', 'uuid'] good.example Invalid OK None mail float" \
-	"... with Postal's payload (the check results and the server)"
+	"['dkim_error', 'dkim_status', 'dmarc_error', 'dmarc_status', 'dns_checked_at', 'domain', 'mx_error', 'mx_status', 'return_path_error', 'return_path_status', 'server', 'spf_error', 'spf_status', 'uuid'] good.example Invalid OK None mail float" \
+	"... with Postal's payload (the check results and the server; DMARC beside them)"
+like "$(dmarc good.example)" '^Invalid The DMARC record at _dmarc\.good\.example has no valid p= policy' "... and a DMARC record without p= is Invalid"
 like "$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["spf_error"])' "$payload")" 'does not include spf\.postgate\.example\.com' \
 	"... whose spf_error says what is wrong"
 

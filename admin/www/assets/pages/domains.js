@@ -110,7 +110,7 @@ async function detailPage(ctx, box) {
     const chk = domain.dns_check || {};
     const checkAlert = h('div', { class: 'section-alert' });
     const checkRow = (key, label) => ({ label, status: chk[`${key}_status`], error: chk[`${key}_error`] });
-    const checkRows = [checkRow('spf', 'SPF'), checkRow('dkim', 'DKIM'), checkRow('return_path', t('domains.return_path')), checkRow('mx', 'MX')];
+    const checkRows = [checkRow('spf', 'SPF'), checkRow('dkim', 'DKIM'), checkRow('return_path', t('domains.return_path')), checkRow('mx', 'MX'), checkRow('dmarc', 'DMARC')];
     const checkBadge = (st) => (st === 'OK' ? badge(t('domains.check_ok'), 'ok') : st === 'Missing' ? badge(t('domains.check_missing'), 'warning')
         : st === 'Invalid' ? badge(t('domains.check_invalid'), 'danger') : badge(t('domains.check_unknown'), 'neutral'));
     box.append(h('section', { class: 'card', id: 'dns-check' },
