@@ -690,3 +690,17 @@ db_rows_free(DB_ROWS *rows)
     db_result_free(rows->res);
     memset(rows, 0, sizeof(*rows));
 }
+
+int
+db_count_and_age(DB *db, const char *sql, unsigned long long *count_r, double *oldest_seconds_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, sql, DB_NOARGS);
+
+    if (ret > 0) {
+        *count_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        *oldest_seconds_r = strtod(db_result_get(res, 0, 1), NULL) / 1e6;
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : 0;
+}

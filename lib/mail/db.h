@@ -94,6 +94,10 @@ unsigned db_errno(const DB *db);
 /* 1 when MariaDB/Connector error number err is worth retrying later. */
 int db_errno_is_temporary(unsigned err);
 
+/* For monitoring: sql selects COUNT(*) and the age in microseconds of the oldest row
+ * (no parameters); into *count_r and *oldest_seconds_r. 0, or < 0. */
+int db_count_and_age(DB *db, const char *sql, unsigned long long *count_r, double *oldest_seconds_r);
+
 size_t db_result_rows(const DB_RESULT *res);
 size_t db_result_cols(const DB_RESULT *res);
 /* The value as text (NUL-terminated, may contain NULs for blobs) or NULL for SQL NULL. */

@@ -17,21 +17,27 @@
 #include "util/buf.h"
 #include "util/mem.h"
 
-int
-dnsmonitor_due(DB *db, long long interval, size_t max, unsigned long long *ids)
+/* The ids sql (with an interval and a limit parameter) selects into ids: the count, < 0. */
+static int
+ids_due(DB *db, const char *sql, long long interval, size_t max, unsigned long long *ids)
 {
     DB_RESULT *res = NULL;
     size_t n = 0;
-    int ret;
+    int ret = db_query(db, &res, sql, DB_ARGS(DB_INT(interval), DB_UINT(max)));
 
-    /* ix_domains_dns_checked: NULL (never checked) sorts first. */
-    ret = db_query(db, &res, "SELECT id FROM domains WHERE verified_at IS NOT NULL AND (dns_checked_at IS NULL "
-                   "OR dns_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND) ORDER BY dns_checked_at, id LIMIT ?",
-                   DB_ARGS(DB_INT(interval), DB_UINT(max)));
     for (int i = 0; ret > 0 && i < ret && n < max; i++)
         ids[n++] = strtoull(db_result_get(res, (size_t) i, 0), NULL, 10);
     db_result_free(res);
     return ret < 0 ? ret : (int) n;
+}
+
+int
+dnsmonitor_due(DB *db, long long interval, size_t max, unsigned long long *ids)
+{
+    /* ix_domains_dns_checked: NULL (never checked) sorts first. */
+    return ids_due(db, "SELECT id FROM domains WHERE verified_at IS NOT NULL AND (dns_checked_at IS NULL "
+                   "OR dns_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND) ORDER BY dns_checked_at, id LIMIT ?",
+                   interval, max, ids);
 }
 
 static int
@@ -129,17 +135,9 @@ dnsmonitor_check(DB *db, const PGCONF *cfg, unsigned long long id)
 int
 dnsmonitor_track_due(DB *db, long long interval, size_t max, unsigned long long *ids)
 {
-    DB_RESULT *res = NULL;
-    size_t n = 0;
-    int ret;
-
-    ret = db_query(db, &res, "SELECT id FROM track_domains WHERE dns_checked_at IS NULL "
+    return ids_due(db, "SELECT id FROM track_domains WHERE dns_checked_at IS NULL "
                    "OR dns_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND ORDER BY dns_checked_at, id LIMIT ?",
-                   DB_ARGS(DB_INT(interval), DB_UINT(max)));
-    for (int i = 0; ret > 0 && i < ret && n < max; i++)
-        ids[n++] = strtoull(db_result_get(res, (size_t) i, 0), NULL, 10);
-    db_result_free(res);
-    return ret < 0 ? ret : (int) n;
+                   interval, max, ids);
 }
 
 int

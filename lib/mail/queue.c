@@ -129,16 +129,8 @@ queue_reclaim_dead(DB *db, int (*dead)(const char *owner))
 int
 queue_backlog(DB *db, unsigned long long *count_r, double *oldest_seconds_r)
 {
-    DB_RESULT *res = NULL;
-    int ret;
-
     /* Every row is waiting: a delivery's row goes when it ends. */
-    ret = db_query(db, &res, "SELECT COUNT(*), IFNULL(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) "
-                   "FROM queued_messages", DB_NOARGS);
-    if (ret > 0) {
-        *count_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
-        *oldest_seconds_r = strtod(db_result_get(res, 0, 1), NULL) / 1e6;
-    }
-    db_result_free(res);
-    return ret < 0 ? ret : 0;
+    return db_count_and_age(db, "SELECT COUNT(*), IFNULL(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) "
+                            "FROM queued_messages",
+                            count_r, oldest_seconds_r);
 }
