@@ -21,7 +21,7 @@ if dpkg -s postgate >/dev/null 2>&1; then
 fi
 
 harness_setup mariadb sink postfix
-plan 14
+plan 13
 
 here=$(cd "$(dirname "$0")" && pwd)
 purge() { dpkg --purge postgate >/dev/null 2>&1 || true; }
@@ -54,17 +54,22 @@ is "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -n)" "$pf_before" "... and Post
 
 # The installed programs against the private MariaDB and Postfix.
 password=$(sed -n 's/^ *password = "\([0-9a-f]*\)";/\1/p' "$conf")
-# As the administrator would, as MariaDB's root (unix socket authentication).
-mariadb --no-defaults -S "$INSTANCE_DB_SOCKET" -u root -e "CREATE USER 'postgate'@'localhost' IDENTIFIED BY '$password';
+# As the administrator would, as MariaDB's root (unix socket authentication); the private
+# MariaDB has a postgate user already: it takes the installed file's password.
+mariadb --no-defaults -S "$INSTANCE_DB_SOCKET" -u root -e "CREATE USER IF NOT EXISTS 'postgate'@'localhost';
+	ALTER USER 'postgate'@'localhost' IDENTIFIED BY '$password';
 	GRANT ALL ON postgate.* TO 'postgate'@'localhost'" 2>"$HARNESS_DIR/pkg/grant.log" || diag "$(cat "$HARNESS_DIR/pkg/grant.log")"
 export POSTGATE_DATABASE_SOCKET="$INSTANCE_DB_SOCKET" POSTGATE_DATABASE_NAME=postgate
 cfg=$HARNESS_DIR/pkg/postgate.conf
-cp "$conf" "$cfg"
+# The installed file as it is, less its daemon group: the test's own settings (the
+# private Postfix's sockets, the postgate user) are appended below.
+sed '/^daemon:/d' "$conf" >"$cfg"
 release=$(instance_free_port) && injection=$(instance_free_port) || diag "no ports"
 instance_postgate_config "$cfg" "$HARNESS_DIR/postfix" "$release" "$injection" || diag "cannot write $cfg"
 ctl() { /usr/sbin/postgatectl -c "$cfg" "$@"; }
 ctl initialize >"$HARNESS_DIR/pkg/initialize.log" 2>&1 && st=0 || st=$?
 is "$st" 0 "the installed postgatectl initializes the database and the keys"
+[ "$st" = 0 ] || diag "$(cat "$HARNESS_DIR/pkg/grant.log" "$HARNESS_DIR/pkg/initialize.log")"
 queue=$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h queue_directory)
 HARNESS_STARTED+=(postgate)
 instance_postgate_start "$HARNESS_DIR" policyd /usr/sbin/postgate-policyd "$cfg" "$queue/postgate/auth" || diag "policyd"
