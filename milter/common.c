@@ -29,6 +29,15 @@ milter_tempfail(SMFICTX *ctx, const char *fmt, ...)
     return SMFIS_TEMPFAIL;
 }
 
+sfsistat
+milter_refuse(SMFICTX *ctx, MILTER_REFUSAL why, const char *code, const char *xcode, const char *text)
+{
+    milter_stats_refused(why);
+    /* libmilter's prototype lacks const; it only copies the strings. */
+    smfi_setreply(ctx, (char *) code, (char *) xcode, (char *) text);
+    return SMFIS_REJECT;
+}
+
 int
 milter_remove_fields(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const MILTER_HEADER *field, void *arg), void *arg)
 {

@@ -33,7 +33,7 @@ refuse(SMFICTX *ctx, const MILTER_CTX *mc, const char *why)
 {
     msg_warn("forward service: client %s: from=<%s>: refused: %s", mc->client_addr[0] ? mc->client_addr : "-",
              mc->mail_from ? mc->mail_from : "", why);
-    smfi_setreply(ctx, "550", "5.7.1", "The forward service only takes mail from postgate");
+    milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "The forward service only takes mail from postgate");
     return SMFIS_REJECT;
 }
 
@@ -81,7 +81,7 @@ forward_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     if (mc->server.suspended) {
         msg_info("server %s/%s: suspended: refusing the forward of message %llu", mc->server.org_permalink,
                  mc->server.permalink, mc->forward.message_id);
-        smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
+        milter_refuse(ctx, REFUSED_SUSPENDED, "554", "5.7.1", "Mail server suspended");
         return SMFIS_REJECT;
     }
     mc->forwarded_from_id = mc->forward.message_id;

@@ -200,7 +200,7 @@ incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDI
         inspection_safe_name(virus, name, sizeof(name));
         msg_info("%s: %s from=<%s>: virus %s found by clamd; refused", qid, v->what, mc->mail_from, name);
         snprintf(reply, sizeof(reply), "Message rejected: virus found (%s)", name);
-        smfi_setreply(ctx, "554", "5.7.1", reply);
+        milter_refuse(ctx, REFUSED_VIRUS, "554", "5.7.1", reply);
         status = SMFIS_REJECT;
         goto out;
     }
@@ -225,7 +225,7 @@ incoming_scan(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INCOMING_VERDI
         goto out;
     }
     if (ret > 0) {
-        smfi_setreply(ctx, "550", "5.7.1", reply);
+        milter_refuse(ctx, REFUSED_SPAM, "550", "5.7.1", reply);
         status = SMFIS_REJECT;
         goto out;
     }

@@ -136,7 +136,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
         return milter_tempfail(ctx, "no connection context");
     milter_reset(mc);
     if (address_envelope(argv[0] ? argv[0] : "", from, sizeof(from)) < 0) {
-        smfi_setreply(ctx, "553", "5.1.7", "Sender address too long");
+        milter_refuse(ctx, REFUSED_SENDER, "553", "5.1.7", "Sender address too long");
         return SMFIS_REJECT;
     }
     mc->mail_from = mem_strdup(from);
@@ -206,7 +206,7 @@ cb_eoh(SMFICTX *ctx)
     MILTER_CTX *mc = smfi_getpriv(ctx);
 
     if (mc->too_big) {
-        smfi_setreply(ctx, "552", "5.3.4", "Message headers too large");
+        milter_refuse(ctx, REFUSED_SIZE, "552", "5.3.4", "Message headers too large");
         return SMFIS_REJECT;
     }
     switch (mc->direction) {
@@ -243,7 +243,7 @@ cb_eom(SMFICTX *ctx)
     sfsistat ret;
 
     if (mc->too_big) {
-        smfi_setreply(ctx, "552", "5.3.4", "Message too big for postgate (milter.max_message_size)");
+        milter_refuse(ctx, REFUSED_SIZE, "552", "5.3.4", "Message too big for postgate (milter.max_message_size)");
         ret = SMFIS_REJECT;
     } else {
         switch (mc->direction) {

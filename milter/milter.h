@@ -94,6 +94,25 @@ int milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Why the milter refuses (5xx) a message or a command: the reason label of
+ * postgate_milter_refusals_total (stats.c). */
+typedef enum milter_refusal {
+    REFUSED_SENDER,             /* an envelope sender it cannot read */
+    REFUSED_SIZE,               /* over milter.max_message_size or Postfix's limit */
+    REFUSED_CREDENTIAL,         /* a credential deleted or of the wrong type since */
+    REFUSED_SUSPENDED,          /* the mail server is suspended */
+    REFUSED_FROM,               /* From/Sender not a domain of the server */
+    REFUSED_SERVICE,            /* postgate's own services used by someone else */
+    REFUSED_SPAM,               /* over a spam threshold */
+    REFUSED_VIRUS,              /* clamd found a virus */
+    REFUSED_SUPPRESSED,         /* a forward to a suppressed recipient */
+    REFUSED_NREASONS,
+} MILTER_REFUSAL;
+
+/* Answers the current SMTP command with CODE XCODE TEXT and counts the refusal under
+ * WHY: SMFIS_REJECT. */
+sfsistat milter_refuse(SMFICTX *ctx, MILTER_REFUSAL why, const char *code, const char *xcode, const char *text);
+
 /* lookup.c: cached lookups (milter.cache_ttl); same results as the lib/mail calls. */
 typedef struct lookup_keyset {
     int n;
@@ -213,5 +232,15 @@ void incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCO
 /* stats.c: the milter's metrics (registered once at start; cheap from any callback). */
 void milter_stats_init(void);
 void milter_stats_eom(MILTER_DIRECTION direction, sfsistat status, double seconds);
+void milter_stats_refused(MILTER_REFUSAL why);
+/* Why recipients are held: the reason label of postgate_milter_held_total. */
+typedef enum milter_hold {
+    HELD_DEVELOPMENT,           /* the server is in development mode */
+    HELD_CREDENTIAL,            /* the credential holds all its mail */
+    HELD_SEND_LIMIT,            /* the server's send limit is reached */
+    HELD_SUPPRESSED,            /* the recipient is on the suppression list */
+    HELD_NREASONS,
+} MILTER_HOLD;
+void milter_stats_held(MILTER_HOLD why, size_t recipients);
 
 #endif

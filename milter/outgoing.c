@@ -111,7 +111,7 @@ outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsista
     if (ret == 0) {
         dbpool_put(milter_globals.pool, db);
         if (auth_authen && *auth_authen) {
-            smfi_setreply(ctx, "535", "5.7.8", "Credential no longer valid");
+            milter_refuse(ctx, REFUSED_CREDENTIAL, "535", "5.7.8", "Credential no longer valid");
             *status_r = SMFIS_REJECT;
             return -1;
         }
@@ -128,7 +128,7 @@ outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsista
     if (mc->server.suspended) {
         msg_info("server %s/%s: suspended: refusing mail from credential %llu", mc->server.org_permalink,
                  mc->server.permalink, mc->cred.id);
-        smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
+        milter_refuse(ctx, REFUSED_SUSPENDED, "554", "5.7.1", "Mail server suspended");
         *status_r = SMFIS_REJECT;
         return -1;
     }
@@ -196,7 +196,7 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
         msg_info("server %s/%s: credential %llu: From/Sender not owned by the server: %s",
                  mc->server.org_permalink, mc->server.permalink, mc->cred.id,
                  header_value(mc, "From") ? header_value(mc, "From") : "(no From)");
-        smfi_setreply(ctx, "530", "5.7.1", "From/Sender name is not valid");
+        milter_refuse(ctx, REFUSED_FROM, "530", "5.7.1", "From/Sender name is not valid");
         return SMFIS_REJECT;
     }
     return SMFIS_CONTINUE;
@@ -219,7 +219,7 @@ injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     n = value ? submit_header_verify(milter_globals.seal, value, &id, mc->given_tokens, mc->nrcpts) : -1;
     if (n < 0 || (size_t) n != mc->nrcpts) {
         msg_warn("injection service: a submission without a valid %s header was refused", SUBMIT_HEADER);
-        smfi_setreply(ctx, "550", "5.7.1", "Submissions on this service must come from postgate");
+        milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "Submissions on this service must come from postgate");
         return SMFIS_REJECT;
     }
     mc->ngiven = (size_t) n;
@@ -235,11 +235,11 @@ injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     }
     dbpool_put(milter_globals.pool, db);
     if (ret == 0 || strcmp(mc->cred.type, "API") != 0) {
-        smfi_setreply(ctx, "550", "5.7.8", "API credential no longer valid");
+        milter_refuse(ctx, REFUSED_CREDENTIAL, "550", "5.7.8", "API credential no longer valid");
         return SMFIS_REJECT;
     }
     if (mc->server.suspended) {
-        smfi_setreply(ctx, "554", "5.7.1", "Mail server suspended");
+        milter_refuse(ctx, REFUSED_SUSPENDED, "554", "5.7.1", "Mail server suspended");
         return SMFIS_REJECT;
     }
     return outgoing_eoh(ctx, mc);
@@ -258,19 +258,21 @@ store_header(BUF *out, const char *name, const char *value)
     buf_append_str(out, "\r\n");
 }
 
-/* The hold that applies to the whole message: 1 (reason filled), 0 none, 2 a forward
- * over the send limit (deferred, not held), -1 database error. */
+/* The hold that applies to the whole message: 1 (reason and *kind_r filled), 0 none, 2 a
+ * forward over the send limit (deferred, not held), -1 database error. */
 static int
-message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
+message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len, MILTER_HOLD *kind_r)
 {
     long long volume;
 
     if (mc->server.development) {
         snprintf(reason, len, HOLD_DEVELOPMENT);
+        *kind_r = HELD_DEVELOPMENT;
         return 1;
     }
     if (mc->cred.hold) {
         snprintf(reason, len, HOLD_CREDENTIAL);
+        *kind_r = HELD_CREDENTIAL;
         return 1;
     }
     if (mc->server.send_limit >= 0) {
@@ -278,6 +280,7 @@ message_hold(DB *db, MILTER_CTX *mc, char *reason, size_t len)
             return -1;
         if (volume >= mc->server.send_limit) {
             snprintf(reason, len, "Message held because send limit (%lld) has been reached.", mc->server.send_limit);
+            *kind_r = HELD_SEND_LIMIT;
             /* A forward waits in the endpoint queue instead: it is tried again later. */
             return mc->direction == DIR_FORWARD ? 2 : 1;
         }
@@ -367,7 +370,7 @@ outbound_spam_check(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, INSPECTI
                      limit);
             snprintf(reply, sizeof(reply), "Message is likely spam. Threshold is %s and the message scored %s.",
                      limit, score);
-            smfi_setreply(ctx, "550", "5.7.1", reply);
+            milter_refuse(ctx, REFUSED_SPAM, "550", "5.7.1", reply);
             *status_r = SMFIS_REJECT;
             refused = 1;
         }
@@ -453,7 +456,7 @@ too_big_for_postfix(SMFICTX *ctx, const MILTER_CTX *mc, const char *queue_id, un
              mc->server.permalink, mc->cred.id, size, milter_globals.postfix_size_limit);
     snprintf(reply, sizeof(reply), "Message too big: %llu bytes with postgate's headers, signatures and "
              "tracking, over the limit of %llu", size, milter_globals.postfix_size_limit);
-    smfi_setreply(ctx, "552", "5.3.4", reply);
+    milter_refuse(ctx, REFUSED_SIZE, "552", "5.3.4", reply);
     return 1;
 }
 
@@ -476,6 +479,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     INCOMING_VERDICT *fresh = NULL;
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
+    MILTER_HOLD whole_kind = HELD_DEVELOPMENT;
 
     if (mc->nrcpts == 0) {
         status = milter_tempfail(ctx, "message without recipients");
@@ -485,7 +489,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     if (outbound_spam_check(ctx, mc, queue_id, inspection, &status))
         goto out;
     db = dbpool_get(milter_globals.pool);
-    whole = message_hold(db, mc, whole_reason, sizeof(whole_reason));
+    whole = message_hold(db, mc, whole_reason, sizeof(whole_reason), &whole_kind);
     if (whole < 0) {
         status = milter_tempfail(ctx, "send volume: %s", db_error(db));
         goto out;
@@ -516,7 +520,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
                 msg_info("%s: server %s/%s: forward of message %llu to <%s> refused: %s", queue_id ? queue_id : "-",
                          mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id, mc->rcpts[i],
                          reasons[i]);
-                smfi_setreply(ctx, "550", "5.7.1", reasons[i]);
+                milter_refuse(ctx, REFUSED_SUPPRESSED, "550", "5.7.1", reasons[i]);
                 status = SMFIS_REJECT;
                 goto out;
             }
@@ -623,6 +627,9 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
         goto out;
     }
+    /* Held for the whole message, or (the only per-recipient hold) suppressed. */
+    if (held)
+        milter_stats_held(whole ? whole_kind : HELD_SUPPRESSED, held);
     if (mc->direction == DIR_FORWARD)
         msg_info("%s: server %s/%s: forward of message %llu to <%s>: token %s, return path %s@%s%s",
                  queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id,
@@ -669,7 +676,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     if (*token == '\0' || mc->nrcpts == 0 || header_value(mc, RELEASE_HEADER) == NULL
         || !release_header_verify(milter_globals.seal, header_value(mc, RELEASE_HEADER), released)) {
         msg_warn("release service: a message without a valid %s header was refused", RELEASE_HEADER);
-        smfi_setreply(ctx, "550", "5.7.1", "The release service only takes held postgate messages");
+        milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "The release service only takes held postgate messages");
         status = SMFIS_REJECT;
         goto out;
     }
@@ -686,7 +693,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
         goto out;
     }
     if (ret == 0) {
-        smfi_setreply(ctx, "550", "5.7.1", "No held message matches this release");
+        milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "No held message matches this release");
         status = SMFIS_REJECT;
         goto out;
     }

@@ -20,7 +20,7 @@ harness_start_postgate
 harness_start_worker
 harness_start_tracker
 harness_start_admin
-plan 36
+plan 38
 
 ctl() { $HARNESS_CTL "$@"; }
 daemons=(milter policyd worker tracker admin)
@@ -56,6 +56,16 @@ is "$(metric milter 'postgate_milter_messages_total{direction="outgoing",outcome
 like "$(metric milter 'postgate_milter_eom_seconds_count{direction="outgoing"}')" '^1$' \
 	"... and postgate_milter_eom_seconds observed its end-of-message time"
 is "$(metric policyd 'postgate_sasl_logins_total{result="ok"}')" 1 "postgate_sasl_logins_total counts the login (ok)"
+# A From the server does not own (530), and a message its credential holds.
+timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/mail --auth-password "$key" \
+	--from app@example.com --to someone@example.net --h-From "Other <x@elsewhere.example>" >/dev/null 2>&1 || true
+is "$(metric milter 'postgate_milter_refusals_total{reason="from"}') $(metric milter 'postgate_milter_refusals_total{reason="spam"}')" \
+	"1 0" "postgate_milter_refusals_total counts the refused From by its reason (from), nothing else"
+hold=$(ctl credential create --server acme/mail --name held --hold | sed -n 's/^key: //p')
+timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth PLAIN --auth-user acme/mail --auth-password "$hold" \
+	--from app@example.com --to one@example.net,two@example.net --h-From "App <app@example.com>" >/dev/null 2>&1 || true
+is "$(metric milter 'postgate_milter_held_recipients_total{reason="credential"}') $(metric milter 'postgate_milter_held_recipients_total{reason="development_mode"}')" \
+	"2 0" "postgate_milter_held_recipients_total counts both held recipients by reason (credential)"
 swaks_out wrong-password >/dev/null
 is "$(metric policyd 'postgate_sasl_logins_total{result="failed"}')" 1 "... and a failed one (failed)"
 like "$(metric policyd 'postgate_policyd_request_seconds_count{service="policy"}')" '^[1-9][0-9]*$' \
@@ -69,9 +79,10 @@ curl -s -o /dev/null "$HARNESS_ADMIN_URL/health"
 like "$(metric admin 'postgate_admin_responses_total{code="2xx"}')" '^[1-9][0-9]*$' "postgate-admin: postgate_admin_responses_total{code=\"2xx\"}"
 
 # A reload keeps the counters.
+logins=$(metric policyd 'postgate_sasl_logins_total{result="ok"}')
 kill -HUP "$(cat "$HARNESS_DIR/policyd.pid")"
 harness_wait_for 10 grep -q 'configuration reloaded\|reload' "$HARNESS_DIR/policyd.log" || true
-is "$(metric policyd 'postgate_sasl_logins_total{result="ok"}')" 1 "policyd's counters survive a configuration reload"
+is "$(metric policyd 'postgate_sasl_logins_total{result="ok"}')" "$logins" "policyd's counters survive a configuration reload ($logins logins)"
 
 # MariaDB down: /health says why; the database errors are counted.
 instance_mariadb_stop "$HARNESS_DIR/mariadb"
