@@ -33,7 +33,7 @@
 #include "mail/server.h"
 #include "mail/submit.h"
 #include "mgmt.h"
-#include "mime_build.h"
+#include "mail/mime_build.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/mem.h"

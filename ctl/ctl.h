@@ -7,6 +7,8 @@
 #ifndef PG_CTL_H
 #define PG_CTL_H
 
+#include <stdio.h>
+
 #include "ctl_common.h"
 
 int ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv);
@@ -24,5 +26,13 @@ int ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv);
 int ctl_backup(CTL_CONTEXT *ctx, int argc, char **argv);
 /* track-domain create|list|delete (ctl_track.c). */
 int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
+/* status [--json] (ctl_status.c): exits 0 OK, 1 WARNING, 2 CRITICAL. */
+int ctl_status(CTL_CONTEXT *ctx, int argc, char **argv);
+/* send-test --server ORG/SERVER --to ADDR [--from ADDR] [--subject S] (ctl_sendtest.c). */
+int ctl_send_test(CTL_CONTEXT *ctx, int argc, char **argv);
+/* For status: `postfix check`'s wiring check of postfix.config_directory, each problem
+ * written to out, their count in *problems_r. 0, or an exit status when the instance
+ * could not be read (said why with msg_error). */
+int ctl_postfix_wiring(const PGCONF *cfg, FILE *out, int *problems_r);
 
 #endif

@@ -40,6 +40,11 @@ static const char usage_text[] =
     "                  through LABEL.DOMAIN; prints the CNAME to publish\n"
     "  track-domain list ORG/SERVER | delete ORG/SERVER (UUID | HOST)\n"
     "  message release TOKEN  re-send a held message through the release service\n"
+    "  status          daemons' health, MariaDB, schema, Postfix (running, check, wiring, queues),\n"
+    "                  pending webhooks and endpoint deliveries [--json]; exits 0 OK, 1 WARNING,\n"
+    "                  2 CRITICAL\n"
+    "  send-test       --server ORG/SERVER --to ADDRESS [--from ADDRESS] [--subject TEXT]:\n"
+    "                  a test message through the injection service, the milter (DKIM) and Postfix\n"
     "  dns-records     the installation's own DNS records (return-path domain: MX, SPF, DKIM)\n"
     "  backup DIR      a consistent database dump taken while mail flows, the keys and the\n"
     "                  configuration, with checksums, into a new directory\n"
@@ -66,7 +71,8 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 success, 64 usage error, 65 bad input or permanent database error,\n"
     "69 a program (postconf) unavailable, 70 internal error, 73 cannot create a file,\n"
-    "75 temporary failure (try again), 78 configuration error.\n";
+    "75 temporary failure (try again), 78 configuration error. status answers as a Nagios\n"
+    "plugin: 0 OK, 1 WARNING, 2 CRITICAL.\n";
 
 static int
 usage(FILE *fp, int status)
@@ -148,6 +154,10 @@ main(int argc, char **argv)
         status = ctl_postfix(&ctx, argc, argv);
     else if (strcmp(command, "track-domain") == 0)
         status = ctl_track_domain(&ctx, argc, argv);
+    else if (strcmp(command, "status") == 0)
+        status = ctl_status(&ctx, argc, argv);
+    else if (strcmp(command, "send-test") == 0)
+        status = ctl_send_test(&ctx, argc, argv);
     else if (strcmp(command, "backup") == 0 || strcmp(command, "restore") == 0)
         status = ctl_backup(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0

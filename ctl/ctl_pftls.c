@@ -107,7 +107,7 @@ done:
 }
 
 int
-pftls_check(const PF *pf)
+pftls_check(const PF *pf, FILE *out)
 {
     const char *chain = kv_get(&pf->explicit, "smtpd_tls_chain_files");
     char *copy, *key, *cert, why[512], warning[256];
@@ -119,9 +119,9 @@ pftls_check(const PF *pf)
     key = strtok(copy, ", \t");
     cert = strtok(NULL, ", \t");
     if (key == NULL || cert == NULL)
-        printf("main.cf: smtpd_tls_chain_files \"%s\" does not name a key and a certificate\n", chain), problems++;
+        fprintf(out, "main.cf: smtpd_tls_chain_files \"%s\" does not name a key and a certificate\n", chain), problems++;
     else if (cert_problem(cert, key, why, sizeof(why), warning, sizeof(warning)) < 0)
-        printf("TLS: %s\n", why), problems++;
+        fprintf(out, "TLS: %s\n", why), problems++;
     else if (*warning)
         msg_warn("TLS: %s: renew it", warning);
     mem_free(copy);

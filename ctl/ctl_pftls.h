@@ -12,6 +12,8 @@
 #ifndef PG_CTL_PFTLS_H
 #define PG_CTL_PFTLS_H
 
+#include <stdio.h>
+
 #include "ctl.h"
 #include "ctl_postconf.h"
 
@@ -23,8 +25,8 @@
  * [--submission [HOST:]PORT | --no-submission] [-C DIR] [--reload]; or --off. */
 int ctl_postfix_tls(CTL_CONTEXT *ctx, int argc, char **argv);
 /* For `postfix check`: the certificate and key main.cf names (smtpd_tls_chain_files),
- * when it names any, exist, match and are not expired. Prints each problem; their count. */
-int pftls_check(const PF *pf);
+ * when it names any, exist, match and are not expired. Writes each problem to out; their count. */
+int pftls_check(const PF *pf, FILE *out);
 /* 1 when a marked master.cf service is one `postfix tls` manages. */
 int pftls_owns(const PF *pf, const char *service);
 

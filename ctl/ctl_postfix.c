@@ -42,8 +42,10 @@
 
 /* ---------------------------------------------------------------- the commands */
 
+/* Writes each thing that is not wired to out; the count. With warn, also warns about
+ * what may be passing (a daemon not running, the maillog directory missing). */
 static int
-do_check(PF *pf)
+wiring_problems(PF *pf, FILE *out, int warn)
 {
     int problems = 0;
     char why[256];
@@ -52,30 +54,30 @@ do_check(PF *pf)
         const SETTING *s = &pf->settings[i];
 
         if (!same_value(s->now, s->want)) {
-            printf("main.cf: %s is \"%s\", expected \"%s\"\n", s->name, s->now, s->want);
+            fprintf(out, "main.cf: %s is \"%s\", expected \"%s\"\n", s->name, s->now, s->want);
             problems++;
         }
     }
     if (!pf->postlog_present) {
-        printf("master.cf: service postlog/unix-dgram (postlogd, needed by maillog_file) is missing\n");
+        fprintf(out, "master.cf: service postlog/unix-dgram (postlogd, needed by maillog_file) is missing\n");
         problems++;
     }
     for (int i = 0; i < LOOPBACKS; i++) {
         const LOOPBACK *lb = &pf->loop[i];
 
         if (!*lb->now) {
-            printf("master.cf: %s service %s is missing\n", lb->what, lb->service);
+            fprintf(out, "master.cf: %s service %s is missing\n", lb->what, lb->service);
             problems++;
         } else if (!loopback_ok(lb)) {
-            printf("master.cf: %s service %s is \"%s\", expected \"%s\"\n", lb->what, lb->service,
-                   lb->now, lb->line);
+            fprintf(out, "master.cf: %s service %s is \"%s\", expected \"%s\"\n", lb->what, lb->service,
+                    lb->now, lb->line);
             problems++;
         }
     }
     for (size_t i = 0; i < pf->marked.count; i++) {
         if (is_stale(pf, pf->marked.items[i].name)) {
-            printf("master.cf: service %s was added by postgate but is no longer wanted "
-                   "(postfix.release_address or injection_address changed?)\n", pf->marked.items[i].name);
+            fprintf(out, "master.cf: service %s was added by postgate but is no longer wanted "
+                    "(postfix.release_address or injection_address changed?)\n", pf->marked.items[i].name);
             problems++;
         }
     }
@@ -83,10 +85,10 @@ do_check(PF *pf)
         char *dir;
 
         if (socket_dir_missing(pf, i, &dir)) {
-            printf("socket directory %s (%s) is missing\n", dir, pf->sock_key[i]);
+            fprintf(out, "socket directory %s (%s) is missing\n", dir, pf->sock_key[i]);
             problems++;
             mem_free(dir);
-        } else if (try_connect(pf->sock_spec[i], why, sizeof(why)) != NULL) {
+        } else if (warn && try_connect(pf->sock_spec[i], why, sizeof(why)) != NULL) {
             msg_warn("%s: %s does not accept connections (%s): is the postgate daemon running?",
                      pf->sock_key[i], pf->sock_spec[i], why);
         }
@@ -95,12 +97,20 @@ do_check(PF *pf)
         char *dir = dir_of(pf->cfg->postfix_maillog_file);
         struct stat st;
 
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        if (warn && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
             msg_warn("postfix.maillog_file: directory %s does not exist: Postfix cannot write %s",
                      dir, pf->cfg->postfix_maillog_file);
         mem_free(dir);
     }
-    problems += pftls_check(pf);
+    problems += pftls_check(pf, out);
+    return problems;
+}
+
+static int
+do_check(PF *pf)
+{
+    int problems = wiring_problems(pf, stdout, 1);
+
     if (problems) {
         printf("Postfix in %s is not wired to postgate: %d thing%s missing or different; "
                "run 'postgatectl postfix enable'.\n", pf->dir, problems, problems == 1 ? "" : "s");
@@ -327,6 +337,21 @@ do_disable(PF *pf, int reload)
     mem_free(unsets);
     state_free(&st);
     mem_free(path);
+    return status;
+}
+
+int
+ctl_postfix_wiring(const PGCONF *cfg, FILE *out, int *problems_r)
+{
+    PF pf;
+    int status;
+
+    *problems_r = 0;
+    if ((status = pf_open(&pf, cfg, cfg->postfix_config_directory)) == 0 && (status = pf_load(&pf)) == 0
+        && (status = mastercf_check(&pf)) == 0 && (status = pf_load_settings(&pf)) == 0
+        && (status = mastercf_load(&pf)) == 0)
+        *problems_r = wiring_problems(&pf, out, 0);
+    pf_close(&pf);
     return status;
 }
 

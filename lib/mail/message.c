@@ -219,6 +219,24 @@ message_mark_released(DB *db, unsigned long long id, const char *queue_id)
                    DB_ARGS(DB_STR(queue_id), DB_UINT(id)));
 }
 
+int
+message_queue_state(DB *db, const char *token, char queue_id[33], char status[32])
+{
+    DB_RESULT *res;
+    const char *q, *s;
+    int ret = db_query(db, &res, "SELECT IFNULL(postfix_queue_id, ''), status FROM messages WHERE token = ?",
+                       DB_ARGS(DB_STR(token)));
+
+    if (ret <= 0)
+        return ret;
+    q = db_result_get(res, 0, 0);
+    s = db_result_get(res, 0, 1);
+    snprintf(queue_id, 33, "%s", q ? q : "");
+    snprintf(status, 32, "%s", s ? s : "");
+    db_result_free(res);
+    return 1;
+}
+
 #define MESSAGE_COLS "m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), " \
     "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
     "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \

@@ -97,6 +97,9 @@ int message_forward_admissible(DB *db, unsigned long long server_id, unsigned lo
                                const char **why_r);
 /* Marks outgoing row id of server_id as a bounce (the send API's `bounce`). */
 int message_mark_bounce(DB *db, unsigned long long server_id, unsigned long long id);
+/* The Postfix queue ID ("" when none) and status of the row with token: 1 found, 0 none,
+ * < 0 database error. */
+int message_queue_state(DB *db, const char *token, char queue_id[33], char status[32]);
 /* Marks a released row as queued again under queue_id. */
 int message_mark_released(DB *db, unsigned long long id, const char *queue_id);
 

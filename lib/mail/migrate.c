@@ -299,3 +299,75 @@ out:
     migrate_list_free(&list);
     return ret;
 }
+
+int
+migrate_state(DB *db, const char *dir, MIGRATE_STATE *st, char **error_r)
+{
+    MIGRATION_LIST list;
+    DB_RESULT *res = NULL;
+    BUF *text = buf_new(65536);
+    int ret;
+
+    memset(st, 0, sizeof(*st));
+    if (migrate_scan(dir, &list, error_r) < 0) {
+        buf_free(text);
+        return DB_ERR_PERM;
+    }
+    if (list.count)
+        st->known_version = list.items[list.count - 1].version;
+    ret = db_query(db, &res, "SELECT COUNT(*) FROM information_schema.tables "
+                   "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'", DB_NOARGS);
+    if (ret < 0) {
+        ret = db_failed(db, ret, "looking for schema_migrations", error_r);
+        goto out;
+    }
+    st->initialized = strcmp(db_result_get(res, 0, 0), "0") != 0;
+    db_result_free(res);
+    res = NULL;
+    if (!st->initialized) {
+        st->pending = list.count;
+        ret = 0;
+        goto out;
+    }
+    ret = db_query(db, &res, "SELECT version, checksum FROM schema_migrations ORDER BY version", DB_NOARGS);
+    if (ret < 0) {
+        ret = db_failed(db, ret, "reading schema_migrations", error_r);
+        goto out;
+    }
+    for (size_t r = 0; r < db_result_rows(res); r++) {
+        unsigned v = (unsigned) strtoul(db_result_get(res, r, 0), NULL, 10);
+        const MIGRATION *m = NULL;
+        char sum[65];
+
+        if (v > st->db_version)
+            st->db_version = v;
+        for (size_t i = 0; i < list.count && m == NULL; i++)
+            if (list.items[i].version == v)
+                m = &list.items[i];
+        if (m == NULL) {
+            st->unknown++;
+            continue;
+        }
+        buf_reset(text);
+        if (read_file(m->path, text, error_r) < 0) {
+            ret = DB_ERR_PERM;
+            goto out;
+        }
+        token_sha256_hex(buf_data(text), buf_len(text), sum);
+        if (strcmp(sum, db_result_get(res, r, 1)) != 0)
+            st->changed++;
+    }
+    for (size_t i = 0; i < list.count; i++) {
+        int applied = 0;
+
+        for (size_t r = 0; r < db_result_rows(res) && !applied; r++)
+            applied = (unsigned) strtoul(db_result_get(res, r, 0), NULL, 10) == list.items[i].version;
+        st->pending += !applied;
+    }
+    ret = 0;
+out:
+    buf_free(text);
+    db_result_free(res);
+    migrate_list_free(&list);
+    return ret;
+}

@@ -43,6 +43,19 @@ typedef void MIGRATE_PROGRESS(const MIGRATION *m, void *context);
 int migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
                   unsigned *version_r, MIGRATE_PROGRESS *progress, void *context, char **error_r);
 
+/* The schema as the database has it against the migrations in dir, read without the lock
+ * and changing nothing (postgatectl status). */
+typedef struct migrate_state {
+    int initialized;            /* schema_migrations exists */
+    unsigned db_version;        /* the highest version applied, 0 none */
+    unsigned known_version;     /* the highest version in dir */
+    size_t pending;             /* files in dir not applied */
+    size_t unknown;             /* applied versions with no file in dir (a newer program migrated) */
+    size_t changed;             /* files whose checksum differs from the one recorded */
+} MIGRATE_STATE;
+/* 0, or DB_ERR_TEMP/DB_ERR_PERM with *error_r (mem_free it). */
+int migrate_state(DB *db, const char *dir, MIGRATE_STATE *st, char **error_r);
+
 /* 1 when the database holds tables but no schema_migrations (not postgate's), 0 when
  * not, < 0 (DB_ERR_TEMP / DB_ERR_PERM) with *error_r (mem_free it). */
 int migrate_foreign_tables(DB *db, char **error_r);

@@ -1,5 +1,6 @@
 /*
- * monitor.c -- the health and metrics listener (monitor.h), on libmicrohttpd.
+ * monitor.c -- the health and metrics listener (monitor.h), on libmicrohttpd, and its
+ * probe (libcurl) for postgatectl status.
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <microhttpd.h>
 
 #include "mail/db.h"
@@ -195,4 +197,60 @@ monitor_check_socket(const char *what, const char *spec, char **reason_r)
         return -1;
     }
     return 0;
+}
+
+#define PROBE_BODY_MAX 4096
+
+static size_t
+probe_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+    BUF *b = arg;
+    size_t n = size * nmemb;
+
+    if (buf_len(b) < PROBE_BODY_MAX)
+        buf_append(b, data, n > PROBE_BODY_MAX - buf_len(b) ? PROBE_BODY_MAX - buf_len(b) : n);
+    return n;
+}
+
+int
+monitor_probe(const char *spec, long timeout_ms, long *http_status_r, char **body_r, char **error_r)
+{
+    SOCK_SPEC s;
+    CURL *curl;
+    CURLcode rc;
+    BUF *body;
+    char *url;
+    int ret;
+
+    *http_status_r = 0;
+    *body_r = NULL;
+    if (sock_parse(spec, &s, error_r) < 0)
+        return 0;
+    if (s.is_unix)
+        url = mem_strdup("http://localhost/health");
+    else
+        url = buf_asprintf(strchr(s.host, ':') ? "http://[%s]:%s/health" : "http://%s:%s/health", s.host, s.port);
+    body = buf_new(256);
+    curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (s.is_unix)
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, s.path);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, probe_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http_status_r);
+        *body_r = mem_strndup(buf_cstr(body), strcspn(buf_cstr(body), "\r\n"));
+        ret = 1;
+    } else {
+        *error_r = buf_asprintf("%s: %s", spec, curl_easy_strerror(rc));
+        ret = 0;
+    }
+    curl_easy_cleanup(curl);
+    buf_free(body);
+    mem_free(url);
+    return ret;
 }

@@ -10,6 +10,9 @@
  *
  * Contract: monitor_start() never stops the daemon: a listener it cannot open (a busy
  * port) is logged and the daemon runs on without it, as Postal's health server does.
+ * monitor_probe() is the other end, for `postgatectl status`: it asks a daemon's /health
+ * on its monitor_listen spec (libcurl, inet or unix socket) within a deadline.
+ *
  * Must never: answer /health with 200 from a cached result older than the request, or
  * serve anything but these two paths.
  */
@@ -33,5 +36,10 @@ void monitor_stop(MONITOR *m);
  * specs always pass). 0 or -1 with *reason_r (mem_free it). */
 int monitor_check_db(const PGCONF *cfg, char **reason_r);
 int monitor_check_socket(const char *what, const char *spec, char **reason_r);
+
+/* Asks GET /health of the listener at spec, waiting at most timeout_ms. 1 it answered
+ * (*http_status_r, and *body_r its first line, mem_free it), 0 no answer (*error_r why:
+ * refused, timed out, a bad spec), each mem_free'd by the caller. */
+int monitor_probe(const char *spec, long timeout_ms, long *http_status_r, char **body_r, char **error_r);
 
 #endif

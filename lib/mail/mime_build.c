@@ -12,7 +12,7 @@
 
 #include <gmime/gmime.h>
 
-#include "mime_build.h"
+#include "mail/mime_build.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

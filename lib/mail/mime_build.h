@@ -1,6 +1,6 @@
 /*
- * mime_build.h -- RFC 5322 messages for the send API through GMime 3 (initialized by
- * address_init()). Taking stored messages apart is lib/mail/mime.h's.
+ * mime_build.h -- RFC 5322 messages for the send API and `postgatectl send-test` through
+ * GMime 3 (initialized by address_init()). Taking stored messages apart is lib/mail/mime.h's.
  *
  * mime_build() writes a complete message with CRLF line ends: multipart/alternative
  * when there is a plain and an HTML body, multipart/mixed around it when there are
@@ -10,8 +10,8 @@
  * Must never: let a parameter add a header line (CR and LF in values become spaces),
  * or write a line longer than RFC 5322 allows.
  */
-#ifndef PG_ADMIN_MIME_BUILD_H
-#define PG_ADMIN_MIME_BUILD_H
+#ifndef PG_MIME_BUILD_H
+#define PG_MIME_BUILD_H
 
 #include <stddef.h>
 
