@@ -32,7 +32,7 @@ export POSTGATE_LOGGING_FORMAT=json POSTGATE_LOGGING_LEVEL=debug POSTGATE_LOGGIN
 	POSTGATE_LOGGING_GELF_PORT="$gelf_port" POSTGATE_LOGGING_GELF_FACILITY=logs-test
 harness_start_postgate
 harness_start_worker
-plan 19
+plan 20
 
 ctl() { $HARNESS_CTL "$@"; }
 logs=("$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" "$HARNESS_WORKER_LOG")
@@ -161,3 +161,15 @@ drops="$(metric milter postgate_log_gelf_dropped_total) $(metric worker postgate
 note "dropped (milter, worker): $drops"
 like "$drops" '^[1-9][0-9]* [1-9][0-9]*$' "postgate_log_gelf_dropped_total counts the lost lines (milter, worker)"
 is "$(check_lines "${logs[@]}")" "bad 0" "... and every line is still a JSON object"
+# A context left set would put a queue ID on a line about something else.
+leaks=$(/usr/bin/python3 - "${logs[@]}" <<'EOF'
+import json, sys
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8", errors="replace"):
+        o = json.loads(line)
+        q = o.get("queue_id")
+        if q and q not in o["message"] and not (o["program"] == "postgate-policyd" and o["message"].startswith("policy: ")):
+            print(o["program"], q, o["message"][:80])
+EOF
+)
+is "$leaks" "" "no line about something else carries a queue ID (the context is cleared after each message)"
