@@ -12,6 +12,10 @@
  * by incoming.c (anything else passes).
  * Only the macros and protocol stages it uses are negotiated, so the others cost no
  * round trip. Callbacks never exit: a failure is a 4xx with a logged reason.
+ * The callbacks that log about a message name it in the thread's log context (msg.h):
+ * its queue ID from Postfix's {i} and, once chosen, its token; each clears the context
+ * before it returns, because libmilter runs the next connection's callbacks on the
+ * same threads.
  */
 #include "config.h"
 
@@ -68,6 +72,20 @@ milter_reset(MILTER_CTX *mc)
     memset(&mc->cred, 0, sizeof(mc->cred));
     mc->from_domain_id = 0;
     mc->from_domain[0] = '\0';
+    mc->queue_id[0] = '\0';
+}
+
+/* Names the message in progress on this thread's log lines: its queue ID, from {i}
+ * when Postfix sends it in this stage, else as remembered. */
+static void
+log_context(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *qid = smfi_getsymval(ctx, "{i}");
+
+    if (qid && *qid)
+        snprintf(mc->queue_id, sizeof(mc->queue_id), "%s", qid);
+    msg_context_clear();
+    msg_context_set_queue_id(mc->queue_id);
 }
 
 static sfsistat
@@ -89,7 +107,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     if ((*pf1 & SMFIP_HDR_LEADSPC) == 0)
         msg_warn("the MTA does not pass header leading spaces; DKIM signatures may not verify");
     smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
-    smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
+    smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {i}");
     smfi_setsymlist(ctx, SMFIM_EOM, "{i} {j}");
     return SMFIS_CONTINUE;
 }
@@ -126,15 +144,11 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 }
 
 static sfsistat
-cb_envfrom(SMFICTX *ctx, char **argv)
+envfrom(SMFICTX *ctx, MILTER_CTX *mc, char **argv)
 {
-    MILTER_CTX *mc = smfi_getpriv(ctx);
     sfsistat status = SMFIS_CONTINUE;
     char from[1024];
 
-    if (mc == NULL)
-        return milter_tempfail(ctx, "no connection context");
-    milter_reset(mc);
     if (address_envelope(argv[0] ? argv[0] : "", from, sizeof(from)) < 0) {
         milter_refuse(ctx, REFUSED_SENDER, "553", "5.1.7", "Sender address too long");
         return SMFIS_REJECT;
@@ -170,6 +184,21 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 }
 
 static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    sfsistat status;
+
+    if (mc == NULL)
+        return milter_tempfail(ctx, "no connection context");
+    milter_reset(mc);
+    log_context(ctx, mc);
+    status = envfrom(ctx, mc, argv);
+    msg_context_clear();
+    return status;
+}
+
+static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     MILTER_CTX *mc = smfi_getpriv(ctx);
@@ -201,10 +230,8 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 }
 
 static sfsistat
-cb_eoh(SMFICTX *ctx)
+eoh(SMFICTX *ctx, MILTER_CTX *mc)
 {
-    MILTER_CTX *mc = smfi_getpriv(ctx);
-
     if (mc->too_big) {
         milter_refuse(ctx, REFUSED_SIZE, "552", "5.3.4", "Message headers too large");
         return SMFIS_REJECT;
@@ -226,6 +253,18 @@ cb_eoh(SMFICTX *ctx)
 }
 
 static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    sfsistat status;
+
+    log_context(ctx, mc);
+    status = eoh(ctx, mc);
+    msg_context_clear();
+    return status;
+}
+
+static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
     MILTER_CTX *mc = smfi_getpriv(ctx);
@@ -242,6 +281,7 @@ cb_eom(SMFICTX *ctx)
     double started = clock_mono();
     sfsistat ret;
 
+    log_context(ctx, mc);
     if (mc->too_big) {
         milter_refuse(ctx, REFUSED_SIZE, "552", "5.3.4", "Message too big for postgate (milter.max_message_size)");
         ret = SMFIS_REJECT;
@@ -267,6 +307,7 @@ cb_eom(SMFICTX *ctx)
     }
     milter_stats_eom(mc->direction, ret, clock_mono() - started);
     milter_reset(mc);
+    msg_context_clear();
     return ret;
 }
 

@@ -50,6 +50,7 @@ typedef struct milter_ctx {
     char client_addr[64];
     MILTER_SERVICE service;
     /* The message in progress (reset by milter_reset). */
+    char queue_id[32];          /* Postfix's {i} once known: the log context's queue id */
     MILTER_DIRECTION direction;
     CREDENTIAL cred;
     SERVER server;

@@ -481,6 +481,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     int whole, body_changed = 0, is_tracked = 0;
     MILTER_HOLD whole_kind = HELD_DEVELOPMENT;
 
+    if (mc->given_tokens && mc->nrcpts)
+        msg_context_set_token(mc->given_tokens[0]);     /* chosen by the send API or the worker */
     if (mc->nrcpts == 0) {
         status = milter_tempfail(ctx, "message without recipients");
         goto out;
@@ -542,6 +544,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "random number generator failed");
         goto out;
     }
+    msg_context_set_token(rcpts[0].token);      /* the first recipient's, as in Message-ID */
     msgid_value = buf_asprintf(" %s", rcpts[0].token);
     received_body = buf_len(mc->body);
     if (sign_fold_headers(ctx, mc, &changed_headers) < 0) {
@@ -680,6 +683,7 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = SMFIS_REJECT;
         goto out;
     }
+    msg_context_set_token(token);
     for (size_t i = 0; i < mc->nrcpts; i++) {
         unsigned long long sid;
 

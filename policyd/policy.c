@@ -1,6 +1,7 @@
 /*
  * policy.c -- the policy delegation protocol: name=value lines up to an empty line,
- * answered with "action=...\n\n" (policy.h). Must never answer a permit when a
+ * answered with "action=...\n\n" (policy.h). Lines logged while a request is answered
+ * carry its queue_id (the log context, msg.h). Must never answer a permit when a
  * lookup failed.
  */
 #include "config.h"
@@ -157,6 +158,8 @@ answer(CONN *c, const REQUEST *rq, BUF *out)
     char credtext[32] = "-";
     int r;
 
+    /* Postfix sends the queue ID once it has one (RCPT with a queue file, DATA, END-OF-MESSAGE). */
+    msg_context_set_queue_id(attr(rq, "queue_id"));
     if (strcmp(request, "smtpd_access_policy") != 0) {
         msg_warn("policy connection %lu: request type \"%.64s\" is not smtpd_access_policy; answering DUNNO",
                  c->id, request);
@@ -178,6 +181,7 @@ answer(CONN *c, const REQUEST *rq, BUF *out)
     buf_reset(out);
     buf_printf(out, "action=%s\n\n", action);
     r = conn_write(c, buf_data(out), buf_len(out));
+    msg_context_clear();
     return r;
 }
 

@@ -20,6 +20,7 @@
 #include "endpoints.h"
 #include "httpsend.h"
 #include "mail/db.h"
+#include "mail/message.h"
 #include "mail/queue.h"
 #include "reqsign.h"
 
@@ -34,12 +35,14 @@ typedef enum { KIND_HTTP, KIND_SMTP, KIND_ADDRESS, KIND_REPORT } KIND;
 typedef struct outcome {
     QUEUE_OUTCOME q;                    /* details and output point into the owned copies */
     char *details, *output;
+    char token[MESSAGE_TOKEN_LEN + 1];  /* the message's, for the log context ("" unknown) */
 } OUTCOME;
 
 typedef struct transfer {
     HTTPSEND_XFER x;                    /* first: the core's part; x.response: HTTP the body's start, SMTP the last reply */
     KIND kind;
     QUEUE_JOB job;
+    char token[MESSAGE_TOKEN_LEN + 1];  /* the message's token once loaded ("" before) */
     char *target;                       /* the URL, host:port or address, for details */
     struct curl_slist *rcpts;
     char *data;                         /* the request body or the message sent */

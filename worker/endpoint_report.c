@@ -100,8 +100,10 @@ ep_report_done(ENDPOINTS_TASK *t, TRANSFER *tr, CURLcode result, long code)
     } else {
         details = buf_asprintf("%s The delivery status notification to %s could not be handed to Postfix: %s (%ld).",
                                o.details, tr->target, httpsend_error(&tr->x, result), code);
+        msg_context_set_token(o.token);
         msg_warn("endpoints: message %llu: report to %s: %s", tr->job.message_id, tr->target,
                  httpsend_error(&tr->x, result));
+        msg_context_clear();
     }
     mem_free(o.details);
     o.details = details;

@@ -8,6 +8,7 @@
  * here, between turns), let libcurl move every transfer, and wait at most POLL_MS. A
  * permanent failure that deserves a report starts a second transfer (the report to the
  * forward service) and is recorded when that one ends, with what became of the report.
+ * The line logged for each recorded outcome carries the message's token (log context).
  * On stop: no new claims, transfers in flight finish (each within its own timeout),
  * their outcomes are recorded (retried for STOP_RECORD_SECONDS while MariaDB is away).
  */
@@ -59,10 +60,11 @@ clean_text(const char *s, size_t len)
 }
 
 static void
-outcome_set(OUTCOME *o, const QUEUE_JOB *job, QUEUE_RESULT result, const char *details, const char *output,
-            int tls, double seconds)
+outcome_set(OUTCOME *o, const QUEUE_JOB *job, const char *token, QUEUE_RESULT result, const char *details,
+            const char *output, int tls, double seconds)
 {
     memset(o, 0, sizeof(*o));
+    snprintf(o->token, sizeof(o->token), "%s", token);
     o->q.id = job->id;
     o->q.message_id = job->message_id;
     o->q.result = result;
@@ -123,8 +125,10 @@ record(ENDPOINTS_TASK *t)
             db_failed(t, "recording an outcome", db);
             break;
         }
+        msg_context_set_token(o->token);
         msg_info("endpoints: message %llu attempt %u: %s: %s", o->q.message_id, o->q.attempt,
                  queue_message_status(o->q.result), o->details);
+        msg_context_clear();
         outcome_free(o);
         t->backoff = 0;
     }
@@ -172,12 +176,12 @@ finish(ENDPOINTS_TASK *t, TRANSFER *tr, QUEUE_RESULT result, int bounce, const c
     if (result == QUEUE_RETRY && (int) tr->job.attempts + 1 >= max) {
         char *d = buf_asprintf("%s (attempt %u of %d: giving up)", details, tr->job.attempts + 1, max);
 
-        outcome_set(&o, &tr->job, QUEUE_FAILED, d, output, tr->tls, seconds);
+        outcome_set(&o, &tr->job, tr->token, QUEUE_FAILED, d, output, tr->tls, seconds);
         mem_free(d);
         bounce = 1;
         status = status[0] == '4' ? "4.4.7" : status;
     } else {
-        outcome_set(&o, &tr->job, result, details, output, tr->tls, seconds);
+        outcome_set(&o, &tr->job, tr->token, result, details, output, tr->tls, seconds);
     }
     if (o.q.result == QUEUE_RETRY)
         o.q.delay = queue_retry_delay(o.q.attempt, (unsigned) cfg->worker_endpoint_retry_delay);
@@ -196,7 +200,7 @@ deferred(ENDPOINTS_TASK *t, TRANSFER *tr, const char *reply, const PGCONF *cfg)
                                  tr->target);
     double seconds = tr->x.started > 0 ? clock_mono() - tr->x.started : 0;
 
-    outcome_set(&o, &tr->job, QUEUE_RETRY, details, reply, 0, seconds);
+    outcome_set(&o, &tr->job, tr->token, QUEUE_RETRY, details, reply, 0, seconds);
     o.q.attempt = tr->job.attempts;     /* not an attempt */
     o.q.delay = (unsigned) (cfg->worker_endpoint_retry_delay > 0 ? cfg->worker_endpoint_retry_delay : 1) * 5;
     mem_free(details);
@@ -314,8 +318,10 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
     OUTCOME o;
 
     tr->job = *job;
-    if ((ret = message_get(db, job->server_id, job->message_id, &m)) > 0)
+    if ((ret = message_get(db, job->server_id, job->message_id, &m)) > 0) {
+        snprintf(tr->token, sizeof(tr->token), "%s", ep_col(m, MESSAGE_COL_TOKEN));
         ret = message_view_raw(db, job->server_id, m, 0, &raw, &raw_len);
+    }
     if (ret > 0 && (ret = endpoint_list(db, job->type, job->server_id, NULL, job->endpoint_id, &ep)) == 0)
         error = buf_asprintf("The %s no longer exists", endpoint_type_name(job->type));
     if (ret < 0)
@@ -376,7 +382,7 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
         finish(t, tr, QUEUE_RETRY, 1, "4.3.0", error, NULL, error, cfg);
         goto out;
     }
-    outcome_set(&o, job, QUEUE_ERROR, error, NULL, 0, 0);
+    outcome_set(&o, job, tr->token, QUEUE_ERROR, error, NULL, 0, 0);
     ep_outcome_push(t, &o);
     goto out;
 temp:

@@ -413,6 +413,7 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             } else {
                 snprintf(mine[k]->reply_buf, sizeof(mine[k]->reply_buf),
                          "250 2.0.0 <%s> stored as message %llu", mine[k]->address, rows[k].id);
+                msg_context_set_token(rows[k].token);   /* the row's line names its token */
                 if (mine[k]->bounce_of)
                     log_bounce(s, mine[k], dsn, rows[k].id);
                 else
@@ -420,6 +421,7 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
                              s->mail_from, mine[k]->address, server_id, mine[k]->t.route_id, rows[k].id,
                              rows[k].status ? rows[k].status : rows[k].hold_reason ? "Held: " : "queued for delivery",
                              rows[k].hold_reason && !rows[k].status ? rows[k].hold_reason : "");
+                msg_context_clear();
             }
             mine[k]->reply = mine[k]->reply_buf;
         }

@@ -39,6 +39,7 @@
 #include "maillog.h"
 #include "mail/delivery.h"
 #include "mail/logpos.h"
+#include "mail/message.h"
 #include "stats.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -165,6 +166,7 @@ static int
 record_expiry(MAILLOG *ml, DB *db, const LOGLINE *ll)
 {
     DB_RESULT *res = NULL;
+    char token[MESSAGE_TOKEN_LEN + 1];
     int ret = delivery_unfinished_rcpts(db, ll->queue_id, &res);
 
     for (int i = 0; i < ret; i++) {
@@ -174,7 +176,7 @@ record_expiry(MAILLOG *ml, DB *db, const LOGLINE *ll)
         DELIVERY_ATTEMPT a = {
             .queue_id = ll->queue_id, .rcpt = rcpt, .status = DELIVERY_HARDFAIL, .details = details,
             .output = "status=expired, returned to sender", .dsn = "5.4.7", .time = -1, .when = ll->when,
-            .only_unfinished = 1,
+            .only_unfinished = 1, .token_r = token, .token_size = sizeof(token),
         };
         int r = delivery_record(db, &a);
 
@@ -184,6 +186,7 @@ record_expiry(MAILLOG *ml, DB *db, const LOGLINE *ll)
             break;
         }
         if (r > 0) {
+            msg_context_set_token(token);
             msg_info("%s: to=<%s>: HardFail (expired)", ll->queue_id, rcpt);
             ml->lines_recorded++;
         }
@@ -196,7 +199,7 @@ static int
 record_delivery(MAILLOG *ml, DB *db, const LOGLINE *ll)
 {
     const char *status, *reply;
-    char *details, *output;
+    char *details, *output, token[MESSAGE_TOKEN_LEN + 1];
     size_t reply_len;
     int ret;
 
@@ -215,11 +218,13 @@ record_delivery(MAILLOG *ml, DB *db, const LOGLINE *ll)
         .queue_id = ll->queue_id, .rcpt = ll->to, .orig_rcpt = ll->orig_to, .status = status,
         .details = details, .output = output, .dsn = ll->dsn, .relay = real_relay(ll->relay) ? ll->relay : NULL,
         .sent_with_ssl = tls_used(ml, ll), .time = ll->delay, .when = ll->when,
+        .token_r = token, .token_size = sizeof(token),
     };
     ret = delivery_record(db, &a);
     mem_free(details);
     mem_free(output);
     if (ret > 0) {
+        msg_context_set_token(token);
         msg_info("%s: to=<%s>: %s (dsn %s)", ll->queue_id, ll->to, status, ll->dsn ? ll->dsn : "-");
         ml->lines_recorded++;
         return 0;
@@ -235,43 +240,59 @@ record_delivery(MAILLOG *ml, DB *db, const LOGLINE *ll)
     return 0;
 }
 
-/* Parses and records one line; < 0 database error. */
+/* Records one parsed line; < 0 database error. */
 static int
-handle_line(MAILLOG *ml, DB *db, const char *text, size_t len)
+handle_parsed(MAILLOG *ml, DB *db, LOGLINE_KIND kind, const LOGLINE *ll)
 {
-    LOGLINE ll;
     int ret;
 
-    buf_reset(ml->line);
-    buf_append(ml->line, text, len);
-    switch (logline_parse((char *) buf_cstr(ml->line), time(NULL), &ll)) {
+    switch (kind) {
     case LOGLINE_TLS:
-        tls_remember(ml, &ll);
+        tls_remember(ml, ll);
         return 0;
     case LOGLINE_DELIVERY:
-        if (qid_unknown(ml, ll.queue_id))
+        if (qid_unknown(ml, ll->queue_id))
             return 0;
-        return record_delivery(ml, db, &ll);
+        return record_delivery(ml, db, ll);
     case LOGLINE_REFUSED:
-        if (qid_unknown(ml, ll.queue_id))
+        if (qid_unknown(ml, ll->queue_id))
             return 0;
-        if ((ret = delivery_forget_refused(db, ll.queue_id)) < 0)
+        if ((ret = delivery_forget_refused(db, ll->queue_id)) < 0)
             return ret;
         if (ret > 0) {
             msg_info("%s: refused by Postfix after the milter recorded it: %d message row(s) and the raw copy "
-                     "removed", ll.queue_id, ret);
+                     "removed", ll->queue_id, ret);
             ml->lines_recorded++;
         }
         return 0;
     case LOGLINE_EXPIRED:
-        if (qid_unknown(ml, ll.queue_id))
+        if (qid_unknown(ml, ll->queue_id))
             return 0;
-        if ((ret = record_expiry(ml, db, &ll)) < 0)
+        if ((ret = record_expiry(ml, db, ll)) < 0)
             return ret;
         return 0;
     default:
         return 0;
     }
+}
+
+/* Parses and records one line, its lines logged with its queue ID (and the token of the
+ * row it changed) in the log context; < 0 database error. */
+static int
+handle_line(MAILLOG *ml, DB *db, const char *text, size_t len)
+{
+    LOGLINE ll;
+    LOGLINE_KIND kind;
+    int ret;
+
+    buf_reset(ml->line);
+    buf_append(ml->line, text, len);
+    kind = logline_parse((char *) buf_cstr(ml->line), time(NULL), &ll);
+    if (kind == LOGLINE_DELIVERY || kind == LOGLINE_REFUSED || kind == LOGLINE_EXPIRED)
+        msg_context_set_queue_id(ll.queue_id);
+    ret = handle_parsed(ml, db, kind, &ll);
+    msg_context_clear();
+    return ret;
 }
 
 /* ---------------------------------------------------------------- batches */

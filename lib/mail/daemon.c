@@ -70,15 +70,26 @@ daemon_parse_args(DAEMON_OPTS *opts, int argc, char **argv)
         usage(opts, EX_USAGE);
 }
 
+/* Destination, level, format and the GELF copy; on error nothing after the failed step
+ * changes (a reload keeps the previous GELF destination). */
 static int
 apply_logging(const PGCONF *cfg, char **error_r)
 {
     MSG_LEVEL level = MSG_LEVEL_INFO;
+    MSG_FORMAT format = MSG_FORMAT_TEXT;
+    char why[512];
 
     msg_level_parse(cfg->logging_level, &level);
+    msg_format_parse(cfg->logging_format, &format);
     if (msg_configure(strcmp(cfg->logging_destination, "syslog") == 0 ? MSG_DEST_SYSLOG : MSG_DEST_STDERR,
                       level, cfg->logging_syslog_facility) < 0) {
         *error_r = mem_strdup("unknown syslog facility");
+        return -1;
+    }
+    msg_set_format(format);
+    if (msg_gelf_configure(cfg->logging_gelf_host, (int) cfg->logging_gelf_port, cfg->logging_gelf_facility,
+                           why, sizeof(why)) < 0) {
+        *error_r = mem_strdup(why);
         return -1;
     }
     return 0;

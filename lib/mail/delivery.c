@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ event_of(const char *status)
 static int
 find_rows(DB *db, const DELIVERY_ATTEMPT *a, const char *rcpt, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT id, server_id, rcpt_to FROM messages WHERE postfix_queue_id = ? "
+    return db_query(db, res_r, "SELECT id, server_id, rcpt_to, token FROM messages WHERE postfix_queue_id = ? "
                     "AND rcpt_to = ? AND scope = 'outgoing' AND status NOT IN ('Held', 'HoldCancelled') "
                     "AND (? = 0 OR status IN ('Pending', 'SoftFail')) ORDER BY id FOR UPDATE",
                     DB_ARGS(DB_STR(a->queue_id), DB_STR(rcpt), DB_INT(a->only_unfinished)));
@@ -85,6 +86,8 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
     double timestamp;
     int ret, n;
 
+    if (a->token_r && a->token_size)
+        a->token_r[0] = '\0';
     ret = find_rows(db, a, a->rcpt, &res);
     if (ret == 0 && a->orig_rcpt && *a->orig_rcpt) {
         db_result_free(res);
@@ -122,6 +125,8 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
         if ((ret = queue_event(db, id, server_id, a, timestamp)) < 0)
             goto out;
     }
+    if (a->token_r && a->token_size)
+        snprintf(a->token_r, a->token_size, "%s", db_result_get(res, 0, 3) ? db_result_get(res, 0, 3) : "");
     ret = n;
 out:
     db_result_free(res);

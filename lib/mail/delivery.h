@@ -39,6 +39,8 @@ typedef struct delivery_attempt {
     double time;                /* seconds the delivery took, < 0 unknown */
     time_t when;                /* when it happened; 0 = now */
     int only_unfinished;        /* only rows still Pending or SoftFail (queue expiry) */
+    char *token_r;              /* out, may be NULL: the first recorded row's message token, */
+    size_t token_size;          /* ... in token_size bytes ("" when none was recorded) */
 } DELIVERY_ATTEMPT;
 
 /* 1 when an outgoing message row carries queue_id, 0 none, < 0 database error. */

@@ -10,7 +10,18 @@
  *              libmilter or libmicrohttpd callback
  *   msg_panic  a broken invariant: logs and aborts (core dump)
  *
- * Messages go to stderr (default) or syslog, tagged with the program name.
+ * Messages go to stderr (default) or syslog, tagged with the program name, as text
+ * ("program[pid]: level: message") or as one JSON object per line (msg_set_format), and
+ * optionally as a copy to a GELF 1.1 UDP input (msg_gelf_configure). Formatting is in
+ * msgfmt.c.
+ *
+ * Log context: a thread that works on one message names it with
+ * msg_context_set_queue_id() / msg_context_set_token(); every line that thread logs
+ * until msg_context_clear() carries them (text: " queue_id=... token=..." at the end;
+ * JSON: queue_id, message_token; GELF: _queue_id, _message_token). The context is
+ * per thread, so a caller that handles messages in turn on one thread (a libmilter
+ * connection, a worker loop) must clear it when it is done with each, including on its
+ * early returns.
  *
  * Recoverable errors are not logged where they happen but returned, in one convention
  * for the whole tree (CONVENTIONS.md 6, Dovecot's dict_lookup style):
@@ -50,6 +61,11 @@ typedef enum {
     MSG_DEST_SYSLOG
 } MSG_DEST;
 
+typedef enum {
+    MSG_FORMAT_TEXT = 0,
+    MSG_FORMAT_JSON
+} MSG_FORMAT;
+
 /* Sets the program name used as the log tag; call first. */
 void msg_init(const char *progname);
 /* Switches destination and threshold; facility is a syslog facility name ("mail").
@@ -59,6 +75,27 @@ int msg_configure(MSG_DEST dest, MSG_LEVEL threshold, const char *facility);
 /* Parses "debug".."error"; returns -1 when unknown. */
 int msg_level_parse(const char *name, MSG_LEVEL *level_r);
 const char *msg_progname(void);
+/* Parses "text" or "json"; -1 when unknown. */
+int msg_format_parse(const char *name, MSG_FORMAT *format_r);
+/* Lines on stderr or syslog from now on are text or JSON; any thread may be logging. */
+void msg_set_format(MSG_FORMAT format);
+/* Sends a GELF copy of every line logged from now on to host:port over UDP (host empty
+ * or NULL: no copy), with _facility = facility. Resolves host here (call it at start or
+ * on reload, never from a callback); the first call also registers the counter
+ * postgate_log_gelf_dropped_total. 0, or -1 with the reason in error (error_size bytes;
+ * the previous destination stays). Sending never blocks: a datagram the kernel will not
+ * take, or that the receiver refused (ICMP port unreachable, seen on the next send), is
+ * counted and forgotten. */
+int msg_gelf_configure(const char *host, int port, const char *facility, char *error, size_t error_size);
+
+/* The calling thread's log context (see above). NULL or "" clears one field; bytes
+ * other than letters, digits, '.', '_' and '-' are kept as '?', at most 63 of them. */
+void msg_context_set_queue_id(const char *queue_id);
+void msg_context_set_token(const char *token);
+void msg_context_clear(void);
+/* The calling thread's current values, "" when unset. */
+const char *msg_context_queue_id(void);
+const char *msg_context_token(void);
 
 void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
