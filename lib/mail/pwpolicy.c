@@ -201,12 +201,28 @@ pwpolicy_free(PWPOLICY *p)
     mem_free(p);
 }
 
-/* 1 when password, folded, is on the list. The folded copy is wiped before it is freed. */
+static int
+letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+listed(const PWPOLICY *p, const char *key)
+{
+    return bsearch(&key, p->entries, p->n, sizeof(*p->entries), entry_cmp) != NULL;
+}
+
+/* 1 when password, folded, is on the list; 2 when it is a listed password with digits or
+ * symbols added before or after it (its core, from the first to the last letter, is on the
+ * list: "Password123!" is "password" dressed up to pass the character-class rules); else
+ * 0. The folded copy is wiped before it is freed. */
 static int
 breached(const PWPOLICY *p, const char *password, size_t len)
 {
-    char *folded, *key;
-    int found;
+    size_t first = 0, last = len;
+    char *folded;
+    int found = 0;
 
     if (p->n == 0)
         return 0;
@@ -214,8 +230,18 @@ breached(const PWPOLICY *p, const char *password, size_t len)
     for (size_t i = 0; i < len; i++)
         folded[i] = fold(password[i]);
     folded[len] = '\0';
-    key = folded;
-    found = bsearch(&key, p->entries, p->n, sizeof(*p->entries), entry_cmp) != NULL;
+    if (listed(p, folded)) {
+        found = 1;
+    } else {
+        while (first < len && !letter(folded[first]))
+            first++;
+        while (last > first && !letter(folded[last - 1]))
+            last--;
+        if (last > first && (first > 0 || last < len)) {
+            folded[last] = '\0';
+            found = listed(p, folded + first) ? 2 : 0;
+        }
+    }
     explicit_bzero(folded, len);
     mem_free(folded);
     return found;
@@ -252,8 +278,13 @@ pwpolicy_check(const PWPOLICY *p, const char *password, const char **rule_r, con
         REFUSE(PWPOLICY_RULE_DIGIT, "password must contain a digit");
     if (p->rules.require_symbol && !symbol)
         REFUSE(PWPOLICY_RULE_SYMBOL, "password must contain a symbol (a character other than a letter or digit)");
-    if (breached(p, password, bytes))
+    switch (breached(p, password, bytes)) {
+    case 1:
         REFUSE(PWPOLICY_RULE_BREACHED, "password is on the list of breached passwords");
+    case 2:
+        REFUSE(PWPOLICY_RULE_BREACHED, "password is on the list of breached passwords (with digits or symbols "
+               "added around it)");
+    }
 #undef REFUSE
     return 0;
 }

@@ -7,8 +7,10 @@
  * A policy is built once (pwpolicy_new(), or pwpolicy_from_config() from the passwords.*
  * keys) and is immutable afterwards, so threads share it without locks. The breached list
  * is read once, folded to lower case, sorted and searched with bsearch(): the comparison is
- * case-insensitive (ASCII letters). A refusal names the rule that failed, as a fixed name
- * for programs (PWPOLICY_RULE_*) and a sentence for the person.
+ * case-insensitive (ASCII letters). A listed password with digits or symbols added before or
+ * after it ("Password123!", "Dragon-2024") is refused too: that is how a listed password
+ * is dressed up to pass the character-class rules. A refusal names the rule that failed, as
+ * a fixed name for programs (PWPOLICY_RULE_*) and a sentence for the person.
  *
  * Checked only where a password is set; existing passwords are never re-checked.
  * Must never: log or keep a password it was asked about.

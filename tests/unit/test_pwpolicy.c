@@ -135,11 +135,11 @@ END_TEST
 START_TEST(breached_list)
 {
     PWPOLICY *p = policy(&poste, "# a comment: Comment-L1ne!\n\nSummer-2024!\r\nWinter-2024!\nsummer-2024!\n"
-                                 "#Hash-Start-1\nZebra-Last-9!");
+                                 "#Hash-Start-1\ndragon\nZebra-Last-9!");
     const char *rule, *reason;
 
     /* Duplicates that differ only in case count once. */
-    ck_assert_uint_eq(pwpolicy_breached_count(p), 3);
+    ck_assert_uint_eq(pwpolicy_breached_count(p), 4);
     ck_assert_str_eq(refusal(p, "Summer-2024!"), PWPOLICY_RULE_BREACHED);
     ck_assert_str_eq(refusal(p, "sUMMER-2024!"), PWPOLICY_RULE_BREACHED);
     ck_assert_str_eq(refusal(p, "wINTER-2024!"), PWPOLICY_RULE_BREACHED);
@@ -152,6 +152,15 @@ START_TEST(breached_list)
     ck_assert_str_eq(refusal(p, "Hash-Start-1!"), "");
     ck_assert_str_eq(refusal(p, "Summer-2024!!"), "");
     ck_assert_str_eq(refusal(p, "Summer-2025!"), "");
+    /* A listed password with digits or symbols added around it is refused too ... */
+    ck_assert_str_eq(refusal(p, "Dragon-2024!"), PWPOLICY_RULE_BREACHED);
+    ck_assert_int_eq(pwpolicy_check(p, "2024-DRAGoN-!!", &rule, &reason), -1);
+    ck_assert_str_eq(rule, PWPOLICY_RULE_BREACHED);
+    ck_assert(strstr(reason, "digits or symbols") != NULL);
+    /* ... but not a password that merely contains one with letters beside it. */
+    ck_assert_str_eq(refusal(p, "xDragon-2024!"), "");
+    ck_assert_str_eq(refusal(p, "Dragon-2024!x"), "");
+    ck_assert_str_eq(refusal(p, "Dragon-Fly-2024!"), "");
     /* The shape rules come first: a short listed password fails on its length. */
     pwpolicy_free(p);
     p = policy(&poste, "Aa1-\n");
@@ -177,6 +186,16 @@ START_TEST(shipped_list)
     ck_assert_str_eq(refusal(p, "Correct-H0rse-Battery"), "");
     /* The file's own header is comments, not passwords. */
     ck_assert_str_eq(refusal(p, "#!comment:"), "");
+    /* Under the default rules, the dressed-up forms of listed passwords. */
+    r = poste;
+    pwpolicy_free(p);
+    p = pwpolicy_new(&r, path, &error);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(refusal(p, "Password123!"), PWPOLICY_RULE_BREACHED);
+    ck_assert_str_eq(refusal(p, "Basketball-2024!"), PWPOLICY_RULE_BREACHED);
+    ck_assert_str_eq(refusal(p, "!!1Dragon1!!"), PWPOLICY_RULE_BREACHED);
+    ck_assert_str_eq(refusal(p, "Adm1n-pass-phrase"), "");
+    ck_assert_str_eq(refusal(p, "Demo-0123456789abcdef01234567-9"), "");
     pwpolicy_free(p);
     mem_free(path);
 }
