@@ -282,8 +282,8 @@ pwpolicy_check(const PWPOLICY *p, const char *password, const char **rule_r, con
     case 1:
         REFUSE(PWPOLICY_RULE_BREACHED, "password is on the list of breached passwords");
     case 2:
-        REFUSE(PWPOLICY_RULE_BREACHED, "password is on the list of breached passwords (with digits or symbols "
-               "added around it)");
+        REFUSE(PWPOLICY_RULE_BREACHED, "password is on the list of breached passwords, with digits or symbols "
+               "added around it");
     }
 #undef REFUSE
     return 0;

@@ -74,7 +74,7 @@ like "$(refusal "$(change 'No-Digits-Here')" new_password)" '^400 ValidationErro
 like "$(refusal "$(change 'NoSymbols1234')" new_password)" '^400 ValidationError symbol \| password must contain a symbol' \
 	"no symbol: rule symbol"
 is "$(refusal "$(change 'Password123!')" new_password)" \
-	"400 ValidationError breached | password is on the list of breached passwords (with digits or symbols added around it)" \
+	"400 ValidationError breached | password is on the list of breached passwords, with digits or symbols added around it" \
 	"a breached password dressed up to pass the classes (Password123!): rule breached"
 is "$(hash_of alice@example.test)" "$before" "... none of them changed the password"
 a=$(change 'Al1ce-new-phrase!')
@@ -85,7 +85,7 @@ is "$(code "$a") $logged" "200  200 " "a good password is taken, and signs in"
 login root root@example.test 'Adm1n-pass-phrase'
 is "$logged" "200 " "root logs in"
 a=$(as root POST /api/v2/users/alice@example.test/password '{"password": "Basketball-2024!"}')
-is "$(refusal "$a" password)" "400 ValidationError breached | password is on the list of breached passwords (with digits or symbols added around it)" \
+is "$(refusal "$a" password)" "400 ValidationError breached | password is on the list of breached passwords, with digits or symbols added around it" \
 	"an admin's reset to a breached password: rule breached"
 a=$(as root POST /api/v2/users/alice@example.test/password '{"password": "Res3t-by-admin!"}')
 login alice3 alice@example.test 'Res3t-by-admin!'
