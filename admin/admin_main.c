@@ -11,7 +11,8 @@
  * configuration snapshot (reloadable keys such as admin.max_body_size and
  * admin.trusted_proxies take effect for the next request), SIGTERM stops accepting, lets
  * requests in flight finish (at most DRAIN_SECONDS), records credential uses and exits 0.
- * Credential and personal API token uses are written every FLUSH_SECONDS.
+ * Credential and personal API token uses are written every FLUSH_SECONDS. The password
+ * policy (passwords.*, with its breached list) is built once at start and shared read-only.
  */
 #include "config.h"
 
@@ -40,6 +41,7 @@
 #include "mail/dbpool.h"
 #include "mail/monitor.h"
 #include "mail/outaddr.h"
+#include "mail/pwpolicy.h"
 #include "mgmt_v2.h"
 #include "static.h"
 #include "util/buf.h"
@@ -169,6 +171,17 @@ test_config(const PGCONF *cfg)
         }
         outaddr_allow_free(allow);
     }
+    {
+        PWPOLICY *policy = pwpolicy_from_config(cfg, &error);
+
+        if (policy == NULL) {
+            msg_error("%s", error);
+            mem_free(error);
+            error = NULL;
+            problems++;
+        }
+        pwpolicy_free(policy);
+    }
     if (!*cfg->admin_tls_certificate != !*cfg->admin_tls_key) {
         msg_error("admin.tls_certificate and admin.tls_key must be set together");
         problems++;
@@ -229,6 +242,7 @@ main(int argc, char **argv)
     HTTP_ROUTE *all_routes;
     size_t nroutes;
     SEAL_KEY *seal;
+    PWPOLICY *pwpolicy;
     STATIC_SITE *site;
     PGCONF *cfg;
     time_t last_flush;
@@ -260,6 +274,9 @@ main(int argc, char **argv)
             || (key = read_pem(cfg->admin_tls_key, &error)) == NULL)
             msg_fatal_status(EX_CONFIG, "admin TLS: %s", error);
     }
+    /* The password policy's breached list is read once, here (passwords.* need a restart). */
+    if ((pwpolicy = pwpolicy_from_config(cfg, &error)) == NULL)
+        msg_fatal_status(EX_CONFIG, "%s", error);
     daemon_drop_privileges(cfg);
     daemon_install_signals();
     daemon_write_pidfile(&opts);
@@ -268,6 +285,7 @@ main(int argc, char **argv)
     api.seal = seal;
     mgmt.pool = api.pool;
     mgmt.seal = seal;
+    mgmt.pwpolicy = pwpolicy;
 
     /* Pool threads inherit a mask without the signals the main thread waits for. */
     sigemptyset(&set);
@@ -335,6 +353,7 @@ main(int argc, char **argv)
     flush_uses();
     dbpool_free(api.pool);
     seal_key_free(seal);
+    pwpolicy_free(pwpolicy);
     conf_unref(cfg);
     daemon_remove_pidfile(&opts);
     msg_info("stopped");

@@ -52,6 +52,16 @@ reply_unauthenticated(HTTP_REQUEST *req, const char *message)
     http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "AuthenticationRequired", message);
 }
 
+/* Nobody is signed in: 401 with message (-1), or, when quiet, no answer (1). */
+static int
+nobody(HTTP_REQUEST *req, int quiet, const char *message)
+{
+    if (quiet)
+        return 1;
+    reply_unauthenticated(req, message);
+    return -1;
+}
+
 /* ---------------------------------------------------------------- throttling */
 
 /*
@@ -268,7 +278,7 @@ auth_flush_touched(DB *db)
 /* ---------------------------------------------------------------- the principal */
 
 static int
-principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out)
+principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out, int quiet)
 {
     char hash[65];
     USER owner;
@@ -276,8 +286,7 @@ principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPA
 
     if (strncmp(token, AUTH_API_TOKEN_PREFIX, strlen(AUTH_API_TOKEN_PREFIX)) != 0
         || !alnum_token(token + strlen(AUTH_API_TOKEN_PREFIX), AUTH_API_TOKEN_LEN - strlen(AUTH_API_TOKEN_PREFIX))) {
-        reply_unauthenticated(req, "The bearer token is not valid (unknown, revoked or expired).");
-        return -1;
+        return nobody(req, quiet, "The bearer token is not valid (unknown, revoked or expired).");
     }
     token_sha256_hex(token, strlen(token), hash);
     ret = user_token_find(db, hash, &out->token_id, &owner);
@@ -286,8 +295,7 @@ principal_from_token(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPA
         return -1;
     }
     if (ret == 0) {
-        reply_unauthenticated(req, "The bearer token is not valid (unknown, revoked or expired).");
-        return -1;
+        return nobody(req, quiet, "The bearer token is not valid (unknown, revoked or expired).");
     }
     out->via = AUTH_VIA_TOKEN;
     fill_user(out, &owner);
@@ -302,7 +310,7 @@ method_writes(const char *method)
 }
 
 static int
-principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out)
+principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCIPAL *out, int quiet)
 {
     char hash[65], csrf_hash[65];
     const char *sent;
@@ -310,8 +318,7 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
     int ret;
 
     if (!alnum_token(token, AUTH_SESSION_TOKEN_LEN)) {
-        reply_unauthenticated(req, "The session has ended or expired; log in again.");
-        return -1;
+        return nobody(req, quiet, "The session has ended or expired; log in again.");
     }
     token_sha256_hex(token, strlen(token), hash);
     ret = user_session_find(db, hash, &s);
@@ -321,8 +328,7 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
     }
     if (ret == 0) {
         session_cookie(req, NULL);
-        reply_unauthenticated(req, "The session has ended or expired; log in again.");
-        return -1;
+        return nobody(req, quiet, "The session has ended or expired; log in again.");
     }
     out->via = AUTH_VIA_SESSION;
     out->session_id = s.id;
@@ -347,8 +353,9 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
     return 0;
 }
 
-int
-auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
+/* auth_principal() and auth_principal_find(): 0 found, 1 nobody (quiet only), -1 answered. */
+static int
+principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out, int quiet)
 {
     const char *authz = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *cookie = http_cookie(req, AUTH_SESSION_COOKIE);
@@ -356,22 +363,31 @@ auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
 
     memset(out, 0, sizeof(*out));
     if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0) {
-            reply_unauthenticated(req, "Only Bearer tokens are accepted in Authorization.");
-            return -1;
-        }
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
+            return nobody(req, quiet, "Only Bearer tokens are accepted in Authorization.");
         authz += 7;
         authz += strspn(authz, " ");
-        ret = principal_from_token(req, db, authz, out);
+        ret = principal_from_token(req, db, authz, out, quiet);
     } else if (cookie && *cookie) {
-        ret = principal_from_session(req, db, cookie, out);
+        ret = principal_from_session(req, db, cookie, out, quiet);
     } else {
-        reply_unauthenticated(req, "Log in (POST /api/v2/session) or send a personal API token as Bearer.");
-        return -1;
+        return nobody(req, quiet, "Log in (POST /api/v2/session) or send a personal API token as Bearer.");
     }
     if (ret == 0)
         http_set_user(req, out->user_id);
     return ret;
+}
+
+int
+auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
+{
+    return principal_find(req, db, out, 0);
+}
+
+int
+auth_principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
+{
+    return principal_find(req, db, out, 1);
 }
 
 /* ---------------------------------------------------------------- roles */

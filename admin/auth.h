@@ -92,6 +92,10 @@ typedef struct auth_principal {
  * 0 with *out filled; -1 after answering 401 AuthenticationRequired, 403 CSRFTokenInvalid
  * or 503 TemporaryFailure. Names the user in the request's log line. */
 int auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out);
+/* The same, for a request that may come from nobody (GET /api/v2/session/status): 1 when
+ * nobody is signed in (no credentials, or ones that are not valid; nothing answered), 0 with
+ * *out filled, -1 after answering 503 TemporaryFailure (or 403 CSRFTokenInvalid on a write). */
+int auth_principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out);
 
 /* The principal's role in org_id: 1 with *role_r, 0 none (AUTH_ROLE_NONE), < 0 database error. */
 int auth_org_role(DB *db, const AUTH_PRINCIPAL *p, unsigned long long org_id, AUTH_ROLE *role_r);

@@ -48,6 +48,8 @@ typedef struct mgmt_call {
     AUTH_PRINCIPAL p;
     json_t *body;               /* the JSON object of a write */
     json_t *errors;             /* field -> [messages] */
+    const char *password_rule;  /* a new password refused by the policy: its rule's name */
+    const char *password_reason;        /* ... and its sentence (both the policy's) */
     int in_txn;
 } MGMT_CALL;
 
@@ -64,7 +66,8 @@ void mgmt_reply_ok(MGMT_CALL *c, unsigned status, json_t *data);
 
 void mgmt_reply_fail(MGMT_CALL *c, unsigned status, const char *code, const char *message);
 
-/* 400 with the collected per-field errors. */
+/* 400 with the collected per-field errors; when the password policy refused a new password,
+ * also "rule" (its name, PWPOLICY_RULE_*) and its sentence as the message. */
 void mgmt_reply_invalid(MGMT_CALL *c);
 
 /* A database failure: 503 when retrying may help, else 500. */

@@ -37,13 +37,19 @@ mgmt_reply_fail(MGMT_CALL *c, unsigned status, const char *code, const char *mes
     http_reply_error(c->req, status, code, message);
 }
 
-/* 400 with the collected per-field errors. */
+/* 400 with the collected per-field errors (and the password rule that refused, if one did). */
 void
 mgmt_reply_invalid(MGMT_CALL *c)
 {
     json_t *body = json_pack("{s:s, s:{s:s, s:s, s:O}}", "status", "error", "data", "code", "ValidationError",
                              "message", "Some fields are not valid; see errors.", "errors", c->errors);
 
+    if (c->password_rule) {
+        json_t *data = json_object_get(body, "data");
+
+        json_object_set_new(data, "rule", json_string(c->password_rule));
+        json_object_set_new(data, "message", json_string(c->password_reason));
+    }
     http_reply_json(c->req, MHD_HTTP_BAD_REQUEST, body);
 }
 

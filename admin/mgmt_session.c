@@ -1,5 +1,6 @@
 /*
- * mgmt_session.c -- /api/v2/session (log in, who am I, log out) and the personal API
+ * mgmt_session.c -- /api/v2/session (log in, who am I, log out), /api/v2/session/status
+ * (who am I, answered 200 to nobody too: the web UI's probe) and the personal API
  * tokens under /api/v2/user/tokens (doc/api.md). Users, sessions and tokens are
  * lib/mail/user.c's, reached through auth.c.
  */
@@ -44,19 +45,43 @@ mgmt_v2_session_create(HTTP_REQUEST *req, void *arg)
     mgmt_call_end(&c);
 }
 
+/* Who p is, as GET /api/v2/session answers it. */
+static json_t *
+session_json(const AUTH_PRINCIPAL *p)
+{
+    json_t *data = json_pack("{s:o, s:s}", "user", mgmt_user_json(p), "via",
+                             p->via == AUTH_VIA_SESSION ? "session" : "token");
+
+    if (p->via == AUTH_VIA_SESSION) {
+        json_object_set_new(data, "csrf_token", json_string(p->csrf_token));
+        json_object_set_new(data, "expires_at", json_string(p->expires_at));
+    }
+    return data;
+}
+
 static void
 mgmt_v2_session_get(HTTP_REQUEST *req, void *arg)
 {
     MGMT_CALL c;
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
-        json_t *data = json_pack("{s:o, s:s}", "user", mgmt_user_json(&c.p), "via",
-                                 c.p.via == AUTH_VIA_SESSION ? "session" : "token");
+    if (mgmt_call_begin(&c, req, arg, 0) == 0)
+        mgmt_reply_ok(&c, MHD_HTTP_OK, session_json(&c.p));
+    mgmt_call_end(&c);
+}
 
-        if (c.p.via == AUTH_VIA_SESSION) {
-            json_object_set_new(data, "csrf_token", json_string(c.p.csrf_token));
-            json_object_set_new(data, "expires_at", json_string(c.p.expires_at));
-        }
+/* The web UI's probe when a page loads: 200 whether or not someone is signed in, so a
+ * signed-out visitor's console shows no failed request. {"authenticated": false}, or true
+ * with what GET /api/v2/session answers. */
+static void
+mgmt_v2_session_status(HTTP_REQUEST *req, void *arg)
+{
+    MGMT_CALL c;
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, MGMT_NO_AUTH) == 0 && (ret = auth_principal_find(req, c.db, &c.p)) >= 0) {
+        json_t *data = ret == 0 ? session_json(&c.p) : json_object();
+
+        json_object_set_new(data, "authenticated", json_boolean(ret == 0));
         mgmt_reply_ok(&c, MHD_HTTP_OK, data);
     }
     mgmt_call_end(&c);
@@ -155,6 +180,7 @@ mgmt_v2_tokens_delete(HTTP_REQUEST *req, void *arg)
 const MGMT_ROUTE mgmt_session_routes[] = {
     {"POST", "/api/v2/session", mgmt_v2_session_create},
     {"GET", "/api/v2/session", mgmt_v2_session_get},
+    {"GET", "/api/v2/session/status", mgmt_v2_session_status},
     {"DELETE", "/api/v2/session", mgmt_v2_session_delete},
     {"POST", "/api/v2/user/tokens", mgmt_v2_tokens_create},
     {"GET", "/api/v2/user/tokens", mgmt_v2_tokens_list},

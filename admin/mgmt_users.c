@@ -4,8 +4,10 @@
  * organization (…/organizations/{org}/invitations; POST /api/v2/invitations/{token}/accept),
  * deleting one's own account (DELETE /api/v2/user) and the purge of deleted accounts by
  * installation admins (/api/v2/deleted-users).
- * Rows are lib/mail/user.c's and org.c's; passwords are argon2id (util/password.h),
- * invitation tokens stored as SHA-256 (util/token.h) and shown once.
+ * Rows are lib/mail/user.c's and org.c's; every new password passes the password policy
+ * (lib/mail/pwpolicy.h: a refusal is 400 ValidationError naming the rule) and is stored as
+ * argon2id (util/password.h); invitation tokens are stored as SHA-256 (util/token.h) and
+ * shown once.
  *
  * Must never: let an invitation take over an existing account without that account's
  * password, answer a password or hash, keep other sessions alive after a password change,
@@ -44,18 +46,20 @@ user_row_json(const USER *u)
     return o;
 }
 
-/* A new password field that the policy accepts, hashed into hash; NULL after a field error. */
+/* A new password field that the password policy (passwords.*) accepts, hashed into hash;
+ * NULL after a field error. A refusal names its rule for mgmt_reply_invalid(). */
 static const char *
 field_new_password(MGMT_CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
 {
-    const char *pw = mgmt_field_string(c, name, 1, PASSWORD_MAX_BYTES);
+    const char *pw = mgmt_field_string(c, name, 1, PASSWORD_MAX_BYTES), *rule, *reason;
     char *why = NULL;
 
     if (pw == NULL)
         return NULL;
-    if (password_check_policy(pw, &why) < 0) {
-        mgmt_field_error(c, name, "%s", why);
-        mem_free(why);
+    if (pwpolicy_check(c->m->pwpolicy, pw, &rule, &reason) < 0) {
+        mgmt_field_error(c, name, "%s", reason);
+        c->password_rule = rule;
+        c->password_reason = reason;
         return NULL;
     }
     if (password_hash(pw, hash, PASSWORD_HASH_MAX, &why) < 0) {

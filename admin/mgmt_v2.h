@@ -31,6 +31,7 @@
 
 #include "http.h"
 #include "mail/dbpool.h"
+#include "mail/pwpolicy.h"
 #include "util/seal.h"
 
 /* Largest body a management request may send (the HTTP layer answers 413 beyond it). */
@@ -42,6 +43,7 @@
 typedef struct mgmt_v2 {
     DBPOOL *pool;
     const SEAL_KEY *seal;       /* seals DKIM keys and SMTP credential keys */
+    const PWPOLICY *pwpolicy;   /* every password a person sets passes it */
 } MGMT_V2;
 
 /* A route of the management API: the full path (with "{}" segments, http.h). */

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "ctl.h"
+#include "mail/pwpolicy.h"
+#include "util/mem.h"
 #include "util/msg.h"
 
 /* Checks that go beyond one key's type and bounds. */
@@ -26,6 +28,17 @@ check_semantics(const PGCONF *cfg)
     if ((*cfg->admin_tls_certificate == '\0') != (*cfg->admin_tls_key == '\0')) {
         msg_warn("admin.tls_certificate and admin.tls_key must be set together");
         problems++;
+    }
+    {
+        char *error = NULL;
+        PWPOLICY *policy = pwpolicy_from_config(cfg, &error);
+
+        if (policy == NULL) {
+            msg_warn("%s", error);
+            mem_free(error);
+            problems++;
+        }
+        pwpolicy_free(policy);
     }
     return problems;
 }

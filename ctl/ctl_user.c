@@ -3,7 +3,8 @@
  * Non-interactive with flags (scripts, the demo), interactive on a terminal for
  * whatever the flags leave out. The password is read from stdin, a file or the
  * terminal with echo off, never from the command line (it would show in ps).
- * Only the argon2id hash is stored.
+ * The password must pass the password policy (passwords.*, lib/mail/pwpolicy.h): a
+ * refusal names the rule and exits EX_DATAERR. Only the argon2id hash is stored.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include "ctl.h"
 #include "mail/address.h"
 #include "mail/db.h"
+#include "mail/pwpolicy.h"
 #include "mail/user.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -143,7 +145,8 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
     char email[FIELD_MAX + 2] = "", first[FIELD_MAX + 2] = "", last[FIELD_MAX + 2] = "";
     char password[PASSWORD_MAX_LENGTH + 2] = "", again[PASSWORD_MAX_LENGTH + 2] = "";
     char hash[PASSWORD_HASH_MAX];
-    const char *password_file = NULL;
+    const char *password_file = NULL, *rule, *reason;
+    PWPOLICY *policy;
     char *why = NULL;
     int admin = 0, opt, interactive = isatty(STDIN_FILENO), status;
 
@@ -206,12 +209,19 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         }
         OPENSSL_cleanse(again, sizeof(again));
     }
-    if (password_check_policy(password, &why) < 0) {
+    if ((policy = pwpolicy_from_config(ctx->cfg, &why)) == NULL) {
         msg_error("make-user: %s", why);
         mem_free(why);
         OPENSSL_cleanse(password, sizeof(password));
+        return EX_CONFIG;
+    }
+    if (pwpolicy_check(policy, password, &rule, &reason) < 0) {
+        msg_error("make-user: %s (rule %s; the policy: %s)", reason, rule, pwpolicy_describe(policy));
+        pwpolicy_free(policy);
+        OPENSSL_cleanse(password, sizeof(password));
         return EX_DATAERR;
     }
+    pwpolicy_free(policy);
     if (password_hash(password, hash, sizeof(hash), &why) < 0) {
         msg_error("make-user: cannot hash the password: %s", why);
         mem_free(why);

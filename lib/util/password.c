@@ -56,19 +56,3 @@ password_verify(const char *encoded, const char *password)
         return 0;
     return -1;
 }
-
-int
-password_check_policy(const char *password, char **error_r)
-{
-    size_t len = strlen(password);
-
-    if (len < PASSWORD_MIN_LENGTH) {
-        *error_r = mem_strdup("password must be at least 8 characters long");
-        return -1;
-    }
-    if (len > PASSWORD_MAX_LENGTH) {
-        *error_r = mem_strdup("password must be at most 1024 characters long");
-        return -1;
-    }
-    return 0;
-}

@@ -595,6 +595,12 @@ instance_write_postgate_config() {
 			  outbound_allowed_networks = ["127.0.0.0/8", "::1"];
 			};
 		EOF
+		# The password policy's breached list from the tree the migrations come from
+		# (data/ beside schema/); an installed postgate uses its own by default.
+		if [ -f "$(dirname "$migrations")/data/breached-passwords.txt" ]; then
+			printf 'passwords: { breached_list = %s; };\n' \
+				"$(instance_libconfig_string "$(dirname "$migrations")/data/breached-passwords.txt")" >>"$file"
+		fi
 	)
 	if getent group postgate >/dev/null; then
 		chgrp postgate "$file" && chmod 640 "$file"

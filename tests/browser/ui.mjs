@@ -1,8 +1,9 @@
 // ui.mjs -- the web admin in Debian's headless Chromium (playwright-core, no browser of
-// its own): log in (keyboard only), create an organization, a server, a domain and a
-// credential (key shown once), per-field validation errors beside the fields, hold and
-// delete with confirmation, members and roles, pagination, an XSS payload as names,
-// English and Simplified Chinese, log out. A screenshot of each main page at laptop and
+// its own): the login page loads with no error in the console, log in (keyboard only),
+// create an organization, a server, a domain and a credential (key shown once),
+// per-field validation errors beside the fields, hold and delete with confirmation,
+// members and roles, pagination, an XSS payload as names, English and Simplified
+// Chinese, log out. A screenshot of each main page at laptop and
 // phone width goes to $SCREENSHOT_DIR.
 //
 // Environment: BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL (an existing user),
@@ -39,7 +40,11 @@ const pageErrors = [];
 const cspViolations = [];
 page.on('dialog', async (d) => { dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
 page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+const consoleErrors = [];
+page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    if (m.type() === 'error') consoleErrors.push(m.text());
+});
 
 const path = () => new URL(page.url()).pathname;
 const url = () => { const u = new URL(page.url()); return u.pathname + u.search; };
@@ -90,6 +95,10 @@ try {
     check('an anonymous visit to /orgs lands on /login?next=/orgs', url() === '/login?next=%2Forgs', url());
     check('the login page has a labelled e-mail field', await page.getByLabel('E-mail address').isVisible());
     phoneOverflow.login = await shoot('login');
+    // The session probe answers 200 to nobody (GET /api/v2/session/status): no failed
+    // request, so Chromium logs nothing. (The wrong password below is a 401 on purpose.)
+    check('the login page loads with no error in the browser console', consoleErrors.length === 0,
+        consoleErrors.join(' | '));
 
     await page.getByLabel('E-mail address').fill(process.env.ADMIN_EMAIL);
     await page.getByLabel('Password').fill('wrong password');

@@ -82,7 +82,7 @@ is "$(harness_sql "SHOW TABLES" postgate2 2>&1 || true)" "" \
 	"upgrade-db on an empty database creates no table"
 
 # ---- make-user
-password="Correct-Horse-$(instance_random_hex 4)"
+password="Correct-Horse-9-$(instance_random_hex 4)"
 ctl_stdin "$password" -c "$HARNESS_CONFIG" make-user --email admin@example.com \
 	--first-name Ada --last-name Admin --admin --password-stdin
 is "$status" 0 "make-user --admin --password-stdin exits 0"

@@ -115,16 +115,17 @@ export const post = (path, body = {}) => send('POST', path, body);
 export const patch = (path, body = {}) => send('PATCH', path, body);
 export const del = (path, body) => send('DELETE', path, body);
 
-// The session: who is logged in (null when nobody), log in, log out.
+// The session: who is logged in (null when nobody), log in, log out. The probe asks
+// /session/status, which answers 200 when nobody is logged in too, so a signed-out
+// visitor's page makes no failed request (and the browser logs no error).
 export async function currentSession() {
-    try {
-        const s = await get('/session');
-        setCsrfToken(s.csrf_token);
-        return s;
-    } catch (e) {
-        if (e.status === 401) return null;
-        throw e;
+    const s = await get('/session/status');
+    if (!s.authenticated) {
+        setCsrfToken(null);
+        return null;
     }
+    setCsrfToken(s.csrf_token);
+    return s;
 }
 
 export async function login(email, password) {
