@@ -68,7 +68,9 @@ stop="$HARNESS_DIR/stop-hammer"
 	session_headers victim@example.test "guess-$RANDOM" 203.0.113.66; echo
 done >"$HARNESS_DIR/hammer.out" ) &
 hammer=$!
-sleep 3
+# The owner logs in once the attacker is being refused (on a slow machine the attacker's
+# first ten guesses, each an argon2id check, can take longer than a fixed wait).
+harness_wait_for 60 grep -q '^429 ' "$HARNESS_DIR/hammer.out" || diag "the attacker saw no 429 within 60 s"
 result=$(owner_login victim@example.test 'V1ctim-pass-phrase' 198.51.100.7)
 touch "$stop"
 wait "$hammer" || true
