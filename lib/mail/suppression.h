@@ -56,6 +56,9 @@ int suppression_list(DB *db, unsigned long long server_id, const char *search, u
 /* The entry of address (normalized) of server_id: 1 with *id_r, 0 none, < 0 database error. */
 int suppression_find(DB *db, unsigned long long server_id, const char *address, unsigned long long *id_r);
 
+/* Days an address stays on the list after a hard failure or a hard bounce (Postal's 30). */
+#define SUPPRESSION_FAILURE_DAYS 30
+
 /* Adds address (normalized) with reason and source ("api", "import", "manual", ...),
  * kept keep_days days (0: until removed). With replace, an existing entry takes the new
  * reason, source and keep time; without, it is left as it is.
