@@ -159,6 +159,7 @@ is "$(sql "SELECT COUNT(*) FROM user_recovery_codes r JOIN users u ON u.id = r.u
 
 # ---------------------------------------------------------------- 32-33: failed codes are throttled
 codes=""
+# shellcheck disable=SC2154 # csrf_alice: set by login() through printf -v
 for i in $(seq 12); do
 	a=$(call POST /api/v2/session/totp '{"code": "000000"}' -b "$(jar alice)" -H "X-CSRF-Token: $csrf_alice" \
 		-H "X-Forwarded-For: 203.0.113.50")
