@@ -15,6 +15,11 @@
 # test waits until at least 8 seconds of the current step are left, so that the code
 # oathtool makes and the server's clock agree on the step.
 #
+# Then, where Chromium and playwright-core are installed (browser.t's requirements), the
+# same in the web admin (tests/browser/totp.mjs): the enrolment page shows the QR image
+# and the secret, the login page's code step signs in, the organization's switch saves,
+# and the console stays clean; otherwise those 12 results are skipped, saying why.
+#
 # Must never: pass on an answer it did not parse, or run without oathtool.
 
 set -euo pipefail
@@ -27,7 +32,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 command -v oathtool >/dev/null 2>&1 || skip_all "oathtool missing: run 'packaging/install-deps test' as root"
 
 harness_setup mariadb
-plan 66
+plan 78
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -40,6 +45,7 @@ mkuser bob@example.test 'B0b-pass-phrase!'
 mkuser carol@example.test 'Car0l-pass-phrase'
 mkuser eve@example.test 'Ev3-pass-phrase!'
 mkuser frank@example.test 'Fr4nk-pass-phrase'
+mkuser gina@example.test 'G1na-pass-phrase'
 
 # Every request comes from an address of its own (the admin trusts 127.0.0.0/8 as a
 # proxy), so that the failures this test makes on purpose never slow the next request.
@@ -262,3 +268,37 @@ a=$(as root PATCH /api/v2/users/carol@example.test/totp '{"required": true}')
 is "$(status "$a") $(body "$a" | j 'd["data"]["totp"]["required_by"]')" '200 ["user"]' \
 	"an installation admin requires a second factor of one user"
 login carol carol@example.test 'Car0l-pass-phrase'; is "$got" "200 enrol" "... who enrols at her next sign-in"
+
+# ---------------------------------------------------------------- 67-78: the web admin (tests/browser/totp.mjs)
+BROWSER_DIR="$POSTGATE_SRCDIR/tests/browser"
+why=
+command -v node >/dev/null 2>&1 || why="node missing: run 'packaging/install-deps test' as root"
+[ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
+[ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
+	why="playwright-core missing: run 'npm ci' in tests/browser (tests/run does)"
+if [ -n "$why" ]; then
+	for _ in $(seq 12); do
+		HARNESS_RUN=$((HARNESS_RUN + 1))
+		printf 'ok %d # SKIP %s\n' "$HARNESS_RUN" "$why"
+	done
+else
+	login gina gina@example.test 'G1na-pass-phrase'
+	as gina POST /api/v2/organizations '{"name": "Gina", "permalink": "gina"}' >/dev/null
+	mkdir -p "$HARNESS_DIR/tmp"
+	out=$(cd "$BROWSER_DIR" && TMPDIR="$HARNESS_DIR/tmp" BASE_URL="$base" USER_EMAIL=gina@example.test \
+		USER_PASSWORD='G1na-pass-phrase' ORG=gina SCREENSHOT_DIR="$POSTGATE_SRCDIR/tests/artifacts/screenshots" \
+		timeout 300 node totp.mjs 2>&1) || diag "totp.mjs exited with $?"
+	n=0 done_seen=0
+	while IFS=$'\t' read -r kind name why; do
+		case $kind in
+		PASS) harness_result 0 "browser: $name"; n=$((n + 1)) ;;
+		FAIL) harness_result 1 "browser: $name"; diag "  $why"; n=$((n + 1)) ;;
+		DONE) done_seen=1 ;;
+		'') ;;
+		*) diag "$kind $name $why" ;;
+		esac
+	done <<<"$out"
+	is "$n:$done_seen" "10:1" "the browser scenario ran to its end with its 10 checks"
+	is "$(sql "SELECT require_two_factor FROM organizations WHERE permalink = 'gina'")" 1 \
+		"... and the organization's switch reached the database"
+fi
