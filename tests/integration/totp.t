@@ -9,7 +9,8 @@
 # recovery code once, failed codes throttled like passwords, an organization's
 # requirement forcing enrolment (nothing but enrolment reachable), disabling refused while
 # required, new recovery codes, and resets: by an organization's owner, never by an
-# outsider organization's admin (404) or a plain member, and by postgatectl user totp-reset.
+# outsider organization's admin (404) or a plain member, and by postgatectl user totp-reset;
+# a deleted account loses its second factor.
 #
 # Clock: codes belong to 30-second steps; before a check that depends on the step, the
 # test waits until at least 8 seconds of the current step are left, so that the code
@@ -32,7 +33,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 command -v oathtool >/dev/null 2>&1 || skip_all "oathtool missing: run 'packaging/install-deps test' as root"
 
 harness_setup mariadb
-plan 78
+plan 80
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -269,7 +270,12 @@ is "$(status "$a") $(body "$a" | j 'd["data"]["totp"]["required_by"]')" '200 ["u
 	"an installation admin requires a second factor of one user"
 login carol carol@example.test 'Car0l-pass-phrase'; is "$got" "200 enrol" "... who enrols at her next sign-in"
 
-# ---------------------------------------------------------------- 67-78: the web admin (tests/browser/totp.mjs)
+# ---------------------------------------------------------------- 67-68: a deleted account
+is "$(code "$(as frank DELETE /api/v2/user '{"password": "Fr4nk-pass-phrase"}')")" "200 " "frank deletes his account"
+is "$(sql "SELECT (SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id) + (SELECT COUNT(*) FROM user_recovery_codes r WHERE r.user_id = u.id) FROM users u WHERE u.email = 'frank@example.test'")" \
+	0 "... and his second factor went with it"
+
+# ---------------------------------------------------------------- 69-80: the web admin (tests/browser/totp.mjs)
 BROWSER_DIR="$POSTGATE_SRCDIR/tests/browser"
 why=
 command -v node >/dev/null 2>&1 || why="node missing: run 'packaging/install-deps test' as root"
