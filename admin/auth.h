@@ -39,7 +39,7 @@
  * admin.trusted_proxies: otherwise every client is the proxy, and one client's failures
  * refuse everyone (postgate-admin warns at start when that looks likely).
  *
- * Second factor (schema 008, mgmt_totp.c): a user with a confirmed TOTP secret, or one of
+ * Second factor (schema 009, mgmt_totp.c): a user with a confirmed TOTP secret, or one of
  * whom a second factor is required (users.totp_required, an organization's
  * require_two_factor) and who has none, gets a session whose sign-in is not complete
  * (user_sessions.second_factor "code" or "enrol"). auth_principal() answers such a session

@@ -52,7 +52,7 @@ typedef int MHD_RESULT;
 #define HTTP_POST_BUFFER 16384
 #define HTTP_MAX_FIELDS 64
 #define HTTP_MAX_HEADERS 16     /* headers a handler may add to its answer */
-#define PATH_ARG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-"
+#define PATH_ARG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+*-"
 /* 413 by number: its MHD name changed between versions. */
 #define HTTP_TOO_LARGE 413
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"

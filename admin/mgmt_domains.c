@@ -16,6 +16,8 @@
 #include <microhttpd.h>
 
 #include "mail/domain.h"
+#include "mail/domainmail.h"
+#include "mail/address.h"
 #include "mgmt.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -28,7 +30,7 @@ static json_t *
 domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
 {
     const DOMAIN_ROW *d = row;
-    json_t *keys = json_array();
+    json_t *keys = json_array(), *emails;
     DB_ROWS k = {0};
 
     (void) r;
@@ -42,9 +44,19 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                                                   "created_at", mgmt_jstr(key->created_at)));
         }
     db_rows_free(&k);
-    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+    {
+        char **addrs = NULL;
+        size_t n = domainmail_addresses(d->name, &addrs);
+
+        emails = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(emails, json_string(addrs[i]));
+        address_list_free(addrs, n);
+    }
+    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
                      "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
                      "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
+                     "verification_email", mgmt_jstr(d->verification_email), "verification_email_addresses", emails,
                      "dkim_keys", keys,
                      "dns_check", "spf_status", mgmt_jstr(d->spf_status), "spf_error", mgmt_jstr(d->spf_error),
                      "dkim_status", mgmt_jstr(d->dkim_status), "dkim_error", mgmt_jstr(d->dkim_error),
@@ -189,21 +201,33 @@ begin_action(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, const char *const *fiel
     return 1;
 }
 
+/* POST …/verify: by the DNS TXT record, or with {"code": "…"} by the code mailed through
+ * …/verification-email. */
 static void
 mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
 {
-    static const char *const none[] = {NULL};
+    static const char *const known[] = {"code", NULL};
     unsigned long long server_id = 0;
     const DOMAIN_ROW *d = NULL;
     DB_ROWS rows = {0};
+    const char *code = NULL;
     char *error = NULL;
     MGMT_CALL c;
     MGMT_ORG o = {0};
     int ret;
 
-    if (!begin_action(&c, req, arg, none, &o, &server_id, &rows, &d))
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
         goto out;
-    ret = domain_verify(c.db, req->cfg, d->id, &error);
+    if (c.body && json_object_get(c.body, "code") != NULL) {
+        code = mgmt_field_text(&c, "code", 1, 16);
+        if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6))
+            mgmt_field_error(&c, "code", "must be the six digits of the code mailed");
+        if (mgmt_has_errors(&c)) {
+            mgmt_reply_invalid(&c);
+            goto out;
+        }
+    }
+    ret = code ? domainmail_verify(c.db, d->id, code, &error) : domain_verify(c.db, req->cfg, d->id, &error);
     if (ret < 0) {
         mgmt_reply_db(&c, "domain verify", ret);
     } else if (ret == DOMAIN_CLAIMED) {
@@ -213,9 +237,63 @@ mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
     } else if (ret == 0) {
         mgmt_reply_fail(&c, 422, "VerificationFailed", error);
     } else {
-        msg_info("user %llu: verified domain %s of server %s/%s by DNS", c.p.user_id,
-                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        msg_info("user %llu: verified domain %s of server %s/%s by %s", c.p.user_id,
+                 d->name, http_path_arg(req, 0), http_path_arg(req, 1), code ? "a mailed code" : "DNS");
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
+    }
+out:
+    mem_free(error);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
+/* POST …/verification-email {"address": "webmaster@…"}: mails a verification code. */
+static void
+mgmt_v2_domain_verification_email(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"address", NULL};
+    unsigned long long server_id = 0;
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
+    const char *address;
+    char *error = NULL;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret;
+
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
+        goto out;
+    address = mgmt_field_text(&c, "address", 1, 320);
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
+        goto out;
+    }
+    ret = domainmail_send(c.db, req->cfg, d->id, address, &error);
+    switch (ret) {
+    case 1:
+        msg_info("user %llu: mailed a verification code for domain %s of server %s/%s to %s", c.p.user_id, d->name,
+                 http_path_arg(req, 0), http_path_arg(req, 1), address);
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
+        break;
+    case DOMAINMAIL_REFUSED:
+        mgmt_field_error(&c, "address", "%s", error);
+        mgmt_reply_invalid(&c);
+        break;
+    case DOMAINMAIL_VERIFIED:
+        mgmt_reply_conflict(&c, "AlreadyVerified", error, NULL);
+        break;
+    case DOMAINMAIL_TOO_SOON:
+        mgmt_reply_fail(&c, 429, "TooSoon", error);
+        break;
+    case DOMAINMAIL_NOT_SENT:
+        msg_warn("domain %s of server %s/%s: verification code to %s: %s", d->name, http_path_arg(req, 0),
+                 http_path_arg(req, 1), address, error);
+        mgmt_reply_fail(&c, 503, "MailNotSent", "The code could not be mailed; the administrator's log says why.");
+        break;
+    default:
+        mgmt_reply_db(&c, "verification code", ret);
+        break;
     }
 out:
     mem_free(error);
@@ -346,6 +424,7 @@ const MGMT_ROUTE mgmt_domains_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_get},
     {"DELETE", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_delete},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/verify", mgmt_v2_domain_verify},
+    {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/verification-email", mgmt_v2_domain_verification_email},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/check", mgmt_v2_domain_check},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/rotate", mgmt_v2_domain_dkim_rotate},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/activate", mgmt_v2_domain_dkim_activate},

@@ -322,8 +322,10 @@ logline_parse(char *line, time_t now, LOGLINE *ll)
         if (parse_delivery(p + 4, ll) && ll->to[0] != '\0')
             return ll->kind = LOGLINE_DELIVERY;
     } else if (strncmp(p, "from=<", 6) == 0 && (p = take_address(p + 6)) != NULL
-               && strcmp(p, ", status=expired, returned to sender") == 0) {
-        ll->status = "expired";
+               && (strcmp(p, ", status=expired, returned to sender") == 0
+                   || strcmp(p, ", status=force-expired, returned to sender") == 0)) {
+        /* force-expired: an administrator ran postsuper -e (Postfix 3.5 and later). */
+        ll->status = p[9] == 'f' ? "force-expired" : "expired";
         ll->text = "";
         return ll->kind = LOGLINE_EXPIRED;
     }

@@ -25,7 +25,7 @@
 typedef enum {
     LOGLINE_OTHER,
     LOGLINE_DELIVERY,           /* QID: to=<..>, ... status=... */
-    LOGLINE_EXPIRED,            /* QID: from=<..>, status=expired, returned to sender */
+    LOGLINE_EXPIRED,            /* QID: from=<..>, status=expired (or force-expired), returned to sender */
     LOGLINE_TLS,                /* ... TLS connection established to PEER: ... */
     LOGLINE_REMOVED,            /* QID: removed */
     LOGLINE_REFUSED,            /* QID: [milter-[header-]]reject|discard: ... -- the whole message

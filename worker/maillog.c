@@ -171,11 +171,15 @@ record_expiry(MAILLOG *ml, DB *db, const LOGLINE *ll)
 
     for (int i = 0; i < ret; i++) {
         const char *rcpt = db_result_get(res, (size_t) i, 0);
-        char *details = buf_asprintf("Message for %s expired in Postfix's queue after repeated temporary "
-                                     "failures and was returned to the sender", rcpt);
+        int forced = strcmp(ll->status, "force-expired") == 0;
+        char *details = forced ? buf_asprintf("Message for %s was expired in Postfix's queue by its administrator "
+                                              "(postsuper -e) and returned to the sender", rcpt)
+            : buf_asprintf("Message for %s expired in Postfix's queue after repeated temporary "
+                           "failures and was returned to the sender", rcpt);
         DELIVERY_ATTEMPT a = {
             .queue_id = ll->queue_id, .rcpt = rcpt, .status = DELIVERY_HARDFAIL, .details = details,
-            .output = "status=expired, returned to sender", .dsn = "5.4.7", .time = -1, .when = ll->when,
+            .output = forced ? "status=force-expired, returned to sender" : "status=expired, returned to sender",
+            .dsn = "5.4.7", .time = -1, .when = ll->when,
             .only_unfinished = 1, .token_r = token, .token_size = sizeof(token),
         };
         int r = delivery_record(db, &a);

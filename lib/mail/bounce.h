@@ -28,8 +28,9 @@
 
 #include "mail/db.h"
 #include "mail/dsn.h"
+#include "mail/suppression.h"
 
-#define BOUNCE_SUPPRESS_DAYS 30
+#define BOUNCE_SUPPRESS_DAYS SUPPRESSION_FAILURE_DAYS
 
 typedef enum {
     BOUNCE_RECORDED = 1,        /* Bounced, event queued (and suppressed when hard) */

@@ -3,14 +3,17 @@
  */
 #include "config.h"
 
-#include <jansson.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "mail/delivery.h"
 #include "mail/event.h"
 #include "mail/suppression.h"
+#include "util/mem.h"
 
 #define DETAILS_HOLD_EXPIRED "The message was held and not released before its hold expired, so it was not sent."
 
@@ -79,6 +82,31 @@ queue_event(DB *db, unsigned long long id, unsigned long long server_id, const D
     return ret < 0 ? ret : 0;
 }
 
+/* A HardFail the receiving server gave itself: a 5xx reply from a relay. Postfix's own
+ * verdicts (relay=none: an expired queue file, a loop, a size limit) are not the
+ * recipient's doing. */
+static int
+remote_refusal(const DELIVERY_ATTEMPT *a)
+{
+    return strcmp(a->status, DELIVERY_HARDFAIL) == 0 && a->relay && *a->relay && strcmp(a->relay, "none") != 0
+        && a->output && a->output[0] == '5' && isdigit((unsigned char) a->output[1])
+        && isdigit((unsigned char) a->output[2]);
+}
+
+/* Puts rcpt on server_id's suppression list with the remote reply as the reason, as
+ * Postal does after a hard failure; a later successful send removes it. 0 or < 0. */
+static int
+suppress_refused(DB *db, unsigned long long server_id, const char *rcpt, const DELIVERY_ATTEMPT *a)
+{
+    char address[SUPPRESSION_ADDRESS_MAX + 1], *why = NULL;
+    int ret = 0;
+
+    if (suppression_address_normalize(rcpt, strlen(rcpt), address, &why))
+        ret = suppression_add(db, server_id, address, a->output, "hard_fail", SUPPRESSION_FAILURE_DAYS, 1);
+    mem_free(why);
+    return ret < 0 ? ret : 0;
+}
+
 int
 delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
 {
@@ -121,6 +149,8 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
             goto out;
         if (strcmp(a->status, DELIVERY_SENT) == 0
             && (ret = suppression_remove_address(db, server_id, db_result_get(res, (size_t) i, 2))) < 0)
+            goto out;
+        if (remote_refusal(a) && (ret = suppress_refused(db, server_id, db_result_get(res, (size_t) i, 2), a)) < 0)
             goto out;
         if ((ret = queue_event(db, id, server_id, a, timestamp)) < 0)
             goto out;

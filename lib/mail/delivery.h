@@ -7,8 +7,11 @@
  * per matching message row, sets that row's status to the attempt's (the latest attempt
  * decides), queues Postal's webhook event (MessageSent / MessageDelayed /
  * MessageDeliveryFailed with {message, status, details, output, sent_with_ssl,
- * timestamp, time}) and, after a successful send, removes the recipient from the
- * server's suppression list. Rows are found by (postfix_queue_id, rcpt_to); held and
+ * timestamp, time}); after a successful send it removes the recipient from the server's
+ * suppression list, and after a HardFail the receiving server gave (a 5xx reply from a
+ * relay; not Postfix's own verdicts, relay=none) it puts the recipient on it for
+ * SUPPRESSION_FAILURE_DAYS days with the reply as the reason (source "hard_fail"), as
+ * Postal does. Rows are found by (postfix_queue_id, rcpt_to); held and
  * hold-cancelled rows are never touched by a log line.
  *
  * Must never: commit or roll back the caller's transaction, or match a row of another

@@ -264,7 +264,8 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
 static const DB_COL domain_cols[] = {
     DB_COL_AT(DB_COL_ID, DOMAIN_ROW, id), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, uuid), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, name),
     DB_COL_AT(DB_COL_BOOL, DOMAIN_ROW, verified), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verification_method),
-    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, created_at), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verification_email), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, created_at),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, spf_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_status),
@@ -282,7 +283,7 @@ int
 domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, domain_cols, sizeof(domain_cols) / sizeof(domain_cols[0]), sizeof(DOMAIN_ROW),
-                         "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, "
+                         "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, verification_email, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
                     "return_path_status, return_path_error, dmarc_status, dmarc_error, " TS("dns_checked_at") ", "
                     TS("verified_at") " "
@@ -330,6 +331,46 @@ squeeze(const char *s)
 }
 
 int
+domain_claimed_elsewhere(DB *db, unsigned long long domain_id, char **error_r)
+{
+    DB_RESULT *res;
+    int ret;
+
+    *error_r = NULL;
+    if ((ret = db_query(db, &res, "SELECT d.name, d.verified_at IS NULL AND EXISTS (SELECT 1 FROM domains o "
+                        "WHERE o.verified_name = d.name AND o.id <> d.id) FROM domains d WHERE d.id = ?",
+                        DB_ARGS(DB_UINT(domain_id)))) <= 0) {
+        db_result_free(res);
+        return ret < 0 ? ret : DB_ERR_PERM;
+    }
+    ret = atoi(db_result_get(res, 0, 1)) != 0;
+    if (ret)
+        *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(res, 0, 0));
+    db_result_free(res);
+    return ret;
+}
+
+int
+domain_mark_verified(DB *db, unsigned long long domain_id, const char *method, char **error_r)
+{
+    int ret = db_exec(db, "UPDATE domains SET verified_at = COALESCE(verified_at, UTC_TIMESTAMP(6)), "
+                      "verification_method = ? WHERE id = ?", DB_ARGS(DB_STR(method), DB_UINT(domain_id)));
+
+    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
+        /* Claimed by another owner since the caller looked (uq_domains_verified_name). */
+        DB_RESULT *n = NULL;
+
+        if (db_query(db, &n, "SELECT name FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id))) > 0)
+            *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(n, 0, 0));
+        else
+            *error_r = buf_asprintf("this domain name is verified by another server");
+        db_result_free(n);
+        return DOMAIN_CLAIMED;
+    }
+    return ret < 0 ? ret : 1;
+}
+
+int
 domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **error_r)
 {
     DNSCHECK_ANSWER a;
@@ -337,18 +378,13 @@ domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **er
     char *want, *why = NULL;
     int ret, found = 0;
 
-    *error_r = NULL;
-    if ((ret = db_query(db, &res, "SELECT d.name, d.verification_token, d.verified_at IS NULL AND EXISTS (SELECT 1 "
-                        "FROM domains o WHERE o.verified_name = d.name AND o.id <> d.id) FROM domains d WHERE d.id = ?",
+    /* Another owner's claim stands whatever this owner's DNS says: it must go first. */
+    if ((ret = domain_claimed_elsewhere(db, domain_id, error_r)) != 0)
+        return ret > 0 ? DOMAIN_CLAIMED : ret;
+    if ((ret = db_query(db, &res, "SELECT name, verification_token FROM domains WHERE id = ?",
                         DB_ARGS(DB_UINT(domain_id)))) <= 0) {
         db_result_free(res);
         return ret < 0 ? ret : DB_ERR_PERM;
-    }
-    if (atoi(db_result_get(res, 0, 2)) != 0) {
-        /* Another owner's claim stands whatever this owner's DNS says: it must go first. */
-        *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(res, 0, 0));
-        db_result_free(res);
-        return DOMAIN_CLAIMED;
     }
     want = buf_asprintf("%s %s", cfg->dns_domain_verify_prefix, db_result_get(res, 0, 1));
     ret = dnscheck_lookup(cfg->dns_resolver, db_result_get(res, 0, 0), DNSCHECK_TXT, &a, &why);
@@ -366,20 +402,7 @@ domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **er
     db_result_free(res);
     if (!found)
         return 0;
-    ret = db_exec(db, "UPDATE domains SET verified_at = COALESCE(verified_at, UTC_TIMESTAMP(6)), "
-                  "verification_method = 'DNS' WHERE id = ?", DB_ARGS(DB_UINT(domain_id)));
-    if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
-        /* Claimed by another owner between the check above and now (uq_domains_verified_name). */
-        DB_RESULT *n = NULL;
-
-        if (db_query(db, &n, "SELECT name FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id))) > 0)
-            *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, db_result_get(n, 0, 0));
-        else
-            *error_r = buf_asprintf("this domain name is verified by another server");
-        db_result_free(n);
-        return DOMAIN_CLAIMED;
-    }
-    return ret < 0 ? ret : 1;
+    return domain_mark_verified(db, domain_id, "DNS", error_r);
 }
 
 int

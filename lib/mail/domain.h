@@ -58,6 +58,7 @@ typedef struct domain_row {
     const char *name;
     int verified;
     const char *verification_method;
+    const char *verification_email;  /* where the last verification code went, or NULL */
     const char *created_at;
     const char *spf_status, *spf_error;
     const char *dkim_status, *dkim_error;
@@ -96,6 +97,12 @@ typedef struct domain_dns_status {
  * 0 not (*error_r says what was found or why the lookup failed; mem_free it), DOMAIN_CLAIMED
  * (another owner has verified the name; *error_r), < 0 database error. */
 int domain_verify(DB *db, const PGCONF *cfg, unsigned long long domain_id, char **error_r);
+/* 1 when another owner has verified the name of domain_id (which is not verified itself):
+ * *error_r says so (mem_free it); 0 not; < 0 database error. */
+int domain_claimed_elsewhere(DB *db, unsigned long long domain_id, char **error_r);
+/* Marks domain_id verified by method ("DNS" or "Email"). 1 done, DOMAIN_CLAIMED (another
+ * owner verified the name meanwhile; *error_r), < 0 database error. */
+int domain_mark_verified(DB *db, unsigned long long domain_id, const char *method, char **error_r);
 /* Gives up the claims of organization org_id and its servers (they are being deleted):
  * their domains become unverified, so their routes stop receiving mail and the names can
  * be verified by someone else. The count, < 0 database error. */

@@ -30,7 +30,7 @@ typedef struct org_row {
     const char *suspension_reason;
     const char *created_at;
     const char *updated_at;
-    int require_two_factor;     /* every member signs in with a second factor (schema 008) */
+    int require_two_factor;     /* every member signs in with a second factor (schema 009) */
     const char *role;
 } ORG_ROW;
 /* The live organization of permalink as ORG_ROWs into *rows (db_rows_free it): 1 found, 0 none,

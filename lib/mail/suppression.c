@@ -19,15 +19,20 @@
 int
 suppression_check(DB *db, unsigned long long server_id, const char *address, char *reason, size_t len)
 {
-    char *lower = mem_strdup(address);
+    char *lower = mem_strdup(address), *wild;
+    const char *at;
     DB_RESULT *res;
     int ret;
 
     for (char *p = lower; *p; p++)
         *p = (char) tolower((unsigned char) *p);
-    ret = db_query(db, &res, "SELECT reason FROM suppressions WHERE server_id = ? AND address = ? "
-                   "AND (keep_until IS NULL OR keep_until > UTC_TIMESTAMP(6))",
-                   DB_ARGS(DB_UINT(server_id), DB_STR(lower)));
+    /* The address itself, or its domain's "*@domain" entry; the address's own reason first. */
+    at = strrchr(lower, '@');
+    wild = at ? buf_asprintf("*%s", at) : mem_strdup(lower);
+    ret = db_query(db, &res, "SELECT reason FROM suppressions WHERE server_id = ? AND address IN (?, ?) "
+                   "AND (keep_until IS NULL OR keep_until > UTC_TIMESTAMP(6)) ORDER BY address = ? DESC LIMIT 1",
+                   DB_ARGS(DB_UINT(server_id), DB_STR(lower), DB_STR(wild), DB_STR(lower)));
+    mem_free(wild);
     mem_free(lower);
     if (ret > 0)
         snprintf(reason, len, "%s", db_result_get(res, 0, 0));

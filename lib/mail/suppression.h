@@ -22,7 +22,9 @@
 #define SUPPRESSION_REASON_MAX 1000
 #define SUPPRESSION_KEEP_DAYS_MAX 3650
 
-/* 1 suppressed (reason copied), 0 not, < 0 database error. address is lower-cased here. */
+/* 1 suppressed (reason copied), 0 not, < 0 database error. address is lower-cased here.
+ * An entry "*@example.com" suppresses every address at example.com (not its subdomains);
+ * when the address has an entry of its own, that entry's reason is given. */
 int suppression_check(DB *db, unsigned long long server_id, const char *address, char *reason, size_t len);
 /* Removes address (lower-cased here) from the server's list, as a successful send does.
  * The number of entries removed (0 or 1), or < 0 database error. */
@@ -55,6 +57,9 @@ int suppression_list(DB *db, unsigned long long server_id, const char *search, u
                      unsigned long long id, unsigned limit, DB_ROWS *rows);
 /* The entry of address (normalized) of server_id: 1 with *id_r, 0 none, < 0 database error. */
 int suppression_find(DB *db, unsigned long long server_id, const char *address, unsigned long long *id_r);
+
+/* Days an address stays on the list after a hard failure or a hard bounce (Postal's 30). */
+#define SUPPRESSION_FAILURE_DAYS 30
 
 /* Adds address (normalized) with reason and source ("api", "import", "manual", ...),
  * kept keep_days days (0: until removed). With replace, an existing entry takes the new

@@ -1,5 +1,5 @@
 /*
- * twofactor.h -- the second factor of people's sign-in (schema 008): each user's TOTP
+ * twofactor.h -- the second factor of people's sign-in (schema 009): each user's TOTP
  * secret (user_totp), their single-use recovery codes (user_recovery_codes) and whether
  * a second factor is required of them (users.totp_required, or
  * organizations.require_two_factor of an organization they belong to).

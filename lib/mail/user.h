@@ -50,7 +50,7 @@ int user_record_login(DB *db, unsigned long long user_id);
 typedef struct user_session {
     unsigned long long id;
     char csrf_token_hash[65];
-    char second_factor[12];     /* "complete", "code" (to be given) or "enrol" (required, missing): schema 008 */
+    char second_factor[12];     /* "complete", "code" (to be given) or "enrol" (required, missing): schema 009 */
     long long idle_seconds;     /* since last_seen_at */
     char expires_at[32];
     USER user;

@@ -2,7 +2,8 @@
 #
 # bounces.t -- mail to return paths through the real Postfix and postgate-worker's LMTP
 # server: a DSN Postfix itself generates for a recipient whose server answered 5xx (the
-# log reader already recorded HardFail: no second event, no suppression change); a
+# log reader already recorded HardFail and suppressed the recipient: no second event, no
+# suppression change); a
 # hand-written RFC 3464 report in Exchange's style (MessageBounced in the outbox and at a
 # webhook receiver, the original Bounced with the reason, a suppression entry, the
 # bounce stored and linked, not routed); the same report delivered twice (one event); a
@@ -114,7 +115,8 @@ is "$(status_of "$m")" HardFail "the original stays HardFail"
 is "$(nevents "$m" MessageBounced) $(nevents "$m" MessageDeliveryFailed)" "0 1" \
 	"one event for one failure: MessageDeliveryFailed from the log, no MessageBounced"
 is "$(harness_sql "SELECT GROUP_CONCAT(status) FROM deliveries WHERE message_id = $m")" HardFail "... and one deliveries row"
-is "$(suppression hard@codes.test)" "" "... and no suppression entry from the notice"
+is "$(suppression hard@codes.test)" "hard_fail|550 5.1.1 <hard@codes.test>: Recipient address rejected: User unknown" \
+	"... and the recipient suppressed by the log reader's HardFail, the notice changing nothing"
 like "$(grep "to=<$(token_of "$m")@rp.postgate.test>" "$HARNESS_WORKER_LOG" | tail -1)" \
 	"is a bounce \(RFC 3464, 5\.1\.1\) of message $m: Postfix's own notice" "the worker logs how it recognised the notice"
 

@@ -68,12 +68,9 @@ stop="$HARNESS_DIR/stop-hammer"
 	session_headers victim@example.test "guess-$RANDOM" 203.0.113.66; echo
 done >"$HARNESS_DIR/hammer.out" ) &
 hammer=$!
-# The owner comes once the attacker has failed more than 5 times (the account is slowed by
-# then), at most 15 s later: on a loaded machine 3 s of hammering may not get that far.
-for _ in $(seq 30); do
-	[ "$(grep -c '^4' "$HARNESS_DIR/hammer.out" 2>/dev/null || true)" -ge 6 ] && break
-	sleep 0.5
-done
+# The owner logs in once the attacker is being refused (on a slow machine the attacker's
+# first ten guesses, each an argon2id check, can take longer than a fixed wait).
+harness_wait_for 60 grep -q '^429 ' "$HARNESS_DIR/hammer.out" || diag "the attacker saw no 429 within 60 s"
 result=$(owner_login victim@example.test 'V1ctim-pass-phrase' 198.51.100.7)
 touch "$stop"
 wait "$hammer" || true

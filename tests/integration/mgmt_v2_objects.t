@@ -25,7 +25,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 133
+plan 136
 
 harness_start_admin
 base=$HARNESS_ADMIN_URL
@@ -419,6 +419,15 @@ is "$(instance_sink_count "$subject")" 0 "it does not reach the sink"
 subject="bulk $run_id"
 out=$(send bulk12345@example.com "$subject")
 is "$(sql "SELECT status FROM messages WHERE subject = '$subject'")" "Held" "an imported address holds mail too"
+a=$(as alice POST $S/suppressions '{"address": "*@Whole.Example", "reason": "the whole domain asked"}')
+is "$(code "$a") $(jget "$a" 'd["data"]["suppression"]["address"]')" "201  *@whole.example" "a domain-wide entry, *@domain"
+subject="wholedomain $run_id"
+out=$(send "Anyone@whole.example,someone@sub.whole.example" "$subject")
+is "$(sql "SELECT GROUP_CONCAT(rcpt_to, '=', status, ':', IFNULL(hold_reason, '') ORDER BY rcpt_to) FROM messages WHERE subject = '$subject'")" \
+	"Anyone@whole.example=Held:Recipient is on the suppression list (the whole domain asked),someone@sub.whole.example=Pending:" \
+	"... holds mail to any address at that domain, with its reason, and not at its subdomains"
+is "$(code "$(as alice DELETE "$S/suppressions/%2A@whole.example")") $(sql "SELECT COUNT(*) FROM suppressions WHERE address = '*@whole.example'")" \
+	"200  0" "... and is removed like any entry"
 
 a=$(as carol DELETE "$S/suppressions/Blocked@Example.NET")
 is "$(code "$a") $(jget "$a" 'd["data"]["address"]')" "200  blocked@example.net" "member carol removes the address (by address, any case)"

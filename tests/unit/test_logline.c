@@ -110,6 +110,11 @@ START_TEST(expired_and_removed)
     ck_assert_str_eq(ll.service, "qmgr");
     ck_assert_str_eq(ll.queue_id, "4jXZf92grBz1bZJm");
     ck_assert_str_eq(ll.status, "expired");
+    /* postsuper -e (Postfix 3.7's words). */
+    ck_assert_int_eq(parse("Dec 06 02:24:44 postgate postfix/qmgr[10568]: 4jhpw9490Zz1bZgZ: "
+                           "from=<a@example.org>, status=force-expired, returned to sender"), LOGLINE_EXPIRED);
+    ck_assert_str_eq(ll.queue_id, "4jhpw9490Zz1bZgZ");
+    ck_assert_str_eq(ll.status, "force-expired");
     /* The queue manager's other from= lines are not expiry. */
     ck_assert_int_eq(parse("Nov 22 16:44:22 postgate postfix/qmgr[18676]: 4jXZfX553rz1bZLN: "
                            "from=<eJgXEtZrjhfAWVEB@rp.postgate.test>, size=445, nrcpt=2 (queue active)"), LOGLINE_OTHER);

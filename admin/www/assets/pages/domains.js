@@ -90,10 +90,41 @@ async function detailPage(ctx, box) {
         }
     };
     const verifyAlert = h('div', { class: 'section-alert' });
+    // The second way: a code mailed to webmaster@ (or another of Postal's addresses).
+    const byEmail = () => {
+        const send = form({
+            fields: [{ name: 'address', label: t('domains.email_address'), type: 'select', hint: t('domains.email_address_hint'),
+                options: domain.verification_email_addresses.map((a) => [a, a]) }],
+            submitLabel: t('domains.email_send'),
+            async onSubmit(v) {
+                await post(`${base}/verification-email`, v);
+                flash(t('domains.email_sent', { address: v.address }));
+                ctx.reload();
+            },
+            class: 'inline-form',
+        });
+        const check = form({
+            fields: [{ name: 'code', label: t('domains.email_code'), required: true, inputmode: 'numeric', autocomplete: 'one-time-code',
+                spellcheck: 'false', hint: domain.verification_email ? t('domains.email_code_hint', { address: domain.verification_email }) : null }],
+            submitLabel: t('domains.email_verify'),
+            async onSubmit(v) {
+                await post(`${base}/verify`, v);
+                flash(t('domains.verified_now'));
+                ctx.reload();
+            },
+            class: 'inline-form',
+        });
+        send.el.id = 'send-verification-email';
+        check.el.id = 'verify-code';
+        return h('details', { class: 'verify-email', open: domain.verification_email ? true : null },
+            h('summary', null, t('domains.email_title')), h('p', { class: 'hint' }, t('domains.email_lead')),
+            send.el, domain.verification_email ? check.el : null);
+    };
     box.append(domain.verified ? notice(t('domains.verified_notice'), 'success') : h('div', { class: 'card' },
         notice(t('domains.unverified_notice'), 'warning'), verifyAlert,
         write ? button(t('domains.verify'), () => act(verifyAlert, () => post(`${base}/verify`), t('domains.verified_now')),
-            { kind: 'primary', id: 'verify-domain' }) : null));
+            { kind: 'primary', id: 'verify-domain' }) : null,
+        write ? byEmail() : null));
     box.append(h('section', { class: 'card' },
         h('h2', null, t('domains.records_title')),
         h('p', { class: 'hint' }, t('domains.records_lead')),

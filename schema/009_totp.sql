@@ -1,5 +1,5 @@
 -- =============================================================================
--- postgate schema migration 008: two-factor sign-in with time-based codes
+-- postgate schema migration 009: two-factor sign-in with time-based codes
 -- =============================================================================
 --
 -- A user may add a second factor to their password: a TOTP secret (RFC 6238,
