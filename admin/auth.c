@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "mail/org.h"
+#include "mail/twofactor.h"
 #include "mail/user.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -46,10 +47,10 @@ reply_temporary(HTTP_REQUEST *req, const char *what, DB *db)
 }
 
 static void
-reply_unauthenticated(HTTP_REQUEST *req, const char *message)
+reply_unauthenticated(HTTP_REQUEST *req, const char *code, const char *message)
 {
     http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"postgate\"");
-    http_reply_error(req, MHD_HTTP_UNAUTHORIZED, "AuthenticationRequired", message);
+    http_reply_error(req, MHD_HTTP_UNAUTHORIZED, code, message);
 }
 
 /* Nobody is signed in: 401 with message (-1), or, when quiet, no answer (1). */
@@ -58,7 +59,7 @@ nobody(HTTP_REQUEST *req, int quiet, const char *message)
 {
     if (quiet)
         return 1;
-    reply_unauthenticated(req, message);
+    reply_unauthenticated(req, "AuthenticationRequired", message);
     return -1;
 }
 
@@ -333,6 +334,7 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
     out->via = AUTH_VIA_SESSION;
     out->session_id = s.id;
     copy_field(out->expires_at, sizeof(out->expires_at), s.expires_at);
+    copy_field(out->second_factor, sizeof(out->second_factor), s.second_factor);
     fill_user(out, &s.user);
     http_set_user(req, out->user_id);
     csrf_of(token, out->csrf_token);
@@ -353,9 +355,11 @@ principal_from_session(HTTP_REQUEST *req, DB *db, const char *token, AUTH_PRINCI
     return 0;
 }
 
-/* auth_principal() and auth_principal_find(): 0 found, 1 nobody (quiet only), -1 answered. */
+/* auth_principal(), auth_principal_partial() and auth_principal_find(): 0 found, 1 nobody
+ * (quiet only), -1 answered. A session whose sign-in is not complete (a second factor to
+ * give or to enrol) is someone only where partial is set. */
 static int
-principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out, int quiet)
+principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out, int quiet, int partial)
 {
     const char *authz = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *cookie = http_cookie(req, AUTH_SESSION_COOKIE);
@@ -375,19 +379,41 @@ principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out, int quiet)
     }
     if (ret == 0)
         http_set_user(req, out->user_id);
+    if (ret == 0 && !partial && !auth_complete(out)) {
+        int code = strcmp(out->second_factor, "code") == 0;
+
+        reply_unauthenticated(req, code ? "SecondFactorRequired" : "TwoFactorEnrolmentRequired",
+                              code ? "Complete the sign-in with a code from your authenticator app or a recovery "
+                              "code (POST /api/v2/session/totp)."
+                              : "A second factor is required of this account: enrol one (POST /api/v2/user/totp) "
+                              "before anything else.");
+        return -1;
+    }
     return ret;
+}
+
+int
+auth_complete(const AUTH_PRINCIPAL *p)
+{
+    return p->via != AUTH_VIA_SESSION || strcmp(p->second_factor, "complete") == 0;
 }
 
 int
 auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
 {
-    return principal_find(req, db, out, 0);
+    return principal_find(req, db, out, 0, 0);
+}
+
+int
+auth_principal_partial(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
+{
+    return principal_find(req, db, out, 0, 1);
 }
 
 int
 auth_principal_find(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out)
 {
-    return principal_find(req, db, out, 1);
+    return principal_find(req, db, out, 1, 1);
 }
 
 /* ---------------------------------------------------------------- roles */
@@ -447,7 +473,7 @@ clean_user_agent(const char *ua)
 }
 
 static int
-session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
+session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p, const char *second_factor)
 {
     char token[AUTH_SESSION_TOKEN_LEN + 1], hash[65], csrf_hash[65];
     char *ua = clean_user_agent(http_header(req, MHD_HTTP_HEADER_USER_AGENT));
@@ -476,6 +502,8 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
     s.token_hash = hash;
     s.csrf_token_hash = csrf_hash;
     s.user_agent = ua;
+    s.second_factor = second_factor;
+    copy_field(p->second_factor, sizeof(p->second_factor), second_factor);
     ret = user_session_create(db, &s, &p->session_id, p->expires_at);
     mem_free(ua);
     if (ret < 0) {
@@ -492,22 +520,21 @@ session_open(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *p)
 }
 
 int
-auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, const char *password)
+auth_attempt_begin(HTTP_REQUEST *req, const char *email, AUTH_ATTEMPT *a)
 {
-    char ip_key[65], account_key[65], pair_key[65];
     char *lower = mem_strdup(email), *pair;
     long wait;
-    int good, account;
+    int account;
 
     for (char *p = lower; *p; p++)
         *p = (char) tolower((unsigned char) *p);
-    throttle_key("ip", req->client_ip, ip_key);
-    throttle_key("account", lower, account_key);
+    throttle_key("ip", req->client_ip, a->ip_key);
+    throttle_key("account", lower, a->account_key);
     pair = buf_asprintf("%s %s", req->client_ip, lower);
-    throttle_key("pair", pair, pair_key);
+    throttle_key("pair", pair, a->pair_key);
     mem_free(pair);
     mem_free(lower);
-    if ((wait = throttle_blocked(ip_key, account_key, pair_key, &account)) > 0) {
+    if ((wait = throttle_blocked(a->ip_key, a->account_key, a->pair_key, &account)) > 0) {
         char seconds[24];
 
         snprintf(seconds, sizeof(seconds), "%ld", wait);
@@ -525,6 +552,26 @@ auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, cons
         }
         return -1;
     }
+    return 0;
+}
+
+void
+auth_attempt_end(const AUTH_ATTEMPT *a, int good)
+{
+    if (good)
+        throttle_clear(a->account_key);
+    else
+        throttle_fail(a->ip_key, a->account_key, a->pair_key);
+}
+
+int
+auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, const char *password)
+{
+    AUTH_ATTEMPT a;
+    int good;
+
+    if (auth_attempt_begin(req, email, &a) < 0)
+        return -1;
     if (hash && *hash) {
         good = password_verify(hash, password) == 1;
     } else {
@@ -533,10 +580,7 @@ auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, cons
             (void) password_verify(dummy_hash, password);
         good = 0;
     }
-    if (good)
-        throttle_clear(account_key);
-    else
-        throttle_fail(ip_key, account_key, pair_key);
+    auth_attempt_end(&a, good);
     return good;
 }
 
@@ -544,6 +588,7 @@ int
 auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out)
 {
     char *lower = mem_strdup(email), *hash = NULL;
+    const char *factor = "complete";
     USER user;
     int ret, good;
 
@@ -567,10 +612,26 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
     }
     fill_user(out, &user);
     http_set_user(req, out->user_id);
-    if (session_open(req, db, out) < 0)
+    if ((ret = twofactor_login_state(db, out->user_id, &factor)) <= 0) {
+        reply_temporary(req, "second factor lookup", db);
         return -1;
-    msg_info("login: user %llu from client %s", out->user_id, req->client_ip);
+    }
+    if (session_open(req, db, out, factor) < 0)
+        return -1;
+    msg_info("login: user %llu from client %s%s", out->user_id, req->client_ip,
+             strcmp(factor, "code") == 0 ? " (password; a code is to follow)"
+             : strcmp(factor, "enrol") == 0 ? " (password; a second factor must be enrolled)" : "");
     return 0;
+}
+
+int
+auth_session_complete(DB *db, AUTH_PRINCIPAL *p)
+{
+    int ret = user_session_set_factor(db, p->session_id, "complete");
+
+    if (ret >= 0)
+        copy_field(p->second_factor, sizeof(p->second_factor), "complete");
+    return ret < 0 ? ret : 0;
 }
 
 int

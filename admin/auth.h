@@ -39,6 +39,14 @@
  * admin.trusted_proxies: otherwise every client is the proxy, and one client's failures
  * refuse everyone (postgate-admin warns at start when that looks likely).
  *
+ * Second factor (schema 009, mgmt_totp.c): a user with a confirmed TOTP secret, or one of
+ * whom a second factor is required (users.totp_required, an organization's
+ * require_two_factor) and who has none, gets a session whose sign-in is not complete
+ * (user_sessions.second_factor "code" or "enrol"). auth_principal() answers such a session
+ * 401 SecondFactorRequired or TwoFactorEnrolmentRequired; only the routes that finish the
+ * sign-in or enrol take it (auth_principal_partial). Failed codes count in the login
+ * throttle like failed passwords.
+ *
  * Roles: an installation admin (users.admin) is owner of every organization; everyone
  * else has organization_users.role or nothing. Handlers answer 404 for nothing, so an
  * organization's existence does not leak, and 403 Forbidden for a member whose role is
@@ -86,12 +94,25 @@ typedef struct auth_principal {
     unsigned long long token_id;        /* via an API token */
     char csrf_token[65];        /* via a session: its CSRF token, to hand back to the client */
     char expires_at[32];        /* via a session: when it ends unless used ("YYYY-MM-DDTHH:MM:SSZ") */
+    char second_factor[12];     /* via a session: "complete", "code" (still to give) or "enrol" (required, missing) */
 } AUTH_PRINCIPAL;
+
+/* One checked secret under the login throttle (auth_attempt_begin/_end). */
+typedef struct auth_attempt {
+    char ip_key[65];
+    char account_key[65];
+    char pair_key[65];
+} AUTH_ATTEMPT;
 
 /* The person behind the request (Bearer token, else session cookie + CSRF for writes).
  * 0 with *out filled; -1 after answering 401 AuthenticationRequired, 403 CSRFTokenInvalid
  * or 503 TemporaryFailure. Names the user in the request's log line. */
 int auth_principal(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out);
+/* auth_principal(), also for a session whose sign-in is not complete (second_factor
+ * "code" or "enrol"): the handlers of the second factor check which. */
+int auth_principal_partial(HTTP_REQUEST *req, DB *db, AUTH_PRINCIPAL *out);
+/* 1 when p may do anything its roles allow: an API token, or a session whose sign-in is complete. */
+int auth_complete(const AUTH_PRINCIPAL *p);
 /* The same, for a request that may come from nobody (GET /api/v2/session/status): 1 when
  * nobody is signed in (no credentials, or ones that are not valid; nothing answered), 0 with
  * *out filled, -1 after answering 503 TemporaryFailure (or 403 CSRFTokenInvalid on a write). */
@@ -112,6 +133,13 @@ int auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *passwor
  * counting a failure for the client address and email. 1 good; 0 wrong (the caller
  * answers); -1 after answering 429 TooManyAttempts (nothing was checked). */
 int auth_password_check(HTTP_REQUEST *req, const char *email, const char *hash, const char *password);
+/* Before a secret of email's account is checked (a password, a second-factor code): 0 to
+ * go on, -1 after answering 429 TooManyAttempts (nothing may be checked). */
+int auth_attempt_begin(HTTP_REQUEST *req, const char *email, AUTH_ATTEMPT *a);
+/* ... and after: a failure counts for the address and the account as a wrong password does. */
+void auth_attempt_end(const AUTH_ATTEMPT *a, int good);
+/* Marks p's session signed in completely (its second factor given or enrolled): 0, < 0. */
+int auth_session_complete(DB *db, AUTH_PRINCIPAL *p);
 /* Ends p's session and clears the cookie. 0, or < 0 database error. */
 int auth_logout(HTTP_REQUEST *req, DB *db, const AUTH_PRINCIPAL *p);
 

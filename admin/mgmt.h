@@ -38,7 +38,8 @@
 #define MGMT_EMAIL_MAX 255
 #define MGMT_TZ_MAX 64
 
-enum { MGMT_NEED_BODY = 1, MGMT_NO_AUTH = 2 };
+/* MGMT_PARTIAL: a session whose sign-in is not complete is taken too (auth_principal_partial). */
+enum { MGMT_NEED_BODY = 1, MGMT_NO_AUTH = 2, MGMT_PARTIAL = 4 };
 
 /* One management call. */
 typedef struct mgmt_call {

@@ -182,7 +182,8 @@ int
 mgmt_call_begin(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, int flags)
 {
     mgmt_call_open(c, req, arg);
-    if (!(flags & MGMT_NO_AUTH) && auth_principal(req, c->db, &c->p) < 0)
+    if (!(flags & MGMT_NO_AUTH)
+        && ((flags & MGMT_PARTIAL) ? auth_principal_partial(req, c->db, &c->p) : auth_principal(req, c->db, &c->p)) < 0)
         return -1;
     if ((flags & MGMT_NEED_BODY) && mgmt_read_body(c) < 0)
         return -1;
@@ -364,9 +365,10 @@ mgmt_user_json(const AUTH_PRINCIPAL *p)
 json_t *
 mgmt_org_json(const ORG_ROW *row, AUTH_ROLE role)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:o, s:o}", "uuid", mgmt_jstr(row->uuid),
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:s, s:o, s:o}", "uuid", mgmt_jstr(row->uuid),
                      "name", mgmt_jstr(row->name), "permalink", mgmt_jstr(row->permalink),
                      "time_zone", mgmt_jstr(row->time_zone), "suspended", row->suspended,
+                     "require_two_factor", row->require_two_factor,
                      "suspension_reason", mgmt_jstr(row->suspension_reason), "role", auth_role_name(role),
                      "created_at", mgmt_jstr(row->created_at), "updated_at", mgmt_jstr(row->updated_at));
 }

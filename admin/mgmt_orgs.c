@@ -140,10 +140,10 @@ mgmt_v2_org_get(HTTP_REQUEST *req, void *arg)
 static void
 mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
 {
-    static const char *const known[] = {"name", "time_zone", "suspended", "suspension_reason", NULL};
+    static const char *const known[] = {"name", "time_zone", "suspended", "suspension_reason", "require_two_factor", NULL};
     const char *name, *tz, *reason;
     json_t *fresh;
-    int suspended, ret;
+    int suspended, require2fa, ret;
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
@@ -160,6 +160,7 @@ mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
     tz = mgmt_field_time_zone(&c);
     suspended = mgmt_field_bool(&c, "suspended");
     reason = mgmt_field_text(&c, "suspension_reason", 0, 1000);
+    require2fa = mgmt_field_bool(&c, "require_two_factor");
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
@@ -167,6 +168,11 @@ mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
     if (mgmt_txn_begin(&c) < 0)
         goto out;
     ret = org_update(c.db, o.id, name, tz, suspended, reason);
+    if (ret >= 0 && require2fa >= 0) {
+        ret = org_set_require_two_factor(c.db, o.id, require2fa);
+        msg_info("user %llu: organization %s %s a second factor of its members", c.p.user_id, o.row->permalink,
+                 require2fa ? "requires" : "no longer requires");
+    }
     if (ret < 0) {
         mgmt_reply_db(&c, "organization update", ret);
         goto out;

@@ -1,6 +1,7 @@
 /*
  * mgmt_session.c -- /api/v2/session (log in, who am I, log out), /api/v2/session/status
- * (who am I, answered 200 to nobody too: the web UI's probe) and the personal API
+ * (who am I, answered 200 to nobody too: the web UI's probe; both also to a session whose
+ * sign-in waits for its second factor, with "second_factor") and the personal API
  * tokens under /api/v2/user/tokens (doc/api.md). Users, sessions and tokens are
  * lib/mail/user.c's, reached through auth.c.
  */
@@ -39,8 +40,9 @@ mgmt_v2_session_create(HTTP_REQUEST *req, void *arg)
         if (mgmt_has_errors(&c))
             mgmt_reply_invalid(&c);
         else if (auth_login(req, c.db, email, password, &c.p) == 0)
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:s, s:s, s:s}", "user", mgmt_user_json(&c.p), "via", "session",
-                                                "csrf_token", c.p.csrf_token, "expires_at", c.p.expires_at));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:s, s:s, s:s, s:s}", "user", mgmt_user_json(&c.p), "via",
+                                                "session", "csrf_token", c.p.csrf_token, "expires_at", c.p.expires_at,
+                                                "second_factor", c.p.second_factor));
     }
     mgmt_call_end(&c);
 }
@@ -55,6 +57,7 @@ session_json(const AUTH_PRINCIPAL *p)
     if (p->via == AUTH_VIA_SESSION) {
         json_object_set_new(data, "csrf_token", json_string(p->csrf_token));
         json_object_set_new(data, "expires_at", json_string(p->expires_at));
+        json_object_set_new(data, "second_factor", json_string(p->second_factor));
     }
     return data;
 }
@@ -64,7 +67,7 @@ mgmt_v2_session_get(HTTP_REQUEST *req, void *arg)
 {
     MGMT_CALL c;
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_PARTIAL) == 0)
         mgmt_reply_ok(&c, MHD_HTTP_OK, session_json(&c.p));
     mgmt_call_end(&c);
 }
@@ -93,7 +96,7 @@ mgmt_v2_session_delete(HTTP_REQUEST *req, void *arg)
     MGMT_CALL c;
     int ret;
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0) {
+    if (mgmt_call_begin(&c, req, arg, MGMT_PARTIAL) == 0) {
         if (c.p.via != AUTH_VIA_SESSION)
             mgmt_reply_fail(&c, MHD_HTTP_BAD_REQUEST, "NotASession",
                        "A bearer token is not a session; revoke it with DELETE /api/v2/user/tokens/{uuid}.");

@@ -24,6 +24,7 @@
 
 #include "mail/address.h"
 #include "mail/org.h"
+#include "mail/twofactor.h"
 #include "mail/user.h"
 #include "mgmt.h"
 #include "util/buf.h"
@@ -462,7 +463,7 @@ reply_owned(MGMT_CALL *c, const char *code, const char *message, const DB_ROWS *
  * login throttle, like a sign-in). Refused while they own a live organization (it would be
  * left without its owner: hand it over or delete it first), while they belong to a
  * suspended one (leaving it that way would escape the suspension), and for the last
- * installation admin. Sessions, API tokens and memberships end in the same transaction;
+ * installation admin. Sessions, API tokens, memberships and the second factor end in the same transaction;
  * the row stays, marked deleted, until an installation admin purges it. An account
  * without a password cannot confirm: an installation admin sets one first. */
 static void
@@ -529,7 +530,7 @@ mgmt_v2_user_delete(HTTP_REQUEST *req, void *arg)
                                 "(postgatectl make-user --admin) before deleting your account.", NULL);
         goto out;
     }
-    if ((ret = org_memberships_remove(c.db, c.p.user_id)) < 0
+    if ((ret = org_memberships_remove(c.db, c.p.user_id)) < 0 || (ret = twofactor_remove(c.db, c.p.user_id)) < 0
         || (ret = user_soft_delete(c.db, c.p.user_id, &sessions, &tokens)) <= 0) {
         mgmt_reply_db(&c, "account delete", ret < 0 ? ret : DB_ERR_TEMP);
         goto out;

@@ -62,6 +62,7 @@ extern const MGMT_ROUTE mgmt_credentials_routes[];      /* mgmt_credentials.c: a
 extern const MGMT_ROUTE mgmt_messages_routes[];         /* mgmt_messages.c: a server's message log, holds */
 extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
 extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
+extern const MGMT_ROUTE mgmt_totp_routes[];             /* mgmt_totp.c: two-factor sign-in, enrolment, resets */
 extern const MGMT_ROUTE mgmt_endpoints_routes[];        /* mgmt_endpoints.c: a server's HTTP/SMTP/Address endpoints */
 extern const MGMT_ROUTE mgmt_routes_routes[];           /* mgmt_routes.c: a server's incoming routes */
 extern const MGMT_ROUTE mgmt_webhooks_routes[];         /* mgmt_webhooks.c: a server's webhooks, request log */

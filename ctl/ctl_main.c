@@ -28,6 +28,7 @@ static const char usage_text[] =
     "  org create      --name NAME --permalink P: a new organization\n"
     "  org purge UUID  remove a deleted organization and all it held, in batches\n"
     "  user purge UUID remove a deleted user for good (after the organizations it owned)\n"
+    "  user totp-reset EMAIL|UUID  remove a user's second factor (a lost authenticator)\n"
     "  server create   --org ORG --name NAME --permalink P [--mode Live|Development]\n"
     "                  [--send-limit N] [--allow-sender]: a new mail server\n"
     "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"

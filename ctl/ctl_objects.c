@@ -2,10 +2,12 @@
  * ctl_objects.c -- `postgatectl org|server|domain|credential|message ...`: create the
  * objects a mail server needs, from scripts and the demo, until (and beside) the
  * management API. Secrets are printed once and never stored in plaintext. Also the
- * purges of deleted organizations and users (`org purge`, `user purge`).
+ * purges of deleted organizations and users (`org purge`, `user purge`), and the reset of
+ * a user's second factor (`user totp-reset`).
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "mail/purge.h"
 #include "mail/release.h"
 #include "mail/server.h"
+#include "mail/twofactor.h"
 #include "mail/user.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -341,6 +344,38 @@ user_purge_cmd(DB *db, int argc, char **argv)
     return EX_OK;
 }
 
+/* user totp-reset EMAIL|UUID: removes the user's second factor (secret and recovery codes),
+ * as DELETE /api/v2/users/{user}/totp does: for someone who lost their authenticator. */
+static int
+user_totp_reset_cmd(DB *db, int argc, char **argv)
+{
+    char *email;
+    USER u;
+    int ret;
+
+    if (argc != 2) {
+        msg_error("usage: postgatectl user totp-reset EMAIL|UUID");
+        return EX_USAGE;
+    }
+    email = mem_strdup(argv[1]);
+    for (char *p = email; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    ret = user_find(db, argv[1], email, &u);
+    mem_free(email);
+    if (ret <= 0) {
+        msg_error(ret == 0 ? "no user \"%s\"" : "database unavailable (%s)", ret == 0 ? argv[1] : db_error(db));
+        return ret == 0 ? EX_DATAERR : ctl_db_status(ret);
+    }
+    if ((ret = twofactor_remove(db, u.id)) < 0) {
+        msg_error("resetting the second factor of %s: %s", u.email, db_error(db));
+        return ctl_db_status(ret);
+    }
+    msg_info("reset the second factor of user %llu (%s)%s", u.id, u.email, ret ? "" : ": there was none");
+    printf("%s: %s\n", u.email, ret ? "second factor removed; the next sign-in takes the password alone "
+           "(or enrols first where a second factor is required)" : "had no second factor");
+    return EX_OK;
+}
+
 int
 ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
 {
@@ -354,6 +389,8 @@ ctl_objects(CTL_CONTEXT *ctx, const char *command, int argc, char **argv)
         status = org_purge_cmd(db, argc - 1, argv + 1);
     else if (strcmp(command, "user") == 0 && argc >= 2 && strcmp(argv[1], "purge") == 0)
         status = user_purge_cmd(db, argc - 1, argv + 1);
+    else if (strcmp(command, "user") == 0 && argc >= 2 && strcmp(argv[1], "totp-reset") == 0)
+        status = user_totp_reset_cmd(db, argc - 1, argv + 1);
     else if (strcmp(command, "server") == 0)
         status = server_cmd(db, argc, argv);
     else if (strcmp(command, "domain") == 0)

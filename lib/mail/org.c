@@ -17,7 +17,7 @@
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 /* In enum org_col order. */
 #define ORG_COLUMNS "o.id, o.uuid, o.name, o.permalink, o.time_zone, o.suspended_at IS NOT NULL, " \
-    "o.suspension_reason, " TS("o.created_at") ", " TS("o.updated_at")
+    "o.suspension_reason, " TS("o.created_at") ", " TS("o.updated_at") ", o.require_two_factor"
 /* In member_cols order; the caller adds the rest of the WHERE clause. */
 #define MEMBER_SELECT "SELECT u.id, u.uuid, u.email, u.first_name, u.last_name, ou.role, " TS("ou.created_at") \
     " FROM organization_users ou JOIN users u ON u.id = ou.user_id WHERE ou.organization_id = ? "
@@ -102,7 +102,7 @@ static const DB_COL org_cols[] = {
     DB_COL_AT(DB_COL_STR, ORG_ROW, permalink), DB_COL_AT(DB_COL_STR, ORG_ROW, time_zone),
     DB_COL_AT(DB_COL_BOOL, ORG_ROW, suspended), DB_COL_AT(DB_COL_STR, ORG_ROW, suspension_reason),
     DB_COL_AT(DB_COL_STR, ORG_ROW, created_at), DB_COL_AT(DB_COL_STR, ORG_ROW, updated_at),
-    DB_COL_AT(DB_COL_STR, ORG_ROW, role),
+    DB_COL_AT(DB_COL_BOOL, ORG_ROW, require_two_factor), DB_COL_AT(DB_COL_STR, ORG_ROW, role),
 };
 #define ORG_NCOLS (sizeof(org_cols) / sizeof(org_cols[0]) - 1)
 
@@ -160,6 +160,15 @@ org_update(DB *db, unsigned long long id, const char *name, const char *tz, int 
         ret = db_exec(db, "UPDATE organizations SET suspended_at = IF(?, COALESCE(suspended_at, UTC_TIMESTAMP(6)), NULL), "
                       "suspension_reason = IF(?, ?, NULL) WHERE id = ?",
                       DB_ARGS(DB_INT(suspended), DB_INT(suspended), DB_STR(reason), DB_UINT(id)));
+    return ret < 0 ? ret : 1;
+}
+
+int
+org_set_require_two_factor(DB *db, unsigned long long id, int require)
+{
+    int ret = db_exec(db, "UPDATE organizations SET require_two_factor = ? WHERE id = ?",
+                      DB_ARGS(DB_INT(require != 0), DB_UINT(id)));
+
     return ret < 0 ? ret : 1;
 }
 

@@ -30,6 +30,7 @@ typedef struct org_row {
     const char *suspension_reason;
     const char *created_at;
     const char *updated_at;
+    int require_two_factor;     /* every member signs in with a second factor (schema 009) */
     const char *role;
 } ORG_ROW;
 /* The live organization of permalink as ORG_ROWs into *rows (db_rows_free it): 1 found, 0 none,
@@ -46,6 +47,8 @@ int org_set_creator(DB *db, unsigned long long id, unsigned long long user_id, c
 /* Changes name and time zone where not NULL, then the suspension unless suspended < 0 (reason
  * kept only when suspended): 1 done, < 0 database error. */
 int org_update(DB *db, unsigned long long id, const char *name, const char *tz, int suspended, const char *reason);
+/* Sets whether organization id requires a second factor of its members: 1 done, < 0 database error. */
+int org_set_require_two_factor(DB *db, unsigned long long id, int require);
 /* Soft-deletes organization id: 1 deleted, 0 none or deleted already, < 0 database error. */
 int org_delete(DB *db, unsigned long long id);
 /* The organization with uuid, deleted or not: 1 found (*id_r, *deleted_r), 0 none, < 0 database error. */

@@ -99,10 +99,11 @@ int
 user_session_create(DB *db, const USER_SESSION_NEW *s, unsigned long long *id_r, char expires_at_r[32])
 {
     DB_RESULT *res = NULL;
-    int ret = db_exec(db, "INSERT INTO user_sessions (user_id, token_hash, csrf_token_hash, ip, user_agent, created_at, "
-                      "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
+    int ret = db_exec(db, "INSERT INTO user_sessions (user_id, token_hash, csrf_token_hash, second_factor, ip, user_agent, "
+                      "created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
                       "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
-                      DB_ARGS(DB_UINT(s->user_id), DB_STR(s->token_hash), DB_STR(s->csrf_token_hash), DB_STR(s->ip),
+                      DB_ARGS(DB_UINT(s->user_id), DB_STR(s->token_hash), DB_STR(s->csrf_token_hash),
+                              DB_STR(s->second_factor ? s->second_factor : "complete"), DB_STR(s->ip),
                               DB_STR(s->user_agent), DB_INT(s->lifetime)));
 
     expires_at_r[0] = '\0';
@@ -120,7 +121,7 @@ user_session_find(DB *db, const char *token_hash, USER_SESSION *out)
 {
     DB_RESULT *res = NULL;
     int ret = db_query(db, &res, "SELECT s.id, s.csrf_token_hash, TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), "
-                       TS("s.expires_at") ", " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
+                       TS("s.expires_at") ", s.second_factor, " USER_COLUMNS " FROM user_sessions s JOIN users u ON u.id = s.user_id "
                        "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) AND u.deleted_at IS NULL", DB_ARGS(DB_STR(token_hash)));
 
     if (ret > 0) {
@@ -129,9 +130,18 @@ user_session_find(DB *db, const char *token_hash, USER_SESSION *out)
         copy_field(out->csrf_token_hash, sizeof(out->csrf_token_hash), db_result_get(res, 0, 1));
         out->idle_seconds = strtoll(db_result_get(res, 0, 2), NULL, 10);
         copy_field(out->expires_at, sizeof(out->expires_at), db_result_get(res, 0, 3));
-        fill_user(&out->user, res, 4);
+        copy_field(out->second_factor, sizeof(out->second_factor), db_result_get(res, 0, 4));
+        fill_user(&out->user, res, 5);
     }
     db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+user_session_set_factor(DB *db, unsigned long long id, const char *state)
+{
+    int ret = db_exec(db, "UPDATE user_sessions SET second_factor = ? WHERE id = ?", DB_ARGS(DB_STR(state), DB_UINT(id)));
+
     return ret > 0 ? 1 : ret;
 }
 

@@ -50,6 +50,7 @@ int user_record_login(DB *db, unsigned long long user_id);
 typedef struct user_session {
     unsigned long long id;
     char csrf_token_hash[65];
+    char second_factor[12];     /* "complete", "code" (to be given) or "enrol" (required, missing): schema 009 */
     long long idle_seconds;     /* since last_seen_at */
     char expires_at[32];
     USER user;
@@ -61,6 +62,7 @@ typedef struct user_session_new {
     const char *csrf_token_hash;
     const char *ip;
     const char *user_agent;     /* NULL: none */
+    const char *second_factor;  /* "complete", "code" or "enrol" */
     long long lifetime;         /* seconds without use until it expires */
 } USER_SESSION_NEW;
 
@@ -68,6 +70,8 @@ typedef struct user_session_new {
 int user_session_create(DB *db, const USER_SESSION_NEW *s, unsigned long long *id_r, char expires_at_r[32]);
 /* The live session of token_hash: 1 found (*out), 0 none or expired, < 0 database error. */
 int user_session_find(DB *db, const char *token_hash, USER_SESSION *out);
+/* Sets session id's second_factor ("complete", "code", "enrol"): 1 done, 0 no such session, < 0 database error. */
+int user_session_set_factor(DB *db, unsigned long long id, const char *state);
 /* Moves session id's last use to now and its expiry to now + lifetime: 1 moved, 0 no such session, < 0 database error. */
 int user_session_extend(DB *db, unsigned long long id, long long lifetime);
 /* Ends session id of user_id: 1 ended, 0 no such session, < 0 database error. */

@@ -26,10 +26,12 @@ import { routes as routeRoutes } from './pages/routes.js';
 import { routes as webhookRoutes } from './pages/webhooks.js';
 import { routes as suppressionRoutes } from './pages/suppressions.js';
 import { routes as ipPoolRoutes } from './pages/ippools.js';
+import { routes as twoFactorRoutes } from './pages/twofactor.js';
 
 const ROUTES = [
     { path: '/', page: (ctx) => ctx.navigate('/orgs', { replace: true }) },
     ...sessionRoutes,
+    ...twoFactorRoutes,
     ...orgRoutes,
     ...memberRoutes,
     ...serverRoutes,
@@ -59,10 +61,12 @@ function topbar() {
     const select = h('select', { id: langId, on: { change: (e) => setLang(e.target.value) } },
         LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code }, l.label)));
     select.value = lang();
+    const partial = state.session && state.session.second_factor && state.session.second_factor !== 'complete';
     const user = state.session?.user;
+    const nav = user && !partial;
     bar.append(
-        h('a', { class: 'brand', href: user ? '/orgs' : '/login' }, 'postgate'),
-        user ? h('nav', { class: 'mainnav', 'aria-label': t('nav.main') },
+        h('a', { class: 'brand', href: nav ? '/orgs' : '/login' }, 'postgate'),
+        nav ? h('nav', { class: 'mainnav', 'aria-label': t('nav.main') },
             h('ul', null,
                 h('li', null, h('a', { href: '/orgs', 'aria-current': state.current?.startsWith('/orgs') ? 'page' : null }, t('nav.organizations'))),
                 h('li', null, h('a', { href: '/ip-pools', 'aria-current': state.current?.startsWith('/ip-pools') ? 'page' : null }, t('nav.ip_pools'))),
@@ -88,6 +92,16 @@ async function onRoute(route, ctx) {
     const main = document.getElementById('main');
     if (!route.public && !state.session) {
         navigate(`/login?next=${encodeURIComponent(ctx.path)}`, { replace: true });
+        return;
+    }
+    // A sign-in that waits for its code, or for an enrolment, reaches nothing else.
+    const factor = state.session?.second_factor;
+    if (factor === 'code' && route.path !== '/login') {
+        navigate(`/login?next=${encodeURIComponent(ctx.path)}`, { replace: true });
+        return;
+    }
+    if (factor === 'enrol' && route.path !== '/account/two-factor' && route.path !== '/login') {
+        navigate(`/account/two-factor?next=${encodeURIComponent(ctx.path)}`, { replace: true });
         return;
     }
     state.current = window.location.pathname;

@@ -66,7 +66,8 @@ async function send(method, path, body, retried) {
         return send(method, path, body, true);
     }
     const err = new ApiError(res.status, code, data.message || res.statusText, data.errors);
-    if (res.status === 401 && path !== '/session') unauthorized(err);
+    // The session's own calls answer 401 for a wrong password or code: the page says so.
+    if (res.status === 401 && path !== '/session' && path !== '/session/totp') unauthorized(err);
     throw err;
 }
 

@@ -72,6 +72,7 @@ async function settingsPage(ctx, box) {
         { name: 'name', label: t('orgs.name'), value: org.name, required: true },
         { name: 'permalink', label: t('orgs.permalink'), value: org.permalink, readonly: true, hint: t('orgs.permalink_fixed') },
         { name: 'time_zone', label: t('orgs.time_zone'), value: org.time_zone, list: 'tz-list' },
+        { name: 'require_two_factor', label: t('orgs.require_two_factor'), type: 'checkbox', value: org.require_two_factor, hint: t('orgs.require_two_factor_hint') },
     ];
     if (admin) {
         fields.push({ name: 'suspended', label: t('orgs.suspended'), type: 'checkbox', value: org.suspended, hint: t('orgs.suspended_hint') });
@@ -82,6 +83,7 @@ async function settingsPage(ctx, box) {
             h('dt', null, t('orgs.name')), h('dd', null, org.name),
             h('dt', null, t('orgs.permalink')), h('dd', null, h('code', null, org.permalink)),
             h('dt', null, t('orgs.time_zone')), h('dd', null, org.time_zone),
+            h('dt', null, t('orgs.require_two_factor')), h('dd', null, org.require_two_factor ? t('common.yes') : t('common.no')),
             h('dt', null, t('orgs.your_role')), h('dd', null, t(`role.${org.role}`))));
     } else {
         const f = form({

@@ -1,8 +1,10 @@
-// session.js -- logging in and the account page (who you are, personal API tokens,
-// deleting the account).
+// session.js -- logging in and the account page (who you are, two-factor sign-in,
+// personal API tokens, deleting the account).
 //
 // Contract: /login (public) logs in with e-mail and password and goes on to ?next= (a
-// local path only) or /orgs; /account lists, creates (the token shown once) and
+// local path only) or /orgs; an account with a second factor then gives its code (or a
+// recovery code) on the same page, and one that must enrol one goes to /account/two-factor
+// first (twofactor.js); /account shows the two-factor card and lists, creates (the token shown once) and
 // revokes the personal API tokens of doc/api.md, and deletes the account with its
 // password (DELETE /api/v2/user), after which the session is gone.
 //
@@ -11,7 +13,8 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del, p, login, setCsrfToken } from '../lib/api.js';
+import { get, post, del, p, login, logout, setCsrfToken } from '../lib/api.js';
+import { twoFactorSection } from './twofactor.js';
 import {
     pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText,
 } from '../lib/ui.js';
@@ -21,9 +24,53 @@ function safeNext(next) {
         ? next : '/orgs';
 }
 
-function loginPage(ctx, box) {
-    if (ctx.session) {
+// Where a session goes once its password was accepted.
+function afterPassword(ctx, s) {
+    ctx.setSession(s);
+    if (s.second_factor === 'enrol') {
+        ctx.navigate(`/account/two-factor?next=${encodeURIComponent(safeNext(ctx.query.next))}`, { replace: true });
+    } else if (s.second_factor === 'code') {
+        ctx.reload();
+    } else {
         ctx.navigate(safeNext(ctx.query.next), { replace: true });
+    }
+}
+
+// The sign-in's second step: a code of the authenticator app, or a recovery code.
+function codeStep(ctx, box) {
+    const done = (s) => {
+        setCsrfToken(s.csrf_token);
+        afterPassword(ctx, s);
+    };
+    const f = form({
+        fields: [{ name: 'code', label: t('totp.code'), required: true, autocomplete: 'one-time-code', inputmode: 'numeric', hint: t('totp.code_hint') }],
+        submitLabel: t('login.code_submit'),
+        async onSubmit(v) { done(await post('/session/totp', { code: v.code })); },
+    });
+    const r = form({
+        fields: [{ name: 'recovery_code', label: t('totp.recovery_code'), required: true, autocomplete: 'off' }],
+        submitLabel: t('login.code_submit'),
+        async onSubmit(v) { done(await post('/session/totp', { recovery_code: v.recovery_code })); },
+    });
+    f.input('code').setAttribute('autofocus', '');
+    const other = h('details', { class: 'recovery-step' }, h('summary', null, t('login.use_recovery')), r.el);
+    box.append(h('div', { class: 'login-card' },
+        pageHeader(t('login.code_title'), { lead: t('login.code_lead', { email: ctx.session.user.email }) }),
+        f.el, other,
+        h('p', null, button(t('login.code_cancel'), async () => {
+            try { await logout(); } catch { /* gone already */ }
+            ctx.setSession(null);
+            ctx.navigate('/login', { replace: true });
+        }, { kind: 'secondary', id: 'code-cancel' }))));
+}
+
+function loginPage(ctx, box) {
+    if (ctx.session?.second_factor === 'code') {
+        codeStep(ctx, box);
+        return;
+    }
+    if (ctx.session) {
+        afterPassword(ctx, ctx.session);
         return;
     }
     const f = form({
@@ -33,9 +80,7 @@ function loginPage(ctx, box) {
         ],
         submitLabel: t('login.submit'),
         async onSubmit(v) {
-            const s = await login(v.email, v.password);
-            ctx.setSession(s);
-            ctx.navigate(safeNext(ctx.query.next), { replace: true });
+            afterPassword(ctx, await login(v.email, v.password));
         },
     });
     f.input('email').setAttribute('autofocus', '');
@@ -51,6 +96,7 @@ function loginPage(ctx, box) {
 async function accountPage(ctx, box) {
     const user = ctx.session.user;
     const { tokens } = await get('/user/tokens');
+    const twoFactor = await twoFactorSection(ctx);
     const created = h('div');
     const listBox = h('div');
     const drawList = (list) => {
@@ -110,6 +156,7 @@ async function accountPage(ctx, box) {
                 h('dt', null, t('account.email')), h('dd', null, user.email),
                 h('dt', null, t('account.name')), h('dd', null, [user.first_name, user.last_name].filter(Boolean).join(' ') || '—'),
                 h('dt', null, t('account.admin')), h('dd', null, user.admin ? t('common.yes') : t('common.no')))),
+        twoFactor,
         h('section', { class: 'card' },
             h('h2', null, t('tokens.title')),
             h('p', { class: 'hint' }, t('tokens.lead')),
