@@ -99,7 +99,7 @@ webhook_fields(MGMT_CALL *c, int creating, WEBHOOK_INPUT *in)
         if (!json_is_string(v) || !event_name_valid(json_string_value(v))) {
             mgmt_field_error(c, "events", "item %zu is not an event; the events are MessageSent, MessageDelayed, "
                         "MessageDeliveryFailed, MessageHeld, MessageBounced, MessageLinkClicked, MessageLoaded, "
-                        "DomainDNSError, SendLimitApproaching, SendLimitExceeded", i + 1);
+                        "DomainDNSError, SendLimitApproaching, SendLimitExceeded, MessageComplained", i + 1);
             continue;
         }
         in->events[in->nevents++] = json_string_value(v);

@@ -26,12 +26,12 @@
 
 #include "lmtp.h"
 #include "mail/address.h"
-#include "mail/bounce.h"
 #include "mail/daemon.h"
 #include "mail/dsn.h"
 #include "mail/inbound.h"
 #include "mail/inspection.h"
 #include "mail/message.h"
+#include "mail/returnpath.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -59,9 +59,7 @@ typedef struct rcpt {
     char address[INBOUND_MAX_ADDRESS + 1];
     INBOUND_TARGET t;
     const char *reply;          /* after DATA: NULL until decided */
-    unsigned long long bounce_of;   /* a return path's bounce: the original message, else 0 */
-    BOUNCE_RESULT bounce_result;    /* after storing a bounce */
-    unsigned long long bounce_linked;
+    RETURNPATH_REPORT report;   /* a return path's bounce or complaint: its original message */
     char reply_buf[INBOUND_MAX_ADDRESS + 192];
 } RCPT;
 
@@ -212,10 +210,9 @@ queue_deliveries(DB *db, MESSAGE_SUBMISSION *sub, void *arg)
     for (size_t i = 0; i < sub->nrcpts; i++) {
         const INBOUND_TARGET *t = &sc->rcpts[i]->t;
 
-        if (sc->rcpts[i]->bounce_of) {
-            /* The bounce row commits with what it changes, or nothing does. */
-            int ret = bounce_record(db, sub->server_id, sub->rcpts[i].id, sc->rcpts[i]->bounce_of, sc->dsn,
-                                    &sc->rcpts[i]->bounce_linked, &sc->rcpts[i]->bounce_result);
+        if (sc->rcpts[i]->report.original_id) {
+            /* The report row commits with what it changes, or nothing does. */
+            int ret = returnpath_record(db, sub->server_id, sub->rcpts[i].id, sc->dsn, &sc->rcpts[i]->report);
 
             if (ret < 0)
                 return ret;
@@ -239,7 +236,7 @@ row_status(const RCPT *r, const char **hold_r)
     const INBOUND_TARGET *t = &r->t;
 
     *hold_r = NULL;
-    if (r->bounce_of)
+    if (r->report.original_id)
         return "Processed";
     if (t->kind == INBOUND_RETURN_PATH && t->route_id == 0)
         return "Processed";
@@ -256,42 +253,22 @@ row_status(const RCPT *r, const char **hold_r)
     return NULL;
 }
 
-/* Return-path recipients of a bounce: the original message each one bounces (the return
- * path's own message first, else the X-Postal-MsgID the bounce quotes, of the same
- * server). A recipient whose original cannot be found keeps its ordinary target (the
- * __returnpath__ route or Processed). < 0 on a database error. */
+/* Return-path recipients of a bounce or complaint: the original message each one is
+ * about (returnpath.h). A recipient whose original cannot be found keeps its ordinary
+ * target (the __returnpath__ route or Processed). < 0 on a database error. */
 static int
-find_bounces(SESSION *s, DB *db, const DSN *dsn)
+find_reports(SESSION *s, DB *db, const DSN *dsn)
 {
     for (size_t i = 0; i < s->nrcpts; i++) {
         RCPT *r = &s->rcpts[i];
         int ret;
 
-        r->bounce_of = 0;
-        if (r->t.kind != INBOUND_RETURN_PATH || dsn->kind == DSN_NOT_BOUNCE)
-            continue;
-        if (r->t.message_id) {
-            r->bounce_of = r->t.message_id;
-        } else if (dsn->postal_msgid
-                   && (ret = bounce_find_original(db, r->t.server_id, dsn->postal_msgid, &r->bounce_of)) < 0) {
+        r->report = (RETURNPATH_REPORT) {0};
+        if (r->t.kind == INBOUND_RETURN_PATH
+            && (ret = returnpath_find_original(db, dsn, r->t.server_id, r->t.message_id, &r->report)) < 0)
             return ret;
-        }
     }
     return 0;
-}
-
-static void
-log_bounce(SESSION *s, const RCPT *r, const DSN *dsn, unsigned long long id)
-{
-    const DSN_RCPT *dr = dsn_failed_rcpt(dsn, NULL);
-
-    msg_info("lmtp %lu: from=<%s> to=<%s> server %llu: message %llu is a bounce (%s, %s) of message %llu: %s", s->id,
-             s->mail_from, r->address, r->t.server_id, id, dsn->kind == DSN_REPORT ? "RFC 3464" : "plain text",
-             dr && dr->status ? dr->status : "no status", r->bounce_linked,
-             r->bounce_linked == 0 ? "the original is gone; stored only"
-             : r->bounce_result == BOUNCE_RECORDED ? "Bounced, MessageBounced queued"
-             : r->bounce_result == BOUNCE_POSTFIX_NOTICE ? "Postfix's own notice; the log records the failure"
-             : "the original already failed; no second event");
 }
 
 /*
@@ -313,7 +290,7 @@ refuse_spam(SESSION *s, DB *db, const INSPECTION *in)
         char why[128];
         int ret = 1;
 
-        if (r->reply || r->bounce_of || r->t.kind == 0)
+        if (r->reply || r->report.original_id || r->t.kind == 0)
             continue;
         if (!have || server.id != r->t.server_id) {
             ret = server_by_id(db, r->t.server_id, &server);
@@ -349,7 +326,7 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
     for (size_t i = 0; i < s->nrcpts && dsn == NULL; i++)
         if (s->rcpts[i].t.kind == INBOUND_RETURN_PATH)
             dsn = dsn_parse(data, len, s->mail_from);
-    if (dsn && find_bounces(s, db, dsn) < 0) {
+    if (dsn && find_reports(s, db, dsn) < 0) {
         msg_warn("lmtp %lu: looking up a bounce's original message: %s", s->id, db_error(db));
         for (size_t i = 0; i < s->nrcpts; i++)
             snprintf(s->rcpts[i].reply_buf, sizeof(s->rcpts[i].reply_buf),
@@ -381,9 +358,9 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
             if (s->rcpts[j].reply || s->rcpts[j].t.server_id != server_id)
                 continue;
             rows[n].address = s->rcpts[j].address;
-            rows[n].route_id = s->rcpts[j].bounce_of ? 0 : s->rcpts[j].t.route_id;
+            rows[n].route_id = s->rcpts[j].report.original_id ? 0 : s->rcpts[j].t.route_id;
             rows[n].status = row_status(&s->rcpts[j], &rows[n].hold_reason);
-            if (!s->rcpts[j].bounce_of && quarantined(inspected > 0 ? in : NULL, &s->rcpts[j].t)) {
+            if (!s->rcpts[j].report.original_id && quarantined(inspected > 0 ? in : NULL, &s->rcpts[j].t)) {
                 rows[n].status = NULL;
                 rows[n].hold_reason = INSPECTION_QUARANTINE_REASON;
             }
@@ -414,9 +391,13 @@ store(SESSION *s, DB *db, const PGCONF *cfg, const char *data, size_t len)
                 snprintf(mine[k]->reply_buf, sizeof(mine[k]->reply_buf),
                          "250 2.0.0 <%s> stored as message %llu", mine[k]->address, rows[k].id);
                 msg_context_set_token(rows[k].token);   /* the row's line names its token */
-                if (mine[k]->bounce_of)
-                    log_bounce(s, mine[k], dsn, rows[k].id);
-                else
+                if (mine[k]->report.original_id) {
+                    char *what = returnpath_describe(dsn, &mine[k]->report);
+
+                    msg_info("lmtp %lu: from=<%s> to=<%s> server %llu: message %llu is %s", s->id, s->mail_from,
+                             mine[k]->address, server_id, rows[k].id, what);
+                    mem_free(what);
+                } else
                     msg_info("lmtp %lu: from=<%s> to=<%s> server %llu route %llu: message %llu %s%s", s->id,
                              s->mail_from, mine[k]->address, server_id, mine[k]->t.route_id, rows[k].id,
                              rows[k].status ? rows[k].status : rows[k].hold_reason ? "Held: " : "queued for delivery",

@@ -13,6 +13,7 @@
 #include "mail/suppression.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 enum { O_ID, O_RCPT, O_STATUS, O_QUEUE_ID, O_RAW_ID, O_RAW_DAY };
 #define ORIGINAL_COLS "id, rcpt_to, status, IFNULL(postfix_queue_id, ''), IFNULL(raw_message_id, 0), " \
@@ -46,13 +47,7 @@ bounce_reason(const DSN_RCPT *r)
     if (r && r->diagnostic)
         buf_printf(b, ": %s", r->diagnostic);
     out = buf_steal(b, &n);
-    if (n > SUPPRESSION_REASON_MAX) {
-        /* The column's limit, cut at a UTF-8 character boundary. */
-        n = SUPPRESSION_REASON_MAX;
-        while (n > 0 && ((unsigned char) out[n] & 0xC0) == 0x80)
-            n--;
-        out[n] = '\0';
-    }
+    out[utf8_cut(out, n, SUPPRESSION_REASON_MAX)] = '\0';     /* the column's limit */
     return out;
 }
 

@@ -1,10 +1,10 @@
 /*
- * dsn.c -- delivery status notifications taken apart (dsn.h).
+ * dsn.c -- delivery status notifications and feedback reports taken apart (dsn.h).
  *
  * GMime finds the MIME structure (boundaries, transfer encodings); the fields of a
- * message/delivery-status part and the quoted headers of a text/rfc822-headers part
- * or a plain-text bounce are read here, line by line, with bounded copies. Every GMime
- * object made here is unreffed before return.
+ * message/delivery-status or message/feedback-report part and the quoted headers of a
+ * text/rfc822-headers part or a plain-text bounce are read here, line by line, with
+ * bounded copies. Every GMime object made here is unreffed before return.
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 #include "mail/dsn.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 #define MAX_DEPTH 8
 #define MAX_TOKEN 64
@@ -24,6 +25,7 @@
 typedef struct walk {
     DSN *d;
     int saw_status_part;        /* a message/delivery-status part was read */
+    int saw_feedback_part;      /* a message/feedback-report part was read */
     BUF *text;                  /* text/plain parts, for a non-RFC bounce (bounded) */
 } WALK;
 
@@ -47,13 +49,7 @@ clip(const char *s, size_t len)
     if (len > DSN_MAX_FIELD)
         len = DSN_MAX_FIELD;
     valid = g_utf8_make_valid(s, (gssize) len);
-    n = strlen(valid);
-    if (n > DSN_MAX_FIELD) {
-        /* Replacement characters grew it: cut at a character boundary. */
-        n = DSN_MAX_FIELD;
-        while (n > 0 && ((unsigned char) valid[n] & 0xC0) == 0x80)
-            n--;
-    }
+    n = utf8_cut(valid, strlen(valid), DSN_MAX_FIELD);   /* replacement characters may have grown it */
     copy = mem_strndup(valid, n);
     g_free(valid);
     return copy;
@@ -162,13 +158,7 @@ message_id_value(const char *v)
     if ((bare = clip(s, len)) == NULL)
         return NULL;
     /* The brackets count too: at most DSN_MAX_FIELD bytes in all (cut at a character). */
-    len = strlen(bare);
-    if (len > DSN_MAX_FIELD - 2) {
-        len = DSN_MAX_FIELD - 2;
-        while (len > 0 && ((unsigned char) bare[len] & 0xC0) == 0x80)
-            len--;
-        bare[len] = '\0';
-    }
+    bare[utf8_cut(bare, strlen(bare), DSN_MAX_FIELD - 2)] = '\0';
     out = buf_asprintf("<%s>", bare);
     mem_free(bare);
     return out;
@@ -340,6 +330,56 @@ parse_delivery_status(DSN *d, const char *text, size_t len)
     rcpt_flush(&c);
 }
 
+/* ---------------------------------------------------------------- feedback-report */
+
+static void
+feedback_field(void *arg, const char *name, const char *value, int block)
+{
+    DSN *d = arg;
+    DSN_FEEDBACK *f = &d->feedback;
+
+    (void) block;
+    if (strcmp(name, "reporting-mta") == 0) {
+        const char *s;
+        size_t len;
+
+        typed_value(value, &s, &len);
+        set_once(&d->reporting_mta, s, len);
+    } else if (strcmp(name, "feedback-type") == 0 && f->type == NULL) {
+        const char *s = value;
+        size_t len;
+
+        while (*s == ' ' || *s == '\t')
+            s++;
+        len = strcspn(s, " \t;");
+        f->type = clip(s, len);
+        for (char *p = f->type; p && *p; p++)
+            *p = (char) tolower((unsigned char) *p);
+    } else if (strcmp(name, "user-agent") == 0) {
+        set_once(&f->user_agent, value, strlen(value));
+    } else if (strcmp(name, "original-mail-from") == 0 && f->original_mail_from == NULL) {
+        f->original_mail_from = address_value(value);
+    } else if (strcmp(name, "original-rcpt-to") == 0 && f->original_rcpt_to == NULL) {
+        f->original_rcpt_to = address_value(value);
+    } else if (strcmp(name, "arrival-date") == 0 || strcmp(name, "received-date") == 0) {
+        set_once(&f->arrival_date, value, strlen(value));
+    } else if (strcmp(name, "source-ip") == 0) {
+        set_once(&f->source_ip, value, strlen(value));
+    }
+}
+
+/* A complaint's Feedback-Type (RFC 5965 and 6650's registry): abuse, fraud, virus, other. */
+static int
+complaint_type(const char *type)
+{
+    static const char *const types[] = {"abuse", "fraud", "virus", "other", NULL};
+
+    for (int i = 0; type && types[i]; i++)
+        if (strcmp(type, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- returned headers */
 
 static void
@@ -409,6 +449,7 @@ walk(WALK *w, GMimeObject *obj, int depth)
     } else if (GMIME_IS_PART(obj) && ct) {
         int status = g_mime_content_type_is_type(ct, "message", "delivery-status")
             || g_mime_content_type_is_type(ct, "message", "global-delivery-status");
+        int feedback = g_mime_content_type_is_type(ct, "message", "feedback-report");
         int headers = g_mime_content_type_is_type(ct, "text", "rfc822-headers")
             || g_mime_content_type_is_type(ct, "message", "rfc822-headers")
             || g_mime_content_type_is_type(ct, "message", "global-headers");
@@ -416,10 +457,13 @@ walk(WALK *w, GMimeObject *obj, int depth)
         GMimeStream *keep;
         GByteArray *ba;
 
-        if (!status && !headers && !plain)
+        if (!status && !feedback && !headers && !plain)
             return;
         if ((ba = part_content(GMIME_PART(obj), &keep)) != NULL) {
-            if (status) {
+            if (feedback) {
+                w->saw_feedback_part = 1;
+                scan_fields((const char *) ba->data, ba->len, 0, 0, feedback_field, w->d);
+            } else if (status) {
                 w->saw_status_part = 1;
                 parse_delivery_status(w->d, (const char *) ba->data, ba->len);
             } else if (headers) {
@@ -554,7 +598,10 @@ dsn_parse(const void *raw, size_t len, const char *envelope_from)
         goto out;
     w.text = buf_new(4096);
     walk(&w, g_mime_message_get_mime_part(m), 0);
-    if (w.saw_status_part) {
+    if (w.saw_feedback_part) {
+        if (complaint_type(d->feedback.type))
+            d->kind = DSN_COMPLAINT;
+    } else if (w.saw_status_part) {
         for (size_t i = 0; i < d->nrcpts; i++)
             if (is_failure(&d->rcpts[i]))
                 d->kind = DSN_REPORT;
@@ -581,6 +628,12 @@ dsn_free(DSN *d)
     mem_free(d->postfix_queue_id);
     mem_free(d->orig_message_id);
     mem_free(d->postal_msgid);
+    mem_free(d->feedback.type);
+    mem_free(d->feedback.user_agent);
+    mem_free(d->feedback.original_mail_from);
+    mem_free(d->feedback.original_rcpt_to);
+    mem_free(d->feedback.arrival_date);
+    mem_free(d->feedback.source_ip);
     mem_free(d);
 }
 

@@ -19,7 +19,7 @@
 
 #include "mail/db.h"
 
-/* Postal's event names, as the webhook_* ENUM columns spell them. */
+/* The event names, as the webhook_* ENUM columns spell them. */
 #define EVENT_MESSAGE_SENT "MessageSent"
 #define EVENT_MESSAGE_DELAYED "MessageDelayed"
 #define EVENT_MESSAGE_DELIVERY_FAILED "MessageDeliveryFailed"
@@ -30,6 +30,8 @@
 #define EVENT_DOMAIN_DNS_ERROR "DomainDNSError"
 #define EVENT_SEND_LIMIT_APPROACHING "SendLimitApproaching"
 #define EVENT_SEND_LIMIT_EXCEEDED "SendLimitExceeded"
+/* postgate's own (Postal's consumers ignore an event they do not know). */
+#define EVENT_MESSAGE_COMPLAINED "MessageComplained"
 
 /* 1 when name is one of the events above. */
 int event_name_valid(const char *name);

@@ -546,6 +546,8 @@ message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESS
         || (ret = suppression_forget_message(db, server_id, id)) < 0
         || (ret = db_exec(db, "UPDATE messages SET bounce_for_id = NULL WHERE bounce_for_id = ? AND server_id = ?",
                           DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
+        || (ret = db_exec(db, "UPDATE messages SET complaint_for_id = NULL WHERE complaint_for_id = ? AND server_id = ?",
+                          DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
         || (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = NULL WHERE forwarded_from_id = ? AND server_id = ?",
                           DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0)
         goto fail;

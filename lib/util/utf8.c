@@ -58,3 +58,13 @@ utf8_clean(const char *s, size_t n, size_t *len_r)
         *len_r = n;
     return out;
 }
+
+size_t
+utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char) s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}

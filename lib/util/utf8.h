@@ -22,5 +22,8 @@ int utf8_valid(const char *s, size_t n);
  * belong to a valid character, and every NUL, is '?'; *len_r (may be NULL) gets its
  * length, which is n. */
 char *utf8_clean(const char *s, size_t n, size_t *len_r);
+/* The length, at most max, at which the valid UTF-8 s[0..n) can be cut without cutting
+ * a character in two (a column's or a field's byte limit). */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 #endif

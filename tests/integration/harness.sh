@@ -390,6 +390,14 @@ harness_sql() {
 		-e "$1" "$db"
 }
 
+# harness_jv PATH <JSON: the value at the dotted PATH of the JSON on stdin (a string as
+# it is, anything else as JSON).
+harness_jv() {
+	/usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."): v=v[k]
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
+}
+
 # SQL as root (socket authentication).
 harness_root_sql() {
 	instance_mariadb_root "$HARNESS_DIR/mariadb" --batch --skip-column-names -e "$1"

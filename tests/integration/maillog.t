@@ -90,9 +90,6 @@ event() {
 	harness_sql "SELECT payload FROM webhook_outbox WHERE event = '$2'
 		AND JSON_VALUE(payload, '\$.message.id') = $1 ORDER BY id DESC LIMIT 1"
 }
-jv() { /usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1].split("."): v=v[k]
-print(json.dumps(v) if not isinstance(v, str) else v)' "$1"; }
 
 # ---------------------------------------------------------------- results
 
@@ -105,10 +102,10 @@ is "$(last_delivery "$m")" \
 	"a delivered message: a Sent delivery with dsn, relay, the remote reply, log_id and time"
 is "$(status_of "$m")" Sent "... and the message's status is Sent"
 p=$(event "$m" MessageSent)
-is "$(jv message.token <<<"$p") $(jv status <<<"$p") $(jv output <<<"$p") $(jv sent_with_ssl <<<"$p")" \
+is "$(harness_jv message.token <<<"$p") $(harness_jv status <<<"$p") $(harness_jv output <<<"$p") $(harness_jv sent_with_ssl <<<"$p")" \
 	"$(harness_sql "SELECT token FROM messages WHERE id = $m") Sent 250 2.0.0 Ok false" \
 	"a MessageSent event is queued with Postal's message object, status, output, sent_with_ssl"
-like "$(jv details <<<"$p") $(jv timestamp <<<"$p") $(jv time <<<"$p")" \
+like "$(harness_jv details <<<"$p") $(harness_jv timestamp <<<"$p") $(harness_jv time <<<"$p")" \
 	'^Message for someone@example.net accepted by .* [0-9]{10}(\.[0-9]+)? [0-9.]+$' "... with details, timestamp and time"
 is "$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE JSON_VALUE(payload, '\$.message.id') = $m")" 1 \
 	"exactly one event for one delivery"
@@ -123,7 +120,7 @@ m=$(row tls ok@codes.test)
 wait_delivery "$m" Sent || true
 like "$(last_delivery "$m")" "^Sent\|2\.0\.0\|127\.0\.0\.1\[127\.0\.0\.1\]:$codes_port\|250 2\.0\.0 Ok: queued as CODES[0-9]+\|1\|" \
 	"a delivery over STARTTLS: sent_with_ssl = 1"
-is "$(jv sent_with_ssl <<<"$(event "$m" MessageSent)")" true "... and the event says sent_with_ssl true"
+is "$(harness_jv sent_with_ssl <<<"$(event "$m" MessageSent)")" true "... and the event says sent_with_ssl true"
 
 # 13-16: 4xx: SoftFail and MessageDelayed (Postfix keeps retrying).
 send soft soft@codes.test >/dev/null
@@ -132,7 +129,7 @@ wait_delivery "$m_soft" SoftFail || true
 like "$(last_delivery "$m_soft")" '^SoftFail\|4\.2\.0\|127\.0\.0\.1\[127\.0\.0\.1\]:[0-9]+\|450 4\.2\.0 <soft@codes.test>: Recipient address rejected: try again later\|1\|' \
 	"a 4xx reply: SoftFail with the remote reply"
 is "$(status_of "$m_soft")" SoftFail "... the message is SoftFail"
-is "$(jv status <<<"$(event "$m_soft" MessageDelayed)")" SoftFail "... and MessageDelayed is queued"
+is "$(harness_jv status <<<"$(event "$m_soft" MessageDelayed)")" SoftFail "... and MessageDelayed is queued"
 like "$(harness_sql "SELECT details FROM deliveries WHERE message_id = $m_soft LIMIT 1")" \
 	'^Temporary SMTP delivery error when sending to 127\.0\.0\.1' "... with Postal's sentence"
 
@@ -143,7 +140,7 @@ wait_delivery "$m" HardFail || true
 like "$(last_delivery "$m")" '^HardFail\|5\.1\.1\|127\.0\.0\.1\[127\.0\.0\.1\]:[0-9]+\|550 5\.1\.1 <hard@codes.test>: Recipient address rejected: User unknown\|1\|' \
 	"a 5xx reply: HardFail with the remote reply"
 is "$(status_of "$m")" HardFail "... the message is HardFail"
-is "$(jv status <<<"$(event "$m" MessageDeliveryFailed)")" HardFail "... and MessageDeliveryFailed is queued"
+is "$(harness_jv status <<<"$(event "$m" MessageDeliveryFailed)")" HardFail "... and MessageDeliveryFailed is queued"
 is "$(harness_sql "SELECT CONCAT_WS('|', source, reason, DATEDIFF(keep_until, created_at)) FROM suppressions
 	WHERE server_id = $sid AND address = 'hard@codes.test'")" \
 	"hard_fail|550 5.1.1 <hard@codes.test>: Recipient address rejected: User unknown|30" \
@@ -304,7 +301,7 @@ like "$(last_delivery "$m")" '^HardFail\|5\.4\.7\|\|status=force-expired, return
 is "$(status_of "$m") $(status_of "$m_ok")" "HardFail Sent" "... while the recipient already delivered stays Sent"
 is "$(harness_sql "SELECT COUNT(*) FROM suppressions WHERE address = 'soft-exp@codes.test'")" 0 \
 	"... and Postfix's own verdict (no relay, no reply) suppresses nobody"
-is "$(jv status <<<"$(event "$m" MessageDeliveryFailed)")" HardFail "... with MessageDeliveryFailed"
+is "$(harness_jv status <<<"$(event "$m" MessageDeliveryFailed)")" HardFail "... with MessageDeliveryFailed"
 wait_delivery "$m_soft" HardFail 1 60 || true
 is "$(status_of "$m_soft")" HardFail "the older deferred message expired as well"
 
@@ -332,12 +329,12 @@ harness_sql "UPDATE servers SET send_limit = $volume WHERE id = $sid"
 limit_event() { harness_sql "SELECT payload FROM webhook_outbox WHERE server_id = $1 AND event = '$2' ORDER BY id LIMIT 1"; }
 harness_wait_for 20 test -n "$(limit_event "$sid2" SendLimitApproaching)" || true
 p=$(limit_event "$sid2" SendLimitApproaching)
-is "$(jv server.permalink <<<"$p") $(jv server.organization <<<"$p") $(jv server.name <<<"$p") $(jv volume <<<"$p") $(jv limit <<<"$p")" \
+is "$(harness_jv server.permalink <<<"$p") $(harness_jv server.organization <<<"$p") $(harness_jv server.name <<<"$p") $(harness_jv volume <<<"$p") $(harness_jv limit <<<"$p")" \
 	"other acme Other 9 10" "90 % of the limit: SendLimitApproaching with {server, volume, limit}"
-like "$(jv server.uuid <<<"$p")" '^[0-9a-f-]{36}$' "... the server object carries its uuid"
+like "$(harness_jv server.uuid <<<"$p")" '^[0-9a-f-]{36}$' "... the server object carries its uuid"
 harness_wait_for 20 test -n "$(limit_event "$sid" SendLimitExceeded)" || true
 p=$(limit_event "$sid" SendLimitExceeded)
-is "$(jv server.permalink <<<"$p") $(jv volume <<<"$p") $(jv limit <<<"$p")" "mail $volume $volume" \
+is "$(harness_jv server.permalink <<<"$p") $(harness_jv volume <<<"$p") $(harness_jv limit <<<"$p")" "mail $volume $volume" \
 	"the limit reached: SendLimitExceeded"
 is "$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE server_id = $sid AND event = 'SendLimitApproaching'")" 0 \
 	"... and no approaching event for the server already over it"

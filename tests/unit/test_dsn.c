@@ -56,7 +56,7 @@ str(const char *s)
 static BUF *
 dump(const DSN *d)
 {
-    static const char *const kinds[] = {"not-bounce", "report", "plain"};
+    static const char *const kinds[] = {"not-bounce", "report", "plain", "complaint"};
     const DSN_RCPT *f = dsn_failed_rcpt(d, NULL);
     BUF *b = buf_new(1024);
 
@@ -74,6 +74,10 @@ dump(const DSN *d)
         buf_printf(b, "rcpt %zu diagnostic: %s\n", i, str(r->diagnostic));
     }
     buf_printf(b, "failed: %s hard=%d\n", f ? str(f->final_recipient) : "-", dsn_rcpt_is_hard(f));
+    if (d->feedback.type)
+        buf_printf(b, "feedback: type=%s user-agent=%s mail-from=%s rcpt-to=%s arrival=%s source-ip=%s\n",
+                   d->feedback.type, str(d->feedback.user_agent), str(d->feedback.original_mail_from),
+                   str(d->feedback.original_rcpt_to), str(d->feedback.arrival_date), str(d->feedback.source_ip));
     return b;
 }
 
@@ -82,7 +86,7 @@ static const struct golden {
     const char *envelope_from;
 } golden[] = {
     {"postfix-hardfail", ""}, {"exchange", ""}, {"exim-plain", ""}, {"autoreply", ""}, {"delayed", ""},
-    {"malformed", NULL},
+    {"malformed", NULL}, {"arf-abuse", ""}, {"arf-notspam", ""},
 };
 #define NGOLDEN (sizeof(golden) / sizeof(golden[0]))
 
@@ -166,6 +170,39 @@ START_TEST(what_matters)
     d = parse_sample("delayed", "");
     ck_assert_int_eq(d->kind, DSN_NOT_BOUNCE);
     ck_assert_ptr_null(dsn_failed_rcpt(d, NULL));
+    dsn_free(d);
+}
+END_TEST
+
+/* An RFC 5965 abuse report is a complaint, never a bounce, with the returned message's
+ * token; a not-spam report is neither; a complaint type only in a text part counts for
+ * nothing. */
+START_TEST(feedback_reports)
+{
+    const char *text_only = "From: fbl@x\r\nContent-Type: multipart/report; report-type=feedback-report; "
+        "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFeedback-Type: abuse\r\n"
+        "X-Postal-MsgID: abc\r\n--b--\r\n";
+    DSN *d = parse_sample("arf-abuse", "");
+
+    ck_assert_int_eq(d->kind, DSN_COMPLAINT);
+    ck_assert_str_eq(d->feedback.type, "abuse");
+    ck_assert_str_eq(d->feedback.user_agent, "MailboxProviderFBL/2.1");
+    ck_assert_str_eq(d->feedback.original_rcpt_to, "reader@mailbox-provider.test");
+    ck_assert_str_eq(d->feedback.source_ip, "198.51.100.20");
+    ck_assert_str_eq(d->reporting_mta, "fbl.mailbox-provider.test");
+    ck_assert_str_eq(d->postal_msgid, "ab12cd34ef56gh78");
+    ck_assert_str_eq(d->orig_message_id, "<a1b2c3d4@shop.test>");
+    ck_assert_ptr_null(dsn_failed_rcpt(d, NULL));
+    dsn_free(d);
+
+    d = parse_sample("arf-notspam", "");
+    ck_assert_int_eq(d->kind, DSN_NOT_BOUNCE);
+    ck_assert_str_eq(d->feedback.type, "not-spam");
+    dsn_free(d);
+
+    d = dsn_parse(text_only, strlen(text_only), "");
+    ck_assert_int_ne(d->kind, DSN_COMPLAINT);
+    ck_assert_ptr_null(d->feedback.type);
     dsn_free(d);
 }
 END_TEST
@@ -305,6 +342,7 @@ main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, golden_files, 0, (int) NGOLDEN);
     tcase_add_test(tc, what_matters);
+    tcase_add_test(tc, feedback_reports);
     tcase_add_test(tc, plain_needs_a_daemon);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, malformed_never_crashes);

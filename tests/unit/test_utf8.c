@@ -99,6 +99,20 @@ START_TEST(clean_keeps_valid_text)
 }
 END_TEST
 
+/* A cut never splits a character: the length drops back to the last boundary. */
+START_TEST(cut_at_boundaries)
+{
+    const char *s = "ab\xc3\xa9\xe2\x82\xac";    /* a b e-acute euro: 2 + 2 + 3 bytes */
+
+    ck_assert_uint_eq(utf8_cut(s, 7, 10), 7);
+    ck_assert_uint_eq(utf8_cut(s, 7, 7), 7);
+    ck_assert_uint_eq(utf8_cut(s, 7, 6), 4);
+    ck_assert_uint_eq(utf8_cut(s, 7, 5), 4);
+    ck_assert_uint_eq(utf8_cut(s, 7, 3), 2);
+    ck_assert_uint_eq(utf8_cut(s, 7, 0), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -106,6 +120,7 @@ main(void)
     TCase *tc = tcase_create("utf8");
 
     tcase_add_test(tc, valid_characters);
+    tcase_add_test(tc, cut_at_boundaries);
     tcase_add_test(tc, overlong_forms);
     tcase_add_test(tc, surrogates_and_beyond);
     tcase_add_test(tc, truncated_sequences);

@@ -18,7 +18,8 @@ import {
 import { loadServer, serverTabs, serverCrumbs, serverUrl, serverApi, canWrite } from './common.js';
 
 const EVENTS = ['MessageSent', 'MessageDelayed', 'MessageDeliveryFailed', 'MessageHeld', 'MessageBounced',
-    'MessageLinkClicked', 'MessageLoaded', 'DomainDNSError', 'SendLimitApproaching', 'SendLimitExceeded'];
+    'MessageLinkClicked', 'MessageLoaded', 'DomainDNSError', 'SendLimitApproaching', 'SendLimitExceeded',
+    'MessageComplained'];
 
 function stateBadge(w) {
     return w.enabled ? badge(t('webhooks.enabled'), 'ok') : badge(t('webhooks.disabled'), 'neutral');
