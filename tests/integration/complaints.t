@@ -20,7 +20,7 @@ harness_start_postgate
 plan 19
 
 here=$(cd "$(dirname "$0")" && pwd)
-data="$POSTGATE_SRCDIR/tests/data/dsn"
+data="$POSTGATE_SRCDIR/tests/data/arf"
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
 
@@ -69,7 +69,7 @@ suppression() { harness_sql "SELECT CONCAT_WS('|', source, reason, IFNULL(keep_u
 arf_from() {
 	sed -e "s/ab12cd34ef56gh78/$1/Ig" -e "s/reader@mailbox-provider\.test/$2/g" \
 		-e "s/^Feedback-Type: abuse/Feedback-Type: ${4:-abuse}/" \
-		-e "s/^Message-ID: <fbl-7731@/Message-ID: <fbl-$(instance_random_hex 6)@/" "$data/arf-abuse.eml" >"$3"
+		-e "s/^Message-ID: <fbl-7731@/Message-ID: <fbl-$(instance_random_hex 6)@/" "$data/abuse.eml" >"$3"
 }
 
 # ---------------------------------------------------------------- a report to the message's return path

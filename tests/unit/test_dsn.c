@@ -1,9 +1,10 @@
 /*
  * test_dsn.c -- the DSN parser (lib/mail/dsn.c) on golden files: tests/data/dsn/NAME.eml
- * in, NAME.ref (a dump of what was found) expected out. The samples: a DSN the private
- * Postfix of bounces.t generated (postfix-hardfail), a hand-written RFC 3464 report in
- * Exchange's style, Exim's classic plain-text bounce, an auto-reply, a delay notice and
- * malformed input; then every prefix of every sample and random pieces (no crash, no
+ * and tests/data/arf/NAME.eml in, NAME.ref (a dump of what was found) expected out. The
+ * samples: a DSN the private Postfix of bounces.t generated (postfix-hardfail), a
+ * hand-written RFC 3464 report in Exchange's style, Exim's classic plain-text bounce, an
+ * auto-reply, a delay notice and malformed input; RFC 5965 feedback reports (an abuse
+ * complaint, a not-spam report); then every prefix of every sample and random pieces (no crash, no
  * overread under ASan). Set DSN_REGENERATE=1 to write a missing .ref.
  */
 #include "config.h"
@@ -31,7 +32,7 @@ read_file(const char *name, const char *ext, int must)
     BUF *b;
 
     ck_assert_msg(top != NULL, "top_srcdir is not set by the test harness");
-    path = buf_asprintf("%s/tests/data/dsn/%s.%s", top, name, ext);
+    path = buf_asprintf("%s/tests/data/%s.%s", top, name, ext);
     fp = fopen(path, "rb");
     if (fp == NULL) {
         ck_assert_msg(!must, "%s: %s", path, strerror(errno));
@@ -85,8 +86,8 @@ static const struct golden {
     const char *name;
     const char *envelope_from;
 } golden[] = {
-    {"postfix-hardfail", ""}, {"exchange", ""}, {"exim-plain", ""}, {"autoreply", ""}, {"delayed", ""},
-    {"malformed", NULL}, {"arf-abuse", ""}, {"arf-notspam", ""},
+    {"dsn/postfix-hardfail", ""}, {"dsn/exchange", ""}, {"dsn/exim-plain", ""}, {"dsn/autoreply", ""},
+    {"dsn/delayed", ""}, {"dsn/malformed", NULL}, {"arf/abuse", ""}, {"arf/not-spam", ""},
 };
 #define NGOLDEN (sizeof(golden) / sizeof(golden[0]))
 
@@ -104,7 +105,7 @@ START_TEST(golden_files)
 
     got = dump(d);
     if (ref == NULL && getenv("DSN_REGENERATE")) {
-        char *path = buf_asprintf("%s/tests/data/dsn/%s.ref", getenv("top_srcdir"), g->name);
+        char *path = buf_asprintf("%s/tests/data/%s.ref", getenv("top_srcdir"), g->name);
         FILE *fp = fopen(path, "wb");
 
         ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
@@ -136,7 +137,7 @@ parse_sample(const char *name, const char *envelope_from)
 /* The facts the golden files must show, said once more where a reader sees them. */
 START_TEST(what_matters)
 {
-    DSN *d = parse_sample("exchange", "");
+    DSN *d = parse_sample("dsn/exchange", "");
     const DSN_RCPT *r = dsn_failed_rcpt(d, "NOBODY@corp.example.net");
 
     ck_assert_int_eq(d->kind, DSN_REPORT);
@@ -149,7 +150,7 @@ START_TEST(what_matters)
     ck_assert_int_eq(dsn_rcpt_is_hard(r), 1);
     dsn_free(d);
 
-    d = parse_sample("exim-plain", "");
+    d = parse_sample("dsn/exim-plain", "");
     ck_assert_int_eq(d->kind, DSN_PLAIN);
     ck_assert_str_eq(d->postal_msgid, "xyzrp0123456789b");      /* lower-cased */
     ck_assert_str_eq(d->orig_message_id, "<welcome-42@example.com>");
@@ -157,17 +158,17 @@ START_TEST(what_matters)
     ck_assert_str_eq(dsn_failed_rcpt(d, NULL)->final_recipient, "gone@remote.example");
     dsn_free(d);
 
-    d = parse_sample("postfix-hardfail", "");
+    d = parse_sample("dsn/postfix-hardfail", "");
     ck_assert_int_eq(d->kind, DSN_REPORT);
     ck_assert_ptr_nonnull(d->postfix_queue_id);
     ck_assert_ptr_nonnull(d->postal_msgid);
     ck_assert_int_eq(dsn_rcpt_is_hard(dsn_failed_rcpt(d, NULL)), 1);
     dsn_free(d);
 
-    d = parse_sample("autoreply", "");
+    d = parse_sample("dsn/autoreply", "");
     ck_assert_int_eq(d->kind, DSN_NOT_BOUNCE);
     dsn_free(d);
-    d = parse_sample("delayed", "");
+    d = parse_sample("dsn/delayed", "");
     ck_assert_int_eq(d->kind, DSN_NOT_BOUNCE);
     ck_assert_ptr_null(dsn_failed_rcpt(d, NULL));
     dsn_free(d);
@@ -182,7 +183,7 @@ START_TEST(feedback_reports)
     const char *text_only = "From: fbl@x\r\nContent-Type: multipart/report; report-type=feedback-report; "
         "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFeedback-Type: abuse\r\n"
         "X-Postal-MsgID: abc\r\n--b--\r\n";
-    DSN *d = parse_sample("arf-abuse", "");
+    DSN *d = parse_sample("arf/abuse", "");
 
     ck_assert_int_eq(d->kind, DSN_COMPLAINT);
     ck_assert_str_eq(d->feedback.type, "abuse");
@@ -195,7 +196,7 @@ START_TEST(feedback_reports)
     ck_assert_ptr_null(dsn_failed_rcpt(d, NULL));
     dsn_free(d);
 
-    d = parse_sample("arf-notspam", "");
+    d = parse_sample("arf/not-spam", "");
     ck_assert_int_eq(d->kind, DSN_NOT_BOUNCE);
     ck_assert_str_eq(d->feedback.type, "not-spam");
     dsn_free(d);
