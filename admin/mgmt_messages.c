@@ -26,6 +26,7 @@
 #include "mail/message_view.h"
 #include "mail/mime.h"
 #include "mail/release.h"
+#include "mgmt_messages.h"
 #include "mgmt.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -42,9 +43,9 @@ static const char *const statuses[] = {
 
 /* ---------------------------------------------------------------- JSON */
 
-/* A message as the management API shows it in lists. */
-static json_t *
-summary_json(const MESSAGE_ROW *m)
+/* A message as the management API shows it in lists (mgmt_v2.h). */
+json_t *
+mgmt_message_summary(const MESSAGE_ROW *m)
 {
     char *subject = mime_decode_header(m->subject);
     char *message_id = message_view_bare_id(m->message_id);
@@ -170,12 +171,43 @@ bad:
     return NULL;
 }
 
+/* The search filters of a list (and of a bulk retry) from the query string: to, from,
+ * subject, tag, message_id, status, scope, since, until (mgmt_v2.h). Errors are added to c. */
+void
+mgmt_messages_filter(MGMT_CALL *c, unsigned long long server_id, MESSAGE_QUERY *q, char since[32], char until[32])
+{
+    const char *v;
+
+    q->server_id = server_id;
+    q->rcpt_to = query_text(c, "to", 320);
+    q->mail_from = query_text(c, "from", 320);
+    q->subject = query_text(c, "subject", 998);
+    q->tag = query_text(c, "tag", 255);
+    q->message_id = query_text(c, "message_id", 998);
+    if ((v = query_text(c, "status", 32)) != NULL) {
+        for (size_t i = 0; statuses[i] && q->status == NULL; i++)
+            if (strcmp(v, statuses[i]) == 0)
+                q->status = statuses[i];
+        if (q->status == NULL)
+            mgmt_field_error(c, "status", "must be one of Pending, Sent, SoftFail, HardFail, Held, Bounced, Processed, "
+                        "HoldCancelled, Error");
+    }
+    if ((v = query_text(c, "scope", 32)) != NULL) {
+        if (strcmp(v, "incoming") == 0 || strcmp(v, "outgoing") == 0)
+            q->scope = v;
+        else
+            mgmt_field_error(c, "scope", "must be incoming or outgoing");
+    }
+    q->since = query_time(c, "since", since);
+    q->until = query_time(c, "until", until);
+}
+
 static void
 mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
 {
     unsigned long long server_id = 0;
     char since[32], until[32], cursor[32];
-    const char *limit_s, *before_s, *v;
+    const char *limit_s, *before_s;
     MESSAGE_QUERY q = {0};
     DB_ROWS res = {0};
     MGMT_CALL c;
@@ -184,28 +216,7 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
 
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0)
         goto out;
-    q.server_id = server_id;
-    q.rcpt_to = query_text(&c, "to", 320);
-    q.mail_from = query_text(&c, "from", 320);
-    q.subject = query_text(&c, "subject", 998);
-    q.tag = query_text(&c, "tag", 255);
-    q.message_id = query_text(&c, "message_id", 998);
-    if ((v = query_text(&c, "status", 32)) != NULL) {
-        for (size_t i = 0; statuses[i] && q.status == NULL; i++)
-            if (strcmp(v, statuses[i]) == 0)
-                q.status = statuses[i];
-        if (q.status == NULL)
-            mgmt_field_error(&c, "status", "must be one of Pending, Sent, SoftFail, HardFail, Held, Bounced, Processed, "
-                        "HoldCancelled, Error");
-    }
-    if ((v = query_text(&c, "scope", 32)) != NULL) {
-        if (strcmp(v, "incoming") == 0 || strcmp(v, "outgoing") == 0)
-            q.scope = v;
-        else
-            mgmt_field_error(&c, "scope", "must be incoming or outgoing");
-    }
-    q.since = query_time(&c, "since", since);
-    q.until = query_time(&c, "until", until);
+    mgmt_messages_filter(&c, server_id, &q, since, until);
     q.limit = PAGE_DEFAULT;
     if ((limit_s = query_text(&c, "limit", 16)) != NULL) {
         unsigned long long n = parse_id(limit_s);
@@ -248,7 +259,7 @@ mgmt_v2_messages_list(HTTP_REQUEST *req, void *arg)
             ? json_integer((json_int_t) rows[shown - 1].id) : json_null();
 
         for (size_t r = 0; r < shown; r++)
-            json_array_append_new(list, summary_json(&rows[r]));
+            json_array_append_new(list, mgmt_message_summary(&rows[r]));
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o, s:o}", "messages", list, "next_before", next));
     }
 out:
@@ -273,7 +284,7 @@ mgmt_v2_message_get(HTTP_REQUEST *req, void *arg)
     if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) != 0
         || find_message(&c, server_id, &rows, &m) != 1)
         goto out;
-    d = summary_json(m);
+    d = mgmt_message_summary(m);
     json_object_set_new(d, "bounce", json_boolean(m->bounce));
     json_object_set_new(d, "bounce_for_id", m->bounce_for ? json_integer((json_int_t) m->bounce_for) : json_null());
     json_object_set_new(d, "forwarded_from_id", m->forwarded_from ? json_integer((json_int_t) m->forwarded_from) : json_null());
@@ -516,7 +527,7 @@ act_one(HTTP_REQUEST *req, void *arg, int act)
         if ((ret = message_get_row(c.db, server_id, id, &rows)) <= 0)
             mgmt_reply_db(&c, "message reload", ret < 0 ? ret : DB_ERR_PERM);
         else
-            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", summary_json(rows.v)));
+            mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "message", mgmt_message_summary(rows.v)));
         break;
     case R_NOT_FOUND:
         mgmt_reply_not_found(&c, "message");

@@ -17,6 +17,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_domains_routes,
     mgmt_credentials_routes,
     mgmt_messages_routes,
+    mgmt_retry_routes,
     mgmt_postfix_routes,
     mgmt_users_routes,
     mgmt_totp_routes,

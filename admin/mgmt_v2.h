@@ -60,6 +60,7 @@ extern const MGMT_ROUTE mgmt_servers_routes[];          /* mgmt_servers.c: serve
 extern const MGMT_ROUTE mgmt_domains_routes[];          /* mgmt_domains.c: a server's domains */
 extern const MGMT_ROUTE mgmt_credentials_routes[];      /* mgmt_credentials.c: a server's credentials */
 extern const MGMT_ROUTE mgmt_messages_routes[];         /* mgmt_messages.c: a server's message log, holds */
+extern const MGMT_ROUTE mgmt_retry_routes[];            /* mgmt_retry.c: retrying failed and held messages */
 extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
 extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
 extern const MGMT_ROUTE mgmt_totp_routes[];             /* mgmt_totp.c: two-factor sign-in, enrolment, resets */

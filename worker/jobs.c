@@ -12,6 +12,8 @@
  *                 bounded batches (retention.h); every worker.retention_interval
  *   dns_checks    the DNS records of verified domains, each every worker.dns_check_interval;
  *                 DomainDNSError once when a passing domain starts failing (dnsmonitor.h)
+ *   retries       messages marked by a bulk retry, oldest first, at most worker.retry_batch
+ *                 per round at worker.retry_rate per second (retry.h)
  *
  * The thread wakes every worker.jobs_interval seconds (reloadable) and runs the jobs
  * that are due. A database failure is logged and the next round tries again.
@@ -33,6 +35,7 @@
 #include "mail/job.h"
 #include "mail/partition.h"
 #include "mail/retention.h"
+#include "mail/retry.h"
 #include "mail/sendlimit.h"
 #include "mail/server.h"
 #include "util/buf.h"
@@ -231,6 +234,45 @@ retention(JOBS *jobs, DB *db, const PGCONF *cfg)
     return ret < 0 ? ret : 0;
 }
 
+/* Sends the oldest marked messages again, paced: a bulk retry reaches Postfix at
+ * worker.retry_rate per second, worker.retry_batch per round. A message that cannot be
+ * retried any more (sent meanwhile, deleted) loses its mark; a failed injection leaves it
+ * held for a retry. */
+static int
+retries(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    DB_ROWS rows = {0};
+    unsigned done = 0, failed = 0;
+    int n, ret = 0;
+
+    if ((n = retry_due(db, (unsigned) cfg->worker_retry_batch, &rows)) <= 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        const RETRY_DUE_ROW *r = (const RETRY_DUE_ROW *) rows.v + i;
+        char *why = NULL;
+
+        if (i > 0 && worker_sleep(jobs->env, 1.0 / (double) cfg->worker_retry_rate))
+            break;
+        ret = retry_message(db, cfg, jobs->env->seal, r->server_id, r->id, "a bulk retry", &why);
+        if (ret < 0) {
+            mem_free(why);
+            break;
+        }
+        if (ret == RETRY_DONE) {
+            done++;
+        } else if (ret == RETRY_INJECT_FAILED) {
+            failed++;
+            msg_warn("retries: message %llu of server %llu: %s", r->id, r->server_id, why);
+        }
+        mem_free(why);
+    }
+    db_rows_free(&rows);
+    if (done || failed)
+        msg_info("retries: %u message%s sent again, %u left held (re-injection failed)", done, done == 1 ? "" : "s",
+                 failed);
+    return ret < 0 ? ret : 0;
+}
+
 /* How often a job runs at most (seconds; 0: every round of the jobs). */
 static unsigned
 every_round(const PGCONF *cfg)
@@ -262,6 +304,7 @@ static const struct {
     {"partitions", partitions, hourly},
     {"dns_checks", dns_checks, every_round},
     {"retention", retention, retention_period},
+    {"retries", retries, every_round},
 };
 
 /* Runs the due jobs once. < 0 when the database failed. */

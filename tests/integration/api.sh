@@ -8,9 +8,10 @@
 #   status ANSWER / body ANSWER / code ANSWER ("HTTP-status error-code")
 #   j EXPR   a Python expression over the JSON document d read from stdin
 #   jar NAME / as NAME METHOD PATH [BODY] / bearer TOKEN METHOD PATH [BODY]
-#            a user's cookie jar; a cookie call with the CSRF token the test's login()
+#            a user's cookie jar; a cookie call with the CSRF token login()
 #            stored in csrf_NAME; a call with a personal API token
 #   sql SQL  harness_sql
+#   login NAME EMAIL PASSWORD   signs NAME in (its jar) and sets csrf_NAME
 
 mkuser() { # EMAIL PASSWORD [--admin]
 	printf '%s\n' "$2" | $HARNESS_CTL make-user --email "$1" --first-name "${1%%@*}" --last-name Test \
@@ -57,3 +58,8 @@ bearer() { # TOKEN METHOD PATH [BODY]
 	call "$1" "$2" "${3:-}" -H "Authorization: Bearer $token"
 }
 sql() { harness_sql "$1"; }
+login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
+	local a
+	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
+	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
+}

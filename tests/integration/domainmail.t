@@ -42,11 +42,6 @@ base=$HARNESS_ADMIN_URL
 
 mkuser alice@example.test 'Al1ce-pass-phrase'
 mkuser eve@example.test 'Ev3-pass-phrase!'
-login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
-	local a
-	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
-	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
-}
 login alice alice@example.test 'Al1ce-pass-phrase'
 login eve eve@example.test 'Ev3-pass-phrase!'
 # shellcheck disable=SC2154 # login() sets csrf_NAME with printf -v

@@ -37,11 +37,6 @@ mkuser bob@example.test 'B0b-pass-phrase!'
 mkuser carol@example.test 'Car0l-pass-phrase'
 mkuser eve@example.test 'Ev3-pass-phrase!'
 
-login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
-	local a
-	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
-	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
-}
 login alice alice@example.test 'Al1ce-pass-phrase'
 login bob bob@example.test 'B0b-pass-phrase!'
 login carol carol@example.test 'Car0l-pass-phrase'

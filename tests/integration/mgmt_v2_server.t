@@ -36,11 +36,6 @@ mkuser eve@example.test 'Ev3-pass-phrase!'
 # ---------------------------------------------------------------- helpers
 
 # j EXPR: a Python expression over the JSON document d from stdin ("PARSE-ERROR" if not JSON).
-login() { # NAME EMAIL PASSWORD: logs in with NAME's jar, sets csrf_NAME
-	local a
-	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
-	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
-}
 # swaks AUTH PLAIN with key $1 against the private Postfix; the first 235/535/454 reply.
 auth_plain() {
 	local out

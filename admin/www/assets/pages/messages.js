@@ -236,6 +236,15 @@ async function messagePage(ctx, box) {
                 try { await post(`${base}/cancel`); flash(t('held.cancelled_one')); ctx.reload(); } catch (err) { flash(errorText(err), 'error'); }
             }, { kind: 'danger', id: 'cancel-message' }));
     }
+    // A retry takes what failed for good (and HoldCancelled); Held has its own release.
+    const retryable = (m.scope === 'outgoing' && ['HardFail', 'Bounced', 'HoldCancelled'].includes(m.status))
+        || (m.scope === 'incoming' && m.status === 'HardFail');
+    if (retryable && canWrite(org)) {
+        actions.append(button(t('message.retry'), async () => {
+            if (!await confirmAction({ title: t('message.retry_title'), message: t('message.retry_text', { to: m.rcpt_to }), confirmLabel: t('message.retry'), danger: false })) return;
+            try { await post(`${base}/retry`); flash(t('message.retried')); ctx.reload(); } catch (err) { flash(errorText(err), 'error'); }
+        }, { kind: 'primary', id: 'retry-message' }));
+    }
     // Deleting is for finished messages only (the API refuses the others with 409).
     const inFlight = m.held || m.status === 'Pending' || m.status === 'SoftFail';
     if (canWrite(org) && !inFlight) {
