@@ -13,13 +13,15 @@
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
-#define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") " "
+#define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") ", " \
+    "p.destination_concurrency_limit, p.destination_rate_delay "
 
 #define COL(kind, type, field) DB_COL_AT(kind, type, field)
 static const DB_COL pool_cols[] = {
     COL(DB_COL_ID, IPPOOL_ROW, id), COL(DB_COL_STR, IPPOOL_ROW, uuid), COL(DB_COL_STR, IPPOOL_ROW, name),
     COL(DB_COL_BOOL, IPPOOL_ROW, is_default), COL(DB_COL_STR, IPPOOL_ROW, created_at),
-    COL(DB_COL_STR, IPPOOL_ROW, updated_at),
+    COL(DB_COL_STR, IPPOOL_ROW, updated_at), COL(DB_COL_NUM, IPPOOL_ROW, concurrency_limit),
+    COL(DB_COL_NUM, IPPOOL_ROW, rate_delay),
 };
 static const DB_COL address_cols[] = {
     COL(DB_COL_ID, IPPOOL_ADDRESS_ROW, id), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv4),

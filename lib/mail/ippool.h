@@ -26,6 +26,8 @@ typedef struct ippool_row {
     int is_default;
     const char *created_at;
     const char *updated_at;
+    long long concurrency_limit;        /* per destination and address; -1 Postfix's default */
+    long long rate_delay;               /* seconds; -1 Postfix's default */
 } IPPOOL_ROW;
 /* Every pool (only uuid's when not NULL), by name, as IPPOOL_ROWs into *rows (db_rows_free
  * it): the row count, < 0 database error. */

@@ -23,7 +23,8 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 export POSTGATE_POSTFIX_IP_POOLS=true
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 24
+harness_start_worker
+plan 25
 
 ctl() { $HARNESS_CTL "$@"; }
 sql() { harness_sql "$@"; }
@@ -102,6 +103,12 @@ peer() {
 
 send "$key" app@example.com someone@vip.example.net "pool-rule-server-$$"
 is "$(peer "pool-rule-server-$$")" "127.0.0.4 r.pool.test" "a server rule's mail leaves from its pool's address and HELO"
+rule_status() {
+	sql "SELECT m.status FROM messages m WHERE m.rcpt_to = 'someone@vip.example.net' AND m.subject = 'pool-rule-server-$$'"
+}
+sent() { [ "$(rule_status)" = Sent ]; }
+harness_wait_for 60 sent || true
+is "$(rule_status)" Sent "postgate-worker records the pool transport's delivery as Sent (its log line is read)"
 send "$key" news@example.com someone@example.net "pool-rule-org-$$"
 is "$(peer "pool-rule-org-$$")" "127.0.0.5 o.pool.test" "an organization rule's mail leaves from its pool"
 send "$key" app@example.com someone@example.net "pool-default-$$"
