@@ -84,8 +84,9 @@ list_free(char **list, size_t n)
     mem_free(list);
 }
 
-int
-pfpools_sync(PF *pf, DB *db, int *changed_r)
+/* Both: with out, only report (*changed_r counts the differences). */
+static int
+pools_apply(PF *pf, DB *db, FILE *out_report, int *changed_r)
 {
     DB_ROWS rows = {0};
     const IPPOOL_TRANSPORT_ROW *addr;
@@ -180,6 +181,19 @@ pfpools_sync(PF *pf, DB *db, int *changed_r)
             unsets[nunsets++] = mem_strdup(pf->explicit.items[i].name);
     }
 
+    if (out_report) {
+        for (size_t i = 0; i < nadds; i++)
+            fprintf(out_report, "master.cf: IP pool transport %.*s is missing or different\n",
+                    (int) strcspn(adds[i], "="), adds[i]);
+        for (size_t i = 0; i < nsets; i++)
+            fprintf(out_report, "main.cf: expected %s\n", sets[i]);
+        for (size_t i = 0; i < nunsets; i++)
+            fprintf(out_report, "main.cf: %s is no longer wanted\n", unsets[i]);
+        for (size_t i = 0; i < nremovals; i++)
+            fprintf(out_report, "master.cf: IP pool transport %s is no longer wanted\n", removals[i]);
+        *changed_r = (int) (nadds + nsets + nunsets + nremovals);
+        goto done;
+    }
     /* Transports first, so the parameters never name a transport master.cf lacks. */
     if (nadds && (status = postconf_list(pf, NULL, "-M", NULL, adds, nadds)) == 0) {
         *changed_r = 1;
@@ -223,4 +237,16 @@ done:
     db_rows_free(&rows);
     buf_free(out);
     return status;
+}
+
+int
+pfpools_sync(PF *pf, DB *db, int *changed_r)
+{
+    return pools_apply(pf, db, NULL, changed_r);
+}
+
+int
+pfpools_check(PF *pf, DB *db, FILE *out, int *problems_r)
+{
+    return pools_apply(pf, db, out, problems_r);
 }

@@ -11,6 +11,8 @@
 #ifndef PG_CTL_PFPOOLS_H
 #define PG_CTL_PFPOOLS_H
 
+#include <stdio.h>
+
 #include "ctl_postconf.h"
 #include "mail/db.h"
 
@@ -22,6 +24,9 @@
  * is set when master.cf or main.cf changed. 0, or an exit status after saying why not.
  */
 int pfpools_sync(PF *pf, DB *db, int *changed_r);
+/* What pfpools_sync() would change, one line each to out, changing nothing: the count in
+ * *problems_r. 0, or an exit status after saying why not. */
+int pfpools_check(PF *pf, DB *db, FILE *out, int *problems_r);
 /* Whether a marked master.cf service ("name/type") is a pool transport. */
 int pfpools_owns(const char *service);
 

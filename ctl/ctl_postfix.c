@@ -108,11 +108,18 @@ wiring_problems(PF *pf, FILE *out, int warn)
     return problems;
 }
 
+static int pools_against_db(PF *pf, FILE *report, int *changed_r);
+
 static int
 do_check(PF *pf)
 {
-    int problems = wiring_problems(pf, stdout, 1);
+    int problems = wiring_problems(pf, stdout, 1), pool_problems = 0, status;
 
+    /* The pool transports against the database (status's wiring check leaves them out:
+     * it reports MariaDB on its own). */
+    if ((status = pools_against_db(pf, stdout, &pool_problems)) != 0)
+        return status;
+    problems += pool_problems;
     if (problems) {
         printf("Postfix in %s is not wired to postgate: %d thing%s missing or different; "
                "run 'postgatectl postfix enable'.\n", pf->dir, problems, problems == 1 ? "" : "s");
@@ -123,9 +130,10 @@ do_check(PF *pf)
 }
 
 /* The pool transports as postfix.ip_pools wants them (none when off): 0 or an exit status;
- * *changed_r when something changed. */
+ * *changed_r when something changed. With report, only what differs is written there
+ * (*changed_r its count). */
 static int
-sync_pools(PF *pf, int *changed_r)
+pools_against_db(PF *pf, FILE *report, int *changed_r)
 {
     DB *db = NULL;
     int status;
@@ -141,10 +149,16 @@ sync_pools(PF *pf, int *changed_r)
             return ctl_db_status(ret);
         }
     }
-    status = pfpools_sync(pf, db, changed_r);
+    status = report ? pfpools_check(pf, db, report, changed_r) : pfpools_sync(pf, db, changed_r);
     if (db)
         db_free(db);
     return status;
+}
+
+static int
+sync_pools(PF *pf, int *changed_r)
+{
+    return pools_against_db(pf, NULL, changed_r);
 }
 
 static int

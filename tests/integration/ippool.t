@@ -24,7 +24,7 @@ export POSTGATE_POSTFIX_IP_POOLS=true
 harness_setup mariadb sink postfix
 harness_start_postgate
 harness_start_worker
-plan 25
+plan 27
 
 ctl() { $HARNESS_CTL "$@"; }
 sql() { harness_sql "$@"; }
@@ -85,6 +85,9 @@ is "$(pf -h "pgpool-${o1}_destination_concurrency_limit") $(pf -h "pgpool-${o1}_
 is "$(sql "SELECT SUM(transport_ready) FROM ip_addresses")" 5 "... and every address is ready"
 out=$(ctl postfix pools 2>&1) || true
 like "$out" "up to date: nothing changed" "run again, pools changes nothing"
+rc=0
+out=$(ctl postfix check 2>&1) || rc=$?
+is "$rc" 0 "postfix check: the instance and its pool transports are wired"
 
 # send KEY FROM TO SUBJECT
 send() {
@@ -173,6 +176,10 @@ a3=$(address "$A" 127.0.0.7 a3.pool.test 100)
 sql "UPDATE ip_addresses SET priority = 0 WHERE id = $a1"
 lookups >"$HARNESS_DIR/answers"
 is "$(sort -u "$HARNESS_DIR/answers")" "OK pgpool-$a1" "a new address is not chosen before postfix pools wrote its transport"
+rc=0
+out=$(ctl postfix check 2>&1) || rc=$?
+like "$rc $out" "^1 .*IP pool transport pgpool-$a3/unix is missing or different" \
+	"postfix check reports the transport postfix pools has still to write, and exits 1"
 
 # Unknown senders and keys that are not return paths fall through to default_transport.
 printf '%s\n' "0123456789abcdef@$rpd" "app@example.com" "@$rpd" >"$HARNESS_DIR/keys"
