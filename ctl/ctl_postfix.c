@@ -1,10 +1,11 @@
 /*
- * ctl_postfix.c -- `postgatectl postfix enable|disable|check`: wire a Postfix instance
+ * ctl_postfix.c -- `postgatectl postfix enable|disable|check|pools`: wire a Postfix instance
  * to postgate's daemons (milter, policy service, Dovecot-protocol SASL, the loopback
  * release service, the maillog file, the IP pools' transports) and unwire it again;
- * `postfix pools` brings the pool transports alone in line with the database. This file holds the three
- * commands; ctl_postconf.c reads the instance, ctl_mastercf.c its master.cf services,
- * ctl_pfstate.c keeps the state for an exact undo, ctl_pfsock.c the sockets.
+ * `postfix pools` brings the pool transports alone in line with the database. This file
+ * holds the four commands; ctl_postconf.c reads the instance, ctl_mastercf.c its master.cf
+ * services, ctl_pfpools.c the pool transports, ctl_pfstate.c keeps the state for an exact
+ * undo, ctl_pfsock.c the sockets.
  *
  * Contract: main.cf and master.cf change only through postconf(1), run with an argv
  * (never a shell), its output captured and shown when it fails. Before its first change
