@@ -47,8 +47,11 @@ pool_json(MGMT_CALL *c, const IPPOOL_ROW *pool)
         for (size_t i = 0; i < x.n; i++)
             json_array_append_new(addresses, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
     db_rows_free(&x);
-    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o}", "uuid", mgmt_jstr(pool->uuid), "name", mgmt_jstr(pool->name),
-                  "default", pool->is_default, "addresses", addresses, "created_at", mgmt_jstr(pool->created_at),
+    o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(pool->uuid), "name", mgmt_jstr(pool->name),
+                  "default", pool->is_default, "destination_concurrency_limit",
+                  pool->concurrency_limit < 0 ? json_null() : json_integer(pool->concurrency_limit),
+                  "destination_rate_delay", pool->rate_delay < 0 ? json_null() : json_integer(pool->rate_delay),
+                  "addresses", addresses, "created_at", mgmt_jstr(pool->created_at),
                   "updated_at", mgmt_jstr(pool->updated_at));
     if (c->p.is_admin) {
         json_t *orgs = json_array();
@@ -161,14 +164,39 @@ mgmt_v2_org_ippools(HTTP_REQUEST *req, void *arg)
     mgmt_call_end(&c);
 }
 
+/* The per-destination limits over the pool's (row NULL: a new pool, none): a field absent
+ * keeps the value, null clears it (Postfix's default). */
+static void
+limit_fields(MGMT_CALL *c, const IPPOOL_ROW *row, int *concurrency_r, int *rate_delay_r)
+{
+    static const struct { const char *name; long long max; } f[2] = {
+        {"destination_concurrency_limit", 1000}, {"destination_rate_delay", 3600}};
+    int *out[2] = {concurrency_r, rate_delay_r};
+
+    *concurrency_r = row ? (int) row->concurrency_limit : -1;
+    *rate_delay_r = row ? (int) row->rate_delay : -1;
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(c->body, f[i].name);
+        long long n;
+
+        if (v == NULL)
+            continue;
+        if (json_is_null(v))
+            *out[i] = -1;
+        else if (mgmt_field_int(c, f[i].name, i == 0 ? 1 : 0, f[i].max, &n) == 1)
+            *out[i] = (int) n;
+    }
+}
+
 static void
 mgmt_v2_ippools_create(HTTP_REQUEST *req, void *arg)
 {
-    static const char *const known[] = {"name", "default", NULL};
+    static const char *const known[] = {"name", "default", "destination_concurrency_limit",
+                                        "destination_rate_delay", NULL};
     unsigned long long id = 0;
     const char *name;
     DB_ROWS res = {0};
-    int is_default, ret;
+    int is_default, ret, concurrency, rate_delay;
     MGMT_CALL c;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0)
@@ -176,13 +204,15 @@ mgmt_v2_ippools_create(HTTP_REQUEST *req, void *arg)
     mgmt_check_known(&c, known);
     name = mgmt_field_name(&c, "name", 1);
     is_default = mgmt_field_bool(&c, "default");
+    limit_fields(&c, NULL, &concurrency, &rate_delay);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_create(c.db, name, is_default, &id)) < 0) {
+    if ((ret = ippool_create(c.db, name, is_default, &id)) < 0
+        || (ret = ippool_set_limits(c.db, id, concurrency, rate_delay)) < 0) {
         mgmt_reply_db(&c, "IP pool create", ret);
         goto out;
     }
@@ -219,10 +249,11 @@ mgmt_v2_ippool_get(HTTP_REQUEST *req, void *arg)
 static void
 mgmt_v2_ippool_update(HTTP_REQUEST *req, void *arg)
 {
-    static const char *const known[] = {"name", "default", NULL};
+    static const char *const known[] = {"name", "default", "destination_concurrency_limit",
+                                        "destination_rate_delay", NULL};
     DB_ROWS res = {0};
     const char *name;
-    int is_default, ret;
+    int is_default, ret, concurrency, rate_delay;
     MGMT_CALL c;
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || need_installation_admin(&c) != 0 || find_pool(&c, &res) != 1)
@@ -230,13 +261,15 @@ mgmt_v2_ippool_update(HTTP_REQUEST *req, void *arg)
     mgmt_check_known(&c, known);
     name = mgmt_field_name(&c, "name", 0);
     is_default = mgmt_field_bool(&c, "default");
+    limit_fields(&c, pool_row(&res), &concurrency, &rate_delay);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_update(c.db, pool_row(&res)->id, name, is_default)) < 0) {
+    if ((ret = ippool_update(c.db, pool_row(&res)->id, name, is_default)) < 0
+        || (ret = ippool_set_limits(c.db, pool_row(&res)->id, concurrency, rate_delay)) < 0) {
         mgmt_reply_db(&c, "IP pool update", ret);
         goto out;
     }

@@ -61,6 +61,8 @@ static const char usage_text[] =
     "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
     "  postfix disable undo what enable changed [-C POSTFIX_CONFIG_DIR] [--reload]\n"
     "  postfix check   report what is not wired [-C POSTFIX_CONFIG_DIR]; exits 1 then\n"
+    "  postfix pools   IP pool transports as the database has them (postfix.ip_pools)\n"
+    "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
     "  postfix tls     --cert FILE --key FILE [--smtps [HOST:]PORT | --no-smtps]\n"
     "                  [--submission [HOST:]PORT | --no-submission] [-C DIR] [--reload]:\n"
     "                  STARTTLS, submission (587) and implicit TLS (465); --off undoes it\n"

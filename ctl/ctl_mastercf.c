@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl_mastercf.h"
+#include "ctl_pfpools.h"
 #include "ctl_pftls.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -124,12 +125,12 @@ loopback_ok(const LOOPBACK *lb)
 }
 
 /* Marked services enable would not add now (a loopback service at an old address); the
- * TLS services are `postfix tls`'s, not enable's. */
+ * TLS services are `postfix tls`'s, the pool transports ctl_pfpools.c's. */
 int
 is_stale(const PF *pf, const char *service)
 {
     for (int i = 0; i < LOOPBACKS; i++)
         if (strcmp(service, pf->loop[i].service) == 0)
             return 0;
-    return strcmp(service, "postlog/unix-dgram") != 0 && !pftls_owns(pf, service);
+    return strcmp(service, "postlog/unix-dgram") != 0 && !pftls_owns(pf, service) && !pfpools_owns(service);
 }

@@ -457,6 +457,11 @@ pf_load_settings(PF *pf)
     add_setting(pf, "relay_domains", buf_asprintf("socketmap:%s:domain", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "relay_recipient_maps", buf_asprintf("socketmap:%s:recipient", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "relay_transport", buf_asprintf("lmtp:%s", pf->sock_postfix[SOCK_LMTP]));
+    /* IP pools: the return path the milter sets names the message; policyd answers the
+     * transport of its pool address (ctl_pfpools.c writes them). */
+    if (cfg->postfix_ip_pools)
+        add_setting(pf, "sender_dependent_default_transport_maps",
+                    buf_asprintf("socketmap:%s:transport", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));

@@ -1,9 +1,11 @@
 /*
- * ctl_postfix.c -- `postgatectl postfix enable|disable|check`: wire a Postfix instance
+ * ctl_postfix.c -- `postgatectl postfix enable|disable|check|pools`: wire a Postfix instance
  * to postgate's daemons (milter, policy service, Dovecot-protocol SASL, the loopback
- * release service, the maillog file) and unwire it again. This file holds the three
- * commands; ctl_postconf.c reads the instance, ctl_mastercf.c its master.cf services,
- * ctl_pfstate.c keeps the state for an exact undo, ctl_pfsock.c the sockets.
+ * release service, the maillog file, the IP pools' transports) and unwire it again;
+ * `postfix pools` brings the pool transports alone in line with the database. This file
+ * holds the four commands; ctl_postconf.c reads the instance, ctl_mastercf.c its master.cf
+ * services, ctl_pfpools.c the pool transports, ctl_pfstate.c keeps the state for an exact
+ * undo, ctl_pfsock.c the sockets.
  *
  * Contract: main.cf and master.cf change only through postconf(1), run with an argv
  * (never a shell), its output captured and shown when it fails. Before its first change
@@ -29,6 +31,7 @@
 
 #include "ctl.h"
 #include "ctl_mastercf.h"
+#include "ctl_pfpools.h"
 #include "ctl_pfsock.h"
 #include "ctl_pfstate.h"
 #include "ctl_pftls.h"
@@ -106,11 +109,18 @@ wiring_problems(PF *pf, FILE *out, int warn)
     return problems;
 }
 
+static int pools_against_db(PF *pf, FILE *report, int *changed_r);
+
 static int
 do_check(PF *pf)
 {
-    int problems = wiring_problems(pf, stdout, 1);
+    int problems = wiring_problems(pf, stdout, 1), pool_problems = 0, status;
 
+    /* The pool transports against the database (status's wiring check leaves them out:
+     * it reports MariaDB on its own). */
+    if ((status = pools_against_db(pf, stdout, &pool_problems)) != 0)
+        return status;
+    problems += pool_problems;
     if (problems) {
         printf("Postfix in %s is not wired to postgate: %d thing%s missing or different; "
                "run 'postgatectl postfix enable'.\n", pf->dir, problems, problems == 1 ? "" : "s");
@@ -118,6 +128,38 @@ do_check(PF *pf)
     }
     printf("Postfix in %s is wired to postgate.\n", pf->dir);
     return EX_OK;
+}
+
+/* The pool transports as postfix.ip_pools wants them (none when off): 0 or an exit status;
+ * *changed_r when something changed. With report, only what differs is written there
+ * (*changed_r its count). */
+static int
+pools_against_db(PF *pf, FILE *report, int *changed_r)
+{
+    DB *db = NULL;
+    int status;
+
+    *changed_r = 0;
+    if (pf->cfg->postfix_ip_pools) {
+        int ret;
+
+        db = db_new(pf->cfg);
+        if ((ret = db_connect(db, 0)) < 0) {
+            msg_error("IP pools: cannot reach MariaDB: %s", db_error(db));
+            db_free(db);
+            return ctl_db_status(ret);
+        }
+    }
+    status = report ? pfpools_check(pf, db, report, changed_r) : pfpools_sync(pf, db, changed_r);
+    if (db)
+        db_free(db);
+    return status;
+}
+
+static int
+sync_pools(PF *pf, int *changed_r)
+{
+    return pools_against_db(pf, NULL, changed_r);
 }
 
 static int
@@ -162,9 +204,12 @@ do_enable(PF *pf, int reload)
     postlog_needed = !pf->postlog_present;
 
     if (nchanges == 0 && nremovals == 0 && ndirs == 0 && !any_loop && !postlog_needed) {
-        printf("Postfix in %s is already wired to postgate: nothing changed.\n", pf->dir);
+        if ((status = sync_pools(pf, &changed)) == 0 && !changed)
+            printf("Postfix in %s is already wired to postgate: nothing changed.\n", pf->dir);
+        if (status == 0)
+            status = pf_maybe_reload(pf, reload, changed);
         state_free(&st);
-        return EX_OK;
+        return status;
     }
 
     /* Before the first change: backups (kept from the first time) and the state. */
@@ -243,6 +288,13 @@ do_enable(PF *pf, int reload)
                 printf("master.cf: removed service %s (added by postgate, no longer wanted)\n", removals[i]);
         }
     }
+    /* The transports before the map that names them takes effect (at the reload). */
+    if (status == 0) {
+        int pools_changed;
+
+        status = sync_pools(pf, &pools_changed);
+        changed |= pools_changed;
+    }
     if (status == 0)
         printf("Postfix in %s is now wired to postgate.\n", pf->dir);
     else if (changed)
@@ -261,9 +313,9 @@ static int
 do_disable(PF *pf, int reload)
 {
     STATE st;
-    char **sets, **unsets, *removals[8];
+    char **sets, **unsets, **removals;
     const STATE_ENTRY **restored;
-    size_t nsets = 0, nunsets = 0, nremovals = 0;
+    size_t nsets = 0, nunsets = 0, nremovals = 0, npools = 0;
     char *path = path_join(pf->dir, STATE_FILE);
     int status, changed = 0;
 
@@ -271,11 +323,20 @@ do_disable(PF *pf, int reload)
         mem_free(path);
         return status;
     }
-    for (size_t i = 0; i < pf->marked.count && nremovals < 8; i++)
-        removals[nremovals++] = pf->marked.items[i].name;
-    if (!st.exists && nremovals == 0) {
+    /* The pool transports go through ctl_pfpools.c, with their main.cf parameters. */
+    removals = mem_alloc((pf->marked.count + 1) * sizeof(*removals));
+    for (size_t i = 0; i < pf->marked.count; i++) {
+        if (pfpools_owns(pf->marked.items[i].name))
+            npools++;
+        else
+            removals[nremovals++] = pf->marked.items[i].name;
+    }
+    for (size_t i = 0; i < pf->explicit.count; i++)
+        npools += pfpools_owns(pf->explicit.items[i].name);
+    if (!st.exists && nremovals == 0 && npools == 0) {
         printf("Postfix in %s is not wired by postgate (no %s, no postgate services): nothing changed.\n",
                pf->dir, path);
+        mem_free(removals);
         mem_free(path);
         return EX_OK;
     }
@@ -315,6 +376,13 @@ do_disable(PF *pf, int reload)
         for (size_t i = 0; i < nremovals; i++)
             printf("master.cf: removed service %s\n", removals[i]);
     }
+    /* After main.cf no longer points at them. */
+    if (status == 0 && npools) {
+        int pools_changed;
+
+        status = pfpools_sync(pf, NULL, &pools_changed);
+        changed |= pools_changed;
+    }
     if (status == 0 && !st.exists)
         msg_warn("no %s: main.cf parameters were not restored; compare main.cf with main.cf" BACKUP_SUFFIX,
                  path);
@@ -333,10 +401,28 @@ do_disable(PF *pf, int reload)
     for (size_t i = 0; i < nsets; i++)
         mem_free(sets[i]);
     mem_free(sets);
+    mem_free(removals);
     mem_free(restored);
     mem_free(unsets);
     state_free(&st);
     mem_free(path);
+    return status;
+}
+
+/* `postfix pools`: the pool transports follow the database (run after pool addresses or
+ * limits change; rules, priorities and servers' pools need nothing, policyd reads them). */
+static int
+do_pools(PF *pf, int reload)
+{
+    int changed, status;
+
+    if (!pf->cfg->postfix_ip_pools)
+        printf("postfix.ip_pools is off: IP pool transports are removed, mail leaves from Postfix's default "
+               "address.\n");
+    if ((status = sync_pools(pf, &changed)) == 0 && !changed)
+        printf("IP pool transports in %s are up to date: nothing changed.\n", pf->dir);
+    if (status == 0)
+        status = pf_maybe_reload(pf, reload, changed);
     return status;
 }
 
@@ -358,7 +444,7 @@ ctl_postfix_wiring(const PGCONF *cfg, FILE *out, int *problems_r)
 static int
 postfix_usage(void)
 {
-    msg_error("usage: postgatectl postfix enable|disable [-C POSTFIX_CONFIG_DIR] [--reload]");
+    msg_error("usage: postgatectl postfix enable|disable|pools [-C POSTFIX_CONFIG_DIR] [--reload]");
     msg_error("       postgatectl postfix check [-C POSTFIX_CONFIG_DIR]");
     msg_error("       postgatectl postfix tls --cert FILE --key FILE ... | --off (see postgatectl(8))");
     return EX_USAGE;
@@ -381,8 +467,9 @@ ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv)
     sub = argv[1];
     if (strcmp(sub, "tls") == 0)
         return ctl_postfix_tls(ctx, argc, argv);
-    if (strcmp(sub, "enable") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "check") != 0) {
-        msg_error("unknown postfix subcommand '%s' (enable, disable, check or tls)", sub);
+    if (strcmp(sub, "enable") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "check") != 0
+        && strcmp(sub, "pools") != 0) {
+        msg_error("unknown postfix subcommand '%s' (enable, disable, check, pools or tls)", sub);
         return postfix_usage();
     }
     optind = 1;
@@ -398,7 +485,7 @@ ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv)
         return postfix_usage();
     }
     if (reload && strcmp(sub, "check") == 0) {
-        msg_error("postfix check: --reload applies to enable and disable only");
+        msg_error("postfix check: --reload applies to enable, disable and pools only");
         return EX_USAGE;
     }
     if ((status = pf_open(&pf, ctx->cfg, dir)) == 0 && (status = pf_load(&pf)) == 0
@@ -408,6 +495,8 @@ ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv)
             status = do_check(&pf);
         else if (strcmp(sub, "enable") == 0)
             status = do_enable(&pf, reload);
+        else if (strcmp(sub, "pools") == 0)
+            status = do_pools(&pf, reload);
         else
             status = do_disable(&pf, reload);
     }

@@ -11,6 +11,8 @@
 #include <strings.h>
 
 #include "mail/inbound.h"
+#include "mail/ipchoice.h"
+#include "mail/message.h"
 #include "socketmap.h"
 #include "stats.h"
 #include "util/buf.h"
@@ -144,6 +146,43 @@ recipient_domain_gone(DB *db, const PGCONF *cfg, const char *address)
     return ret < 0 ? ret : !ret;
 }
 
+/*
+ * sender_dependent_default_transport_maps: the key is the envelope sender, which the milter
+ * set to "<token>@<dns.return_path_domain>" for every outgoing message; anything else (a
+ * bounce's null sender is "<>", Postfix's "@domain" retry, mail postgate did not record)
+ * is NOTFOUND: default_transport. The token names the message row and so its server.
+ */
+static char *
+transport_lookup(CONN *c, const PGCONF *cfg, const char *key)
+{
+    const char *at = strrchr(key, '@');
+    char token[MESSAGE_TOKEN_LEN + 1];
+    IPCHOICE choice;
+    DB *db;
+    int ret;
+
+    if (at == NULL || (size_t) (at - key) != MESSAGE_TOKEN_LEN || strcasecmp(at + 1, cfg->dns_return_path_domain) != 0)
+        return mem_strdup("NOTFOUND ");
+    for (size_t i = 0; i < MESSAGE_TOKEN_LEN; i++) {
+        if (!isalnum((unsigned char) key[i]))
+            return mem_strdup("NOTFOUND ");
+        token[i] = (char) tolower((unsigned char) key[i]);
+    }
+    token[MESSAGE_TOKEN_LEN] = '\0';
+    db = dbpool_get(c->ctx->pool);
+    ret = ipchoice_for_token(db, token, &choice);
+    if (ret < 0)
+        msg_warn("socketmap transport \"%s\": database: %s", key, db_error(db));
+    dbpool_put(c->ctx->pool, db);
+    if (ret < 0)
+        return mem_strdup("TEMP database unavailable");
+    if (ret == 0)
+        return mem_strdup("NOTFOUND ");
+    msg_info("socketmap transport: token %s: pool %llu address %llu (%s)", token, choice.pool_id,
+             choice.address_id, choice.why);
+    return buf_asprintf("OK " IPCHOICE_TRANSPORT_PREFIX "%llu", choice.address_id);
+}
+
 /* The answer to one request: "OK ...", "NOTFOUND ", "TEMP ..." or "PERM ...". */
 static char *
 lookup(CONN *c, const char *request, int *refresh_r)
@@ -158,9 +197,14 @@ lookup(CONN *c, const char *request, int *refresh_r)
     if (space == NULL || space == request || (size_t) (space - request) >= sizeof(map) || space[1] == '\0')
         return mem_strdup("PERM malformed request: expected \"<map> <key>\"");
     snprintf(map, sizeof(map), "%.*s", (int) (space - request), request);
-    if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0)
+    if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0 && strcmp(map, "transport") != 0)
         return buf_asprintf("PERM unknown map \"%s\"", map);
     cfg = ctx_config(c->ctx);
+    if (strcmp(map, "transport") == 0) {
+        answer = transport_lookup(c, cfg, space + 1);
+        conf_unref(cfg);
+        return answer;
+    }
     if (strcmp(map, "domain") == 0) {
         ret = domain_known(c, cfg, space + 1, refresh_r);
         conf_unref(cfg);

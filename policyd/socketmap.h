@@ -5,6 +5,10 @@
  *   domain     relay_domains: the incoming domains (lib/mail/inbound.h)
  *   recipient  relay_recipient_maps: the recipients that exist; routes in Reject mode
  *              do not, so their mail is refused at RCPT time
+ *   transport  sender_dependent_default_transport_maps (IP pools): the key is the return
+ *              path the milter set, "<token>@<dns.return_path_domain>"; the answer is the
+ *              transport of the pool address chosen for that message (lib/mail/ipchoice.h),
+ *              "pgpool-<address id>", or NOTFOUND (Postfix's default_transport)
  * A lookup failure is TEMP, never NOTFOUND: Postfix then defers instead of refusing.
  * The domain map answers from an in-memory list refreshed every 10 s and kept through a
  * MariaDB outage, because Postfix consults relay_domains for outgoing mail too.

@@ -13,13 +13,15 @@
 #include "util/token.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
-#define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") " "
+#define POOL_COLUMNS "p.id, p.uuid, p.name, p.is_default, " TS("p.created_at") ", " TS("p.updated_at") ", " \
+    "p.destination_concurrency_limit, p.destination_rate_delay "
 
 #define COL(kind, type, field) DB_COL_AT(kind, type, field)
 static const DB_COL pool_cols[] = {
     COL(DB_COL_ID, IPPOOL_ROW, id), COL(DB_COL_STR, IPPOOL_ROW, uuid), COL(DB_COL_STR, IPPOOL_ROW, name),
     COL(DB_COL_BOOL, IPPOOL_ROW, is_default), COL(DB_COL_STR, IPPOOL_ROW, created_at),
-    COL(DB_COL_STR, IPPOOL_ROW, updated_at),
+    COL(DB_COL_STR, IPPOOL_ROW, updated_at), COL(DB_COL_NUM, IPPOOL_ROW, concurrency_limit),
+    COL(DB_COL_NUM, IPPOOL_ROW, rate_delay),
 };
 static const DB_COL address_cols[] = {
     COL(DB_COL_ID, IPPOOL_ADDRESS_ROW, id), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv4),
@@ -268,4 +270,87 @@ ippool_rule_delete(DB *db, unsigned long long id)
     int ret = db_exec(db, "DELETE FROM ip_pool_rules WHERE id = ?", DB_ARGS(DB_UINT(id)));
 
     return ret < 0 ? ret : ret > 0;
+}
+
+/* ---------------------------------------------------------------- the delivery path */
+
+static const DB_COL transport_cols[] = {
+    DB_COL_AT(DB_COL_ID, IPPOOL_TRANSPORT_ROW, id), DB_COL_AT(DB_COL_ID, IPPOOL_TRANSPORT_ROW, pool_id),
+    DB_COL_AT(DB_COL_STR, IPPOOL_TRANSPORT_ROW, ipv4), DB_COL_AT(DB_COL_STR, IPPOOL_TRANSPORT_ROW, ipv6),
+    DB_COL_AT(DB_COL_STR, IPPOOL_TRANSPORT_ROW, hostname),
+    DB_COL_AT(DB_COL_NUM, IPPOOL_TRANSPORT_ROW, concurrency_limit),
+    DB_COL_AT(DB_COL_NUM, IPPOOL_TRANSPORT_ROW, rate_delay),
+};
+static const DB_COL delivery_rule_cols[] = {
+    DB_COL_AT(DB_COL_ID, IPPOOL_DELIVERY_RULE_ROW, pool_id), DB_COL_AT(DB_COL_BOOL, IPPOOL_DELIVERY_RULE_ROW, server_rule),
+    DB_COL_AT(DB_COL_STR, IPPOOL_DELIVERY_RULE_ROW, from_text), DB_COL_AT(DB_COL_STR, IPPOOL_DELIVERY_RULE_ROW, to_text),
+};
+static const DB_COL weight_cols[] = {
+    DB_COL_AT(DB_COL_ID, IPPOOL_WEIGHT_ROW, id), DB_COL_AT(DB_COL_NUM, IPPOOL_WEIGHT_ROW, priority),
+};
+
+int
+ippool_transports(DB *db, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, transport_cols, NCOLS(transport_cols), sizeof(IPPOOL_TRANSPORT_ROW),
+                         "SELECT a.id, a.ip_pool_id, a.ipv4, a.ipv6, a.hostname, p.destination_concurrency_limit, "
+                         "p.destination_rate_delay FROM ip_addresses a JOIN ip_pools p ON p.id = a.ip_pool_id "
+                         "ORDER BY a.id", DB_NOARGS);
+}
+
+int
+ippool_mark_ready(DB *db, unsigned long long id)
+{
+    int ret = db_exec(db, "UPDATE ip_addresses SET transport_ready = 1 WHERE id = ? AND transport_ready = 0",
+                      DB_ARGS(DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_set_limits(DB *db, unsigned long long id, int concurrency_limit, int rate_delay)
+{
+    int ret = db_exec(db, "UPDATE ip_pools SET destination_concurrency_limit = ?, destination_rate_delay = ? WHERE id = ?",
+                      DB_ARGS(concurrency_limit < 0 ? DB_NULL : DB_INT(concurrency_limit),
+                              rate_delay < 0 ? DB_NULL : DB_INT(rate_delay), DB_UINT(id)));
+
+    return ret < 0 ? ret : 0;
+}
+
+int
+ippool_delivery_rules(DB *db, unsigned long long org_id, unsigned long long server_id, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, delivery_rule_cols, NCOLS(delivery_rule_cols), sizeof(IPPOOL_DELIVERY_RULE_ROW),
+                         "SELECT r.ip_pool_id, r.server_id IS NOT NULL, r.from_text, r.to_text FROM ip_pool_rules r "
+                         "JOIN organization_ip_pools op ON op.ip_pool_id = r.ip_pool_id AND op.organization_id = ? "
+                         "WHERE r.server_id = ? OR r.organization_id = ? ORDER BY r.server_id IS NULL, r.id",
+                         DB_ARGS(DB_UINT(org_id), DB_UINT(server_id), DB_UINT(org_id)));
+}
+
+int
+ippool_server_delivery(DB *db, unsigned long long server_id, unsigned long long *org_id_r,
+                       unsigned long long *pool_id_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT s.organization_id, op.ip_pool_id FROM servers s "
+                       "LEFT JOIN organization_ip_pools op ON op.organization_id = s.organization_id "
+                       "AND op.ip_pool_id = s.ip_pool_id WHERE s.id = ? AND s.deleted_at IS NULL",
+                       DB_ARGS(DB_UINT(server_id)));
+
+    if (ret > 0) {
+        const char *pool = db_result_get(res, 0, 1);
+
+        *org_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        *pool_id_r = pool ? strtoull(pool, NULL, 10) : 0;
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_ready_addresses(DB *db, unsigned long long pool_id, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, weight_cols, NCOLS(weight_cols), sizeof(IPPOOL_WEIGHT_ROW),
+                         "SELECT id, priority FROM ip_addresses WHERE ip_pool_id = ? AND transport_ready = 1 ORDER BY id",
+                         DB_ARGS(DB_UINT(pool_id)));
 }

@@ -26,6 +26,8 @@ typedef struct ippool_row {
     int is_default;
     const char *created_at;
     const char *updated_at;
+    long long concurrency_limit;        /* per destination and address; -1 Postfix's default */
+    long long rate_delay;               /* seconds; -1 Postfix's default */
 } IPPOOL_ROW;
 /* Every pool (only uuid's when not NULL), by name, as IPPOOL_ROWs into *rows (db_rows_free
  * it): the row count, < 0 database error. */
@@ -100,5 +102,49 @@ int ippool_rule_create(DB *db, unsigned long long org_id, unsigned long long ser
 int ippool_rule_update(DB *db, unsigned long long id, unsigned long long pool_id, const char *from, const char *to);
 /* 1 deleted, 0 none, < 0 database error. */
 int ippool_rule_delete(DB *db, unsigned long long id);
+
+/* ---- the delivery path (doc/architecture.md "IP pools"): Postfix transports pgpool-<address
+ * id>, written by postgatectl, chosen per message by postgate-policyd through ipchoice.h. */
+
+/* An address as its Postfix transport needs it, with its pool's limits (-1: Postfix's
+ * default). */
+typedef struct ippool_transport_row {
+    unsigned long long id;
+    unsigned long long pool_id;
+    const char *ipv4;
+    const char *ipv6;
+    const char *hostname;
+    long long concurrency_limit;
+    long long rate_delay;
+} IPPOOL_TRANSPORT_ROW;
+/* Every address of every pool, by id, as IPPOOL_TRANSPORT_ROWs. */
+int ippool_transports(DB *db, DB_ROWS *rows);
+/* Address id's transport is in master.cf: policyd may choose it. 0, < 0 database error. */
+int ippool_mark_ready(DB *db, unsigned long long id);
+/* Sets pool id's per-destination limits (-1: Postfix's default; rate delay in seconds).
+ * 0, < 0 database error. */
+int ippool_set_limits(DB *db, unsigned long long id, int concurrency_limit, int rate_delay);
+
+/* A rule as the choice needs it. */
+typedef struct ippool_delivery_rule_row {
+    unsigned long long pool_id;
+    int server_rule;            /* 1 a server's rule, 0 its organization's */
+    const char *from_text;
+    const char *to_text;
+} IPPOOL_DELIVERY_RULE_ROW;
+/* The rules for mail of server_id of organization org_id: the server's rules, then the
+ * organization's, each by id; only rules whose pool is assigned to org_id. */
+int ippool_delivery_rules(DB *db, unsigned long long org_id, unsigned long long server_id, DB_ROWS *rows);
+/* A server's organization and pool (0 none; only a pool assigned to the organization):
+ * 1, 0 no such live server, < 0 database error. */
+int ippool_server_delivery(DB *db, unsigned long long server_id, unsigned long long *org_id_r,
+                           unsigned long long *pool_id_r);
+/* The addresses of pool_id whose transport is ready, by id: (id, priority) pairs as
+ * IPPOOL_WEIGHT_ROWs. */
+typedef struct ippool_weight_row {
+    unsigned long long id;
+    long long priority;
+} IPPOOL_WEIGHT_ROW;
+int ippool_ready_addresses(DB *db, unsigned long long pool_id, DB_ROWS *rows);
 
 #endif

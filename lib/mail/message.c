@@ -237,6 +237,41 @@ message_queue_state(DB *db, const char *token, char queue_id[33], char status[32
     return 1;
 }
 
+int
+message_envelope(DB *db, const char *token, unsigned long long *server_id_r, char **mail_from_r, DB_ROWS *rcpts)
+{
+    static const DB_COL rcpt_col[] = {{DB_COL_STR, 0}};
+    DB_RESULT *res = NULL;
+    unsigned long long server_id;
+    const char *queue_id;
+    int ret = db_query(db, &res, "SELECT server_id, mail_from, postfix_queue_id FROM messages "
+                       "WHERE token = ? AND scope = 'outgoing'", DB_ARGS(DB_STR(token)));
+
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret;
+    }
+    server_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    queue_id = db_result_get(res, 0, 2);
+    /* The rows of one submission share its Postfix queue ID (indexed). */
+    if (queue_id && *queue_id)
+        ret = db_query_rows(db, rcpts, rcpt_col, 1, sizeof(const char *),
+                            "SELECT rcpt_to FROM messages WHERE postfix_queue_id = ? AND server_id = ? "
+                            "AND scope = 'outgoing' AND status <> 'Held' ORDER BY id LIMIT 1000",
+                            DB_ARGS(DB_STR(queue_id), DB_UINT(server_id)));
+    else
+        ret = db_query_rows(db, rcpts, rcpt_col, 1, sizeof(const char *),
+                            "SELECT rcpt_to FROM messages WHERE token = ?", DB_ARGS(DB_STR(token)));
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    *server_id_r = server_id;
+    *mail_from_r = mem_strdup(db_result_get(res, 0, 1) ? db_result_get(res, 0, 1) : "");
+    db_result_free(res);
+    return 1;
+}
+
 #define MESSAGE_COLS "m.id, m.token, m.status, UNIX_TIMESTAMP(m.hold_expires_at), " \
     "(SELECT UNIX_TIMESTAMP(MAX(d.created_at)) FROM deliveries d WHERE d.message_id = m.id), " \
     "m.rcpt_to, m.mail_from, m.subject, m.message_id, UNIX_TIMESTAMP(m.created_at), m.scope, m.size, " \

@@ -72,6 +72,12 @@ typedef struct message_submission {
  * also the local part of the message's return path and Postfix folds table lookup keys
  * to lower case. -1 if the CSPRNG fails. */
 int message_new_tokens(MESSAGE_RCPT *rcpts, size_t n);
+/* The outgoing submission whose return path carries token (any of its rows'): its server,
+ * envelope sender (*mail_from_r, mem_free it) and the recipients Postfix delivers (rows
+ * not held; rows->v is a const char *[]). 1, 0 no such outgoing row (nothing set), < 0
+ * database error (nothing set). */
+int message_envelope(DB *db, const char *token, unsigned long long *server_id_r, char **mail_from_r,
+                     DB_ROWS *rcpts);
 /* Stores the raw message, one row per recipient and the tracked links (against the first
  * recipient's row: one body serves every recipient) in one transaction, queues a
  * MessageHeld webhook event for each held recipient in the same transaction, and counts

@@ -25,7 +25,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 136
+plan 139
 
 harness_start_admin
 base=$HARNESS_ADMIN_URL
@@ -257,6 +257,14 @@ is "$(code "$a") $(jget "$a" '"%(name)s %(default)s %(addresses)s %(organization
 a=$(as root POST /api/v2/ip-pools '{"name": "Second", "default": true}')
 pool2=$(jget "$a" 'd["data"]["ip_pool"]["uuid"]')
 is "$(sql "SELECT GROUP_CONCAT(name ORDER BY name) FROM ip_pools WHERE is_default = 1")" "Second" "a new default pool ends the old one's default"
+a=$(as root PATCH "/api/v2/ip-pools/$pool2" '{"destination_concurrency_limit": 5, "destination_rate_delay": 2}')
+is "$(code "$a") $(jget "$a" '"%(destination_concurrency_limit)s %(destination_rate_delay)s" % d["data"]["ip_pool"]')" "200  5 2" \
+	"a pool's per-destination concurrency and rate limits"
+a=$(as root PATCH "/api/v2/ip-pools/$pool2" '{"destination_rate_delay": null}')
+is "$(jget "$a" '"%(destination_concurrency_limit)s %(destination_rate_delay)s" % d["data"]["ip_pool"]')" "5 None" \
+	"null gives a limit back to Postfix's default, an absent one stays"
+a=$(as root PATCH "/api/v2/ip-pools/$pool2" '{"destination_concurrency_limit": 0, "destination_rate_delay": 4000}')
+is "$(errors "$a")" "400 ValidationError destination_concurrency_limit destination_rate_delay" "limits out of range: one error each"
 a=$(as root POST "/api/v2/ip-pools/$pool/addresses" '{"ipv4": "192.0.2.10", "ipv6": "2001:db8::10", "hostname": "MTA1.example.net", "priority": 50}')
 addr_id=$(jget "$a" 'd["data"]["address"]["id"]')
 is "$(code "$a") $(jget "$a" '"%(ipv4)s %(ipv6)s %(hostname)s %(priority)s" % d["data"]["address"]')" "201  192.0.2.10 2001:db8::10 mta1.example.net 50" \
