@@ -347,6 +347,18 @@ translate_socket(PF *pf, int which)
     return 0;
 }
 
+/* Postfix's name of Dovecot's LMTP listener spec as a transport: "lmtp:inet:host:port", or
+ * "lmtp:unix:<path>", relative to the queue directory when it is under it (chroot). */
+static char *
+lmtp_transport(const PF *pf, const char *spec)
+{
+    size_t qlen = strlen(pf->queue_dir);
+
+    if (strncmp(spec, "unix:", 5) == 0 && strncmp(spec + 5, pf->queue_dir, qlen) == 0 && spec[5 + qlen] == '/')
+        return buf_asprintf("lmtp:unix:%s", spec + 5 + qlen + strspn(spec + 5 + qlen, "/"));
+    return buf_asprintf("lmtp:%s", spec);
+}
+
 static void
 add_setting(PF *pf, const char *name, char *want)
 {
@@ -457,6 +469,16 @@ pf_load_settings(PF *pf)
     add_setting(pf, "relay_domains", buf_asprintf("socketmap:%s:domain", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "relay_recipient_maps", buf_asprintf("socketmap:%s:recipient", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "relay_transport", buf_asprintf("lmtp:%s", pf->sock_postfix[SOCK_LMTP]));
+    /* Mail hosting (hosting.h): hosted domains, their mailboxes, aliases and catch-alls
+     * come from the same socketmap; their mail goes to Dovecot's LMTP. A hosted domain is
+     * never in relay_domains (the domain map leaves it out). */
+    add_setting(pf, "virtual_mailbox_domains",
+                buf_asprintf("socketmap:%s:hosted_domain", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_mailbox_maps", buf_asprintf("socketmap:%s:mailbox", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_alias_maps", NULL);        /* worked out below: ours first */
+    add_setting(pf, "smtpd_sender_login_maps",
+                buf_asprintf("socketmap:%s:sender_login", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_transport", lmtp_transport(pf, cfg->dovecot_lmtp_listen));
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));
@@ -512,6 +534,18 @@ pf_load_settings(PF *pf)
 
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
             pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
+        else if (strcmp(pf->settings[i].name, "virtual_alias_maps") == 0) {
+            char *ours = buf_asprintf("socketmap:%s:alias", pf->sock_postfix[SOCK_SOCKETMAP]);
+
+            /* The instance's own alias tables stay, after postgate's. */
+            if (strncmp(now, ours, strlen(ours)) == 0 || !now[strspn(now, " \t,")]
+                || strcmp(now, "$virtual_maps") == 0) {
+                pf->settings[i].want = ours;
+            } else {
+                pf->settings[i].want = buf_asprintf("%s, %s", ours, now);
+                mem_free(ours);
+            }
+        }
         else if (strcmp(pf->settings[i].name, "smtp_header_checks") == 0)
             pf->settings[i].want = strncmp(now, PF_VERDICT_STRIP, strlen(PF_VERDICT_STRIP)) == 0 ? mem_strdup(now)
                 : now[strspn(now, " \t,")] ? buf_asprintf("%s, %s", PF_VERDICT_STRIP, now) : mem_strdup(PF_VERDICT_STRIP);
