@@ -109,7 +109,7 @@ alias_delete(DB *db, unsigned long long domain_id, const char *local_part, char 
 #define COL(kind, field) DB_COL_AT(kind, ALIAS_ROW, field)
 static const DB_COL alias_cols[] = {
     COL(DB_COL_ID, id), COL(DB_COL_STR, uuid), COL(DB_COL_STR, local_part), COL(DB_COL_BOOL, enabled),
-    COL(DB_COL_STR, destinations),
+    COL(DB_COL_STR, destinations), COL(DB_COL_STR, domain),
 };
 #undef COL
 
@@ -118,6 +118,26 @@ alias_list(DB *db, unsigned long long domain_id, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, alias_cols, sizeof(alias_cols) / sizeof(alias_cols[0]), sizeof(ALIAS_ROW),
                          "SELECT a.id, a.uuid, a.local_part, a.enabled, GROUP_CONCAT(t.address ORDER BY t.address "
-                         "SEPARATOR ',') FROM aliases a LEFT JOIN alias_destinations t ON t.alias_id = a.id "
+                         "SEPARATOR ','), LOWER(d.name) FROM aliases a JOIN domains d ON d.id = a.domain_id "
+                         "LEFT JOIN alias_destinations t ON t.alias_id = a.id "
                          "WHERE a.domain_id = ? GROUP BY a.id ORDER BY a.local_part", DB_ARGS(DB_UINT(domain_id)));
+}
+
+int
+alias_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, alias_cols, sizeof(alias_cols) / sizeof(alias_cols[0]), sizeof(ALIAS_ROW),
+                         "SELECT a.id, a.uuid, a.local_part, a.enabled, GROUP_CONCAT(t.address ORDER BY t.address "
+                         "SEPARATOR ','), LOWER(d.name) AS dname FROM aliases a JOIN domains d ON d.id = a.domain_id "
+                         "JOIN servers s ON s.id = ? AND (d.server_id = s.id OR d.organization_id = s.organization_id) "
+                         "LEFT JOIN alias_destinations t ON t.alias_id = a.id WHERE (? IS NULL OR a.uuid = ?) "
+                         "AND (? = 0 OR a.id = ?) GROUP BY a.id ORDER BY dname, a.local_part",
+                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
+}
+
+int
+alias_delete_id(DB *db, unsigned long long id)
+{
+    return db_exec(db, "DELETE FROM aliases WHERE id = ?", DB_ARGS(DB_UINT(id)));
 }

@@ -33,8 +33,14 @@ typedef struct alias_row {
     const char *local_part;
     int enabled;
     const char *destinations;
+    const char *domain;             /* lower case */
 } ALIAS_ROW;
 /* The aliases of domain_id by local part as ALIAS_ROWs (db_rows_free): the count or < 0. */
 int alias_list(DB *db, unsigned long long domain_id, DB_ROWS *rows);
+/* The aliases under the domains of server_id and of its organization (only uuid's when not
+ * NULL, only id's when not 0): the count or < 0. */
+int alias_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows);
+/* Deletes alias id. 1 done, 0 none, < 0 database error. */
+int alias_delete_id(DB *db, unsigned long long id);
 
 #endif

@@ -189,6 +189,13 @@ mailbox_set_enabled(DB *db, unsigned long long id, int enabled, char **error_r)
 }
 
 int
+mailbox_set_name(DB *db, unsigned long long id, const char *name, char **error_r)
+{
+    return update_one(db, db_exec(db, "UPDATE mailboxes SET name = ?, updated_at = CURRENT_TIMESTAMP(6) "
+                                  "WHERE id = ?", DB_ARGS(DB_STR(name), DB_UINT(id))), error_r);
+}
+
+int
 mailbox_delete(DB *db, unsigned long long id, char **error_r)
 {
     return update_one(db, db_exec(db, "DELETE FROM mailboxes WHERE id = ?", DB_ARGS(DB_UINT(id))), error_r);
@@ -201,6 +208,20 @@ static const DB_COL mailbox_cols[] = {
     COL(DB_COL_ID, used_bytes), COL(DB_COL_ID, used_messages), COL(DB_COL_STR, last_login_at),
 };
 #undef COL
+
+#define MAILBOX_SELECT "SELECT m.id, m.uuid, CONCAT(m.local_part, '@', LOWER(d.name)) AS address, m.name, m.enabled, " \
+    "m.quota_bytes, m.quota_messages, m.used_bytes, m.used_messages, " \
+    "DATE_FORMAT(m.last_login_at, '%Y-%m-%dT%H:%i:%sZ') FROM mailboxes m JOIN domains d ON d.id = m.domain_id "
+
+int
+mailbox_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, mailbox_cols, sizeof(mailbox_cols) / sizeof(mailbox_cols[0]), sizeof(MAILBOX_ROW),
+                         MAILBOX_SELECT "JOIN servers s ON s.id = ? AND (d.server_id = s.id OR d.organization_id = "
+                         "s.organization_id) WHERE (? IS NULL OR m.uuid = ?) AND (? = 0 OR m.id = ?) ORDER BY address",
+                         DB_ARGS(DB_UINT(server_id), uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL,
+                                 DB_UINT(id), DB_UINT(id)));
+}
 
 int
 mailbox_list(DB *db, unsigned long long domain_id, DB_ROWS *rows)

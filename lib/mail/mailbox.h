@@ -61,6 +61,7 @@ int mailbox_set_password(DB *db, unsigned long long id, const char *password_has
 int mailbox_set_quota(DB *db, unsigned long long id, unsigned long long bytes, unsigned long messages,
                       char **error_r);
 int mailbox_set_enabled(DB *db, unsigned long long id, int enabled, char **error_r);
+int mailbox_set_name(DB *db, unsigned long long id, const char *name, char **error_r);
 /* Deletes the row; its mail directory (by uuid) is the mail store's to remove. */
 int mailbox_delete(DB *db, unsigned long long id, char **error_r);
 
@@ -79,5 +80,9 @@ typedef struct mailbox_row {
 } MAILBOX_ROW;
 /* The mailboxes of domain_id by address as MAILBOX_ROWs (db_rows_free): the count or < 0. */
 int mailbox_list(DB *db, unsigned long long domain_id, DB_ROWS *rows);
+/* The mailboxes under the domains of server_id and of its organization, by address (only
+ * uuid's when not NULL, only id's when not 0): the count or < 0. */
+int mailbox_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id,
+                        DB_ROWS *rows);
 
 #endif

@@ -21,7 +21,10 @@ harness_setup mariadb sink postfix
 harness_dovecot_prepare
 harness_start_postgate
 harness_start_dovecot
-plan 38
+harness_start_admin
+. "$(dirname "$0")/api.sh"
+base=$HARNESS_ADMIN_URL
+plan 48
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -206,6 +209,49 @@ send_raw "$HARNESS_DIR/spy.eml" "alicia@$D" >/dev/null
 harness_wait_for 30 has_mail "alicia@$D" "$PW_A" spy || true
 is "$(imap "alicia@$D" "$PW_A" spy)" "login ok 1" "mail goes to the verified owner's mailbox, whatever the other row says"
 is "$(imap "spy@$D" "$PW_B")" "login failed" "a mailbox under the unverified row cannot log in"
+
+# ---- the management API: readonly sees, member manages, another organization gets 404
+mkuser mem@example.test 'Mem-pass-phrase-1!'
+mkuser ro@example.test 'Ro-pass-phrase-1!'
+mkuser eve@example.test 'Eve-pass-phrase-1!'
+member_of() { harness_sql "INSERT INTO organization_users (organization_id, user_id, role) SELECT o.id, u.id, '$3'
+	FROM organizations o, users u WHERE o.permalink = '$1' AND u.email = '$2'"; }
+member_of acme mem@example.test member
+member_of acme ro@example.test readonly
+member_of evil eve@example.test admin
+login() { # NAME EMAIL PASSWORD
+	local a
+	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
+	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
+}
+login mem mem@example.test 'Mem-pass-phrase-1!'
+login ro ro@example.test 'Ro-pass-phrase-1!'
+login eve eve@example.test 'Eve-pass-phrase-1!'
+mb=/api/v2/organizations/acme/servers/mail/mailboxes
+a=$(as ro GET "$mb")
+is "$(status "$a") $(body "$a" | j '" ".join(m["address"] for m in d["data"]["mailboxes"])')" \
+	"200 alicia@$D bob@$D carol@second.postgate.test" "a readonly member lists the server's mailboxes (no foreign row's)"
+uuid=$(body "$a" | j '[m["uuid"] for m in d["data"]["mailboxes"] if m["address"].startswith("alicia@")][0]')
+like "$(body "$a")" '^[^$]*$' "... and no answer carries a password hash"
+is "$(status "$(as eve GET "$mb")") $(status "$(as eve GET "$mb/$uuid")") $(status "$(as eve PATCH "$mb/$uuid" '{"enabled": false}')") $(status "$(as eve DELETE "$mb/$uuid")")" \
+	"404 404 404 404" "another organization cannot see or touch the mailbox (404)"
+is "$(code "$(as ro POST "$mb" "{\"address\": \"dave@$D\", \"password\": \"Dave-pass-2024!\"}")")" "403 Forbidden" \
+	"a readonly member cannot create one"
+a=$(as mem POST "$mb" "{\"address\": \"dave@$D\", \"password\": \"password123\"}")
+is "$(code "$a") $(body "$a" | j 'd["data"].get("rule", "")')" "400 ValidationError upper" \
+	"password123 is refused through the API too, naming the rule"
+a=$(as mem POST "$mb" "{\"address\": \"Dave@$D\", \"password\": \"Dave-pass-2024!\", \"quota_bytes\": 1000000}")
+is "$(status "$a") $(body "$a" | j 'd["data"]["mailbox"]["address"] + " " + str(d["data"]["mailbox"]["quota_bytes"])')" \
+	"201 dave@$D 1000000" "a member creates a mailbox"
+dave=$(body "$a" | j 'd["data"]["mailbox"]["uuid"]')
+is "$(imap "dave@$D" 'Dave-pass-2024!')" "login ok 0" "it logs in over IMAP at once"
+a=$(as mem PATCH "$mb/$dave" '{"enabled": false}')
+is "$(status "$a") $(imap "dave@$D" 'Dave-pass-2024!')" "200 login failed" "disabled through the API, it cannot log in"
+a=$(as mem POST /api/v2/organizations/acme/servers/mail/aliases "{\"address\": \"sales@$D\", \"destinations\": [\"dave@$D\", \"bob@$D\"]}")
+is "$(status "$a") $(body "$a" | j '",".join(d["data"]["alias"]["destinations"])')" "201 bob@$D,dave@$D" \
+	"a member creates an alias with two destinations"
+is "$(status "$(as mem DELETE "$mb/$dave")") $(harness_sql "SELECT COUNT(*) FROM mailboxes WHERE local_part = 'dave'")" "200 0" \
+	"a member deletes the mailbox"
 
 # ---- a domain that loses its verification steers nothing
 harness_sql "UPDATE domains SET verified_at = NULL WHERE name = 'second.postgate.test'"
