@@ -4,7 +4,8 @@
  *
  * enable writes two files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
  * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
- * names, the mail location) and DIR/postgate-sql.conf.ext (the MariaDB connection and
+ * names, the mail location, the quota plugin with the quota-status service Postfix asks at
+ * RCPT) and DIR/postgate-sql.conf.ext (the MariaDB connection and
  * queries; mode 0640, group dovecot when it exists, since it holds a password). Dovecot
  * reads the view dovecot_mailboxes (schema 010) and verifies the argon2id hashes itself
  * ({ARGON2ID}, libsodium): the one copy of each hash stays in postgate's table, and a
@@ -60,6 +61,28 @@ plain_value(const char *key, const char *value, int may_be_empty)
     return 1;
 }
 
+/* Appends a service block (head) with a listener for spec (unix:/path, owned by postfix, or
+ * inet:host:port). 0, or -1 after saying why. */
+static int
+listener(BUF *s, const char *head, const char *name, const char *key, const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+
+    buf_printf(s, "%s", head);
+    if (strncmp(spec, "inet:", 5) == 0 && colon > spec + 5)
+        buf_printf(s, "  inet_listener %s {\n    address = %.*s\n    port = %s\n  }\n", name,
+                   (int) (colon - spec - 5), spec + 5, colon + 1);
+    else if (strncmp(spec, "unix:/", 6) == 0)
+        buf_printf(s, "  unix_listener %s {\n    mode = 0600\n    user = postfix\n    group = postfix\n  }\n",
+                   spec + 5);
+    else {
+        msg_error("%s: \"%s\" is neither unix:/absolute/path nor inet:host:port", key, spec);
+        return -1;
+    }
+    buf_printf(s, "}\n");
+    return 0;
+}
+
 /* The two files' contents for cfg (mem_free both); EX_OK or EX_CONFIG after saying why. */
 static int
 render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
@@ -68,6 +91,7 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
     const char *password = *cfg->dovecot_database_user ? cfg->dovecot_database_password : cfg->database_password;
     const char *lmtp = cfg->dovecot_lmtp_listen, *mdir = cfg->dovecot_mail_directory;
     struct passwd *pw;
+    char *head = NULL;
     BUF *s, *q;
 
     *snippet_r = *sql_r = NULL;
@@ -75,12 +99,15 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
         || !plain_value("dovecot.database_password", password, 1)
         || !plain_value("database.name", cfg->database_name, 0)
         || !plain_value("database.socket", cfg->database_socket, 1)
-        || !plain_value("database.host", cfg->database_host, 0) || !plain_value("dovecot.lmtp_listen", lmtp, 0))
+        || !plain_value("database.host", cfg->database_host, 0) || !plain_value("dovecot.lmtp_listen", lmtp, 0)
+        || !plain_value("dovecot.quota_status_listen", cfg->dovecot_quota_status_listen, 0))
         return EX_CONFIG;
     if (mdir[0] != '/') {
         msg_error("dovecot.mail_directory: \"%s\" is not an absolute path", mdir);
         return EX_CONFIG;
     }
+    if (!plain_value("dovecot.mail_user", cfg->dovecot_mail_user, 0))
+        return EX_CONFIG;
     if ((pw = getpwnam(cfg->dovecot_mail_user)) == NULL) {
         msg_error("dovecot.mail_user: no system user \"%s\" (create it, e.g. useradd --system --home %s vmail)",
                   cfg->dovecot_mail_user, mdir);
@@ -97,20 +124,23 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
     if (pw->pw_uid < 500)
         buf_printf(s, "# %s's uid is below Dovecot's default first_valid_uid (500)\nfirst_valid_uid = %lu\n",
                    cfg->dovecot_mail_user, (unsigned long) pw->pw_uid);
-    buf_printf(s, "service lmtp {\n");
-    if (strncmp(lmtp, "inet:", 5) == 0 && strrchr(lmtp, ':') > lmtp + 5) {
-        const char *colon = strrchr(lmtp, ':');
-
-        buf_printf(s, "  inet_listener postgate-lmtp {\n    address = %.*s\n    port = %s\n  }\n",
-                   (int) (colon - lmtp - 5), lmtp + 5, colon + 1);
-    } else if (strncmp(lmtp, "unix:/", 6) == 0) {
-        buf_printf(s, "  unix_listener %s {\n    mode = 0600\n    user = postfix\n    group = postfix\n  }\n", lmtp + 5);
-    } else {
-        msg_error("dovecot.lmtp_listen: \"%s\" is neither unix:/absolute/path nor inet:host:port", lmtp);
+    /* Quotas: the count backend (no usage file to keep), each mailbox's limits from the
+     * userdb's quota_rule, and quota-status for Postfix's RCPT check. */
+    buf_printf(s, "mail_plugins = $mail_plugins quota\nquota_full_tempfail = yes\n"
+               "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
+               "protocol lmtp {\n  mail_plugins = $mail_plugins quota\n}\n"
+               "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n  quota_status_success = DUNNO\n"
+               "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n}\n");
+    if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
+        || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
+                                "  user = %s\n", cfg->dovecot_mail_user)) == NULL
+        || listener(s, head, "postgate-quota-status", "dovecot.quota_status_listen",
+                    cfg->dovecot_quota_status_listen) < 0) {
+        mem_free(head);
         buf_free(s);
         return EX_CONFIG;
     }
-    buf_printf(s, "}\n");
+    mem_free(head);
 
     q = buf_new(2048);
     buf_printf(q, MARKER "\n# The MariaDB connection and queries of " SNIPPET ".\n"
@@ -123,7 +153,9 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
     buf_printf(q, "\ndefault_pass_scheme = ARGON2ID\n"
                "password_query = SELECT user, password FROM dovecot_mailboxes "
                "WHERE local_part = '%%Ln' AND domain = '%%Ld' AND enabled = 1\n"
-               "user_query = SELECT CONCAT('%s/', storage_key) AS home, %lu AS uid, %lu AS gid FROM dovecot_mailboxes "
+               "user_query = SELECT CONCAT('%s/', storage_key) AS home, %lu AS uid, %lu AS gid, "
+               "CONCAT('*:bytes=', IFNULL(quota_bytes, 0), ':messages=', IFNULL(quota_messages, 0)) AS quota_rule "
+               "FROM dovecot_mailboxes "
                "WHERE local_part = '%%Ln' AND domain = '%%Ld'\n"
                "iterate_query = SELECT user AS username FROM dovecot_mailboxes\n",
                mdir, (unsigned long) pw->pw_uid, (unsigned long) pw->pw_gid);

@@ -347,16 +347,16 @@ translate_socket(PF *pf, int which)
     return 0;
 }
 
-/* Postfix's name of Dovecot's LMTP listener spec as a transport: "lmtp:inet:host:port", or
- * "lmtp:unix:<path>", relative to the queue directory when it is under it (chroot). */
+/* Postfix's name of a Dovecot listener spec after prefix: "<prefix>inet:host:port", or
+ * "<prefix>unix:<path>", relative to the queue directory when it is under it (chroot). */
 static char *
-lmtp_transport(const PF *pf, const char *spec)
+dovecot_socket(const PF *pf, const char *prefix, const char *spec)
 {
     size_t qlen = strlen(pf->queue_dir);
 
     if (strncmp(spec, "unix:", 5) == 0 && strncmp(spec + 5, pf->queue_dir, qlen) == 0 && spec[5 + qlen] == '/')
-        return buf_asprintf("lmtp:unix:%s", spec + 5 + qlen + strspn(spec + 5 + qlen, "/"));
-    return buf_asprintf("lmtp:%s", spec);
+        return buf_asprintf("%sunix:%s", prefix, spec + 5 + qlen + strspn(spec + 5 + qlen, "/"));
+    return buf_asprintf("%s%s", prefix, spec);
 }
 
 static void
@@ -478,7 +478,8 @@ pf_load_settings(PF *pf)
     add_setting(pf, "virtual_alias_maps", NULL);        /* worked out below: ours first */
     add_setting(pf, "smtpd_sender_login_maps",
                 buf_asprintf("socketmap:%s:sender_login", pf->sock_postfix[SOCK_SOCKETMAP]));
-    add_setting(pf, "virtual_transport", lmtp_transport(pf, cfg->dovecot_lmtp_listen));
+    add_setting(pf, "virtual_transport", dovecot_socket(pf, "lmtp:", cfg->dovecot_lmtp_listen));
+    add_setting(pf, "smtpd_recipient_restrictions", NULL);      /* worked out below: quota-status last */
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));
@@ -534,6 +535,21 @@ pf_load_settings(PF *pf)
 
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
             pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
+        else if (strcmp(pf->settings[i].name, "smtpd_recipient_restrictions") == 0) {
+            /* Dovecot's quota-status after the instance's own restrictions: a full hosted
+             * mailbox gets 452 4.2.2 at RCPT; while the service is down mail passes. */
+            char *sock = dovecot_socket(pf, "", cfg->dovecot_quota_status_listen);
+            char *ours = buf_asprintf("check_policy_service { %s, default_action=DUNNO }", sock);
+
+            if (strstr(now, ours) != NULL)
+                pf->settings[i].want = mem_strdup(now);
+            else if (now[strspn(now, " \t,")])
+                pf->settings[i].want = buf_asprintf("%s, %s", now, ours);
+            else
+                pf->settings[i].want = mem_strdup(ours);
+            mem_free(ours);
+            mem_free(sock);
+        }
         else if (strcmp(pf->settings[i].name, "virtual_alias_maps") == 0) {
             char *ours = buf_asprintf("socketmap:%s:alias", pf->sock_postfix[SOCK_SOCKETMAP]);
 

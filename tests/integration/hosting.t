@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 48
+plan 53
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -189,6 +189,18 @@ is "$(imap "bob@$D" "$PW_B")" "login failed" "a disabled mailbox cannot log in o
 is "$(pop3 "bob@$D" "$PW_B")" "pop3 login failed" "... nor over POP3"
 ctl mailbox enable acme/mail "bob@$D" >/dev/null
 is "$(imap "bob@$D" "$PW_B")" "login ok 2" "enabled again, it logs in and has its mail"
+# ---- quota: a full mailbox gets 452 4.2.2 at RCPT, and the mail arrives once it is raised
+ctl mailbox quota acme/mail "bob@$D" --bytes 0 --messages 2 >/dev/null
+message full "$HARNESS_DIR/full.eml"
+like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^452 4\.2\.2 ' "a full mailbox gets 452 4.2.2 at RCPT"
+like "$(send_raw "$HARNESS_DIR/full.eml" "alice@$D")" '^250 ' "... while another mailbox still takes mail"
+ctl mailbox quota acme/mail "bob@$D" --bytes 100000000 --messages 0 >/dev/null
+like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^250 ' "once the quota is raised the retry is accepted"
+harness_wait_for 30 has_mail "bob@$D" "$PW_B" full || true
+is "$(imap "bob@$D" "$PW_B" full)" "login ok 1" "... and the mail arrives"
+is "$(harness_sql "SELECT CONCAT(quota_bytes, '/', IFNULL(quota_messages, 'unlimited')) FROM mailboxes WHERE local_part = 'bob'")" \
+	"100000000/unlimited" "the quota is stored (0 messages: unlimited)"
+
 out=$(ctl mailbox rename acme/mail "alice@$D" "alicia@$D" 2>&1)
 like "$out" "renamed" "a mailbox is renamed"
 is "$(imap "alicia@$D" "$PW_A" first)" "login ok 1" "the renamed mailbox logs in with its new address and keeps its mail"
