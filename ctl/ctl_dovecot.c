@@ -303,8 +303,8 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
             printf("Dovecot in %s is wired to postgate.\n", dir);
         status = problems ? EX_NOT_WIRED : EX_OK;
     } else if (status == EX_OK) {
-        printf("Dovecot in %s %s%s.\n", dir, strcmp(sub, "enable") == 0 ? "is wired to postgate" : "is no longer wired to postgate",
-               changed ? "; reload it (doveadm reload)" : ": nothing changed");
+        printf("Dovecot in %s %s%s.\n", dir,
+               strcmp(sub, "enable") == 0 ? "is wired to postgate" : "is no longer wired to postgate", changed ? "; reload it (doveadm reload)" : ": nothing changed");
     }
     for (int i = 0; i < 2; i++) {
         mem_free(paths[i]);

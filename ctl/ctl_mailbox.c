@@ -176,8 +176,16 @@ mailbox_create_cmd(DB *db, const PGCONF *cfg, const SERVER *server, const char *
         case 's': pwfile = "-"; break;
         case 'p': pwfile = optarg; break;
         case 'n': m.name = optarg; break;
-        case 'b': if ((v = number("--quota-bytes", optarg)) < 0) return EX_USAGE; m.quota_bytes = (unsigned long long) v; break;
-        case 'm': if ((v = number("--quota-messages", optarg)) < 0) return EX_USAGE; m.quota_messages = (unsigned long) v; break;
+        case 'b':
+            if ((v = number("--quota-bytes", optarg)) < 0)
+                return EX_USAGE;
+            m.quota_bytes = (unsigned long long) v;
+            break;
+        case 'm':
+            if ((v = number("--quota-messages", optarg)) < 0)
+                return EX_USAGE;
+            m.quota_messages = (unsigned long) v;
+            break;
         default: return EX_USAGE;
         }
     }
