@@ -28,6 +28,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_ippool_rules_routes,
     mgmt_suppressions_routes,
     mgmt_trackdomains_routes,
+    mgmt_mailboxes_routes,
     mgmt_stats_routes,
 };
 

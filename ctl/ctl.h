@@ -30,6 +30,12 @@ int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_status(CTL_CONTEXT *ctx, int argc, char **argv);
 /* send-test --server ORG/SERVER --to ADDR [--from ADDR] [--subject S] (ctl_sendtest.c). */
 int ctl_send_test(CTL_CONTEXT *ctx, int argc, char **argv);
+/* dovecot enable|disable|check [-c DIR] (ctl_dovecot.c). */
+int ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv);
+/* mailbox ..., alias ..., domain hosting ORG/SERVER DOMAIN on|off (ctl_mailbox.c). */
+int ctl_mailbox(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_domain_hosting(CTL_CONTEXT *ctx, int argc, char **argv);
 /* For status: `postfix check`'s wiring check of postfix.config_directory, each problem
  * written to out, their count in *problems_r. 0, or an exit status when the instance
  * could not be read (said why with msg_error). */

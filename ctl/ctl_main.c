@@ -34,6 +34,13 @@ static const char usage_text[] =
     "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"
     "  domain create   (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]:\n"
     "                  a sending domain with its DKIM keys; prints the DNS records to publish\n"
+    "  domain hosting  ORG/SERVER DOMAIN on|off: a verified domain hosts mailboxes (or no longer)\n"
+    "  mailbox create  ORG/SERVER ADDRESS (--password-stdin | --password-file FILE) [--name NAME]\n"
+    "                  [--quota-bytes N] [--quota-messages N]: a mailbox of a hosted domain\n"
+    "  mailbox password|quota|rename|enable|disable|delete ORG/SERVER ADDRESS ...\n"
+    "  mailbox list    ORG/SERVER DOMAIN\n"
+    "  alias create    ORG/SERVER ADDRESS DESTINATION...: an alias (*@DOMAIN: the catch-all)\n"
+    "  alias delete    ORG/SERVER ADDRESS | alias list ORG/SERVER DOMAIN\n"
     "  credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP]\n"
     "                  [--network CIDR] [--hold]: prints the key once\n"
     "  track-domain create --server ORG/SERVER --name LABEL --domain DOMAIN [--no-ssl]\n"
@@ -63,6 +70,10 @@ static const char usage_text[] =
     "  postfix check   report what is not wired [-C POSTFIX_CONFIG_DIR]; exits 1 then\n"
     "  postfix pools   IP pool transports as the database has them (postfix.ip_pools)\n"
     "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
+    "  dovecot enable  wire Dovecot to the hosted mailboxes (one conf.d snippet and its SQL file)\n"
+    "                  [-c DOVECOT_CONFIG_DIR]\n"
+    "  dovecot disable remove what enable wrote [-c DOVECOT_CONFIG_DIR]\n"
+    "  dovecot check   report what is not wired [-c DOVECOT_CONFIG_DIR]; exits 1 then\n"
     "  postfix tls     --cert FILE --key FILE [--smtps [HOST:]PORT | --no-smtps]\n"
     "                  [--submission [HOST:]PORT | --no-submission] [-C DIR] [--reload]:\n"
     "                  STARTTLS, submission (587) and implicit TLS (465); --off undoes it\n"
@@ -163,6 +174,14 @@ main(int argc, char **argv)
         status = ctl_send_test(&ctx, argc, argv);
     else if (strcmp(command, "backup") == 0 || strcmp(command, "restore") == 0)
         status = ctl_backup(&ctx, argc, argv);
+    else if (strcmp(command, "dovecot") == 0)
+        status = ctl_dovecot(&ctx, argc, argv);
+    else if (strcmp(command, "mailbox") == 0)
+        status = ctl_mailbox(&ctx, argc, argv);
+    else if (strcmp(command, "alias") == 0)
+        status = ctl_alias(&ctx, argc, argv);
+    else if (strcmp(command, "domain") == 0 && argc > 1 && strcmp(argv[1], "hosting") == 0)
+        status = ctl_domain_hosting(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
              || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0
              || strcmp(command, "user") == 0)

@@ -347,6 +347,18 @@ translate_socket(PF *pf, int which)
     return 0;
 }
 
+/* Postfix's name of a Dovecot listener spec after prefix: "<prefix>inet:host:port", or
+ * "<prefix>unix:<path>", relative to the queue directory when it is under it (chroot). */
+static char *
+dovecot_socket(const PF *pf, const char *prefix, const char *spec)
+{
+    size_t qlen = strlen(pf->queue_dir);
+
+    if (strncmp(spec, "unix:", 5) == 0 && strncmp(spec + 5, pf->queue_dir, qlen) == 0 && spec[5 + qlen] == '/')
+        return buf_asprintf("%sunix:%s", prefix, spec + 5 + qlen + strspn(spec + 5 + qlen, "/"));
+    return buf_asprintf("%s%s", prefix, spec);
+}
+
 static void
 add_setting(PF *pf, const char *name, char *want)
 {
@@ -462,6 +474,17 @@ pf_load_settings(PF *pf)
     if (cfg->postfix_ip_pools)
         add_setting(pf, "sender_dependent_default_transport_maps",
                     buf_asprintf("socketmap:%s:transport", pf->sock_postfix[SOCK_SOCKETMAP]));
+    /* Mail hosting (hosting.h): hosted domains, their mailboxes, aliases and catch-alls
+     * come from the same socketmap; their mail goes to Dovecot's LMTP. A hosted domain is
+     * never in relay_domains (the domain map leaves it out). */
+    add_setting(pf, "virtual_mailbox_domains",
+                buf_asprintf("socketmap:%s:hosted_domain", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_mailbox_maps", buf_asprintf("socketmap:%s:mailbox", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_alias_maps", NULL);        /* worked out below: ours first */
+    add_setting(pf, "smtpd_sender_login_maps",
+                buf_asprintf("socketmap:%s:sender_login", pf->sock_postfix[SOCK_SOCKETMAP]));
+    add_setting(pf, "virtual_transport", dovecot_socket(pf, "lmtp:", cfg->dovecot_lmtp_listen));
+    add_setting(pf, "smtpd_recipient_restrictions", NULL);      /* worked out below: quota-status last */
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));
@@ -517,6 +540,33 @@ pf_load_settings(PF *pf)
 
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
             pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
+        else if (strcmp(pf->settings[i].name, "smtpd_recipient_restrictions") == 0) {
+            /* Dovecot's quota-status after the instance's own restrictions: a full hosted
+             * mailbox gets 452 4.2.2 at RCPT; while the service is down mail passes. */
+            char *sock = dovecot_socket(pf, "", cfg->dovecot_quota_status_listen);
+            char *ours = buf_asprintf("check_policy_service { %s, default_action=DUNNO }", sock);
+
+            if (strstr(now, ours) != NULL)
+                pf->settings[i].want = mem_strdup(now);
+            else if (now[strspn(now, " \t,")])
+                pf->settings[i].want = buf_asprintf("%s, %s", now, ours);
+            else
+                pf->settings[i].want = mem_strdup(ours);
+            mem_free(ours);
+            mem_free(sock);
+        }
+        else if (strcmp(pf->settings[i].name, "virtual_alias_maps") == 0) {
+            char *ours = buf_asprintf("socketmap:%s:alias", pf->sock_postfix[SOCK_SOCKETMAP]);
+
+            /* The instance's own alias tables stay, after postgate's. */
+            if (strncmp(now, ours, strlen(ours)) == 0 || !now[strspn(now, " \t,")]
+                || strcmp(now, "$virtual_maps") == 0) {
+                pf->settings[i].want = ours;
+            } else {
+                pf->settings[i].want = buf_asprintf("%s, %s", ours, now);
+                mem_free(ours);
+            }
+        }
         else if (strcmp(pf->settings[i].name, "smtp_header_checks") == 0)
             pf->settings[i].want = strncmp(now, PF_VERDICT_STRIP, strlen(PF_VERDICT_STRIP)) == 0 ? mem_strdup(now)
                 : now[strspn(now, " \t,")] ? buf_asprintf("%s, %s", PF_VERDICT_STRIP, now) : mem_strdup(PF_VERDICT_STRIP);

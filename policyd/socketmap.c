@@ -1,5 +1,7 @@
 /*
- * socketmap.c -- the socketmap protocol and its maps (socketmap.h).
+ * socketmap.c -- the socketmap protocol and its maps (socketmap.h): domain and recipient
+ * (routes, inbound.h), hosted_domain, mailbox, alias and sender_login (mail hosting,
+ * hosting.h).
  */
 #include "config.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/hosting.h"
 #include "mail/inbound.h"
 #include "mail/ipchoice.h"
 #include "mail/message.h"
@@ -29,12 +32,35 @@
  */
 #define DOMAIN_REFRESH 10
 
-static pthread_mutex_t domains_lock = PTHREAD_MUTEX_INITIALIZER;
-static char **domains;
-static size_t ndomains;
-static double domains_loaded_at = -1e9;
-static int domains_valid;
-static int domains_refreshing;          /* one connection is loading the list */
+/* One cached list of domain names: the relay domains (inbound.h) or the hosted domains
+ * (hosting.h, for virtual_mailbox_domains, and the gate of every hosting lookup, so mail
+ * for other domains never waits for MariaDB). */
+typedef struct domain_cache {
+    const char *what;                   /* for log lines */
+    int (*load)(DB *, const PGCONF *, char ***, size_t *);
+    pthread_mutex_t lock;
+    char **names;
+    size_t n;
+    double loaded_at;
+    int valid;
+    int refreshing;                     /* one connection is loading the list */
+} DOMAIN_CACHE;
+
+static int
+load_relay(DB *db, const PGCONF *cfg, char ***names_r, size_t *n_r)
+{
+    return inbound_domain_list(db, cfg, names_r, n_r);
+}
+
+static int
+load_hosted(DB *db, const PGCONF *cfg, char ***names_r, size_t *n_r)
+{
+    (void) cfg;
+    return hosting_domain_list(db, names_r, n_r);
+}
+
+static DOMAIN_CACHE relay_cache = {"incoming domains", load_relay, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0};
+static DOMAIN_CACHE hosted_cache = {"hosted domains", load_hosted, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0};
 
 static int
 cmp_name(const void *a, const void *b)
@@ -50,78 +76,146 @@ domains_free(char **names, size_t n)
     mem_free(names);
 }
 
-/* Loads the list from MariaDB (never under domains_lock, which lookups need) and installs
+/* Loads the list from MariaDB (never under the cache's lock, which lookups need) and installs
  * it; a failure keeps the old list. Called by the one connection that claimed the refresh. */
 static void
-domains_refresh(CONN *c)
+domains_refresh(CONN *c, DOMAIN_CACHE *dc)
 {
     PGCONF *cfg = ctx_config(c->ctx);
     DB *db = dbpool_get(c->ctx->pool);
     char **names = NULL, **old = NULL;
     size_t n = 0, nold = 0;
-    int ok = inbound_domain_list(db, cfg, &names, &n) >= 0;
+    int ok = dc->load(db, cfg, &names, &n) >= 0;
 
     if (ok)
         qsort(names, n, sizeof(*names), cmp_name);
-    pthread_mutex_lock(&domains_lock);
+    pthread_mutex_lock(&dc->lock);
     if (ok) {
-        old = domains;
-        nold = ndomains;
-        domains = names;
-        ndomains = n;
-        domains_valid = 1;
+        old = dc->names;
+        nold = dc->n;
+        dc->names = names;
+        dc->n = n;
+        dc->valid = 1;
     } else {
-        msg_warn("socketmap: loading the incoming domains: %s; %s", db_error(db),
-                 domains_valid ? "answering from the last list" : "answering TEMP");
+        msg_warn("socketmap: loading the %s: %s; %s", dc->what, db_error(db),
+                 dc->valid ? "answering from the last list" : "answering TEMP");
     }
     /* After a failure, try again in a second rather than at every lookup. */
-    domains_loaded_at = clock_mono() - (ok ? 0 : DOMAIN_REFRESH - 1);
-    domains_refreshing = 0;
-    pthread_mutex_unlock(&domains_lock);
+    dc->loaded_at = clock_mono() - (ok ? 0 : DOMAIN_REFRESH - 1);
+    dc->refreshing = 0;
+    pthread_mutex_unlock(&dc->lock);
     domains_free(old, nold);
     dbpool_put(c->ctx->pool, db);
     conf_unref(cfg);
 }
 
-/* 1 an incoming domain, 0 not, -1 unknown (never loaded). When the list is due for a
- * refresh, *refresh_r says this caller claimed it: it refreshes after answering, so no
- * lookup ever waits for MariaDB once a list exists. */
+/* 1 domain (lower-cased into lower) is in the list, 0 not, -1 unknown (never loaded).
+ * When the list is due for a refresh, *refresh_r says this caller claimed it: it refreshes
+ * after answering, so no lookup ever waits for MariaDB once a list exists. */
 static int
-domain_known(CONN *c, const PGCONF *cfg, const char *domain, int *refresh_r)
+cache_has(CONN *c, DOMAIN_CACHE *dc, const char *lower, int *refresh_r)
 {
-    char lower[256];
-    size_t len = strlen(domain);
     const char *key = lower;
-    int ret, first;
+    int ret, first, claimed = 0;
 
-    *refresh_r = 0;
-    if (len == 0 || len >= sizeof(lower))
+    pthread_mutex_lock(&dc->lock);
+    first = !dc->valid && !dc->refreshing;
+    if (!dc->refreshing && clock_mono() - dc->loaded_at >= DOMAIN_REFRESH) {
+        dc->refreshing = 1;
+        claimed = 1;
+    }
+    pthread_mutex_unlock(&dc->lock);
+    if (first && claimed) {
+        /* No list yet: this lookup cannot be answered without one. */
+        domains_refresh(c, dc);
+        claimed = 0;
+    }
+    if (claimed)
+        *refresh_r |= dc == &relay_cache ? 1 : 2;
+    pthread_mutex_lock(&dc->lock);
+    if (!dc->valid)
+        ret = -1;
+    else
+        ret = bsearch(&key, dc->names, dc->n, sizeof(*dc->names), cmp_name) != NULL;
+    pthread_mutex_unlock(&dc->lock);
+    return ret;
+}
+
+/* Lower-cases domain (without a trailing dot) into lower; 0 when empty or too long. */
+static int
+domain_key(const char *domain, char lower[256])
+{
+    size_t len = strlen(domain);
+
+    if (len == 0 || len >= 256)
         return 0;
     for (size_t i = 0; i <= len; i++)
         lower[i] = (char) tolower((unsigned char) domain[i]);
     if (lower[len - 1] == '.')
         lower[len - 1] = '\0';
+    return lower[0] != '\0';
+}
+
+/* 1 an incoming (relay) domain, 0 not, -1 unknown (never loaded). */
+static int
+domain_known(CONN *c, const PGCONF *cfg, const char *domain, int *refresh_r)
+{
+    char lower[256];
+
+    if (!domain_key(domain, lower))
+        return 0;
     if (strcasecmp(lower, cfg->dns_route_domain) == 0 || strcasecmp(lower, cfg->dns_return_path_domain) == 0)
         return 1;
-    pthread_mutex_lock(&domains_lock);
-    first = !domains_valid && !domains_refreshing;
-    if (!domains_refreshing && clock_mono() - domains_loaded_at >= DOMAIN_REFRESH) {
-        domains_refreshing = 1;
-        *refresh_r = 1;
+    return cache_has(c, &relay_cache, lower, refresh_r);
+}
+
+/* 1 a hosted domain, 0 not, -1 unknown (never loaded). */
+static int
+domain_hosted(CONN *c, const char *domain, int *refresh_r)
+{
+    char lower[256];
+
+    return domain_key(domain, lower) ? cache_has(c, &hosted_cache, lower, refresh_r) : 0;
+}
+
+/* The hosting maps: hosted_domain, mailbox, alias, sender_login. Keys of other domains are
+ * NOTFOUND without asking MariaDB. */
+static char *
+hosting_lookup(CONN *c, const char *map, const char *key, int *refresh_r)
+{
+    const char *at = strrchr(key, '@');
+    int ret;
+    BUF *out;
+    DB *db;
+    char *answer;
+
+    if (strcmp(map, "hosted_domain") == 0) {
+        ret = domain_hosted(c, key, refresh_r);
+        return ret < 0 ? mem_strdup("TEMP database unavailable") : mem_strdup(ret > 0 ? "OK yes" : "NOTFOUND ");
     }
-    pthread_mutex_unlock(&domains_lock);
-    if (first && *refresh_r) {
-        /* No list yet: this lookup cannot be answered without one. */
-        domains_refresh(c);
-        *refresh_r = 0;
+    if (at == NULL || (ret = domain_hosted(c, at + 1, refresh_r)) == 0)
+        return mem_strdup("NOTFOUND ");
+    if (ret < 0)
+        return mem_strdup("TEMP database unavailable");
+    out = buf_new(128);
+    db = dbpool_get(c->ctx->pool);
+    if (strcmp(map, "mailbox") == 0) {
+        if ((ret = hosting_mailbox(db, key)) > 0)
+            buf_append_str(out, "yes");
+    } else if (strcmp(map, "alias") == 0) {
+        ret = hosting_alias(db, key, out);
+    } else {
+        ret = hosting_sender_logins(db, key, out);
     }
-    pthread_mutex_lock(&domains_lock);
-    if (!domains_valid)
-        ret = -1;
-    else
-        ret = bsearch(&key, domains, ndomains, sizeof(*domains), cmp_name) != NULL;
-    pthread_mutex_unlock(&domains_lock);
-    return ret;
+    if (ret < 0) {
+        msg_warn("socketmap %s \"%s\": database: %s", map, key, db_error(db));
+        answer = mem_strdup("TEMP database unavailable");
+    } else {
+        answer = ret > 0 ? buf_asprintf("OK %s", buf_cstr(out)) : mem_strdup("NOTFOUND ");
+    }
+    dbpool_put(c->ctx->pool, db);
+    buf_free(out);
+    return answer;
 }
 
 /*
@@ -197,6 +291,9 @@ lookup(CONN *c, const char *request, int *refresh_r)
     if (space == NULL || space == request || (size_t) (space - request) >= sizeof(map) || space[1] == '\0')
         return mem_strdup("PERM malformed request: expected \"<map> <key>\"");
     snprintf(map, sizeof(map), "%.*s", (int) (space - request), request);
+    if (strcmp(map, "hosted_domain") == 0 || strcmp(map, "mailbox") == 0 || strcmp(map, "alias") == 0
+        || strcmp(map, "sender_login") == 0)
+        return hosting_lookup(c, map, space + 1, refresh_r);
     if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0 && strcmp(map, "transport") != 0)
         return buf_asprintf("PERM unknown map \"%s\"", map);
     cfg = ctx_config(c->ctx);
@@ -270,8 +367,10 @@ socketmap_serve(CONN *c)
         failed = conn_write(c, reply, strlen(reply)) < 0;
         mem_free(reply);
         mem_free(answer);
-        if (refresh)
-            domains_refresh(c);
+        if (refresh & 1)
+            domains_refresh(c, &relay_cache);
+        if (refresh & 2)
+            domains_refresh(c, &hosted_cache);
         if (failed)
             break;
     }

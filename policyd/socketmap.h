@@ -9,9 +9,16 @@
  *              path the milter set, "<token>@<dns.return_path_domain>"; the answer is the
  *              transport of the pool address chosen for that message (lib/mail/ipchoice.h),
  *              "pgpool-<address id>", or NOTFOUND (Postfix's default_transport)
+ *   hosted_domain  virtual_mailbox_domains: the hosted domains (lib/mail/hosting.h)
+ *   mailbox    virtual_mailbox_maps: the mailboxes of hosted domains
+ *   alias      virtual_alias_maps: an alias's destinations, a mailbox itself, "@domain"
+ *              the domain's catch-all
+ *   sender_login  smtpd_sender_login_maps: the mailbox logins that own an address
  * A lookup failure is TEMP, never NOTFOUND: Postfix then defers instead of refusing.
- * The domain map answers from an in-memory list refreshed every 10 s and kept through a
- * MariaDB outage, because Postfix consults relay_domains for outgoing mail too.
+ * The domain and hosted_domain maps answer from in-memory lists refreshed every 10 s and
+ * kept through a MariaDB outage, because Postfix consults relay_domains and
+ * virtual_mailbox_domains for outgoing mail too; the other hosting maps answer NOTFOUND
+ * for a domain not in the hosted list without asking MariaDB.
  * Requests longer than SOCKETMAP_MAX_REQUEST or that are not netstrings end the
  * connection (logged).
  */

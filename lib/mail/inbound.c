@@ -13,9 +13,11 @@
 #include "mail/inbound.h"
 #include "util/mem.h"
 
-/* A domain (d) that receives mail: verified, incoming, with a route of its owner. The
- * domain list and inbound_domain_active() share it, so they always agree. */
-#define ACTIVE_DOMAIN "d.verified_name IS NOT NULL AND d.incoming = 1 AND EXISTS (SELECT 1 FROM routes r " \
+/* A domain (d) that receives mail: verified, incoming, not hosted (a hosted domain's mail
+ * goes to its mailboxes: hosting.h; Postfix must not see it in relay_domains too), with a
+ * route of its owner. The domain list and inbound_domain_active() share it, so they
+ * always agree. */
+#define ACTIVE_DOMAIN "d.verified_name IS NOT NULL AND d.incoming = 1 AND d.hosting = 0 AND EXISTS (SELECT 1 FROM routes r " \
     ROUTE_OWNED "WHERE r.domain_id = d.id)"
 
 /* Joins a route's server (live, in a live organization) and keeps only routes whose domain
@@ -144,7 +146,7 @@ inbound_resolve(DB *db, const PGCONF *cfg, const char *address, INBOUND_TARGET *
     /* name@domain first, then *@domain, of the one verified domain of that name (schema
      * 003: verified_name is unique), and only its owner's routes. */
     ret = db_query(db, &res, "SELECT " ROUTE_COLS " FROM routes r JOIN domains d ON d.id = r.domain_id "
-                   ROUTE_OWNED "WHERE d.verified_name = ? AND d.incoming = 1 AND r.name IN (?, '*') "
+                   ROUTE_OWNED "WHERE d.verified_name = ? AND d.incoming = 1 AND d.hosting = 0 AND r.name IN (?, '*') "
                    "ORDER BY r.name = '*', r.id LIMIT 1", DB_ARGS(DB_STR(domain), DB_STR(local)));
     if (ret > 0) {
         t->kind = INBOUND_ROUTE;

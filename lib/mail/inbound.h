@@ -15,7 +15,8 @@
  *                                          finds the message by X-Postal-MsgID);
  *   <name>[+tag]@<domain>                  the route name@domain of an incoming domain,
  *                                          else the route *@domain.
- * Only verified domains count (the custom return-path names too), and of a domain only
+ * Only verified domains count (the custom return-path names too), hosted domains never
+ * (their mail goes to mailboxes, hosting.h), and of a domain only
  * the routes of the server (or organization) that verified it; a domain name is verified
  * by one owner at a time (schema 003). Routes of deleted servers and organizations, and
  * of domains that lost their verification, stay in the table but receive nothing.

@@ -205,6 +205,89 @@ instance_wait_port() {
 	done
 }
 
+# ---------------------------------------------------------------- Dovecot
+
+# instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT: a private Dovecot 2.3 in DIR
+# (run as root like the private Postfix, its own base_dir, state_dir and log, LMTP, IMAP
+# and POP3 on loopback only, no TLS, plain-text logins allowed: loopback only). Its
+# DIR/etc/dovecot.conf includes DIR/etc/conf.d/*.conf, where `postgatectl dovecot enable
+# -c DIR/etc` writes postgate's snippet; the LMTP listener is the snippet's
+# (dovecot.lmtp_listen = inet:127.0.0.1:LMTP_PORT). Exports INSTANCE_DOVECOT_CONFIG_DIR,
+# INSTANCE_LMTP_PORT, INSTANCE_IMAP_PORT, INSTANCE_POP3_PORT.
+instance_dovecot_setup() {
+	local dir
+	[ $# -eq 4 ] || { instance_error "usage: instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT"; return 1; }
+	command -v dovecot >/dev/null 2>&1 || { instance_error "dovecot missing: install dovecot-core"; return 1; }
+	dir=$(instance_abspath "$1")
+	mkdir -p "$dir/etc/conf.d" "$dir/run" "$dir/state" "$dir/log" && chmod 755 "$dir" "$dir/etc" "$dir/run" ||
+		return 1
+	cat >"$dir/etc/dovecot.conf" <<-EOF || return 1
+		# A private Dovecot of postgate's tests and demo (packaging/lib/instance.sh).
+		instance_name = postgate-$(basename "$(dirname "$dir")")
+		base_dir = $dir/run
+		state_dir = $dir/state
+		log_path = $dir/log/dovecot.log
+		protocols = imap pop3 lmtp
+		listen = 127.0.0.1
+		ssl = no
+		disable_plaintext_auth = no
+		auth_mechanisms = plain login
+		default_login_user = dovenull
+		default_internal_user = dovecot
+		default_internal_group = dovecot
+		service imap-login {
+		  inet_listener imap {
+		    address = 127.0.0.1
+		    port = $3
+		  }
+		  inet_listener imaps {
+		    port = 0
+		  }
+		}
+		service pop3-login {
+		  inet_listener pop3 {
+		    address = 127.0.0.1
+		    port = $4
+		  }
+		  inet_listener pop3s {
+		    port = 0
+		  }
+		}
+		!include_try conf.d/*.conf
+	EOF
+	export INSTANCE_DOVECOT_CONFIG_DIR="$dir/etc" INSTANCE_LMTP_PORT=$2 INSTANCE_IMAP_PORT=$3 INSTANCE_POP3_PORT=$4
+}
+
+# instance_dovecot_start DIR: Dovecot in the foreground (its pid in DIR/dovecot.pid), ready
+# when its LMTP port greets.
+instance_dovecot_start() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if ! doveconf -c "$dir/etc/dovecot.conf" -n >"$dir/log/doveconf.out" 2>&1; then
+		instance_log_tail "$dir/log/doveconf.out"
+		instance_error "doveconf -c $dir/etc/dovecot.conf refused the configuration"
+		return 1
+	fi
+	instance_spawn "$dir/dovecot.pid" "$dir/log/dovecot.out" dovecot -F -c "$dir/etc/dovecot.conf" || return 1
+	pid=$(instance_pidfile_read "$dir/dovecot.pid") || return 1
+	if ! instance_wait_port "$INSTANCE_LMTP_PORT" 30 "$pid"; then
+		instance_log_tail "$dir/log/dovecot.log"
+		return 1
+	fi
+}
+
+instance_dovecot_reload() {
+	doveadm -c "$(instance_abspath "$1")/etc/dovecot.conf" reload
+}
+
+instance_dovecot_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	pid=$(instance_pidfile_read "$dir/dovecot.pid") || return 0
+	instance_kill_pid "$pid" 20
+	rm -f "$dir/dovecot.pid"
+}
+
 # ---------------------------------------------------------------- MariaDB
 
 instance_mariadb_root() {

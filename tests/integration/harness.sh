@@ -273,6 +273,51 @@ harness_start_postgate() {
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
 }
 
+# harness_dovecot_prepare: ports for a private Dovecot and the dovecot section of the
+# postgate config (its LMTP and quota-status listeners, a mail directory in the test dir owned by nobody, the
+# harness's MariaDB through its socket). Call it before harness_start_postgate, so that
+# `postfix enable` points virtual_transport at that LMTP port. Only tests that need Dovecot
+# call it.
+harness_dovecot_prepare() {
+	local lmtp imap pop3 quota
+	command -v dovecot >/dev/null 2>&1 ||
+		skip_all "dovecot missing: run 'packaging/install-deps runtime' as root"
+	lmtp=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
+		harness_setup_failed "no free port for Dovecot's LMTP"
+	imap=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp") ||
+		harness_setup_failed "no free port for Dovecot's IMAP"
+	pop3=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap") ||
+		harness_setup_failed "no free port for Dovecot's POP3"
+	quota=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3") ||
+		harness_setup_failed "no free port for Dovecot's quota-status"
+	instance_dovecot_setup "$HARNESS_DIR/dovecot" "$lmtp" "$imap" "$pop3" ||
+		harness_setup_failed "Dovecot set-up failed"
+	mkdir -p "$HARNESS_DIR/vmail" && chown nobody:nogroup "$HARNESS_DIR/vmail" ||
+		harness_setup_failed "cannot make $HARNESS_DIR/vmail"
+	cat >>"$HARNESS_CONFIG" <<-EOF
+		dovecot: {
+		  config_directory = "$INSTANCE_DOVECOT_CONFIG_DIR";
+		  lmtp_listen = "inet:127.0.0.1:$lmtp";
+		  quota_status_listen = "inet:127.0.0.1:$quota";
+		  mail_directory = "$HARNESS_DIR/vmail";
+		  mail_user = "nobody";
+		};
+	EOF
+}
+
+# harness_start_dovecot: `postgatectl dovecot enable` on the private Dovecot's configuration
+# directory, then Dovecot itself. Needs harness_dovecot_prepare and harness_start_postgate
+# first. Exports HARNESS_DOVECOT_DIR; harness cleanup stops it.
+harness_start_dovecot() {
+	local out
+	out=$($HARNESS_CTL dovecot enable -c "$INSTANCE_DOVECOT_CONFIG_DIR" 2>&1) ||
+		harness_setup_failed "postgatectl dovecot enable: $out"
+	HARNESS_STARTED+=(dovecot)
+	HARNESS_DOVECOT_DIR="$HARNESS_DIR/dovecot"
+	export HARNESS_DOVECOT_DIR
+	instance_dovecot_start "$HARNESS_DOVECOT_DIR" || harness_setup_failed "Dovecot did not start"
+}
+
 # harness_start_dns ARGS...: dnsmasq on a free loopback port, answering only from its
 # command line (--txt-record=NAME,TEXT, --host-record=NAME,ADDR, --local=/DOMAIN/; no
 # resolv.conf, no hosts, no upstream), and POSTGATE_DNS_RESOLVER exported so that the
@@ -409,7 +454,8 @@ harness_dump_logs() {
 	local file
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
 		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" \
-		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log" "$HARNESS_DIR/worker.log"; do
+		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log" "$HARNESS_DIR/worker.log" \
+		"$HARNESS_DIR/dovecot/log/dovecot.log"; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"
@@ -421,6 +467,7 @@ harness_stop_all() {
 	for ((i = ${#HARNESS_STARTED[@]} - 1; i >= 0; i--)); do
 		case ${HARNESS_STARTED[i]} in
 		postfix) instance_postfix_stop "$HARNESS_DIR/postfix" ;;
+		dovecot) instance_dovecot_stop "$HARNESS_DIR/dovecot" ;;
 		admin) instance_postgate_stop "$HARNESS_DIR" admin ;;
 		worker) instance_postgate_stop "$HARNESS_DIR" worker ;;
 		tracker) instance_postgate_stop "$HARNESS_DIR" tracker ;;

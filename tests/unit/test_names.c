@@ -2,7 +2,7 @@
  * test_names.c -- the small parsers that decide who may send what: IP networks of
  * SMTP-IP credentials, socket specs, domain names, permalinks, SASL identities,
  * envelope and header addresses (GMime), account addresses, suppressed addresses, route names and modes,
- * endpoint type names.
+ * endpoint type names, mailbox and alias local parts.
  */
 #include "config.h"
 
@@ -12,6 +12,7 @@
 #include "mail/credential.h"
 #include "mail/domain.h"
 #include "mail/endpoint.h"
+#include "mail/mailbox.h"
 #include "mail/org.h"
 #include "mail/route.h"
 #include "mail/suppression.h"
@@ -274,6 +275,33 @@ START_TEST(suppressions_and_routes)
 }
 END_TEST
 
+START_TEST(mailbox_local_parts)
+{
+    char out[MAILBOX_MAX_LOCAL + 1], long_part[MAILBOX_MAX_LOCAL + 2];
+
+    ck_assert_int_eq(mailbox_local_normalize("John.Doe_1-x", out, sizeof(out), 0), 1);
+    ck_assert_str_eq(out, "john.doe_1-x");
+    ck_assert_int_eq(mailbox_local_normalize("*", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("*", out, sizeof(out), 1), 1);
+    ck_assert_str_eq(out, "*");
+    ck_assert_int_eq(mailbox_local_normalize("a*", out, sizeof(out), 1), 0);
+    ck_assert_int_eq(mailbox_local_normalize("", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize(".a", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("a.", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("a..b", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("a+b", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("a@b", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("a'b", out, sizeof(out), 0), 0);
+    ck_assert_int_eq(mailbox_local_normalize("\xc3\xa9", out, sizeof(out), 0), 0);
+    memset(long_part, 'a', MAILBOX_MAX_LOCAL);
+    long_part[MAILBOX_MAX_LOCAL] = '\0';
+    ck_assert_int_eq(mailbox_local_normalize(long_part, out, sizeof(out), 0), 1);
+    long_part[MAILBOX_MAX_LOCAL] = 'a';
+    long_part[MAILBOX_MAX_LOCAL + 1] = '\0';
+    ck_assert_int_eq(mailbox_local_normalize(long_part, out, sizeof(out), 0), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -289,6 +317,7 @@ main(void)
     tcase_add_test(tc, addresses_strict);
     tcase_add_test(tc, account_addresses);
     tcase_add_test(tc, suppressions_and_routes);
+    tcase_add_test(tc, mailbox_local_parts);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

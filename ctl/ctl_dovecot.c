@@ -1,0 +1,315 @@
+/*
+ * ctl_dovecot.c -- `postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]`: wire
+ * a Dovecot 2.3 instance to postgate's hosted mailboxes and unwire it again.
+ *
+ * enable writes two files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
+ * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
+ * names, the mail location, the quota plugin with the quota-status service Postfix asks at
+ * RCPT) and DIR/postgate-sql.conf.ext (the MariaDB connection and
+ * queries; mode 0640, group dovecot when it exists, since it holds a password). Dovecot
+ * reads the view dovecot_mailboxes (schema 010) and verifies the argon2id hashes itself
+ * ({ARGON2ID}, libsodium): the one copy of each hash stays in postgate's table, and a
+ * login needs no round trip through a postgate daemon. A disabled mailbox has no passdb
+ * row (it cannot log in) but keeps its userdb row (mail for it is still delivered).
+ * Each mailbox's home is <dovecot.mail_directory>/<mailbox uuid>, a Maildir, so a rename
+ * keeps the mail. disable removes the two files, only when they carry postgate's marker;
+ * check compares them with what enable would write. Dovecot must be reloaded afterwards.
+ *
+ * Must never: touch any other Dovecot file, overwrite a file without the marker, or write
+ * a value that could end a Dovecot setting or SQL string early (they are checked first).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define SNIPPET "conf.d/90-postgate.conf"
+#define SQL_FILE "postgate-sql.conf.ext"
+#define MARKER "# postgate: written by `postgatectl dovecot enable`"
+#define EX_NOT_WIRED 1
+
+/* A value safe inside a Dovecot setting and a single-quoted SQL string: no white space,
+ * quotes, backslash, '%' (Dovecot's variables), '#', braces or control characters. */
+static int
+plain_value(const char *key, const char *value, int may_be_empty)
+{
+    if (!*value && may_be_empty)
+        return 1;
+    for (const char *p = value; *p; p++) {
+        if ((unsigned char) *p <= ' ' || strchr("'\"\\%#{}", *p) != NULL || *p == 0x7f) {
+            msg_error("%s: \"%s\" has a character Dovecot's configuration cannot carry here ('%c')", key, value,
+                      *p);
+            return 0;
+        }
+    }
+    if (!*value) {
+        msg_error("%s is empty", key);
+        return 0;
+    }
+    return 1;
+}
+
+/* Appends a service block (head) with a listener for spec (unix:/path, owned by postfix, or
+ * inet:host:port). 0, or -1 after saying why. */
+static int
+listener(BUF *s, const char *head, const char *name, const char *key, const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+
+    buf_printf(s, "%s", head);
+    if (strncmp(spec, "inet:", 5) == 0 && colon > spec + 5)
+        buf_printf(s, "  inet_listener %s {\n    address = %.*s\n    port = %s\n  }\n", name,
+                   (int) (colon - spec - 5), spec + 5, colon + 1);
+    else if (strncmp(spec, "unix:/", 6) == 0)
+        buf_printf(s, "  unix_listener %s {\n    mode = 0600\n    user = postfix\n    group = postfix\n  }\n",
+                   spec + 5);
+    else {
+        msg_error("%s: \"%s\" is neither unix:/absolute/path nor inet:host:port", key, spec);
+        return -1;
+    }
+    buf_printf(s, "}\n");
+    return 0;
+}
+
+/* The two files' contents for cfg (mem_free both); EX_OK or EX_CONFIG after saying why. */
+static int
+render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
+{
+    const char *user = *cfg->dovecot_database_user ? cfg->dovecot_database_user : cfg->database_user;
+    const char *password = *cfg->dovecot_database_user ? cfg->dovecot_database_password : cfg->database_password;
+    const char *lmtp = cfg->dovecot_lmtp_listen, *mdir = cfg->dovecot_mail_directory;
+    struct passwd *pw;
+    char *head = NULL;
+    BUF *s, *q;
+
+    *snippet_r = *sql_r = NULL;
+    if (!plain_value("dovecot.mail_directory", mdir, 0) || !plain_value("dovecot.database_user", user, 0)
+        || !plain_value("dovecot.database_password", password, 1)
+        || !plain_value("database.name", cfg->database_name, 0)
+        || !plain_value("database.socket", cfg->database_socket, 1)
+        || !plain_value("database.host", cfg->database_host, 0) || !plain_value("dovecot.lmtp_listen", lmtp, 0)
+        || !plain_value("dovecot.quota_status_listen", cfg->dovecot_quota_status_listen, 0))
+        return EX_CONFIG;
+    if (mdir[0] != '/') {
+        msg_error("dovecot.mail_directory: \"%s\" is not an absolute path", mdir);
+        return EX_CONFIG;
+    }
+    if (!plain_value("dovecot.mail_user", cfg->dovecot_mail_user, 0))
+        return EX_CONFIG;
+    if ((pw = getpwnam(cfg->dovecot_mail_user)) == NULL) {
+        msg_error("dovecot.mail_user: no system user \"%s\" (create it, e.g. useradd --system --home %s vmail)",
+                  cfg->dovecot_mail_user, mdir);
+        return EX_CONFIG;
+    }
+    s = buf_new(2048);
+    buf_printf(s, MARKER "\n"
+               "# Mail hosting: passdb and userdb from postgate's mailboxes (MariaDB view dovecot_mailboxes),\n"
+               "# argon2id hashes verified by Dovecot ({ARGON2ID}). `postgatectl dovecot disable` removes\n"
+               "# this file; it is written anew by enable, so change postgate's settings instead.\n"
+               "passdb {\n  driver = sql\n  args = %s/" SQL_FILE "\n}\n"
+               "userdb {\n  driver = sql\n  args = %s/" SQL_FILE "\n}\n"
+               "mail_location = maildir:~/Maildir\n", dir, dir);
+    if (pw->pw_uid < 500)
+        buf_printf(s, "# %s's uid is below Dovecot's default first_valid_uid (500)\nfirst_valid_uid = %lu\n",
+                   cfg->dovecot_mail_user, (unsigned long) pw->pw_uid);
+    /* Quotas: the count backend (no usage file to keep), each mailbox's limits from the
+     * userdb's quota_rule, and quota-status for Postfix's RCPT check. */
+    buf_printf(s, "mail_plugins = $mail_plugins quota\nquota_full_tempfail = yes\n"
+               "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
+               "protocol lmtp {\n  mail_plugins = $mail_plugins quota\n}\n"
+               "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n  quota_status_success = DUNNO\n"
+               "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n}\n");
+    if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
+        || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
+                                "  user = %s\n", cfg->dovecot_mail_user)) == NULL
+        || listener(s, head, "postgate-quota-status", "dovecot.quota_status_listen",
+                    cfg->dovecot_quota_status_listen) < 0) {
+        mem_free(head);
+        buf_free(s);
+        return EX_CONFIG;
+    }
+    mem_free(head);
+
+    q = buf_new(2048);
+    buf_printf(q, MARKER "\n# The MariaDB connection and queries of " SNIPPET ".\n"
+               "driver = mysql\nconnect = host=%s", *cfg->database_socket ? cfg->database_socket : cfg->database_host);
+    if (!*cfg->database_socket)
+        buf_printf(q, " port=%ld", (long) cfg->database_port);
+    buf_printf(q, " dbname=%s user=%s", cfg->database_name, user);
+    if (*password)
+        buf_printf(q, " password=%s", password);
+    buf_printf(q, "\ndefault_pass_scheme = ARGON2ID\n"
+               "password_query = SELECT user, password FROM dovecot_mailboxes "
+               "WHERE local_part = '%%Ln' AND domain = '%%Ld' AND enabled = 1\n"
+               "user_query = SELECT CONCAT('%s/', storage_key) AS home, %lu AS uid, %lu AS gid, "
+               "CONCAT('*:bytes=', IFNULL(quota_bytes, 0), ':messages=', IFNULL(quota_messages, 0)) AS quota_rule "
+               "FROM dovecot_mailboxes "
+               "WHERE local_part = '%%Ln' AND domain = '%%Ld'\n"
+               "iterate_query = SELECT user AS username FROM dovecot_mailboxes\n",
+               mdir, (unsigned long) pw->pw_uid, (unsigned long) pw->pw_gid);
+    *snippet_r = mem_strdup(buf_cstr(s));
+    *sql_r = mem_strdup(buf_cstr(q));
+    buf_free(s);
+    buf_free(q);
+    return EX_OK;
+}
+
+/* The file's text (mem_free), NULL when missing (errno ENOENT) or unreadable. */
+static char *
+read_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    BUF *b;
+    char chunk[4096], *text;
+    size_t n;
+
+    if (fp == NULL)
+        return NULL;
+    b = buf_new(4096);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        buf_append(b, chunk, n);
+    fclose(fp);
+    text = mem_strdup(buf_cstr(b));
+    buf_free(b);
+    return text;
+}
+
+static int
+ours(const char *text)
+{
+    return text != NULL && strncmp(text, MARKER "\n", strlen(MARKER) + 1) == 0;
+}
+
+/* Writes path atomically with mode (and group, when given and it exists). */
+static int
+write_file(const char *path, const char *text, mode_t mode, const char *group)
+{
+    char *tmp = buf_asprintf("%s.postgate-tmp", path);
+    struct group *gr = group ? getgrnam(group) : NULL;
+    int fd, status = EX_OK;
+    size_t len = strlen(text);
+
+    (void) unlink(tmp);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0
+        || (gr && fchown(fd, (uid_t) -1, gr->gr_gid) < 0) || fchmod(fd, mode) < 0
+        || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0) {
+        msg_error("cannot write %s: %s", tmp, strerror(errno));
+        status = EX_CANTCREAT;
+    }
+    if (fd >= 0 && close(fd) < 0 && status == EX_OK) {
+        msg_error("cannot write %s: %s", tmp, strerror(errno));
+        status = EX_CANTCREAT;
+    }
+    if (status == EX_OK && rename(tmp, path) < 0) {
+        msg_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        status = EX_CANTCREAT;
+    }
+    if (status != EX_OK)
+        (void) unlink(tmp);
+    mem_free(tmp);
+    return status;
+}
+
+static int
+dovecot_usage(void)
+{
+    msg_error("usage: postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]");
+    return EX_USAGE;
+}
+
+int
+ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config-directory", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}
+    };
+    const char *sub, *dir = ctx->cfg->dovecot_config_directory;
+    char *paths[2], *want[2] = {NULL, NULL}, *now[2];
+    static const char *const names[2] = {SNIPPET, SQL_FILE};
+    int opt, status, problems = 0, changed = 0;
+
+    if (argc < 2)
+        return dovecot_usage();
+    sub = argv[1];
+    if (strcmp(sub, "enable") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "check") != 0) {
+        msg_error("unknown dovecot subcommand '%s' (enable, disable or check)", sub);
+        return dovecot_usage();
+    }
+    optind = 1;
+    while ((opt = getopt_long(argc - 1, argv + 1, "c:C:", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c': case 'C': dir = optarg; break;
+        default: return dovecot_usage();
+        }
+    }
+    if (optind != argc - 1) {
+        msg_error("dovecot %s: unexpected argument '%s'", sub, argv[1 + optind]);
+        return dovecot_usage();
+    }
+    if (dir[0] != '/') {
+        msg_error("dovecot: \"%s\" is not an absolute directory", dir);
+        return EX_USAGE;
+    }
+    if (strcmp(sub, "disable") != 0 && (status = render(ctx->cfg, dir, &want[0], &want[1])) != EX_OK)
+        return status;
+    status = EX_OK;
+    for (int i = 0; i < 2; i++) {
+        paths[i] = buf_asprintf("%s/%s", dir, names[i]);
+        now[i] = read_file(paths[i]);
+        if (now[i] && !ours(now[i]) && strcmp(sub, "check") != 0) {
+            msg_error("%s exists and was not written by postgate: move it away first", paths[i]);
+            status = EX_CONFIG;
+        }
+    }
+    for (int i = 0; i < 2 && status == EX_OK; i++) {
+        if (strcmp(sub, "check") == 0) {
+            if (now[i] == NULL || strcmp(now[i], want[i]) != 0) {
+                printf("%s: %s\n", paths[i], now[i] == NULL ? "missing" : "differs from what enable writes");
+                problems++;
+            }
+        } else if (strcmp(sub, "enable") == 0) {
+            if (now[i] && strcmp(now[i], want[i]) == 0)
+                continue;
+            if ((status = write_file(paths[i], want[i], i == 0 ? 0644 : 0640, i == 0 ? NULL : "dovecot")) == EX_OK) {
+                printf("%s %s\n", now[i] ? "rewrote" : "wrote", paths[i]);
+                changed = 1;
+            }
+        } else if (now[i]) {
+            if (unlink(paths[i]) < 0) {
+                msg_error("cannot remove %s: %s", paths[i], strerror(errno));
+                status = EX_CANTCREAT;
+            } else {
+                printf("removed %s\n", paths[i]);
+                changed = 1;
+            }
+        }
+    }
+    if (status == EX_OK && strcmp(sub, "check") == 0) {
+        if (problems)
+            printf("Dovecot in %s is not wired to postgate: run 'postgatectl dovecot enable'.\n", dir);
+        else
+            printf("Dovecot in %s is wired to postgate.\n", dir);
+        status = problems ? EX_NOT_WIRED : EX_OK;
+    } else if (status == EX_OK) {
+        printf("Dovecot in %s %s%s.\n", dir,
+               strcmp(sub, "enable") == 0 ? "is wired to postgate" : "is no longer wired to postgate", changed ? "; reload it (doveadm reload)" : ": nothing changed");
+    }
+    for (int i = 0; i < 2; i++) {
+        mem_free(paths[i]);
+        mem_free(want[i]);
+        mem_free(now[i]);
+    }
+    return status;
+}

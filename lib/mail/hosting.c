@@ -1,0 +1,147 @@
+/*
+ * hosting.c -- Postfix's lookups of hosted domains (hosting.h). Reads domains, mailboxes
+ * and aliases; writes nothing.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "mail/hosting.h"
+#include "mail/mailbox.h"
+#include "util/mem.h"
+
+/* A hosted domain d: verified, hosting on, its server (if any) and organization live. The
+ * caller's WHERE adds HOSTED_WHERE. */
+#define HOSTED_JOIN "JOIN domains d ON d.id = x.domain_id AND d.verified_name IS NOT NULL AND d.hosting = 1 " \
+    "LEFT JOIN servers s ON s.id = d.server_id " \
+    "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) AND o.deleted_at IS NULL "
+#define HOSTED_WHERE "(s.id IS NULL OR s.deleted_at IS NULL)"
+
+/* Splits a lower-cased key into local part (may be empty: "@domain") and domain; 0 bad. */
+static int
+split(const char *key, char *local, size_t lsize, char *domain, size_t dsize)
+{
+    const char *at = strrchr(key, '@');
+    size_t llen, dlen;
+
+    if (at == NULL || at[1] == '\0')
+        return 0;
+    llen = (size_t) (at - key);
+    dlen = strlen(at + 1);
+    if (llen >= lsize || dlen >= dsize)
+        return 0;
+    for (size_t i = 0; i < llen; i++)
+        local[i] = (char) tolower((unsigned char) key[i]);
+    local[llen] = '\0';
+    for (size_t i = 0; i < dlen; i++)
+        domain[i] = (char) tolower((unsigned char) at[1 + i]);
+    domain[dlen] = '\0';
+    if (domain[dlen - 1] == '.')
+        domain[dlen - 1] = '\0';
+    return domain[0] != '\0';
+}
+
+int
+hosting_domain_list(DB *db, char ***names_r, size_t *count_r)
+{
+    DB_RESULT *res = NULL;
+    char **names;
+    size_t n;
+    int ret;
+
+    *names_r = NULL;
+    *count_r = 0;
+    ret = db_query(db, &res, "SELECT DISTINCT LOWER(d.name) FROM domains d LEFT JOIN servers s ON s.id = d.server_id "
+                   "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
+                   "AND o.deleted_at IS NULL WHERE d.verified_name IS NOT NULL AND d.hosting = 1 AND " HOSTED_WHERE,
+                   DB_NOARGS);
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    n = db_result_rows(res);
+    names = mem_zalloc((n + 1) * sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = mem_strdup(db_result_get(res, i, 0));
+    db_result_free(res);
+    *names_r = names;
+    *count_r = n;
+    return (int) n;
+}
+
+int
+hosting_mailbox(DB *db, const char *address)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    if (!split(address, local, sizeof(local), domain, sizeof(domain)) || local[0] == '\0')
+        return 0;
+    ret = db_query(db, &res, "SELECT 1 FROM mailboxes x " HOSTED_JOIN "WHERE d.verified_name = ? AND x.local_part = ? "
+                   "AND " HOSTED_WHERE, DB_ARGS(DB_STR(domain), DB_STR(local)));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+/* The destinations of enabled alias local ("*": the catch-all) of hosted domain into out. */
+static int
+alias_destinations(DB *db, const char *local, const char *domain, BUF *out)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    ret = db_query(db, &res, "SELECT GROUP_CONCAT(t.address ORDER BY t.address SEPARATOR ',') FROM aliases x "
+                   HOSTED_JOIN "JOIN alias_destinations t ON t.alias_id = x.id WHERE d.verified_name = ? "
+                   "AND x.local_part = ? AND x.enabled = 1 AND " HOSTED_WHERE, DB_ARGS(DB_STR(domain), DB_STR(local)));
+    if (ret > 0 && db_result_get(res, 0, 0) != NULL)
+        buf_append_str(out, db_result_get(res, 0, 0));
+    else if (ret > 0)
+        ret = 0;
+    db_result_free(res);
+    return ret;
+}
+
+int
+hosting_alias(DB *db, const char *key, BUF *out)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    int ret;
+
+    if (!split(key, local, sizeof(local), domain, sizeof(domain)))
+        return 0;
+    if (local[0] == '\0' || strcmp(local, "*") == 0)
+        return alias_destinations(db, "*", domain, out);
+    if ((ret = alias_destinations(db, local, domain, out)) != 0)
+        return ret;
+    /* A mailbox maps to itself, so the catch-all never takes its mail. */
+    if ((ret = hosting_mailbox(db, key)) != 0) {
+        if (ret > 0)
+            buf_printf(out, "%s@%s", local, domain);
+        return ret;
+    }
+    /* Postfix skips its own "@domain" fallback for socketmap tables (they are not
+     * DICT_FLAG_FIXED), so the catch-all is applied here. */
+    return alias_destinations(db, "*", domain, out);
+}
+
+int
+hosting_sender_logins(DB *db, const char *address, BUF *out)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    if (!split(address, local, sizeof(local), domain, sizeof(domain)) || local[0] == '\0')
+        return 0;
+    ret = db_query(db, &res, "SELECT CONCAT(x.local_part, '@', LOWER(d.name)) FROM mailboxes x " HOSTED_JOIN
+                   "WHERE d.verified_name = ? AND x.local_part = ? AND " HOSTED_WHERE " "
+                   "UNION SELECT t.address FROM aliases x " HOSTED_JOIN "JOIN alias_destinations t ON t.alias_id = x.id "
+                   "WHERE d.verified_name = ? AND x.local_part = ? AND x.enabled = 1 AND " HOSTED_WHERE,
+                   DB_ARGS(DB_STR(domain), DB_STR(local), DB_STR(domain), DB_STR(local)));
+    for (int i = 0; i < ret; i++)
+        buf_printf(out, "%s%s", i ? "," : "", db_result_get(res, (size_t) i, 0));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}

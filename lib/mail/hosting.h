@@ -1,0 +1,37 @@
+/*
+ * hosting.h -- what Postfix asks about hosted domains (DESIGN.md §8), answered by
+ * postgate-policyd's socketmap: which domains are hosted (virtual_mailbox_domains),
+ * which addresses are mailboxes (virtual_mailbox_maps), where an address's mail goes
+ * (virtual_alias_maps: an alias's destinations, a mailbox itself, "@domain" the
+ * catch-all) and which logins may send as an address (smtpd_sender_login_maps).
+ *
+ * Only verified domains with hosting switched on, of a live server or organization,
+ * answer: an unverified domain, or another tenant's unverified row of the same name,
+ * never steers mail (a name is verified by one owner at a time, schema 003).
+ * Keys are compared lower-cased (Postfix folds table keys; local parts are stored lower
+ * case). Read-only: writes nothing.
+ *
+ * Contract: 1 found (the answer appended to out), 0 not found, < 0 database error
+ * (DB_ERR_TEMP / DB_ERR_PERM): a failure is never "not found", so Postfix says 4xx.
+ * Must never: answer for a domain that is not hosted, or put a key into SQL text.
+ */
+#ifndef PG_HOSTING_H
+#define PG_HOSTING_H
+
+#include "mail/db.h"
+#include "util/buf.h"
+
+/* The hosted domains, lower case (*names_r: mem_free each and the array): count or < 0. */
+int hosting_domain_list(DB *db, char ***names_r, size_t *count_r);
+/* Is address a mailbox of a hosted domain? Disabled mailboxes still receive mail. */
+int hosting_mailbox(DB *db, const char *address);
+/* virtual_alias_maps for key "local@domain" or "@domain" (the catch-all): the comma-
+ * separated destinations of an enabled alias, else a mailbox's own address, else the
+ * destinations of the domain's catch-all (Postfix does not try "@domain" itself for a
+ * socketmap table). */
+int hosting_alias(DB *db, const char *key, BUF *out);
+/* smtpd_sender_login_maps: the logins (mailbox addresses) that own address: the mailbox of
+ * that address and the destinations of the alias of that address, comma-separated. */
+int hosting_sender_logins(DB *db, const char *address, BUF *out);
+
+#endif

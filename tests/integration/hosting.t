@@ -1,0 +1,279 @@
+#!/bin/bash
+#
+# hosting.t -- mail hosting with the real Postfix, Dovecot and MariaDB: a verified domain
+# switched to hosting, mailboxes and aliases made with postgatectl, Postfix asking
+# postgate-policyd's socketmap (virtual_mailbox_domains, virtual_mailbox_maps,
+# virtual_alias_maps) and delivering to a private Dovecot over LMTP, Dovecot's SQL
+# passdb/userdb reading postgate's mailboxes (`postgatectl dovecot enable`). Mail from
+# "the Internet" is read back byte for byte over IMAP and POP3 (Python's imaplib and
+# poplib); an alias fans out; the catch-all catches but never takes a mailbox's mail; an
+# unknown address is refused at RCPT; a disabled mailbox cannot log in; a rename keeps the
+# mail; the password policy names the rule it applies; another tenant neither sees nor
+# touches the mailboxes, and its unverified row of the same name steers nothing.
+#
+# Must never: pass when mail was lost or delivered to the wrong mailbox.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
+
+harness_setup mariadb sink postfix
+harness_dovecot_prepare
+harness_start_postgate
+harness_start_dovecot
+harness_start_admin
+. "$(dirname "$0")/api.sh"
+base=$HARNESS_ADMIN_URL
+plan 53
+
+ctl() { $HARNESS_CTL "$@"; }
+run_id=$(instance_random_hex 4)
+D=hosted.postgate.test
+PW_A='Alice-Pass-2024!x'
+PW_B='Bob-Pass-2024!yz'
+
+ctl org create --name Acme --permalink acme >/dev/null
+ctl server create --org acme --name Mail --permalink mail >/dev/null
+ctl domain create --server acme/mail --name "$D" --verified >/dev/null
+ctl domain create --server acme/mail --name second.postgate.test --verified >/dev/null
+ctl domain create --server acme/mail --name pending.postgate.test >/dev/null
+ctl org create --name Evil --permalink evil >/dev/null
+ctl server create --org evil --name Spy --permalink spy >/dev/null
+ctl domain create --server evil/spy --name "$D" >/dev/null
+
+# send_raw FILE RCPT: FILE's bytes over SMTP to the private Postfix, unauthenticated (as from
+# the Internet); prints the server's last answer (code and text) or the refusal.
+send_raw() {
+	/usr/bin/python3 - "$INSTANCE_SMTP_PORT" "$1" "$2" <<'PY'
+import smtplib, sys
+port, path, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(path, 'rb') as f:
+    data = f.read()
+s = smtplib.SMTP('127.0.0.1', port, timeout=30)
+try:
+    s.ehlo('client.example.org')
+    s.mail('sender@example.org')
+    code, text = s.rcpt(rcpt)
+    if code >= 300:
+        print(code, text.decode())
+        sys.exit(0)
+    code, text = s.data(data)
+    print(code, text.decode())
+finally:
+    s.quit()
+PY
+}
+# message SUBJECT FILE: a message with folded, dot-leading and white-space lines, CRLF, and
+# a Date (Postfix adds none then: the bytes stay the sender's).
+message() {
+	printf 'From: Sender <sender@example.org>\r\nTo: someone@%s\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\nDate: Sun, 6 Dec 2026 04:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nX-Folded: one\r\n two\r\n\r\nHello %s.\r\n.a line that starts with a dot\r\n\ttabbed   spaces  \r\n\r\nend\r\n' \
+		"$D" "$1" "$run_id-$1" "$run_id" >"$2"
+}
+# imap USER PASS [SUBJECT]: "login ok N" (N messages, or matching SUBJECT), the raw message of
+# the first match into $HARNESS_DIR/imap.out; "login failed" when the login is refused.
+imap() {
+	/usr/bin/python3 - "$INSTANCE_IMAP_PORT" "$HARNESS_DIR/imap.out" "$@" <<'PY'
+import imaplib, sys
+port, out, user, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+subject = sys.argv[5] if len(sys.argv) > 5 else None
+m = imaplib.IMAP4('127.0.0.1', port)
+try:
+    m.login(user, pw)
+except imaplib.IMAP4.error:
+    print('login failed')
+    sys.exit(0)
+m.select('INBOX', readonly=True)
+typ, data = m.search(None, 'SUBJECT', '"%s"' % subject) if subject else m.search(None, 'ALL')
+ids = data[0].split()
+if ids:
+    typ, msg = m.fetch(ids[0], '(BODY.PEEK[])')
+    with open(out, 'wb') as f:
+        f.write(msg[0][1])
+print('login ok', len(ids))
+m.logout()
+PY
+}
+# pop3 USER PASS: the first message's bytes into $HARNESS_DIR/pop3.out; "pop3 ok N".
+pop3() {
+	/usr/bin/python3 - "$INSTANCE_POP3_PORT" "$HARNESS_DIR/pop3.out" "$@" <<'PY'
+import poplib, sys
+port, out, user, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+p = poplib.POP3('127.0.0.1', port, timeout=30)
+p.user(user)
+try:
+    p.pass_(pw)
+except poplib.error_proto:
+    print('pop3 login failed')
+    sys.exit(0)
+n = len(p.list()[1])
+if n:
+    resp, lines, octets = p.retr(1)
+    with open(out, 'wb') as f:
+        f.write(b'\r\n'.join(lines) + b'\r\n')
+print('pop3 ok', n)
+p.quit()
+PY
+}
+has_mail() { [ "$(imap "$1" "$2" "$3")" = "login ok 1" ]; }
+# ends_with BIG SMALL: BIG's last bytes are exactly SMALL (trace headers go on top).
+ends_with() {
+	local n
+	n=$(stat -c %s "$2")
+	cmp -s <(tail -c "$n" "$1") "$2"
+}
+
+# ---- the hosting switch and mailboxes
+out=$(ctl domain hosting acme/mail pending.postgate.test on 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*not verified' "an unverified domain cannot be switched to hosting"
+out=$(ctl domain hosting acme/mail "$D" on 2>&1)
+like "$out" "hosts mailboxes now" "a verified domain is switched to hosting"
+ctl domain hosting acme/mail second.postgate.test on >/dev/null
+
+out=$(printf 'password123\n' | ctl mailbox create acme/mail "alice@$D" --password-stdin 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*rule (upper|symbol|breached)' "password123 is refused, naming the rule"
+is "$(harness_sql "SELECT COUNT(*) FROM mailboxes")" 0 "... and no mailbox is made"
+out=$(printf '%s\n' "$PW_A" | ctl mailbox create acme/mail "Alice@$D" --name 'Alice A.' --password-stdin 2>&1)
+like "$out" "created mailbox alice@$D" "a mailbox is created (address lower-cased)"
+printf '%s\n' "$PW_B" | ctl mailbox create acme/mail "bob@$D" --password-stdin >/dev/null
+printf '%s\n' "$PW_B" | ctl mailbox create acme/mail "carol@second.postgate.test" --password-stdin >/dev/null
+like "$(harness_sql "SELECT password_hash FROM mailboxes WHERE local_part = 'alice'")" '^\$argon2id\$v=19\$' \
+	"its password is stored as an argon2id hash"
+out=$(printf '%s\n' "$PW_B" | ctl mailbox create acme/mail "x@pending.postgate.test" --password-stdin 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*does not host mailboxes' "no mailbox under a domain that is not hosted"
+
+ctl dovecot check -c "$INSTANCE_DOVECOT_CONFIG_DIR" >/dev/null && st=0 || st=$?
+is "$st" 0 "dovecot check: the private Dovecot is wired"
+is "$(stat -c %a "$INSTANCE_DOVECOT_CONFIG_DIR/postgate-sql.conf.ext")" 640 "the SQL connect file is mode 0640"
+like "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h virtual_transport)" "^lmtp:inet:127\.0\.0\.1:$INSTANCE_LMTP_PORT\$" \
+	"postfix enable pointed virtual_transport at Dovecot's LMTP"
+
+# ---- mail from the Internet, read back over IMAP and POP3
+message first "$HARNESS_DIR/first.eml"
+like "$(send_raw "$HARNESS_DIR/first.eml" "alice@$D")" '^250 ' "mail for a mailbox is accepted"
+harness_wait_for 30 has_mail "alice@$D" "$PW_A" first || true
+is "$(imap "alice@$D" "$PW_A" first)" "login ok 1" "it is in the mailbox's INBOX over IMAP"
+ends_with "$HARNESS_DIR/imap.out" "$HARNESS_DIR/first.eml" && st=0 || st=$?
+is "$st" 0 "IMAP gives the message back byte for byte (below the trace headers)"
+is "$(pop3 "alice@$D" "$PW_A")" "pop3 ok 1" "POP3 sees the one message"
+ends_with "$HARNESS_DIR/pop3.out" "$HARNESS_DIR/first.eml" && st=0 || st=$?
+is "$st" 0 "POP3 gives it back byte for byte too"
+is "$(imap "alice@$D" 'Wrong-Pass-2024!')" "login failed" "a wrong password is refused"
+
+# ---- unknown recipients, aliases, the catch-all
+message unknown "$HARNESS_DIR/unknown.eml"
+like "$(send_raw "$HARNESS_DIR/unknown.eml" "nobody@$D")" '^550 5\.1\.1 ' \
+	"an unknown address at a hosted domain is refused at RCPT with 550 5.1.1"
+out=$(ctl alias create acme/mail "team@$D" "alice@$D" "bob@$D" 2>&1)
+like "$out" "created alias team@$D" "an alias with two destinations is made"
+out=$(ctl alias create acme/mail "bob@$D" "alice@$D" 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*already' "an alias cannot take a mailbox's address"
+message team "$HARNESS_DIR/team.eml"
+like "$(send_raw "$HARNESS_DIR/team.eml" "team@$D")" '^250 ' "mail for the alias is accepted"
+harness_wait_for 30 has_mail "bob@$D" "$PW_B" team || true
+is "$(imap "alice@$D" "$PW_A" team) / $(imap "bob@$D" "$PW_B" team)" "login ok 1 / login ok 1" \
+	"the alias fans out to both mailboxes"
+out=$(ctl alias create acme/mail "*@$D" "bob@$D" 2>&1)
+like "$out" "created alias \*@$D" "a catch-all is made"
+message catch "$HARNESS_DIR/catch.eml"
+like "$(send_raw "$HARNESS_DIR/catch.eml" "whoever-$run_id@$D")" '^250 ' "with a catch-all, any address is accepted"
+message mine "$HARNESS_DIR/mine.eml"
+send_raw "$HARNESS_DIR/mine.eml" "alice@$D" >/dev/null
+harness_wait_for 30 has_mail "bob@$D" "$PW_B" catch || true
+harness_wait_for 30 has_mail "alice@$D" "$PW_A" mine || true
+is "$(imap "bob@$D" "$PW_B" catch) / $(imap "bob@$D" "$PW_B" mine) / $(imap "alice@$D" "$PW_A" mine)" \
+	"login ok 1 / login ok 0 / login ok 1" "the catch-all catches, and a mailbox's mail stays its own"
+
+# ---- disable, rename
+ctl mailbox disable acme/mail "bob@$D" >/dev/null
+is "$(imap "bob@$D" "$PW_B")" "login failed" "a disabled mailbox cannot log in over IMAP"
+is "$(pop3 "bob@$D" "$PW_B")" "pop3 login failed" "... nor over POP3"
+ctl mailbox enable acme/mail "bob@$D" >/dev/null
+is "$(imap "bob@$D" "$PW_B")" "login ok 2" "enabled again, it logs in and has its mail"
+# ---- quota: a full mailbox gets 452 4.2.2 at RCPT, and the mail arrives once it is raised
+ctl mailbox quota acme/mail "bob@$D" --bytes 0 --messages 2 >/dev/null
+message full "$HARNESS_DIR/full.eml"
+like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^452 4\.2\.2 ' "a full mailbox gets 452 4.2.2 at RCPT"
+like "$(send_raw "$HARNESS_DIR/full.eml" "alice@$D")" '^250 ' "... while another mailbox still takes mail"
+ctl mailbox quota acme/mail "bob@$D" --bytes 100000000 --messages 0 >/dev/null
+like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^250 ' "once the quota is raised the retry is accepted"
+harness_wait_for 30 has_mail "bob@$D" "$PW_B" full || true
+is "$(imap "bob@$D" "$PW_B" full)" "login ok 1" "... and the mail arrives"
+is "$(harness_sql "SELECT CONCAT(quota_bytes, '/', IFNULL(quota_messages, 'unlimited')) FROM mailboxes WHERE local_part = 'bob'")" \
+	"100000000/unlimited" "the quota is stored (0 messages: unlimited)"
+
+out=$(ctl mailbox rename acme/mail "alice@$D" "alicia@$D" 2>&1)
+like "$out" "renamed" "a mailbox is renamed"
+is "$(imap "alicia@$D" "$PW_A" first)" "login ok 1" "the renamed mailbox logs in with its new address and keeps its mail"
+is "$(imap "alice@$D" "$PW_A")" "login failed" "the old address no longer logs in"
+
+# ---- another tenant
+out=$(ctl mailbox list evil/spy "$D" 2>&1)
+is "$out" "" "another organization's row of the same name lists none of the mailboxes"
+out=$(ctl mailbox disable evil/spy "alicia@$D" 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*no mailbox' "... and cannot touch one"
+out=$(ctl domain hosting evil/spy "$D" on 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*not verified' "... nor switch its unverified row to hosting"
+harness_sql "UPDATE domains SET hosting = 1 WHERE server_id = (SELECT id FROM servers WHERE permalink = 'spy')"
+printf '%s\n' "$PW_B" | ctl mailbox create evil/spy "alicia@$D" --password-stdin >/dev/null
+printf '%s\n' "$PW_B" | ctl mailbox create evil/spy "spy@$D" --password-stdin >/dev/null
+message spy "$HARNESS_DIR/spy.eml"
+send_raw "$HARNESS_DIR/spy.eml" "alicia@$D" >/dev/null
+harness_wait_for 30 has_mail "alicia@$D" "$PW_A" spy || true
+is "$(imap "alicia@$D" "$PW_A" spy)" "login ok 1" "mail goes to the verified owner's mailbox, whatever the other row says"
+is "$(imap "spy@$D" "$PW_B")" "login failed" "a mailbox under the unverified row cannot log in"
+
+# ---- the management API: readonly sees, member manages, another organization gets 404
+mkuser mem@example.test 'Mem-pass-phrase-1!'
+mkuser ro@example.test 'Ro-pass-phrase-1!'
+mkuser eve@example.test 'Eve-pass-phrase-1!'
+member_of() { harness_sql "INSERT INTO organization_users (organization_id, user_id, role) SELECT o.id, u.id, '$3'
+	FROM organizations o, users u WHERE o.permalink = '$1' AND u.email = '$2'"; }
+member_of acme mem@example.test member
+member_of acme ro@example.test readonly
+member_of evil eve@example.test admin
+login() { # NAME EMAIL PASSWORD
+	local a
+	a=$(call POST /api/v2/session "{\"email\": \"$2\", \"password\": \"$3\"}" -c "$(jar "$1")")
+	printf -v "csrf_$1" '%s' "$(body "$a" | j 'd["data"]["csrf_token"]')"
+}
+login mem mem@example.test 'Mem-pass-phrase-1!'
+login ro ro@example.test 'Ro-pass-phrase-1!'
+login eve eve@example.test 'Eve-pass-phrase-1!'
+mb=/api/v2/organizations/acme/servers/mail/mailboxes
+a=$(as ro GET "$mb")
+is "$(status "$a") $(body "$a" | j '" ".join(m["address"] for m in d["data"]["mailboxes"])')" \
+	"200 alicia@$D bob@$D carol@second.postgate.test" "a readonly member lists the server's mailboxes (no foreign row's)"
+uuid=$(body "$a" | j '[m["uuid"] for m in d["data"]["mailboxes"] if m["address"].startswith("alicia@")][0]')
+like "$(body "$a")" '^[^$]*$' "... and no answer carries a password hash"
+is "$(status "$(as eve GET "$mb")") $(status "$(as eve GET "$mb/$uuid")") $(status "$(as eve PATCH "$mb/$uuid" '{"enabled": false}')") $(status "$(as eve DELETE "$mb/$uuid")")" \
+	"404 404 404 404" "another organization cannot see or touch the mailbox (404)"
+is "$(code "$(as ro POST "$mb" "{\"address\": \"dave@$D\", \"password\": \"Dave-pass-2024!\"}")")" "403 Forbidden" \
+	"a readonly member cannot create one"
+a=$(as mem POST "$mb" "{\"address\": \"dave@$D\", \"password\": \"password123\"}")
+is "$(code "$a") $(body "$a" | j 'd["data"].get("rule", "")')" "400 ValidationError upper" \
+	"password123 is refused through the API too, naming the rule"
+a=$(as mem POST "$mb" "{\"address\": \"Dave@$D\", \"password\": \"Dave-pass-2024!\", \"quota_bytes\": 1000000}")
+is "$(status "$a") $(body "$a" | j 'd["data"]["mailbox"]["address"] + " " + str(d["data"]["mailbox"]["quota_bytes"])')" \
+	"201 dave@$D 1000000" "a member creates a mailbox"
+dave=$(body "$a" | j 'd["data"]["mailbox"]["uuid"]')
+is "$(imap "dave@$D" 'Dave-pass-2024!')" "login ok 0" "it logs in over IMAP at once"
+a=$(as mem PATCH "$mb/$dave" '{"enabled": false}')
+is "$(status "$a") $(imap "dave@$D" 'Dave-pass-2024!')" "200 login failed" "disabled through the API, it cannot log in"
+a=$(as mem POST /api/v2/organizations/acme/servers/mail/aliases "{\"address\": \"sales@$D\", \"destinations\": [\"dave@$D\", \"bob@$D\"]}")
+is "$(status "$a") $(body "$a" | j '",".join(d["data"]["alias"]["destinations"])')" "201 bob@$D,dave@$D" \
+	"a member creates an alias with two destinations"
+is "$(status "$(as mem DELETE "$mb/$dave")") $(harness_sql "SELECT COUNT(*) FROM mailboxes WHERE local_part = 'dave'")" "200 0" \
+	"a member deletes the mailbox"
+
+# ---- a domain that loses its verification steers nothing
+harness_sql "UPDATE domains SET verified_at = NULL WHERE name = 'second.postgate.test'"
+message lost "$HARNESS_DIR/lost.eml"
+refused_lost() { [[ "$(send_raw "$HARNESS_DIR/lost.eml" "carol@second.postgate.test")" == 5* ]]; }
+harness_wait_for 30 refused_lost && st=0 || st=$?
+is "$st" 0 "mail for a domain that lost its verification is refused"
+
+# ---- disable removes exactly what enable wrote
+out=$(ctl dovecot disable -c "$INSTANCE_DOVECOT_CONFIG_DIR" 2>&1)
+like "$out" "no longer wired" "dovecot disable"
+is "$(cd "$INSTANCE_DOVECOT_CONFIG_DIR" && find . -type f | sort | tr '\n' ' ')" "./dovecot.conf " \
+	"... leaves only the instance's own dovecot.conf"
