@@ -3,7 +3,7 @@
  * Connect sign-in"): GET /auth/oidc/start sends the browser to the provider, GET
  * /auth/oidc/callback takes it back. Both are browser navigations, not API calls: they
  * answer redirects, to the provider, to the web UI ("/") signed in, or to its login page
- * with ?oidc_error=CODE. The protocol is oidc.c's; here the pre-login record
+ * (/login?oidc_error=CODE). The protocol is oidc.c's; here the pre-login record
  * (lib/mail/oidclink.h) and who the person is.
  *
  * A sign-in is bound to the browser that started it: the state travels in the redirect
@@ -50,7 +50,7 @@ redirect(HTTP_REQUEST *req, const char *location)
 static void
 redirect_error(HTTP_REQUEST *req, const char *code)
 {
-    char *location = buf_asprintf("/#/login?oidc_error=%s", code);
+    char *location = buf_asprintf("/login?oidc_error=%s", code);
 
     redirect(req, location);
     mem_free(location);
