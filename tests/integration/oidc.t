@@ -11,7 +11,8 @@
 # hook, with a key the test controls for the forged one), each reason in the admin's log;
 # a later sign-in matches by subject; an unknown address is refused; a key rotation is
 # followed (the JWKS fetched again for an unknown kid); a linked account's password cannot
-# be set; a user with a second factor still gives a code; an invitation needs no password;
+# be set; a user with a second factor still gives a code; an invitation and make-user
+# --no-password need no password;
 # and with local authentication off, password sign-in and password changes answer 403.
 # Then, where Chromium and playwright-core are installed, the whole flow in the browser
 # (tests/browser/oidc.mjs): the login page's button, the provider's own login form, back
@@ -33,7 +34,7 @@ command -v oathtool >/dev/null 2>&1 || skip_all "oathtool missing: run 'packagin
 	skip_all "oidc-provider missing: run 'npm ci' in tests/browser (tests/run does)"
 
 harness_setup mariadb
-plan 48
+plan 50
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -199,7 +200,7 @@ is "$(callback dave)" "302 / 1" "dave signs in through the provider"
 a=$(call GET /api/v2/session/status "" -b "$(jar dave)")
 is "$(body "$a" | j 'd["data"]["second_factor"]')" code "... and must still give his code before anything else"
 
-# ---------------------------------------------------------------- 39-40: invitations need no password
+# ---------------------------------------------------------------- 39-42: accounts without a password
 as root POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}' >/dev/null
 tok=$(body "$(as root POST /api/v2/organizations/acme/invitations '{"email": "erin@example.test", "role": "member"}')" | j 'd["data"]["invitation"]["token"]')
 a=$(call POST "/api/v2/invitations/$tok/accept" '{"first_name": "Erin"}')
@@ -207,7 +208,15 @@ is "$(status "$a") $(body "$a" | j 'd["data"]["created"]')" "201 true" "an invit
 is "$(sql "SELECT password_hash IS NULL FROM users WHERE email = 'erin@example.test'")" 1 \
 	"... making an account that signs in through the provider only"
 
-# ---------------------------------------------------------------- 41-47: the browser
+out=$($HARNESS_CTL make-user --email frank@example.test --first-name Frank --last-name Test --no-password </dev/null 2>&1) &&
+	rc=0 || rc=$?
+is "$rc $(sql "SELECT password_hash IS NULL FROM users WHERE email = 'frank@example.test'")" "0 1" \
+	"postgatectl make-user --no-password makes an account for the provider's sign-in"
+out=$(POSTGATE_OIDC_ENABLED=false $HARNESS_CTL make-user --email gina@example.test --first-name Gina --last-name Test \
+	--no-password </dev/null 2>&1) && rc=0 || rc=$?
+like "$rc:$out" '^64:.*--no-password needs oidc.enabled' "... and refuses to without OpenID Connect"
+
+# ---------------------------------------------------------------- 43-49: the browser
 why=
 [ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
 [ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
@@ -237,7 +246,7 @@ else
 		"... and linked alice to her subject at the provider"
 fi
 
-# ---------------------------------------------------------------- 48: local authentication off
+# ---------------------------------------------------------------- 50: local authentication off
 instance_postgate_stop "$HARNESS_DIR" admin
 export POSTGATE_OIDC_LOCAL_AUTHENTICATION_ENABLED=false
 harness_start_admin
