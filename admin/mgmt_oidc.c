@@ -229,7 +229,14 @@ oidc_callback(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     if (perr) {
-        msg_info("oidc: client %s: the provider refused the sign-in: %.100s", req->client_ip, perr);
+        char shown[101];
+        size_t i;
+
+        /* The provider's error code as printable ASCII: it arrives in the query string. */
+        for (i = 0; perr[i] && i < sizeof(shown) - 1; i++)
+            shown[i] = perr[i] >= 0x20 && perr[i] < 0x7f ? perr[i] : '?';
+        shown[i] = '\0';
+        msg_info("oidc: client %s: the provider refused the sign-in: %s", req->client_ip, shown);
         redirect_error(req, "ProviderRefused");
         goto out;
     }

@@ -34,7 +34,7 @@ command -v oathtool >/dev/null 2>&1 || skip_all "oathtool missing: run 'packagin
 	skip_all "oidc-provider missing: run 'npm ci' in tests/browser (tests/run does)"
 
 harness_setup mariadb
-plan 50
+plan 52
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -129,7 +129,7 @@ a=$(call POST /api/v2/session '{"email": "carol@example.test", "password": "Car0
 is "$(code "$a")" "401 InvalidCredentials" "... her old password no longer signs in"
 is "$(sql "SELECT COUNT(*) FROM oidc_logins WHERE state_hash = SHA2('$state', 256)")" 0 "... and the pre-login record is gone"
 
-# ---------------------------------------------------------------- 17-28: refusals
+# ---------------------------------------------------------------- 17-30: refusals
 # A replayed state: the same callback again, the cookie put back.
 printf '127.0.0.1\tFALSE\t/auth/oidc\tFALSE\t0\tpostgate_oidc\t%s\n' "$first_state" >>"$(jar carol)"
 mode good carol-sub carol@example.test
@@ -157,7 +157,13 @@ mode good carol-sub carol@example.test "$(printf '%043d' 7)"
 is "$(callback nonce)" "302 /login?oidc_error=TokenInvalid 0" "an ID token with another sign-in's nonce is refused"
 is "$(admin_log_has "refused (TokenInvalid): the ID token's nonce is not the one this sign-in sent")" 1 "... and logged"
 
-# ---------------------------------------------------------------- 29-32: by subject, unknown people, rotation
+start denied
+is "$(curl -sS -o /dev/null -b "$(jar denied)" -w '%{http_code} %{redirect_url}' \
+	"$base/auth/oidc/callback?error=access_denied%0Aforged-log-line&state=$state")" "302 $base/login?oidc_error=ProviderRefused" \
+	"the provider's refusal (error=) sends the browser back to the login page"
+is "$(admin_log_has "the provider refused the sign-in: access_denied?forged-log-line")" 1 "... logged on one line"
+
+# ---------------------------------------------------------------- 31-34: by subject, unknown people, rotation
 start again
 mode good carol-sub carol.new@example.test
 is "$(callback again)" "302 / 1" "a later sign-in finds carol by her subject, whatever address the provider gives now"
@@ -173,7 +179,7 @@ r=$(callback rotated)
 fetched=$(curl -sS "$issuer/test/jwks-fetches" | j 'd["fetches"]')
 is "$r $((fetched - fetches))" "302 / 1 1" "a key rotation is followed: the JWKS fetched again for the unknown kid k2, and the token taken"
 
-# ---------------------------------------------------------------- 33-35: passwords of linked accounts
+# ---------------------------------------------------------------- 35-37: passwords of linked accounts
 login_as() { # NAME EMAIL PASSWORD
 	local a
 	rm -f "$(jar "$1")"
@@ -189,7 +195,7 @@ is "$(code "$(as root POST /api/v2/users/carol@example.test/password '{"password
 is "$(code "$(as root POST /api/v2/users/dave@example.test/password '{"password": "N3w-pass-phrase!"}')")" "200 " \
 	"... while an unlinked account's password is still set as before"
 
-# ---------------------------------------------------------------- 36-38: a second factor still applies
+# ---------------------------------------------------------------- 38-40: a second factor still applies
 login_as dave dave@example.test 'N3w-pass-phrase!'
 totp_secret=$(body "$(as dave POST /api/v2/user/totp)" | j 'd["data"]["enrolment"]["secret"]')
 is "$(code "$(as dave POST /api/v2/user/totp/confirm "{\"code\": \"$(oathtool --totp -b "$totp_secret")\"}")")" "200 " \
@@ -200,7 +206,7 @@ is "$(callback dave)" "302 / 1" "dave signs in through the provider"
 a=$(call GET /api/v2/session/status "" -b "$(jar dave)")
 is "$(body "$a" | j 'd["data"]["second_factor"]')" code "... and must still give his code before anything else"
 
-# ---------------------------------------------------------------- 39-42: accounts without a password
+# ---------------------------------------------------------------- 41-44: accounts without a password
 as root POST /api/v2/organizations '{"name": "Acme", "permalink": "acme"}' >/dev/null
 tok=$(body "$(as root POST /api/v2/organizations/acme/invitations '{"email": "erin@example.test", "role": "member"}')" | j 'd["data"]["invitation"]["token"]')
 a=$(call POST "/api/v2/invitations/$tok/accept" '{"first_name": "Erin"}')
@@ -216,7 +222,7 @@ out=$(POSTGATE_OIDC_ENABLED=false $HARNESS_CTL make-user --email gina@example.te
 	--no-password </dev/null 2>&1) && rc=0 || rc=$?
 like "$rc:$out" '^64:.*--no-password needs oidc.enabled' "... and refuses to without OpenID Connect"
 
-# ---------------------------------------------------------------- 43-49: the browser
+# ---------------------------------------------------------------- 45-51: the browser
 why=
 [ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
 [ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
@@ -246,7 +252,7 @@ else
 		"... and linked alice to her subject at the provider"
 fi
 
-# ---------------------------------------------------------------- 50: local authentication off
+# ---------------------------------------------------------------- 52: local authentication off
 instance_postgate_stop "$HARNESS_DIR" admin
 export POSTGATE_OIDC_LOCAL_AUTHENTICATION_ENABLED=false
 harness_start_admin
