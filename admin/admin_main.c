@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -243,6 +244,7 @@ main(int argc, char **argv)
     size_t nroutes;
     SEAL_KEY *seal;
     PWPOLICY *pwpolicy;
+    OIDC *oidc;
     STATIC_SITE *site;
     PGCONF *cfg;
     time_t last_flush;
@@ -277,6 +279,14 @@ main(int argc, char **argv)
     /* The password policy's breached list is read once, here (passwords.* need a restart). */
     if ((pwpolicy = pwpolicy_from_config(cfg, &error)) == NULL)
         msg_fatal_status(EX_CONFIG, "%s", error);
+    /* OpenID Connect: oidc.secret is opened with the seal key (oidc.* need a restart). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        msg_fatal("libcurl cannot be initialized");
+    if ((oidc = oidc_new(cfg, seal, &error)) == NULL)
+        msg_fatal_status(EX_CONFIG, "%s", error);
+    if (oidc_enabled(oidc))
+        msg_info("OpenID Connect sign-in through %s (%s)%s", cfg->oidc_issuer, cfg->oidc_name,
+                 oidc_local_enabled(oidc) ? "" : "; local authentication is disabled");
     daemon_drop_privileges(cfg);
     daemon_install_signals();
     daemon_write_pidfile(&opts);
@@ -286,6 +296,7 @@ main(int argc, char **argv)
     mgmt.pool = api.pool;
     mgmt.seal = seal;
     mgmt.pwpolicy = pwpolicy;
+    mgmt.oidc = oidc;
 
     /* Pool threads inherit a mask without the signals the main thread waits for. */
     sigemptyset(&set);
@@ -354,6 +365,8 @@ main(int argc, char **argv)
     dbpool_free(api.pool);
     seal_key_free(seal);
     pwpolicy_free(pwpolicy);
+    oidc_free(oidc);
+    curl_global_cleanup();
     conf_unref(cfg);
     daemon_remove_pidfile(&opts);
     msg_info("stopped");

@@ -625,6 +625,27 @@ auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, A
 }
 
 int
+auth_login_user(HTTP_REQUEST *req, DB *db, const USER *user, const char *how, AUTH_PRINCIPAL *out)
+{
+    const char *factor = "complete";
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    fill_user(out, user);
+    http_set_user(req, out->user_id);
+    if ((ret = twofactor_login_state(db, out->user_id, &factor)) <= 0) {
+        reply_temporary(req, "second factor lookup", db);
+        return -1;
+    }
+    if (session_open(req, db, out, factor) < 0)
+        return -1;
+    msg_info("login: user %llu from client %s (%s%s)", out->user_id, req->client_ip, how,
+             strcmp(factor, "code") == 0 ? "; a code is to follow"
+             : strcmp(factor, "enrol") == 0 ? "; a second factor must be enrolled" : "");
+    return 0;
+}
+
+int
 auth_session_complete(DB *db, AUTH_PRINCIPAL *p)
 {
     int ret = user_session_set_factor(db, p->session_id, "complete");

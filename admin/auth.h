@@ -63,6 +63,7 @@
 
 #include "http.h"
 #include "mail/db.h"
+#include "mail/user.h"
 
 #define AUTH_SESSION_COOKIE "postgate_session"
 #define AUTH_SESSION_TOKEN_LEN 43
@@ -128,6 +129,11 @@ int auth_role_parse(const char *name, AUTH_ROLE *role_r);
  * sets its cookie and returns 0 with *out filled (csrf_token included). -1 after answering
  * 401 InvalidCredentials, 429 TooManyAttempts or 503 TemporaryFailure. */
 int auth_login(HTTP_REQUEST *req, DB *db, const char *email, const char *password, AUTH_PRINCIPAL *out);
+/* Opens a session for user, whom another way in vouched for (how: "OpenID Connect" in the
+ * log), with the second factor still to give when the user has one (a provider's sign-in
+ * does not replace postgate's second factor). 0 with *out filled and the cookie set; -1
+ * after answering 503 TemporaryFailure. */
+int auth_login_user(HTTP_REQUEST *req, DB *db, const USER *user, const char *how, AUTH_PRINCIPAL *out);
 /* Checks password against an account's argon2id hash (NULL or "" for an unknown account
  * or one without a password: the same work, never good) under the login throttle,
  * counting a failure for the client address and email. 1 good; 0 wrong (the caller

@@ -34,6 +34,13 @@ mgmt_v2_session_create(HTTP_REQUEST *req, void *arg)
     static const char *const known[] = {"email", "password", NULL};
 
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY | MGMT_NO_AUTH) == 0) {
+        if (!oidc_local_enabled(c.m->oidc)) {
+            mgmt_reply_fail(&c, MHD_HTTP_FORBIDDEN, "LocalAuthenticationDisabled",
+                            "Signing in with a password is disabled here: sign in through the OpenID Connect "
+                            "provider (GET /auth/oidc/start).");
+            mgmt_call_end(&c);
+            return;
+        }
         mgmt_check_known(&c, known);
         email = mgmt_field_text(&c, "email", 1, MGMT_EMAIL_MAX);
         password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_LENGTH);
@@ -72,9 +79,21 @@ mgmt_v2_session_get(HTTP_REQUEST *req, void *arg)
     mgmt_call_end(&c);
 }
 
+/* How people may sign in, for the login page: {"local": bool, "oidc": null or {"name",
+ * "start"}}. */
+static json_t *
+sign_in_json(const MGMT_V2 *m)
+{
+    json_t *oidc = json_null();
+
+    if (oidc_enabled(m->oidc))
+        oidc = json_pack("{s:s, s:s}", "name", oidc_name(m->oidc), "start", "/auth/oidc/start");
+    return json_pack("{s:b, s:o}", "local", oidc_local_enabled(m->oidc), "oidc", oidc);
+}
+
 /* The web UI's probe when a page loads: 200 whether or not someone is signed in, so a
  * signed-out visitor's console shows no failed request. {"authenticated": false}, or true
- * with what GET /api/v2/session answers. */
+ * with what GET /api/v2/session answers; "sign_in" says how one may sign in. */
 static void
 mgmt_v2_session_status(HTTP_REQUEST *req, void *arg)
 {
@@ -85,6 +104,7 @@ mgmt_v2_session_status(HTTP_REQUEST *req, void *arg)
         json_t *data = ret == 0 ? session_json(&c.p) : json_object();
 
         json_object_set_new(data, "authenticated", json_boolean(ret == 0));
+        json_object_set_new(data, "sign_in", sign_in_json(c.m));
         mgmt_reply_ok(&c, MHD_HTTP_OK, data);
     }
     mgmt_call_end(&c);

@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "mail/address.h"
+#include "mail/oidclink.h"
 #include "mail/org.h"
 #include "mail/twofactor.h"
 #include "mail/user.h"
@@ -113,6 +114,32 @@ out:
 
 /* ---------------------------------------------------------------- passwords */
 
+/* Whether user_id may have a local password set: 0 to go on; -1 after answering 403 when
+ * local authentication is disabled or 409 AccountLinkedToOpenID when the account signs in
+ * through the OpenID provider (Postal's rule), or a database error. */
+static int
+password_settable(MGMT_CALL *c, unsigned long long user_id)
+{
+    int ret;
+
+    if (!oidc_local_enabled(c->m->oidc)) {
+        mgmt_reply_fail(c, MHD_HTTP_FORBIDDEN, "LocalAuthenticationDisabled",
+                        "Local passwords are disabled here (oidc.local_authentication_enabled): people sign in "
+                        "through the OpenID Connect provider.");
+        return -1;
+    }
+    if ((ret = oidclink_is_linked(c->db, user_id)) < 0) {
+        mgmt_reply_db(c, "OpenID link lookup", ret);
+        return -1;
+    }
+    if (ret > 0) {
+        mgmt_reply_conflict(c, "AccountLinkedToOpenID", "This account signs in through the OpenID Connect provider "
+                            "and has no local password to set or change.", NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 mgmt_v2_user_password(HTTP_REQUEST *req, void *arg)
 {
@@ -122,7 +149,7 @@ mgmt_v2_user_password(HTTP_REQUEST *req, void *arg)
     MGMT_CALL c;
     int ret;
 
-    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || password_settable(&c, c.p.user_id) < 0)
         goto out;
     mgmt_check_known(&c, known);
     current = mgmt_field_string(&c, "current_password", 1, PASSWORD_MAX_BYTES);
@@ -182,6 +209,8 @@ mgmt_v2_users_password(HTTP_REQUEST *req, void *arg)
         mgmt_reply_not_found(&c, "user");
         goto out;
     }
+    if (password_settable(&c, u.id) < 0)
+        goto out;
     mgmt_check_known(&c, known);
     field_new_password(&c, "password", hash);
     if (mgmt_has_errors(&c)) {
@@ -333,7 +362,9 @@ out:
  * its own password, checked under the login throttle (auth_password_check), and an
  * invitation never changes an existing account's credentials: one without a password
  * (it signs in another way) cannot accept, an organization admin adds it as a member
- * instead. A new account is made with the password given. */
+ * instead. A new account is made with the password given; with OpenID Connect sign-in a
+ * new account needs none (it signs in through the provider), and with local
+ * authentication disabled it gets none. */
 static void
 mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
 {
@@ -345,13 +376,17 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
     USER_INVITE inv;
     USER u;
     MGMT_CALL c;
-    int ret, created = 0;
+    int ret, created = 0, no_password;
 
     pwhash[0] = '\0';
     if (mgmt_call_begin(&c, req, arg, MGMT_NO_AUTH | MGMT_NEED_BODY) != 0)
         goto out;
     mgmt_check_known(&c, known);
-    password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
+    no_password = oidc_enabled(c.m->oidc) && (!oidc_local_enabled(c.m->oidc) || !json_object_get(c.body, "password"));
+    if (!oidc_local_enabled(c.m->oidc) && json_object_get(c.body, "password"))
+        mgmt_field_error(&c, "password", "is not taken: local passwords are disabled (sign in through the "
+                         "OpenID Connect provider)");
+    password = no_password ? NULL : mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
     first = mgmt_field_name(&c, "first_name", 0);
     last = mgmt_field_name(&c, "last_name", 0);
     if (mgmt_has_errors(&c)) {
@@ -385,6 +420,11 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
                        "sets one: an admin of the organization can add the account as a member instead.", NULL);
         goto out;
     }
+    if (user_id && password == NULL) {
+        mgmt_reply_conflict(&c, "AccountExists", "This invitation is for an existing account: an admin of the "
+                            "organization can add it as a member, or accept with that account's password.", NULL);
+        goto out;
+    }
     if (user_id) {
         int good = auth_password_check(req, inv.email, old, password);
 
@@ -397,14 +437,14 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
                        "This invitation is for an existing account: give that account's password.");
             goto out;
         }
-    } else if (field_new_password(&c, "password", pwhash) == NULL) {
+    } else if (!no_password && field_new_password(&c, "password", pwhash) == NULL) {
         /* A new account: the password given becomes its password. */
         mgmt_reply_invalid(&c);
         goto out;
     }
     if (user_id == 0) {
         USER_NEW nu = {.uuid = uuid, .email = inv.email, .first_name = first ? first : "",
-                       .last_name = last ? last : "", .password_hash = pwhash, .admin = 0};
+                       .last_name = last ? last : "", .password_hash = no_password ? NULL : pwhash, .admin = 0};
 
         if (token_uuid(uuid) < 0 || (ret = user_create(c.db, &nu, &user_id)) <= 0) {
             mgmt_reply_db(&c, "user create", ret < 0 ? ret : DB_ERR_TEMP);
@@ -421,7 +461,7 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu (%s) accepted an invitation to organization %llu as %s%s", user_id, inv.email, inv.org_id,
-             inv.role, created ? " (new account)" : "");
+             inv.role, !created ? "" : no_password ? " (new account without a password: OpenID Connect)" : " (new account)");
     mgmt_reply_ok(&c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK,
              json_pack("{s:o, s:o, s:s, s:b}", "user", user_row_json(&u), "organization",
                        mgmt_jstr(((const ORG_ROW *) org.v)->permalink), "role", inv.role, "created", created));

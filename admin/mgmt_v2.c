@@ -21,6 +21,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_postfix_routes,
     mgmt_users_routes,
     mgmt_totp_routes,
+    mgmt_oidc_routes,
     mgmt_endpoints_routes,
     mgmt_routes_routes,
     mgmt_webhooks_routes,

@@ -32,6 +32,7 @@
 #include "http.h"
 #include "mail/dbpool.h"
 #include "mail/pwpolicy.h"
+#include "oidc.h"
 #include "util/seal.h"
 
 /* Largest body a management request may send (the HTTP layer answers 413 beyond it). */
@@ -44,6 +45,7 @@ typedef struct mgmt_v2 {
     DBPOOL *pool;
     const SEAL_KEY *seal;       /* seals DKIM keys and SMTP credential keys */
     const PWPOLICY *pwpolicy;   /* every password a person sets passes it */
+    OIDC *oidc;                 /* OpenID Connect sign-in (oidc_enabled() may say 0) */
 } MGMT_V2;
 
 /* A route of the management API: the full path (with "{}" segments, http.h). */
@@ -64,6 +66,7 @@ extern const MGMT_ROUTE mgmt_retry_routes[];            /* mgmt_retry.c: retryin
 extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
 extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
 extern const MGMT_ROUTE mgmt_totp_routes[];             /* mgmt_totp.c: two-factor sign-in, enrolment, resets */
+extern const MGMT_ROUTE mgmt_oidc_routes[];             /* mgmt_oidc.c: OpenID Connect sign-in */
 extern const MGMT_ROUTE mgmt_endpoints_routes[];        /* mgmt_endpoints.c: a server's HTTP/SMTP/Address endpoints */
 extern const MGMT_ROUTE mgmt_routes_routes[];           /* mgmt_routes.c: a server's incoming routes */
 extern const MGMT_ROUTE mgmt_webhooks_routes[];         /* mgmt_webhooks.c: a server's webhooks, request log */

@@ -15,6 +15,8 @@ int ctl_initialize(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_upgrade_db(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_config(CTL_CONTEXT *ctx, int argc, char **argv);
+/* seal KEY (ctl_config.c): a secret from standard input as the sealed value KEY takes. */
+int ctl_seal(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_dns(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_postfix(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_signing_key(CTL_CONTEXT *ctx, int argc, char **argv);

@@ -24,7 +24,8 @@ static const char usage_text[] =
     "  upgrade-db      apply pending migrations to an initialized database\n"
     "  make-user       create a web admin user (asks for what the flags do not give)\n"
     "                  [--email E] [--first-name F] [--last-name L] [--admin]\n"
-    "                  [--password-stdin | --password-file FILE]\n"
+    "                  [--password-stdin | --password-file FILE | --no-password (OpenID\n"
+    "                  Connect sign-in only)]\n"
     "  org create      --name NAME --permalink P: a new organization\n"
     "  org purge UUID  remove a deleted organization and all it held, in batches\n"
     "  user purge UUID remove a deleted user for good (after the organizations it owned)\n"
@@ -64,6 +65,8 @@ static const char usage_text[] =
     "  config dump     print every effective setting and where it came from\n"
     "  config doc      print the configuration reference (doc/configuration.md)\n"
     "  config man      print the postgate.conf(5) manual page\n"
+    "  seal KEY        print the sealed value of a secret read from standard input, for\n"
+    "                  postgate.conf (KEY: oidc.secret)\n"
     "  postfix enable  wire a Postfix instance to postgate (main.cf, master.cf via postconf)\n"
     "                  [-C POSTFIX_CONFIG_DIR] [--reload]\n"
     "  postfix disable undo what enable changed [-C POSTFIX_CONFIG_DIR] [--reload]\n"
@@ -160,6 +163,8 @@ main(int argc, char **argv)
         status = ctl_make_user(&ctx, argc, argv);
     else if (strcmp(command, "config") == 0)
         status = ctl_config(&ctx, argc, argv);
+    else if (strcmp(command, "seal") == 0)
+        status = ctl_seal(&ctx, argc, argv);
     else if (strcmp(command, "dns-records") == 0)
         status = ctl_dns(&ctx, argc, argv);
     else if (strcmp(command, "signing-key") == 0)

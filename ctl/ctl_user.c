@@ -5,6 +5,8 @@
  * terminal with echo off, never from the command line (it would show in ps).
  * The password must pass the password policy (passwords.*, lib/mail/pwpolicy.h): a
  * refusal names the rule and exits EX_DATAERR. Only the argon2id hash is stored.
+ * --no-password (with oidc.enabled) makes an account that signs in through the OpenID
+ * Connect provider only.
  */
 #include "config.h"
 
@@ -140,6 +142,7 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         {"admin", no_argument, NULL, 'a'},
         {"password-stdin", no_argument, NULL, 's'},
         {"password-file", required_argument, NULL, 'p'},
+        {"no-password", no_argument, NULL, 'n'},
         {NULL, 0, NULL, 0}
     };
     char email[FIELD_MAX + 2] = "", first[FIELD_MAX + 2] = "", last[FIELD_MAX + 2] = "";
@@ -148,7 +151,7 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
     const char *password_file = NULL, *rule, *reason;
     PWPOLICY *policy;
     char *why = NULL;
-    int admin = 0, opt, interactive = isatty(STDIN_FILENO), status;
+    int admin = 0, opt, interactive = isatty(STDIN_FILENO), status, no_password = 0;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -159,9 +162,10 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         case 'a': admin = 1; break;
         case 's': password_file = "-"; break;
         case 'p': password_file = optarg; break;
+        case 'n': no_password = 1; break;
         default:
             msg_error("usage: postgatectl make-user [--email E] [--first-name F] [--last-name L] "
-                      "[--admin] [--password-stdin | --password-file FILE]");
+                      "[--admin] [--password-stdin | --password-file FILE | --no-password]");
             return EX_USAGE;
         }
     }
@@ -169,9 +173,20 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         msg_error("make-user: unexpected argument '%s'", argv[optind]);
         return EX_USAGE;
     }
+    /* An account without a password signs in through the OpenID Connect provider only. */
+    if (no_password && (password_file || !ctx->cfg->oidc_enabled)) {
+        msg_error("make-user: %s", password_file ? "--no-password and a password option exclude each other"
+                  : "--no-password needs oidc.enabled: without OpenID Connect the account could not sign in");
+        return EX_USAGE;
+    }
+    if (!no_password && ctx->cfg->oidc_enabled && !ctx->cfg->oidc_local_authentication_enabled) {
+        msg_error("make-user: local authentication is disabled (oidc.local_authentication_enabled): use "
+                  "--no-password, the account signs in through the OpenID Connect provider");
+        return EX_USAGE;
+    }
     if (!interactive || (password_file && strcmp(password_file, "-") == 0)) {
         const char *missing = !*email ? "--email" : !*first ? "--first-name" : !*last ? "--last-name"
-            : !password_file ? "--password-stdin or --password-file" : NULL;
+            : !password_file && !no_password ? "--password-stdin, --password-file or --no-password" : NULL;
 
         if (missing) {
             msg_error("make-user: %s is required when standard input is not a terminal", missing);
@@ -194,6 +209,8 @@ ctl_make_user(CTL_CONTEXT *ctx, int argc, char **argv)
         msg_error("make-user: first and last name must be 1 to %d printable characters", FIELD_MAX);
         return EX_DATAERR;
     }
+    if (no_password)
+        return insert_user(ctx->cfg, email, first, last, NULL, admin);
     if (password_file) {
         if (read_password_file(password_file, password, sizeof(password)) < 0)
             return EX_DATAERR;

@@ -479,6 +479,7 @@ harness_stop_all() {
 		spamd) instance_spamd_stop "$HARNESS_DIR/spamd" ;;
 		clamd) instance_clamd_stop "$HARNESS_DIR/clamd" ;;
 		dns) instance_postgate_stop "$HARNESS_DIR" dns ;;
+		oidc-provider) instance_postgate_stop "$HARNESS_DIR" oidc-provider ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac
 	done

@@ -22,7 +22,7 @@ routes = set()
 for f in sorted(glob.glob(src + "/admin/mgmt_*.c")):
     text = open(f).read()
     for table in re.findall(r"const MGMT_ROUTE mgmt_\w+_routes\[\] = \{(.*?)\n\};", text, re.S):
-        routes |= set(re.findall(r'\{"([A-Z]+)", "(/api/v2[^"]*)"', table))
+        routes |= set(re.findall(r'\{"([A-Z]+)", "(/(?:api/v2|auth)/[^"]*)"', table))
 documented = set()
 for path, ops in spec.get("paths", {}).items():
     for method in ops:

@@ -47,8 +47,9 @@ hash_of() { sql "SELECT password_hash FROM users WHERE email = '$1'"; }
 
 # ---------------------------------------------------------------- the session probe
 a=$(call GET /api/v2/session/status)
-is "$(status "$a") $(body "$a" | j 'd["status"] + " " + json.dumps(d["data"])')" '200 success {"authenticated": false}' \
-	"GET /api/v2/session/status without a session: 200 {\"authenticated\": false}"
+is "$(status "$a") $(body "$a" | j 'd["status"] + " " + json.dumps(d["data"], sort_keys=True)')" \
+	'200 success {"authenticated": false, "sign_in": {"local": true, "oidc": null}}' \
+	"GET /api/v2/session/status without a session: 200 {\"authenticated\": false} and how one signs in"
 a=$(call GET /api/v2/session/status '' -b 'postgate_session=0123456789012345678901234567890123456789012')
 is "$(status "$a") $(body "$a" | j 'd["data"]["authenticated"]')" "200 false" "... with an unknown session cookie: 200, not authenticated"
 a=$(call GET /api/v2/session/status '' -H 'Authorization: Bearer pgt_not-a-token')

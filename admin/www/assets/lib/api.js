@@ -119,8 +119,13 @@ export const del = (path, body) => send('DELETE', path, body);
 // The session: who is logged in (null when nobody), log in, log out. The probe asks
 // /session/status, which answers 200 when nobody is logged in too, so a signed-out
 // visitor's page makes no failed request (and the browser logs no error).
+let signIn = { local: true, oidc: null };
+// How one may sign in, as the last probe said: { local, oidc: null or { name, start } }.
+export const signInOptions = () => signIn;
+
 export async function currentSession() {
     const s = await get('/session/status');
+    if (s.sign_in) signIn = s.sign_in;
     if (!s.authenticated) {
         setCsrfToken(null);
         return null;

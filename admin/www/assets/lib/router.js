@@ -62,8 +62,9 @@ export function start(onRoute) {
         const a = e.target.closest('a[href]');
         if (!a || a.target || a.hasAttribute('download')) return;
         const url = new URL(a.href, window.location.href);
+        // /auth/ is the server's too: OpenID Connect sign-in leaves for the provider from there.
         if (url.origin !== window.location.origin || url.pathname.startsWith('/api/')
-            || url.pathname.startsWith('/assets/')) return;
+            || url.pathname.startsWith('/assets/') || url.pathname.startsWith('/auth/')) return;
         if (url.hash && url.pathname === window.location.pathname) return;
         e.preventDefault();
         navigate(url.pathname + url.search);

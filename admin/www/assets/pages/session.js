@@ -2,7 +2,9 @@
 // personal API tokens, deleting the account).
 //
 // Contract: /login (public) logs in with e-mail and password and goes on to ?next= (a
-// local path only) or /orgs; an account with a second factor then gives its code (or a
+// local path only) or /orgs, or, where OpenID Connect is on, through the provider's
+// "Login with NAME" button (a plain link to /auth/oidc/start; only the button when local
+// authentication is off; ?oidc_error=CODE from the callback is said in words); an account with a second factor then gives its code (or a
 // recovery code) on the same page, and one that must enrol one goes to /account/two-factor
 // first (twofactor.js); /account shows the two-factor card and lists, creates (the token shown once) and
 // revokes the personal API tokens of doc/api.md, and deletes the account with its
@@ -13,7 +15,7 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del, p, login, logout, setCsrfToken } from '../lib/api.js';
+import { get, post, del, p, login, logout, setCsrfToken, signInOptions } from '../lib/api.js';
 import { twoFactorSection } from './twofactor.js';
 import {
     pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText,
@@ -64,6 +66,22 @@ function codeStep(ctx, box) {
         }, { kind: 'secondary', id: 'code-cancel' }))));
 }
 
+// The callback's reasons (mgmt_oidc.c), in words.
+const OIDC_ERRORS = {
+    StateInvalid: () => t('login.oidc_error_state'),
+    ProviderRefused: () => t('login.oidc_error_refused'),
+    ProviderUnavailable: () => t('login.oidc_error_unavailable'),
+    EmailMissing: () => t('login.oidc_error_email'),
+    EmailNotVerified: () => t('login.oidc_error_email'),
+    NoMatchingUser: () => t('login.oidc_error_no_user'),
+    AccountLinkedElsewhere: () => t('login.oidc_error_linked'),
+};
+
+function oidcButton(oidc) {
+    return h('p', { class: 'oidc-login' },
+        h('a', { class: ['btn', 'btn-primary'], id: 'oidc-login', href: oidc.start }, t('login.oidc_button', { name: oidc.name })));
+}
+
 function loginPage(ctx, box) {
     if (ctx.session?.second_factor === 'code') {
         codeStep(ctx, box);
@@ -71,6 +89,17 @@ function loginPage(ctx, box) {
     }
     if (ctx.session) {
         afterPassword(ctx, ctx.session);
+        return;
+    }
+    const { local, oidc } = signInOptions();
+    const oidcError = ctx.query.oidc_error
+        ? notice((OIDC_ERRORS[ctx.query.oidc_error] ?? (() => t('login.oidc_error_other')))(), 'error') : null;
+    if (!local && oidc) {
+        box.append(h('div', { class: 'login-card' },
+            pageHeader(t('login.title'), { lead: t('login.lead') }),
+            ctx.query.bye ? notice(t('login.logged_out'), 'success') : null,
+            ctx.query.expired ? notice(t('login.expired'), 'warning') : null,
+            oidcError, oidcButton(oidc)));
         return;
     }
     const f = form({
@@ -89,7 +118,10 @@ function loginPage(ctx, box) {
         ctx.query.bye ? notice(t('login.logged_out'), 'success') : null,
         ctx.query.deleted ? notice(t('login.account_deleted'), 'success') : null,
         ctx.query.expired ? notice(t('login.expired'), 'warning') : null,
+        oidcError,
         f.el,
+        oidc ? h('p', { class: 'hint' }, t('login.or')) : null,
+        oidc ? oidcButton(oidc) : null,
         h('p', { class: 'hint' }, t('login.help'))));
 }
 
