@@ -245,8 +245,10 @@ retries(JOBS *jobs, DB *db, const PGCONF *cfg)
     unsigned done = 0, failed = 0;
     int n, ret = 0;
 
-    if ((n = retry_due(db, (unsigned) cfg->worker_retry_batch, &rows)) <= 0)
+    if ((n = retry_due(db, (unsigned) cfg->worker_retry_batch, &rows)) <= 0) {
+        db_rows_free(&rows);
         return n;
+    }
     for (int i = 0; i < n; i++) {
         const RETRY_DUE_ROW *r = (const RETRY_DUE_ROW *) rows.v + i;
         char *why = NULL;
