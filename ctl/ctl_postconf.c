@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl_postconf.h"
+#include "mail/hosting.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/run.h"
@@ -359,6 +360,25 @@ dovecot_socket(const PF *pf, const char *prefix, const char *spec)
     return buf_asprintf("%s%s", prefix, spec);
 }
 
+/* A Postfix list with item at its end, unless it already holds it (the words compared). */
+static char *
+list_with(const char *list, const char *item)
+{
+    static const char sep[] = " \t\r\n,";
+    size_t ilen = strlen(item);
+
+    for (const char *p = list + strspn(list, sep); *p; p += strspn(p, sep)) {
+        size_t len = strcspn(p, sep);
+
+        if (strncmp(p, item, ilen) == 0 && (p[ilen] == '\0' || strchr(sep, p[ilen]) != NULL))
+            return mem_strdup(list);
+        p += len;
+    }
+    if (!list[strspn(list, " \t,")])
+        return mem_strdup(item);
+    return buf_asprintf("%s, %s", list, item);
+}
+
 static void
 add_setting(PF *pf, const char *name, char *want)
 {
@@ -368,6 +388,7 @@ add_setting(PF *pf, const char *name, char *want)
     pf->settings[pf->nsettings].want = want;
     pf->settings[pf->nsettings].now = NULL;
     pf->settings[pf->nsettings].optional = 0;
+    pf->settings[pf->nsettings].user_defined = 0;
     pf->nsettings++;
 }
 
@@ -484,7 +505,14 @@ pf_load_settings(PF *pf)
     add_setting(pf, "smtpd_sender_login_maps",
                 buf_asprintf("socketmap:%s:sender_login", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "virtual_transport", dovecot_socket(pf, "lmtp:", cfg->dovecot_lmtp_listen));
-    add_setting(pf, "smtpd_recipient_restrictions", NULL);      /* worked out below: quota-status last */
+    /* Dovecot's quota-status, asked only about recipients of hosted domains: the socketmap's
+     * hosted_quota map names the restriction class (hosting.h) for those, and nothing for
+     * the rest, so mail elsewhere never waits for Dovecot. A full hosted mailbox gets
+     * 452 4.2.2 at RCPT; while the service is down mail passes. */
+    add_setting(pf, "smtpd_restriction_classes", NULL); /* worked out below: ours added */
+    add_setting(pf, HOSTING_QUOTA_CLASS, NULL);         /* worked out below */
+    pf->settings[pf->nsettings - 1].user_defined = 1;
+    add_setting(pf, "smtpd_recipient_restrictions", NULL);      /* worked out below: ours last */
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "milter_default_action", mem_strdup("tempfail"));
@@ -519,7 +547,11 @@ pf_load_settings(PF *pf)
     kv_parse(&pf->effective, buf_cstr(out));
     for (size_t i = 0; i < pf->nsettings; i++) {
         if ((pf->settings[i].now = kv_get(&pf->effective, pf->settings[i].name)) == NULL
-            && pf->settings[i].optional) {
+            && pf->settings[i].user_defined) {
+            pf->settings[i].now = "";
+            continue;
+        }
+        if (pf->settings[i].now == NULL && pf->settings[i].optional) {
             msg_warn("postconf -c %s does not know parameter %s: this Postfix is open to SMTP smuggling "
                      "(upgrade to 3.7.10, 3.8.5 or later)", pf->dir, pf->settings[i].name);
             mem_free(pf->settings[i].want);
@@ -540,20 +572,20 @@ pf_load_settings(PF *pf)
 
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
             pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
-        else if (strcmp(pf->settings[i].name, "smtpd_recipient_restrictions") == 0) {
-            /* Dovecot's quota-status after the instance's own restrictions: a full hosted
-             * mailbox gets 452 4.2.2 at RCPT; while the service is down mail passes. */
+        else if (strcmp(pf->settings[i].name, "smtpd_restriction_classes") == 0)
+            pf->settings[i].want = list_with(now, HOSTING_QUOTA_CLASS);
+        else if (strcmp(pf->settings[i].name, HOSTING_QUOTA_CLASS) == 0) {
             char *sock = dovecot_socket(pf, "", cfg->dovecot_quota_status_listen);
-            char *ours = buf_asprintf("check_policy_service { %s, default_action=DUNNO }", sock);
 
-            if (strstr(now, ours) != NULL)
-                pf->settings[i].want = mem_strdup(now);
-            else if (now[strspn(now, " \t,")])
-                pf->settings[i].want = buf_asprintf("%s, %s", now, ours);
-            else
-                pf->settings[i].want = mem_strdup(ours);
-            mem_free(ours);
+            pf->settings[i].want = buf_asprintf("check_policy_service { %s, default_action=DUNNO }", sock);
             mem_free(sock);
+        }
+        else if (strcmp(pf->settings[i].name, "smtpd_recipient_restrictions") == 0) {
+            char *ours = buf_asprintf("check_recipient_access socketmap:%s:hosted_quota",
+                                      pf->sock_postfix[SOCK_SOCKETMAP]);
+
+            pf->settings[i].want = list_with(now, ours);
+            mem_free(ours);
         }
         else if (strcmp(pf->settings[i].name, "virtual_alias_maps") == 0) {
             char *ours = buf_asprintf("socketmap:%s:alias", pf->sock_postfix[SOCK_SOCKETMAP]);

@@ -40,6 +40,7 @@ typedef struct setting {
     char *want;
     const char *now;            /* effective value (explicit or default) */
     int optional;               /* left out, with a warning, when this Postfix does not know it */
+    int user_defined;           /* a restriction class: unknown to postconf until defined ("") */
 } SETTING;
 
 enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUNT };
@@ -73,7 +74,7 @@ typedef struct pf {
     const char *sock_spec[SOCK_COUNT];
     char *sock_postfix[SOCK_COUNT];     /* as Postfix must be told */
     char *sock_path[SOCK_COUNT];        /* absolute unix socket path, or NULL (inet) */
-    SETTING settings[32];
+    SETTING settings[40];
     size_t nsettings;
     KV_LIST effective;          /* postconf NAME... */
     KV_LIST explicit;           /* postconf -n */

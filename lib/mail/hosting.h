@@ -21,6 +21,14 @@
 #include "mail/db.h"
 #include "util/buf.h"
 
+/*
+ * The Postfix restriction class that asks Dovecot's quota-status: the socketmap's
+ * hosted_quota map answers it for the recipients of hosted domains (check_recipient_access),
+ * and postgatectl postfix enable defines it in main.cf, so mail to other domains never
+ * waits for Dovecot.
+ */
+#define HOSTING_QUOTA_CLASS "postgate_hosted_quota"
+
 /* The hosted domains, lower case (*names_r: mem_free each and the array): count or < 0. */
 int hosting_domain_list(DB *db, char ***names_r, size_t *count_r);
 /* Is address a mailbox of a hosted domain? Disabled mailboxes still receive mail. */

@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 53
+plan 57
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -198,6 +198,22 @@ ctl mailbox quota acme/mail "bob@$D" --bytes 100000000 --messages 0 >/dev/null
 like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^250 ' "once the quota is raised the retry is accepted"
 harness_wait_for 30 has_mail "bob@$D" "$PW_B" full || true
 is "$(imap "bob@$D" "$PW_B" full)" "login ok 1" "... and the mail arrives"
+# Only hosted recipients are asked about: the socketmap names the restriction class for them
+# (Postfix's own postmap asks it), nothing for other domains, so their mail never waits for Dovecot.
+pf() { postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" "$@"; }
+like "$(pf -h smtpd_recipient_restrictions)" 'check_recipient_access socketmap:unix:[^ ,]*:hosted_quota$' \
+	"enable adds the hosted_quota check last to smtpd_recipient_restrictions"
+is "$(pf -h smtpd_restriction_classes) / $(pf -h postgate_hosted_quota | sed 's/{ *[^ ,]*,/{ SOCK,/')" \
+	"postgate_hosted_quota / check_policy_service { SOCK, default_action=DUNNO }" \
+	"... whose class asks Dovecot's quota-status, passing mail while it is down"
+qsock=$(pf -h smtpd_recipient_restrictions | sed 's/.*socketmap:\(unix:[^ ,]*\):hosted_quota$/\1/')
+case $qsock in unix:/*) ;; unix:*) qsock="unix:$HARNESS_QUEUE_DIR/${qsock#unix:}" ;; esac
+hq() { postmap -c "$INSTANCE_POSTFIX_CONFIG_DIR" -q "$1" "socketmap:$qsock:hosted_quota" 2>&1 || echo "(none)"; }
+is "$(hq "bob@$D") / $(hq "Nobody@$D") / $(hq "$D")" "postgate_hosted_quota / postgate_hosted_quota / (none)" \
+	"hosted_quota names the class for any address of a hosted domain (an unknown one is refused earlier)"
+ctl domain create --server acme/mail --name relay.postgate.test --verified >/dev/null
+is "$(hq "someone@example.org") / $(hq "bob@pending.postgate.test") / $(hq "bob@relay.postgate.test")" "(none) / (none) / (none)" \
+	"... and nothing for other, unverified or unhosted domains"
 is "$(harness_sql "SELECT CONCAT(quota_bytes, '/', IFNULL(quota_messages, 'unlimited')) FROM mailboxes WHERE local_part = 'bob'")" \
 	"100000000/unlimited" "the quota is stored (0 messages: unlimited)"
 
