@@ -4,21 +4,28 @@
  * A backup directory holds database.sql (mariadb-dump --single-transaction: one
  * consistent snapshot of every table, taken while mail flows, without locking the
  * writers), the installation keys (secret.key: the seal of every stored secret;
- * return-path-dkim.key when there is one), postgate.conf as it was, and MANIFEST with
- * the SHA-256 of each file. restore checks every checksum before it changes anything,
- * loads the dump into the configured (empty) database and puts the keys back.
+ * return-path-dkim.key when there is one), postgate.conf as it was, mail.tar with the
+ * hosted mailboxes (dovecot.mail_directory: one Maildir per mailbox, archived after the
+ * dump so every mailbox row in it has its mail) when that directory exists, and MANIFEST
+ * with the SHA-256 of each file. restore checks every checksum before it changes
+ * anything, loads the dump into the configured (empty) database, unpacks the mail into
+ * an empty mail directory owned by dovecot.mail_user and puts the keys back.
  *
  * Contract: the directory and its files are 0700/0600 (they hold the keys); the database
  * password goes to the client programs in a 0600 options file that is removed after.
- * Must never: restore over a database that has tables, or over a different key file,
- * without --force; restore from a directory whose checksums do not match.
+ * Must never: restore over a database that has tables, a mail directory with mailboxes
+ * or a different key file without --force; restore from a directory whose checksums do
+ * not match.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <ftw.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,7 @@
 #define DUMP_TIMEOUT (6 * 3600)
 #define DUMP_FILE "database.sql"
 #define MANIFEST "MANIFEST"
+#define MAIL_FILE "mail.tar"
 
 /* ---------------------------------------------------------------- files */
 
@@ -163,6 +171,108 @@ run_client(const char *program, const char *options, char *const extra[], int in
     return code == 0 ? 0 : EX_UNAVAILABLE;
 }
 
+/* ---------------------------------------------------------------- mail */
+
+/* 1 when dir exists and holds anything, 0 when it is empty or missing, -1 (said) else. */
+static int
+dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        msg_error("cannot read %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    while (!found && (e = readdir(d)) != NULL)
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return found;
+}
+
+/* Runs tar with args; exit status 1 ("some files differ": a message that arrived or was
+ * expunged while it was read) counts as success when tolerate_changes. */
+static int
+run_tar(char *const args[], int tolerate_changes)
+{
+    char *path = find_program("tar"), *argv[16];
+    size_t n = 0;
+    BUF *err = buf_new(1024);
+    int code;
+
+    if (path == NULL) {
+        msg_error("tar not found in PATH");
+        buf_free(err);
+        return EX_UNAVAILABLE;
+    }
+    argv[n++] = path;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    code = run_files(argv, DUMP_TIMEOUT, -1, -1, err, 64 * 1024);
+    if (code == 1 && tolerate_changes) {
+        msg_info("tar: mail changed while it was archived (kept as it was read): %.200s", buf_cstr(err));
+        code = 0;
+    }
+    if (code != 0)
+        msg_error("tar failed (%s %d): %.2000s", code < 0 ? "could not run," : "exit status", code, buf_cstr(err));
+    buf_free(err);
+    mem_free(path);
+    return code == 0 ? 0 : EX_UNAVAILABLE;
+}
+
+static uid_t mail_uid;
+static gid_t mail_gid;
+
+/* nftw callback: one restored file or directory to the mail user. */
+static int
+chown_mail(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st, (void) flag, (void) ftw;
+    if (lchown(path, mail_uid, mail_gid) < 0) {
+        msg_error("cannot give %s to the mail user: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Unpacks the backup's mail.tar into maildir (created, or empty) and gives it to user. */
+static int
+restore_mail(const char *dir, const char *maildir, const char *user)
+{
+    char *tarfile = path_join(dir, MAIL_FILE);
+    struct passwd *pw = getpwnam(user);
+    int status;
+
+    if (pw == NULL) {
+        msg_error("dovecot.mail_user %s does not exist: create it, then restore again", user);
+        mem_free(tarfile);
+        return EX_NOUSER;
+    }
+    if (mkdir(maildir, 0750) < 0 && errno != EEXIST) {
+        msg_error("cannot create %s: %s", maildir, strerror(errno));
+        mem_free(tarfile);
+        return EX_CANTCREAT;
+    }
+    {
+        char *args[] = {"--extract", "--file", tarfile, "--directory", (char *) maildir, "--no-same-owner",
+                        "--same-permissions", NULL};
+
+        status = run_tar(args, 0);
+    }
+    mail_uid = pw->pw_uid;
+    mail_gid = pw->pw_gid;
+    if (status == 0 && nftw(maildir, chown_mail, 32, FTW_PHYS) != 0)
+        status = EX_IOERR;
+    if (status == 0)
+        printf("mailboxes restored into %s (owned by %s)\n", maildir, user);
+    mem_free(tarfile);
+    return status;
+}
+
 /* ---------------------------------------------------------------- backup */
 
 static int
@@ -180,7 +290,7 @@ do_backup(CTL_CONTEXT *ctx, const char *dir)
     struct stat st;
     time_t now = time(NULL);
     char when[32], sum[65];
-    int fd, status = 0;
+    int fd, status = 0, mail = 0;
 
     if (mkdir(dir, 0700) < 0 && !(errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))) {
         msg_error("cannot create %s: %s", dir, strerror(errno));
@@ -220,6 +330,24 @@ do_backup(CTL_CONTEXT *ctx, const char *dir)
         goto done;
     }
     buf_printf(m, "%s  %s\n", sum, DUMP_FILE);
+    if (cfg->dovecot_mail_directory[0] && stat(cfg->dovecot_mail_directory, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char *tarfile = path_join(dir, MAIL_FILE);
+        char *args[] = {"--create", "--file", tarfile, "--directory", (char *) cfg->dovecot_mail_directory,
+                        "--numeric-owner", "--warning=no-file-changed", "--warning=no-file-removed",
+                        "--ignore-failed-read", ".", NULL};
+
+        if ((status = run_tar(args, 1)) == 0) {
+            chmod(tarfile, 0600);
+            if (file_sha256(tarfile, sum) < 0)
+                status = EX_IOERR;
+            else
+                buf_printf(m, "%s  %s\n", sum, MAIL_FILE);
+            mail = 1;
+        }
+        mem_free(tarfile);
+        if (status)
+            goto done;
+    }
     for (int i = 0; files[i][0] && status == 0; i++) {
         char *to;
 
@@ -238,8 +366,8 @@ do_backup(CTL_CONTEXT *ctx, const char *dir)
             status = EX_CANTCREAT;
         } else {
             chmod(manifest, 0600);
-            printf("backup of %s written to %s (%s, the keys and the configuration; checksums in %s)\n",
-                   cfg->database_name, dir, DUMP_FILE, MANIFEST);
+            printf("backup of %s written to %s (%s, %sthe keys and the configuration; checksums in %s)\n",
+                   cfg->database_name, dir, DUMP_FILE, mail ? "the mailboxes in " MAIL_FILE ", " : "", MANIFEST);
         }
     }
 done:
@@ -257,13 +385,13 @@ done:
 
 /* Every file MANIFEST names has its checksum: 0, or EX_DATAERR after saying which not. */
 static int
-verify_manifest(const char *dir, int *has_key_r, int *has_rp_key_r)
+verify_manifest(const char *dir, int *has_key_r, int *has_rp_key_r, int *has_mail_r)
 {
     char *manifest = path_join(dir, MANIFEST), line[1024];
     FILE *fp = fopen(manifest, "r");
     int files = 0, dump = 0, status = 0;
 
-    *has_key_r = *has_rp_key_r = 0;
+    *has_key_r = *has_rp_key_r = *has_mail_r = 0;
     if (fp == NULL) {
         msg_error("%s: %s (not a postgate backup?)", manifest, strerror(errno));
         mem_free(manifest);
@@ -289,6 +417,7 @@ verify_manifest(const char *dir, int *has_key_r, int *has_rp_key_r)
         dump |= strcmp(name, DUMP_FILE) == 0;
         *has_key_r |= strcmp(name, "secret.key") == 0;
         *has_rp_key_r |= strcmp(name, "return-path-dkim.key") == 0;
+        *has_mail_r |= strcmp(name, MAIL_FILE) == 0;
     }
     fclose(fp);
     if (status == 0 && !dump) {
@@ -331,12 +460,12 @@ do_restore(CTL_CONTEXT *ctx, const char *dir, int force)
 {
     const PGCONF *cfg = ctx->cfg;
     char *options = NULL, *dump = path_join(dir, DUMP_FILE), *create = NULL, *drop = NULL;
-    int has_key, has_rp_key, status, fd;
+    int has_key, has_rp_key, has_mail, status, fd;
     DB *db = NULL;
     DB_RESULT *res = NULL;
     long tables = 0;
 
-    if ((status = verify_manifest(dir, &has_key, &has_rp_key)) != 0)
+    if ((status = verify_manifest(dir, &has_key, &has_rp_key, &has_mail)) != 0)
         goto done;
     db = db_new(cfg);
     if ((status = db_connect(db, 1)) < 0) {
@@ -358,6 +487,26 @@ do_restore(CTL_CONTEXT *ctx, const char *dir, int force)
                   cfg->database_name, tables);
         status = EX_CANTCREAT;
         goto done;
+    }
+    if (has_mail) {
+        const char *maildir = cfg->dovecot_mail_directory;
+        int used;
+
+        if (*maildir == '\0') {
+            msg_error("the backup has mailboxes (%s) but dovecot.mail_directory is empty", MAIL_FILE);
+            status = EX_CONFIG;
+            goto done;
+        }
+        if ((used = dir_has_entries(maildir)) < 0) {
+            status = EX_NOINPUT;
+            goto done;
+        }
+        if (used && !force) {
+            msg_error("%s holds mailboxes: restore needs an empty mail directory (--force unpacks the backup's "
+                      "mail over it)", maildir);
+            status = EX_CANTCREAT;
+            goto done;
+        }
     }
     /* The name cannot be a parameter: it comes from the configuration, quoted. */
     if (strchr(cfg->database_name, '`')) {
@@ -399,6 +548,8 @@ do_restore(CTL_CONTEXT *ctx, const char *dir, int force)
     if (status)
         goto done;
     printf("database %s restored from %s\n", cfg->database_name, dump);
+    if (has_mail && (status = restore_mail(dir, cfg->dovecot_mail_directory, cfg->dovecot_mail_user)) != 0)
+        goto done;
     if (has_key)
         status = restore_key(dir, "secret.key", cfg->security_secret_key_file, force);
     if (status == 0 && has_rp_key)
