@@ -2,17 +2,19 @@
  * ctl_dovecot.c -- `postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]`: wire
  * a Dovecot 2.3 instance to postgate's hosted mailboxes and unwire it again.
  *
- * enable writes two files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
+ * enable writes three files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
  * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
  * names, the mail location, the quota plugin with the quota-status service Postfix asks at
- * RCPT) and DIR/postgate-sql.conf.ext (the MariaDB connection and
- * queries; mode 0640, group dovecot when it exists, since it holds a password). Dovecot
+ * RCPT, and quota_clone copying each mailbox's usage to the table mailbox_usage through the
+ * dict service), DIR/postgate-sql.conf.ext (the MariaDB connection and queries) and
+ * DIR/postgate-dict.conf.ext (the same connection and the usage table's map); the two .ext
+ * files are mode 0640, group dovecot when it exists, since they hold a password. Dovecot
  * reads the view dovecot_mailboxes (schema 010) and verifies the argon2id hashes itself
  * ({ARGON2ID}, libsodium): the one copy of each hash stays in postgate's table, and a
  * login needs no round trip through a postgate daemon. A disabled mailbox has no passdb
  * row (it cannot log in) but keeps its userdb row (mail for it is still delivered).
  * Each mailbox's home is <dovecot.mail_directory>/<mailbox uuid>, a Maildir, so a rename
- * keeps the mail. disable removes the two files, only when they carry postgate's marker;
+ * keeps the mail. disable removes the three files, only when they carry postgate's marker;
  * check compares them with what enable would write. Dovecot must be reloaded afterwards.
  *
  * Must never: touch any other Dovecot file, overwrite a file without the marker, or write
@@ -37,6 +39,8 @@
 
 #define SNIPPET "conf.d/90-postgate.conf"
 #define SQL_FILE "postgate-sql.conf.ext"
+#define DICT_FILE "postgate-dict.conf.ext"
+#define NFILES 3
 #define MARKER "# postgate: written by `postgatectl dovecot enable`"
 #define EX_NOT_WIRED 1
 
@@ -83,18 +87,32 @@ listener(BUF *s, const char *head, const char *name, const char *key, const char
     return 0;
 }
 
-/* The two files' contents for cfg (mem_free both); EX_OK or EX_CONFIG after saying why. */
+/* Dovecot's MariaDB connection line (the SQL passdb/userdb and the usage dict share it). */
+static void
+connect_line(BUF *b, const PGCONF *cfg, const char *user, const char *password)
+{
+    buf_printf(b, "connect = host=%s", *cfg->database_socket ? cfg->database_socket : cfg->database_host);
+    if (!*cfg->database_socket)
+        buf_printf(b, " port=%ld", (long) cfg->database_port);
+    buf_printf(b, " dbname=%s user=%s", cfg->database_name, user);
+    if (*password)
+        buf_printf(b, " password=%s", password);
+    buf_printf(b, "\n");
+}
+
+/* The three files' contents for cfg (out[i] for names[i], mem_free each); EX_OK or
+ * EX_CONFIG after saying why. */
 static int
-render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
+render(const PGCONF *cfg, const char *dir, char *out[NFILES])
 {
     const char *user = *cfg->dovecot_database_user ? cfg->dovecot_database_user : cfg->database_user;
     const char *password = *cfg->dovecot_database_user ? cfg->dovecot_database_password : cfg->database_password;
     const char *lmtp = cfg->dovecot_lmtp_listen, *mdir = cfg->dovecot_mail_directory;
     struct passwd *pw;
     char *head = NULL;
-    BUF *s, *q;
+    BUF *s, *q, *d;
 
-    *snippet_r = *sql_r = NULL;
+    out[0] = out[1] = out[2] = NULL;
     if (!plain_value("dovecot.mail_directory", mdir, 0) || !plain_value("dovecot.database_user", user, 0)
         || !plain_value("dovecot.database_password", password, 1)
         || !plain_value("database.name", cfg->database_name, 0)
@@ -125,12 +143,18 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
         buf_printf(s, "# %s's uid is below Dovecot's default first_valid_uid (500)\nfirst_valid_uid = %lu\n",
                    cfg->dovecot_mail_user, (unsigned long) pw->pw_uid);
     /* Quotas: the count backend (no usage file to keep), each mailbox's limits from the
-     * userdb's quota_rule, and quota-status for Postfix's RCPT check. */
-    buf_printf(s, "mail_plugins = $mail_plugins quota\nquota_full_tempfail = yes\n"
-               "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
+     * userdb's quota_rule, quota-status for Postfix's RCPT check, and quota_clone writing the
+     * usage to mailbox_usage through the dict service (whose socket only the mail user's
+     * processes may use: they are the ones that write). */
+    buf_printf(s, "mail_plugins = $mail_plugins quota quota_clone\nquota_full_tempfail = yes\n"
+               "dict {\n  postgate-usage = mysql:%s/" DICT_FILE "\n}\n"
+               "service dict {\n  unix_listener dict {\n    mode = 0600\n    user = %s\n  }\n}\n",
+               dir, cfg->dovecot_mail_user);
+    buf_printf(s, "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
                "protocol lmtp {\n  mail_plugins = $mail_plugins quota\n}\n"
                "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n  quota_status_success = DUNNO\n"
-               "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n}\n");
+               "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n"
+               "  quota_clone_dict = proxy::postgate-usage\n}\n");
     if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
         || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
                                 "  user = %s\n", cfg->dovecot_mail_user)) == NULL
@@ -143,14 +167,9 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
     mem_free(head);
 
     q = buf_new(2048);
-    buf_printf(q, MARKER "\n# The MariaDB connection and queries of " SNIPPET ".\n"
-               "driver = mysql\nconnect = host=%s", *cfg->database_socket ? cfg->database_socket : cfg->database_host);
-    if (!*cfg->database_socket)
-        buf_printf(q, " port=%ld", (long) cfg->database_port);
-    buf_printf(q, " dbname=%s user=%s", cfg->database_name, user);
-    if (*password)
-        buf_printf(q, " password=%s", password);
-    buf_printf(q, "\ndefault_pass_scheme = ARGON2ID\n"
+    buf_printf(q, MARKER "\n# The MariaDB connection and queries of " SNIPPET ".\ndriver = mysql\n");
+    connect_line(q, cfg, user, password);
+    buf_printf(q, "default_pass_scheme = ARGON2ID\n"
                "password_query = SELECT user, password FROM dovecot_mailboxes "
                "WHERE local_part = '%%Ln' AND domain = '%%Ld' AND enabled = 1\n"
                "user_query = SELECT CONCAT('%s/', storage_key) AS home, %lu AS uid, %lu AS gid, "
@@ -159,10 +178,19 @@ render(const PGCONF *cfg, const char *dir, char **snippet_r, char **sql_r)
                "WHERE local_part = '%%Ln' AND domain = '%%Ld'\n"
                "iterate_query = SELECT user AS username FROM dovecot_mailboxes\n",
                mdir, (unsigned long) pw->pw_uid, (unsigned long) pw->pw_gid);
-    *snippet_r = mem_strdup(buf_cstr(s));
-    *sql_r = mem_strdup(buf_cstr(q));
+    d = buf_new(1024);
+    buf_printf(d, MARKER "\n# The usage dict of " SNIPPET ": quota_clone's two keys, one row per user name.\n");
+    connect_line(d, cfg, user, password);
+    buf_printf(d, "map {\n  pattern = priv/quota/storage\n  table = mailbox_usage\n  username_field = username\n"
+               "  value_field = bytes\n}\n"
+               "map {\n  pattern = priv/quota/messages\n  table = mailbox_usage\n  username_field = username\n"
+               "  value_field = messages\n}\n");
+    out[0] = mem_strdup(buf_cstr(s));
+    out[1] = mem_strdup(buf_cstr(q));
+    out[2] = mem_strdup(buf_cstr(d));
     buf_free(s);
     buf_free(q);
+    buf_free(d);
     return EX_OK;
 }
 
@@ -236,8 +264,8 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         {"config-directory", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}
     };
     const char *sub, *dir = ctx->cfg->dovecot_config_directory;
-    char *paths[2], *want[2] = {NULL, NULL}, *now[2];
-    static const char *const names[2] = {SNIPPET, SQL_FILE};
+    char *paths[NFILES], *want[NFILES] = {NULL, NULL, NULL}, *now[NFILES];
+    static const char *const names[NFILES] = {SNIPPET, SQL_FILE, DICT_FILE};
     int opt, status, problems = 0, changed = 0;
 
     if (argc < 2)
@@ -262,10 +290,10 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         msg_error("dovecot: \"%s\" is not an absolute directory", dir);
         return EX_USAGE;
     }
-    if (strcmp(sub, "disable") != 0 && (status = render(ctx->cfg, dir, &want[0], &want[1])) != EX_OK)
+    if (strcmp(sub, "disable") != 0 && (status = render(ctx->cfg, dir, want)) != EX_OK)
         return status;
     status = EX_OK;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NFILES; i++) {
         paths[i] = buf_asprintf("%s/%s", dir, names[i]);
         now[i] = read_file(paths[i]);
         if (now[i] && !ours(now[i]) && strcmp(sub, "check") != 0) {
@@ -273,7 +301,7 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
             status = EX_CONFIG;
         }
     }
-    for (int i = 0; i < 2 && status == EX_OK; i++) {
+    for (int i = 0; i < NFILES && status == EX_OK; i++) {
         if (strcmp(sub, "check") == 0) {
             if (now[i] == NULL || strcmp(now[i], want[i]) != 0) {
                 printf("%s: %s\n", paths[i], now[i] == NULL ? "missing" : "differs from what enable writes");
@@ -306,7 +334,7 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         printf("Dovecot in %s %s%s.\n", dir,
                strcmp(sub, "enable") == 0 ? "is wired to postgate" : "is no longer wired to postgate", changed ? "; reload it (doveadm reload)" : ": nothing changed");
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NFILES; i++) {
         mem_free(paths[i]);
         mem_free(want[i]);
         mem_free(now[i]);

@@ -209,9 +209,11 @@ static const DB_COL mailbox_cols[] = {
 };
 #undef COL
 
+/* Usage is Dovecot's copy (mailbox_usage, schema 015), by address; 0 until its first write. */
 #define MAILBOX_SELECT "SELECT m.id, m.uuid, CONCAT(m.local_part, '@', LOWER(d.name)) AS address, m.name, m.enabled, " \
-    "m.quota_bytes, m.quota_messages, m.used_bytes, m.used_messages, " \
-    "DATE_FORMAT(m.last_login_at, '%Y-%m-%dT%H:%i:%sZ') FROM mailboxes m JOIN domains d ON d.id = m.domain_id "
+    "m.quota_bytes, m.quota_messages, IFNULL(u.bytes, 0), IFNULL(u.messages, 0), " \
+    "DATE_FORMAT(m.last_login_at, '%Y-%m-%dT%H:%i:%sZ') FROM mailboxes m JOIN domains d ON d.id = m.domain_id " \
+    "LEFT JOIN mailbox_usage u ON u.username = CONCAT(m.local_part, '@', LOWER(d.name)) "
 
 int
 mailbox_server_list(DB *db, unsigned long long server_id, const char *uuid, unsigned long long id, DB_ROWS *rows)
@@ -227,9 +229,6 @@ int
 mailbox_list(DB *db, unsigned long long domain_id, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, mailbox_cols, sizeof(mailbox_cols) / sizeof(mailbox_cols[0]), sizeof(MAILBOX_ROW),
-                         "SELECT m.id, m.uuid, CONCAT(m.local_part, '@', LOWER(d.name)) AS address, m.name, m.enabled, "
-                         "m.quota_bytes, m.quota_messages, m.used_bytes, m.used_messages, "
-                         "DATE_FORMAT(m.last_login_at, '%Y-%m-%dT%H:%i:%sZ') FROM mailboxes m "
-                         "JOIN domains d ON d.id = m.domain_id WHERE m.domain_id = ? ORDER BY address",
+                         MAILBOX_SELECT "WHERE m.domain_id = ? ORDER BY address",
                          DB_ARGS(DB_UINT(domain_id)));
 }

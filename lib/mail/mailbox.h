@@ -74,7 +74,7 @@ typedef struct mailbox_row {
     int enabled;
     const char *quota_bytes;        /* NULL: unlimited */
     const char *quota_messages;     /* NULL: unlimited */
-    unsigned long long used_bytes;
+    unsigned long long used_bytes;  /* Dovecot's last copy of the usage (mailbox_usage) */
     unsigned long long used_messages;
     const char *last_login_at;      /* NULL: never */
 } MAILBOX_ROW;

@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 57
+plan 59
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -143,7 +143,8 @@ like "$st $out" '^65 .*does not host mailboxes' "no mailbox under a domain that 
 
 ctl dovecot check -c "$INSTANCE_DOVECOT_CONFIG_DIR" >/dev/null && st=0 || st=$?
 is "$st" 0 "dovecot check: the private Dovecot is wired"
-is "$(stat -c %a "$INSTANCE_DOVECOT_CONFIG_DIR/postgate-sql.conf.ext")" 640 "the SQL connect file is mode 0640"
+is "$(stat -c %a "$INSTANCE_DOVECOT_CONFIG_DIR/postgate-sql.conf.ext") $(stat -c %a "$INSTANCE_DOVECOT_CONFIG_DIR/postgate-dict.conf.ext")" \
+	"640 640" "the SQL and dict connect files are mode 0640"
 like "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h virtual_transport)" "^lmtp:inet:127\.0\.0\.1:$INSTANCE_LMTP_PORT\$" \
 	"postfix enable pointed virtual_transport at Dovecot's LMTP"
 
@@ -214,6 +215,13 @@ is "$(hq "bob@$D") / $(hq "Nobody@$D") / $(hq "$D")" "postgate_hosted_quota / po
 ctl domain create --server acme/mail --name relay.postgate.test --verified >/dev/null
 is "$(hq "someone@example.org") / $(hq "bob@pending.postgate.test") / $(hq "bob@relay.postgate.test")" "(none) / (none) / (none)" \
 	"... and nothing for other, unverified or unhosted domains"
+# Usage flows back: Dovecot's quota_clone writes what its count backend knows to mailbox_usage,
+# which postgatectl and the API show; it matches the messages IMAP lists.
+bob_count=$(imap "bob@$D" "$PW_B" | sed -n 's/^login ok //p')
+usage() { ctl mailbox list acme/mail "$D" | awk -v a="bob@$D" '$2 == a { for (i = 3; i <= NF; i++) if ($i ~ /^used_/) printf "%s ", $i }'; }
+harness_wait_for 20 eval '[[ "$(usage)" == *"used_messages=$bob_count "* ]]' || true
+like "$(usage)" "^used_bytes=[1-9][0-9]* used_messages=$bob_count \$" \
+	"Dovecot's usage flows back: bob's $bob_count messages and their bytes, in postgatectl mailbox list"
 is "$(harness_sql "SELECT CONCAT(quota_bytes, '/', IFNULL(quota_messages, 'unlimited')) FROM mailboxes WHERE local_part = 'bob'")" \
 	"100000000/unlimited" "the quota is stored (0 messages: unlimited)"
 
@@ -260,6 +268,8 @@ a=$(as ro GET "$mb")
 is "$(status "$a") $(body "$a" | j '" ".join(m["address"] for m in d["data"]["mailboxes"])')" \
 	"200 alicia@$D bob@$D carol@second.postgate.test" "a readonly member lists the server's mailboxes (no foreign row's)"
 uuid=$(body "$a" | j '[m["uuid"] for m in d["data"]["mailboxes"] if m["address"].startswith("alicia@")][0]')
+is "$(body "$a" | j '" ".join("%s %s" % (m["used_messages"], m["used_bytes"] > 0) for m in d["data"]["mailboxes"] if m["address"].startswith("bob@"))')" \
+	"$bob_count True" "... with the usage Dovecot reported (bob's $bob_count messages)"
 like "$(body "$a")" '^[^$]*$' "... and no answer carries a password hash"
 is "$(status "$(as eve GET "$mb")") $(status "$(as eve GET "$mb/$uuid")") $(status "$(as eve PATCH "$mb/$uuid" '{"enabled": false}')") $(status "$(as eve DELETE "$mb/$uuid")")" \
 	"404 404 404 404" "another organization cannot see or touch the mailbox (404)"
