@@ -311,6 +311,8 @@ instance_mariadb_install() {
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$dir/install.log" 2>&1; then
 		instance_log_tail "$dir/install.log"
+		# The reason comes early; the tail is mariadb-install-db's general advice.
+		grep -m 10 -iE 'error|fatal|cannot|can.t' "$dir/install.log" >&2
 		instance_error "mariadb-install-db failed for $dir/data"
 		return 1
 	fi
