@@ -32,8 +32,10 @@ int ctl_track_domain(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_status(CTL_CONTEXT *ctx, int argc, char **argv);
 /* send-test --server ORG/SERVER --to ADDR [--from ADDR] [--subject S] (ctl_sendtest.c). */
 int ctl_send_test(CTL_CONTEXT *ctx, int argc, char **argv);
-/* dovecot enable|disable|check [-c DIR] (ctl_dovecot.c). */
+/* dovecot enable|disable|check [-c DIR] (ctl_dovecot.c); dovecot purge goes on to: */
 int ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv);
+/* dovecot purge [--grace DAYS] [--dry-run] (ctl_mailpurge.c): argv[0] is "purge". */
+int ctl_dovecot_purge(CTL_CONTEXT *ctx, int argc, char **argv);
 /* mailbox ..., alias ..., domain hosting ORG/SERVER DOMAIN on|off (ctl_mailbox.c). */
 int ctl_mailbox(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv);

@@ -253,7 +253,8 @@ write_file(const char *path, const char *text, mode_t mode, const char *group)
 static int
 dovecot_usage(void)
 {
-    msg_error("usage: postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]");
+    msg_error("usage: postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]\n"
+              "       postgatectl dovecot purge [--grace DAYS] [--dry-run]");
     return EX_USAGE;
 }
 
@@ -271,8 +272,10 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
     if (argc < 2)
         return dovecot_usage();
     sub = argv[1];
+    if (strcmp(sub, "purge") == 0)
+        return ctl_dovecot_purge(ctx, argc - 1, argv + 1);
     if (strcmp(sub, "enable") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "check") != 0) {
-        msg_error("unknown dovecot subcommand '%s' (enable, disable or check)", sub);
+        msg_error("unknown dovecot subcommand '%s' (enable, disable, check or purge)", sub);
         return dovecot_usage();
     }
     optind = 1;

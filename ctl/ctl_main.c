@@ -77,6 +77,7 @@ static const char usage_text[] =
     "                  [-c DOVECOT_CONFIG_DIR]\n"
     "  dovecot disable remove what enable wrote [-c DOVECOT_CONFIG_DIR]\n"
     "  dovecot check   report what is not wired [-c DOVECOT_CONFIG_DIR]; exits 1 then\n"
+    "  dovecot purge   remove the mail of deleted mailboxes [--grace DAYS] [--dry-run] (as root)\n"
     "  postfix tls     --cert FILE --key FILE [--smtps [HOST:]PORT | --no-smtps]\n"
     "                  [--submission [HOST:]PORT | --no-submission] [-C DIR] [--reload]:\n"
     "                  STARTTLS, submission (587) and implicit TLS (465); --off undoes it\n"

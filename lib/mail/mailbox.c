@@ -201,6 +201,31 @@ mailbox_delete(DB *db, unsigned long long id, char **error_r)
     return update_one(db, db_exec(db, "DELETE FROM mailboxes WHERE id = ?", DB_ARGS(DB_UINT(id))), error_r);
 }
 
+int
+mailbox_storage_keys(DB *db, char ***keys_r, size_t *count_r)
+{
+    DB_RESULT *res = NULL;
+    char **keys;
+    size_t n;
+    int ret;
+
+    *keys_r = NULL;
+    *count_r = 0;
+    ret = db_query(db, &res, "SELECT LOWER(uuid) FROM mailboxes ORDER BY 1", DB_NOARGS);
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    n = db_result_rows(res);
+    keys = mem_zalloc((n + 1) * sizeof(*keys));
+    for (size_t i = 0; i < n; i++)
+        keys[i] = mem_strdup(db_result_get(res, i, 0));
+    db_result_free(res);
+    *keys_r = keys;
+    *count_r = n;
+    return (int) n;
+}
+
 #define COL(kind, field) DB_COL_AT(kind, MAILBOX_ROW, field)
 static const DB_COL mailbox_cols[] = {
     COL(DB_COL_ID, id), COL(DB_COL_STR, uuid), COL(DB_COL_STR, address), COL(DB_COL_STR, name),

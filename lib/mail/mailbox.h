@@ -64,6 +64,10 @@ int mailbox_set_enabled(DB *db, unsigned long long id, int enabled, char **error
 int mailbox_set_name(DB *db, unsigned long long id, const char *name, char **error_r);
 /* Deletes the row; its mail directory (by uuid) is the mail store's to remove. */
 int mailbox_delete(DB *db, unsigned long long id, char **error_r);
+/* Every mailbox's storage key (its uuid, lower case: the name of its directory under
+ * dovecot.mail_directory), sorted, disabled ones and those of unhosted domains included
+ * (*keys_r: mem_free each and the array). The count, or < 0 (nothing is returned then). */
+int mailbox_storage_keys(DB *db, char ***keys_r, size_t *count_r);
 
 /* A mailbox as mailbox_list() gives it. */
 typedef struct mailbox_row {

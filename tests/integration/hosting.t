@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 59
+plan 62
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -290,6 +290,17 @@ is "$(status "$a") $(body "$a" | j '",".join(d["data"]["alias"]["destinations"])
 	"a member creates an alias with two destinations"
 is "$(status "$(as mem DELETE "$mb/$dave")") $(harness_sql "SELECT COUNT(*) FROM mailboxes WHERE local_part = 'dave'")" "200 0" \
 	"a member deletes the mailbox"
+# Its mail goes with `dovecot purge` (root), once the grace period has passed; the others' stays.
+vdirs() { (cd "$HARNESS_DIR/vmail" && find . -mindepth 1 -maxdepth 1 -type d -printf '%P\n' | sort | tr '\n' ' '); }
+before=$(vdirs)
+out=$(ctl dovecot purge 2>&1)
+like "$out" "kept $HARNESS_DIR/vmail/$dave: no mailbox since 0 s ago, removed after 604800 s" \
+	"dovecot purge keeps a deleted mailbox's directory for the grace period (7 days)"
+out=$(ctl dovecot purge --grace 0 --dry-run 2>&1)
+is "$(grep -c '^would remove' <<<"$out") $(vdirs)" "1 $before" "... --dry-run names it and removes nothing"
+out=$(ctl dovecot purge --grace 0 2>&1)
+is "$(grep '^removed' <<<"$out" | sed 's/ (.*//') | $(vdirs)" "removed $HARNESS_DIR/vmail/$dave | ${before/$dave /}" \
+	"... after it, the directory goes and every other mailbox's stays"
 
 # ---- a domain that loses its verification steers nothing
 harness_sql "UPDATE domains SET verified_at = NULL WHERE name = 'second.postgate.test'"
