@@ -405,6 +405,45 @@ oidc_auth_url(OIDC *o, const char *redirect_uri, const char *state, const char *
 
 /* ---------------------------------------------------------------- the ID token */
 
+/* Is s[0..len) base64url that decodes (our strict decoder)? libcjose 0.6 asserts, and so
+ * aborts the whole process, on some malformed base64url (a lone trailing character), so
+ * every base64url string from outside is checked before libcjose sees it. */
+static int
+b64url_ok(const char *s, size_t len)
+{
+    BUF *scratch = buf_new(len);
+    int ok = base64_decode(scratch, s, len, BASE64_URL) == 0;
+
+    buf_free(scratch);
+    return ok;
+}
+
+/* A compact JWS libcjose may parse: three base64url segments (the last may be empty). */
+static int
+jws_compact_ok(const char *token)
+{
+    const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+
+    return dot2 != NULL && strchr(dot2 + 1, '.') == NULL && dot1 > token && dot2 > dot1 + 1
+        && b64url_ok(token, (size_t) (dot1 - token)) && b64url_ok(dot1 + 1, (size_t) (dot2 - dot1 - 1))
+        && b64url_ok(dot2 + 1, strlen(dot2 + 1));
+}
+
+/* A JWK libcjose may import: every string member that carries key material is base64url. */
+static int
+jwk_members_ok(const json_t *key)
+{
+    static const char *const b64_members[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", "k", NULL};
+
+    for (size_t i = 0; b64_members[i]; i++) {
+        const json_t *v = json_object_get(key, b64_members[i]);
+
+        if (v && (!json_is_string(v) || !b64url_ok(json_string_value(v), json_string_length(v))))
+            return 0;
+    }
+    return 1;
+}
+
 /* The JWK of kid (any signing key when kid is NULL and the set has exactly one) from the
  * cached set, fetching the set when it is missing, old, or lacks kid (a rotation) and the
  * last fetch is OIDC_JWKS_MIN_REFETCH seconds old. Call with the lock held. The key
@@ -448,9 +487,17 @@ jwks_key(OIDC *o, const char *kid, int *temporary_r, char **error_r)
             }
         }
         if (found && candidates == 1) {
-            char *text = json_dumps(found, JSON_COMPACT);
+            char *text;
             cjose_err err;
-            cjose_jwk_t *jwk = text ? cjose_jwk_import(text, strlen(text), &err) : NULL;
+            cjose_jwk_t *jwk;
+
+            if (!jwk_members_ok(found)) {
+                *error_r = buf_asprintf("key %s of the issuer's JWKS has a member that is not base64url",
+                                        kid ? kid : "(no kid)");
+                return NULL;
+            }
+            text = json_dumps(found, JSON_COMPACT);
+            jwk = text ? cjose_jwk_import(text, strlen(text), &err) : NULL;
 
             free(text);
             if (jwk == NULL)
@@ -476,13 +523,15 @@ alg_allowed(const char *alg)
     return 0;
 }
 
-/* A JSON number claim as seconds, or -1 when absent or not a number. */
+/* A JSON number claim as seconds, or -1 when absent, not a number or not a time (negative,
+ * or past the year 33658: a double that large would not fit a long long). */
 static long long
 time_claim(const json_t *claims, const char *name)
 {
     const json_t *v = json_object_get(claims, name);
+    double d = json_is_number(v) ? json_number_value(v) : -1;
 
-    return json_is_number(v) ? (long long) json_number_value(v) : -1;
+    return d >= 0 && d < 1e12 ? (long long) d : -1;
 }
 
 /* A subject, e-mail or name fits our columns: 1..255 bytes, no control characters
@@ -518,6 +567,10 @@ verify_id_token(OIDC *o, const char *id_token, const char *nonce, json_t **claim
     int temporary, aud_ok = 0;
 
     *claims_r = NULL;
+    if (!jws_compact_ok(id_token)) {
+        *error_r = mem_strdup("the ID token is not a JWS: not three base64url segments");
+        return OIDC_REFUSED;
+    }
     jws = cjose_jws_import(id_token, strlen(id_token), &err);
     if (jws == NULL) {
         *error_r = buf_asprintf("the ID token is not a JWS: %s", err.message);
@@ -578,7 +631,7 @@ verify_id_token(OIDC *o, const char *id_token, const char *nonce, json_t **claim
     exp = time_claim(claims, "exp");
     iat = time_claim(claims, "iat");
     if (exp < 0 || iat < 0)
-        REFUSE("the ID token lacks exp or iat");
+        REFUSE("the ID token lacks exp or iat, or one is not a time");
     if (exp + OIDC_CLOCK_SKEW <= now)
         REFUSE("the ID token expired %lld s ago", now - exp);
     if (iat > now + OIDC_CLOCK_SKEW)
