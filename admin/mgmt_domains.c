@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "mail/domain.h"
+#include "mail/mailbox.h"
 #include "mail/domainmail.h"
 #include "mail/address.h"
 #include "mgmt.h"
@@ -53,8 +54,9 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
             json_array_append_new(emails, json_string(addrs[i]));
         address_list_free(addrs, n);
     }
-    return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+    return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
                      "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
+                     "hosting", d->hosting,
                      "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
                      "verification_email", mgmt_jstr(d->verification_email), "verification_email_addresses", emails,
                      "dkim_keys", keys,
@@ -417,12 +419,59 @@ out:
     mgmt_call_end(&c);
 }
 
+/* PATCH …/domains/{name} {"hosting": true|false}: the domain hosts mailboxes (verified
+ * domains only) or no longer does (its mailboxes stay, receiving nothing until it does again). */
+static void
+mgmt_v2_domain_patch(HTTP_REQUEST *req, void *arg)
+{
+    static const char *const known[] = {"hosting", NULL};
+    unsigned long long server_id = 0;
+    const DOMAIN_ROW *d = NULL;
+    DB_ROWS rows = {0};
+    MAILBOX_DOMAIN md = {0};
+    char *error = NULL;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret, on;
+
+    if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
+        goto out;
+    if (c.body == NULL || json_object_get(c.body, "hosting") == NULL)
+        mgmt_field_error(&c, "hosting", "is required");
+    on = mgmt_field_bool(&c, "hosting");
+    if (mgmt_has_errors(&c)) {
+        mgmt_reply_invalid(&c);
+        goto out;
+    }
+    md.id = d->id;
+    md.verified = d->verified;
+    md.hosting = d->hosting;
+    snprintf(md.name, sizeof(md.name), "%s", d->name);
+    ret = mailbox_hosting_set(c.db, &md, on, &error);
+    if (ret < 0) {
+        mgmt_reply_db(&c, "domain hosting", ret);
+    } else if (ret == 0) {
+        mgmt_field_error(&c, "hosting", "%s", error);
+        mgmt_reply_invalid(&c);
+    } else {
+        msg_info("user %llu: domain %s of server %s/%s %s mailboxes", c.p.user_id, d->name, http_path_arg(req, 0),
+                 http_path_arg(req, 1), on ? "hosts" : "no longer hosts");
+        mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
+    }
+out:
+    mem_free(error);
+    db_rows_free(&rows);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_domains_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers/{}/domains", mgmt_v2_domains_list},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains", mgmt_v2_domains_create},
     {"GET", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_get},
     {"DELETE", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_delete},
+    {"PATCH", "/api/v2/organizations/{}/servers/{}/domains/{}", mgmt_v2_domain_patch},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/verify", mgmt_v2_domain_verify},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/verification-email", mgmt_v2_domain_verification_email},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/check", mgmt_v2_domain_check},

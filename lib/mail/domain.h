@@ -67,6 +67,7 @@ typedef struct domain_row {
     const char *dmarc_status, *dmarc_error;
     const char *dns_checked_at;
     const char *verified_at;
+    int hosting;                     /* hosts mailboxes (doc/manual.md "Mail hosting") */
 } DOMAIN_ROW;
 /* The domains of server_id (only name's, already normalized, when not NULL), by name, as
  * DOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */

@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 62
+plan 65
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -263,6 +263,18 @@ login() { # NAME EMAIL PASSWORD
 login mem mem@example.test 'Mem-pass-phrase-1!'
 login ro ro@example.test 'Ro-pass-phrase-1!'
 login eve eve@example.test 'Eve-pass-phrase-1!'
+# The hosting switch in the API: members only, verified domains only, another tenant gets 404.
+dm=/api/v2/organizations/acme/servers/mail/domains
+is "$(code "$(as ro PATCH "$dm/second.postgate.test" '{"hosting": false}')") $(code "$(as eve PATCH "$dm/second.postgate.test" '{"hosting": false}')")" \
+	"403 Forbidden 404 NotFound" "the hosting switch: readonly gets 403, another organization 404"
+a=$(as mem PATCH "$dm/pending.postgate.test" '{"hosting": true}')
+is "$(code "$a") $(body "$a" | j 'd["data"]["errors"]["hosting"][0]')" \
+	"400 ValidationError domain pending.postgate.test is not verified: only a verified domain can host mailboxes" \
+	"... an unverified domain is refused, naming why"
+a=$(as mem PATCH "$dm/second.postgate.test" '{"hosting": false}')
+b=$(as mem PATCH "$dm/second.postgate.test" '{"hosting": true}')
+is "$(status "$a") $(body "$a" | j 'd["data"]["domain"]["hosting"]') $(status "$b") $(body "$b" | j 'd["data"]["domain"]["hosting"]') $(harness_sql "SELECT hosting FROM domains WHERE name = 'second.postgate.test'")" \
+	"200 false 200 true 1" "... a member switches a verified domain off and on again"
 mb=/api/v2/organizations/acme/servers/mail/mailboxes
 a=$(as ro GET "$mb")
 is "$(status "$a") $(body "$a" | j '" ".join(m["address"] for m in d["data"]["mailboxes"])')" \
