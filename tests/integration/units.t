@@ -1,7 +1,8 @@
 #!/bin/bash
 #
 # units.t -- the systemd units of the daemons (packaging/systemd), as `make install`
-# installs them: every unit is installed, names the installed program, and passes
+# installs them (and the daily mail purge's service and timer): every unit is installed,
+# names the installed program, and passes
 # `systemd-analyze verify` (an independent parser that also checks the executables) with
 # nothing to say; a mistake planted in a copy is reported, so the check can fail. The
 # programs the units start accept -t (what ExecStartPre runs) and refuse a bad
@@ -15,7 +16,7 @@ set -euo pipefail
 
 command -v systemd-analyze >/dev/null 2>&1 || skip_all "systemd-analyze missing: install the Debian package systemd"
 daemons=(milter policyd worker tracker admin)
-plan $((2 * ${#daemons[@]} + 6))
+plan $((2 * ${#daemons[@]} + 7))
 
 HARNESS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postgate-units.XXXXXX")
 dest=$HARNESS_DIR/dest
@@ -34,8 +35,13 @@ for d in "${daemons[@]}"; do
 	is "$(sed -n 's/^ExecStart=//p' "$u" 2>/dev/null)" "$sbindir/postgate-$d" "postgate-$d.service starts the installed postgate-$d"
 	sed "s|$sbindir/|$dest$sbindir/|g" "$u" >"$HARNESS_DIR/verify/postgate-$d.service" 2>/dev/null || true
 done
-cp "$units/postgate-policyd.socket" "$HARNESS_DIR/verify/" 2>/dev/null || true
-out=$(systemd-analyze verify --man=no "$HARNESS_DIR"/verify/*.service "$HARNESS_DIR"/verify/*.socket 2>&1) && st=0 || st=$?
+cp "$units/postgate-policyd.socket" "$units/postgate-mail-purge.timer" "$HARNESS_DIR/verify/" 2>/dev/null || true
+# The daily mail purge: a oneshot of postgatectl, started by its timer.
+is "$(sed -n 's/^ExecStart=//p' "$units/postgate-mail-purge.service" 2>/dev/null)" "$sbindir/postgatectl dovecot purge" \
+	"postgate-mail-purge.service runs the installed postgatectl dovecot purge"
+sed "s|$sbindir/|$dest$sbindir/|g" "$units/postgate-mail-purge.service" >"$HARNESS_DIR/verify/postgate-mail-purge.service" 2>/dev/null || true
+out=$(systemd-analyze verify --man=no "$HARNESS_DIR"/verify/*.service "$HARNESS_DIR"/verify/*.socket \
+	"$HARNESS_DIR"/verify/*.timer 2>&1) && st=0 || st=$?
 is "$st:$out" "0:" "systemd-analyze verify accepts every unit and has nothing to say"
 # postgate-policyd's sockets outlive the service (a restart queues Postfix's connections).
 is "$(grep -c '^ListenStream=/var/spool/postfix/postgate/' "$units/postgate-policyd.socket" 2>/dev/null || true)" 3 \
