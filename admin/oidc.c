@@ -599,10 +599,12 @@ verify_id_token(OIDC *o, const char *id_token, const char *nonce, json_t **claim
         return OIDC_REFUSED;
     }
     cjose_jwk_release(jwk);
+    claims = NULL;
     if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &err)
         || (claims = json_loadb((const char *) plain, plain_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL
         || !json_is_object(claims)) {
         *error_r = mem_strdup("the ID token's payload is not a JSON object");
+        json_decref(claims);    /* valid JSON, but an array or a scalar */
         cjose_jws_release(jws);
         return OIDC_REFUSED;
     }

@@ -99,6 +99,9 @@ systemd-socket-activate -l "$sa/auth" -l "$sa/policy" -l "$sa/socketmap" -E POST
 	-E POSTGATE_POLICYD_POLICY_LISTEN="unix:$sa/policy" -E POSTGATE_POLICYD_SOCKETMAP_LISTEN="unix:$sa/socketmap" \
 	"$POSTGATE_BUILDDIR/policyd/postgate-policyd" -c "$HARNESS_CONFIG" >"$sa/log" 2>&1 &
 sapid=$!
+# systemd-socket-activate binds the sockets itself, a moment after it starts: connect once
+# they are there (on a loaded machine the first try could come before the bind).
+harness_wait_for 10 test -S "$sa/socketmap" || diag "systemd-socket-activate made no sockets: $(cat "$sa/log")"
 greeting=$(/usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
