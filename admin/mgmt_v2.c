@@ -20,6 +20,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_retry_routes,
     mgmt_postfix_routes,
     mgmt_users_routes,
+    mgmt_admins_routes,
     mgmt_totp_routes,
     mgmt_oidc_routes,
     mgmt_endpoints_routes,

@@ -65,6 +65,7 @@ extern const MGMT_ROUTE mgmt_messages_routes[];         /* mgmt_messages.c: a se
 extern const MGMT_ROUTE mgmt_retry_routes[];            /* mgmt_retry.c: retrying failed and held messages */
 extern const MGMT_ROUTE mgmt_postfix_routes[];          /* mgmt_postfix.c: the Postfix queue */
 extern const MGMT_ROUTE mgmt_users_routes[];            /* mgmt_users.c: profile, passwords, invitations */
+extern const MGMT_ROUTE mgmt_admins_routes[];           /* mgmt_admins.c: the installation's users, admin grants */
 extern const MGMT_ROUTE mgmt_totp_routes[];             /* mgmt_totp.c: two-factor sign-in, enrolment, resets */
 extern const MGMT_ROUTE mgmt_oidc_routes[];             /* mgmt_oidc.c: OpenID Connect sign-in */
 extern const MGMT_ROUTE mgmt_endpoints_routes[];        /* mgmt_endpoints.c: a server's HTTP/SMTP/Address endpoints */

@@ -394,6 +394,36 @@ user_list_deleted(DB *db, DB_ROWS *rows)
                          "WHERE u.deleted_at IS NOT NULL ORDER BY u.deleted_at, u.id", DB_NOARGS);
 }
 
+#define LIST_COL(kind, field) DB_COL_AT(kind, USER_LIST_ROW, field)
+static const DB_COL list_cols[] = {
+    LIST_COL(DB_COL_STR, uuid), LIST_COL(DB_COL_STR, email), LIST_COL(DB_COL_STR, first_name),
+    LIST_COL(DB_COL_STR, last_name), LIST_COL(DB_COL_BOOL, admin), LIST_COL(DB_COL_BOOL, oidc),
+    LIST_COL(DB_COL_STR, last_login_at), LIST_COL(DB_COL_STR, created_at),
+};
+
+int
+user_list(DB *db, const char *uuid, DB_ROWS *rows)
+{
+    return db_query_rows(db, rows, list_cols, sizeof(list_cols) / sizeof(list_cols[0]), sizeof(USER_LIST_ROW),
+                         "SELECT uuid, email, first_name, last_name, admin, oidc_uid IS NOT NULL, "
+                         TS("last_login_at") ", " TS("created_at") " FROM users "
+                         "WHERE deleted_at IS NULL AND (? IS NULL OR uuid = ?) ORDER BY email",
+                         DB_ARGS(uuid ? DB_STR(uuid) : DB_NULL, uuid ? DB_STR(uuid) : DB_NULL));
+}
+
+int
+user_set_admin(DB *db, unsigned long long user_id, int admin)
+{
+    /* The count of the other live admins goes through a derived table (MariaDB reads the
+     * table being updated no other way); granting needs no such check. */
+    int ret = db_exec(db, "UPDATE users SET admin = ? WHERE id = ? AND deleted_at IS NULL AND (? = 1 OR "
+                      "(SELECT n FROM (SELECT COUNT(*) AS n FROM users WHERE admin = 1 AND deleted_at IS NULL "
+                      "AND id <> ?) others) > 0)",
+                      DB_ARGS(DB_INT(admin != 0), DB_UINT(user_id), DB_INT(admin != 0), DB_UINT(user_id)));
+
+    return ret > 0 ? 1 : ret;
+}
+
 int
 user_purge(DB *db, unsigned long long user_id)
 {

@@ -147,6 +147,25 @@ typedef struct user_deleted_row {
     const char *deleted_at;
     long long owned_organizations;
 } USER_DELETED_ROW;
+/* A live user as the installation's user list shows them; times "YYYY-MM-DDTHH:MM:SSZ" or
+ * NULL; oidc: linked to the OpenID provider (signs in there). */
+typedef struct user_list_row {
+    const char *uuid;
+    const char *email;
+    const char *first_name;
+    const char *last_name;
+    int admin;
+    int oidc;
+    const char *last_login_at;
+    const char *created_at;
+} USER_LIST_ROW;
+/* The live users by e-mail address as USER_LIST_ROWs into *rows (db_rows_free it), only
+ * uuid's when not NULL: the count, or < 0 database error. */
+int user_list(DB *db, const char *uuid, DB_ROWS *rows);
+/* Grants (admin 1) or revokes installation admin of live user_id. Revoking the last live
+ * admin is refused: 1 done, 0 refused (or no such live user), < 0 database error. */
+int user_set_admin(DB *db, unsigned long long user_id, int admin);
+
 /* The deleted users, oldest deletion first, as USER_DELETED_ROWs into *rows (db_rows_free
  * it): the row count, < 0 database error. */
 int user_list_deleted(DB *db, DB_ROWS *rows);

@@ -29,7 +29,7 @@ set -euo pipefail
 command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/install-deps runtime test' as root"
 
 harness_setup mariadb
-plan 65
+plan 73
 
 HARNESS_CTL=${HARNESS_CTL:-"$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"}
 out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
@@ -332,6 +332,38 @@ is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "65 1" "
 ctl org purge "$(sql "SELECT uuid FROM organizations WHERE permalink = 'carolco'")" >/dev/null 2>&1 || harness_setup_failed "org purge carolco"
 out=$(ctl user purge "$carol_uuid" 2>&1) && st=0 || st=$?
 is "$st $(sql "SELECT COUNT(*) FROM users WHERE uuid = '$carol_uuid'")" "0 0" "once carolco is purged, postgatectl user purge removes carol"
+# The installation's users: only installation admins list them and grant or revoke admin,
+# and the last admin stays.
+alice_uuid=$(sql "SELECT uuid FROM users WHERE email = 'alice@example.test' AND deleted_at IS NULL")
+root_uuid=$(sql "SELECT uuid FROM users WHERE email = 'root@example.test'")
+a=$(as alice GET /api/v2/users)
+b=$(as alice PATCH "/api/v2/users/$alice_uuid" '{"admin": true}')
+is "$(code "$a") $(code "$b") $(sql "SELECT admin FROM users WHERE uuid = '$alice_uuid'")" "403 Forbidden 403 Forbidden 0" \
+	"someone not an installation admin neither lists the users nor makes themselves admin"
+a=$(as root GET /api/v2/users)
+is "$(body "$a" | j '" ".join("%s:%s:%s" % (u["email"], u["admin"], u["sign_in"]) for u in d["data"]["users"] if u["email"] in ("root@example.test", "alice@example.test", "dave@example.test"))')" \
+	"alice@example.test:False:password dave@example.test:False:password root@example.test:True:password" \
+	"the installation admin lists the live accounts (dave's new one, not his deleted one), with who is admin"
+like "$(body "$a")" '^[^$]*$' "... and no answer carries a password hash"
+is "$(sql "SELECT COUNT(*) FROM users WHERE admin = 1 AND deleted_at IS NULL")" 1 "(root is the only admin so far)"
+a=$(as root PATCH "/api/v2/users/$root_uuid" '{"admin": false}')
+is "$(code "$a") $(sql "SELECT admin FROM users WHERE uuid = '$root_uuid'")" "409 LastAdmin 1" \
+	"the last admin cannot revoke their own admin: 409 LastAdmin"
+a=$(as root PATCH "/api/v2/users/$alice_uuid" '{"admin": true}')
+b=$(as alice GET /api/v2/users)
+is "$(status "$a") $(body "$a" | j 'd["data"]["user"]["admin"]') $(status "$b")" "200 true 200" \
+	"root grants alice installation admin; her next request sees the list"
+a=$(as alice PATCH "/api/v2/users/$root_uuid" '{"admin": false}')
+b=$(as root GET /api/v2/users)
+c=$(as alice PATCH "/api/v2/users/$alice_uuid" '{"admin": false}')
+is "$(status "$a") $(code "$b") $(code "$c")" "200 403 Forbidden 409 LastAdmin" \
+	"alice revokes root's; root is refused at once; alice, now the last, cannot revoke her own"
+a=$(as alice PATCH "/api/v2/users/$root_uuid" '{"admin": "yes"}')
+b=$(as alice PATCH "/api/v2/users/$dave_uuid" '{"admin": true}')
+c=$(as alice PATCH "/api/v2/users/$root_uuid" '{"admin": true}')
+is "$(code "$a") $(code "$b") $(status "$c") $(sql "SELECT CONCAT(SUM(email = 'root@example.test'), SUM(email = 'alice@example.test')) FROM users WHERE admin = 1")" \
+	"400 ValidationError 404 NotFound 200 11" "a non-boolean is refused, a deleted account is 404, and root is admin again"
+
 # Last, since it leaves this address throttled: the password check is the login throttle's.
 n=0
 while :; do
