@@ -70,6 +70,7 @@ milter_reset(MILTER_CTX *mc)
     mc->body = NULL;
     mc->too_big = 0;
     memset(&mc->cred, 0, sizeof(mc->cred));
+    mc->login[0] = '\0';
     mc->from_domain_id = 0;
     mc->from_domain[0] = '\0';
     mc->queue_id[0] = '\0';

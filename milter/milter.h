@@ -53,6 +53,7 @@ typedef struct milter_ctx {
     char queue_id[32];          /* Postfix's {i} once known: the log context's queue id */
     MILTER_DIRECTION direction;
     CREDENTIAL cred;
+    char login[320];            /* a mailbox user's submission: the mailbox address; else "" */
     SERVER server;
     unsigned long long from_domain_id;
     char from_domain[254];

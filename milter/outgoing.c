@@ -21,6 +21,7 @@
 
 #include "mail/address.h"
 #include "mail/forward.h"
+#include "mail/hosting.h"
 #include "mail/inspection.h"
 #include "mail/message.h"
 #include "mail/release.h"
@@ -84,6 +85,27 @@ trimmed(const char *value)
     return mem_strndup(s, len);
 }
 
+/* A mailbox user's login (postgate-policyd's SASL answers a mailbox's address): the mailbox
+ * stands in for a credential of its domain's server (no credential row: credential_id
+ * stays NULL). 1, 0 when it no longer may send (disabled, deleted, an organization's
+ * domain), < 0 database error. */
+static int
+identify_mailbox(DB *db, MILTER_CTX *mc, const char *login)
+{
+    HOSTING_LOGIN ml;
+    int ret = hosting_login(db, login, &ml, NULL);
+
+    if (ret <= 0 || ml.server_id == 0)
+        return ret < 0 ? ret : 0;
+    memset(&mc->cred, 0, sizeof(mc->cred));
+    mc->cred.server_id = ml.server_id;
+    mc->cred.suspended = ml.suspended;
+    snprintf(mc->cred.type, sizeof(mc->cred.type), "MAILBOX");
+    snprintf(mc->cred.name, sizeof(mc->cred.name), "%.255s", ml.address);
+    snprintf(mc->login, sizeof(mc->login), "%s", ml.address);
+    return 1;
+}
+
 int
 outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsistat *status_r)
 {
@@ -91,7 +113,9 @@ outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsista
     unsigned long long id;
     int ret;
 
-    if (auth_authen && *auth_authen) {
+    if (auth_authen && strchr(auth_authen, '@') != NULL) {
+        ret = identify_mailbox(db, mc, auth_authen);
+    } else if (auth_authen && *auth_authen) {
         if (credential_id_from_identity(auth_authen, &id) < 0) {
             dbpool_put(milter_globals.pool, db);
             *status_r = milter_tempfail(ctx, "SASL identity \"%s\" was not issued by postgate-policyd", auth_authen);
@@ -177,6 +201,40 @@ addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r)
     return found;
 }
 
+/* A mailbox user sends only as themselves or an alias that delivers to them: the envelope
+ * sender (unless empty) and every From address. 1 yes, 0 no (*error_r on a database error). */
+static int
+login_owns_senders(DB *db, MILTER_CTX *mc, int *error_r)
+{
+    int owned = 1, ret;
+
+    if (mc->mail_from && mc->mail_from[0]) {
+        if ((ret = hosting_login_owns(db, mc->login, mc->mail_from)) <= 0) {
+            *error_r = ret < 0;
+            return 0;
+        }
+    }
+    for (size_t h = 0; h < mc->nheaders && owned; h++) {
+        char **addrs, *why = NULL;
+        size_t n;
+
+        if (strcasecmp(mc->headers[h].name, "From") != 0)
+            continue;
+        if ((n = address_list_parse_strict(mc->headers[h].value, &addrs, &why)) == 0) {
+            mem_free(why);
+            return 0;
+        }
+        for (size_t i = 0; i < n && owned; i++) {
+            if ((ret = hosting_login_owns(db, mc->login, addrs[i])) <= 0) {
+                *error_r = ret < 0;
+                owned = 0;
+            }
+        }
+        address_list_free(addrs, n);
+    }
+    return owned;
+}
+
 sfsistat
 outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
 {
@@ -187,6 +245,20 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
         ok = addresses_owned(db, mc, "Sender", &error);
     if (error) {
         sfsistat st = milter_tempfail(ctx, "domain lookup: %s", db_error(db));
+
+        dbpool_put(milter_globals.pool, db);
+        return st;
+    }
+    if (ok && mc->login[0] && (ok = login_owns_senders(db, mc, &error)) == 0 && !error) {
+        dbpool_put(milter_globals.pool, db);
+        msg_info("server %s/%s: mailbox %s: envelope sender <%s> or From not its own: %s", mc->server.org_permalink,
+                 mc->server.permalink, mc->login, mc->mail_from ? mc->mail_from : "",
+                 header_value(mc, "From") ? header_value(mc, "From") : "(no From)");
+        milter_refuse(ctx, REFUSED_FROM, "553", "5.7.1", "Sender address not owned by the mailbox you logged in as");
+        return SMFIS_REJECT;
+    }
+    if (error) {
+        sfsistat st = milter_tempfail(ctx, "mailbox sender lookup: %s", db_error(db));
 
         dbpool_put(milter_globals.pool, db);
         return st;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "mail/credential.h"
+#include "mail/hosting.h"
 #include "policy.h"
 #include "stats.h"
 #include "util/clock.h"
@@ -64,6 +65,41 @@ within_rate(PD_CTX *ctx, const PGCONF *cfg, const char *key, int counts)
     return 0;
 }
 
+/* A mailbox user's submission (the login name is the mailbox's address): still enabled, its
+ * server live and not suspended, within the rate limit of that login. */
+static const char *
+decide_mailbox(PD_CTX *ctx, const PGCONF *cfg, const char *client, const char *login, int counts,
+               const char **reason_r)
+{
+    HOSTING_LOGIN ml;
+    char key[400];
+    DB *db = dbpool_get(ctx->pool);
+    int r = hosting_login(db, login, &ml, NULL);
+
+    if (r < 0)
+        msg_error("policy: client %s mailbox %.320s: lookup failed: %s", client, login, db_error(db));
+    dbpool_put(ctx->pool, db);
+    if (r < 0) {
+        *reason_r = "database unavailable";
+        return A_TEMP_SASL;
+    }
+    if (r == 0 || ml.server_id == 0) {
+        *reason_r = "mailbox disabled or deleted since the login";
+        return A_GONE;
+    }
+    if (ml.suspended) {
+        *reason_r = "server or organization suspended";
+        return A_SUSPENDED;
+    }
+    snprintf(key, sizeof(key), "mailbox %s", ml.address);
+    if (!within_rate(ctx, cfg, key, counts)) {
+        *reason_r = "rate limit";
+        return A_RATE;
+    }
+    *reason_r = "authenticated mailbox";
+    return "DUNNO";
+}
+
 /* Looks up what the request needs; returns the action and sets *cred_id and *reason_r, a
  * static label for the log line of every answer (not an error: see msg.h for those). */
 static const char *
@@ -77,6 +113,8 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **reason_r,
     int r;
     DB *db;
 
+    if (*sasl && strchr(sasl, '@') != NULL)
+        return decide_mailbox(ctx, cfg, client, sasl, counts, reason_r);
     if (*sasl) {
         unsigned long long id;
 

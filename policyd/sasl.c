@@ -26,18 +26,21 @@
 #include <openssl/crypto.h>
 
 #include "mail/credential.h"
+#include "mail/hosting.h"
 #include "sasl.h"
 #include "stats.h"
 #include "util/clock.h"
 #include "util/base64.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/password.h"
 #include "util/token.h"
 
 #define MAX_FIELDS 64
 #define MAX_DECODED 4096        /* longest decoded SASL response */
 #define MAX_SECRET 512          /* longest password worth looking up */
 #define MAX_CRAM_USER 129       /* "org/server": two 64-character permalinks */
+#define MAX_LOGIN 319           /* longest mailbox address (local 64, '@', domain 253, slack) */
 
 typedef enum {
     ST_NONE,                    /* no conversation in flight */
@@ -59,6 +62,7 @@ typedef struct session {
     char mech[16];
     char rip[64];
     char challenge[320];
+    char user[MAX_LOGIN + 1];   /* PLAIN's authcid or LOGIN's user name: "" unless printable */
 } SESSION;
 
 static atomic_uint next_cuid = 1;
@@ -114,12 +118,14 @@ printable_name(const char *name)
     return *name != '\0';
 }
 
-/* Sends the answer for verdict v; -1 closes the connection. */
+/* Sends the answer for verdict v about a credential (cred) or, when mailbox is not NULL,
+ * a mailbox user (whose login name is their address); -1 closes the connection. */
 static int
-conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const char *user_hint)
+conclude_login(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *mailbox, const char *dberr,
+               const char *user_hint)
 {
     PD_CTX *ctx = s->c->ctx;
-    char identity[200];
+    char identity[MAX_LOGIN + 1];
 
     switch (v) {
     case V_TEMP:
@@ -142,21 +148,35 @@ conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const
     }
     case V_SUSPENDED:
         stats_login(LOGIN_SUSPENDED);
-        credential_sasl_identity(cred, identity, sizeof(identity));
-        msg_info("sasl: client %s: %s login as %s (credential %llu) refused: server suspended",
-                 s->rip, s->mech, identity, cred->id);
+        if (mailbox)
+            snprintf(identity, sizeof(identity), "%s", mailbox);
+        else
+            credential_sasl_identity(cred, identity, sizeof(identity));
+        msg_info("sasl: client %s: %s login as %s (%s %llu) refused: server suspended", s->rip, s->mech, identity,
+                 mailbox ? "mailbox" : "credential", mailbox ? 0ULL : cred->id);
         return reply_fail(s, "server suspended", identity);
     case V_OK:
         stats_login(LOGIN_OK);
-        credential_touch(cred->id);
-        credential_sasl_identity(cred, identity, sizeof(identity));
-        msg_info("sasl: client %s: %s login as %s (credential %llu, \"%s\")",
-                 s->rip, s->mech, identity, cred->id, cred->name);
+        if (mailbox) {
+            snprintf(identity, sizeof(identity), "%s", mailbox);
+            msg_info("sasl: client %s: %s login as %s (mailbox)", s->rip, s->mech, identity);
+        } else {
+            credential_touch(cred->id);
+            credential_sasl_identity(cred, identity, sizeof(identity));
+            msg_info("sasl: client %s: %s login as %s (credential %llu, \"%s\")",
+                     s->rip, s->mech, identity, cred->id, cred->name);
+        }
         buf_printf(s->out, "OK\t%lu\tuser=%s\n", s->id, identity);
         s->state = ST_NONE;
         return send_out(s);
     }
     return -1;
+}
+
+static int
+conclude(SESSION *s, VERDICT v, const CREDENTIAL *cred, const char *dberr, const char *user_hint)
+{
+    return conclude_login(s, v, cred, NULL, dberr, user_hint);
 }
 
 /* Refuses at once, without MariaDB, a client address over the failure limit. */
@@ -189,7 +209,36 @@ verdict_of(int r, const CREDENTIAL *cred, DB *db, char *err, size_t errlen)
     return cred->suspended ? V_SUSPENDED : V_OK;
 }
 
-/* PLAIN and LOGIN: the password is the key; the user name plays no part. */
+/* PLAIN and LOGIN as a mailbox user: the user name is the mailbox's address, the secret its
+ * password, checked against the argon2id hash (only PLAIN and LOGIN: a hash cannot answer
+ * CRAM-MD5). A mailbox of an organization's domain has no server to send as: refused. */
+static int
+check_mailbox(SESSION *s, const char *password)
+{
+    PD_CTX *ctx = s->c->ctx;
+    HOSTING_LOGIN login;
+    char *hash = NULL, err[256] = "";
+    VERDICT v = V_FAIL;
+    DB *db = dbpool_get(ctx->pool);
+    int r = hosting_login(db, s->user, &login, &hash);
+
+    if (r < 0)
+        snprintf(err, sizeof(err), "%s", db_error(db));
+    dbpool_put(ctx->pool, db);
+    if (r < 0) {
+        v = V_TEMP;
+    } else if (r > 0 && password_verify(hash, password) == 1) {
+        v = login.server_id == 0 ? V_FAIL : login.suspended ? V_SUSPENDED : V_OK;
+        if (login.server_id == 0)
+            msg_info("sasl: client %s: mailbox %s belongs to an organization's domain: it has no server to "
+                     "send as", s->rip, login.address);
+    }
+    mem_free(hash);
+    return conclude_login(s, v, NULL, login.address, err, v == V_FAIL ? s->user : NULL);
+}
+
+/* PLAIN and LOGIN: with a user name that is an address, a mailbox user (check_mailbox);
+ * else the password is a credential's key and the user name plays no part. */
 static int
 check_key(SESSION *s, const unsigned char *secret, size_t len)
 {
@@ -205,11 +254,31 @@ check_key(SESSION *s, const unsigned char *secret, size_t len)
         return conclude(s, V_FAIL, NULL, NULL, NULL);
     memcpy(key, secret, len);
     key[len] = '\0';
+    if (strchr(s->user, '@') != NULL) {
+        int r = check_mailbox(s, key);
+
+        OPENSSL_cleanse(key, sizeof(key));
+        return r;
+    }
     db = dbpool_get(ctx->pool);
     v = verdict_of(credential_by_key(db, "SMTP", key, &cred), &cred, db, err, sizeof(err));
     dbpool_put(ctx->pool, db);
     OPENSSL_cleanse(key, sizeof(key));
     return conclude(s, v, &cred, err, NULL);
+}
+
+/* Keeps the user name of the conversation when it is printable and short enough to be a
+ * mailbox address; otherwise none (a credential's user name plays no part anyway). */
+static void
+remember_user(SESSION *s, const unsigned char *name, size_t len)
+{
+    s->user[0] = '\0';
+    if (len == 0 || len > MAX_LOGIN || memchr(name, '\0', len))
+        return;
+    memcpy(s->user, name, len);
+    s->user[len] = '\0';
+    if (!printable_name(s->user))
+        s->user[0] = '\0';
 }
 
 /* authzid NUL authcid NUL password (RFC 4616). */
@@ -225,6 +294,7 @@ finish_plain(SESSION *s, BUF *data)
         msg_info("sasl: client %s: PLAIN response is not authzid NUL authcid NUL password", s->rip);
         return reply_fail(s, "Invalid PLAIN response", NULL);
     }
+    remember_user(s, nul1 + 1, (size_t) (nul2 - nul1 - 1));
     return check_key(s, nul2 + 1, len - (size_t) (nul2 + 1 - d));
 }
 
@@ -294,6 +364,7 @@ step(SESSION *s, BUF *data)
     case ST_PLAIN:
         return finish_plain(s, data);
     case ST_LOGIN_USER:
+        remember_user(s, buf_data(data), buf_len(data));
         return reply_cont(s, "Password:", 9, ST_LOGIN_PASS);
     case ST_LOGIN_PASS:
         return check_key(s, buf_data(data), buf_len(data));
@@ -325,6 +396,7 @@ handle_auth(SESSION *s, char **f, size_t nf, BUF *data)
     }
     s->id = id;
     s->state = ST_NONE;
+    s->user[0] = '\0';
     snprintf(s->mech, sizeof(s->mech), "%s", f[2]);
     snprintf(s->rip, sizeof(s->rip), "%s", printable_name(rip) && strlen(rip) < sizeof(s->rip) ? rip : "unknown");
     if (!printable_name(s->mech))

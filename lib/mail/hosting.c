@@ -1,11 +1,14 @@
 /*
- * hosting.c -- Postfix's lookups of hosted domains (hosting.h). Reads domains, mailboxes
- * and aliases; writes nothing.
+ * hosting.c -- Postfix's lookups of hosted domains and mailbox users' logins (hosting.h).
+ * Reads domains, mailboxes and aliases; writes nothing.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mail/hosting.h"
 #include "mail/mailbox.h"
@@ -144,4 +147,55 @@ hosting_sender_logins(DB *db, const char *address, BUF *out)
         buf_printf(out, "%s%s", i ? "," : "", db_result_get(res, (size_t) i, 0));
     db_result_free(res);
     return ret > 0 ? 1 : ret;
+}
+
+int
+hosting_login(DB *db, const char *address, HOSTING_LOGIN *out, char **hash_r)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    if (hash_r)
+        *hash_r = NULL;
+    if (!split(address, local, sizeof(local), domain, sizeof(domain)) || local[0] == '\0')
+        return 0;
+    ret = db_query(db, &res, "SELECT x.id, IFNULL(d.server_id, 0), "
+                   "(s.suspended_at IS NOT NULL OR o.suspended_at IS NOT NULL), x.password_hash "
+                   "FROM mailboxes x " HOSTED_JOIN "WHERE d.verified_name = ? AND x.local_part = ? AND x.enabled = 1 "
+                   "AND " HOSTED_WHERE, DB_ARGS(DB_STR(domain), DB_STR(local)));
+    if (ret > 0) {
+        out->mailbox_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+        out->server_id = strtoull(db_result_get(res, 0, 1), NULL, 10);
+        out->suspended = atoi(db_result_get(res, 0, 2));
+        snprintf(out->address, sizeof(out->address), "%s@%s", local, domain);
+        if (hash_r)
+            *hash_r = mem_strdup(db_result_get(res, 0, 3));
+    }
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+hosting_login_owns(DB *db, const char *login, const char *address)
+{
+    BUF *owners = buf_new(256);
+    int ret = hosting_sender_logins(db, address, owners);
+
+    if (ret > 0) {
+        const char *p = buf_cstr(owners);
+        size_t n = strlen(login);
+
+        ret = 0;
+        while (*p) {
+            size_t len = strcspn(p, ",");
+
+            if (len == n && strncasecmp(p, login, n) == 0)
+                ret = 1;
+            p += len + (p[len] == ',');
+        }
+    }
+    buf_free(owners);
+    return ret;
 }

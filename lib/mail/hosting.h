@@ -42,4 +42,18 @@ int hosting_alias(DB *db, const char *key, BUF *out);
  * that address and the destinations of the alias of that address, comma-separated. */
 int hosting_sender_logins(DB *db, const char *address, BUF *out);
 
+/* A mailbox user signing in to submit mail (SMTP AUTH with the address and its password). */
+typedef struct hosting_login {
+    unsigned long long mailbox_id;
+    unsigned long long server_id;   /* the domain's server; 0 for an organization's domain */
+    char address[320];              /* lower case: the login name Postfix passes on */
+    int suspended;                  /* its server or organization is suspended */
+} HOSTING_LOGIN;
+/* The enabled mailbox address of a hosted domain: 1 with *out (and, when hash_r is not
+ * NULL, its argon2id hash in *hash_r: mem_free it), 0 none (or disabled), < 0 error. */
+int hosting_login(DB *db, const char *address, HOSTING_LOGIN *out, char **hash_r);
+/* May login (a mailbox address) send as address: its own, or an enabled alias of a hosted
+ * domain that delivers to it? 1 yes, 0 no, < 0 database error. */
+int hosting_login_owns(DB *db, const char *login, const char *address);
+
 #endif

@@ -24,7 +24,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 65
+plan 73
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -34,7 +34,7 @@ PW_B='Bob-Pass-2024!yz'
 
 ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail >/dev/null
-ctl domain create --server acme/mail --name "$D" --verified >/dev/null
+ctl domain create --server acme/mail --name "$D" --verified >"$HARNESS_DIR/records.zone"
 ctl domain create --server acme/mail --name second.postgate.test --verified >/dev/null
 ctl domain create --server acme/mail --name pending.postgate.test >/dev/null
 ctl org create --name Evil --permalink evil >/dev/null
@@ -222,6 +222,33 @@ usage() { ctl mailbox list acme/mail "$D" | awk -v a="bob@$D" '$2 == a { for (i 
 harness_wait_for 20 eval '[[ "$(usage)" == *"used_messages=$bob_count "* ]]' || true
 like "$(usage)" "^used_bytes=[1-9][0-9]* used_messages=$bob_count \$" \
 	"Dovecot's usage flows back: bob's $bob_count messages and their bytes, in postgatectl mailbox list"
+# ---- submission by mailbox users: AUTH with the address and the mailbox's password
+# submit USER PASS MAIL-FROM FROM-HEADER SUBJECT [MECH]: swaks's last server answer before QUIT.
+submit() {
+	timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --auth "${6:-PLAIN}" --auth-user "$1" --auth-password "$2" \
+		--from "$3" --h-From "$4" --to someone@example.net --h-Subject "$5" 2>&1 | grep -E '^<[-~*]* +[0-9]{3}[ -]' |
+		grep -v '^<- *221 ' | tail -1
+}
+like "$(submit "bob@$D" "$PW_B" "bob@$D" "Bob <bob@$D>" "mbox-$run_id")" '^<- +250 ' \
+	"a mailbox user submits with their address and password (PLAIN)"
+harness_wait_for 30 instance_sink_find "mbox-$run_id" >/dev/null || true
+f=$(instance_sink_find "mbox-$run_id" || echo /dev/null)
+like "$(/usr/bin/python3 "$(dirname "$0")/dkim-verify.py" "$HARNESS_DIR/records.zone" "$f" 2>&1 | head -1)" '^pass' \
+	"... the copy at the sink is DKIM-signed for the hosted domain (dkimpy: pass)"
+is "$(harness_sql "SELECT CONCAT(m.scope, ' ', IFNULL(m.credential_id, 'none'), ' ', s.permalink) FROM messages m JOIN servers s ON s.id = m.server_id WHERE m.subject = 'mbox-$run_id'")" \
+	"outgoing none mail" "... and recorded as the server's outgoing mail, with no credential"
+like "$(submit "bob@$D" "$PW_B" "team@$D" "Team <team@$D>" "mbox-team-$run_id" LOGIN)" '^<- +250 ' \
+	"... as an alias that delivers to them too (LOGIN)"
+like "$(submit "bob@$D" "$PW_B" "bob@$D" "Alice <alice@$D>" "mbox-forged-$run_id")" '^<\*\* +553 5\.7\.1 ' \
+	"sending with another mailbox's From is refused: 553 5.7.1"
+like "$(submit "bob@$D" "$PW_B" "alice@$D" "Bob <bob@$D>" "mbox-forged2-$run_id")" '^<\*\* +553 5\.7\.1 ' \
+	"... and with another mailbox's envelope sender"
+like "$(submit "bob@$D" 'Wrong-Pass-2024!x' "bob@$D" "Bob <bob@$D>" "mbox-wrong-$run_id") $(submit "bob@$D" "$PW_B" "bob@$D" "Bob <bob@$D>" "mbox-cram-$run_id" CRAM-MD5)" \
+	'^<\*\* +535 .*<\*\* +535 ' "a wrong password is refused (535), and CRAM-MD5 cannot log a mailbox in"
+ctl mailbox disable acme/mail "bob@$D" >/dev/null
+like "$(submit "bob@$D" "$PW_B" "bob@$D" "Bob <bob@$D>" "mbox-disabled-$run_id")" '^<\*\* +535 ' \
+	"a disabled mailbox cannot submit either"
+ctl mailbox enable acme/mail "bob@$D" >/dev/null
 is "$(harness_sql "SELECT CONCAT(quota_bytes, '/', IFNULL(quota_messages, 'unlimited')) FROM mailboxes WHERE local_part = 'bob'")" \
 	"100000000/unlimited" "the quota is stored (0 messages: unlimited)"
 
