@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,26 @@ verdict_of(int r, const CREDENTIAL *cred, DB *db, char *err, size_t errlen)
     return cred->suspended ? V_SUSPENDED : V_OK;
 }
 
+/* A hash of nothing anyone knows, verified when no mailbox has the address, so a login for a
+ * mailbox that does not exist takes as long as one with a wrong password. */
+static char dummy_hash[PASSWORD_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+make_dummy_hash(void)
+{
+    char secret[33], *error = NULL;
+
+    if (token_generate(secret, 32, TOKEN_ALNUM) < 0
+        || password_hash(secret, dummy_hash, sizeof(dummy_hash), &error) < 0) {
+        msg_warn("sasl: no stand-in password hash (%s): a login for an unknown mailbox answers sooner",
+                 error ? error : "no random bytes");
+        dummy_hash[0] = '\0';
+    }
+    mem_free(error);
+    OPENSSL_cleanse(secret, sizeof(secret));
+}
+
 /* PLAIN and LOGIN as a mailbox user: the user name is the mailbox's address, the secret its
  * password, checked against the argon2id hash (only PLAIN and LOGIN: a hash cannot answer
  * CRAM-MD5). A mailbox of an organization's domain has no server to send as: refused. */
@@ -225,6 +246,11 @@ check_mailbox(SESSION *s, const char *password)
     if (r < 0)
         snprintf(err, sizeof(err), "%s", db_error(db));
     dbpool_put(ctx->pool, db);
+    if (r == 0) {
+        pthread_once(&dummy_once, make_dummy_hash);
+        if (dummy_hash[0])
+            (void) password_verify(dummy_hash, password);
+    }
     if (r < 0) {
         v = V_TEMP;
     } else if (r > 0 && password_verify(hash, password) == 1) {
