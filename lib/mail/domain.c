@@ -254,6 +254,13 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
                cfg->dns_return_path_domain);
     for (size_t i = 0; i < cfg->dns_mx_records.count; i++)
         buf_printf(out, "%s.\t3600\tIN\tMX\t10 %s.\n", name, cfg->dns_mx_records.items[i]);
+    /* DMARC (RFC 7489): the configured policy, and where aggregate reports go when a usable
+     * address is configured (nothing that could end a tag or the TXT string). */
+    buf_printf(out, "_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=%s", name, cfg->dns_dmarc_policy);
+    if (*cfg->dns_dmarc_report_address && strchr(cfg->dns_dmarc_report_address, '@')
+        && strpbrk(cfg->dns_dmarc_report_address, ";\"\\ \t\r\n,!") == NULL)
+        buf_printf(out, "; rua=mailto:%s", cfg->dns_dmarc_report_address);
+    buf_printf(out, "\"\n");
     db_result_free(res);
     db_result_free(keys);
     return buf_steal(out, NULL);

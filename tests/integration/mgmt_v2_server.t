@@ -21,7 +21,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 43
+plan 45
 
 # ---------------------------------------------------------------- postgate-admin
 
@@ -73,6 +73,14 @@ rsa_sel=$(body "$a" | j '[k["selector"] for k in d["data"]["domain"]["dkim_keys"
 like "$(body "$a" | j 'd["data"]["domain"]["dns_records"]')" \
 	"${rsa_sel}\._domainkey\.example\.com\.	3600	IN	TXT	\"v=DKIM1; t=s; h=sha256; p=[A-Za-z0-9+/]{40}" \
 	"dns_records has the RSA key's DKIM TXT record with p="
+contains "$(body "$a" | j 'd["data"]["domain"]["dns_records"]')" \
+	"_dmarc.example.com.	3600	IN	TXT	\"v=DMARC1; p=none\"" "... and a DMARC record with dns.dmarc_policy (default none) and no rua="
+out=$(POSTGATE_DNS_DMARC_POLICY=reject POSTGATE_DNS_DMARC_REPORT_ADDRESS=dmarc@example.net \
+	$HARNESS_CTL domain create --org acme --name dmarc1.example 2>&1 | grep '^_dmarc' || true)
+bad=$(POSTGATE_DNS_DMARC_REPORT_ADDRESS='x@example.net; p=none' \
+	$HARNESS_CTL domain create --org acme --name dmarc2.example 2>&1 | grep '^_dmarc' || true)
+is "$out | $bad" "_dmarc.dmarc1.example.	3600	IN	TXT	\"v=DMARC1; p=reject; rua=mailto:dmarc@example.net\" | _dmarc.dmarc2.example.	3600	IN	TXT	\"v=DMARC1; p=none\"" \
+	"the DMARC record follows dns.dmarc_policy and dns.dmarc_report_address; an address that could end the tag is left out"
 is "$(sql "SELECT COUNT(*) FROM domains d JOIN servers s ON s.id = d.server_id WHERE d.name = 'example.com' AND s.permalink = 'mail' AND d.verified_at IS NULL")" 1 \
 	"the database has the unverified domain under acme/mail"
 is "$(sql "SELECT COUNT(*) FROM domain_dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = 'example.com' AND k.state = 'active' AND k.private_key_encrypted NOT LIKE '%PRIVATE KEY%'")" 2 \
