@@ -134,41 +134,56 @@ client_options(const PGCONF *cfg, const char *dir)
     return path;
 }
 
-/* Runs a MariaDB client program with the options file; stdin/stdout from/to files. */
+/* Runs program (found in PATH; hint names its Debian package) with first (when not NULL)
+ * and extra as arguments, stdin/stdout from/to files (-1: none). Exit status 1 counts as
+ * success when ok1_r is not NULL (*ok1_r set then): tar's "some files differ". 0, or
+ * EX_UNAVAILABLE after showing what the program said. */
 static int
-run_client(const char *program, const char *options, char *const extra[], int in_fd, int out_fd)
+run_program(const char *program, const char *hint, const char *first, char *const extra[], int in_fd, int out_fd,
+            int *ok1_r)
 {
-    char *path = find_program(program), *defaults = buf_asprintf("--defaults-extra-file=%s", options);
-    char *argv[16];
+    char *path = find_program(program), *argv[16];
     size_t n = 0;
-    BUF *err = buf_new(1024);
+    BUF *err;
     int code;
 
     if (path == NULL) {
-        msg_error("%s not found in PATH (Debian: mariadb-client)", program);
-        mem_free(defaults);
-        buf_free(err);
+        msg_error("%s not found in PATH (Debian: %s)", program, hint);
         return EX_UNAVAILABLE;
     }
     argv[n++] = path;
-    argv[n++] = defaults;
+    if (first)
+        argv[n++] = (char *) first;
     for (size_t i = 0; extra[i] && n < 15; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+    err = buf_new(1024);
     code = run_files(argv, DUMP_TIMEOUT, in_fd, out_fd, err, 64 * 1024);
+    if (code == 1 && ok1_r) {
+        *ok1_r = 1;
+        code = 0;
+    }
     if (code != 0) {
-        msg_error("%s failed (%s %d):", program, code < 0 ? "could not run," : "exit status", code);
-        {
-            BUF *none = buf_new(1);
+        BUF *none = buf_new(1);
 
-            show_output(none, err);
-            buf_free(none);
-        }
+        msg_error("%s failed (%s %d):", program, code < 0 ? "could not run," : "exit status", code);
+        show_output(none, err);
+        buf_free(none);
     }
     buf_free(err);
-    mem_free(defaults);
     mem_free(path);
     return code == 0 ? 0 : EX_UNAVAILABLE;
+}
+
+/* A MariaDB client program with the options file (the connection and its password). */
+static int
+run_client(const char *program, const char *options, char *const extra[], int in_fd, int out_fd)
+{
+    char *defaults = buf_asprintf("--defaults-extra-file=%s", options);
+    int status = run_program(program, "mariadb-client", defaults, extra, in_fd, out_fd, NULL);
+
+    mem_free(defaults);
+    return status;
 }
 
 /* ---------------------------------------------------------------- mail */
@@ -198,30 +213,11 @@ dir_has_entries(const char *dir)
 static int
 run_tar(char *const args[], int tolerate_changes)
 {
-    char *path = find_program("tar"), *argv[16];
-    size_t n = 0;
-    BUF *err = buf_new(1024);
-    int code;
+    int changed = 0, status = run_program("tar", "tar", NULL, args, -1, -1, tolerate_changes ? &changed : NULL);
 
-    if (path == NULL) {
-        msg_error("tar not found in PATH");
-        buf_free(err);
-        return EX_UNAVAILABLE;
-    }
-    argv[n++] = path;
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    code = run_files(argv, DUMP_TIMEOUT, -1, -1, err, 64 * 1024);
-    if (code == 1 && tolerate_changes) {
-        msg_info("tar: mail changed while it was archived (kept as it was read): %.200s", buf_cstr(err));
-        code = 0;
-    }
-    if (code != 0)
-        msg_error("tar failed (%s %d): %.2000s", code < 0 ? "could not run," : "exit status", code, buf_cstr(err));
-    buf_free(err);
-    mem_free(path);
-    return code == 0 ? 0 : EX_UNAVAILABLE;
+    if (status == 0 && changed)
+        msg_info("tar: mail changed while it was archived (kept as it was read)");
+    return status;
 }
 
 static uid_t mail_uid;

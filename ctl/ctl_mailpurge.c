@@ -190,10 +190,12 @@ ctl_dovecot_purge(CTL_CONTEXT *ctx, int argc, char **argv)
         return ctl_db_status(ret);
     }
     if ((d = opendir(mdir)) == NULL) {
-        int err = errno;
-
-        msg_error("cannot read %s: %s", mdir, strerror(err));
-        status = err == ENOENT ? EX_OK : EX_NOINPUT;
+        if (errno == ENOENT) {
+            printf("%s does not exist: no mail to purge\n", mdir);
+        } else {
+            msg_error("cannot read %s: %s", mdir, strerror(errno));
+            status = EX_NOINPUT;
+        }
         goto done;
     }
     state = buf_asprintf("%s/%s", mdir, STATE_FILE);

@@ -681,6 +681,34 @@ db_query_rows(DB *db, DB_ROWS *rows, const DB_COL *cols, size_t ncols, size_t si
     return (int) rows->n;
 }
 
+int
+db_query_strings(DB *db, char ***values_r, size_t *count_r, const char *sql, const DB_PARAM *params,
+                 size_t nparams)
+{
+    DB_RESULT *res = NULL;
+    char **values;
+    size_t n;
+    int ret = db_query(db, &res, sql, params, nparams);
+
+    *values_r = NULL;
+    *count_r = 0;
+    if (ret < 0) {
+        db_result_free(res);
+        return ret;
+    }
+    n = db_result_rows(res);
+    values = mem_zalloc((n + 1) * sizeof(*values));
+    for (size_t i = 0; i < n; i++) {
+        const char *v = db_result_get(res, i, 0);
+
+        values[i] = mem_strdup(v ? v : "");
+    }
+    db_result_free(res);
+    *values_r = values;
+    *count_r = n;
+    return (int) n;
+}
+
 void
 db_rows_free(DB_ROWS *rows)
 {

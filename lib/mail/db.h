@@ -139,4 +139,9 @@ int db_query_rows(DB *db, DB_ROWS *rows, const DB_COL *cols, size_t ncols, size_
 /* Frees the rows and the result behind them; rows is empty afterwards. */
 void db_rows_free(DB_ROWS *rows);
 
+/* db_query() of one column into a NULL-terminated array of copies (*values_r: mem_free each
+ * and the array; a NULL value becomes ""): the row count, < 0 database error (nothing returned). */
+int db_query_strings(DB *db, char ***values_r, size_t *count_r, const char *sql, const DB_PARAM *params,
+                     size_t nparams);
+
 #endif

@@ -52,8 +52,8 @@ typedef struct hosting_login {
 /* The enabled mailbox address of a hosted domain: 1 with *out (and, when hash_r is not
  * NULL, its argon2id hash in *hash_r: mem_free it), 0 none (or disabled), < 0 error. */
 int hosting_login(DB *db, const char *address, HOSTING_LOGIN *out, char **hash_r);
-/* May login (a mailbox address) send as address: its own, or an enabled alias of a hosted
- * domain that delivers to it? 1 yes, 0 no, < 0 database error. */
+/* May login (the address of a mailbox that signed in) send as address: its own (no query),
+ * or an enabled alias of a hosted domain that delivers to it? 1 yes, 0 no, < 0 error. */
 int hosting_login_owns(DB *db, const char *login, const char *address);
 
 #endif

@@ -200,27 +200,10 @@ inbound_queue_delivery(DB *db, unsigned long long message_id, unsigned long long
 int
 inbound_domain_list(DB *db, const PGCONF *cfg, char ***names_r, size_t *count_r)
 {
-    DB_RESULT *res = NULL;
-    char **names;
-    size_t n;
-    int ret;
-
-    *names_r = NULL;
-    *count_r = 0;
-    ret = db_query(db, &res, "SELECT DISTINCT LOWER(d.name) FROM domains d WHERE " ACTIVE_DOMAIN " "
-                   "UNION SELECT DISTINCT LOWER(CONCAT(?, '.', verified_name)) FROM domains "
-                   "WHERE verified_name IS NOT NULL AND ? <> ''",
-                   DB_ARGS(DB_STR(cfg->dns_custom_return_path_prefix), DB_STR(cfg->dns_custom_return_path_prefix)));
-    if (ret < 0) {
-        db_result_free(res);
-        return ret;
-    }
-    n = db_result_rows(res);
-    names = mem_zalloc((n + 1) * sizeof(*names));
-    for (size_t i = 0; i < n; i++)
-        names[i] = mem_strdup(db_result_get(res, i, 0));
-    db_result_free(res);
-    *names_r = names;
-    *count_r = n;
-    return (int) n;
+    return db_query_strings(db, names_r, count_r,
+                            "SELECT DISTINCT LOWER(d.name) FROM domains d WHERE " ACTIVE_DOMAIN " "
+                            "UNION SELECT DISTINCT LOWER(CONCAT(?, '.', verified_name)) FROM domains "
+                            "WHERE verified_name IS NOT NULL AND ? <> ''",
+                            DB_ARGS(DB_STR(cfg->dns_custom_return_path_prefix),
+                                    DB_STR(cfg->dns_custom_return_path_prefix)));
 }

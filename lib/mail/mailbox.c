@@ -204,26 +204,7 @@ mailbox_delete(DB *db, unsigned long long id, char **error_r)
 int
 mailbox_storage_keys(DB *db, char ***keys_r, size_t *count_r)
 {
-    DB_RESULT *res = NULL;
-    char **keys;
-    size_t n;
-    int ret;
-
-    *keys_r = NULL;
-    *count_r = 0;
-    ret = db_query(db, &res, "SELECT LOWER(uuid) FROM mailboxes ORDER BY 1", DB_NOARGS);
-    if (ret < 0) {
-        db_result_free(res);
-        return ret;
-    }
-    n = db_result_rows(res);
-    keys = mem_zalloc((n + 1) * sizeof(*keys));
-    for (size_t i = 0; i < n; i++)
-        keys[i] = mem_strdup(db_result_get(res, i, 0));
-    db_result_free(res);
-    *keys_r = keys;
-    *count_r = n;
-    return (int) n;
+    return db_query_strings(db, keys_r, count_r, "SELECT LOWER(uuid) FROM mailboxes ORDER BY 1", DB_NOARGS);
 }
 
 #define COL(kind, field) DB_COL_AT(kind, MAILBOX_ROW, field)
