@@ -2,19 +2,25 @@
  * ctl_dovecot.c -- `postgatectl dovecot enable|disable|check [-c DOVECOT_CONFIG_DIR]`: wire
  * a Dovecot 2.3 instance to postgate's hosted mailboxes and unwire it again.
  *
- * enable writes three files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
+ * enable writes four files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
  * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
  * names, the mail location, the quota plugin with the quota-status service Postfix asks at
- * RCPT, and quota_clone copying each mailbox's usage to the table mailbox_usage through the
- * dict service), DIR/postgate-sql.conf.ext (the MariaDB connection and queries) and
- * DIR/postgate-dict.conf.ext (the same connection and the usage table's map); the two .ext
- * files are mode 0640, group dovecot when it exists, since they hold a password. Dovecot
+ * RCPT, quota_clone copying each mailbox's usage to the table mailbox_usage through the
+ * dict service, Sieve at delivery with each user's own scripts, which ManageSieve
+ * manages, and the Junk folder), DIR/postgate-sql.conf.ext (the MariaDB connection and
+ * queries), DIR/postgate-dict.conf.ext (the same connection and the usage table's map)
+ * and DIR/postgate-spam.sieve, run before each user's script: mail postgate-milter judged
+ * spam (X-Postal-Spam: yes, a field the milter removes from everything it did not write)
+ * goes into Junk and no user rule runs for it (no vacation reply to spam); sievec compiles
+ * it beside itself (postgate-spam.svbin), since Dovecot's delivery cannot write there. The
+ * two .ext files are mode 0640, group dovecot when it exists, since they hold a password. Dovecot
  * reads the view dovecot_mailboxes (schema 010) and verifies the argon2id hashes itself
  * ({ARGON2ID}, libsodium): the one copy of each hash stays in postgate's table, and a
  * login needs no round trip through a postgate daemon. A disabled mailbox has no passdb
  * row (it cannot log in) but keeps its userdb row (mail for it is still delivered).
  * Each mailbox's home is <dovecot.mail_directory>/<mailbox uuid>, a Maildir, so a rename
- * keeps the mail. disable removes the three files, only when they carry postgate's marker;
+ * keeps the mail. disable removes the four files (and the compiled script), only when they
+ * carry postgate's marker;
  * check compares them with what enable would write. Dovecot must be reloaded afterwards.
  *
  * Must never: touch any other Dovecot file, overwrite a file without the marker, or write
@@ -33,14 +39,19 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_postconf.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/run.h"
 
 #define SNIPPET "conf.d/90-postgate.conf"
 #define SQL_FILE "postgate-sql.conf.ext"
 #define DICT_FILE "postgate-dict.conf.ext"
-#define NFILES 3
+#define SPAM_SIEVE "postgate-spam.sieve"
+#define SPAM_SVBIN "postgate-spam.svbin"
+#define NFILES 4
+#define SIEVEC_TIMEOUT 60
 #define MARKER "# postgate: written by `postgatectl dovecot enable`"
 #define EX_NOT_WIRED 1
 
@@ -100,7 +111,7 @@ connect_line(BUF *b, const PGCONF *cfg, const char *user, const char *password)
     buf_printf(b, "\n");
 }
 
-/* The three files' contents for cfg (out[i] for names[i], mem_free each); EX_OK or
+/* The four files' contents for cfg (out[i] for names[i], mem_free each); EX_OK or
  * EX_CONFIG after saying why. */
 static int
 render(const PGCONF *cfg, const char *dir, char *out[NFILES])
@@ -112,7 +123,7 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
     char *head = NULL;
     BUF *s, *q, *d;
 
-    out[0] = out[1] = out[2] = NULL;
+    out[0] = out[1] = out[2] = out[3] = NULL;
     if (!plain_value("dovecot.mail_directory", mdir, 0) || !plain_value("dovecot.database_user", user, 0)
         || !plain_value("dovecot.database_password", password, 1)
         || !plain_value("database.name", cfg->database_name, 0)
@@ -151,10 +162,15 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
                "service dict {\n  unix_listener dict {\n    mode = 0600\n    user = %s\n  }\n}\n",
                dir, cfg->dovecot_mail_user);
     buf_printf(s, "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
-               "protocol lmtp {\n  mail_plugins = $mail_plugins quota\n}\n"
+               "protocol lmtp {\n  mail_plugins = $mail_plugins quota sieve\n}\n"
                "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n  quota_status_success = DUNNO\n"
                "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n"
                "  quota_clone_dict = proxy::postgate-usage\n}\n");
+    /* Sieve: the user's scripts in the home (ManageSieve writes them), postgate's spam rule
+     * first; Junk marked as such (RFC 6154) and made for every mailbox, so clients find it. */
+    buf_printf(s, "plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n  sieve_before = %s/" SPAM_SIEVE "\n}\n"
+               "namespace inbox {\n  inbox = yes\n  mailbox Junk {\n    special_use = \\Junk\n"
+               "    auto = subscribe\n  }\n}\n", dir);
     if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
         || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
                                 "  user = %s\n", cfg->dovecot_mail_user)) == NULL
@@ -188,6 +204,12 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
     out[0] = mem_strdup(buf_cstr(s));
     out[1] = mem_strdup(buf_cstr(q));
     out[2] = mem_strdup(buf_cstr(d));
+    out[3] = mem_strdup(MARKER "\n"
+                        "# Run before every mailbox's own Sieve script (" SNIPPET "): mail that\n"
+                        "# postgate-milter judged spam goes into Junk, and nothing else runs for it.\n"
+                        "require [\"fileinto\", \"mailbox\"];\n"
+                        "if header :is \"X-Postal-Spam\" \"yes\" {\n"
+                        "  fileinto :create \"Junk\";\n  stop;\n}\n");
     buf_free(s);
     buf_free(q);
     buf_free(d);
@@ -250,6 +272,29 @@ write_file(const char *path, const char *text, mode_t mode, const char *group)
     return status;
 }
 
+/* Compiles the spam script with sievec against DIR's dovecot.conf. EX_OK, or EX_UNAVAILABLE
+ * after showing what sievec said. */
+static int
+compile_spam_script(const char *dir, const char *script)
+{
+    char *path = find_program("sievec"), *conf = buf_asprintf("%s/dovecot.conf", dir);
+    char *argv[] = {path, (char *) "-c", conf, (char *) script, NULL};
+    BUF *err = buf_new(1024);
+    int code = -1;
+
+    if (path == NULL)
+        msg_error("sievec not found in PATH: install Dovecot's Sieve (Debian: dovecot-sieve)");
+    else if ((code = run_files(argv, SIEVEC_TIMEOUT, -1, -1, err, 16 * 1024)) != 0)
+        msg_error("sievec %s failed (%s %d): %s", script, code < 0 ? "could not run," : "exit status", code,
+                  buf_cstr(err));
+    else
+        printf("compiled %s\n", script);
+    buf_free(err);
+    mem_free(conf);
+    mem_free(path);
+    return code == 0 ? EX_OK : EX_UNAVAILABLE;
+}
+
 static int
 dovecot_usage(void)
 {
@@ -265,8 +310,10 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         {"config-directory", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}
     };
     const char *sub, *dir = ctx->cfg->dovecot_config_directory;
-    char *paths[NFILES], *want[NFILES] = {NULL, NULL, NULL}, *now[NFILES];
-    static const char *const names[NFILES] = {SNIPPET, SQL_FILE, DICT_FILE};
+    char *paths[NFILES], *want[NFILES] = {NULL, NULL, NULL, NULL}, *now[NFILES], *svbin = NULL;
+    static const char *const names[NFILES] = {SNIPPET, SQL_FILE, DICT_FILE, SPAM_SIEVE};
+    /* The files holding the database password are not for everybody's eyes. */
+    static const int secret[NFILES] = {0, 1, 1, 0};
     int opt, status, problems = 0, changed = 0;
 
     if (argc < 2)
@@ -313,7 +360,8 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         } else if (strcmp(sub, "enable") == 0) {
             if (now[i] && strcmp(now[i], want[i]) == 0)
                 continue;
-            if ((status = write_file(paths[i], want[i], i == 0 ? 0644 : 0640, i == 0 ? NULL : "dovecot")) == EX_OK) {
+            if ((status = write_file(paths[i], want[i], secret[i] ? 0640 : 0644, secret[i] ? "dovecot" : NULL))
+                == EX_OK) {
                 printf("%s %s\n", now[i] ? "rewrote" : "wrote", paths[i]);
                 changed = 1;
             }
@@ -327,6 +375,21 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
             }
         }
     }
+    /* The compiled spam script: made when missing or older than its source, removed with it. */
+    svbin = buf_asprintf("%s/" SPAM_SVBIN, dir);
+    if (status == EX_OK && strcmp(sub, "enable") == 0) {
+        struct stat src, bin;
+
+        if (stat(svbin, &bin) < 0 || stat(paths[3], &src) < 0 || bin.st_mtime < src.st_mtime || changed) {
+            if ((status = compile_spam_script(dir, paths[3])) == EX_OK)
+                changed = 1;
+        }
+    } else if (status == EX_OK && strcmp(sub, "disable") == 0 && now[3] && unlink(svbin) == 0) {
+        printf("removed %s\n", svbin);
+    } else if (status == EX_OK && strcmp(sub, "check") == 0 && access(svbin, R_OK) < 0) {
+        printf("%s: missing (sievec has not compiled the spam script)\n", svbin);
+        problems++;
+    }
     if (status == EX_OK && strcmp(sub, "check") == 0) {
         if (problems)
             printf("Dovecot in %s is not wired to postgate: run 'postgatectl dovecot enable'.\n", dir);
@@ -337,6 +400,7 @@ ctl_dovecot(CTL_CONTEXT *ctx, int argc, char **argv)
         printf("Dovecot in %s %s%s.\n", dir,
                strcmp(sub, "enable") == 0 ? "is wired to postgate" : "is no longer wired to postgate", changed ? "; reload it (doveadm reload)" : ": nothing changed");
     }
+    mem_free(svbin);
     for (int i = 0; i < NFILES; i++) {
         mem_free(paths[i]);
         mem_free(want[i]);

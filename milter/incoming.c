@@ -1,6 +1,9 @@
 /*
  * incoming.c -- what postgate-milter does with mail from the Internet (no credential)
- * for postgate's routes and return paths: spam and virus checks at SMTP time.
+ * for postgate's routes, return paths and hosted mailboxes: spam and virus checks at SMTP
+ * time. Mail for a mailbox goes from Postfix straight to Dovecot, whose Sieve files it
+ * into the mailbox's Junk folder when X-Postal-Spam says yes (postgatectl dovecot enable);
+ * an organization's hosted domain has no server and is judged by a new server's thresholds.
  *
  * At the end of the headers every recipient is resolved (inbound.h, cached); a
  * message with none of postgate's recipients passes untouched. At the end of the
@@ -12,7 +15,8 @@
  *     both are inspection_refuses(), which postgate-worker applies per LMTP recipient when
  *     a tenant's transaction also goes outside: see outgoing.c);
  *   - otherwise accepted with Postal's X-Postal-Spam / -Spam-Threshold / -Spam-Score /
- *     X-Postal-Threat headers (when the scanners are on) and the signed
+ *     X-Postal-Threat headers (when the scanners are on; on top, as a receiving host's
+ *     fields go) and the signed
  *     X-Postgate-Inspection header (inspection.h, always), from which postgate-worker
  *     records the verdict per recipient, holds the mail of routes in Quarantine mode,
  *     and learns whether the sender passed SPF or DKIM (auth.c), which decides whether
@@ -122,16 +126,19 @@ incoming_eoh(SMFICTX *ctx, MILTER_CTX *mc)
 
     if (mine < 0)
         return st;
-    /* Mail for somebody else on this Postfix host (local mailboxes, say): not postgate's. */
+    /* Mail for somebody else on this Postfix host (local users, say): not postgate's. Mail
+     * for hosted mailboxes is (INBOUND_MAILBOX): checked here, filed by Dovecot's Sieve. */
     return mine ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
-/* Adds "name: value"; *added grows by the field's size. */
+/* Adds "name: value" on top, below those added before it (*at counts them), where a receiving
+ * host's fields go: the sender's header block stays byte for byte at the end of the header
+ * (a mailbox's copy ends with exactly what was sent); *added grows by the field's size. */
 static int
-add_header(SMFICTX *ctx, const char *name, const char *value, size_t *added)
+add_header(SMFICTX *ctx, int *at, const char *name, const char *value, size_t *added)
 {
     char *v = buf_asprintf(" %s", value);
-    int ret = smfi_addheader(ctx, (char *) name, v) == MI_FAILURE ? -1 : 0;
+    int ret = smfi_insheader(ctx, (*at)++, (char *) name, v) == MI_FAILURE ? -1 : 0;
 
     *added += strlen(name) + strlen(v) + 3;
     mem_free(v);
@@ -156,10 +163,18 @@ decide(DB *db, MILTER_CTX *mc, INCOMING_VERDICT *v, char *reply, size_t size)
 
         if (t->kind == 0)
             continue;
-        if ((ret = lookup_server(db, t->server_id, &server)) < 0)
+        if (t->kind == INBOUND_MAILBOX && t->server_id == 0) {
+            /* An organization's hosted domain: a new server's thresholds. */
+            memset(&server, 0, sizeof(server));
+            server.spam_threshold = SERVER_DEFAULT_SPAM_THRESHOLD;
+            server.spam_failure_threshold = SERVER_DEFAULT_SPAM_FAILURE_THRESHOLD;
+            snprintf(server.org_permalink, sizeof(server.org_permalink), "-");
+            snprintf(server.permalink, sizeof(server.permalink), "-");
+        } else if ((ret = lookup_server(db, t->server_id, &server)) < 0) {
             return -1;
-        if (ret == 0)
+        } else if (ret == 0) {
             continue;           /* deleted since the lookup: the worker will not take it either */
+        }
         if (!have_lowest || server.spam_threshold < v->lowest)
             v->lowest = server.spam_threshold;
         have_lowest = 1;
@@ -167,7 +182,8 @@ decide(DB *db, MILTER_CTX *mc, INCOMING_VERDICT *v, char *reply, size_t size)
             continue;
         spam = in->spam_score > server.spam_threshold;
         v->any_spam |= spam;
-        inspection_add_server(in, server.id, spam);
+        if (server.id)
+            inspection_add_server(in, server.id, spam);
         if (!v->worker_refuses && inspection_refuses(in, &server, t, reply, size)) {
             msg_info("server %s/%s: <%s>: %s", server.org_permalink, server.permalink, mc->rcpts[i], reply);
             return 1;
@@ -244,28 +260,28 @@ incoming_verdict_headers(SMFICTX *ctx, const MILTER_CTX *mc, const INCOMING_VERD
     const INSPECTION *in = &v->in;
     char *signed_value, num[32];
     size_t added = 0;
-    int ret = 0;
+    int ret = 0, at = 0;
 
     /* Postal's headers, then the signed verdict the worker trusts. */
     if (v->ss != SCAN_DISABLED) {
         if (in->spam_checked) {
-            ret |= add_header(ctx, "X-Postal-Spam", v->any_spam ? "yes" : "no", &added);
+            ret |= add_header(ctx, &at, "X-Postal-Spam", v->any_spam ? "yes" : "no", &added);
             inspection_decimal(v->lowest, 2, num);
-            ret |= add_header(ctx, "X-Postal-Spam-Threshold", num, &added);
+            ret |= add_header(ctx, &at, "X-Postal-Spam-Threshold", num, &added);
             inspection_decimal(in->spam_score, 2, num);
-            ret |= add_header(ctx, "X-Postal-Spam-Score", num, &added);
+            ret |= add_header(ctx, &at, "X-Postal-Spam-Score", num, &added);
         } else {
-            ret |= add_header(ctx, "X-Postal-Spam", "unchecked", &added);
-            ret |= add_header(ctx, "X-Postal-Spam-Details", v->spam_why ? v->spam_why : "not checked", &added);
+            ret |= add_header(ctx, &at, "X-Postal-Spam", "unchecked", &added);
+            ret |= add_header(ctx, &at, "X-Postal-Spam-Details", v->spam_why ? v->spam_why : "not checked", &added);
         }
     }
     if (v->vs != SCAN_DISABLED) {
-        ret |= add_header(ctx, "X-Postal-Threat", in->threat_checked ? "no" : "unchecked", &added);
+        ret |= add_header(ctx, &at, "X-Postal-Threat", in->threat_checked ? "no" : "unchecked", &added);
         if (!in->threat_checked)
-            ret |= add_header(ctx, "X-Postal-Threat-Details", v->virus_why ? v->virus_why : "not checked", &added);
+            ret |= add_header(ctx, &at, "X-Postal-Threat-Details", v->virus_why ? v->virus_why : "not checked", &added);
     }
     signed_value = inspection_header_make(milter_globals.seal, in, buf_data(mc->body), buf_len(mc->body));
-    if (smfi_addheader(ctx, (char *) INSPECTION_HEADER, signed_value) == MI_FAILURE)
+    if (smfi_insheader(ctx, at, (char *) INSPECTION_HEADER, signed_value) == MI_FAILURE)
         ret = -1;
     added += strlen(INSPECTION_HEADER) + strlen(signed_value) + 3 + 8;
     mem_free(signed_value);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mail/domain.h"
+#include "mail/hosting.h"
 #include "mail/trackdomain.h"
 #include "milter.h"
 #include "util/mem.h"
@@ -265,6 +266,10 @@ lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out)
     memset(out, 0, sizeof(*out));
     if ((ret = inbound_resolve(db, milter_globals.cfg, address, out)) < 0)
         return ret;
+    if (ret == 0 && (ret = hosting_recipient(db, address, &out->server_id)) < 0)
+        return ret;
+    if (ret > 0 && out->kind == 0)
+        out->kind = INBOUND_MAILBOX;
     c = mem_zalloc(sizeof(*c));
     c->found = ret > 0;
     if (ret > 0)

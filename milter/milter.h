@@ -134,7 +134,8 @@ LOOKUP_KEYSET *lookup_signing_keys(DB *db, const char *domain, unsigned long lon
 void lookup_release_keys(LOOKUP_KEYSET *ks);
 /* The track domain of server_id on domain_id: 1 (*out, trackdomain_clear it), 0 none, < 0 error. */
 int lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long domain_id, TRACK_DOMAIN *out);
-/* inbound_resolve() of an incoming recipient: 1 (*out), 0 not postgate's, < 0 error. */
+/* inbound_resolve() of an incoming recipient, else a mailbox's (kind INBOUND_MAILBOX,
+ * hosting_recipient()): 1 (*out), 0 not postgate's, < 0 error. */
 int lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out);
 
 /* outgoing.c: the decisions for mail a credential sends. */

@@ -466,7 +466,7 @@ static sfsistat
 route_verdict(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, int whole, DB **db, INCOMING_VERDICT **fresh_r)
 {
     sfsistat status = SMFIS_CONTINUE;
-    size_t routes = 0;
+    size_t routes = 0, worker_takes = 0;
     int mine;
 
     *fresh_r = NULL;
@@ -474,13 +474,15 @@ route_verdict(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, int whole, DB 
         return SMFIS_CONTINUE;
     if ((mine = incoming_targets(ctx, mc, &status)) < 0)
         return status;
-    for (size_t i = 0; i < mc->nrcpts; i++)
+    for (size_t i = 0; i < mc->nrcpts; i++) {
         routes += mc->targets[i].kind == INBOUND_ROUTE;
-    if (routes == 0)
+        worker_takes += mc->targets[i].kind == INBOUND_ROUTE || mc->targets[i].kind == INBOUND_RETURN_PATH;
+    }
+    if (routes == 0 || mine == 0)
         return SMFIS_CONTINUE;
     *fresh_r = mem_zalloc(sizeof(**fresh_r));
     (*fresh_r)->what = "to routes";
-    (*fresh_r)->worker_refuses = !whole || (size_t) mine < mc->nrcpts;
+    (*fresh_r)->worker_refuses = !whole || worker_takes < mc->nrcpts;
     dbpool_put(milter_globals.pool, *db);       /* spamd may take seconds */
     *db = NULL;
     status = incoming_scan(ctx, mc, queue_id, *fresh_r);

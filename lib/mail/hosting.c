@@ -70,6 +70,26 @@ hosting_mailbox(DB *db, const char *address)
     return ret > 0 ? 1 : ret;
 }
 
+int
+hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *server_id_r = 0;
+    if (!split(address, local, sizeof(local), domain, sizeof(domain)))
+        return 0;
+    ret = db_query(db, &res, "SELECT IFNULL(d.server_id, 0) FROM domains d LEFT JOIN servers s ON s.id = d.server_id "
+                   "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
+                   "AND o.deleted_at IS NULL WHERE d.verified_name = ? AND d.hosting = 1 AND " HOSTED_WHERE,
+                   DB_ARGS(DB_STR(domain)));
+    if (ret > 0)
+        *server_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
 /* The destinations of enabled alias local ("*": the catch-all) of hosted domain into out. */
 static int
 alias_destinations(DB *db, const char *local, const char *domain, BUF *out)

@@ -38,6 +38,11 @@ int hosting_mailbox(DB *db, const char *address);
  * destinations of the domain's catch-all (Postfix does not try "@domain" itself for a
  * socketmap table). */
 int hosting_alias(DB *db, const char *key, BUF *out);
+/* The owner of a recipient at a hosted domain, for postgate-milter's spam and virus checks of
+ * mail to mailboxes: 1 when address's domain is hosted (whatever the local part: Postfix has
+ * refused unknown ones at RCPT), with the domain's server in *server_id_r (0 for an
+ * organization's domain), 0 when it is not, < 0 error. */
+int hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r);
 /* smtpd_sender_login_maps: the logins (mailbox addresses) that own address: the mailbox of
  * that address and the destinations of the alias of that address, comma-separated. */
 int hosting_sender_logins(DB *db, const char *address, BUF *out);

@@ -37,7 +37,10 @@
 
 #define INBOUND_MAX_ADDRESS 320
 
-typedef enum { INBOUND_ROUTE = 1, INBOUND_RETURN_PATH } INBOUND_KIND;
+/* INBOUND_MAILBOX is never inbound_resolve()'s answer: postgate-milter sets it for a recipient
+ * at a hosted domain (hosting_recipient), whose mail Postfix gives Dovecot, to check it for
+ * spam and viruses as the domain's server says (server_id 0: an organization's domain). */
+typedef enum { INBOUND_ROUTE = 1, INBOUND_RETURN_PATH, INBOUND_MAILBOX } INBOUND_KIND;
 
 typedef struct inbound_target {
     INBOUND_KIND kind;

@@ -24,6 +24,11 @@ typedef struct server {
     double outbound_spam_threshold;     /* outgoing: refused when the score reaches it */
 } SERVER;
 
+/* A new server's spam thresholds (the schema's column defaults, Postal's); they also judge mail
+ * for the mailboxes of an organization's hosted domain, which has no server. */
+#define SERVER_DEFAULT_SPAM_THRESHOLD 5.0
+#define SERVER_DEFAULT_SPAM_FAILURE_THRESHOLD 20.0
+
 int server_by_id(DB *db, unsigned long long id, SERVER *out);
 /* path is "org/server"; 1 found, 0 not found or malformed, < 0 database error. */
 int server_by_path(DB *db, const char *path, SERVER *out);

@@ -207,16 +207,20 @@ instance_wait_port() {
 
 # ---------------------------------------------------------------- Dovecot
 
-# instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT: a private Dovecot 2.3 in DIR
-# (run as root like the private Postfix, its own base_dir, state_dir and log, LMTP, IMAP
-# and POP3 on loopback only, no TLS, plain-text logins allowed: loopback only). Its
+# instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT SIEVE_PORT: a private Dovecot 2.3
+# in DIR (run as root like the private Postfix, its own base_dir, state_dir and log, LMTP,
+# IMAP, POP3 and ManageSieve on loopback only, no TLS, plain-text logins allowed: loopback
+# only). Its
 # DIR/etc/dovecot.conf includes DIR/etc/conf.d/*.conf, where `postgatectl dovecot enable
 # -c DIR/etc` writes postgate's snippet; the LMTP listener is the snippet's
 # (dovecot.lmtp_listen = inet:127.0.0.1:LMTP_PORT). Exports INSTANCE_DOVECOT_CONFIG_DIR,
-# INSTANCE_LMTP_PORT, INSTANCE_IMAP_PORT, INSTANCE_POP3_PORT.
+# INSTANCE_LMTP_PORT, INSTANCE_IMAP_PORT, INSTANCE_POP3_PORT, INSTANCE_SIEVE_PORT.
 instance_dovecot_setup() {
 	local dir
-	[ $# -eq 4 ] || { instance_error "usage: instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT"; return 1; }
+	[ $# -eq 5 ] || {
+		instance_error "usage: instance_dovecot_setup DIR LMTP_PORT IMAP_PORT POP3_PORT SIEVE_PORT"
+		return 1
+	}
 	command -v dovecot >/dev/null 2>&1 || { instance_error "dovecot missing: install dovecot-core"; return 1; }
 	dir=$(instance_abspath "$1")
 	mkdir -p "$dir/etc/conf.d" "$dir/run" "$dir/state" "$dir/log" && chmod 755 "$dir" "$dir/etc" "$dir/run" ||
@@ -227,7 +231,7 @@ instance_dovecot_setup() {
 		base_dir = $dir/run
 		state_dir = $dir/state
 		log_path = $dir/log/dovecot.log
-		protocols = imap pop3 lmtp
+		protocols = imap pop3 lmtp sieve
 		listen = 127.0.0.1
 		ssl = no
 		disable_plaintext_auth = no
@@ -253,9 +257,16 @@ instance_dovecot_setup() {
 		    port = 0
 		  }
 		}
+		service managesieve-login {
+		  inet_listener sieve {
+		    address = 127.0.0.1
+		    port = $5
+		  }
+		}
 		!include_try conf.d/*.conf
 	EOF
-	export INSTANCE_DOVECOT_CONFIG_DIR="$dir/etc" INSTANCE_LMTP_PORT=$2 INSTANCE_IMAP_PORT=$3 INSTANCE_POP3_PORT=$4
+	export INSTANCE_DOVECOT_CONFIG_DIR="$dir/etc" INSTANCE_LMTP_PORT=$2 INSTANCE_IMAP_PORT=$3 INSTANCE_POP3_PORT=$4 \
+		INSTANCE_SIEVE_PORT=$5
 }
 
 # instance_dovecot_start DIR: Dovecot in the foreground (its pid in DIR/dovecot.pid), ready

@@ -279,7 +279,7 @@ harness_start_postgate() {
 # `postfix enable` points virtual_transport at that LMTP port. Only tests that need Dovecot
 # call it.
 harness_dovecot_prepare() {
-	local lmtp imap pop3 quota
+	local lmtp imap pop3 quota sieve
 	command -v dovecot >/dev/null 2>&1 ||
 		skip_all "dovecot missing: run 'packaging/install-deps runtime' as root"
 	lmtp=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
@@ -290,7 +290,9 @@ harness_dovecot_prepare() {
 		harness_setup_failed "no free port for Dovecot's POP3"
 	quota=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3") ||
 		harness_setup_failed "no free port for Dovecot's quota-status"
-	instance_dovecot_setup "$HARNESS_DIR/dovecot" "$lmtp" "$imap" "$pop3" ||
+	sieve=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3" \
+		"$quota") || harness_setup_failed "no free port for Dovecot's ManageSieve"
+	instance_dovecot_setup "$HARNESS_DIR/dovecot" "$lmtp" "$imap" "$pop3" "$sieve" ||
 		harness_setup_failed "Dovecot set-up failed"
 	mkdir -p "$HARNESS_DIR/vmail" && chown nobody:nogroup "$HARNESS_DIR/vmail" ||
 		harness_setup_failed "cannot make $HARNESS_DIR/vmail"
