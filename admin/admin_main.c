@@ -33,6 +33,7 @@
 
 #include "api_v1.h"
 #include "auth.h"
+#include "autoconfig.h"
 #include "http.h"
 #include "jwks.h"
 #include "mail/address.h"
@@ -86,6 +87,12 @@ static const HTTP_ROUTE routes[] = {
     {"POST", "/api/v1/send/raw", api_v1_send_raw, &api, 0},
     {"POST", "/api/v1/messages/message", api_v1_messages_message, &api, 0},
     {"POST", "/api/v1/messages/deliveries", api_v1_messages_deliveries, &api, 0},
+    /* Mail clients' autoconfiguration of hosted mailboxes (autoconfig.h); Outlook's request is small. */
+    {"GET", "/mail/config-v1.1.xml", autoconfig_thunderbird_get, &api.pool, 0},
+    {"GET", "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig_thunderbird_get, &api.pool, 0},
+    {"POST", "/autodiscover/autodiscover.xml", autoconfig_outlook_post, &api.pool, 16384},
+    {"POST", "/Autodiscover/Autodiscover.xml", autoconfig_outlook_post, &api.pool, 16384},
+    {"GET", "/mail/apple.mobileconfig", autoconfig_apple_get, &api.pool, 0},
 };
 
 /* Reads a PEM file (as root, before privileges are dropped). NULL with *error_r. */

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "mail/alias.h"
+#include "mail/domain.h"
 #include "mail/mailbox.h"
 #include "mail/pwpolicy.h"
 #include "util/buf.h"
@@ -419,6 +420,14 @@ ctl_domain_hosting(CTL_CONTEXT *ctx, int argc, char **argv)
 
         status = result(mailbox_hosting_set(db, &d, on, &error), &error, done);
         mem_free(done);
+        if (status == EX_OK && on) {
+            /* What to publish now: MX and the names that lead mail clients to their settings. */
+            char *records = domain_dns_records(db, ctx->cfg, d.id);
+
+            if (records)
+                printf("%s", records);
+            mem_free(records);
+        }
     }
     db_free(db);
     return status;

@@ -216,6 +216,28 @@ zone_txt(BUF *out, const char *value)
         buf_printf(out, "%s\"%.*s\"", off ? " " : "", (int) (len - off > 255 ? 255 : len - off), value + off);
 }
 
+/* A hosted domain's names for mail clients: Thunderbird's autoconfig.<name> and Outlook's
+ * autodiscover.<name> (and its SRV record) lead to the web server in front of postgate-admin
+ * (autoconfig.h), RFC 6186's SRV records name the IMAP, POP3 and submission services. */
+static void
+client_records(BUF *out, const PGCONF *cfg, const char *name)
+{
+    const char *host = *cfg->autoconfig_hostname ? cfg->autoconfig_hostname : cfg->dns_smtp_server_hostname;
+    int imap_tls = strcmp(cfg->autoconfig_imap_security, "ssl") == 0;
+    int pop3_tls = strcmp(cfg->autoconfig_pop3_security, "ssl") == 0;
+
+    buf_printf(out, "autoconfig.%s.\t3600\tIN\tCNAME\t%s.\n", name, host);
+    buf_printf(out, "autodiscover.%s.\t3600\tIN\tCNAME\t%s.\n", name, host);
+    buf_printf(out, "_autodiscover._tcp.%s.\t3600\tIN\tSRV\t0 0 443 %s.\n", name, host);
+    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n", imap_tls ? "imaps" : "imap", name,
+               (long) cfg->autoconfig_imap_port, host);
+    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n", pop3_tls ? "pop3s" : "pop3", name,
+               (long) cfg->autoconfig_pop3_port, host);
+    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n",
+               strcmp(cfg->autoconfig_submission_security, "ssl") == 0 ? "submissions" : "submission", name,
+               (long) cfg->autoconfig_submission_port, host);
+}
+
 char *
 domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
 {
@@ -224,7 +246,7 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
     char *txt;
     const char *name;
 
-    if (db_query(db, &res, "SELECT name, verification_token FROM domains WHERE id = ?",
+    if (db_query(db, &res, "SELECT name, verification_token, hosting FROM domains WHERE id = ?",
                  DB_ARGS(DB_UINT(domain_id))) <= 0) {
         db_result_free(res);
         return NULL;
@@ -261,6 +283,8 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
         && strpbrk(cfg->dns_dmarc_report_address, ";\"\\ \t\r\n,!") == NULL)
         buf_printf(out, "; rua=mailto:%s", cfg->dns_dmarc_report_address);
     buf_printf(out, "\"\n");
+    if (strcmp(db_result_get(res, 0, 2), "1") == 0)
+        client_records(out, cfg, name);
     db_result_free(res);
     db_result_free(keys);
     return buf_steal(out, NULL);

@@ -48,7 +48,10 @@ int domain_for_sending(DB *db, const SERVER *server, const char *name, unsigned 
 /* The active keys of a domain (RSA first); *n_r = 0..2. */
 int domain_signing_keys(DB *db, const SEAL_KEY *seal, unsigned long long domain_id, DOMAIN_KEY keys[2], int *n_r);
 void domain_keys_free(DOMAIN_KEY *keys, int n);
-/* The records to publish for a domain, in zone-file syntax (mem_free it); NULL on database error. */
+/* The records to publish for a domain, in zone-file syntax (mem_free it); NULL on database error.
+ * A hosted domain's also lead mail clients to their settings: autoconfig.<name> and
+ * autodiscover.<name> (CNAME to autoconfig.hostname), _autodiscover._tcp, and RFC 6186's SRV
+ * records of IMAP, POP3 and submission. */
 char *domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id);
 
 /* A domain as domain_server_list() gives it; times as "YYYY-MM-DDTHH:MM:SSZ" or NULL. */
