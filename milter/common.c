@@ -1,16 +1,18 @@
 /*
  * common.c -- what every part of postgate-milter shares (milter.h): the process-wide
- * state and the two answers any callback may give, a logged tempfail and the removal
- * of headers. It calls into no other file of the milter, so the callbacks in milter.c,
+ * state, the two answers any callback may give (a logged tempfail and the removal of
+ * headers) and the readers of the message's header the stored copies are made with. It calls into no other file of the milter, so the callbacks in milter.c,
  * incoming.c and outgoing.c all stand on it without a loop.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "milter.h"
+#include "util/mem.h"
 #include "util/msg.h"
 
 MILTER_GLOBALS milter_globals;
@@ -71,4 +73,39 @@ milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const cha
     NAME_MATCH m = {match};
 
     return milter_remove_fields(ctx, mc, field_name_matches, &m);
+}
+
+const char *
+milter_header_value(const MILTER_CTX *mc, const char *name)
+{
+    for (size_t i = 0; i < mc->nheaders; i++)
+        if (strcasecmp(mc->headers[i].name, name) == 0)
+            return mc->headers[i].value;
+    return NULL;
+}
+
+char *
+milter_trimmed(const char *value)
+{
+    const char *s = value ? value : "";
+    size_t len;
+
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
+        len--;
+    return mem_strndup(s, len);
+}
+
+void
+milter_store_header(BUF *out, const char *name, const char *value)
+{
+    buf_printf(out, "%s:", name);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r'))
+            buf_append_char(out, '\r');
+        buf_append_char(out, *p);
+    }
+    buf_append_str(out, "\r\n");
 }

@@ -40,8 +40,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/delivery.h"
 #include "mail/forward.h"
 #include "mail/inspection.h"
+#include "mail/message.h"
 #include "milter.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -321,10 +323,108 @@ incoming_verdict_log(const char *queue_id, const MILTER_CTX *mc, const INCOMING_
              mc->mail_from, mc->nrcpts, mc->nrcpts == 1 ? "" : "s", spam, virus);
 }
 
+/* The copy kept in the history: the header as received without the fields the milter
+ * removed (the sender's verdicts, Authentication-Results claiming to be ours). */
+static BUF *
+stored_header(const MILTER_CTX *mc, const char *authserv_id)
+{
+    BUF *b = buf_new(mc->header_bytes + 64);
+
+    for (size_t h = 0; h < mc->nheaders; h++)
+        if (!is_incoming_stripped(mc->headers[h].name) && !claims_ours(&mc->headers[h], (void *) authserv_id))
+            milter_store_header(b, mc->headers[h].name, mc->headers[h].value);
+    return b;
+}
+
+/* One server's hosted recipients as incoming rows (Pending until Postfix's log says where
+ * they went: delivery.c finds them by queue ID, as it finds outgoing rows). 0 or < 0. */
+static int
+store_for_server(DB *db, const MILTER_CTX *mc, const char *queue_id, const INCOMING_VERDICT *v,
+                 const MILTER_AUTH *auth, unsigned long long server_id, const BUF *header)
+{
+    MESSAGE_RCPT *rows = mem_zalloc(mc->nrcpts * sizeof(*rows));
+    char *subject = milter_trimmed(milter_header_value(mc, "Subject"));
+    char *message_id = milter_trimmed(milter_header_value(mc, "Message-ID"));
+    char *spam_checks = NULL;
+    MESSAGE_INSPECTION row;
+    size_t n = 0;
+    int ret;
+
+    for (size_t i = 0; i < mc->nrcpts; i++)
+        if (mc->targets[i].kind == INBOUND_MAILBOX && mc->targets[i].server_id == server_id)
+            rows[n++].address = mc->rcpts[i];
+    inspection_row(&v->in, server_id, &row, &spam_checks);
+    MESSAGE_SENDER_AUTH sender = {.spf = auth->spf, .dkim = auth->dkim,
+                                  .dkim_domain = auth->dkim_domain[0] ? auth->dkim_domain : NULL};
+    MESSAGE_SUBMISSION sub = {
+        .server_id = server_id, .scope = "incoming", .mail_from = mc->mail_from, .subject = subject,
+        .message_id = message_id, .queue_id = queue_id,
+        .hold_expiry_days = (int) milter_globals.cfg->worker_hold_expiry_days,
+        .headers = buf_data(header), .headers_len = buf_len(header),
+        .body = buf_data(mc->body), .body_len = buf_len(mc->body), .rcpts = rows, .nrcpts = n,
+        .inspection = v->in.spam_checked || v->in.threat_checked ? &row : NULL,
+        .sender_auth = auth->spf[0] ? &sender : NULL,
+    };
+    ret = message_new_tokens(rows, n) < 0 ? DB_ERR_TEMP : message_store(db, &sub);
+    if (ret >= 0)
+        msg_info("%s: incoming for mailboxes of server %llu: %zu recipient%s, token %s", queue_id, server_id, n,
+                 n == 1 ? "" : "s", rows[0].token);
+    mem_free(rows);
+    mem_free(subject);
+    mem_free(message_id);
+    mem_free(spam_checks);
+    return ret < 0 ? ret : 0;
+}
+
+/*
+ * Mail for the mailboxes of a server's hosted domains goes into that server's message
+ * history, as mail for its routes does (the worker stores that): one transaction per
+ * server, before Postfix is answered; should a later one fail, the earlier ones are taken
+ * back and the sender gets a 4xx. An organization's hosted domain has no server, so its
+ * mail has no history. SMFIS_CONTINUE or the tempfail.
+ */
+static sfsistat
+record_hosted(SMFICTX *ctx, MILTER_CTX *mc, const char *queue_id, const INCOMING_VERDICT *v,
+              const MILTER_AUTH *auth, const char *authserv_id)
+{
+    DB *db = NULL;
+    BUF *header = NULL;
+    sfsistat status = SMFIS_CONTINUE;
+
+    for (size_t i = 0; i < mc->nrcpts && status == SMFIS_CONTINUE; i++) {
+        unsigned long long server_id = mc->targets[i].server_id;
+        size_t first = 0;
+        int ret;
+
+        if (mc->targets[i].kind != INBOUND_MAILBOX || server_id == 0)
+            continue;
+        while (first < i && !(mc->targets[first].kind == INBOUND_MAILBOX && mc->targets[first].server_id == server_id))
+            first++;
+        if (first < i)
+            continue;           /* this server's rows are stored */
+        if (queue_id == NULL)
+            return milter_tempfail(ctx, "no queue ID for the mailboxes' message history");
+        if (db == NULL) {
+            db = dbpool_get(milter_globals.pool);
+            header = stored_header(mc, authserv_id);
+        }
+        if ((ret = store_for_server(db, mc, queue_id, v, auth, server_id, header)) < 0) {
+            status = milter_tempfail(ctx, "storing the message for mailboxes: %s", db_error(db));
+            if (delivery_forget_refused(db, queue_id) < 0)
+                msg_warn("%s: rows stored for other servers' mailboxes stay Pending: %s", queue_id, db_error(db));
+        }
+    }
+    if (db)
+        dbpool_put(milter_globals.pool, db);
+    buf_free(header);
+    return status;
+}
+
 sfsistat
 incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
-    const char *queue_id = smfi_getsymval(ctx, "{i}");
+    const char *queue_id = smfi_getsymval(ctx, "{i}"), *host = smfi_getsymval(ctx, "{j}");
+    const char *authserv_id = host && *host ? host : milter_globals.cfg->dns_smtp_server_hostname;
     INCOMING_VERDICT *v = mem_zalloc(sizeof(*v));
     sfsistat status = SMFIS_CONTINUE;
     MILTER_AUTH auth;
@@ -340,14 +440,9 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
     snprintf(v->in.spf, sizeof(v->in.spf), "%s", auth.spf);
     snprintf(v->in.dkim, sizeof(v->in.dkim), "%s", auth.dkim);
     snprintf(v->in.dkim_domain, sizeof(v->in.dkim_domain), "%s", auth.dkim_domain);
-    {
-        const char *host = smfi_getsymval(ctx, "{j}");
-
-        if (authentication_results(ctx, mc, &auth, host && *host ? host : milter_globals.cfg->dns_smtp_server_hostname)
-            < 0) {
-            status = milter_tempfail(ctx, "Postfix refused the Authentication-Results header");
-            goto out;
-        }
+    if (authentication_results(ctx, mc, &auth, authserv_id) < 0) {
+        status = milter_tempfail(ctx, "Postfix refused the Authentication-Results header");
+        goto out;
     }
     if ((status = incoming_scan(ctx, mc, queue_id, v)) != SMFIS_CONTINUE)
         goto out;
@@ -355,6 +450,8 @@ incoming_eom(SMFICTX *ctx, MILTER_CTX *mc)
         status = milter_tempfail(ctx, "Postfix refused a header");
         goto out;
     }
+    if ((status = record_hosted(ctx, mc, queue_id, v, &auth, authserv_id)) != SMFIS_CONTINUE)
+        goto out;
     verdict_text(v, spam, virus, sizeof(spam));
     msg_info("%s: incoming from=<%s>: %zu recipient%s; spam %s; virus %s; spf %s; dkim %s%s%s",
              queue_id ? queue_id : "-", mc->mail_from, mc->nrcpts, mc->nrcpts == 1 ? "" : "s", spam, virus, auth.spf,

@@ -95,6 +95,12 @@ int milter_remove_fields(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const 
 int milter_remove_headers(SMFICTX *ctx, const MILTER_CTX *mc, int (*match)(const char *name));
 /* Tempfails the current SMTP command with a logged reason (451 4.3.0). */
 sfsistat milter_tempfail(SMFICTX *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The first field called name (any case), its value as received, or NULL. */
+const char *milter_header_value(const MILTER_CTX *mc, const char *name);
+/* value (NULL: "") without surrounding white space, for Subject, Message-ID, tag; mem_free it. */
+char *milter_trimmed(const char *value);
+/* Appends "name:value\r\n" to a stored copy, every line break made CRLF. */
+void milter_store_header(BUF *out, const char *name, const char *value);
 
 /* Why the milter refuses (5xx) a message or a command: the reason label of
  * postgate_milter_refusals_total (stats.c). */

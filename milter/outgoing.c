@@ -61,30 +61,6 @@ is_release_stripped(const char *name)
     return strcasecmp(name, RELEASE_HEADER) == 0 || inspection_is_verdict_header(name);
 }
 
-static const char *
-header_value(const MILTER_CTX *mc, const char *name)
-{
-    for (size_t i = 0; i < mc->nheaders; i++)
-        if (strcasecmp(mc->headers[i].name, name) == 0)
-            return mc->headers[i].value;
-    return NULL;
-}
-
-/* A header value without surrounding white space (for Subject, Message-ID, tag). */
-static char *
-trimmed(const char *value)
-{
-    const char *s = value ? value : "";
-    size_t len;
-
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
-        len--;
-    return mem_strndup(s, len);
-}
-
 /* A mailbox user's login (postgate-policyd's SASL answers a mailbox's address): the mailbox
  * stands in for a credential of its domain's server (no credential row: credential_id
  * stays NULL). 1, 0 when it no longer may send (disabled, deleted, an organization's
@@ -253,7 +229,7 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
         dbpool_put(milter_globals.pool, db);
         msg_info("server %s/%s: mailbox %s: envelope sender <%s> or From not its own: %s", mc->server.org_permalink,
                  mc->server.permalink, mc->login, mc->mail_from ? mc->mail_from : "",
-                 header_value(mc, "From") ? header_value(mc, "From") : "(no From)");
+                 milter_header_value(mc, "From") ? milter_header_value(mc, "From") : "(no From)");
         milter_refuse(ctx, REFUSED_FROM, "553", "5.7.1", "Sender address not owned by the mailbox you logged in as");
         return SMFIS_REJECT;
     }
@@ -267,7 +243,7 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
     if (!ok) {
         msg_info("server %s/%s: credential %llu: From/Sender not owned by the server: %s",
                  mc->server.org_permalink, mc->server.permalink, mc->cred.id,
-                 header_value(mc, "From") ? header_value(mc, "From") : "(no From)");
+                 milter_header_value(mc, "From") ? milter_header_value(mc, "From") : "(no From)");
         milter_refuse(ctx, REFUSED_FROM, "530", "5.7.1", "From/Sender name is not valid");
         return SMFIS_REJECT;
     }
@@ -282,7 +258,7 @@ outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
 sfsistat
 injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
 {
-    const char *value = header_value(mc, SUBMIT_HEADER);
+    const char *value = milter_header_value(mc, SUBMIT_HEADER);
     unsigned long long id;
     DB *db;
     int n, ret;
@@ -315,19 +291,6 @@ injection_eoh(SMFICTX *ctx, MILTER_CTX *mc)
         return SMFIS_REJECT;
     }
     return outgoing_eoh(ctx, mc);
-}
-
-/* Appends "name:value\r\n" with every line break made CRLF. */
-static void
-store_header(BUF *out, const char *name, const char *value)
-{
-    buf_printf(out, "%s:", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '\n' && (p == value || p[-1] != '\r'))
-            buf_append_char(out, '\r');
-        buf_append_char(out, *p);
-    }
-    buf_append_str(out, "\r\n");
 }
 
 /* The hold that applies to the whole message: 1 (reason and *kind_r filled), 0 none, 2 a
@@ -375,7 +338,7 @@ track_links(DB *db, MILTER_CTX *mc, const char *token, TRACK_RESULT *r)
     int ret;
 
     memset(r, 0, sizeof(*r));
-    if (mc->from_domain_id == 0 || track_skip_header(header_value(mc, "X-AMP")))
+    if (mc->from_domain_id == 0 || track_skip_header(milter_header_value(mc, "X-AMP")))
         return 0;
     if ((ret = lookup_track_domain(db, mc->server.id, mc->from_domain_id, &td)) <= 0)
         return ret < 0 ? -1 : 0;
@@ -384,7 +347,7 @@ track_links(DB *db, MILTER_CTX *mc, const char *token, TRACK_RESULT *r)
         .track_clicks = td.track_clicks, .track_loads = td.track_loads,
         .track_plain = milter_globals.cfg->milter_track_plain_text, .excluded_domains = td.excluded,
     };
-    ret = track_rewrite(&s, header_value(mc, "Content-Type"), header_value(mc, "Content-Transfer-Encoding"),
+    ret = track_rewrite(&s, milter_header_value(mc, "Content-Type"), milter_header_value(mc, "Content-Transfer-Encoding"),
                         buf_data(mc->body), buf_len(mc->body), r);
     trackdomain_clear(&td);
     if (ret < 0)
@@ -541,8 +504,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     DB *db = NULL;
     MESSAGE_RCPT *rcpts = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(MESSAGE_RCPT));
     char whole_reason[256], (*reasons)[1100] = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*reasons));
-    char *subject = trimmed(header_value(mc, "Subject")), *message_id = trimmed(header_value(mc, "Message-ID"));
-    char *tag = header_value(mc, "X-Postal-Tag") ? trimmed(header_value(mc, "X-Postal-Tag")) : NULL;
+    char *subject = milter_trimmed(milter_header_value(mc, "Subject"));
+    char *message_id = milter_trimmed(milter_header_value(mc, "Message-ID"));
+    char *tag = milter_header_value(mc, "X-Postal-Tag") ? milter_trimmed(milter_header_value(mc, "X-Postal-Tag"))
+        : NULL;
     char *msgid_value = NULL;
     BUF *stored = NULL, *wrapped = NULL;
     TRACK_RESULT tracked = {0};
@@ -631,8 +596,8 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     stored = buf_new(mc->header_bytes + 64);
     for (size_t h = 0; h < mc->nheaders; h++)
         if (!outgoing_is_postgate_header(mc->headers[h].name))
-            store_header(stored, mc->headers[h].name, mc->headers[h].value);
-    store_header(stored, "X-Postal-MsgID", msgid_value);
+            milter_store_header(stored, mc->headers[h].name, mc->headers[h].value);
+    milter_store_header(stored, "X-Postal-MsgID", msgid_value);
 
     if (milter_remove_headers(ctx, mc, outgoing_is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
         || sign_return_path(ctx, rcpts[0].token) < 0) {
@@ -741,7 +706,7 @@ sfsistat
 release_eom(SMFICTX *ctx, MILTER_CTX *mc)
 {
     const char *queue_id = smfi_getsymval(ctx, "{i}");
-    char *token = trimmed(header_value(mc, "X-Postal-MsgID")), released[17];
+    char *token = milter_trimmed(milter_header_value(mc, "X-Postal-MsgID")), released[17];
     DB *db = dbpool_get(milter_globals.pool);
     unsigned long long *ids = mem_zalloc((mc->nrcpts ? mc->nrcpts : 1) * sizeof(*ids));
     unsigned long long server_id = 0;
@@ -750,8 +715,8 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     sfsistat status = SMFIS_CONTINUE;
     int ret = 0, error = 0;
 
-    if (*token == '\0' || mc->nrcpts == 0 || header_value(mc, RELEASE_HEADER) == NULL
-        || !release_header_verify(milter_globals.seal, header_value(mc, RELEASE_HEADER), released)) {
+    if (*token == '\0' || mc->nrcpts == 0 || milter_header_value(mc, RELEASE_HEADER) == NULL
+        || !release_header_verify(milter_globals.seal, milter_header_value(mc, RELEASE_HEADER), released)) {
         msg_warn("release service: a message without a valid %s header was refused", RELEASE_HEADER);
         milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "The release service only takes held postgate messages");
         status = SMFIS_REJECT;

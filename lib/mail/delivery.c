@@ -21,7 +21,7 @@ int
 delivery_queue_id_known(DB *db, const char *queue_id)
 {
     DB_RESULT *res;
-    int ret = db_query(db, &res, "SELECT 1 FROM messages WHERE postfix_queue_id = ? AND scope = 'outgoing' LIMIT 1",
+    int ret = db_query(db, &res, "SELECT 1 FROM messages WHERE postfix_queue_id = ? LIMIT 1",
                        DB_ARGS(DB_STR(queue_id)));
 
     db_result_free(res);
@@ -32,12 +32,12 @@ int
 delivery_forget_refused(DB *db, const char *queue_id)
 {
     int ret = db_exec(db, "DELETE r FROM raw_messages r JOIN messages m ON r.id = m.raw_message_id "
-                      "AND r.created_day = m.raw_message_day WHERE m.postfix_queue_id = ? AND m.scope = 'outgoing' "
-                      "AND m.status = 'Pending'", DB_ARGS(DB_STR(queue_id)));
+                      "AND r.created_day = m.raw_message_day WHERE m.postfix_queue_id = ? AND m.status = 'Pending'",
+                      DB_ARGS(DB_STR(queue_id)));
 
     if (ret < 0)
         return ret;
-    return db_exec(db, "DELETE FROM messages WHERE postfix_queue_id = ? AND scope = 'outgoing' AND status = 'Pending'",
+    return db_exec(db, "DELETE FROM messages WHERE postfix_queue_id = ? AND status = 'Pending'",
                    DB_ARGS(DB_STR(queue_id)));
 }
 
@@ -55,8 +55,8 @@ event_of(const char *status)
 static int
 find_rows(DB *db, const DELIVERY_ATTEMPT *a, const char *rcpt, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT id, server_id, rcpt_to, token FROM messages WHERE postfix_queue_id = ? "
-                    "AND rcpt_to = ? AND scope = 'outgoing' AND status NOT IN ('Held', 'HoldCancelled') "
+    return db_query(db, res_r, "SELECT id, server_id, rcpt_to, token, scope FROM messages WHERE postfix_queue_id = ? "
+                    "AND rcpt_to = ? AND status NOT IN ('Held', 'HoldCancelled') "
                     "AND (? = 0 OR status IN ('Pending', 'SoftFail')) ORDER BY id FOR UPDATE",
                     DB_ARGS(DB_STR(a->queue_id), DB_STR(rcpt), DB_INT(a->only_unfinished)));
 }
@@ -147,10 +147,13 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
         ret = db_exec(db, "UPDATE messages SET status = ? WHERE id = ?", DB_ARGS(DB_STR(a->status), DB_UINT(id)));
         if (ret < 0)
             goto out;
-        if (strcmp(a->status, DELIVERY_SENT) == 0
-            && (ret = suppression_remove_address(db, server_id, db_result_get(res, (size_t) i, 2))) < 0)
+        /* The suppression list is about sending: a hosted mailbox's own delivery leaves it alone. */
+        if (strcmp(db_result_get(res, (size_t) i, 4), "outgoing") != 0)
+            ;
+        else if (strcmp(a->status, DELIVERY_SENT) == 0
+                 && (ret = suppression_remove_address(db, server_id, db_result_get(res, (size_t) i, 2))) < 0)
             goto out;
-        if (remote_refusal(a) && (ret = suppress_refused(db, server_id, db_result_get(res, (size_t) i, 2), a)) < 0)
+        else if (remote_refusal(a) && (ret = suppress_refused(db, server_id, db_result_get(res, (size_t) i, 2), a)) < 0)
             goto out;
         if ((ret = queue_event(db, id, server_id, a, timestamp)) < 0)
             goto out;
@@ -168,7 +171,7 @@ int
 delivery_unfinished_rcpts(DB *db, const char *queue_id, DB_RESULT **res_r)
 {
     return db_query(db, res_r, "SELECT DISTINCT rcpt_to FROM messages WHERE postfix_queue_id = ? "
-                    "AND scope = 'outgoing' AND status IN ('Pending', 'SoftFail')", DB_ARGS(DB_STR(queue_id)));
+                    "AND status IN ('Pending', 'SoftFail')", DB_ARGS(DB_STR(queue_id)));
 }
 
 int

@@ -30,7 +30,8 @@ EOF
 harness_dovecot_prepare
 harness_start_postgate
 harness_start_dovecot
-plan 20
+harness_start_worker
+plan 27
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -43,6 +44,8 @@ ctl server create --org acme --name Mail --permalink mail >/dev/null
 ctl domain create --server acme/mail --name "$D" --verified >/dev/null
 ctl domain hosting acme/mail "$D" on >/dev/null
 printf '%s\n' "$PW_A" | ctl mailbox create acme/mail "alice@$D" --password-stdin >/dev/null
+# A webhook for every event (nothing listens: the events stay in the outbox to be read).
+harness_sql "INSERT INTO webhooks (uuid, server_id, name, url) SELECT UUID(), id, 'all', 'http://127.0.0.1:9/' FROM servers WHERE permalink = 'mail'"
 # GTUBE scores about 1000: the server lets it through to the mailbox's Junk at first.
 harness_sql "UPDATE servers SET spam_failure_threshold = 9999 WHERE permalink = 'mail'"
 # An organization's own hosted domain (no server) with an alias to alice, made with SQL.
@@ -178,6 +181,25 @@ like "$(send "$HARNESS_DIR/orgspam.eml" "sales@$O")" '^550 .*failure threshold 2
 	"... GTUBE for it is refused at the default failure threshold (20)"
 harness_wait_for 60 arrived INBOX "orgham-$run_id" || true
 is "$(folder "alice@$D" "$PW_A" INBOX "orgham-$run_id")" 1 "... and the clean one reaches the alias's mailbox"
+
+# ---- the server's message history: incoming rows, Sent once Postfix's log says Dovecot took them
+row() { harness_sql "SELECT CONCAT_WS(' ', scope, status, spam_status, IFNULL(route_id, '-')) FROM messages WHERE subject = '$1'"; }
+sent() { [ "$(harness_sql "SELECT status FROM messages WHERE subject = '$1'")" = Sent ]; }
+harness_wait_for 60 sent "ham-$run_id" || true
+harness_wait_for 60 sent "spam-$run_id" || true
+is "$(row "ham-$run_id") / $(row "spam-$run_id")" "incoming Sent NotSpam - / incoming Sent Spam -" \
+	"mail for mailboxes is in the server's history: incoming, Sent, with the spam verdict"
+like "$(harness_sql "SELECT d.details FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.subject = 'ham-$run_id'")" \
+	"^Message for alice@$D accepted by 127\.0\.0\.1\[127\.0\.0\.1\]:$INSTANCE_LMTP_PORT\$" \
+	"... its delivery names Dovecot's LMTP, read from Postfix's log"
+like "$(harness_sql "SELECT CONCAT(h.size_bytes > 0, ' ', m.postfix_queue_id IS NOT NULL) FROM messages m JOIN raw_messages h ON h.id = m.raw_message_id AND h.created_day = m.raw_message_day WHERE m.subject = 'ham-$run_id'")" \
+	'^1 1$' "... with its raw copy and Postfix's queue ID"
+is "$(harness_sql "SELECT COUNT(*) FROM webhook_outbox WHERE event = 'MessageSent' AND JSON_VALUE(payload, '\$.message.subject') = 'ham-$run_id'")" 1 \
+	"... and a MessageSent event, as Postal sends for a delivered message"
+is "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject IN ('virus-$run_id', 'fail-$run_id', 'orgham-$run_id', 'orgspam-$run_id')")" 0 \
+	"refused mail leaves no row, nor does mail for an organization's domain (no server)"
+is "$(harness_sql "SELECT COUNT(*) FROM suppressions")" 0 "... and no mailbox lands on a suppression list"
+is "$(harness_sql "SELECT COUNT(*) FROM send_volume")" 0 "incoming mail counts nothing against the send limit"
 
 # ---- ManageSieve: the mailbox's own script, after postgate's spam rule
 cat >"$HARNESS_DIR/lists.sieve" <<'EOF'
