@@ -54,9 +54,9 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
             json_array_append_new(emails, json_string(addrs[i]));
         address_list_free(addrs, n);
     }
-    return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+    return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
                      "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
-                     "hosting", d->hosting,
+                     "hosting", d->hosting, "alias_of", mgmt_jstr(d->alias_of),
                      "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
                      "verification_email", mgmt_jstr(d->verification_email), "verification_email_addresses", emails,
                      "dkim_keys", keys,
@@ -419,43 +419,89 @@ out:
     mgmt_call_end(&c);
 }
 
-/* PATCH …/domains/{name} {"hosting": true|false}: the domain hosts mailboxes (verified
- * domains only) or no longer does (its mailboxes stay, receiving nothing until it does again). */
+/* The alias_of field: NULL (no alias: *none_r set), or a domain of the server or its
+ * organization into *target. 1 given, 0 absent, -1 invalid (error added), < -1 answered. */
+static int
+field_alias_of(MGMT_CALL *c, const MGMT_ORG *o, unsigned long long server_id, MAILBOX_DOMAIN *target, int *none_r)
+{
+    json_t *v = c->body ? json_object_get(c->body, "alias_of") : NULL;
+    int ret;
+
+    *none_r = 0;
+    if (v == NULL)
+        return 0;
+    if (json_is_null(v)) {
+        *none_r = 1;
+        return 1;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 253) {
+        mgmt_field_error(c, "alias_of", "must be a domain name of the server, or null");
+        return -1;
+    }
+    if ((ret = mailbox_domain_find(c->db, server_id, o->id, json_string_value(v), target)) < 0) {
+        mgmt_reply_db(c, "domain lookup", ret);
+        return -2;
+    }
+    if (ret == 0) {
+        mgmt_field_error(c, "alias_of", "the server has no domain %s", json_string_value(v));
+        return -1;
+    }
+    return 1;
+}
+
+/* PATCH …/domains/{name} {"hosting": true|false, "alias_of": "target"|null}: the domain hosts
+ * mailboxes (verified domains only) or no longer does (its mailboxes stay, receiving nothing
+ * until it does again); it is an alias of another hosted domain of the server or its
+ * organization (switching hosting on with it), or no alias. */
 static void
 mgmt_v2_domain_patch(HTTP_REQUEST *req, void *arg)
 {
-    static const char *const known[] = {"hosting", NULL};
+    static const char *const known[] = {"hosting", "alias_of", NULL};
     unsigned long long server_id = 0;
     const DOMAIN_ROW *d = NULL;
     DB_ROWS rows = {0};
-    MAILBOX_DOMAIN md = {0};
+    MAILBOX_DOMAIN md = {0}, target = {0};
     char *error = NULL;
+    const char *field = "hosting";
     MGMT_CALL c;
     MGMT_ORG o = {0};
-    int ret, on;
+    int ret = 1, on = 0, has_hosting, has_alias = 0, none = 0;
 
     if (!begin_action(&c, req, arg, known, &o, &server_id, &rows, &d))
         goto out;
-    if (c.body == NULL || json_object_get(c.body, "hosting") == NULL)
-        mgmt_field_error(&c, "hosting", "is required");
-    on = mgmt_field_bool(&c, "hosting");
+    has_hosting = c.body != NULL && json_object_get(c.body, "hosting") != NULL;
+    if (has_hosting)
+        on = mgmt_field_bool(&c, "hosting");
+    if ((has_alias = field_alias_of(&c, &o, server_id, &target, &none)) < -1)
+        goto out;
+    if (!has_hosting && has_alias == 0)
+        mgmt_field_error(&c, "hosting", "is required (or alias_of)");
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
     }
-    md.id = d->id;
-    md.verified = d->verified;
-    md.hosting = d->hosting;
-    snprintf(md.name, sizeof(md.name), "%s", d->name);
-    ret = mailbox_hosting_set(c.db, &md, on, &error);
+    if ((ret = mailbox_domain_find(c.db, server_id, o.id, d->name, &md)) <= 0) {
+        mgmt_reply_db(&c, "domain lookup", ret < 0 ? ret : DB_ERR_TEMP);
+        goto out;
+    }
+    if (has_hosting)
+        ret = mailbox_hosting_set(c.db, &md, on, &error);
+    if (ret > 0 && has_alias > 0) {
+        field = "alias_of";
+        md.hosting = md.hosting || on;
+        mem_free(error);
+        error = NULL;
+        ret = mailbox_domain_alias_set(c.db, &md, none ? NULL : &target, &error);
+    }
     if (ret < 0) {
         mgmt_reply_db(&c, "domain hosting", ret);
     } else if (ret == 0) {
-        mgmt_field_error(&c, "hosting", "%s", error);
+        mgmt_field_error(&c, field, "%s", error);
         mgmt_reply_invalid(&c);
     } else {
-        msg_info("user %llu: domain %s of server %s/%s %s mailboxes", c.p.user_id, d->name, http_path_arg(req, 0),
-                 http_path_arg(req, 1), on ? "hosts" : "no longer hosts");
+        msg_info("user %llu: domain %s of server %s/%s: hosting %s, alias of %s", c.p.user_id, d->name,
+                 http_path_arg(req, 0), http_path_arg(req, 1), has_hosting ? (on ? "on" : "off") : "unchanged",
+                 has_alias > 0 ? (none ? "nothing" : target.name) : "unchanged");
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
 out:

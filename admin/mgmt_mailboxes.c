@@ -139,7 +139,7 @@ field_address(MGMT_CALL *c, const char *field, int required, const MGMT_ORG *o, 
               int allow_star, MAILBOX_DOMAIN *d, char local[MAILBOX_MAX_LOCAL + 1])
 {
     const char *address = mgmt_field_text(c, field, required, MAILBOX_MAX_LOCAL + 254), *at;
-    char part[MAILBOX_MAX_LOCAL + 2];
+    char part[MAILBOX_MAX_LOCAL + 2], why[256];
     int ret;
 
     if (address == NULL)
@@ -159,9 +159,12 @@ field_address(MGMT_CALL *c, const char *field, int required, const MGMT_ORG *o, 
         mgmt_reply_db(c, "hosted domain lookup", ret);
         return -2;
     }
-    if (ret == 0 || !d->hosting) {
-        mgmt_field_error(c, field, ret == 0 ? "the server has no domain %s" : "domain %s does not host mailboxes",
-                         at + 1);
+    if (ret == 0) {
+        mgmt_field_error(c, field, "the server has no domain %s", at + 1);
+        return -1;
+    }
+    if (!mailbox_domain_holds(d, why, sizeof(why))) {
+        mgmt_field_error(c, field, "%s", why);
         return -1;
     }
     return 1;

@@ -40,6 +40,7 @@ int ctl_dovecot_purge(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_mailbox(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv);
 int ctl_domain_hosting(CTL_CONTEXT *ctx, int argc, char **argv);
+int ctl_domain_alias(CTL_CONTEXT *ctx, int argc, char **argv);
 /* For status: `postfix check`'s wiring check of postfix.config_directory, each problem
  * written to out, their count in *problems_r. 0, or an exit status when the instance
  * could not be read (said why with msg_error). */

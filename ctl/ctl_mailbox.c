@@ -165,6 +165,7 @@ mailbox_create_cmd(DB *db, const PGCONF *cfg, const SERVER *server, const char *
         {"name", required_argument, NULL, 'n'}, {"quota-bytes", required_argument, NULL, 'b'},
         {"quota-messages", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}
     };
+    char why[256];
     MAILBOX_NEW m = {.name = ""};
     MAILBOX_DOMAIN d;
     const char *pwfile = NULL;
@@ -201,6 +202,10 @@ mailbox_create_cmd(DB *db, const PGCONF *cfg, const SERVER *server, const char *
                   server->org_permalink, server->permalink, d.name);
         return EX_DATAERR;
     }
+    if (!mailbox_domain_holds(&d, why, sizeof(why))) {
+        msg_error("%s", why);
+        return EX_DATAERR;
+    }
     if ((status = new_password(cfg, pwfile, hash, sizeof(hash))) != EX_OK)
         return status;
     m.domain_id = d.id;
@@ -215,6 +220,7 @@ mailbox_create_cmd(DB *db, const PGCONF *cfg, const SERVER *server, const char *
 static int
 mailbox_cmd_run(DB *db, const PGCONF *cfg, const char *sub, int argc, char **argv)
 {
+    char why[256];
     MAILBOX_DOMAIN d, nd;
     SERVER server;
     char local[MAILBOX_MAX_LOCAL + 1], nlocal[MAILBOX_MAX_LOCAL + 1], hash[PASSWORD_HASH_MAX], *error = NULL;
@@ -308,8 +314,8 @@ mailbox_cmd_run(DB *db, const PGCONF *cfg, const char *sub, int argc, char **arg
     if (strcmp(sub, "rename") == 0) {
         if ((status = find_address(db, &server, argv[3], 0, &nd, nlocal)) != EX_OK)
             return status;
-        if (!nd.hosting) {
-            msg_error("domain %s does not host mailboxes", nd.name);
+        if (!mailbox_domain_holds(&nd, why, sizeof(why))) {
+            msg_error("%s", why);
             return EX_DATAERR;
         }
         return result(mailbox_rename(db, id, nd.id, nlocal, &error), &error, "renamed; the mail stays");
@@ -343,6 +349,7 @@ ctl_mailbox(CTL_CONTEXT *ctx, int argc, char **argv)
 int
 ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv)
 {
+    char why[256];
     MAILBOX_DOMAIN d;
     SERVER server;
     char local[MAILBOX_MAX_LOCAL + 1], uuid[37], *error = NULL;
@@ -383,6 +390,11 @@ ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv)
             status = EX_DATAERR;
             goto done;
         }
+        if (!mailbox_domain_holds(&d, why, sizeof(why))) {
+            msg_error("%s", why);
+            status = EX_DATAERR;
+            goto done;
+        }
         ret = alias_create(db, d.id, local, argv + 4, (size_t) (argc - 4), uuid, &error);
         if (ret > 0)
             printf("created alias %s@%s (%s)\n", local, d.name, uuid);
@@ -394,6 +406,35 @@ ctl_alias(CTL_CONTEXT *ctx, int argc, char **argv)
         status = EX_USAGE;
     }
 done:
+    db_free(db);
+    return status;
+}
+
+int
+ctl_domain_alias(CTL_CONTEXT *ctx, int argc, char **argv)
+{
+    MAILBOX_DOMAIN d, target;
+    SERVER server;
+    char *error = NULL;
+    DB *db;
+    int status, none;
+
+    if (argc != 5) {
+        msg_error("usage: postgatectl domain alias ORG/SERVER DOMAIN TARGET-DOMAIN|none");
+        return EX_USAGE;
+    }
+    none = strcmp(argv[4], "none") == 0;
+    db = db_new(ctx->cfg);
+    if ((status = ctl_find_server(db, argv[2], &server)) == EX_OK
+        && (status = find_domain(db, &server, argv[3], &d)) == EX_OK
+        && (none || (status = find_domain(db, &server, argv[4], &target)) == EX_OK)) {
+        char *done = none ? buf_asprintf("domain %s is no alias now (it hosts nothing of its own)", d.name)
+            : buf_asprintf("domain %s is an alias of %s now: mail for any address @%s goes to the same address @%s",
+                           d.name, target.name, d.name, target.name);
+
+        status = result(mailbox_domain_alias_set(db, &d, none ? NULL : &target, &error), &error, done);
+        mem_free(done);
+    }
     db_free(db);
     return status;
 }

@@ -36,6 +36,7 @@ static const char usage_text[] =
     "  domain create   (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]:\n"
     "                  a sending domain with its DKIM keys; prints the DNS records to publish\n"
     "  domain hosting  ORG/SERVER DOMAIN on|off: a verified domain hosts mailboxes (or no longer)\n"
+    "  domain alias    ORG/SERVER DOMAIN TARGET|none: DOMAIN's addresses are TARGET's (a domain alias)\n"
     "  mailbox create  ORG/SERVER ADDRESS (--password-stdin | --password-file FILE) [--name NAME]\n"
     "                  [--quota-bytes N] [--quota-messages N]: a mailbox of a hosted domain\n"
     "  mailbox password|quota|rename|enable|disable|delete ORG/SERVER ADDRESS ...\n"
@@ -188,6 +189,8 @@ main(int argc, char **argv)
         status = ctl_alias(&ctx, argc, argv);
     else if (strcmp(command, "domain") == 0 && argc > 1 && strcmp(argv[1], "hosting") == 0)
         status = ctl_domain_hosting(&ctx, argc, argv);
+    else if (strcmp(command, "domain") == 0 && argc > 1 && strcmp(argv[1], "alias") == 0)
+        status = ctl_domain_alias(&ctx, argc, argv);
     else if (strcmp(command, "org") == 0 || strcmp(command, "server") == 0 || strcmp(command, "domain") == 0
              || strcmp(command, "credential") == 0 || strcmp(command, "message") == 0
              || strcmp(command, "user") == 0)

@@ -303,6 +303,7 @@ static const DB_COL domain_cols[] = {
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verified_at), DB_COL_AT(DB_COL_BOOL, DOMAIN_ROW, hosting),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, alias_of),
 };
 static const DB_COL dkim_cols[] = {
     DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, selector), DB_COL_AT(DB_COL_STR, DOMAIN_DKIM_ROW, algorithm),
@@ -317,8 +318,8 @@ domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RO
                          "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, verification_email, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
                     "return_path_status, return_path_error, dmarc_status, dmarc_error, " TS("dns_checked_at") ", "
-                    TS("verified_at") ", hosting "
-                    "FROM domains WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
+                    TS("verified_at") ", hosting, (SELECT LOWER(t.name) FROM domains t WHERE t.id = d.alias_of) "
+                    "FROM domains d WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
                     DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
 }
 

@@ -71,6 +71,7 @@ typedef struct domain_row {
     const char *dns_checked_at;
     const char *verified_at;
     int hosting;                     /* hosts mailboxes (doc/manual.md "Mail hosting") */
+    const char *alias_of;            /* the domain it is an alias of (schema 016), or NULL */
 } DOMAIN_ROW;
 /* The domains of server_id (only name's, already normalized, when not NULL), by name, as
  * DOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */

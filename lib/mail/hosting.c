@@ -90,6 +90,31 @@ hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r)
     return ret > 0 ? 1 : ret;
 }
 
+/* The target of alias domain domain (schema 016), lower case, into target: 1, 0 when domain is
+ * no alias with a live target (verified, hosting, no alias itself), < 0 error. */
+static int
+alias_target(DB *db, const char *domain, char *target, size_t size)
+{
+    DB_RESULT *res = NULL;
+    int ret;
+
+    /* The target is checked afresh: verified, hosting, no alias itself, and of the same
+     * organization (whatever wrote alias_of, one tenant's name never reaches another's). */
+    ret = db_query(db, &res, "SELECT LOWER(t.name) FROM domains x JOIN domains t ON t.id = x.alias_of "
+                   "AND t.verified_name IS NOT NULL AND t.hosting = 1 AND t.alias_of IS NULL "
+                   "LEFT JOIN servers ts ON ts.id = t.server_id "
+                   "JOIN domains d ON d.id = x.id AND d.verified_name IS NOT NULL AND d.hosting = 1 "
+                   "LEFT JOIN servers s ON s.id = d.server_id "
+                   "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
+                   "AND o.deleted_at IS NULL WHERE x.verified_name = ? AND " HOSTED_WHERE " "
+                   "AND COALESCE(t.organization_id, ts.organization_id) = o.id AND (ts.id IS NULL OR ts.deleted_at IS NULL)",
+                   DB_ARGS(DB_STR(domain)));
+    if (ret > 0)
+        snprintf(target, size, "%s", db_result_get(res, 0, 0));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
 /* The destinations of enabled alias local ("*": the catch-all) of hosted domain into out. */
 static int
 alias_destinations(DB *db, const char *local, const char *domain, BUF *out)
@@ -105,6 +130,23 @@ alias_destinations(DB *db, const char *local, const char *domain, BUF *out)
     else if (ret > 0)
         ret = 0;
     db_result_free(res);
+    return ret;
+}
+
+/* An alias domain's address answers as the same local part of its target: lookup(local@target). */
+static int
+via_alias_domain(DB *db, const char *local, const char *domain, BUF *out, int (*lookup)(DB *, const char *, BUF *))
+{
+    char target[254], *key;
+    int ret;
+
+    if (local[0] == '\0' || (ret = alias_target(db, domain, target, sizeof(target))) == 0)
+        return 0;
+    if (ret < 0)
+        return ret;
+    key = buf_asprintf("%s@%s", local, target);
+    ret = lookup(db, key, out);
+    mem_free(key);
     return ret;
 }
 
@@ -128,7 +170,9 @@ hosting_alias(DB *db, const char *key, BUF *out)
     }
     /* Postfix skips its own "@domain" fallback for socketmap tables (they are not
      * DICT_FLAG_FIXED), so the catch-all is applied here. */
-    return alias_destinations(db, "*", domain, out);
+    if ((ret = alias_destinations(db, "*", domain, out)) != 0)
+        return ret;
+    return via_alias_domain(db, local, domain, out, hosting_alias);
 }
 
 int
@@ -148,6 +192,8 @@ hosting_sender_logins(DB *db, const char *address, BUF *out)
     for (int i = 0; i < ret; i++)
         buf_printf(out, "%s%s", i ? "," : "", db_result_get(res, (size_t) i, 0));
     db_result_free(res);
+    if (ret == 0)
+        return via_alias_domain(db, local, domain, out, hosting_sender_logins);
     return ret > 0 ? 1 : ret;
 }
 

@@ -5,6 +5,9 @@
  * (virtual_alias_maps: an alias's destinations, a mailbox itself, "@domain" the
  * catch-all) and which logins may send as an address (smtpd_sender_login_maps).
  *
+ * A domain alias (domains.alias_of, schema 016) answers as its target: local@alias maps to
+ * what local@target maps to, and the logins that own local@target own local@alias.
+ *
  * Only verified domains with hosting switched on, of a live server or organization,
  * answer: an unverified domain, or another tenant's unverified row of the same name,
  * never steers mail (a name is verified by one owner at a time, schema 003).

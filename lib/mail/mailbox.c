@@ -47,14 +47,15 @@ mailbox_domain_find(DB *db, unsigned long long server_id, unsigned long long org
 
     memset(d, 0, sizeof(*d));
     /* A server's own domain before its organization's of the same name. */
-    ret = db_query(db, &res, "SELECT id, LOWER(name), verified_name IS NOT NULL, hosting FROM domains "
-                   "WHERE name = ? AND (server_id = ? OR organization_id = ?) ORDER BY server_id IS NULL LIMIT 1",
-                   DB_ARGS(DB_STR(name), DB_UINT(server_id), DB_UINT(org_id)));
+    ret = db_query(db, &res, "SELECT id, LOWER(name), verified_name IS NOT NULL, hosting, IFNULL(alias_of, 0) "
+                   "FROM domains WHERE name = ? AND (server_id = ? OR organization_id = ?) "
+                   "ORDER BY server_id IS NULL LIMIT 1", DB_ARGS(DB_STR(name), DB_UINT(server_id), DB_UINT(org_id)));
     if (ret > 0) {
         d->id = strtoull(db_result_get(res, 0, 0), NULL, 10);
         snprintf(d->name, sizeof(d->name), "%s", db_result_get(res, 0, 1));
         d->verified = db_result_get(res, 0, 2)[0] == '1';
         d->hosting = db_result_get(res, 0, 3)[0] == '1';
+        d->alias_of = strtoull(db_result_get(res, 0, 4), NULL, 10);
     }
     db_result_free(res);
     return ret;
@@ -78,6 +79,76 @@ mailbox_hosting_set(DB *db, const MAILBOX_DOMAIN *d, int on, char **error_r)
         return 0;
     }
     return 1;
+}
+
+int
+mailbox_domain_holds(const MAILBOX_DOMAIN *d, char *why, size_t size)
+{
+    if (!d->hosting)
+        snprintf(why, size, "domain %s does not host mailboxes", d->name);
+    else if (d->alias_of)
+        snprintf(why, size, "domain %s is an alias of another domain: its addresses are that domain's", d->name);
+    else
+        return 1;
+    return 0;
+}
+
+/* 1 when the query (one id argument) finds a row, 0 not, < 0 error. */
+static int
+exists(DB *db, const char *sql, unsigned long long id)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, sql, DB_ARGS(DB_UINT(id)));
+
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+mailbox_domain_alias_set(DB *db, const MAILBOX_DOMAIN *d, const MAILBOX_DOMAIN *target, char **error_r)
+{
+    int ret;
+
+    *error_r = NULL;
+    if (target == NULL) {
+        if ((ret = db_exec(db, "UPDATE domains SET alias_of = NULL WHERE id = ?", DB_ARGS(DB_UINT(d->id)))) < 0)
+            *error_r = buf_asprintf("%s", db_error(db));
+        return ret < 0 ? ret : 1;
+    }
+    if (!d->verified)
+        *error_r = buf_asprintf("domain %s is not verified: only a verified domain can be an alias", d->name);
+    else if (!target->verified || !target->hosting)
+        *error_r = buf_asprintf("domain %s does not host mailboxes: switch hosting on there first", target->name);
+    else if (target->alias_of)
+        *error_r = buf_asprintf("domain %s is an alias itself: name the domain it is an alias of", target->name);
+    else if (target->id == d->id)
+        *error_r = buf_asprintf("domain %s cannot be an alias of itself", d->name);
+    if (*error_r)
+        return 0;
+    if ((ret = exists(db, "SELECT 1 FROM mailboxes WHERE domain_id = ? LIMIT 1", d->id)) == 0
+        && (ret = exists(db, "SELECT 1 FROM aliases WHERE domain_id = ? LIMIT 1", d->id)) == 0
+        && (ret = exists(db, "SELECT 1 FROM domains WHERE alias_of = ? LIMIT 1", d->id)) > 0)
+        *error_r = buf_asprintf("other domains are aliases of %s: a domain is an alias of a domain with "
+                                "mailboxes, not of another alias", d->name);
+    else if (ret > 0)
+        *error_r = buf_asprintf("domain %s has mailboxes or aliases of its own: move or delete them first", d->name);
+    if (ret != 0) {
+        if (ret < 0)
+            *error_r = buf_asprintf("%s", db_error(db));
+        return ret < 0 ? ret : 0;
+    }
+    if (d->alias_of == target->id && d->hosting)
+        return 1;               /* so it is already */
+    /* The verifications are in the statement too: one lost meanwhile counts. */
+    ret = db_exec(db, "UPDATE domains SET alias_of = ?, hosting = 1 WHERE id = ? AND verified_name IS NOT NULL "
+                  "AND EXISTS (SELECT 1 FROM (SELECT id FROM domains WHERE id = ? AND verified_name IS NOT NULL "
+                  "AND hosting = 1 AND alias_of IS NULL) t)",
+                  DB_ARGS(DB_UINT(target->id), DB_UINT(d->id), DB_UINT(target->id)));
+    if (ret < 0)
+        *error_r = buf_asprintf("%s", db_error(db));
+    else if (ret == 0)
+        *error_r = buf_asprintf("domain %s or %s changed meanwhile: try again", d->name, target->name);
+    return ret < 0 ? ret : ret > 0 ? 1 : 0;
 }
 
 /* The error of a failed write; 0 (with *error_r) for a duplicate address. */

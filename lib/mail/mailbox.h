@@ -27,6 +27,7 @@ typedef struct mailbox_domain {
     char name[254];
     int verified;
     int hosting;
+    unsigned long long alias_of;    /* an alias of that domain (schema 016), else 0 */
 } MAILBOX_DOMAIN;
 
 /* Checks and lower-cases a local part: 1..64 of a-z 0-9 . _ - (no leading, trailing or
@@ -38,6 +39,15 @@ int mailbox_domain_find(DB *db, unsigned long long server_id, unsigned long long
                         MAILBOX_DOMAIN *d);
 /* Switches hosting on or off. On needs a verified domain (0 and *error_r when it is not). */
 int mailbox_hosting_set(DB *db, const MAILBOX_DOMAIN *d, int on, char **error_r);
+/* Makes d an alias of target (hosting switched on with it), or no alias (target NULL).
+ * Both were found for one owner (mailbox_domain_find with the same server and
+ * organization). Refused (0, *error_r says why) unless d and target are verified, target
+ * hosts mailboxes and is no alias itself, d is not target, d holds no mailboxes or
+ * aliases and no domain is an alias of d. 1 done, < 0 database error. */
+int mailbox_domain_alias_set(DB *db, const MAILBOX_DOMAIN *d, const MAILBOX_DOMAIN *target, char **error_r);
+/* 1 when mailboxes and aliases may be made under d (hosting, no alias); else 0 with why
+ * (a sentence naming the domain) in why. */
+int mailbox_domain_holds(const MAILBOX_DOMAIN *d, char *why, size_t size);
 
 typedef struct mailbox_new {
     unsigned long long domain_id;

@@ -9,7 +9,9 @@
 # poplib); an alias fans out; the catch-all catches but never takes a mailbox's mail; an
 # unknown address is refused at RCPT; a disabled mailbox cannot log in; a rename keeps the
 # mail; the password policy names the rule it applies; another tenant neither sees nor
-# touches the mailboxes, and its unverified row of the same name steers nothing.
+# touches the mailboxes, and its unverified row of the same name steers nothing; a domain
+# alias delivers local@alias to local@target, and one pointing at another tenant's domain
+# steers nothing.
 #
 # Must never: pass when mail was lost or delivered to the wrong mailbox.
 
@@ -24,7 +26,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 73
+plan 85
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -273,6 +275,40 @@ harness_wait_for 30 has_mail "alicia@$D" "$PW_A" spy || true
 is "$(imap "alicia@$D" "$PW_A" spy)" "login ok 1" "mail goes to the verified owner's mailbox, whatever the other row says"
 is "$(imap "spy@$D" "$PW_B")" "login failed" "a mailbox under the unverified row cannot log in"
 
+# ---- domain aliases: any address @alias is the same address @target
+hosted_now() { (cd "$(pf -h queue_directory)" && postmap -c "$INSTANCE_POSTFIX_CONFIG_DIR" -q "$1" "$(pf -h virtual_mailbox_domains)" >/dev/null 2>&1); }
+A=alias.postgate.test
+ctl domain create --server acme/mail --name "$A" --verified >/dev/null
+out=$(ctl domain alias acme/mail "$A" "$D" 2>&1)
+like "$out" "domain $A is an alias of $D now" "a verified domain is made an alias of a hosted one"
+harness_wait_for 30 hosted_now "$A" || true
+message aliasdom "$HARNESS_DIR/aliasdom.eml"
+like "$(send_raw "$HARNESS_DIR/aliasdom.eml" "alicia@$A")" '^250 ' "mail for alicia@$A is accepted"
+harness_wait_for 30 has_mail "alicia@$D" "$PW_A" aliasdom || true
+is "$(imap "alicia@$D" "$PW_A" aliasdom)" "login ok 1" "... and delivered to alicia@$D's mailbox"
+out=$(printf '%s\n' "$PW_B" | ctl mailbox create acme/mail "x@$A" --password-stdin 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*is an alias of another domain' "no mailbox can be made under an alias domain"
+out=$(ctl domain alias acme/mail pending.postgate.test "$D" 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*not verified' "an unverified domain cannot be an alias"
+ctl domain create --server acme/mail --name "chain.postgate.test" --verified >/dev/null
+out=$(ctl domain alias acme/mail chain.postgate.test "$A" 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*is an alias itself' "no chains: an alias of an alias is refused"
+like "$(submit "bob@$D" "$PW_B" "bob@$A" "Bob <bob@$A>" "alias-from-$run_id")" '^<- +250 ' \
+	"a mailbox user may send as the same address at the alias domain"
+# From the outsider's side: another organization's verified domain pointed at ours (as a bug or
+# a hand-made row would) steers nothing.
+ctl domain create --server evil/spy --name evilalias.postgate.test --verified >/dev/null
+out=$(ctl domain alias evil/spy evilalias.postgate.test "$D" 2>&1) && st=0 || st=$?
+like "$st $out" '^65 .*does not host mailboxes' "another organization cannot alias our domain (its own row is unverified)"
+harness_sql "UPDATE domains e JOIN domains t ON t.verified_name = '$D' SET e.hosting = 1, e.alias_of = t.id
+	WHERE e.name = 'evilalias.postgate.test'"
+harness_wait_for 30 hosted_now evilalias.postgate.test || true
+like "$(send_raw "$HARNESS_DIR/aliasdom.eml" "alicia@evilalias.postgate.test")" '^550 5\.1\.1 ' \
+	"... and a row forged to point at it gets 550: the lookup checks the owner"
+ctl domain alias acme/mail "$A" none >/dev/null
+like "$(send_raw "$HARNESS_DIR/aliasdom.eml" "alicia@$A")" '^550 5\.1\.1 ' "no alias any more: its addresses are unknown"
+ctl domain alias acme/mail "$A" "$D" >/dev/null
+
 # ---- the management API: readonly sees, member manages, another organization gets 404
 mkuser mem@example.test 'Mem-pass-phrase-1!'
 mkuser ro@example.test 'Ro-pass-phrase-1!'
@@ -298,6 +334,11 @@ a=$(as mem PATCH "$dm/pending.postgate.test" '{"hosting": true}')
 is "$(code "$a") $(body "$a" | j 'd["data"]["errors"]["hosting"][0]')" \
 	"400 ValidationError domain pending.postgate.test is not verified: only a verified domain can host mailboxes" \
 	"... an unverified domain is refused, naming why"
+a=$(as mem PATCH "$dm/chain.postgate.test" "{\"alias_of\": \"$D\"}")
+is "$(status "$a") $(body "$a" | j 'd["data"]["domain"]["alias_of"] + " " + str(d["data"]["domain"]["hosting"])')" "200 $D True" \
+	"a member makes a domain an alias through the API (hosting on with it)"
+is "$(code "$(as eve PATCH "$dm/chain.postgate.test" '{"alias_of": null}')") $(body "$(as mem PATCH "$dm/chain.postgate.test" '{"alias_of": null}')" | j 'd["data"]["domain"]["alias_of"]')" \
+	"404 NotFound null" "... another organization gets 404; null makes it no alias"
 a=$(as mem PATCH "$dm/second.postgate.test" '{"hosting": false}')
 b=$(as mem PATCH "$dm/second.postgate.test" '{"hosting": true}')
 is "$(status "$a") $(body "$a" | j 'd["data"]["domain"]["hosting"]') $(status "$b") $(body "$b" | j 'd["data"]["domain"]["hosting"]') $(harness_sql "SELECT hosting FROM domains WHERE name = 'second.postgate.test'")" \
