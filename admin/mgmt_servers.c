@@ -294,6 +294,21 @@ mgmt_v2_server_get(HTTP_REQUEST *req, void *arg)
     mgmt_call_end(&c);
 }
 
+/* Changing or deleting a server needs an organization admin: 1, or 0 after the 403. */
+static int
+admin_only(MGMT_CALL *c, const MGMT_ORG *o)
+{
+    char *message;
+
+    if (o->role >= AUTH_ROLE_ADMIN)
+        return 1;
+    message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs admin.",
+                           auth_role_name(o->role));
+    mgmt_reply_forbidden(c, message);
+    mem_free(message);
+    return 0;
+}
+
 static void
 mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
 {
@@ -308,14 +323,8 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
         || mgmt_server_id(&c, &o, http_path_arg(req, 1), &id) != 0)
         goto out;
-    if (o.role < AUTH_ROLE_ADMIN) {
-        char *message = buf_asprintf("Your role in this organization (%s) does not allow this; it needs admin.",
-                                     auth_role_name(o.role));
-
-        mgmt_reply_forbidden(&c, message);
-        mem_free(message);
+    if (!admin_only(&c, &o))
         goto out;
-    }
     if (check_server_fields(&c, 0) != 0)
         goto out;
     if (mgmt_has_errors(&c)) {
@@ -342,11 +351,46 @@ out:
     mgmt_call_end(&c);
 }
 
+/* DELETE …/servers/{server}: organization admins. The server goes at once (its permalink is
+ * free again, its credentials and mailboxes stop, its domains lose their verification);
+ * postgate-worker removes its messages and the rest in the background (job server_purge). */
+static void
+mgmt_v2_server_delete(HTTP_REQUEST *req, void *arg)
+{
+    unsigned long long id = 0;
+    json_t *server = NULL;
+    MGMT_CALL c;
+    MGMT_ORG o = {0};
+    int ret;
+
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_org(&c, AUTH_ROLE_READONLY, &o) != 0
+        || (server = mgmt_find_server(&c, &o, http_path_arg(req, 1), &id)) == NULL)
+        goto out;
+    if (!admin_only(&c, &o))
+        goto out;
+    if (mgmt_txn_begin(&c) < 0)
+        goto out;
+    if ((ret = server_delete(c.db, id)) < 0) {
+        mgmt_reply_db(&c, "server delete", ret);
+        goto out;
+    }
+    if (mgmt_txn_commit(&c) < 0)
+        goto out;
+    msg_info("user %llu: deleted server %s/%s; its data goes in the background", c.p.user_id, http_path_arg(req, 0),
+             http_path_arg(req, 1));
+    mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:O, s:b}", "uuid", json_object_get(server, "uuid"), "deleted", 1));
+out:
+    json_decref(server);
+    mgmt_org_free(&o);
+    mgmt_call_end(&c);
+}
+
 /* The routes of this file (mgmt_v2.h). */
 const MGMT_ROUTE mgmt_servers_routes[] = {
     {"GET", "/api/v2/organizations/{}/servers", mgmt_v2_servers_list},
     {"POST", "/api/v2/organizations/{}/servers", mgmt_v2_servers_create},
     {"GET", "/api/v2/organizations/{}/servers/{}", mgmt_v2_server_get},
     {"PATCH", "/api/v2/organizations/{}/servers/{}", mgmt_v2_server_update},
+    {"DELETE", "/api/v2/organizations/{}/servers/{}", mgmt_v2_server_delete},
     {NULL, NULL, NULL},
 };

@@ -14,6 +14,8 @@
  *                 DomainDNSError once when a passing domain starts failing (dnsmonitor.h)
  *   retries       messages marked by a bulk retry, oldest first, at most worker.retry_batch
  *                 per round at worker.retry_rate per second (retry.h)
+ *   server_purge  the data of deleted servers (server_delete), SERVER_PURGE_STEPS bounded
+ *                 steps of SERVER_PURGE_BATCH rows per round, then the server row (purge.h)
  *
  * The thread wakes every worker.jobs_interval seconds (reloadable) and runs the jobs
  * that are due. A database failure is logged and the next round tries again.
@@ -34,6 +36,7 @@
 #include "mail/event.h"
 #include "mail/job.h"
 #include "mail/partition.h"
+#include "mail/purge.h"
 #include "mail/retention.h"
 #include "mail/retry.h"
 #include "mail/sendlimit.h"
@@ -296,6 +299,28 @@ retention_period(const PGCONF *cfg)
     return (unsigned) cfg->worker_retention_interval;
 }
 
+#define SERVER_PURGE_BATCH 1000
+#define SERVER_PURGE_STEPS 100
+
+/* A deleted server's message log, raw copies, clicks, loads, webhook log and the rest, a
+ * bounded step at a time so a server with millions of messages never holds long locks;
+ * the next round goes on where this one stopped. */
+static int
+server_purge(JOBS *jobs, DB *db, const PGCONF *cfg)
+{
+    unsigned long long rows = 0;
+    int ret = 0;
+
+    (void) jobs;
+    (void) cfg;
+    for (int i = 0; i < SERVER_PURGE_STEPS && (ret = purge_deleted_server_step(db, SERVER_PURGE_BATCH, &rows)) == 0; i++)
+        ;
+    if (rows)
+        msg_info("server_purge: %llu row%s of deleted servers removed%s", rows, rows == 1 ? "" : "s",
+                 ret == 0 ? "; more next round" : "");
+    return ret < 0 ? ret : 0;
+}
+
 static const struct {
     const char *name;
     JOB_FN *fn;
@@ -307,6 +332,7 @@ static const struct {
     {"dns_checks", dns_checks, every_round},
     {"retention", retention, retention_period},
     {"retries", retries, every_round},
+    {"server_purge", server_purge, every_round},
 };
 
 /* Runs the due jobs once. < 0 when the database failed. */

@@ -25,6 +25,45 @@ static const char *const server_batches[] = {
     NULL
 };
 
+/* One batch of server_id's data, or (nothing else left) its row with its configuration. */
+static int
+server_step(DB *db, unsigned long long server_id, unsigned batch, unsigned long long *rows_r)
+{
+    int ret;
+
+    for (size_t i = 0; server_batches[i]; i++) {
+        if ((ret = db_exec(db, server_batches[i], DB_ARGS(DB_UINT(server_id), DB_UINT(batch)))) < 0)
+            return ret;
+        if (ret > 0) {
+            *rows_r += (unsigned long long) ret;
+            return 0;
+        }
+    }
+    if ((ret = db_exec(db, "DELETE FROM servers WHERE id = ? AND deleted_at IS NOT NULL",
+                       DB_ARGS(DB_UINT(server_id)))) < 0)
+        return ret;
+    *rows_r += (unsigned long long) ret;
+    return 0;
+}
+
+int
+purge_deleted_server_step(DB *db, unsigned batch, unsigned long long *rows_r)
+{
+    DB_RESULT *res = NULL;
+    unsigned long long server_id;
+    int ret;
+
+    ret = db_query(db, &res, "SELECT s.id FROM servers s JOIN organizations o ON o.id = s.organization_id "
+                   "AND o.deleted_at IS NULL WHERE s.deleted_at IS NOT NULL ORDER BY s.id LIMIT 1", DB_NOARGS);
+    if (ret <= 0) {
+        db_result_free(res);
+        return ret < 0 ? ret : 1;
+    }
+    server_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return server_step(db, server_id, batch ? batch : 1, rows_r);
+}
+
 int
 purge_org_step(DB *db, unsigned long long org_id, unsigned batch, unsigned long long *rows_r)
 {
@@ -44,18 +83,11 @@ purge_org_step(DB *db, unsigned long long org_id, unsigned batch, unsigned long 
     if (ret > 0) {
         server_id = strtoull(db_result_get(res, 0, 0), NULL, 10);
         db_result_free(res);
-        for (size_t i = 0; server_batches[i]; i++) {
-            if ((ret = db_exec(db, server_batches[i], DB_ARGS(DB_UINT(server_id), DB_UINT(batch)))) < 0)
-                return ret;
-            if (ret > 0) {
-                *rows_r += (unsigned long long) ret;
-                return 0;
-            }
-        }
-        if ((ret = db_exec(db, "DELETE FROM servers WHERE id = ?", DB_ARGS(DB_UINT(server_id)))) < 0)
+        /* A server of a deleted organization is deleted with it, marked or not. */
+        if ((ret = db_exec(db, "UPDATE servers SET deleted_at = IFNULL(deleted_at, UTC_TIMESTAMP(6)) WHERE id = ?",
+                           DB_ARGS(DB_UINT(server_id)))) < 0)
             return ret;
-        *rows_r += (unsigned long long) ret;
-        return 0;
+        return server_step(db, server_id, batch, rows_r);
     }
     db_result_free(res);
     /* No server left: the organization row, with its members, invitations, IP pool

@@ -81,6 +81,14 @@ int server_details_list(DB *db, unsigned long long org_id, const char *permalink
  * database error. */
 int server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
+/* Deletes server id: marked deleted (its permalink free again at once), its domains'
+ * verification released (their names can be verified by their next owner; its routes and
+ * mailboxes receive nothing), in the caller's transaction. Its credentials, mailboxes and
+ * every lookup of it stop at once (they all require deleted_at IS NULL); its data goes in
+ * bounded steps (purge_deleted_server_step, postgate-worker's job server_purge). 1 done,
+ * 0 no such live server, < 0 database error. */
+int server_delete(DB *db, unsigned long long id);
+
 /* The longest raw_message_retention_days and message_retention_days of the servers not
  * deleted (the schema's defaults, 30 and 60, when there are none). 0 or < 0. */
 int server_longest_retention(DB *db, long long *raw_days_r, long long *message_days_r);

@@ -47,6 +47,11 @@ body() { printf '%s' "${1%$'\n'*}"; }
 code() { printf '%s %s' "$(status "$1")" "$(body "$1" | j 'd["data"].get("code", "") if d["status"] == "error" else ""')"; }
 
 jar() { printf '%s/%s.jar' "$HARNESS_DIR" "$1"; }
+# member_of ORG EMAIL ROLE: makes the user a member of the organization, with SQL.
+member_of() {
+	harness_sql "INSERT INTO organization_users (organization_id, user_id, role) SELECT o.id, u.id, '$3'
+		FROM organizations o, users u WHERE o.permalink = '$1' AND u.email = '$2'"
+}
 as() { # NAME METHOD PATH [BODY]: cookie-authenticated, with the CSRF token
 	local name=$1 csrf_var="csrf_$1"
 	shift
