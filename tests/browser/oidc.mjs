@@ -11,28 +11,16 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, openPage } from './scenario.mjs';
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR;
 const LOGIN = process.env.PROVIDER_LOGIN;
 
-function check(name, cond, why = '') {
-    if (cond) console.log(`PASS\t${name}`);
-    else console.log(`FAIL\t${name}\t${String(why).replace(/\s+/g, ' ').slice(0, 400)}`);
-}
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+// Only postgate's pages count (the provider's own pages are not ours to judge).
+const { browser, page, problems, settled } = await openPage({ counts: (text, p) => p.url().startsWith(BASE) });
 try {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage();
-    page.setDefaultTimeout(10000);
-    const problems = [];
-    const ours = () => page.url().startsWith(BASE);
-    page.on('pageerror', (e) => { if (ours()) problems.push(`page error: ${e.message}`); });
-    page.on('console', (m) => {
-        if (ours() && (m.type() === 'error' || /Content Security Policy/i.test(m.text()))) problems.push(m.text());
-    });
-    const settled = () => page.locator('#main[aria-busy="false"]').waitFor({ timeout: 10000 }).catch(() => {});
 
     await page.goto(`${BASE}/login`);
     await settled();

@@ -13,16 +13,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, openPage } from './scenario.mjs';
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR;
 const ORG = process.env.ORG;
 
-function check(name, cond, why = '') {
-    if (cond) console.log(`PASS\t${name}`);
-    else console.log(`FAIL\t${name}\t${String(why).replace(/\s+/g, ' ').slice(0, 400)}`);
-}
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 const stepNow = () => Math.floor(Date.now() / 1000 / 30);
 // At least 8 seconds of the current 30-second step left, so the server agrees on it.
@@ -31,14 +27,8 @@ async function steady() {
 }
 const codeAt = (secret, step) => execFileSync('oathtool', ['--totp', '-b', '-N', `@${step * 30}`, secret]).toString().trim();
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+const { browser, page, problems, settled } = await openPage();
 try {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage();
-    page.setDefaultTimeout(10000);
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text()); });
-    const settled = () => page.locator('#main[aria-busy="false"]').waitFor({ timeout: 10000 }).catch(() => {});
     const login = async () => {
         await page.goto(`${BASE}/login`);
         await settled();

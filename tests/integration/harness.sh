@@ -273,6 +273,43 @@ harness_start_postgate() {
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
 }
 
+# harness_browser SCRIPT CHECKS AFTER [NAME=VALUE...]: runs tests/browser/SCRIPT in Debian's
+# headless Chromium (playwright-core) with the environment given (plus TMPDIR and
+# SCREENSHOT_DIR), turns its PASS/FAIL lines into results ("browser: ..."), then checks
+# that it ran to its DONE with exactly CHECKS checks. Returns 0 after a run. Where node,
+# Chromium or playwright-core is missing it skips CHECKS + 1 + AFTER results (AFTER: the
+# checks the caller makes after a run), saying why, and returns 1: the caller then makes
+# none of its own.
+harness_browser() {
+	local script=$1 checks=$2 after=$3 dir="$POSTGATE_SRCDIR/tests/browser" why= out n=0 done_seen=0 kind name reason
+	shift 3
+	command -v node >/dev/null 2>&1 || why="node missing: run 'packaging/install-deps test' as root"
+	[ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
+	[ -f "$dir/node_modules/playwright-core/package.json" ] ||
+		why="playwright-core missing: run 'npm ci' in tests/browser (tests/run does)"
+	if [ -n "$why" ]; then
+		for _ in $(seq $((checks + 1 + after))); do
+			HARNESS_RUN=$((HARNESS_RUN + 1))
+			printf 'ok %d # SKIP %s\n' "$HARNESS_RUN" "$why"
+		done
+		return 1
+	fi
+	mkdir -p "$HARNESS_DIR/tmp"
+	out=$(cd "$dir" && env TMPDIR="$HARNESS_DIR/tmp" SCREENSHOT_DIR="$POSTGATE_SRCDIR/tests/artifacts/screenshots" "$@" \
+		timeout 300 node "$script" 2>&1) || diag "$script exited with $?"
+	while IFS=$'\t' read -r kind name reason; do
+		case $kind in
+		PASS) harness_result 0 "browser: $name"; n=$((n + 1)) ;;
+		FAIL) harness_result 1 "browser: $name"; diag "  $reason"; n=$((n + 1)) ;;
+		DONE) done_seen=1 ;;
+		'') ;;
+		*) diag "$kind $name $reason" ;;
+		esac
+	done <<<"$out"
+	is "$n:$done_seen" "$checks:1" "the browser scenario ($script) ran to its end with its $checks checks"
+	return 0
+}
+
 # harness_dovecot_prepare: ports for a private Dovecot and the dovecot section of the
 # postgate config (its LMTP and quota-status listeners, a mail directory in the test dir owned by nobody, the
 # harness's MariaDB through its socket). Call it before harness_start_postgate, so that

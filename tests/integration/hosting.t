@@ -26,7 +26,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 85
+plan 104
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -313,8 +313,6 @@ ctl domain alias acme/mail "$A" "$D" >/dev/null
 mkuser mem@example.test 'Mem-pass-phrase-1!'
 mkuser ro@example.test 'Ro-pass-phrase-1!'
 mkuser eve@example.test 'Eve-pass-phrase-1!'
-member_of() { harness_sql "INSERT INTO organization_users (organization_id, user_id, role) SELECT o.id, u.id, '$3'
-	FROM organizations o, users u WHERE o.permalink = '$1' AND u.email = '$2'"; }
 member_of acme mem@example.test member
 member_of acme ro@example.test readonly
 member_of evil eve@example.test admin
@@ -381,6 +379,14 @@ is "$(grep -c '^would remove' <<<"$out") $(vdirs)" "1 $before" "... --dry-run na
 out=$(ctl dovecot purge --grace 0 2>&1)
 is "$(grep '^removed' <<<"$out" | sed 's/ (.*//') | $(vdirs)" "removed $HARNESS_DIR/vmail/$dave | ${before/$dave /}" \
 	"... after it, the directory goes and every other mailbox's stays"
+
+# ---- the web admin's mailboxes page (tests/browser/hosting.mjs), where Chromium is installed
+if harness_browser hosting.mjs 16 2 BASE_URL="$base" USER_EMAIL=mem@example.test USER_PASSWORD='Mem-pass-phrase-1!' \
+	ORG=acme SERVER=mail DOMAIN="$D" NEW_PASSWORD='Erin-pass-2024!' SWITCH_DOMAIN=chain.postgate.test ALIAS_DOMAIN="$A"; then
+	is "$(imap "erin@$D" 'Erin-pass-2024!')" "login ok 0" "... and the mailbox made in the browser logs in over IMAP"
+	is "$(harness_sql "SELECT hosting FROM domains WHERE name = 'chain.postgate.test'")" 0 \
+		"... and the domain page's switch reached the database"
+fi
 
 # ---- a domain that loses its verification steers nothing
 harness_sql "UPDATE domains SET verified_at = NULL WHERE name = 'second.postgate.test'"

@@ -223,31 +223,7 @@ out=$(POSTGATE_OIDC_ENABLED=false $HARNESS_CTL make-user --email gina@example.te
 like "$rc:$out" '^64:.*--no-password needs oidc.enabled' "... and refuses to without OpenID Connect"
 
 # ---------------------------------------------------------------- 45-51: the browser
-why=
-[ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
-[ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
-	why="playwright-core missing: run 'npm ci' in tests/browser (tests/run does)"
-if [ -n "$why" ]; then
-	for _ in $(seq 7); do
-		HARNESS_RUN=$((HARNESS_RUN + 1))
-		printf 'ok %d # SKIP %s\n' "$HARNESS_RUN" "$why"
-	done
-else
-	mkdir -p "$HARNESS_DIR/tmp"
-	out=$(cd "$BROWSER_DIR" && TMPDIR="$HARNESS_DIR/tmp" BASE_URL="$base" PROVIDER_LOGIN=alice \
-		SCREENSHOT_DIR="$POSTGATE_SRCDIR/tests/artifacts/screenshots" timeout 300 node oidc.mjs 2>&1) ||
-		diag "oidc.mjs exited with $?"
-	n=0 done_seen=0
-	while IFS=$'\t' read -r kind name why; do
-		case $kind in
-		PASS) harness_result 0 "browser: $name"; n=$((n + 1)) ;;
-		FAIL) harness_result 1 "browser: $name"; diag "  $why"; n=$((n + 1)) ;;
-		DONE) done_seen=1 ;;
-		'') ;;
-		*) diag "$kind $name $why" ;;
-		esac
-	done <<<"$out"
-	is "$n:$done_seen" "5:1" "the browser scenario ran to its end with its 5 checks"
+if harness_browser oidc.mjs 5 1 BASE_URL="$base" PROVIDER_LOGIN=alice; then
 	is "$(sql "SELECT CONCAT(oidc_uid, ' ', password_hash IS NULL) FROM users WHERE email = 'alice@example.test'")" "alice 1" \
 		"... and linked alice to her subject at the provider"
 fi

@@ -277,35 +277,9 @@ is "$(sql "SELECT (SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id) + (S
 	0 "... and his second factor went with it"
 
 # ---------------------------------------------------------------- 69-80: the web admin (tests/browser/totp.mjs)
-BROWSER_DIR="$POSTGATE_SRCDIR/tests/browser"
-why=
-command -v node >/dev/null 2>&1 || why="node missing: run 'packaging/install-deps test' as root"
-[ -x /usr/bin/chromium ] || why="/usr/bin/chromium missing: run 'packaging/install-deps test' as root"
-[ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
-	why="playwright-core missing: run 'npm ci' in tests/browser (tests/run does)"
-if [ -n "$why" ]; then
-	for _ in $(seq 12); do
-		HARNESS_RUN=$((HARNESS_RUN + 1))
-		printf 'ok %d # SKIP %s\n' "$HARNESS_RUN" "$why"
-	done
-else
-	login gina gina@example.test 'G1na-pass-phrase'
-	as gina POST /api/v2/organizations '{"name": "Gina", "permalink": "gina"}' >/dev/null
-	mkdir -p "$HARNESS_DIR/tmp"
-	out=$(cd "$BROWSER_DIR" && TMPDIR="$HARNESS_DIR/tmp" BASE_URL="$base" USER_EMAIL=gina@example.test \
-		USER_PASSWORD='G1na-pass-phrase' ORG=gina SCREENSHOT_DIR="$POSTGATE_SRCDIR/tests/artifacts/screenshots" \
-		timeout 300 node totp.mjs 2>&1) || diag "totp.mjs exited with $?"
-	n=0 done_seen=0
-	while IFS=$'\t' read -r kind name why; do
-		case $kind in
-		PASS) harness_result 0 "browser: $name"; n=$((n + 1)) ;;
-		FAIL) harness_result 1 "browser: $name"; diag "  $why"; n=$((n + 1)) ;;
-		DONE) done_seen=1 ;;
-		'') ;;
-		*) diag "$kind $name $why" ;;
-		esac
-	done <<<"$out"
-	is "$n:$done_seen" "10:1" "the browser scenario ran to its end with its 10 checks"
+login gina gina@example.test 'G1na-pass-phrase'
+as gina POST /api/v2/organizations '{"name": "Gina", "permalink": "gina"}' >/dev/null
+if harness_browser totp.mjs 10 1 BASE_URL="$base" USER_EMAIL=gina@example.test USER_PASSWORD='G1na-pass-phrase' ORG=gina; then
 	is "$(sql "SELECT require_two_factor FROM organizations WHERE permalink = 'gina'")" 1 \
 		"... and the organization's switch reached the database"
 fi

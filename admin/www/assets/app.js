@@ -19,6 +19,7 @@ import { routes as orgRoutes } from './pages/orgs.js';
 import { routes as memberRoutes } from './pages/members.js';
 import { routes as serverRoutes } from './pages/servers.js';
 import { routes as domainRoutes } from './pages/domains.js';
+import { routes as mailboxRoutes } from './pages/mailboxes.js';
 import { routes as credentialRoutes } from './pages/credentials.js';
 import { routes as overviewRoutes } from './pages/overview.js';
 import { routes as messageRoutes } from './pages/messages.js';
@@ -36,6 +37,7 @@ const ROUTES = [
     ...memberRoutes,
     ...serverRoutes,
     ...domainRoutes,
+    ...mailboxRoutes,
     ...credentialRoutes,
     ...overviewRoutes,
     ...messageRoutes,

@@ -2,7 +2,7 @@
 // or a server, their tabs and breadcrumbs, and what a role may do.
 //
 // Contract: the tab lists below are the one place a new page family adds its tab
-// (a server: overview, messages, held, domains, credentials, routes, webhooks,
+// (a server: overview, messages, held, domains, mailboxes, credentials, routes, webhooks,
 // suppressions, settings). Roles as doc/api.md: readonly
 // reads, member also writes a server's domains and credentials, admin manages the
 // organization, owner also owners.
@@ -57,6 +57,7 @@ export function serverTabs(org, server, current) {
         { key: 'messages', label: t('nav.messages'), href: serverUrl(org, server, '/messages') },
         { key: 'held', label: t('nav.held'), href: serverUrl(org, server, '/held') },
         { key: 'domains', label: t('nav.domains'), href: serverUrl(org, server, '/domains') },
+        { key: 'mailboxes', label: t('nav.mailboxes'), href: serverUrl(org, server, '/mailboxes') },
         { key: 'credentials', label: t('nav.credentials'), href: serverUrl(org, server, '/credentials') },
         { key: 'routes', label: t('nav.routes'), href: serverUrl(org, server, '/routes') },
         { key: 'webhooks', label: t('nav.webhooks'), href: serverUrl(org, server, '/webhooks') },

@@ -8,7 +8,7 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del, p } from '../lib/api.js';
+import { get, post, patch, del, p } from '../lib/api.js';
 import {
     pageHeader, form, table, paginated, emptyState, link, badge, button, confirmAction, flash, copyButton, errorText, notice,
 } from '../lib/ui.js';
@@ -125,6 +125,22 @@ async function detailPage(ctx, box) {
         write ? button(t('domains.verify'), () => act(verifyAlert, () => post(`${base}/verify`), t('domains.verified_now')),
             { kind: 'primary', id: 'verify-domain' }) : null,
         write ? byEmail() : null));
+    // Mail hosting (doc/manual.md "Mail hosting"): the switch, for verified domains.
+    if (domain.verified) {
+        const hostingAlert = h('div', { class: 'section-alert' });
+        const state = domain.alias_of ? t('domains.hosting_alias', { target: domain.alias_of })
+            : domain.hosting ? t('domains.hosting_on') : t('domains.hosting_off');
+        let control = null;
+        if (write && !domain.alias_of) {
+            const input = h('input', { type: 'checkbox', id: 'hosting-switch', role: 'switch', checked: domain.hosting });
+            input.addEventListener('change', () => act(hostingAlert, () => patch(base, { hosting: input.checked }),
+                input.checked ? t('domains.hosting_now_on', { name: domain.name }) : t('domains.hosting_now_off', { name: domain.name })));
+            control = h('span', { class: 'switch' }, input, h('label', { for: 'hosting-switch' }, t('domains.hosting_label', { name: domain.name })));
+        }
+        box.append(h('section', { class: 'card', id: 'hosting' },
+            h('h2', null, t('domains.hosting_title')), h('p', null, state), hostingAlert, control,
+            domain.hosting ? h('p', null, link(serverUrl(org, server, '/mailboxes'), t('domains.hosting_mailboxes'))) : null));
+    }
     box.append(h('section', { class: 'card' },
         h('h2', null, t('domains.records_title')),
         h('p', { class: 'hint' }, t('domains.records_lead')),
