@@ -5,7 +5,8 @@
 # organization 404); at once the server is gone from the API, its credential no longer
 # authenticates at Postfix (535), its domain loses its verification and its permalink can
 # be used again; postgate-worker's job server_purge then removes its messages, raw copies,
-# webhook log and rows, and the server row itself, while another server's mail stays.
+# webhook log and rows, and the server row itself, while another server's mail stays; and
+# the same from the web admin's settings page (tests/browser/server_delete.mjs).
 #
 # Must never: pass when any row of the deleted server is left, or when another server's is gone.
 
@@ -23,7 +24,7 @@ export POSTGATE_WORKER_JOBS_INTERVAL=1   # the config already has a worker secti
 harness_start_worker
 harness_start_admin
 base=$HARNESS_ADMIN_URL
-plan 14
+plan 20
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -90,3 +91,11 @@ a=$(as admin POST "$srv" '{"name": "Gone again", "permalink": "gone"}')
 is "$(status "$a")" 201 "the permalink can be used again"
 is "$(code "$(as admin DELETE "$srv/gone")") $(code "$(as admin DELETE "$srv/gone")")" "200  404 NotFound" \
 	"deleting twice: the second time there is nothing to delete (404)"
+
+# The web admin's danger zone (tests/browser/server_delete.mjs), where Chromium is installed.
+as admin POST "$srv" '{"name": "Doomed", "permalink": "doomed"}' >/dev/null
+if harness_browser server_delete.mjs 4 1 BASE_URL="$base" USER_EMAIL=admin@example.test USER_PASSWORD='Adm1n-pass-phrase' \
+	ORG=acme SERVER=doomed SERVER_NAME=Doomed; then
+	is "$(sql "SELECT COUNT(*) FROM servers WHERE permalink = 'doomed' AND deleted_at IS NULL")" 0 \
+		"... and the deletion reached the database"
+fi

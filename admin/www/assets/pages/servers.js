@@ -1,5 +1,6 @@
-// servers.js -- an organization's mail servers: the list, creating one, and a server's
-// settings (mode, send limit, retention, spam thresholds, allow_sender, suspension).
+// servers.js -- an organization's mail servers: the list, creating one, a server's
+// settings (mode, send limit, retention, spam thresholds, allow_sender, suspension) and
+// deleting it (organization admins, its permalink typed out).
 //
 // Contract: doc/api.md "Servers". A PATCH is applied whole or not at all, so the form
 // sends every setting and the server's per-field errors land beside the fields. Blank
@@ -7,10 +8,12 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, patch, p } from '../lib/api.js';
-import { pageHeader, form, table, paginated, emptyState, link, badge, flash, notice } from '../lib/ui.js';
+import { get, post, patch, del, p } from '../lib/api.js';
 import {
-    loadOrg, loadServer, orgTabs, orgCrumbs, serverTabs, serverCrumbs, serverUrl, serverApi, canAdmin, linkPermalink,
+    pageHeader, form, table, paginated, emptyState, link, badge, flash, notice, button, confirmAction, errorText,
+} from '../lib/ui.js';
+import {
+    loadOrg, loadServer, orgTabs, orgCrumbs, orgUrl, serverTabs, serverCrumbs, serverUrl, serverApi, canAdmin, linkPermalink,
 } from './common.js';
 
 const modeOptions = () => [['Live', t('server.mode.Live')], ['Development', t('server.mode.Development')]];
@@ -112,6 +115,22 @@ async function settingsPage(ctx, box) {
         },
     });
     box.append(h('section', { class: 'card' }, h('h2', null, t('server.settings_title')), f.el));
+    // Deleting the server with its data (doc/api.md "Servers"): the permalink typed out.
+    box.append(h('section', { class: 'card danger-zone' },
+        h('h2', null, t('server.delete_title')),
+        h('p', null, t('server.delete_text')),
+        button(t('server.delete'), async () => {
+            const yes = await confirmAction({
+                title: t('server.delete_title'), message: t('server.delete_confirm', { name: server.name }),
+                confirmLabel: t('server.delete'), typeToConfirm: server.permalink,
+            });
+            if (!yes) return;
+            try {
+                await del(serverApi(org.permalink, server.permalink));
+                flash(t('server.deleted', { name: server.name }));
+                ctx.navigate(orgUrl(org, '/servers'));
+            } catch (err) { flash(errorText(err), 'error'); }
+        }, { kind: 'danger', id: 'delete-server' })));
 }
 
 export const routes = [
