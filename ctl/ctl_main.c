@@ -33,6 +33,7 @@ static const char usage_text[] =
     "  server create   --org ORG --name NAME --permalink P [--mode Live|Development]\n"
     "                  [--send-limit N] [--allow-sender]: a new mail server\n"
     "  server set      ORG/SERVER mode|send_limit|allow_sender|suspended VALUE\n"
+    "  server delete   ORG/SERVER: the server with its data (removed by postgate-worker)\n"
     "  domain create   (--server ORG/SERVER | --org ORG) --name DOMAIN [--verified] [--ed25519]:\n"
     "                  a sending domain with its DKIM keys; prints the DNS records to publish\n"
     "  domain hosting  ORG/SERVER DOMAIN on|off: a verified domain hosts mailboxes (or no longer)\n"

@@ -120,7 +120,21 @@ server_cmd(DB *db, int argc, char **argv)
             printf("server %s: %s = %s\n", argv[2], argv[3], argv[4]);
         return ctl_report(ret, error);
     }
-    msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE");
+    if (argc == 3 && strcmp(argv[1], "delete") == 0) {
+        if ((status = ctl_find_server(db, argv[2], &server)) != EX_OK)
+            return status;
+        /* Marked and its domains released together, or neither. */
+        if ((ret = db_begin(db)) >= 0 && (ret = server_delete(db, server.id)) >= 0 && (ret = db_commit(db)) >= 0) {
+            printf("deleted server %s; postgate-worker removes its messages and settings in the background\n",
+                   argv[2]);
+            return EX_OK;
+        }
+        db_rollback(db);
+        msg_error("server delete: %s", db_error(db));
+        return ctl_db_status(ret);
+    }
+    msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE"
+              " | server delete ORG/SERVER");
     return EX_USAGE;
 }
 

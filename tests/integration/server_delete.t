@@ -24,7 +24,7 @@ export POSTGATE_WORKER_JOBS_INTERVAL=1   # the config already has a worker secti
 harness_start_worker
 harness_start_admin
 base=$HARNESS_ADMIN_URL
-plan 20
+plan 22
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -91,6 +91,13 @@ a=$(as admin POST "$srv" '{"name": "Gone again", "permalink": "gone"}')
 is "$(status "$a")" 201 "the permalink can be used again"
 is "$(code "$(as admin DELETE "$srv/gone")") $(code "$(as admin DELETE "$srv/gone")")" "200  404 NotFound" \
 	"deleting twice: the second time there is nothing to delete (404)"
+
+ctl server create --org acme --name Cli --permalink cli >/dev/null
+out=$(ctl server delete acme/cli 2>&1)
+like "$out" '^deleted server acme/cli' "postgatectl server delete does the same"
+out=$(ctl server delete acme/cli 2>&1) && st=0 || st=$?
+is "$st $(sql "SELECT COUNT(*) FROM servers WHERE permalink = 'cli' AND deleted_at IS NULL")" "65 0" \
+	"... and a second time finds no such server (exit 65)"
 
 # The web admin's danger zone (tests/browser/server_delete.mjs), where Chromium is installed.
 as admin POST "$srv" '{"name": "Doomed", "permalink": "doomed"}' >/dev/null
