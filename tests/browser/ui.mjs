@@ -243,14 +243,16 @@ try {
     // ---------------------------------------------------------------- members
     await page.goto(`${BASE}/orgs/acme-mail/members`);
     await settled();
-    await page.getByRole('button', { name: 'Add member' }).waitFor();
-    await page.getByLabel('E-mail address').fill('nobody@example.test');
-    await page.getByRole('button', { name: 'Add member' }).click();
-    await page.locator('.form-alert:not(:empty)').waitFor();
-    check('adding an unknown user shows the server\'s answer', ((await page.locator('.form-alert').textContent()) ?? '').length > 0);
-    await page.getByLabel('E-mail address').fill(process.env.MEMBER_EMAIL);
-    await page.getByLabel('Role', { exact: true }).selectOption('readonly');
-    await page.getByRole('button', { name: 'Add member' }).click();
+    // The "Add member" card (the Invitations card below it has fields of the same names).
+    const addCard = page.locator('section.card', { has: page.getByRole('button', { name: 'Add member' }) });
+    await addCard.waitFor();
+    await addCard.getByLabel('E-mail address').fill('nobody@example.test');
+    await addCard.getByRole('button', { name: 'Add member' }).click();
+    await addCard.locator('.form-alert:not(:empty)').waitFor();
+    check('adding an unknown user shows the server\'s answer', ((await addCard.locator('.form-alert').textContent()) ?? '').length > 0);
+    await addCard.getByLabel('E-mail address').fill(process.env.MEMBER_EMAIL);
+    await addCard.getByLabel('Role', { exact: true }).selectOption('readonly');
+    await addCard.getByRole('button', { name: 'Add member' }).click();
     await page.locator('tbody tr', { hasText: process.env.MEMBER_EMAIL }).waitFor();
     check('the new member is listed', await page.locator('tbody tr', { hasText: process.env.MEMBER_EMAIL }).isVisible());
     await page.getByLabel(`Role of ${process.env.MEMBER_EMAIL}`).selectOption('member');

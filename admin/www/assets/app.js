@@ -17,6 +17,7 @@ import { notice, pageHeader, errorText, button, link, clearStaleFlash } from './
 import { routes as sessionRoutes } from './pages/session.js';
 import { routes as orgRoutes } from './pages/orgs.js';
 import { routes as memberRoutes } from './pages/members.js';
+import { routes as invitationRoutes } from './pages/invitations.js';
 import { routes as serverRoutes } from './pages/servers.js';
 import { routes as domainRoutes } from './pages/domains.js';
 import { routes as mailboxRoutes } from './pages/mailboxes.js';
@@ -35,6 +36,7 @@ const ROUTES = [
     ...twoFactorRoutes,
     ...orgRoutes,
     ...memberRoutes,
+    ...invitationRoutes,
     ...serverRoutes,
     ...domainRoutes,
     ...mailboxRoutes,

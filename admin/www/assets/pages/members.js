@@ -1,5 +1,6 @@
 // members.js -- an organization's members and their roles: the list, adding an existing
-// user by e-mail, changing a role, removing someone (or leaving).
+// user by e-mail, changing a role, removing someone (or leaving); invitations for people
+// without an account (the link shown once, pending ones listed and withdrawn).
 //
 // Contract: doc/api.md "Members". Admins manage members, owners also owners; the
 // server has the last word (LastOwner, Forbidden) and its answer is shown.
@@ -7,8 +8,56 @@
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
 import { get, post, patch, del, p } from '../lib/api.js';
-import { pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, notice, errorText } from '../lib/ui.js';
+import {
+    pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, notice, errorText, secretPanel,
+} from '../lib/ui.js';
 import { loadOrg, orgTabs, orgCrumbs, canAdmin, isOwner, ROLES } from './common.js';
+
+// Pending invitations and the form that makes one; its link is shown once (only the
+// token's hash is kept) for the admin to hand over.
+async function invitations(ctx, box, org, roleOptions) {
+    const base = p`/organizations/${org.permalink}/invitations`;
+    const { invitations: list } = await get(base);
+    const created = h('div', { class: 'created-slot' });
+    const withdraw = (i) => button(t('invites.withdraw'), async () => {
+        const yes = await confirmAction({ title: t('invites.withdraw_title'), message: t('invites.withdraw_text', { email: i.email }), confirmLabel: t('invites.withdraw') });
+        if (!yes) return;
+        try {
+            await del(`${base}/${encodeURIComponent(i.uuid)}`);
+            flash(t('invites.withdrawn', { email: i.email }));
+            ctx.reload();
+        } catch (err) { flash(errorText(err), 'error'); }
+    }, { kind: 'danger-small', 'aria-label': t('invites.withdraw_named', { email: i.email }) });
+    const f = form({
+        fields: [
+            { name: 'email', label: t('members.email'), type: 'email', required: true, hint: t('invites.email_hint') },
+            { name: 'role', label: t('members.role'), type: 'select', options: roleOptions, value: 'member' },
+        ],
+        submitLabel: t('invites.create'),
+        async onSubmit(v) {
+            const { invitation } = await post(base, v);
+            f.el.reset();
+            const link = `${window.location.origin}/invitations/${invitation.token}`;
+            created.replaceChildren(secretPanel({
+                title: t('invites.link_title', { email: invitation.email }),
+                warning: t('invites.link_warning'),
+                value: link,
+                details: [[t('members.role'), t(`role.${invitation.role}`)]],
+                onDone: () => ctx.reload(),
+            }));
+            created.querySelector('.secret-panel').focus();
+        },
+    });
+    box.append(h('section', { class: 'card', id: 'invitations' }, h('h2', null, t('invites.title')),
+        h('p', { class: 'hint' }, t('invites.lead')), created,
+        list.length === 0 ? h('p', { class: 'muted' }, t('invites.none')) : table([
+            { label: t('members.email'), cell: (i) => i.email },
+            { label: t('members.role'), cell: (i) => t(`role.${i.role}`) },
+            { label: t('invites.expires'), cell: (i) => formatDate(i.expires_at) },
+            { label: t('common.actions'), cell: withdraw },
+        ], list, { caption: t('invites.title') }),
+        f.el));
+}
 
 async function membersPage(ctx, box) {
     const org = await loadOrg(ctx.params.org);
@@ -77,7 +126,9 @@ async function membersPage(ctx, box) {
                 ctx.reload();
             },
         });
-        box.append(h('section', { class: 'card' }, h('h2', null, t('members.add_title')), f.el),
+        box.append(h('section', { class: 'card' }, h('h2', null, t('members.add_title')), f.el));
+        await invitations(ctx, box, org, roleOptions);
+        box.append(
             h('section', { class: 'card' }, h('h2', null, t('members.roles_title')),
                 h('dl', { class: 'facts' }, ROLES.flatMap((r) => [h('dt', null, t(`role.${r}`)), h('dd', null, t(`role.${r}.text`))]))));
     } else {

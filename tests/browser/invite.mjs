@@ -1,0 +1,69 @@
+// invite.mjs -- inviting someone in the web admin (Debian's headless Chromium,
+// playwright-core): an organization admin makes an invitation on the Members page and gets
+// its link once, logs out; the link opens the public page, which refuses a weak password
+// beside the field, then makes the account and sends the person to log in, after which they
+// see the organization. No console error, page error or CSP violation besides the one 400
+// the weak password causes on purpose.
+//
+// Environment: BASE_URL, USER_EMAIL, USER_PASSWORD (an admin of ORG), ORG, ORG_NAME,
+// NEW_EMAIL, NEW_PASSWORD. Prints PASS/FAIL lines and DONE (tests/browser/scenario.mjs);
+// tests/integration/invitations.t checks the database afterwards.
+
+import { check, openPage } from './scenario.mjs';
+
+const { BASE_URL: BASE, ORG, ORG_NAME, NEW_EMAIL, NEW_PASSWORD } = process.env;
+const { browser, page, problems, settled } = await openPage({ counts: (text) => !/status of 400 \(Bad Request\)/.test(text) });
+const login = async (email, password) => {
+    await page.goto(`${BASE}/login`);
+    await settled();
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+};
+try {
+    await login(process.env.USER_EMAIL, process.env.USER_PASSWORD);
+    await page.waitForURL((u) => u.pathname === '/orgs');
+    await page.goto(`${BASE}/orgs/${ORG}/members`);
+    await settled();
+    const card = page.locator('#invitations');
+    check('the Members page has an Invitations section with none waiting', await card.getByText('No invitations are waiting.').isVisible());
+    await card.getByLabel('E-mail address').fill(NEW_EMAIL);
+    await card.getByLabel('Role').selectOption('member');
+    await card.getByRole('button', { name: 'Create invitation' }).click();
+    await card.locator('.secret-panel').waitFor();
+    const link = await card.locator('.secret-panel .secret-value').inputValue();
+    check('the invitation link is shown once, with a warning', /\/invitations\/[A-Za-z0-9]{40}$/.test(link)
+        && await card.getByText('It is shown only this once').isVisible(), link);
+    await card.getByRole('button', { name: 'I have saved it' }).click();
+    await settled();
+    check('... and the invitation is listed as waiting', await page.locator('#invitations table').getByText(NEW_EMAIL).isVisible());
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+
+    await page.goto(link);
+    await settled();
+    check('the link opens the page to join, without a login', await page.getByRole('heading', { name: 'Join an organization' }).isVisible());
+    await page.getByLabel('First name').fill('Nina');
+    await page.getByLabel('Password').fill('password123');
+    await page.getByRole('button', { name: 'Accept the invitation' }).click();
+    await page.locator('[data-field="password"] .field-error:not(:empty)').waitFor();
+    check('a weak password is refused beside the field', ((await page.locator('[data-field="password"] .field-error').textContent()) ?? '').length > 10);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Accept the invitation' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    await settled();
+    const text = (await page.locator('#flash').textContent()) ?? '';
+    check('accepting makes the account and asks to log in', text.includes(`Your account is ready and you joined ${ORG}`), text);
+    await page.getByLabel('E-mail address').fill(NEW_EMAIL);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL((u) => u.pathname === `/orgs/${ORG}/servers`);
+    await settled();
+    check('the new member logs in and lands in the organization', (await page.locator('h1').first().textContent()) === ORG_NAME);
+    check('no console error, page error or CSP violation', problems.length === 0, problems.join(' | '));
+    console.log('DONE');
+} catch (err) {
+    check('the scenario ran to its end', false, err.stack || err);
+} finally {
+    await browser.close();
+}
