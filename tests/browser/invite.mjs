@@ -2,17 +2,20 @@
 // playwright-core): an organization admin makes an invitation on the Members page and gets
 // its link once, logs out; the link opens the public page, which refuses a weak password
 // beside the field, then makes the account and sends the person to log in, after which they
-// see the organization. No console error, page error or CSP violation besides the one 400
-// the weak password causes on purpose.
+// see the organization. Then the installation's Users page: the new account listed,
+// installation admin granted and revoked, revoking the last admin refused. No console
+// error, page error or CSP violation besides the 400 of the weak password and the 409 of
+// the last admin, both made on purpose.
 //
-// Environment: BASE_URL, USER_EMAIL, USER_PASSWORD (an admin of ORG), ORG, ORG_NAME,
+// Environment: BASE_URL, USER_EMAIL, USER_PASSWORD (an admin of ORG and the installation's
+// only administrator), ORG, ORG_NAME,
 // NEW_EMAIL, NEW_PASSWORD. Prints PASS/FAIL lines and DONE (tests/browser/scenario.mjs);
 // tests/integration/invitations.t checks the database afterwards.
 
 import { check, openPage } from './scenario.mjs';
 
 const { BASE_URL: BASE, ORG, ORG_NAME, NEW_EMAIL, NEW_PASSWORD } = process.env;
-const { browser, page, problems, settled } = await openPage({ counts: (text) => !/status of 400 \(Bad Request\)/.test(text) });
+const { browser, page, problems, settled } = await openPage({ counts: (text) => !/status of (400 \(Bad Request\)|409 \(Conflict\))/.test(text) });
 const login = async (email, password) => {
     await page.goto(`${BASE}/login`);
     await settled();
@@ -60,6 +63,32 @@ try {
     await page.waitForURL((u) => u.pathname === `/orgs/${ORG}/servers`);
     await settled();
     check('the new member logs in and lands in the organization', (await page.locator('h1').first().textContent()) === ORG_NAME);
+    check('... and, being no installation admin, has no Users link', !(await page.getByRole('link', { name: 'Users', exact: true }).count()));
+
+    // The installation's users, for its admin (USER_EMAIL is one).
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    await login(process.env.USER_EMAIL, process.env.USER_PASSWORD);
+    await page.waitForURL((u) => u.pathname === '/orgs');
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/users');
+    await settled();
+    check('an installation admin\'s Users page lists the new account', await page.locator('table').getByText(NEW_EMAIL, { exact: true }).isVisible());
+    await page.getByLabel(`${NEW_EMAIL} is an installation administrator`).check();
+    const granted = (await page.locator('#flash', { hasText: 'is an installation administrator now' }).textContent().catch(() => '')) ?? '';
+    await page.getByLabel(`${NEW_EMAIL} is an installation administrator`).uncheck();
+    await page.locator('#flash', { hasText: 'no longer' }).waitFor().catch(() => {});
+    check('the switch grants installation admin and revokes it', granted.includes(NEW_EMAIL)
+        && ((await page.locator('#flash').textContent()) ?? '').includes(`${NEW_EMAIL} is no longer`));
+    const self = page.getByLabel(`${process.env.USER_EMAIL} is an installation administrator`);
+    await self.click();   // not uncheck(): the refusal turns it back on, which uncheck() would call a failure
+    // The switch is disabled while the request runs; the answer puts it back.
+    await page.waitForFunction((label) => {
+        const input = [...document.querySelectorAll('input[role="switch"]')].find((i) => i.labels[0]?.textContent === label);
+        return input && !input.disabled;
+    }, `${process.env.USER_EMAIL} is an installation administrator`);
+    check('revoking the last admin is refused, and the switch stays on', await self.isChecked()
+        && /last|admin/i.test((await page.locator('#flash').textContent()) ?? ''), await page.locator('#flash').textContent());
     check('no console error, page error or CSP violation', problems.length === 0, problems.join(' | '));
     console.log('DONE');
 } catch (err) {

@@ -29,6 +29,7 @@ import { routes as webhookRoutes } from './pages/webhooks.js';
 import { routes as suppressionRoutes } from './pages/suppressions.js';
 import { routes as ipPoolRoutes } from './pages/ippools.js';
 import { routes as twoFactorRoutes } from './pages/twofactor.js';
+import { routes as userRoutes } from './pages/users.js';
 
 const ROUTES = [
     { path: '/', page: (ctx) => ctx.navigate('/orgs', { replace: true }) },
@@ -47,6 +48,7 @@ const ROUTES = [
     ...webhookRoutes,
     ...suppressionRoutes,
     ...ipPoolRoutes,
+    ...userRoutes,
     { path: '*', page: notFoundPage, public: true },
 ];
 
@@ -75,6 +77,7 @@ function topbar() {
                 h('li', null, h('a', { href: '/orgs', 'aria-current': state.current?.startsWith('/orgs') ? 'page' : null }, t('nav.organizations'))),
                 h('li', null, h('a', { href: '/ip-pools', 'aria-current': state.current?.startsWith('/ip-pools') ? 'page' : null }, t('nav.ip_pools'))),
                 user.admin ? h('li', null, h('a', { href: '/postfix/queue', 'aria-current': state.current === '/postfix/queue' ? 'page' : null }, t('nav.queue'))) : null,
+                user.admin ? h('li', null, h('a', { href: '/users', 'aria-current': state.current === '/users' ? 'page' : null }, t('nav.users'))) : null,
                 h('li', null, h('a', { href: '/account', 'aria-current': state.current === '/account' ? 'page' : null }, t('nav.account'))))) : null,
         h('div', { class: 'topbar-end' },
             h('div', { class: 'lang' }, h('label', { for: langId }, t('nav.language')), select),
