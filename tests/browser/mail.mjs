@@ -336,6 +336,14 @@ try {
     await settled();
     check('the route is listed with its endpoint', await page.locator('#routes tbody tr', { hasText: `support@${E.LIVE_DOMAIN}` }).count() === 1
         && await page.locator('#routes tbody tr', { hasText: 'desk@example.org (Address)' }).count() === 1);
+    const changed = new RegExp(`Route support@${E.LIVE_DOMAIN.replace(/\./g, '\\.')} changed`);
+    await page.getByLabel(`Spam handling of support@${E.LIVE_DOMAIN}`).selectOption('Quarantine');
+    check('a route\'s spam handling is changed in its row', await flashHas(changed), await flashText());
+    await page.reload();
+    await settled();
+    check('... and kept after a reload (the mode select beside it, leaving Endpoint would drop the endpoint)',
+        (await page.getByLabel(`Spam handling of support@${E.LIVE_DOMAIN}`).inputValue()) === 'Quarantine'
+        && (await page.getByLabel(`Mode of support@${E.LIVE_DOMAIN}`).inputValue()) === 'Endpoint');
     await shoot('routes');
 
     // ---------------------------------------------------------------- DKIM rotation

@@ -1,7 +1,8 @@
 // routes.js -- where a server's incoming mail goes: routes (address → mode and
 // endpoint), the endpoints they deliver to (HTTP, SMTP, an address), and track domains.
 //
-// Contract: doc/api.md "Routes of a server" and "Endpoints of a server". A route in mode
+// Contract: doc/api.md "Routes of a server" and "Endpoints of a server". A route's mode and
+// spam handling are changed in place in its row. A route in mode
 // Endpoint needs an endpoint, so the route form offers the server's endpoints and says
 // to create one first when there is none. Track domains: doc/api.md "Track domains of a
 // server"; each shows the CNAME to publish with a copy button.
@@ -11,7 +12,7 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del } from '../lib/api.js';
+import { get, post, patch, del } from '../lib/api.js';
 import {
     pageHeader, form, table, paginated, emptyState, button, confirmAction, flash, errorText, notice, copyButton,
 } from '../lib/ui.js';
@@ -58,6 +59,29 @@ async function routesPage(ctx, box) {
         } catch (err) { flash(errorText(err), 'error'); }
     }, { kind: 'danger-small', 'aria-label': t('routes.delete_named', { name }) });
 
+    // A route's mode or spam handling, changed in place (PATCH); the API's refusal (a mode
+    // Endpoint without an endpoint, say) is shown and the choice put back.
+    const choice = (r, field, values, labelKey, label) => {
+        if (!write) return t(`${labelKey}.${r[field]}`);
+        const sel = h('select', { 'aria-label': label(r.address) },
+            values.map((v) => h('option', { value: v }, t(`${labelKey}.${v}`))));
+        sel.value = r[field];
+        sel.addEventListener('change', async () => {
+            sel.disabled = true;
+            try {
+                const { route } = await patch(`${base}/routes/${encodeURIComponent(r.uuid)}`, { [field]: sel.value });
+                r[field] = route[field];
+                flash(t('routes.changed', { name: r.address }));
+            } catch (err) {
+                sel.value = r[field];
+                flash(errorText(err), 'error');
+            } finally {
+                sel.disabled = false;
+            }
+        });
+        return sel;
+    };
+
     // ---- routes
     const routesBox = h('section', { class: 'card', id: 'routes' }, h('h2', null, t('routes.title')));
     if (routes.length === 0) {
@@ -65,9 +89,9 @@ async function routesPage(ctx, box) {
     } else {
         routesBox.append(paginated(routes, (slice) => table([
             { label: t('routes.address'), cell: (r) => h('code', { class: 'break strong' }, r.address) },
-            { label: t('routes.mode'), cell: (r) => t(`routes.mode.${r.mode}`) },
+            { label: t('routes.mode'), cell: (r) => choice(r, 'mode', MODES, 'routes.mode', (address) => t('routes.mode_of', { address })) },
             { label: t('routes.endpoint'), cell: (r) => endpointName(r.endpoint) },
-            { label: t('routes.spam_mode'), cell: (r) => t(`routes.spam.${r.spam_mode}`) },
+            { label: t('routes.spam_mode'), cell: (r) => choice(r, 'spam_mode', SPAM_MODES, 'routes.spam', (address) => t('routes.spam_of', { address })) },
             { label: t('routes.token_address'), cell: (r) => h('code', { class: 'break' }, r.token_address) },
             { label: t('common.actions'), cell: (r) => (write ? remove(t('routes.route'), r.address, `${base}/routes/${encodeURIComponent(r.uuid)}`) : null) },
         ], slice, { caption: t('routes.title') })));
