@@ -394,6 +394,20 @@ try {
     await page.getByRole('button', { name: 'Assign' }).click();
     check('the pool is assigned to the organization', await flashHas(new RegExp(`Assigned to ${E.ORG}`)));
     await shoot('ip-pool');
+    // A server's pool rules, choosing among the organization's pools.
+    await go(`${SRV}/settings`);
+    const rulesCard = page.locator('section.pool-rules');
+    await rulesCard.getByRole('button', { name: 'Add rule' }).click();
+    await rulesCard.locator('[data-field="from"] .field-error:not(:empty)').waitFor().catch(() => {});
+    check('a pool rule without any pattern is refused beside its field', /at least one pattern/.test((await rulesCard.locator('[data-field="from"] .field-error').textContent()) ?? ''));
+    await rulesCard.getByLabel('IP pool').selectOption({ label: 'Transactional' });
+    await rulesCard.getByLabel('From').fill(`billing@${E.LIVE_DOMAIN}`);
+    await rulesCard.getByRole('button', { name: 'Add rule' }).click();
+    check('a server\'s pool rule is added', await flashHas(/Rule added/), await flashText());
+    await settled();
+    check('... and listed with its pool and pattern', await page.locator('section.pool-rules tbody tr', { hasText: 'Transactional' })
+        .filter({ hasText: `billing@${E.LIVE_DOMAIN}` }).count() === 1);
+    await shoot('server-rules');
     await page.getByRole('link', { name: 'Postfix queue', exact: true }).click();
     await settled();
     check('the Postfix queue page answers (a list or "The queue is empty")', await visible('The queue is empty') || await page.locator('tbody tr').count() > 0);

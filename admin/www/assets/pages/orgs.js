@@ -11,6 +11,7 @@ import {
     pageHeader, form, table, paginated, emptyState, link, badge, button, confirmAction, flash, notice, errorText,
 } from '../lib/ui.js';
 import { orgApi, loadOrg, orgUrl, orgTabs, orgCrumbs, canAdmin, isOwner, linkPermalink } from './common.js';
+import { poolRulesCard } from './poolrules.js';
 
 function timeZones() {
     try {
@@ -98,6 +99,10 @@ async function settingsPage(ctx, box) {
         });
         box.append(h('section', { class: 'card' }, h('h2', null, t('orgs.settings_title')), f.el));
     }
+    box.append(await poolRulesCard(ctx, {
+        title: t('poolrules.org_title'), lead: t('poolrules.org_lead'), write: canAdmin(org),
+        base: `${orgApi(org.permalink)}/ip-pool-rules`, orgApiPath: orgApi(org.permalink),
+    }));
     if (isOwner(org)) {
         box.append(h('section', { class: 'card danger-zone' },
             h('h2', null, t('orgs.delete_title')),

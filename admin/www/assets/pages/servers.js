@@ -15,6 +15,7 @@ import {
 import {
     loadOrg, loadServer, orgTabs, orgCrumbs, orgUrl, serverTabs, serverCrumbs, serverUrl, serverApi, canAdmin, linkPermalink,
 } from './common.js';
+import { poolRulesCard } from './poolrules.js';
 
 const modeOptions = () => [['Live', t('server.mode.Live')], ['Development', t('server.mode.Development')]];
 
@@ -96,6 +97,10 @@ async function settingsPage(ctx, box) {
             h('dt', null, t('server.token')), h('dd', null, h('code', null, server.token)),
             h('dt', null, t('servers.status')), h('dd', null, statusBadge(server)),
             h('dt', null, t('common.created')), h('dd', null, formatDate(server.created_at)))));
+    const rules = () => poolRulesCard(ctx, {
+        title: t('poolrules.server_title'), lead: t('poolrules.server_lead'), write: canAdmin(org),
+        base: `${serverApi(org.permalink, server.permalink)}/ip-pool-rules`, orgApiPath: `/organizations/${encodeURIComponent(org.permalink)}`,
+    });
     if (!canAdmin(org)) {
         box.append(notice(t('server.readonly_notice')), table([
             { label: t('server.setting'), cell: (r) => r[0] },
@@ -103,6 +108,7 @@ async function settingsPage(ctx, box) {
         ], settingFields(server, false).filter((f) => f.name !== 'name').map((f) => [f.label,
             f.type === 'checkbox' ? (f.value ? t('common.yes') : t('common.no'))
                 : f.value === '' || f.value === null ? t('server.none') : String(f.type === 'select' ? t(`server.mode.${f.value}`) : f.value)])));
+        box.append(await rules());
         return;
     }
     const f = form({
@@ -114,7 +120,7 @@ async function settingsPage(ctx, box) {
             ctx.reload();
         },
     });
-    box.append(h('section', { class: 'card' }, h('h2', null, t('server.settings_title')), f.el));
+    box.append(h('section', { class: 'card' }, h('h2', null, t('server.settings_title')), f.el), await rules());
     // Deleting the server with its data (doc/api.md "Servers"): the permalink typed out.
     box.append(h('section', { class: 'card danger-zone' },
         h('h2', null, t('server.delete_title')),
