@@ -393,6 +393,19 @@ try {
     await page.locator('#main input[name="organization"]').fill(E.ORG);
     await page.getByRole('button', { name: 'Assign' }).click();
     check('the pool is assigned to the organization', await flashHas(new RegExp(`Assigned to ${E.ORG}`)));
+    await settled();
+    const poolSettings = page.locator('#pool-settings');
+    await poolSettings.getByLabel('Connections per destination').fill('0');
+    await poolSettings.getByRole('button', { name: 'Save changes' }).click();
+    await poolSettings.locator('[data-field="destination_concurrency_limit"] .field-error:not(:empty)').waitFor().catch(() => {});
+    check('a pool limit out of range is refused beside its field',
+        ((await poolSettings.locator('[data-field="destination_concurrency_limit"] .field-error').textContent()) ?? '').length > 0);
+    await poolSettings.getByLabel('Connections per destination').fill('5');
+    await poolSettings.getByLabel('Seconds between deliveries to a destination').fill('2');
+    await poolSettings.getByRole('button', { name: 'Save changes' }).click();
+    check('the pool\'s Postfix limits are saved', await flashHas(/Saved/), await flashText());
+    await settled();
+    check('... and shown after the reload', (await page.locator('#pool-settings').getByLabel('Connections per destination').inputValue()) === '5');
     await shoot('ip-pool');
     // A server's pool rules, choosing among the organization's pools.
     await go(`${SRV}/settings`);

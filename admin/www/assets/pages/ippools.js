@@ -1,6 +1,7 @@
 // ippools.js -- IP pools: the list (all of them for installation administrators, the
 // ones assigned to your organizations for everyone else), and a pool's page with its
-// addresses and the organizations that may use it. Only installation administrators
+// settings (name, default, Postfix's per-destination limits), its addresses and the
+// organizations that may use it. Only installation administrators
 // create, change and delete pools, addresses and assignments (the API says 403 to others,
 // and the page does not offer it).
 //
@@ -10,7 +11,7 @@
 
 import { h } from '../lib/dom.js';
 import { t, formatDate } from '../lib/i18n.js';
-import { get, post, del, p } from '../lib/api.js';
+import { get, post, patch, del, p } from '../lib/api.js';
 import {
     pageHeader, form, table, emptyState, link, badge, button, confirmAction, flash, errorText,
 } from '../lib/ui.js';
@@ -59,6 +60,31 @@ async function poolPage(ctx, box) {
             after();
         } catch (err) { flash(errorText(err), 'error'); }
     };
+    // The pool's own settings: Postfix's limits per destination for each of its addresses.
+    const limit = (v) => (v === null || v === undefined ? t('pools.postfix_default') : String(v));
+    if (admin) {
+        const sf = form({
+            fields: [
+                { name: 'name', label: t('pools.name'), value: pool.name, required: true },
+                { name: 'default', label: t('pools.default'), type: 'checkbox', value: pool.default, hint: t('pools.default_hint') },
+                { name: 'destination_concurrency_limit', label: t('pools.concurrency'), type: 'number', value: pool.destination_concurrency_limit ?? '',
+                    nullable: true, min: 1, max: 1000, step: 1, hint: t('pools.concurrency_hint') },
+                { name: 'destination_rate_delay', label: t('pools.rate_delay'), type: 'number', value: pool.destination_rate_delay ?? '',
+                    nullable: true, min: 0, max: 3600, step: 1, hint: t('pools.rate_delay_hint') },
+            ],
+            submitLabel: t('common.save'),
+            async onSubmit(v) {
+                await patch(base, v);
+                flash(t('common.saved'));
+                ctx.reload();
+            },
+        });
+        box.append(h('section', { class: 'card', id: 'pool-settings' }, h('h2', null, t('pools.settings_title')), sf.el));
+    } else {
+        box.append(h('section', { class: 'card' }, h('h2', null, t('pools.settings_title')), h('dl', { class: 'facts' },
+            h('dt', null, t('pools.concurrency')), h('dd', null, limit(pool.destination_concurrency_limit)),
+            h('dt', null, t('pools.rate_delay')), h('dd', null, limit(pool.destination_rate_delay)))));
+    }
     const addrBox = h('section', { class: 'card' }, h('h2', null, t('pools.addresses')));
     if (pool.addresses.length === 0) {
         addrBox.append(emptyState(t('pools.no_addresses_title'), admin ? t('pools.no_addresses_text') : t('pools.no_addresses_readonly')));
