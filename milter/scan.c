@@ -19,26 +19,13 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
-/* Appends "name:value" with CRLF line ends (Postfix may hand folded values with "\n"). */
-static void
-append_header(BUF *out, const char *name, const char *value)
-{
-    buf_printf(out, "%s:", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '\n' && (p == value || p[-1] != '\r'))
-            buf_append_char(out, '\r');
-        buf_append_char(out, *p);
-    }
-    buf_append_str(out, "\r\n");
-}
-
 BUF *
 scan_message(const MILTER_CTX *mc)
 {
     BUF *m = buf_new(mc->header_bytes + buf_len(mc->body) + 64);
 
     for (size_t h = 0; h < mc->nheaders; h++)
-        append_header(m, mc->headers[h].name, mc->headers[h].value);
+        milter_store_header(m, mc->headers[h].name, mc->headers[h].value);   /* CRLF line ends */
     buf_append_str(m, "\r\n");
     buf_append(m, buf_data(mc->body), buf_len(mc->body));
     return m;

@@ -15,10 +15,10 @@
 #include "util/mem.h"
 
 /* A hosted domain d: verified, hosting on, its server (if any) and organization live. The
- * caller's WHERE adds HOSTED_WHERE. */
-#define HOSTED_JOIN "JOIN domains d ON d.id = x.domain_id AND d.verified_name IS NOT NULL AND d.hosting = 1 " \
-    "LEFT JOIN servers s ON s.id = d.server_id " \
+ * caller's WHERE adds HOSTED_WHERE; HOSTED_OWNER joins d's owner (s, o) alone. */
+#define HOSTED_OWNER "LEFT JOIN servers s ON s.id = d.server_id " \
     "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) AND o.deleted_at IS NULL "
+#define HOSTED_JOIN "JOIN domains d ON d.id = x.domain_id AND d.verified_name IS NOT NULL AND d.hosting = 1 " HOSTED_OWNER
 #define HOSTED_WHERE "(s.id IS NULL OR s.deleted_at IS NULL)"
 
 /* Splits a lower-cased key into local part (may be empty: "@domain") and domain; 0 bad. */
@@ -49,10 +49,8 @@ int
 hosting_domain_list(DB *db, char ***names_r, size_t *count_r)
 {
     return db_query_strings(db, names_r, count_r,
-                            "SELECT DISTINCT LOWER(d.name) FROM domains d LEFT JOIN servers s ON s.id = d.server_id "
-                            "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
-                            "AND o.deleted_at IS NULL WHERE d.verified_name IS NOT NULL AND d.hosting = 1 AND "
-                            HOSTED_WHERE, DB_NOARGS);
+                            "SELECT DISTINCT LOWER(d.name) FROM domains d " HOSTED_OWNER
+                            "WHERE d.verified_name IS NOT NULL AND d.hosting = 1 AND " HOSTED_WHERE, DB_NOARGS);
 }
 
 int
@@ -80,10 +78,8 @@ hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r)
     *server_id_r = 0;
     if (!split(address, local, sizeof(local), domain, sizeof(domain)))
         return 0;
-    ret = db_query(db, &res, "SELECT IFNULL(d.server_id, 0) FROM domains d LEFT JOIN servers s ON s.id = d.server_id "
-                   "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
-                   "AND o.deleted_at IS NULL WHERE d.verified_name = ? AND d.hosting = 1 AND " HOSTED_WHERE,
-                   DB_ARGS(DB_STR(domain)));
+    ret = db_query(db, &res, "SELECT IFNULL(d.server_id, 0) FROM domains d " HOSTED_OWNER
+                   "WHERE d.verified_name = ? AND d.hosting = 1 AND " HOSTED_WHERE, DB_ARGS(DB_STR(domain)));
     if (ret > 0)
         *server_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
     db_result_free(res);
@@ -100,13 +96,10 @@ alias_target(DB *db, const char *domain, char *target, size_t size)
 
     /* The target is checked afresh: verified, hosting, no alias itself, and of the same
      * organization (whatever wrote alias_of, one tenant's name never reaches another's). */
-    ret = db_query(db, &res, "SELECT LOWER(t.name) FROM domains x JOIN domains t ON t.id = x.alias_of "
+    ret = db_query(db, &res, "SELECT LOWER(t.name) FROM domains d JOIN domains t ON t.id = d.alias_of "
                    "AND t.verified_name IS NOT NULL AND t.hosting = 1 AND t.alias_of IS NULL "
-                   "LEFT JOIN servers ts ON ts.id = t.server_id "
-                   "JOIN domains d ON d.id = x.id AND d.verified_name IS NOT NULL AND d.hosting = 1 "
-                   "LEFT JOIN servers s ON s.id = d.server_id "
-                   "JOIN organizations o ON o.id = COALESCE(d.organization_id, s.organization_id) "
-                   "AND o.deleted_at IS NULL WHERE x.verified_name = ? AND " HOSTED_WHERE " "
+                   "LEFT JOIN servers ts ON ts.id = t.server_id " HOSTED_OWNER
+                   "WHERE d.verified_name = ? AND d.hosting = 1 AND " HOSTED_WHERE " "
                    "AND COALESCE(t.organization_id, ts.organization_id) = o.id AND (ts.id IS NULL OR ts.deleted_at IS NULL)",
                    DB_ARGS(DB_STR(domain)));
     if (ret > 0)

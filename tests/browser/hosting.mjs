@@ -22,7 +22,7 @@ const { BASE_URL: BASE, ORG, SERVER, DOMAIN, SCREENSHOT_DIR: SHOTS } = process.e
 const NEW = `erin@${DOMAIN}`;
 
 // The weak password's 400 is the one failed request the scenario makes on purpose.
-const { browser, page, problems, settled } = await openPage({ counts: (text) => !/status of 400 \(Bad Request\)/.test(text) });
+const { browser, page, problems, settled, logIn } = await openPage({ counts: (text) => !/status of 400 \(Bad Request\)/.test(text) });
 try {
     const flash = async (text) => {
         await page.locator('#flash', { hasText: text }).waitFor({ timeout: 5000 }).catch(() => {});
@@ -35,11 +35,7 @@ try {
     };
     const row = (text) => page.locator('table.data tbody tr', { hasText: text }).first();
 
-    await page.goto(`${BASE}/login`);
-    await settled();
-    await page.getByLabel('E-mail address').fill(process.env.USER_EMAIL);
-    await page.getByLabel('Password').fill(process.env.USER_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(BASE, process.env.USER_EMAIL, process.env.USER_PASSWORD);
     await page.waitForURL((u) => u.pathname === '/orgs');
     await page.goto(`${BASE}/orgs/${ORG}/servers/${SERVER}`);
     await settled();

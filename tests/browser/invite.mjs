@@ -15,14 +15,8 @@
 import { check, openPage } from './scenario.mjs';
 
 const { BASE_URL: BASE, ORG, ORG_NAME, NEW_EMAIL, NEW_PASSWORD } = process.env;
-const { browser, page, problems, settled } = await openPage({ counts: (text) => !/status of (400 \(Bad Request\)|409 \(Conflict\))/.test(text) });
-const login = async (email, password) => {
-    await page.goto(`${BASE}/login`);
-    await settled();
-    await page.getByLabel('E-mail address').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-};
+const { browser, page, problems, settled, logIn } = await openPage({ counts: (text) => !/status of (400 \(Bad Request\)|409 \(Conflict\))/.test(text) });
+const login = (email, password) => logIn(BASE, email, password);
 try {
     await login(process.env.USER_EMAIL, process.env.USER_PASSWORD);
     await page.waitForURL((u) => u.pathname === '/orgs');

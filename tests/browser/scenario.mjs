@@ -13,7 +13,8 @@ export function check(name, cond, why = '') {
 }
 
 // A browser and one page at laptop size in English. problems collects console errors, page
-// errors and CSP violations for which counts(message text, page) is true (default: all).
+// errors and CSP violations for which counts(message text, page) is true (default: all);
+// settled() waits for a page to be drawn, logIn(base, email, password) submits the login form.
 export async function openPage({ counts = () => true } = {}) {
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage();
@@ -25,5 +26,13 @@ export async function openPage({ counts = () => true } = {}) {
     });
     // app.js marks #main aria-busy while a page is drawn.
     const settled = () => page.locator('#main[aria-busy="false"]').waitFor({ timeout: 10000 }).catch(() => {});
-    return { browser, page, problems, settled };
+    // Logs in on base's login page (the caller waits for where it lands).
+    const logIn = async (base, email, password) => {
+        await page.goto(`${base}/login`);
+        await settled();
+        await page.getByLabel('E-mail address').fill(email);
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Log in' }).click();
+    };
+    return { browser, page, problems, settled, logIn };
 }

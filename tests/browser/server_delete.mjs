@@ -11,13 +11,9 @@
 import { check, openPage } from './scenario.mjs';
 
 const { BASE_URL: BASE, ORG, SERVER, SERVER_NAME } = process.env;
-const { browser, page, problems, settled } = await openPage();
+const { browser, page, problems, settled, logIn } = await openPage();
 try {
-    await page.goto(`${BASE}/login`);
-    await settled();
-    await page.getByLabel('E-mail address').fill(process.env.USER_EMAIL);
-    await page.getByLabel('Password').fill(process.env.USER_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(BASE, process.env.USER_EMAIL, process.env.USER_PASSWORD);
     await page.waitForURL((u) => u.pathname === '/orgs');
     await page.goto(`${BASE}/orgs/${ORG}/servers/${SERVER}/settings`);
     await settled();

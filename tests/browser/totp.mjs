@@ -27,15 +27,9 @@ async function steady() {
 }
 const codeAt = (secret, step) => execFileSync('oathtool', ['--totp', '-b', '-N', `@${step * 30}`, secret]).toString().trim();
 
-const { browser, page, problems, settled } = await openPage();
+const { browser, page, problems, settled, logIn } = await openPage();
 try {
-    const login = async () => {
-        await page.goto(`${BASE}/login`);
-        await settled();
-        await page.getByLabel('E-mail address').fill(process.env.USER_EMAIL);
-        await page.getByLabel('Password').fill(process.env.USER_PASSWORD);
-        await page.getByRole('button', { name: 'Log in' }).click();
-    };
+    const login = () => logIn(BASE, process.env.USER_EMAIL, process.env.USER_PASSWORD);
 
     await login();
     await page.waitForURL((u) => u.pathname === '/orgs');
