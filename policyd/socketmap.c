@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mail/hosting.h"
 #include "mail/inbound.h"
@@ -28,9 +29,12 @@
  * domain, outgoing ones included, and trivial-rewrite defers all delivery when the map
  * says TEMP. The set is small, so it is loaded whole, refreshed every DOMAIN_REFRESH
  * seconds, and kept as it was when a refresh fails: a MariaDB outage does not stop
- * Postfix from delivering queued mail. Only before the first load is the answer TEMP.
+ * Postfix from delivering queued mail. Lookups that arrive while the first list loads wait
+ * for it (at most FIRST_LOAD_WAIT seconds); only when there is still no list is the answer
+ * TEMP.
  */
 #define DOMAIN_REFRESH 10
+#define FIRST_LOAD_WAIT 10
 
 /* One cached list of domain names: the relay domains (inbound.h) or the hosted domains
  * (hosting.h, for virtual_mailbox_domains, and the gate of every hosting lookup, so mail
@@ -44,6 +48,7 @@ typedef struct domain_cache {
     double loaded_at;
     int valid;
     int refreshing;                     /* one connection is loading the list */
+    pthread_cond_t loaded;              /* broadcast when a load ends, for the first list's waiters */
 } DOMAIN_CACHE;
 
 static int
@@ -59,8 +64,10 @@ load_hosted(DB *db, const PGCONF *cfg, char ***names_r, size_t *n_r)
     return hosting_domain_list(db, names_r, n_r);
 }
 
-static DOMAIN_CACHE relay_cache = {"incoming domains", load_relay, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0};
-static DOMAIN_CACHE hosted_cache = {"hosted domains", load_hosted, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0};
+static DOMAIN_CACHE relay_cache = {"incoming domains", load_relay, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0,
+                                   PTHREAD_COND_INITIALIZER};
+static DOMAIN_CACHE hosted_cache = {"hosted domains", load_hosted, PTHREAD_MUTEX_INITIALIZER, NULL, 0, -1e9, 0, 0,
+                                    PTHREAD_COND_INITIALIZER};
 
 static int
 cmp_name(const void *a, const void *b)
@@ -103,6 +110,7 @@ domains_refresh(CONN *c, DOMAIN_CACHE *dc)
     /* After a failure, try again in a second rather than at every lookup. */
     dc->loaded_at = clock_mono() - (ok ? 0 : DOMAIN_REFRESH - 1);
     dc->refreshing = 0;
+    pthread_cond_broadcast(&dc->loaded);
     pthread_mutex_unlock(&dc->lock);
     domains_free(old, nold);
     dbpool_put(c->ctx->pool, db);
@@ -133,6 +141,17 @@ cache_has(CONN *c, DOMAIN_CACHE *dc, const char *lower, int *refresh_r)
     if (claimed)
         *refresh_r |= dc == &relay_cache ? 1 : 2;
     pthread_mutex_lock(&dc->lock);
+    if (!dc->valid && dc->refreshing) {
+        /* Another connection is loading the first list: wait for it (bounded) rather than
+         * answer TEMP to every lookup that arrives while a freshly started policyd loads. */
+        struct timespec until;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += FIRST_LOAD_WAIT;
+        while (!dc->valid && dc->refreshing)
+            if (pthread_cond_timedwait(&dc->loaded, &dc->lock, &until) != 0)
+                break;
+    }
     if (!dc->valid)
         ret = -1;
     else

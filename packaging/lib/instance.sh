@@ -26,6 +26,7 @@
 #                                [INSTANCE_POSTFIX_CONFIG_DIR INSTANCE_SMTP_PORT INSTANCE_MAILLOG]
 #   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
 #   instance_write_postgate_config FILE MIGRATIONS_DIR [DB_NAME]
+#   instance_dns_start DIR PORT DNSMASQ_ARGS... [INSTANCE_DNS_RESOLVER], instance_dns_stop DIR
 #   instance_spamd_start DIR PORT [INSTANCE_SPAMD_ADDRESS], instance_spamd_stop DIR
 #   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
 #   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
@@ -438,6 +439,55 @@ instance_sink_stop() {
 		instance_kill_pid "$pid" 10 || return 1
 	fi
 	rm -f "$dir/smtp-sink.pid"
+}
+
+# ---------------------------------------------------------------- DNS
+
+# A private resolver for names the caller decides: dnsmasq on 127.0.0.1:PORT answering
+# only from its command line (--txt-record=NAME,TEXT, --host-record=NAME,ADDR,
+# --local=/DOMAIN/ for NXDOMAIN; no resolv.conf, no hosts file, no upstream), so the
+# daemons' lookups (dns.resolver) depend neither on this machine's resolver nor on the
+# network. Exports INSTANCE_DNS_RESOLVER (the dns.resolver value, 127.0.0.1:PORT).
+instance_dns_start() {
+	local dir port pid
+	[ $# -ge 2 ] || { instance_error "usage: instance_dns_start DIR PORT [DNSMASQ_ARGS...]"; return 1; }
+	command -v dnsmasq >/dev/null 2>&1 ||
+		{ instance_error "dnsmasq missing: run 'packaging/install-deps test' as root"; return 1; }
+	dir=$(instance_abspath "$1")
+	port=$2
+	shift 2
+	mkdir -p "$dir" || return 1
+	instance_require_port_free "$port" || return 1
+	instance_spawn "$dir/dns.pid" "$dir/dns.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+		--no-poll --bind-interfaces --listen-address=127.0.0.1 --port="$port" --user=root --pid-file= \
+		--log-facility="$dir/dnsmasq.log" "$@" || return 1
+	pid=$(instance_pidfile_read "$dir/dns.pid") || return 1
+	if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" instance_dns_answers "$port"; then
+		instance_log_tail "$dir/dnsmasq.log"
+		instance_kill_pid "$pid" 5
+		instance_error "dnsmasq did not answer on 127.0.0.1:$port"
+		return 1
+	fi
+	export INSTANCE_DNS_RESOLVER="127.0.0.1:$port"
+}
+
+# True once something answers a DNS query over UDP on 127.0.0.1:PORT.
+instance_dns_answers() {
+	/usr/bin/python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+s.sendto(b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x10\x00\x01', ('127.0.0.1', int(sys.argv[1])))
+s.recvfrom(512)
+PY
+}
+
+instance_dns_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	if pid=$(instance_pidfile_read "$dir/dns.pid"); then
+		instance_kill_pid "$pid" 10 || return 1
+	fi
+	rm -f "$dir/dns.pid"
 }
 
 # ---------------------------------------------------------------- spamd and clamd

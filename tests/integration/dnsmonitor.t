@@ -21,21 +21,12 @@ plan 17
 
 ctl() { $HARNESS_CTL "$@"; }
 DNS_PORT=$(instance_free_port) || diag "no port for dnsmasq"
-dns_pid=
-dns_stop() {
-	if [ -n "$dns_pid" ]; then
-		kill "$dns_pid" 2>/dev/null || true
-		wait "$dns_pid" 2>/dev/null || true
-		dns_pid=
-	fi
-}
+# The private resolver, restarted with other records as the test goes on (same port).
+dns_stop() { instance_dns_stop "$HARNESS_DIR/dns"; }
 trap 'dns_stop; harness_on_exit $?' EXIT
 dns_start() {
 	dns_stop
-	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address=127.0.0.1 \
-		--port="$DNS_PORT" --user=root --pid-file= --log-facility="$HARNESS_DIR/dnsmasq.log" "$@" &
-	dns_pid=$!
-	sleep 0.5
+	instance_dns_start "$HARNESS_DIR/dns" "$DNS_PORT" "$@" || diag "dnsmasq did not start on port $DNS_PORT"
 }
 
 ctl org create --name Acme --permalink acme >/dev/null

@@ -367,21 +367,8 @@ harness_start_dns() {
 	HARNESS_DNS_PORT=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
 		harness_setup_failed "no free port for dnsmasq"
 	HARNESS_STARTED+=(dns)
-	instance_spawn "$HARNESS_DIR/dns.pid" "$HARNESS_DIR/dns.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-		--no-poll --bind-interfaces --listen-address=127.0.0.1 --port="$HARNESS_DNS_PORT" --user=root --pid-file= \
-		--log-facility="$HARNESS_DIR/dnsmasq.log" "$@" || harness_setup_failed "dnsmasq did not start"
-	harness_wait_for 10 harness_dns_answers || harness_setup_failed "dnsmasq did not answer: $(tail -5 "$HARNESS_DIR/dnsmasq.log" 2>/dev/null)"
-	export HARNESS_DNS_PORT POSTGATE_DNS_RESOLVER="127.0.0.1:$HARNESS_DNS_PORT"
-}
-
-# True once dnsmasq answers a query over UDP.
-harness_dns_answers() {
-	/usr/bin/python3 - "$HARNESS_DNS_PORT" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
-s.sendto(b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x10\x00\x01', ('127.0.0.1', int(sys.argv[1])))
-s.recvfrom(512)
-PY
+	instance_dns_start "$HARNESS_DIR" "$HARNESS_DNS_PORT" "$@" || harness_setup_failed "dnsmasq did not start"
+	export HARNESS_DNS_PORT POSTGATE_DNS_RESOLVER="$INSTANCE_DNS_RESOLVER"
 }
 
 # harness_start_admin: postgate-admin on a free loopback port (loopback is its trusted
@@ -517,7 +504,7 @@ harness_stop_all() {
 		sink) instance_sink_stop "$HARNESS_DIR/sink" ;;
 		spamd) instance_spamd_stop "$HARNESS_DIR/spamd" ;;
 		clamd) instance_clamd_stop "$HARNESS_DIR/clamd" ;;
-		dns) instance_postgate_stop "$HARNESS_DIR" dns ;;
+		dns) instance_dns_stop "$HARNESS_DIR" ;;
 		oidc-provider) instance_postgate_stop "$HARNESS_DIR" oidc-provider ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac

@@ -46,33 +46,12 @@ export POSTGATE_POSTFIX_POSTQUEUE_PATH="$HARNESS_DIR/postqueue"
 # depend on the domain's tokens), stopped by the trap below.
 DNS_PORT=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" "$HARNESS_INJECTION_PORT")
 export POSTGATE_DNS_RESOLVER="127.0.0.1:$DNS_PORT"
-dns_pid=
-dns_stop() {
-	if [ -n "$dns_pid" ]; then
-		kill "$dns_pid" 2>/dev/null || true
-		wait "$dns_pid" 2>/dev/null || true
-		dns_pid=
-	fi
-}
+# The private resolver, restarted with other records as the test goes on (same port).
+dns_stop() { instance_dns_stop "$HARNESS_DIR/dns"; }
 trap 'dns_stop; harness_on_exit $?' EXIT
-# dns_start ARGS...: dnsmasq answering only from its command line (no resolv.conf, no hosts).
 dns_start() {
 	dns_stop
-	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address=127.0.0.1 \
-		--port="$DNS_PORT" --user=root --pid-file= --log-facility="$HARNESS_DIR/dnsmasq.log" "$@" &
-	dns_pid=$!
-	harness_wait_for 10 dig_ok || diag "dnsmasq did not answer: $(tail -5 "$HARNESS_DIR/dnsmasq.log" 2>/dev/null)"
-}
-dig_ok() { /usr/bin/python3 - "$DNS_PORT" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
-q = b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x10\x00\x01'
-s.sendto(q, ('127.0.0.1', int(sys.argv[1])))
-try:
-    s.recv(512); sys.exit(0)
-except Exception:
-    sys.exit(1)
-PY
+	instance_dns_start "$HARNESS_DIR/dns" "$DNS_PORT" "$@" || diag "dnsmasq did not start on port $DNS_PORT"
 }
 
 harness_start_admin
