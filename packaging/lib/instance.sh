@@ -27,6 +27,8 @@
 #   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
 #   instance_write_postgate_config FILE MIGRATIONS_DIR [DB_NAME]
 #   instance_dns_start DIR PORT DNSMASQ_ARGS... [INSTANCE_DNS_RESOLVER], instance_dns_stop DIR
+#   instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT [INSTANCE_WEBMAIL_URL],
+#   instance_roundcube_stop DIR
 #   instance_spamd_start DIR PORT [INSTANCE_SPAMD_ADDRESS], instance_spamd_stop DIR
 #   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
 #   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
@@ -298,6 +300,109 @@ instance_dovecot_stop() {
 	pid=$(instance_pidfile_read "$dir/dovecot.pid") || return 0
 	instance_kill_pid "$pid" 20
 	rm -f "$dir/dovecot.pid"
+}
+
+# ---------------------------------------------------------------- Roundcube
+
+# instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT: Debian's Roundcube
+# (roundcube-core, -sqlite3, -plugins) served by PHP's built-in web server on
+# 127.0.0.1:PORT with four workers, as www-data, against the IMAP, SMTP submission (AUTH
+# with the mailbox's own address and password) and ManageSieve of this host's loopback
+# ports. Its configuration, SQLite database, logs and temporary files live in DIR
+# (ROUNDCUBE_CONFIG_DIR); /etc/roundcube is neither read nor touched. A production host
+# serves the same package through its own web server (doc/manual.md, "Webmail").
+# Exports INSTANCE_WEBMAIL_URL.
+instance_roundcube_start() {
+	local dir port pid key
+	[ $# -eq 5 ] || {
+		instance_error "usage: instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT"
+		return 1
+	}
+	[ -f /usr/share/roundcube/index.php ] && command -v php >/dev/null 2>&1 || {
+		instance_error "Roundcube missing: run 'packaging/install-deps demo' (or test) as root"
+		return 1
+	}
+	dir=$(instance_abspath "$1")
+	port=$2
+	mkdir -p "$dir/config" "$dir/db" "$dir/logs" "$dir/temp" || return 1
+	chmod 755 "$dir" "$dir/config"
+	# The package's defaults (Debian keeps them in /etc/roundcube, read-only here).
+	ln -sf /etc/roundcube/defaults.inc.php "$dir/config/defaults.inc.php" || return 1
+	if [ -e /etc/roundcube/mimetypes.php ]; then ln -sf /etc/roundcube/mimetypes.php "$dir/config/mimetypes.php"; fi
+	key=$(head -c 18 /dev/urandom | base64 | tr -d '\n')
+	cat >"$dir/config/config.inc.php" <<-EOF || return 1
+		<?php
+		// A private Roundcube of postgate's tests and demo (packaging/lib/instance.sh).
+		\$config = [];
+		\$config['db_dsnw'] = 'sqlite:///$dir/db/roundcube.sqlite?mode=0640';
+		\$config['imap_host'] = '127.0.0.1:$3';
+		\$config['smtp_host'] = '127.0.0.1:$4';
+		\$config['smtp_user'] = '%u';
+		\$config['smtp_pass'] = '%p';
+		// Mailbox passwords are kept as argon2id hashes, which CRAM-MD5 cannot check (it is
+		// for the servers' SMTP credentials): Roundcube would otherwise pick it, advertised.
+		\$config['smtp_auth_type'] = 'PLAIN';
+		\$config['managesieve_host'] = '127.0.0.1:$5';
+		\$config['managesieve_vacation'] = 1;
+		\$config['managesieve_forward'] = 1;
+		\$config['plugins'] = ['managesieve', 'markasjunk'];
+		\$config['log_dir'] = '$dir/logs/';
+		\$config['temp_dir'] = '$dir/temp/';
+		\$config['des_key'] = '$key';
+		\$config['product_name'] = 'postgate webmail';
+		\$config['support_url'] = '';
+		\$config['skin'] = 'elastic';
+		\$config['enable_installer'] = false;
+		\$config['enable_spellcheck'] = false;
+		\$config['login_autocomplete'] = 0;
+		// The user's identity is the address they logged in with: no domain is added.
+		\$config['username_domain'] = '';
+		\$config['mail_domain'] = '';
+		// Loopback only, plain-text IMAP and SMTP (the private Dovecot and Postfix have no TLS).
+		\$config['use_https'] = false;
+	EOF
+	if [ ! -s "$dir/db/roundcube.sqlite" ]; then
+		php -r '$db = new PDO("sqlite:" . $argv[1]); $db->exec(file_get_contents($argv[2])) !== false or exit(1);' \
+			"$dir/db/roundcube.sqlite" /usr/share/roundcube/SQL/sqlite.initial.sql ||
+			{ instance_error "could not create Roundcube's SQLite database"; return 1; }
+	fi
+	chown -R www-data:www-data "$dir/db" "$dir/logs" "$dir/temp" || return 1
+	chgrp www-data "$dir/config/config.inc.php" && chmod 640 "$dir/config/config.inc.php" || return 1
+	instance_require_port_free "$port" || return 1
+	instance_spawn "$dir/roundcube.pid" "$dir/logs/server.log" env -i PATH=/usr/bin:/bin \
+		ROUNDCUBE_CONFIG_DIR="$dir/config" PHP_CLI_SERVER_WORKERS=4 \
+		setpriv --reuid=www-data --regid=www-data --init-groups \
+		php -S "127.0.0.1:$port" -t /var/lib/roundcube/public_html || return 1
+	pid=$(instance_pidfile_read "$dir/roundcube.pid") || return 1
+	if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" instance_http_answers "$port" "$pid"; then
+		instance_log_tail "$dir/logs/server.log"
+		instance_log_tail "$dir/logs/errors.log"
+		instance_error "Roundcube did not answer on 127.0.0.1:$port"
+		return 1
+	fi
+	instance_pid_alive "$pid" || { instance_log_tail "$dir/logs/server.log"; instance_error "Roundcube exited"; return 1; }
+	export INSTANCE_WEBMAIL_URL="http://127.0.0.1:$port/"
+}
+
+# True once 127.0.0.1:PORT answers an HTTP request with 200 (or PID has died: the wait ends).
+instance_http_answers() {
+	instance_pid_alive "$2" || return 0
+	curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$1/" 2>/dev/null
+}
+
+# PHP's server forks its workers into its process group (setsid made it the leader): stop
+# them all, not only the parent.
+instance_roundcube_stop() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	pid=$(instance_pidfile_read "$dir/roundcube.pid") || return 0
+	kill -TERM -- "-$pid" 2>/dev/null
+	if ! instance_wait_until 10 instance_pgroup_empty "$pid"; then
+		instance_error "Roundcube's web server (process group $pid) ignored SIGTERM; killing it"
+		kill -KILL -- "-$pid" 2>/dev/null
+		instance_wait_until 5 instance_pgroup_empty "$pid"
+	fi
+	rm -f "$dir/roundcube.pid"
 }
 
 # ---------------------------------------------------------------- MariaDB

@@ -357,6 +357,22 @@ harness_start_dovecot() {
 	instance_dovecot_start "$HARNESS_DOVECOT_DIR" || harness_setup_failed "Dovecot did not start"
 }
 
+# harness_start_webmail: Debian's Roundcube on a free loopback port (instance.sh) against the
+# private Dovecot's IMAP and ManageSieve and the private Postfix's SMTP port (the mailbox
+# user's AUTH). Needs harness_start_dovecot. Exports HARNESS_WEBMAIL_URL.
+harness_start_webmail() {
+	local port admin=${HARNESS_ADMIN_URL:-:0}
+	[ -f /usr/share/roundcube/index.php ] && command -v php >/dev/null 2>&1 ||
+		skip_all "Roundcube missing: run 'packaging/install-deps test' as root"
+	port=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "${INSTANCE_IMAP_PORT:-0}" \
+		"${INSTANCE_SIEVE_PORT:-0}" "${admin##*:}") || harness_setup_failed "no free port for Roundcube"
+	HARNESS_STARTED+=(webmail)
+	instance_roundcube_start "$HARNESS_DIR/roundcube" "$port" "$INSTANCE_IMAP_PORT" "$INSTANCE_SMTP_PORT" \
+		"$INSTANCE_SIEVE_PORT" || harness_setup_failed "Roundcube did not start"
+	HARNESS_WEBMAIL_URL=$INSTANCE_WEBMAIL_URL
+	export HARNESS_WEBMAIL_URL
+}
+
 # harness_start_dns ARGS...: dnsmasq on a free loopback port, answering only from its
 # command line (--txt-record=NAME,TEXT, --host-record=NAME,ADDR, --local=/DOMAIN/; no
 # resolv.conf, no hosts, no upstream), and POSTGATE_DNS_RESOLVER exported so that the
@@ -505,6 +521,7 @@ harness_stop_all() {
 		spamd) instance_spamd_stop "$HARNESS_DIR/spamd" ;;
 		clamd) instance_clamd_stop "$HARNESS_DIR/clamd" ;;
 		dns) instance_dns_stop "$HARNESS_DIR" ;;
+		webmail) instance_roundcube_stop "$HARNESS_DIR/roundcube" ;;
 		oidc-provider) instance_postgate_stop "$HARNESS_DIR" oidc-provider ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		esac
