@@ -31,6 +31,7 @@ static const MGMT_ROUTE *const tables[] = {
     mgmt_suppressions_routes,
     mgmt_trackdomains_routes,
     mgmt_mailboxes_routes,
+    mgmt_mailbox_self_routes,
     mgmt_stats_routes,
 };
 

@@ -27,7 +27,7 @@
 #   instance_postfix_start DIR, instance_postfix_stop DIR, instance_postfix_pid DIR
 #   instance_write_postgate_config FILE MIGRATIONS_DIR [DB_NAME]
 #   instance_dns_start DIR PORT DNSMASQ_ARGS... [INSTANCE_DNS_RESOLVER], instance_dns_stop DIR
-#   instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT [INSTANCE_WEBMAIL_URL],
+#   instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT [ADMIN_URL] [INSTANCE_WEBMAIL_URL],
 #   instance_roundcube_stop DIR
 #   instance_spamd_start DIR PORT [INSTANCE_SPAMD_ADDRESS], instance_spamd_stop DIR
 #   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
@@ -308,16 +308,19 @@ instance_dovecot_stop() {
 # (roundcube-core, -sqlite3, -plugins) served by PHP's built-in web server on
 # 127.0.0.1:PORT with four workers, as www-data, against the IMAP, SMTP submission (AUTH
 # with the mailbox's own address and password) and ManageSieve of this host's loopback
-# ports. Its configuration, SQLite database, logs and temporary files live in DIR
+# ports. With ADMIN_URL (postgate-admin's), the password plugin changes the mailbox's
+# password there (POST /api/v2/mailbox/password, proven by the current one). Its
+# configuration, SQLite database, logs and temporary files live in DIR
 # (ROUNDCUBE_CONFIG_DIR); /etc/roundcube is neither read nor touched. A production host
 # serves the same package through its own web server (doc/manual.md, "Webmail").
 # Exports INSTANCE_WEBMAIL_URL.
 instance_roundcube_start() {
-	local dir port pid key
-	[ $# -eq 5 ] || {
-		instance_error "usage: instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT"
+	local dir port pid key admin=${6:-} plugins="'managesieve', 'markasjunk'"
+	[ $# -eq 5 ] || [ $# -eq 6 ] || {
+		instance_error "usage: instance_roundcube_start DIR PORT IMAP_PORT SMTP_PORT SIEVE_PORT [ADMIN_URL]"
 		return 1
 	}
+	[ -z "$admin" ] || plugins+=", 'password'"
 	[ -f /usr/share/roundcube/index.php ] && command -v php >/dev/null 2>&1 || {
 		instance_error "Roundcube missing: run 'packaging/install-deps demo' (or test) as root"
 		return 1
@@ -345,7 +348,7 @@ instance_roundcube_start() {
 		\$config['managesieve_host'] = '127.0.0.1:$5';
 		\$config['managesieve_vacation'] = 1;
 		\$config['managesieve_forward'] = 1;
-		\$config['plugins'] = ['managesieve', 'markasjunk'];
+		\$config['plugins'] = [$plugins];
 		\$config['log_dir'] = '$dir/logs/';
 		\$config['temp_dir'] = '$dir/temp/';
 		\$config['des_key'] = '$key';
@@ -361,6 +364,20 @@ instance_roundcube_start() {
 		// Loopback only, plain-text IMAP and SMTP (the private Dovecot and Postfix have no TLS).
 		\$config['use_https'] = false;
 	EOF
+	if [ -n "$admin" ]; then
+		cat >>"$dir/config/config.inc.php" <<-EOF || return 1
+			// Settings > Password: postgate-admin checks the current password and the policy.
+			\$config['password_driver'] = 'httpapi';
+			\$config['password_httpapi_url'] = '${admin%/}/api/v2/mailbox/password';
+			\$config['password_httpapi_var_user'] = 'address';
+			\$config['password_httpapi_var_curpass'] = 'current_password';
+			\$config['password_httpapi_var_newpass'] = 'new_password';
+			\$config['password_httpapi_expect'] = '/"status": *"success"/';
+			\$config['password_confirm_current'] = true;
+			\$config['password_minimum_length'] = 10;
+			\$config['password_require_nonalpha'] = true;
+		EOF
+	fi
 	if [ ! -s "$dir/db/roundcube.sqlite" ]; then
 		php -r '$db = new PDO("sqlite:" . $argv[1]); $db->exec(file_get_contents($argv[2])) !== false or exit(1);' \
 			"$dir/db/roundcube.sqlite" /usr/share/roundcube/SQL/sqlite.initial.sql ||

@@ -7,7 +7,8 @@
 //
 // Environment: BASE_URL (postgate-admin), ADMIN_EMAIL, ADMIN_PASSWORD, ORG, SERVER, DOMAIN
 // (not yet on the server), WEBMAIL_URL (Roundcube), PASSWORD_1, PASSWORD_2 (the two
-// mailboxes' passwords), SUBJECT (of the first message), SCREENSHOT_DIR (optional). The
+// mailboxes' passwords), NEW_PASSWORD_1 (the first user changes hers to it in Roundcube's
+// settings), SUBJECT (of the first message), SCREENSHOT_DIR (optional). The
 // mailboxes are ann@DOMAIN and ben@DOMAIN. Prints "PASS<TAB>name" / "FAIL<TAB>name<TAB>why"
 // lines and "DONE" at the end; tests/integration/webmail.t turns them into TAP and reads the
 // mailboxes back over IMAP. A step that throws fails and ends the run.
@@ -138,6 +139,15 @@ try {
     const replyText = back ? await ann.p.locator('#messagebody').textContent() : '';
     check(`${ANN} reads the reply, with her message quoted`, back !== null && replyText.includes(REPLY) && replyText.includes(BODY), replyText);
     await shoot(ann.p, 'webmail-reply');
+
+    // Settings > Password (the password plugin asks postgate-admin, proven by the current one).
+    await ann.p.goto(`${WEBMAIL}?_task=settings&_action=plugin.password`);
+    await ann.p.locator('#curpasswd').fill(process.env.PASSWORD_1);
+    await ann.p.locator('#newpasswd').fill(process.env.NEW_PASSWORD_1);
+    await ann.p.locator('#confpasswd').fill(process.env.NEW_PASSWORD_1);
+    await ann.p.getByRole('button', { name: 'Save' }).click();
+    check(`${ANN} changes her password in Roundcube's settings`, await ann.p.locator('#messagestack', { hasText: 'Successfully saved' })
+        .waitFor({ timeout: 20000 }).then(() => true, () => false), await ann.p.locator('#messagestack').textContent().catch(() => ''));
     await ann.context.close();
     await ben.context.close();
 

@@ -359,7 +359,8 @@ harness_start_dovecot() {
 
 # harness_start_webmail: Debian's Roundcube on a free loopback port (instance.sh) against the
 # private Dovecot's IMAP and ManageSieve and the private Postfix's SMTP port (the mailbox
-# user's AUTH). Needs harness_start_dovecot. Exports HARNESS_WEBMAIL_URL.
+# user's AUTH); after harness_start_admin, its password plugin changes passwords there.
+# Needs harness_start_dovecot. Exports HARNESS_WEBMAIL_URL.
 harness_start_webmail() {
 	local port admin=${HARNESS_ADMIN_URL:-:0}
 	[ -f /usr/share/roundcube/index.php ] && command -v php >/dev/null 2>&1 ||
@@ -368,7 +369,7 @@ harness_start_webmail() {
 		"${INSTANCE_SIEVE_PORT:-0}" "${admin##*:}") || harness_setup_failed "no free port for Roundcube"
 	HARNESS_STARTED+=(webmail)
 	instance_roundcube_start "$HARNESS_DIR/roundcube" "$port" "$INSTANCE_IMAP_PORT" "$INSTANCE_SMTP_PORT" \
-		"$INSTANCE_SIEVE_PORT" || harness_setup_failed "Roundcube did not start"
+		"$INSTANCE_SIEVE_PORT" ${HARNESS_ADMIN_URL:+"$HARNESS_ADMIN_URL"} || harness_setup_failed "Roundcube did not start"
 	HARNESS_WEBMAIL_URL=$INSTANCE_WEBMAIL_URL
 	export HARNESS_WEBMAIL_URL
 }
