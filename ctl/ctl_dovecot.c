@@ -7,7 +7,8 @@
  * names, the mail location, the quota plugin with the quota-status service Postfix asks at
  * RCPT, quota_clone copying each mailbox's usage to the table mailbox_usage through the
  * dict service, Sieve at delivery with each user's own scripts, which ManageSieve
- * manages, and the Junk folder), DIR/postgate-sql.conf.ext (the MariaDB connection and
+ * manages, what the scripts send going to Postfix's loopback service for Dovecot
+ * (postfix.dovecot_address) with the mailbox as envelope sender, and the Junk folder), DIR/postgate-sql.conf.ext (the MariaDB connection and
  * queries), DIR/postgate-dict.conf.ext (the same connection and the usage table's map)
  * and DIR/postgate-spam.sieve, run before each user's script: mail postgate-milter judged
  * spam (X-Postal-Spam: yes, a field the milter removes from everything it did not write)
@@ -129,8 +130,13 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
         || !plain_value("database.name", cfg->database_name, 0)
         || !plain_value("database.socket", cfg->database_socket, 1)
         || !plain_value("database.host", cfg->database_host, 0) || !plain_value("dovecot.lmtp_listen", lmtp, 0)
-        || !plain_value("dovecot.quota_status_listen", cfg->dovecot_quota_status_listen, 0))
+        || !plain_value("dovecot.quota_status_listen", cfg->dovecot_quota_status_listen, 0)
+        || !plain_value("postfix.dovecot_address", cfg->postfix_dovecot_address, 0))
         return EX_CONFIG;
+    if (strncmp(cfg->postfix_dovecot_address, "inet:", 5) != 0) {
+        msg_error("postfix.dovecot_address: \"%s\" is not inet:host:port", cfg->postfix_dovecot_address);
+        return EX_CONFIG;
+    }
     if (mdir[0] != '/') {
         msg_error("dovecot.mail_directory: \"%s\" is not an absolute path", mdir);
         return EX_CONFIG;
@@ -171,6 +177,12 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
     buf_printf(s, "plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n  sieve_before = %s/" SPAM_SIEVE "\n}\n"
                "namespace inbox {\n  inbox = yes\n  mailbox Junk {\n    special_use = \\Junk\n"
                "    auto = subscribe\n  }\n}\n", dir);
+    /* What the scripts send (vacation replies, redirects) goes to Postfix's loopback service
+     * for Dovecot (postfix.dovecot_address), with the mailbox as envelope sender: the milter
+     * takes it there as the mailbox's own outgoing mail (DKIM, history, limits). */
+    buf_printf(s, "submission_host = %s\n"
+               "plugin {\n  sieve_vacation_send_from_recipient = yes\n  sieve_redirect_envelope_from = recipient\n}\n",
+               cfg->postfix_dovecot_address + 5);
     if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
         || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
                                 "  user = %s\n", cfg->dovecot_mail_user)) == NULL

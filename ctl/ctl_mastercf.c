@@ -12,54 +12,62 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
+/* The loopback services: what, the configuration key of the address, address, daemon name. */
+static void
+loopback_specs(const PGCONF *cfg, const char *what[LOOPBACKS], const char *key[LOOPBACKS],
+               const char *address[LOOPBACKS], const char *daemon[LOOPBACKS])
+{
+    static const char *const whats[LOOPBACKS] = {"release", "injection", "forward", "dovecot"};
+    static const char *const keys[LOOPBACKS] = {"postfix.release_address", "postfix.injection_address",
+                                                "postfix.forward_address", "postfix.dovecot_address"};
+
+    for (int i = 0; i < LOOPBACKS; i++) {
+        what[i] = whats[i];
+        key[i] = keys[i];
+    }
+    address[0] = cfg->postfix_release_address;
+    address[1] = cfg->postfix_injection_address;
+    address[2] = cfg->postfix_forward_address;
+    address[3] = cfg->postfix_dovecot_address;
+    daemon[0] = cfg->postfix_release_daemon_name;
+    daemon[1] = cfg->postfix_injection_daemon_name;
+    daemon[2] = FORWARD_DAEMON_NAME;
+    daemon[3] = DOVECOT_DAEMON_NAME;
+}
+
 int
 mastercf_check(const PF *pf)
 {
-    const PGCONF *cfg = pf->cfg;
-    int status = 0;
+    const char *what[LOOPBACKS], *key[LOOPBACKS], *address[LOOPBACKS], *daemon[LOOPBACKS];
 
-    {
-        const char *addresses[LOOPBACKS] = {cfg->postfix_release_address, cfg->postfix_injection_address,
-                                            cfg->postfix_forward_address};
-        const char *daemon_names[LOOPBACKS] = {cfg->postfix_release_daemon_name, cfg->postfix_injection_daemon_name,
-                                               FORWARD_DAEMON_NAME};
-        static const char *const keys[LOOPBACKS] = {"postfix.release", "postfix.injection", "postfix.forward"};
-
-        for (int i = 0; i < LOOPBACKS; i++) {
-            if (strncmp(addresses[i], "inet:", 5) != 0 || !inet_spec_ok(addresses[i] + 5)
-                || strpbrk(addresses[i], " \t\r\n,{}=/") != NULL) {
-                msg_error("%s_address: \"%s\" is not inet:host:port", keys[i], addresses[i]);
-                status = EX_CONFIG;
-                goto done;
-            }
-            if (*daemon_names[i] == '\0' || strpbrk(daemon_names[i], " \t\r\n,=") != NULL) {
-                msg_error("%s_daemon_name: \"%s\" must be one word", keys[i], daemon_names[i]);
-                status = EX_CONFIG;
-                goto done;
-            }
+    loopback_specs(pf->cfg, what, key, address, daemon);
+    for (int i = 0; i < LOOPBACKS; i++) {
+        if (strncmp(address[i], "inet:", 5) != 0 || !inet_spec_ok(address[i] + 5)
+            || strpbrk(address[i], " \t\r\n,{}=/") != NULL) {
+            msg_error("%s: \"%s\" is not inet:host:port", key[i], address[i]);
+            return EX_CONFIG;
         }
-        if (strcmp(addresses[0], addresses[1]) == 0 || strcmp(daemon_names[0], daemon_names[1]) == 0) {
-            msg_error("postfix.release_* and postfix.injection_* must differ in address and daemon name");
-            status = EX_CONFIG;
-            goto done;
+        if (*daemon[i] == '\0' || strpbrk(daemon[i], " \t\r\n,=") != NULL) {
+            msg_error("the daemon name of %s's service, \"%s\", must be one word", key[i], daemon[i]);
+            return EX_CONFIG;
         }
-        if (strcmp(addresses[2], addresses[0]) == 0 || strcmp(addresses[2], addresses[1]) == 0
-            || strcmp(daemon_names[0], FORWARD_DAEMON_NAME) == 0 || strcmp(daemon_names[1], FORWARD_DAEMON_NAME) == 0) {
-            msg_error("postfix.forward_address must differ from the release and injection addresses (and "
-                      "\"" FORWARD_DAEMON_NAME "\" is its daemon name)");
-            status = EX_CONFIG;
-            goto done;
+        /* Each service its own address and daemon name: the milter tells them apart by the name. */
+        for (int j = 0; j < i; j++) {
+            if (strcmp(address[i], address[j]) == 0 || strcmp(daemon[i], daemon[j]) == 0) {
+                msg_error("%s and %s (and their daemon names, \"%s\" and \"%s\") must differ",
+                          key[j], key[i], daemon[j], daemon[i]);
+                return EX_CONFIG;
+            }
         }
     }
-
-done:
-    return status;
+    return 0;
 }
 
 int
 mastercf_load(PF *pf)
 {
     const PGCONF *cfg = pf->cfg;
+    const char *what[LOOPBACKS], *key[LOOPBACKS], *address[LOOPBACKS], *daemon[LOOPBACKS];
     BUF *out = buf_new(4096);
     int status;
 
@@ -82,24 +90,22 @@ mastercf_load(PF *pf)
         kv_free(&all);
     }
 
+    loopback_specs(cfg, what, key, address, daemon);
     for (int i = 0; i < LOOPBACKS; i++) {
         LOOPBACK *lb = &pf->loop[i];
-        const char *address = i == 0 ? cfg->postfix_release_address
-            : i == 1 ? cfg->postfix_injection_address : cfg->postfix_forward_address;
-        const char *name = i == 0 ? cfg->postfix_release_daemon_name
-            : i == 1 ? cfg->postfix_injection_daemon_name : FORWARD_DAEMON_NAME;
 
-        lb->what = i == 0 ? "release" : i == 1 ? "injection" : "forward";
-        lb->key = i == 0 ? "postfix.release_address" : i == 1 ? "postfix.injection_address" : "postfix.forward_address";
-        lb->service = buf_asprintf("%s/inet", address + 5);
-        /* Every one runs the milter: a forward is recorded, signed and limited as outgoing mail. */
+        lb->what = what[i];
+        lb->key = key[i];
+        lb->service = buf_asprintf("%s/inet", address[i] + 5);
+        /* Every one runs the milter: a forward or a Sieve reply is recorded, signed and limited
+         * as outgoing mail. */
         lb->line = buf_asprintf(
             "%s inet n - n - - smtpd -o syslog_name=" MARKER "%s"
             " -o milter_macro_daemon_name=%s -o smtpd_sasl_auth_enable=no"
             " -o mynetworks=127.0.0.0/8,[::1]/128 -o smtpd_client_restrictions=permit_mynetworks,reject"
             " -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_recipient_restrictions="
             " -o smtpd_milters=%s",
-            address + 5, lb->what, name, pf->sock_postfix[SOCK_MILTER]);
+            address[i] + 5, lb->what, daemon[i], pf->sock_postfix[SOCK_MILTER]);
         lb->ours = kv_get(&pf->marked, lb->service) != NULL;
         buf_reset(out);
         if ((status = POSTCONF(pf, out, "-M", lb->service)) != 0)

@@ -47,13 +47,14 @@ enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUN
 
 /*
  * The loopback smtpd services enable adds to master.cf: the release service (held
- * mail re-injected by postgate), the injection service (the send API's submissions)
- * and the forward service (postgate-worker's Address endpoints and delivery reports).
- * All three run the milter, which tells them apart by milter_macro_daemon_name and
- * takes on each only messages with postgate's signed header (forward.h for the last;
- * FORWARD_DAEMON_NAME comes from there).
+ * mail re-injected by postgate), the injection service (the send API's submissions),
+ * the forward service (postgate-worker's Address endpoints and delivery reports) and the
+ * Dovecot service (Sieve's vacation replies and redirects). All run the milter, which
+ * tells them apart by milter_macro_daemon_name and takes on the first three only
+ * messages with postgate's signed header (forward.h for the forward service; its and the
+ * Dovecot service's daemon names come from there), on the last only mail of a mailbox.
  */
-#define LOOPBACKS 3
+#define LOOPBACKS 4
 
 typedef struct loopback {
     const char *what;           /* "release", "injection" */
@@ -79,7 +80,7 @@ typedef struct pf {
     KV_LIST effective;          /* postconf NAME... */
     KV_LIST explicit;           /* postconf -n */
     KV_LIST marked;             /* services with the marker: name "svc/type", value its syslog_name */
-    LOOPBACK loop[LOOPBACKS];   /* the release, injection and forward services */
+    LOOPBACK loop[LOOPBACKS];   /* the release, injection, forward and Dovecot services */
     int postlog_present;
 } PF;
 

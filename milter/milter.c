@@ -138,6 +138,8 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
         mc->service = SERVICE_INJECTION;
     else if (daemon && strcmp(daemon, FORWARD_DAEMON_NAME) == 0)
         mc->service = SERVICE_FORWARD;
+    else if (daemon && strcmp(daemon, DOVECOT_DAEMON_NAME) == 0)
+        mc->service = SERVICE_DOVECOT;
     else
         mc->service = SERVICE_SMTP;
     smfi_setpriv(ctx, mc);
@@ -168,6 +170,18 @@ envfrom(SMFICTX *ctx, MILTER_CTX *mc, char **argv)
         return SMFIS_CONTINUE;
     case SERVICE_FORWARD:
         mc->direction = DIR_FORWARD;
+        return SMFIS_CONTINUE;
+    case SERVICE_DOVECOT:
+        /* Mail a mailbox's Sieve script makes: its envelope sender is the mailbox (Dovecot's
+         * sieve_vacation_send_from_recipient and sieve_redirect_envelope_from), which sends
+         * it as its own outgoing mail; nothing else is taken here. */
+        if (mc->mail_from[0] == '\0' || strchr(mc->mail_from, '@') == NULL) {
+            milter_refuse(ctx, REFUSED_SERVICE, "550", "5.7.1", "Only mail of a hosted mailbox is taken here");
+            return SMFIS_REJECT;
+        }
+        if (outgoing_identify(ctx, mc, mc->mail_from, &status) != 1)
+            return status;
+        mc->direction = DIR_OUTGOING;
         return SMFIS_CONTINUE;
     case SERVICE_SMTP:
         break;

@@ -32,6 +32,7 @@ typedef enum {
     SERVICE_RELEASE,            /* held mail re-injected by postgate (postfix.release_*) */
     SERVICE_INJECTION,          /* the send API's submissions (postfix.injection_*) */
     SERVICE_FORWARD,            /* Address endpoints and delivery reports (postfix.forward_address) */
+    SERVICE_DOVECOT,            /* Sieve's vacation replies and redirects (postfix.dovecot_address) */
 } MILTER_SERVICE;
 
 /* What a message is, decided once in the envelope callback; every later callback

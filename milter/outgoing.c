@@ -211,21 +211,43 @@ login_owns_senders(DB *db, MILTER_CTX *mc, int *error_r)
     return owned;
 }
 
+/* A Sieve redirect keeps the original From, which is not the mailbox's: it is signed for
+ * the mailbox's own domain, the envelope sender's (a sending domain of its server). */
+static int
+envelope_domain_owned(DB *db, MILTER_CTX *mc, int *error_r)
+{
+    const char *domain = address_domain(mc->mail_from);
+    unsigned long long domain_id;
+    int ret = domain ? lookup_sending_domain(db, &mc->server, domain, &domain_id) : 0;
+
+    if (ret <= 0) {
+        *error_r = ret < 0;
+        return 0;
+    }
+    mc->from_domain_id = domain_id;
+    snprintf(mc->from_domain, sizeof(mc->from_domain), "%s", domain);
+    return 1;
+}
+
 sfsistat
 outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc)
 {
     DB *db = dbpool_get(milter_globals.pool);
     int error = 0, ok = addresses_owned(db, mc, "From", &error);
+    /* Dovecot's service: the envelope sender is the mailbox (milter.c), From may be anyone's. */
+    int sieve = mc->service == SERVICE_DOVECOT;
 
     if (!ok && !error && mc->server.allow_sender)
         ok = addresses_owned(db, mc, "Sender", &error);
+    if (!ok && !error && sieve)
+        ok = envelope_domain_owned(db, mc, &error);
     if (error) {
         sfsistat st = milter_tempfail(ctx, "domain lookup: %s", db_error(db));
 
         dbpool_put(milter_globals.pool, db);
         return st;
     }
-    if (ok && mc->login[0] && (ok = login_owns_senders(db, mc, &error)) == 0 && !error) {
+    if (ok && mc->login[0] && !sieve && (ok = login_owns_senders(db, mc, &error)) == 0 && !error) {
         dbpool_put(milter_globals.pool, db);
         msg_info("server %s/%s: mailbox %s: envelope sender <%s> or From not its own: %s", mc->server.org_permalink,
                  mc->server.permalink, mc->login, mc->mail_from ? mc->mail_from : "",

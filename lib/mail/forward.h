@@ -32,6 +32,8 @@
 #define FORWARD_MAC_CONTEXT "forward"
 /* milter_macro_daemon_name of the forward service (postgatectl postfix enable sets it). */
 #define FORWARD_DAEMON_NAME "postgate-forward"
+/* The daemon name of the loopback service for Dovecot's Sieve mail (postfix.dovecot_address). */
+#define DOVECOT_DAEMON_NAME "postgate-dovecot"
 #define FORWARD_MAX_AGE 3600
 /* The text of the milter's deferral when the server is over its send limit; the worker
  * knows a deferral by it and tries again later without counting an attempt. */

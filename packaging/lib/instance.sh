@@ -901,9 +901,11 @@ instance_sink_count() {
 # (Address endpoints, delivery reports) listens on FORWARD_PORT, or a free port.
 # INSTANCE_MONITOR_PORTS, when set, gives the milter, policyd and worker monitor ports.
 instance_postgate_config() {
-	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 forward_port=${5:-} queue
+	local file=$1 postfix_dir=$2 release_port=$3 injection_port=$4 forward_port=${5:-} dovecot_port=${6:-} queue
 	queue=$(postconf -c "$postfix_dir/etc" -h queue_directory) || return 1
 	[ -n "$forward_port" ] || forward_port=$(instance_free_port "$release_port" "$injection_port") || return 1
+	[ -n "$dovecot_port" ] ||
+		dovecot_port=$(instance_free_port "$release_port" "$injection_port" "$forward_port") || return 1
 	mkdir -p "$queue/postgate" && chmod 755 "$queue/postgate" || return 1
 	# INSTANCE_MONITOR_PORTS="MILTER POLICYD WORKER": their /health and /metrics ports.
 	local monitor=("" "" "") i=0 port
@@ -930,6 +932,7 @@ instance_postgate_config() {
 		  release_address = "inet:127.0.0.1:$release_port";
 		  injection_address = "inet:127.0.0.1:$injection_port";
 		  forward_address = "inet:127.0.0.1:$forward_port";
+		  dovecot_address = "inet:127.0.0.1:$dovecot_port";
 		  maillog_file = $(instance_libconfig_string "$postfix_dir/log/maillog");
 		};
 		dns: { return_path_domain = "rp.postgate.test"; route_domain = "routes.postgate.test"; };

@@ -244,7 +244,7 @@ harness_setup() {
 # running beside the private Postfix, and that Postfix wired to them by
 # `postgatectl postfix enable`. Needs mariadb, sink and postfix started first.
 # Exports HARNESS_CTL (postgatectl with the config), HARNESS_QUEUE_DIR, HARNESS_RELEASE_PORT,
-# HARNESS_INJECTION_PORT, HARNESS_FORWARD_PORT.
+# HARNESS_INJECTION_PORT, HARNESS_FORWARD_PORT, HARNESS_SIEVE_SMTP_PORT (postfix.dovecot_address).
 harness_start_postgate() {
 	local out
 	[ -n "${INSTANCE_POSTFIX_CONFIG_DIR:-}" ] || harness_setup_failed "start postfix before postgate"
@@ -254,11 +254,16 @@ harness_start_postgate() {
 		harness_setup_failed "no free port for the injection service"
 	HARNESS_FORWARD_PORT=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
 		"$HARNESS_INJECTION_PORT") || harness_setup_failed "no free port for the forward service"
+	HARNESS_SIEVE_SMTP_PORT=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
+		"$HARNESS_INJECTION_PORT" "$HARNESS_FORWARD_PORT" ${INSTANCE_LMTP_PORT:+"$INSTANCE_LMTP_PORT"} \
+		${INSTANCE_IMAP_PORT:+"$INSTANCE_IMAP_PORT"} ${INSTANCE_POP3_PORT:+"$INSTANCE_POP3_PORT"} \
+		${INSTANCE_SIEVE_PORT:+"$INSTANCE_SIEVE_PORT"}) || harness_setup_failed "no free port for the Dovecot service"
 	HARNESS_QUEUE_DIR=$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h queue_directory)
 	HARNESS_CTL="$POSTGATE_BUILDDIR/ctl/postgatectl -c $HARNESS_CONFIG"
-	export HARNESS_RELEASE_PORT HARNESS_INJECTION_PORT HARNESS_FORWARD_PORT HARNESS_QUEUE_DIR HARNESS_CTL
+	export HARNESS_RELEASE_PORT HARNESS_INJECTION_PORT HARNESS_FORWARD_PORT HARNESS_SIEVE_SMTP_PORT HARNESS_QUEUE_DIR \
+		HARNESS_CTL
 	instance_postgate_config "$HARNESS_CONFIG" "$HARNESS_DIR/postfix" "$HARNESS_RELEASE_PORT" "$HARNESS_INJECTION_PORT" \
-		"$HARNESS_FORWARD_PORT" ||
+		"$HARNESS_FORWARD_PORT" "$HARNESS_SIEVE_SMTP_PORT" ||
 		harness_setup_failed "cannot write the daemons' configuration"
 	out=$($HARNESS_CTL initialize 2>&1) || harness_setup_failed "postgatectl initialize: $out"
 	HARNESS_STARTED+=(postgate)
@@ -270,6 +275,7 @@ harness_start_postgate() {
 	instance_wait_port "$HARNESS_RELEASE_PORT" 30 || harness_setup_failed "the release service did not answer"
 	instance_wait_port "$HARNESS_INJECTION_PORT" 30 || harness_setup_failed "the injection service did not answer"
 	instance_wait_port "$HARNESS_FORWARD_PORT" 30 || harness_setup_failed "the forward service did not answer"
+	instance_wait_port "$HARNESS_SIEVE_SMTP_PORT" 30 || harness_setup_failed "Postfix's service for Dovecot did not answer"
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
 }
 
