@@ -54,7 +54,7 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
             json_array_append_new(emails, json_string(addrs[i]));
         address_list_free(addrs, n);
     }
-    return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+    return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
                      "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "verified", d->verified,
                      "hosting", d->hosting, "alias_of", mgmt_jstr(d->alias_of),
                      "verified_at", mgmt_jstr(d->verified_at), "verification_method", mgmt_jstr(d->verification_method),
@@ -66,6 +66,8 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                      "return_path_error", mgmt_jstr(d->return_path_error),
                      "mx_status", mgmt_jstr(d->mx_status), "mx_error", mgmt_jstr(d->mx_error),
                      "dmarc_status", mgmt_jstr(d->dmarc_status), "dmarc_error", mgmt_jstr(d->dmarc_error),
+                     "client_config_status", mgmt_jstr(d->client_config_status),
+                     "client_config_error", mgmt_jstr(d->client_config_error),
                      "checked_at", mgmt_jstr(d->dns_checked_at),
                      "created_at", mgmt_jstr(d->created_at));
 }

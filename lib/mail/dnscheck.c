@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -98,6 +99,17 @@ record_text(const ns_msg *msg, const ns_rr *rr, DNSCHECK_TYPE type)
             return NULL;
         return lower_host(name);
     }
+    if (type == DNSCHECK_SRV) {
+        char *host, *text;
+
+        if (len < 7 || dn_expand(ns_msg_base(*msg), ns_msg_end(*msg), rd + 6, name, sizeof(name)) < 0)
+            return NULL;
+        host = lower_host(name);
+        text = buf_asprintf("%u %u %u %s", (unsigned) ns_get16(rd), (unsigned) ns_get16(rd + 2),
+                            (unsigned) ns_get16(rd + 4), host);
+        mem_free(host);
+        return text;
+    }
     if (len < 3 || dn_expand(ns_msg_base(*msg), ns_msg_end(*msg), rd + 2, name, sizeof(name)) < 0)
         return NULL;
     {
@@ -108,16 +120,36 @@ record_text(const ns_msg *msg, const ns_rr *rr, DNSCHECK_TYPE type)
     }
 }
 
+static const int qtypes[] = {ns_t_txt, ns_t_cname, ns_t_mx, ns_t_a, ns_t_aaaa, ns_t_ptr, ns_t_srv};
+
+int
+dnscheck_parse(const unsigned char *answer, size_t len, DNSCHECK_TYPE type, DNSCHECK_ANSWER *out)
+{
+    ns_msg msg;
+
+    memset(out, 0, sizeof(*out));
+    if (len > INT_MAX || ns_initparse(answer, (int) len, &msg) < 0)
+        return -1;
+    for (int i = 0; i < ns_msg_count(msg, ns_s_an) && out->n < DNSCHECK_MAX_RECORDS; i++) {
+        ns_rr rr;
+        char *text;
+
+        if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || (int) ns_rr_type(rr) != qtypes[type])
+            continue;   /* e.g. the CNAME a TXT query followed */
+        if ((text = record_text(&msg, &rr, type)) != NULL)
+            out->records[out->n++] = text;
+    }
+    return (int) out->n;
+}
+
 int
 dnscheck_lookup(const char *resolver, const char *name, DNSCHECK_TYPE type, DNSCHECK_ANSWER *out,
                 char **error_r)
 {
-    static const int qtypes[] = {ns_t_txt, ns_t_cname, ns_t_mx, ns_t_a, ns_t_aaaa, ns_t_ptr};
-    static const char *const qnames[] = {"TXT", "CNAME", "MX", "A", "AAAA", "PTR"};
+    static const char *const qnames[] = {"TXT", "CNAME", "MX", "A", "AAAA", "PTR", "SRV"};
     struct __res_state st;
     struct sockaddr_in sin;
     unsigned char *answer;
-    ns_msg msg;
     int len, ret = 0;
 
     memset(out, 0, sizeof(*out));
@@ -150,19 +182,10 @@ dnscheck_lookup(const char *resolver, const char *name, DNSCHECK_TYPE type, DNSC
         }
         goto out;
     }
-    if (ns_initparse(answer, len > ANSWER_MAX ? ANSWER_MAX : len, &msg) < 0) {
+    if (dnscheck_parse(answer, len > ANSWER_MAX ? ANSWER_MAX : (size_t) len, type, out) < 0) {
         *error_r = buf_asprintf("%s lookup of %s: the answer could not be parsed", qnames[type], name);
         ret = -1;
         goto out;
-    }
-    for (int i = 0; i < ns_msg_count(msg, ns_s_an) && out->n < DNSCHECK_MAX_RECORDS; i++) {
-        ns_rr rr;
-        char *text;
-
-        if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || (int) ns_rr_type(rr) != qtypes[type])
-            continue;   /* e.g. the CNAME a TXT query followed */
-        if ((text = record_text(&msg, &rr, type)) != NULL)
-            out->records[out->n++] = text;
     }
     ret = out->n > 0;
 out:

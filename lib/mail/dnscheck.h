@@ -1,13 +1,13 @@
 /*
  * dnscheck.h -- the few DNS lookups postgate makes itself (domain verification and the
- * DNS checks of sending domains, SPF of incoming mail): TXT, CNAME, MX, A, AAAA and PTR
- * records of one name, through the
+ * DNS checks of sending and hosted domains, SPF of incoming mail): TXT, CNAME, MX, A, AAAA,
+ * PTR and SRV records of one name, through the
  * system resolver or the server dns.resolver names ("address:port", e.g. a local
  * dnsmasq in tests), with libresolv's thread-safe res_n* interface.
  *
  * Contract: names and answers are plain text; TXT character-strings of one record are
- * joined; CNAME and MX targets are lowercased without the trailing dot; MX answers are
- * "<preference> <host>". A name that does not exist and a name without records of the
+ * joined; CNAME, MX and SRV targets are lowercased without the trailing dot; MX answers are
+ * "<preference> <host>", SRV answers "<priority> <weight> <port> <target>". A name that does not exist and a name without records of the
  * type are both "no records" (0), not failures; failures are timeouts, SERVFAIL and the
  * like (-1 with a message). At most DNSCHECK_MAX_RECORDS answers are kept.
  * Must never: block without a timeout, or trust an answer's length fields unchecked
@@ -21,7 +21,9 @@
 #define DNSCHECK_MAX_RECORDS 32
 
 /* A and AAAA answers are addresses as text, PTR answers host names (the SPF checks). */
-typedef enum { DNSCHECK_TXT, DNSCHECK_CNAME, DNSCHECK_MX, DNSCHECK_A, DNSCHECK_AAAA, DNSCHECK_PTR } DNSCHECK_TYPE;
+typedef enum {
+    DNSCHECK_TXT, DNSCHECK_CNAME, DNSCHECK_MX, DNSCHECK_A, DNSCHECK_AAAA, DNSCHECK_PTR, DNSCHECK_SRV
+} DNSCHECK_TYPE;
 
 typedef struct dnscheck_answer {
     char *records[DNSCHECK_MAX_RECORDS];
@@ -35,5 +37,9 @@ int dnscheck_resolver_ok(const char *spec);
 int dnscheck_lookup(const char *resolver, const char *name, DNSCHECK_TYPE type, DNSCHECK_ANSWER *out,
                     char **error_r);
 void dnscheck_answer_free(DNSCHECK_ANSWER *a);
+/* The records of type in a DNS answer message (what dnscheck_lookup does with the reply;
+ * fuzz_dnsanswer feeds it anything): the count kept in *out (0 none), -1 when the message
+ * cannot be parsed. */
+int dnscheck_parse(const unsigned char *answer, size_t len, DNSCHECK_TYPE type, DNSCHECK_ANSWER *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/clientdns.h"
 #include "mail/dnscheck.h"
 #include "mail/domain.h"
 #include "util/buf.h"
@@ -216,28 +217,6 @@ zone_txt(BUF *out, const char *value)
         buf_printf(out, "%s\"%.*s\"", off ? " " : "", (int) (len - off > 255 ? 255 : len - off), value + off);
 }
 
-/* A hosted domain's names for mail clients: Thunderbird's autoconfig.<name> and Outlook's
- * autodiscover.<name> (and its SRV record) lead to the web server in front of postgate-admin
- * (autoconfig.h), RFC 6186's SRV records name the IMAP, POP3 and submission services. */
-static void
-client_records(BUF *out, const PGCONF *cfg, const char *name)
-{
-    const char *host = *cfg->autoconfig_hostname ? cfg->autoconfig_hostname : cfg->dns_smtp_server_hostname;
-    int imap_tls = strcmp(cfg->autoconfig_imap_security, "ssl") == 0;
-    int pop3_tls = strcmp(cfg->autoconfig_pop3_security, "ssl") == 0;
-
-    buf_printf(out, "autoconfig.%s.\t3600\tIN\tCNAME\t%s.\n", name, host);
-    buf_printf(out, "autodiscover.%s.\t3600\tIN\tCNAME\t%s.\n", name, host);
-    buf_printf(out, "_autodiscover._tcp.%s.\t3600\tIN\tSRV\t0 0 443 %s.\n", name, host);
-    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n", imap_tls ? "imaps" : "imap", name,
-               (long) cfg->autoconfig_imap_port, host);
-    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n", pop3_tls ? "pop3s" : "pop3", name,
-               (long) cfg->autoconfig_pop3_port, host);
-    buf_printf(out, "_%s._tcp.%s.\t3600\tIN\tSRV\t0 1 %ld %s.\n",
-               strcmp(cfg->autoconfig_submission_security, "ssl") == 0 ? "submissions" : "submission", name,
-               (long) cfg->autoconfig_submission_port, host);
-}
-
 char *
 domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
 {
@@ -284,7 +263,7 @@ domain_dns_records(DB *db, const PGCONF *cfg, unsigned long long domain_id)
         buf_printf(out, "; rua=mailto:%s", cfg->dns_dmarc_report_address);
     buf_printf(out, "\"\n");
     if (strcmp(db_result_get(res, 0, 2), "1") == 0)
-        client_records(out, cfg, name);
+        clientdns_records(out, cfg, name);
     db_result_free(res);
     db_result_free(keys);
     return buf_steal(out, NULL);
@@ -301,7 +280,8 @@ static const DB_COL domain_cols[] = {
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dkim_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, mx_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_status),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, return_path_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_status),
-    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dmarc_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, client_config_status),
+    DB_COL_AT(DB_COL_STR, DOMAIN_ROW, client_config_error), DB_COL_AT(DB_COL_STR, DOMAIN_ROW, dns_checked_at),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, verified_at), DB_COL_AT(DB_COL_BOOL, DOMAIN_ROW, hosting),
     DB_COL_AT(DB_COL_STR, DOMAIN_ROW, alias_of),
 };
@@ -317,7 +297,8 @@ domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_RO
     return db_query_rows(db, rows, domain_cols, sizeof(domain_cols) / sizeof(domain_cols[0]), sizeof(DOMAIN_ROW),
                          "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, verification_email, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
-                    "return_path_status, return_path_error, dmarc_status, dmarc_error, " TS("dns_checked_at") ", "
+                    "return_path_status, return_path_error, dmarc_status, dmarc_error, client_config_status, "
+                    "client_config_error, " TS("dns_checked_at") ", "
                     TS("verified_at") ", hosting, (SELECT LOWER(t.name) FROM domains t WHERE t.id = d.alias_of) "
                     "FROM domains d WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
                     DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
@@ -665,7 +646,7 @@ domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN
     int ret;
 
     memset(st, 0, sizeof(*st));
-    if ((ret = db_query(db, &res, "SELECT name FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id)))) <= 0) {
+    if ((ret = db_query(db, &res, "SELECT name, hosting FROM domains WHERE id = ?", DB_ARGS(DB_UINT(domain_id)))) <= 0) {
         db_result_free(res);
         return ret < 0 ? ret : DB_ERR_PERM;
     }
@@ -678,15 +659,19 @@ domain_check_dns(DB *db, const PGCONF *cfg, unsigned long long domain_id, DOMAIN
     check_return_path(cfg, name, st);
     check_mx(cfg, name, st);
     check_dmarc(cfg, name, st);
+    if (strcmp(db_result_get(res, 0, 1), "1") == 0)
+        clientdns_check(cfg, name, &st->client_config_status, &st->client_config_error);
     db_result_free(res);
     ret = db_exec(db, "UPDATE domains SET spf_status = ?, spf_error = LEFT(?, 1000), dkim_status = ?, "
                   "dkim_error = LEFT(?, 1000), mx_status = ?, mx_error = LEFT(?, 1000), return_path_status = ?, "
                   "return_path_error = LEFT(?, 1000), dmarc_status = ?, dmarc_error = LEFT(?, 1000), "
+                  "client_config_status = ?, client_config_error = LEFT(?, 1000), "
                   "dns_checked_at = UTC_TIMESTAMP(6) WHERE id = ?",
                   DB_ARGS(DB_STR(st->spf_status), DB_STR(st->spf_error), DB_STR(st->dkim_status),
                           DB_STR(st->dkim_error), DB_STR(st->mx_status), DB_STR(st->mx_error),
                           DB_STR(st->return_path_status), DB_STR(st->return_path_error), DB_STR(st->dmarc_status),
-                          DB_STR(st->dmarc_error), DB_UINT(domain_id)));
+                          DB_STR(st->dmarc_error), st->client_config_status ? DB_STR(st->client_config_status) : DB_NULL,
+                          st->client_config_error ? DB_STR(st->client_config_error) : DB_NULL, DB_UINT(domain_id)));
     return ret < 0 ? ret : 0;
 }
 
@@ -698,6 +683,7 @@ domain_dns_status_free(DOMAIN_DNS_STATUS *st)
     mem_free(st->mx_error);
     mem_free(st->return_path_error);
     mem_free(st->dmarc_error);
+    mem_free(st->client_config_error);
     memset(st, 0, sizeof(*st));
 }
 

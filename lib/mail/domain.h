@@ -68,6 +68,7 @@ typedef struct domain_row {
     const char *mx_status, *mx_error;
     const char *return_path_status, *return_path_error;
     const char *dmarc_status, *dmarc_error;
+    const char *client_config_status, *client_config_error;   /* hosted domains only (clientdns.h) */
     const char *dns_checked_at;
     const char *verified_at;
     int hosting;                     /* hosts mailboxes (doc/manual.md "Mail hosting") */
@@ -91,10 +92,11 @@ int domain_dkim_list(DB *db, unsigned long long domain_id, DB_ROWS *rows);
 /* Deletes domain_id of server_id (its keys go with it). 1 deleted, 0 none, < 0 database error. */
 int domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id);
 
-/* The result of a DNS check: each status "OK", "Missing" or "Invalid", errors NULL when OK. */
+/* The result of a DNS check: each status "OK", "Missing" or "Invalid", errors NULL when OK;
+ * client_config_status is NULL for a domain that hosts no mailboxes (not checked). */
 typedef struct domain_dns_status {
-    const char *spf_status, *dkim_status, *mx_status, *return_path_status, *dmarc_status;
-    char *spf_error, *dkim_error, *mx_error, *return_path_error, *dmarc_error;
+    const char *spf_status, *dkim_status, *mx_status, *return_path_status, *dmarc_status, *client_config_status;
+    char *spf_error, *dkim_error, *mx_error, *return_path_error, *dmarc_error, *client_config_error;
 } DOMAIN_DNS_STATUS;
 
 /* Looks for the TXT record "<dns.domain_verify_prefix> <verification token>" at the domain

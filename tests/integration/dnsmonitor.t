@@ -5,7 +5,8 @@
 # without an event, and when one of its records goes wrong DomainDNSError is queued once
 # with Postal's payload (not again while it stays wrong); once fixed and broken again, a
 # second event. A domain that never passed raises nothing. Track domains' CNAMEs are
-# checked by the same job.
+# checked by the same job, and so are a hosted domain's names for mail clients (autoconfig,
+# autodiscover, the SRV records), which a domain that hosts nothing is not asked for.
 #
 # Must never: count an event that is not in webhook_outbox for the domain's server.
 
@@ -16,8 +17,9 @@ set -euo pipefail
 command -v dnsmasq >/dev/null || skip_all "dnsmasq missing: run 'packaging/install-deps test' as root"
 
 harness_setup mariadb sink postfix
+printf 'autoconfig: { hostname = "mail.postgate.test"; };\n' >>"$HARNESS_CONFIG"
 harness_start_postgate
-plan 17
+plan 21
 
 ctl() { $HARNESS_CTL "$@"; }
 DNS_PORT=$(instance_free_port) || diag "no port for dnsmasq"
@@ -45,7 +47,16 @@ good=(--local=/good.example/ --local=/never.example/ --local=/postgate.test/ --h
 	--mx-host=good.example,mx.postgate.example.com,10 --cname=click.good.example,track.postgate.example.com
 	--txt-record=_dmarc.good.example,"v=DMARC1; p=none; rua=mailto:dmarc@good.example")
 spf=--txt-record=good.example,"v=spf1 a mx include:spf.postgate.example.com ~all"
-dns_start "${good[@]}" "$spf"
+# Two hosted domains: hosted.example publishes its client names, bare.example none.
+ctl domain create --server acme/mail --name hosted.example --verified >/dev/null
+ctl domain hosting acme/mail hosted.example on >/dev/null
+ctl domain create --server acme/mail --name bare.example --verified >/dev/null
+ctl domain hosting acme/mail bare.example on >/dev/null
+good+=(--local=/hosted.example/ --local=/bare.example/ --host-record=mail.postgate.test,127.0.0.2
+	--cname=autoconfig.hosted.example,mail.postgate.test --srv-host=_autodiscover._tcp.hosted.example,mail.postgate.test,443,0,0
+	--srv-host=_imaps._tcp.hosted.example,mail.postgate.test,993,0,1 --srv-host=_pop3s._tcp.hosted.example,mail.postgate.test,995,0,1
+	--srv-host=_submission._tcp.hosted.example,mail.postgate.test,587,0,1)
+dns_start "${good[@]}" --cname=autodiscover.hosted.example,mail.postgate.test "$spf"
 
 export POSTGATE_DNS_RESOLVER="127.0.0.1:$DNS_PORT" POSTGATE_WORKER_JOBS_INTERVAL=1 POSTGATE_WORKER_DNS_CHECK_INTERVAL=1
 harness_start_worker
@@ -58,6 +69,12 @@ dmarc() { harness_sql "SELECT CONCAT_WS(' ', dmarc_status, IFNULL(dmarc_error, '
 is "$(dmarc good.example)" "OK -" "... its DMARC record (v=DMARC1 with a p= policy) is OK"
 like "$(dmarc never.example)" '^Missing No DMARC record exists at _dmarc\.never\.example\.$' "... and a domain without one says it is missing"
 is "$(events good.example)" 0 "... and no DomainDNSError"
+client() { harness_sql "SELECT CONCAT_WS(' ', IFNULL(client_config_status, '-'), IFNULL(client_config_error, '-')) FROM domains WHERE name = '$1'"; }
+harness_wait_for 30 eval '[ "$(client hosted.example)" = "OK -" ]' || true
+is "$(client hosted.example)" "OK -" "a hosted domain's names for mail clients (autoconfig, autodiscover, SRV) are checked: OK"
+like "$(client bare.example)" '^Missing autoconfig\.bare\.example has no CNAME record \(to mail\.postgate\.test\)\.' \
+	"... one that publishes none is Missing, saying what to publish"
+is "$(client good.example)" "- -" "... and a domain that hosts no mailboxes is not asked for them"
 like "$(state never.example)" '^unknown ' "a domain that never passed stays unknown"
 track() { harness_sql "SELECT CONCAT_WS(' ', dns_status, IFNULL(dns_error, '-')) FROM track_domains WHERE name = 'click'"; }
 harness_wait_for 30 eval '[ "$(track)" = "OK -" ]' || true
@@ -71,6 +88,10 @@ dns_start "${broken[@]/v=DMARC1; p=none; rua=mailto:dmarc@good.example/v=DMARC1;
 	--txt-record=good.example,"v=spf1 -all"
 harness_wait_for 30 eval '[ "$(events good.example)" -ge 1 ]' || true
 sleep 3   # three more checks of a domain still failing
+harness_wait_for 30 eval '[ "$(client hosted.example | cut -d" " -f1)" = Invalid ]' || true
+like "$(client hosted.example)" '^Invalid autodiscover\.hosted\.example has no CNAME record' \
+	"... and a hosted domain whose autodiscover name went away is Invalid, naming it"
+
 is "$(events good.example)" 1 "the SPF record broken: DomainDNSError queued once, not at every check"
 is "$(state good.example)" "alerted Invalid OK OK OK" "... the domain is alerted, its SPF Invalid"
 harness_wait_for 30 eval '[ "$(track | cut -d" " -f1)" = Invalid ]' || true

@@ -158,6 +158,8 @@ async function detailPage(ctx, box) {
     const checkAlert = h('div', { class: 'section-alert' });
     const checkRow = (key, label) => ({ label, status: chk[`${key}_status`], error: chk[`${key}_error`] });
     const checkRows = [checkRow('spf', 'SPF'), checkRow('dkim', 'DKIM'), checkRow('return_path', t('domains.return_path')), checkRow('mx', 'MX'), checkRow('dmarc', 'DMARC')];
+    // A hosted domain's names for mail clients (autoconfig, autodiscover, SRV records).
+    if (domain.hosting) checkRows.push(checkRow('client_config', t('domains.client_config')));
     const checkBadge = (st) => (st === 'OK' ? badge(t('domains.check_ok'), 'ok') : st === 'Missing' ? badge(t('domains.check_missing'), 'warning')
         : st === 'Invalid' ? badge(t('domains.check_invalid'), 'danger') : badge(t('domains.check_unknown'), 'neutral'));
     box.append(h('section', { class: 'card', id: 'dns-check' },
