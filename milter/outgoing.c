@@ -621,8 +621,11 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
             milter_store_header(stored, mc->headers[h].name, mc->headers[h].value);
     milter_store_header(stored, "X-Postal-MsgID", msgid_value);
 
+    /* Postal's return path (bounces parsed by postgate-worker) for applications' mail; a
+     * mailbox user's mail keeps the mailbox as envelope sender, so that bounces and
+     * automatic replies (RFC 3834 answers the envelope sender) reach the person. */
     if (milter_remove_headers(ctx, mc, outgoing_is_postgate_header) < 0 || smfi_addheader(ctx, "X-Postal-MsgID", msgid_value) == MI_FAILURE
-        || sign_return_path(ctx, rcpts[0].token) < 0) {
+        || (!mc->login[0] && sign_return_path(ctx, rcpts[0].token) < 0)) {
         status = milter_tempfail(ctx, "Postfix refused a header or sender change");
         goto out;
     }
@@ -699,6 +702,10 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
                  queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id,
                  mc->rcpts[0], rcpts[0].token, rcpts[0].token, milter_globals.cfg->dns_return_path_domain,
                  held ? ", held" : "");
+    else if (mc->login[0])
+        msg_info("%s: server %s/%s: mailbox %s: %zu recipient%s, %zu held, token %s, return path %s%s",
+                 queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->login, mc->nrcpts,
+                 mc->nrcpts == 1 ? "" : "s", held, rcpts[0].token, mc->mail_from, is_tracked ? ", tracked" : "");
     else
         msg_info("%s: server %s/%s: credential %llu: %zu recipient%s, %zu held, token %s, return path %s@%s%s",
                  queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->cred.id, mc->nrcpts,

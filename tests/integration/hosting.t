@@ -26,7 +26,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 104
+plan 105
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -237,6 +237,8 @@ harness_wait_for 30 instance_sink_find "mbox-$run_id" >/dev/null || true
 f=$(instance_sink_find "mbox-$run_id" || echo /dev/null)
 like "$(/usr/bin/python3 "$(dirname "$0")/dkim-verify.py" "$HARNESS_DIR/records.zone" "$f" 2>&1 | head -1)" '^pass' \
 	"... the copy at the sink is DKIM-signed for the hosted domain (dkimpy: pass)"
+is "$(sed -n 's/^X-Mail-Args: //p' "$f" | head -1 | cut -d' ' -f1)" "<bob@$D>" \
+	"... and keeps bob as its envelope sender, so bounces and automatic replies reach him"
 is "$(harness_sql "SELECT CONCAT(m.scope, ' ', IFNULL(m.credential_id, 'none'), ' ', s.permalink) FROM messages m JOIN servers s ON s.id = m.server_id WHERE m.subject = 'mbox-$run_id'")" \
 	"outgoing none mail" "... and recorded as the server's outgoing mail, with no credential"
 like "$(submit "bob@$D" "$PW_B" "team@$D" "Team <team@$D>" "mbox-team-$run_id" LOGIN)" '^<- +250 ' \

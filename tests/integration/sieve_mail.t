@@ -25,7 +25,7 @@ harness_setup mariadb sink postfix
 harness_dovecot_prepare
 harness_start_postgate
 harness_start_dovecot
-plan 18
+plan 19
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -90,6 +90,7 @@ like "$(header_of "$f" To)" "someone@example\.org" "the vacation reply reaches t
 like "$(/usr/bin/python3 "$(dirname "$0")/dkim-verify.py" "$HARNESS_DIR/records.zone" "$f" 2>&1 | head -1)" "^pass .*d=$D" \
 	"... DKIM-signed for the hosted domain on postgate's outgoing path (dkimpy: pass)"
 like "$(header_of "$f" Auto-Submitted)" "^auto-replied" "... marked Auto-Submitted: auto-replied (RFC 3834)"
+is "$(header_of "$f" X-Mail-Args | cut -d" " -f1)" "<alice@$D>" "... its envelope sender the mailbox (a bounce of it comes back to alice), not a return path"
 is "$(harness_sql "SELECT CONCAT(m.scope, ' ', m.mail_from, ' ', s.permalink) FROM messages m JOIN servers s ON s.id = m.server_id
 	WHERE m.subject = 'Away $run_id'")" "outgoing alice@$D mail" "... and in the mailbox's server's history as outgoing mail from alice"
 is "$(send "someone@example.org" "alice@$D" "second $run_id")" 250 "a second message from the same sender is taken"

@@ -5,7 +5,9 @@
 # user's own address and password, postgate-policyd's SASL), its mail on postgate's outgoing
 # path. In Chromium (tests/browser/webmail.mjs) an installation administrator adds a domain
 # in the web admin, switches hosting on and creates two mailboxes; one user logs into
-# Roundcube and sends to the other, who reads it and replies, and the first reads the reply.
+# Roundcube and sends to the other, who reads it and replies, and the first reads the reply;
+# he sets an out-of-office reply with dates, which answers her next message; she changes her
+# password in Roundcube's settings.
 # Then, independently of the browser, imaplib reads both mailboxes: the message and the
 # reply where they belong (INBOX and Sent), the reply threaded to the message, both signed
 # with the new domain's DKIM key on the way, and both in the server's message history.
@@ -25,7 +27,7 @@ harness_start_webmail
 # shellcheck source-path=SCRIPTDIR source=api.sh
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 26
+plan 31
 
 ctl() { $HARNESS_CTL "$@"; }
 D=webmail.postgate.test
@@ -69,7 +71,7 @@ header() {
 		"$HARNESS_DIR/imap.out" "$1"
 }
 
-if harness_browser webmail.mjs 12 7 BASE_URL="$base" ADMIN_EMAIL=root@example.test ADMIN_PASSWORD='Adm1n-pass-phrase' \
+if harness_browser webmail.mjs 15 8 BASE_URL="$base" ADMIN_EMAIL=root@example.test ADMIN_PASSWORD='Adm1n-pass-phrase' \
 	ORG=acme SERVER=mail DOMAIN="$D" WEBMAIL_URL="$HARNESS_WEBMAIL_URL" PASSWORD_1="$PW1" PASSWORD_2="$PW2" \
 	NEW_PASSWORD_1="$PW1_NEW" SUBJECT="$SUBJECT"; then
 	if [ -s "$HARNESS_DIR/roundcube/logs/errors.log" ]; then
@@ -87,6 +89,9 @@ if harness_browser webmail.mjs 12 7 BASE_URL="$base" ADMIN_EMAIL=root@example.te
 		WHERE scope = 'outgoing' AND subject IN ('$SUBJECT', 'Re: $SUBJECT')")" "2 2" \
 		"both are outgoing messages in the server's history, one from each mailbox"
 	is "$(imap_fetch "ann@$D" "$PW1" INBOX "Re: $SUBJECT")" "login failed" "... and her old password no longer logs in"
+	is "$(imap_fetch "ann@$D" "$PW1_NEW" INBOX "Away $SUBJECT")" 1 "imaplib: ben's out-of-office reply is in ann's INBOX once"
+	like "$(header Auto-Submitted) $(header DKIM-Signature | tr -d ' \t\r\n')" "^auto-replied.*d=$D;" \
+		"... an automatic reply (Auto-Submitted), DKIM-signed on postgate's outgoing path"
 fi
 
 # ---- the password change API itself (what Roundcube's plugin calls), from the outside
