@@ -29,8 +29,8 @@ try {
     await card.getByRole('button', { name: 'Create invitation' }).click();
     await card.locator('.secret-panel').waitFor();
     const link = await card.locator('.secret-panel .secret-value').inputValue();
-    check('the invitation link is shown once, with a warning', /\/invitations\/[A-Za-z0-9]{40}$/.test(link)
-        && await card.getByText('It is shown only this once').isVisible(), link);
+    check('the invitation link is shown once, saying postgate mailed it', /\/invitations\/[A-Za-z0-9]{40}$/.test(link)
+        && await card.getByText(`postgate has e-mailed this link to ${NEW_EMAIL}`).isVisible(), link);
     await card.getByRole('button', { name: 'I have saved it' }).click();
     await settled();
     check('... and the invitation is listed as waiting', await page.locator('#invitations table').getByText(NEW_EMAIL).isVisible());

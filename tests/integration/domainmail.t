@@ -24,19 +24,7 @@ harness_setup mariadb sink postfix
 harness_start_postgate
 plan 27
 
-here=$(cd "$(dirname "$0")" && pwd)
-# Postfix's pickup takes what sendmail queues past smtpd's relay rules (the milters of
-# non_smtpd_milters still see it); the stand-in's own smtpd does the same for loopback.
-pickup_port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" "$HARNESS_INJECTION_PORT")
-postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -M "127.0.0.1:$pickup_port/inet=127.0.0.1:$pickup_port inet n - n - - smtpd \
-	-o smtpd_sasl_auth_enable=no -o smtpd_relay_restrictions=permit_mynetworks,reject \
-	-o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_milters=\$non_smtpd_milters"
-postfix -c "$INSTANCE_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1 || harness_setup_failed "postfix reload"
-mkdir -p "$HARNESS_DIR/sysmail"
-chmod 777 "$HARNESS_DIR/sysmail"
-export SENDMAIL_LOG="$HARNESS_DIR/sysmail/args.jsonl" SENDMAIL_FAIL="$HARNESS_DIR/sysmail/fail"
-export SENDMAIL_SMTP_PORT=$pickup_port
-export POSTGATE_SYSMAIL_SENDMAIL_PATH="$here/sendmail-smtp.py" POSTGATE_SYSMAIL_FROM=postgate@postgate.test
+harness_start_sysmail
 harness_start_admin
 base=$HARNESS_ADMIN_URL
 

@@ -40,7 +40,8 @@ async function invitations(ctx, box, org, roleOptions) {
             const link = `${window.location.origin}/invitations/${invitation.token}`;
             created.replaceChildren(secretPanel({
                 title: t('invites.link_title', { email: invitation.email }),
-                warning: t('invites.link_warning'),
+                warning: invitation.mailed ? t('invites.link_mailed', { email: invitation.email })
+                    : t('invites.link_not_mailed', { error: invitation.mail_error || '' }),
                 value: link,
                 details: [[t('members.role'), t(`role.${invitation.role}`)]],
                 onDone: () => ctx.reload(),
