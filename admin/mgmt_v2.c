@@ -12,6 +12,7 @@
 
 static const MGMT_ROUTE *const tables[] = {
     mgmt_session_routes,
+    mgmt_pwreset_routes,
     mgmt_orgs_routes,
     mgmt_servers_routes,
     mgmt_domains_routes,

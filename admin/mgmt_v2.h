@@ -77,6 +77,7 @@ extern const MGMT_ROUTE mgmt_suppressions_routes[];     /* mgmt_suppressions.c: 
 extern const MGMT_ROUTE mgmt_trackdomains_routes[];     /* mgmt_trackdomains.c: a server's track domains */
 extern const MGMT_ROUTE mgmt_mailboxes_routes[];        /* mgmt_mailboxes.c: hosted mailboxes and aliases */
 extern const MGMT_ROUTE mgmt_mailbox_self_routes[];     /* mgmt_mailbox_self.c: a mailbox user's own password */
+extern const MGMT_ROUTE mgmt_pwreset_routes[];          /* mgmt_pwreset.c: "forgot your password?" */
 extern const MGMT_ROUTE mgmt_stats_routes[];            /* mgmt_stats.c: a server's volume by hour and day */
 /* Routes whose bodies may reach MGMT_V2_MAX_IMPORT_BODY. */
 extern const MGMT_ROUTE mgmt_import_routes[];           /* mgmt_suppressions.c: suppression list import */

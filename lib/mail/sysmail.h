@@ -1,5 +1,5 @@
 /*
- * sysmail.h -- postgate's own mail (domain verification codes, invitations) handed to Postfix's
+ * sysmail.h -- postgate's own mail (domain verification codes, invitations, password resets) handed to Postfix's
  * sendmail(1), the way any program on a Postfix host sends mail: built by mime_build(),
  * piped to sysmail.sendmail_path with a fixed argument list, no shell.
  *

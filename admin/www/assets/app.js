@@ -18,6 +18,7 @@ import { routes as sessionRoutes } from './pages/session.js';
 import { routes as orgRoutes } from './pages/orgs.js';
 import { routes as memberRoutes } from './pages/members.js';
 import { routes as invitationRoutes } from './pages/invitations.js';
+import { routes as resetRoutes } from './pages/pwreset.js';
 import { routes as serverRoutes } from './pages/servers.js';
 import { routes as domainRoutes } from './pages/domains.js';
 import { routes as mailboxRoutes } from './pages/mailboxes.js';
@@ -38,6 +39,7 @@ const ROUTES = [
     ...orgRoutes,
     ...memberRoutes,
     ...invitationRoutes,
+    ...resetRoutes,
     ...serverRoutes,
     ...domainRoutes,
     ...mailboxRoutes,

@@ -18,7 +18,7 @@ import { t, formatDate } from '../lib/i18n.js';
 import { get, post, del, p, login, logout, setCsrfToken, signInOptions } from '../lib/api.js';
 import { twoFactorSection } from './twofactor.js';
 import {
-    pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText,
+    pageHeader, form, notice, table, paginated, emptyState, button, confirmAction, secretPanel, flash, errorText, link,
 } from '../lib/ui.js';
 
 function safeNext(next) {
@@ -122,6 +122,7 @@ function loginPage(ctx, box) {
         f.el,
         oidc ? h('p', { class: 'hint' }, t('login.or')) : null,
         oidc ? oidcButton(oidc) : null,
+        h('p', null, link('/password-reset', t('login.forgot'))),
         h('p', { class: 'hint' }, t('login.help'))));
 }
 
