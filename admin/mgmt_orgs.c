@@ -19,6 +19,7 @@
 
 #include "mail/address.h"
 #include "mail/domain.h"
+#include "mail/notice.h"
 #include "mail/org.h"
 #include "mail/purge.h"
 #include "mail/user.h"
@@ -179,6 +180,9 @@ mgmt_v2_org_update(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
+    /* Suspended now, not before: the organization's admins are told, with the reason. */
+    if (suspended == 1 && !o.row->suspended && (ret = notice_suspension(c.db, req->cfg, o.id, 0, reason)) >= 0)
+        msg_info("organization %s suspended: notice mailed to %d owners and admins", o.row->permalink, ret);
     if ((fresh = mgmt_reload_org(&c, o.id, o.role)) != NULL)
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "organization", fresh));
 out:

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "mail/ippool.h"
+#include "mail/notice.h"
 #include "mail/org.h"
 #include "mail/server.h"
 #include "mgmt.h"
@@ -316,7 +317,7 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     json_t *server;
     MGMT_CALL c;
     MGMT_ORG o = {0};
-    int ret;
+    int ret, suspending = 0;
 
     /* The server is looked up before the role is judged too low: a member learns only
      * what GET already tells them. */
@@ -331,6 +332,15 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
         mgmt_reply_invalid(&c);
         goto out;
     }
+    /* Suspending a server that is not suspended yet: its organization's admins are told. */
+    if (json_is_true(json_object_get(c.body, "suspended"))) {
+        json_t *before = mgmt_find_server(&c, &o, http_path_arg(req, 1), NULL);
+
+        if (before == NULL)
+            goto out;
+        suspending = !json_is_true(json_object_get(before, "suspended"));
+        json_decref(before);
+    }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
     if ((ret = apply_server_fields(&c, id, 0)) < 0) {
@@ -344,6 +354,9 @@ mgmt_v2_server_update(HTTP_REQUEST *req, void *arg)
     if (mgmt_txn_commit(&c) < 0)
         goto out;
     msg_info("user %llu: changed server %s/%s", c.p.user_id, http_path_arg(req, 0), http_path_arg(req, 1));
+    if (suspending && (ret = notice_suspension(c.db, req->cfg, o.id, id, NULL)) >= 0)
+        msg_info("server %s/%s suspended: notice mailed to %d owners and admins", http_path_arg(req, 0),
+                 http_path_arg(req, 1), ret);
     if ((server = mgmt_find_server(&c, &o, http_path_arg(req, 1), NULL)) != NULL)
         mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "server", with_ip_pool(&c, server, id)));
 out:

@@ -4,7 +4,8 @@
  *
  *   hold_expiry   held messages whose hold_expires_at passed become HoldCancelled
  *   send_limits   SendLimitApproaching (>= 90 %) / SendLimitExceeded (>= 100 %) events,
- *                 at most one of each per server and hour (sendlimit.h)
+ *                 at most one of each per server and hour (sendlimit.h), each also mailed
+ *                 to the organization's owners and admins (notice.h)
  *   partitions    daily partitions of raw_messages, webhook_requests, clicks and loads
  *                 kept PARTITIONS_AHEAD days ahead; old ones dropped after the retention
  *                 (partition.h); at most hourly
@@ -35,6 +36,7 @@
 #include "mail/dnsmonitor.h"
 #include "mail/event.h"
 #include "mail/job.h"
+#include "mail/notice.h"
 #include "mail/partition.h"
 #include "mail/purge.h"
 #include "mail/retention.h"
@@ -84,9 +86,9 @@ hold_expiry(JOBS *jobs, DB *db, const PGCONF *cfg)
 
 /* One server's event in a transaction with its once-an-hour mark. */
 static int
-send_limit_event(DB *db, unsigned long long server_id, long long limit, long long volume)
+send_limit_event(DB *db, const PGCONF *cfg, unsigned long long server_id, long long limit, long long volume)
 {
-    int exceeded = volume >= limit, ret;
+    int exceeded = volume >= limit, ret, queued = 0;
     json_t *server = NULL, *payload;
 
     if ((ret = db_begin(db)) < 0)
@@ -102,6 +104,7 @@ send_limit_event(DB *db, unsigned long long server_id, long long limit, long lon
     ret = payload ? event_queue(db, server_id, exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING,
                                 payload) : DB_ERR_PERM;
     json_decref(payload);
+    queued = ret >= 0;
     if (ret >= 0)
         msg_info("send_limits: server %llu: %s (volume %lld, limit %lld)", server_id,
                  exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING, volume, limit);
@@ -110,7 +113,13 @@ done:
         db_rollback(db);
         return ret;
     }
-    return db_commit(db);
+    if ((ret = db_commit(db)) < 0 || !queued)
+        return ret;
+    /* Committed (once an hour, by the mark): the organization's admins are told by mail too. */
+    if ((ret = notice_send_limit(db, cfg, server_id, exceeded, volume, limit)) >= 0)
+        msg_info("send_limits: server %llu: notice mailed to %d owner%s and admin%s", server_id, ret,
+                 ret == 1 ? "" : "s", ret == 1 ? "" : "s");
+    return ret < 0 ? ret : 0;
 }
 
 static int
@@ -120,9 +129,8 @@ send_limits(JOBS *jobs, DB *db, const PGCONF *cfg)
     int ret = sendlimit_near(db, &res);
 
     (void) jobs;
-    (void) cfg;
     for (int i = 0; i < ret; i++) {
-        int r = send_limit_event(db, strtoull(db_result_get(res, (size_t) i, 0), NULL, 10),
+        int r = send_limit_event(db, cfg, strtoull(db_result_get(res, (size_t) i, 0), NULL, 10),
                                  atoll(db_result_get(res, (size_t) i, 1)), atoll(db_result_get(res, (size_t) i, 2)));
 
         if (r < 0) {
