@@ -344,6 +344,24 @@ try {
     check('... and kept after a reload (the mode select beside it, leaving Endpoint would drop the endpoint)',
         (await page.getByLabel(`Spam handling of support@${E.LIVE_DOMAIN}`).inputValue()) === 'Quarantine'
         && (await page.getByLabel(`Mode of support@${E.LIVE_DOMAIN}`).inputValue()) === 'Endpoint');
+    // An endpoint edited in place: its form comes filled in, and the change stays.
+    await page.locator('#endpoint-kind').selectOption('http');
+    await page.locator('#endpoints input[name="name"]').last().fill('app');
+    await page.locator('#endpoints input[name="url"]').last().fill('https://app.example.org/in');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await flashHas(/Endpoint app created/);
+    await settled();
+    await page.getByRole('button', { name: 'Edit the endpoint app' }).click();
+    const edit = page.locator('#endpoint-edit');
+    const prefilled = (await edit.locator('input[name="url"]').inputValue()) === 'https://app.example.org/in';
+    await edit.locator('input[name="url"]').fill('https://app.example.org/mail-in');
+    await edit.locator('input[name="timeout"]').fill('20');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    check('an endpoint is edited in place, its form filled in', prefilled && await flashHas(/Endpoint app saved/), await flashText());
+    await page.reload();
+    await settled();
+    check('... and the change stays (the list shows the new URL)',
+        await page.locator('#endpoints tbody tr', { hasText: 'https://app.example.org/mail-in' }).count() === 1);
     await shoot('routes');
 
     // ---------------------------------------------------------------- DKIM rotation

@@ -36,7 +36,7 @@ command -v node >/dev/null 2>&1 || skip_all "node missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan $((120 + 86 + 1 + 9))   # ui.mjs and the rest, mail.mjs, its end, the database after it
+plan $((120 + 88 + 1 + 10))   # ui.mjs and the rest, mail.mjs, its end, the database after it
 
 # The UI from a copy of admin/www with two planted symlinks: one to a file outside the
 # tree, one inside it (which may be served).
@@ -249,6 +249,8 @@ grep -q '"event": *"MessageSent"' "$HARNESS_DIR/hooks.jsonl" 2>/dev/null
 ok $? "the receiver got the MessageSent webhook"
 is "$(sql "SELECT CONCAT(r.name, ' ', r.mode, ' ', a.address) FROM routes r JOIN servers s ON s.id = r.server_id
 	JOIN address_endpoints a ON a.id = r.address_endpoint_id WHERE s.permalink = 'live'")" "support Endpoint desk@example.org" "route support delivers to the address endpoint made in the UI"
+is "$(sql "SELECT CONCAT(h.url, ' ', h.timeout) FROM http_endpoints h JOIN servers s ON s.id = h.server_id
+	WHERE s.permalink = 'live' AND h.name = 'app'")" "https://app.example.org/mail-in 20" "the endpoint edited in the UI, in the database"
 is "$(sql "SELECT GROUP_CONCAT(k.state ORDER BY k.id) FROM domain_dkim_keys k JOIN domains d ON d.id = k.domain_id
 	WHERE d.name = 'mail.test'")" "retiring,active" "mail.test's DKIM key was rotated: the old one retiring, the new one active"
 is "$(sql "SELECT CONCAT(p.name, ' ', a.ipv4, ' ', o.permalink) FROM ip_pools p JOIN ip_addresses a ON a.ip_pool_id = p.id

@@ -26,6 +26,36 @@ const KINDS = [
 const MODES = ['Endpoint', 'Accept', 'Hold', 'Bounce', 'Reject'];
 const SPAM_MODES = ['Mark', 'Quarantine', 'Fail'];
 
+// The form fields of an endpoint of kind key, filled from e when editing one (an SMTP
+// endpoint's password is never shown: left empty, it stays as it is).
+function endpointFields(key, e = null) {
+    const f = {
+        http: [
+            { name: 'name', label: t('endpoints.name'), required: true },
+            { name: 'url', label: t('endpoints.url'), required: true, type: 'url', placeholder: 'https://app.example.com/incoming', spellcheck: 'false' },
+            { name: 'format', label: t('endpoints.format'), type: 'select', options: [['Hash', t('endpoints.format_hash')], ['RawMessage', t('endpoints.format_raw')]] },
+            { name: 'encoding', label: t('endpoints.encoding'), type: 'select', options: [['BodyAsJSON', 'JSON'], ['FormData', t('endpoints.form_data')]] },
+            { name: 'include_attachments', label: t('endpoints.include_attachments'), type: 'checkbox', value: true },
+            { name: 'strip_replies', label: t('endpoints.strip_replies'), type: 'checkbox' },
+            { name: 'timeout', label: t('endpoints.timeout'), type: 'number', value: 5, min: 5, max: 60, step: 1 },
+        ],
+        smtp: [
+            { name: 'name', label: t('endpoints.name'), required: true },
+            { name: 'hostname', label: t('endpoints.hostname'), required: true, spellcheck: 'false' },
+            { name: 'port', label: t('endpoints.port'), type: 'number', value: 25, min: 1, max: 65535, step: 1 },
+            { name: 'ssl_mode', label: t('endpoints.ssl_mode'), type: 'select', options: ['Auto', 'None', 'STARTTLS', 'TLS'].map((m) => [m, m]) },
+            { name: 'username', label: t('endpoints.username'), omitEmpty: true, autocomplete: 'off' },
+            { name: 'password', label: t('endpoints.password'), type: 'password', omitEmpty: true, autocomplete: 'new-password' },
+        ],
+        address: [
+            { name: 'address', label: t('endpoints.address'), required: true, type: 'email', spellcheck: 'false' },
+        ],
+    }[key];
+    if (!e) return f;
+    return f.map((field) => (field.name === 'password' ? { ...field, hint: t('endpoints.password_keep') }
+        : { ...field, value: e[field.name] ?? field.value }));
+}
+
 function endpointTarget(e) {
     if (e.type === 'HTTPEndpoint') return e.url;
     if (e.type === 'SMTPEndpoint') return `${e.hostname}:${e.port}`;
@@ -136,36 +166,35 @@ async function routesPage(ctx, box) {
             { label: t('endpoints.kind'), cell: (e) => t(`endpoint.kind.${e.kind.key}`) },
             { label: t('endpoints.target'), cell: (e) => h('code', { class: 'break' }, endpointTarget(e)) },
             { label: t('common.last_used'), cell: (e) => formatDate(e.last_used_at) },
-            { label: t('common.actions'), cell: (e) => (write ? remove(t('endpoints.endpoint'), e.name || e.address, `${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`) : null) },
+            { label: t('common.actions'), cell: (e) => (write ? h('span', { class: 'actions' },
+                button(t('endpoints.edit'), () => drawEdit(e), { kind: 'small', 'aria-label': t('endpoints.edit_named', { name: e.name || e.address }) }),
+                remove(t('endpoints.endpoint'), e.name || e.address, `${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`)) : null) },
         ], endpoints, { caption: t('endpoints.title') }));
     }
+    // Editing one endpoint: its form, filled in, above the one that makes new ones.
+    const editSlot = h('div', { id: 'endpoint-edit' });
+    const drawEdit = (e) => {
+        const f = form({
+            fields: endpointFields(e.kind.key, e),
+            submitLabel: t('common.save'),
+            async onSubmit(v) {
+                if (v.password === '' || v.password === undefined) delete v.password;
+                const { endpoint } = await patch(`${base}/${e.kind.path}/${encodeURIComponent(e.uuid)}`, v);
+                flash(t('endpoints.saved', { name: endpoint.name || endpoint.address }));
+                ctx.reload();
+            },
+        });
+        editSlot.replaceChildren(h('h3', null, t('endpoints.edit_title', { name: e.name || e.address })), f.el,
+            h('p', null, button(t('common.cancel'), () => editSlot.replaceChildren(), { kind: 'secondary' })));
+        f.el.querySelector('input, select')?.focus();
+    };
+    epBox.append(editSlot);
     if (write) {
         const kindSel = h('select', { id: 'endpoint-kind' }, KINDS.map((k) => h('option', { value: k.key }, t(`endpoint.kind.${k.key}`))));
         const slot = h('div');
         const drawForm = () => {
             const kind = KINDS.find((k) => k.key === kindSel.value);
-            const fields = {
-                http: [
-                    { name: 'name', label: t('endpoints.name'), required: true },
-                    { name: 'url', label: t('endpoints.url'), required: true, type: 'url', placeholder: 'https://app.example.com/incoming', spellcheck: 'false' },
-                    { name: 'format', label: t('endpoints.format'), type: 'select', options: [['Hash', t('endpoints.format_hash')], ['RawMessage', t('endpoints.format_raw')]] },
-                    { name: 'encoding', label: t('endpoints.encoding'), type: 'select', options: [['BodyAsJSON', 'JSON'], ['FormData', t('endpoints.form_data')]] },
-                    { name: 'include_attachments', label: t('endpoints.include_attachments'), type: 'checkbox', value: true },
-                    { name: 'strip_replies', label: t('endpoints.strip_replies'), type: 'checkbox' },
-                    { name: 'timeout', label: t('endpoints.timeout'), type: 'number', value: 5, min: 5, max: 60, step: 1 },
-                ],
-                smtp: [
-                    { name: 'name', label: t('endpoints.name'), required: true },
-                    { name: 'hostname', label: t('endpoints.hostname'), required: true, spellcheck: 'false' },
-                    { name: 'port', label: t('endpoints.port'), type: 'number', value: 25, min: 1, max: 65535, step: 1 },
-                    { name: 'ssl_mode', label: t('endpoints.ssl_mode'), type: 'select', options: ['Auto', 'None', 'STARTTLS', 'TLS'].map((m) => [m, m]) },
-                    { name: 'username', label: t('endpoints.username'), omitEmpty: true, autocomplete: 'off' },
-                    { name: 'password', label: t('endpoints.password'), type: 'password', omitEmpty: true, autocomplete: 'new-password' },
-                ],
-                address: [
-                    { name: 'address', label: t('endpoints.address'), required: true, type: 'email', spellcheck: 'false' },
-                ],
-            }[kind.key];
+            const fields = endpointFields(kind.key);
             const f = form({
                 fields,
                 submitLabel: t('endpoints.create'),
