@@ -32,6 +32,7 @@
 #   instance_spamd_start DIR PORT [INSTANCE_SPAMD_ADDRESS], instance_spamd_stop DIR
 #   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
 #   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
+#   instance_peak_rss DIR NAME...   peak resident memory of postgate daemons (benchmarks)
 #   instance_wait_until TIMEOUT CMD..., instance_pid_alive PID,
 #   instance_pidfile_pid FILE COMM, instance_pidfile_alive FILE COMM
 
@@ -939,6 +940,25 @@ instance_postgate_config() {
 		# Every client of a private instance is on loopback: SMTP-IP credentials for it allowed.
 		credentials: { smtp_ip_allow_loopback = true; };
 	EOF
+}
+
+# instance_peak_rss DIR NAME...: "NAME N.N MB" for each daemon started with
+# instance_postgate_start DIR NAME (or whose pid is in DIR/NAME.pid): the largest peak
+# resident set (VmHWM) among the processes of its process group, so a supervisor's workers
+# count (postgate-policyd). For the benchmarks, which print it against issue 18's 30 MB.
+instance_peak_rss() {
+	local dir=$1 name pid kb p v
+	shift
+	for name in "$@"; do
+		pid=$(instance_pidfile_read "$dir/$name.pid" 2>/dev/null) || { printf '%s - ' "$name"; continue; }
+		kb=0
+		for p in $(instance_pgroup_pids "$pid") "$pid"; do
+			v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+			[ -n "$v" ] && [ "$v" -gt "$kb" ] && kb=$v
+		done
+		awk -v n="$name" -v k="$kb" 'BEGIN { printf "%s %.1f MB  ", n, k / 1024 }'
+	done
+	echo
 }
 
 # instance_postgate_start STATE_DIR NAME PROGRAM CONFIG SOCKET: run one daemon in the
