@@ -8,7 +8,8 @@
  *
  * The request answers the same 202 whether or not the address has an account, an account
  * that signs in with a password only (none for accounts of an OpenID provider), or was
- * asked within the last minute: nobody learns who has an account. Where local passwords
+ * asked within the last minute, and the mail goes out after the answer (a thread of its
+ * own): nobody learns who has an account, not even from how long the answer took. Where local passwords
  * are off (oidc.local_authentication) there is nothing to reset: 403.
  *
  * Must never: say whether an account exists, keep a token in the clear (pwreset.h), log a
@@ -16,12 +17,15 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
 
 #include "mail/address.h"
+#include "mail/conf.h"
 #include "mail/pwpolicy.h"
 #include "mail/pwreset.h"
 #include "mail/sysmail.h"
@@ -46,9 +50,9 @@ local_passwords(MGMT_CALL *c)
     return 0;
 }
 
-/* Mails the reset link for token to user. 0 sent, -1 with *error_r (mem_free it). */
+/* Mails the reset link for token to the account's address. 0 sent, -1 with *error_r (mem_free it). */
 static int
-mail_reset(const PGCONF *cfg, const USER *u, const char *token, char **error_r)
+mail_reset(const PGCONF *cfg, const char *email, const char *token, char **error_r)
 {
     size_t n = strlen(cfg->admin_public_url);
     char *link, *body;
@@ -60,18 +64,66 @@ mail_reset(const PGCONF *cfg, const USER *u, const char *token, char **error_r)
     body = buf_asprintf("Someone asked to reset the password of your account %s on %s.\n\n"
                         "To choose a new password, open this link within an hour (it works once):\n\n    %s\n\n"
                         "Setting it ends every session of the account. If you did not ask for this, ignore this\n"
-                        "message: your password stays as it is.\n", u->email, cfg->dns_smtp_server_hostname, link);
-    ret = sysmail_send(cfg, u->email, "Resetting your password", body, error_r);
+                        "message: your password stays as it is.\n", email, cfg->dns_smtp_server_hostname, link);
+    ret = sysmail_send(cfg, email, "Resetting your password", body, error_r);
     mem_free(link);
     mem_free(body);
     return ret;
+}
+
+/* The mail of one reset, sent after the answer: how long sendmail takes must not tell an
+ * account from an unknown address. */
+typedef struct reset_mail {
+    PGCONF *cfg;                /* a reference of its own */
+    unsigned long long user_id;
+    char *email;
+    char token[PWRESET_TOKEN_LEN + 1];
+} RESET_MAIL;
+
+static void *
+reset_mail_send(void *arg)
+{
+    RESET_MAIL *m = arg;
+    char *why = NULL;
+
+    if (mail_reset(m->cfg, m->email, m->token, &why) < 0)
+        msg_warn("password reset for user %llu: the link could not be mailed: %s", m->user_id, why);
+    else
+        msg_info("password reset for user %llu: link mailed", m->user_id);
+    explicit_bzero(m->token, sizeof(m->token));
+    mem_free(why);
+    mem_free(m->email);
+    conf_unref(m->cfg);
+    mem_free(m);
+    return NULL;
+}
+
+/* Mails in a thread of its own (or here, when none can be made). */
+static void
+reset_mail_start(const PGCONF *cfg, unsigned long long user_id, const char *email, const char *token)
+{
+    RESET_MAIL *m = mem_zalloc(sizeof(*m));
+    pthread_attr_t attr;
+    pthread_t t;
+    int started;
+
+    m->cfg = conf_ref((PGCONF *) cfg);
+    m->user_id = user_id;
+    m->email = mem_strdup(email);
+    snprintf(m->token, sizeof(m->token), "%s", token);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&t, &attr, reset_mail_send, m) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started)
+        reset_mail_send(m);
 }
 
 static void
 mgmt_v2_password_reset_request(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"email", NULL};
-    char token[PWRESET_TOKEN_LEN + 1], hash[65], *lower = NULL, *stored = NULL, *why = NULL;
+    char token[PWRESET_TOKEN_LEN + 1], hash[65], *lower = NULL, *stored = NULL;
     const char *email;
     USER u;
     MGMT_CALL c;
@@ -103,13 +155,13 @@ mgmt_v2_password_reset_request(HTTP_REQUEST *req, void *arg)
             mgmt_reply_db(&c, "password reset", ret);
             goto out;
         }
-        if (ret == 0)
+        if (ret == 0) {
             msg_info("password reset for user %llu: asked again within a minute; nothing sent (client %s)", u.id,
                      req->client_ip);
-        else if (mail_reset(req->cfg, &u, token, &why) < 0)
-            msg_warn("password reset for user %llu: the link could not be mailed: %s", u.id, why);
-        else
-            msg_info("password reset for user %llu: link mailed (client %s)", u.id, req->client_ip);
+        } else {
+            msg_info("password reset for user %llu: asked (client %s)", u.id, req->client_ip);
+            reset_mail_start(req->cfg, u.id, u.email, token);
+        }
         explicit_bzero(token, sizeof(token));
     } else {
         msg_info("password reset asked for an address without a password account (client %s)", req->client_ip);
@@ -118,7 +170,6 @@ mgmt_v2_password_reset_request(HTTP_REQUEST *req, void *arg)
 out:
     mem_free(lower);
     mem_free(stored);
-    mem_free(why);
     mgmt_call_end(&c);
 }
 
