@@ -52,6 +52,9 @@ typedef struct mgmt_call {
     const char *password_rule;  /* a new password refused by the policy: its rule's name */
     const char *password_reason;        /* ... and its sentence (both the policy's) */
     int in_txn;
+    /* An organization's own objects (…/organizations/{org}/domains, not a server's): the
+     * organization, set by mgmt_load_owner(); 0 on a server's paths. */
+    unsigned long long owner_org_id;
 } MGMT_CALL;
 
 /* An organization as the path names it, with the principal's role in it. */
@@ -163,6 +166,12 @@ int mgmt_server_id(MGMT_CALL *c, const MGMT_ORG *o, const char *permalink, unsig
  * 0 with *o and *server_id_r, -1 when answered (404 also for a server outsiders cannot see). */
 int mgmt_load_server(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r);
 
+/* The owner of the path's child objects: a server (…/servers/{server}/…, as
+ * mgmt_load_server()), or on …/organizations/{org}/<objects> the organization itself
+ * (*server_id_r 0, c->owner_org_id set), whose objects every server of it shares, so
+ * changing them needs an organization admin (need member becomes admin). 0 or -1 answered. */
+int mgmt_load_owner(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r);
+
 /* ---- shared by the route, endpoint, webhook, IP pool and suppression files */
 
 /* A whole-number field in [min, max]: 1 with *out, 0 when absent or null, -1 when invalid
@@ -229,8 +238,8 @@ mgmt_row(const MGMT_RESOURCE *r, const DB_ROWS *rows, size_t i)
     return (const char *) rows->v + i * r->size;
 }
 
-/* The object of path argument 2 among server_id's, into *rows: 1, or 0/-1 after answering
- * (404, database error). */
+/* The object of the path's key (argument 2, or 1 for an organization's own objects) among
+ * the owner's, into *rows: 1, or 0/-1 after answering (404, database error). */
 int mgmt_find(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, DB_ROWS *rows);
 
 /* Re-reads object key (NULL: id) of server_id after a change and answers it with status. */

@@ -1,6 +1,6 @@
 /*
- * mgmt_domains.c -- a server's sending domains, …/servers/{server}/domains
- * (doc/api.md): DKIM keys and the DNS records to publish, verification by DNS TXT, DNS
+ * mgmt_domains.c -- a server's sending domains, …/servers/{server}/domains, and an
+ * organization's own, …/organizations/{org}/domains, which all its servers share (doc/api.md): DKIM keys and the DNS records to publish, verification by DNS TXT, DNS
  * checks recorded in the row, and DKIM key rotation; rows are lib/mail/domain.c's, DNS
  * lookups lib/mail/dnscheck.c's (through dns.resolver).
  */
@@ -25,6 +25,18 @@
 #include "util/msg.h"
 
 /* ---------------------------------------------------------------- a server's domains */
+
+/* Who owns the path's domains, for the logs: "server ORG/SERVER" or "organization ORG". */
+static const char *
+owner_label(const MGMT_CALL *c, char buf[320])
+{
+    if (c->owner_org_id)
+        snprintf(buf, 320, "organization %s", http_path_arg(c->req, 0));
+    else
+        snprintf(buf, 320, "server %s/%s", http_path_arg(c->req, 0), http_path_arg(c->req, 1));
+    return buf;
+}
+#define OWNER(c) owner_label((c), (char[320]){0})
 
 
 static json_t *
@@ -72,7 +84,8 @@ domain_json(MGMT_CALL *c, const MGMT_RESOURCE *r, const void *row)
                      "created_at", mgmt_jstr(d->created_at));
 }
 
-/* The domain the path names (any case; normalized) or all of server_id's. */
+/* The domain the path names (any case; normalized) or all of the owner's (server_id's, or
+ * the organization's own when server_id is 0). */
 static int
 domain_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const char *key,
             unsigned long long id, DB_ROWS *rows)
@@ -82,7 +95,7 @@ domain_load(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, 
     (void) r, (void) id;
     if (key && !domain_name_normalize(key, name, sizeof(name)))
         return 0;
-    return domain_server_list(c->db, server_id, key ? name : NULL, rows);
+    return domain_owner_list(c->db, server_id, c->owner_org_id, key ? name : NULL, rows);
 }
 
 /* One domain answered with its DNS records. */
@@ -110,10 +123,19 @@ domain_deleted(const void *row)
     return json_pack("{s:o, s:o, s:b}", "uuid", mgmt_jstr(d->uuid), "name", mgmt_jstr(d->name), "deleted", 1);
 }
 
+static int
+domain_remove(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, const void *row)
+{
+    const DOMAIN_ROW *d = row;
+
+    (void) r;
+    return server_id ? domain_server_delete(c->db, server_id, d->id) : domain_org_delete(c->db, c->owner_org_id, d->id);
+}
+
 static const MGMT_RESOURCE domains = {
     .what = "domain", .one = "domain", .many = "domains",
     .size = sizeof(DOMAIN_ROW), .id_off = offsetof(DOMAIN_ROW, id),
-    .load = domain_load, .json = domain_json, .reply = reply_domain, .delete_id = domain_server_delete,
+    .load = domain_load, .json = domain_json, .reply = reply_domain, .remove = domain_remove,
     .deleted = domain_deleted,
 };
 
@@ -134,7 +156,7 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
-    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
+    if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || mgmt_load_owner(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0)
         goto out;
     if (json_is_true(json_object_get(c.body, "verified")) && !c.p.is_admin) {
         mgmt_reply_forbidden(&c, "Only installation administrators mark domains verified.");
@@ -151,17 +173,19 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
         mgmt_reply_invalid(&c);
         goto out;
     }
-    if ((ret = domain_server_list(c.db, server_id, name, &rows)) < 0) {
+    if ((ret = domain_owner_list(c.db, server_id, c.owner_org_id, name, &rows)) < 0) {
         mgmt_reply_db(&c, "domain lookup", ret);
         goto out;
     }
     if (ret > 0) {
-        mgmt_field_error(&c, "name", "is already a domain of this server");
-        mgmt_reply_conflict(&c, "DomainTaken", "The server has a domain with this name.", NULL);
+        mgmt_field_error(&c, "name", server_id ? "is already a domain of this server" : "is already a domain of this organization");
+        mgmt_reply_conflict(&c, "DomainTaken", server_id ? "The server has a domain with this name."
+                            : "The organization has a domain with this name.", NULL);
         goto out;
     }
     /* domain_create() runs its own transaction: the domain and its keys, or nothing. */
     args.server_id = server_id;
+    args.org_id = server_id ? 0 : c.owner_org_id;
     args.name = name;
     args.verified = verified > 0;
     args.ed25519 = ed25519 > 0;
@@ -180,8 +204,7 @@ mgmt_v2_domains_create(HTTP_REQUEST *req, void *arg)
         mgmt_reply_db(&c, "domain create", ret);
         goto out;
     }
-    msg_info("user %llu: created domain %s of server %s/%s", c.p.user_id, name, http_path_arg(req, 0),
-             http_path_arg(req, 1));
+    msg_info("user %llu: created domain %s of %s", c.p.user_id, name, OWNER(&c));
     mgmt_reply_again(&c, &domains, server_id, name, 0, MHD_HTTP_CREATED);
 out:
     mem_free(error);
@@ -198,7 +221,7 @@ static int
 begin_action(MGMT_CALL *c, HTTP_REQUEST *req, void *arg, const char *const *fields, MGMT_ORG *o,
              unsigned long long *server_id, DB_ROWS *rows, const DOMAIN_ROW **d)
 {
-    if (mgmt_call_begin(c, req, arg, 0) != 0 || mgmt_load_server(c, AUTH_ROLE_MEMBER, o, server_id) != 0
+    if (mgmt_call_begin(c, req, arg, 0) != 0 || mgmt_load_owner(c, AUTH_ROLE_MEMBER, o, server_id) != 0
         || mgmt_find(c, &domains, *server_id, rows) != 1 || mgmt_read_optional_body(c, fields) != 0)
         return 0;
     *d = rows->v;
@@ -235,14 +258,14 @@ mgmt_v2_domain_verify(HTTP_REQUEST *req, void *arg)
     if (ret < 0) {
         mgmt_reply_db(&c, "domain verify", ret);
     } else if (ret == DOMAIN_CLAIMED) {
-        msg_info("user %llu: domain %s of server %s/%s not verified: claimed by another server", c.p.user_id,
-                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        msg_info("user %llu: domain %s of %s not verified: claimed by another server", c.p.user_id,
+                 d->name, OWNER(&c));
         mgmt_reply_conflict(&c, "DomainClaimed", error, NULL);
     } else if (ret == 0) {
         mgmt_reply_fail(&c, 422, "VerificationFailed", error);
     } else {
-        msg_info("user %llu: verified domain %s of server %s/%s by %s", c.p.user_id,
-                 d->name, http_path_arg(req, 0), http_path_arg(req, 1), code ? "a mailed code" : "DNS");
+        msg_info("user %llu: verified domain %s of %s by %s", c.p.user_id,
+                 d->name, OWNER(&c), code ? "a mailed code" : "DNS");
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
 out:
@@ -276,8 +299,8 @@ mgmt_v2_domain_verification_email(HTTP_REQUEST *req, void *arg)
     ret = domainmail_send(c.db, req->cfg, d->id, address, &error);
     switch (ret) {
     case 1:
-        msg_info("user %llu: mailed a verification code for domain %s of server %s/%s to %s", c.p.user_id, d->name,
-                 http_path_arg(req, 0), http_path_arg(req, 1), address);
+        msg_info("user %llu: mailed a verification code for domain %s of %s to %s", c.p.user_id, d->name,
+                 OWNER(&c), address);
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
         break;
     case DOMAINMAIL_REFUSED:
@@ -291,8 +314,7 @@ mgmt_v2_domain_verification_email(HTTP_REQUEST *req, void *arg)
         mgmt_reply_fail(&c, 429, "TooSoon", error);
         break;
     case DOMAINMAIL_NOT_SENT:
-        msg_warn("domain %s of server %s/%s: verification code to %s: %s", d->name, http_path_arg(req, 0),
-                 http_path_arg(req, 1), address, error);
+        msg_warn("domain %s of %s: verification code to %s: %s", d->name, OWNER(&c), address, error);
         mgmt_reply_fail(&c, 503, "MailNotSent", "The code could not be mailed; the administrator's log says why.");
         break;
     default:
@@ -372,8 +394,8 @@ mgmt_v2_domain_dkim_rotate(HTTP_REQUEST *req, void *arg)
     } else if (ret == 0) {
         mgmt_reply_conflict(&c, "RotationPending", error, NULL);
     } else {
-        msg_info("user %llu: new DKIM key %s for domain %s of server %s/%s, signing in %ld s", c.p.user_id, selector,
-                 d->name, http_path_arg(req, 0), http_path_arg(req, 1), delay);
+        msg_info("user %llu: new DKIM key %s for domain %s of %s, signing in %ld s", c.p.user_id, selector,
+                 d->name, OWNER(&c), delay);
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_CREATED);
     }
 out:
@@ -410,8 +432,8 @@ mgmt_v2_domain_dkim_activate(HTTP_REQUEST *req, void *arg)
         mgmt_field_error(&c, "selector", "%s", error);
         mgmt_reply_invalid(&c);
     } else {
-        msg_info("user %llu: DKIM key %s of domain %s of server %s/%s activated", c.p.user_id, selector,
-                 d->name, http_path_arg(req, 0), http_path_arg(req, 1));
+        msg_info("user %llu: DKIM key %s of domain %s of %s activated", c.p.user_id, selector,
+                 d->name, OWNER(&c));
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
 out:
@@ -501,8 +523,8 @@ mgmt_v2_domain_patch(HTTP_REQUEST *req, void *arg)
         mgmt_field_error(&c, field, "%s", error);
         mgmt_reply_invalid(&c);
     } else {
-        msg_info("user %llu: domain %s of server %s/%s: hosting %s, alias of %s", c.p.user_id, d->name,
-                 http_path_arg(req, 0), http_path_arg(req, 1), has_hosting ? (on ? "on" : "off") : "unchanged",
+        msg_info("user %llu: domain %s of %s: hosting %s, alias of %s", c.p.user_id, d->name,
+                 OWNER(&c), has_hosting ? (on ? "on" : "off") : "unchanged",
                  has_alias > 0 ? (none ? "nothing" : target.name) : "unchanged");
         mgmt_reply_again(&c, &domains, server_id, d->name, 0, MHD_HTTP_OK);
     }
@@ -525,5 +547,16 @@ const MGMT_ROUTE mgmt_domains_routes[] = {
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/check", mgmt_v2_domain_check},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/rotate", mgmt_v2_domain_dkim_rotate},
     {"POST", "/api/v2/organizations/{}/servers/{}/domains/{}/dkim/activate", mgmt_v2_domain_dkim_activate},
+    /* An organization's own domains, which every server of it may send from (admins manage them). */
+    {"GET", "/api/v2/organizations/{}/domains", mgmt_v2_domains_list},
+    {"POST", "/api/v2/organizations/{}/domains", mgmt_v2_domains_create},
+    {"GET", "/api/v2/organizations/{}/domains/{}", mgmt_v2_domain_get},
+    {"DELETE", "/api/v2/organizations/{}/domains/{}", mgmt_v2_domain_delete},
+    {"PATCH", "/api/v2/organizations/{}/domains/{}", mgmt_v2_domain_patch},
+    {"POST", "/api/v2/organizations/{}/domains/{}/verify", mgmt_v2_domain_verify},
+    {"POST", "/api/v2/organizations/{}/domains/{}/verification-email", mgmt_v2_domain_verification_email},
+    {"POST", "/api/v2/organizations/{}/domains/{}/check", mgmt_v2_domain_check},
+    {"POST", "/api/v2/organizations/{}/domains/{}/dkim/rotate", mgmt_v2_domain_dkim_rotate},
+    {"POST", "/api/v2/organizations/{}/domains/{}/dkim/activate", mgmt_v2_domain_dkim_activate},
     {NULL, NULL, NULL},
 };

@@ -135,6 +135,31 @@ mgmt_load_server(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *
     return mgmt_server_id(c, o, http_path_arg(c->req, 1), server_id_r);
 }
 
+/* Whether the path is under …/organizations/{org}/servers/{server}/. */
+static int
+server_path(const HTTP_REQUEST *req)
+{
+    static const char prefix[] = "/api/v2/organizations/";
+    const char *p = req->path;
+
+    if (strncmp(p, prefix, sizeof(prefix) - 1) != 0)
+        return 1;
+    p = strchr(p + sizeof(prefix) - 1, '/');
+    return p != NULL && strncmp(p, "/servers/", 9) == 0;
+}
+
+int
+mgmt_load_owner(MGMT_CALL *c, AUTH_ROLE need, MGMT_ORG *o, unsigned long long *server_id_r)
+{
+    if (server_path(c->req))
+        return mgmt_load_server(c, need, o, server_id_r);
+    if (mgmt_load_org(c, need >= AUTH_ROLE_MEMBER && need < AUTH_ROLE_ADMIN ? AUTH_ROLE_ADMIN : need, o) != 0)
+        return -1;
+    *server_id_r = 0;
+    c->owner_org_id = o->id;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- a server's child objects */
 
 #define ROW_FIELD(type, row, off) (*(type const *) ((const char *) (row) + (off)))
@@ -154,7 +179,7 @@ load_rows(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, co
 int
 mgmt_find(MGMT_CALL *c, const MGMT_RESOURCE *r, unsigned long long server_id, DB_ROWS *rows)
 {
-    int ret = load_rows(c, r, server_id, http_path_arg(c->req, 2), 0, rows);
+    int ret = load_rows(c, r, server_id, http_path_arg(c->req, c->owner_org_id ? 1 : 2), 0, rows);
 
     if (ret < 0) {
         char *what = buf_asprintf("%s lookup", r->what);
@@ -208,7 +233,7 @@ mgmt_list(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     MGMT_ORG o = {0};
     int ret;
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_owner(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0) {
         if ((ret = load_rows(&c, r, server_id, NULL, 0, &rows)) < 0) {
             char *what = buf_asprintf("%s list", r->what);
 
@@ -235,7 +260,7 @@ mgmt_get(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     MGMT_CALL c;
     MGMT_ORG o = {0};
 
-    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_server(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
+    if (mgmt_call_begin(&c, req, arg, 0) == 0 && mgmt_load_owner(&c, AUTH_ROLE_READONLY, &o, &server_id) == 0
         && mgmt_find(&c, r, server_id, &rows) == 1)
         mgmt_reply_row(&c, r, rows.v, MHD_HTTP_OK);
     db_rows_free(&rows);
@@ -252,7 +277,7 @@ mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     MGMT_ORG o = {0};
     int ret;
 
-    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_server(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
+    if (mgmt_call_begin(&c, req, arg, 0) != 0 || mgmt_load_owner(&c, AUTH_ROLE_MEMBER, &o, &server_id) != 0
         || mgmt_find(&c, r, server_id, &rows) != 1 || mgmt_txn_begin(&c) < 0)
         goto out;
     id = ROW_FIELD(unsigned long long, rows.v, r->id_off);
@@ -267,8 +292,12 @@ mgmt_delete(HTTP_REQUEST *req, void *arg, const MGMT_RESOURCE *r)
     }
     if (mgmt_txn_commit(&c) < 0)
         goto out;
-    msg_info("user %llu: deleted %s %llu (%s) of server %s/%s", c.p.user_id, r->what, id, http_path_arg(req, 2),
-             http_path_arg(req, 0), http_path_arg(req, 1));
+    if (c.owner_org_id)
+        msg_info("user %llu: deleted %s %llu (%s) of organization %s", c.p.user_id, r->what, id, http_path_arg(req, 1),
+                 http_path_arg(req, 0));
+    else
+        msg_info("user %llu: deleted %s %llu (%s) of server %s/%s", c.p.user_id, r->what, id, http_path_arg(req, 2),
+                 http_path_arg(req, 0), http_path_arg(req, 1));
     if (r->deleted)
         mgmt_reply_ok(&c, MHD_HTTP_OK, r->deleted(rows.v));
     else

@@ -294,14 +294,22 @@ static const DB_COL dkim_cols[] = {
 int
 domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_ROWS *rows)
 {
+    return domain_owner_list(db, server_id, 0, name, rows);
+}
+
+int
+domain_owner_list(DB *db, unsigned long long server_id, unsigned long long org_id, const char *name, DB_ROWS *rows)
+{
     return db_query_rows(db, rows, domain_cols, sizeof(domain_cols) / sizeof(domain_cols[0]), sizeof(DOMAIN_ROW),
                          "SELECT id, uuid, name, verified_at IS NOT NULL, verification_method, verification_email, "
                     TS("created_at") ", spf_status, spf_error, dkim_status, dkim_error, mx_status, mx_error, "
                     "return_path_status, return_path_error, dmarc_status, dmarc_error, client_config_status, "
                     "client_config_error, " TS("dns_checked_at") ", "
                     TS("verified_at") ", hosting, (SELECT LOWER(t.name) FROM domains t WHERE t.id = d.alias_of) "
-                    "FROM domains d WHERE server_id = ? AND (? IS NULL OR name = ?) ORDER BY name",
-                    DB_ARGS(DB_UINT(server_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
+                    "FROM domains d WHERE d.server_id <=> ? AND (? IS NULL OR d.organization_id = ?) "
+                    "AND (? IS NULL OR name = ?) ORDER BY name",
+                    DB_ARGS(server_id ? DB_UINT(server_id) : DB_NULL, server_id ? DB_NULL : DB_UINT(org_id),
+                            DB_UINT(org_id), name ? DB_STR(name) : DB_NULL, name ? DB_STR(name) : DB_NULL));
 }
 
 int
@@ -323,6 +331,15 @@ domain_server_delete(DB *db, unsigned long long server_id, unsigned long long do
 {
     int ret = db_exec(db, "DELETE FROM domains WHERE id = ? AND server_id = ?",
                       DB_ARGS(DB_UINT(domain_id), DB_UINT(server_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+domain_org_delete(DB *db, unsigned long long org_id, unsigned long long domain_id)
+{
+    int ret = db_exec(db, "DELETE FROM domains WHERE id = ? AND organization_id = ? AND server_id IS NULL",
+                      DB_ARGS(DB_UINT(domain_id), DB_UINT(org_id)));
 
     return ret < 0 ? ret : ret > 0;
 }

@@ -77,6 +77,9 @@ typedef struct domain_row {
 /* The domains of server_id (only name's, already normalized, when not NULL), by name, as
  * DOMAIN_ROWs into *rows (db_rows_free it): the row count, < 0 database error. */
 int domain_server_list(DB *db, unsigned long long server_id, const char *name, DB_ROWS *rows);
+/* The same for an owner: server_id's, or (server_id 0) organization org_id's own domains,
+ * which all its servers share. */
+int domain_owner_list(DB *db, unsigned long long server_id, unsigned long long org_id, const char *name, DB_ROWS *rows);
 /* A DKIM key of a domain still in DNS: signing is 1 for the key of its algorithm that signs
  * now; activated_at is, for a pending key, when it starts signing. */
 typedef struct domain_dkim_row {
@@ -91,6 +94,8 @@ typedef struct domain_dkim_row {
 int domain_dkim_list(DB *db, unsigned long long domain_id, DB_ROWS *rows);
 /* Deletes domain_id of server_id (its keys go with it). 1 deleted, 0 none, < 0 database error. */
 int domain_server_delete(DB *db, unsigned long long server_id, unsigned long long domain_id);
+/* Deletes org_id's own domain domain_id. 1 deleted, 0 none, < 0 database error. */
+int domain_org_delete(DB *db, unsigned long long org_id, unsigned long long domain_id);
 
 /* The result of a DNS check: each status "OK", "Missing" or "Invalid", errors NULL when OK;
  * client_config_status is NULL for a domain that hosts no mailboxes (not checked). */

@@ -45,6 +45,7 @@ export function serverCrumbs(org, server, ...more) {
 export function orgTabs(org, current) {
     const items = [
         { key: 'servers', label: t('nav.servers'), href: orgUrl(org, '/servers') },
+        { key: 'domains', label: t('nav.domains'), href: orgUrl(org, '/domains') },
         { key: 'members', label: t('nav.members'), href: orgUrl(org, '/members') },
         { key: 'settings', label: t('nav.settings'), href: orgUrl(org, '/settings') },
     ];

@@ -1,8 +1,9 @@
-// domains.js -- a server's domains: the list, adding one (with an Ed25519 key as well
-// if wanted), a domain's DNS records to publish with copy buttons, verifying it, the live
-// DNS check (SPF, DKIM, return path, MX), DKIM keys with rotation, deleting one.
+// domains.js -- a server's domains, and an organization's own (shared by all its servers,
+// managed by its admins): the list, adding one (with an Ed25519 key as well if wanted), a
+// domain's DNS records to publish with copy buttons, verifying it, the live DNS check (SPF,
+// DKIM, return path, MX), DKIM keys with rotation, deleting one.
 //
-// Contract: doc/api.md "Domains of a server". The records come as zone-file text
+// Contract: doc/api.md "Domains of a server" and "Domains of an organization". The records come as zone-file text
 // (dns_records); each line is also shown as name / type / value, the value unquoted as
 // a DNS provider's form wants it (long TXT strings joined), each with a copy button.
 
@@ -12,7 +13,28 @@ import { get, post, patch, del, p } from '../lib/api.js';
 import {
     pageHeader, form, table, paginated, emptyState, link, badge, button, confirmAction, flash, copyButton, errorText, notice,
 } from '../lib/ui.js';
-import { loadServer, serverTabs, serverCrumbs, serverUrl, serverApi, canWrite } from './common.js';
+import {
+    loadOrg, loadServer, serverTabs, serverCrumbs, serverUrl, serverApi, orgTabs, orgCrumbs, orgUrl, canWrite, canAdmin,
+} from './common.js';
+
+// Whose domains the page shows: the server of the path, or (no server in it) the
+// organization itself; the same pages serve both.
+async function loadOwner(ctx) {
+    if (ctx.params.server) {
+        const { org, server } = await loadServer(ctx.params.org, ctx.params.server);
+        return {
+            org, server, title: server.name, api: serverApi(org.permalink, server.permalink),
+            url: (rest = '') => serverUrl(org, server, rest), crumbs: (...more) => serverCrumbs(org, server, ...more),
+            tabs: () => serverTabs(org, server, 'domains'), write: canWrite(org),
+        };
+    }
+    const org = await loadOrg(ctx.params.org);
+    return {
+        org, server: null, title: org.name, api: p`/organizations/${org.permalink}`,
+        url: (rest = '') => orgUrl(org, rest), crumbs: (...more) => orgCrumbs(org, ...more),
+        tabs: () => orgTabs(org, 'domains'), write: canAdmin(org),
+    };
+}
 
 // "name. 3600 IN TXT "a" "b"" -> {name, ttl, type, value}; comments and blanks skipped.
 export function parseZone(text) {
@@ -35,11 +57,11 @@ function verifiedBadge(d) {
 }
 
 async function listPage(ctx, box) {
-    const { org, server } = await loadServer(ctx.params.org, ctx.params.server);
-    const { domains } = await get(`${serverApi(org.permalink, server.permalink)}/domains`);
-    const write = canWrite(org);
-    box.append(pageHeader(server.name, { crumbs: serverCrumbs(org, server, [t('nav.domains'), null]) }),
-        serverTabs(org, server, 'domains'), h('p', { class: 'lead' }, t('domains.lead')));
+    const o = await loadOwner(ctx);
+    const { domains } = await get(`${o.api}/domains`);
+    const write = o.write;
+    box.append(pageHeader(o.title, { crumbs: o.crumbs([t('nav.domains'), null]) }),
+        o.tabs(), h('p', { class: 'lead' }, o.server ? t('domains.lead') : t('domains.org_lead')));
     const addForm = () => {
         const fields = [
             { name: 'name', label: t('domains.name'), required: true, placeholder: 'example.com', spellcheck: 'false', hint: t('domains.name_hint') },
@@ -50,9 +72,9 @@ async function listPage(ctx, box) {
             fields,
             submitLabel: t('domains.add'),
             async onSubmit(v) {
-                const { domain } = await post(`${serverApi(org.permalink, server.permalink)}/domains`, v);
+                const { domain } = await post(`${o.api}/domains`, v);
                 flash(t('domains.added', { name: domain.name }));
-                ctx.navigate(serverUrl(org, server, `/domains/${encodeURIComponent(domain.name)}`));
+                ctx.navigate(o.url(`/domains/${encodeURIComponent(domain.name)}`));
             },
         });
         return h('section', { class: 'card', id: 'add-domain' }, h('h2', null, t('domains.add_title')), f.el);
@@ -61,7 +83,7 @@ async function listPage(ctx, box) {
         box.append(emptyState(t('domains.empty_title'), write ? t('domains.empty_text') : t('domains.empty_text_readonly')));
     } else {
         box.append(paginated(domains, (slice) => table([
-            { label: t('domains.name'), cell: (d) => link(serverUrl(org, server, `/domains/${encodeURIComponent(d.name)}`), d.name, { class: 'strong' }) },
+            { label: t('domains.name'), cell: (d) => link(o.url(`/domains/${encodeURIComponent(d.name)}`), d.name, { class: 'strong' }) },
             { label: t('domains.status'), cell: verifiedBadge },
             { label: t('domains.dkim'), cell: (d) => d.dkim_keys.map((k) => k.algorithm).join(', ') || '—' },
             { label: t('common.created'), cell: (d) => formatDate(d.created_at) },
@@ -71,13 +93,13 @@ async function listPage(ctx, box) {
 }
 
 async function detailPage(ctx, box) {
-    const { org, server } = await loadServer(ctx.params.org, ctx.params.server);
-    const { domain } = await get(p`/organizations/${org.permalink}/servers/${server.permalink}/domains/${ctx.params.domain}`);
+    const o = await loadOwner(ctx);
+    const { domain } = await get(`${o.api}${p`/domains/${ctx.params.domain}`}`);
     const records = parseZone(domain.dns_records);
-    box.append(pageHeader(domain.name, { crumbs: serverCrumbs(org, server, [t('nav.domains'), serverUrl(org, server, '/domains')], [domain.name, null]) }),
-        serverTabs(org, server, 'domains'));
-    const base = p`/organizations/${org.permalink}/servers/${server.permalink}/domains/${domain.name}`;
-    const write = canWrite(org);
+    box.append(pageHeader(domain.name, { crumbs: o.crumbs([t('nav.domains'), o.url('/domains')], [domain.name, null]) }),
+        o.tabs());
+    const base = `${o.api}${p`/domains/${domain.name}`}`;
+    const write = o.write;
     // Runs a domain action and redraws with its answer; errors land in the section's alert.
     const act = async (alertEl, fn, done) => {
         alertEl.replaceChildren();
@@ -139,7 +161,7 @@ async function detailPage(ctx, box) {
         }
         box.append(h('section', { class: 'card', id: 'hosting' },
             h('h2', null, t('domains.hosting_title')), h('p', null, state), hostingAlert, control,
-            domain.hosting ? h('p', null, link(serverUrl(org, server, '/mailboxes'), t('domains.hosting_mailboxes'))) : null));
+            domain.hosting && o.server ? h('p', null, link(o.url('/mailboxes'), t('domains.hosting_mailboxes'))) : null));
     }
     box.append(h('section', { class: 'card' },
         h('h2', null, t('domains.records_title')),
@@ -212,9 +234,9 @@ async function detailPage(ctx, box) {
                 const yes = await confirmAction({ title: t('domains.delete_title'), message: t('domains.delete_confirm', { name: domain.name }), confirmLabel: t('domains.delete') });
                 if (!yes) return;
                 try {
-                    await del(p`/organizations/${org.permalink}/servers/${server.permalink}/domains/${domain.name}`);
+                    await del(base);
                     flash(t('domains.deleted', { name: domain.name }));
-                    ctx.navigate(serverUrl(org, server, '/domains'));
+                    ctx.navigate(o.url('/domains'));
                 } catch (err) { flash(errorText(err), 'error'); }
             }, { kind: 'danger', id: 'delete-domain' })));
     }
@@ -223,4 +245,6 @@ async function detailPage(ctx, box) {
 export const routes = [
     { path: '/orgs/:org/servers/:server/domains', page: listPage },
     { path: '/orgs/:org/servers/:server/domains/:domain', page: detailPage },
+    { path: '/orgs/:org/domains', page: listPage },
+    { path: '/orgs/:org/domains/:domain', page: detailPage },
 ];
