@@ -28,12 +28,24 @@
 
 /* ---------------------------------------------------------------- pools */
 
+/* An address; while it warms up, which day of postfix.warmup_plan it is on, its share of
+ * the day and how much of it it was given (past the plan it is warm: share null). */
 static json_t *
-address_json(const IPPOOL_ADDRESS_ROW *a)
+address_json(const PGCONF *cfg, const IPPOOL_ADDRESS_ROW *a)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o}", "id", (json_int_t) a->id, "ipv4", mgmt_jstr(a->ipv4),
+    json_t *warmup = json_null();
+
+    if (a->warmup_started_on) {
+        const CONF_LIST *plan = &cfg->postfix_warmup_plan;
+        json_t *share = a->warmup_day >= 1 && (size_t) a->warmup_day <= plan->count
+            ? json_integer(atoll(plan->items[a->warmup_day - 1])) : json_null();
+
+        warmup = json_pack("{s:o, s:I, s:o, s:I}", "started_on", mgmt_jstr(a->warmup_started_on), "day",
+                           (json_int_t) a->warmup_day, "share_today", share, "sent_today", (json_int_t) a->sent_today);
+    }
+    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id", (json_int_t) a->id, "ipv4", mgmt_jstr(a->ipv4),
                      "ipv6", mgmt_jstr(a->ipv6), "hostname", mgmt_jstr(a->hostname), "priority", (json_int_t) a->priority,
-                     "created_at", mgmt_jstr(a->created_at), "updated_at", mgmt_jstr(a->updated_at));
+                     "warmup", warmup, "created_at", mgmt_jstr(a->created_at), "updated_at", mgmt_jstr(a->updated_at));
 }
 
 /* A pool as JSON with its addresses, and for installation admins its organizations. */
@@ -45,7 +57,7 @@ pool_json(MGMT_CALL *c, const IPPOOL_ROW *pool)
 
     if (ippool_addresses(c->db, pool->id, 0, &x) >= 0)
         for (size_t i = 0; i < x.n; i++)
-            json_array_append_new(addresses, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
+            json_array_append_new(addresses, address_json(c->req->cfg, (const IPPOOL_ADDRESS_ROW *) x.v + i));
     db_rows_free(&x);
     o = json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "uuid", mgmt_jstr(pool->uuid), "name", mgmt_jstr(pool->name),
                   "default", pool->is_default, "destination_concurrency_limit",
@@ -330,7 +342,7 @@ field_ip(MGMT_CALL *c, const char *name, int af, const char **v_r)
 static void
 address_fields(MGMT_CALL *c, const IPPOOL_ADDRESS_ROW *row, const char **ipv4, const char **ipv6, char *hostname, long long *priority)
 {
-    static const char *const known[] = {"ipv4", "ipv6", "hostname", "priority", NULL};
+    static const char *const known[] = {"ipv4", "ipv6", "hostname", "priority", "warmup", NULL};
     const char *h;
 
     mgmt_check_known(c, known);
@@ -347,6 +359,17 @@ address_fields(MGMT_CALL *c, const IPPOOL_ADDRESS_ROW *row, const char **ipv4, c
         snprintf(hostname, 254, "%s", row->hostname);
     *priority = row ? row->priority : 100;
     mgmt_field_int(c, "priority", 0, 100, priority);
+    if (json_object_get(c->body, "warmup") && !json_is_boolean(json_object_get(c->body, "warmup")))
+        mgmt_field_error(c, "warmup", "must be true (start the warm-up plan today, unless it runs already) or false");
+}
+
+/* The warmup field of a create or update, applied to address id: >= 0, < 0 database error. */
+static int
+apply_warmup(MGMT_CALL *c, unsigned long long pool_id, unsigned long long id)
+{
+    json_t *v = json_object_get(c->body, "warmup");
+
+    return v ? ippool_address_warmup(c->db, pool_id, id, json_is_true(v)) : 0;
 }
 
 static void
@@ -358,7 +381,7 @@ reply_address(MGMT_CALL *c, unsigned long long pool, unsigned long long id, unsi
     if (ret <= 0)
         mgmt_reply_db(c, "IP address reload", ret < 0 ? ret : DB_ERR_PERM);
     else
-        mgmt_reply_ok(c, status, json_pack("{s:o}", "address", address_json(res.v)));
+        mgmt_reply_ok(c, status, json_pack("{s:o}", "address", address_json(c->req->cfg, res.v)));
     db_rows_free(&res);
 }
 
@@ -376,7 +399,7 @@ mgmt_v2_ipaddresses_list(HTTP_REQUEST *req, void *arg)
             json_t *a = json_array();
 
             for (size_t i = 0; i < x.n; i++)
-                json_array_append_new(a, address_json((const IPPOOL_ADDRESS_ROW *) x.v + i));
+                json_array_append_new(a, address_json(c.req->cfg, (const IPPOOL_ADDRESS_ROW *) x.v + i));
             mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:o}", "addresses", a));
         }
     }
@@ -405,7 +428,8 @@ mgmt_v2_ipaddresses_create(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_address_add(c.db, pool_row(&res)->id, ipv4, ipv6, hostname, (int) priority, &id)) < 0) {
+    if ((ret = ippool_address_add(c.db, pool_row(&res)->id, ipv4, ipv6, hostname, (int) priority, &id)) < 0
+        || (ret = apply_warmup(&c, pool_row(&res)->id, id)) < 0) {
         mgmt_reply_db(&c, "IP address create", ret);
         goto out;
     }
@@ -460,7 +484,8 @@ mgmt_v2_ipaddress_update(HTTP_REQUEST *req, void *arg)
     }
     if (mgmt_txn_begin(&c) < 0)
         goto out;
-    if ((ret = ippool_address_update(c.db, pool_row(&res)->id, id, ipv4, ipv6, hostname, (int) priority)) < 0) {
+    if ((ret = ippool_address_update(c.db, pool_row(&res)->id, id, ipv4, ipv6, hostname, (int) priority)) < 0
+        || (ret = apply_warmup(&c, pool_row(&res)->id, id)) < 0) {
         mgmt_reply_db(&c, "IP address update", ret);
         goto out;
     }

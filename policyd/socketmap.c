@@ -289,7 +289,7 @@ transport_lookup(CONN *c, const PGCONF *cfg, const char *key)
     }
     token[MESSAGE_TOKEN_LEN] = '\0';
     db = dbpool_get(c->ctx->pool);
-    ret = ipchoice_for_token(db, token, &choice);
+    ret = ipchoice_for_token(db, &cfg->postfix_warmup_plan, token, &choice);
     if (ret < 0)
         msg_warn("socketmap transport \"%s\": database: %s", key, db_error(db));
     dbpool_put(c->ctx->pool, db);

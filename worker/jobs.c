@@ -8,7 +8,8 @@
  *                 to the organization's owners and admins (notice.h)
  *   partitions    daily partitions of raw_messages, webhook_requests, clicks and loads
  *                 kept PARTITIONS_AHEAD days ahead; old ones dropped after the retention
- *                 (partition.h); at most hourly
+ *                 (partition.h), and the IP warm-up's counts and choices after
+ *                 WARMUP_KEEP_DAYS; at most hourly
  *   retention     each server's message log, raw messages by age and by size cap, in
  *                 bounded batches (retention.h); every worker.retention_interval
  *   dns_checks    the DNS records of verified domains, each every worker.dns_check_interval;
@@ -35,6 +36,7 @@
 #include "mail/delivery.h"
 #include "mail/dnsmonitor.h"
 #include "mail/event.h"
+#include "mail/ippool.h"
 #include "mail/job.h"
 #include "mail/notice.h"
 #include "mail/partition.h"
@@ -50,6 +52,7 @@
 #define LEASE_SECONDS 600
 #define PARTITION_PERIOD 3600
 #define PARTITIONS_AHEAD 7
+#define WARMUP_KEEP_DAYS 7
 #define WEBHOOK_LOG_MIN_DAYS 7
 #define HOLD_BATCH 500
 #define DNS_BATCH 50
@@ -164,6 +167,12 @@ partitions(JOBS *jobs, DB *db, const PGCONF *cfg)
             msg_info("partitions: %s: %d daily partition%s added, %d older than %lld days dropped", tables[i],
                      created, created == 1 ? "" : "s", dropped, keep);
     }
+    /* The IP warm-up's daily counts and per-message choices are needed for days, not longer. */
+    if ((ret = ippool_warmup_purge(db, WARMUP_KEEP_DAYS)) < 0)
+        return ret;
+    if (ret > 0)
+        msg_info("partitions: %d IP warm-up count%s and choices older than %d days removed", ret, ret == 1 ? "" : "s",
+                 WARMUP_KEEP_DAYS);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -95,33 +96,74 @@ ipchoice_hash(const char *token)
     return h ^ (h >> 29);
 }
 
-/* The weighted choice within pool_id: 1 (*choice_r), 0 no ready address, < 0 error. */
+/* The day's share of an address on day (1 the day it started) of the warm-up plan; -1 when
+ * it is past the plan (warm) or not warming up. */
+static long long
+warmup_cap(const CONF_LIST *plan, long long day)
+{
+    if (plan == NULL || day < 1 || (size_t) day > plan->count)
+        return -1;
+    return atoll(plan->items[day - 1]);
+}
+
+/* The weighted choice within pool_id: 1 (*choice_r), 0 no ready address, < 0 error. With
+ * an address warming up, an address that has sent its day's share weighs nothing (unless
+ * every one has: then the priorities alone decide), and the choice is recorded so that the
+ * message keeps it. */
 static int
-pick_in_pool(DB *db, unsigned long long pool_id, const char *token, const char *why, IPCHOICE *choice_r)
+pick_in_pool(DB *db, const CONF_LIST *plan, unsigned long long pool_id, const char *token, const char *why,
+             IPCHOICE *choice_r)
 {
     DB_ROWS rows = {0};
     int ret = ippool_ready_addresses(db, pool_id, &rows);
 
     if (ret > 0) {
         const IPPOOL_WEIGHT_ROW *a = rows.v;
-        long long *weights = mem_alloc(rows.n * sizeof(*weights));
+        long long *weights = mem_alloc(rows.n * sizeof(*weights)), total = 0;
+        unsigned long long earlier = 0;
+        int warming = 0, found = 0;
         size_t i;
 
-        for (i = 0; i < rows.n; i++)
-            weights[i] = a[i].priority;
-        i = ipchoice_pick(weights, rows.n, ipchoice_hash(token));
-        choice_r->address_id = a[i].id;
-        choice_r->pool_id = pool_id;
-        choice_r->why = why;
+        for (i = 0; i < rows.n; i++) {
+            long long cap = warmup_cap(plan, a[i].warmup_day);
+
+            warming |= cap >= 0;
+            weights[i] = cap >= 0 && a[i].today >= cap ? 0 : a[i].priority;
+            total += weights[i];
+        }
+        if (warming && (ret = ippool_warmup_choice(db, token, &earlier)) > 0)
+            for (i = 0; i < rows.n && !found; i++)
+                found = a[i].id == earlier;
+        if (ret >= 0) {
+            if (found) {
+                i--;
+            } else {
+                if (total == 0)
+                    for (i = 0; i < rows.n; i++)
+                        weights[i] = a[i].priority;
+                i = ipchoice_pick(weights, rows.n, ipchoice_hash(token));
+            }
+            choice_r->address_id = a[i].id;
+            choice_r->pool_id = pool_id;
+            choice_r->why = why;
+            ret = 1;
+            if (warming && !found) {
+                unsigned long long chosen = a[i].id;
+
+                if ((ret = ippool_warmup_record(db, token, &chosen, warmup_cap(plan, a[i].warmup_day) >= 0)) >= 0) {
+                    choice_r->address_id = chosen;
+                    ret = 1;
+                }
+            }
+        }
         mem_free(weights);
-        ret = 1;
     }
     db_rows_free(&rows);
     return ret;
 }
 
 int
-ipchoice_for_token(DB *db, const char *token, IPCHOICE *choice_r)
+ipchoice_for_token(DB *db, const CONF_LIST *plan, const char *token, IPCHOICE *choice_r)
 {
     DB_ROWS rcpts = {0}, rules = {0};
     unsigned long long server_id, org_id, pool_id;
@@ -139,11 +181,11 @@ ipchoice_for_token(DB *db, const char *token, IPCHOICE *choice_r)
         const IPPOOL_DELIVERY_RULE_ROW *r = &((const IPPOOL_DELIVERY_RULE_ROW *) rules.v)[i];
 
         if (ipchoice_rule_applies(r->from_text, r->to_text, mail_from, (const char *const *) rcpts.v, rcpts.n))
-            ret = pick_in_pool(db, r->pool_id, token, r->server_rule ? "server rule" : "organization rule",
+            ret = pick_in_pool(db, plan, r->pool_id, token, r->server_rule ? "server rule" : "organization rule",
                                choice_r);
     }
     if (ret == 0 && pool_id != 0)
-        ret = pick_in_pool(db, pool_id, token, "server pool", choice_r);
+        ret = pick_in_pool(db, plan, pool_id, token, "server pool", choice_r);
 
 done:
     db_rows_free(&rules);

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "mail/conf.h"
 #include "mail/db.h"
 
 /* Postfix transport names: IPCHOICE_TRANSPORT_PREFIX "<address id>". */
@@ -45,8 +46,10 @@ unsigned long long ipchoice_hash(const char *token);
 /*
  * The address for the outgoing message whose row token is token. 1 chosen (*choice_r),
  * 0 nothing to choose (not an outgoing token, no rule or pool applies, or the pool has
- * no ready address: Postfix's default transport), < 0 database error.
+ * no ready address: Postfix's default transport), < 0 database error. plan is
+ * postfix.warmup_plan: a pool with an address warming up gives it at most its day's
+ * share (schema 019), the choice recorded per message so that its retries keep it.
  */
-int ipchoice_for_token(DB *db, const char *token, IPCHOICE *choice_r);
+int ipchoice_for_token(DB *db, const CONF_LIST *plan, const char *token, IPCHOICE *choice_r);
 
 #endif

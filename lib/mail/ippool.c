@@ -27,7 +27,8 @@ static const DB_COL address_cols[] = {
     COL(DB_COL_ID, IPPOOL_ADDRESS_ROW, id), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv4),
     COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, ipv6), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, hostname),
     COL(DB_COL_NUM, IPPOOL_ADDRESS_ROW, priority), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, created_at),
-    COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, updated_at),
+    COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, updated_at), COL(DB_COL_STR, IPPOOL_ADDRESS_ROW, warmup_started_on),
+    COL(DB_COL_NUM, IPPOOL_ADDRESS_ROW, warmup_day), COL(DB_COL_NUM, IPPOOL_ADDRESS_ROW, sent_today),
 };
 static const DB_COL rule_cols[] = {
     COL(DB_COL_ID, IPPOOL_RULE_ROW, id), COL(DB_COL_STR, IPPOOL_RULE_ROW, uuid),
@@ -115,8 +116,10 @@ ippool_delete(DB *db, unsigned long long id)
 int
 ippool_addresses(DB *db, unsigned long long pool_id, unsigned long long id, DB_ROWS *rows)
 {
-    return db_query_rows(db, rows, address_cols, NCOLS(address_cols), sizeof(IPPOOL_ADDRESS_ROW), "SELECT id, ipv4, ipv6, hostname, priority, " TS("created_at") ", " TS("updated_at")
-                    " FROM ip_addresses WHERE ip_pool_id = ? AND (? = 0 OR id = ?) ORDER BY priority DESC, id",
+    return db_query_rows(db, rows, address_cols, NCOLS(address_cols), sizeof(IPPOOL_ADDRESS_ROW), "SELECT a.id, a.ipv4, a.ipv6, a.hostname, a.priority, " TS("a.created_at") ", " TS("a.updated_at")
+                    ", DATE_FORMAT(a.warmup_started_on, '%Y-%m-%d'), IFNULL(DATEDIFF(UTC_DATE(), a.warmup_started_on) + 1, 0), "
+                    "IFNULL((SELECT v.count FROM ip_address_volume v WHERE v.ip_address_id = a.id AND v.day = UTC_DATE()), 0)"
+                    " FROM ip_addresses a WHERE a.ip_pool_id = ? AND (? = 0 OR a.id = ?) ORDER BY a.priority DESC, a.id",
                     DB_ARGS(DB_UINT(pool_id), DB_UINT(id), DB_UINT(id)));
 }
 
@@ -287,6 +290,7 @@ static const DB_COL delivery_rule_cols[] = {
 };
 static const DB_COL weight_cols[] = {
     DB_COL_AT(DB_COL_ID, IPPOOL_WEIGHT_ROW, id), DB_COL_AT(DB_COL_NUM, IPPOOL_WEIGHT_ROW, priority),
+    DB_COL_AT(DB_COL_NUM, IPPOOL_WEIGHT_ROW, warmup_day), DB_COL_AT(DB_COL_NUM, IPPOOL_WEIGHT_ROW, today),
 };
 
 int
@@ -351,6 +355,69 @@ int
 ippool_ready_addresses(DB *db, unsigned long long pool_id, DB_ROWS *rows)
 {
     return db_query_rows(db, rows, weight_cols, NCOLS(weight_cols), sizeof(IPPOOL_WEIGHT_ROW),
-                         "SELECT id, priority FROM ip_addresses WHERE ip_pool_id = ? AND transport_ready = 1 ORDER BY id",
+                         "SELECT a.id, a.priority, "
+                         "IFNULL(DATEDIFF(UTC_DATE(), a.warmup_started_on) + 1, 0), IFNULL(v.count, 0) "
+                         "FROM ip_addresses a LEFT JOIN ip_address_volume v ON v.ip_address_id = a.id "
+                         "AND v.day = UTC_DATE() AND a.warmup_started_on IS NOT NULL "
+                         "WHERE a.ip_pool_id = ? AND a.transport_ready = 1 ORDER BY a.id",
                          DB_ARGS(DB_UINT(pool_id)));
+}
+
+int
+ippool_warmup_choice(DB *db, const char *token, unsigned long long *address_id_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT ip_address_id FROM ip_warmup_choices WHERE token = ?", DB_ARGS(DB_STR(token)));
+
+    if (ret > 0)
+        *address_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+int
+ippool_warmup_record(DB *db, const char *token, unsigned long long *address_id_r, int warming)
+{
+    int ret;
+
+    if ((ret = db_begin(db)) < 0)
+        return ret;
+    ret = db_exec(db, "INSERT IGNORE INTO ip_warmup_choices (token, ip_address_id) VALUES (?, ?)",
+                  DB_ARGS(DB_STR(token), DB_UINT(*address_id_r)));
+    if (ret == 0) {
+        /* Another lookup chose first: that choice stands, and it was counted then. */
+        db_rollback(db);
+        ret = ippool_warmup_choice(db, token, address_id_r);
+        return ret < 0 ? ret : 0;
+    }
+    if (ret > 0 && warming)
+        ret = db_exec(db, "INSERT INTO ip_address_volume (ip_address_id, day, count) VALUES (?, UTC_DATE(), 1) "
+                      "ON DUPLICATE KEY UPDATE count = count + 1", DB_ARGS(DB_UINT(*address_id_r)));
+    if (ret < 0) {
+        db_rollback(db);
+        return ret;
+    }
+    return db_commit(db);
+}
+
+int
+ippool_address_warmup(DB *db, unsigned long long pool_id, unsigned long long id, int on)
+{
+    int ret = db_exec(db, "UPDATE ip_addresses SET warmup_started_on = IF(?, COALESCE(warmup_started_on, UTC_DATE()), NULL) "
+                      "WHERE id = ? AND ip_pool_id = ?", DB_ARGS(DB_INT(on != 0), DB_UINT(id), DB_UINT(pool_id)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+ippool_warmup_purge(DB *db, int days)
+{
+    int a = db_exec(db, "DELETE FROM ip_warmup_choices WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL ? DAY LIMIT 10000",
+                    DB_ARGS(DB_INT(days))), b;
+
+    if (a < 0)
+        return a;
+    b = db_exec(db, "DELETE FROM ip_address_volume WHERE day < UTC_DATE() - INTERVAL ? DAY LIMIT 10000",
+                DB_ARGS(DB_INT(days)));
+    return b < 0 ? b : a + b;
 }

@@ -53,6 +53,9 @@ typedef struct ippool_address_row {
     long long priority;
     const char *created_at;
     const char *updated_at;
+    const char *warmup_started_on;      /* "YYYY-MM-DD" while warming up (schema 019), else NULL */
+    long long warmup_day;               /* 1 on the day it started; 0 not warming up */
+    long long sent_today;               /* messages given to it today (while warming up) */
 } IPPOOL_ADDRESS_ROW;
 /* The addresses of pool_id (only id's when not 0), by priority (highest first) and id, as
  * IPPOOL_ADDRESS_ROWs. */
@@ -139,12 +142,28 @@ int ippool_delivery_rules(DB *db, unsigned long long org_id, unsigned long long 
  * 1, 0 no such live server, < 0 database error. */
 int ippool_server_delivery(DB *db, unsigned long long server_id, unsigned long long *org_id_r,
                            unsigned long long *pool_id_r);
-/* The addresses of pool_id whose transport is ready, by id: (id, priority) pairs as
- * IPPOOL_WEIGHT_ROWs. */
+/* The addresses of pool_id whose transport is ready, by id, as IPPOOL_WEIGHT_ROWs: the
+ * priority, and for an address warming up its day of the plan (1 on the day it started)
+ * and how many messages it was given today (UTC). */
 typedef struct ippool_weight_row {
     unsigned long long id;
     long long priority;
+    long long warmup_day;       /* 0: not warming up */
+    long long today;            /* messages today (warming addresses only) */
 } IPPOOL_WEIGHT_ROW;
 int ippool_ready_addresses(DB *db, unsigned long long pool_id, DB_ROWS *rows);
+
+/* The address chosen earlier for the message of token (warm-up pools): 1 (*address_id_r),
+ * 0 none, < 0 database error. */
+int ippool_warmup_choice(DB *db, const char *token, unsigned long long *address_id_r);
+/* Records address_id as token's choice and, when it is warming up, counts the message in
+ * its day (one transaction; a choice made meanwhile by another lookup wins: *address_id_r
+ * is then that one). >= 0 done, < 0 database error. */
+int ippool_warmup_record(DB *db, const char *token, unsigned long long *address_id_r, int warming);
+/* Starts (on: today is day 1, unless it is warming up already) or ends (off) the warm-up of
+ * address id of pool_id. 1 done, 0 no such address (or nothing changed), < 0 error. */
+int ippool_address_warmup(DB *db, unsigned long long pool_id, unsigned long long id, int on);
+/* Removes warm-up counts and choices older than days. The rows removed, < 0 error. */
+int ippool_warmup_purge(DB *db, int days);
 
 #endif

@@ -408,6 +408,10 @@ try {
     await page.getByRole('button', { name: 'Add address' }).click();
     check('a good address is added', await flashHas(/Address added/));
     await settled();
+    await page.getByLabel('Warm up mta1.example.com').check();
+    check('its warm-up switch starts the plan: day 1, 0 of 50 today', await flashHas(/starts its warm-up plan today/)
+        && await page.locator('table.data', { hasText: 'day 1: 0 of 50 today' }).count() === 1, await flashText());
+    await settled();
     await page.locator('#main input[name="organization"]').fill(E.ORG);
     await page.getByRole('button', { name: 'Assign' }).click();
     check('the pool is assigned to the organization', await flashHas(new RegExp(`Assigned to ${E.ORG}`)));

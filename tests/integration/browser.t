@@ -36,7 +36,7 @@ command -v node >/dev/null 2>&1 || skip_all "node missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan $((120 + 88 + 1 + 10))   # ui.mjs and the rest, mail.mjs, its end, the database after it
+plan $((120 + 89 + 1 + 11))   # ui.mjs and the rest, mail.mjs, its end, the database after it
 
 # The UI from a copy of admin/www with two planted symlinks: one to a file outside the
 # tree, one inside it (which may be served).
@@ -256,3 +256,5 @@ is "$(sql "SELECT GROUP_CONCAT(k.state ORDER BY k.id) FROM domain_dkim_keys k JO
 is "$(sql "SELECT CONCAT(p.name, ' ', a.ipv4, ' ', o.permalink) FROM ip_pools p JOIN ip_addresses a ON a.ip_pool_id = p.id
 	JOIN organization_ip_pools op ON op.ip_pool_id = p.id JOIN organizations o ON o.id = op.organization_id")" \
 	"Transactional 192.0.2.10 mailroom" "IP pool Transactional with its address, assigned to mailroom"
+is "$(sql "SELECT warmup_started_on = UTC_DATE() FROM ip_addresses WHERE ipv4 = '192.0.2.10'")" 1 \
+	"the address switched to warm up in the UI starts its plan today"

@@ -9,6 +9,8 @@
 # no set-up on Linux) and HELO name; the weights are checked over 1000 messages at the
 # socketmap (end to end they would take minutes) and on a smaller count end to end;
 # removing an address moves its traffic; another tenant's rule never moves the mail;
+# an address warming up (postfix.warmup_plan) takes at most its day's share and keeps each
+# message it took, the rest going to the pool's other address, and is warm past the plan;
 # `postfix disable` removes it all.
 #
 # Must never: pass when mail left from the host's default address instead of its pool's.
@@ -21,10 +23,12 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 [ -x /usr/bin/python3 ] || skip_all "python3 missing: run 'packaging/install-deps test' as root"
 
 export POSTGATE_POSTFIX_IP_POOLS=true
+# The warm-up plan of the last section: 5 messages on an address's first day, 10 on its second.
+export POSTGATE_POSTFIX_WARMUP_PLAN=5,10
 harness_setup mariadb sink postfix
 harness_start_postgate
 harness_start_worker
-plan 27
+plan 33
 
 ctl() { $HARNESS_CTL "$@"; }
 sql() { harness_sql "$@"; }
@@ -180,6 +184,50 @@ rc=0
 out=$(ctl postfix check 2>&1) || rc=$?
 like "$rc $out" "^1 .*IP pool transport pgpool-$a3/unix is missing or different" \
 	"postfix check reports the transport postfix pools has still to write, and exits 1"
+
+# ---- IP warm-up: a new address gets at most its day's share; the pool's other one the rest
+ctl org create --name Warm --permalink warm >/dev/null
+ctl server create --org warm --name Mail --permalink mail >/dev/null
+W=$(pool W warm)
+w1=$(address "$W" 127.0.0.8 w1.pool.test 100)
+w2=$(address "$W" 127.0.0.9 w2.pool.test 100)
+sql "UPDATE ip_addresses SET warmup_started_on = UTC_DATE() WHERE id = $w1"
+sql "UPDATE servers s JOIN organizations o ON o.id = s.organization_id SET s.ip_pool_id = $W WHERE o.permalink = 'warm'"
+ctl postfix pools --reload >/dev/null 2>&1 || true
+# warm_batch N: N new messages of warm's server; their keys in $HARNESS_DIR/keys.
+warm_batch() {
+	sql "DELETE FROM messages WHERE rcpt_to LIKE 'warm%@example.org'"
+	sql "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from)
+		SELECT s.id, LOWER(LEFT(REPLACE(UUID(), '-', ''), 16)), 'outgoing', CONCAT('warm', seq, '@example.org'), 'app@example.com'
+		FROM seq_1_to_$1 JOIN servers s JOIN organizations o ON o.id = s.organization_id AND o.permalink = 'warm'"
+	sql "SELECT CONCAT(token, '@', '$rpd') FROM messages WHERE rcpt_to LIKE 'warm%@example.org'" >"$HARNESS_DIR/keys"
+}
+counts() { printf '%s %s' "$(grep -cx "OK pgpool-$w1" "$HARNESS_DIR/answers" || true)" "$(grep -cx "OK pgpool-$w2" "$HARNESS_DIR/answers" || true)"; }
+warm_batch 100
+lookups >"$HARNESS_DIR/answers"
+is "$(counts)" "5 95" "day 1 of the plan: the warming address takes its share (5), the pool's other address the rest"
+lookups >"$HARNESS_DIR/answers2"
+check "... and each message keeps its address when asked again (retries)" cmp -s "$HARNESS_DIR/answers" "$HARNESS_DIR/answers2"
+is "$(sql "SELECT count FROM ip_address_volume WHERE ip_address_id = $w1 AND day = UTC_DATE()")" 5 \
+	"... counted once per message (5 today)"
+sql "UPDATE ip_addresses SET warmup_started_on = UTC_DATE() - INTERVAL 1 DAY WHERE id = $w1"
+warm_batch 100
+lookups >"$HARNESS_DIR/answers"
+is "$(counts)" "5 95" "day 2 (share 10, 5 of it used today): 5 more, the rest to the other address"
+sql "UPDATE ip_addresses SET warmup_started_on = UTC_DATE() - INTERVAL 5 DAY WHERE id = $w1"
+warm_batch 200
+lookups >"$HARNESS_DIR/answers"
+read -r n1 n2 <<<"$(counts)"
+check "past the plan the address is warm: the priorities alone share 200 messages ($n1:$n2, expected 100:100 +-30)" \
+	test "$n1" -ge 70 -a "$n1" -le 130 -a $((n1 + n2)) -eq 200
+sql "UPDATE ip_addresses SET warmup_started_on = UTC_DATE() WHERE id = $w2"
+sql "UPDATE ip_address_volume SET count = 5 WHERE ip_address_id = $w1 AND day = UTC_DATE()"
+sql "UPDATE ip_addresses SET warmup_started_on = UTC_DATE() WHERE id = $w1"
+sql "INSERT INTO ip_address_volume (ip_address_id, day, count) VALUES ($w2, UTC_DATE(), 5) ON DUPLICATE KEY UPDATE count = 5"
+warm_batch 20
+lookups >"$HARNESS_DIR/answers"
+read -r n1 n2 <<<"$(counts)"
+is "$((n1 + n2))" 20 "every address at its share: mail still goes (among all of them), none refused"
 
 # Unknown senders and keys that are not return paths fall through to default_transport.
 printf '%s\n' "0123456789abcdef@$rpd" "app@example.com" "@$rpd" >"$HARNESS_DIR/keys"

@@ -25,7 +25,7 @@ command -v swaks >/dev/null 2>&1 || skip_all "swaks missing: run 'packaging/inst
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 139
+plan 141
 
 harness_start_admin
 base=$HARNESS_ADMIN_URL
@@ -278,6 +278,11 @@ is "$(code "$a") $(sql "SELECT CONCAT(ipv4, ' ', COALESCE(ipv6, 'NULL'), ' ', pr
 	"200  192.0.2.10 NULL 100" "PATCH clears ipv6 and changes the priority"
 is "$(code "$(as root PATCH "/api/v2/ip-pools/$pool/addresses/$addr_id" '{"ipv4": null}')")" "400 ValidationError" \
 	"clearing the last address is refused"
+a=$(as root PATCH "/api/v2/ip-pools/$pool/addresses/$addr_id" '{"warmup": true}')
+is "$(code "$a") $(jget "$a" '"%(day)s %(share_today)s %(sent_today)s" % d["data"]["address"]["warmup"]')" "200  1 50 0" \
+	"warmup: true starts the warm-up plan today (day 1, its share 50 by default)"
+a=$(as root PATCH "/api/v2/ip-pools/$pool/addresses/$addr_id" '{"warmup": false}')
+is "$(code "$a") $(jget "$a" 'd["data"]["address"]["warmup"]')" "200  null" "warmup: false ends it (warm: no share)"
 is "$(code "$(as alice POST "/api/v2/ip-pools/$pool/addresses" '{"ipv4": "192.0.2.11", "hostname": "x.example.net"}')") $(code "$(as alice PATCH "/api/v2/ip-pools/$pool" '{"name": "x"}')")" \
 	"403 Forbidden 403 Forbidden" "an owner may not add addresses or rename a pool"
 a=$(as alice GET /api/v2/ip-pools)

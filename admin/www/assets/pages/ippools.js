@@ -85,6 +85,24 @@ async function poolPage(ctx, box) {
             h('dt', null, t('pools.concurrency')), h('dd', null, limit(pool.destination_concurrency_limit)),
             h('dt', null, t('pools.rate_delay')), h('dd', null, limit(pool.destination_rate_delay)))));
     }
+    // An address's warm-up: the day of the plan, today's share and use, and (admins) the switch.
+    const warmupCell = (a) => {
+        const text = a.warmup ? (a.warmup.share_today === null ? t('pools.warmup_done', { day: a.warmup.day })
+            : t('pools.warmup_day', { day: a.warmup.day, sent: a.warmup.sent_today, share: a.warmup.share_today })) : t('pools.warmup_off');
+        if (!admin) return text;
+        const box = h('input', { type: 'checkbox', checked: a.warmup ? true : null, 'aria-label': t('pools.warmup_named', { host: a.hostname }) });
+        box.addEventListener('change', async () => {
+            try {
+                await patch(`${base}/addresses/${a.id}`, { warmup: box.checked });
+                flash(box.checked ? t('pools.warmup_started', { host: a.hostname }) : t('pools.warmup_ended', { host: a.hostname }));
+                ctx.reload();
+            } catch (err) {
+                box.checked = !box.checked;
+                flash(errorText(err), 'error');
+            }
+        });
+        return h('label', { class: 'switch-inline' }, box, ' ', text);
+    };
     const addrBox = h('section', { class: 'card' }, h('h2', null, t('pools.addresses')));
     if (pool.addresses.length === 0) {
         addrBox.append(emptyState(t('pools.no_addresses_title'), admin ? t('pools.no_addresses_text') : t('pools.no_addresses_readonly')));
@@ -94,6 +112,7 @@ async function poolPage(ctx, box) {
             { label: 'IPv6', cell: (a) => (a.ipv6 ? h('code', { class: 'break' }, a.ipv6) : '—') },
             { label: t('pools.hostname'), cell: (a) => h('code', { class: 'break' }, a.hostname) },
             { label: t('pools.priority'), cell: (a) => String(a.priority) },
+            { label: t('pools.warmup'), cell: (a) => warmupCell(a) },
             admin ? { label: t('common.actions'), cell: (a) => button(t('common.delete'), () => confirmDel(t('pools.delete_address_confirm', { host: a.hostname }),
                 `${base}/addresses/${a.id}`, t('pools.address_deleted'), () => ctx.reload()), { kind: 'danger-small', 'aria-label': t('pools.delete_address_named', { host: a.hostname }) }) } : null,
         ].filter(Boolean), pool.addresses, { caption: t('pools.addresses') }));
