@@ -362,6 +362,16 @@ try {
     await settled();
     check('... and the change stays (the list shows the new URL)',
         await page.locator('#endpoints tbody tr', { hasText: 'https://app.example.org/mail-in' }).count() === 1);
+    // A route's endpoint changed in its row, then back (browser.t checks the route's endpoint).
+    const epSel = page.getByLabel(`Endpoint of support@${E.LIVE_DOMAIN}`);
+    await epSel.selectOption({ label: 'app (HTTP)' });
+    const toApp = await flashHas(changed);
+    await page.reload();
+    await settled();
+    const kept = (await page.getByLabel(`Endpoint of support@${E.LIVE_DOMAIN}`).locator('option:checked').textContent()) === 'app (HTTP)';
+    await page.getByLabel(`Endpoint of support@${E.LIVE_DOMAIN}`).selectOption({ label: 'desk@example.org (Address)' });
+    check('a route\'s endpoint is changed in its row, and kept after a reload', toApp && kept && await flashHas(changed), await flashText());
+    await settled();
     await shoot('routes');
 
     // ---------------------------------------------------------------- DKIM rotation

@@ -112,6 +112,31 @@ async function routesPage(ctx, box) {
         return sel;
     };
 
+    // A route's endpoint, changed in place like its mode (only where the route has one: a
+    // route in another mode gets its endpoint by switching to Endpoint first).
+    const endpointChoice = (r) => {
+        if (!write || !r.endpoint || endpoints.length < 2) return endpointName(r.endpoint);
+        const sel = h('select', { 'aria-label': t('routes.endpoint_of', { address: r.address }) },
+            endpoints.map((e) => h('option', { value: `${e.type}:${e.uuid}` }, endpointName({ type: e.type, uuid: e.uuid }))));
+        const current = () => `${r.endpoint.type}:${r.endpoint.uuid}`;
+        sel.value = current();
+        sel.addEventListener('change', async () => {
+            const [type, uuid] = sel.value.split(':');
+            sel.disabled = true;
+            try {
+                const { route } = await patch(`${base}/routes/${encodeURIComponent(r.uuid)}`, { endpoint: { type, uuid } });
+                r.endpoint = route.endpoint;
+                flash(t('routes.changed', { name: r.address }));
+            } catch (err) {
+                sel.value = current();
+                flash(errorText(err), 'error');
+            } finally {
+                sel.disabled = false;
+            }
+        });
+        return sel;
+    };
+
     // ---- routes
     const routesBox = h('section', { class: 'card', id: 'routes' }, h('h2', null, t('routes.title')));
     if (routes.length === 0) {
@@ -120,7 +145,7 @@ async function routesPage(ctx, box) {
         routesBox.append(paginated(routes, (slice) => table([
             { label: t('routes.address'), cell: (r) => h('code', { class: 'break strong' }, r.address) },
             { label: t('routes.mode'), cell: (r) => choice(r, 'mode', MODES, 'routes.mode', (address) => t('routes.mode_of', { address })) },
-            { label: t('routes.endpoint'), cell: (r) => endpointName(r.endpoint) },
+            { label: t('routes.endpoint'), cell: (r) => endpointChoice(r) },
             { label: t('routes.spam_mode'), cell: (r) => choice(r, 'spam_mode', SPAM_MODES, 'routes.spam', (address) => t('routes.spam_of', { address })) },
             { label: t('routes.token_address'), cell: (r) => h('code', { class: 'break' }, r.token_address) },
             { label: t('common.actions'), cell: (r) => (write ? remove(t('routes.route'), r.address, `${base}/routes/${encodeURIComponent(r.uuid)}`) : null) },
