@@ -395,6 +395,7 @@ mgmt_server_json(const SERVER_DETAILS *d, const char *org_permalink)
     json_object_set_new(o, "message_retention_days", json_integer(d->message_retention_days));
     json_object_set_new(o, "suspended", json_boolean(d->suspended_at[0] != '\0'));
     json_object_set_new(o, "suspended_at", d->suspended_at[0] ? mgmt_jstr(d->suspended_at) : json_null());
+    json_object_set_new(o, "postmaster_address", d->postmaster_address[0] ? mgmt_jstr(d->postmaster_address) : json_null());
     json_object_set_new(o, "created_at", mgmt_jstr(d->created_at));
     json_object_set_new(o, "updated_at", mgmt_jstr(d->updated_at));
     return o;

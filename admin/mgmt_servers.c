@@ -30,7 +30,7 @@
 static const struct {
     const char *name;
     int more;                   /* server_set_more() */
-    enum { T_STRING, T_BOOL, T_INT_OR_NULL, T_INT, T_NUMBER, T_NUMBER_OR_NULL } type;
+    enum { T_STRING, T_STRING_OR_NULL, T_BOOL, T_INT_OR_NULL, T_INT, T_NUMBER, T_NUMBER_OR_NULL } type;
 } server_fields[] = {
     {"name", 1, T_STRING},
     {"mode", 0, T_STRING},
@@ -43,6 +43,7 @@ static const struct {
     {"raw_message_retention_size", 1, T_INT},
     {"message_retention_days", 1, T_INT},
     {"suspended", 0, T_BOOL},
+    {"postmaster_address", 1, T_STRING_OR_NULL},
 };
 #define N_SERVER_FIELDS (sizeof(server_fields) / sizeof(server_fields[0]))
 
@@ -77,8 +78,9 @@ check_server_fields(MGMT_CALL *c, int creating)
             continue;
         switch (server_fields[i].type) {
         case T_STRING:
-            if (!json_is_string(v))
-                mgmt_field_error(c, f, "must be a string");
+        case T_STRING_OR_NULL:
+            if (!json_is_string(v) && !(server_fields[i].type == T_STRING_OR_NULL && json_is_null(v)))
+                mgmt_field_error(c, f, "must be a string%s", server_fields[i].type == T_STRING_OR_NULL ? " or null" : "");
             break;
         case T_BOOL:
             if (!json_is_boolean(v))

@@ -115,7 +115,12 @@ server_cmd(DB *db, int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "set") == 0) {
         if ((status = ctl_find_server(db, argv[2], &server)) != EX_OK)
             return status;
-        ret = server_set(db, server.id, argv[3], argv[4], &error);
+        /* server_set's settings, else server_set_more's (postmaster_address, thresholds, ...). */
+        if (strcmp(argv[3], "mode") == 0 || strcmp(argv[3], "send_limit") == 0 || strcmp(argv[3], "allow_sender") == 0
+            || strcmp(argv[3], "suspended") == 0)
+            ret = server_set(db, server.id, argv[3], argv[4], &error);
+        else
+            ret = server_set_more(db, server.id, argv[3], argv[4], &error);
         if (ret > 0)
             printf("server %s: %s = %s\n", argv[2], argv[3], argv[4]);
         return ctl_report(ret, error);

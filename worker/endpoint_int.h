@@ -53,6 +53,7 @@ typedef struct transfer {
     size_t raw_len;
     int report_ok;                      /* the sender passed SPF or DKIM (senderauth.h) */
     char report_why[300];               /* why a report may or may not go, for the details */
+    char postmaster[321];               /* the server's postmaster address (the report's From), or "" */
     OUTCOME pending;                    /* KIND_REPORT: the outcome it reports */
 } TRANSFER;
 

@@ -30,7 +30,7 @@ int
 ep_report_start(ENDPOINTS_TASK *t, TRANSFER *orig, OUTCOME *o, const char *status, const char *diagnostic,
              const PGCONF *cfg)
 {
-    NDR n = {.reporting_mta = t->env->host, .sender = orig->mail_from, .recipient = orig->rcpt_to,
+    NDR n = {.reporting_mta = t->env->host, .from = orig->postmaster, .sender = orig->mail_from, .recipient = orig->rcpt_to,
              .status = status, .diagnostic = diagnostic, .details = o->details,
              .original_message_id = orig->message_id, .original = orig->raw, .original_len = orig->raw_len};
     TRANSFER *tr;

@@ -31,6 +31,7 @@
 #include "mail/queue.h"
 #include "stats.h"
 #include "mail/senderauth.h"
+#include "mail/server.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -343,6 +344,8 @@ job_start(ENDPOINTS_TASK *t, DB *db, QUEUE_JOB *job, const PGCONF *cfg)
             tr->report_ok = senderauth_report_allowed(tr->mail_from, spf, dkim, dkim_domain,
                                                       cfg->dns_return_path_domain, tr->report_why,
                                                       sizeof(tr->report_why));
+            if (tr->report_ok && (ret = server_postmaster_address(db, job->server_id, tr->postmaster)) < 0)
+                goto temp;
         }
         switch (job->type) {
         case EP_TYPE_HTTP:

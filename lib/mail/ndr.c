@@ -80,8 +80,13 @@ ndr_build(const NDR *n, size_t *len_r)
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
     domain = domain ? domain + 1 : n->reporting_mta;
 
-    buf_append_str(out, "From: Mail Delivery System <MAILER-DAEMON@");
-    line_text(out, domain, 255);
+    buf_append_str(out, "From: Mail Delivery System <");
+    if (n->from && *n->from) {
+        line_text(out, n->from, 320);
+    } else {
+        buf_append_str(out, "MAILER-DAEMON@");
+        line_text(out, domain, 255);
+    }
     buf_append_str(out, ">\r\nTo: <");
     line_text(out, n->sender, 320);
     buf_printf(out, ">\r\nDate: %s\r\nMessage-ID: <%s.ndr@", date, id);

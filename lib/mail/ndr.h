@@ -19,6 +19,8 @@
 
 typedef struct ndr {
     const char *reporting_mta;          /* host name for Reporting-MTA */
+    const char *from;                   /* the From address (a server's postmaster address), or NULL:
+                                         * MAILER-DAEMON at the recipient's domain */
     const char *sender;                 /* the original envelope sender: the report's To */
     const char *recipient;              /* the original recipient (Final-Recipient) */
     const char *status;                 /* "5.0.0" style */

@@ -3,11 +3,13 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/address.h"
 #include "mail/org.h"
 #include "mail/server.h"
 #include "util/buf.h"
@@ -160,7 +162,8 @@ server_set(DB *db, unsigned long long id, const char *setting, const char *value
     "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold, s.raw_message_retention_days, " \
     "s.raw_message_retention_size, s.message_retention_days, " \
     "COALESCE(DATE_FORMAT(s.suspended_at, '%Y-%m-%dT%H:%i:%sZ'), ''), DATE_FORMAT(s.created_at, '%Y-%m-%dT%H:%i:%sZ'), " \
-    "DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%sZ') FROM servers s WHERE s.deleted_at IS NULL AND s.organization_id = ? "
+    "DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%sZ'), COALESCE(s.postmaster_address, '') " \
+    "FROM servers s WHERE s.deleted_at IS NULL AND s.organization_id = ? "
 
 int
 server_details_list(DB *db, unsigned long long org_id, const char *permalink, SERVER_DETAILS **list_r)
@@ -201,6 +204,7 @@ server_details_list(DB *db, unsigned long long org_id, const char *permalink, SE
         snprintf(d->suspended_at, sizeof(d->suspended_at), "%s", db_result_get(res, i, 14));
         snprintf(d->created_at, sizeof(d->created_at), "%s", db_result_get(res, i, 15));
         snprintf(d->updated_at, sizeof(d->updated_at), "%s", db_result_get(res, i, 16));
+        snprintf(d->postmaster_address, sizeof(d->postmaster_address), "%s", db_result_get(res, i, 17));
     }
     db_result_free(res);
     *list_r = list;
@@ -217,6 +221,36 @@ whole_number(const char *value, long long min, long long max, long long *out)
         return 0;
     *out = strtoll(value, &end, 10);
     return *end == '\0' && *out >= min && *out <= max;
+}
+
+int
+server_postmaster_address(DB *db, unsigned long long id, char out[321])
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT postmaster_address FROM servers WHERE id = ? AND postmaster_address IS NOT NULL",
+                       DB_ARGS(DB_UINT(id)));
+
+    out[0] = '\0';
+    if (ret > 0)
+        snprintf(out, 321, "%s", db_result_get(res, 0, 0));
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
+}
+
+/* Whether name is a verified sending domain of server id or of its organization (as the
+ * milter's domain_for_sending judges From): 1, 0 not, < 0 database error. */
+static int
+server_sending_domain(DB *db, unsigned long long id, const char *name, unsigned long long *domain_id_r)
+{
+    DB_RESULT *res = NULL;
+    int ret = db_query(db, &res, "SELECT d.id FROM servers s JOIN domains d ON d.name = ? AND d.verified_at IS NOT NULL "
+                       "AND d.outgoing AND (d.server_id = s.id OR (d.server_id IS NULL AND d.organization_id = "
+                       "s.organization_id)) WHERE s.id = ? LIMIT 1", DB_ARGS(DB_STR(name), DB_UINT(id)));
+
+    if (ret > 0)
+        *domain_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ret > 0 ? 1 : ret;
 }
 
 int
@@ -241,6 +275,37 @@ server_set_more(DB *db, unsigned long long id, const char *setting, const char *
     };
     int ret;
 
+    if (strcmp(setting, "postmaster_address") == 0) {
+        const char *at = strrchr(value, '@');
+        unsigned long long domain_id;
+
+        if (strcmp(value, "none") == 0) {
+            ret = db_exec(db, "UPDATE servers SET postmaster_address = NULL WHERE id = ?", DB_ARGS(DB_UINT(id)));
+            goto done;
+        }
+        if (!address_email_ok(value) || at == NULL) {
+            *error_r = buf_asprintf("postmaster_address must be an e-mail address, or null");
+            return 0;
+        }
+        /* Reports come from it: it must be a name this server may send as. */
+        {
+            char *lower = mem_strdup(at + 1);
+
+            for (char *p = lower; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+            ret = server_sending_domain(db, id, lower, &domain_id);
+            mem_free(lower);
+        }
+        if (ret < 0)
+            return ret;
+        if (ret == 0) {
+            *error_r = buf_asprintf("postmaster_address must be at a verified domain of the server or its "
+                                    "organization (%s is not)", at + 1);
+            return 0;
+        }
+        ret = db_exec(db, "UPDATE servers SET postmaster_address = ? WHERE id = ?", DB_ARGS(DB_STR(value), DB_UINT(id)));
+        goto done;
+    }
     if (strcmp(setting, "name") == 0) {
         if (*value == '\0' || strlen(value) > 255) {
             *error_r = buf_asprintf("a server needs a name of 1 to 255 characters");

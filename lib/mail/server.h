@@ -69,6 +69,7 @@ typedef struct server_details {
     char suspended_at[32];      /* "" when not suspended; else "YYYY-MM-DDTHH:MM:SSZ" */
     char created_at[32];
     char updated_at[32];
+    char postmaster_address[321];       /* "" when none (reports from MAILER-DAEMON) */
 } SERVER_DETAILS;
 
 /* The live servers of org_id (only permalink's when not NULL), by name, into a mem_alloc'd
@@ -77,9 +78,14 @@ int server_details_list(DB *db, unsigned long long org_id, const char *permalink
 /* Changes one of the settings server_set does not know, by name, value as text:
  * "name", "spam_threshold", "spam_failure_threshold", "outbound_spam_threshold" ("none"
  * clears it), "raw_message_retention_days", "raw_message_retention_size" (MB),
- * "message_retention_days". 1 changed, 0 bad name or value (*error_r, mem_free it), < 0
- * database error. */
+ * "message_retention_days", "postmaster_address" ("none" clears it; an address at a
+ * verified domain of the server or its organization). 1 changed, 0 bad name or value
+ * (*error_r, mem_free it), < 0 database error. */
 int server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
+
+/* The postmaster address of server id (reports come from it): 1 into out, 0 none set,
+ * < 0 database error. */
+int server_postmaster_address(DB *db, unsigned long long id, char out[321]);
 
 /* Deletes server id: marked deleted (its permalink free again at once), its domains'
  * verification released (their names can be verified by their next owner; its routes and

@@ -154,9 +154,13 @@ try {
     await waitPath('/orgs/acme-mail/servers/main/settings');
     await page.getByLabel('Spam threshold', { exact: true }).fill('100000');
     await page.getByLabel('Send limit (messages per hour)').fill('5000');
+    await page.getByLabel('Postmaster address').fill('postmaster@example.com');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('[data-field="spam_threshold"] .field-error:not(:empty)').waitFor();
     check('an out-of-range spam threshold is refused beside its field', /9999/.test(await fieldError('spam_threshold')), await fieldError('spam_threshold'));
+    check('a postmaster address at a domain the server does not have is refused beside its field',
+        /verified domain/.test(await fieldError('postmaster_address')), await fieldError('postmaster_address'));
+    await page.getByLabel('Postmaster address').fill('');
     check('no error is shown beside the send limit', (await fieldError('send_limit')) === '', await fieldError('send_limit'));
     await page.getByLabel('Spam threshold', { exact: true }).fill('6.5');
     await page.getByRole('button', { name: 'Save changes' }).click();

@@ -36,7 +36,7 @@ command -v node >/dev/null 2>&1 || skip_all "node missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan $((120 + 90 + 1 + 11))   # ui.mjs and the rest, mail.mjs, its end, the database after it
+plan $((121 + 90 + 1 + 11))   # ui.mjs and the rest, mail.mjs, its end, the database after it
 
 # The UI from a copy of admin/www with two planted symlinks: one to a file outside the
 # tree, one inside it (which may be served).

@@ -40,7 +40,7 @@ export POSTGATE_WORKER_ENDPOINT_RETRY_DELAY=1
 harness_start_postgate
 harness_start_admin
 harness_start_worker
-plan 48
+plan 51
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -231,6 +231,16 @@ subject2="spf $run_id"
 send sender@example.org gone@in.postgate.test "$subject2" >/dev/null
 check "a sender that passed SPF gets the report" harness_wait_for 40 eval '[ "$(report_count "$subject2")" -ge 1 ]'
 is "$(row "$subject2" spf_result)" pass "... its SPF pass was recorded"
+report_from() { grep -lF "Final-Recipient: rfc822; gone@in.postgate.test" "$INSTANCE_SINK_DIR"/* 2>/dev/null | xargs -r grep -lF "Subject: $1" | head -1 | xargs -r sed -n 's/^From: //p' | head -1; }
+is "$(report_from "$subject2")" "Mail Delivery System <MAILER-DAEMON@in.postgate.test>" \
+	"... from MAILER-DAEMON at the route's domain while the server has no postmaster address"
+like "$(ctl server set acme/inbox postmaster_address postmaster@elsewhere.example 2>&1 || true)" 'must be at a verified domain of the server' \
+	"a postmaster address at a domain the server cannot send from is refused"
+ctl server set acme/inbox postmaster_address Postmaster@In.Postgate.Test >/dev/null
+subject2b="spf-postmaster $run_id"
+send sender@example.org gone@in.postgate.test "$subject2b" >/dev/null
+harness_wait_for 40 eval '[ "$(report_count "$subject2b")" -ge 1 ]' || true
+is "$(report_from "$subject2b")" "Mail Delivery System <Postmaster@In.Postgate.Test>" "with one set, the report comes from it (Postal's postmaster address)"
 # A sender without SPF whose message carries a valid DKIM signature of its domain.
 subject3="dkim $run_id"
 printf '%s\r\n' "From: Signed <someone@signed.example>" "To: gone@in.postgate.test" "Subject: $subject3" \

@@ -137,7 +137,7 @@ export function paginated(items, render, { pageSize = PAGE_SIZE, label = t('page
 // ------------------------------------------------------------------ forms
 
 // spec: {name, label, type: text|email|password|number|select|checkbox|textarea,
-// value, options: [[value, label]], required, hint, nullable (number: '' -> null),
+// value, options: [[value, label]], required, hint, nullable ('' -> null),
 // omitEmpty ('' -> not sent), autocomplete, step, min, max, placeholder, readonly}.
 function fieldEl(spec) {
     const id = uid(`f-${spec.name}`);
@@ -194,6 +194,7 @@ export function form({ fields, submitLabel, onSubmit, cancel = null, extra = nul
                     out[spec.name] = Number.isFinite(n) ? n : raw;
                     continue;
                 }
+                if (raw === '' && spec.nullable) { out[spec.name] = null; continue; }
                 if (raw === '' && spec.omitEmpty) continue;
                 out[spec.name] = spec.type === 'password' ? input.value : raw;
             }

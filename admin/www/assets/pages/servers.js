@@ -80,6 +80,8 @@ function settingFields(s, admin) {
         num('raw_message_retention_days', { min: 1, step: 1 }),
         num('raw_message_retention_size', { min: 0, step: 1 }),
         num('message_retention_days', { min: 1, step: 1 }),
+        { name: 'postmaster_address', label: t('server.postmaster_address'), type: 'email', value: s.postmaster_address ?? '',
+            nullable: true, spellcheck: 'false', hint: t('server.postmaster_address_hint') },
     ];
     if (admin) fields.push({ name: 'suspended', label: t('server.suspended'), type: 'checkbox', value: s.suspended, hint: t('server.suspended_hint') });
     return fields;
