@@ -33,6 +33,7 @@
 #include "mail/org.h"
 #include "mail/server.h"
 #include "mgmt_v2.h"
+#include "util/password.h"
 
 #define MGMT_NAME_MAX 255
 #define MGMT_EMAIL_MAX 255
@@ -119,6 +120,17 @@ const char *mgmt_field_string(MGMT_CALL *c, const char *name, int required, size
 
 /* mgmt_field_string() without control characters (names, addresses, reasons). */
 const char *mgmt_field_text(MGMT_CALL *c, const char *name, int required, size_t max);
+
+/* Longest password a body may carry (bytes). */
+#define MGMT_PASSWORD_MAX 1024
+
+/* A new password field (mgmt_password.c) the password policy accepts: NULL when absent (an
+ * error when required) or refused (the error added, naming the policy's rule for
+ * mgmt_reply_invalid()). */
+const char *mgmt_field_new_password(MGMT_CALL *c, const char *name, int required);
+
+/* pw's argon2id hash into hash: 0, or -1 logged (the caller answers). */
+int mgmt_password_hash(MGMT_CALL *c, const char *pw, char hash[PASSWORD_HASH_MAX]);
 
 /* A name-like field checked for presence and form; NULL when absent or invalid. */
 const char *mgmt_field_name(MGMT_CALL *c, const char *name, int required);

@@ -6,7 +6,7 @@
  * current_password, new_password.
  *
  * The current password is checked against the mailbox Dovecot would log in (enabled, its
- * domain verified and hosting: mailbox_login_lookup), under the web login's throttle
+ * domain verified and hosting: hosting_login, as SMTP AUTH), under the web login's throttle
  * (auth_password_check: per client address, per address and per pair), with the same work
  * for an unknown address; a wrong password or an address that cannot log in get the same
  * 401. The new one must pass the password policy (400 naming the rule) and is stored as an
@@ -23,14 +23,11 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "mail/hosting.h"
 #include "mail/mailbox.h"
-#include "mail/pwpolicy.h"
 #include "mgmt.h"
 #include "util/mem.h"
 #include "util/msg.h"
-#include "util/password.h"
-
-#define SELF_PASSWORD_MAX 1024
 
 /* The form fields of a urlencoded body as the JSON object the rest reads (absent fields
  * stay absent); unknown fields are ignored, as a form may carry more. */
@@ -54,9 +51,9 @@ static void
 mgmt_v2_mailbox_password(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"address", "current_password", "new_password", NULL};
-    const char *address, *current, *wanted, *rule, *reason;
+    const char *address, *current, *wanted;
     char hash[PASSWORD_HASH_MAX], *stored = NULL, *error = NULL;
-    unsigned long long id = 0;
+    HOSTING_LOGIN login;
     MGMT_CALL c;
     int ret, good;
 
@@ -74,18 +71,15 @@ mgmt_v2_mailbox_password(HTTP_REQUEST *req, void *arg)
         mgmt_check_known(&c, known);
     }
     address = mgmt_field_text(&c, "address", 1, MGMT_EMAIL_MAX);
-    current = mgmt_field_string(&c, "current_password", 1, SELF_PASSWORD_MAX);
-    wanted = mgmt_field_string(&c, "new_password", 1, SELF_PASSWORD_MAX);
-    if (wanted && pwpolicy_check(c.m->pwpolicy, wanted, &rule, &reason) < 0) {
-        mgmt_field_error(&c, "new_password", "%s", reason);
-        c.password_rule = rule;
-        c.password_reason = reason;
-    }
+    current = mgmt_field_string(&c, "current_password", 1, MGMT_PASSWORD_MAX);
+    wanted = mgmt_field_new_password(&c, "new_password", 1);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
     }
-    if ((ret = mailbox_login_lookup(c.db, address, &id, &stored)) < 0) {
+    /* The mailbox Dovecot would log in (and SMTP AUTH would take): enabled, its domain
+     * verified and hosting, its owner live. */
+    if ((ret = hosting_login(c.db, address, &login, &stored)) < 0) {
         mgmt_reply_db(&c, "mailbox lookup", ret);
         goto out;
     }
@@ -98,17 +92,16 @@ mgmt_v2_mailbox_password(HTTP_REQUEST *req, void *arg)
                         "The mailbox address or its current password is wrong.");
         goto out;
     }
-    if (password_hash(wanted, hash, sizeof(hash), &error) < 0) {
-        msg_error("mailbox %llu: password hashing failed: %s", id, error);
+    if (mgmt_password_hash(&c, wanted, hash) < 0) {
         mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", "The password could not be hashed; try again.");
         goto out;
     }
-    if (mailbox_set_password(c.db, id, hash, &error) < 0) {
-        msg_warn("mailbox %llu: password change: %s", id, error);
+    if (mailbox_set_password(c.db, login.mailbox_id, hash, &error) < 0) {
+        msg_warn("mailbox %llu: password change: %s", login.mailbox_id, error);
         mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", "The password could not be saved; try again.");
         goto out;
     }
-    msg_info("mailbox %llu: password changed by its user (client %s)", id, req->client_ip);
+    msg_info("mailbox %llu: password changed by its user (client %s)", login.mailbox_id, req->client_ip);
     mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:s, s:b}", "address", address, "password_changed", 1));
 out:
     explicit_bzero(hash, sizeof(hash));

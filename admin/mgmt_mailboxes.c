@@ -18,13 +18,11 @@
 
 #include "mail/alias.h"
 #include "mail/mailbox.h"
-#include "mail/pwpolicy.h"
 #include "mgmt.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/password.h"
 
-#define PASSWORD_MAX_BYTES 1024
 
 static json_t *
 quota_json(const char *v)
@@ -111,21 +109,12 @@ MGMT_DELETE_HANDLER(mgmt_v2_alias, aliases)
 static int
 field_password(MGMT_CALL *c, int required, char hash[PASSWORD_HASH_MAX])
 {
-    const char *pw = mgmt_field_string(c, "password", required, PASSWORD_MAX_BYTES), *rule, *reason;
-    char *why = NULL;
+    const char *pw = mgmt_field_new_password(c, "password", required);
 
     if (pw == NULL)
         return json_object_get(c->body, "password") && !json_is_null(json_object_get(c->body, "password")) ? -1
             : required ? -1 : 0;
-    if (pwpolicy_check(c->m->pwpolicy, pw, &rule, &reason) < 0) {
-        mgmt_field_error(c, "password", "%s", reason);
-        c->password_rule = rule;
-        c->password_reason = reason;
-        return -1;
-    }
-    if (password_hash(pw, hash, PASSWORD_HASH_MAX, &why) < 0) {
-        msg_error("%s %s: password hashing failed: %s", c->req->method, c->req->path, why);
-        mem_free(why);
+    if (mgmt_password_hash(c, pw, hash) < 0) {
         mgmt_field_error(c, "password", "could not be hashed; try again");
         return -1;
     }

@@ -26,7 +26,6 @@
 
 #include "mail/address.h"
 #include "mail/conf.h"
-#include "mail/pwpolicy.h"
 #include "mail/pwreset.h"
 #include "mail/sysmail.h"
 #include "mail/user.h"
@@ -35,10 +34,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/msg.h"
-#include "util/password.h"
 #include "util/token.h"
-
-#define RESET_PASSWORD_MAX 1024
 
 static int
 local_passwords(MGMT_CALL *c)
@@ -177,8 +173,8 @@ static void
 mgmt_v2_password_reset_set(HTTP_REQUEST *req, void *arg)
 {
     static const char *const known[] = {"password", NULL};
-    const char *token = http_path_arg(req, 0), *password, *rule, *reason;
-    char hash[65], pwhash[PASSWORD_HASH_MAX], *why = NULL;
+    const char *token = http_path_arg(req, 0), *password;
+    char hash[65], pwhash[PASSWORD_HASH_MAX];
     unsigned long long user_id = 0;
     MGMT_CALL c;
     int ret;
@@ -187,12 +183,7 @@ mgmt_v2_password_reset_set(HTTP_REQUEST *req, void *arg)
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY | MGMT_NO_AUTH) != 0 || !local_passwords(&c))
         goto out;
     mgmt_check_known(&c, known);
-    password = mgmt_field_string(&c, "password", 1, RESET_PASSWORD_MAX);
-    if (password && pwpolicy_check(c.m->pwpolicy, password, &rule, &reason) < 0) {
-        mgmt_field_error(&c, "password", "%s", reason);
-        c.password_rule = rule;
-        c.password_reason = reason;
-    }
+    password = mgmt_field_new_password(&c, "password", 1);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;
@@ -201,8 +192,7 @@ mgmt_v2_password_reset_set(HTTP_REQUEST *req, void *arg)
         mgmt_reply_not_found(&c, "password reset link (or it has expired)");
         goto out;
     }
-    if (password_hash(password, pwhash, sizeof(pwhash), &why) < 0) {
-        msg_error("password reset: hashing failed: %s", why);
+    if (mgmt_password_hash(&c, password, pwhash) < 0) {
         mgmt_reply_fail(&c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure", "The password could not be hashed; try again.");
         goto out;
     }
@@ -225,7 +215,6 @@ mgmt_v2_password_reset_set(HTTP_REQUEST *req, void *arg)
     mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:b}", "password_changed", 1));
 out:
     explicit_bzero(pwhash, sizeof(pwhash));
-    mem_free(why);
     mgmt_call_end(&c);
 }
 

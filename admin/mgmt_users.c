@@ -37,7 +37,6 @@
 
 #define INVITE_TOKEN_LEN 40
 #define INVITE_LIFETIME (7 * 24 * 3600)
-#define PASSWORD_MAX_BYTES 1024
 
 /* A user as JSON, in the same shape as mgmt_user_json(). */
 static json_t *
@@ -54,20 +53,9 @@ user_row_json(const USER *u)
 static const char *
 field_new_password(MGMT_CALL *c, const char *name, char hash[PASSWORD_HASH_MAX])
 {
-    const char *pw = mgmt_field_string(c, name, 1, PASSWORD_MAX_BYTES), *rule, *reason;
-    char *why = NULL;
+    const char *pw = mgmt_field_new_password(c, name, 1);
 
-    if (pw == NULL)
-        return NULL;
-    if (pwpolicy_check(c->m->pwpolicy, pw, &rule, &reason) < 0) {
-        mgmt_field_error(c, name, "%s", reason);
-        c->password_rule = rule;
-        c->password_reason = reason;
-        return NULL;
-    }
-    if (password_hash(pw, hash, PASSWORD_HASH_MAX, &why) < 0) {
-        msg_error("%s %s: password hashing failed: %s", c->req->method, c->req->path, why);
-        mem_free(why);
+    if (pw && mgmt_password_hash(c, pw, hash) < 0) {
         mgmt_field_error(c, name, "could not be hashed; try again");
         return NULL;
     }
@@ -153,7 +141,7 @@ mgmt_v2_user_password(HTTP_REQUEST *req, void *arg)
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0 || password_settable(&c, c.p.user_id) < 0)
         goto out;
     mgmt_check_known(&c, known);
-    current = mgmt_field_string(&c, "current_password", 1, PASSWORD_MAX_BYTES);
+    current = mgmt_field_string(&c, "current_password", 1, MGMT_PASSWORD_MAX);
     field_new_password(&c, "new_password", hash);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
@@ -425,7 +413,7 @@ mgmt_v2_invitation_accept(HTTP_REQUEST *req, void *arg)
     if (!oidc_local_enabled(c.m->oidc) && json_object_get(c.body, "password"))
         mgmt_field_error(&c, "password", "is not taken: local passwords are disabled (sign in through the "
                          "OpenID Connect provider)");
-    password = no_password ? NULL : mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
+    password = no_password ? NULL : mgmt_field_string(&c, "password", 1, MGMT_PASSWORD_MAX);
     first = mgmt_field_name(&c, "first_name", 0);
     last = mgmt_field_name(&c, "last_name", 0);
     if (mgmt_has_errors(&c)) {
@@ -558,7 +546,7 @@ mgmt_v2_user_delete(HTTP_REQUEST *req, void *arg)
     if (mgmt_call_begin(&c, req, arg, MGMT_NEED_BODY) != 0)
         goto out;
     mgmt_check_known(&c, known);
-    password = mgmt_field_string(&c, "password", 1, PASSWORD_MAX_BYTES);
+    password = mgmt_field_string(&c, "password", 1, MGMT_PASSWORD_MAX);
     if (mgmt_has_errors(&c)) {
         mgmt_reply_invalid(&c);
         goto out;

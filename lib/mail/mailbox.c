@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,38 +241,6 @@ mailbox_set_password(DB *db, unsigned long long id, const char *password_hash, c
 {
     return update_one(db, db_exec(db, "UPDATE mailboxes SET password_hash = ?, updated_at = CURRENT_TIMESTAMP(6) "
                                   "WHERE id = ?", DB_ARGS(DB_STR(password_hash), DB_UINT(id))), error_r);
-}
-
-int
-mailbox_login_lookup(DB *db, const char *address, unsigned long long *id_r, char **hash_r)
-{
-    const char *at = strrchr(address, '@');
-    DB_RESULT *res = NULL;
-    char *local, *domain;
-    int ret;
-
-    *hash_r = NULL;
-    if (at == NULL || at == address || at[1] == '\0')
-        return 0;
-    local = mem_strndup(address, (size_t) (at - address));
-    domain = mem_strdup(at + 1);
-    for (char *p = local; *p; p++)
-        *p = (char) tolower((unsigned char) *p);
-    for (char *p = domain; *p; p++)
-        *p = (char) tolower((unsigned char) *p);
-    /* One definition of who may log in: the view Dovecot's passdb reads. */
-    ret = db_query(db, &res, "SELECT m.id, m.password_hash FROM dovecot_mailboxes v JOIN mailboxes m "
-                   "ON m.uuid = v.storage_key WHERE v.local_part = ? AND LOWER(v.domain) = ? AND v.enabled = 1",
-                   DB_ARGS(DB_STR(local), DB_STR(domain)));
-    if (ret > 0) {
-        *id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
-        *hash_r = mem_strdup(db_result_get(res, 0, 1));
-        ret = 1;
-    }
-    db_result_free(res);
-    mem_free(local);
-    mem_free(domain);
-    return ret;
 }
 
 int

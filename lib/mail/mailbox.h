@@ -67,10 +67,6 @@ int mailbox_find(DB *db, unsigned long long domain_id, const char *local_part, u
 int mailbox_rename(DB *db, unsigned long long id, unsigned long long new_domain_id, const char *new_local,
                    char **error_r);
 int mailbox_set_password(DB *db, unsigned long long id, const char *password_hash, char **error_r);
-/* The mailbox that may log in as address (what Dovecot's passdb reads: enabled, its domain
- * verified and hosting, its owner not deleted): 1 with *id_r and *hash_r (argon2id, the
- * caller mem_frees it), 0 none, < 0 database error. Case-insensitive, as Dovecot's %Ln/%Ld. */
-int mailbox_login_lookup(DB *db, const char *address, unsigned long long *id_r, char **hash_r);
 /* 0 means unlimited for either. */
 int mailbox_set_quota(DB *db, unsigned long long id, unsigned long long bytes, unsigned long messages,
                       char **error_r);

@@ -55,6 +55,20 @@ names(DB *db, unsigned long long org_id, unsigned long long server_id, unsigned 
     return ret > 0 ? 1 : ret;
 }
 
+/* Mails subject and body (both taken) to org_id's owners and admins; frees the names too. */
+static int
+mail_and_free(DB *db, const PGCONF *cfg, unsigned long long org_id, char *subject, char *body, char *org,
+              char *server)
+{
+    int ret = mail_admins(db, cfg, org_id, subject, body);
+
+    mem_free(subject);
+    mem_free(body);
+    mem_free(org);
+    mem_free(server);
+    return ret;
+}
+
 int
 notice_send_limit(DB *db, const PGCONF *cfg, unsigned long long server_id, int exceeded, long long volume,
                   long long limit)
@@ -73,12 +87,7 @@ notice_send_limit(DB *db, const PGCONF *cfg, unsigned long long server_id, int e
                           "page once the hour's volume is below the limit (or raise the limit in its settings);\n"
                           "held messages nobody releases expire after a few days."
                         : "At the limit, further messages will be held (the server's Held page) instead of sent.");
-    ret = mail_admins(db, cfg, org_id, subject, body);
-    mem_free(subject);
-    mem_free(body);
-    mem_free(org);
-    mem_free(server);
-    return ret;
+    return mail_and_free(db, cfg, org_id, subject, body, org, server);
 }
 
 int
@@ -102,10 +111,5 @@ notice_suspension(DB *db, const PGCONF *cfg, unsigned long long org_id, unsigned
                             cfg->dns_smtp_server_hostname, org, reason && *reason ? "\n\nThe reason given: " : "",
                             reason ? reason : "");
     }
-    ret = mail_admins(db, cfg, org_id, subject, body);
-    mem_free(subject);
-    mem_free(body);
-    mem_free(org);
-    mem_free(server);
-    return ret;
+    return mail_and_free(db, cfg, org_id, subject, body, org, server);
 }

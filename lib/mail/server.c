@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mail/address.h"
+#include "mail/domain.h"
 #include "mail/org.h"
 #include "mail/server.h"
 #include "util/buf.h"
@@ -237,22 +238,6 @@ server_postmaster_address(DB *db, unsigned long long id, char out[321])
     return ret > 0 ? 1 : ret;
 }
 
-/* Whether name is a verified sending domain of server id or of its organization (as the
- * milter's domain_for_sending judges From): 1, 0 not, < 0 database error. */
-static int
-server_sending_domain(DB *db, unsigned long long id, const char *name, unsigned long long *domain_id_r)
-{
-    DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT d.id FROM servers s JOIN domains d ON d.name = ? AND d.verified_at IS NOT NULL "
-                       "AND d.outgoing AND (d.server_id = s.id OR (d.server_id IS NULL AND d.organization_id = "
-                       "s.organization_id)) WHERE s.id = ? LIMIT 1", DB_ARGS(DB_STR(name), DB_UINT(id)));
-
-    if (ret > 0)
-        *domain_id_r = strtoull(db_result_get(res, 0, 0), NULL, 10);
-    db_result_free(res);
-    return ret > 0 ? 1 : ret;
-}
-
 int
 server_set_more(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r)
 {
@@ -293,7 +278,12 @@ server_set_more(DB *db, unsigned long long id, const char *setting, const char *
 
             for (char *p = lower; *p; p++)
                 *p = (char) tolower((unsigned char) *p);
-            ret = server_sending_domain(db, id, lower, &domain_id);
+            SERVER server;
+
+            /* The milter's own rule for From (a verified sending domain of the server or its
+             * organization). */
+            if ((ret = server_by_id(db, id, &server)) > 0)
+                ret = domain_for_sending(db, &server, lower, &domain_id);
             mem_free(lower);
         }
         if (ret < 0)
