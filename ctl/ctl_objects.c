@@ -117,7 +117,7 @@ server_cmd(DB *db, int argc, char **argv)
             return status;
         /* server_set's settings, else server_set_more's (postmaster_address, thresholds, ...). */
         if (strcmp(argv[3], "mode") == 0 || strcmp(argv[3], "send_limit") == 0 || strcmp(argv[3], "allow_sender") == 0
-            || strcmp(argv[3], "suspended") == 0)
+            || strcmp(argv[3], "privacy_mode") == 0 || strcmp(argv[3], "suspended") == 0)
             ret = server_set(db, server.id, argv[3], argv[4], &error);
         else
             ret = server_set_more(db, server.id, argv[3], argv[4], &error);
@@ -138,7 +138,7 @@ server_cmd(DB *db, int argc, char **argv)
         msg_error("server delete: %s", db_error(db));
         return ctl_db_status(ret);
     }
-    msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE"
+    msg_error("usage: postgatectl server create ... | server set ORG/SERVER SETTING VALUE"
               " | server delete ORG/SERVER");
     return EX_USAGE;
 }
