@@ -441,8 +441,10 @@ instance_mariadb_ping() {
 instance_mariadb_install() {
 	local dir=$1
 	[ -d "$dir/data/mysql" ] && return 0
-	mkdir -p "$dir/data" && chown mysql:mysql "$dir/data" && chmod 750 "$dir/data" || return 1
-	if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=mysql \
+	# Its own temporary directory: /tmp is shared with every other process on the host.
+	mkdir -p "$dir/data" "$dir/tmp" && chown mysql:mysql "$dir/data" "$dir/tmp" && chmod 750 "$dir/data" "$dir/tmp" ||
+		return 1
+	if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=mysql --tmpdir="$dir/tmp" \
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$dir/install.log" 2>&1; then
 		instance_log_tail "$dir/install.log"
@@ -456,8 +458,9 @@ instance_mariadb_install() {
 instance_mariadb_launch() {
 	local dir=$1 pid
 	rm -f "$dir/mysqld.sock" "$dir/mysqld.sock.lock"
+	mkdir -p "$dir/tmp" && chown mysql:mysql "$dir/tmp" && chmod 750 "$dir/tmp" || return 1
 	instance_spawn "$dir/mariadbd.pid" "$dir/mariadbd.out" \
-		mariadbd --no-defaults --user=mysql --datadir="$dir/data" \
+		mariadbd --no-defaults --user=mysql --datadir="$dir/data" --tmpdir="$dir/tmp" \
 		--socket="$dir/mysqld.sock" --skip-networking \
 		--pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
 		--innodb-buffer-pool-size=64M || return 1
@@ -803,6 +806,21 @@ instance_postfix_start() {
 		instance_log_tail "$dir/log/maillog"
 		return 1
 	fi
+}
+
+# instance_sysmail_service CONFIG_DIR PORT: a loopback smtpd of a running instance for
+# local mail (postgate's system mailer through sendmail-smtp.py, beside this file): like
+# pickup, it takes mail from 127.0.0.1 past the relay rules and with the
+# non_smtpd_milters, so postgate-milter records and signs it as it does sendmail's mail.
+# Added with postconf -M (postgatectl postfix disable leaves it), then a reload.
+instance_sysmail_service() {
+	local config=$1 port=$2
+	postconf -c "$config" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd \
+		-o smtpd_sasl_auth_enable=no -o smtpd_relay_restrictions=permit_mynetworks,reject \
+		-o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_milters=\$non_smtpd_milters" ||
+		{ instance_error "postconf -M for the local-mail smtpd on 127.0.0.1:$port failed"; return 1; }
+	postfix -c "$config" reload >/dev/null 2>&1 || { instance_error "postfix -c $config reload failed"; return 1; }
+	instance_wait_port "$port" 30 || { instance_error "the local-mail smtpd on 127.0.0.1:$port does not answer"; return 1; }
 }
 
 # Pids of live processes in process group PGID (the master leads its group).

@@ -364,27 +364,24 @@ harness_start_dovecot() {
 }
 
 # harness_start_sysmail: postgate's own mail (sysmail.*) through the private Postfix: the
-# system mailer runs tests/integration/sendmail-smtp.py instead of Postfix's sendmail (its
+# system mailer runs packaging/lib/sendmail-smtp.py instead of Postfix's sendmail (its
 # header says why), which hands the message to a loopback smtpd of the private Postfix
-# that, like pickup, takes local mail past the relay rules with the non_smtpd_milters.
-# Needs postfix and harness_start_postgate; call before the daemon that mails. Exports
-# SENDMAIL_LOG (one JSON line of arguments per run), SENDMAIL_FAIL (a file that, while it
-# exists, makes the stand-in fail as sendmail does when the queue cannot be written),
-# SENDMAIL_SMTP_PORT and POSTGATE_SYSMAIL_SENDMAIL_PATH, POSTGATE_SYSMAIL_FROM.
+# that, like pickup, takes local mail past the relay rules with the non_smtpd_milters
+# (instance_sysmail_service). Needs postfix and harness_start_postgate; call before the
+# daemon that mails. Exports SENDMAIL_LOG (one JSON line of arguments per run),
+# SENDMAIL_FAIL (a file that, while it exists, makes the stand-in fail as sendmail does
+# when the queue cannot be written), SENDMAIL_SMTP_PORT and POSTGATE_SYSMAIL_SENDMAIL_PATH,
+# POSTGATE_SYSMAIL_FROM.
 harness_start_sysmail() {
 	local port
 	port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
 		"$HARNESS_INJECTION_PORT" "$HARNESS_FORWARD_PORT" "$HARNESS_SIEVE_SMTP_PORT") ||
 		harness_setup_failed "no free port for the system mailer's smtpd"
-	postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd \
-		-o smtpd_sasl_auth_enable=no -o smtpd_relay_restrictions=permit_mynetworks,reject \
-		-o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_milters=\$non_smtpd_milters" ||
-		harness_setup_failed "postconf -M for the system mailer's smtpd"
-	postfix -c "$INSTANCE_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1 || harness_setup_failed "postfix reload"
-	instance_wait_port "$port" 30 || harness_setup_failed "the system mailer's smtpd did not answer"
+	instance_sysmail_service "$INSTANCE_POSTFIX_CONFIG_DIR" "$port" ||
+		harness_setup_failed "the system mailer's smtpd did not start"
 	mkdir -p "$HARNESS_DIR/sysmail" && chmod 777 "$HARNESS_DIR/sysmail"
 	export SENDMAIL_LOG="$HARNESS_DIR/sysmail/args.jsonl" SENDMAIL_FAIL="$HARNESS_DIR/sysmail/fail"
-	export SENDMAIL_SMTP_PORT=$port POSTGATE_SYSMAIL_SENDMAIL_PATH="$POSTGATE_SRCDIR/tests/integration/sendmail-smtp.py"
+	export SENDMAIL_SMTP_PORT=$port POSTGATE_SYSMAIL_SENDMAIL_PATH="$POSTGATE_SRCDIR/packaging/lib/sendmail-smtp.py"
 	export POSTGATE_SYSMAIL_FROM=postgate@postgate.test
 }
 
