@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,41 +360,106 @@ like_substring(const char *s)
     return buf_steal(b, NULL);
 }
 
+/* The AND terms of a search, each in the statement only when its filter is given. */
+enum {
+    TERM_RCPT, TERM_FROM, TERM_SUBJECT, TERM_TAG, TERM_STATUS, TERM_SCOPE, TERM_MESSAGE_ID, TERM_SINCE, TERM_UNTIL,
+    TERM_BEFORE, TERMS
+};
+static const char *const search_terms[TERMS] = {
+    " AND m.rcpt_to = ?", " AND m.mail_from = ?", " AND m.subject LIKE ? ESCAPE '!'", " AND m.tag = ?",
+    " AND m.status = ?", " AND m.scope = ?", " AND (m.message_id = ? OR m.message_id = ?)",
+    " AND m.created_at >= ?", " AND m.created_at < ?",
+    " AND m.created_at <= ? AND (m.created_at < ? OR m.id < ?)",
+};
+static char *search_sql[1u << TERMS];
+static pthread_mutex_t search_sql_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The statement of one set of terms (bit i: search_terms[i]), built on first use and kept
+ * for the life of the process, as db.c's statement cache keeps the SQL it is given; at
+ * most 2^TERMS of them exist. Only the fixed fragments above reach the text. */
+static const char *
+search_statement(unsigned set)
+{
+    const char *sql;
+
+    pthread_mutex_lock(&search_sql_lock);
+    if (search_sql[set] == NULL) {
+        BUF *b = buf_new(2048);
+
+        buf_append_str(b, "SELECT " MESSAGE_COLS " FROM (SELECT m.id, m.created_at FROM messages m "
+                       "WHERE m.server_id = ?");
+        for (unsigned i = 0; i < TERMS; i++)
+            if (set & (1u << i))
+                buf_append_str(b, search_terms[i]);
+        buf_append_str(b, " ORDER BY m.created_at DESC, m.id DESC LIMIT ?) k JOIN messages m ON m.id = k.id "
+                       "ORDER BY k.created_at DESC, k.id DESC");
+        search_sql[set] = buf_steal(b, NULL);
+    }
+    sql = search_sql[set];
+    pthread_mutex_unlock(&search_sql_lock);
+    return sql;
+}
+
 int
 message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows)
 {
     char *pattern = q->subject ? like_substring(q->subject) : NULL, *bracketed = NULL;
+    DB_PARAM params[2 + TERMS + 3];
+    size_t n = 0;
+    unsigned set = 0;
     int ret;
 
     if (q->message_id) {
         char *bare = mem_strdup(q->message_id);
-        size_t n = strlen(bare);
+        size_t len = strlen(bare);
 
-        if (n >= 2 && bare[0] == '<' && bare[n - 1] == '>') {
-            memmove(bare, bare + 1, n - 2);
-            bare[n - 2] = '\0';
+        if (len >= 2 && bare[0] == '<' && bare[len - 1] == '>') {
+            memmove(bare, bare + 1, len - 2);
+            bare[len - 2] = '\0';
         }
         bracketed = buf_asprintf("<%s>", bare);
         mem_free(bare);
     }
-    /* One constant statement: MariaDB optimizes each execution with its values, so the
-     * "? IS NULL" of an absent filter folds away and the index of a given one
-     * (ix_messages_server_*) is used; the order matches those indexes' (.., created_at, id). */
-    ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
-                   "AND (? IS NULL OR m.rcpt_to = ?) AND (? IS NULL OR m.mail_from = ?) "
-                   "AND (? IS NULL OR m.subject LIKE ? ESCAPE '!') AND (? IS NULL OR m.tag = ?) "
-                   "AND (? IS NULL OR m.status = ?) AND (? IS NULL OR m.scope = ?) "
-                   "AND (? IS NULL OR m.message_id = ? OR m.message_id = ?) "
-                   "AND (? IS NULL OR m.created_at >= ?) AND (? IS NULL OR m.created_at < ?) "
-                   "AND (? IS NULL OR (m.created_at <= ? AND (m.created_at < ? OR m.id < ?))) "
-                   "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
-                   DB_ARGS(DB_UINT(q->server_id), DB_STR(q->rcpt_to), DB_STR(q->rcpt_to), DB_STR(q->mail_from),
-                           DB_STR(q->mail_from), DB_STR(pattern), DB_STR(pattern), DB_STR(q->tag), DB_STR(q->tag),
-                           DB_STR(q->status), DB_STR(q->status), DB_STR(q->scope), DB_STR(q->scope),
-                           DB_STR(bracketed), DB_STR(bracketed), DB_STR(q->message_id), DB_STR(q->since),
-                           DB_STR(q->since), DB_STR(q->until), DB_STR(q->until), DB_STR(q->before_created),
-                           DB_STR(q->before_created), DB_STR(q->before_created), DB_UINT(q->before_id),
-                           DB_UINT(q->limit)));
+    /* Two things keep a page to one short index range whatever the filters (MariaDB
+     * 10.11, measured by bench/search, plans in doc/performance.md). Only the given
+     * filters are in the statement: an "(? IS NULL OR column = ?)" for each folds away
+     * at execution, but after the optimizer has weighed the indexes of those columns.
+     * And the page's ids are found first, selecting only indexed columns, then joined to
+     * their rows: asked for the row's other columns, the optimizer read a time range (a
+     * keyset page, until) as ref access on server_id, from the server's newest row down
+     * through everything newer than the range, instead of seeking to the range's end.
+     * Every index the filters use ends in (created_at, id), the order of the page. */
+    params[n++] = DB_UINT(q->server_id);
+    /* In the order of the enum: search_statement() appends the terms in that order. */
+#define TERM(bit, ...) do { \
+        const DB_PARAM term_params[] = {__VA_ARGS__}; \
+        set |= 1u << (bit); \
+        for (size_t t = 0; t < sizeof(term_params) / sizeof(term_params[0]); t++) \
+            params[n++] = term_params[t]; \
+    } while (0)
+    if (q->rcpt_to)
+        TERM(TERM_RCPT, DB_STR(q->rcpt_to));
+    if (q->mail_from)
+        TERM(TERM_FROM, DB_STR(q->mail_from));
+    if (pattern)
+        TERM(TERM_SUBJECT, DB_STR(pattern));
+    if (q->tag)
+        TERM(TERM_TAG, DB_STR(q->tag));
+    if (q->status)
+        TERM(TERM_STATUS, DB_STR(q->status));
+    if (q->scope)
+        TERM(TERM_SCOPE, DB_STR(q->scope));
+    if (bracketed)
+        TERM(TERM_MESSAGE_ID, DB_STR(bracketed), DB_STR(q->message_id));
+    if (q->since)
+        TERM(TERM_SINCE, DB_STR(q->since));
+    if (q->until)
+        TERM(TERM_UNTIL, DB_STR(q->until));
+    if (q->before_created)
+        TERM(TERM_BEFORE, DB_STR(q->before_created), DB_STR(q->before_created), DB_UINT(q->before_id));
+#undef TERM
+    params[n++] = DB_UINT(q->limit);
+    ret = db_query_rows(MESSAGE_ROWS(db, rows), search_statement(set), params, n);
     mem_free(pattern);
     mem_free(bracketed);
     return ret;
