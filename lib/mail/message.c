@@ -21,6 +21,7 @@
 
 #include "mail/event.h"
 #include "mail/message.h"
+#include "mail/sendlimit.h"
 #include "mail/suppression.h"
 #include "mail/tracking.h"
 #include "util/buf.h"
@@ -90,22 +91,65 @@ auth_value(const char *v, const char *const *values)
     return NULL;
 }
 
+/* The texts of a submission as stored (valid UTF-8), for the transaction's body. */
+typedef struct store_txn {
+    MESSAGE_SUBMISSION *sub;
+    const char *mail_from, *subject, *message_id, *tag;
+} STORE_TXN;
+
+/* Inside the recording transaction, first: the server's turn at its send limit (schema
+ * 021), then the hour's volume; recipients not held yet are held when it reached the
+ * limit. Resets what an earlier run of the transaction decided. 0 or < 0. */
 static int
-message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
-                   const char *message_id, const char *tag)
+send_limit_turn(DB *db, MESSAGE_SUBMISSION *sub)
 {
+    long long volume;
+    size_t open = 0;
+    int ret;
+
+    sub->limit_held = 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->send_limit_reason && sub->rcpts[i].hold_reason == sub->send_limit_reason)
+            sub->rcpts[i].hold_reason = NULL;
+        open += sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL;
+    }
+    if (sub->send_limit < 0 || sub->send_limit_reason == NULL || open == 0 || strcmp(sub->scope, "outgoing") != 0)
+        return 0;
+    if ((ret = db_exec(db, "INSERT INTO send_limit_turns (server_id, seq) VALUES (?, 1) "
+                       "ON DUPLICATE KEY UPDATE seq = seq + 1", DB_ARGS(DB_UINT(sub->server_id)))) < 0)
+        return ret;
+    /* The transaction's first read: its snapshot is taken now, after our turn began. */
+    if ((ret = sendlimit_volume(db, sub->server_id, &volume)) < 0)
+        return ret;
+    if (volume < sub->send_limit)
+        return 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL) {
+            sub->rcpts[i].hold_reason = sub->send_limit_reason;
+            sub->limit_held++;
+        }
+    }
+    return 0;
+}
+
+static int
+store_txn(DB *db, void *arg)
+{
+    STORE_TXN *t = arg;
+    MESSAGE_SUBMISSION *sub = t->sub;
+    const char *mail_from = t->mail_from, *subject = t->subject, *message_id = t->message_id, *tag = t->tag;
     unsigned long long raw_id;
     long long sent = 0;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
+    if ((ret = send_limit_turn(db, sub)) < 0)
         return ret;
     ret = db_exec(db, "INSERT INTO raw_messages (created_day, server_id, size_bytes, headers, body) "
                   "VALUES (UTC_DATE(), ?, ?, ?, ?)",
                   DB_ARGS(DB_UINT(sub->server_id), DB_UINT(sub->headers_len + sub->body_len),
                           DB_BLOB(sub->headers, sub->headers_len), DB_BLOB(sub->body, sub->body_len)));
     if (ret < 0)
-        goto fail;
+        return ret;
     raw_id = db_insert_id(db);
     for (size_t i = 0; i < sub->nrcpts; i++) {
         MESSAGE_RCPT *r = &sub->rcpts[i];
@@ -127,15 +171,15 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                               DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
         mem_free(rcpt_owned);
         if (ret < 0)
-            goto fail;
+            return ret;
         r->id = db_insert_id(db);
         /* Before the MessageHeld event, whose message object shows the spam status. */
         if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
-            goto fail;
+            return ret;
         if (sub->forwarded_from_id
             && (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = ? WHERE id = ?",
                               DB_ARGS(DB_UINT(sub->forwarded_from_id), DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (sub->sender_auth
             && (ret = db_exec(db, "UPDATE messages SET spf_result = ?, dkim_result = ?, dkim_domain = LEFT(?, 253) "
                               "WHERE id = ?", DB_ARGS(DB_STR(auth_value(sub->sender_auth->spf, spf_values)),
@@ -143,14 +187,14 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                                                       DB_STR(sub->sender_auth->dkim_domain && *sub->sender_auth->dkim_domain
                                                              ? sub->sender_auth->dkim_domain : NULL),
                                                       DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
-            goto fail;
+            return ret;
     }
     if (sub->nlinks && sub->nrcpts && (ret = tracking_store_links(db, sub->rcpts[0].id, sub->links, sub->nlinks)) < 0)
-        goto fail;
+        return ret;
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that
          * concurrent messages of one server do not queue on one row lock (schema 002). */
@@ -159,14 +203,20 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                       "CONNECTION_ID() % 16, ?) ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
                       DB_ARGS(DB_UINT(sub->server_id), DB_INT(sent)));
         if (ret < 0)
-            goto fail;
+            return ret;
     }
     if (sub->in_txn && (ret = sub->in_txn(db, sub, sub->in_txn_arg)) < 0)
-        goto fail;
-    return db_commit(db);
-fail:
-    db_rollback(db);
-    return ret;
+        return ret;
+    return 0;
+}
+
+static int
+message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
+                   const char *message_id, const char *tag)
+{
+    STORE_TXN t = {.sub = sub, .mail_from = mail_from, .subject = subject, .message_id = message_id, .tag = tag};
+
+    return db_transaction(db, store_txn, &t);
 }
 
 int
