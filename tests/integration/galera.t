@@ -1,0 +1,206 @@
+#!/bin/bash
+#
+# galera.t -- two whole postgate hosts on one three-node MariaDB Galera cluster (issue 17),
+# on loopback: host a (its own Postfix, postgate-milter, -policyd and -worker) on node 1,
+# host b on node 2, one smtp-sink as the Internet, postgatectl on node 1. Checks:
+#   - a send limit of N per hour holds exactly across both hosts submitting at once: N
+#     messages delivered, the rest held, however the submissions interleave;
+#   - a credential revoked with postgatectl on node 1 is refused by host b within the
+#     milter's cache TTL (1 s here) plus a second of slack;
+#   - a few hundred messages through both hosts while node 2 (host b's) is killed with
+#     kill -9 and later rejoins by IST: every message recorded once, delivered once, and
+#     every delivered one has exactly one Sent delivery result.
+# Clients resubmit on a 4xx, as real ones do (host b answers 4xx while its node is down).
+#
+# Must never: pass on a count it did not read from the sink or the database, or leave a
+# node running (harness cleanup stops the cluster).
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
+
+command -v python3 >/dev/null 2>&1 || skip_all "python3 missing: run 'packaging/install-deps test' as root"
+
+harness_setup galera sink
+harness_start_host a 1
+harness_start_host b 2
+plan 18
+
+ctl() { $HARNESS_A_CTL "$@"; }
+run_id=$(instance_random_hex 4)
+limit=10
+
+# sql NODE SQL: as the postgate user on Galera node NODE.
+sql() {
+	MYSQL_PWD=$INSTANCE_DB_PASSWORD mariadb --no-defaults --protocol=socket \
+		-S "$HARNESS_GALERA_DIR/node$1/mysqld.sock" -u "$INSTANCE_DB_USER" --batch --skip-column-names \
+		-e "$2" "$INSTANCE_DB_NAME"
+}
+
+# submit PREFIX FIRST COUNT THREADS KEY PORT...: COUNT messages, subjects PREFIX-FIRST ...,
+# spread over the ports (one per host) with THREADS connections each, AUTH PLAIN; a 4xx or a
+# lost connection is retried after 0.5 s for up to 120 s. Prints "sent N failed M".
+submit() {
+	/usr/bin/python3 - "$@" <<'PY'
+import smtplib, sys, threading, time
+prefix, first, count, threads, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+ports = [int(p) for p in sys.argv[6:]]
+lock = threading.Lock()
+todo = list(range(first, first + count))
+result = {"sent": 0, "failed": 0}
+
+def one(port, n):
+    subject = "%s-%d" % (prefix, n)
+    body = ("From: App <app@example.com>\r\nTo: rcpt%d@example.net\r\nSubject: %s\r\n\r\nmessage %s\r\n"
+            % (n, subject, subject))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            try:
+                s.login("acme/mail", key)
+                s.sendmail("app@example.com", ["rcpt%d@example.net" % n], body)
+                return True
+            finally:
+                try:
+                    s.quit()
+                except Exception:
+                    pass
+        except smtplib.SMTPResponseException as e:
+            if e.smtp_code >= 500:
+                sys.stderr.write("%s: %d %s\n" % (subject, e.smtp_code, e.smtp_error))
+                return False
+        except (smtplib.SMTPException, OSError) as e:
+            pass
+        time.sleep(0.5)
+    sys.stderr.write("%s: gave up after 120 s\n" % subject)
+    return False
+
+def worker(port):
+    while True:
+        with lock:
+            if not todo:
+                return
+            n = todo.pop(0)
+        ok = one(port, n)
+        with lock:
+            result["sent" if ok else "failed"] += 1
+
+ts = [threading.Thread(target=worker, args=(p,)) for p in ports for _ in range(threads)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("sent %d failed %d" % (result["sent"], result["failed"]))
+PY
+}
+
+# auth_answer PORT KEY: the SMTP reply code to AUTH PLAIN with KEY on 127.0.0.1:PORT.
+auth_answer() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import smtplib, sys
+try:
+    s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+    try:
+        s.login("acme/mail", sys.argv[2])
+        print(235)
+    except smtplib.SMTPResponseException as e:
+        print(e.smtp_code)
+    s.close()
+except Exception as e:
+    print("error %s" % e)
+PY
+}
+
+sink_subjects() { grep -h "^Subject: $1-" "$INSTANCE_SINK_DIR"/* 2>/dev/null | sort | uniq -c | awk '{ print $1 }' | sort | uniq -c | awk '{ printf "%s×%s ", $1, $2 }'; }
+sink_count() { grep -l "^Subject: $1-" "$INSTANCE_SINK_DIR"/* 2>/dev/null | wc -l; }
+sink_has() { [ "$(sink_count "$1")" -ge "$2" ]; }
+
+# 1: the cluster and both hosts.
+is "$(instance_galera_status "$HARNESS_GALERA_DIR/node3" wsrep_cluster_size) $(sql 2 "SELECT COUNT(*) FROM schema_migrations") " \
+	"3 $(find "$POSTGATE_SRCDIR/schema" -name '[0-9]*.sql' | wc -l) " \
+	"three nodes; node 2 sees every migration, applied once through host a and host b"
+
+ctl org create --name Acme --permalink acme >/dev/null
+ctl server create --org acme --name Mail --permalink mail >/dev/null
+ctl domain create --server acme/mail --name example.com --verified >/dev/null
+key=$(ctl credential create --server acme/mail --name app | sed -n 's/^key: //p')
+server_id=$(sql 1 "SELECT id FROM servers WHERE permalink = 'mail'")
+
+# ---- (a) the send limit across both hosts
+sql 1 "UPDATE servers SET send_limit = $limit WHERE id = $server_id"
+sleep 2.1       # both milters' caches (milter.cache_ttl = 1)
+out=$(submit "limit-$run_id" 1 30 3 "$key" "$HARNESS_A_SMTP_PORT" "$HARNESS_B_SMTP_PORT")
+is "$out" "sent 30 failed 0" "send limit: 30 messages submitted through both hosts at once, all accepted"
+harness_wait_for 60 sink_has "limit-$run_id" "$limit" || true
+sleep 3         # anything over the limit would arrive by now
+is "$(sink_count "limit-$run_id")" "$limit" "send limit $limit: exactly $limit messages reached the sink"
+is "$(sql 2 "SELECT CONCAT(SUM(status = 'Held'), ' ', SUM(status <> 'Held'), ' ', COUNT(DISTINCT subject))
+	FROM messages WHERE server_id = $server_id AND subject LIKE 'limit-$run_id-%'")" "20 $limit 30" \
+	"send limit: 30 rows, $limit not held and 20 held"
+is "$(sql 1 "SELECT COUNT(*) FROM messages WHERE server_id = $server_id AND subject LIKE 'limit-$run_id-%'
+	AND status = 'Held' AND hold_reason = 'Message held because send limit ($limit) has been reached.'")" 20 \
+	"the held rows say why"
+a_q=$(grep -c ': message-id=' "$HARNESS_A_MAILLOG" || true)
+b_q=$(grep -c ': message-id=' "$HARNESS_B_MAILLOG" || true)
+ok "$([ "$a_q" -gt 0 ] && [ "$b_q" -gt 0 ] && echo 0 || echo 1)" "both hosts took part (host a: $a_q, host b: $b_q submissions)"
+note "limit decided inside the recording transaction: $(cat "$HARNESS_A_DIR/milter.log" "$HARNESS_B_DIR/milter.log" |
+	grep -c 'send limit reached while recording' || true) time(s); transactions run again: $(cat "$HARNESS_A_DIR"/*.log \
+	"$HARNESS_B_DIR"/*.log | grep -c 'lost a conflict' || true)"
+sql 1 "UPDATE servers SET send_limit = NULL WHERE id = $server_id"
+
+# ---- (b) a credential revoked on node 1, refused by host b within the cache TTL
+key2=$(ctl credential create --server acme/mail --name revoked | sed -n 's/^key: //p')
+sleep 2.1
+is "$(auth_answer "$HARNESS_B_SMTP_PORT" "$key2")" 235 "host b takes the new credential"
+out=$(ctl credential delete --server acme/mail --name revoked)
+like "$out" '^deleted credential revoked' "postgatectl credential delete on node 1"
+revoked_at=$SECONDS
+refused=""
+while [ $((SECONDS - revoked_at)) -le 10 ]; do
+	answer=$(auth_answer "$HARNESS_B_SMTP_PORT" "$key2")
+	if [ "$answer" = 535 ]; then
+		refused=$((SECONDS - revoked_at))
+		break
+	fi
+	sleep 0.2
+done
+ok "$([ -n "$refused" ] && [ "$refused" -le 2 ] && echo 0 || echo 1)" \
+	"host b refuses the revoked credential within the TTL (1 s) and a second: after ${refused:-more than 10} s"
+is "$(auth_answer "$HARNESS_A_SMTP_PORT" "$key2") $(auth_answer "$HARNESS_A_SMTP_PORT" "$key")" "535 235" \
+	"host a refuses it too, and still takes the other credential"
+
+# ---- (c) messages through both hosts while node 2 is killed and rejoins
+total=${GALERA_MESSAGES:-300}
+submit "bulk-$run_id" 1 "$total" 2 "$key" "$HARNESS_A_SMTP_PORT" "$HARNESS_B_SMTP_PORT" >"$HARNESS_DIR/bulk.out" \
+	2>"$HARNESS_DIR/bulk.err" &
+submitter=$!
+harness_wait_for 60 sink_has "bulk-$run_id" $((total / 4)) || diag "slow: $(sink_count "bulk-$run_id") delivered"
+before_kill=$(sink_count "bulk-$run_id")
+instance_galera_kill "$HARNESS_GALERA_DIR" 2 2>/dev/null && killed=0 || killed=$?
+ok "$killed" "node 2 killed with kill -9 after $before_kill of $total messages were delivered"
+cluster_size_is() { [ "$(instance_galera_status "$HARNESS_GALERA_DIR/node1" wsrep_cluster_size)" = "$1" ]; }
+harness_wait_for 30 cluster_size_is 2 || true
+is "$(instance_galera_status "$HARNESS_GALERA_DIR/node1" wsrep_cluster_size)" 2 "the cluster goes on with two nodes"
+sleep 8         # host b answers 4xx meanwhile; host a goes on
+during=$(sink_count "bulk-$run_id")
+instance_galera_rejoin "$HARNESS_GALERA_DIR" 2 && rejoined=0 || rejoined=$?
+ok "$rejoined" "node 2 restarted and rejoined (3 nodes Synced; $((during - before_kill)) messages delivered while it was down)"
+like "$(grep -E 'IST received|State transfer required' "$HARNESS_GALERA_DIR/node2/error.log" | tail -n 1)" 'IST received' \
+	"node 2 caught up by IST"
+wait "$submitter" || true
+is "$(cat "$HARNESS_DIR/bulk.out")" "sent $total failed 0" "every bulk message was accepted in the end"
+[ -s "$HARNESS_DIR/bulk.err" ] && diag "$(head -n 5 "$HARNESS_DIR/bulk.err")"
+harness_wait_for 120 sink_has "bulk-$run_id" "$total" || true
+# Delivery results: each host's worker reads its own Postfix's log (host b's catches up after the rejoin).
+results() { sql 1 "SELECT COUNT(*) FROM messages WHERE server_id = $server_id AND subject LIKE 'bulk-$run_id-%' AND status = 'Sent'"; }
+all_results() { [ "$(results)" -ge "$total" ]; }
+harness_wait_for 120 all_results || true
+sleep 2
+is "$(sink_subjects "bulk-$run_id")" "$total×1 " "the sink got each of the $total messages exactly once"
+is "$(sql 3 "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT subject), ' ', SUM(status = 'Sent'))
+	FROM messages WHERE server_id = $server_id AND subject LIKE 'bulk-$run_id-%'")" "$total $total $total" \
+	"node 3: every message recorded once, each Sent"
+is "$(sql 2 "SELECT COUNT(*) FROM messages m WHERE m.server_id = $server_id AND m.subject LIKE 'bulk-$run_id-%'
+	AND (SELECT COUNT(*) FROM deliveries d WHERE d.message_id = m.id AND d.status = 'Sent') <> 1")" 0 \
+	"node 2 (rejoined): every message has exactly one Sent delivery result"
