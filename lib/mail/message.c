@@ -483,24 +483,32 @@ message_statistics(DB *db, unsigned long long server_id, int hourly, const char 
                          DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
 }
 
+typedef struct cancel_txn {
+    unsigned long long server_id, id;
+    const char *details;
+} CANCEL_TXN;
+
+/* 1 cancelled (with its delivery row), 0 not held (nothing written), or < 0. */
+static int
+cancel_txn(DB *db, void *arg)
+{
+    const CANCEL_TXN *t = arg;
+    int ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
+                      "WHERE id = ? AND server_id = ? AND status = 'Held'",
+                      DB_ARGS(DB_UINT(t->id), DB_UINT(t->server_id)));
+
+    if (ret > 0)
+        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
+                      DB_ARGS(DB_UINT(t->id), DB_STR(t->details)));
+    return ret <= 0 ? ret : 1;
+}
+
 int
 message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details)
 {
-    int ret;
+    CANCEL_TXN t = {.server_id = server_id, .id = id, .details = details};
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
-                  "WHERE id = ? AND server_id = ? AND status = 'Held'", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
-    if (ret > 0)
-        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
-                      DB_ARGS(DB_UINT(id), DB_STR(details)));
-    if (ret <= 0) {
-        db_rollback(db);
-        return ret;
-    }
-    ret = db_commit(db);
-    return ret < 0 ? ret : 1;
+    return db_transaction(db, cancel_txn, &t);
 }
 
 int
