@@ -606,6 +606,22 @@ instance_galera_launch() {
 		sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$node/data/grastate.dat"
 	instance_require_port_free "$sql" && instance_require_port_free "$gcomm" || return 1
 	rm -f "$node/mysqld.sock" "$node/mysqld.sock.lock"
+	# After a crash grastate.dat does not say where the node stopped (seqno -1): recover the
+	# position from InnoDB, as Debian's galera_recovery does, so the node rejoins by IST.
+	local position=()
+	if [ "$mode" != new ] && grep -q '^seqno: *-1' "$node/data/grastate.dat" 2>/dev/null; then
+		local recovered
+		rm -f "$node/recover.log"
+		mariadbd --no-defaults --user=mysql --datadir="$node/data" --log-error="$node/recover.log" \
+			--innodb-buffer-pool-size=64M --innodb-log-file-size=48M --binlog-format=ROW \
+			--innodb-autoinc-lock-mode=2 --wsrep-on=ON --wsrep-provider="$INSTANCE_GALERA_PROVIDER" \
+			--wsrep-cluster-address="gcomm://$peers" --wsrep-sst-method=rsync \
+			--skip-networking --socket="$node/recover.sock" --pid-file="$node/recover.pid" \
+			--wsrep-recover >/dev/null 2>&1
+		recovered=$(sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:-\{0,1\}[0-9]*\).*/\1/p' \
+			"$node/recover.log" 2>/dev/null | tail -n 1)
+		[ -n "$recovered" ] && position=(--wsrep-start-position="$recovered")
+	fi
 	instance_spawn "$node/mariadbd.pid" "$node/mariadbd.out" \
 		mariadbd --no-defaults --user=mysql --datadir="$node/data" \
 		--socket="$node/mysqld.sock" --port="$sql" --bind-address=127.0.0.1 \
@@ -619,7 +635,7 @@ instance_galera_launch() {
 		--wsrep-node-incoming-address="127.0.0.1:$sql" \
 		--wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$gcomm;ist.recv_addr=127.0.0.1:$ist;gcache.size=128M;evs.inactive_timeout=PT5S;evs.suspect_timeout=PT3S;evs.install_timeout=PT5S" \
 		--wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$sst" \
-		--wsrep-slave-threads=2 "${bootstrap[@]}" || return 1
+		--wsrep-slave-threads=2 "${bootstrap[@]}" "${position[@]}" || return 1
 	pid=$(instance_pidfile_read "$node/mariadbd.pid") || return 1
 	local timeout=${INSTANCE_GALERA_TIMEOUT:-120} deadline
 	deadline=$((SECONDS + timeout))
