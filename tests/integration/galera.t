@@ -9,7 +9,10 @@
 #     milter's cache TTL (1 s here) plus a second of slack;
 #   - a few hundred messages through both hosts while node 2 (host b's) is killed with
 #     kill -9 and later rejoins by IST: every message recorded once, delivered once, and
-#     every delivered one has exactly one Sent delivery result.
+#     every delivered one has exactly one Sent delivery result;
+#   - the periodic jobs (worker.jobs_interval = 2 s here, so a job's period is 1 s or more) ran
+#     once per period in total across both workers, the whole test long: a trigger the test
+#     adds records every lease taken (row events replicated to other nodes fire no trigger).
 # Clients resubmit on a 4xx, as real ones do (host b answers 4xx while its node is down).
 #
 # Must never: pass on a count it did not read from the sink or the database, or leave a
@@ -22,9 +25,11 @@ set -euo pipefail
 command -v python3 >/dev/null 2>&1 || skip_all "python3 missing: run 'packaging/install-deps test' as root"
 
 harness_setup galera sink
+# Both workers compete for the periodic jobs every 2 s all test long.
+export POSTGATE_WORKER_JOBS_INTERVAL=2
 harness_start_host a 1
 harness_start_host b 2
-plan 18
+plan 20
 
 ctl() { $HARNESS_A_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -121,6 +126,15 @@ is "$(instance_galera_status "$HARNESS_GALERA_DIR/node3" wsrep_cluster_size) $(s
 	"3 $(find "$POSTGATE_SRCDIR/schema" -name '[0-9]*.sql' | wc -l) " \
 	"three nodes; node 2 sees every migration, applied once through host a and host b"
 
+# Every lease of a periodic job taken, on whichever node took it (test-only; needs a primary key).
+harness_root_sql "CREATE TABLE $INSTANCE_DB_NAME.test_job_runs (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	name VARCHAR(64) NOT NULL, owner VARCHAR(255) NOT NULL, started_at DATETIME(6) NOT NULL) ENGINE=InnoDB;
+	CREATE TRIGGER $INSTANCE_DB_NAME.test_job_runs AFTER UPDATE ON $INSTANCE_DB_NAME.jobs FOR EACH ROW
+	INSERT INTO $INSTANCE_DB_NAME.test_job_runs (name, owner, started_at)
+	SELECT NEW.name, NEW.locked_by, NEW.last_started_at FROM DUAL
+	WHERE NOT (NEW.last_started_at <=> OLD.last_started_at) AND NEW.locked_by IS NOT NULL" ||
+	diag "could not add the job-run trigger"
+
 ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail >/dev/null
 ctl domain create --server acme/mail --name example.com --verified >/dev/null
@@ -186,8 +200,12 @@ sleep 8         # host b answers 4xx meanwhile; host a goes on
 during=$(sink_count "bulk-$run_id")
 instance_galera_rejoin "$HARNESS_GALERA_DIR" 2 && rejoined=0 || rejoined=$?
 ok "$rejoined" "node 2 restarted and rejoined (3 nodes Synced; $((during - before_kill)) messages delivered while it was down)"
-like "$(grep -E 'IST received|State transfer required' "$HARNESS_GALERA_DIR/node2/error.log" | tail -n 1)" 'IST received' \
-	"node 2 caught up by IST"
+# After a crash the node recovers its position from InnoDB; the donor then bypasses the state
+# dump (the "SST" is that position) and sends only what the node missed, by IST.
+recovered=$(sed -n 's/.*WSREP: Recovered position: *//p' "$HARNESS_GALERA_DIR/node2/recover.log" 2>/dev/null | tail -n 1)
+is "$(sed -n 's/.*WSREP: SST received: *//p' "$HARNESS_GALERA_DIR/node2/error.log" | tail -n 1) $(grep -E 'WSREP: (IST|SST) received:' \
+	"$HARNESS_GALERA_DIR/node2/error.log" | tail -n 1 | grep -o '[IS]ST received')" "${recovered:-none} IST received" \
+	"node 2 rejoined from its recovered position ($recovered) and caught up by IST"
 wait "$submitter" || true
 is "$(cat "$HARNESS_DIR/bulk.out")" "sent $total failed 0" "every bulk message was accepted in the end"
 [ -s "$HARNESS_DIR/bulk.err" ] && diag "$(head -n 5 "$HARNESS_DIR/bulk.err")"
@@ -204,3 +222,14 @@ is "$(sql 3 "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT subject), ' ', SUM(stat
 is "$(sql 2 "SELECT COUNT(*) FROM messages m WHERE m.server_id = $server_id AND m.subject LIKE 'bulk-$run_id-%'
 	AND (SELECT COUNT(*) FROM deliveries d WHERE d.message_id = m.id AND d.status = 'Sent') <> 1")" 0 \
 	"node 2 (rejoined): every message has exactly one Sent delivery result"
+
+# ---- (d) periodic jobs: once per period in total, across both workers
+runs=$(sql 1 "SELECT COUNT(*) FROM test_job_runs WHERE name = 'hold_expiry'")
+ok "$([ "$runs" -ge 10 ] && echo 0 || echo 1)" "the hold_expiry job ran $runs times during the test"
+note "leases taken by worker: $(sql 1 "SELECT GROUP_CONCAT(n ORDER BY n DESC SEPARATOR ', ') FROM
+	(SELECT COUNT(*) n FROM test_job_runs GROUP BY owner) o")"
+# Two runs of one job less than its period (1 s) apart would mean two hosts held the lease at once.
+is "$(sql 3 "SELECT COUNT(*) FROM (SELECT name, started_at, LAG(started_at) OVER (PARTITION BY name ORDER BY started_at) prev
+	FROM test_job_runs) r
+	WHERE prev IS NOT NULL AND started_at < prev + INTERVAL 1 SECOND")" 0 \
+	"no job ran twice within its period (of $(sql 3 "SELECT COUNT(*) FROM test_job_runs") leases taken)"
