@@ -24,6 +24,7 @@
 #include "mail/sendlimit.h"
 #include "mail/suppression.h"
 #include "mail/tracking.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -97,8 +98,8 @@ typedef struct store_txn {
     const char *mail_from, *subject, *message_id, *tag;
 } STORE_TXN;
 
-/* Inside the recording transaction, first: the server's turn at its send limit (schema
- * 021), then the hour's volume; recipients not held yet are held when it reached the
+/* Inside the recording transaction, first: the server's turn at its send limit (turn.h),
+ * then the hour's volume; recipients not held yet are held when it reached the
  * limit. Resets what an earlier run of the transaction decided. 0 or < 0. */
 static int
 send_limit_turn(DB *db, MESSAGE_SUBMISSION *sub)
@@ -115,8 +116,7 @@ send_limit_turn(DB *db, MESSAGE_SUBMISSION *sub)
     }
     if (sub->send_limit < 0 || sub->send_limit_reason == NULL || open == 0 || strcmp(sub->scope, "outgoing") != 0)
         return 0;
-    if ((ret = db_exec(db, "INSERT INTO send_limit_turns (server_id, seq) VALUES (?, 1) "
-                       "ON DUPLICATE KEY UPDATE seq = seq + 1", DB_ARGS(DB_UINT(sub->server_id)))) < 0)
+    if ((ret = turn_take(db, TURN_SEND_LIMIT, sub->server_id)) < 0)
         return ret;
     /* The transaction's first read: its snapshot is taken now, after our turn began. */
     if ((ret = sendlimit_volume(db, sub->server_id, &volume)) < 0)
