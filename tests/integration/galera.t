@@ -10,6 +10,8 @@
 #   - a few hundred messages through both hosts while node 2 (host b's) is killed with
 #     kill -9 and later rejoins by IST: every message recorded once, delivered once, and
 #     every delivered one has exactly one Sent delivery result;
+#   - a domain's DKIM key rotated through postgate-admin on node 3 signs the mail of both
+#     hosts within the cache TTL plus a second;
 #   - every webhook event of all that (a receiver for all events of the server) delivered
 #     at least once, each event's uuid once outside the node's outage;
 #   - the periodic jobs (worker.jobs_interval = 2 s here, so a job's period is 1 s or more) ran
@@ -43,8 +45,10 @@ instance_spawn "$HARNESS_DIR/receiver.pid" "$HARNESS_DIR/receiver.log" /usr/bin/
 	--log "$HARNESS_DIR/hooks.jsonl" --port-file "$HARNESS_DIR/hooks.port" || harness_setup_failed "webhook receiver"
 harness_wait_for 10 test -s "$HARNESS_DIR/hooks.port" || harness_setup_failed "the webhook receiver has no port"
 touch "$HARNESS_DIR/hooks.jsonl"
-plan 24
+plan 28
 
+# shellcheck source-path=SCRIPTDIR source=api.sh
+. "$here/api.sh"        # (its sql() is replaced below)
 ctl() { $HARNESS_A_CTL "$@"; }
 run_id=$(instance_random_hex 4)
 limit=10
@@ -199,6 +203,30 @@ ok "$([ -n "$refused" ] && [ "$refused" -le 2 ] && echo 0 || echo 1)" \
 	"host b refuses the revoked credential within the TTL (1 s) and a second: after ${refused:-more than 10} s"
 is "$(auth_answer "$HARNESS_A_SMTP_PORT" "$key2") $(auth_answer "$HARNESS_A_SMTP_PORT" "$key")" "535 235" \
 	"host a refuses it too, and still takes the other credential"
+
+# ---- (e) a DKIM key rotated through postgate-admin on node 3, in effect on both hosts
+export HARNESS_CTL=$HARNESS_A_CTL
+POSTGATE_DATABASE_SOCKET="$HARNESS_GALERA_DIR/node3/mysqld.sock" harness_start_admin
+base=$HARNESS_ADMIN_URL
+mkuser ops@example.test 'Op3rator-pass-phrase'
+member_of acme ops@example.test member
+login ops ops@example.test 'Op3rator-pass-phrase'
+old_sel=$(sql 1 "SELECT k.selector FROM domain_dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = 'example.com'")
+a=$(as ops POST /api/v2/organizations/acme/servers/mail/domains/example.com/dkim/rotate '{"activate_after": 0}')
+new_sel=$(body "$a" | j '[k["selector"] for k in d["data"]["domain"]["dkim_keys"] if k["state"] == "pending"][0]')
+is "$(code "$a") $(body "$a" | j '" ".join("%s:%s" % (k["state"], k["signing"]) for k in d["data"]["domain"]["dkim_keys"])')" \
+	"201  active:False pending:True" "rotated through the admin on node 3: the new key signs at once"
+sleep 2         # the milters' cache TTL (1 s) and a second
+submit "dkim-$run_id-a" 1 1 1 "$key" "$HARNESS_A_SMTP_PORT" >/dev/null
+submit "dkim-$run_id-b" 1 1 1 "$key" "$HARNESS_B_SMTP_PORT" >/dev/null
+for h in a b; do
+	harness_wait_for 30 sink_has "dkim-$run_id-$h" 1 || true
+	f=$(grep -l "^Subject: dkim-$run_id-$h-1" "$INSTANCE_SINK_DIR"/* 2>/dev/null | head -n 1 || true)
+	like "$(grep -A3 '^DKIM-Signature' "${f:-/dev/null}" | tr -d '\r\n\t ')" "s=$new_sel;" \
+		"host $h signs with the new key ($new_sel, not $old_sel) within the TTL and a second"
+done
+is "$(sql 2 "SELECT COUNT(DISTINCT postfix_queue_id) FROM messages WHERE subject LIKE 'dkim-$run_id-%'")" 2 \
+	"both messages recorded"
 
 # ---- (c) messages through both hosts while node 2 is killed and rejoins
 total=${GALERA_MESSAGES:-300}
