@@ -228,6 +228,28 @@ done
 is "$(sql 2 "SELECT COUNT(DISTINCT postfix_queue_id) FROM messages WHERE subject LIKE 'dkim-$run_id-%'")" 2 \
 	"both messages recorded"
 
+# ---- the cost of a message on the cluster (printed, for the manual's capacity model)
+counters() { # the sums over the three nodes of Questions, wsrep_replicated and wsrep_replicated_bytes
+	local n q=0 r=0 b=0
+	for n in 1 2 3; do
+		q=$((q + $(instance_galera_status "$HARNESS_GALERA_DIR/node$n" Questions)))
+		r=$((r + $(instance_galera_status "$HARNESS_GALERA_DIR/node$n" wsrep_replicated)))
+		b=$((b + $(instance_galera_status "$HARNESS_GALERA_DIR/node$n" wsrep_replicated_bytes)))
+	done
+	echo "$q $r $b"
+}
+measure_n=100
+sent_measure() { [ "$(sql 1 "SELECT COUNT(*) FROM messages WHERE subject LIKE 'measure-$run_id-%' AND status = 'Sent'")" -ge "$measure_n" ]; }
+read -r q0 r0 b0 <<<"$(counters)"
+t0=$(date +%s.%N)
+submit "measure-$run_id" 1 "$measure_n" 2 "$key" "$HARNESS_A_SMTP_PORT" "$HARNESS_B_SMTP_PORT" >/dev/null
+t1=$(date +%s.%N)
+harness_wait_for 60 sent_measure || diag "not every measured message was recorded Sent in 60 s"
+sleep 3         # the workers' last batches and the jobs of the moment
+read -r q1 r1 b1 <<<"$(counters)"
+note "$(awk -v n="$measure_n" -v t0="$t0" -v t1="$t1" -v q=$((q1 - q0)) -v r=$((r1 - r0)) -v b=$((b1 - b0)) \
+	'BEGIN { printf "per message through two hosts (one recipient, ~200 bytes, webhook on): %.1f statements, %.1f write-sets, %.0f bytes replicated; %.1f messages/s accepted on this machine", q / n, r / n, b / n, n / (t1 - t0) }')"
+
 # ---- (c) messages through both hosts while node 2 is killed and rejoins
 total=${GALERA_MESSAGES:-300}
 submit "bulk-$run_id" 1 "$total" 2 "$key" "$HARNESS_A_SMTP_PORT" "$HARNESS_B_SMTP_PORT" >"$HARNESS_DIR/bulk.out" \
