@@ -22,6 +22,7 @@
 # Must never: pass on a count it did not read from the sink or the database, or leave a
 # node running (harness cleanup stops the cluster).
 
+# shellcheck disable=SC2153 # HARNESS_A_* and HARNESS_B_* are exported by harness_start_host
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
