@@ -12,6 +12,9 @@
 #     every delivered one has exactly one Sent delivery result;
 #   - a domain's DKIM key rotated through postgate-admin on node 3 signs the mail of both
 #     hosts within the cache TTL plus a second;
+#   - postgate-admin and postgate-tracker twice (nodes 3 and 2, nodes 1 and 3) behind one
+#     nginx: a session made through one admin works on the other, and each click through
+#     either tracker is recorded once;
 #   - every webhook event of all that (a receiver for all events of the server) delivered
 #     at least once, each event's uuid once outside the node's outage;
 #   - the periodic jobs (worker.jobs_interval = 2 s here, so a job's period is 1 s or more) ran
@@ -37,8 +40,11 @@ harness_start_host b 2
 here=$(cd "$(dirname "$0")" && pwd)
 # The webhook receiver is ours to stop (the harness stops only what it started).
 stop_receiver() {
-	local pid
-	pid=$(instance_pidfile_read "$HARNESS_DIR/receiver.pid" 2>/dev/null) && instance_kill_pid "$pid" 5
+	local pid name
+	for name in receiver admin2 tracker2; do
+		pid=$(instance_pidfile_read "$HARNESS_DIR/$name.pid" 2>/dev/null) && instance_kill_pid "$pid" 5
+	done
+	pid=$(instance_pidfile_read "$HARNESS_DIR/nginx/nginx.pid" 2>/dev/null) && instance_kill_pid "$pid" 5
 	return 0
 }
 trap 'rc=$?; stop_receiver; harness_on_exit $rc' EXIT
@@ -46,7 +52,7 @@ instance_spawn "$HARNESS_DIR/receiver.pid" "$HARNESS_DIR/receiver.log" /usr/bin/
 	--log "$HARNESS_DIR/hooks.jsonl" --port-file "$HARNESS_DIR/hooks.port" || harness_setup_failed "webhook receiver"
 harness_wait_for 10 test -s "$HARNESS_DIR/hooks.port" || harness_setup_failed "the webhook receiver has no port"
 touch "$HARNESS_DIR/hooks.jsonl"
-plan 28
+plan 32
 
 # shellcheck source-path=SCRIPTDIR source=api.sh
 . "$here/api.sh"        # (its sql() is replaced below)
@@ -322,6 +328,85 @@ like "$dups" ' 0$' "no event received twice outside node 2's outage (received tw
 is "$(sql 1 "SELECT COUNT(*) FROM webhook_outbox o WHERE NOT EXISTS
 	(SELECT 1 FROM webhook_requests r WHERE r.outbox_id = o.id AND r.status_code = 200)")" 0 \
 	"the request log has a 200 answer for every event"
+
+# ---- (f) admin and tracker twice behind nginx (as a site's load balancer would run them)
+if command -v nginx >/dev/null 2>&1; then
+	admin2_port=$(instance_free_port "${HARNESS_ADMIN_URL##*:}")
+	instance_spawn "$HARNESS_DIR/admin2.pid" "$HARNESS_DIR/admin2.log" env POSTGATE_ADMIN_LISTEN="inet:127.0.0.1:$admin2_port" \
+		POSTGATE_ADMIN_MONITOR_LISTEN= POSTGATE_DATABASE_SOCKET="$HARNESS_GALERA_DIR/node2/mysqld.sock" \
+		POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 POSTGATE_ADMIN_WWW_DIR="$POSTGATE_SRCDIR/admin/www" \
+		"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" || diag "the second postgate-admin did not start"
+	harness_start_tracker
+	tracker2_port=$(instance_free_port "${HARNESS_ADMIN_URL##*:}" "$admin2_port" "${HARNESS_TRACKER_URL##*:}")
+	instance_spawn "$HARNESS_DIR/tracker2.pid" "$HARNESS_DIR/tracker2.log" env POSTGATE_TRACKER_LISTEN="inet:127.0.0.1:$tracker2_port" \
+		POSTGATE_TRACKER_MONITOR_LISTEN= POSTGATE_DATABASE_SOCKET="$HARNESS_GALERA_DIR/node3/mysqld.sock" \
+		POSTGATE_TRACKER_TRUSTED_PROXIES=127.0.0.0/8 POSTGATE_TRACKER_FLUSH_INTERVAL_MS=100 \
+		POSTGATE_TRACKER_SPOOL_DIRECTORY="$HARNESS_DIR/tracker2-spool" \
+		"$POSTGATE_BUILDDIR/tracker/postgate-tracker" -c "$HARNESS_CONFIG" || diag "the second postgate-tracker did not start"
+	lb_admin=$(instance_free_port "${HARNESS_ADMIN_URL##*:}" "$admin2_port" "${HARNESS_TRACKER_URL##*:}" "$tracker2_port")
+	lb_tracker=$(instance_free_port "${HARNESS_ADMIN_URL##*:}" "$admin2_port" "${HARNESS_TRACKER_URL##*:}" "$tracker2_port" \
+		"$lb_admin")
+	mkdir -p "$HARNESS_DIR/nginx"
+	cat >"$HARNESS_DIR/nginx/nginx.conf" <<-EOF
+		worker_processes 1;
+		pid $HARNESS_DIR/nginx/nginx.pid;
+		error_log $HARNESS_DIR/nginx/error.log;
+		events { worker_connections 256; }
+		http {
+			log_format lb '\$server_port \$upstream_addr \$status';
+			access_log $HARNESS_DIR/nginx/access.log lb;
+			client_body_temp_path $HARNESS_DIR/nginx; proxy_temp_path $HARNESS_DIR/nginx;
+			fastcgi_temp_path $HARNESS_DIR/nginx; uwsgi_temp_path $HARNESS_DIR/nginx; scgi_temp_path $HARNESS_DIR/nginx;
+			upstream admins { server $(printf '%s' "${HARNESS_ADMIN_URL#http://}"); server 127.0.0.1:$admin2_port; }
+			upstream trackers { server $(printf '%s' "${HARNESS_TRACKER_URL#http://}"); server 127.0.0.1:$tracker2_port; }
+			server {
+				listen 127.0.0.1:$lb_admin;
+				location / { proxy_pass http://admins; proxy_set_header X-Forwarded-For \$remote_addr; }
+			}
+			server {
+				listen 127.0.0.1:$lb_tracker;
+				location / { proxy_pass http://trackers; proxy_set_header X-Postal-Track-Host 1;
+					proxy_set_header X-Forwarded-For \$remote_addr; }
+			}
+		}
+	EOF
+	nginx -p "$HARNESS_DIR/nginx" -c "$HARNESS_DIR/nginx/nginx.conf" 2>"$HARNESS_DIR/nginx/start.err" ||
+		diag "nginx: $(cat "$HARNESS_DIR/nginx/start.err")"
+	lb_up() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lb_admin/health" | grep -qx 200 &&
+		curl -s "http://127.0.0.1:$tracker2_port/" -H 'X-Postal-Track-Host: 1' | grep -qx Hello. &&
+		curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin2_port/health" | grep -qx 200; }
+	harness_wait_for 20 lb_up || diag "the load balancer or the second admin/tracker did not answer"
+	# A session made through the balancer; its calls land on both admins (round robin).
+	base="http://127.0.0.1:$lb_admin"
+	login lb ops@example.test 'Op3rator-pass-phrase'
+	codes=""
+	for _ in 1 2 3 4 5 6; do
+		codes="$codes$(status "$(as lb GET /api/v2/organizations/acme/servers/mail)") "
+	done
+	is "$codes" "200 200 200 200 200 200 " "six calls with one session through the balancer all answered"
+	is "$(awk -v p="$lb_admin" '$1 == p && $3 == 200 { print $2 }' "$HARNESS_DIR/nginx/access.log" | sort -u | wc -l)" 2 \
+		"both admins (on nodes 3 and 2) answered them"
+	# Clicks on one link through the balancer: each recorded once, by whichever tracker took it.
+	server_token=$(sql 1 "SELECT token FROM servers WHERE id = $server_id")
+	sql 1 "INSERT INTO links (message_id, token, url, url_hash) SELECT id, 'GaleraLinkTok001', 'https://shop.example.com/x',
+		SHA2('https://shop.example.com/x', 256) FROM messages WHERE subject = 'measure-$run_id-1'"
+	clicks=""
+	for _ in 1 2 3 4 5 6 7 8; do
+		clicks="$clicks$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lb_tracker/$server_token/GaleraLinkTok001") "
+	done
+	is "$clicks" "307 307 307 307 307 307 307 307 " "eight clicks through the balancer redirected"
+	clicked() { [ "$(sql 1 "SELECT COUNT(*) FROM clicks c JOIN links l ON l.id = c.link_id WHERE l.token = 'GaleraLinkTok001'")" -ge 8 ]; }
+	harness_wait_for 20 clicked || true
+	sleep 1
+	is "$(sql 2 "SELECT COUNT(*) FROM clicks c JOIN links l ON l.id = c.link_id WHERE l.token = 'GaleraLinkTok001'") $(awk -v p="$lb_tracker" \
+		'$1 == p && $3 == 307 { print $2 }' "$HARNESS_DIR/nginx/access.log" | sort -u | wc -l)" "8 2" \
+		"each click recorded once, by both trackers (on nodes 1 and 3)"
+else
+	for _ in 1 2 3 4; do
+		HARNESS_RUN=$((HARNESS_RUN + 1))
+		printf 'ok %d # SKIP nginx missing: run %s\n' "$HARNESS_RUN" "'packaging/install-deps test' as root"
+	done
+fi
 
 # ---- (d) periodic jobs: once per period in total, across both workers
 runs=$(sql 1 "SELECT COUNT(*) FROM test_job_runs WHERE name = 'hold_expiry'")
