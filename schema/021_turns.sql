@@ -12,8 +12,8 @@
 -- name the same row, so certification lets one commit and aborts the other (error
 -- 1213), which runs again and sees the first one's outcome. See lib/mail/turn.h.
 --
--- Rows are tiny and few (one per server with a send limit, domain rotated, ...); a row
--- whose object is gone is harmless.
+-- Rows are tiny: one per server with a send limit, domain rotated, organization whose
+-- owners changed, complained-of message; a row whose object is gone is harmless.
 --
 -- Re-runnable: the table is created only if missing.
 

@@ -22,6 +22,7 @@
 #define TURN_DKIM_ROTATION "dkim_rotation"      /* id: domain; one pending key per algorithm */
 #define TURN_ADMINS "admins"            /* id: 0; the last installation administrator stays */
 #define TURN_ORG_OWNERS "org_owners"    /* id: organization; its last owner stays */
+#define TURN_COMPLAINT "complaint"      /* id: the complained-of message; one MessageComplained */
 
 /* 0, or < 0 database error. */
 int turn_take(DB *db, const char *scope, unsigned long long id);
