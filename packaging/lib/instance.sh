@@ -606,13 +606,15 @@ instance_galera_launch() {
 		sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$node/data/grastate.dat"
 	instance_require_port_free "$sql" && instance_require_port_free "$gcomm" || return 1
 	rm -f "$node/mysqld.sock" "$node/mysqld.sock.lock"
+	# Its own temporary directory: /tmp is shared with every other process on the host.
+	mkdir -p "$node/tmp" && chown mysql:mysql "$node/tmp" && chmod 750 "$node/tmp" || return 1
 	# After a crash grastate.dat does not say where the node stopped (seqno -1): recover the
 	# position from InnoDB, as Debian's galera_recovery does, so the node rejoins by IST.
 	local position=()
 	if [ "$mode" != new ] && grep -q '^seqno: *-1' "$node/data/grastate.dat" 2>/dev/null; then
 		local recovered
 		rm -f "$node/recover.log"
-		mariadbd --no-defaults --user=mysql --datadir="$node/data" --log-error="$node/recover.log" \
+		mariadbd --no-defaults --user=mysql --datadir="$node/data" --tmpdir="$node/tmp" --log-error="$node/recover.log" \
 			--innodb-buffer-pool-size=64M --innodb-log-file-size=48M --binlog-format=ROW \
 			--innodb-autoinc-lock-mode=2 --wsrep-on=ON --wsrep-provider="$INSTANCE_GALERA_PROVIDER" \
 			--wsrep-cluster-address="gcomm://$peers" --wsrep-sst-method=rsync \
@@ -623,7 +625,7 @@ instance_galera_launch() {
 		[ -n "$recovered" ] && position=(--wsrep-start-position="$recovered")
 	fi
 	instance_spawn "$node/mariadbd.pid" "$node/mariadbd.out" \
-		mariadbd --no-defaults --user=mysql --datadir="$node/data" \
+		mariadbd --no-defaults --user=mysql --datadir="$node/data" --tmpdir="$node/tmp" \
 		--socket="$node/mysqld.sock" --port="$sql" --bind-address=127.0.0.1 \
 		--pid-file="$node/mysqld.pid" --log-error="$node/error.log" \
 		--innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
