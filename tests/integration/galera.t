@@ -52,7 +52,7 @@ instance_spawn "$HARNESS_DIR/receiver.pid" "$HARNESS_DIR/receiver.log" /usr/bin/
 	--log "$HARNESS_DIR/hooks.jsonl" --port-file "$HARNESS_DIR/hooks.port" || harness_setup_failed "webhook receiver"
 harness_wait_for 10 test -s "$HARNESS_DIR/hooks.port" || harness_setup_failed "the webhook receiver has no port"
 touch "$HARNESS_DIR/hooks.jsonl"
-plan 32
+plan 33
 
 # shellcheck source-path=SCRIPTDIR source=api.sh
 . "$here/api.sh"        # (its sql() is replaced below)
@@ -147,8 +147,9 @@ sink_count() { grep -l "^Subject: $1-" "$INSTANCE_SINK_DIR"/* 2>/dev/null | wc -
 sink_has() { [ "$(sink_count "$1")" -ge "$2" ]; }
 
 # 1: the cluster and both hosts.
+migrations=$(find "$POSTGATE_SRCDIR/schema" -name '[0-9]*.sql' | wc -l)
 is "$(instance_galera_status "$HARNESS_GALERA_DIR/node3" wsrep_cluster_size) $(sql 2 "SELECT COUNT(*) FROM schema_migrations") " \
-	"3 $(find "$POSTGATE_SRCDIR/schema" -name '[0-9]*.sql' | wc -l) " \
+	"3 $migrations " \
 	"three nodes; node 2 sees every migration, applied once through host a and host b"
 
 # Every lease of a periodic job taken, on whichever node took it (test-only; needs a primary key).
@@ -159,6 +160,23 @@ harness_root_sql "CREATE TABLE $INSTANCE_DB_NAME.test_job_runs (id BIGINT UNSIGN
 	SELECT NEW.name, NEW.locked_by, NEW.last_started_at FROM DUAL
 	WHERE NOT (NEW.last_started_at <=> OLD.last_started_at) AND NEW.locked_by IS NOT NULL" ||
 	diag "could not add the job-run trigger"
+
+# Two hosts initializing one new database at once, through two nodes: the migration lease
+# (not GET_LOCK, which holds on one node only) lets one migrate while the other waits.
+harness_root_sql "CREATE DATABASE postgate2; GRANT ALL PRIVILEGES ON postgate2.* TO '$INSTANCE_DB_USER'@'localhost'"
+for n in 1 2; do
+	sed "s|^\([[:space:]]*\)name = .*|\1name = \"postgate2\";|" "$HARNESS_A_CONFIG" |
+		sed "0,/^[[:space:]]*socket = .*/s||  socket = \"$HARNESS_GALERA_DIR/node$n/mysqld.sock\";|" >"$HARNESS_DIR/init$n.conf"
+	chmod --reference="$HARNESS_A_CONFIG" "$HARNESS_DIR/init$n.conf"
+	chown --reference="$HARNESS_A_CONFIG" "$HARNESS_DIR/init$n.conf"
+done
+"$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$HARNESS_DIR/init1.conf" initialize >"$HARNESS_DIR/init1.out" 2>&1 &
+init1=$!
+"$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$HARNESS_DIR/init2.conf" initialize >"$HARNESS_DIR/init2.out" 2>&1 && st2=0 || st2=$?
+wait "$init1" && st1=0 || st1=$?
+is "$st1 $st2 $(sql 3 "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT version)) FROM postgate2.schema_migrations")" \
+	"0 0 $migrations $migrations" "two initializes at once through nodes 1 and 2: both succeed, each migration applied once"
+[ "$st1$st2" = 00 ] || diag "$(cat "$HARNESS_DIR/init1.out" "$HARNESS_DIR/init2.out")"
 
 ctl org create --name Acme --permalink acme >/dev/null
 ctl server create --org acme --name Mail --permalink mail >/dev/null
