@@ -47,6 +47,7 @@ static const char usage_text[] =
     "  alias delete    ORG/SERVER ADDRESS | alias list ORG/SERVER DOMAIN\n"
     "  credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP]\n"
     "                  [--network CIDR] [--hold]: prints the key once\n"
+    "  credential delete --server ORG/SERVER --name NAME: revokes it (every host within milter.cache_ttl)\n"
     "  track-domain create --server ORG/SERVER --name LABEL --domain DOMAIN [--no-ssl]\n"
     "                  [--no-clicks] [--no-loads] [--exclude DOMAIN]...: click and open tracking\n"
     "                  through LABEL.DOMAIN; prints the CNAME to publish\n"

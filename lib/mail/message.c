@@ -22,8 +22,10 @@
 
 #include "mail/event.h"
 #include "mail/message.h"
+#include "mail/sendlimit.h"
 #include "mail/suppression.h"
 #include "mail/tracking.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -91,22 +93,64 @@ auth_value(const char *v, const char *const *values)
     return NULL;
 }
 
+/* The texts of a submission as stored (valid UTF-8), for the transaction's body. */
+typedef struct store_txn {
+    MESSAGE_SUBMISSION *sub;
+    const char *mail_from, *subject, *message_id, *tag;
+} STORE_TXN;
+
+/* Inside the recording transaction, first: the server's turn at its send limit (turn.h),
+ * then the hour's volume; recipients not held yet are held when it reached the
+ * limit. Resets what an earlier run of the transaction decided. 0 or < 0. */
 static int
-message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
-                   const char *message_id, const char *tag)
+send_limit_turn(DB *db, MESSAGE_SUBMISSION *sub)
 {
+    long long volume;
+    size_t open = 0;
+    int ret;
+
+    sub->limit_held = 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->send_limit_reason && sub->rcpts[i].hold_reason == sub->send_limit_reason)
+            sub->rcpts[i].hold_reason = NULL;
+        open += sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL;
+    }
+    if (sub->send_limit < 0 || sub->send_limit_reason == NULL || open == 0 || strcmp(sub->scope, "outgoing") != 0)
+        return 0;
+    if ((ret = turn_take(db, TURN_SEND_LIMIT, sub->server_id)) < 0)
+        return ret;
+    /* The transaction's first read: its snapshot is taken now, after our turn began. */
+    if ((ret = sendlimit_volume(db, sub->server_id, &volume)) < 0)
+        return ret;
+    if (volume < sub->send_limit)
+        return 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL) {
+            sub->rcpts[i].hold_reason = sub->send_limit_reason;
+            sub->limit_held++;
+        }
+    }
+    return 0;
+}
+
+static int
+store_txn(DB *db, void *arg)
+{
+    STORE_TXN *t = arg;
+    MESSAGE_SUBMISSION *sub = t->sub;
+    const char *mail_from = t->mail_from, *subject = t->subject, *message_id = t->message_id, *tag = t->tag;
     unsigned long long raw_id;
     long long sent = 0;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
+    if ((ret = send_limit_turn(db, sub)) < 0)
         return ret;
     ret = db_exec(db, "INSERT INTO raw_messages (created_day, server_id, size_bytes, headers, body) "
                   "VALUES (UTC_DATE(), ?, ?, ?, ?)",
                   DB_ARGS(DB_UINT(sub->server_id), DB_UINT(sub->headers_len + sub->body_len),
                           DB_BLOB(sub->headers, sub->headers_len), DB_BLOB(sub->body, sub->body_len)));
     if (ret < 0)
-        goto fail;
+        return ret;
     raw_id = db_insert_id(db);
     for (size_t i = 0; i < sub->nrcpts; i++) {
         MESSAGE_RCPT *r = &sub->rcpts[i];
@@ -128,15 +172,15 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                               DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
         mem_free(rcpt_owned);
         if (ret < 0)
-            goto fail;
+            return ret;
         r->id = db_insert_id(db);
         /* Before the MessageHeld event, whose message object shows the spam status. */
         if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
-            goto fail;
+            return ret;
         if (sub->forwarded_from_id
             && (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = ? WHERE id = ?",
                               DB_ARGS(DB_UINT(sub->forwarded_from_id), DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (sub->sender_auth
             && (ret = db_exec(db, "UPDATE messages SET spf_result = ?, dkim_result = ?, dkim_domain = LEFT(?, 253) "
                               "WHERE id = ?", DB_ARGS(DB_STR(auth_value(sub->sender_auth->spf, spf_values)),
@@ -144,14 +188,14 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                                                       DB_STR(sub->sender_auth->dkim_domain && *sub->sender_auth->dkim_domain
                                                              ? sub->sender_auth->dkim_domain : NULL),
                                                       DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
-            goto fail;
+            return ret;
     }
     if (sub->nlinks && sub->nrcpts && (ret = tracking_store_links(db, sub->rcpts[0].id, sub->links, sub->nlinks)) < 0)
-        goto fail;
+        return ret;
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that
          * concurrent messages of one server do not queue on one row lock (schema 002). */
@@ -160,14 +204,20 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                       "CONNECTION_ID() % 16, ?) ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
                       DB_ARGS(DB_UINT(sub->server_id), DB_INT(sent)));
         if (ret < 0)
-            goto fail;
+            return ret;
     }
     if (sub->in_txn && (ret = sub->in_txn(db, sub, sub->in_txn_arg)) < 0)
-        goto fail;
-    return db_commit(db);
-fail:
-    db_rollback(db);
-    return ret;
+        return ret;
+    return 0;
+}
+
+static int
+message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
+                   const char *message_id, const char *tag)
+{
+    STORE_TXN t = {.sub = sub, .mail_from = mail_from, .subject = subject, .message_id = message_id, .tag = tag};
+
+    return db_transaction(db, store_txn, &t);
 }
 
 int
@@ -499,24 +549,32 @@ message_statistics(DB *db, unsigned long long server_id, int hourly, const char 
                          DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
 }
 
+typedef struct cancel_txn {
+    unsigned long long server_id, id;
+    const char *details;
+} CANCEL_TXN;
+
+/* 1 cancelled (with its delivery row), 0 not held (nothing written), or < 0. */
+static int
+cancel_txn(DB *db, void *arg)
+{
+    const CANCEL_TXN *t = arg;
+    int ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
+                      "WHERE id = ? AND server_id = ? AND status = 'Held'",
+                      DB_ARGS(DB_UINT(t->id), DB_UINT(t->server_id)));
+
+    if (ret > 0)
+        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
+                      DB_ARGS(DB_UINT(t->id), DB_STR(t->details)));
+    return ret <= 0 ? ret : 1;
+}
+
 int
 message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details)
 {
-    int ret;
+    CANCEL_TXN t = {.server_id = server_id, .id = id, .details = details};
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
-                  "WHERE id = ? AND server_id = ? AND status = 'Held'", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
-    if (ret > 0)
-        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
-                      DB_ARGS(DB_UINT(id), DB_STR(details)));
-    if (ret <= 0) {
-        db_rollback(db);
-        return ret;
-    }
-    ret = db_commit(db);
-    return ret < 0 ? ret : 1;
+    return db_transaction(db, cancel_txn, &t);
 }
 
 int
