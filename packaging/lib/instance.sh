@@ -1036,7 +1036,7 @@ instance_postfix_start() {
 # instance_sysmail_service CONFIG_DIR PORT: a loopback smtpd of a running instance for
 # local mail (postgate's system mailer through sendmail-smtp.py, beside this file): like
 # pickup, it takes mail from 127.0.0.1 past the relay rules and with the
-# non_smtpd_milters, so postgate-milter records and signs it as it does sendmail's mail.
+# non_smtpd_milters, so postgate-milter sees it as it sees sendmail's mail.
 # Added with postconf -M (postgatectl postfix disable leaves it), then a reload.
 instance_sysmail_service() {
 	local config=$1 port=$2
