@@ -252,16 +252,12 @@ addresses_owned(DB *db, const SERVER *server, const char *value)
 
 /* Postal's rule: the From address, or with allow_sender the Sender address. */
 static int
-from_authenticated(V1_CALL *c, const char *from, const char *sender)
+from_authenticated(V1_CALL *c, const SERVER *server, const char *from, const char *sender)
 {
-    SERVER server;
-    int ret = server_by_id(c->call.db, c->cred.server_id, &server);
+    int ret = addresses_owned(c->call.db, server, from);
 
-    if (ret <= 0)
-        return ret;
-    ret = addresses_owned(c->call.db, &server, from);
-    if (ret == 0 && server.allow_sender && !v1_blank(sender))
-        ret = addresses_owned(c->call.db, &server, sender);
+    if (ret == 0 && server->allow_sender && !v1_blank(sender))
+        ret = addresses_owned(c->call.db, server, sender);
     return ret;
 }
 
@@ -462,6 +458,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
     char *message_id = NULL, *raw = NULL, *error = NULL, *received = NULL, **from_addrs = NULL;
     size_t len = 0, nfrom = 0;
     const char *code;
+    SERVER server;
     V1_CALL c;
     int ret;
 
@@ -473,7 +470,9 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
         reply_send_error(req, code);
         goto out;
     }
-    ret = from_authenticated(&c, p.from, p.sender);
+    /* The credential's server (gone: the From is not its own). */
+    if ((ret = server_by_id(c.call.db, c.cred.server_id, &server)) > 0)
+        ret = from_authenticated(&c, &server, p.from, p.sender);
     if (ret < 0) {
         v1_reply_temporary(&c, "sending domain lookup", db_error(c.call.db));
         goto out;
@@ -517,8 +516,12 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
         v1_reply_temporary(&c, "message id", "random number generator failed");
         goto out;
     }
-    received = buf_asprintf("from api ([%s]) by %s (postgate) with HTTP", req->client_ip,
-                            req->cfg->dns_smtp_server_hostname);
+    /* Privacy mode: the trace field names this host only, not the API client. */
+    if (server.privacy_mode)
+        received = buf_asprintf("by %s (postgate) with HTTP", req->cfg->dns_smtp_server_hostname);
+    else
+        received = buf_asprintf("from api ([%s]) by %s (postgate) with HTTP", req->client_ip,
+                                req->cfg->dns_smtp_server_hostname);
     {
         MIME_SPEC spec = {
             .from = p.from, .sender = p.sender, .reply_to = p.reply_to,

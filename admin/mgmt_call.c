@@ -386,6 +386,7 @@ mgmt_server_json(const SERVER_DETAILS *d, const char *org_permalink)
     json_object_set_new(o, "token", mgmt_jstr(d->token));
     json_object_set_new(o, "send_limit", d->send_limit >= 0 ? json_integer(d->send_limit) : json_null());
     json_object_set_new(o, "allow_sender", json_boolean(d->allow_sender));
+    json_object_set_new(o, "privacy_mode", json_boolean(d->privacy_mode));
     json_object_set_new(o, "spam_threshold", json_real(d->spam_threshold));
     json_object_set_new(o, "spam_failure_threshold", json_real(d->spam_failure_threshold));
     json_object_set_new(o, "outbound_spam_threshold",

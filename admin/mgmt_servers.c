@@ -36,6 +36,7 @@ static const struct {
     {"mode", 0, T_STRING},
     {"send_limit", 0, T_INT_OR_NULL},
     {"allow_sender", 0, T_BOOL},
+    {"privacy_mode", 0, T_BOOL},
     {"spam_threshold", 1, T_NUMBER},
     {"spam_failure_threshold", 1, T_NUMBER},
     {"outbound_spam_threshold", 1, T_NUMBER_OR_NULL},

@@ -117,7 +117,7 @@ server_cmd(DB *db, int argc, char **argv)
             return status;
         /* server_set's settings, else server_set_more's (postmaster_address, thresholds, ...). */
         if (strcmp(argv[3], "mode") == 0 || strcmp(argv[3], "send_limit") == 0 || strcmp(argv[3], "allow_sender") == 0
-            || strcmp(argv[3], "suspended") == 0)
+            || strcmp(argv[3], "privacy_mode") == 0 || strcmp(argv[3], "suspended") == 0)
             ret = server_set(db, server.id, argv[3], argv[4], &error);
         else
             ret = server_set_more(db, server.id, argv[3], argv[4], &error);
@@ -138,7 +138,7 @@ server_cmd(DB *db, int argc, char **argv)
         msg_error("server delete: %s", db_error(db));
         return ctl_db_status(ret);
     }
-    msg_error("usage: postgatectl server create ... | server set ORG/SERVER mode|send_limit|allow_sender|suspended VALUE"
+    msg_error("usage: postgatectl server create ... | server set ORG/SERVER SETTING VALUE"
               " | server delete ORG/SERVER");
     return EX_USAGE;
 }
@@ -207,6 +207,61 @@ domain_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
     return ctl_report(ret, error);
 }
 
+/* `credential delete --server ORG/SERVER --name NAME`: revokes the credential named NAME
+ * (refused when the server has several of that name: the API deletes by uuid). Every
+ * host's milter and policy service stops taking it within milter.cache_ttl. */
+static int
+credential_delete_cmd(DB *db, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}
+    };
+    const char *server_path = NULL, *name = NULL;
+    unsigned long long id = 0;
+    size_t matches = 0;
+    DB_ROWS rows = {0};
+    SERVER server;
+    int opt, ret, status;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 's': server_path = optarg; break;
+        case 'n': name = optarg; break;
+        default: return EX_USAGE;
+        }
+    }
+    if (!server_path || !name) {
+        msg_error("usage: postgatectl credential delete --server ORG/SERVER --name NAME");
+        return EX_USAGE;
+    }
+    if ((status = ctl_find_server(db, server_path, &server)) != EX_OK)
+        return status;
+    if ((ret = credential_server_list(db, server.id, NULL, 0, &rows)) < 0) {
+        msg_error("database unavailable (%s)", db_error(db));
+        return ctl_db_status(ret);
+    }
+    for (size_t i = 0; i < rows.n; i++) {
+        const CREDENTIAL_ROW *r = (const CREDENTIAL_ROW *) rows.v + i;
+
+        if (r->name && strcmp(r->name, name) == 0) {
+            id = r->id;
+            matches++;
+        }
+    }
+    db_rows_free(&rows);
+    if (matches != 1) {
+        msg_error(matches == 0 ? "server %s has no credential \"%s\"" : "server %s has several credentials \"%s\": "
+                  "delete one through the API (by uuid)", server_path, name);
+        return EX_DATAERR;
+    }
+    if ((ret = credential_delete(db, server.id, id)) < 0) {
+        msg_error("database unavailable (%s)", db_error(db));
+        return ctl_db_status(ret);
+    }
+    printf("deleted credential %s of %s (id %llu)\n", name, server_path, id);
+    return EX_OK;
+}
+
 static int
 credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
 {
@@ -222,9 +277,11 @@ credential_cmd(DB *db, const PGCONF *cfg, int argc, char **argv)
     SEAL_KEY *seal;
     int opt, hold = 0, ret, status;
 
+    if (argc >= 2 && strcmp(argv[1], "delete") == 0)
+        return credential_delete_cmd(db, argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "create") != 0) {
         msg_error("usage: postgatectl credential create --server ORG/SERVER --name NAME [--type SMTP|API|SMTP-IP] "
-                  "[--network CIDR] [--hold]");
+                  "[--network CIDR] [--hold]; credential delete --server ORG/SERVER --name NAME");
         return EX_USAGE;
     }
     argc--;

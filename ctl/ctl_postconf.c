@@ -464,6 +464,14 @@ done:
     return status;
 }
 
+/* header_checks' privacy tables (PF_RECEIVED_*) with policyd's socketmap. */
+static char *
+received_checks(const PF *pf)
+{
+    return buf_asprintf("pipemap:{regexp:{" PF_RECEIVED_LOGIN ", " PF_RECEIVED_CLIENT "}, socketmap:%s:received}, "
+                        PF_RECEIVED_STRIP, pf->sock_postfix[SOCK_SOCKETMAP]);
+}
+
 /* Every parameter enable sets, their values now, and the explicit main.cf settings. */
 int
 pf_load_settings(PF *pf)
@@ -479,7 +487,9 @@ pf_load_settings(PF *pf)
     add_setting(pf, "smtpd_sasl_type", mem_strdup("dovecot"));
     add_setting(pf, "smtpd_sasl_path", mem_strdup(pf->sock_postfix[SOCK_SASL]));
     add_setting(pf, "broken_sasl_auth_clients", mem_strdup("yes"));
-    add_setting(pf, "smtpd_sasl_authenticated_header", mem_strdup("no"));
+    /* Named in smtpd's Received field for header_checks' privacy tables, which remove it
+     * again (PF_RECEIVED_STRIP): no login name leaves. */
+    add_setting(pf, "smtpd_sasl_authenticated_header", mem_strdup("yes"));
     /* The policy service comes first so it sees SASL clients too (suspension, rate limits);
      * it answers DUNNO for them and OK only for SMTP-IP networks. */
     add_setting(pf, "smtpd_relay_restrictions",
@@ -535,6 +545,11 @@ pf_load_settings(PF *pf)
      * client removes them from what leaves (mail to routes and elsewhere in one transaction
      * carries them; see milter/outgoing.c). Put before the instance's own tables. */
     add_setting(pf, "smtp_header_checks", NULL);        /* worked out below */
+    /* Privacy mode and login names in smtpd's Received field (PF_RECEIVED_*): first among
+     * header_checks. nested_header_checks keeps the instance's own tables only, since a
+     * change inside an attached message would be a change of the signed body. */
+    add_setting(pf, "header_checks", NULL);             /* worked out below */
+    add_setting(pf, "nested_header_checks", NULL);      /* worked out below */
     /* Last two: worked out below by position. */
     add_setting(pf, "maillog_file", mem_strdup(cfg->postfix_maillog_file));
     add_setting(pf, "maillog_file_prefixes", NULL);     /* worked out below */
@@ -598,6 +613,29 @@ pf_load_settings(PF *pf)
                 pf->settings[i].want = buf_asprintf("%s, %s", ours, now);
                 mem_free(ours);
             }
+        }
+        else if (strcmp(pf->settings[i].name, "header_checks") == 0) {
+            char *ours = received_checks(pf);
+            const char *theirs = strncmp(now, ours, strlen(ours)) == 0 ? now + strlen(ours) : now;
+
+            theirs += strspn(theirs, " \t,");
+            pf->settings[i].want = *theirs ? buf_asprintf("%s, %s", ours, theirs) : mem_strdup(ours);
+            mem_free(ours);
+        }
+        else if (strcmp(pf->settings[i].name, "nested_header_checks") == 0) {
+            /* By default "$header_checks": the instance's own tables as they were. */
+            const char *theirs = now;
+
+            if (strcmp(now, "$header_checks") == 0 || strcmp(now, "${header_checks}") == 0) {
+                char *ours = received_checks(pf);
+
+                theirs = kv_get(&pf->effective, "header_checks");
+                if (strncmp(theirs, ours, strlen(ours)) == 0)
+                    theirs += strlen(ours);
+                theirs += strspn(theirs, " \t,");
+                mem_free(ours);
+            }
+            pf->settings[i].want = mem_strdup(theirs);
         }
         else if (strcmp(pf->settings[i].name, "smtp_header_checks") == 0)
             pf->settings[i].want = strncmp(now, PF_VERDICT_STRIP, strlen(PF_VERDICT_STRIP)) == 0 ? mem_strdup(now)

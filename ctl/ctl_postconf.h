@@ -24,6 +24,28 @@
  * (Postfix 3.7 and later), so there is no file to install. */
 #define PF_VERDICT_STRIP "regexp:{{/^X-(Postal-(Spam|Threat)|Postgate-Inspection)(-[A-Za-z-]+)?:/ IGNORE}}"
 
+/*
+ * header_checks' first tables: the Received field Postfix's smtpd writes, for privacy
+ * mode (a server's setting) and so that no SASL login name leaves. With
+ * smtpd_sasl_authenticated_header = yes the field names the login; the pipemap's regexp
+ * turns Postfix's own field (one word of HELO name, reverse name, [address], optional
+ * comments such as TLS's, then "by host (mail_name) with PROTO id QUEUEID") into a
+ * socketmap key "login NAME by ..." or "client ADDRESS by ...", and policyd's "received"
+ * map answers REPLACE with "Received: by ..." when that sender's server has privacy mode.
+ * Otherwise the second table only removes the "(Authenticated sender: ...)" comment.
+ * Inline tables, "$" doubled for main.cf. PF_RECEIVED_CHECKS(socketmap) is the value.
+ */
+#define PF_RECEIVED_FROM "^Received: from [^ ()]+ \\([^ ()]* ?\\[([^]]+)\\]\\)"
+#define PF_RECEIVED_COMMENTS "([[:space:]]+\\([^()]*(\\([^()]*\\)[^()]*)*\\))*"
+#define PF_RECEIVED_BY "(by [^ ()]+ \\([^()]+\\) with "
+#define PF_RECEIVED_LOGIN "{/" PF_RECEIVED_FROM PF_RECEIVED_COMMENTS \
+    "[[:space:]]+\\(Authenticated sender: ([^ ()]+)\\)[[:space:]]+" PF_RECEIVED_BY \
+    "ESMTPS?A id [0-9A-Za-z]+.*)$$/ login $$4 $$5}"
+#define PF_RECEIVED_CLIENT "{/" PF_RECEIVED_FROM PF_RECEIVED_COMMENTS "[[:space:]]+" PF_RECEIVED_BY \
+    "E?SMTPS? id [0-9A-Za-z]+.*)$$/ client $$1 $$4}"
+#define PF_RECEIVED_STRIP "regexp:{{/^(Received: from .*[^[:space:]])[[:space:]]+" \
+    "\\(Authenticated sender: [^()]*\\)([[:space:]]+by .*)$$/ REPLACE $$1$$2}}"
+
 typedef struct kv {
     char *name;
     char *value;

@@ -541,6 +541,7 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
     sfsistat status = SMFIS_CONTINUE;
     int whole, body_changed = 0, is_tracked = 0;
     MILTER_HOLD whole_kind = HELD_DEVELOPMENT;
+    char limit_reason[100];
 
     if (mc->given_tokens && mc->nrcpts)
         msg_context_set_token(mc->given_tokens[0]);     /* chosen by the send API or the worker */
@@ -689,14 +690,34 @@ outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc)
         .links = tracked.links, .nlinks = tracked.nlinks,
         .inspection = inspection->spam_checked ? &inspection_row_v : NULL,
         .forwarded_from_id = mc->forwarded_from_id,
+        /* A forward over the limit is deferred above, never held: the check above decides. */
+        .send_limit = mc->direction == DIR_FORWARD ? -1 : mc->server.send_limit,
+        .send_limit_reason = limit_reason,
     };
+    snprintf(limit_reason, sizeof(limit_reason), "Message held because send limit (%lld) has been reached.",
+             mc->server.send_limit);
     if (message_store(db, &sub) < 0) {
         status = milter_tempfail(ctx, "storing the message: %s", db_error(db));
         goto out;
     }
+    /* Another host's message took the last place under the limit after the check above:
+     * the transaction held the rest, and Postfix must not send them. */
+    for (size_t i = 0; i < mc->nrcpts && sub.limit_held; i++) {
+        if (rcpts[i].hold_reason == limit_reason && smfi_delrcpt(ctx, mc->rcpts[i]) == MI_FAILURE) {
+            status = milter_tempfail(ctx, "Postfix refused to remove held recipient %s", mc->rcpts[i]);
+            goto out;
+        }
+    }
+    if (sub.limit_held) {
+        milter_stats_held(HELD_SEND_LIMIT, sub.limit_held);
+        msg_info("%s: server %s/%s: send limit reached while recording: %zu recipient%s held",
+                 queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, sub.limit_held,
+                 sub.limit_held == 1 ? "" : "s");
+    }
     /* Held for the whole message, or (the only per-recipient hold) suppressed. */
     if (held)
         milter_stats_held(whole ? whole_kind : HELD_SUPPRESSED, held);
+    held += sub.limit_held;
     if (mc->direction == DIR_FORWARD)
         msg_info("%s: server %s/%s: forward of message %llu to <%s>: token %s, return path %s@%s%s",
                  queue_id ? queue_id : "-", mc->server.org_permalink, mc->server.permalink, mc->forwarded_from_id,
@@ -729,6 +750,24 @@ out:
     mem_free(spam_checks);
     mem_free(fresh);
     return status;
+}
+
+/* The released rows, marked together. */
+typedef struct release_txn {
+    const unsigned long long *ids;
+    size_t n;
+    const char *queue_id;
+} RELEASE_TXN;
+
+static int
+release_txn(DB *db, void *arg)
+{
+    const RELEASE_TXN *t = arg;
+    int ret = 0;
+
+    for (size_t i = 0; i < t->n && ret >= 0; i++)
+        ret = message_mark_released(db, t->ids[i], t->queue_id);
+    return ret < 0 ? ret : 0;
 }
 
 sfsistat
@@ -787,13 +826,9 @@ release_eom(SMFICTX *ctx, MILTER_CTX *mc)
     }
     if (fresh)
         incoming_verdict_log(queue_id, mc, fresh);
-    if ((ret = db_begin(db)) == 0) {
-        for (size_t i = 0; i < mc->nrcpts && ret >= 0; i++)
-            ret = message_mark_released(db, ids[i], queue_id);
-        ret = ret < 0 ? ret : db_commit(db);
-    }
-    if (ret < 0) {
-        db_rollback(db);
+    RELEASE_TXN rt = {.ids = ids, .n = mc->nrcpts, .queue_id = queue_id};
+
+    if ((ret = db_transaction(db, release_txn, &rt)) < 0) {
         status = milter_tempfail(ctx, "recording the release of %s: %s", token, db_error(db));
         goto out;
     }

@@ -1,7 +1,8 @@
 /*
  * socketmap.c -- the socketmap protocol and its maps (socketmap.h): domain and recipient
  * (routes, inbound.h), hosted_domain, hosted_quota, mailbox, alias and sender_login (mail
- * hosting, hosting.h).
+ * hosting, hosting.h), transport (IP pools, ipchoice.h) and received (privacy mode,
+ * privacy.h).
  */
 #include "config.h"
 
@@ -17,12 +18,14 @@
 #include "mail/inbound.h"
 #include "mail/ipchoice.h"
 #include "mail/message.h"
+#include "mail/privacy.h"
 #include "socketmap.h"
 #include "stats.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/ttlcache.h"
 
 /*
  * The incoming domains, kept in memory: Postfix asks relay_domains for every recipient
@@ -302,6 +305,56 @@ transport_lookup(CONN *c, const PGCONF *cfg, const char *key)
     return buf_asprintf("OK " IPCHOICE_TRANSPORT_PREFIX "%llu", choice.address_id);
 }
 
+/*
+ * header_checks' privacy tables (ctl_postconf.h): the key names the sender of a Received
+ * field smtpd wrote and the field from "by "; a sender of a server with privacy mode gets
+ * the field without its "from" part. Every message asks once (mail from the Internet too,
+ * as "client"), so the answer per sender is kept for milter.cache_ttl, like the milter's
+ * own lookups: a changed setting is in effect within that time.
+ */
+static TTLCACHE *privacy_cache;
+static pthread_once_t privacy_once = PTHREAD_ONCE_INIT;
+static unsigned privacy_ttl;
+
+static void
+privacy_cache_init(void)
+{
+    privacy_cache = ttlcache_new(privacy_ttl, 4096, mem_free);
+}
+
+static char *
+received_lookup(CONN *c, const PGCONF *cfg, const char *key)
+{
+    char kind[8], sender[330], cache_key[340];
+    const char *rest;
+    int *held, private;
+
+    if (!privacy_key_parse(key, kind, sender, sizeof(sender), &rest))
+        return mem_strdup("NOTFOUND ");
+    privacy_ttl = (unsigned) cfg->milter_cache_ttl;
+    pthread_once(&privacy_once, privacy_cache_init);
+    snprintf(cache_key, sizeof(cache_key), "%s %s", kind, sender);
+    if ((held = ttlcache_get(privacy_cache, cache_key)) != NULL) {
+        private = *held;
+    } else {
+        DB *db = dbpool_get(c->ctx->pool);
+        int *value = mem_zalloc(sizeof(*value));
+
+        private = privacy_of_sender(db, cfg, kind, sender);
+        if (private < 0) {
+            msg_warn("socketmap received: %s %s: database: %s", kind, sender, db_error(db));
+            dbpool_put(c->ctx->pool, db);
+            mem_free(value);
+            return mem_strdup("TEMP database unavailable");
+        }
+        dbpool_put(c->ctx->pool, db);
+        *value = private;
+        held = ttlcache_put_held(privacy_cache, cache_key, value);
+    }
+    ttlcache_release(privacy_cache, held);
+    return private ? buf_asprintf("OK REPLACE Received: %s", rest) : mem_strdup("NOTFOUND ");
+}
+
 /* The answer to one request: "OK ...", "NOTFOUND ", "TEMP ..." or "PERM ...". */
 static char *
 lookup(CONN *c, const char *request, int *refresh_r)
@@ -319,9 +372,15 @@ lookup(CONN *c, const char *request, int *refresh_r)
     if (strcmp(map, "hosted_domain") == 0 || strcmp(map, "hosted_quota") == 0 || strcmp(map, "mailbox") == 0
         || strcmp(map, "alias") == 0 || strcmp(map, "sender_login") == 0)
         return hosting_lookup(c, map, space + 1, refresh_r);
-    if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0 && strcmp(map, "transport") != 0)
+    if (strcmp(map, "domain") != 0 && strcmp(map, "recipient") != 0 && strcmp(map, "transport") != 0
+        && strcmp(map, "received") != 0)
         return buf_asprintf("PERM unknown map \"%s\"", map);
     cfg = ctx_config(c->ctx);
+    if (strcmp(map, "received") == 0) {
+        answer = received_lookup(c, cfg, space + 1);
+        conf_unref(cfg);
+        return answer;
+    }
     if (strcmp(map, "transport") == 0) {
         answer = transport_lookup(c, cfg, space + 1);
         conf_unref(cfg);

@@ -192,55 +192,73 @@ spool_mark(DB *db, SPOOL_MARK *marks, size_t *n, const RECORDER_ITEM *it, int *r
     return m;
 }
 
-/* Writes items[0..n) in one transaction. 0 ok, < 0 database error (rolled back). */
-static int
-write_batch(DB *db, RECORDER_ITEM **items, size_t n)
-{
-    TRACKING_HIT *hits = mem_alloc((n ? n : 1) * sizeof(*hits));
-    GEO_TEXT *geo = mem_alloc((n ? n : 1) * sizeof(*geo));
-    SPOOL_MARK *marks = mem_alloc((n ? n : 1) * sizeof(*marks));
-    size_t nhits = 0, nmarks = 0, skipped = 0;
-    int ret = db_begin(db);
+typedef struct batch_txn {
+    RECORDER_ITEM **items;
+    size_t n;
+    TRACKING_HIT *hits;
+    GEO_TEXT *geo;
+    SPOOL_MARK *marks;
+    size_t skipped;             /* of the last run */
+} BATCH_TXN;
 
-    for (size_t i = 0; i < n && ret >= 0; i++) {
+/* One run of the batch: every count starts afresh, since a run lost to a conflict wrote nothing. */
+static int
+batch_txn(DB *db, void *arg)
+{
+    BATCH_TXN *t = arg;
+    size_t nhits = 0, nmarks = 0;
+    int ret = 0;
+
+    t->skipped = 0;
+    for (size_t i = 0; i < t->n && ret >= 0; i++) {
         int r;
 
-        if (items[i]->seg) {
-            SPOOL_MARK *m = spool_mark(db, marks, &nmarks, items[i], &ret);
+        if (t->items[i]->seg) {
+            SPOOL_MARK *m = spool_mark(db, t->marks, &nmarks, t->items[i], &ret);
 
             if (m == NULL)
                 break;
-            if (items[i]->seq > m->last)
-                m->last = items[i]->seq;
+            if (t->items[i]->seq > m->last)
+                m->last = t->items[i]->seq;
             /* Written before a crash, or by a COMMIT whose answer was lost. */
-            if (items[i]->seq <= m->written) {
-                skipped++;
+            if (t->items[i]->seq <= m->written) {
+                t->skipped++;
                 continue;
             }
         }
-        r = resolve(db, items[i]);
+        r = resolve(db, t->items[i]);
 
         if (r < 0) {
             ret = r;
         } else if (r > 0) {
-            hits[nhits] = hit_of(items[i], geo[nhits].country, geo[nhits].city, sizeof(geo[nhits].city));
+            t->hits[nhits] = hit_of(t->items[i], t->geo[nhits].country, t->geo[nhits].city,
+                                    sizeof(t->geo[nhits].city));
             nhits++;
         }
     }
     if (ret >= 0)
-        ret = tracking_record_batch(db, hits, nhits);
+        ret = tracking_record_batch(db, t->hits, nhits);
     for (size_t i = 0; i < nmarks && ret >= 0; i++)
-        if (marks[i].last > marks[i].written)
-            ret = tracking_spool_mark(db, marks[i].key, marks[i].last);
-    if (ret >= 0)
-        ret = db_commit(db);
-    if (ret < 0)
-        db_rollback(db);
-    else if (skipped)
-        msg_info("%zu clicks and loads were written before (a crash or a lost COMMIT answer): not again", skipped);
-    mem_free(hits);
-    mem_free(geo);
-    mem_free(marks);
+        if (t->marks[i].last > t->marks[i].written)
+            ret = tracking_spool_mark(db, t->marks[i].key, t->marks[i].last);
+    return ret < 0 ? ret : 0;
+}
+
+/* Writes items[0..n) in one transaction. 0 ok, < 0 database error (rolled back). */
+static int
+write_batch(DB *db, RECORDER_ITEM **items, size_t n)
+{
+    BATCH_TXN t = {
+        .items = items, .n = n, .hits = mem_alloc((n ? n : 1) * sizeof(*t.hits)),
+        .geo = mem_alloc((n ? n : 1) * sizeof(*t.geo)), .marks = mem_alloc((n ? n : 1) * sizeof(*t.marks)),
+    };
+    int ret = db_transaction(db, batch_txn, &t);
+
+    if (ret >= 0 && t.skipped)
+        msg_info("%zu clicks and loads were written before (a crash or a lost COMMIT answer): not again", t.skipped);
+    mem_free(t.hits);
+    mem_free(t.geo);
+    mem_free(t.marks);
     return ret < 0 ? ret : 0;
 }
 

@@ -87,37 +87,47 @@ hold_expiry(JOBS *jobs, DB *db, const PGCONF *cfg)
     return 0;
 }
 
+typedef struct limit_event_txn {
+    unsigned long long server_id;
+    long long limit, volume;
+    int queued;                 /* set by the last run */
+} LIMIT_EVENT_TXN;
+
+/* The once-an-hour mark and the event, together. */
+static int
+limit_event_txn(DB *db, void *arg)
+{
+    LIMIT_EVENT_TXN *t = arg;
+    int exceeded = t->volume >= t->limit, ret;
+    json_t *server = NULL, *payload;
+
+    t->queued = 0;
+    if ((ret = sendlimit_mark_notified(db, t->server_id, exceeded)) <= 0)
+        return ret;
+    if ((ret = event_server_object(db, t->server_id, &server)) <= 0)
+        return ret;
+    payload = json_pack("{s:o, s:I, s:I}", "server", server, "volume", (json_int_t) t->volume,
+                        "limit", (json_int_t) t->limit);
+    ret = payload ? event_queue(db, t->server_id, exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING,
+                                payload) : DB_ERR_PERM;
+    json_decref(payload);
+    if (ret < 0)
+        return ret;
+    t->queued = 1;
+    return 0;
+}
+
 /* One server's event in a transaction with its once-an-hour mark. */
 static int
 send_limit_event(DB *db, const PGCONF *cfg, unsigned long long server_id, long long limit, long long volume)
 {
-    int exceeded = volume >= limit, ret, queued = 0;
-    json_t *server = NULL, *payload;
+    LIMIT_EVENT_TXN t = {.server_id = server_id, .limit = limit, .volume = volume};
+    int exceeded = volume >= limit, ret;
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    if ((ret = sendlimit_mark_notified(db, server_id, exceeded)) <= 0)
-        goto done;
-    if ((ret = event_server_object(db, server_id, &server)) <= 0) {
-        ret = ret < 0 ? ret : 0;
-        goto done;
-    }
-    payload = json_pack("{s:o, s:I, s:I}", "server", server, "volume", (json_int_t) volume,
-                        "limit", (json_int_t) limit);
-    ret = payload ? event_queue(db, server_id, exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING,
-                                payload) : DB_ERR_PERM;
-    json_decref(payload);
-    queued = ret >= 0;
-    if (ret >= 0)
-        msg_info("send_limits: server %llu: %s (volume %lld, limit %lld)", server_id,
-                 exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING, volume, limit);
-done:
-    if (ret < 0) {
-        db_rollback(db);
-        return ret;
-    }
-    if ((ret = db_commit(db)) < 0 || !queued)
-        return ret;
+    if ((ret = db_transaction(db, limit_event_txn, &t)) < 0 || !t.queued)
+        return ret < 0 ? ret : 0;
+    msg_info("send_limits: server %llu: %s (volume %lld, limit %lld)", server_id,
+             exceeded ? EVENT_SEND_LIMIT_EXCEEDED : EVENT_SEND_LIMIT_APPROACHING, volume, limit);
     /* Committed (once an hour, by the mark): the organization's admins are told by mail too. */
     if ((ret = notice_send_limit(db, cfg, server_id, exceeded, volume, limit)) >= 0)
         msg_info("send_limits: server %llu: notice mailed to %d owner%s and admin%s", server_id, ret,

@@ -303,31 +303,43 @@ handle_line(MAILLOG *ml, DB *db, const char *text, size_t len)
 
 /* Records lines data[0..len) (complete lines) and the position after them in one
  * transaction. 0 ok, < 0 database error (nothing changed). */
+typedef struct lines_txn {
+    MAILLOG *ml;
+    const unsigned char *data;
+    size_t len;
+} LINES_TXN;
+
+/* The batch's statements; the caches it fills (TLS peers, queue IDs not ours) hold what
+ * a run again finds the same. */
 static int
-commit_lines(MAILLOG *ml, DB *db, const unsigned char *data, size_t len)
+lines_txn(DB *db, void *arg)
 {
+    const LINES_TXN *t = arg;
     size_t start = 0;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    while (start < len) {
-        const unsigned char *nl = memchr(data + start, '\n', len - start);
-        size_t end = nl ? (size_t) (nl - data) : len;
+    while (start < t->len) {
+        const unsigned char *nl = memchr(t->data + start, '\n', t->len - start);
+        size_t end = nl ? (size_t) (nl - t->data) : t->len;
 
-        if ((ret = handle_line(ml, db, (const char *) data + start, end - start)) < 0)
-            goto fail;
+        if ((ret = handle_line(t->ml, db, (const char *) t->data + start, end - start)) < 0)
+            return ret;
         start = end + 1;
     }
-    if ((ret = logpos_set(db, ml->env->host, ml->path, ml->ino, ml->offset + len)) < 0)
-        goto fail;
-    if ((ret = db_commit(db)) < 0)
-        goto fail;
+    ret = logpos_set(db, t->ml->env->host, t->ml->path, t->ml->ino, t->ml->offset + t->len);
+    return ret < 0 ? ret : 0;
+}
+
+static int
+commit_lines(MAILLOG *ml, DB *db, const unsigned char *data, size_t len)
+{
+    LINES_TXN t = {.ml = ml, .data = data, .len = len};
+    int ret = db_transaction(db, lines_txn, &t);
+
+    if (ret < 0)
+        return ret;
     ml->offset += len;
     return 0;
-fail:
-    db_rollback(db);
-    return ret;
 }
 
 /* A batch failed permanently (a statement that can never succeed): record its lines one

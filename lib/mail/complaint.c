@@ -10,6 +10,7 @@
 #include "mail/complaint.h"
 #include "mail/event.h"
 #include "mail/suppression.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/utf8.h"
@@ -69,6 +70,10 @@ complaint_record(DB *db, unsigned long long server_id, unsigned long long report
     int ret;
 
     *original_r = 0;
+    /* The original's turn first: its row is only read here, so on Galera two reports of one
+     * message on two nodes would not otherwise conflict, and both would queue the event. */
+    if ((ret = turn_take(db, TURN_COMPLAINT, original_id)) < 0)
+        goto out;
     ret = db_query(db, &res, "SELECT id, rcpt_to FROM messages WHERE id = ? AND server_id = ? AND scope = 'outgoing' "
                    "FOR UPDATE", DB_ARGS(DB_UINT(original_id), DB_UINT(server_id)));
     if (ret <= 0)

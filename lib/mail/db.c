@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -400,6 +401,8 @@ done:
 static int
 db_run(DB *db, const char *sql, const DB_PARAM *params, size_t nparams, DB_RESULT **result_r)
 {
+    int deadlocks = 0;
+
     for (int attempt = 0; attempt < 2; attempt++) {
         MYSQL_STMT *stmt = NULL;
         MYSQL_BIND *bind;
@@ -445,6 +448,11 @@ db_run(DB *db, const char *sql, const DB_PARAM *params, size_t nparams, DB_RESUL
         }
         mem_free(bind);
         mem_free(is_null);
+        if (ret == DB_ERR_TEMP && db->err == ER_LOCK_DEADLOCK && !db->in_txn && deadlocks++ < 3) {
+            /* An autocommit statement that lost a conflict was not applied: run it again. */
+            attempt--;
+            continue;
+        }
         if (ret < 0 && errno_is_connection_lost(db->err)) {
             /* The server may or may not have run it: report, never re-run. */
             int was_txn = db->in_txn;
@@ -535,6 +543,62 @@ db_rollback(DB *db)
     if (db->in_txn && db->conn && mysql_real_query(db->conn, "ROLLBACK", 8) != 0)
         db_disconnect(db);      /* the server rolls back a dropped connection's transaction */
     db->in_txn = 0;
+}
+
+/* postgate_db_transaction_retries_total: transactions run again after losing a conflict. */
+static METRIC *txn_retries;
+static pthread_once_t txn_retries_once = PTHREAD_ONCE_INIT;
+
+static void
+txn_retries_init(void)
+{
+    txn_retries = metrics_counter("postgate_db_transaction_retries_total",
+                                  "Transactions rolled back after a deadlock or Galera certification failure and run again",
+                                  NULL);
+}
+
+/* A pause before attempt n (1, 2, ...): random, growing, so two losers do not meet again. */
+static void
+txn_backoff(int n)
+{
+    unsigned ceiling_ms = 5u << (n < 6 ? n : 6);
+    unsigned ms = 1 + arc4random_uniform(ceiling_ms);
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+int
+db_transaction(DB *db, DB_TXN_BODY *body, void *arg)
+{
+    int ret = DB_ERR_TEMP;
+
+    for (int attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+            pthread_once(&txn_retries_once, txn_retries_init);
+            metrics_inc(txn_retries);
+            msg_info("database: transaction lost a conflict (%s); running it again (attempt %d of %d)",
+                     db->error, attempt + 1, DB_TXN_ATTEMPTS);
+            txn_backoff(attempt);
+        }
+        if ((ret = db_begin(db)) < 0)
+            return ret;
+        ret = body(db, arg);
+        if (ret < 0) {
+            db_rollback(db);
+        } else {
+            int committed = db_commit(db);
+
+            if (committed == 0)
+                return ret;
+            ret = committed;
+            /* A failed COMMIT leaves nothing applied only when the server said so (1213);
+             * a connection lost at COMMIT may have committed, so it is never re-run. */
+        }
+        if (ret != DB_ERR_TEMP || db->err != ER_LOCK_DEADLOCK)
+            return ret;
+    }
+    return ret;
 }
 
 int

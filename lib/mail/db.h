@@ -17,8 +17,10 @@
  * Reconnects: outside a transaction, db_query() is retried once on a fresh connection
  * after a lost connection; db_exec() only when the failure happened before the server
  * could have run it (preparing, or a connection already known dead), so no write is
- * ever applied twice. Inside a transaction nothing is retried: the caller gets
- * DB_ERR_TEMP and redoes the whole transaction.
+ * ever applied twice. Outside a transaction a statement that lost a conflict (1213: a
+ * deadlock, or a Galera certification failure) was not applied and is run again. Inside
+ * a transaction nothing is retried statement by statement: db_transaction() runs the
+ * whole transaction again.
  */
 #ifndef PG_DB_H
 #define PG_DB_H
@@ -85,6 +87,25 @@ int db_begin(DB *db);
 int db_commit(DB *db);
 /* Never fails from the caller's point of view: a lost connection rolls back too. */
 void db_rollback(DB *db);
+
+/*
+ * A transaction's body: its statements on db, inside the transaction db_transaction()
+ * opened. It answers >= 0 to commit (the value is handed back) or < 0 to roll back (a
+ * DB_ERR_* from a statement, passed on as is). It may run more than once, so it must
+ * read what it decides on inside itself and set every output afresh each run.
+ */
+typedef int DB_TXN_BODY(DB *db, void *arg);
+
+/*
+ * Runs body in a transaction and commits it. When the transaction loses a conflict with
+ * another (error 1213: an InnoDB deadlock, or on Galera a certification failure, at any
+ * statement or at COMMIT) nothing of it was applied, so it is rolled back and run whole
+ * again after a short random pause, up to DB_TXN_ATTEMPTS times. Any other failure is
+ * returned at once. Returns body's value after the commit, or < 0 (rolled back).
+ * The one way multi-statement writes are run, so none of them is retried piecemeal.
+ */
+#define DB_TXN_ATTEMPTS 6
+int db_transaction(DB *db, DB_TXN_BODY *body, void *arg);
 
 /* Runs a trusted multi-statement SQL script (migrations); *failed_stmt_r = 1-based index. */
 int db_run_script(DB *db, const char *sql, size_t len, int *failed_stmt_r);

@@ -174,14 +174,13 @@ delivery_unfinished_rcpts(DB *db, const char *queue_id, DB_RESULT **res_r)
                     "AND status IN ('Pending', 'SoftFail')", DB_ARGS(DB_STR(queue_id)));
 }
 
-int
-delivery_cancel_expired_holds(DB *db, unsigned limit)
+static int
+cancel_holds_txn(DB *db, void *arg)
 {
+    unsigned limit = *(const unsigned *) arg;
     DB_RESULT *res = NULL;
     int ret, n;
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
     /* ix_messages_hold_expires: only rows with a passed expiry are read. */
     ret = db_query(db, &res, "SELECT id FROM messages WHERE hold_expires_at <= UTC_TIMESTAMP(6) "
                    "AND status = 'Held' ORDER BY hold_expires_at LIMIT ? FOR UPDATE SKIP LOCKED",
@@ -202,10 +201,14 @@ delivery_cancel_expired_holds(DB *db, unsigned limit)
             goto fail;
     }
     db_result_free(res);
-    ret = db_commit(db);
-    return ret < 0 ? ret : n;
+    return n;
 fail:
     db_result_free(res);
-    db_rollback(db);
     return ret;
+}
+
+int
+delivery_cancel_expired_holds(DB *db, unsigned limit)
+{
+    return db_transaction(db, cancel_holds_txn, &limit);
 }

@@ -53,35 +53,47 @@ nullable(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* Queues the event and marks the domain alerted, in one transaction. */
+typedef struct announce_txn {
+    unsigned long long id, server_id;
+    const char *name, *uuid;
+    double checked_at;
+    const DOMAIN_DNS_STATUS *st;
+} ANNOUNCE_TXN;
+
 static int
-announce(DB *db, unsigned long long id, unsigned long long server_id, const char *name, const char *uuid,
-         double checked_at, const DOMAIN_DNS_STATUS *st)
+announce_txn(DB *db, void *arg)
 {
+    const ANNOUNCE_TXN *t = arg;
+    const DOMAIN_DNS_STATUS *st = t->st;
     json_t *server = NULL, *payload;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
+    if ((ret = event_server_object(db, t->server_id, &server)) <= 0)
         return ret;
-    if ((ret = event_server_object(db, server_id, &server)) <= 0)
-        goto done;
     payload = json_pack("{s:o, s:s, s:s, s:f, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o}", "server", server,
-                        "domain", name, "uuid", uuid, "dns_checked_at", checked_at,
+                        "domain", t->name, "uuid", t->uuid, "dns_checked_at", t->checked_at,
                         "spf_status", st->spf_status, "spf_error", nullable(st->spf_error),
                         "dkim_status", st->dkim_status, "dkim_error", nullable(st->dkim_error),
                         "mx_status", st->mx_status, "mx_error", nullable(st->mx_error),
                         "return_path_status", st->return_path_status,
                         "return_path_error", nullable(st->return_path_error),
                         "dmarc_status", st->dmarc_status, "dmarc_error", nullable(st->dmarc_error));
-    ret = payload ? event_queue(db, server_id, EVENT_DOMAIN_DNS_ERROR, payload) : DB_ERR_PERM;
+    ret = payload ? event_queue(db, t->server_id, EVENT_DOMAIN_DNS_ERROR, payload) : DB_ERR_PERM;
     json_decref(payload);
     if (ret >= 0)
-        ret = db_exec(db, "UPDATE domains SET dns_monitor_state = 'alerted' WHERE id = ?", DB_ARGS(DB_UINT(id)));
-done:
-    if (ret >= 0 && (ret = db_commit(db)) >= 0)
-        return 1;
-    db_rollback(db);
-    return ret;
+        ret = db_exec(db, "UPDATE domains SET dns_monitor_state = 'alerted' WHERE id = ?", DB_ARGS(DB_UINT(t->id)));
+    return ret < 0 ? ret : 0;
+}
+
+/* Queues the event and marks the domain alerted, in one transaction. 1, or < 0. */
+static int
+announce(DB *db, unsigned long long id, unsigned long long server_id, const char *name, const char *uuid,
+         double checked_at, const DOMAIN_DNS_STATUS *st)
+{
+    ANNOUNCE_TXN t = {.id = id, .server_id = server_id, .name = name, .uuid = uuid, .checked_at = checked_at, .st = st};
+    int ret = db_transaction(db, announce_txn, &t);
+
+    return ret < 0 ? ret : 1;
 }
 
 int

@@ -12,6 +12,7 @@
 #include "mail/clientdns.h"
 #include "mail/dnscheck.h"
 #include "mail/domain.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -718,7 +719,12 @@ domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned lon
         *error_r = buf_asprintf("%s", db_error(db));
         return ret;
     }
-    /* The domain row's lock serializes rotations of one domain. */
+    /* The domain's turn serializes rotations of one domain, across Galera nodes too (turn.h). */
+    if ((ret = turn_take(db, TURN_DKIM_ROTATION, domain_id)) < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        db_rollback(db);
+        return ret;
+    }
     ret = db_query(db, &res, "SELECT (SELECT COUNT(*) FROM domain_dkim_keys WHERE domain_id = d.id AND algorithm = ? "
                    "AND state = 'pending') FROM domains d WHERE d.id = ? FOR UPDATE",
                    DB_ARGS(DB_STR(algname), DB_UINT(domain_id)));

@@ -375,29 +375,38 @@ ippool_warmup_choice(DB *db, const char *token, unsigned long long *address_id_r
     return ret > 0 ? 1 : ret;
 }
 
+typedef struct warmup_txn {
+    const char *token;
+    unsigned long long address_id;
+    int warming;
+    int taken;                  /* another lookup chose first (last run) */
+} WARMUP_TXN;
+
+static int
+warmup_txn(DB *db, void *arg)
+{
+    WARMUP_TXN *t = arg;
+    int ret = db_exec(db, "INSERT IGNORE INTO ip_warmup_choices (token, ip_address_id) VALUES (?, ?)",
+                      DB_ARGS(DB_STR(t->token), DB_UINT(t->address_id)));
+
+    t->taken = ret == 0;
+    if (ret > 0 && t->warming)
+        ret = db_exec(db, "INSERT INTO ip_address_volume (ip_address_id, day, count) VALUES (?, UTC_DATE(), 1) "
+                      "ON DUPLICATE KEY UPDATE count = count + 1", DB_ARGS(DB_UINT(t->address_id)));
+    return ret < 0 ? ret : 0;
+}
+
 int
 ippool_warmup_record(DB *db, const char *token, unsigned long long *address_id_r, int warming)
 {
-    int ret;
+    WARMUP_TXN t = {.token = token, .address_id = *address_id_r, .warming = warming};
+    int ret = db_transaction(db, warmup_txn, &t);
 
-    if ((ret = db_begin(db)) < 0)
+    if (ret < 0 || !t.taken)
         return ret;
-    ret = db_exec(db, "INSERT IGNORE INTO ip_warmup_choices (token, ip_address_id) VALUES (?, ?)",
-                  DB_ARGS(DB_STR(token), DB_UINT(*address_id_r)));
-    if (ret == 0) {
-        /* Another lookup chose first: that choice stands, and it was counted then. */
-        db_rollback(db);
-        ret = ippool_warmup_choice(db, token, address_id_r);
-        return ret < 0 ? ret : 0;
-    }
-    if (ret > 0 && warming)
-        ret = db_exec(db, "INSERT INTO ip_address_volume (ip_address_id, day, count) VALUES (?, UTC_DATE(), 1) "
-                      "ON DUPLICATE KEY UPDATE count = count + 1", DB_ARGS(DB_UINT(*address_id_r)));
-    if (ret < 0) {
-        db_rollback(db);
-        return ret;
-    }
-    return db_commit(db);
+    /* Another lookup chose first: that choice stands, and it was counted then. */
+    ret = ippool_warmup_choice(db, token, address_id_r);
+    return ret < 0 ? ret : 0;
 }
 
 int

@@ -9,45 +9,59 @@
 
 #include "mail/lease.h"
 
-int
-lease_claim(DB *db, const char *select_sql, const DB_PARAM *params, size_t nparams, const char *lease_sql,
-            const char *owner, unsigned lease_seconds, DB_RESULT **res_r)
+typedef struct claim_txn {
+    const char *select_sql, *lease_sql, *owner;
+    const DB_PARAM *params;
+    size_t nparams;
+    unsigned lease_seconds;
+    DB_RESULT *res;             /* the claimed rows of the last run */
+} CLAIM_TXN;
+
+/* One run of the claim: the rows' SELECT, then their lease. The rows, 0, or < 0. */
+static int
+claim_txn(DB *db, void *arg)
 {
-    DB_RESULT *res = NULL;
+    CLAIM_TXN *t = arg;
     json_t *ids;
     char *ids_json;
     size_t n;
     int ret;
 
-    *res_r = NULL;
-    if ((ret = db_begin(db)) < 0)
+    db_result_free(t->res);
+    t->res = NULL;
+    if ((ret = db_query(db, &t->res, t->select_sql, t->params, t->nparams)) <= 0)
         return ret;
-    if ((ret = db_query(db, &res, select_sql, params, nparams)) <= 0) {
-        db_result_free(res);
-        if (ret < 0) {
-            db_rollback(db);
-            return ret;
-        }
-        return db_commit(db) < 0 ? DB_ERR_TEMP : 0;
-    }
-    n = db_result_rows(res);
+    n = db_result_rows(t->res);
     ids = json_array();
     for (size_t r = 0; r < n; r++)
-        json_array_append_new(ids, json_integer((json_int_t) strtoull(db_result_get(res, r, 0), NULL, 10)));
+        json_array_append_new(ids, json_integer((json_int_t) strtoull(db_result_get(t->res, r, 0), NULL, 10)));
     ids_json = json_dumps(ids, JSON_COMPACT);
     json_decref(ids);
     /* The lease: the rows are ours until locked_until, and due again then if we vanish. */
-    ret = db_exec(db, lease_sql, DB_ARGS(DB_STR(ids_json), DB_STR(owner), DB_UINT(lease_seconds),
-                                         DB_UINT(lease_seconds)));
+    ret = db_exec(db, t->lease_sql, DB_ARGS(DB_STR(ids_json), DB_STR(t->owner), DB_UINT(t->lease_seconds),
+                                            DB_UINT(t->lease_seconds)));
     free(ids_json);
-    if (ret < 0 || (ret = db_commit(db)) < 0) {
-        if (ret < 0)
-            db_rollback(db);
-        db_result_free(res);
+    return ret < 0 ? ret : (int) n;
+}
+
+/* On Galera two hosts on two nodes may select the same rows (SKIP LOCKED sees local locks
+ * only); their leases then name the same rows, certification aborts one (1213), and
+ * db_transaction() runs it again: it selects what is still free. */
+int
+lease_claim(DB *db, const char *select_sql, const DB_PARAM *params, size_t nparams, const char *lease_sql,
+            const char *owner, unsigned lease_seconds, DB_RESULT **res_r)
+{
+    CLAIM_TXN t = {.select_sql = select_sql, .lease_sql = lease_sql, .owner = owner, .params = params,
+                   .nparams = nparams, .lease_seconds = lease_seconds};
+    int ret = db_transaction(db, claim_txn, &t);
+
+    *res_r = NULL;
+    if (ret <= 0) {
+        db_result_free(t.res);
         return ret;
     }
-    *res_r = res;
-    return (int) n;
+    *res_r = t.res;
+    return ret;
 }
 
 int

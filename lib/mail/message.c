@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,10 @@
 
 #include "mail/event.h"
 #include "mail/message.h"
+#include "mail/sendlimit.h"
 #include "mail/suppression.h"
 #include "mail/tracking.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -90,22 +93,64 @@ auth_value(const char *v, const char *const *values)
     return NULL;
 }
 
+/* The texts of a submission as stored (valid UTF-8), for the transaction's body. */
+typedef struct store_txn {
+    MESSAGE_SUBMISSION *sub;
+    const char *mail_from, *subject, *message_id, *tag;
+} STORE_TXN;
+
+/* Inside the recording transaction, first: the server's turn at its send limit (turn.h),
+ * then the hour's volume; recipients not held yet are held when it reached the
+ * limit. Resets what an earlier run of the transaction decided. 0 or < 0. */
 static int
-message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
-                   const char *message_id, const char *tag)
+send_limit_turn(DB *db, MESSAGE_SUBMISSION *sub)
 {
+    long long volume;
+    size_t open = 0;
+    int ret;
+
+    sub->limit_held = 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->send_limit_reason && sub->rcpts[i].hold_reason == sub->send_limit_reason)
+            sub->rcpts[i].hold_reason = NULL;
+        open += sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL;
+    }
+    if (sub->send_limit < 0 || sub->send_limit_reason == NULL || open == 0 || strcmp(sub->scope, "outgoing") != 0)
+        return 0;
+    if ((ret = turn_take(db, TURN_SEND_LIMIT, sub->server_id)) < 0)
+        return ret;
+    /* The transaction's first read: its snapshot is taken now, after our turn began. */
+    if ((ret = sendlimit_volume(db, sub->server_id, &volume)) < 0)
+        return ret;
+    if (volume < sub->send_limit)
+        return 0;
+    for (size_t i = 0; i < sub->nrcpts; i++) {
+        if (sub->rcpts[i].hold_reason == NULL && sub->rcpts[i].status == NULL) {
+            sub->rcpts[i].hold_reason = sub->send_limit_reason;
+            sub->limit_held++;
+        }
+    }
+    return 0;
+}
+
+static int
+store_txn(DB *db, void *arg)
+{
+    STORE_TXN *t = arg;
+    MESSAGE_SUBMISSION *sub = t->sub;
+    const char *mail_from = t->mail_from, *subject = t->subject, *message_id = t->message_id, *tag = t->tag;
     unsigned long long raw_id;
     long long sent = 0;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
+    if ((ret = send_limit_turn(db, sub)) < 0)
         return ret;
     ret = db_exec(db, "INSERT INTO raw_messages (created_day, server_id, size_bytes, headers, body) "
                   "VALUES (UTC_DATE(), ?, ?, ?, ?)",
                   DB_ARGS(DB_UINT(sub->server_id), DB_UINT(sub->headers_len + sub->body_len),
                           DB_BLOB(sub->headers, sub->headers_len), DB_BLOB(sub->body, sub->body_len)));
     if (ret < 0)
-        goto fail;
+        return ret;
     raw_id = db_insert_id(db);
     for (size_t i = 0; i < sub->nrcpts; i++) {
         MESSAGE_RCPT *r = &sub->rcpts[i];
@@ -127,15 +172,15 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                               DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
         mem_free(rcpt_owned);
         if (ret < 0)
-            goto fail;
+            return ret;
         r->id = db_insert_id(db);
         /* Before the MessageHeld event, whose message object shows the spam status. */
         if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
-            goto fail;
+            return ret;
         if (sub->forwarded_from_id
             && (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = ? WHERE id = ?",
                               DB_ARGS(DB_UINT(sub->forwarded_from_id), DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (sub->sender_auth
             && (ret = db_exec(db, "UPDATE messages SET spf_result = ?, dkim_result = ?, dkim_domain = LEFT(?, 253) "
                               "WHERE id = ?", DB_ARGS(DB_STR(auth_value(sub->sender_auth->spf, spf_values)),
@@ -143,14 +188,14 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                                                       DB_STR(sub->sender_auth->dkim_domain && *sub->sender_auth->dkim_domain
                                                              ? sub->sender_auth->dkim_domain : NULL),
                                                       DB_UINT(r->id)))) < 0)
-            goto fail;
+            return ret;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
-            goto fail;
+            return ret;
     }
     if (sub->nlinks && sub->nrcpts && (ret = tracking_store_links(db, sub->rcpts[0].id, sub->links, sub->nlinks)) < 0)
-        goto fail;
+        return ret;
     if (sent && strcmp(sub->scope, "outgoing") == 0) {
         /* Atomic across hosts; spread over 16 rows per minute by connection so that
          * concurrent messages of one server do not queue on one row lock (schema 002). */
@@ -159,14 +204,20 @@ message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const
                       "CONNECTION_ID() % 16, ?) ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
                       DB_ARGS(DB_UINT(sub->server_id), DB_INT(sent)));
         if (ret < 0)
-            goto fail;
+            return ret;
     }
     if (sub->in_txn && (ret = sub->in_txn(db, sub, sub->in_txn_arg)) < 0)
-        goto fail;
-    return db_commit(db);
-fail:
-    db_rollback(db);
-    return ret;
+        return ret;
+    return 0;
+}
+
+static int
+message_store_text(DB *db, MESSAGE_SUBMISSION *sub, const char *mail_from, const char *subject,
+                   const char *message_id, const char *tag)
+{
+    STORE_TXN t = {.sub = sub, .mail_from = mail_from, .subject = subject, .message_id = message_id, .tag = tag};
+
+    return db_transaction(db, store_txn, &t);
 }
 
 int
@@ -359,41 +410,106 @@ like_substring(const char *s)
     return buf_steal(b, NULL);
 }
 
+/* The AND terms of a search, each in the statement only when its filter is given. */
+enum {
+    TERM_RCPT, TERM_FROM, TERM_SUBJECT, TERM_TAG, TERM_STATUS, TERM_SCOPE, TERM_MESSAGE_ID, TERM_SINCE, TERM_UNTIL,
+    TERM_BEFORE, TERMS
+};
+static const char *const search_terms[TERMS] = {
+    " AND m.rcpt_to = ?", " AND m.mail_from = ?", " AND m.subject LIKE ? ESCAPE '!'", " AND m.tag = ?",
+    " AND m.status = ?", " AND m.scope = ?", " AND (m.message_id = ? OR m.message_id = ?)",
+    " AND m.created_at >= ?", " AND m.created_at < ?",
+    " AND m.created_at <= ? AND (m.created_at < ? OR m.id < ?)",
+};
+static char *search_sql[1u << TERMS];
+static pthread_mutex_t search_sql_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The statement of one set of terms (bit i: search_terms[i]), built on first use and kept
+ * for the life of the process, as db.c's statement cache keeps the SQL it is given; at
+ * most 2^TERMS of them exist. Only the fixed fragments above reach the text. */
+static const char *
+search_statement(unsigned set)
+{
+    const char *sql;
+
+    pthread_mutex_lock(&search_sql_lock);
+    if (search_sql[set] == NULL) {
+        BUF *b = buf_new(2048);
+
+        buf_append_str(b, "SELECT " MESSAGE_COLS " FROM (SELECT m.id, m.created_at FROM messages m "
+                       "WHERE m.server_id = ?");
+        for (unsigned i = 0; i < TERMS; i++)
+            if (set & (1u << i))
+                buf_append_str(b, search_terms[i]);
+        buf_append_str(b, " ORDER BY m.created_at DESC, m.id DESC LIMIT ?) k JOIN messages m ON m.id = k.id "
+                       "ORDER BY k.created_at DESC, k.id DESC");
+        search_sql[set] = buf_steal(b, NULL);
+    }
+    sql = search_sql[set];
+    pthread_mutex_unlock(&search_sql_lock);
+    return sql;
+}
+
 int
 message_search(DB *db, const MESSAGE_QUERY *q, DB_ROWS *rows)
 {
     char *pattern = q->subject ? like_substring(q->subject) : NULL, *bracketed = NULL;
+    DB_PARAM params[2 + TERMS + 3];
+    size_t n = 0;
+    unsigned set = 0;
     int ret;
 
     if (q->message_id) {
         char *bare = mem_strdup(q->message_id);
-        size_t n = strlen(bare);
+        size_t len = strlen(bare);
 
-        if (n >= 2 && bare[0] == '<' && bare[n - 1] == '>') {
-            memmove(bare, bare + 1, n - 2);
-            bare[n - 2] = '\0';
+        if (len >= 2 && bare[0] == '<' && bare[len - 1] == '>') {
+            memmove(bare, bare + 1, len - 2);
+            bare[len - 2] = '\0';
         }
         bracketed = buf_asprintf("<%s>", bare);
         mem_free(bare);
     }
-    /* One constant statement: MariaDB optimizes each execution with its values, so the
-     * "? IS NULL" of an absent filter folds away and the index of a given one
-     * (ix_messages_server_*) is used; the order matches those indexes' (.., created_at, id). */
-    ret = db_query_rows(MESSAGE_ROWS(db, rows), "SELECT " MESSAGE_COLS " FROM messages m WHERE m.server_id = ? "
-                   "AND (? IS NULL OR m.rcpt_to = ?) AND (? IS NULL OR m.mail_from = ?) "
-                   "AND (? IS NULL OR m.subject LIKE ? ESCAPE '!') AND (? IS NULL OR m.tag = ?) "
-                   "AND (? IS NULL OR m.status = ?) AND (? IS NULL OR m.scope = ?) "
-                   "AND (? IS NULL OR m.message_id = ? OR m.message_id = ?) "
-                   "AND (? IS NULL OR m.created_at >= ?) AND (? IS NULL OR m.created_at < ?) "
-                   "AND (? IS NULL OR (m.created_at <= ? AND (m.created_at < ? OR m.id < ?))) "
-                   "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
-                   DB_ARGS(DB_UINT(q->server_id), DB_STR(q->rcpt_to), DB_STR(q->rcpt_to), DB_STR(q->mail_from),
-                           DB_STR(q->mail_from), DB_STR(pattern), DB_STR(pattern), DB_STR(q->tag), DB_STR(q->tag),
-                           DB_STR(q->status), DB_STR(q->status), DB_STR(q->scope), DB_STR(q->scope),
-                           DB_STR(bracketed), DB_STR(bracketed), DB_STR(q->message_id), DB_STR(q->since),
-                           DB_STR(q->since), DB_STR(q->until), DB_STR(q->until), DB_STR(q->before_created),
-                           DB_STR(q->before_created), DB_STR(q->before_created), DB_UINT(q->before_id),
-                           DB_UINT(q->limit)));
+    /* Two things keep a page to one short index range whatever the filters (MariaDB
+     * 10.11, measured by bench/search, plans in doc/performance.md). Only the given
+     * filters are in the statement: an "(? IS NULL OR column = ?)" for each folds away
+     * at execution, but after the optimizer has weighed the indexes of those columns.
+     * And the page's ids are found first, selecting only indexed columns, then joined to
+     * their rows: asked for the row's other columns, the optimizer read a time range (a
+     * keyset page, until) as ref access on server_id, from the server's newest row down
+     * through everything newer than the range, instead of seeking to the range's end.
+     * Every index the filters use ends in (created_at, id), the order of the page. */
+    params[n++] = DB_UINT(q->server_id);
+    /* In the order of the enum: search_statement() appends the terms in that order. */
+#define TERM(bit, ...) do { \
+        const DB_PARAM term_params[] = {__VA_ARGS__}; \
+        set |= 1u << (bit); \
+        for (size_t t = 0; t < sizeof(term_params) / sizeof(term_params[0]); t++) \
+            params[n++] = term_params[t]; \
+    } while (0)
+    if (q->rcpt_to)
+        TERM(TERM_RCPT, DB_STR(q->rcpt_to));
+    if (q->mail_from)
+        TERM(TERM_FROM, DB_STR(q->mail_from));
+    if (pattern)
+        TERM(TERM_SUBJECT, DB_STR(pattern));
+    if (q->tag)
+        TERM(TERM_TAG, DB_STR(q->tag));
+    if (q->status)
+        TERM(TERM_STATUS, DB_STR(q->status));
+    if (q->scope)
+        TERM(TERM_SCOPE, DB_STR(q->scope));
+    if (bracketed)
+        TERM(TERM_MESSAGE_ID, DB_STR(bracketed), DB_STR(q->message_id));
+    if (q->since)
+        TERM(TERM_SINCE, DB_STR(q->since));
+    if (q->until)
+        TERM(TERM_UNTIL, DB_STR(q->until));
+    if (q->before_created)
+        TERM(TERM_BEFORE, DB_STR(q->before_created), DB_STR(q->before_created), DB_UINT(q->before_id));
+#undef TERM
+    params[n++] = DB_UINT(q->limit);
+    ret = db_query_rows(MESSAGE_ROWS(db, rows), search_statement(set), params, n);
     mem_free(pattern);
     mem_free(bracketed);
     return ret;
@@ -433,24 +549,32 @@ message_statistics(DB *db, unsigned long long server_id, int hourly, const char 
                          DB_ARGS(DB_STR(fmt), DB_UINT(server_id), DB_STR(since)));
 }
 
+typedef struct cancel_txn {
+    unsigned long long server_id, id;
+    const char *details;
+} CANCEL_TXN;
+
+/* 1 cancelled (with its delivery row), 0 not held (nothing written), or < 0. */
+static int
+cancel_txn(DB *db, void *arg)
+{
+    const CANCEL_TXN *t = arg;
+    int ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
+                      "WHERE id = ? AND server_id = ? AND status = 'Held'",
+                      DB_ARGS(DB_UINT(t->id), DB_UINT(t->server_id)));
+
+    if (ret > 0)
+        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
+                      DB_ARGS(DB_UINT(t->id), DB_STR(t->details)));
+    return ret <= 0 ? ret : 1;
+}
+
 int
 message_cancel_hold(DB *db, unsigned long long server_id, unsigned long long id, const char *details)
 {
-    int ret;
+    CANCEL_TXN t = {.server_id = server_id, .id = id, .details = details};
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
-    ret = db_exec(db, "UPDATE messages SET status = 'HoldCancelled', hold_expires_at = NULL "
-                  "WHERE id = ? AND server_id = ? AND status = 'Held'", DB_ARGS(DB_UINT(id), DB_UINT(server_id)));
-    if (ret > 0)
-        ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details) VALUES (?, 'HoldCancelled', ?)",
-                      DB_ARGS(DB_UINT(id), DB_STR(details)));
-    if (ret <= 0) {
-        db_rollback(db);
-        return ret;
-    }
-    ret = db_commit(db);
-    return ret < 0 ? ret : 1;
+    return db_transaction(db, cancel_txn, &t);
 }
 
 int

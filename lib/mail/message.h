@@ -66,6 +66,15 @@ typedef struct message_submission {
      * A negative return rolls everything back and is message_store's result. */
     int (*in_txn)(DB *db, struct message_submission *sub, void *arg);
     void *in_txn_arg;
+    /* Outgoing mail of a server with a send limit: the limit (-1 or 0 with no reason: none)
+     * and the hold reason to give. Checked inside the transaction, taking turns with every
+     * other submission of the server on any host (schema 021), so the last message under
+     * the limit passes once: when the hour's volume has reached it, every recipient not
+     * held already is held with send_limit_reason (that pointer) and counted in
+     * limit_held (set by message_store). */
+    long long send_limit;
+    const char *send_limit_reason;
+    size_t limit_held;
 } MESSAGE_SUBMISSION;
 
 /* Gives every recipient a fresh token: 16 lower-case alphanumerics, because a token is

@@ -3,6 +3,9 @@
  * migration files never create it. DDL commits implicitly in MariaDB, so a file that
  * fails half way is reported with the failing statement; the files are written to be
  * re-runnable (CREATE ... IF NOT EXISTS) so running upgrade-db again finishes it.
+ * The migration lock is a lease in the one-row table schema_migration_lock, not
+ * GET_LOCK(): on a Galera cluster a named lock exists on one node only, so two hosts
+ * on two nodes would both migrate.
  */
 #include "config.h"
 
@@ -13,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mail/migrate.h"
 #include "util/buf.h"
@@ -20,6 +25,9 @@
 #include "util/token.h"
 
 #define MIGRATE_LOCK_TIMEOUT 60
+/* The lease is renewed before each file; one file may take this long before another
+ * host may decide the holder died. */
+#define MIGRATE_LOCK_LEASE 900
 #define MIGRATE_MAX_FILE (16 * 1024 * 1024)
 
 int
@@ -161,24 +169,74 @@ migrate_foreign_tables(DB *db, char **error_r)
     int foreign;
 
     ret = db_query(db, &res,
-                   "SELECT COUNT(*), SUM(table_name = 'schema_migrations') FROM information_schema.tables "
-                   "WHERE table_schema = DATABASE()", DB_NOARGS);
+                   "SELECT COUNT(*), SUM(table_name IN ('schema_migrations', 'schema_migration_lock')) "
+                   "FROM information_schema.tables WHERE table_schema = DATABASE()", DB_NOARGS);
     if (ret < 0)
         return db_failed(db, ret, "listing tables", error_r);
+    /* Only our lock table (made just before schema_migrations) is not foreign either. */
     foreign = atoi(db_result_get(res, 0, 0) ? db_result_get(res, 0, 0) : "0") > 0
         && atoi(db_result_get(res, 0, 1) ? db_result_get(res, 0, 1) : "0") == 0;
     db_result_free(res);
     return foreign;
 }
 
-/* Releases the migration lock whatever happened. */
+/* Takes (or, already ours, renews) the migration lease for owner: 1 taken, 0 another
+ * host holds it, < 0 database error. Plain row writes, so Galera certifies them: of two
+ * hosts racing on two nodes one gets the row and the other 0 rows or a conflict. */
+static int
+lock_try(DB *db, const char *owner)
+{
+    int ret = db_exec(db, "UPDATE schema_migration_lock SET locked_by = ?, "
+                      "locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = 1 AND "
+                      "(locked_by IS NULL OR locked_by = ? OR locked_until < UTC_TIMESTAMP(6))",
+                      DB_ARGS(DB_STR(owner), DB_INT(MIGRATE_LOCK_LEASE), DB_STR(owner)));
+
+    return ret < 0 ? ret : ret > 0;
+}
+
+/* Waits up to MIGRATE_LOCK_TIMEOUT seconds for the migration lease: 1, 0 (timed out), < 0. */
+static int
+lock_take(DB *db, const char *owner)
+{
+    int ret = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
+                      " id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+                      " locked_by VARCHAR(255) NULL,"
+                      " locked_until DATETIME(6) NULL"
+                      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci", DB_NOARGS);
+
+    if (ret >= 0)
+        ret = db_exec(db, "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)", DB_NOARGS);
+    for (int waited = 0; ret >= 0; waited++) {
+        if ((ret = lock_try(db, owner)) != 0)
+            return ret;
+        if (waited >= MIGRATE_LOCK_TIMEOUT)
+            return 0;
+        sleep(1);
+    }
+    return ret;
+}
+
+/* Gives the migration lease back whatever happened (an error leaves it to expire). */
 static void
-unlock(DB *db)
+unlock(DB *db, const char *owner)
+{
+    (void) db_exec(db, "UPDATE schema_migration_lock SET locked_by = NULL, locked_until = NULL "
+                   "WHERE id = 1 AND locked_by = ?", DB_ARGS(DB_STR(owner)));
+}
+
+/* Uninitialized: no schema_migrations table. 1, 0, or < 0. */
+static int
+uninitialized(DB *db)
 {
     DB_RESULT *res;
+    int ret = db_query(db, &res, "SELECT COUNT(*) FROM information_schema.tables "
+                       "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'", DB_NOARGS);
 
-    if (db_query(db, &res, "SELECT RELEASE_LOCK('postgate.migrate')", DB_NOARGS) >= 0)
-        db_result_free(res);
+    if (ret < 0)
+        return ret;
+    ret = strcmp(db_result_get(res, 0, 0), "0") == 0;
+    db_result_free(res);
+    return ret;
 }
 
 int
@@ -189,43 +247,34 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
     DB_RESULT *res = NULL;
     BUF *text = NULL;
     int ret, applied = 0;
+    char owner[300], host[256] = "", nonce[9];
 
     *uninitialized_r = 0;
     *version_r = 0;
     if (migrate_scan(dir, &list, error_r) < 0)
         return DB_ERR_PERM;
-
-    ret = db_query(db, &res, "SELECT GET_LOCK('postgate.migrate', ?)",
-                   DB_ARGS(DB_INT(MIGRATE_LOCK_TIMEOUT)));
-    if (ret < 0) {
+    /* A database never migrated is left untouched (no lock table either) when it must exist. */
+    if (must_exist && (ret = uninitialized(db)) != 0) {
         migrate_list_free(&list);
-        return db_failed(db, ret, "taking the migration lock", error_r);
+        if (ret < 0)
+            return db_failed(db, ret, "looking for schema_migrations", error_r);
+        *uninitialized_r = 1;
+        return 0;
     }
-    if (db_result_get(res, 0, 0) == NULL || strcmp(db_result_get(res, 0, 0), "1") != 0) {
-        db_result_free(res);
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    if (token_generate(nonce, sizeof(nonce) - 1, TOKEN_HEX) < 0)
+        snprintf(nonce, sizeof(nonce), "%ld", (long) time(NULL));
+    snprintf(owner, sizeof(owner), "%s/%ld/%s", host, (long) getpid(), nonce);
+    if ((ret = lock_take(db, owner)) <= 0) {
         migrate_list_free(&list);
+        if (ret < 0)
+            return db_failed(db, ret, "taking the migration lock", error_r);
         *error_r = buf_asprintf("another host has been migrating this database for %d seconds; try again later",
                           MIGRATE_LOCK_TIMEOUT);
         return DB_ERR_TEMP;
     }
-    db_result_free(res);
-    res = NULL;
 
-    if (must_exist) {
-        ret = db_query(db, &res, "SELECT COUNT(*) FROM information_schema.tables "
-                       "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'", DB_NOARGS);
-        if (ret < 0) {
-            ret = db_failed(db, ret, "looking for schema_migrations", error_r);
-            goto out;
-        }
-        if (strcmp(db_result_get(res, 0, 0), "0") == 0) {
-            *uninitialized_r = 1;
-            ret = 0;
-            goto out;
-        }
-        db_result_free(res);
-        res = NULL;
-    }
     ret = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                   " version INT UNSIGNED NOT NULL PRIMARY KEY,"
                   " name VARCHAR(255) NOT NULL,"
@@ -268,6 +317,12 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
             *version_r = m->version;
             continue;
         }
+        if ((ret = lock_try(db, owner)) <= 0) {
+            *error_r = ret < 0 ? buf_asprintf("renewing the migration lock: %s", db_error(db))
+                               : buf_asprintf("the migration lock expired before %s; run upgrade-db again", m->path);
+            ret = ret < 0 ? ret : DB_ERR_TEMP;
+            goto out;
+        }
         ret = db_run_script(db, buf_cstr(text), buf_len(text), &failed_stmt);
         if (ret < 0) {
             *error_r = buf_asprintf("%s: statement %d failed: %s", m->path, failed_stmt, db_error(db));
@@ -295,7 +350,7 @@ migrate_apply(DB *db, const char *dir, int must_exist, int *uninitialized_r,
 out:
     buf_free(text);
     db_result_free(res);
-    unlock(db);
+    unlock(db, owner);
     migrate_list_free(&list);
     return ret;
 }

@@ -5,7 +5,8 @@
  * is an error, other files are ignored. The table schema_migrations records each
  * applied version with the SHA-256 of its file: a file changed after it was applied
  * is refused (migrations are append-only). Running again applies nothing.
- * A database lock (GET_LOCK) keeps two hosts from migrating at once.
+ * A lease in the table schema_migration_lock (not GET_LOCK, which Galera does not
+ * replicate) keeps two hosts from migrating at once.
  */
 #ifndef PG_MIGRATE_H
 #define PG_MIGRATE_H

@@ -35,39 +35,47 @@ oidclink_prelogin_create(DB *db, const char *state_hash, const char *nonce, cons
     return ret > 0 ? 1 : ret < 0 ? ret : DB_ERR_PERM;
 }
 
-int
-oidclink_prelogin_take(DB *db, const char *state_hash, char nonce_r[OIDCLINK_NONCE_MAX + 1],
-                       char verifier_r[OIDCLINK_VERIFIER_MAX + 1])
+typedef struct take_txn {
+    const char *state_hash;
+    char *nonce, *verifier;
+} TAKE_TXN;
+
+/* 1 taken (and deleted), 0 none, expired or taken by a concurrent callback, or < 0. */
+static int
+take_txn(DB *db, void *arg)
 {
+    const TAKE_TXN *t = arg;
     DB_RESULT *res = NULL;
     int ret, del;
 
-    nonce_r[0] = verifier_r[0] = '\0';
-    if ((ret = db_begin(db)) < 0)
-        return ret;
+    t->nonce[0] = t->verifier[0] = '\0';
     ret = db_query(db, &res, "SELECT nonce, code_verifier, expires_at >= UTC_TIMESTAMP(6) FROM oidc_logins "
-                   "WHERE state_hash = ? FOR UPDATE", DB_ARGS(DB_STR(state_hash)));
+                   "WHERE state_hash = ? FOR UPDATE", DB_ARGS(DB_STR(t->state_hash)));
     if (ret > 0) {
-        copy_field(nonce_r, OIDCLINK_NONCE_MAX + 1, db_result_get(res, 0, 0));
-        copy_field(verifier_r, OIDCLINK_VERIFIER_MAX + 1, db_result_get(res, 0, 1));
+        copy_field(t->nonce, OIDCLINK_NONCE_MAX + 1, db_result_get(res, 0, 0));
+        copy_field(t->verifier, OIDCLINK_VERIFIER_MAX + 1, db_result_get(res, 0, 1));
         if (atoi(db_result_get(res, 0, 2)) == 0)
             ret = 0;            /* expired: deleted below all the same */
-        del = db_exec(db, "DELETE FROM oidc_logins WHERE state_hash = ?", DB_ARGS(DB_STR(state_hash)));
+        del = db_exec(db, "DELETE FROM oidc_logins WHERE state_hash = ?", DB_ARGS(DB_STR(t->state_hash)));
         if (del < 0)
             ret = del;
         else if (del == 0)
             ret = 0;            /* taken by a concurrent callback */
     }
     db_result_free(res);
-    if (ret < 0) {
-        db_rollback(db);
-        return ret;
-    }
-    if ((del = db_commit(db)) < 0)
-        return del;
+    return ret < 0 ? ret : ret > 0;
+}
+
+int
+oidclink_prelogin_take(DB *db, const char *state_hash, char nonce_r[OIDCLINK_NONCE_MAX + 1],
+                       char verifier_r[OIDCLINK_VERIFIER_MAX + 1])
+{
+    TAKE_TXN t = {.state_hash = state_hash, .nonce = nonce_r, .verifier = verifier_r};
+    int ret = db_transaction(db, take_txn, &t);
+
     if (ret <= 0)
         nonce_r[0] = verifier_r[0] = '\0';
-    return ret > 0 ? 1 : 0;
+    return ret;
 }
 
 int

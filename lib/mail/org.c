@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mail/org.h"
+#include "mail/turn.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/token.h"
@@ -311,8 +312,13 @@ int
 org_count_owners(DB *db, unsigned long long id)
 {
     DB_RESULT *res = NULL;
-    int ret = db_query(db, &res, "SELECT user_id FROM organization_users WHERE organization_id = ? AND role = 'owner' "
-                       "FOR UPDATE", DB_ARGS(DB_UINT(id)));
+    /* The organization's turn first: the last owner stays across Galera nodes too (turn.h). */
+    int ret = turn_take(db, TURN_ORG_OWNERS, id);
+
+    if (ret < 0)
+        return ret;
+    ret = db_query(db, &res, "SELECT user_id FROM organization_users WHERE organization_id = ? AND role = 'owner' "
+                   "FOR UPDATE", DB_ARGS(DB_UINT(id)));
 
     db_result_free(res);
     return ret;

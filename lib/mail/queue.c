@@ -77,13 +77,18 @@ queue_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, QUE
     return n;
 }
 
-int
-queue_record(DB *db, const char *owner, const QUEUE_OUTCOME *o)
+typedef struct record_txn {
+    const char *owner;
+    const QUEUE_OUTCOME *o;
+} RECORD_TXN;
+
+static int
+record_txn(DB *db, void *arg)
 {
+    const RECORD_TXN *t = arg;
+    const QUEUE_OUTCOME *o = t->o;
     int ret;
 
-    if ((ret = db_begin(db)) < 0)
-        return ret;
     ret = db_exec(db, "INSERT INTO deliveries (message_id, status, details, output, sent_with_ssl, time) "
                   "VALUES (?, ?, ?, ?, ?, ?)",
                   DB_ARGS(DB_UINT(o->message_id), DB_STR(queue_delivery_status(o->result)), DB_STR(o->details),
@@ -95,15 +100,19 @@ queue_record(DB *db, const char *owner, const QUEUE_OUTCOME *o)
         ret = db_exec(db, "UPDATE queued_messages SET attempts = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
                       "locked_by = NULL, locked_until = NULL WHERE id = ? AND locked_by = ?",
                       DB_ARGS(DB_UINT(o->attempt > 255 ? 255 : o->attempt), DB_UINT(o->delay), DB_UINT(o->id),
-                              DB_STR(owner)));
+                              DB_STR(t->owner)));
     else if (ret >= 0)
         ret = db_exec(db, "DELETE FROM queued_messages WHERE id = ? AND locked_by = ?",
-                      DB_ARGS(DB_UINT(o->id), DB_STR(owner)));
-    if (ret < 0) {
-        db_rollback(db);
-        return ret;
-    }
-    return db_commit(db);
+                      DB_ARGS(DB_UINT(o->id), DB_STR(t->owner)));
+    return ret < 0 ? ret : 0;
+}
+
+int
+queue_record(DB *db, const char *owner, const QUEUE_OUTCOME *o)
+{
+    RECORD_TXN t = {.owner = owner, .o = o};
+
+    return db_transaction(db, record_txn, &t);
 }
 
 int

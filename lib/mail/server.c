@@ -20,7 +20,7 @@
 #define SERVER_SELECT \
     "SELECT s.id, s.organization_id, s.permalink, o.permalink, s.name, s.token, s.mode = 'Development', " \
     "COALESCE(s.send_limit, -1), s.allow_sender, (s.suspended_at IS NOT NULL OR o.suspended_at IS NOT NULL), " \
-    "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold " \
+    "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold, s.privacy_mode " \
     "FROM servers s JOIN organizations o ON o.id = s.organization_id AND o.deleted_at IS NULL " \
     "WHERE s.deleted_at IS NULL "
 
@@ -47,6 +47,7 @@ server_one(DB *db, const char *sql, const DB_PARAM *params, size_t n, SERVER *ou
         out->has_outbound_spam_threshold = db_result_get(res, 0, 12) != NULL;
         if (out->has_outbound_spam_threshold)
             out->outbound_spam_threshold = strtod(db_result_get(res, 0, 12), NULL);
+        out->privacy_mode = atoi(db_result_get(res, 0, 13));
     }
     db_result_free(res);
     return ret > 0 ? 1 : ret;
@@ -94,10 +95,11 @@ server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsig
         return DB_ERR_TEMP;
     }
     ret = db_exec(db, "INSERT INTO servers (uuid, organization_id, name, permalink, mode, token, send_limit, "
-                  "allow_sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  "allow_sender, privacy_mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   DB_ARGS(DB_STR(uuid), DB_UINT(org_id), DB_STR(s->name), DB_STR(s->permalink),
                           DB_STR(s->development ? "Development" : "Live"), DB_STR(token),
-                          s->send_limit >= 0 ? DB_INT(s->send_limit) : DB_NULL, DB_INT(s->allow_sender != 0)));
+                          s->send_limit >= 0 ? DB_INT(s->send_limit) : DB_NULL, DB_INT(s->allow_sender != 0),
+                          DB_INT(s->privacy_mode != 0)));
     if (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY) {
         *error_r = buf_asprintf("the organization already has a server \"%s\" (or the token collided: retry)",
                                 s->permalink);
@@ -134,7 +136,8 @@ server_set(DB *db, unsigned long long id, const char *setting, const char *value
         } else {
             ret = db_exec(db, "UPDATE servers SET send_limit = ? WHERE id = ?", DB_ARGS(DB_INT(v), DB_UINT(id)));
         }
-    } else if (strcmp(setting, "allow_sender") == 0 || strcmp(setting, "suspended") == 0) {
+    } else if (strcmp(setting, "allow_sender") == 0 || strcmp(setting, "privacy_mode") == 0
+               || strcmp(setting, "suspended") == 0) {
         int on = strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0;
 
         if (!on && strcmp(value, "false") != 0 && strcmp(value, "no") != 0 && strcmp(value, "0") != 0) {
@@ -143,11 +146,14 @@ server_set(DB *db, unsigned long long id, const char *setting, const char *value
         }
         if (strcmp(setting, "allow_sender") == 0)
             ret = db_exec(db, "UPDATE servers SET allow_sender = ? WHERE id = ?", DB_ARGS(DB_INT(on), DB_UINT(id)));
+        else if (strcmp(setting, "privacy_mode") == 0)
+            ret = db_exec(db, "UPDATE servers SET privacy_mode = ? WHERE id = ?", DB_ARGS(DB_INT(on), DB_UINT(id)));
         else
             ret = db_exec(db, "UPDATE servers SET suspended_at = IF(?, UTC_TIMESTAMP(6), NULL) WHERE id = ?",
                           DB_ARGS(DB_INT(on), DB_UINT(id)));
     } else {
-        *error_r = buf_asprintf("unknown server setting \"%s\" (mode, send_limit, allow_sender, suspended)",
+        *error_r = buf_asprintf("unknown server setting \"%s\" (mode, send_limit, allow_sender, privacy_mode, "
+                                "suspended)",
                                 setting);
         return 0;
     }
@@ -163,7 +169,7 @@ server_set(DB *db, unsigned long long id, const char *setting, const char *value
     "s.spam_threshold, s.spam_failure_threshold, s.outbound_spam_threshold, s.raw_message_retention_days, " \
     "s.raw_message_retention_size, s.message_retention_days, " \
     "COALESCE(DATE_FORMAT(s.suspended_at, '%Y-%m-%dT%H:%i:%sZ'), ''), DATE_FORMAT(s.created_at, '%Y-%m-%dT%H:%i:%sZ'), " \
-    "DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%sZ'), COALESCE(s.postmaster_address, '') " \
+    "DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%sZ'), COALESCE(s.postmaster_address, ''), s.privacy_mode " \
     "FROM servers s WHERE s.deleted_at IS NULL AND s.organization_id = ? "
 
 int
@@ -206,6 +212,7 @@ server_details_list(DB *db, unsigned long long org_id, const char *permalink, SE
         snprintf(d->created_at, sizeof(d->created_at), "%s", db_result_get(res, i, 15));
         snprintf(d->updated_at, sizeof(d->updated_at), "%s", db_result_get(res, i, 16));
         snprintf(d->postmaster_address, sizeof(d->postmaster_address), "%s", db_result_get(res, i, 17));
+        d->privacy_mode = atoi(db_result_get(res, i, 18));
     }
     db_result_free(res);
     *list_r = list;

@@ -22,6 +22,7 @@ typedef struct server {
     double spam_failure_threshold;      /* incoming: refused when the score reaches it */
     int has_outbound_spam_threshold;
     double outbound_spam_threshold;     /* outgoing: refused when the score reaches it */
+    int privacy_mode;           /* its outgoing mail's Received fields name no client */
 } SERVER;
 
 /* A new server's spam thresholds (the schema's column defaults, Postal's); they also judge mail
@@ -39,13 +40,15 @@ typedef struct server_settings {
     int development;
     long long send_limit;       /* -1 = none */
     int allow_sender;
+    int privacy_mode;
 } SERVER_SETTINGS;
 
 /* 1 created (*id_r), 0 invalid or taken, < 0 database error (DB_ERR_TEMP / DB_ERR_PERM);
  * *error_r (mem_free it) on 0 and < 0. */
 int server_create(DB *db, unsigned long long org_id, const SERVER_SETTINGS *s, unsigned long long *id_r,
                   char **error_r);
-/* Changes one setting by name ("mode", "send_limit", "allow_sender", "suspended"); value as text.
+/* Changes one setting by name ("mode", "send_limit", "allow_sender", "privacy_mode", "suspended");
+ * value as text.
  * 1 changed, 0 bad name or value (*error_r, mem_free it), < 0 database error. */
 int server_set(DB *db, unsigned long long id, const char *setting, const char *value, char **error_r);
 
@@ -59,6 +62,7 @@ typedef struct server_details {
     char token[17];
     long long send_limit;       /* -1 = none */
     int allow_sender;
+    int privacy_mode;
     double spam_threshold;
     double spam_failure_threshold;
     int has_outbound_spam_threshold;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mail/user.h"
+#include "mail/turn.h"
 #include "util/mem.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -336,8 +337,13 @@ int
 user_count_admins(DB *db)
 {
     DB_RESULT *res = NULL;
-    /* Locked: two admins deleting themselves at once cannot both see the other left. */
-    int ret = db_query(db, &res, "SELECT id FROM users WHERE admin = 1 AND deleted_at IS NULL FOR UPDATE", DB_NOARGS);
+    /* The administrators' turn, then locked: two admins deleting themselves at once cannot
+     * both see the other left, on one node or on two nodes of a Galera cluster (turn.h). */
+    int ret = turn_take(db, TURN_ADMINS, 0);
+
+    if (ret < 0)
+        return ret;
+    ret = db_query(db, &res, "SELECT id FROM users WHERE admin = 1 AND deleted_at IS NULL FOR UPDATE", DB_NOARGS);
 
     db_result_free(res);
     return ret;

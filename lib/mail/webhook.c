@@ -157,12 +157,47 @@ webhook_claim(DB *db, const char *owner, unsigned max, unsigned lease_seconds, c
     return (int) n;
 }
 
+typedef struct record_txn {
+    const char *owner, *requests_json, *rows_json;
+} RECORD_TXN;
+
+/* The attempts into the request log and the outbox rows' new state, together. */
+static int
+record_txn(DB *db, void *arg)
+{
+    const RECORD_TXN *t = arg;
+    int ret;
+
+    ret = db_exec(db, "INSERT INTO webhook_requests (created_day, server_id, webhook_id, outbox_id, uuid, event, url, "
+                  "attempt, status_code, body, error, will_retry, duration_ms) "
+                  "SELECT UTC_DATE(), j.server_id, j.webhook_id, j.outbox_id, j.uuid, j.event, j.url, j.attempt, "
+                  "j.status_code, j.body, j.error, j.will_retry, j.duration_ms FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+                  "server_id BIGINT UNSIGNED PATH '$.server_id', webhook_id BIGINT UNSIGNED PATH '$.webhook_id', "
+                  "outbox_id BIGINT UNSIGNED PATH '$.outbox_id', uuid VARCHAR(36) PATH '$.uuid', "
+                  "event VARCHAR(32) PATH '$.event', url VARCHAR(2048) PATH '$.url', attempt INT PATH '$.attempt', "
+                  "status_code INT PATH '$.status_code', body TEXT PATH '$.body', error VARCHAR(1000) PATH '$.error', "
+                  "will_retry INT PATH '$.will_retry', duration_ms INT UNSIGNED PATH '$.duration_ms')) j",
+                  DB_ARGS(DB_STR(t->requests_json)));
+    if (ret >= 0)
+        ret = db_exec(db, "UPDATE webhook_outbox o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.id', "
+                      "status VARCHAR(16) PATH '$.status', attempts INT PATH '$.attempts', delay INT PATH '$.delay', "
+                      "error VARCHAR(1000) PATH '$.error')) j ON o.id = j.id "
+                      "SET o.status = j.status, o.attempts = j.attempts, "
+                      "o.next_attempt_at = IF(j.status = 'pending', UTC_TIMESTAMP(6) + INTERVAL j.delay SECOND, "
+                      "o.next_attempt_at), o.last_error = j.error, "
+                      "o.finished_at = IF(j.status = 'pending', NULL, UTC_TIMESTAMP(6)), "
+                      "o.locked_by = NULL, o.locked_until = NULL WHERE o.locked_by = ?",
+                      DB_ARGS(DB_STR(t->rows_json), DB_STR(t->owner)));
+    return ret < 0 ? ret : 0;
+}
+
 int
 webhook_record(DB *db, const char *owner, const WEBHOOK_OUTCOME *outcomes, size_t n,
                const unsigned *delays, size_t ndelays)
 {
     json_t *requests = json_array(), *rows = json_array();
     char *requests_json, *rows_json;
+    RECORD_TXN t;
     int ret;
 
     for (size_t i = 0; i < n; i++) {
@@ -200,34 +235,8 @@ webhook_record(DB *db, const char *owner, const WEBHOOK_OUTCOME *outcomes, size_
         free(rows_json);
         return DB_ERR_PERM;     /* the caller's strings were not UTF-8: webhooks.c cleans them */
     }
-    if ((ret = db_begin(db)) < 0)
-        goto out;
-    ret = db_exec(db, "INSERT INTO webhook_requests (created_day, server_id, webhook_id, outbox_id, uuid, event, url, "
-                  "attempt, status_code, body, error, will_retry, duration_ms) "
-                  "SELECT UTC_DATE(), j.server_id, j.webhook_id, j.outbox_id, j.uuid, j.event, j.url, j.attempt, "
-                  "j.status_code, j.body, j.error, j.will_retry, j.duration_ms FROM JSON_TABLE(?, '$[*]' COLUMNS ("
-                  "server_id BIGINT UNSIGNED PATH '$.server_id', webhook_id BIGINT UNSIGNED PATH '$.webhook_id', "
-                  "outbox_id BIGINT UNSIGNED PATH '$.outbox_id', uuid VARCHAR(36) PATH '$.uuid', "
-                  "event VARCHAR(32) PATH '$.event', url VARCHAR(2048) PATH '$.url', attempt INT PATH '$.attempt', "
-                  "status_code INT PATH '$.status_code', body TEXT PATH '$.body', error VARCHAR(1000) PATH '$.error', "
-                  "will_retry INT PATH '$.will_retry', duration_ms INT UNSIGNED PATH '$.duration_ms')) j",
-                  DB_ARGS(DB_STR(requests_json)));
-    if (ret >= 0)
-        ret = db_exec(db, "UPDATE webhook_outbox o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.id', "
-                      "status VARCHAR(16) PATH '$.status', attempts INT PATH '$.attempts', delay INT PATH '$.delay', "
-                      "error VARCHAR(1000) PATH '$.error')) j ON o.id = j.id "
-                      "SET o.status = j.status, o.attempts = j.attempts, "
-                      "o.next_attempt_at = IF(j.status = 'pending', UTC_TIMESTAMP(6) + INTERVAL j.delay SECOND, "
-                      "o.next_attempt_at), o.last_error = j.error, "
-                      "o.finished_at = IF(j.status = 'pending', NULL, UTC_TIMESTAMP(6)), "
-                      "o.locked_by = NULL, o.locked_until = NULL WHERE o.locked_by = ?",
-                      DB_ARGS(DB_STR(rows_json), DB_STR(owner)));
-    if (ret < 0) {
-        db_rollback(db);
-        goto out;
-    }
-    ret = db_commit(db);
-out:
+    t = (RECORD_TXN) {.owner = owner, .requests_json = requests_json, .rows_json = rows_json};
+    ret = db_transaction(db, record_txn, &t);
     free(requests_json);
     free(rows_json);
     return ret < 0 ? ret : 0;

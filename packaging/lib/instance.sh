@@ -19,6 +19,10 @@
 #                                 INSTANCE_DB_PASSWORD]
 #   instance_mariadb_stop DIR
 #   instance_mariadb_root DIR [mariadb args...]      run the client as root (unix_socket auth)
+#   instance_galera_start DIR    3-node Galera cluster [as instance_mariadb_start, for node 1,
+#                                 and INSTANCE_GALERA_SOCKETS]; node N's socket DIR/nodeN/mysqld.sock
+#   instance_galera_stop DIR, instance_galera_kill DIR N (kill -9), instance_galera_rejoin DIR N,
+#   instance_galera_synced DIR [SIZE], instance_galera_status DIR/nodeN VARIABLE
 #   instance_sink_start DIR PORT  [INSTANCE_SINK_PORT INSTANCE_SINK_DIR]
 #   instance_sink_stop DIR
 #   instance_sink_find TEXT, instance_sink_count TEXT   messages the sink saved
@@ -441,8 +445,10 @@ instance_mariadb_ping() {
 instance_mariadb_install() {
 	local dir=$1
 	[ -d "$dir/data/mysql" ] && return 0
-	mkdir -p "$dir/data" && chown mysql:mysql "$dir/data" && chmod 750 "$dir/data" || return 1
-	if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=mysql \
+	# Its own temporary directory: /tmp is shared with every other process on the host.
+	mkdir -p "$dir/data" "$dir/tmp" && chown mysql:mysql "$dir/data" "$dir/tmp" && chmod 750 "$dir/data" "$dir/tmp" ||
+		return 1
+	if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=mysql --tmpdir="$dir/tmp" \
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$dir/install.log" 2>&1; then
 		instance_log_tail "$dir/install.log"
@@ -456,8 +462,9 @@ instance_mariadb_install() {
 instance_mariadb_launch() {
 	local dir=$1 pid
 	rm -f "$dir/mysqld.sock" "$dir/mysqld.sock.lock"
+	mkdir -p "$dir/tmp" && chown mysql:mysql "$dir/tmp" && chmod 750 "$dir/tmp" || return 1
 	instance_spawn "$dir/mariadbd.pid" "$dir/mariadbd.out" \
-		mariadbd --no-defaults --user=mysql --datadir="$dir/data" \
+		mariadbd --no-defaults --user=mysql --datadir="$dir/data" --tmpdir="$dir/tmp" \
 		--socket="$dir/mysqld.sock" --skip-networking \
 		--pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
 		--innodb-buffer-pool-size=64M || return 1
@@ -525,6 +532,227 @@ instance_mariadb_stop() {
 		fi
 	fi
 	rm -f "$dir/mariadbd.pid"
+}
+
+# ---------------------------------------------------------------- MariaDB Galera
+
+# A three-node MariaDB Galera cluster on loopback (Debian's galera-4), for the tests
+# and benchmarks of several postgate hosts on one cluster. Node N (1-3) lives in
+# DIR/nodeN: its own datadir, socket (DIR/nodeN/mysqld.sock, as for instance_mariadb_*),
+# SQL port, group communication port, IST and SST (rsync) ports, all on 127.0.0.1. The
+# ports are chosen once and kept in DIR/ports, so a node restarted later finds its peers.
+
+INSTANCE_GALERA_PROVIDER=${INSTANCE_GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
+
+# Choose the 12 ports (SQL, gcomm, IST, SST for each node) once; print "N SQL GCOMM IST SST" lines.
+instance_galera_ports() {
+	local dir=$1 n taken=() p q r s
+	if [ ! -s "$dir/ports" ]; then
+		: >"$dir/ports.new" || return 1
+		for n in 1 2 3; do
+			p=$(instance_free_port "${taken[@]}") && taken+=("$p") &&
+				q=$(instance_free_port "${taken[@]}") && taken+=("$q") &&
+				r=$(instance_free_port "${taken[@]}") && taken+=("$r") &&
+				s=$(instance_free_port "${taken[@]}") && taken+=("$s") || return 1
+			printf '%s %s %s %s %s\n' "$n" "$p" "$q" "$r" "$s" >>"$dir/ports.new"
+		done
+		mv "$dir/ports.new" "$dir/ports" || return 1
+	fi
+	cat "$dir/ports"
+}
+
+# instance_galera_port DIR N FIELD: node N's port (FIELD: sql, gcomm, ist, sst).
+instance_galera_port() {
+	local col
+	case $3 in sql) col=2 ;; gcomm) col=3 ;; ist) col=4 ;; sst) col=5 ;; *) return 1 ;; esac
+	awk -v n="$2" -v c="$col" '$1 == n { print $c }' "$1/ports"
+}
+
+# The wsrep status variable NAME on node DIR/nodeN ("" when it does not answer).
+instance_galera_status() {
+	instance_mariadb_root "$1" --connect-timeout=2 --batch --skip-column-names \
+		-e "SHOW GLOBAL STATUS LIKE '$2'" 2>/dev/null | awk '{ print $2 }'
+}
+
+# True when node DIR/nodeN is Synced in a primary component of SIZE nodes.
+instance_galera_node_synced() {
+	local node=$1 size=$2
+	[ "$(instance_galera_status "$node" wsrep_local_state_comment)" = Synced ] &&
+		[ "$(instance_galera_status "$node" wsrep_cluster_status)" = Primary ] &&
+		[ "$(instance_galera_status "$node" wsrep_cluster_size)" = "$size" ]
+}
+
+# True when every running node of the cluster in DIR is Synced and the cluster has SIZE (default 3).
+instance_galera_synced() {
+	local dir=$1 size=${2:-3} n
+	for n in 1 2 3; do
+		instance_pidfile_alive "$dir/node$n/mariadbd.pid" mariadbd || continue
+		instance_galera_node_synced "$dir/node$n" "$size" || return 1
+	done
+}
+
+# Start node N of the cluster in DIR; with "new", bootstrap a new cluster from it
+# (--wsrep-new-cluster). Waits until it answers on its socket and is Synced.
+instance_galera_launch() {
+	local dir=$1 n=$2 mode=${3:-} node sql gcomm ist sst peers="" i pid bootstrap=()
+	node="$dir/node$n"
+	sql=$(instance_galera_port "$dir" "$n" sql) && gcomm=$(instance_galera_port "$dir" "$n" gcomm) &&
+		ist=$(instance_galera_port "$dir" "$n" ist) && sst=$(instance_galera_port "$dir" "$n" sst) ||
+		{ instance_error "no ports for Galera node $n in $dir/ports"; return 1; }
+	for i in 1 2 3; do
+		peers="$peers${peers:+,}127.0.0.1:$(instance_galera_port "$dir" "$i" gcomm)"
+	done
+	[ "$mode" = new ] && bootstrap=(--wsrep-new-cluster)
+	# A node killed with -9 leaves its grastate marked unsafe; the bootstrap node must be
+	# allowed to start a cluster from it (the others rejoin and get IST or SST).
+	[ "$mode" = new ] && [ -f "$node/data/grastate.dat" ] &&
+		sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$node/data/grastate.dat"
+	instance_require_port_free "$sql" && instance_require_port_free "$gcomm" || return 1
+	rm -f "$node/mysqld.sock" "$node/mysqld.sock.lock"
+	# Its own temporary directory: /tmp is shared with every other process on the host.
+	mkdir -p "$node/tmp" && chown mysql:mysql "$node/tmp" && chmod 750 "$node/tmp" || return 1
+	# After a crash grastate.dat does not say where the node stopped (seqno -1): recover the
+	# position from InnoDB, as Debian's galera_recovery does, so the node rejoins by IST.
+	local position=()
+	if [ "$mode" != new ] && grep -q '^seqno: *-1' "$node/data/grastate.dat" 2>/dev/null; then
+		local recovered
+		rm -f "$node/recover.log"
+		mariadbd --no-defaults --user=mysql --datadir="$node/data" --tmpdir="$node/tmp" --log-error="$node/recover.log" \
+			--innodb-buffer-pool-size=64M --innodb-log-file-size=48M --binlog-format=ROW \
+			--innodb-autoinc-lock-mode=2 --wsrep-on=ON --wsrep-provider="$INSTANCE_GALERA_PROVIDER" \
+			--wsrep-cluster-address="gcomm://$peers" --wsrep-sst-method=rsync \
+			--skip-networking --socket="$node/recover.sock" --pid-file="$node/recover.pid" \
+			--wsrep-recover >/dev/null 2>&1
+		recovered=$(sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:-\{0,1\}[0-9]*\).*/\1/p' \
+			"$node/recover.log" 2>/dev/null | tail -n 1)
+		[ -n "$recovered" ] && position=(--wsrep-start-position="$recovered")
+	fi
+	instance_spawn "$node/mariadbd.pid" "$node/mariadbd.out" \
+		mariadbd --no-defaults --user=mysql --datadir="$node/data" --tmpdir="$node/tmp" \
+		--socket="$node/mysqld.sock" --port="$sql" --bind-address=127.0.0.1 \
+		--pid-file="$node/mysqld.pid" --log-error="$node/error.log" \
+		--innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
+		--binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB \
+		--innodb-flush-log-at-trx-commit=0 \
+		--wsrep-on=ON --wsrep-provider="$INSTANCE_GALERA_PROVIDER" \
+		--wsrep-cluster-name=postgate-test --wsrep-cluster-address="gcomm://$peers" \
+		--wsrep-node-name="node$n" --wsrep-node-address="127.0.0.1:$gcomm" \
+		--wsrep-node-incoming-address="127.0.0.1:$sql" \
+		--wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$gcomm;ist.recv_addr=127.0.0.1:$ist;gcache.size=128M;evs.inactive_timeout=PT5S;evs.suspect_timeout=PT3S;evs.install_timeout=PT5S" \
+		--wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$sst" \
+		--wsrep-slave-threads=2 "${bootstrap[@]}" "${position[@]}" || return 1
+	pid=$(instance_pidfile_read "$node/mariadbd.pid") || return 1
+	local timeout=${INSTANCE_GALERA_TIMEOUT:-120} deadline
+	deadline=$((SECONDS + timeout))
+	until instance_mariadb_ping "$node" &&
+		[ "$(instance_galera_status "$node" wsrep_local_state_comment)" = Synced ]; do
+		if ! instance_pid_alive "$pid"; then
+			instance_log_tail "$node/error.log" 40
+			instance_error "Galera node $n in $node exited during start-up"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			instance_log_tail "$node/error.log" 40
+			instance_kill_pid "$pid" 10
+			instance_error "Galera node $n in $node was not Synced within ${timeout}s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# instance_galera_start DIR: install and start the three nodes (node 1 bootstraps the
+# cluster, 2 and 3 join it by SST), wait until the cluster has 3 nodes, all Synced, and
+# create the postgate database and user (through node 1; Galera replicates both).
+# Exports what instance_mariadb_start does, for node 1 (INSTANCE_DB_SOCKET ...), and
+# INSTANCE_GALERA_SOCKETS: the three nodes' sockets, space-separated.
+instance_galera_start() {
+	local dir n password sockets=""
+	[ -n "${1:-}" ] || { instance_error "usage: instance_galera_start DIR"; return 1; }
+	[ -r "$INSTANCE_GALERA_PROVIDER" ] ||
+		{ instance_error "$INSTANCE_GALERA_PROVIDER missing: install galera-4"; return 1; }
+	command -v rsync >/dev/null 2>&1 || { instance_error "rsync missing (Galera's SST): install rsync"; return 1; }
+	dir=$(instance_abspath "$1")
+	mkdir -p "$dir" && chmod 755 "$dir" || return 1
+	instance_galera_ports "$dir" >/dev/null || { instance_error "no free ports for the Galera cluster"; return 1; }
+	for n in 1 2 3; do
+		mkdir -p "$dir/node$n" && chown mysql:mysql "$dir/node$n" && chmod 755 "$dir/node$n" || return 1
+		instance_require_user_access mysql "$dir/node$n" w || return 1
+	done
+	# Only node 1 needs system tables: the others receive node 1's data by SST.
+	instance_mariadb_install "$dir/node1" || return 1
+	for n in 2 3; do
+		mkdir -p "$dir/node$n/data" && chown mysql:mysql "$dir/node$n/data" && chmod 750 "$dir/node$n/data" ||
+			return 1
+	done
+	if ! instance_pidfile_alive "$dir/node1/mariadbd.pid" mariadbd; then
+		instance_galera_launch "$dir" 1 new || return 1
+	fi
+	for n in 2 3; do
+		instance_pidfile_alive "$dir/node$n/mariadbd.pid" mariadbd && continue
+		instance_galera_launch "$dir" "$n" || return 1
+	done
+	if ! instance_wait_until "${INSTANCE_GALERA_TIMEOUT:-120}" instance_galera_synced "$dir" 3; then
+		instance_error "the Galera cluster in $dir did not reach 3 Synced nodes"
+		return 1
+	fi
+	password=$(instance_mariadb_password "$dir") || return 1
+	instance_mariadb_root "$dir/node1" <<-EOF || { instance_error "creating database postgate failed"; return 1; }
+		CREATE DATABASE IF NOT EXISTS postgate CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+		CREATE USER IF NOT EXISTS 'postgate'@'localhost' IDENTIFIED BY '$password';
+		ALTER USER 'postgate'@'localhost' IDENTIFIED BY '$password';
+		GRANT ALL PRIVILEGES ON postgate.* TO 'postgate'@'localhost';
+	EOF
+	for n in 1 2 3; do
+		sockets="$sockets${sockets:+ }$dir/node$n/mysqld.sock"
+	done
+	export INSTANCE_DB_SOCKET="$dir/node1/mysqld.sock" INSTANCE_DB_NAME=postgate \
+		INSTANCE_DB_USER=postgate INSTANCE_DB_PASSWORD="$password" INSTANCE_GALERA_SOCKETS="$sockets"
+}
+
+# instance_galera_kill DIR N: kill -9 node N (a crash: no shutdown, grastate left unsafe).
+instance_galera_kill() {
+	local dir pid
+	dir=$(instance_abspath "$1")
+	pid=$(instance_pidfile_pid "$dir/node$2/mariadbd.pid" mariadbd) ||
+		{ instance_error "Galera node $2 in $dir is not running"; return 1; }
+	kill -KILL "$pid" 2>/dev/null
+	instance_wait_until 10 instance_pid_gone "$pid" || { instance_error "node $2 (pid $pid) survived SIGKILL"; return 1; }
+	rm -f "$dir/node$2/mariadbd.pid"
+}
+
+# instance_galera_rejoin DIR N: start node N again after a stop or a kill; it rejoins the
+# running cluster (by IST when the donor's gcache still holds what it missed), and the
+# cluster is waited for until all three nodes are Synced again.
+instance_galera_rejoin() {
+	local dir
+	dir=$(instance_abspath "$1")
+	instance_galera_launch "$dir" "$2" || return 1
+	instance_wait_until "${INSTANCE_GALERA_TIMEOUT:-120}" instance_galera_synced "$dir" 3 ||
+		{ instance_error "node $2 rejoined but the cluster in $dir is not 3 Synced nodes"; return 1; }
+}
+
+# instance_galera_stop DIR: stop every node it started (last joined first, node 1 last,
+# so it is the one safe to bootstrap from next time); a node that does not shut down in
+# time is killed.
+instance_galera_stop() {
+	local dir n pid
+	dir=$(instance_abspath "$1")
+	for n in 3 2 1; do
+		pid=$(instance_pidfile_pid "$dir/node$n/mariadbd.pid" mariadbd) || { rm -f "$dir/node$n/mariadbd.pid"; continue; }
+		timeout "${INSTANCE_TIMEOUT:-30}" mariadb-admin --no-defaults --protocol=socket \
+			-S "$dir/node$n/mysqld.sock" -u root shutdown >/dev/null 2>&1
+		if ! instance_wait_until "${INSTANCE_TIMEOUT:-30}" instance_pid_gone "$pid"; then
+			instance_error "Galera node $n (pid $pid) did not shut down cleanly; killing it"
+			kill -KILL "$pid" 2>/dev/null
+			instance_wait_until 10 instance_pid_gone "$pid"
+		fi
+		rm -f "$dir/node$n/mariadbd.pid"
+	done
+	# The SST script's rsync daemons are the nodes' children; none may outlive them.
+	for pid in $(pgrep -f -- "$dir/node" 2>/dev/null); do
+		instance_kill_pid "$pid" 5
+	done
 }
 
 # ---------------------------------------------------------------- smtp-sink
@@ -803,6 +1031,21 @@ instance_postfix_start() {
 		instance_log_tail "$dir/log/maillog"
 		return 1
 	fi
+}
+
+# instance_sysmail_service CONFIG_DIR PORT: a loopback smtpd of a running instance for
+# local mail (postgate's system mailer through sendmail-smtp.py, beside this file): like
+# pickup, it takes mail from 127.0.0.1 past the relay rules and with the
+# non_smtpd_milters, so postgate-milter records and signs it as it does sendmail's mail.
+# Added with postconf -M (postgatectl postfix disable leaves it), then a reload.
+instance_sysmail_service() {
+	local config=$1 port=$2
+	postconf -c "$config" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd \
+		-o smtpd_sasl_auth_enable=no -o smtpd_relay_restrictions=permit_mynetworks,reject \
+		-o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_milters=\$non_smtpd_milters" ||
+		{ instance_error "postconf -M for the local-mail smtpd on 127.0.0.1:$port failed"; return 1; }
+	postfix -c "$config" reload >/dev/null 2>&1 || { instance_error "postfix -c $config reload failed"; return 1; }
+	instance_wait_port "$port" 30 || { instance_error "the local-mail smtpd on 127.0.0.1:$port does not answer"; return 1; }
 }
 
 # Pids of live processes in process group PGID (the master leads its group).

@@ -163,6 +163,7 @@ try {
     await page.getByLabel('Postmaster address').fill('');
     check('no error is shown beside the send limit', (await fieldError('send_limit')) === '', await fieldError('send_limit'));
     await page.getByLabel('Spam threshold', { exact: true }).fill('6.5');
+    await page.getByLabel('Privacy mode').check();
     await page.getByRole('button', { name: 'Save changes' }).click();
     check('valid settings save ("Saved.")', await flashHas('Saved.'), await flashText());
     await page.locator('input[name="send_limit"]').waitFor();

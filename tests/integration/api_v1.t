@@ -23,7 +23,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 83
+plan 86
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -256,7 +256,7 @@ id=$(j 'str(d["data"]["messages"]["sql@example.net"]["id"])' <<<"$out")
 is "$(j 'd["data"]["details"]["subject"]' <<<"$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\"]}")")" \
 	"x'); DROP TABLE messages; -- \"q\" \\ % _ $run_id" "SQL metacharacters in a subject round-trip unharmed"
 
-# ---------------------------------------------------------------- 65-70: send/raw, non-ASCII
+# ---------------------------------------------------------------- 65-74: send/raw, non-ASCII
 
 subject="raw $run_id"
 data=$(printf 'From: App <app@example.com>\r\nTo: raw@example.net\r\nSubject: %s\r\n\r\nraw body\r\n' "$subject" | b64)
@@ -286,7 +286,26 @@ x=$(post /api/v1/messages/message "{\"id\": $id, \"_expansions\": [\"details\", 
 is "$(j '"%s|%s|%s" % (d["data"]["details"]["subject"], d["data"]["plain_body"], d["data"]["headers"]["to"][0])' <<<"$x")" \
 	"Grüße ✓ $run_id|Grüße ✓|Jörg Ü <utf@example.net>" "non-ASCII subject, body and names round-trip (encoded-words)"
 
-# ---------------------------------------------------------------- 71-79: outage, suspension, logs, proxies, signals
+# ---------------------------------------------------------------- 75-77: privacy mode
+# The Received field send/message writes names the API client; with the server's
+# privacy_mode only this host.
+api_received() { # SUBJECT: the delivered copy's Received field written by postgate-admin
+	local f
+	harness_wait_for 30 sink_file "$1" >/dev/null || true
+	f=$(sink_file "$1") || f=/dev/null
+	perl -0777 -ne 's/\r//g; ($h) = split /\n\n/, $_, 2; $h =~ s/\n[ \t]+/ /g; print grep { /^Received:.*\(postgate\) with HTTP/ } map { "$_\n" } split /\n/, $h' "$f"
+}
+msg "{\"to\": [\"seen@example.net\"], $good, \"subject\": \"public $run_id\"}" >/dev/null
+like "$(api_received "public $run_id")" '^Received: from api \(\[127\.0\.0\.1\]\) by [^ ]+ \(postgate\) with HTTP; ' \
+	"the API's Received field names the client's address"
+ctl server set acme/mail privacy_mode true >/dev/null
+msg "{\"to\": [\"unseen@example.net\"], $good, \"subject\": \"private $run_id\"}" >/dev/null
+r=$(api_received "private $run_id")
+like "$r" '^Received: by [^ ]+ \(postgate\) with HTTP; ' "privacy mode: it names this host only"
+unlike "$r" '127\.0\.0\.1|from api' "... not the API client"
+ctl server set acme/mail privacy_mode false >/dev/null
+
+# ---------------------------------------------------------------- 78-86: outage, suspension, logs, proxies, signals
 
 # MariaDB stops: /health and the API answer 503 (clients retry), and recover after.
 instance_mariadb_stop "$HARNESS_DIR/mariadb"

@@ -177,8 +177,9 @@ is "$(sql "SELECT name FROM organizations WHERE permalink = 'xss-org' AND delete
 	"the XSS organization's name is stored as typed"
 is "$(sql "SELECT name, time_zone FROM organizations WHERE permalink = 'acme-mail'")" "Acme Mail	Europe/London" \
 	"organization acme-mail with its time zone"
-is "$(sql "SELECT s.mode, s.send_limit, s.spam_threshold FROM servers s JOIN organizations o ON o.id = s.organization_id
-	WHERE o.permalink = 'acme-mail' AND s.permalink = 'main'")" "Live	5000	6.50" "server main: Live, send limit 5000, spam threshold 6.5 (the refused 100000 never stored)"
+is "$(sql "SELECT s.mode, s.send_limit, s.spam_threshold, s.privacy_mode FROM servers s JOIN organizations o ON o.id = s.organization_id
+	WHERE o.permalink = 'acme-mail' AND s.permalink = 'main'")" "Live	5000	6.50	1" \
+	"server main: Live, send limit 5000, spam threshold 6.5 (the refused 100000 never stored), privacy mode on"
 is "$(sql "SELECT d.name, d.verified_at IS NULL FROM domains d JOIN servers s ON s.id = d.server_id WHERE s.permalink = 'main'")" \
 	"example.com	1" "domain example.com, lowercased and unverified"
 is "$(sql "SELECT COUNT(*) FROM domain_dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = 'example.com'")" 1 \

@@ -7,7 +7,8 @@
 # and installs an EXIT/INT/TERM trap that checks the plan and cleans up.
 # harness_setup [mariadb] [sink] [postfix] (all three by default) starts private
 # instances through packaging/lib/instance.sh under a fresh temp dir and writes the
-# postgate config file:
+# postgate config file (`galera` in place of `mariadb`: a three-node Galera cluster, the
+# config pointing at node 1; harness_start_host then adds whole postgate hosts):
 #   HARNESS_DIR, HARNESS_CONFIG, POSTGATE_SRCDIR, POSTGATE_BUILDDIR, and the
 #   INSTANCE_* variables of instance.sh (INSTANCE_DB_SOCKET, INSTANCE_SMTP_PORT, ...).
 # Helpers: harness_sql SQL [DB] (as the postgate user), harness_root_sql SQL,
@@ -159,6 +160,18 @@ harness_start_mariadb() {
 	instance_mariadb_start "$HARNESS_DIR/mariadb" || harness_setup_failed "MariaDB did not start"
 }
 
+# harness_start_galera: a three-node MariaDB Galera cluster (instance_galera_start) in
+# $HARNESS_DIR/galera; INSTANCE_DB_SOCKET is node 1's, INSTANCE_GALERA_SOCKETS all three.
+# Skips the file when galera-4 or rsync (its state transfer) is missing.
+harness_start_galera() {
+	[ -r "$INSTANCE_GALERA_PROVIDER" ] ||
+		skip_all "$INSTANCE_GALERA_PROVIDER missing: run 'packaging/install-deps test' as root (galera-4)"
+	command -v rsync >/dev/null 2>&1 || skip_all "rsync missing: run 'packaging/install-deps test' as root"
+	HARNESS_STARTED+=(galera)
+	instance_galera_start "$HARNESS_DIR/galera" || harness_setup_failed "the Galera cluster did not start"
+	export HARNESS_GALERA_DIR="$HARNESS_DIR/galera"
+}
+
 harness_start_sink() {
 	local port
 	port=$(instance_free_port) || harness_setup_failed "no free port for smtp-sink"
@@ -226,6 +239,7 @@ harness_setup() {
 	for component in "$@"; do
 		case $component in
 		mariadb) harness_start_mariadb ;;
+		galera) harness_start_galera ;;
 		sink) harness_start_sink ;;
 		postfix) harness_start_postfix ;;
 		spamd) harness_start_spamd ;;
@@ -277,6 +291,75 @@ harness_start_postgate() {
 	instance_wait_port "$HARNESS_FORWARD_PORT" 30 || harness_setup_failed "the forward service did not answer"
 	instance_wait_port "$HARNESS_SIEVE_SMTP_PORT" 30 || harness_setup_failed "Postfix's service for Dovecot did not answer"
 	instance_wait_port "$INSTANCE_SMTP_PORT" 30 || harness_setup_failed "Postfix did not answer after the reload"
+}
+
+# harness_start_host NAME NODE: one whole postgate host beside the harness's Galera
+# cluster (harness_setup galera sink ...): a Postfix instance of its own in
+# $HARNESS_DIR/NAME/postfix relaying to the shared sink, its own postgate-policyd,
+# -milter and -worker whose config ($HARNESS_DIR/NAME/postgate.conf: the harness's
+# config with the socket of Galera node NODE, 1-3) has every listener under that
+# Postfix's queue directory, and that Postfix wired to them by `postgatectl postfix
+# enable`. The database is initialized through this host (a no-op once done). Hosts
+# share the secret keys beside $HARNESS_CONFIG, as hosts of one site must. Exports, with
+# N the upper-case NAME: HARNESS_N_DIR, HARNESS_N_CONFIG, HARNESS_N_CTL, HARNESS_N_SMTP_PORT,
+# HARNESS_N_MAILLOG; harness cleanup stops all of it.
+harness_start_host() {
+	local name=$1 node=$2 dir socket conf smtp ports=() port queue out d u
+	[ -n "${INSTANCE_GALERA_SOCKETS:-}" ] || harness_setup_failed "harness_start_host needs harness_setup galera"
+	[ -n "${INSTANCE_SINK_PORT:-}" ] || harness_setup_failed "harness_start_host needs the sink"
+	socket=$(printf '%s\n' $INSTANCE_GALERA_SOCKETS | sed -n "${node}p")
+	[ -S "$socket" ] || harness_setup_failed "host $name: Galera node $node has no socket"
+	dir="$HARNESS_DIR/$name"
+	conf="$dir/postgate.conf"
+	u=${name^^}
+	mkdir -p "$dir" && chmod 755 "$dir" || harness_setup_failed "cannot make $dir"
+	# smtpd, release, injection, forward, Dovecot-facing service, three monitor ports.
+	for _ in 1 2 3 4 5 6 7 8; do
+		port=$(instance_free_port "$INSTANCE_SINK_PORT" "${ports[@]}") || harness_setup_failed "host $name: no free port"
+		ports+=("$port")
+	done
+	smtp=${ports[0]}
+	# In a subshell: instance_postfix_setup exports the INSTANCE_* of the harness's own Postfix.
+	(instance_postfix_setup "$dir/postfix" "$smtp" "$INSTANCE_SINK_PORT") ||
+		harness_setup_failed "host $name: Postfix set-up failed"
+	HARNESS_STARTED+=("host:$name")
+	instance_postfix_start "$dir/postfix" || harness_setup_failed "host $name: Postfix did not start"
+	# The harness's config up to its database section's socket, which becomes node NODE's.
+	sed "0,/^[[:space:]]*socket = .*/s||  socket = $(instance_libconfig_string "$socket");|" "$HARNESS_CONFIG" >"$conf" &&
+		chmod --reference="$HARNESS_CONFIG" "$conf" && chown --reference="$HARNESS_CONFIG" "$conf" ||
+		harness_setup_failed "host $name: cannot write $conf"
+	INSTANCE_MONITOR_PORTS="${ports[5]} ${ports[6]} ${ports[7]}" instance_postgate_config "$conf" "$dir/postfix" \
+		"${ports[1]}" "${ports[2]}" "${ports[3]}" "${ports[4]}" || harness_setup_failed "host $name: daemons' config"
+	queue=$(postconf -c "$dir/postfix/etc" -h queue_directory)
+	out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$conf" initialize 2>&1) ||
+		harness_setup_failed "host $name: postgatectl initialize: $out"
+	# The harness's monitor ports are in the environment and would win over this host's.
+	for d in MILTER POLICYD WORKER; do
+		unset "POSTGATE_${d}_MONITOR_LISTEN"
+	done
+	instance_postgate_start "$dir" policyd "$POSTGATE_BUILDDIR/policyd/postgate-policyd" "$conf" \
+		"$queue/postgate/auth" || harness_setup_failed "host $name: postgate-policyd did not start"
+	instance_postgate_start "$dir" milter "$POSTGATE_BUILDDIR/milter/postgate-milter" "$conf" \
+		"$queue/postgate/milter" || harness_setup_failed "host $name: postgate-milter did not start"
+	instance_postgate_start "$dir" worker "$POSTGATE_BUILDDIR/worker/postgate-worker" "$conf" \
+		"$queue/postgate/lmtp" || harness_setup_failed "host $name: postgate-worker did not start"
+	out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$conf" postfix enable --reload 2>&1) ||
+		harness_setup_failed "host $name: postgatectl postfix enable: $out"
+	for port in "${ports[@]:0:5}"; do
+		instance_wait_port "$port" 30 || harness_setup_failed "host $name: 127.0.0.1:$port did not answer"
+	done
+	harness_wait_for 20 grep -q 'started on ' "$dir/worker.log" ||
+		harness_setup_failed "host $name: postgate-worker did not start its tasks"
+	export "HARNESS_${u}_DIR=$dir" "HARNESS_${u}_CONFIG=$conf" "HARNESS_${u}_SMTP_PORT=$smtp" \
+		"HARNESS_${u}_CTL=$POSTGATE_BUILDDIR/ctl/postgatectl -c $conf" "HARNESS_${u}_MAILLOG=$dir/postfix/log/maillog"
+}
+
+harness_stop_host() {
+	local dir="$HARNESS_DIR/$1"
+	instance_postfix_stop "$dir/postfix"
+	instance_postgate_stop "$dir" worker
+	instance_postgate_stop "$dir" milter
+	instance_postgate_stop "$dir" policyd
 }
 
 # harness_browser SCRIPT CHECKS AFTER [NAME=VALUE...]: runs tests/browser/SCRIPT in Debian's
@@ -364,27 +447,24 @@ harness_start_dovecot() {
 }
 
 # harness_start_sysmail: postgate's own mail (sysmail.*) through the private Postfix: the
-# system mailer runs tests/integration/sendmail-smtp.py instead of Postfix's sendmail (its
+# system mailer runs packaging/lib/sendmail-smtp.py instead of Postfix's sendmail (its
 # header says why), which hands the message to a loopback smtpd of the private Postfix
-# that, like pickup, takes local mail past the relay rules with the non_smtpd_milters.
-# Needs postfix and harness_start_postgate; call before the daemon that mails. Exports
-# SENDMAIL_LOG (one JSON line of arguments per run), SENDMAIL_FAIL (a file that, while it
-# exists, makes the stand-in fail as sendmail does when the queue cannot be written),
-# SENDMAIL_SMTP_PORT and POSTGATE_SYSMAIL_SENDMAIL_PATH, POSTGATE_SYSMAIL_FROM.
+# that, like pickup, takes local mail past the relay rules with the non_smtpd_milters
+# (instance_sysmail_service). Needs postfix and harness_start_postgate; call before the
+# daemon that mails. Exports SENDMAIL_LOG (one JSON line of arguments per run),
+# SENDMAIL_FAIL (a file that, while it exists, makes the stand-in fail as sendmail does
+# when the queue cannot be written), SENDMAIL_SMTP_PORT and POSTGATE_SYSMAIL_SENDMAIL_PATH,
+# POSTGATE_SYSMAIL_FROM.
 harness_start_sysmail() {
 	local port
 	port=$(instance_free_port "$INSTANCE_SINK_PORT" "$INSTANCE_SMTP_PORT" "$HARNESS_RELEASE_PORT" \
 		"$HARNESS_INJECTION_PORT" "$HARNESS_FORWARD_PORT" "$HARNESS_SIEVE_SMTP_PORT") ||
 		harness_setup_failed "no free port for the system mailer's smtpd"
-	postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd \
-		-o smtpd_sasl_auth_enable=no -o smtpd_relay_restrictions=permit_mynetworks,reject \
-		-o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_milters=\$non_smtpd_milters" ||
-		harness_setup_failed "postconf -M for the system mailer's smtpd"
-	postfix -c "$INSTANCE_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1 || harness_setup_failed "postfix reload"
-	instance_wait_port "$port" 30 || harness_setup_failed "the system mailer's smtpd did not answer"
+	instance_sysmail_service "$INSTANCE_POSTFIX_CONFIG_DIR" "$port" ||
+		harness_setup_failed "the system mailer's smtpd did not start"
 	mkdir -p "$HARNESS_DIR/sysmail" && chmod 777 "$HARNESS_DIR/sysmail"
 	export SENDMAIL_LOG="$HARNESS_DIR/sysmail/args.jsonl" SENDMAIL_FAIL="$HARNESS_DIR/sysmail/fail"
-	export SENDMAIL_SMTP_PORT=$port POSTGATE_SYSMAIL_SENDMAIL_PATH="$POSTGATE_SRCDIR/tests/integration/sendmail-smtp.py"
+	export SENDMAIL_SMTP_PORT=$port POSTGATE_SYSMAIL_SENDMAIL_PATH="$POSTGATE_SRCDIR/packaging/lib/sendmail-smtp.py"
 	export POSTGATE_SYSMAIL_FROM=postgate@postgate.test
 }
 
@@ -519,7 +599,9 @@ print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
 
 # SQL as root (socket authentication).
 harness_root_sql() {
-	instance_mariadb_root "$HARNESS_DIR/mariadb" --batch --skip-column-names -e "$1"
+	local dir="$HARNESS_DIR/mariadb"
+	[ -d "$dir" ] || dir="$HARNESS_DIR/galera/node1"
+	instance_mariadb_root "$dir" --batch --skip-column-names -e "$1"
 }
 
 # ---------------------------------------------------------------- clean-up
@@ -529,7 +611,9 @@ harness_dump_logs() {
 	for file in "$HARNESS_DIR/mariadb/error.log" "$HARNESS_DIR/postfix/log/maillog" \
 		"$HARNESS_DIR/sink/smtp-sink.log" "$HARNESS_DIR/milter.log" "$HARNESS_DIR/policyd.log" \
 		"$HARNESS_DIR/admin.log" "$HARNESS_DIR/tracker.log" "$HARNESS_DIR/worker.log" \
-		"$HARNESS_DIR/dovecot/log/dovecot.log"; do
+		"$HARNESS_DIR/dovecot/log/dovecot.log" "$HARNESS_DIR"/galera/node?/error.log \
+		"$HARNESS_DIR"/*/postfix/log/maillog "$HARNESS_DIR"/*/milter.log "$HARNESS_DIR"/*/policyd.log \
+		"$HARNESS_DIR"/*/worker.log; do
 		[ -s "$file" ] || continue
 		diag "---- last 40 lines of $file ----"
 		diag "$(tail -n 40 "$file")"
@@ -556,6 +640,8 @@ harness_stop_all() {
 		webmail) instance_roundcube_stop "$HARNESS_DIR/roundcube" ;;
 		oidc-provider) instance_postgate_stop "$HARNESS_DIR" oidc-provider ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
+		galera) instance_galera_stop "$HARNESS_DIR/galera" ;;
+		host:*) harness_stop_host "${HARNESS_STARTED[i]#host:}" ;;
 		esac
 	done
 }

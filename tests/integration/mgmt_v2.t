@@ -178,11 +178,11 @@ is "$(code "$(as alice POST /api/v2/organizations/acme/servers '{"name": "Again"
 a=$(as alice PATCH /api/v2/organizations/acme/servers/mail '{"mode": "Live", "raw_message_retention_days": 0}')
 is "$(code "$a")|$(body "$a" | j '",".join(sorted(d["data"]["errors"]))')|$(sql "SELECT mode FROM servers WHERE permalink = 'mail'")" \
 	"400 ValidationError|raw_message_retention_days|Development" "server PATCH with one bad value: 400 for that field, nothing applied"
-a=$(as alice PATCH /api/v2/organizations/acme/servers/mail '{"mode": "Live", "send_limit": null, "spam_threshold": 7.5, "outbound_spam_threshold": 3, "allow_sender": true}')
-is "$(code "$a")|$(sql "SELECT mode, send_limit IS NULL, spam_threshold, outbound_spam_threshold, allow_sender FROM servers WHERE permalink = 'mail'")" \
-	"200 |Live	1	7.50	3.00	1" "server PATCH: 200 and stored"
-is "$(body "$a" | j '"%s %s %s" % (d["data"]["server"]["send_limit"], d["data"]["server"]["spam_threshold"], d["data"]["server"]["allow_sender"])')" \
-	"None 7.5 True" "... and answered"
+a=$(as alice PATCH /api/v2/organizations/acme/servers/mail '{"mode": "Live", "send_limit": null, "spam_threshold": 7.5, "outbound_spam_threshold": 3, "allow_sender": true, "privacy_mode": true}')
+is "$(code "$a")|$(sql "SELECT mode, send_limit IS NULL, spam_threshold, outbound_spam_threshold, allow_sender, privacy_mode FROM servers WHERE permalink = 'mail'")" \
+	"200 |Live	1	7.50	3.00	1	1" "server PATCH: 200 and stored"
+is "$(body "$a" | j '"%s %s %s %s" % (d["data"]["server"]["send_limit"], d["data"]["server"]["spam_threshold"], d["data"]["server"]["allow_sender"], d["data"]["server"]["privacy_mode"])')" \
+	"None 7.5 True True" "... and answered"
 is "$(code "$(as alice PATCH /api/v2/organizations/acme/servers/mail '{"suspended": true}')")|$(sql "SELECT suspended_at IS NULL FROM servers WHERE permalink = 'mail'")" \
 	"403 Forbidden|1" "an owner cannot suspend: 403"
 is "$(code "$(as root PATCH /api/v2/organizations/acme/servers/mail '{"suspended": true}')")|$(sql "SELECT suspended_at IS NULL FROM servers WHERE permalink = 'mail'")" \

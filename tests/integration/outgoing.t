@@ -17,7 +17,7 @@ set -euo pipefail
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 58
+plan 66
 
 here=$(cd "$(dirname "$0")" && pwd)
 data="$POSTGATE_SRCDIR/tests/data/dkim"
@@ -219,7 +219,48 @@ settle
 out=$(send PLAIN "$key" "nosender $run_id" --h-From "Partner <news@partner.example>" --add-header "Sender: app@example.com")
 like "$out" '<\*\* 530 5\.7\.1' "without allow_sender the same message gets 530"
 
-# 52-53: a From domain without an active DKIM key is signed as the return-path domain.
+# 52-59: privacy mode. Postfix's Received field names the client (HELO name, reverse name,
+# address); with the server's privacy_mode it gives way to one that names this host only
+# (header_checks asking policyd, for SMTP AUTH and SMTP-IP senders alike). The login name
+# never leaves. A Received field the client wrote itself stays as it was.
+# received FILE: the Received fields (unfolded) other than the sink's own.
+received() { perl -0777 -ne 's/\r//g; ($h) = split /\n\n/, $_, 2; $h =~ s/\n[ \t]+/ /g; print join("\n", grep { /^Received:/i && !/\(smtp-sink\)/ } split /\n/, $h), "\n"' "$1"; }
+helo="client-$run_id.example"
+own="Received: from build.internal.example by app.example.com with HTTP; Mon, 1 Jan 2024 09:00:00 +0000"
+subject="public $run_id"
+out=$(send PLAIN "$key" "$subject" --ehlo "$helo" --add-header "$own")
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+like "$(received "$f" | head -1)" "^Received: from $helo \(localhost \[127\.0\.0\.1\]\) by postgate\.test \(Postfix\) with ESMTPA id " \
+	"without privacy mode Postfix's Received field names the client's HELO name and address"
+is "$(grep -ci 'Authenticated sender\|acme/mail' "$f" || true)" 0 "... but not the SASL login name"
+ctl server set acme/mail privacy_mode true >/dev/null
+settle
+subject="private $run_id"
+out=$(send PLAIN "$key" "$subject" --ehlo "$helo" --add-header "$own")
+qid=$(queue_id "$out")
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+is "$(grep -c "$helo\|localhost\|Authenticated sender" "$f" || true)" 0 \
+	"privacy mode: neither the client's HELO name, its reverse name nor the login appear in the message"
+like "$(received "$f" | head -1)" "^Received: by postgate\.test \(Postfix\) with ESMTPA id $qid for <someone@example\.net>; [A-Z][a-z]{2}, +[0-9]{1,2} [A-Z][a-z]{2} 20[0-9]{2} " \
+	"... its Received field names this host, the protocol, the queue ID, the recipient and the time"
+is "$(received "$f" | sed 1d)" "$own" "... and the client's own Received field is kept, once, below it"
+like "$(verify_py "$f")" $'^pass a=rsa-sha256 d=example.com\npass a=ed25519-sha256 d=example.com$' \
+	"... and both DKIM signatures verify"
+subject="private smtp-ip $run_id"
+out=$(timeout 60 swaks --server "127.0.0.1:$INSTANCE_SMTP_PORT" --ehlo "$helo" --from app@example.com --to someone@example.net \
+	--h-From "app@example.com" --h-Subject "$subject" 2>&1 || true)
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+like "$(received "$f")" "^Received: by postgate\.test \(Postfix\) with ESMTP id [0-9A-Za-z]+ for <someone@example\.net>; " \
+	"... an SMTP-IP sender of the server too (no AUTH)"
+ctl server set acme/mail privacy_mode false >/dev/null
+settle
+subject="public again $run_id"
+out=$(send PLAIN "$key" "$subject" --ehlo "$helo")
+wait_sink "$subject" && f=$(sink_file "$subject") || f=/dev/null
+like "$(received "$f")" "^Received: from $helo \(localhost \[127\.0\.0\.1\]\) by postgate\.test" \
+	"privacy mode off again: Postfix's own field as before"
+
+# 60-61: a From domain without an active DKIM key is signed as the return-path domain.
 ctl dns-records >>"$HARNESS_DIR/records.zone"
 harness_sql "UPDATE domain_dkim_keys SET state = 'retired' WHERE domain_id = (SELECT id FROM domains WHERE name = 'example.com')"
 settle
@@ -230,7 +271,7 @@ is "$(verify_py "$f")" "pass a=rsa-sha256 d=rp.postgate.test" \
 	"without a domain key the message is signed by the return-path domain (and verifies)"
 like "$(verify_pl "$f")" '^pass a=rsa-sha256' "Mail::DKIM verifies the return-path signature too"
 
-# 54-56: the milter asked only for what it uses, and logged each message.
+# 62-64: the milter asked only for what it uses, and logged each message.
 check "the milter logs each message with its token" grep -q "token $token" "$HARNESS_DIR/milter.log"
 like "$(postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" -h smtpd_milters)" '^unix:postgate/milter$' \
 	"Postfix reaches the milter by a path relative to its queue directory"

@@ -5,6 +5,7 @@
 # implicit TLS on the smtps service and TLS required on submission (swaks), a certificate
 # that is expired or does not match its key refused, `postfix check` reporting an expired
 # one, a foreign service never taken over, and --off giving main.cf and master.cf back.
+# Privacy mode's header_checks still find Postfix's Received field with TLS's comments in it.
 #
 # Must never: pass a TLS assertion on a connection that did not negotiate TLS.
 
@@ -16,10 +17,11 @@ command -v openssl >/dev/null || skip_all "openssl missing: run 'packaging/insta
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 19
+plan 22
 
 ctl() { status=0; out=$($HARNESS_CTL "$@" 2>&1) || status=$?; }
 pc() { postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" "$@"; }
+run_id=$(instance_random_hex 4)
 dir=$HARNESS_DIR/tls
 mkdir -p "$dir"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 30 \
@@ -86,7 +88,24 @@ send() { # PORT [swaks TLS options...]
 	timeout 60 swaks --server "127.0.0.1:$port" --auth PLAIN --auth-user acme/mail --auth-password "$key" \
 		--from app@example.com --to someone@example.net --h-From "App <app@example.com>" "$@" 2>&1 || true
 }
-like "$(send "$INSTANCE_SMTP_PORT" --tls)" '250 2\.0\.0 Ok: queued' "STARTTLS then AUTH on the SMTP port: accepted"
+like "$(send "$INSTANCE_SMTP_PORT" --tls --h-Subject "tls public $run_id")" '250 2\.0\.0 Ok: queued' "STARTTLS then AUTH on the SMTP port: accepted"
+# Privacy mode with smtpd_tls_received_header's comments in Postfix's Received field.
+received() { # SUBJECT: the delivered copy's Received fields other than the sink's, unfolded
+	local f
+	harness_wait_for 30 instance_sink_find "$1" >/dev/null || true
+	f=$(instance_sink_find "$1") || f=/dev/null
+	perl -0777 -ne 's/\r//g; ($h) = split /\n\n/, $_, 2; $h =~ s/\n[ \t]+/ /g; print grep { /^Received:/ && !/\(smtp-sink\)/ } map { "$_\n" } split /\n/, $h' "$f"
+}
+r=$(received "tls public $run_id")
+like "$r" '^Received: from [^ ]+ \(localhost \[127\.0\.0\.1\]\) \(using TLSv1\.[23] with cipher .*\) by postgate\.test \(Postfix\) with ESMTPSA id ' \
+	"Postfix's Received field says how TLS was used ..."
+unlike "$r" 'Authenticated sender|acme/mail' "... and names no login"
+ctl server set acme/mail privacy_mode true
+sleep 2.1
+send "$INSTANCE_SMTP_PORT" --tls --h-Subject "tls private $run_id" >/dev/null
+like "$(received "tls private $run_id")" '^Received: by postgate\.test \(Postfix\) with ESMTPSA id [0-9A-Za-z]+ for <someone@example\.net>; ' \
+	"with privacy mode the same field names this host only"
+ctl server set acme/mail privacy_mode false
 unlike "$(send "$INSTANCE_SMTP_PORT")" '235 2\.7\.0 Authentication successful' "without TLS no AUTH is offered (no password in the clear)"
 like "$(send "$smtps" --tlsc)" '250 2\.0\.0 Ok: queued' "AUTH over implicit TLS on smtps: accepted"
 like "$(timeout 30 swaks --server "127.0.0.1:$submission" --from app@example.com --to someone@example.net 2>&1 || true)" \

@@ -1,5 +1,5 @@
 // servers.js -- an organization's mail servers: the list, creating one, a server's
-// settings (mode, send limit, retention, spam thresholds, allow_sender, suspension) and
+// settings (mode, send limit, retention, spam thresholds, allow_sender, privacy mode, suspension) and
 // deleting it (organization admins, its permalink typed out).
 //
 // Contract: doc/api.md "Servers". A PATCH is applied whole or not at all, so the form
@@ -74,6 +74,7 @@ function settingFields(s, admin) {
         { name: 'mode', label: t('server.mode'), type: 'select', options: modeOptions(), value: s.mode, hint: t('server.mode_hint') },
         num('send_limit', { nullable: true, min: 0, step: 1 }),
         { name: 'allow_sender', label: t('server.allow_sender'), type: 'checkbox', value: s.allow_sender, hint: t('server.allow_sender_hint') },
+        { name: 'privacy_mode', label: t('server.privacy_mode'), type: 'checkbox', value: s.privacy_mode, hint: t('server.privacy_mode_hint') },
         num('spam_threshold', { step: 0.01, min: 0 }),
         num('spam_failure_threshold', { step: 0.01, min: 0 }),
         num('outbound_spam_threshold', { nullable: true, step: 0.01, min: 0 }),

@@ -1,15 +1,17 @@
 #!/usr/bin/python3
-"""sendmail-smtp.py -- a sendmail(1) stand-in for domainmail.t: takes `-i -f SENDER -- RCPT...`
-and a message on standard input, as postgate's system mailer runs sendmail, and hands it
-to the private Postfix over SMTP (127.0.0.1:$SENDMAIL_SMTP_PORT).
+"""sendmail-smtp.py -- a sendmail(1) stand-in for a private Postfix instance (the tests'
+and the demo's): takes `-i -f SENDER -- RCPT...` and a message on standard input, as
+postgate's system mailer (sysmail.sendmail_path) runs sendmail, and hands it over SMTP to
+the instance's loopback service for local mail (instance.sh's instance_sysmail_service,
+127.0.0.1:$SENDMAIL_SMTP_PORT).
 
 Why not Postfix's own sendmail: it queues through the set-group-ID postdrop, which takes an
-alternate configuration directory (the test's private Postfix) from an unprivileged user
-only when the system's /etc/postfix/main.cf lists it, and a test must not change that file.
-Everything from Postfix's smtpd on is the real path.
+alternate configuration directory (the private Postfix) from an unprivileged user only when
+the system's /etc/postfix/main.cf lists it, and neither a test nor the demo may change that
+file. Everything from Postfix's smtpd on is the real path.
 
-Each run appends its arguments as one JSON line to $SENDMAIL_LOG. When the file
-$SENDMAIL_FAIL exists it exits 75 (EX_TEMPFAIL) without sending, as sendmail does when
+When $SENDMAIL_LOG is set, each run appends its arguments to it as one JSON line. When the
+file $SENDMAIL_FAIL exists it exits 75 (EX_TEMPFAIL) without sending, as sendmail does when
 the queue cannot be written. Exit codes: 0 sent, 64 usage, 75 a 4xx or no answer, 69 a 5xx.
 Standard library only.
 """
@@ -21,8 +23,9 @@ import sys
 
 def main():
     args = sys.argv[1:]
-    with open(os.environ["SENDMAIL_LOG"], "a", encoding="utf-8") as log:
-        log.write(json.dumps(args) + "\n")
+    if os.environ.get("SENDMAIL_LOG"):
+        with open(os.environ["SENDMAIL_LOG"], "a", encoding="utf-8") as log:
+            log.write(json.dumps(args) + "\n")
     if os.path.exists(os.environ.get("SENDMAIL_FAIL", "/nonexistent")):
         print("sendmail-smtp: fatal: the queue cannot be written (test)", file=sys.stderr)
         return 75
