@@ -1,6 +1,7 @@
 /*
  * recorder.c -- write-behind for clicks and loads: request threads append each to the
- * spool file (spool.c: a write(), so a crash of the tracker loses nothing answered)
+ * spool file (spool.c: in the page cache before the answer, so a crash of the tracker
+ * loses nothing answered)
  * and to an in-memory queue (never waiting for MariaDB); one thread writes the queue
  * every tracker.flush_interval_ms in transactions of up to BATCH_SIZE items, each item
  * with its message timestamp and webhook event (tracking_record) and how far its spool
@@ -86,6 +87,7 @@ add_replayed(RECORDER_ITEM *item)
 void
 recorder_add(RECORDER_ITEM *item)
 {
+    BUF *record = spool_enabled() ? spool_record(item) : NULL;
     double now;
 
     item->next = NULL;
@@ -100,10 +102,11 @@ recorder_add(RECORDER_ITEM *item)
         }
         pthread_mutex_unlock(&rec.lock);
         recorder_item_free(item);
+        buf_free(record);
         return;
     }
-    if (spool_enabled())
-        spool_append(item);
+    if (record)
+        spool_append(item, record);
     if (rec.tail)
         rec.tail->next = item;
     else
@@ -112,6 +115,7 @@ recorder_add(RECORDER_ITEM *item)
     rec.count++;
     rec.queued++;
     pthread_mutex_unlock(&rec.lock);
+    buf_free(record);
 }
 
 /* Puts a list of unwritten items back at the front of the queue (lock held). */

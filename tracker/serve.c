@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@
 #define CACHE_ENTRIES 200000
 #define CONNECTION_LIMIT 8192
 #define CONNECTION_TIMEOUT 30
+/* libmicrohttpd's memory per connection (request line, headers, the answer's header):
+ * it clears the unused part of it after every request, so its default of 32 KiB costs a
+ * 32 KiB memset per request; a tracking request's headers take 1-2 KiB, and a request
+ * whose headers do not fit gets 431. */
+#define CONNECTION_MEMORY 16384
 #define MAX_TOKEN 64
 #define MAX_USER_AGENT 512
 
@@ -59,9 +65,10 @@ struct serve {
     struct MHD_Daemon *daemon;
     TTLCACHE *links, *pixels;
     struct MHD_Response *pixel, *hello, *not_found, *not_tracking, *unavailable, *bad_src;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;               /* for idle only */
     pthread_cond_t idle;
-    unsigned active;
+    atomic_uint active;                 /* requests in flight: no lock per request */
+    atomic_int draining;                /* serve_stop() waits on idle */
 };
 
 /* A 1x1 transparent GIF. */
@@ -404,9 +411,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
          * request is in keeps the connection alive (libmicrohttpd closes a connection
          * whose answer came before the end of its request). */
         *con_cls = srv;
-        pthread_mutex_lock(&srv->lock);
-        srv->active++;
-        pthread_mutex_unlock(&srv->lock);
+        atomic_fetch_add(&srv->active, 1);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -430,10 +435,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Re
     if (*con_cls == NULL)
         return;
     *con_cls = NULL;
-    pthread_mutex_lock(&srv->lock);
-    if (--srv->active == 0)
+    /* The lock only for the last request of a drain: serve_stop() sets draining before it
+     * reads active (both sequentially consistent), so one of the two sees the other. */
+    if (atomic_fetch_sub(&srv->active, 1) == 1 && atomic_load(&srv->draining)) {
+        pthread_mutex_lock(&srv->lock);
         pthread_cond_broadcast(&srv->idle);
-    pthread_mutex_unlock(&srv->lock);
+        pthread_mutex_unlock(&srv->lock);
+    }
 }
 
 static void
@@ -464,6 +472,7 @@ serve_start(SERVE *srv, int listen_fd, char **error_r)
                                    MHD_OPTION_THREAD_POOL_SIZE, threads,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
@@ -486,11 +495,12 @@ serve_stop(SERVE *srv, int drain_seconds)
         close(fd);
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += drain_seconds;
+    atomic_store(&srv->draining, 1);
     pthread_mutex_lock(&srv->lock);
-    while (srv->active > 0 && pthread_cond_timedwait(&srv->idle, &srv->lock, &deadline) != ETIMEDOUT)
+    while (atomic_load(&srv->active) > 0 && pthread_cond_timedwait(&srv->idle, &srv->lock, &deadline) != ETIMEDOUT)
         ;
-    if (srv->active > 0)
-        msg_warn("%u request(s) still busy after %d s; stopping anyway", srv->active, drain_seconds);
+    if (atomic_load(&srv->active) > 0)
+        msg_warn("%u request(s) still busy after %d s; stopping anyway", atomic_load(&srv->active), drain_seconds);
     pthread_mutex_unlock(&srv->lock);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;

@@ -11,6 +11,7 @@
 #include "mail/conf.h"
 #include "mail/dbpool.h"
 #include "mail/tracking.h"
+#include "util/buf.h"
 
 /* serve.c: the libmicrohttpd server. cfg_holder readers take their own reference. */
 typedef struct serve SERVE;
@@ -67,10 +68,13 @@ int spool_enabled(void);
 /* Hands every record earlier runs left to add, in order, and starts this run's first
  * file. Returns the number of records. */
 size_t spool_start(void (*add)(RECORDER_ITEM *));
-/* Appends it, setting it->seg and it->seq; -1 when that failed (logged: it->seg stays
- * NULL, memory only). With the recorder's lock held, so the spool and the queue share
- * one order. */
-int spool_append(RECORDER_ITEM *it);
+/* The record of it without its SEQ (the line's other fields and its LF), built before
+ * taking the recorder's lock so that formatting does not hold up other threads. */
+BUF *spool_record(const RECORDER_ITEM *it);
+/* Appends it (SEQ and record, as one line), setting it->seg and it->seq; -1 when that
+ * failed (logged: it->seg stays NULL, memory only). With the recorder's lock held, so the
+ * spool and the queue share one order. */
+int spool_append(RECORDER_ITEM *it, const BUF *record);
 /* Starts a new file when the current one has records; returns the old one for
  * spool_sync() (NULL when there is none). With the recorder's lock held. */
 SPOOL_SEG *spool_rotate(void);

@@ -71,8 +71,8 @@ typedef struct session {
     size_t inlen;
     char mail_from[INBOUND_MAX_ADDRESS + 1];
     int have_mail;
-    RCPT *rcpts;
-    size_t nrcpts;
+    RCPT *rcpts;                /* grown as RCPTs come, up to LMTP_MAX_RCPTS: a RCPT is */
+    size_t nrcpts, cap;         /* ~1 KiB, and most transactions have one */
 } SESSION;
 
 /* ---------------------------------------------------------------- I/O */
@@ -463,6 +463,12 @@ do_rcpt(SESSION *s, const char *arg)
         say(s, "452 4.5.3 Too many recipients");
         return;
     }
+    if (s->nrcpts == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 4;
+        if (s->cap > LMTP_MAX_RCPTS)
+            s->cap = LMTP_MAX_RCPTS;
+        s->rcpts = mem_realloc(s->rcpts, s->cap * sizeof(*s->rcpts));
+    }
     r = &s->rcpts[s->nrcpts];
     memset(r, 0, sizeof(*r));
     cfg = conf_holder_get(&s->srv->env->conf);
@@ -664,7 +670,6 @@ accept_thread(void *arg)
         s->srv = srv;
         s->fd = fd;
         s->id = ++srv->next_id;
-        s->rcpts = mem_zalloc(LMTP_MAX_RCPTS * sizeof(*s->rcpts));
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&tid, &attr, session_thread, s) != 0) {

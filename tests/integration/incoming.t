@@ -18,7 +18,7 @@ set -euo pipefail
 harness_setup mariadb sink postfix
 harness_start_postgate
 harness_start_worker
-plan 24
+plan 25
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -91,6 +91,15 @@ subject="wild $run_id"
 send "$subject" whoever@any.postgate.test >/dev/null
 harness_wait_for 30 stored "$subject" whoever@any.postgate.test || true
 is "$(row "$subject" whoever@any.postgate.test)" "Processed incoming $(route_id '*') -" "the * route takes any local part"
+# One transaction with more recipients than the worker's first recipient table holds (it grows).
+subject="many $run_id"
+many=()
+for i in $(seq 1 11); do many+=("r$i@any.postgate.test"); done
+send "$subject" "${many[@]}" >/dev/null
+all_stored() { [ "$(harness_sql "SELECT COUNT(*) FROM messages WHERE subject = '$subject' AND status = 'Processed'")" = 11 ]; }
+harness_wait_for 30 all_stored || true
+is "$(harness_sql "SELECT COUNT(DISTINCT rcpt_to) FROM messages WHERE subject = '$subject' AND status = 'Processed'")" 11 \
+	"a message for 11 recipients is stored once for each"
 
 subject="token $run_id"
 send "$subject" Tok3nAbc@routes.postgate.test >/dev/null

@@ -68,6 +68,17 @@ item(TRACKING_KIND kind, const char *url, const char *ua, double time)
     return it;
 }
 
+/* As recorder_add() does: the record built first, then appended. */
+static int
+append(RECORDER_ITEM *it)
+{
+    BUF *record = spool_record(it);
+    int ret = spool_append(it, record);
+
+    buf_free(record);
+    return ret;
+}
+
 static size_t
 spool_files(const char *dir)
 {
@@ -97,15 +108,15 @@ START_TEST(replay_after_a_crash)
 
     ck_assert_int_eq(spool_open(dir, me(), &error), 0);
     ck_assert_uint_eq(spool_start(collect), 0);
-    ck_assert_int_eq(spool_append(a), 0);
-    ck_assert_int_eq(spool_append(b), 0);
+    ck_assert_int_eq(append(a), 0);
+    ck_assert_int_eq(append(b), 0);
     ck_assert_uint_eq(a->seq, 1);
     ck_assert_uint_eq(b->seq, 2);
     snprintf(key, sizeof(key), "%s", spool_key(a->seg));
     old = spool_rotate();
     ck_assert_ptr_nonnull(old);
     spool_sync(old);
-    ck_assert_int_eq(spool_append(c), 0);
+    ck_assert_int_eq(append(c), 0);
     ck_assert_ptr_ne(c->seg, a->seg);
     ck_assert_uint_eq(spool_files(dir), 2);
     /* A crash: nothing released, the files stay. Plus a broken line and a cut-off one. */
@@ -175,6 +186,71 @@ START_TEST(replay_after_a_crash)
 }
 END_TEST
 
+/* The line as the format says (the fields after SEQ), the time with six decimals. */
+START_TEST(record_format)
+{
+    RECORDER_ITEM *a = item(TRACKING_CLICK, "https://x.example/a%b c", "UA", 1700000000.123456),
+        *b = item(TRACKING_LOAD, NULL, NULL, 1700000002), *c = item(TRACKING_LOAD, NULL, NULL, 1700000002.9999996);
+    BUF *r = spool_record(a);
+
+    ck_assert_str_eq(buf_cstr(r), "\tc\t3\t42\t7\t1700000000.123456\thttps://x.example/a%25b%20c\tLinkTok\t-"
+                     "\t198.51.100.7\tUA\n");
+    buf_free(r);
+    r = spool_record(b);
+    ck_assert_str_eq(buf_cstr(r), "\tl\t3\t0\t0\t1700000002.000000\t-\tMsgTok\tsrv-tok\t198.51.100.7\t-\n");
+    buf_free(r);
+    r = spool_record(c);
+    ck_assert_str_eq(buf_cstr(r), "\tl\t3\t0\t0\t1700000003.000000\t-\tMsgTok\tsrv-tok\t198.51.100.7\t-\n");
+    buf_free(r);
+    recorder_item_free(a);
+    recorder_item_free(b);
+    recorder_item_free(c);
+}
+END_TEST
+
+static size_t nreplayed;
+
+static void
+count_and_free(RECORDER_ITEM *it)
+{
+    ck_assert_uint_eq(it->seq, nreplayed + 1);
+    nreplayed++;
+    recorder_item_free(it);
+}
+
+/* More records than a mapped window holds, several times over: the window moves (the
+ * record that does not fit goes in with pwritev), the order is kept, and a crash (no
+ * clean close: the file keeps its allocation, NUL bytes after the last record) loses
+ * none. */
+START_TEST(past_the_window)
+{
+    char *dir = unit_tmpdir(), *error = NULL;
+    RECORDER_ITEM *it = item(TRACKING_CLICK, "https://shop.example.com/item?id=7&ref=mail", "Mozilla/5.0", 1700000000.5);
+    size_t n = 0;
+    off_t bytes = 0;
+
+    ck_assert_int_eq(spool_open(dir, me(), &error), 0);
+    ck_assert_uint_eq(spool_start(collect), 0);
+    while (bytes < (off_t) (9u << 20)) {
+        BUF *r = spool_record(it);
+
+        ck_assert_int_eq(spool_append(it, r), 0);
+        bytes += (off_t) buf_len(r) + 8;
+        buf_free(r);
+        n++;
+    }
+    spool_free();
+    ck_assert_int_eq(spool_open(dir, me(), &error), 0);
+    nreplayed = 0;
+    ck_assert_uint_eq(spool_start(count_and_free), n);
+    ck_assert_uint_eq(nreplayed, n);
+    spool_free();
+    recorder_item_free(it);
+    unit_rmtree(dir);
+    mem_free(dir);
+}
+END_TEST
+
 START_TEST(one_tracker_per_directory)
 {
     char *dir = unit_tmpdir(), *error = NULL;
@@ -205,6 +281,8 @@ main(void)
     TCase *tc = tcase_create("spool");
 
     tcase_add_test(tc, replay_after_a_crash);
+    tcase_add_test(tc, record_format);
+    tcase_add_test(tc, past_the_window);
     tcase_add_test(tc, one_tracker_per_directory);
     suite_add_tcase(s, tc);
     return unit_run(s);
