@@ -15,7 +15,6 @@
 
 static WORKER_ENV env;
 static LMTP_SERVER server;
-static RCPT *rcpts;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -31,7 +30,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     conf_unref(cfg);
     address_init();
     server.env = &env;
-    rcpts = mem_zalloc(LMTP_MAX_RCPTS * sizeof(*rcpts));
     return 0;
 }
 
@@ -50,11 +48,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s->srv = &server;
     s->fd = fd;
     s->id = 1;
-    s->rcpts = rcpts;
     if (data[0] & 1) {
-        RCPT *r = &s->rcpts[0];
+        RCPT *r;
 
-        memset(r, 0, sizeof(*r));
+        /* As do_rcpt() grows it: the session owns its recipient table. */
+        s->cap = 4;
+        s->rcpts = mem_zalloc(s->cap * sizeof(*s->rcpts));
+        r = &s->rcpts[0];
         s->have_mail = 1;
         snprintf(s->mail_from, sizeof(s->mail_from), "%s", data[0] & 4 ? "" : "sender@example.org");
         snprintf(r->address, sizeof(r->address), "rcpt@example.com");
@@ -68,6 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s->nrcpts = 1;
     }
     serve(s);
+    mem_free(s->rcpts);
     mem_free(s);
     fuzz_close(fd, peer);
     return 0;
