@@ -100,6 +100,9 @@ typedef struct req_state {
     int form_bad;
     int answered;
     unsigned status;
+    int in_handler;             /* the handler runs: its answer is held in held */
+    struct MHD_Response *held;  /* the handler's answer, queued when it returns */
+    int again;                  /* http_request_again(): drop the answer, run the handler again */
     unsigned long long credential_id;
     unsigned long long user_id;
 } REQ;
@@ -124,14 +127,22 @@ responses_init(void)
     }
 }
 
+/* Hands resp (destroyed here) to libmicrohttpd and counts it. */
+static void
+send_reply(REQ *r, unsigned status, struct MHD_Response *resp)
+{
+    pthread_once(&responses_once, responses_init);
+    if (status >= 200 && status < 600)
+        metrics_inc(responses[status / 100]);
+    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
+    MHD_destroy_response(resp);
+}
+
 static void
 queue_reply(REQ *r, unsigned status, struct MHD_Response *resp, const char *content_type, const char *allow)
 {
     int own_cache_control = 0;
-
-    pthread_once(&responses_once, responses_init);
-    if (status >= 200 && status < 600)
-        metrics_inc(responses[status / 100]);
 
     if (resp == NULL) {
         msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);
@@ -150,9 +161,11 @@ queue_reply(REQ *r, unsigned status, struct MHD_Response *resp, const char *cont
     for (size_t i = 0; i < r->nheaders; i++)
         if (MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]) != MHD_YES)
             msg_error("%s %s: cannot add header %s to the answer", r->method, r->path, r->headers[i][0]);
-    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
-        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
-    MHD_destroy_response(resp);
+    if (r->in_handler) {
+        r->held = resp;         /* queued when the handler returns, unless it runs again */
+        return;
+    }
+    send_reply(r, status, resp);
 }
 
 static void
@@ -299,6 +312,12 @@ const char *
 http_cookie(HTTP_REQUEST *req, const char *name)
 {
     return MHD_lookup_connection_value(((REQ *) req)->conn, MHD_COOKIE_KIND, name);
+}
+
+void
+http_request_again(HTTP_REQUEST *req)
+{
+    ((REQ *) req)->again = 1;
 }
 
 void
@@ -450,6 +469,8 @@ req_free(REQ *r)
 
     if (r->pp)
         MHD_destroy_post_processor(r->pp);
+    if (r->held)
+        MHD_destroy_response(r->held);
     for (size_t i = 0; i < r->nfields; i++) {
         mem_free(r->fields[i].name);
         buf_free(r->fields[i].value);
@@ -586,6 +607,32 @@ upload(REQ *r, const char *data, size_t size)
         r->form_bad = 1;
 }
 
+/* Drops what the handler answered and the headers it added, before it runs again. */
+static void
+forget_answer(REQ *r)
+{
+    if (r->held)
+        MHD_destroy_response(r->held);
+    r->held = NULL;
+    r->answered = 0;
+    r->status = 0;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        mem_free(r->headers[i][0]);
+        mem_free(r->headers[i][1]);
+    }
+    r->nheaders = 0;
+}
+
+/* A pause before running a handler again: random, growing (1 to 10, 20, 40 ms). */
+static void
+again_backoff(int attempt)
+{
+    unsigned ms = 1 + arc4random_uniform(5u << (attempt < 4 ? attempt : 4));
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long) ms * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
 static void
 final_call(REQ *r)
 {
@@ -602,7 +649,24 @@ final_call(REQ *r)
     r->pub.form_ok = r->pub.is_form && !r->form_bad;
     r->pub.body = buf_data(r->body);
     r->pub.body_len = buf_len(r->body);
-    r->route->handler(&r->pub, r->route->arg);
+    for (int attempt = 1;; attempt++) {
+        r->again = 0;
+        r->in_handler = 1;
+        r->route->handler(&r->pub, r->route->arg);
+        r->in_handler = 0;
+        if (!r->again || attempt == HTTP_HANDLER_ATTEMPTS)
+            break;
+        msg_info("%s %s: lost a database conflict before anything took effect; running it again (attempt %d of %d)",
+                 r->method, r->path, attempt + 1, HTTP_HANDLER_ATTEMPTS);
+        forget_answer(r);
+        again_backoff(attempt);
+    }
+    if (r->held) {
+        struct MHD_Response *resp = r->held;
+
+        r->held = NULL;
+        send_reply(r, r->status, resp);
+    }
     if (!r->answered) {
         msg_error("%s %s: the handler gave no answer", r->method, r->path);
         reply_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, error_body("InternalError", "No answer was produced."), NULL);

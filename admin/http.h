@@ -85,6 +85,13 @@ void http_server_set_config(HTTP_SERVER *srv, PGCONF *cfg);
 int http_server_stop(HTTP_SERVER *srv, int drain_seconds);
 void http_server_free(HTTP_SERVER *srv);
 
+/* The handler lost a database conflict before anything it did took effect (nothing
+ * committed, nothing written outside a transaction): when it returns, its answer and the
+ * headers it added are dropped and it runs again, after a short random pause, up to
+ * HTTP_HANDLER_ATTEMPTS runs in all; the last run's answer stands. A handler's answer is
+ * held until it returns, so it is never half sent. */
+#define HTTP_HANDLER_ATTEMPTS 4
+void http_request_again(HTTP_REQUEST *req);
 /* A request header (case-insensitive name) or NULL. */
 const char *http_header(HTTP_REQUEST *req, const char *name);
 /* A field of a form body (the last value when repeated) or NULL; *len_r its length. */

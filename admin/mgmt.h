@@ -53,6 +53,7 @@ typedef struct mgmt_call {
     const char *password_rule;  /* a new password refused by the policy: its rule's name */
     const char *password_reason;        /* ... and its sentence (both the policy's) */
     int in_txn;
+    unsigned long long db_changes;  /* db_changes(db) when the call opened */
     /* An organization's own objects (…/organizations/{org}/domains, not a server's): the
      * organization, set by mgmt_load_owner(); 0 on a server's paths. */
     unsigned long long owner_org_id;

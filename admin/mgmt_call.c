@@ -53,10 +53,15 @@ mgmt_reply_invalid(MGMT_CALL *c)
     http_reply_json(c->req, MHD_HTTP_BAD_REQUEST, body);
 }
 
-/* A database failure: 503 when retrying may help, else 500. */
+/* A database failure: 503 when retrying may help, else 500. A conflict lost before the
+ * call changed anything (Galera certification, an InnoDB deadlock) runs the whole call
+ * again instead (http_request_again): the 503 is the answer only when the runs are used up. */
 void
 mgmt_reply_db(MGMT_CALL *c, const char *what, int ret)
 {
+    if (ret == DB_ERR_TEMP && c->db && db_errno(c->db) == DB_ER_LOCK_DEADLOCK
+        && db_changes(c->db) == c->db_changes)
+        http_request_again(c->req);
     if (ret == DB_ERR_TEMP) {
         msg_warn("%s %s: %s: %s", c->req->method, c->req->path, what, db_error(c->db));
         mgmt_reply_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "TemporaryFailure",
@@ -174,6 +179,8 @@ mgmt_call_open(MGMT_CALL *c, HTTP_REQUEST *req, MGMT_V2 *m)
     c->m = m;
     c->errors = json_object();
     c->db = dbpool_get(c->m->pool);
+    if (c->db)
+        c->db_changes = db_changes(c->db);
 }
 
 /* mgmt_call_open(), then the principal and (MGMT_NEED_BODY) the JSON body. 0 to go on, -1

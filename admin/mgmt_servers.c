@@ -384,14 +384,10 @@ mgmt_v2_server_delete(HTTP_REQUEST *req, void *arg)
         goto out;
     if (!admin_only(&c, &o))
         goto out;
-    if (mgmt_txn_begin(&c) < 0)
-        goto out;
     if ((ret = server_delete(c.db, id)) < 0) {
         mgmt_reply_db(&c, "server delete", ret);
         goto out;
     }
-    if (mgmt_txn_commit(&c) < 0)
-        goto out;
     msg_info("user %llu: deleted server %s/%s; its data goes in the background", c.p.user_id, http_path_arg(req, 0),
              http_path_arg(req, 1));
     mgmt_reply_ok(&c, MHD_HTTP_OK, json_pack("{s:O, s:b}", "uuid", json_object_get(server, "uuid"), "deleted", 1));

@@ -129,12 +129,11 @@ server_cmd(DB *db, int argc, char **argv)
         if ((status = ctl_find_server(db, argv[2], &server)) != EX_OK)
             return status;
         /* Marked and its domains released together, or neither. */
-        if ((ret = db_begin(db)) >= 0 && (ret = server_delete(db, server.id)) >= 0 && (ret = db_commit(db)) >= 0) {
+        if ((ret = server_delete(db, server.id)) >= 0) {
             printf("deleted server %s; postgate-worker removes its messages and settings in the background\n",
                    argv[2]);
             return EX_OK;
         }
-        db_rollback(db);
         msg_error("server delete: %s", db_error(db));
         return ctl_db_status(ret);
     }

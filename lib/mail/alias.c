@@ -28,19 +28,52 @@ destination_normalize(const char *in)
     return out;
 }
 
+/* alias_create()'s statements, run whole again when they lose a conflict (db_transaction). */
+struct create_txn {
+    unsigned long long domain_id;
+    const char *local_part;
+    char *const *destinations;
+    size_t n;
+    const char *uuid;
+    int taken;                  /* out: the name is a mailbox or an alias already */
+};
+
 static int
-failed(DB *db, int ret, char **error_r)
+create_txn(DB *db, void *arg)
 {
-    *error_r = buf_asprintf("%s", db_error(db));
-    db_rollback(db);
-    return ret;
+    struct create_txn *t = arg;
+    unsigned long long id;
+    int ret;
+
+    t->taken = 0;
+    ret = db_exec(db, "INSERT INTO aliases (uuid, domain_id, local_part) SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS "
+                  "(SELECT 1 FROM mailboxes WHERE domain_id = ? AND local_part = ?)",
+                  DB_ARGS(DB_STR(t->uuid), DB_UINT(t->domain_id), DB_STR(t->local_part), DB_UINT(t->domain_id),
+                          DB_STR(t->local_part)));
+    if (ret == 0 || (ret < 0 && db_errno(db) == DB_ER_DUP_ENTRY)) {
+        t->taken = 1;
+        return DB_ERR_PERM;
+    }
+    if (ret < 0)
+        return ret;
+    id = db_insert_id(db);
+    for (size_t i = 0; i < t->n; i++) {
+        char *d = destination_normalize(t->destinations[i]);
+
+        ret = db_exec(db, "INSERT IGNORE INTO alias_destinations (alias_id, address) VALUES (?, ?)",
+                      DB_ARGS(DB_UINT(id), DB_STR(d)));
+        mem_free(d);
+        if (ret < 0)
+            return ret;
+    }
+    return 1;
 }
 
 int
 alias_create(DB *db, unsigned long long domain_id, const char *local_part, char *const *destinations,
              size_t n, char uuid_r[37], char **error_r)
 {
-    unsigned long long id;
+    struct create_txn t = {.domain_id = domain_id, .local_part = local_part, .destinations = destinations, .n = n};
     int ret;
 
     *error_r = NULL;
@@ -61,32 +94,16 @@ alias_create(DB *db, unsigned long long domain_id, const char *local_part, char 
         *error_r = mem_strdup("random number generator failed");
         return DB_ERR_PERM;
     }
-    if ((ret = db_begin(db)) < 0)
-        return failed(db, ret, error_r);
-    ret = db_exec(db, "INSERT INTO aliases (uuid, domain_id, local_part) SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS "
-                  "(SELECT 1 FROM mailboxes WHERE domain_id = ? AND local_part = ?)",
-                  DB_ARGS(DB_STR(uuid_r), DB_UINT(domain_id), DB_STR(local_part), DB_UINT(domain_id),
-                          DB_STR(local_part)));
-    if (ret <= 0) {
-        if (ret == 0 || db_errno(db) == DB_ER_DUP_ENTRY) {
-            db_rollback(db);
-            *error_r = buf_asprintf("%s is a mailbox or an alias already", local_part);
-            return 0;
-        }
-        return failed(db, ret, error_r);
+    t.uuid = uuid_r;
+    ret = db_transaction(db, create_txn, &t);
+    if (t.taken) {
+        *error_r = buf_asprintf("%s is a mailbox or an alias already", local_part);
+        return 0;
     }
-    id = db_insert_id(db);
-    for (size_t i = 0; i < n; i++) {
-        char *d = destination_normalize(destinations[i]);
-
-        ret = db_exec(db, "INSERT IGNORE INTO alias_destinations (alias_id, address) VALUES (?, ?)",
-                      DB_ARGS(DB_UINT(id), DB_STR(d)));
-        mem_free(d);
-        if (ret < 0)
-            return failed(db, ret, error_r);
+    if (ret < 0) {
+        *error_r = buf_asprintf("%s", db_error(db));
+        return ret;
     }
-    if ((ret = db_commit(db)) < 0)
-        return failed(db, ret, error_r);
     return 1;
 }
 

@@ -42,6 +42,7 @@ struct db {
     unsigned err;
     char error[512];
     unsigned long long insert_id;
+    unsigned long long changes;     /* db_changes() */
     struct stmt_slot cache[DB_STMT_CACHE];
     size_t cache_next;
 };
@@ -445,6 +446,8 @@ db_run(DB *db, const char *sql, const DB_PARAM *params, size_t nparams, DB_RESUL
 
             db->insert_id = mysql_stmt_insert_id(stmt);
             ret = affected == (my_ulonglong) -1 ? 0 : (int) affected;
+            if (ret > 0 && !db->in_txn)
+                db->changes++;
         }
         mem_free(bind);
         mem_free(is_null);
@@ -486,6 +489,12 @@ unsigned long long
 db_insert_id(const DB *db)
 {
     return db->insert_id;
+}
+
+unsigned long long
+db_changes(const DB *db)
+{
+    return db->changes;
 }
 
 /* A constant statement outside the prepared-statement path. */
@@ -534,6 +543,8 @@ db_commit(DB *db)
     }
     ret = db_simple(db, "COMMIT");
     db->in_txn = 0;
+    if (ret == 0)
+        db->changes++;
     return ret;
 }
 

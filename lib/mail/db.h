@@ -38,6 +38,8 @@
 #define DB_ER_DUP_ENTRY 1062
 #define DB_ER_BAD_DB 1049
 #define DB_ER_NO_SUCH_TABLE 1146
+/* A lost conflict: an InnoDB deadlock, or a Galera certification failure. */
+#define DB_ER_LOCK_DEADLOCK 1213
 
 typedef struct db DB;
 typedef struct db_result DB_RESULT;
@@ -112,6 +114,11 @@ int db_run_script(DB *db, const char *sql, size_t len, int *failed_stmt_r);
 
 const char *db_error(const DB *db);
 unsigned db_errno(const DB *db);
+/* How many times db has changed data so far: committed transactions and autocommit
+ * statements that changed rows. A caller that reads it before and after some work knows
+ * whether any of that work took effect (a request that lost a conflict before anything
+ * took effect may run again whole). */
+unsigned long long db_changes(const DB *db);
 /* 1 when MariaDB/Connector error number err is worth retrying later. */
 int db_errno_is_temporary(unsigned err);
 

@@ -93,13 +93,57 @@ add_key(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long doma
     return ret < 0 ? ret : 1;
 }
 
+/* domain_create()'s statements, run whole again when they lose a conflict (db_transaction). */
+struct create_txn {
+    const SEAL_KEY *seal;
+    const PGCONF *cfg;
+    const DOMAIN_CREATE_ARGS *args;
+    const char *name, *uuid, *vtoken;
+    unsigned long long id;      /* out */
+    int refused;                /* out: 0, or DOMAIN_CLAIMED / 1 (the owner has it) */
+    char **error_r;
+};
+
+static int
+create_txn(DB *db, void *arg)
+{
+    struct create_txn *t = arg;
+    const DOMAIN_CREATE_ARGS *args = t->args;
+    int ret;
+
+    mem_free(*t->error_r);
+    *t->error_r = NULL;
+    t->refused = 0;
+    ret = db_exec(db, "INSERT INTO domains (uuid, organization_id, server_id, name, verification_token, verified_at) "
+                  "VALUES (?, ?, ?, ?, ?, IF(?, UTC_TIMESTAMP(6), NULL))",
+                  DB_ARGS(DB_STR(t->uuid), args->org_id ? DB_UINT(args->org_id) : DB_NULL,
+                          args->server_id ? DB_UINT(args->server_id) : DB_NULL, DB_STR(t->name), DB_STR(t->vtoken),
+                          DB_INT(args->verified != 0)));
+    if (ret < 0) {
+        if (db_errno(db) == DB_ER_DUP_ENTRY && strstr(db_error(db), "uq_domains_verified_name") != NULL)
+            t->refused = DOMAIN_CLAIMED;
+        else if (db_errno(db) == DB_ER_DUP_ENTRY)
+            t->refused = 1;
+        return ret;
+    }
+    t->id = db_insert_id(db);
+    if ((ret = add_key(db, t->seal, t->cfg, t->id, DKIM_ALG_RSA_SHA256, -1, NULL, t->error_r)) < 0
+        || (args->ed25519 && (ret = add_key(db, t->seal, t->cfg, t->id, DKIM_ALG_ED25519_SHA256, -1, NULL,
+                                            t->error_r)) < 0))
+        return ret;
+    return 1;
+}
+
 int
 domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREATE_ARGS *args,
               unsigned long long *id_r, char **error_r)
 {
     char name[254], uuid[37], vtoken[33];
+    struct create_txn t = {.seal = seal, .cfg = cfg, .args = args, .name = name, .uuid = uuid, .vtoken = vtoken,
+                           .error_r = error_r};
     int ret;
 
+    *error_r = NULL;
     if ((args->server_id == 0) == (args->org_id == 0)) {
         *error_r = buf_asprintf("a domain belongs to either a server or an organization");
         return 0;
@@ -112,38 +156,19 @@ domain_create(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, const DOMAIN_CREA
         *error_r = buf_asprintf("random number generator failed");
         return DB_ERR_TEMP;
     }
-    if ((ret = db_begin(db)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
+    ret = db_transaction(db, create_txn, &t);
+    if (t.refused) {
+        mem_free(*error_r);
+        *error_r = t.refused == DOMAIN_CLAIMED ? buf_asprintf(DOMAIN_CLAIMED_TEXT, name)
+            : buf_asprintf("%s already exists for this owner", name);
+        return t.refused == DOMAIN_CLAIMED ? DOMAIN_CLAIMED : 0;
     }
-    ret = db_exec(db, "INSERT INTO domains (uuid, organization_id, server_id, name, verification_token, verified_at) "
-                  "VALUES (?, ?, ?, ?, ?, IF(?, UTC_TIMESTAMP(6), NULL))",
-                  DB_ARGS(DB_STR(uuid), args->org_id ? DB_UINT(args->org_id) : DB_NULL,
-                          args->server_id ? DB_UINT(args->server_id) : DB_NULL, DB_STR(name), DB_STR(vtoken),
-                          DB_INT(args->verified != 0)));
     if (ret < 0) {
-        if (db_errno(db) == DB_ER_DUP_ENTRY && strstr(db_error(db), "uq_domains_verified_name") != NULL) {
-            *error_r = buf_asprintf(DOMAIN_CLAIMED_TEXT, name);
-            ret = DOMAIN_CLAIMED;
-        } else if (db_errno(db) == DB_ER_DUP_ENTRY) {
-            *error_r = buf_asprintf("%s already exists for this owner", name);
-            ret = 0;
-        } else {
+        if (*error_r == NULL)
             *error_r = buf_asprintf("%s", db_error(db));
-        }
-        db_rollback(db);
         return ret;
     }
-    *id_r = db_insert_id(db);
-    if ((ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_RSA_SHA256, -1, NULL, error_r)) < 0
-        || (args->ed25519 && (ret = add_key(db, seal, cfg, *id_r, DKIM_ALG_ED25519_SHA256, -1, NULL, error_r)) < 0)) {
-        db_rollback(db);
-        return ret;
-    }
-    if ((ret = db_commit(db)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
-    }
+    *id_r = t.id;
     return 1;
 }
 
@@ -707,83 +732,110 @@ domain_dns_status_free(DOMAIN_DNS_STATUS *st)
 
 /* ---------------------------------------------------------------- DKIM rotation */
 
+/* domain_dkim_rotate()'s statements (db_transaction). 1 added, 0 refused (*error_r). */
+struct rotate_txn {
+    const SEAL_KEY *seal;
+    const PGCONF *cfg;
+    unsigned long long domain_id;
+    DKIM_ALG alg;
+    long delay;
+    char *selector_r;
+    int refused;                /* out: *error_r says why (the turn taken is rolled back) */
+    char **error_r;
+};
+
+static int
+rotate_txn(DB *db, void *arg)
+{
+    struct rotate_txn *t = arg;
+    const char *algname = t->alg == DKIM_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
+    DB_RESULT *res;
+    int ret;
+
+    mem_free(*t->error_r);
+    *t->error_r = NULL;
+    t->refused = 0;
+    /* The domain's turn serializes rotations of one domain, across Galera nodes too (turn.h). */
+    if ((ret = turn_take(db, TURN_DKIM_ROTATION, t->domain_id)) < 0)
+        return ret;
+    ret = db_query(db, &res, "SELECT (SELECT COUNT(*) FROM domain_dkim_keys WHERE domain_id = d.id AND algorithm = ? "
+                   "AND state = 'pending') FROM domains d WHERE d.id = ? FOR UPDATE",
+                   DB_ARGS(DB_STR(algname), DB_UINT(t->domain_id)));
+    if (ret <= 0 || strcmp(db_result_get(res, 0, 0), "0") != 0) {
+        if (ret >= 0) {
+            *t->error_r = ret == 0 ? buf_asprintf("no such domain")
+                : buf_asprintf("a new %s key is already waiting to sign; activate it first", algname);
+            t->refused = 1;
+        }
+        db_result_free(res);
+        return ret < 0 ? ret : DB_ERR_PERM;
+    }
+    db_result_free(res);
+    return add_key(db, t->seal, t->cfg, t->domain_id, t->alg, t->delay < 0 ? 0 : t->delay, t->selector_r, t->error_r);
+}
+
 int
 domain_dkim_rotate(DB *db, const SEAL_KEY *seal, const PGCONF *cfg, unsigned long long domain_id, DKIM_ALG alg,
                    long delay, char selector_r[64], char **error_r)
 {
-    const char *algname = alg == DKIM_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
-    DB_RESULT *res;
+    struct rotate_txn t = {.seal = seal, .cfg = cfg, .domain_id = domain_id, .alg = alg, .delay = delay,
+                           .selector_r = selector_r, .error_r = error_r};
     int ret;
 
-    if ((ret = db_begin(db)) < 0) {
+    *error_r = NULL;
+    ret = db_transaction(db, rotate_txn, &t);
+    if (t.refused)
+        return 0;
+    if (ret < 0 && *error_r == NULL)
         *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
-    }
-    /* The domain's turn serializes rotations of one domain, across Galera nodes too (turn.h). */
-    if ((ret = turn_take(db, TURN_DKIM_ROTATION, domain_id)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        db_rollback(db);
-        return ret;
-    }
-    ret = db_query(db, &res, "SELECT (SELECT COUNT(*) FROM domain_dkim_keys WHERE domain_id = d.id AND algorithm = ? "
-                   "AND state = 'pending') FROM domains d WHERE d.id = ? FOR UPDATE",
-                   DB_ARGS(DB_STR(algname), DB_UINT(domain_id)));
-    if (ret <= 0 || strcmp(db_result_get(res, 0, 0), "0") != 0) {
-        *error_r = ret < 0 ? buf_asprintf("%s", db_error(db))
-            : ret == 0 ? buf_asprintf("no such domain")
-            : buf_asprintf("a new %s key is already waiting to sign; activate it first", algname);
-        db_result_free(res);
-        db_rollback(db);
-        return ret < 0 ? ret : 0;
-    }
-    db_result_free(res);
-    if ((ret = add_key(db, seal, cfg, domain_id, alg, delay < 0 ? 0 : delay, selector_r, error_r)) < 0) {
-        db_rollback(db);
-        return ret;
-    }
-    if ((ret = db_commit(db)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
-    }
-    return 1;
+    return ret;
 }
 
-int
-domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r)
+/* domain_dkim_activate()'s statements (db_transaction). 1 done, 0 refused (*error_r). */
+struct activate_txn {
+    unsigned long long domain_id;
+    const char *selector;
+    char **error_r;
+};
+
+static int
+activate_txn(DB *db, void *arg)
 {
+    struct activate_txn *t = arg;
     DB_RESULT *res;
     int ret;
 
-    if ((ret = db_begin(db)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
-    }
+    mem_free(*t->error_r);
+    *t->error_r = NULL;
     ret = db_query(db, &res, "SELECT algorithm, state FROM domain_dkim_keys WHERE domain_id = ? AND selector = ? "
-                   "FOR UPDATE", DB_ARGS(DB_UINT(domain_id), DB_STR(selector)));
+                   "FOR UPDATE", DB_ARGS(DB_UINT(t->domain_id), DB_STR(t->selector)));
     if (ret <= 0 || strcmp(db_result_get(res, 0, 1), "pending") != 0) {
-        *error_r = ret < 0 ? buf_asprintf("%s", db_error(db))
-            : ret == 0 ? buf_asprintf("the domain has no DKIM key with selector %s", selector)
-            : buf_asprintf("the key %s is %s, not pending", selector, db_result_get(res, 0, 1));
+        if (ret >= 0)
+            *t->error_r = ret == 0 ? buf_asprintf("the domain has no DKIM key with selector %s", t->selector)
+                : buf_asprintf("the key %s is %s, not pending", t->selector, db_result_get(res, 0, 1));
         db_result_free(res);
-        db_rollback(db);
         return ret < 0 ? ret : 0;
     }
     /* The old key keeps its DNS record (retiring) until mail signed with it is verified. */
     ret = db_exec(db, "UPDATE domain_dkim_keys SET state = 'retiring', retiring_at = UTC_TIMESTAMP(6) "
                   "WHERE domain_id = ? AND algorithm = ? AND state = 'active'",
-                  DB_ARGS(DB_UINT(domain_id), DB_STR(db_result_get(res, 0, 0))));
+                  DB_ARGS(DB_UINT(t->domain_id), DB_STR(db_result_get(res, 0, 0))));
     if (ret >= 0)
         ret = db_exec(db, "UPDATE domain_dkim_keys SET state = 'active', activated_at = UTC_TIMESTAMP(6) "
-                      "WHERE domain_id = ? AND selector = ?", DB_ARGS(DB_UINT(domain_id), DB_STR(selector)));
+                      "WHERE domain_id = ? AND selector = ?", DB_ARGS(DB_UINT(t->domain_id), DB_STR(t->selector)));
     db_result_free(res);
-    if (ret < 0) {
+    return ret < 0 ? ret : 1;
+}
+
+int
+domain_dkim_activate(DB *db, unsigned long long domain_id, const char *selector, char **error_r)
+{
+    struct activate_txn t = {.domain_id = domain_id, .selector = selector, .error_r = error_r};
+    int ret;
+
+    *error_r = NULL;
+    ret = db_transaction(db, activate_txn, &t);
+    if (ret < 0 && *error_r == NULL)
         *error_r = buf_asprintf("%s", db_error(db));
-        db_rollback(db);
-        return ret;
-    }
-    if ((ret = db_commit(db)) < 0) {
-        *error_r = buf_asprintf("%s", db_error(db));
-        return ret;
-    }
-    return 1;
+    return ret;
 }

@@ -688,18 +688,25 @@ delete_sibling(DB *db, unsigned long long server_id, unsigned long long id, unsi
     return ret < 0 ? ret : 0;
 }
 
-int
-message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESSAGE_BUSY *busy_r)
+/* message_delete()'s statements (db_transaction): 1 deleted, 0 none, 2 busy (nothing done). */
+struct delete_txn {
+    unsigned long long server_id, id;
+    MESSAGE_BUSY busy;          /* out */
+};
+
+static int
+delete_txn(DB *db, void *arg)
 {
-    unsigned long long raw_id = 0, sibling = 0;
+    struct delete_txn *t = arg;
+    unsigned long long raw_id = 0, sibling = 0, id = t->id, server_id = t->server_id;
     char raw_day[16] = "", created[32] = "";
     int ret;
 
-    *busy_r = MESSAGE_BUSY_NONE;
-    if ((ret = db_begin(db)) < 0)
+    t->busy = MESSAGE_BUSY_NONE;
+    if ((ret = delete_lookup(db, server_id, id, &t->busy, &raw_id, raw_day, created)) <= 0)
         return ret;
-    if ((ret = delete_lookup(db, server_id, id, busy_r, &raw_id, raw_day, created)) <= 0 || *busy_r != MESSAGE_BUSY_NONE)
-        goto done;
+    if (t->busy != MESSAGE_BUSY_NONE)
+        return 2;
     if ((ret = delete_sibling(db, server_id, id, raw_id, raw_day, created, &sibling)) < 0
         || (ret = tracking_forget_message(db, server_id, id, sibling)) < 0
         || (ret = suppression_forget_message(db, server_id, id)) < 0
@@ -709,22 +716,22 @@ message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESS
                           DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
         || (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = NULL WHERE forwarded_from_id = ? AND server_id = ?",
                           DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0)
-        goto fail;
+        return ret;
     /* Deliveries (and links not handed on) go by ON DELETE CASCADE. */
     if ((ret = db_exec(db, "DELETE FROM messages WHERE id = ? AND server_id = ?", DB_ARGS(DB_UINT(id), DB_UINT(server_id)))) < 0
         || (raw_id && sibling == 0
             && (ret = db_exec(db, "DELETE FROM raw_messages WHERE id = ? AND created_day = ? AND server_id = ?",
                               DB_ARGS(DB_UINT(raw_id), DB_STR(raw_day), DB_UINT(server_id)))) < 0))
-        goto fail;
-    if ((ret = db_commit(db)) < 0)
         return ret;
     return 1;
-done:
-    if (ret < 0)
-        goto fail;
-    db_rollback(db);
-    return ret == 0 ? 0 : 2;
-fail:
-    db_rollback(db);
+}
+
+int
+message_delete(DB *db, unsigned long long server_id, unsigned long long id, MESSAGE_BUSY *busy_r)
+{
+    struct delete_txn t = {.server_id = server_id, .id = id};
+    int ret = db_transaction(db, delete_txn, &t);
+
+    *busy_r = ret < 0 ? MESSAGE_BUSY_NONE : t.busy;
     return ret;
 }

@@ -368,15 +368,22 @@ server_longest_retention(DB *db, long long *raw_days_r, long long *message_days_
     return 0;
 }
 
-int
-server_delete(DB *db, unsigned long long id)
+static int
+delete_txn(DB *db, void *arg)
 {
+    const unsigned long long *id = arg;
     int ret = db_exec(db, "UPDATE servers SET deleted_at = UTC_TIMESTAMP(6) WHERE id = ? AND deleted_at IS NULL",
-                      DB_ARGS(DB_UINT(id)));
+                      DB_ARGS(DB_UINT(*id)));
 
     if (ret <= 0)
         return ret;
     ret = db_exec(db, "UPDATE domains SET verified_at = NULL WHERE server_id = ? AND verified_at IS NOT NULL",
-                  DB_ARGS(DB_UINT(id)));
+                  DB_ARGS(DB_UINT(*id)));
     return ret < 0 ? ret : 1;
+}
+
+int
+server_delete(DB *db, unsigned long long id)
+{
+    return db_transaction(db, delete_txn, &id);
 }

@@ -93,7 +93,7 @@ int server_postmaster_address(DB *db, unsigned long long id, char out[321]);
 
 /* Deletes server id: marked deleted (its permalink free again at once), its domains'
  * verification released (their names can be verified by their next owner; its routes and
- * mailboxes receive nothing), in the caller's transaction. Its credentials, mailboxes and
+ * mailboxes receive nothing), in one transaction of its own. Its credentials, mailboxes and
  * every lookup of it stop at once (they all require deleted_at IS NULL); its data goes in
  * bounded steps (purge_deleted_server_step, postgate-worker's job server_purge). 1 done,
  * 0 no such live server, < 0 database error. */
