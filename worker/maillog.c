@@ -536,7 +536,12 @@ step(MAILLOG *ml, DB *db)
     if (ret == DB_ERR_PERM)
         ret = commit_lines_singly(ml, db, ml->chunk, len);
     if (ret < 0) {
-        msg_warn("%s: recording results from byte %llu failed (%s); will retry", ml->path, ml->offset, db_error(db));
+        msg_warn("%s: recording results from byte %llu failed (%s); will retry from the committed position",
+                 ml->path, ml->offset, db_error(db));
+        /* A connection lost at COMMIT may have committed the batch, position and all: only
+         * the position in the database says where to go on from, so the file is reopened
+         * there rather than read again from the offset in memory. */
+        close_file(ml);
         return ret;
     }
     return 1;

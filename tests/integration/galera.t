@@ -316,6 +316,10 @@ is "$(sql 3 "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT subject), ' ', SUM(stat
 is "$(sql 2 "SELECT COUNT(*) FROM messages m WHERE m.server_id = $server_id AND m.subject LIKE 'bulk-$run_id-%'
 	AND (SELECT COUNT(*) FROM deliveries d WHERE d.message_id = m.id AND d.status = 'Sent') <> 1")" 0 \
 	"node 2 (rejoined): every message has exactly one Sent delivery result"
+diag "Sent delivery results per bulk message on nodes 2 and 3 (count×results): $(for n in 2 3; do
+	printf 'node %s: %s; ' "$n" "$(sql "$n" "SELECT GROUP_CONCAT(CONCAT(k, '×', r) ORDER BY r SEPARATOR ' ') FROM
+		(SELECT r, COUNT(*) k FROM (SELECT (SELECT COUNT(*) FROM deliveries d WHERE d.message_id = m.id AND d.status = 'Sent') r
+		FROM messages m WHERE m.server_id = $server_id AND m.subject LIKE 'bulk-$run_id-%') x GROUP BY r) y")"; done)"
 
 # ---- webhooks: every event delivered at least once, by whichever worker claimed it
 outbox_done() { [ "$(sql 1 "SELECT COUNT(*) FROM webhook_outbox WHERE status = 'pending'")" = 0 ]; }
