@@ -2,7 +2,7 @@
 #
 # instance.sh -- run PRIVATE MariaDB, smtp-sink and Postfix instances on loopback.
 #
-# Sourced by tests/integration/harness.sh and packaging/demo. Every instance lives
+# Sourced by tests/integration/harness.sh, packaging/demo and bench/. Every instance lives
 # in a directory the caller names (data, sockets, pid files, logs), listens only on
 # 127.0.0.1 or a unix socket, and is started and stopped by pid.
 #
@@ -37,6 +37,8 @@
 #   instance_clamd_start DIR      [INSTANCE_CLAMD_ADDRESS], instance_clamd_stop DIR
 #   instance_free_port [EXCLUDED_PORT...], instance_wait_port PORT [TIMEOUT [PID]]
 #   instance_peak_rss DIR NAME...   peak resident memory of postgate daemons (benchmarks)
+#   instance_postgate_host_start DIR CONFIG SOCKET SINK_PORT BUILDDIR, instance_postgate_host_stop DIR
+#                                 a whole postgate host (Postfix, milter, policyd, worker)
 #   instance_wait_until TIMEOUT CMD..., instance_pid_alive PID,
 #   instance_pidfile_pid FILE COMM, instance_pidfile_alive FILE COMM
 
@@ -1226,4 +1228,62 @@ instance_postgate_stop() {
 	pid=$(instance_pidfile_read "$dir/$name.pid") || return 0
 	instance_kill_pid "$pid" 10
 	rm -f "$dir/$name.pid"
+}
+
+# instance_postgate_host_start DIR CONFIG SOCKET SINK_PORT BUILDDIR: one whole postgate
+# host in DIR, as one machine of a site on a Galera cluster is: a Postfix instance of its
+# own in DIR/postfix relaying to the smtp-sink on SINK_PORT, its own postgate-policyd,
+# -milter and -worker (programs under BUILDDIR), and that Postfix wired to them by
+# `postgatectl postfix enable`. Their config DIR/postgate.conf is CONFIG (written by
+# instance_write_postgate_config) with the database socket SOCKET (e.g. one Galera node's)
+# and every listener under that Postfix's queue directory, on ports of its own (SMTP,
+# release, injection, forward, Dovecot-facing service, three monitor ports). Hosts made
+# from one CONFIG share the secret keys beside it, as hosts of one site must. The database
+# is initialized through this host (a no-op once done). Waits until every port answers and
+# the worker has started its tasks. The host's SMTP port: instance_postfix_smtp_port
+# DIR/postfix. Runs in a subshell: it exports nothing and leaves the caller's environment
+# as it was. Stop it with instance_postgate_host_stop DIR (also after a failed start).
+instance_postgate_host_start() (
+	dir=$(instance_abspath "$1") base=$2 socket=$3 sink_port=$4 build=$5
+	conf="$dir/postgate.conf" ports=()
+	[ $# -eq 5 ] || { instance_error "usage: instance_postgate_host_start DIR CONFIG SOCKET SINK_PORT BUILDDIR"; exit 1; }
+	[ -S "$socket" ] || { instance_error "host $dir: no database socket $socket"; exit 1; }
+	mkdir -p "$dir" && chmod 755 "$dir" || exit 1
+	for _ in 1 2 3 4 5 6 7 8; do
+		port=$(instance_free_port "$sink_port" "${ports[@]}") || exit 1
+		ports+=("$port")
+	done
+	instance_postfix_setup "$dir/postfix" "${ports[0]}" "$sink_port" &&
+		instance_postfix_start "$dir/postfix" || { instance_error "host $dir: Postfix did not start"; exit 1; }
+	# CONFIG up to its database section's socket, which becomes SOCKET.
+	sed "0,/^[[:space:]]*socket = .*/s||  socket = $(instance_libconfig_string "$socket");|" "$base" >"$conf" &&
+		chmod --reference="$base" "$conf" && chown --reference="$base" "$conf" || exit 1
+	INSTANCE_MONITOR_PORTS="${ports[5]} ${ports[6]} ${ports[7]}" instance_postgate_config "$conf" "$dir/postfix" \
+		"${ports[1]}" "${ports[2]}" "${ports[3]}" "${ports[4]}" || { instance_error "host $dir: daemons' config"; exit 1; }
+	queue=$(postconf -c "$dir/postfix/etc" -h queue_directory) || exit 1
+	out=$("$build/ctl/postgatectl" -c "$conf" initialize 2>&1) ||
+		{ instance_error "host $dir: postgatectl initialize: $out"; exit 1; }
+	# Monitor listeners set in the environment (a caller's own daemons) would win over this host's.
+	unset POSTGATE_MILTER_MONITOR_LISTEN POSTGATE_POLICYD_MONITOR_LISTEN POSTGATE_WORKER_MONITOR_LISTEN
+	instance_postgate_start "$dir" policyd "$build/policyd/postgate-policyd" "$conf" "$queue/postgate/auth" &&
+		instance_postgate_start "$dir" milter "$build/milter/postgate-milter" "$conf" "$queue/postgate/milter" &&
+		instance_postgate_start "$dir" worker "$build/worker/postgate-worker" "$conf" "$queue/postgate/lmtp" ||
+		{ instance_error "host $dir: a postgate daemon did not start"; exit 1; }
+	out=$("$build/ctl/postgatectl" -c "$conf" postfix enable --reload 2>&1) ||
+		{ instance_error "host $dir: postgatectl postfix enable: $out"; exit 1; }
+	for port in "${ports[@]:0:5}"; do
+		instance_wait_port "$port" 30 || { instance_error "host $dir: 127.0.0.1:$port did not answer"; exit 1; }
+	done
+	instance_wait_until 20 grep -q 'started on ' "$dir/worker.log" ||
+		{ instance_log_tail "$dir/worker.log"; instance_error "host $dir: postgate-worker did not start its tasks"; exit 1; }
+)
+
+# instance_postgate_host_stop DIR: stop what instance_postgate_host_start DIR started.
+instance_postgate_host_stop() {
+	local dir
+	dir=$(instance_abspath "$1")
+	instance_postfix_stop "$dir/postfix"
+	instance_postgate_stop "$dir" worker
+	instance_postgate_stop "$dir" milter
+	instance_postgate_stop "$dir" policyd
 }

@@ -304,62 +304,20 @@ harness_start_postgate() {
 # N the upper-case NAME: HARNESS_N_DIR, HARNESS_N_CONFIG, HARNESS_N_CTL, HARNESS_N_SMTP_PORT,
 # HARNESS_N_MAILLOG; harness cleanup stops all of it.
 harness_start_host() {
-	local name=$1 node=$2 dir socket conf smtp ports=() port queue out d u
+	local name=$1 node=$2 dir socket u
 	[ -n "${INSTANCE_GALERA_SOCKETS:-}" ] || harness_setup_failed "harness_start_host needs harness_setup galera"
 	[ -n "${INSTANCE_SINK_PORT:-}" ] || harness_setup_failed "harness_start_host needs the sink"
 	socket=$(printf '%s\n' $INSTANCE_GALERA_SOCKETS | sed -n "${node}p")
 	[ -S "$socket" ] || harness_setup_failed "host $name: Galera node $node has no socket"
 	dir="$HARNESS_DIR/$name"
-	conf="$dir/postgate.conf"
 	u=${name^^}
-	mkdir -p "$dir" && chmod 755 "$dir" || harness_setup_failed "cannot make $dir"
-	# smtpd, release, injection, forward, Dovecot-facing service, three monitor ports.
-	for _ in 1 2 3 4 5 6 7 8; do
-		port=$(instance_free_port "$INSTANCE_SINK_PORT" "${ports[@]}") || harness_setup_failed "host $name: no free port"
-		ports+=("$port")
-	done
-	smtp=${ports[0]}
-	# In a subshell: instance_postfix_setup exports the INSTANCE_* of the harness's own Postfix.
-	(instance_postfix_setup "$dir/postfix" "$smtp" "$INSTANCE_SINK_PORT") ||
-		harness_setup_failed "host $name: Postfix set-up failed"
 	HARNESS_STARTED+=("host:$name")
-	instance_postfix_start "$dir/postfix" || harness_setup_failed "host $name: Postfix did not start"
-	# The harness's config up to its database section's socket, which becomes node NODE's.
-	sed "0,/^[[:space:]]*socket = .*/s||  socket = $(instance_libconfig_string "$socket");|" "$HARNESS_CONFIG" >"$conf" &&
-		chmod --reference="$HARNESS_CONFIG" "$conf" && chown --reference="$HARNESS_CONFIG" "$conf" ||
-		harness_setup_failed "host $name: cannot write $conf"
-	INSTANCE_MONITOR_PORTS="${ports[5]} ${ports[6]} ${ports[7]}" instance_postgate_config "$conf" "$dir/postfix" \
-		"${ports[1]}" "${ports[2]}" "${ports[3]}" "${ports[4]}" || harness_setup_failed "host $name: daemons' config"
-	queue=$(postconf -c "$dir/postfix/etc" -h queue_directory)
-	out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$conf" initialize 2>&1) ||
-		harness_setup_failed "host $name: postgatectl initialize: $out"
-	# The harness's monitor ports are in the environment and would win over this host's.
-	for d in MILTER POLICYD WORKER; do
-		unset "POSTGATE_${d}_MONITOR_LISTEN"
-	done
-	instance_postgate_start "$dir" policyd "$POSTGATE_BUILDDIR/policyd/postgate-policyd" "$conf" \
-		"$queue/postgate/auth" || harness_setup_failed "host $name: postgate-policyd did not start"
-	instance_postgate_start "$dir" milter "$POSTGATE_BUILDDIR/milter/postgate-milter" "$conf" \
-		"$queue/postgate/milter" || harness_setup_failed "host $name: postgate-milter did not start"
-	instance_postgate_start "$dir" worker "$POSTGATE_BUILDDIR/worker/postgate-worker" "$conf" \
-		"$queue/postgate/lmtp" || harness_setup_failed "host $name: postgate-worker did not start"
-	out=$("$POSTGATE_BUILDDIR/ctl/postgatectl" -c "$conf" postfix enable --reload 2>&1) ||
-		harness_setup_failed "host $name: postgatectl postfix enable: $out"
-	for port in "${ports[@]:0:5}"; do
-		instance_wait_port "$port" 30 || harness_setup_failed "host $name: 127.0.0.1:$port did not answer"
-	done
-	harness_wait_for 20 grep -q 'started on ' "$dir/worker.log" ||
-		harness_setup_failed "host $name: postgate-worker did not start its tasks"
-	export "HARNESS_${u}_DIR=$dir" "HARNESS_${u}_CONFIG=$conf" "HARNESS_${u}_SMTP_PORT=$smtp" \
-		"HARNESS_${u}_CTL=$POSTGATE_BUILDDIR/ctl/postgatectl -c $conf" "HARNESS_${u}_MAILLOG=$dir/postfix/log/maillog"
-}
-
-harness_stop_host() {
-	local dir="$HARNESS_DIR/$1"
-	instance_postfix_stop "$dir/postfix"
-	instance_postgate_stop "$dir" worker
-	instance_postgate_stop "$dir" milter
-	instance_postgate_stop "$dir" policyd
+	instance_postgate_host_start "$dir" "$HARNESS_CONFIG" "$socket" "$INSTANCE_SINK_PORT" "$POSTGATE_BUILDDIR" ||
+		harness_setup_failed "host $name did not start"
+	export "HARNESS_${u}_DIR=$dir" "HARNESS_${u}_CONFIG=$dir/postgate.conf" \
+		"HARNESS_${u}_SMTP_PORT=$(instance_postfix_smtp_port "$dir/postfix")" \
+		"HARNESS_${u}_CTL=$POSTGATE_BUILDDIR/ctl/postgatectl -c $dir/postgate.conf" \
+		"HARNESS_${u}_MAILLOG=$dir/postfix/log/maillog"
 }
 
 # harness_browser SCRIPT CHECKS AFTER [NAME=VALUE...]: runs tests/browser/SCRIPT in Debian's
@@ -641,7 +599,7 @@ harness_stop_all() {
 		oidc-provider) instance_postgate_stop "$HARNESS_DIR" oidc-provider ;;
 		mariadb) instance_mariadb_stop "$HARNESS_DIR/mariadb" ;;
 		galera) instance_galera_stop "$HARNESS_DIR/galera" ;;
-		host:*) harness_stop_host "${HARNESS_STARTED[i]#host:}" ;;
+		host:*) instance_postgate_host_stop "$HARNESS_DIR/${HARNESS_STARTED[i]#host:}" ;;
 		esac
 	done
 }
