@@ -55,6 +55,12 @@ http_add_header(HTTP_REQUEST *req, const char *name, const char *value)
 {
 }
 
+/* The fuzzed handler runs once: a conflict's re-run needs a database. */
+void
+http_request_again(HTTP_REQUEST *req)
+{
+}
+
 void
 http_set_cookie(HTTP_REQUEST *req, const char *cookie_line)
 {
