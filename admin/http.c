@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "http_req.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/metrics.h"
@@ -50,12 +51,9 @@ typedef int MHD_RESULT;
 #define HTTP_CONNECTION_LIMIT 1024
 #define HTTP_CONNECTION_TIMEOUT 60      /* seconds a connection may stay silent */
 #define HTTP_POST_BUFFER 16384
-#define HTTP_MAX_FIELDS 64
-#define HTTP_MAX_HEADERS 16     /* headers a handler may add to its answer */
 #define PATH_ARG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+*-"
 /* 413 by number: its MHD name changed between versions. */
 #define HTTP_TOO_LARGE 413
-#define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 #define HTTP_FALLBACK_MAX_BODY 1024     /* the fallback serves GET and HEAD: no body expected */
 
 struct http_server {
@@ -71,183 +69,6 @@ struct http_server {
     int tls;                    /* serving HTTPS itself */
 };
 
-typedef struct form_field {
-    char *name;
-    BUF *value;
-} FORM_FIELD;
-
-/* One request's state: the public part first, so HTTP_REQUEST * converts back. */
-typedef struct req_state {
-    HTTP_REQUEST pub;
-    HTTP_SERVER *srv;
-    struct MHD_Connection *conn;
-    struct timespec start;
-    const HTTP_ROUTE *route;
-    char *method;
-    char *path;
-    char client_ip[INET6_ADDRSTRLEN];
-    BUF *body;
-    size_t received;
-    size_t limit;
-    struct MHD_PostProcessor *pp;
-    FORM_FIELD fields[HTTP_MAX_FIELDS];
-    size_t nfields;
-    char *args[HTTP_MAX_PATH_ARGS];
-    size_t nargs;
-    char *headers[HTTP_MAX_HEADERS][2];     /* added to the answer: name, value */
-    size_t nheaders;
-    int too_large;
-    int form_bad;
-    int answered;
-    unsigned status;
-    int in_handler;             /* the handler runs: its answer is held in held */
-    struct MHD_Response *held;  /* the handler's answer, queued when it returns */
-    int again;                  /* http_request_again(): drop the answer, run the handler again */
-    unsigned long long credential_id;
-    unsigned long long user_id;
-} REQ;
-
-/* ---------------------------------------------------------------- answers */
-
-/* Queues resp (destroyed here) with the layer's headers: Content-Type, nosniff,
- * Cache-Control: no-store unless the handler set its own, Allow, then the handler's. */
-/* postgate_admin_responses_total by status class (2xx..5xx). */
-static METRIC *responses[6];
-static pthread_once_t responses_once = PTHREAD_ONCE_INIT;
-
-static void
-responses_init(void)
-{
-    for (int c = 2; c <= 5; c++) {
-        char labels[24];
-
-        snprintf(labels, sizeof(labels), "code=\"%dxx\"", c);
-        responses[c] = metrics_counter("postgate_admin_responses_total",
-                                       "Answers of the API and web admin by status class", labels);
-    }
-}
-
-/* Hands resp (destroyed here) to libmicrohttpd and counts it. */
-static void
-send_reply(REQ *r, unsigned status, struct MHD_Response *resp)
-{
-    pthread_once(&responses_once, responses_init);
-    if (status >= 200 && status < 600)
-        metrics_inc(responses[status / 100]);
-    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
-        msg_error("%s %s: cannot queue the %u answer", r->method, r->path, status);
-    MHD_destroy_response(resp);
-}
-
-static void
-queue_reply(REQ *r, unsigned status, struct MHD_Response *resp, const char *content_type, const char *allow)
-{
-    int own_cache_control = 0;
-
-    if (resp == NULL) {
-        msg_error("%s %s: cannot create a response (out of memory?)", r->method, r->path);
-        return;
-    }
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (strcasecmp(r->headers[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
-            own_cache_control = 1;
-    if (content_type)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (!own_cache_control)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]) != MHD_YES)
-            msg_error("%s %s: cannot add header %s to the answer", r->method, r->path, r->headers[i][0]);
-    if (r->in_handler) {
-        r->held = resp;         /* queued when the handler returns, unless it runs again */
-        return;
-    }
-    send_reply(r, status, resp);
-}
-
-static void
-reply_raw(REQ *r, unsigned status, json_t *body, const char *allow)
-{
-    struct MHD_Response *resp;
-    char *text;
-
-    if (r->answered) {
-        json_decref(body);
-        return;
-    }
-    r->answered = 1;
-    r->status = status;
-    text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(16));
-    json_decref(body);
-    if (text == NULL) {
-        static const char fallback[] = "{\"status\":\"error\",\"data\":{\"code\":\"InternalError\","
-                                       "\"message\":\"The answer could not be encoded.\"}}";
-
-        r->status = status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        resp = MHD_create_response_from_buffer(sizeof(fallback) - 1, (void *) fallback, MHD_RESPMEM_PERSISTENT);
-    } else {
-        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
-        free(text);
-    }
-    queue_reply(r, status, resp, JSON_CONTENT_TYPE, allow);
-}
-
-static json_t *
-error_body(const char *code, const char *message)
-{
-    return json_pack("{s:s, s:{s:s, s:s}}", "status", "error", "data", "code", code, "message", message);
-}
-
-void
-http_reply_json(HTTP_REQUEST *req, unsigned status, json_t *body)
-{
-    reply_raw((REQ *) req, status, body, NULL);
-}
-
-void
-http_reply_error(HTTP_REQUEST *req, unsigned status, const char *code, const char *message)
-{
-    reply_raw((REQ *) req, status, error_body(code, message), NULL);
-}
-
-void
-http_reply_bytes(HTTP_REQUEST *req, unsigned status, const char *content_type, const void *data, size_t len)
-{
-    REQ *r = (REQ *) req;
-
-    if (r->answered)
-        return;
-    r->answered = 1;
-    r->status = status;
-    queue_reply(r, status, MHD_create_response_from_buffer(len, (void *) data, MHD_RESPMEM_MUST_COPY),
-                content_type, NULL);
-}
-
-void
-http_reply_fd(HTTP_REQUEST *req, unsigned status, const char *content_type, int fd, size_t size)
-{
-    REQ *r = (REQ *) req;
-    struct MHD_Response *resp;
-
-    if (r->answered) {
-        close(fd);
-        return;
-    }
-    /* MHD owns fd from here on, and closes it with the response. */
-    resp = MHD_create_response_from_fd64(size, fd);
-    if (resp == NULL) {
-        close(fd);
-        msg_error("%s %s: cannot answer from a file", r->method, r->path);
-        reply_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, error_body("InternalError", "The file could not be sent."), NULL);
-        return;
-    }
-    r->answered = 1;
-    r->status = status;
-    queue_reply(r, status, resp, content_type, NULL);
-}
 
 /* ---------------------------------------------------------------- request helpers */
 
@@ -559,11 +380,11 @@ first_call(REQ *r)
         if (allow) {
             char *message = buf_asprintf("%s is not allowed here (allowed: %s).", r->method, buf_cstr(allow));
 
-            reply_raw(r, MHD_HTTP_METHOD_NOT_ALLOWED, error_body("MethodNotAllowed", message), buf_cstr(allow));
+            http_req_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED, http_req_error_body("MethodNotAllowed", message), buf_cstr(allow));
             mem_free(message);
             buf_free(allow);
         } else {
-            reply_raw(r, MHD_HTTP_NOT_FOUND, error_body("NotFound", "There is nothing at this path."), NULL);
+            http_req_reply(r, MHD_HTTP_NOT_FOUND, http_req_error_body("NotFound", "There is nothing at this path."), NULL);
         }
         return;
     }
@@ -579,7 +400,7 @@ first_call(REQ *r)
         errno = 0;
         n = strtoull(cl, &end, 10);
         if (errno == 0 && end != cl && n > r->limit) {
-            reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge", too_large_message(r)), NULL);
+            http_req_reply(r, HTTP_TOO_LARGE, http_req_error_body("PayloadTooLarge", too_large_message(r)), NULL);
             return;
         }
     }
@@ -607,22 +428,6 @@ upload(REQ *r, const char *data, size_t size)
         r->form_bad = 1;
 }
 
-/* Drops what the handler answered and the headers it added, before it runs again. */
-static void
-forget_answer(REQ *r)
-{
-    if (r->held)
-        MHD_destroy_response(r->held);
-    r->held = NULL;
-    r->answered = 0;
-    r->status = 0;
-    for (size_t i = 0; i < r->nheaders; i++) {
-        mem_free(r->headers[i][0]);
-        mem_free(r->headers[i][1]);
-    }
-    r->nheaders = 0;
-}
-
 /* A pause before running a handler again: random, growing (1 to 10, 20, 40 ms). */
 static void
 again_backoff(int attempt)
@@ -643,7 +448,7 @@ final_call(REQ *r)
         r->pp = NULL;
     }
     if (r->too_large) {
-        reply_raw(r, HTTP_TOO_LARGE, error_body("PayloadTooLarge", too_large_message(r)), NULL);
+        http_req_reply(r, HTTP_TOO_LARGE, http_req_error_body("PayloadTooLarge", too_large_message(r)), NULL);
         return;
     }
     r->pub.form_ok = r->pub.is_form && !r->form_bad;
@@ -658,18 +463,18 @@ final_call(REQ *r)
             break;
         msg_info("%s %s: lost a database conflict before anything took effect; running it again (attempt %d of %d)",
                  r->method, r->path, attempt + 1, HTTP_HANDLER_ATTEMPTS);
-        forget_answer(r);
+        http_req_forget_answer(r);
         again_backoff(attempt);
     }
     if (r->held) {
         struct MHD_Response *resp = r->held;
 
         r->held = NULL;
-        send_reply(r, r->status, resp);
+        http_req_send(r, r->status, resp);
     }
     if (!r->answered) {
         msg_error("%s %s: the handler gave no answer", r->method, r->path);
-        reply_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, error_body("InternalError", "No answer was produced."), NULL);
+        http_req_reply(r, MHD_HTTP_INTERNAL_SERVER_ERROR, http_req_error_body("InternalError", "No answer was produced."), NULL);
     }
 }
 

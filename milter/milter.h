@@ -145,10 +145,14 @@ int lookup_track_domain(DB *db, unsigned long long server_id, unsigned long long
  * hosting_recipient()): 1 (*out), 0 not postgate's, < 0 error. */
 int lookup_inbound(DB *db, const char *address, INBOUND_TARGET *out);
 
-/* outgoing.c: the decisions for mail a credential sends. */
+/* sender.c and outgoing.c: the decisions for mail a credential sends. */
 /* Which credential sends the message: 1 one (mc->cred, mc->server set), 0 none (mail
  * from the Internet), -1 answered (*status_r: refused or tempfailed). */
 int outgoing_identify(SMFICTX *ctx, MILTER_CTX *mc, const char *auth_authen, sfsistat *status_r);
+/* 1 when every address in every header called name is a sending domain of the server
+ * (the first one's domain remembered for signing), 0 not (*error_r = 1 on a database
+ * error). */
+int sender_addresses_owned(DB *db, MILTER_CTX *mc, const char *name, int *error_r);
 sfsistat outgoing_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat injection_eoh(SMFICTX *ctx, MILTER_CTX *mc);
 sfsistat outgoing_eom(SMFICTX *ctx, MILTER_CTX *mc);
