@@ -38,7 +38,7 @@
 #include "http_req.h"
 #include "util/buf.h"
 #include "util/mem.h"
-#include "util/metrics.h"
+#include "util/clock.h"
 #include "util/msg.h"
 #include "util/netaddr.h"
 
@@ -428,16 +428,6 @@ upload(REQ *r, const char *data, size_t size)
         r->form_bad = 1;
 }
 
-/* A pause before running a handler again: random, growing (1 to 10, 20, 40 ms). */
-static void
-again_backoff(int attempt)
-{
-    unsigned ms = 1 + arc4random_uniform(5u << (attempt < 4 ? attempt : 4));
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long) ms * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 static void
 final_call(REQ *r)
 {
@@ -464,7 +454,7 @@ final_call(REQ *r)
         msg_info("%s %s: lost a database conflict before anything took effect; running it again (attempt %d of %d)",
                  r->method, r->path, attempt + 1, HTTP_HANDLER_ATTEMPTS);
         http_req_forget_answer(r);
-        again_backoff(attempt);
+        clock_backoff_pause(attempt);
     }
     if (r->held) {
         struct MHD_Response *resp = r->held;

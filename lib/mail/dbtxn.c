@@ -10,10 +10,9 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include "mail/db.h"
+#include "util/clock.h"
 #include "util/metrics.h"
 #include "util/msg.h"
 
@@ -29,17 +28,6 @@ txn_retries_init(void)
                                   NULL);
 }
 
-/* A pause before attempt n (1, 2, ...): random, growing, so two losers do not meet again. */
-static void
-txn_backoff(int n)
-{
-    unsigned ceiling_ms = 5u << (n < 6 ? n : 6);
-    unsigned ms = 1 + arc4random_uniform(ceiling_ms);
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 int
 db_transaction(DB *db, DB_TXN_BODY *body, void *arg)
 {
@@ -51,7 +39,7 @@ db_transaction(DB *db, DB_TXN_BODY *body, void *arg)
             metrics_inc(txn_retries);
             msg_info("database: transaction lost a conflict (%s); running it again (attempt %d of %d)",
                      db_error(db), attempt + 1, DB_TXN_ATTEMPTS);
-            txn_backoff(attempt);
+            clock_backoff_pause(attempt);
         }
         if ((ret = db_begin(db)) < 0)
             return ret;

@@ -1,7 +1,9 @@
 /*
- * clock.c -- monotonic time (clock.h).
+ * clock.c -- monotonic time and the pause before trying again (clock.h).
  */
 #include "config.h"
+
+#include <stdlib.h>
 
 #include "util/clock.h"
 
@@ -21,4 +23,14 @@ clock_mono(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void
+clock_backoff_pause(int attempt)
+{
+    unsigned ceiling_ms = 5u << (attempt < 6 ? (attempt > 0 ? attempt : 0) : 6);
+    unsigned ms = 1 + arc4random_uniform(ceiling_ms);
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
 }
