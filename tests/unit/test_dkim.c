@@ -219,6 +219,44 @@ START_TEST(body_golden_any_chunking)
 }
 END_TEST
 
+/* Runs of text longer than the signer's 4 KiB buffer, and runs that straddle it, in
+ * chunkings that cut them anywhere: the same body hash as the canonical bytes. */
+START_TEST(body_long_runs_any_chunking)
+{
+    TEST_KEY k = test_key(DKIM_ALG_ED25519_SHA256);
+    static const size_t chunks[] = {0, 1, 7, 4095, 4096, 4097, 10000};
+    BUF *in = buf_new(32768), *canon = buf_new(32768);
+    char *expected;
+
+    for (int line = 0; line < 4; line++) {
+        size_t n = line == 0 ? 4000 : line == 1 ? 4096 : line == 2 ? 9000 : 5;
+
+        buf_append_str(in, "\r\n \t");      /* an empty line, then leading whitespace */
+        buf_append_str(canon, "\r\n ");
+        for (size_t i = 0; i < n; i++) {
+            buf_append_char(in, (char) ('a' + i % 26));
+            buf_append_char(canon, (char) ('a' + i % 26));
+        }
+        buf_append_str(in, "  x\t \r\n");
+        buf_append_str(canon, " x\r\n");
+    }
+    buf_append_str(in, "\r\n\r\n");
+    expected = sha256_b64(buf_cstr(canon), buf_len(canon));
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        char *value = sign(k.key, NULL, NULL, buf_cstr(in), buf_len(in), chunks[c]);
+        char *bh = tag(value, "bh");
+
+        ck_assert_msg(strcmp(bh, expected) == 0, "chunk %zu: bh=%s, expected %s", chunks[c], bh, expected);
+        mem_free(bh);
+        mem_free(value);
+    }
+    mem_free(expected);
+    buf_free(in);
+    buf_free(canon);
+    test_key_free(&k);
+}
+END_TEST
+
 START_TEST(body_empty_is_sha256_of_nothing)
 {
     TEST_KEY k = test_key(DKIM_ALG_ED25519_SHA256);
@@ -720,6 +758,7 @@ main(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, body_golden_any_chunking, 0, (int) (sizeof(body_cases) / sizeof(body_cases[0])));
+    tcase_add_test(tc, body_long_runs_any_chunking);
     tcase_add_test(tc, body_empty_is_sha256_of_nothing);
     tcase_add_test(tc, body_large_chunk_sizes);
     tcase_add_loop_test(tc, header_relaxed_example_verifies, 0, 2);
