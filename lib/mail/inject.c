@@ -1,8 +1,10 @@
 /*
- * inject.c -- SMTP submission to a loopback Postfix service with libcurl (inject.h).
+ * inject.c -- SMTP submission to a loopback Postfix service with libcurl (inject.h), over a
+ * connection each thread keeps.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -29,6 +31,89 @@ read_cb(char *dest, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Each thread keeps one libcurl handle, and with it the SMTP connection of its last message
+ * (libcurl's connection cache): a thread that submits message after message pays the connect,
+ * banner, EHLO and QUIT once, and Postfix keeps one smtpd session for it. The handle goes when
+ * its thread ends, and after any failure, so a session in an unknown state is never reused. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void
+handle_destroy(void *handle)
+{
+    curl_easy_cleanup(handle);
+}
+
+static void
+handle_key_create(void)
+{
+    (void) pthread_key_create(&handle_key, handle_destroy);
+}
+
+static CURL *
+thread_handle(void)
+{
+    CURL *curl;
+
+    pthread_once(&handle_once, handle_key_create);
+    if ((curl = pthread_getspecific(handle_key)) == NULL) {
+        curl = curl_easy_init();
+        if (curl != NULL && pthread_setspecific(handle_key, curl) != 0) {
+            curl_easy_cleanup(curl);
+            curl = NULL;
+        }
+    }
+    return curl;
+}
+
+static void
+thread_handle_drop(void)
+{
+    CURL *curl = pthread_getspecific(handle_key);
+
+    if (curl != NULL) {
+        (void) pthread_setspecific(handle_key, NULL);
+        curl_easy_cleanup(curl);
+    }
+}
+
+/* One SMTP transaction on the thread's handle. *reused_r: it ran on a kept connection. */
+static CURLcode
+transact(const char *url, const char *from, struct curl_slist *rcpts, struct upload *up, long *code_r,
+         int *reused_r)
+{
+    CURL *curl = thread_handle();
+    long connects = 1;
+    CURLcode rc;
+
+    *code_r = 0;
+    *reused_r = 0;
+    if (curl == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    up->off = 0;
+    curl_easy_reset(curl);      /* options only: the connection cache stays */
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(curl, CURLOPT_READDATA, up);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    /* A kept session is left well before smtpd's own idle timeout (300 s), and renewed every
+     * minute, so a changed master.cf or milter is in use within a minute. */
+    curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN, (long) INJECT_IDLE_SECONDS);
+    curl_easy_setopt(curl, CURLOPT_MAXLIFETIME_CONN, (long) INJECT_LIFETIME_SECONDS);
+    rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, code_r);
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+    *reused_r = connects == 0;
+    if (rc != CURLE_OK)
+        thread_handle_drop();
+    return rc;
+}
+
 int
 inject_message(const char *spec, const char *mail_from, const char *const *rcpts, size_t nrcpts,
                const char *data, size_t len, long *code_r, char **error_r)
@@ -36,9 +121,8 @@ inject_message(const char *spec, const char *mail_from, const char *const *rcpts
     struct upload up = {data, len, 0};
     struct curl_slist *list = NULL;
     char *url, *from;
-    CURL *curl;
     CURLcode rc;
-    int ret;
+    int ret, reused;
 
     *code_r = 0;
     if (strncmp(spec, "inet:", 5) != 0) {
@@ -49,25 +133,18 @@ inject_message(const char *spec, const char *mail_from, const char *const *rcpts
     from = buf_asprintf("<%s>", mail_from);
     for (size_t i = 0; i < nrcpts; i++)
         list = curl_slist_append(list, rcpts[i]);
-    curl = curl_easy_init();
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, list);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    rc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, code_r);
+    rc = transact(url, from, list, &up, code_r, &reused);
+    /* A kept session that failed without a permanent refusal (smtpd gone, its milter
+     * connection lost to a milter restart: 421 or 451) gets one more try on a new
+     * connection. Nothing was accepted: a transaction's data is queued only with its 250. */
+    if (rc != CURLE_OK && reused && !(*code_r >= 500 && *code_r < 600))
+        rc = transact(url, from, list, &up, code_r, &reused);
     if (rc == CURLE_OK) {
         ret = 1;
     } else {
         *error_r = buf_asprintf("SMTP to %s: %s (reply %ld)", url, curl_easy_strerror(rc), *code_r);
         ret = *code_r >= 500 && *code_r < 600 ? 0 : -1;
     }
-    curl_easy_cleanup(curl);
     curl_slist_free_all(list);
     mem_free(from);
     mem_free(url);

@@ -23,7 +23,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 86
+plan 88
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -305,7 +305,34 @@ like "$r" '^Received: by [^ ]+ \(postgate\) with HTTP; ' "privacy mode: it names
 unlike "$r" '127\.0\.0\.1|from api' "... not the API client"
 ctl server set acme/mail privacy_mode false >/dev/null
 
-# ---------------------------------------------------------------- 78-86: outage, suspension, logs, proxies, signals
+# ---------------------------------------------------------------- 78-79: kept injection sessions
+
+# Each postgate-admin thread keeps its SMTP session to the injection service: messages in a
+# row open fewer sessions than messages. A milter restart breaks those sessions' milter
+# connections (Postfix answers 451 on them): the next messages still go, on new sessions.
+injection_connects() { grep -c 'postgate-injection/smtpd\[[0-9]*\]: connect from' "$HARNESS_DIR/postfix/log/maillog" || true; }
+before=$(injection_connects)
+sent=0
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$(code "$(msg "{\"to\": [\"kept$i@example.net\"], $good, \"subject\": \"kept $i $run_id\"}")")" = "success  None" ] &&
+		sent=$((sent + 1))
+done
+after=$(injection_connects)
+ok $((sent == 8 && after > 0 && after - before < 8 ? 0 : 1)) \
+	"8 messages in a row: all sent, over $((after - before)) new injection sessions (fewer than 8: sessions are kept)"
+instance_postgate_stop "$HARNESS_DIR" milter
+instance_postgate_start "$HARNESS_DIR" milter "$POSTGATE_BUILDDIR/milter/postgate-milter" "$HARNESS_CONFIG" \
+	"$HARNESS_QUEUE_DIR/postgate/milter" || diag "the milter did not start again"
+sent=0
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$(code "$(msg "{\"to\": [\"restart$i@example.net\"], $good, \"subject\": \"restart $i $run_id\"}")")" = "success  None" ] &&
+		sent=$((sent + 1))
+done
+delivered=0
+for i in 1 2 3 4 5 6 7 8; do wait_sink "restart $i $run_id" && delivered=$((delivered + 1)); done
+is "$sent/$delivered" "8/8" "after a milter restart, the next 8 messages are sent and delivered (a broken kept session is retried once, on a new one)"
+
+# ---------------------------------------------------------------- 80-88: outage, suspension, logs, proxies, signals
 
 # MariaDB stops: /health and the API answer 503 (clients retry), and recover after.
 instance_mariadb_stop "$HARNESS_DIR/mariadb"
