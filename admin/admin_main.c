@@ -32,6 +32,7 @@
 #include <microhttpd.h>
 
 #include "api_v1.h"
+#include "api_v1_lookup.h"
 #include "auth.h"
 #include "autoconfig.h"
 #include "http.h"
@@ -299,6 +300,7 @@ main(int argc, char **argv)
     daemon_write_pidfile(&opts);
 
     api.pool = dbpool_new(cfg, (unsigned) cfg->admin_threads);
+    api_v1_lookup_init((unsigned) cfg->admin_cache_ttl);
     api.seal = seal;
     mgmt.pool = api.pool;
     mgmt.seal = seal;
@@ -370,6 +372,7 @@ main(int argc, char **argv)
     mem_free(all_routes);
     flush_uses();
     dbpool_free(api.pool);
+    api_v1_lookup_done();
     seal_key_free(seal);
     pwpolicy_free(pwpolicy);
     oidc_free(oidc);

@@ -25,6 +25,7 @@
 
 #include "api_v1.h"
 #include "api_v1_call.h"
+#include "api_v1_lookup.h"
 #include "mail/address.h"
 #include "mail/credential.h"
 #include "mail/domain.h"
@@ -239,11 +240,8 @@ addresses_owned(DB *db, const SERVER *server, const char *value)
 
     for (size_t i = 0; i < n && ret == 1; i++) {
         const char *domain = address_domain(addrs[i]);
-        unsigned long long domain_id;
 
-        ret = domain ? domain_for_sending(db, server, domain, &domain_id) : 0;
-        if (ret > 0)
-            ret = 1;
+        ret = domain ? api_v1_sending_domain(db, server, domain) : 0;
     }
     if (n)
         address_list_free(addrs, n);
@@ -471,7 +469,7 @@ api_v1_send_message(HTTP_REQUEST *req, void *arg)
         goto out;
     }
     /* The credential's server (gone: the From is not its own). */
-    if ((ret = server_by_id(c.call.db, c.cred.server_id, &server)) > 0)
+    if ((ret = api_v1_server(c.call.db, c.cred.server_id, &server)) > 0)
         ret = from_authenticated(&c, &server, p.from, p.sender);
     if (ret < 0) {
         v1_reply_temporary(&c, "sending domain lookup", db_error(c.call.db));

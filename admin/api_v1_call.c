@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "api_v1_call.h"
+#include "api_v1_lookup.h"
 #include "mail/credential.h"
 #include "mgmt.h"
 #include "util/buf.h"
@@ -155,7 +156,7 @@ v1_call_begin(V1_CALL *c, HTTP_REQUEST *req, void *arg)
         v1_reply_error(req, "AccessDenied", "Must be authenticated as a server.", NULL);
         return -1;
     }
-    ret = credential_by_key(c->call.db, "API", key, &c->cred);
+    ret = api_v1_credential(c->call.db, key, &c->cred);
     if (ret < 0) {
         v1_reply_temporary(c, "credential lookup", db_error(c->call.db));
         return -1;

@@ -474,7 +474,9 @@ harness_start_admin() {
 		printf 'admin: { listen = "inet:127.0.0.1:%s"; threads = 4; };\n' "$port" >>"$HARNESS_CONFIG"
 	fi
 	HARNESS_STARTED+=(admin)
+	# The send API caches for 1 s here, as the milter does (milter.cache_ttl).
 	instance_spawn "$HARNESS_DIR/admin.pid" "$HARNESS_ADMIN_LOG" env POSTGATE_ADMIN_TRUSTED_PROXIES=127.0.0.0/8 \
+		POSTGATE_ADMIN_CACHE_TTL=1 \
 		POSTGATE_ADMIN_WWW_DIR="${HARNESS_WWW_DIR:-$POSTGATE_SRCDIR/admin/www}" \
 		"$POSTGATE_BUILDDIR/admin/postgate-admin" -c "$HARNESS_CONFIG" ||
 		harness_setup_failed "postgate-admin did not start"
