@@ -335,8 +335,8 @@ main(int argc, char **argv)
     warn_untrusted_proxy(cfg);
     conf_holder_init(&health_conf, conf_ref(cfg));
     monitor = monitor_start(PROGNAME, cfg->admin_monitor_listen, monitor_health, NULL);
-    msg_info("started: listening on %s%s (%lld threads)", cfg->admin_listen, *cfg->admin_tls_certificate ? " (TLS)" : "",
-             cfg->admin_threads);
+    msg_info("started: listening on %s%s (%lld requests at once)", cfg->admin_listen,
+             *cfg->admin_tls_certificate ? " (TLS)" : "", cfg->admin_threads);
 
     last_flush = clock_mono_seconds();
     while (!daemon_stop_requested) {

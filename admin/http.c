@@ -8,7 +8,11 @@
  * limit, and for form bodies also fed to MHD's form parser), and once at the end, when
  * the handler runs. A chunked body that passes the limit is read and dropped, and the
  * answer is 413. on_completed() logs the request and frees its state. libmicrohttpd
- * has already split off the query string and URL-decoded the path it hands us. A GET
+ * has already split off the query string and URL-decoded the path it hands us.
+ * Each connection has a thread of its own (a handler blocks: MariaDB, an SMTP injection,
+ * an OpenID provider), so a slow call never holds up another connection's requests; at
+ * most admin.threads handlers run at once (each holds a MariaDB connection), the others
+ * wait for a slot with their request read. A GET
  * or HEAD that no route matches (with any method) goes to the fallback handler when
  * one is set (the web UI's files, static.c); HEAD answers lose their body in MHD.
  *
@@ -58,8 +62,11 @@ typedef int MHD_RESULT;
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    pthread_mutex_t lock;       /* guards active */
+    pthread_mutex_t lock;       /* guards active and running */
     pthread_cond_t idle;
+    pthread_cond_t slot_free;
+    unsigned slots;             /* admin.threads: handlers that run at once */
+    unsigned running;
     CONF_HOLDER config;         /* the current snapshot; each request holds its own reference */
     const HTTP_ROUTE *routes;
     size_t nroutes;
@@ -428,6 +435,26 @@ upload(REQ *r, const char *data, size_t size)
         r->form_bad = 1;
 }
 
+/* A handler slot (admin.threads of them): taken before the handler runs, given back after. */
+static void
+slot_take(HTTP_SERVER *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    while (srv->running >= srv->slots)
+        pthread_cond_wait(&srv->slot_free, &srv->lock);
+    srv->running++;
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static void
+slot_give(HTTP_SERVER *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->running--;
+    pthread_cond_signal(&srv->slot_free);
+    pthread_mutex_unlock(&srv->lock);
+}
+
 static void
 final_call(REQ *r)
 {
@@ -444,6 +471,7 @@ final_call(REQ *r)
     r->pub.form_ok = r->pub.is_form && !r->form_bad;
     r->pub.body = buf_data(r->body);
     r->pub.body_len = buf_len(r->body);
+    slot_take(r->srv);
     for (int attempt = 1;; attempt++) {
         r->again = 0;
         r->in_handler = 1;
@@ -456,6 +484,7 @@ final_call(REQ *r)
         http_req_forget_answer(r);
         clock_backoff_pause(attempt);
     }
+    slot_give(r->srv);
     if (r->held) {
         struct MHD_Response *resp = r->held;
 
@@ -541,6 +570,7 @@ http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nroutes)
 
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    pthread_cond_init(&srv->slot_free, NULL);
     conf_holder_init(&srv->config, conf_ref(cfg));
     srv->routes = routes;
     srv->nroutes = nroutes;
@@ -551,11 +581,11 @@ http_server_new(PGCONF *cfg, const HTTP_ROUTE *routes, size_t nroutes)
 int
 http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const char *key_pem, char **error_r)
 {
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    unsigned threads = (unsigned) srv->config.cfg->admin_threads;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     int fl = fcntl(listen_fd, F_GETFL);
 
-    /* Every pool thread polls the one socket: a blocking accept would stall the losers. */
+    srv->slots = (unsigned) srv->config.cfg->admin_threads;
+    /* The listening thread accepts what poll says is there: never block in accept. */
     if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         *error_r = buf_asprintf("cannot make the listening socket non-blocking: %s", strerror(errno));
         return -1;
@@ -572,7 +602,6 @@ http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const c
     if (cert_pem && key_pem)
         srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
                                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
-                                       MHD_OPTION_THREAD_POOL_SIZE, threads,
                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
                                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT,
                                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -583,7 +612,6 @@ http_server_start(HTTP_SERVER *srv, int listen_fd, const char *cert_pem, const c
     else
         srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
                                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
-                                       MHD_OPTION_THREAD_POOL_SIZE, threads,
                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
                                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT,
                                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -647,6 +675,7 @@ http_server_free(HTTP_SERVER *srv)
         http_server_stop(srv, 0);
     conf_holder_destroy(&srv->config);
     pthread_cond_destroy(&srv->idle);
+    pthread_cond_destroy(&srv->slot_free);
     pthread_mutex_destroy(&srv->lock);
     mem_free(srv);
 }

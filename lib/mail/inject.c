@@ -1,6 +1,6 @@
 /*
- * inject.c -- SMTP submission to a loopback Postfix service with libcurl (inject.h), over a
- * connection each thread keeps.
+ * inject.c -- SMTP submission to a loopback Postfix service with libcurl (inject.h), over
+ * kept connections.
  */
 #include "config.h"
 
@@ -31,58 +31,45 @@ read_cb(char *dest, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* Each thread keeps one libcurl handle, and with it the SMTP connection of its last message
- * (libcurl's connection cache): a thread that submits message after message pays the connect,
- * banner, EHLO and QUIT once, and Postfix keeps one smtpd session for it. The handle goes when
- * its thread ends, and after any failure, so a session in an unknown state is never reused. */
-static pthread_key_t handle_key;
-static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
-
-static void
-handle_destroy(void *handle)
-{
-    curl_easy_cleanup(handle);
-}
-
-static void
-handle_key_create(void)
-{
-    (void) pthread_key_create(&handle_key, handle_destroy);
-}
+/* Idle libcurl handles are kept, and with each the SMTP connection of its last message
+ * (libcurl's connection cache): a process that submits message after message pays the
+ * connect, banner, EHLO and QUIT about once per handle, and Postfix keeps one smtpd session
+ * per handle. Kept handles are shared by all threads (a thread takes the one used last);
+ * a handle goes after any failure, so a session in an unknown state is never reused. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static CURL *kept[INJECT_KEPT];
+static size_t nkept;
 
 static CURL *
-thread_handle(void)
+handle_take(void)
 {
-    CURL *curl;
+    CURL *curl = NULL;
 
-    pthread_once(&handle_once, handle_key_create);
-    if ((curl = pthread_getspecific(handle_key)) == NULL) {
-        curl = curl_easy_init();
-        if (curl != NULL && pthread_setspecific(handle_key, curl) != 0) {
-            curl_easy_cleanup(curl);
-            curl = NULL;
-        }
-    }
-    return curl;
+    pthread_mutex_lock(&kept_lock);
+    if (nkept > 0)
+        curl = kept[--nkept];
+    pthread_mutex_unlock(&kept_lock);
+    return curl ? curl : curl_easy_init();
 }
 
 static void
-thread_handle_drop(void)
+handle_keep(CURL *curl)
 {
-    CURL *curl = pthread_getspecific(handle_key);
-
-    if (curl != NULL) {
-        (void) pthread_setspecific(handle_key, NULL);
-        curl_easy_cleanup(curl);
+    pthread_mutex_lock(&kept_lock);
+    if (nkept < INJECT_KEPT) {
+        kept[nkept++] = curl;
+        curl = NULL;
     }
+    pthread_mutex_unlock(&kept_lock);
+    curl_easy_cleanup(curl);
 }
 
-/* One SMTP transaction on the thread's handle. *reused_r: it ran on a kept connection. */
+/* One SMTP transaction on a kept or new handle. *reused_r: it ran on a kept connection. */
 static CURLcode
 transact(const char *url, const char *from, struct curl_slist *rcpts, struct upload *up, long *code_r,
          int *reused_r)
 {
-    CURL *curl = thread_handle();
+    CURL *curl = handle_take();
     long connects = 1;
     CURLcode rc;
 
@@ -109,8 +96,10 @@ transact(const char *url, const char *from, struct curl_slist *rcpts, struct upl
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, code_r);
     curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
     *reused_r = connects == 0;
-    if (rc != CURLE_OK)
-        thread_handle_drop();
+    if (rc == CURLE_OK)
+        handle_keep(curl);
+    else
+        curl_easy_cleanup(curl);
     return rc;
 }
 

@@ -23,7 +23,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl missing: run 'packaging/instal
 
 harness_setup mariadb sink postfix
 harness_start_postgate
-plan 88
+plan 89
 
 here=$(cd "$(dirname "$0")" && pwd)
 ctl() { $HARNESS_CTL "$@"; }
@@ -333,7 +333,51 @@ delivered=0
 for i in 1 2 3 4 5 6 7 8; do wait_sink "restart $i $run_id" && delivered=$((delivered + 1)); done
 is "$sent/$delivered" "8/8" "after a milter restart, the next 8 messages are sent and delivered (a broken kept session is retried once, on a new one)"
 
-# ---------------------------------------------------------------- 80-88: outage, suspension, logs, proxies, signals
+# ---------------------------------------------------------------- 80: a slow request holds up no other connection
+
+# A send that waits (here: the milter waits for the server's send-limit turn, a row another
+# transaction holds for 6 s) must not hold up requests on other, already open connections:
+# each connection has its own thread. 8 keep-alive connections are opened first; while the
+# send waits, each asks for /health twice, and every answer must come within 2 s.
+ctl server set acme/mail send_limit 100000 >/dev/null
+sleep 2.1   # the milter's and the send API's caches (cache_ttl 1 s in the harness)
+server_id=$(harness_sql "SELECT id FROM servers WHERE permalink = 'mail'")
+harness_sql "BEGIN; INSERT INTO turns (scope, id, seq) VALUES ('send_limit', $server_id, 1)
+	ON DUPLICATE KEY UPDATE seq = seq + 1; SELECT SLEEP(6); ROLLBACK;" >/dev/null &
+locker=$!
+out=$(ADMIN_URL=$base KEY=$key GOOD="$good" RUN_ID=$run_id /usr/bin/python3 - <<'PY' 2>&1 || true
+import http.client, json, os, threading, time, urllib.parse
+u = urllib.parse.urlparse(os.environ["ADMIN_URL"])
+conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(8)]
+for c in conns:
+    c.request("GET", "/health"); c.getresponse().read()
+result = {}
+def slow():
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    body = '{"to": ["slow@example.net"], %s, "subject": "slow %s"}' % (os.environ["GOOD"], os.environ["RUN_ID"])
+    t0 = time.monotonic()
+    c.request("POST", "/api/v1/send/message", body, {"X-Server-API-Key": os.environ["KEY"],
+                                                      "Content-Type": "application/json"})
+    result["status"] = json.loads(c.getresponse().read())["status"]
+    result["seconds"] = time.monotonic() - t0
+time.sleep(0.5)                 # the locker holds the row
+t = threading.Thread(target=slow); t.start()
+time.sleep(1.0)                 # the send is waiting now
+worst = 0.0
+for _ in range(2):
+    for c in conns:
+        t0 = time.monotonic(); c.request("GET", "/health"); c.getresponse().read()
+        worst = max(worst, time.monotonic() - t0)
+t.join()
+print("slowest /health %.2f s; the send took %.1f s (%s)" % (worst, result.get("seconds", -1), result.get("status")))
+PY
+)
+wait "$locker" 2>/dev/null || true
+ctl server set acme/mail send_limit none >/dev/null
+like "$out" '^slowest /health (0|1)\.[0-9]+ s; the send took ([4-9]|[1-9][0-9])\.[0-9] s \(success\)$' \
+	"while a send waits ${out#*the send took } for a lock, 8 open connections are answered at once ($out)"
+
+# ---------------------------------------------------------------- 81-89: outage, suspension, logs, proxies, signals
 
 # MariaDB stops: /health and the API answer 503 (clients retry), and recover after.
 instance_mariadb_stop "$HARNESS_DIR/mariadb"
