@@ -19,6 +19,7 @@
 #include "util/seal.h"
 
 #define REQSIGN_CHECK_SECONDS 30        /* how soon a rotated key is picked up */
+#define REQSIGN_MAX_THREADS 8           /* reqsign_many()'s most threads */
 
 typedef struct reqsign {
     const char *who;                    /* the task, for the log */
@@ -31,6 +32,21 @@ typedef struct reqsign {
 int reqsign_refresh(REQSIGN *r, DB *db, const SEAL_KEY *seal);
 /* Adds the three signature headers for body to x. 0, or -1 without a usable key. */
 int reqsign_headers(const REQSIGN *r, HTTPSEND_XFER *x, const void *body, size_t len);
+
+/* A body's two signatures, made ahead by reqsign_many(); NULL members: it could not be signed. */
+typedef struct reqsign_sig {
+    char *sha1, *sha256;
+} REQSIGN_SIG;
+
+/* Signs n bodies at once on up to `threads` threads (the caller's among them; each RSA
+ * signature is independent, and one delivery needs two): out[i] for bodies[i]. */
+void reqsign_many(const REQSIGN *r, const char *const *bodies, const size_t *lens, size_t n, unsigned threads,
+                  REQSIGN_SIG *out);
+/* Adds the three signature headers from sig (made with r's key) to x and frees sig's
+ * strings. 0, or -1 when sig is empty. */
+int reqsign_headers_from(const REQSIGN *r, HTTPSEND_XFER *x, REQSIGN_SIG *sig);
+/* Frees sig's strings (a signature not used). */
+void reqsign_sig_clear(REQSIGN_SIG *sig);
 void reqsign_free(REQSIGN *r);
 
 #endif

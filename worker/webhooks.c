@@ -2,7 +2,8 @@
  * webhooks.c -- the webhook sender (webhooks.h): one thread, one curl multi handle.
  *
  * Each turn of the loop: record the outcomes gathered so far (one transaction), claim due
- * rows while there is room, start their transfers, let libcurl move every transfer, and
+ * rows while there is room, sign their bodies (on as many threads as the machine has
+ * cores), start their transfers, let libcurl move every transfer, and
  * wait at most POLL_MS for any of them. Database calls run on this thread between turns;
  * transfers' timeouts are libcurl's own, so a receiver that never answers ends as a
  * timeout after webhooks.timeout seconds without holding up any other transfer.
@@ -55,6 +56,7 @@ typedef struct webhooks_task {
     WEBHOOK_OUTCOME *done;              /* finished, not yet recorded; strings owned */
     size_t ndone, done_cap;
     REQSIGN sign;                       /* the request signature (reqsign.h) */
+    unsigned sign_threads;              /* reqsign_many()'s threads: the online CPUs */
     unsigned delays[WEBHOOK_MAX_DELAYS];
     size_t ndelays;
     int delays_warned;
@@ -175,9 +177,10 @@ transfer_free(TRANSFER *tr)
     mem_free(tr);
 }
 
-/* Starts one job (taking its strings). 0 started, -1 could not (an outcome is recorded). */
+/* Starts one job (taking its strings), signed with sig when it signs (sig's strings are
+ * taken). 0 started, -1 could not (an outcome is recorded). */
 static int
-transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
+transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg, REQSIGN_SIG *sig)
 {
     TRANSFER *tr = mem_zalloc(sizeof(*tr));
     char *key;
@@ -191,7 +194,7 @@ transfer_start(WEBHOOKS_TASK *t, WEBHOOK_JOB *job, const PGCONF *cfg)
     key = buf_asprintf("\"%s\"", tr->job.uuid);
     httpsend_header(&tr->x, "Idempotency-Key", key);
     mem_free(key);
-    if (tr->job.sign && reqsign_headers(&t->sign, &tr->x, tr->job.body, tr->job.body_len) < 0) {
+    if (tr->job.sign && reqsign_headers_from(&t->sign, &tr->x, sig) < 0) {
         outcome_add(t, &tr->job, 0, NULL, "cannot sign the request (no usable signing key)", 0, 0);
         transfer_free(tr);
         return -1;
@@ -271,6 +274,9 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
 {
     long long room = cfg->webhooks_max_in_flight - (long long) httpsend_inflight(t->send);
     WEBHOOK_JOB *jobs = NULL;
+    REQSIGN_SIG *sigs;
+    const char **bodies;
+    size_t *lens, nsign = 0;
     char *exclude;
     DB *db;
     int n;
@@ -297,12 +303,30 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
     t->backoff = 0;
     /* A full batch: more may be due, look again as soon as there is room. */
     t->next_claim = n < room ? clock_mono() + IDLE_CLAIM_SECONDS : 0;
+    /* Every body to sign, signed at once on the machine's cores: two RSA signatures per
+     * delivery are most of this thread's work. */
+    sigs = mem_zalloc((size_t) n * sizeof(*sigs));
+    bodies = mem_alloc((size_t) n * sizeof(*bodies));
+    lens = mem_alloc((size_t) n * sizeof(*lens));
     for (int i = 0; i < n; i++) {
+        if (jobs[i].enabled && jobs[i].sign) {
+            bodies[nsign] = jobs[i].body;
+            lens[nsign++] = jobs[i].body_len;
+        }
+    }
+    reqsign_many(&t->sign, bodies, lens, nsign, t->sign_threads, sigs);
+    nsign = 0;
+    for (int i = 0; i < n; i++) {
+        REQSIGN_SIG *sig = jobs[i].enabled && jobs[i].sign ? &sigs[nsign++] : NULL;
+
         if (!jobs[i].enabled)
             outcome_add(t, &jobs[i], 0, NULL, "webhook disabled or deleted", 0, 1);
         else
-            transfer_start(t, &jobs[i], cfg);
+            transfer_start(t, &jobs[i], cfg, sig);
     }
+    mem_free(sigs);
+    mem_free(bodies);
+    mem_free(lens);
     webhook_jobs_free(jobs, (size_t) n);
 }
 
@@ -408,10 +432,13 @@ int
 webhooks_start(WORKER_ENV *env, void **task_r)
 {
     WEBHOOKS_TASK *t = mem_zalloc(sizeof(*t));
+    long ncpu;
     int err;
 
     t->env = env;
     t->sign.who = "webhooks";
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    t->sign_threads = ncpu < 1 ? 1 : ncpu > REQSIGN_MAX_THREADS ? REQSIGN_MAX_THREADS : (unsigned) ncpu;
     snprintf(t->owner, sizeof(t->owner), "%s/%ld", env->host, (long) getpid());
     if ((t->send = httpsend_new("webhooks", transfer_done, t)) == NULL) {
         mem_free(t);

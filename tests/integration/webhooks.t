@@ -30,7 +30,7 @@ webhooks: { timeout = 3; retry_delays = ["1", "1", "1", "2", "2"]; };
 EOF
 harness_start_admin
 harness_start_worker
-plan 49
+plan 50
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -227,7 +227,19 @@ is "$(requests late) $(log_of late "CONCAT(r.attempt, ':', r.status_code)") $(ou
 like "$(grep 'webhooks: recording outcomes' "$HARNESS_WORKER_LOG" | head -1)" 'recording outcomes: .*retrying in' \
 	"the outcome really met the outage (recording failed, was kept and retried)"
 
-# 45-46: key rotation: both keys in the JWKS, the new one signing; retiring the old one.
+# 45: a batch: 24 events queued at once are claimed together and their bodies signed on
+# several threads; every request's signatures verify over its own body.
+before_ok=$(requests ok)
+harness_sql "INSERT INTO webhook_outbox (uuid, server_id, webhook_id, event, payload)
+	SELECT UUID(), w.server_id, w.id, 'MessageSent', CONCAT('{\"batch\": ', s.seq, '}')
+	FROM webhooks w, seq_1_to_24 s WHERE w.name = 'ok'"
+harness_wait_for 30 at_least ok $((before_ok + 24)) || true
+verified=$(tail -n +$((before_ok + 1)) "$HARNESS_DIR/ok.jsonl" | while IFS= read -r entry; do
+	/usr/bin/python3 "$here/webhook-verify.py" "$HARNESS_DIR/jwks.json" <<<"$entry"
+done | sort | uniq -c | sed 's/^ *//')
+is "$verified" "24 kid=found sha1=pass sha256=pass" "24 events signed in one batch: each of the 24 requests verifies over its own body"
+
+# 46-47: key rotation: both keys in the JWKS, the new one signing; retiring the old one.
 out=$(ctl signing-key rotate)
 new_kid=$(sed -n 's/^created the signing key \([^;]*\);.*/\1/p' <<<"$out")
 is "$(curl -sS --max-time 10 "$base/.well-known/jwks.json" | j '[k["kid"] for k in d["keys"]]')" "[\"$new_kid\", \"$signing\"]" \
@@ -237,7 +249,7 @@ ctl signing-key retire "$signing" >/dev/null
 is "$(curl -sS --max-time 10 "$base/.well-known/jwks.json" | j '[k["kid"] for k in d["keys"]]') ${retire_current##*$'\n'}" \
 	"[\"$new_kid\"] refused" "retiring the old key removes it from the JWKS; the signing key cannot be retired"
 
-# 47-49: SIGTERM with a request in flight: the worker finishes it, records it, and exits 0.
+# 48-50: SIGTERM with a request in flight: the worker finishes it, records it, and exits 0.
 webhook other term "$url_term"
 out=$(send "$key2" app@other.example "sigterm $run_id")
 check "the term receiver has the request (it answers after 2.5 s)" harness_wait_for 15 at_least term 1
