@@ -218,13 +218,16 @@ void
 httpsend_drive(HTTPSEND *s, int wait_ms)
 {
     CURLMsg *m;
-    int running, left;
+    int running, left, nfinished = 0;
 
     curl_multi_perform(s->multi, &running);
-    while ((m = curl_multi_info_read(s->multi, &left)) != NULL)
-        if (m->msg == CURLMSG_DONE)
+    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (m->msg == CURLMSG_DONE) {
             finished(s, m->easy_handle, m->data.result);
-    if (wait_ms > 0) {
+            nfinished++;
+        }
+    }
+    if (wait_ms > 0 && nfinished == 0) {
         if (s->ninflight > 0) {
             curl_multi_poll(s->multi, NULL, 0, wait_ms, NULL);
         } else {

@@ -81,8 +81,9 @@ void httpsend_guard(HTTPSEND_XFER *x, const CONF_LIST *allowed);
 /* Starts x. 0 started, -1 libcurl refused it (x stays the caller's). */
 int httpsend_add(HTTPSEND *s, HTTPSEND_XFER *x);
 
-/* Moves every transfer, calls back for each finished one, then waits up to wait_ms for
- * activity (sleeps when nothing is in flight). */
+/* Moves every transfer and calls back for each finished one; when none finished, waits up
+ * to wait_ms for activity (sleeps when nothing is in flight). A finished transfer returns at
+ * once: the task's wait was chosen before it freed a slot and left an outcome to record. */
 void httpsend_drive(HTTPSEND *s, int wait_ms);
 
 /* Why x failed with result, for people: the guard's refusal, libcurl's error buffer or
