@@ -47,16 +47,11 @@ reqsign_refresh(REQSIGN *r, DB *db, const SEAL_KEY *seal)
 int
 reqsign_headers(const REQSIGN *r, HTTPSEND_XFER *x, const void *body, size_t len)
 {
-    char *sha1, *sha256;
+    REQSIGN_SIG sig = {NULL, NULL};
 
-    if (r->key == NULL || signkey_sign(r->key, body, len, &sha1, &sha256) < 0)
-        return -1;
-    httpsend_header(x, "X-Postal-Signature", sha1);
-    httpsend_header(x, "X-Postal-Signature-256", sha256);
-    httpsend_header(x, "X-Postal-Signature-KID", signkey_kid(r->key));
-    mem_free(sha1);
-    mem_free(sha256);
-    return 0;
+    if (r->key != NULL && signkey_sign(r->key, body, len, &sig.sha1, &sig.sha256) < 0)
+        sig.sha1 = sig.sha256 = NULL;
+    return reqsign_headers_from(r, x, &sig);
 }
 
 typedef struct sign_slice {
@@ -73,6 +68,8 @@ sign_slice(void *arg)
     SIGN_SLICE *s = arg;
 
     for (size_t i = s->first; i < s->n; i += s->step) {
+        if (s->bodies[i] == NULL)
+            continue;
         if (s->r->key == NULL || signkey_sign(s->r->key, s->bodies[i], s->lens[i], &s->out[i].sha1,
                                               &s->out[i].sha256) < 0)
             s->out[i].sha1 = s->out[i].sha256 = NULL;

@@ -39,7 +39,8 @@ typedef struct reqsign_sig {
 } REQSIGN_SIG;
 
 /* Signs n bodies at once on up to `threads` threads (the caller's among them; each RSA
- * signature is independent, and one delivery needs two): out[i] for bodies[i]. */
+ * signature is independent, and one delivery needs two): out[i] for bodies[i]; a NULL
+ * body is skipped (out[i] stays as it was, empty when zeroed). */
 void reqsign_many(const REQSIGN *r, const char *const *bodies, const size_t *lens, size_t n, unsigned threads,
                   REQSIGN_SIG *out);
 /* Adds the three signature headers from sig (made with r's key) to x and frees sig's

@@ -276,7 +276,7 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
     WEBHOOK_JOB *jobs = NULL;
     REQSIGN_SIG *sigs;
     const char **bodies;
-    size_t *lens, nsign = 0;
+    size_t *lens;
     char *exclude;
     DB *db;
     int n;
@@ -309,20 +309,15 @@ claim(WEBHOOKS_TASK *t, const PGCONF *cfg)
     bodies = mem_alloc((size_t) n * sizeof(*bodies));
     lens = mem_alloc((size_t) n * sizeof(*lens));
     for (int i = 0; i < n; i++) {
-        if (jobs[i].enabled && jobs[i].sign) {
-            bodies[nsign] = jobs[i].body;
-            lens[nsign++] = jobs[i].body_len;
-        }
+        bodies[i] = jobs[i].enabled && jobs[i].sign ? jobs[i].body : NULL;
+        lens[i] = jobs[i].body_len;
     }
-    reqsign_many(&t->sign, bodies, lens, nsign, t->sign_threads, sigs);
-    nsign = 0;
+    reqsign_many(&t->sign, bodies, lens, (size_t) n, t->sign_threads, sigs);
     for (int i = 0; i < n; i++) {
-        REQSIGN_SIG *sig = jobs[i].enabled && jobs[i].sign ? &sigs[nsign++] : NULL;
-
         if (!jobs[i].enabled)
             outcome_add(t, &jobs[i], 0, NULL, "webhook disabled or deleted", 0, 1);
         else
-            transfer_start(t, &jobs[i], cfg, sig);
+            transfer_start(t, &jobs[i], cfg, &sigs[i]);
     }
     mem_free(sigs);
     mem_free(bodies);
