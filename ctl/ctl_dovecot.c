@@ -4,9 +4,9 @@
  *
  * enable writes four files and nothing else: DIR/conf.d/90-postgate.conf (passdb and
  * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
- * names, the mail location, the quota plugin with the quota-status service Postfix asks at
- * RCPT, quota_clone copying each mailbox's usage to the table mailbox_usage through the
- * dict service, Sieve at delivery with each user's own scripts, which ManageSieve
+ * names, the mail location, the quota plugin (Dovecot refuses a delivery over quota with
+ * a 452), quota_clone copying each mailbox's usage to the table mailbox_usage through the
+ * dict service (postgate-policyd's RCPT check and the admin read it there), Sieve at delivery with each user's own scripts, which ManageSieve
  * manages, what the scripts send going to Postfix's loopback service for Dovecot
  * (postfix.dovecot_address) with the mailbox as envelope sender, and the Junk folder), DIR/postgate-sql.conf.ext (the MariaDB connection and
  * queries), DIR/postgate-dict.conf.ext (the same connection and the usage table's map)
@@ -121,7 +121,6 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
     const char *password = *cfg->dovecot_database_user ? cfg->dovecot_database_password : cfg->database_password;
     const char *lmtp = cfg->dovecot_lmtp_listen, *mdir = cfg->dovecot_mail_directory;
     struct passwd *pw;
-    char *head = NULL;
     BUF *s, *q, *d;
 
     out[0] = out[1] = out[2] = out[3] = NULL;
@@ -130,7 +129,6 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
         || !plain_value("database.name", cfg->database_name, 0)
         || !plain_value("database.socket", cfg->database_socket, 1)
         || !plain_value("database.host", cfg->database_host, 0) || !plain_value("dovecot.lmtp_listen", lmtp, 0)
-        || !plain_value("dovecot.quota_status_listen", cfg->dovecot_quota_status_listen, 0)
         || !plain_value("postfix.dovecot_address", cfg->postfix_dovecot_address, 0))
         return EX_CONFIG;
     if (strncmp(cfg->postfix_dovecot_address, "inet:", 5) != 0) {
@@ -160,7 +158,7 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
         buf_printf(s, "# %s's uid is below Dovecot's default first_valid_uid (500)\nfirst_valid_uid = %lu\n",
                    cfg->dovecot_mail_user, (unsigned long) pw->pw_uid);
     /* Quotas: the count backend (no usage file to keep), each mailbox's limits from the
-     * userdb's quota_rule, quota-status for Postfix's RCPT check, and quota_clone writing the
+     * userdb's quota_rule, and quota_clone writing the
      * usage to mailbox_usage through the dict service (whose socket only the mail user's
      * processes may use: they are the ones that write). */
     buf_printf(s, "mail_plugins = $mail_plugins quota quota_clone\nquota_full_tempfail = yes\n"
@@ -169,8 +167,7 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
                dir, cfg->dovecot_mail_user);
     buf_printf(s, "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
                "protocol lmtp {\n  mail_plugins = $mail_plugins quota sieve\n}\n"
-               "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n  quota_status_success = DUNNO\n"
-               "  quota_status_nouser = DUNNO\n  quota_status_overquota = \"452 4.2.2 Mailbox is full\"\n"
+               "plugin {\n  quota = count:Mailbox\n  quota_vsizes = yes\n"
                "  quota_clone_dict = proxy::postgate-usage\n}\n");
     /* Sieve: the user's scripts in the home (ManageSieve writes them), postgate's spam rule
      * first; Junk marked as such (RFC 6154) and made for every mailbox, so clients find it. */
@@ -183,16 +180,10 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
     buf_printf(s, "submission_host = %s\n"
                "plugin {\n  sieve_vacation_send_from_recipient = yes\n  sieve_redirect_envelope_from = recipient\n}\n",
                cfg->postfix_dovecot_address + 5);
-    if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0
-        || (head = buf_asprintf("service quota-status {\n  executable = quota-status -p postfix\n  client_limit = 1\n"
-                                "  user = %s\n", cfg->dovecot_mail_user)) == NULL
-        || listener(s, head, "postgate-quota-status", "dovecot.quota_status_listen",
-                    cfg->dovecot_quota_status_listen) < 0) {
-        mem_free(head);
+    if (listener(s, "service lmtp {\n", "postgate-lmtp", "dovecot.lmtp_listen", lmtp) < 0) {
         buf_free(s);
         return EX_CONFIG;
     }
-    mem_free(head);
 
     q = buf_new(2048);
     buf_printf(q, MARKER "\n# The MariaDB connection and queries of " SNIPPET ".\ndriver = mysql\n");

@@ -388,7 +388,6 @@ add_setting(PF *pf, const char *name, char *want)
     pf->settings[pf->nsettings].want = want;
     pf->settings[pf->nsettings].now = NULL;
     pf->settings[pf->nsettings].optional = 0;
-    pf->settings[pf->nsettings].user_defined = 0;
     pf->nsettings++;
 }
 
@@ -515,13 +514,9 @@ pf_load_settings(PF *pf)
     add_setting(pf, "smtpd_sender_login_maps",
                 buf_asprintf("socketmap:%s:sender_login", pf->sock_postfix[SOCK_SOCKETMAP]));
     add_setting(pf, "virtual_transport", dovecot_socket(pf, "lmtp:", cfg->dovecot_lmtp_listen));
-    /* Dovecot's quota-status, asked only about recipients of hosted domains: the socketmap's
-     * hosted_quota map names the restriction class (hosting.h) for those, and nothing for
-     * the rest, so mail elsewhere never waits for Dovecot. A full hosted mailbox gets
-     * 452 4.2.2 at RCPT; while the service is down mail passes. */
-    add_setting(pf, "smtpd_restriction_classes", NULL); /* worked out below: ours added */
-    add_setting(pf, HOSTING_QUOTA_CLASS, NULL);         /* worked out below */
-    pf->settings[pf->nsettings - 1].user_defined = 1;
+    /* The quota check at RCPT, last: policyd's hosted_quota map answers "452 4.2.2" for a
+     * full mailbox (hosting.h) and nothing for any other recipient, so a full mailbox's mail
+     * waits at the sender instead of being accepted and refused by Dovecot later. */
     add_setting(pf, "smtpd_recipient_restrictions", NULL);      /* worked out below: ours last */
     add_setting(pf, "smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
     add_setting(pf, "non_smtpd_milters", mem_strdup(pf->sock_postfix[SOCK_MILTER]));
@@ -561,11 +556,7 @@ pf_load_settings(PF *pf)
         goto done;
     kv_parse(&pf->effective, buf_cstr(out));
     for (size_t i = 0; i < pf->nsettings; i++) {
-        if ((pf->settings[i].now = kv_get(&pf->effective, pf->settings[i].name)) == NULL
-            && pf->settings[i].user_defined) {
-            pf->settings[i].now = "";
-            continue;
-        }
+        pf->settings[i].now = kv_get(&pf->effective, pf->settings[i].name);
         if (pf->settings[i].now == NULL && pf->settings[i].optional) {
             msg_warn("postconf -c %s does not know parameter %s: this Postfix is open to SMTP smuggling "
                      "(upgrade to 3.7.10, 3.8.5 or later)", pf->dir, pf->settings[i].name);
@@ -587,14 +578,6 @@ pf_load_settings(PF *pf)
 
         if (strcmp(pf->settings[i].name, "smtp_tls_loglevel") == 0)
             pf->settings[i].want = mem_strdup(atoi(now) >= 1 ? now : "1");
-        else if (strcmp(pf->settings[i].name, "smtpd_restriction_classes") == 0)
-            pf->settings[i].want = list_with(now, HOSTING_QUOTA_CLASS);
-        else if (strcmp(pf->settings[i].name, HOSTING_QUOTA_CLASS) == 0) {
-            char *sock = dovecot_socket(pf, "", cfg->dovecot_quota_status_listen);
-
-            pf->settings[i].want = buf_asprintf("check_policy_service { %s, default_action=DUNNO }", sock);
-            mem_free(sock);
-        }
         else if (strcmp(pf->settings[i].name, "smtpd_recipient_restrictions") == 0) {
             char *ours = buf_asprintf("check_recipient_access socketmap:%s:hosted_quota",
                                       pf->sock_postfix[SOCK_SOCKETMAP]);

@@ -62,7 +62,6 @@ typedef struct setting {
     char *want;
     const char *now;            /* effective value (explicit or default) */
     int optional;               /* left out, with a warning, when this Postfix does not know it */
-    int user_defined;           /* a restriction class: unknown to postconf until defined ("") */
 } SETTING;
 
 enum { SOCK_MILTER, SOCK_POLICY, SOCK_SASL, SOCK_SOCKETMAP, SOCK_LMTP, SOCK_COUNT };

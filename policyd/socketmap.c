@@ -200,6 +200,29 @@ domain_hosted(CONN *c, const char *domain, int *refresh_r)
     return domain_key(domain, lower) ? cache_has(c, &hosted_cache, lower, refresh_r) : 0;
 }
 
+/*
+ * check_recipient_access on hosted_quota: a mailbox whose usage reached its quota gets
+ * "452 4.2.2 Mailbox is full" at RCPT (the sender retries; Postfix never accepts mail
+ * Dovecot would refuse at delivery), anything else passes to the next restriction.
+ */
+static char *
+quota_lookup(CONN *c, const char *key)
+{
+    const char *which;
+    DB *db = dbpool_get(c->ctx->pool);
+    int ret = hosting_quota_full(db, key, &which);
+
+    if (ret < 0)
+        msg_warn("socketmap hosted_quota \"%s\": database: %s", key, db_error(db));
+    dbpool_put(c->ctx->pool, db);
+    if (ret < 0)
+        return mem_strdup("TEMP database unavailable");
+    if (ret == 0)
+        return mem_strdup("NOTFOUND ");
+    msg_info("socketmap hosted_quota: <%s> is over its quota of %s: 452 at RCPT", key, which);
+    return mem_strdup("OK 452 4.2.2 Mailbox is full");
+}
+
 /* The hosting maps: hosted_domain, hosted_quota, mailbox, alias, sender_login. Keys of other
  * domains are NOTFOUND without asking MariaDB. */
 static char *
@@ -217,14 +240,10 @@ hosting_lookup(CONN *c, const char *map, const char *key, int *refresh_r)
     }
     if (at == NULL || (ret = domain_hosted(c, at + 1, refresh_r)) == 0)
         return mem_strdup("NOTFOUND ");
-    if (strcmp(map, "hosted_quota") == 0) {
-        /* check_recipient_access: a recipient of a hosted domain goes through the restriction
-         * class that asks Dovecot's quota-status; the rest never waits for it. Unknown
-         * (no domain list yet): no quota check, the mail passes as with Dovecot down. */
-        return mem_strdup(ret > 0 ? "OK " HOSTING_QUOTA_CLASS : "NOTFOUND ");
-    }
     if (ret < 0)
         return mem_strdup("TEMP database unavailable");
+    if (strcmp(map, "hosted_quota") == 0)
+        return quota_lookup(c, key);
     out = buf_new(128);
     db = dbpool_get(c->ctx->pool);
     if (strcmp(map, "mailbox") == 0) {

@@ -69,6 +69,32 @@ hosting_mailbox(DB *db, const char *address)
 }
 
 int
+hosting_quota_full(DB *db, const char *address, const char **which_r)
+{
+    char local[MAILBOX_MAX_LOCAL + 1], domain[254];
+    DB_RESULT *res = NULL;
+    int ret;
+
+    *which_r = NULL;
+    if (!split(address, local, sizeof(local), domain, sizeof(domain)) || local[0] == '\0')
+        return 0;
+    ret = db_query(db, &res, "SELECT IFNULL(x.quota_bytes, 0) > 0 AND IFNULL(u.bytes, 0) >= x.quota_bytes, "
+                   "IFNULL(x.quota_messages, 0) > 0 AND IFNULL(u.messages, 0) >= x.quota_messages "
+                   "FROM mailboxes x " HOSTED_JOIN
+                   "LEFT JOIN mailbox_usage u ON u.username = CONCAT(x.local_part, '@', LOWER(d.name)) "
+                   "WHERE d.verified_name = ? AND x.local_part = ? AND " HOSTED_WHERE,
+                   DB_ARGS(DB_STR(domain), DB_STR(local)));
+    if (ret > 0) {
+        if (strcmp(db_result_get(res, 0, 0), "1") == 0)
+            *which_r = "bytes";
+        else if (strcmp(db_result_get(res, 0, 1), "1") == 0)
+            *which_r = "messages";
+    }
+    db_result_free(res);
+    return ret < 0 ? ret : *which_r != NULL;
+}
+
+int
 hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r)
 {
     char local[MAILBOX_MAX_LOCAL + 1], domain[254];

@@ -24,14 +24,6 @@
 #include "mail/db.h"
 #include "util/buf.h"
 
-/*
- * The Postfix restriction class that asks Dovecot's quota-status: the socketmap's
- * hosted_quota map answers it for the recipients of hosted domains (check_recipient_access),
- * and postgatectl postfix enable defines it in main.cf, so mail to other domains never
- * waits for Dovecot.
- */
-#define HOSTING_QUOTA_CLASS "postgate_hosted_quota"
-
 /* The hosted domains, lower case (*names_r: mem_free each and the array): count or < 0. */
 int hosting_domain_list(DB *db, char ***names_r, size_t *count_r);
 /* Is address a mailbox of a hosted domain? Disabled mailboxes still receive mail. */
@@ -46,6 +38,13 @@ int hosting_alias(DB *db, const char *key, BUF *out);
  * refused unknown ones at RCPT), with the domain's server in *server_id_r (0 for an
  * organization's domain), 0 when it is not, < 0 error. */
 int hosting_recipient(DB *db, const char *address, unsigned long long *server_id_r);
+/* The quota check at RCPT (check_recipient_access on the hosted_quota map): 1 when address is
+ * a mailbox whose usage has reached its limit of bytes or of messages (0: unlimited), with the
+ * limit reached ("bytes" or "messages") in *which_r; 0 when it is not (or no mailbox: an
+ * alias, or an unknown address Postfix refuses by itself), < 0 error. The usage is Dovecot's
+ * copy (mailbox_usage, schema 015), current after every delivery and expunge; Dovecot's
+ * LMTP still enforces the quota at delivery (quota_full_tempfail: 452, the mail stays queued). */
+int hosting_quota_full(DB *db, const char *address, const char **which_r);
 /* smtpd_sender_login_maps: the logins (mailbox addresses) that own address: the mailbox of
  * that address and the destinations of the alias of that address, comma-separated. */
 int hosting_sender_logins(DB *db, const char *address, BUF *out);

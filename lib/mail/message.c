@@ -139,6 +139,8 @@ store_txn(DB *db, void *arg)
     STORE_TXN *t = arg;
     MESSAGE_SUBMISSION *sub = t->sub;
     const char *mail_from = t->mail_from, *subject = t->subject, *message_id = t->message_id, *tag = t->tag;
+    const MESSAGE_INSPECTION *in = sub->inspection;
+    const MESSAGE_SENDER_AUTH *auth = sub->sender_auth;
     unsigned long long raw_id;
     long long sent = 0;
     int ret;
@@ -157,11 +159,16 @@ store_txn(DB *db, void *arg)
         char *rcpt_owned;
         const char *rcpt = column_text(r->address, &rcpt_owned);
 
+        /* One statement per row: the verdict, the forward's origin and the sender's
+         * authentication go in with it (the columns' defaults when there are none). */
         ret = db_exec(db, "INSERT INTO messages (server_id, token, scope, rcpt_to, mail_from, subject, message_id, "
                       "size, tag, credential_id, route_id, postfix_queue_id, raw_message_id, raw_message_day, status, "
-                      "hold_reason, hold_expires_at) VALUES (?, ?, ?, ?, ?, LEFT(?, 998), LEFT(?, 998), ?, "
+                      "hold_reason, hold_expires_at, spam_status, spam_score, spam_checks, threat, threat_details, "
+                      "inspected, forwarded_from_id, spf_result, dkim_result, dkim_domain) "
+                      "VALUES (?, ?, ?, ?, ?, LEFT(?, 998), LEFT(?, 998), ?, "
                       "LEFT(?, 255), ?, ?, ?, ?, UTC_DATE(), COALESCE(?, IF(? IS NULL, 'Pending', 'Held')), ?, "
-                      "IF(? IS NULL, NULL, UTC_TIMESTAMP(6) + INTERVAL ? DAY))",
+                      "IF(? IS NULL, NULL, UTC_TIMESTAMP(6) + INTERVAL ? DAY), ?, LEAST(GREATEST(?, -9999.99), 9999.99), "
+                      "?, ?, LEFT(?, 255), ?, ?, ?, ?, LEFT(?, 253))",
                       DB_ARGS(DB_UINT(sub->server_id), DB_STR(r->token), DB_STR(sub->scope), DB_STR(rcpt),
                               DB_STR(mail_from), DB_STR(subject ? subject : ""),
                               DB_STR(message_id ? message_id : ""),
@@ -169,26 +176,18 @@ store_txn(DB *db, void *arg)
                               sub->credential_id ? DB_UINT(sub->credential_id) : DB_NULL,
                               r->route_id ? DB_UINT(r->route_id) : DB_NULL, DB_STR(sub->queue_id),
                               DB_UINT(raw_id), DB_STR(r->status), DB_STR(r->hold_reason), DB_STR(r->hold_reason),
-                              DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days)));
+                              DB_STR(r->hold_reason), DB_INT(sub->hold_expiry_days),
+                              DB_STR(in ? in->spam_status : "NotChecked"), DB_DOUBLE(in ? in->spam_score : 0),
+                              DB_STR(in ? in->spam_checks : NULL), DB_INT(in && in->threat != 0),
+                              DB_STR(in ? in->threat_details : NULL), DB_INT(in && in->inspected != 0),
+                              sub->forwarded_from_id ? DB_UINT(sub->forwarded_from_id) : DB_NULL,
+                              DB_STR(auth ? auth_value(auth->spf, spf_values) : NULL),
+                              DB_STR(auth ? auth_value(auth->dkim, dkim_values) : NULL),
+                              DB_STR(auth && auth->dkim_domain && *auth->dkim_domain ? auth->dkim_domain : NULL)));
         mem_free(rcpt_owned);
         if (ret < 0)
             return ret;
         r->id = db_insert_id(db);
-        /* Before the MessageHeld event, whose message object shows the spam status. */
-        if (sub->inspection && (ret = message_set_inspection(db, r->id, sub->inspection)) < 0)
-            return ret;
-        if (sub->forwarded_from_id
-            && (ret = db_exec(db, "UPDATE messages SET forwarded_from_id = ? WHERE id = ?",
-                              DB_ARGS(DB_UINT(sub->forwarded_from_id), DB_UINT(r->id)))) < 0)
-            return ret;
-        if (sub->sender_auth
-            && (ret = db_exec(db, "UPDATE messages SET spf_result = ?, dkim_result = ?, dkim_domain = LEFT(?, 253) "
-                              "WHERE id = ?", DB_ARGS(DB_STR(auth_value(sub->sender_auth->spf, spf_values)),
-                                                      DB_STR(auth_value(sub->sender_auth->dkim, dkim_values)),
-                                                      DB_STR(sub->sender_auth->dkim_domain && *sub->sender_auth->dkim_domain
-                                                             ? sub->sender_auth->dkim_domain : NULL),
-                                                      DB_UINT(r->id)))) < 0)
-            return ret;
         if (r->hold_reason == NULL)
             sent++;
         else if ((ret = queue_held(db, sub->server_id, r)) < 0)
@@ -231,18 +230,6 @@ message_store(DB *db, MESSAGE_SUBMISSION *sub)
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         mem_free(owned[i]);
     return ret;
-}
-
-int
-message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in)
-{
-    int ret = db_exec(db, "UPDATE messages SET spam_status = ?, spam_score = LEAST(GREATEST(?, -9999.99), 9999.99), spam_checks = ?, threat = ?, "
-                      "threat_details = LEFT(?, 255), inspected = ? WHERE id = ?",
-                      DB_ARGS(DB_STR(in->spam_status), DB_DOUBLE(in->spam_score), DB_STR(in->spam_checks),
-                              DB_INT(in->threat != 0), DB_STR(in->threat_details), DB_INT(in->inspected != 0),
-                              DB_UINT(id)));
-
-    return ret < 0 ? ret : 0;
 }
 
 int

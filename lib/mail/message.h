@@ -93,9 +93,6 @@ int message_envelope(DB *db, const char *token, unsigned long long *server_id_r,
  * the recipients that were not held in the server's send volume. 0 ok, < 0 database error. */
 int message_store(DB *db, MESSAGE_SUBMISSION *sub);
 
-/* Records the inspection on row id (inside the caller's transaction, if any). 0 or < 0. */
-int message_set_inspection(DB *db, unsigned long long id, const MESSAGE_INSPECTION *in);
-
 /* Release: the held row for (token of any row of the submission, recipient address).
  * 1 found (*id_r, *server_id_r), 0 none, < 0 database error. */
 int message_find_held(DB *db, const char *token, const char *rcpt, unsigned long long *id_r,

@@ -358,12 +358,12 @@ harness_browser() {
 }
 
 # harness_dovecot_prepare: ports for a private Dovecot and the dovecot section of the
-# postgate config (its LMTP and quota-status listeners, a mail directory in the test dir owned by nobody, the
+# postgate config (its LMTP listener, a mail directory in the test dir owned by nobody, the
 # harness's MariaDB through its socket). Call it before harness_start_postgate, so that
 # `postfix enable` points virtual_transport at that LMTP port. Only tests that need Dovecot
 # call it.
 harness_dovecot_prepare() {
-	local lmtp imap pop3 quota sieve
+	local lmtp imap pop3 sieve
 	command -v dovecot >/dev/null 2>&1 ||
 		skip_all "dovecot missing: run 'packaging/install-deps runtime' as root"
 	lmtp=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}") ||
@@ -372,10 +372,8 @@ harness_dovecot_prepare() {
 		harness_setup_failed "no free port for Dovecot's IMAP"
 	pop3=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap") ||
 		harness_setup_failed "no free port for Dovecot's POP3"
-	quota=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3") ||
-		harness_setup_failed "no free port for Dovecot's quota-status"
-	sieve=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3" \
-		"$quota") || harness_setup_failed "no free port for Dovecot's ManageSieve"
+	sieve=$(instance_free_port "${INSTANCE_SINK_PORT:-0}" "${INSTANCE_SMTP_PORT:-0}" "$lmtp" "$imap" "$pop3") ||
+		harness_setup_failed "no free port for Dovecot's ManageSieve"
 	instance_dovecot_setup "$HARNESS_DIR/dovecot" "$lmtp" "$imap" "$pop3" "$sieve" ||
 		harness_setup_failed "Dovecot set-up failed"
 	mkdir -p "$HARNESS_DIR/vmail" && chown nobody:nogroup "$HARNESS_DIR/vmail" ||
@@ -384,7 +382,6 @@ harness_dovecot_prepare() {
 		dovecot: {
 		  config_directory = "$INSTANCE_DOVECOT_CONFIG_DIR";
 		  lmtp_listen = "inet:127.0.0.1:$lmtp";
-		  quota_status_listen = "inet:127.0.0.1:$quota";
 		  mail_directory = "$HARNESS_DIR/vmail";
 		  mail_user = "nobody";
 		};

@@ -26,7 +26,7 @@ harness_start_dovecot
 harness_start_admin
 . "$(dirname "$0")/api.sh"
 base=$HARNESS_ADMIN_URL
-plan 105
+plan 107
 
 ctl() { $HARNESS_CTL "$@"; }
 run_id=$(instance_random_hex 4)
@@ -192,8 +192,21 @@ is "$(imap "bob@$D" "$PW_B")" "login failed" "a disabled mailbox cannot log in o
 is "$(pop3 "bob@$D" "$PW_B")" "pop3 login failed" "... nor over POP3"
 ctl mailbox enable acme/mail "bob@$D" >/dev/null
 is "$(imap "bob@$D" "$PW_B")" "login ok 2" "enabled again, it logs in and has its mail"
-# ---- quota: a full mailbox gets 452 4.2.2 at RCPT, and the mail arrives once it is raised
+# ---- quota: a full mailbox gets 452 4.2.2 at RCPT, and the mail arrives once it is raised.
+# policyd's hosted_quota map answers the check from the quota and Dovecot's copy of the usage
+# (mailbox_usage); Postfix's own postmap asks it the way smtpd does.
+pf() { postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" "$@"; }
+like "$(pf -h smtpd_recipient_restrictions)" 'check_recipient_access socketmap:unix:[^ ,]*:hosted_quota$' \
+	"enable adds the hosted_quota check last to smtpd_recipient_restrictions"
+qsock=$(pf -h smtpd_recipient_restrictions | sed 's/.*socketmap:\(unix:[^ ,]*\):hosted_quota$/\1/')
+case $qsock in unix:/*) ;; unix:*) qsock="unix:$HARNESS_QUEUE_DIR/${qsock#unix:}" ;; esac
+hq() { postmap -c "$INSTANCE_POSTFIX_CONFIG_DIR" -q "$1" "socketmap:$qsock:hosted_quota" 2>&1 || echo "(none)"; }
+is "$(hq "bob@$D") / $(hq "Nobody@$D") / $(hq "$D")" "(none) / (none) / (none)" \
+	"hosted_quota passes a mailbox under its quota, an unknown address (refused earlier) and a bare domain"
 ctl mailbox quota acme/mail "bob@$D" --bytes 0 --messages 2 >/dev/null
+is "$(hq "bob@$D") / $(hq "BOB@${D^^}") / $(hq "alice@$D")" \
+	"452 4.2.2 Mailbox is full / 452 4.2.2 Mailbox is full / (none)" \
+	"at 2 messages of 2 the map answers 452 4.2.2 for bob, in any case, and nothing for alice"
 message full "$HARNESS_DIR/full.eml"
 like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^452 4\.2\.2 ' "a full mailbox gets 452 4.2.2 at RCPT"
 like "$(send_raw "$HARNESS_DIR/full.eml" "alice@$D")" '^250 ' "... while another mailbox still takes mail"
@@ -201,22 +214,17 @@ ctl mailbox quota acme/mail "bob@$D" --bytes 100000000 --messages 0 >/dev/null
 like "$(send_raw "$HARNESS_DIR/full.eml" "bob@$D")" '^250 ' "once the quota is raised the retry is accepted"
 harness_wait_for 30 has_mail "bob@$D" "$PW_B" full || true
 is "$(imap "bob@$D" "$PW_B" full)" "login ok 1" "... and the mail arrives"
-# Only hosted recipients are asked about: the socketmap names the restriction class for them
-# (Postfix's own postmap asks it), nothing for other domains, so their mail never waits for Dovecot.
-pf() { postconf -c "$INSTANCE_POSTFIX_CONFIG_DIR" "$@"; }
-like "$(pf -h smtpd_recipient_restrictions)" 'check_recipient_access socketmap:unix:[^ ,]*:hosted_quota$' \
-	"enable adds the hosted_quota check last to smtpd_recipient_restrictions"
-is "$(pf -h smtpd_restriction_classes) / $(pf -h postgate_hosted_quota | sed 's/{ *[^ ,]*,/{ SOCK,/')" \
-	"postgate_hosted_quota / check_policy_service { SOCK, default_action=DUNNO }" \
-	"... whose class asks Dovecot's quota-status, passing mail while it is down"
-qsock=$(pf -h smtpd_recipient_restrictions | sed 's/.*socketmap:\(unix:[^ ,]*\):hosted_quota$/\1/')
-case $qsock in unix:/*) ;; unix:*) qsock="unix:$HARNESS_QUEUE_DIR/${qsock#unix:}" ;; esac
-hq() { postmap -c "$INSTANCE_POSTFIX_CONFIG_DIR" -q "$1" "socketmap:$qsock:hosted_quota" 2>&1 || echo "(none)"; }
-is "$(hq "bob@$D") / $(hq "Nobody@$D") / $(hq "$D")" "postgate_hosted_quota / postgate_hosted_quota / (none)" \
-	"hosted_quota names the class for any address of a hosted domain (an unknown one is refused earlier)"
+bytes=$(harness_sql "SELECT u.bytes FROM mailbox_usage u WHERE u.username = 'bob@$D'")
+ctl mailbox quota acme/mail "bob@$D" --bytes "$bytes" --messages 0 >/dev/null
+is "$(hq "bob@$D")" "452 4.2.2 Mailbox is full" "a mailbox whose bytes reached their quota is full too ($bytes bytes)"
+ctl mailbox quota acme/mail "bob@$D" --bytes 100000000 --messages 0 >/dev/null
 ctl domain create --server acme/mail --name relay.postgate.test --verified >/dev/null
 is "$(hq "someone@example.org") / $(hq "bob@pending.postgate.test") / $(hq "bob@relay.postgate.test")" "(none) / (none) / (none)" \
 	"... and nothing for other, unverified or unhosted domains"
+# Another tenant's unverified row of the same name changes nothing (checked below with the
+# mailbox maps); the old restriction class of Dovecot's quota-status is gone from the snippet.
+unlike "$(cat "$INSTANCE_DOVECOT_CONFIG_DIR/conf.d/90-postgate.conf")" 'quota-status|quota_status' \
+	"the Dovecot snippet has no quota-status service: nothing but policyd answers at RCPT"
 # Usage flows back: Dovecot's quota_clone writes what its count backend knows to mailbox_usage,
 # which postgatectl and the API show; it matches the messages IMAP lists.
 bob_count=$(imap "bob@$D" "$PW_B" | sed -n 's/^login ok //p')
