@@ -6,8 +6,8 @@
  * userdb through Dovecot's SQL driver, the LMTP listener Postfix's virtual_transport
  * names, the mail location, the quota plugin (Dovecot refuses a delivery over quota with
  * a 452), quota_clone copying each mailbox's usage to the table mailbox_usage through the
- * dict service (postgate-policyd's RCPT check and the admin read it there), Sieve at delivery with each user's own scripts, which ManageSieve
- * manages, what the scripts send going to Postfix's loopback service for Dovecot
+ * dict service (postgate-policyd's RCPT check and the admin read it there), Sieve at
+ * delivery with each user's own scripts, which ManageSieve manages, what the scripts send going to Postfix's loopback service for Dovecot
  * (postfix.dovecot_address) with the mailbox as envelope sender, and the Junk folder), DIR/postgate-sql.conf.ext (the MariaDB connection and
  * queries), DIR/postgate-dict.conf.ext (the same connection and the usage table's map)
  * and DIR/postgate-spam.sieve, run before each user's script: mail postgate-milter judged
@@ -158,9 +158,9 @@ render(const PGCONF *cfg, const char *dir, char *out[NFILES])
         buf_printf(s, "# %s's uid is below Dovecot's default first_valid_uid (500)\nfirst_valid_uid = %lu\n",
                    cfg->dovecot_mail_user, (unsigned long) pw->pw_uid);
     /* Quotas: the count backend (no usage file to keep), each mailbox's limits from the
-     * userdb's quota_rule, and quota_clone writing the
-     * usage to mailbox_usage through the dict service (whose socket only the mail user's
-     * processes may use: they are the ones that write). */
+     * userdb's quota_rule, and quota_clone writing the usage to mailbox_usage through the
+     * dict service (whose socket only the mail user's processes may use: they are the ones
+     * that write). */
     buf_printf(s, "mail_plugins = $mail_plugins quota quota_clone\nquota_full_tempfail = yes\n"
                "dict {\n  postgate-usage = mysql:%s/" DICT_FILE "\n}\n"
                "service dict {\n  unix_listener dict {\n    mode = 0600\n    user = %s\n  }\n}\n",

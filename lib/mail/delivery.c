@@ -51,25 +51,30 @@ event_of(const char *status)
     return EVENT_MESSAGE_DELIVERY_FAILED;
 }
 
-/* The rows of (queue_id, rcpt) a log line may change, locked. */
+/* The rows of (queue_id, rcpt) a log line may change, locked: id, server_id, rcpt_to, token,
+ * scope, then from FOUND_EVENT_COLUMN what the event's message object shows. */
+#define FOUND_EVENT_COLUMN 5
+
 static int
 find_rows(DB *db, const DELIVERY_ATTEMPT *a, const char *rcpt, DB_RESULT **res_r)
 {
-    return db_query(db, res_r, "SELECT id, server_id, rcpt_to, token, scope FROM messages WHERE postfix_queue_id = ? "
+    return db_query(db, res_r, "SELECT id, server_id, rcpt_to, token, scope, " EVENT_MESSAGE_COLUMNS
+                    " FROM messages WHERE postfix_queue_id = ? "
                     "AND rcpt_to = ? AND status NOT IN ('Held', 'HoldCancelled') "
                     "AND (? = 0 OR status IN ('Pending', 'SoftFail')) ORDER BY id FOR UPDATE",
                     DB_ARGS(DB_STR(a->queue_id), DB_STR(rcpt), DB_INT(a->only_unfinished)));
 }
 
+/* The delivery event of found row i (its message object from the row itself). */
 static int
-queue_event(DB *db, unsigned long long id, unsigned long long server_id, const DELIVERY_ATTEMPT *a,
+queue_event(DB *db, const DB_RESULT *found, size_t i, unsigned long long server_id, const DELIVERY_ATTEMPT *a,
             double timestamp)
 {
-    json_t *message, *payload;
-    int ret = event_message_object(db, id, &message);
+    json_t *message = event_message_object_from(found, i, FOUND_EVENT_COLUMN), *payload;
+    int ret;
 
-    if (ret <= 0)
-        return ret < 0 ? ret : DB_ERR_PERM;
+    if (message == NULL)
+        return DB_ERR_PERM;
     payload = json_pack("{s:o, s:s, s:s, s:s, s:b, s:f, s:o}", "message", message, "status", a->status,
                         "details", a->details ? a->details : "", "output", a->output ? a->output : "",
                         "sent_with_ssl", a->sent_with_ssl, "timestamp", timestamp,
@@ -155,7 +160,7 @@ delivery_record(DB *db, const DELIVERY_ATTEMPT *a)
             goto out;
         else if (remote_refusal(a) && (ret = suppress_refused(db, server_id, db_result_get(res, (size_t) i, 2), a)) < 0)
             goto out;
-        if ((ret = queue_event(db, id, server_id, a, timestamp)) < 0)
+        if ((ret = queue_event(db, res, (size_t) i, server_id, a, timestamp)) < 0)
             goto out;
     }
     if (a->token_r && a->token_size)

@@ -53,6 +53,24 @@ str_or_null(const char *s)
     return v ? v : json_null();
 }
 
+json_t *
+event_message_object_from(const DB_RESULT *res, size_t row, size_t col)
+{
+    const char *tag = db_result_get(res, row, col + 9), *ts = db_result_get(res, row, col + 7);
+
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:o, s:o}",
+                     "id", (json_int_t) strtoull(db_result_get(res, row, col), NULL, 10),
+                     "token", str_or_null(db_result_get(res, row, col + 1)),
+                     "direction", str_or_null(db_result_get(res, row, col + 2)),
+                     "message_id", str_or_null(db_result_get(res, row, col + 3)),
+                     "to", str_or_null(db_result_get(res, row, col + 4)),
+                     "from", str_or_null(db_result_get(res, row, col + 5)),
+                     "subject", str_or_null(db_result_get(res, row, col + 6)),
+                     "timestamp", ts ? strtod(ts, NULL) : 0.0,
+                     "spam_status", str_or_null(db_result_get(res, row, col + 8)),
+                     "tag", str_or_null(tag && *tag ? tag : NULL));
+}
+
 int
 event_message_object(DB *db, unsigned long long id, json_t **obj_r)
 {
@@ -60,23 +78,9 @@ event_message_object(DB *db, unsigned long long id, json_t **obj_r)
     int ret;
 
     *obj_r = NULL;
-    ret = db_query(db, &res, "SELECT id, token, scope, message_id, rcpt_to, mail_from, subject, "
-                   "UNIX_TIMESTAMP(created_at), spam_status, tag FROM messages WHERE id = ?",
-                   DB_ARGS(DB_UINT(id)));
+    ret = db_query(db, &res, "SELECT " EVENT_MESSAGE_COLUMNS " FROM messages WHERE id = ?", DB_ARGS(DB_UINT(id)));
     if (ret > 0) {
-        const char *tag = db_result_get(res, 0, 9);
-
-        *obj_r = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:o, s:o}",
-                           "id", (json_int_t) strtoull(db_result_get(res, 0, 0), NULL, 10),
-                           "token", str_or_null(db_result_get(res, 0, 1)),
-                           "direction", str_or_null(db_result_get(res, 0, 2)),
-                           "message_id", str_or_null(db_result_get(res, 0, 3)),
-                           "to", str_or_null(db_result_get(res, 0, 4)),
-                           "from", str_or_null(db_result_get(res, 0, 5)),
-                           "subject", str_or_null(db_result_get(res, 0, 6)),
-                           "timestamp", strtod(db_result_get(res, 0, 7), NULL),
-                           "spam_status", str_or_null(db_result_get(res, 0, 8)),
-                           "tag", str_or_null(tag && *tag ? tag : NULL));
+        *obj_r = event_message_object_from(res, 0, 0);
         ret = *obj_r ? 1 : DB_ERR_PERM;
     }
     db_result_free(res);

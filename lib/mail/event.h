@@ -44,6 +44,11 @@ int event_queue(DB *db, unsigned long long server_id, const char *event, json_t 
  * subject, timestamp, spam_status, tag}). 1 with *obj_r (json_decref it), 0 no such row,
  * < 0 database error. */
 int event_message_object(DB *db, unsigned long long id, json_t **obj_r);
+/* The same object from columns col.. of a result row that selected EVENT_MESSAGE_COLUMNS
+ * of the messages table (for a caller that reads the row anyway): NULL when out of memory. */
+#define EVENT_MESSAGE_COLUMNS "id, token, scope, message_id, rcpt_to, mail_from, subject, " \
+    "UNIX_TIMESTAMP(created_at), spam_status, tag"
+json_t *event_message_object_from(const DB_RESULT *res, size_t row, size_t col);
 
 /* Postal's server object of server id ({uuid, name, permalink, organization}), as the
  * send-limit events carry it. 1 with *obj_r (json_decref it), 0 no such server, < 0. */

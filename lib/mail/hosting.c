@@ -85,9 +85,11 @@ hosting_quota_full(DB *db, const char *address, const char **which_r)
                    "WHERE d.verified_name = ? AND x.local_part = ? AND " HOSTED_WHERE,
                    DB_ARGS(DB_STR(domain), DB_STR(local)));
     if (ret > 0) {
-        if (strcmp(db_result_get(res, 0, 0), "1") == 0)
+        const char *bytes = db_result_get(res, 0, 0), *messages = db_result_get(res, 0, 1);
+
+        if (bytes && strcmp(bytes, "1") == 0)
             *which_r = "bytes";
-        else if (strcmp(db_result_get(res, 0, 1), "1") == 0)
+        else if (messages && strcmp(messages, "1") == 0)
             *which_r = "messages";
     }
     db_result_free(res);
