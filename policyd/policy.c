@@ -3,9 +3,15 @@
  * answered with "action=...\n\n" (policy.h). Lines logged while a request is answered
  * carry its queue_id (the log context, msg.h). Must never answer a permit when a
  * lookup failed.
+ *
+ * The SMTP-IP lookup of a client without SASL (every message from the Internet asks it at
+ * RCPT) is kept for milter.cache_ttl, found or not, as postgate-milter keeps the same
+ * lookup: a new, changed or deleted SMTP-IP credential counts within that time at both.
+ * A failed lookup (the database, or networks of several servers) is never kept.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +23,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/ttlcache.h"
 
 #define A_GONE "REJECT 5.7.8 Credential no longer valid"
 #define A_SUSPENDED "REJECT 5.7.1 Mail server suspended"
@@ -100,6 +107,53 @@ decide_mailbox(PD_CTX *ctx, const PGCONF *cfg, const char *client, const char *l
     return "DUNNO";
 }
 
+typedef struct cached_ip {
+    int found;
+    CREDENTIAL cred;
+} CACHED_IP;
+
+static TTLCACHE *ip_cache;
+static pthread_once_t ip_once = PTHREAD_ONCE_INIT;
+static unsigned ip_ttl;
+
+static void
+ip_cache_init(void)
+{
+    ip_cache = ttlcache_new(ip_ttl, 4096, mem_free);
+}
+
+/* credential_by_ip() through the cache: 1 (*cred filled), 0 none, < 0 as it returns. */
+static int
+smtp_ip_credential(PD_CTX *ctx, const PGCONF *cfg, const char *client, CREDENTIAL *cred)
+{
+    CACHED_IP *c;
+    DB *db;
+    int r;
+
+    ip_ttl = (unsigned) cfg->milter_cache_ttl;
+    pthread_once(&ip_once, ip_cache_init);
+    if ((c = ttlcache_get(ip_cache, client)) != NULL) {
+        r = c->found;
+        if (r)
+            *cred = c->cred;
+        ttlcache_release(ip_cache, c);
+        return r;
+    }
+    db = dbpool_get(ctx->pool);
+    r = credential_by_ip(db, cfg, client, cred);
+    if (r < 0 && r != CREDENTIAL_ERR_AMBIGUOUS)
+        msg_error("policy: client %s: SMTP-IP lookup failed: %s", client, db_error(db));
+    dbpool_put(ctx->pool, db);
+    if (r >= 0) {
+        c = mem_zalloc(sizeof(*c));
+        c->found = r > 0;
+        if (r > 0)
+            c->cred = *cred;
+        ttlcache_put(ip_cache, client, c);
+    }
+    return r;
+}
+
 /* Looks up what the request needs; returns the action and sets *cred_id and *reason_r, a
  * static label for the log line of every answer (not an error: see msg.h for those). */
 static const char *
@@ -153,11 +207,7 @@ decide(PD_CTX *ctx, const PGCONF *cfg, const REQUEST *rq, const char **reason_r,
         *reason_r = "no client_address in the request";
         return "DUNNO";
     }
-    db = dbpool_get(ctx->pool);
-    r = credential_by_ip(db, cfg, client, &cred);
-    if (r < 0 && r != CREDENTIAL_ERR_AMBIGUOUS)
-        msg_error("policy: client %s: SMTP-IP lookup failed: %s", client, db_error(db));
-    dbpool_put(ctx->pool, db);
+    r = smtp_ip_credential(ctx, cfg, client, &cred);
     if (r < 0) {
         *reason_r = r == CREDENTIAL_ERR_AMBIGUOUS ? "SMTP-IP networks of several servers contain the client"
             : "database unavailable";
